@@ -1,0 +1,191 @@
+"""Every layer's output of a Keras model for a batch of images, in one forward pass."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from .data import scale_images
+
+__all__ = ["layer_outputs"]
+
+# One multi-output extractor per (model, layer names), built once and reused.
+# Weak keys: the extractors go away with their model.
+_EXTRACTORS: weakref.WeakKeyDictionary[keras.Model, dict[tuple[str, ...], keras.Model]] = (
+    weakref.WeakKeyDictionary()
+)
+
+# Images per forward pass; bounds memory for large batches.
+_CHUNK = 512
+
+
+def _check_model(model: object) -> keras.Model:
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model; got {type(model).__name__}")
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError) as error:
+        raise ValueError(
+            f"model {model.name!r} is not built: give it an Input or call it on data first"
+        ) from error
+    if not inputs or len(inputs) != 1:
+        raise ValueError(
+            f"model must have exactly one image input; {model.name!r} has {len(inputs or [])}"
+        )
+    shape = tuple(inputs[0].shape)
+    if len(shape) != 4:
+        raise ValueError(
+            f"model must take images of shape (batch, height, width, channels); "
+            f"{model.name!r} takes {shape}"
+        )
+    return model
+
+
+def _resolve_layers(model: keras.Model, layers: Sequence[str | int] | None) -> tuple[str, ...]:
+    if layers is None:
+        names = tuple(
+            layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
+        )
+        if not names:
+            raise ValueError(f"model {model.name!r} has no layers after its input")
+        return names
+    if isinstance(layers, (str, int)):
+        raise TypeError(
+            "layers must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
+            f"got {layers!r}"
+        )
+    layers = list(layers)
+    if not layers:
+        raise ValueError("layers is empty: give at least one layer name or index, or None for all")
+    known = [layer.name for layer in model.layers]
+    names = []
+    for item in layers:
+        if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            if not 0 <= item < len(model.layers):
+                raise ValueError(
+                    f"layer index {item} is out of range: model {model.name!r} has "
+                    f"{len(model.layers)} layers (indices 0 to {len(model.layers) - 1})"
+                )
+            names.append(model.layers[int(item)].name)
+        elif isinstance(item, str):
+            if item not in known:
+                raise ValueError(
+                    f"model {model.name!r} has no layer named {item!r}; its layers are {known}"
+                )
+            names.append(item)
+        else:
+            raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
+    return tuple(names)
+
+
+def _as_batch(images: object, input_shape: tuple) -> np.ndarray:
+    x = np.asarray(images)
+    expected = tuple(input_shape[1:])
+    if x.dtype == np.uint8:
+        x = scale_images(x)
+    elif np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float32, copy=False)
+    else:
+        raise TypeError(
+            f"images must be uint8 (0 to 255, scaled for you) or float; got dtype {x.dtype}"
+        )
+    if x.ndim == 2 and expected[-1] == 1:
+        x = x[np.newaxis, ..., np.newaxis]
+    elif x.ndim == 3:
+        x = x[np.newaxis]
+    elif x.ndim != 4:
+        raise ValueError(
+            "images must be one image (H, W) or (H, W, C), or a batch (N, H, W, C); "
+            f"got shape {np.shape(images)}"
+        )
+    if len(x) == 0:
+        raise ValueError(f"images is an empty batch (shape {np.shape(images)})")
+    if any(e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=True)):
+        raise ValueError(
+            f"the model takes images of shape {expected} (H, W, C); got images of shape "
+            f"{np.shape(images)}"
+        )
+    return x
+
+
+def layer_outputs(
+    model: keras.Model,
+    images: np.ndarray,
+    layers: Sequence[str | int] | None = None,
+) -> dict[str, np.ndarray]:
+    """Return the output of every requested layer for `images`, in one forward pass.
+
+    A multi-output model that ends at every requested layer is built once per
+    model and set of layers, kept for reuse, and run once per batch, so a
+    whole network's outputs cost one pass through it rather than one pass per
+    layer.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built Keras model (functional or Sequential) with one image
+        input of shape (batch, height, width, channels).
+    images : array_like
+        One image, (H, W) or (H, W, C), or a batch (N, H, W, C). ``uint8``
+        images are scaled to [0, 1] with :func:`~cnnviz.scale_images`; float
+        images are used as they are.
+    layers : sequence of str or int, optional
+        Layer names, or indices into ``model.layers`` (as in
+        ``model.get_layer(index=i)``; for :func:`~cnnviz.lenet5`, 1 is
+        ``conv1``). By default every layer after the input.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Layer name to output, in the order of `layers` (by default the
+        model's layer order). Every output keeps its batch axis, also for a
+        single image (N = 1).
+
+    Raises
+    ------
+    TypeError
+        If `model` is not a Keras model, `images` is neither ``uint8`` nor
+        float, or `layers` holds something other than names and indices.
+    ValueError
+        If the model is not built or has not one 4-D input, a layer name is
+        unknown or an index out of range, `images` has the wrong shape, or
+        the batch is empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import layer_outputs, lenet5
+    >>> model = lenet5("valid")
+    >>> outputs = layer_outputs(model, np.zeros((28, 28, 1), dtype=np.uint8))
+    >>> {name: out.shape for name, out in list(outputs.items())[:3]}
+    {'conv1': (1, 24, 24, 6), 'relu1': (1, 24, 24, 6), 'max_pool1': (1, 12, 12, 6)}
+    """
+    model = _check_model(model)
+    names = _resolve_layers(model, layers)
+    x = _as_batch(images, tuple(model.inputs[0].shape))
+
+    per_model = _EXTRACTORS.setdefault(model, {})
+    extractor = per_model.get(names)
+    if extractor is None:
+        # Deduplicate: a layer asked for twice is computed once.
+        unique = list(dict.fromkeys(names))
+        extractor = keras.Model(
+            inputs=model.inputs,
+            outputs=[model.get_layer(name).output for name in unique],
+            name=f"{model.name}_layer_outputs",
+        )
+        per_model[names] = extractor
+
+    unique = list(dict.fromkeys(names))
+    chunks = []
+    for start in range(0, len(x), _CHUNK):
+        result = extractor.predict_on_batch(x[start : start + _CHUNK])
+        chunks.append(result if isinstance(result, list) else [result])
+    stacked = {
+        name: np.concatenate([chunk[i] for chunk in chunks]) if len(chunks) > 1 else chunks[0][i]
+        for i, name in enumerate(unique)
+    }
+    return {name: np.asarray(stacked[name]) for name in names}

@@ -1,0 +1,465 @@
+"""Find, verify and parse Fashion-MNIST; scale images and one-hot encode labels.
+
+This module imports only NumPy and the standard library, so loading the data
+does not pay for importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "CLASS_NAMES",
+    "find_fashion_mnist",
+    "keras_cache_dir",
+    "load_fashion_mnist",
+    "one_hot",
+    "parse_idx",
+    "read_idx",
+    "scale_images",
+]
+
+CLASS_NAMES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+"""The ten Fashion-MNIST labels, in label order (label 7 is ``"Sneaker"``)."""
+
+#: SHA-256 and size of each *decompressed* IDX file.  The ``.gz`` bytes differ
+#: between sources (Debian recompresses them), the decompressed bytes do not.
+FILES: dict[str, tuple[str, int]] = {
+    "train-images-idx3-ubyte": (
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+        47_040_016,
+    ),
+    "train-labels-idx1-ubyte": (
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+        60_008,
+    ),
+    "t10k-images-idx3-ubyte": (
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+        7_840_016,
+    ),
+    "t10k-labels-idx1-ubyte": (
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        10_008,
+    ),
+}
+
+#: Directory of the Debian package ``dataset-fashion-mnist``.
+SYSTEM_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
+#: Environment variable naming a directory that holds the four ``.gz`` files.
+DATA_DIR_ENV = "CNNVIZ_DATA_DIR"
+#: Where ``keras.datasets.fashion_mnist.load_data`` keeps (and we download) the files.
+DOWNLOAD_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+# The IDX element types (third magic byte) and the NumPy dtypes they hold.
+_IDX_DTYPES = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+# Parsed, verified arrays by (path, size, mtime): a second load in the same
+# process skips decompression and hashing.  Callers get copies.
+_MEMO: dict[tuple[str, int, int], np.ndarray] = {}
+
+
+def _gz_names() -> list[str]:
+    return [name + ".gz" for name in FILES]
+
+
+def keras_cache_dir() -> Path:
+    """Return the directory where Keras caches Fashion-MNIST.
+
+    This is ``$KERAS_HOME/datasets/fashion-mnist``, with ``KERAS_HOME``
+    defaulting to ``~/.keras``, as in ``keras.datasets.fashion_mnist``.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory; it need not exist.
+    """
+    home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(home) / "datasets" / "fashion-mnist"
+
+
+def _has_files(directory: Path) -> bool:
+    return all((directory / name).is_file() for name in _gz_names())
+
+
+def _download(directory: Path) -> None:
+    """Download the four files into `directory`, each written atomically."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in _gz_names():
+        target = directory / name
+        if target.is_file():
+            continue
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+        try:
+            with (
+                os.fdopen(fd, "wb") as out,
+                urllib.request.urlopen(DOWNLOAD_URL + name, timeout=30) as response,
+            ):
+                shutil.copyfileobj(response, out)
+            _verified_bytes(Path(tmp), FILES[name[: -len(".gz")]], shown_as=DOWNLOAD_URL + name)
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def find_fashion_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
+    """Return the directory that holds the four Fashion-MNIST ``.gz`` files.
+
+    The places are tried in this order, and the first that holds all four
+    files wins:
+
+    1. `data_dir`, if given (then it *must* hold them: nothing else is tried);
+    2. the directory named by the environment variable ``CNNVIZ_DATA_DIR``;
+    3. the Keras cache, ``~/.keras/datasets/fashion-mnist``;
+    4. ``/usr/share/datasets/fashion-mnist``, from the Debian package
+       ``dataset-fashion-mnist``.
+
+    If none has them and `download` is true, the files are downloaded into
+    the Keras cache.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        A directory that holds ``train-images-idx3-ubyte.gz``,
+        ``train-labels-idx1-ubyte.gz``, ``t10k-images-idx3-ubyte.gz`` and
+        ``t10k-labels-idx1-ubyte.gz``.
+    download : bool, default True
+        Whether to download the files when no directory has them.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory. The files are not verified here; see
+        :func:`load_fashion_mnist`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If `data_dir` lacks a file, or if no place has the files and they
+        could not be downloaded. The message lists every place looked at and
+        the ways to get the data.
+
+    Examples
+    --------
+    >>> from cnnviz import find_fashion_mnist
+    >>> directory = find_fashion_mnist()
+    >>> sorted(p.name for p in directory.glob("*-ubyte.gz"))[:2]
+    ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']
+    """
+    if data_dir is not None:
+        directory = Path(data_dir).expanduser()
+        missing = [name for name in _gz_names() if not (directory / name).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"data_dir={str(data_dir)!r} does not hold the Fashion-MNIST files; "
+                f"missing: {', '.join(missing)}"
+            )
+        return directory
+
+    places: list[tuple[str, Path]] = []
+    if os.environ.get(DATA_DIR_ENV):
+        places.append((f"${DATA_DIR_ENV}", Path(os.environ[DATA_DIR_ENV]).expanduser()))
+    places.append(("the Keras cache", keras_cache_dir()))
+    places.append(("the Debian package dataset-fashion-mnist", SYSTEM_DATA_DIR))
+    for _, directory in places:
+        if _has_files(directory):
+            return directory
+
+    problem = "download disabled"
+    if download:
+        try:
+            _download(keras_cache_dir())
+            return keras_cache_dir()
+        except (OSError, urllib.error.URLError) as error:
+            problem = f"download from {DOWNLOAD_URL} failed: {error}"
+    looked = "\n".join(f"  - {directory} ({label})" for label, directory in places)
+    raise FileNotFoundError(
+        "Fashion-MNIST was not found. Looked for "
+        f"{', '.join(_gz_names())} in:\n{looked}\nand {problem}.\n"
+        "Get the data in one of these ways:\n"
+        "  - Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist\n"
+        f"  - put the four files in a directory and set {DATA_DIR_ENV} to it "
+        "(or pass data_dir=...)\n"
+        f"  - on a machine with internet access, call load_fashion_mnist() once: "
+        f"it downloads them to {keras_cache_dir()}"
+    )
+
+
+def _verified_bytes(path: Path, expected: tuple[str, int], shown_as: str | None = None) -> bytes:
+    """Decompress `path` and check the size and SHA-256 of its content."""
+    shown = shown_as or str(path)
+    try:
+        with gzip.open(path, "rb") as stream:
+            raw = stream.read()
+    except (OSError, EOFError) as error:
+        # gzip raises BadGzipFile (an OSError) for garbage, EOFError for truncation.
+        raise ValueError(f"{shown}: not a readable gzip file ({error})") from error
+    sha256, size = expected
+    if len(raw) != size:
+        raise ValueError(
+            f"{shown}: decompressed size is {len(raw):,} bytes, expected {size:,} "
+            "(truncated or wrong file)"
+        )
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != sha256:
+        raise ValueError(
+            f"{shown}: SHA-256 of the decompressed content is {digest}, expected {sha256} "
+            "(corrupt or wrong file)"
+        )
+    return raw
+
+
+def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Parse the bytes of an (uncompressed) IDX file into an array.
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole file: magic number, dimensions, data.
+    name : str, optional
+        What to call the data in error messages (usually the file name).
+
+    Returns
+    -------
+    numpy.ndarray
+        An array with the file's shape and element type, in native byte order.
+
+    Raises
+    ------
+    ValueError
+        If the magic number, the dimensions or the length are wrong; the
+        message names `name` and what is wrong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> raw = bytes([0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3]) + bytes(range(6))
+    >>> parse_idx(raw)
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=uint8)
+    """
+    if len(raw) < 4:
+        raise ValueError(f"{name}: {len(raw)} bytes is too short for an IDX header")
+    zero1, zero2, type_code, ndim = raw[:4]
+    if zero1 or zero2 or type_code not in _IDX_DTYPES or ndim == 0:
+        raise ValueError(
+            f"{name}: bad IDX magic number {raw[:4].hex()} (expected 0000 followed by a "
+            "type code 08/09/0b/0c/0d/0e and a dimension count of at least 1)"
+        )
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{name}: header declares {ndim} dimensions but the file ends early")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = _IDX_DTYPES[type_code]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise ValueError(
+            f"{name}: header declares shape {shape} ({expected:,} bytes of data) but the file "
+            f"holds {len(raw) - header:,} bytes of data"
+        )
+    return (
+        np.frombuffer(raw, dtype=dtype, offset=header)
+        .reshape(shape)
+        .astype(dtype.newbyteorder("="), copy=True)
+    )
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file, gzip-compressed (``.gz``) or not.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+
+    Returns
+    -------
+    numpy.ndarray
+        The array the file holds. No checksum is checked here;
+        :func:`load_fashion_mnist` does that for the Fashion-MNIST files.
+
+    Raises
+    ------
+    ValueError
+        If the file is not valid IDX (or not valid gzip).
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as stream:
+                raw = stream.read()
+        else:
+            raw = path.read_bytes()
+    except (EOFError, gzip.BadGzipFile) as error:
+        raise ValueError(f"{path}: not a readable gzip file ({error})") from error
+    return parse_idx(raw, str(path))
+
+
+def _load_verified(path: Path, name: str) -> np.ndarray:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _MEMO:
+        _MEMO[key] = parse_idx(_verified_bytes(path, FILES[name]), str(path))
+    return _MEMO[key].copy()
+
+
+def load_fashion_mnist(
+    data_dir: str | os.PathLike | None = None,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Load Fashion-MNIST as ``keras.datasets.fashion_mnist.load_data()`` does.
+
+    The files are found as described in :func:`find_fashion_mnist`, each
+    decompressed file is checked against its known size and SHA-256, and the
+    IDX format is parsed here. Images get a trailing channel axis.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        A directory holding the four ``.gz`` files. If given, it must hold
+        them; otherwise the usual places are searched.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test) : tuple of tuple of numpy.ndarray
+        ``uint8`` images of shape (60000, 28, 28, 1) and (10000, 28, 28, 1),
+        ``uint8`` labels (0 to 9) of shape (60000,) and (10000,).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the files cannot be found or downloaded (the message says where
+        it looked and how to get them).
+    ValueError
+        If a file is truncated, corrupt or not the expected one (the message
+        names the file and what is wrong).
+
+    Examples
+    --------
+    >>> from cnnviz import CLASS_NAMES, load_fashion_mnist
+    >>> (x_train, y_train), (x_test, y_test) = load_fashion_mnist()
+    >>> x_train.shape, x_train.dtype
+    ((60000, 28, 28, 1), dtype('uint8'))
+    >>> CLASS_NAMES[y_train[41]]
+    'Sneaker'
+    """
+    directory = find_fashion_mnist(data_dir)
+    arrays = {name: _load_verified(directory / f"{name}.gz", name) for name in FILES}
+    return (
+        (arrays["train-images-idx3-ubyte"][..., np.newaxis], arrays["train-labels-idx1-ubyte"]),
+        (arrays["t10k-images-idx3-ubyte"][..., np.newaxis], arrays["t10k-labels-idx1-ubyte"]),
+    )
+
+
+# x / 255 rounded once from float64 to float32, for every possible pixel: the
+# values Keras computes from the notebook's float64 ``x / 255.``, bit for bit,
+# without a float64 temporary eight times the size of the images.
+_SCALE_TABLE = (np.arange(256) / 255.0).astype(np.float32)
+
+
+def scale_images(x: np.ndarray) -> np.ndarray:
+    """Scale ``uint8`` pixel values to float32 in [0, 1], as ``x / 255``.
+
+    Parameters
+    ----------
+    x : array_like of uint8
+        Images of any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of the same shape. Each value equals
+        ``np.float32(x / 255.0)`` exactly.
+
+    Raises
+    ------
+    TypeError
+        If `x` is not of dtype ``uint8``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scale_images(np.array([0, 51, 255], dtype=np.uint8))
+    array([0. , 0.2, 1. ], dtype=float32)
+    """
+    x = np.asarray(x)
+    if x.dtype != np.uint8:
+        raise TypeError(
+            f"scale_images expects x of dtype uint8 (pixel values 0 to 255); got {x.dtype}. "
+            "Images that are already float are used as they are elsewhere in cnnviz."
+        )
+    return _SCALE_TABLE[x]
+
+
+def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    """One-hot encode integer labels as float32, like ``np.eye(num_classes)[y]``.
+
+    Parameters
+    ----------
+    y : array_like of int, shape (N,)
+        Labels in ``range(num_classes)``.
+    num_classes : int, default 10
+        Number of classes.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array of shape (N, num_classes).
+
+    Raises
+    ------
+    ValueError
+        If `num_classes` is not a positive integer, `y` is not 1-D, or a label
+        lies outside ``range(num_classes)``.
+    TypeError
+        If `y` does not hold integers.
+
+    Examples
+    --------
+    >>> one_hot([0, 2], num_classes=3)
+    array([[1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"num_classes must be a positive integer; got {num_classes!r}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be a positive integer; got {num_classes}")
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D integer labels of shape (N,); got shape {y.shape}")
+    if y.size and not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"y must hold integer labels; got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= num_classes):
+        bad = y[(y < 0) | (y >= num_classes)]
+        raise ValueError(
+            f"labels must lie in range(0, {num_classes}); got {bad.size} outside it, e.g. {bad[0]}"
+        )
+    encoded = np.zeros((y.size, num_classes), dtype=np.float32)
+    encoded[np.arange(y.size), y.astype(np.intp)] = 1.0
+    return encoded

@@ -1,0 +1,142 @@
+"""LeNet-5 for 28x28 images, as in the notebook, and the shape arithmetic behind it."""
+
+from __future__ import annotations
+
+import keras
+
+__all__ = ["PADDINGS", "lenet5", "output_size"]
+
+#: The padding modes that :func:`lenet5` accepts.
+PADDINGS: tuple[str, ...] = ("valid", "same")
+
+
+def _check_padding(padding: object) -> str:
+    if padding not in PADDINGS:
+        raise ValueError(f"padding must be one of {PADDINGS}; got {padding!r}")
+    return padding  # type: ignore[return-value]
+
+
+def output_size(size: int, kernel_size: int, *, stride: int = 1, padding: str = "valid") -> int:
+    """Return the length of one spatial axis after a convolution or pooling.
+
+    With ``"valid"`` padding the window stays inside the input,
+    ``(size - kernel_size) // stride + 1``; with ``"same"`` the input is
+    padded so that the output has ``ceil(size / stride)`` elements.
+
+    Parameters
+    ----------
+    size : int
+        Input length along the axis.
+    kernel_size : int
+        Window length (the kernel of a convolution, the pool size of a pooling).
+    stride : int, default 1
+        Step between windows.
+    padding : {"valid", "same"}
+        The padding mode.
+
+    Returns
+    -------
+    int
+        The output length; 0 or less means the window does not fit.
+
+    Examples
+    --------
+    >>> output_size(28, 5)  # conv1 of LeNet-5, valid padding
+    24
+    >>> output_size(24, 2, stride=2)  # max_pool1
+    12
+    >>> output_size(28, 5, padding="same")
+    28
+    """
+    _check_padding(padding)
+    if padding == "same":
+        return -(-size // stride)
+    return (size - kernel_size) // stride + 1
+
+
+def _check_input_shape(input_shape: object, padding: str) -> tuple[int, int, int]:
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or len(input_shape) != 3
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_shape)
+    ):
+        raise ValueError(
+            "input_shape must be (height, width, channels) with three positive integers; "
+            f"got {input_shape!r}"
+        )
+    height, width, channels = input_shape
+    for axis, size in (("height", height), ("width", width)):
+        n = size
+        for kernel, stride in ((5, 1), (2, 2), (5, 1), (2, 2)):
+            n = output_size(n, kernel, stride=stride, padding=padding)
+            if n < 1:
+                raise ValueError(
+                    f"input_shape {tuple(input_shape)} is too small for LeNet-5 with "
+                    f"padding={padding!r}: the {axis} ({size}) shrinks to nothing "
+                    "(valid padding needs at least 16 pixels per side)"
+                )
+    return height, width, channels
+
+
+def lenet5(
+    padding: str = "valid",
+    input_shape: tuple[int, int, int] = (28, 28, 1),
+    num_classes: int = 10,
+) -> keras.Model:
+    """Build the notebook's LeNet-5 as a Keras functional model (untrained).
+
+    The layers, by name: ``input``, ``conv1`` (6 filters, 5x5, stride 1),
+    ``relu1``, ``max_pool1`` (2x2, stride 2), ``conv2`` (16 filters, 5x5),
+    ``relu2``, ``max_pool2``, ``flatten``, ``fc1`` (120 units, ReLU),
+    ``fc2`` (84 units, ReLU) and ``op`` (`num_classes` units, softmax).
+    The ReLUs are layers of their own so that their outputs can be drawn.
+
+    Parameters
+    ----------
+    padding : {"valid", "same"}, default "valid"
+        Padding of both convolutions and both poolings.
+    input_shape : tuple of int, default (28, 28, 1)
+        (height, width, channels) of one image.
+    num_classes : int, default 10
+        Number of output classes.
+
+    Returns
+    -------
+    keras.Model
+        The model, not compiled. It has 44,426 parameters with ``"valid"``
+        padding and 107,786 with ``"same"`` (for the defaults).
+
+    Raises
+    ------
+    ValueError
+        If `padding` is not ``"valid"`` or ``"same"``, `input_shape` is not
+        three positive integers or too small for the network, or
+        `num_classes` is not a positive integer.
+
+    Examples
+    --------
+    >>> from cnnviz import lenet5
+    >>> model = lenet5("valid")
+    >>> model.count_params()
+    44426
+    >>> model.get_layer("max_pool2").output.shape
+    (None, 4, 4, 16)
+    """
+    padding = _check_padding(padding)
+    input_shape = _check_input_shape(input_shape, padding)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive integer; got {num_classes!r}")
+
+    layers = keras.layers
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = layers.Conv2D(6, 5, strides=1, padding=padding, name="conv1")(inputs)
+    x = layers.Activation("relu", name="relu1")(x)
+    x = layers.MaxPooling2D(2, strides=2, padding=padding, name="max_pool1")(x)
+    x = layers.Conv2D(16, 5, strides=1, padding=padding, name="conv2")(x)
+    x = layers.Activation("relu", name="relu2")(x)
+    x = layers.MaxPooling2D(2, strides=2, padding=padding, name="max_pool2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(120, activation="relu", name="fc1")(x)
+    x = layers.Dense(84, activation="relu", name="fc2")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="op")(x)
+    return keras.Model(inputs, outputs, name=f"lenet5_{padding}")

@@ -1,0 +1,95 @@
+"""Developer tasks: ``nox -s tests``, ``nox -s docs``, ``nox -s lint``.
+
+Each session installs the project (not an editable copy) and one PEP 735
+dependency group from ``pyproject.toml`` into its own virtual environment.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+# uv makes the TensorFlow install seconds instead of a minute; plain virtualenv works too.
+nox.options.default_venv_backend = "uv|virtualenv"
+# Keep environments between runs: a warm docs build must not reinstall TensorFlow.
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "tests", "docs"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+# TensorFlow's C++ start-up chatter is not ours to show.
+ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
+
+
+def install(session: nox.Session, group: str) -> None:
+    """Install the project itself (rebuilt from this tree every time) and one dependency group."""
+    # pip always rebuilds a local project; uv caches it unless told otherwise.
+    fresh = ["--reinstall-package", "cnnviz"] if session.venv_backend == "uv" else []
+    session.install(*fresh, ".", *nox.project.dependency_groups(PYPROJECT, group))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Run ruff (lint and format check)."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite and the docstring examples against the installed package."""
+    install(session, "test")
+    session.run(
+        "pytest",
+        "--doctest-modules",
+        "--pyargs",
+        "cnnviz",
+        "tests",
+        *session.posargs,
+        env=ENV,
+    )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the HTML site and gallery into docs/_build/html (``-- --serve`` to serve it)."""
+    install(session, "docs")
+    build = ROOT / "docs" / "_build"
+    serve = "--serve" in session.posargs
+    args = [a for a in session.posargs if a != "--serve"]
+    session.run(
+        "sphinx-build",
+        "-b",
+        "html",
+        "-nW",
+        "--keep-going",
+        "docs",
+        str(build / "html"),
+        *args,
+        env=ENV,
+    )
+    if serve:
+        session.log("Serving docs/_build/html on http://127.0.0.1:8000 (Ctrl-C to stop)")
+        session.run(
+            "python", "-m", "http.server", "-b", "127.0.0.1", "-d", str(build / "html"), "8000"
+        )
+
+
+@nox.session(default=False)
+def clean(session: nox.Session) -> None:
+    """Remove generated docs (the trained-model cache is kept; see the docs)."""
+    for path in (
+        "docs/_build",
+        "docs/auto_examples",
+        "docs/generated",
+        "docs/sg_execution_times.rst",
+    ):
+        target = ROOT / path
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
