@@ -1,0 +1,327 @@
+"""Tests of cnnviz.activations.layer_outputs: one forward pass, the notebook's results."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import cnnviz.activations
+from cnnviz import layer_outputs, lenet5
+
+TOLERANCE = {"rtol": 1e-6, "atol": 1e-6}
+LENET5_LAYERS = [
+    "conv1",
+    "relu1",
+    "max_pool1",
+    "conv2",
+    "relu2",
+    "max_pool2",
+    "flatten",
+    "fc1",
+    "fc2",
+    "op",
+]
+
+
+@pytest.fixture(scope="module", params=["valid", "same"])
+def model(request):
+    keras.utils.set_random_seed(0)
+    return lenet5(request.param)
+
+
+@pytest.fixture(scope="module")
+def valid_model():
+    keras.utils.set_random_seed(1)
+    return lenet5("valid")
+
+
+@pytest.fixture(scope="module")
+def images():
+    """Five float images in [0, 1]."""
+    return np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32)
+
+
+@pytest.fixture
+def predict_calls(monkeypatch):
+    """Record every ``predict_on_batch`` call: the model it ran on and the batch size."""
+    calls = []
+    original = keras.Model.predict_on_batch
+
+    def spy(self, x):
+        calls.append((self, len(x)))
+        return original(self, x)
+
+    monkeypatch.setattr(keras.Model, "predict_on_batch", spy)
+    return calls
+
+
+def notebook_outputs(model: keras.Model, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Each layer's output the notebook's way: one sub-model and one pass per layer.
+
+    The sub-models are called eagerly rather than with ``predict``, which would compile
+    each of them: same numbers, a tenth of the time. Built on ``model.inputs`` (a list), as
+    in the notebook, they take a list.
+    """
+    outputs = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        sub_model = keras.Model(inputs=model.inputs, outputs=layer.output)
+        outputs[layer.name] = keras.ops.convert_to_numpy(sub_model([x], training=False))
+    return outputs
+
+
+def assert_outputs_close(got: dict, expected: dict) -> None:
+    assert list(got) == list(expected)
+    for name, value in expected.items():
+        assert got[name].shape == value.shape, name
+        np.testing.assert_allclose(got[name], value, **TOLERANCE, err_msg=name)
+
+
+def test_outputs_equal_the_notebooks_per_layer_sub_models(model, images):
+    got = layer_outputs(model, images)
+    assert list(got) == LENET5_LAYERS
+    assert all(isinstance(value, np.ndarray) for value in got.values())
+    assert_outputs_close(got, notebook_outputs(model, images))
+
+
+def test_outputs_have_the_layers_shapes_with_the_batch_axis(model, images):
+    got = layer_outputs(model, images[:2])
+    for name, value in got.items():
+        assert value.shape == (2, *tuple(model.get_layer(name).output.shape)[1:]), name
+
+
+def test_outputs_are_not_all_zero(model, images):
+    # An untrained model still transforms its input: guards against comparing zeros with zeros.
+    got = layer_outputs(model, images[:1])
+    for name in ("conv1", "conv2", "fc1", "op"):
+        assert np.abs(got[name]).max() > 0, name
+    np.testing.assert_allclose(got["op"].sum(), 1.0, rtol=1e-5)
+
+
+def test_all_layers_in_one_forward_pass_and_the_extractor_is_reused(
+    valid_model, images, predict_calls
+):
+    layer_outputs(valid_model, images[:3])
+    assert len(predict_calls) == 1
+    assert predict_calls[0][1] == 3
+    layer_outputs(valid_model, images[3:])
+    assert len(predict_calls) == 2
+    # The second call ran the same multi-output model: none was built for it.
+    assert predict_calls[1][0] is predict_calls[0][0]
+    # ... and that model is not the user's model (which only outputs the softmax).
+    assert predict_calls[0][0] is not valid_model
+
+
+def test_another_layer_set_gets_its_own_extractor(valid_model, images, predict_calls):
+    layer_outputs(valid_model, images[:1], ["conv1"])
+    layer_outputs(valid_model, images[:1], ["conv2", "fc1"])
+    layer_outputs(valid_model, images[:1], ["conv1"])
+    first, second, third = (model for model, _ in predict_calls)
+    assert first is not second
+    assert third is first
+
+
+def test_a_single_image_in_any_form_gives_the_same_outputs(valid_model, images):
+    image = images[2]
+    reference = layer_outputs(valid_model, image[np.newaxis])
+    for form in (image[..., 0], image, image[np.newaxis]):
+        got = layer_outputs(valid_model, form)
+        assert_outputs_close(got, reference)
+        assert all(value.shape[0] == 1 for value in got.values())
+
+
+def test_an_image_in_a_batch_gives_the_same_outputs_as_alone(valid_model, images):
+    batch = layer_outputs(valid_model, images)
+    assert all(value.shape[0] == 5 for value in batch.values())
+    for i in (0, 2, 4):
+        alone = layer_outputs(valid_model, images[i])
+        assert_outputs_close({k: v[i : i + 1] for k, v in batch.items()}, alone)
+
+
+def test_uint8_images_are_scaled_like_x_over_255(valid_model):
+    pixels = np.random.default_rng(2).integers(0, 256, size=(3, 28, 28, 1), dtype=np.uint8)
+    assert_outputs_close(
+        layer_outputs(valid_model, pixels), layer_outputs(valid_model, pixels / 255.0)
+    )
+    assert_outputs_close(
+        layer_outputs(valid_model, pixels[0, ..., 0]),
+        layer_outputs(valid_model, pixels[:1] / 255.0),
+    )
+
+
+def test_float64_images_are_used_as_they_are(valid_model, images):
+    assert_outputs_close(
+        layer_outputs(valid_model, images.astype(np.float64)), layer_outputs(valid_model, images)
+    )
+
+
+def test_layers_by_name_and_index_in_the_requested_order(valid_model, images):
+    everything = layer_outputs(valid_model, images[:2])
+    got = layer_outputs(valid_model, images[:2], ["op", 1, "max_pool1", np.int64(4)])
+    assert list(got) == ["op", "conv1", "max_pool1", "conv2"]
+    assert_outputs_close(got, {name: everything[name] for name in got})
+
+
+def test_index_1_is_conv1_as_in_the_notebook(valid_model, images):
+    got = layer_outputs(valid_model, images[:1], [1])
+    assert list(got) == ["conv1"]
+    assert got["conv1"].shape == (1, 24, 24, 6)
+    assert list(layer_outputs(valid_model, images[:1], (len(valid_model.layers) - 1,))) == ["op"]
+
+
+def test_index_0_is_the_input_itself(valid_model, images):
+    got = layer_outputs(valid_model, images[:2], [0])
+    assert list(got) == ["input"]
+    np.testing.assert_array_equal(got["input"], images[:2])
+
+
+def test_batches_larger_than_a_chunk_equal_the_unchunked_result(
+    valid_model, images, monkeypatch, predict_calls
+):
+    whole = layer_outputs(valid_model, images)
+    assert [size for _, size in predict_calls] == [5]
+    monkeypatch.setattr(cnnviz.activations, "_CHUNK", 2)
+    chunked = layer_outputs(valid_model, images)
+    assert [size for _, size in predict_calls[1:]] == [2, 2, 1]
+    assert_outputs_close(chunked, whole)
+    single = layer_outputs(valid_model, images, ["fc2"])
+    assert_outputs_close(single, {"fc2": whole["fc2"]})
+
+
+def test_a_sequential_model_works():
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential(
+        [
+            keras.Input((20, 20, 1)),
+            keras.layers.Conv2D(3, 3, activation="relu", name="c"),
+            keras.layers.MaxPooling2D(name="p"),
+            keras.layers.Flatten(name="f"),
+            keras.layers.Dense(4, activation="softmax", name="d"),
+        ]
+    )
+    x = np.random.default_rng(3).random((2, 20, 20, 1), dtype=np.float32)
+    got = layer_outputs(model, x)
+    assert list(got) == ["c", "p", "f", "d"]
+    assert_outputs_close(got, notebook_outputs(model, x))
+    assert got["p"].shape == (2, 9, 9, 3)
+    # Sequential models have no input layer in model.layers: index 0 is the first layer.
+    assert list(layer_outputs(model, x, [0])) == ["c"]
+
+
+def test_a_sequential_model_built_without_an_input_works():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential(
+        [keras.layers.Conv2D(2, 3, name="c"), keras.layers.Flatten(name="f")], name="no_input"
+    )
+    model.build((None, 8, 8, 1))
+    x = np.random.default_rng(4).random((1, 8, 8, 1), dtype=np.float32)
+    got = layer_outputs(model, x)
+    assert list(got) == ["c", "f"]
+    assert_outputs_close(got, notebook_outputs(model, x))
+
+
+def test_an_unbuilt_model_is_a_clear_error():
+    model = keras.Sequential([keras.layers.Dense(2)], name="unbuilt")
+    with pytest.raises(ValueError, match=r"'unbuilt'.*not built"):
+        layer_outputs(model, np.zeros((4, 4, 1), dtype=np.float32))
+
+
+def test_a_three_channel_functional_model_works():
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((32, 32, 3), name="rgb")
+    x = keras.layers.Conv2D(8, 5, name="conv")(inputs)
+    x = keras.layers.Activation("relu", name="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    outputs = keras.layers.Dense(3, name="logits")(x)
+    model = keras.Model(inputs, outputs)
+    x = np.random.default_rng(5).random((4, 32, 32, 3), dtype=np.float32)
+    got = layer_outputs(model, x)
+    assert list(got) == ["conv", "relu", "gap", "logits"]
+    assert got["conv"].shape == (4, 28, 28, 8)
+    assert_outputs_close(got, notebook_outputs(model, x))
+    single = layer_outputs(model, (x[1] * 255).astype(np.uint8))
+    assert single["gap"].shape == (1, 8)
+    with pytest.raises(ValueError, match=r"\(32, 32, 3\)"):
+        layer_outputs(model, np.zeros((32, 32, 1), dtype=np.float32))
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def test_a_grayscale_image_for_a_color_model_says_what_the_model_takes():
+    inputs = keras.Input((32, 32, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs), name="rgb")
+    with pytest.raises(ValueError, match=r"\(32, 32, 3\)") as info:
+        layer_outputs(model, np.zeros((32, 32), dtype=np.float32))
+    assert "(32, 32)" in str(info.value)
+
+
+def test_an_unknown_layer_name_lists_the_known_names(valid_model, images):
+    with pytest.raises(ValueError, match="'conv3'") as info:
+        layer_outputs(valid_model, images, ["conv1", "conv3"])
+    for name in ["input", *LENET5_LAYERS]:
+        assert repr(name) in str(info.value)
+
+
+@pytest.mark.parametrize("index", [11, 100])
+def test_an_index_out_of_range_is_an_error(valid_model, images, index):
+    with pytest.raises(ValueError, match=rf"{index}.*out of range.*11 layers"):
+        layer_outputs(valid_model, images, [index])
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [(27, 28), (28, 28, 3), (1, 28, 27, 1), (28,), (1, 1, 28, 28, 1), (5, 28, 28)],
+)
+def test_images_of_the_wrong_shape_are_an_error(valid_model, shape):
+    with pytest.raises(ValueError, match="shape") as info:
+        layer_outputs(valid_model, np.zeros(shape, dtype=np.float32))
+    assert str(shape) in str(info.value)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_, np.complex64])
+def test_images_of_the_wrong_dtype_are_an_error(valid_model, dtype):
+    with pytest.raises(TypeError, match=rf"uint8.*float.*{np.dtype(dtype).name}"):
+        layer_outputs(valid_model, np.zeros((28, 28, 1), dtype=dtype))
+
+
+def test_an_empty_batch_is_an_error(valid_model):
+    with pytest.raises(ValueError, match="empty"):
+        layer_outputs(valid_model, np.zeros((0, 28, 28, 1), dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "not_a_model",
+    [None, "lenet5", np.zeros((28, 28)), keras.layers.Dense(3), lambda x: x],
+    ids=["None", "str", "array", "layer", "function"],
+)
+def test_something_that_is_not_a_model_is_a_type_error(not_a_model, images):
+    with pytest.raises(TypeError, match=r"keras\.Model"):
+        layer_outputs(not_a_model, images)
+
+
+def test_a_model_with_two_inputs_is_an_error():
+    first, second = keras.Input((8, 8, 1)), keras.Input((8, 8, 1))
+    model = keras.Model([first, second], keras.layers.Add()([first, second]), name="two")
+    with pytest.raises(ValueError, match="one image input"):
+        layer_outputs(model, np.zeros((8, 8, 1), dtype=np.float32))
+
+
+@pytest.mark.parametrize("layers", ["conv1", 1])
+def test_a_bare_name_or_index_is_a_type_error(valid_model, images, layers):
+    with pytest.raises(TypeError, match=r"sequence.*\['conv1'\]"):
+        layer_outputs(valid_model, images, layers)
+
+
+@pytest.mark.parametrize("layers", [[1.0], [None], [b"conv1"]])
+def test_layers_other_than_names_and_indices_are_a_type_error(valid_model, images, layers):
+    with pytest.raises(TypeError, match="names"):
+        layer_outputs(valid_model, images, layers)
+
+
+@pytest.mark.parametrize("layers", [[], ()])
+def test_no_layers_is_an_error(valid_model, images, layers):
+    with pytest.raises(ValueError, match="empty"):
+        layer_outputs(valid_model, images, layers)

@@ -1,0 +1,347 @@
+"""Tests of cnnviz.plotting: what each figure holds, counted from its axes and artists."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure, SubFigure
+
+from cnnviz import (
+    CLASS_NAMES,
+    channel_grid,
+    layer_outputs,
+    lenet5,
+    plot_feature_maps,
+    plot_images,
+    plot_layer_outputs,
+    plot_probabilities,
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_show(monkeypatch):
+    """The library must leave showing to the caller: plt.show() fails every test here."""
+    monkeypatch.setattr(plt, "show", _show)
+
+
+def _show(*args, **kwargs):
+    raise AssertionError("cnnviz called plt.show()")
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(0)
+    return lenet5("valid")
+
+
+@pytest.fixture(scope="module")
+def image():
+    return np.random.default_rng(0).integers(0, 256, size=(28, 28), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def all_layers(model, image):
+    """plot_layer_outputs of every layer, drawn once for the tests that only look at them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plt, "show", _show)
+        figures = plot_layer_outputs(model, image)
+    plt.close("all")  # the Figure objects stay readable after closing
+    return figures
+
+
+def image_axes(fig) -> list:
+    """The visible axes that show an image."""
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_images()]
+
+
+def hidden_axes(fig) -> list:
+    return [ax for ax in fig.axes if not ax.get_visible()]
+
+
+# --- channel_grid ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "ncols", "expected"),
+    [
+        (1, 4, (1, 1)),
+        (3, 4, (1, 3)),
+        (4, 4, (1, 4)),
+        (5, 4, (2, 4)),
+        (6, 4, (2, 4)),
+        (16, 4, (4, 4)),
+        (64, 8, (8, 8)),
+        (7, 1, (7, 1)),
+        (10, 3, (4, 3)),
+        (2, 10, (1, 2)),
+    ],
+)
+def test_channel_grid(n, ncols, expected):
+    assert channel_grid(n, ncols) == expected
+
+
+def test_channel_grid_fits_every_tile_without_an_empty_row():
+    for ncols in (1, 2, 4, 7):
+        for n in range(1, 40):
+            rows, columns = channel_grid(n, ncols)
+            assert columns == min(n, ncols), (n, ncols)
+            assert rows * columns >= n, (n, ncols)
+            assert (rows - 1) * columns < n, (n, ncols)
+
+
+def test_channel_grid_takes_numpy_integers():
+    assert channel_grid(np.int64(6), np.int32(4)) == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("n", "ncols", "name"),
+    [(0, 4, "n"), (-1, 4, "n"), (2.0, 4, "n"), (True, 4, "n"), (4, 0, "ncols"), (4, 1.5, "ncols")],
+)
+def test_channel_grid_rejects_non_positive_or_non_integers(n, ncols, name):
+    with pytest.raises(ValueError, match=rf"^{name} must be a positive integer"):
+        channel_grid(n, ncols)
+
+
+# --- plot_feature_maps -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "channels"),
+    [(28, 28, 1), (7, 13, 5), (24, 24, 6), (1, 1, 6), (8, 8, 16), (14, 3, 16), (4, 4, 64)],
+)
+def test_one_titled_tile_per_channel_and_the_rest_hidden(height, width, channels):
+    output = np.random.default_rng(channels).random((1, height, width, channels))
+    fig = plot_feature_maps(output)
+    assert isinstance(fig, Figure)
+    tiles = image_axes(fig)
+    assert len(tiles) == channels
+    assert [ax.get_title() for ax in tiles] == [f"Channel: {c}" for c in range(channels)]
+    rows, columns = channel_grid(channels, 4)
+    assert len(fig.axes) == rows * columns
+    assert len(hidden_axes(fig)) == rows * columns - channels
+    for c, ax in enumerate(tiles):
+        np.testing.assert_array_equal(ax.get_images()[0].get_array(), output[0, ..., c])
+
+
+@pytest.mark.parametrize("ncols", [1, 3, 4, 8])
+def test_ncols_sets_the_columns(ncols):
+    fig = plot_feature_maps(np.random.default_rng(0).random((10, 10, 6)), ncols=ncols)
+    rows, columns = channel_grid(6, ncols)
+    tiles = image_axes(fig)
+    # The tiles' grid positions: as many distinct columns as asked for (at most 6).
+    spec_columns = {ax.get_subplotspec().colspan.start for ax in tiles}
+    spec_rows = {ax.get_subplotspec().rowspan.start for ax in tiles}
+    assert len(spec_columns) == columns
+    assert len(spec_rows) == rows
+    assert tiles[0].get_subplotspec().get_gridspec().get_geometry() == (rows, columns)
+
+
+def test_with_and_without_the_batch_axis_draw_the_same():
+    output = np.random.default_rng(1).random((12, 12, 6)).astype(np.float32)
+    with_batch = image_axes(plot_feature_maps(output[np.newaxis], title="t"))
+    without = image_axes(plot_feature_maps(output, title="t"))
+    assert len(with_batch) == len(without) == 6
+    for a, b in zip(with_batch, without, strict=True):
+        assert a.get_title() == b.get_title()
+        np.testing.assert_array_equal(a.get_images()[0].get_array(), b.get_images()[0].get_array())
+
+
+def test_title_becomes_the_suptitle_and_cmap_is_used():
+    fig = plot_feature_maps(np.ones((5, 5, 2)), title="relu1", cmap="viridis")
+    assert fig.get_suptitle() == "relu1"
+    assert all(ax.get_images()[0].get_cmap().name == "viridis" for ax in image_axes(fig))
+    default = plot_feature_maps(np.ones((5, 5, 2)))
+    assert all(ax.get_images()[0].get_cmap().name == "gray" for ax in image_axes(default))
+
+
+@pytest.mark.parametrize("shape", [(1, 120), (84,)])
+def test_dense_outputs_are_drawn_as_a_strip(shape):
+    values = np.linspace(-1, 1, math.prod(shape)).reshape(shape)
+    fig = plot_feature_maps(values, title="fc1")
+    assert isinstance(fig, Figure)
+    assert fig.get_suptitle() == "fc1"
+    strips = image_axes(fig)
+    assert len(strips) == 1
+    np.testing.assert_array_equal(strips[0].get_images()[0].get_array(), values.reshape(1, -1))
+    assert len(fig.axes) == 2  # the strip and its colorbar
+    assert strips[0].get_xlabel()
+
+
+def test_a_batch_of_more_than_one_says_pick_one():
+    with pytest.raises(ValueError, match=r"batch of 2.*pick one"):
+        plot_feature_maps(np.zeros((2, 8, 8, 6)))
+    with pytest.raises(ValueError, match=r"batch of 3.*pick one"):
+        plot_feature_maps(np.zeros((3, 120)))
+
+
+@pytest.mark.parametrize("ncols", [0, -2, 1.5, True])
+def test_ncols_below_one_is_an_error(ncols):
+    with pytest.raises(ValueError, match="ncols"):
+        plot_feature_maps(np.zeros((8, 8, 6)), ncols=ncols)
+    with pytest.raises(ValueError, match="ncols"):
+        plot_feature_maps(np.zeros((1, 10)), ncols=ncols)
+
+
+@pytest.mark.parametrize("shape", [(), (1, 2, 8, 8, 6)])
+def test_ranks_other_than_1_to_4_are_an_error(shape):
+    with pytest.raises(ValueError, match=rf"got shape {re.escape(str(shape))}"):
+        plot_feature_maps(np.zeros(shape))
+
+
+def test_draws_into_a_given_subfigure_and_returns_it():
+    fig = plt.figure()
+    left, right = fig.subfigures(1, 2)
+    drawn = plot_feature_maps(np.ones((6, 6, 3)), fig=left, title="left")
+    assert drawn is left
+    assert isinstance(drawn, SubFigure)
+    assert len(image_axes(left)) == 3
+    assert right.axes == []
+    assert left.get_suptitle() == "left"
+    strip = plot_feature_maps(np.ones(5), fig=right)
+    assert strip is right
+    assert len(image_axes(right)) == 1
+    assert len(fig.axes) == 3 + 2
+
+
+def test_a_fig_that_is_not_a_figure_is_a_type_error():
+    with pytest.raises(TypeError, match="Figure"):
+        plot_feature_maps(np.ones((6, 6, 3)), fig="figure")
+
+
+# --- plot_images -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(6, 28, 28), (6, 28, 28, 1), (6, 10, 12, 3)])
+def test_plot_images_titles_are_class_names(shape):
+    images = np.random.default_rng(0).integers(0, 256, size=shape, dtype=np.uint8)
+    labels = [7, 0, 9, 3, 3, 1]
+    fig = plot_images(images, labels)
+    assert isinstance(fig, Figure)
+    tiles = image_axes(fig)
+    assert [ax.get_title() for ax in tiles] == [CLASS_NAMES[i] for i in labels]
+    assert len(hidden_axes(fig)) == 2
+    for tile, picture in zip(tiles, images, strict=True):
+        np.testing.assert_array_equal(
+            tile.get_images()[0].get_array(), picture[..., 0] if shape[-1] == 1 else picture
+        )
+
+
+def test_plot_images_takes_other_class_names_and_ncols():
+    fig = plot_images(np.zeros((3, 4, 4)), np.array([1, 0, 1]), ncols=1, class_names=["a", "b"])
+    assert [ax.get_title() for ax in image_axes(fig)] == ["b", "a", "b"]
+    assert image_axes(fig)[0].get_subplotspec().get_gridspec().get_geometry() == (3, 1)
+
+
+def test_plot_images_rejects_lengths_that_differ():
+    with pytest.raises(ValueError, match=r"same length.*3 images"):
+        plot_images(np.zeros((3, 28, 28)), [1, 2])
+
+
+@pytest.mark.parametrize("labels", [[0, 10], [-1, 2], [0.5, 1.0], ["Bag", "Coat"]])
+def test_plot_images_rejects_labels_without_a_class_name(labels):
+    with pytest.raises(ValueError, match="labels"):
+        plot_images(np.zeros((2, 28, 28)), labels)
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (2, 28, 28, 2), (0, 28, 28)])
+def test_plot_images_rejects_bad_images(shape):
+    with pytest.raises(ValueError, match="images"):
+        plot_images(np.zeros(shape), list(range(shape[0])) if len(shape) > 2 else [0])
+
+
+# --- plot_probabilities ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_axis", [False, True])
+def test_plot_probabilities_draws_one_bar_per_class(batch_axis):
+    p = np.random.default_rng(3).random(10)
+    p /= p.sum()
+    fig = plot_probabilities(p[np.newaxis] if batch_axis else p, title="op")
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    bars = ax.patches
+    assert len(bars) == 10
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(CLASS_NAMES)
+    # Bars are placed at the tick of their class, so each width is that class's probability.
+    by_position = sorted(bars, key=lambda bar: bar.get_y() + bar.get_height() / 2)
+    centres = [bar.get_y() + bar.get_height() / 2 for bar in by_position]
+    np.testing.assert_allclose(centres, ax.get_yticks())
+    np.testing.assert_allclose([bar.get_width() for bar in by_position], p)
+    # The most probable class stands out: its colour is the one no other bar has.
+    colours = [to_rgba(bar.get_facecolor()) for bar in by_position]
+    best = int(np.argmax(p))
+    assert all(colours[best] != colour for i, colour in enumerate(colours) if i != best)
+    assert len({colour for i, colour in enumerate(colours) if i != best}) == 1
+    assert ax.get_title() == "op"
+
+
+def test_plot_probabilities_takes_other_class_names():
+    fig = plot_probabilities([0.2, 0.8], class_names=["cat", "dog"])
+    assert [label.get_text() for label in fig.axes[0].get_yticklabels()] == ["cat", "dog"]
+
+
+@pytest.mark.parametrize("shape", [(9,), (11,), (2, 10), (1, 1, 10), ()])
+def test_plot_probabilities_rejects_bad_shapes(shape):
+    with pytest.raises(ValueError, match="probabilities"):
+        plot_probabilities(np.full(shape, 0.1))
+
+
+# --- plot_layer_outputs ----------------------------------------------------------------------
+
+
+def test_one_figure_per_layer_titled_with_name_and_shape(model, image, all_layers):
+    figures = all_layers
+    outputs = layer_outputs(model, image)
+    assert len(figures) == 10
+    assert all(isinstance(fig, Figure) for fig in figures)
+    assert [fig.get_suptitle() for fig in figures] == [
+        f"{name} {tuple(output.shape[1:])}" for name, output in outputs.items()
+    ]
+    assert figures[0].get_suptitle() == "conv1 (24, 24, 6)"
+    assert figures[5].get_suptitle() == "max_pool2 (4, 4, 16)"
+    # Feature maps: one tile per channel, holding that channel.
+    conv1 = image_axes(figures[0])
+    assert len(conv1) == 6
+    np.testing.assert_allclose(conv1[4].get_images()[0].get_array(), outputs["conv1"][0, ..., 4])
+    assert len(image_axes(figures[3])) == 16
+    # Dense layers: one strip each.
+    for fig in figures[6:9]:
+        assert len(image_axes(fig)) == 1
+
+
+def test_the_softmax_layer_is_drawn_as_class_probabilities(model, image, all_layers):
+    fig = all_layers[-1]
+    assert fig.get_suptitle() == "op (10,)"
+    (ax,) = fig.axes
+    assert len(ax.patches) == 10
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(CLASS_NAMES)
+    probabilities = layer_outputs(model, image, ["op"])["op"][0]
+    widths = sorted(ax.patches, key=lambda bar: bar.get_y())
+    np.testing.assert_allclose([bar.get_width() for bar in widths], probabilities, rtol=1e-6)
+
+
+def test_a_subset_of_layers(model, image):
+    figures = plot_layer_outputs(model, image[..., np.newaxis], layers=["relu2", 1, "op"])
+    assert [fig.get_suptitle() for fig in figures] == [
+        "relu2 (8, 8, 16)",
+        "conv1 (24, 24, 6)",
+        "op (10,)",
+    ]
+
+
+def test_ncols_reaches_the_feature_maps(model, image):
+    (fig,) = plot_layer_outputs(model, image, layers=["conv1"], ncols=2)
+    assert image_axes(fig)[0].get_subplotspec().get_gridspec().get_geometry() == (3, 2)
+
+
+def test_a_batch_of_one_is_accepted_and_a_batch_of_two_is_an_error(model, image):
+    (fig,) = plot_layer_outputs(model, image[np.newaxis, ..., np.newaxis], layers=["conv1"])
+    assert len(image_axes(fig)) == 6
+    with pytest.raises(ValueError, match=r"batch of 2.*pick one"):
+        plot_layer_outputs(model, np.stack([image, image])[..., np.newaxis])
