@@ -64,10 +64,11 @@ def _resolve_layers(model: keras.Model, layers: Sequence[str | int] | None) -> t
     names = []
     for item in layers:
         if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
-            if not 0 <= item < len(model.layers):
+            if not -len(model.layers) <= item < len(model.layers):
                 raise ValueError(
                     f"layer index {item} is out of range: model {model.name!r} has "
-                    f"{len(model.layers)} layers (indices 0 to {len(model.layers) - 1})"
+                    f"{len(model.layers)} layers (indices {-len(model.layers)} to "
+                    f"{len(model.layers) - 1}, as for model.get_layer(index=i))"
                 )
             names.append(model.layers[int(item)].name)
         elif isinstance(item, str):
@@ -92,7 +93,12 @@ def _as_batch(images: object, input_shape: tuple) -> np.ndarray:
         raise TypeError(
             f"images must be uint8 (0 to 255, scaled for you) or float; got dtype {x.dtype}"
         )
-    if x.ndim == 2 and expected[-1] == 1:
+    if x.ndim == 2:
+        if expected[-1] != 1:
+            raise ValueError(
+                f"images of shape {x.shape} have no channel axis, but the model takes "
+                f"{expected[-1]} channels: give (H, W, C) = {expected} or a batch (N, H, W, C)"
+            )
         x = x[np.newaxis, ..., np.newaxis]
     elif x.ndim == 3:
         x = x[np.newaxis]
@@ -135,7 +141,8 @@ def layer_outputs(
     layers : sequence of str or int, optional
         Layer names, or indices into ``model.layers`` (as in
         ``model.get_layer(index=i)``; for :func:`~cnnviz.lenet5`, 1 is
-        ``conv1``). By default every layer after the input.
+        ``conv1`` and -1 the softmax ``op``). By default every layer after
+        the input.
 
     Returns
     -------

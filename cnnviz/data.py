@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -80,9 +82,15 @@ _IDX_DTYPES = {
     0x0E: np.dtype(">f8"),
 }
 
-# Parsed, verified arrays by (path, size, mtime): a second load in the same
-# process skips decompression and hashing.  Callers get copies.
-_MEMO: dict[tuple[str, int, int], np.ndarray] = {}
+# Parsed, verified arrays by (expected file, path, size, mtime): a second load
+# in the same process skips decompression and hashing.  The expected file is
+# part of the key because a verified file is verified only as what it is (a
+# link from train-labels to t10k-labels must still fail).  Callers get copies.
+_MEMO: dict[tuple[str, str, int, int], np.ndarray] = {}
+
+# What a damaged gzip file raises: BadGzipFile (an OSError) for a bad header,
+# EOFError for a truncated stream, zlib.error for a corrupt deflate block.
+_GZIP_ERRORS = (OSError, EOFError, zlib.error)
 
 
 def _gz_names() -> list[str]:
@@ -110,23 +118,34 @@ def _has_files(directory: Path) -> bool:
 
 def _download(directory: Path) -> None:
     """Download the four files into `directory`, each written atomically."""
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    for name in _gz_names():
-        target = directory / name
-        if target.is_file():
-            continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
-        try:
-            with (
-                os.fdopen(fd, "wb") as out,
-                urllib.request.urlopen(DOWNLOAD_URL + name, timeout=30) as response,
-            ):
-                shutil.copyfileobj(response, out)
-            _verified_bytes(Path(tmp), FILES[name[: -len(".gz")]], shown_as=DOWNLOAD_URL + name)
-            Path(tmp).replace(target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+    try:
+        for name in _gz_names():
+            _download_file(directory, name)
+    except BaseException:
+        if created and not any(directory.iterdir()):
+            directory.rmdir()
+        raise
+
+
+def _download_file(directory: Path, name: str) -> None:
+    """Download one file to a temporary name, verify it, then rename it into place."""
+    target = directory / name
+    if target.is_file():
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=directory)
+    try:
+        with (
+            os.fdopen(fd, "wb") as out,
+            urllib.request.urlopen(DOWNLOAD_URL + name, timeout=30) as response,
+        ):
+            shutil.copyfileobj(response, out)
+        _verified_bytes(Path(tmp), FILES[name[: -len(".gz")]], shown_as=DOWNLOAD_URL + name)
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def find_fashion_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True) -> Path:
@@ -218,8 +237,7 @@ def _verified_bytes(path: Path, expected: tuple[str, int], shown_as: str | None 
     try:
         with gzip.open(path, "rb") as stream:
             raw = stream.read()
-    except (OSError, EOFError) as error:
-        # gzip raises BadGzipFile (an OSError) for garbage, EOFError for truncation.
+    except _GZIP_ERRORS as error:
         raise ValueError(f"{shown}: not a readable gzip file ({error})") from error
     sha256, size = expected
     if len(raw) != size:
@@ -278,7 +296,7 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
         raise ValueError(f"{name}: header declares {ndim} dimensions but the file ends early")
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = _IDX_DTYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if len(raw) - header != expected:
         raise ValueError(
             f"{name}: header declares shape {shape} ({expected:,} bytes of data) but the file "
@@ -317,14 +335,14 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
                 raw = stream.read()
         else:
             raw = path.read_bytes()
-    except (EOFError, gzip.BadGzipFile) as error:
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise ValueError(f"{path}: not a readable gzip file ({error})") from error
     return parse_idx(raw, str(path))
 
 
 def _load_verified(path: Path, name: str) -> np.ndarray:
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    key = (name, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _MEMO:
         _MEMO[key] = parse_idx(_verified_bytes(path, FILES[name]), str(path))
     return _MEMO[key].copy()
@@ -435,10 +453,10 @@ def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
     Raises
     ------
     ValueError
-        If `num_classes` is not a positive integer, `y` is not 1-D, or a label
-        lies outside ``range(num_classes)``.
+        If `num_classes` is less than 1, `y` is not 1-D, or a label lies
+        outside ``range(num_classes)``.
     TypeError
-        If `y` does not hold integers.
+        If `num_classes` is not an integer or `y` does not hold integers.
 
     Examples
     --------

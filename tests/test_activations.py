@@ -265,7 +265,16 @@ def test_an_unknown_layer_name_lists_the_known_names(valid_model, images):
         assert repr(name) in str(info.value)
 
 
-@pytest.mark.parametrize("index", [11, 100])
+def test_negative_indices_count_from_the_end_as_get_layer_does(valid_model, images):
+    outputs = layer_outputs(valid_model, images, [-1, -4])
+    assert list(outputs) == [
+        valid_model.get_layer(index=-1).name,
+        valid_model.get_layer(index=-4).name,
+    ]
+    assert list(outputs) == ["op", "flatten"]
+
+
+@pytest.mark.parametrize("index", [11, 100, -12])
 def test_an_index_out_of_range_is_an_error(valid_model, images, index):
     with pytest.raises(ValueError, match=rf"{index}.*out of range.*11 layers"):
         layer_outputs(valid_model, images, [index])
