@@ -27,6 +27,8 @@ __all__ = [
 
 # Width of one grid tile in inches; figures grow with the number of rows.
 _TILE = 2.0
+# Room above a grid for the figure's title, in inches.
+_TOP = 0.5
 
 
 def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
@@ -62,7 +64,9 @@ def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
 
 def _new_figure(fig: Figure | SubFigure | None, nrows: int, ncols: int) -> Figure | SubFigure:
     if fig is None:
-        return plt.figure(figsize=(_TILE * ncols, _TILE * nrows + 0.4), layout="constrained")
+        # No layout engine: constrained layout costs more than the drawing itself for 16
+        # or 64 tiles, and a grid of equal tiles needs only fixed margins (see _tiles).
+        return plt.figure(figsize=(_TILE * ncols, _TILE * nrows + _TOP))
     if not isinstance(fig, (Figure, SubFigure)):
         raise TypeError(f"fig must be a matplotlib Figure or SubFigure; got {type(fig).__name__}")
     return fig
@@ -70,7 +74,16 @@ def _new_figure(fig: Figure | SubFigure | None, nrows: int, ncols: int) -> Figur
 
 def _tiles(fig: Figure | SubFigure, n: int, ncols: int) -> list:
     rows, columns = channel_grid(n, ncols)
-    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+    height = fig.bbox.height / fig.dpi  # inches; works for a SubFigure too
+    margins = {
+        "left": 0.02,
+        "right": 0.98,
+        "bottom": 0.1 / height,
+        "top": 1 - min(_TOP / height, 0.3),
+        "hspace": 0.25,
+        "wspace": 0.1,
+    }
+    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False, gridspec_kw=margins)).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
     return list(axes[:n])
@@ -166,7 +179,7 @@ def plot_feature_maps(
         ax.set_xticks([])
         ax.set_yticks([])
     if title:
-        figure.suptitle(title)
+        figure.suptitle(title, y=1 - 0.08 / (figure.bbox.height / figure.dpi), va="top")
     return figure
 
 
