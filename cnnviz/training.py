@@ -94,6 +94,7 @@ def train(
     seed: int = 0,
     validation_data: tuple[np.ndarray, np.ndarray] | None = None,
     verbose: int | str = "auto",
+    callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> keras.callbacks.History:
     """Train `model` with the notebook's recipe.
 
@@ -128,6 +129,8 @@ def train(
     verbose : "auto", 0, 1 or 2, default "auto"
         Keras' progress display: a progress bar (1, "auto"), one line per
         epoch (2) or nothing (0).
+    callbacks : list of keras.callbacks.Callback, optional
+        Passed to ``model.fit`` (for example to time or log epochs).
 
     Returns
     -------
@@ -180,6 +183,7 @@ def train(
         validation_data=validation_data,
         shuffle=True,
         verbose=verbose,
+        callbacks=callbacks,
     )
 
 

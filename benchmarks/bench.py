@@ -1,0 +1,320 @@
+"""Time the notebook's way against cnnviz, side by side, in one process.
+
+Run ``nox -s bench`` (quick: training on a fixed 12,800-image subset) or
+``nox -s bench -- --full`` (training on all 60,000 images). Every case runs
+the baseline and cnnviz in this same process, several times, and prints the
+median, the spread (min to max) and the ratio ``baseline / cnnviz``. The
+training case also checks that both ways end with bit-identical weights.
+
+Why a script and not asv or pytest-benchmark: the point is a ratio of two
+ways measured under the same conditions (same process, same warm caches,
+same machine load), plus a correctness check on the same run. asv times
+commits against each other in separate processes, and pytest-benchmark
+would tie the benchmark to the test runner, which must never assert times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import matplotlib
+
+matplotlib.use("Agg")
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+
+import cnnviz
+from cnnviz import data as cnnviz_data
+
+ROWS: list[dict] = []
+
+
+def seconds(fn: Callable[[], object], repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def record(case: str, baseline: list[float], ours: list[float], note: str = "") -> None:
+    row = {
+        "case": case,
+        "baseline_median": statistics.median(baseline),
+        "baseline_min": min(baseline),
+        "baseline_max": max(baseline),
+        "cnnviz_median": statistics.median(ours),
+        "cnnviz_min": min(ours),
+        "cnnviz_max": max(ours),
+        "ratio": statistics.median(baseline) / statistics.median(ours),
+        "repeats": (len(baseline), len(ours)),
+        "note": note,
+    }
+    ROWS.append(row)
+    print(format_row(row), flush=True)
+
+
+def fmt(value: float) -> str:
+    if value >= 1:
+        return f"{value:7.2f} s "
+    if value >= 1e-3:
+        return f"{value * 1e3:7.2f} ms"
+    return f"{value * 1e6:7.1f} us"
+
+
+def format_row(row: dict) -> str:
+    def cell(prefix: str) -> str:
+        return (
+            f"{fmt(row[prefix + '_median'])} [{fmt(row[prefix + '_min']).strip()}"
+            f" .. {fmt(row[prefix + '_max']).strip()}]"
+        )
+
+    return (
+        f"{row['case']:<38} {cell('baseline'):<36} {cell('cnnviz'):<36} "
+        f"{row['ratio']:7.1f}x  {row['note']}"
+    )
+
+
+def header() -> None:
+    print(
+        f"{'case':<38} {'notebook way: median [min .. max]':<36} "
+        f"{'cnnviz: median [min .. max]':<36} {'ratio':>8}"
+    )
+    print("-" * 124)
+
+
+# --- training --------------------------------------------------------------------------------
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time of each epoch; the first includes building the training graph."""
+
+    def on_train_begin(self, logs=None):
+        self.times: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+def notebook_fit(padding: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int):
+    """The notebook as written: float64 x / 255., np.eye one-hot, plain compile and fit."""
+    keras.utils.set_random_seed(seed)
+    model = cnnviz.lenet5(padding)
+    x_float = x / 255.0
+    y_hot = np.eye(10)[y]
+    keras.utils.set_random_seed(seed)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.001),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    timer = EpochTimer()
+    history = model.fit(x_float, y_hot, batch_size=64, epochs=epochs, verbose=0, callbacks=[timer])
+    return model, timer.times, history.history
+
+
+def cnnviz_fit(padding: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int):
+    keras.utils.set_random_seed(seed)
+    model = cnnviz.lenet5(padding)
+    timer = EpochTimer()
+    history = cnnviz.train(model, x, y, epochs=epochs, seed=seed, verbose=0, callbacks=[timer])
+    return model, timer.times, history.history
+
+
+def bench_training(x: np.ndarray, y: np.ndarray, epochs: int, label: str) -> list[dict]:
+    checks = []
+    for padding in cnnviz.PADDINGS:
+        base_model, base_times, base_hist = notebook_fit(padding, x, y, epochs, seed=0)
+        our_model, our_times, our_hist = cnnviz_fit(padding, x, y, epochs, seed=0)
+        identical = all(
+            np.array_equal(a, b)
+            for a, b in zip(base_model.get_weights(), our_model.get_weights(), strict=True)
+        )
+        checks.append(
+            {
+                "padding": padding,
+                "identical_weights": identical,
+                "baseline_accuracy": base_hist["accuracy"][-1],
+                "cnnviz_accuracy": our_hist["accuracy"][-1],
+            }
+        )
+        record(
+            f"train: first epoch, {padding} ({label})",
+            base_times[:1],
+            our_times[:1],
+            "incl. graph build",
+        )
+        record(
+            f"train: one epoch, {padding} ({label})",
+            base_times[1:],
+            our_times[1:],
+            f"weights {'bit-identical' if identical else 'DIFFER'}",
+        )
+    return checks
+
+
+# --- activations -----------------------------------------------------------------------------
+
+
+def notebook_layer_outputs(model: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
+    """The notebook's way: one sub-model and one predict per layer."""
+    outputs = {}
+    for layer in model.layers[1:]:
+        sub_model = keras.Model(inputs=model.inputs, outputs=layer.output)
+        outputs[layer.name] = sub_model.predict(images, verbose=0)
+    return outputs
+
+
+def bench_activations(x: np.ndarray, repeats: int) -> None:
+    for padding in cnnviz.PADDINGS:
+        model = cnnviz.lenet5(padding)
+        for n in (1, 256):
+            images = cnnviz.scale_images(x[41 : 41 + n])
+            start = time.perf_counter()
+            first = cnnviz.layer_outputs(model, images)
+            first_call = time.perf_counter() - start
+            expected = notebook_layer_outputs(model, images)
+            for name, value in expected.items():
+                np.testing.assert_allclose(first[name], value, rtol=1e-5, atol=1e-6)
+            base = seconds(lambda m=model, i=images: notebook_layer_outputs(m, i), repeats)
+            ours = seconds(lambda m=model, i=images: cnnviz.layer_outputs(m, i), repeats * 10)
+            record(
+                f"all layer outputs, {n} image{'s' if n > 1 else ''}, {padding}",
+                base,
+                ours,
+                f"warm; first call {fmt(first_call).strip()}",
+            )
+
+
+# --- plotting --------------------------------------------------------------------------------
+
+
+def notebook_visualize_layer_output(output: np.ndarray) -> None:
+    """The notebook's visualize_layer_output: pyplot state machine, one subplot per channel."""
+    channels = output.shape[-1]
+    rows = int(np.ceil(channels / 4))
+    plt.figure(figsize=(8, 2 * rows))
+    for i in range(channels):
+        plt.subplot(rows, 4, i + 1)
+        plt.imshow(output[0, :, :, i], cmap="gray")
+        plt.title(f"Channel: {i}")
+        plt.axis("off")
+    plt.tight_layout()
+
+
+def render_and_close(fig) -> None:
+    fig.canvas.draw()
+    plt.close(fig)
+
+
+def bench_plotting(x: np.ndarray, repeats: int) -> None:
+    model = cnnviz.lenet5("valid")
+    outputs = cnnviz.layer_outputs(
+        model, x[41], layers=["conv1", "max_pool1", "conv2", "max_pool2"]
+    )
+
+    def baseline(output: np.ndarray) -> None:
+        notebook_visualize_layer_output(output)
+        render_and_close(plt.gcf())
+
+    for name, output in outputs.items():
+        base = seconds(lambda o=output: baseline(o), repeats)
+        ours = seconds(lambda o=output: render_and_close(cnnviz.plot_feature_maps(o)), repeats)
+        record(f"plot_feature_maps {name} {output.shape[1:]}", base, ours, "drawn to Agg")
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+def bench_data(repeats: int) -> None:
+    from keras.src.datasets import fashion_mnist as keras_fashion_mnist
+
+    source = cnnviz.find_fashion_mnist()
+    # Keras' own load_data, pointed at the same files (its get_file would download them):
+    # it decompresses and parses, with no checksums and no channel axis.
+    real_get_file = keras_fashion_mnist.get_file
+    keras_fashion_mnist.get_file = lambda fname, origin, cache_subdir: str(source / fname)
+    try:
+        base = seconds(keras_fashion_mnist.load_data, repeats)
+    finally:
+        keras_fashion_mnist.get_file = real_get_file
+
+    def cold():
+        cnnviz_data._MEMO.clear()
+        cnnviz.load_fashion_mnist(source)
+
+    record("load_fashion_mnist, cold", base, seconds(cold, repeats), "verifies SHA-256")
+    record(
+        "load_fashion_mnist, warm (same process)",
+        base,
+        seconds(lambda: cnnviz.load_fashion_mnist(source), repeats),
+        "parsed once",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="train on all 60,000 images")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats per case (default 5)")
+    parser.add_argument(
+        "--cases",
+        default="training,activations,plotting,data",
+        help="comma-separated subset of: training, activations, plotting, data",
+    )
+    parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
+    args = parser.parse_args(argv)
+    cases = set(args.cases.split(","))
+
+    print(
+        f"cnnviz {cnnviz.__version__}, Keras {keras.__version__}, TensorFlow {tf.__version__}, "
+        f"NumPy {np.__version__}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, {platform.machine()}"
+    )
+    (x_train, y_train), _ = cnnviz.load_fashion_mnist()
+    header()
+    checks = []
+    if "training" in cases:
+        n = len(x_train) if args.full else 12_800
+        label = "60,000 images" if args.full else "12,800-image subset"
+        # Epochs: one to build the graph, then `repeats` timed ones.
+        checks = bench_training(x_train[:n], y_train[:n], args.repeats + 1, label)
+    if "activations" in cases:
+        bench_activations(x_train, args.repeats)
+    if "plotting" in cases:
+        bench_plotting(x_train, args.repeats)
+    if "data" in cases:
+        bench_data(args.repeats)
+
+    ok = True
+    for check in checks:
+        same = check["identical_weights"]
+        ok &= same
+        print(
+            f"check {check['padding']}: weights after the same epochs "
+            f"{'bit-identical' if same else 'DIFFER'} (train accuracy notebook "
+            f"{check['baseline_accuracy']:.4f}, cnnviz {check['cnnviz_accuracy']:.4f})"
+        )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"rows": ROWS, "checks": checks}, indent=2))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
