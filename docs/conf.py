@@ -1,13 +1,26 @@
-"""Sphinx configuration for the cnnviz site: gallery, API reference, guides."""
+"""Sphinx configuration for the cnnviz site: gallery, API reference, guides.
+
+The build runs offline (no network at build time), with ``-nW``: every
+cross-reference must resolve or be listed, with a reason, in
+``nitpick_ignore`` below.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sys
+import zlib
+from pathlib import Path
 
+# Set before anything imports TensorFlow (the examples run in this process).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import cnnviz
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "_ext"))  # gallery_hooks, for sphinx-gallery's reset_modules
 
 project = "cnnviz"
 author = "The cnnviz developers"
@@ -25,32 +38,173 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "sg_execution_times.rst"]
+exclude_patterns = [
+    "_build",
+    "_intersphinx",
+    "_ext",
+    "**.ipynb_checkpoints",
+    "sg_execution_times.rst",
+]
 nitpicky = True
+
+# -- API reference -----------------------------------------------------------
 
 autosummary_generate = True
 autodoc_typehints = "none"  # numpydoc renders the types from the docstrings
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = True
-
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-    "numpy": ("https://numpy.org/doc/stable/", None),
-    "matplotlib": ("https://matplotlib.org/stable/", None),
+# Words of the numpydoc type grammar ("array_like of int, shape (N,), optional").
+numpydoc_xref_ignore = {
+    "of",
+    "or",
+    "to",
+    "optional",
+    "default",
+    "shape",
+    "N",
+    "H",
+    "W",
+    "C",
+    "x",
+    "y",
+    "units",
+    "num_classes",
 }
+numpydoc_xref_aliases = {
+    "SubFigure": "matplotlib.figure.SubFigure",
+    "Figure": "matplotlib.figure.Figure",
+    "uint8": "numpy.uint8",
+    "float32": "numpy.float32",
+    "path-like": ":term:`python:path-like object`",
+}
+
+# -- Cross-references to other projects, offline --------------------------------
+#
+# No network at build time, so every inventory is a local file:
+# - Python: Debian's ``python3-doc`` ships the full objects.inv (.ci/run installs
+#   it); without it the URL is tried, for a machine that is online.
+# - NumPy and Matplotlib: no Debian package ships their inventories, so
+#   _intersphinx/*.txt lists the few objects these pages name, with their real
+#   URLs, and is compiled here into objects.inv files (format: Sphinx inventory v2).
+
+INVENTORY_DIR = HERE / "_build" / "intersphinx"
+
+
+def _compile_inventory(name: str) -> str:
+    """Compress ``_intersphinx/<name>.txt`` (header + plain lines) into an objects.inv."""
+    text = (HERE / "_intersphinx" / f"{name}.txt").read_text(encoding="utf-8")
+    header, body = [], []
+    for line in text.splitlines(keepends=True):
+        (header if line.startswith("#") and not body else body).append(line)
+    INVENTORY_DIR.mkdir(parents=True, exist_ok=True)
+    target = INVENTORY_DIR / f"{name}.inv"
+    target.write_bytes("".join(header).encode() + zlib.compress("".join(body).encode()))
+    return str(target)
+
+
+_python_inv = "/usr/share/doc/python3/html/objects.inv"
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3/", (_python_inv, None)),
+    "numpy": ("https://numpy.org/doc/stable/", _compile_inventory("numpy")),
+    "matplotlib": ("https://matplotlib.org/stable/", _compile_inventory("matplotlib")),
+}
+intersphinx_timeout = 5
+
+# Keras and TensorFlow publish no Sphinx inventory (keras.io is not built with
+# Sphinx), so references to their classes cannot resolve; each is listed here.
+nitpick_ignore = [
+    ("py:class", "keras.Model"),  # models.lenet5 and others return / take one
+    ("py:obj", "keras.Model"),
+    ("py:class", "keras.callbacks.History"),  # training.train returns it
+    ("py:obj", "keras.callbacks.History"),
+    ("py:class", "keras.callbacks.Callback"),  # training.train takes them
+    ("py:obj", "keras.callbacks.Callback"),
+]
+
+# -- The gallery ---------------------------------------------------------------
+
+
+def _cnnviz_sources_sha256() -> str:
+    """Hash the installed cnnviz sources the examples will import."""
+    digest = hashlib.sha256()
+    package = Path(cnnviz.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# sphinx-gallery re-runs an example only when the example's own MD5 changes;
+# an example whose library changed must not be served from stale outputs, so
+# all examples re-run whenever the cnnviz sources differ from the last good build.
+GALLERY_DIR = HERE / "auto_examples"
+SOURCES_STAMP = GALLERY_DIR / ".cnnviz-sources.sha256"
+SOURCES_SHA256 = _cnnviz_sources_sha256()
+LIBRARY_CHANGED = not SOURCES_STAMP.is_file() or SOURCES_STAMP.read_text().strip() != SOURCES_SHA256
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
+    "within_subsection_order": "FileNameSortKey",  # plot_01_ ... in reading order
     "doc_module": ("cnnviz",),
     "backreferences_dir": "generated/backreferences",
     "reference_url": {"cnnviz": None},
     "download_all_examples": True,
     "remove_config_comments": True,
+    # TensorFlow in parallel workers would only fight over the cores.
     "parallel": False,
+    "run_stale_examples": LIBRARY_CHANGED,
+    # Matplotlib's defaults and a fresh Keras session before every example.
+    "reset_modules": ("matplotlib", "gallery_hooks.clear_keras_session"),
+    "min_reported_time": 5,
 }
+
+# -- HTML ------------------------------------------------------------------------
 
 html_theme = "pydata_sphinx_theme"
 html_title = "cnnviz"
 html_static_path = ["_static"]
+html_css_files = ["cnnviz.css"]
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "secondary_sidebar_items": ["page-toc", "sourcelink", "sg_download_links"],
+    # No icon links to remote sites: the site is self-contained.
+    "icon_links": [],
+}
+# Without it the theme's script logs "Got invalid theme mode" on a first visit.
+html_context = {"default_mode": "auto"}
+html_sidebars = {"index": [], "installation": []}
+html_show_sourcelink = True
+
+
+def _constant_docstring(app, what, name, obj, options, lines) -> None:
+    """Document a re-exported constant with the ``#:`` comment where it is defined.
+
+    ``cnnviz.PADDINGS`` lives in ``cnnviz.models``; autodoc looks for its comment
+    in ``cnnviz/__init__.py`` only and falls back to the docstring of ``tuple``.
+    """
+    if what != "data" or not name.startswith("cnnviz.") or obj.__doc__ != type(obj).__doc__:
+        return
+    from sphinx.pycode import ModuleAnalyzer
+
+    attribute = name.rpartition(".")[2]
+    for module in ("data", "models", "training", "activations", "plotting"):
+        comment = ModuleAnalyzer.for_module(f"cnnviz.{module}").find_attr_docs()
+        if ("", attribute) in comment:
+            lines[:] = list(comment["", attribute])
+            return
+    lines.clear()  # better no text than the docstring of tuple
+
+
+def _stamp_sources(app, exception) -> None:
+    """Record the library the gallery was built from, once the build succeeded."""
+    if exception is None and GALLERY_DIR.is_dir():
+        SOURCES_STAMP.write_text(SOURCES_SHA256 + "\n")
+
+
+def setup(app) -> None:
+    app.connect("autodoc-process-docstring", _constant_docstring)
+    app.connect("build-finished", _stamp_sources)
