@@ -1,4 +1,4 @@
-"""Developer tasks: ``nox -s tests``, ``nox -s docs``, ``nox -s lint``.
+"""Developer tasks: ``nox -s tests``, ``nox -s docs``, ``nox -s site``, ``nox -s lint``.
 
 Each session installs the project (not an editable copy) and one PEP 735
 dependency group from ``pyproject.toml`` into its own virtual environment.
@@ -49,6 +49,8 @@ def tests(session: nox.Session) -> None:
         "--pyargs",
         "cnnviz",
         "tests",
+        # The built site's browser and notebook tests run in the site session.
+        "--ignore=tests/site",
         *session.posargs,
         env=ENV,
     )
@@ -77,6 +79,28 @@ def docs(session: nox.Session) -> None:
         session.run(
             "python", "-m", "http.server", "-b", "127.0.0.1", "-d", str(build / "html"), "8000"
         )
+
+
+@nox.session(default=False)
+def site(session: nox.Session) -> None:
+    """Test the site that ``nox -s docs`` built: headless Chromium, links, and every notebook."""
+    install(session, "site")
+    session.run(
+        "pytest",
+        "tests/site",
+        "-m",
+        "site",
+        *session.posargs,
+        # Fail, rather than skip, when the site has not been built.
+        env={**ENV, "CNNVIZ_SITE_REQUIRED": "1"},
+    )
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Time the notebook's way against cnnviz (``-- --full`` trains on all 60,000 images)."""
+    install(session, "test")
+    session.run("python", "benchmarks/bench.py", *session.posargs, env=ENV)
 
 
 @nox.session(default=False)

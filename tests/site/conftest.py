@@ -1,0 +1,100 @@
+"""Fixtures for the tests of the built site: its directory and an HTTP server on 127.0.0.1.
+
+These tests need ``nox -s docs`` to have built ``docs/_build/html``. ``nox -s site``
+sets ``CNNVIZ_SITE_REQUIRED=1`` so that a missing site fails; elsewhere (a plain
+``pytest``) the tests skip with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "docs" / "_build" / "html"
+
+# LeNet-5 has 10 layers after its input (conv1, relu1, max_pool1, conv2, relu2,
+# max_pool2, flatten, fc1, fc2, op); the pages that walk through a model draw
+# each of them plus the loss/accuracy curves and the input image.
+LAYERS = 10
+MIN_FIGURES = {
+    "plot_01_fashion_mnist": 2,  # images 40-47, one image per class
+    "plot_02_lenet5_valid_padding": LAYERS + 2,
+    "plot_03_lenet5_same_padding": LAYERS + 2,
+    "plot_04_valid_vs_same_padding": 2,  # all layers side by side in one figure, the border
+}
+
+# Debian's chromium; Playwright drives it and downloads no browser of its own.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def require(condition: bool, reason: str) -> None:
+    """Fail in ``nox -s site``, skip elsewhere, when a precondition is missing."""
+    if condition:
+        return
+    if os.environ.get("CNNVIZ_SITE_REQUIRED") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def site_dir() -> Path:
+    require(
+        (SITE / "index.html").is_file() and (SITE / "auto_examples" / "index.html").is_file(),
+        f"the site is not built in {SITE}: run `nox -s docs` first",
+    )
+    return SITE
+
+
+@pytest.fixture(scope="session")
+def min_figures() -> dict[str, int]:
+    """The figures each example page, and each notebook run, must show at least."""
+    return MIN_FIGURES
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # one line per request would drown pytest's output
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir: Path) -> Iterator[str]:
+    """Serve the built site on 127.0.0.1, on a free port, from a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium, shared by the tests of one session (each page gets a new context)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (nox -s site)")
+    require(CHROMIUM.is_file(), f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

@@ -1,0 +1,270 @@
+"""The built site in a real browser: Debian's headless Chromium, driven by Playwright.
+
+Every page named in the issue (landing page, gallery index, each example page,
+API index; the installation page too) is opened over HTTP from 127.0.0.1 and
+must load without a console error, an uncaught exception, a failed request or
+a request that leaves the machine: the site must work offline, so every request
+to another host is blocked and reported. Each example page must show at least
+as many figures as its layers require, and offer its downloads. Every internal
+link of the site, ``#anchors`` included, must resolve.
+
+A full-page screenshot of each page goes to ``$CNNVIZ_SCREENSHOT_DIR``
+(``/tmp/screens`` by default) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.site
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("plot_*.py"))
+SCREENS = Path(os.environ.get("CNNVIZ_SCREENSHOT_DIR", "/tmp/screens"))
+
+FIGURE_SELECTOR = "img.sphx-glr-single-img, img.sphx-glr-multi-img"
+
+PAGES = [
+    "index.html",
+    "installation.html",
+    "auto_examples/index.html",
+    *(f"auto_examples/{example.stem}.html" for example in EXAMPLES),
+    "api.html",
+]
+
+
+@dataclass
+class Visit:
+    """What the browser saw while loading one page."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    bad_responses: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+
+
+def visit(browser, site_url: str, path: str, screenshot: Path | None = None):
+    """Open one page; return the page (still open), what went wrong, and its context."""
+    origin = urllib.parse.urlsplit(site_url).netloc
+    seen = Visit()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+
+    def route(route) -> None:
+        if urllib.parse.urlsplit(route.request.url).netloc == origin:
+            route.continue_()
+        else:  # the site must not need the network
+            seen.external_requests.append(route.request.url)
+            route.abort()
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            seen.console_errors.append(f"{message.text} {message.location}")
+
+    def on_request_failed(request) -> None:
+        if urllib.parse.urlsplit(request.url).netloc == origin:  # blocked ones are listed above
+            seen.failed_requests.append(f"{request.url}: {request.failure}")
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            seen.bad_responses.append(f"{response.status} {response.url}")
+
+    page.route("**/*", route)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
+    page.on("requestfailed", on_request_failed)
+    page.on("response", on_response)
+    response = page.goto(site_url + path, wait_until="load")
+    assert response is not None, path
+    assert response.status == 200, f"{path}: HTTP {response.status}"
+    page.wait_for_load_state("networkidle")
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot), full_page=True)
+    # Images below the fold load too (the screenshot scrolled the whole page).
+    broken_images = page.eval_on_selector_all(
+        "img", "imgs => imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+    seen.failed_requests.extend(f"image did not load: {src}" for src in broken_images)
+    return page, seen, context
+
+
+def assert_clean(path: str, seen: Visit) -> None:
+    problems = {name: value for name, value in vars(seen).items() if value}
+    assert not problems, f"{path}: {problems}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_cleanly(browser, site_url, site_dir, path):
+    """No console error, no uncaught exception, no failed or external request."""
+    name = path.replace("/", "_").removesuffix(".html")
+    page, seen, context = visit(browser, site_url, path, SCREENS / f"{name}.png")
+    try:
+        links = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+        assert page.title(), f"{path} has no title"
+    finally:
+        context.close()
+    assert_clean(path, seen)
+    internal = [link for link in links if link.startswith(site_url)]
+    assert internal, f"{path} links to nothing on the site"
+    assert not broken_links(site_url, internal), f"{path}: {broken_links(site_url, internal)}"
+
+
+@pytest.mark.parametrize("example", [example.stem for example in EXAMPLES])
+def test_example_page_shows_every_figure(browser, site_url, site_dir, min_figures, example):
+    """Enough figures for the layers, all loaded, and the .py and .ipynb downloads."""
+    path = f"auto_examples/{example}.html"
+    page, seen, context = visit(browser, site_url, path)
+    try:
+        figures = page.eval_on_selector_all(
+            FIGURE_SELECTOR, "imgs => imgs.map(i => [i.src, i.naturalWidth])"
+        )
+        downloads = page.eval_on_selector_all("a[download]", "links => links.map(a => a.href)")
+        title = page.locator("h1").first.inner_text()
+    finally:
+        context.close()
+    assert_clean(path, seen)
+    assert len(figures) >= min_figures[example], (
+        f"{path} shows {len(figures)} figures; its layers need {min_figures[example]}"
+    )
+    assert all(width > 0 for _, width in figures), f"{path}: a figure did not load: {figures}"
+    assert title.strip(), f"{path} has no heading"
+    for suffix in (".py", ".ipynb"):
+        assert any(link.endswith(f"{example}{suffix}") for link in downloads), (
+            f"{path} offers no {suffix} download: {downloads}"
+        )
+    assert not broken_links(site_url, downloads), broken_links(site_url, downloads)
+
+
+def test_gallery_index_has_thumbnails_and_zips(browser, site_url, site_dir):
+    """One real thumbnail per example (not the placeholder), and the zips of all examples."""
+    path = "auto_examples/index.html"
+    page, seen, context = visit(browser, site_url, path)
+    try:
+        thumbnails = page.eval_on_selector_all(
+            ".sphx-glr-thumbcontainer img", "imgs => imgs.map(i => [i.src, i.naturalWidth])"
+        )
+        zips = page.eval_on_selector_all("a[href$='.zip']", "links => links.map(a => a.href)")
+    finally:
+        context.close()
+    assert_clean(path, seen)
+    assert len(thumbnails) == len(EXAMPLES), thumbnails
+    for src, width in thumbnails:
+        assert width > 0, f"broken thumbnail: {src}"
+        assert "no_image" not in src, f"placeholder instead of a figure: {src}"
+    assert any(z.endswith("_python.zip") for z in zips), zips
+    assert any(z.endswith("_jupyter.zip") for z in zips), zips
+    assert not broken_links(site_url, zips), broken_links(site_url, zips)
+
+
+def test_api_pages_list_the_examples_that_use_them(site_dir):
+    """sphinx-gallery's backreferences: each API page of a function the examples call links back."""
+    used = {
+        "load_fashion_mnist",
+        "plot_images",
+        "lenet5",
+        "output_size",
+        "trained_lenet5",
+        "evaluate",
+        "layer_outputs",
+        "plot_layer_outputs",
+        "plot_feature_maps",
+        "plot_probabilities",
+    }
+    for name in sorted(used):
+        text = (site_dir / "generated" / f"cnnviz.{name}.html").read_text(encoding="utf-8")
+        assert "Examples using <code" in text, name
+        assert "sphx-glr-thumbcontainer" in text, name
+
+
+# -- Links -----------------------------------------------------------------------
+
+
+class _Links(html.parser.HTMLParser):
+    """Collect the targets (href/src) and the anchors (id/name) of one HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.targets: list[str] = []
+        self.anchors: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for key in ("id", "name") if tag != "meta" else ():
+            if values.get(key):
+                self.anchors.add(values[key])
+        key = {"a": "href", "link": "href", "img": "src", "script": "src"}.get(tag)
+        if key and values.get(key):
+            self.targets.append(values[key])
+
+
+_PAGES: dict[str, _Links | None] = {}
+
+
+def _fetch(url: str) -> _Links | None:
+    """Fetch one URL of the site; parse it if it is HTML; raise if it does not resolve."""
+    if url not in _PAGES:
+        with urllib.request.urlopen(url, timeout=10) as response:  # the site's own server
+            body = response.read()
+            is_html = response.headers.get_content_type() == "text/html"
+        parsed = None
+        if is_html:
+            parsed = _Links()
+            parsed.feed(body.decode("utf-8", errors="replace"))
+        _PAGES[url] = parsed
+    return _PAGES[url]
+
+
+def broken_links(site_url: str, links: list[str]) -> list[str]:
+    """Return the links into the site whose page or ``#anchor`` does not exist."""
+    broken = []
+    for link in links:
+        url, _, fragment = link.partition("#")
+        if not url.startswith(site_url):
+            continue
+        try:
+            page = _fetch(url)
+        except urllib.error.URLError as error:
+            broken.append(f"{link}: {error}")
+            continue
+        if fragment and page is not None and urllib.parse.unquote(fragment) not in page.anchors:
+            broken.append(f"{link}: no element with id {fragment!r}")
+    return broken
+
+
+def test_every_internal_link_resolves(site_url, site_dir):
+    """Crawl the site from the pages above: every href and src on it, anchors included."""
+    queue = [site_url + path for path in PAGES]
+    crawled: set[str] = set()
+    broken: dict[str, list[str]] = {}
+    while queue:
+        url = queue.pop()
+        if url in crawled:
+            continue
+        crawled.add(url)
+        page = _fetch(url)
+        if page is None:
+            continue
+        links = []
+        for target in page.targets:
+            absolute = urllib.parse.urljoin(url, target)
+            if urllib.parse.urlsplit(absolute).scheme not in ("http", "https"):
+                continue  # mailto:, javascript:, data:
+            links.append(absolute)
+            base = absolute.partition("#")[0]
+            if base.startswith(site_url) and re.search(r"(/|\.html)$", base):
+                queue.append(base)
+        bad = broken_links(site_url, links)
+        if bad:
+            broken[url] = bad
+    assert len(crawled) > len(PAGES)
+    assert not broken, broken
