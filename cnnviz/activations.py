@@ -180,7 +180,7 @@ def layer_outputs(
         # Deduplicate: a layer asked for twice is computed once.
         unique = list(dict.fromkeys(names))
         extractor = keras.Model(
-            inputs=model.inputs,
+            inputs=model.inputs[0],  # one image input (checked), as a bare tensor
             outputs=[model.get_layer(name).output for name in unique],
             name=f"{model.name}_layer_outputs",
         )
@@ -189,8 +189,12 @@ def layer_outputs(
     unique = list(dict.fromkeys(names))
     chunks = []
     for start in range(0, len(x), _CHUNK):
-        result = extractor.predict_on_batch(x[start : start + _CHUNK])
-        chunks.append(result if isinstance(result, list) else [result])
+        # A direct (eager) call, not predict(): no tf.function to trace per
+        # extractor, so the first call is as quick as the next ones and many
+        # models in one process do not trigger TensorFlow's retracing warnings.
+        result = extractor(x[start : start + _CHUNK], training=False)
+        result = result if isinstance(result, (list, tuple)) else [result]
+        chunks.append([keras.ops.convert_to_numpy(output) for output in result])
     stacked = {
         name: np.concatenate([chunk[i] for chunk in chunks]) if len(chunks) > 1 else chunks[0][i]
         for i, name in enumerate(unique)

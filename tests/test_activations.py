@@ -43,16 +43,16 @@ def images():
 
 
 @pytest.fixture
-def predict_calls(monkeypatch):
-    """Record every ``predict_on_batch`` call: the model it ran on and the batch size."""
+def forward_calls(monkeypatch):
+    """Record every call of a Keras model (a forward pass): the model and the batch size."""
     calls = []
-    original = keras.Model.predict_on_batch
+    original = keras.Model.__call__
 
-    def spy(self, x):
+    def spy(self, x, *args, **kwargs):
         calls.append((self, len(x)))
-        return original(self, x)
+        return original(self, x, *args, **kwargs)
 
-    monkeypatch.setattr(keras.Model, "predict_on_batch", spy)
+    monkeypatch.setattr(keras.Model, "__call__", spy)
     return calls
 
 
@@ -101,24 +101,24 @@ def test_outputs_are_not_all_zero(model, images):
 
 
 def test_all_layers_in_one_forward_pass_and_the_extractor_is_reused(
-    valid_model, images, predict_calls
+    valid_model, images, forward_calls
 ):
     layer_outputs(valid_model, images[:3])
-    assert len(predict_calls) == 1
-    assert predict_calls[0][1] == 3
+    assert len(forward_calls) == 1
+    assert forward_calls[0][1] == 3
     layer_outputs(valid_model, images[3:])
-    assert len(predict_calls) == 2
+    assert len(forward_calls) == 2
     # The second call ran the same multi-output model: none was built for it.
-    assert predict_calls[1][0] is predict_calls[0][0]
+    assert forward_calls[1][0] is forward_calls[0][0]
     # ... and that model is not the user's model (which only outputs the softmax).
-    assert predict_calls[0][0] is not valid_model
+    assert forward_calls[0][0] is not valid_model
 
 
-def test_another_layer_set_gets_its_own_extractor(valid_model, images, predict_calls):
+def test_another_layer_set_gets_its_own_extractor(valid_model, images, forward_calls):
     layer_outputs(valid_model, images[:1], ["conv1"])
     layer_outputs(valid_model, images[:1], ["conv2", "fc1"])
     layer_outputs(valid_model, images[:1], ["conv1"])
-    first, second, third = (model for model, _ in predict_calls)
+    first, second, third = (model for model, _ in forward_calls)
     assert first is not second
     assert third is first
 
@@ -178,13 +178,13 @@ def test_index_0_is_the_input_itself(valid_model, images):
 
 
 def test_batches_larger_than_a_chunk_equal_the_unchunked_result(
-    valid_model, images, monkeypatch, predict_calls
+    valid_model, images, monkeypatch, forward_calls
 ):
     whole = layer_outputs(valid_model, images)
-    assert [size for _, size in predict_calls] == [5]
+    assert [size for _, size in forward_calls] == [5]
     monkeypatch.setattr(cnnviz.activations, "_CHUNK", 2)
     chunked = layer_outputs(valid_model, images)
-    assert [size for _, size in predict_calls[1:]] == [2, 2, 1]
+    assert [size for _, size in forward_calls[1:]] == [2, 2, 1]
     assert_outputs_close(chunked, whole)
     single = layer_outputs(valid_model, images, ["fc2"])
     assert_outputs_close(single, {"fc2": whole["fc2"]})
