@@ -23,9 +23,9 @@ __all__ = ["cache_path", "evaluate", "train", "trained_lenet5"]
 #: Environment variable naming the trained-model cache directory.
 CACHE_DIR_ENV = "CNNVIZ_CACHE_DIR"
 
-# Training steps run per call into the compiled graph. It changes only how
-# often Python is re-entered, not what is computed: the weights are bit for
-# bit those of steps_per_execution=1.
+# Training steps run per call into the compiled graph (and so per progress-bar
+# update). It changes only how often Python is re-entered, not what is
+# computed: the weights are bit for bit those of one step per call.
 _STEPS_PER_EXECUTION = 64
 
 # Source files whose code decides what a trained model is; their text is part
@@ -100,9 +100,11 @@ def train(
 
     The model is compiled with Adam (`learning_rate`), categorical
     cross-entropy and accuracy, and fitted for `epochs` epochs of shuffled
-    batches of `batch_size`. The images are converted to float32 once, and
-    Keras runs many steps per call into its compiled graph; neither changes
-    what is computed.
+    batches of `batch_size`, exactly as ``model.fit`` would fit them: same
+    batches in the same order, same steps, same weights bit for bit. It runs
+    faster than ``model.fit``: the images are converted to float32 once, stay
+    in one tensor, and each call into the compiled graph gathers its own
+    batches and runs 64 steps, with no input pipeline in between.
 
     Parameters
     ----------
@@ -130,7 +132,8 @@ def train(
         Keras' progress display: a progress bar (1, "auto"), one line per
         epoch (2) or nothing (0).
     callbacks : list of keras.callbacks.Callback, optional
-        Passed to ``model.fit`` (for example to time or log epochs).
+        Keras callbacks (for example to time or log epochs), called as
+        ``model.fit`` calls them; batch-level hooks see groups of 64 steps.
 
     Returns
     -------
@@ -175,16 +178,91 @@ def train(
 
     keras.utils.set_random_seed(seed)
     _compile(model, learning_rate)
-    return model.fit(
-        x,
-        y,
-        batch_size=batch_size,
-        epochs=epochs,
-        validation_data=validation_data,
-        shuffle=True,
+    if keras.backend.backend() != "tensorflow":  # the fast loop below is TensorFlow's
+        return model.fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            validation_data=validation_data,
+            shuffle=True,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
+    return _fit(model, x, y, batch_size, epochs, validation_data, verbose, callbacks)
+
+
+def _fit(model, x, y, batch_size, epochs, validation_data, verbose, callbacks):
+    """``model.fit(x, y, shuffle=True, ...)``, bit for bit, without its input pipeline.
+
+    ``fit`` feeds each step through a ``tf.data`` pipeline that gathers every
+    batch on a background thread; on two cores that costs about a third of
+    an epoch. Here the images stay in one tensor and each graph call runs
+    `_STEPS_PER_EXECUTION` steps of Keras' own ``train_step`` on batches
+    gathered in the graph. The batches are those ``fit`` would draw: the
+    order comes from the very data adapter ``fit`` uses, run over the sample
+    indices instead of the images, after the same seeding. Callbacks,
+    progress bar, validation and the returned History are ``fit``'s.
+    """
+    import tensorflow as tf
+    from keras.src.trainers.data_adapters import get_data_adapter
+
+    order = get_data_adapter(
+        x=np.arange(len(x), dtype=np.int64), batch_size=batch_size, shuffle=True
+    ).get_tf_dataset()
+    images, targets = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+    steps = -(-len(x) // batch_size)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int64)])
+    def run_steps(batches):
+        for i in tf.range(tf.shape(batches)[0]):
+            batch = batches[i]
+            model.train_step((tf.gather(images, batch), tf.gather(targets, batch)))
+        return model.get_metrics_result()
+
+    callbacks = keras.callbacks.CallbackList(
+        callbacks,
+        add_history=True,
+        add_progbar=verbose != 0,
         verbose=verbose,
-        callbacks=callbacks,
+        epochs=epochs,
+        steps=steps,
+        model=model,
     )
+    model.stop_training = False
+    model.optimizer.build(model.trainable_variables)
+    callbacks.on_train_begin()
+    epoch_logs: dict[str, Any] = {}
+    for epoch in range(epochs):
+        model.reset_metrics()
+        callbacks.on_epoch_begin(epoch)
+        batches = [batch.numpy() for batch in order]  # this epoch's shuffle
+        full = [batch for batch in batches if len(batch) == batch_size]
+        # Full batches in groups of _STEPS_PER_EXECUTION, then the partial one.
+        groups = [
+            full[i : i + _STEPS_PER_EXECUTION] for i in range(0, len(full), _STEPS_PER_EXECUTION)
+        ]
+        groups += [[batch] for batch in batches if len(batch) != batch_size]
+        done = 0
+        for group in groups:
+            callbacks.on_train_batch_begin(done)
+            logs = run_steps(tf.constant(np.stack(group)))
+            done += len(group)
+            callbacks.on_train_batch_end(done - 1, logs)
+            if model.stop_training:
+                break
+        epoch_logs = {name: float(value) for name, value in model.get_metrics_result().items()}
+        if validation_data is not None:
+            scores = model.evaluate(
+                *validation_data, batch_size=batch_size, callbacks=callbacks, return_dict=True
+            )
+            epoch_logs.update({f"val_{name}": value for name, value in scores.items()})
+        callbacks.on_epoch_end(epoch, epoch_logs)
+        if model.stop_training:
+            break
+    model.optimizer.finalize_variable_values(model.trainable_weights)
+    callbacks.on_train_end(logs=epoch_logs)
+    return model.history
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
