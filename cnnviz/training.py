@@ -178,7 +178,8 @@ def train(
 
     keras.utils.set_random_seed(seed)
     _compile(model, learning_rate)
-    if keras.backend.backend() != "tensorflow":  # the fast loop below is TensorFlow's
+    order = _batch_order(len(x), batch_size)
+    if order is None:
         return model.fit(
             x,
             y,
@@ -189,27 +190,40 @@ def train(
             verbose=verbose,
             callbacks=callbacks,
         )
-    return _fit(model, x, y, batch_size, epochs, validation_data, verbose, callbacks)
+    return _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callbacks)
 
 
-def _fit(model, x, y, batch_size, epochs, validation_data, verbose, callbacks):
+def _batch_order(num_samples: int, batch_size: int):
+    """Return the index batches ``model.fit(..., shuffle=True)`` draws, one pass per epoch.
+
+    It is made by the data adapter ``fit`` itself uses (a Keras internal),
+    over the sample indices rather than the samples; ``None`` where that is
+    not available (another Keras backend, or a Keras that moved it), and
+    `train` then calls ``model.fit``: the same result, only slower.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    try:
+        from keras.src.trainers.data_adapters import get_data_adapter
+    except ImportError:
+        return None
+    indices = np.arange(num_samples, dtype=np.int64)
+    return get_data_adapter(x=indices, batch_size=batch_size, shuffle=True).get_tf_dataset()
+
+
+def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callbacks):
     """``model.fit(x, y, shuffle=True, ...)``, bit for bit, without its input pipeline.
 
     ``fit`` feeds each step through a ``tf.data`` pipeline that gathers every
     batch on a background thread; on two cores that costs about a third of
     an epoch. Here the images stay in one tensor and each graph call runs
     `_STEPS_PER_EXECUTION` steps of Keras' own ``train_step`` on batches
-    gathered in the graph. The batches are those ``fit`` would draw: the
-    order comes from the very data adapter ``fit`` uses, run over the sample
-    indices instead of the images, after the same seeding. Callbacks,
+    gathered in the graph. The batches are those ``fit`` would draw: `order`
+    comes from `_batch_order`, made after the same seeding. Callbacks,
     progress bar, validation and the returned History are ``fit``'s.
     """
     import tensorflow as tf
-    from keras.src.trainers.data_adapters import get_data_adapter
 
-    order = get_data_adapter(
-        x=np.arange(len(x), dtype=np.int64), batch_size=batch_size, shuffle=True
-    ).get_tf_dataset()
     images, targets = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
     steps = -(-len(x) // batch_size)
 

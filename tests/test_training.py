@@ -71,6 +71,31 @@ def test_train_gives_the_notebooks_weights_bit_for_bit(uneven, padding):
     assert model.history is history
 
 
+def test_without_the_fast_loop_train_falls_back_to_fit_with_the_same_result(uneven, monkeypatch):
+    (x, y), _ = uneven
+    fast = fresh_model()
+    fast_history = cnnviz.train(fast, x[:1000], y[:1000], epochs=2, verbose=0)
+    monkeypatch.setattr(training, "_batch_order", lambda num_samples, batch_size: None)
+    slow = fresh_model()
+    slow_history = cnnviz.train(slow, x[:1000], y[:1000], epochs=2, verbose=0)
+    assert weights_equal(fast, slow)
+    assert fast_history.history == slow_history.history
+
+
+def test_a_callback_can_stop_training_early(small):
+    x, y = small
+
+    class StopAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    history = cnnviz.train(
+        fresh_model(), x, y, epochs=5, verbose=0, callbacks=[StopAfterFirstEpoch()]
+    )
+    assert history.epoch == [0]
+    assert len(history.history["loss"]) == 1
+
+
 def test_same_seed_same_weights_other_seed_other_weights(small):
     x, y = small
     first, second, other = fresh_model(), fresh_model(), fresh_model()
