@@ -69,6 +69,10 @@ def docs(session: nox.Session) -> None:
         "html",
         "-nW",
         "--keep-going",
+        # A fresh environment every time: an incremental one can keep what an earlier
+        # (failed) build read. The examples' outputs are still reused; sphinx-gallery
+        # decides that by itself (see docs/conf.py).
+        "-E",
         "docs",
         str(build / "html"),
         *args,

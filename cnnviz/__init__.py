@@ -36,6 +36,7 @@ _PUBLIC = {
     "channel_grid": "plotting",
     "plot_feature_maps": "plotting",
     "plot_images": "plotting",
+    "plot_history": "plotting",
     "plot_layer_outputs": "plotting",
     "plot_probabilities": "plotting",
 }
@@ -55,6 +56,7 @@ __all__ = [
     "output_size",
     "parse_idx",
     "plot_feature_maps",
+    "plot_history",
     "plot_images",
     "plot_layer_outputs",
     "plot_probabilities",
@@ -92,6 +94,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
     from .plotting import (
         channel_grid,
         plot_feature_maps,
+        plot_history,
         plot_images,
         plot_layer_outputs,
         plot_probabilities,

@@ -90,18 +90,9 @@ model, history = cnnviz.trained_lenet5("valid", verbose=0)
 # training loss keeps falling while the test loss levels off and rises
 # again: after a few epochs the model starts to learn the training images by
 # heart (overfitting), and the test accuracy stops improving.
-epochs = np.arange(1, len(history["loss"]) + 1)
-fig, (ax_loss, ax_accuracy) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-for key, label in [("loss", "training"), ("val_loss", "test")]:
-    ax_loss.plot(epochs, history[key], marker=".", label=label)
-for key, label in [("accuracy", "training"), ("val_accuracy", "test")]:
-    ax_accuracy.plot(epochs, history[key], marker=".", label=label)
-ax_loss.set(title="Loss (categorical cross-entropy)", xlabel="epoch", ylabel="loss")
-ax_accuracy.set(title="Accuracy", xlabel="epoch", ylabel="fraction correct")
-for ax in (ax_loss, ax_accuracy):
-    ax.grid(alpha=0.3)
-    ax.legend()
-fig.suptitle("LeNet-5 (valid padding) on Fashion-MNIST")
+cnnviz.plot_history(
+    history, validation_label="test", title="LeNet-5 (valid padding) on Fashion-MNIST"
+)
 plt.show()
 
 # %%

@@ -18,6 +18,7 @@ from cnnviz import (
     layer_outputs,
     lenet5,
     plot_feature_maps,
+    plot_history,
     plot_images,
     plot_layer_outputs,
     plot_probabilities,
@@ -345,3 +346,50 @@ def test_a_batch_of_one_is_accepted_and_a_batch_of_two_is_an_error(model, image)
     assert len(image_axes(fig)) == 6
     with pytest.raises(ValueError, match=r"batch of 2.*pick one"):
         plot_layer_outputs(model, np.stack([image, image])[..., np.newaxis])
+
+
+# --- plot_history ----------------------------------------------------------------------------
+
+
+def test_plot_history_draws_loss_and_accuracy_with_validation():
+    history = {
+        "loss": [0.9, 0.5, 0.4],
+        "accuracy": [0.6, 0.8, 0.85],
+        "val_loss": [0.8, 0.6, 0.55],
+        "val_accuracy": [0.7, 0.78, 0.8],
+    }
+    fig = plot_history(history, validation_label="test", title="LeNet-5")
+    assert [ax.get_title() for ax in fig.axes] == ["Loss (categorical cross-entropy)", "Accuracy"]
+    assert fig.get_suptitle() == "LeNet-5"
+    loss_ax, accuracy_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.get_lines()] == ["training", "test"]
+    np.testing.assert_array_equal(loss_ax.get_lines()[0].get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(accuracy_ax.get_lines()[1].get_ydata(), history["val_accuracy"])
+
+
+def test_plot_history_takes_a_keras_history_and_draws_only_what_it_has():
+    history = keras.callbacks.History()
+    history.history = {"loss": [1.0, 0.5]}
+    fig = plot_history(history)
+    assert len(fig.axes) == 1
+    assert len(fig.axes[0].get_lines()) == 1
+
+
+def test_plot_history_draws_into_a_given_figure():
+    fig = plt.figure()
+    assert plot_history({"loss": [1.0], "accuracy": [0.5]}, fig=fig) is fig
+    assert len(fig.axes) == 2
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ({"accuracy": [0.5]}, r"'loss'.*keys \['accuracy'\]"),
+        ([0.5, 0.4], r"'loss'.*got list"),
+        ({"loss": []}, "one value per epoch"),
+        ({"loss": [1.0, 0.5], "val_loss": [1.0]}, r"one value per epoch.*'val_loss': 1"),
+    ],
+)
+def test_plot_history_rejects_what_is_not_a_history(history, message):
+    with pytest.raises(ValueError, match=message):
+        plot_history(history)
