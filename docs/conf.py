@@ -206,5 +206,9 @@ def _stamp_sources(app, exception) -> None:
 
 
 def setup(app) -> None:
+    from gallery_hooks import train_gallery_models
+
+    # Before sphinx-gallery (priority 500) runs the examples.
+    app.connect("builder-inited", train_gallery_models, priority=400)
     app.connect("autodoc-process-docstring", _constant_docstring)
     app.connect("build-finished", _stamp_sources)
