@@ -90,8 +90,21 @@ def _tiles(fig: Figure | SubFigure, n: int, ncols: int) -> list:
     return list(axes[:n])
 
 
+def _suptitle(fig: Figure | SubFigure, title: str) -> None:
+    """Title a figure: in the room a layout engine makes, else 0.08 inches below its top."""
+    if fig.get_layout_engine() is not None:
+        fig.suptitle(title)
+    else:
+        fig.suptitle(title, y=1 - 0.08 / (fig.bbox.height / fig.dpi), va="top")
+
+
 def _strip(fig: Figure | SubFigure, values: np.ndarray, cmap: str) -> None:
-    ax = fig.subplots()
+    # Fixed margins in inches (used where the figure has no layout engine, e.g. a
+    # SubFigure of a bigger figure): room for the title above, the axis label below.
+    height = fig.bbox.height / fig.dpi
+    top, bottom = 1 - _TOP / height, 0.5 / height
+    margins = {"top": top, "bottom": bottom} if top - bottom > 0.2 else {}
+    ax = fig.subplots(gridspec_kw=margins)
     image = ax.imshow(values[np.newaxis, :], cmap=cmap, aspect="auto", interpolation="nearest")
     ax.set_yticks([])
     ax.set_xlabel(f"Unit (0 to {values.size - 1})")
@@ -168,7 +181,7 @@ def plot_feature_maps(
         figure = _new_figure(figure, 1, 1)
         _strip(figure, array, cmap)
         if title:
-            figure.suptitle(title)
+            _suptitle(figure, title)
         return figure
 
     channels = array.shape[-1]
@@ -180,7 +193,7 @@ def plot_feature_maps(
         ax.set_xticks([])
         ax.set_yticks([])
     if title:
-        figure.suptitle(title, y=1 - 0.08 / (figure.bbox.height / figure.dpi), va="top")
+        _suptitle(figure, title)
     return figure
 
 

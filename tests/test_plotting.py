@@ -393,3 +393,19 @@ def test_plot_history_draws_into_a_given_figure():
 def test_plot_history_rejects_what_is_not_a_history(history, message):
     with pytest.raises(ValueError, match=message):
         plot_history(history)
+
+
+@pytest.mark.parametrize("where", ["own figure", "subfigure without layout engine"])
+def test_a_strip_title_sits_above_the_strip(where):
+    values = np.linspace(0, 1, 120)[np.newaxis]
+    if where == "own figure":
+        fig = plot_feature_maps(values, title="fc1 (120,)")
+    else:
+        fig = plot_feature_maps(
+            values, title="fc1 (120,)", fig=plt.figure(figsize=(8, 2.6)).subfigures(2, 1)[0]
+        )
+    renderer = fig.figure.canvas.get_renderer()
+    fig.figure.draw(renderer)
+    title = fig._suptitle.get_window_extent(renderer)
+    strip = fig.axes[0].get_window_extent(renderer)
+    assert title.y0 >= strip.y1, (title, strip)
