@@ -211,6 +211,30 @@ def _batch_order(num_samples: int, batch_size: int):
     return get_data_adapter(x=indices, batch_size=batch_size, shuffle=True).get_tf_dataset()
 
 
+def _groups(batches: list[np.ndarray], batch_size: int) -> list[np.ndarray]:
+    """Stack index batches, `_STEPS_PER_EXECUTION` full ones per graph call, a partial one alone."""
+    full = [batch for batch in batches if len(batch) == batch_size]
+    groups = [
+        np.stack(full[i : i + _STEPS_PER_EXECUTION])
+        for i in range(0, len(full), _STEPS_PER_EXECUTION)
+    ]
+    return groups + [batch[np.newaxis] for batch in batches if len(batch) != batch_size]
+
+
+def _steps_in_graph(model, step, images, targets):
+    """Compile a function that runs `step` on each index batch it gets, gathered in the graph."""
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int64)])
+    def run_steps(batches):
+        for i in tf.range(tf.shape(batches)[0]):
+            batch = batches[i]
+            step((tf.gather(images, batch), tf.gather(targets, batch)))
+        return model.get_metrics_result()
+
+    return run_steps
+
+
 def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callbacks):
     """``model.fit(x, y, shuffle=True, ...)``, bit for bit, without its input pipeline.
 
@@ -219,20 +243,22 @@ def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callb
     an epoch. Here the images stay in one tensor and each graph call runs
     `_STEPS_PER_EXECUTION` steps of Keras' own ``train_step`` on batches
     gathered in the graph. The batches are those ``fit`` would draw: `order`
-    comes from `_batch_order`, made after the same seeding. Callbacks,
-    progress bar, validation and the returned History are ``fit``'s.
+    comes from `_batch_order`, made after the same seeding. The validation
+    data is kept and evaluated the same way, with ``test_step`` on ``fit``'s
+    unshuffled batches. Callbacks, progress bar and the returned History are
+    ``fit``'s.
     """
     import tensorflow as tf
 
-    images, targets = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+    train_steps = _steps_in_graph(model, model.train_step, tf.constant(x), tf.constant(y))
     steps = -(-len(x) // batch_size)
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int64)])
-    def run_steps(batches):
-        for i in tf.range(tf.shape(batches)[0]):
-            batch = batches[i]
-            model.train_step((tf.gather(images, batch), tf.gather(targets, batch)))
-        return model.get_metrics_result()
+    if validation_data is not None:
+        x_val, y_val = validation_data
+        test_steps = _steps_in_graph(model, model.test_step, tf.constant(x_val), tf.constant(y_val))
+        indices = np.arange(len(x_val), dtype=np.int64)
+        test_groups = _groups(
+            [indices[i : i + batch_size] for i in range(0, len(indices), batch_size)], batch_size
+        )
 
     callbacks = keras.callbacks.CallbackList(
         callbacks,
@@ -250,26 +276,29 @@ def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callb
     for epoch in range(epochs):
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
-        batches = [batch.numpy() for batch in order]  # this epoch's shuffle
-        full = [batch for batch in batches if len(batch) == batch_size]
-        # Full batches in groups of _STEPS_PER_EXECUTION, then the partial one.
-        groups = [
-            full[i : i + _STEPS_PER_EXECUTION] for i in range(0, len(full), _STEPS_PER_EXECUTION)
-        ]
-        groups += [[batch] for batch in batches if len(batch) != batch_size]
+        # This epoch's shuffle, drawn as fit draws it.
+        groups = _groups([batch.numpy() for batch in order], batch_size)
         done = 0
         for group in groups:
             callbacks.on_train_batch_begin(done)
-            logs = run_steps(tf.constant(np.stack(group)))
+            logs = train_steps(tf.constant(group))
             done += len(group)
             callbacks.on_train_batch_end(done - 1, logs)
             if model.stop_training:
                 break
-        epoch_logs = {name: float(value) for name, value in model.get_metrics_result().items()}
+        epoch_logs = _python_logs(model)
         if validation_data is not None:
-            scores = model.evaluate(
-                *validation_data, batch_size=batch_size, callbacks=callbacks, return_dict=True
-            )
+            # What fit's call of evaluate does, callbacks included.
+            callbacks.on_test_begin()
+            model.reset_metrics()
+            done = 0
+            for group in test_groups:
+                callbacks.on_test_batch_begin(done)
+                logs = test_steps(tf.constant(group))
+                done += len(group)
+                callbacks.on_test_batch_end(done - 1, logs)
+            scores = _python_logs(model)
+            callbacks.on_test_end(scores)
             epoch_logs.update({f"val_{name}": value for name, value in scores.items()})
         callbacks.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:
@@ -277,6 +306,10 @@ def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callb
     model.optimizer.finalize_variable_values(model.trainable_weights)
     callbacks.on_train_end(logs=epoch_logs)
     return model.history
+
+
+def _python_logs(model) -> dict[str, float]:
+    return {name: float(value) for name, value in model.get_metrics_result().items()}
 
 
 def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -37,9 +37,9 @@ def small():
 @pytest.fixture(scope="module")
 def uneven():
     """4,200 made-up images: 65 full batches of 64 (more than one group of steps per graph
-    call) and a last batch of 40, plus 100 validation images."""
+    call) and a last batch of 40; and as many other images to validate on, batched alike."""
     rng = np.random.default_rng(1)
-    x = rng.integers(0, 256, size=(4300, 28, 28, 1), dtype=np.uint8)
+    x = rng.integers(0, 256, size=(8400, 28, 28, 1), dtype=np.uint8)
     y = (x[:, :14].mean(axis=(1, 2, 3)) > x[:, 14:].mean(axis=(1, 2, 3))).astype(np.uint8) * 7
     return (x[:4200], y[:4200]), (x[4200:], y[4200:])
 
