@@ -4,7 +4,13 @@ Run ``nox -s bench`` (quick: training on a fixed 12,800-image subset) or
 ``nox -s bench -- --full`` (training on all 60,000 images). Every case runs
 the baseline and cnnviz in this same process, several times, and prints the
 median, the spread (min to max) and the ratio ``baseline / cnnviz``. The
-training case also checks that both ways end with bit-identical weights.
+training case validates on the test set after each epoch, as the gallery
+does, and times that pass on its own; it also checks that both ways end
+with bit-identical weights and history.
+
+``nox -s bench -- --accuracy-seeds 0,1,2`` (not part of the default cases:
+30 epochs per seed and padding) trains the recipe once per seed and prints
+the spread of the test accuracy after 30 epochs.
 
 Why a script and not asv or pytest-benchmark: the point is a ratio of two
 ways measured under the same conditions (same process, same warm caches,
@@ -83,41 +89,54 @@ def format_row(row: dict) -> str:
         )
 
     return (
-        f"{row['case']:<38} {cell('baseline'):<36} {cell('cnnviz'):<36} "
+        f"{row['case']:<48} {cell('baseline'):<36} {cell('cnnviz'):<36} "
         f"{row['ratio']:7.1f}x  {row['note']}"
     )
 
 
 def header() -> None:
     print(
-        f"{'case':<38} {'notebook way: median [min .. max]':<36} "
+        f"{'case':<48} {'notebook way: median [min .. max]':<36} "
         f"{'cnnviz: median [min .. max]':<36} {'ratio':>8}"
     )
-    print("-" * 124)
+    print("-" * 134)
 
 
 # --- training --------------------------------------------------------------------------------
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Wall time of each epoch; the first includes building the training graph."""
+    """Wall time of each epoch's training and of its validation pass, apart.
+
+    The first epoch includes building the training graph.
+    """
 
     def on_train_begin(self, logs=None):
         self.times: list[float] = []
+        self.validation_times: list[float] = []
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
+        self._validation = 0.0
+
+    def on_test_begin(self, logs=None):
+        self._test_start = time.perf_counter()
+
+    def on_test_end(self, logs=None):
+        self._validation = time.perf_counter() - self._test_start
+        self.validation_times.append(self._validation)
 
     def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
+        self.times.append(time.perf_counter() - self._start - self._validation)
 
 
-def notebook_fit(padding: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int):
+def notebook_fit(padding: str, x, y, validation, epochs: int, seed: int):
     """The notebook as written: float64 x / 255., np.eye one-hot, plain compile and fit."""
     keras.utils.set_random_seed(seed)
     model = cnnviz.lenet5(padding)
     x_float = x / 255.0
     y_hot = np.eye(10)[y]
+    validation = (validation[0] / 255.0, np.eye(10)[validation[1]])
     keras.utils.set_random_seed(seed)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=0.001),
@@ -125,48 +144,103 @@ def notebook_fit(padding: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: 
         metrics=["accuracy"],
     )
     timer = EpochTimer()
-    history = model.fit(x_float, y_hot, batch_size=64, epochs=epochs, verbose=0, callbacks=[timer])
-    return model, timer.times, history.history
+    history = model.fit(
+        x_float,
+        y_hot,
+        batch_size=64,
+        epochs=epochs,
+        validation_data=validation,
+        verbose=0,
+        callbacks=[timer],
+    )
+    return model, timer, history.history
 
 
-def cnnviz_fit(padding: str, x: np.ndarray, y: np.ndarray, epochs: int, seed: int):
+def cnnviz_fit(padding: str, x, y, validation, epochs: int, seed: int):
     keras.utils.set_random_seed(seed)
     model = cnnviz.lenet5(padding)
     timer = EpochTimer()
-    history = cnnviz.train(model, x, y, epochs=epochs, seed=seed, verbose=0, callbacks=[timer])
-    return model, timer.times, history.history
+    history = cnnviz.train(
+        model,
+        x,
+        y,
+        epochs=epochs,
+        seed=seed,
+        validation_data=validation,
+        verbose=0,
+        callbacks=[timer],
+    )
+    return model, timer, history.history
 
 
-def bench_training(x: np.ndarray, y: np.ndarray, epochs: int, label: str) -> list[dict]:
+def bench_training(x, y, validation, epochs: int, label: str) -> list[dict]:
     checks = []
     for padding in cnnviz.PADDINGS:
-        base_model, base_times, base_hist = notebook_fit(padding, x, y, epochs, seed=0)
-        our_model, our_times, our_hist = cnnviz_fit(padding, x, y, epochs, seed=0)
+        base_model, base, base_hist = notebook_fit(padding, x, y, validation, epochs, seed=0)
+        our_model, ours, our_hist = cnnviz_fit(padding, x, y, validation, epochs, seed=0)
         identical = all(
             np.array_equal(a, b)
             for a, b in zip(base_model.get_weights(), our_model.get_weights(), strict=True)
         )
+        same_history = base_hist == our_hist
         checks.append(
             {
                 "padding": padding,
                 "identical_weights": identical,
+                "identical_history": same_history,
                 "baseline_accuracy": base_hist["accuracy"][-1],
                 "cnnviz_accuracy": our_hist["accuracy"][-1],
             }
         )
         record(
             f"train: first epoch, {padding} ({label})",
-            base_times[:1],
-            our_times[:1],
+            base.times[:1],
+            ours.times[:1],
             "incl. graph build",
         )
         record(
             f"train: one epoch, {padding} ({label})",
-            base_times[1:],
-            our_times[1:],
+            base.times[1:],
+            ours.times[1:],
             f"weights {'bit-identical' if identical else 'DIFFER'}",
         )
+        record(
+            f"validate: {len(validation[0]):,} test images, {padding}",
+            base.validation_times[1:],
+            ours.validation_times[1:],
+            f"history {'bit-identical' if same_history else 'DIFFERS'}",
+        )
     return checks
+
+
+def accuracy_spread(x, y, test, seeds: list[int], paddings: list[str]) -> None:
+    """Train the recipe (30 epochs) once per seed; print the test accuracy's spread.
+
+    ``cnnviz.train`` gives the notebook's ``fit`` bit for bit (the training
+    case checks it), so this is the run-to-run spread of the notebook's recipe.
+    """
+    for padding in paddings:
+        finals, bests = [], []
+        for seed in seeds:
+            start = time.perf_counter()
+            _, _, history = cnnviz_fit(padding, x, y, test, epochs=30, seed=seed)
+            finals.append(history["val_accuracy"][-1])
+            best = int(np.argmax(history["val_accuracy"]))
+            bests.append((history["val_accuracy"][best], best + 1))
+            print(
+                f"accuracy {padding} seed {seed}: test accuracy after 30 epochs {finals[-1]:.4f} "
+                f"(best {bests[-1][0]:.4f} at epoch {bests[-1][1]}; "
+                f"trained in {time.perf_counter() - start:.0f} s)",
+                flush=True,
+            )
+        spread = f"mean {statistics.mean(finals):.4f}"
+        if len(finals) > 1:
+            spread += f", std {statistics.stdev(finals):.4f}"
+        print(
+            f"accuracy {padding}, {len(seeds)} seeds: {spread}, "
+            f"min {min(finals):.4f}, max {max(finals):.4f}",
+            flush=True,
+        )
 
 
 # --- activations -----------------------------------------------------------------------------
@@ -277,36 +351,49 @@ def main(argv: list[str] | None = None) -> int:
         default="training,activations,plotting,data",
         help="comma-separated subset of: training, activations, plotting, data",
     )
+    parser.add_argument(
+        "--accuracy-seeds",
+        help="comma-separated seeds: train 30 epochs per seed and padding, print the accuracies",
+    )
+    parser.add_argument(
+        "--accuracy-paddings",
+        default=",".join(cnnviz.PADDINGS),
+        help="paddings for --accuracy-seeds (default: valid,same)",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
-    cases = set(args.cases.split(","))
+    cases = set(args.cases.split(",")) - {""}
 
     print(
         f"cnnviz {cnnviz.__version__}, Keras {keras.__version__}, TensorFlow {tf.__version__}, "
         f"NumPy {np.__version__}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {platform.machine()}"
     )
-    (x_train, y_train), _ = cnnviz.load_fashion_mnist()
+    (x_train, y_train), test = cnnviz.load_fashion_mnist()
     header()
     checks = []
     if "training" in cases:
         n = len(x_train) if args.full else 12_800
         label = "60,000 images" if args.full else "12,800-image subset"
         # Epochs: one to build the graph, then `repeats` timed ones.
-        checks = bench_training(x_train[:n], y_train[:n], args.repeats + 1, label)
+        checks = bench_training(x_train[:n], y_train[:n], test, args.repeats + 1, label)
     if "activations" in cases:
         bench_activations(x_train, args.repeats)
     if "plotting" in cases:
         bench_plotting(x_train, args.repeats)
     if "data" in cases:
         bench_data(args.repeats)
+    if args.accuracy_seeds:
+        seeds = [int(seed) for seed in args.accuracy_seeds.split(",")]
+        paddings = args.accuracy_paddings.split(",")
+        accuracy_spread(x_train, y_train, test, seeds, paddings)
 
     ok = True
     for check in checks:
-        same = check["identical_weights"]
+        same = check["identical_weights"] and check["identical_history"]
         ok &= same
         print(
-            f"check {check['padding']}: weights after the same epochs "
+            f"check {check['padding']}: weights and history after the same epochs "
             f"{'bit-identical' if same else 'DIFFER'} (train accuracy notebook "
             f"{check['baseline_accuracy']:.4f}, cnnviz {check['cnnviz_accuracy']:.4f})"
         )
