@@ -370,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} CPUs, {platform.machine()}"
     )
     (x_train, y_train), test = cnnviz.load_fashion_mnist()
-    header()
+    if cases:
+        header()
     checks = []
     if "training" in cases:
         n = len(x_train) if args.full else 12_800
