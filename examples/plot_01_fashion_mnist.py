@@ -66,14 +66,17 @@ fig = cnnviz.plot_images(x_train[40:48], y_train[40:48])
 fig.suptitle("Fashion-MNIST training images 40 to 47")
 plt.show()
 
-print(f"Training image 41 is a {cnnviz.CLASS_NAMES[y_train[41]]} (label {y_train[41]}).")
+label = y_train[41]
+print(
+    f"Training image 41: {cnnviz.CLASS_NAMES[label]} (label {label})."
+)
 
 # %%
 # One image of each class
 # -----------------------
 # The first training image of every class shows what the network has to
 # tell apart: shirts, T-shirts, pullovers and coats look alike at 28x28 pixels.
-first = [int(np.flatnonzero(y_train == label)[0]) for label in range(10)]
+first = [int(np.flatnonzero(y_train == c)[0]) for c in range(10)]
 fig = cnnviz.plot_images(x_train[first], y_train[first], ncols=5)
 fig.suptitle("The first training image of each class")
 plt.show()
@@ -86,7 +89,9 @@ plt.show()
 train_counts = np.bincount(y_train, minlength=10)
 test_counts = np.bincount(y_test, minlength=10)
 print(f"{'class':12} {'training':>9} {'test':>6}")
-for name, n_train, n_test in zip(cnnviz.CLASS_NAMES, train_counts, test_counts, strict=True):
+for name, n_train, n_test in zip(
+    cnnviz.CLASS_NAMES, train_counts, test_counts, strict=True
+):
     print(f"{name:12} {n_train:9,} {n_test:6,}")
 print(f"{'total':12} {train_counts.sum():9,} {test_counts.sum():6,}")
 
@@ -97,8 +102,9 @@ print(f"{'total':12} {train_counts.sum():9,} {test_counts.sum():6,}")
 # :func:`cnnviz.scale_images` maps them to float32 in [0, 1]; the training and
 # layer-output functions of cnnviz do this for you when they get ``uint8``
 # images.
-scaled = cnnviz.scale_images(x_train[41])
-print(f"image 41: {x_train[41].dtype} from {x_train[41].min()} to {x_train[41].max()}")
+raw = x_train[41]
+scaled = cnnviz.scale_images(raw)
+print(f"image 41: {raw.dtype} from {raw.min()} to {raw.max()}")
 print(f"scaled:   {scaled.dtype} from {scaled.min()} to {scaled.max()}")
 
 # sphinx_gallery_thumbnail_number = 1

@@ -27,11 +27,13 @@ import cnnviz
 
 model = cnnviz.lenet5("valid")
 
-print(f"{'layer':10} {'type':13} {'output shape':>14} {'parameters':>11}")
+print(f"{'layer':10} {'type':13} {'output shape':>14} {'params':>7}")
 for layer in model.layers:
-    shape = tuple(layer.output.shape[1:])
-    print(f"{layer.name:10} {type(layer).__name__:13} {shape!s:>14} {layer.count_params():>11,}")
-print(f"{'total':10} {'':13} {'':>14} {model.count_params():>11,}")
+    kind = type(layer).__name__
+    shape = str(tuple(layer.output.shape[1:]))
+    params = layer.count_params()
+    print(f"{layer.name:10} {kind:13} {shape:>14} {params:>7,}")
+print(f"{'total':10} {'':13} {'':>14} {model.count_params():>7,}")
 
 # %%
 # The shape arithmetic: 28 → 24 → 12 → 8 → 4
@@ -42,12 +44,18 @@ print(f"{'total':10} {'':13} {'':>14} {model.count_params():>11,}")
 # moved in steps of ``stride`` over ``size`` pixels fits
 # ``(size - kernel) // stride + 1`` times, which is what
 # :func:`cnnviz.output_size` computes:
-steps = [("conv1", 5, 1), ("max_pool1", 2, 2), ("conv2", 5, 1), ("max_pool2", 2, 2)]
+steps = [
+    ("conv1", 5, 1),
+    ("max_pool1", 2, 2),
+    ("conv2", 5, 1),
+    ("max_pool2", 2, 2),
+]
 size = 28
 for name, kernel, stride in steps:
-    new = cnnviz.output_size(size, kernel, stride=stride, padding="valid")
+    new = cnnviz.output_size(size, kernel, stride=stride)
     print(f"{name:9}  ({size:2} - {kernel}) // {stride} + 1 = {new:2}")
-    assert model.get_layer(name).output.shape[1] == new  # the model agrees
+    # The model agrees:
+    assert model.get_layer(name).output.shape[1] == new
     size = new
 
 # %%
@@ -91,7 +99,9 @@ model, history = cnnviz.trained_lenet5("valid", verbose=0)
 # again: after a few epochs the model starts to learn the training images by
 # heart (overfitting), and the test accuracy stops improving.
 cnnviz.plot_history(
-    history, validation_label="test", title="LeNet-5 (valid padding) on Fashion-MNIST"
+    history,
+    validation_label="test",
+    title="LeNet-5 (valid padding) on Fashion-MNIST",
 )
 plt.show()
 
@@ -104,10 +114,13 @@ plt.show()
 # more than this network needs: the test accuracy peaked some epochs earlier.
 (x_train, y_train), (x_test, y_test) = cnnviz.load_fashion_mnist()
 scores = cnnviz.evaluate(model, x_test, y_test)
-print(f"test loss {scores['loss']:.4f}, test accuracy {scores['accuracy']:.4f}")
+print(
+    f"test accuracy {scores['accuracy']:.4f}, loss {scores['loss']:.4f}"
+)
 
 best = int(np.argmax(history["val_accuracy"]))
-print(f"best test accuracy while training: {history['val_accuracy'][best]:.4f} (epoch {best + 1})")
+accuracy = history["val_accuracy"][best]
+print(f"best while training: {accuracy:.4f} (epoch {best + 1})")
 
 # %%
 # The image: training image 41, a sneaker
@@ -116,7 +129,9 @@ print(f"best test accuracy while training: {history['val_accuracy'][best]:.4f} (
 # 41, as in the notebook.
 index = 41
 image = x_train[index]
-fig = cnnviz.plot_images(x_train[index : index + 1], y_train[index : index + 1], ncols=1)
+fig = cnnviz.plot_images(
+    x_train[index : index + 1], y_train[index : index + 1], ncols=1
+)
 fig.suptitle(f"Training image {index}")
 plt.show()
 
@@ -218,8 +233,9 @@ plt.show()
 
 predicted = int(np.argmax(probabilities))
 print(
-    f"predicted: {cnnviz.CLASS_NAMES[predicted]} ({probabilities[predicted]:.3f}); "
-    f"true class: {cnnviz.CLASS_NAMES[y_train[index]]}"
+    f"predicted: {cnnviz.CLASS_NAMES[predicted]}",
+    f"({probabilities[predicted]:.3f});",
+    f"true class: {cnnviz.CLASS_NAMES[y_train[index]]}",
 )
 
 # %%

@@ -22,11 +22,13 @@ import cnnviz
 
 model = cnnviz.lenet5("same")
 
-print(f"{'layer':10} {'type':13} {'output shape':>14} {'parameters':>11}")
+print(f"{'layer':10} {'type':13} {'output shape':>14} {'params':>7}")
 for layer in model.layers:
-    shape = tuple(layer.output.shape[1:])
-    print(f"{layer.name:10} {type(layer).__name__:13} {shape!s:>14} {layer.count_params():>11,}")
-print(f"{'total':10} {'':13} {'':>14} {model.count_params():>11,}")
+    kind = type(layer).__name__
+    shape = str(tuple(layer.output.shape[1:]))
+    params = layer.count_params()
+    print(f"{layer.name:10} {kind:13} {shape:>14} {params:>7,}")
+print(f"{'total':10} {'':13} {'':>14} {model.count_params():>7,}")
 
 # %%
 # The shape arithmetic: 28 → 28 → 14 → 14 → 7
@@ -35,12 +37,20 @@ print(f"{'total':10} {'':13} {'':>14} {model.count_params():>11,}")
 # 5x5 kernel, so that the kernel can be centred on every pixel: a stride-1
 # convolution keeps the size. A pooling with stride 2 gives
 # ``ceil(size / stride)`` outputs. :func:`cnnviz.output_size` computes both:
-steps = [("conv1", 5, 1), ("max_pool1", 2, 2), ("conv2", 5, 1), ("max_pool2", 2, 2)]
+steps = [
+    ("conv1", 5, 1),
+    ("max_pool1", 2, 2),
+    ("conv2", 5, 1),
+    ("max_pool2", 2, 2),
+]
 size = 28
 for name, kernel, stride in steps:
-    new = cnnviz.output_size(size, kernel, stride=stride, padding="same")
+    new = cnnviz.output_size(
+        size, kernel, stride=stride, padding="same"
+    )
     print(f"{name:9}  ceil({size:2} / {stride}) = {new:2}")
-    assert model.get_layer(name).output.shape[1] == new  # the model agrees
+    # The model agrees:
+    assert model.get_layer(name).output.shape[1] == new
     size = new
 
 # %%
@@ -63,7 +73,9 @@ model, history = cnnviz.trained_lenet5("same", verbose=0)
 # Loss and accuracy per epoch
 # ---------------------------
 cnnviz.plot_history(
-    history, validation_label="test", title="LeNet-5 (same padding) on Fashion-MNIST"
+    history,
+    validation_label="test",
+    title="LeNet-5 (same padding) on Fashion-MNIST",
 )
 plt.show()
 
@@ -72,17 +84,22 @@ plt.show()
 # -------------
 (x_train, y_train), (x_test, y_test) = cnnviz.load_fashion_mnist()
 scores = cnnviz.evaluate(model, x_test, y_test)
-print(f"test loss {scores['loss']:.4f}, test accuracy {scores['accuracy']:.4f}")
+print(
+    f"test accuracy {scores['accuracy']:.4f}, loss {scores['loss']:.4f}"
+)
 
 best = int(np.argmax(history["val_accuracy"]))
-print(f"best test accuracy while training: {history['val_accuracy'][best]:.4f} (epoch {best + 1})")
+accuracy = history["val_accuracy"][best]
+print(f"best while training: {accuracy:.4f} (epoch {best + 1})")
 
 # %%
 # The image: training image 41, a sneaker
 # ---------------------------------------
 index = 41
 image = x_train[index]
-fig = cnnviz.plot_images(x_train[index : index + 1], y_train[index : index + 1], ncols=1)
+fig = cnnviz.plot_images(
+    x_train[index : index + 1], y_train[index : index + 1], ncols=1
+)
 fig.suptitle(f"Training image {index}")
 plt.show()
 
@@ -94,7 +111,9 @@ plt.show()
 # size of the image; its outermost 2 pixels were computed with the kernel
 # partly over the zero padding. ``relu1`` zeroes the negative values (the
 # notebook skipped the ReLUs for this model); ``max_pool1`` halves the maps to 14x14.
-cnnviz.plot_layer_outputs(model, image, layers=["conv1", "relu1", "max_pool1"])
+cnnviz.plot_layer_outputs(
+    model, image, layers=["conv1", "relu1", "max_pool1"]
+)
 plt.show()
 
 # %%
@@ -102,7 +121,9 @@ plt.show()
 # -----------------------------------------------------
 # Sixteen filters over the six pooled maps, still 14x14 thanks to the
 # padding, then the ReLU and a pooling to 7x7.
-cnnviz.plot_layer_outputs(model, image, layers=["conv2", "relu2", "max_pool2"])
+cnnviz.plot_layer_outputs(
+    model, image, layers=["conv2", "relu2", "max_pool2"]
+)
 plt.show()
 
 # %%
@@ -116,11 +137,14 @@ classifier = ["flatten", "fc1", "fc2", "op"]
 cnnviz.plot_layer_outputs(model, image, layers=classifier)
 plt.show()
 
-probabilities = cnnviz.layer_outputs(model, image, layers=classifier)["op"][0]
+probabilities = cnnviz.layer_outputs(model, image, layers=classifier)[
+    "op"
+][0]
 predicted = int(np.argmax(probabilities))
 print(
-    f"predicted: {cnnviz.CLASS_NAMES[predicted]} ({probabilities[predicted]:.3f}); "
-    f"true class: {cnnviz.CLASS_NAMES[y_train[index]]}"
+    f"predicted: {cnnviz.CLASS_NAMES[predicted]}",
+    f"({probabilities[predicted]:.3f});",
+    f"true class: {cnnviz.CLASS_NAMES[y_train[index]]}",
 )
 
 # sphinx_gallery_thumbnail_number = 3

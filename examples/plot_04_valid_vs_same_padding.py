@@ -20,12 +20,12 @@ import numpy as np
 import cnnviz
 
 paddings = ("valid", "same")
-models = {padding: cnnviz.trained_lenet5(padding, verbose=0)[0] for padding in paddings}
+models = {p: cnnviz.trained_lenet5(p, verbose=0)[0] for p in paddings}
 
 (x_train, y_train), (x_test, y_test) = cnnviz.load_fashion_mnist()
 index = 41
 image = x_train[index]
-outputs = {padding: cnnviz.layer_outputs(models[padding], image) for padding in paddings}
+outputs = {p: cnnviz.layer_outputs(models[p], image) for p in paddings}
 print(f"training image {index}: {cnnviz.CLASS_NAMES[y_train[index]]}")
 
 # %%
@@ -40,20 +40,24 @@ print(f"training image {index}: {cnnviz.CLASS_NAMES[y_train[index]]}")
 # of the sneaker, edges included.
 layers = list(outputs["valid"])
 spatial = [name for name in layers if outputs["valid"][name].ndim == 4]
-# Six maps fit one row of 6 tiles, sixteen two rows of 8; the dense layers are strips.
-ncols = {name: 6 if outputs["valid"][name].shape[-1] == 6 else 8 for name in spatial}
-heights = [0.3] + [
-    1.0 if ncols.get(name) == 6 else 2.0 if name in ncols else 0.9 for name in layers
-]
+# Six maps fit one row of 6 tiles, sixteen two rows of 8; the dense
+# layers are strips.
+ncols = {}
+for name in spatial:
+    ncols[name] = 6 if outputs["valid"][name].shape[-1] == 6 else 8
+heights = [0.3]  # the column titles
+for name in layers:
+    heights.append({6: 1.0, 8: 2.0}.get(ncols.get(name), 0.9))
 heights[-1] = 2.6  # the class probabilities
 
 # No layout engine: cnnviz lays its grids out with fixed margins of their own.
 fig = plt.figure(figsize=(16, 2.0 * sum(heights)))
-rows = fig.subfigures(len(layers) + 1, 2, height_ratios=heights, wspace=0.04)
+rows = fig.subfigures(
+    len(layers) + 1, 2, height_ratios=heights, wspace=0.04
+)
 for column, padding in enumerate(paddings):
-    rows[0, column].text(
-        0.5, 0.5, f"{padding} padding", ha="center", va="center", fontsize="xx-large"
-    )
+    label = rows[0, column].text(0.5, 0.5, f"{padding} padding")
+    label.set(ha="center", va="center", fontsize="xx-large")
 for row, name in enumerate(layers, start=1):
     for column, padding in enumerate(paddings):
         output = outputs[padding][name]
@@ -62,7 +66,9 @@ for row, name in enumerate(layers, start=1):
         if name == "op":
             cnnviz.plot_probabilities(output, title=title, fig=where)
         else:
-            cnnviz.plot_feature_maps(output, ncols=ncols.get(name, 4), title=title, fig=where)
+            cnnviz.plot_feature_maps(
+                output, ncols=ncols.get(name, 4), title=title, fig=where
+            )
 plt.show()
 
 # %%
@@ -73,15 +79,18 @@ plt.show()
 # it the number of inputs of ``fc1``: 256 with ``valid`` padding, 784 with
 # ``same``. Nearly all of the difference in size between the two models is
 # in that one layer.
+print(f"{'':10} {'output shape':^29}  {'parameters':^15}")
 print(
-    f"{'layer':10} {'valid shape':>14} {'same shape':>14} {'valid params':>13} {'same params':>12}"
+    f"{'layer':10} {'valid':>14} {'same':>14}  {'valid':>7} {'same':>7}"
 )
 for name in layers:
-    shapes = [str(outputs[padding][name].shape[1:]) for padding in paddings]
-    params = [models[padding].get_layer(name).count_params() for padding in paddings]
-    print(f"{name:10} {shapes[0]:>14} {shapes[1]:>14} {params[0]:>13,} {params[1]:>12,}")
-totals = [models[padding].count_params() for padding in paddings]
-print(f"{'total':10} {'':>14} {'':>14} {totals[0]:>13,} {totals[1]:>12,}")
+    pair = [models[p].get_layer(name) for p in paddings]
+    shapes = [str(layer.output.shape[1:]) for layer in pair]
+    params = [layer.count_params() for layer in pair]
+    print(f"{name:10} {shapes[0]:>14} {shapes[1]:>14}", end="  ")
+    print(f"{params[0]:>7,} {params[1]:>7,}")
+totals = [models[p].count_params() for p in paddings]
+print(f"{'total':41} {totals[0]:>7,} {totals[1]:>7,}")
 
 # %%
 # Test accuracies compared
@@ -91,10 +100,11 @@ print(f"{'total':10} {'':>14} {'':>14} {totals[0]:>13,} {totals[1]:>12,}")
 # ``valid``.
 for padding in paddings:
     scores = cnnviz.evaluate(models[padding], x_test, y_test)
-    predicted = cnnviz.CLASS_NAMES[int(np.argmax(outputs[padding]["op"][0]))]
+    predicted = int(np.argmax(outputs[padding]["op"][0]))
     print(
-        f"{padding:5}: test accuracy {scores['accuracy']:.4f}, test loss {scores['loss']:.4f}; "
-        f"image {index} predicted as {predicted}"
+        f"{padding:5}: test accuracy {scores['accuracy']:.4f},",
+        f"loss {scores['loss']:.4f};",
+        f"image {index} predicted as {cnnviz.CLASS_NAMES[predicted]}",
     )
 
 # %%
@@ -111,12 +121,15 @@ for padding in paddings:
 # ``conv1`` outputs: the inner 24x24 of the ``same`` output is exactly the
 # ``valid`` output, and only the 2-pixel frame around it is new.
 probe = cnnviz.lenet5("same")
-probe.get_layer("conv1").set_weights(models["valid"].get_layer("conv1").get_weights())
+weights = models["valid"].get_layer("conv1").get_weights()
+probe.get_layer("conv1").set_weights(weights)
 valid_conv1 = outputs["valid"]["conv1"][0]
-same_conv1 = cnnviz.layer_outputs(probe, image, layers=["conv1"])["conv1"][0]
+same_conv1 = cnnviz.layer_outputs(probe, image, layers=["conv1"])
+same_conv1 = same_conv1["conv1"][0]
 print(f"valid conv1 {valid_conv1.shape}, same conv1 {same_conv1.shape}")
 print(
-    "inner 24x24 of same equals valid:", np.allclose(same_conv1[2:-2, 2:-2], valid_conv1, atol=1e-5)
+    "inner 24x24 of same equals valid:",
+    np.allclose(same_conv1[2:-2, 2:-2], valid_conv1, atol=1e-5),
 )
 
 # %%
@@ -131,7 +144,9 @@ print(
 frame_only = same_conv1.copy()
 frame_only[2:-2, 2:-2] = np.nan  # drawn blank
 cnnviz.plot_feature_maps(
-    frame_only, ncols=6, title="conv1 with the valid weights: the 2-pixel frame that same adds"
+    frame_only,
+    ncols=6,
+    title="conv1 with the valid weights: the frame that same adds",
 )
 plt.show()
 
