@@ -278,25 +278,26 @@ def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callb
         callbacks.on_epoch_begin(epoch)
         # This epoch's shuffle, drawn as fit draws it.
         groups = _groups([batch.numpy() for batch in order], batch_size)
-        done = 0
-        for group in groups:
-            callbacks.on_train_batch_begin(done)
-            logs = train_steps(tf.constant(group))
-            done += len(group)
-            callbacks.on_train_batch_end(done - 1, logs)
-            if model.stop_training:
-                break
+        _run_groups(
+            train_steps,
+            groups,
+            callbacks.on_train_batch_begin,
+            callbacks.on_train_batch_end,
+            lambda: model.stop_training,
+        )
         epoch_logs = _python_logs(model)
         if validation_data is not None:
             # What fit's call of evaluate does, callbacks included.
             callbacks.on_test_begin()
             model.reset_metrics()
-            done = 0
-            for group in test_groups:
-                callbacks.on_test_batch_begin(done)
-                logs = test_steps(tf.constant(group))
-                done += len(group)
-                callbacks.on_test_batch_end(done - 1, logs)
+            model.stop_evaluating = False
+            _run_groups(
+                test_steps,
+                test_groups,
+                callbacks.on_test_batch_begin,
+                callbacks.on_test_batch_end,
+                lambda: model.stop_evaluating,
+            )
             scores = _python_logs(model)
             callbacks.on_test_end(scores)
             epoch_logs.update({f"val_{name}": value for name, value in scores.items()})
@@ -306,6 +307,20 @@ def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callb
     model.optimizer.finalize_variable_values(model.trainable_weights)
     callbacks.on_train_end(logs=epoch_logs)
     return model.history
+
+
+def _run_groups(steps, groups, on_batch_begin, on_batch_end, stop) -> None:
+    """Call `steps` on each group of index batches, with the batch callbacks fit makes."""
+    import tensorflow as tf
+
+    done = 0
+    for group in groups:
+        on_batch_begin(done)
+        logs = steps(tf.constant(group))
+        done += len(group)
+        on_batch_end(done - 1, logs)
+        if stop():
+            break
 
 
 def _python_logs(model) -> dict[str, float]:

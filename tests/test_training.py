@@ -82,6 +82,47 @@ def test_without_the_fast_loop_train_falls_back_to_fit_with_the_same_result(unev
     assert fast_history.history == slow_history.history
 
 
+class StopEvaluatingAfterFirstCall(keras.callbacks.Callback):
+    def on_test_batch_end(self, batch, logs=None):
+        self.model.stop_evaluating = True
+
+
+def test_a_callback_can_stop_validation_early_as_in_fit(uneven):
+    (x, y), (x_val, y_val) = uneven
+    notebook = fresh_model()
+    keras.utils.set_random_seed(0)
+    notebook.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.001),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=training._STEPS_PER_EXECUTION,
+    )
+    expected = notebook.fit(
+        x[:1000] / 255.0,
+        np.eye(10)[y[:1000]],
+        batch_size=64,
+        epochs=1,
+        validation_data=(x_val / 255.0, np.eye(10)[y_val]),
+        verbose=0,
+        callbacks=[StopEvaluatingAfterFirstCall()],
+    )
+    full = cnnviz.train(
+        fresh_model(), x[:1000], y[:1000], epochs=1, validation_data=(x_val, y_val), verbose=0
+    )
+    stopped = cnnviz.train(
+        fresh_model(),
+        x[:1000],
+        y[:1000],
+        epochs=1,
+        validation_data=(x_val, y_val),
+        verbose=0,
+        callbacks=[StopEvaluatingAfterFirstCall()],
+    )
+    # Only the first graph call's 64 batches were validated: as fit does it, not the full set.
+    assert stopped.history == expected.history
+    assert stopped.history["val_loss"] != full.history["val_loss"]
+
+
 def test_a_callback_can_stop_training_early(small):
     x, y = small
 
