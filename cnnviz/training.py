@@ -178,7 +178,9 @@ def train(
 
     keras.utils.set_random_seed(seed)
     _compile(model, learning_rate)
-    order = _batch_order(len(x), batch_size)
+    # Where Keras compiles fit's step with XLA (its choice when a GPU is
+    # present), only fit itself computes what fit computes.
+    order = None if model.jit_compile else _batch_order(len(x), batch_size)
     if order is None:
         return model.fit(
             x,
@@ -211,25 +213,42 @@ def _batch_order(num_samples: int, batch_size: int):
     return get_data_adapter(x=indices, batch_size=batch_size, shuffle=True).get_tf_dataset()
 
 
-def _groups(batches: list[np.ndarray], batch_size: int) -> list[np.ndarray]:
-    """Stack index batches, `_STEPS_PER_EXECUTION` full ones per graph call, a partial one alone."""
-    full = [batch for batch in batches if len(batch) == batch_size]
-    groups = [
-        np.stack(full[i : i + _STEPS_PER_EXECUTION])
-        for i in range(0, len(full), _STEPS_PER_EXECUTION)
-    ]
-    return groups + [batch[np.newaxis] for batch in batches if len(batch) != batch_size]
+def _calls(batches: list[np.ndarray], batch_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Split an epoch's index batches into graph calls as ``fit`` does.
+
+    Each call takes up to `_STEPS_PER_EXECUTION` batches: the full ones
+    stacked, and the short last batch of the epoch (empty if none) apart.
+    """
+    calls = []
+    for start in range(0, len(batches), _STEPS_PER_EXECUTION):
+        chunk = batches[start : start + _STEPS_PER_EXECUTION]
+        full = [batch for batch in chunk if len(batch) == batch_size]
+        short = [batch for batch in chunk if len(batch) != batch_size]
+        calls.append(
+            (
+                np.stack(full) if full else np.empty((0, batch_size), np.int64),
+                short[0] if short else np.empty(0, np.int64),
+            )
+        )
+    return calls
 
 
 def _steps_in_graph(model, step, images, targets):
     """Compile a function that runs `step` on each index batch it gets, gathered in the graph."""
     import tensorflow as tf
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int64)])
-    def run_steps(batches):
-        for i in tf.range(tf.shape(batches)[0]):
-            batch = batches[i]
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None], tf.int64),
+            tf.TensorSpec([None], tf.int64),
+        ]
+    )
+    def run_steps(full, short):
+        for i in tf.range(tf.shape(full)[0]):
+            batch = full[i]
             step((tf.gather(images, batch), tf.gather(targets, batch)))
+        if tf.size(short) > 0:
+            step((tf.gather(images, short), tf.gather(targets, short)))
         return model.get_metrics_result()
 
     return run_steps
@@ -256,7 +275,7 @@ def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callb
         x_val, y_val = validation_data
         test_steps = _steps_in_graph(model, model.test_step, tf.constant(x_val), tf.constant(y_val))
         indices = np.arange(len(x_val), dtype=np.int64)
-        test_groups = _groups(
+        test_calls = _calls(
             [indices[i : i + batch_size] for i in range(0, len(indices), batch_size)], batch_size
         )
 
@@ -277,10 +296,9 @@ def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callb
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
         # This epoch's shuffle, drawn as fit draws it.
-        groups = _groups([batch.numpy() for batch in order], batch_size)
-        _run_groups(
+        _run_calls(
             train_steps,
-            groups,
+            _calls([batch.numpy() for batch in order], batch_size),
             callbacks.on_train_batch_begin,
             callbacks.on_train_batch_end,
             lambda: model.stop_training,
@@ -288,12 +306,12 @@ def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callb
         epoch_logs = _python_logs(model)
         if validation_data is not None:
             # What fit's call of evaluate does, callbacks included.
+            model.stop_evaluating = False
             callbacks.on_test_begin()
             model.reset_metrics()
-            model.stop_evaluating = False
-            _run_groups(
+            _run_calls(
                 test_steps,
-                test_groups,
+                test_calls,
                 callbacks.on_test_batch_begin,
                 callbacks.on_test_batch_end,
                 lambda: model.stop_evaluating,
@@ -309,16 +327,15 @@ def _fit(model, x, y, order, batch_size, epochs, validation_data, verbose, callb
     return model.history
 
 
-def _run_groups(steps, groups, on_batch_begin, on_batch_end, stop) -> None:
-    """Call `steps` on each group of index batches, with the batch callbacks fit makes."""
+def _run_calls(steps, calls, on_batch_begin, on_batch_end, stop) -> None:
+    """Make the graph calls, with the batch callbacks and step numbers of ``fit``."""
     import tensorflow as tf
 
-    done = 0
-    for group in groups:
-        on_batch_begin(done)
-        logs = steps(tf.constant(group))
-        done += len(group)
-        on_batch_end(done - 1, logs)
+    for number, (full, short) in enumerate(calls):
+        begin = number * _STEPS_PER_EXECUTION
+        on_batch_begin(begin)
+        logs = steps(tf.constant(full), tf.constant(short))
+        on_batch_end(begin + _STEPS_PER_EXECUTION - 1, logs)
         if stop():
             break
 

@@ -82,6 +82,89 @@ def test_without_the_fast_loop_train_falls_back_to_fit_with_the_same_result(unev
     assert fast_history.history == slow_history.history
 
 
+class BatchLog(keras.callbacks.Callback):
+    """Every batch-level callback call, with its step number."""
+
+    def on_train_begin(self, logs=None):
+        self.calls = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.calls.append(("train begin", batch))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.calls.append(("train end", batch))
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self.calls.append(("test begin", batch))
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.calls.append(("test end", batch))
+
+
+def test_callbacks_see_the_batches_fit_reports(uneven):
+    # 66 training batches (the last one short) and as many validation batches: with 64
+    # steps per graph call, fit reports steps 0-63 and 64-127 for each, the short batch
+    # inside the second call.
+    (x, y), (x_val, y_val) = uneven
+    notebook, seen_by_fit = fresh_model(), BatchLog()
+    notebook.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.001),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=training._STEPS_PER_EXECUTION,
+    )
+    notebook.fit(
+        x / 255.0,
+        np.eye(10)[y],
+        batch_size=64,
+        epochs=1,
+        validation_data=(x_val / 255.0, np.eye(10)[y_val]),
+        verbose=0,
+        callbacks=[seen_by_fit],
+    )
+    seen_by_train = BatchLog()
+    cnnviz.train(
+        fresh_model(),
+        x,
+        y,
+        epochs=1,
+        validation_data=(x_val, y_val),
+        verbose=0,
+        callbacks=[seen_by_train],
+    )
+    assert seen_by_train.calls == seen_by_fit.calls
+    assert seen_by_train.calls[:4] == [
+        ("train begin", 0),
+        ("train end", 63),
+        ("train begin", 64),
+        ("train end", 127),
+    ]
+
+
+def test_where_keras_compiles_with_xla_train_leaves_it_to_fit(small, monkeypatch):
+    # Keras turns XLA on by itself where a GPU is present; do that here on the CPU.
+    def compile_with_xla(model, learning_rate):
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+            jit_compile=True,
+        )
+
+    fit, fit_calls = keras.Model.fit, []
+
+    def spy(self, *args, **kwargs):
+        fit_calls.append(kwargs["batch_size"])
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_compile", compile_with_xla)
+    monkeypatch.setattr(keras.Model, "fit", spy)
+    x, y = small
+    history = cnnviz.train(fresh_model(), x[:128], y[:128], epochs=1, verbose=0)
+    assert fit_calls == [64]
+    assert len(history.history["loss"]) == 1
+
+
 class StopEvaluatingAfterFirstCall(keras.callbacks.Callback):
     def on_test_batch_end(self, batch, logs=None):
         self.model.stop_evaluating = True
