@@ -348,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="repeats per case (default 5)")
     parser.add_argument(
         "--cases",
-        default="training,activations,plotting,data",
-        help="comma-separated subset of: training, activations, plotting, data",
+        help="comma-separated subset of: training, activations, plotting, data "
+        "(default: all of them, or none with --accuracy-seeds)",
     )
     parser.add_argument(
         "--accuracy-seeds",
@@ -362,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
+    if args.cases is None:
+        args.cases = "" if args.accuracy_seeds else "training,activations,plotting,data"
     cases = set(args.cases.split(",")) - {""}
 
     print(

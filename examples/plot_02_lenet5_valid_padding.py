@@ -52,7 +52,9 @@ steps = [
 ]
 size = 28
 for name, kernel, stride in steps:
-    new = cnnviz.output_size(size, kernel, stride=stride)
+    new = cnnviz.output_size(
+        size, kernel, stride=stride, padding="valid"
+    )
     print(f"{name:9}  ({size:2} - {kernel}) // {stride} + 1 = {new:2}")
     # The model agrees:
     assert model.get_layer(name).output.shape[1] == new

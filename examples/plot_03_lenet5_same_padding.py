@@ -137,9 +137,8 @@ classifier = ["flatten", "fc1", "fc2", "op"]
 cnnviz.plot_layer_outputs(model, image, layers=classifier)
 plt.show()
 
-probabilities = cnnviz.layer_outputs(model, image, layers=classifier)[
-    "op"
-][0]
+outputs = cnnviz.layer_outputs(model, image, layers=["op"])
+probabilities = outputs["op"][0]
 predicted = int(np.argmax(probabilities))
 print(
     f"predicted: {cnnviz.CLASS_NAMES[predicted]}",

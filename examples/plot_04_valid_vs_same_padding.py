@@ -124,8 +124,8 @@ probe = cnnviz.lenet5("same")
 weights = models["valid"].get_layer("conv1").get_weights()
 probe.get_layer("conv1").set_weights(weights)
 valid_conv1 = outputs["valid"]["conv1"][0]
-same_conv1 = cnnviz.layer_outputs(probe, image, layers=["conv1"])
-same_conv1 = same_conv1["conv1"][0]
+probe_outputs = cnnviz.layer_outputs(probe, image, layers=["conv1"])
+same_conv1 = probe_outputs["conv1"][0]
 print(f"valid conv1 {valid_conv1.shape}, same conv1 {same_conv1.shape}")
 print(
     "inner 24x24 of same equals valid:",
