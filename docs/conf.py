@@ -176,7 +176,7 @@ html_theme_options = {
 }
 # Without it the theme's script logs "Got invalid theme mode" on a first visit.
 html_context = {"default_mode": "auto"}
-html_sidebars = {"index": [], "installation": []}
+html_sidebars = {"index": [], "installation": [], "performance": []}
 html_show_sourcelink = True
 
 

@@ -1,7 +1,7 @@
 """The built site in a real browser: Debian's headless Chromium, driven by Playwright.
 
 Every page named in the issue (landing page, gallery index, each example page,
-API index; the installation page too) is opened over HTTP from 127.0.0.1 and
+API index; the installation and performance pages too) is opened over HTTP from 127.0.0.1 and
 must load without a console error, an uncaught exception, a failed request or
 a request that leaves the machine: the site must work offline, so every request
 to another host is blocked and reported. Each example page must show at least
@@ -38,6 +38,7 @@ PAGES = [
     "auto_examples/index.html",
     *(f"auto_examples/{example.stem}.html" for example in EXAMPLES),
     "api.html",
+    "performance.html",
 ]
 
 
