@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -37,6 +38,7 @@ def train_gallery_models(app) -> None:
     if not missing:
         return
     logger.info("training %s in parallel for the gallery (cached afterwards)", ", ".join(missing))
+    start = time.monotonic()
     processes = {
         padding: subprocess.Popen(
             [sys.executable, "-c", f"import cnnviz; cnnviz.trained_lenet5({padding!r}, verbose=2)"],
@@ -61,6 +63,7 @@ def train_gallery_models(app) -> None:
     for reader in readers:
         reader.join()
     failed = {padding: process.wait() for padding, process in processes.items()}
+    logger.info("trained %s in %.0f s", ", ".join(missing), time.monotonic() - start)
     failed = {padding: code for padding, code in failed.items() if code != 0}
     if failed:
         details = "\n".join(
