@@ -44,24 +44,31 @@ def uneven():
     return (x[:4200], y[:4200]), (x[4200:], y[4200:])
 
 
+def notebook_fit(model, x, y, validation, *, epochs, steps_per_execution=1, callbacks=None):
+    """The notebook's compile and fit (float64 x / 255., np.eye one-hot), seeded as train seeds."""
+    keras.utils.set_random_seed(0)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.001),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
+    )
+    return model.fit(
+        x / 255.0,
+        np.eye(10)[y],
+        batch_size=64,
+        epochs=epochs,
+        validation_data=(validation[0] / 255.0, np.eye(10)[validation[1]]),
+        verbose=0,
+        callbacks=callbacks,
+    )
+
+
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_train_gives_the_notebooks_weights_bit_for_bit(uneven, padding):
     (x, y), (x_val, y_val) = uneven
     notebook = fresh_model(padding=padding)
-    keras.utils.set_random_seed(0)
-    notebook.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=0.001),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    expected = notebook.fit(
-        x / 255.0,
-        np.eye(10)[y],
-        batch_size=64,
-        epochs=2,
-        validation_data=(x_val / 255.0, np.eye(10)[y_val]),
-        verbose=0,
-    )
+    expected = notebook_fit(notebook, x, y, (x_val, y_val), epochs=2)
 
     model = fresh_model(padding=padding)
     history = cnnviz.train(model, x, y, epochs=2, validation_data=(x_val, y_val), verbose=0)
@@ -106,20 +113,14 @@ def test_callbacks_see_the_batches_fit_reports(uneven):
     # steps per graph call, fit reports steps 0-63 and 64-127 for each, the short batch
     # inside the second call.
     (x, y), (x_val, y_val) = uneven
-    notebook, seen_by_fit = fresh_model(), BatchLog()
-    notebook.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=0.001),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=training._STEPS_PER_EXECUTION,
-    )
-    notebook.fit(
-        x / 255.0,
-        np.eye(10)[y],
-        batch_size=64,
+    seen_by_fit = BatchLog()
+    notebook_fit(
+        fresh_model(),
+        x,
+        y,
+        (x_val, y_val),
         epochs=1,
-        validation_data=(x_val / 255.0, np.eye(10)[y_val]),
-        verbose=0,
+        steps_per_execution=training._STEPS_PER_EXECUTION,
         callbacks=[seen_by_fit],
     )
     seen_by_train = BatchLog()
@@ -172,21 +173,13 @@ class StopEvaluatingAfterFirstCall(keras.callbacks.Callback):
 
 def test_a_callback_can_stop_validation_early_as_in_fit(uneven):
     (x, y), (x_val, y_val) = uneven
-    notebook = fresh_model()
-    keras.utils.set_random_seed(0)
-    notebook.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=0.001),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=training._STEPS_PER_EXECUTION,
-    )
-    expected = notebook.fit(
-        x[:1000] / 255.0,
-        np.eye(10)[y[:1000]],
-        batch_size=64,
+    expected = notebook_fit(
+        fresh_model(),
+        x[:1000],
+        y[:1000],
+        (x_val, y_val),
         epochs=1,
-        validation_data=(x_val / 255.0, np.eye(10)[y_val]),
-        verbose=0,
+        steps_per_execution=training._STEPS_PER_EXECUTION,
         callbacks=[StopEvaluatingAfterFirstCall()],
     )
     full = cnnviz.train(
