@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -480,6 +481,50 @@ def _write_entry(entry: Path, model: keras.Model, history: dict[str, list[float]
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def _training_lock(entry: Path):
+    """Hold an exclusive lock on `entry` while it is being trained.
+
+    A second process (or thread) that wants the same entry waits here and
+    then finds it stored, instead of training it again. The lock is a file
+    beside the entry (``.<entry>.lock``, left in place) locked with
+    ``flock``; it is released when the holder finishes or dies. Where there
+    is no ``fcntl`` (Windows) or the lock file cannot be created, nothing is
+    locked and the worst case is the same model trained twice.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle = entry.with_name(f".{entry.name}.lock").open("a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _cached(entry: Path) -> tuple[keras.Model, dict[str, list[float]]] | None:
+    """Return the model and history stored in `entry`, or None; discard a bad entry."""
+    if not entry.exists():
+        return None
+    try:
+        return _read_entry(entry)
+    except Exception as error:  # noqa: BLE001 - whatever is wrong with an entry, rebuild it
+        warnings.warn(
+            f"cnnviz: the cached model {entry} is unusable ({type(error).__name__}: "
+            f"{error}); training it again",
+            UserWarning,
+            stacklevel=3,
+        )
+        _discard(entry)
+        return None
+
+
 def _discard(entry: Path) -> None:
     """Remove a bad entry without ever leaving a half-removed one in place."""
     trash = entry.with_name(f".{entry.name}.{os.getpid()}.trash")
@@ -517,7 +562,9 @@ def trained_lenet5(
     is either complete or absent. An entry that is corrupt or truncated is
     reported with a ``UserWarning``, removed and rebuilt. If the cache
     directory cannot be created or written, a ``UserWarning`` names it and
-    the trained model is returned uncached.
+    the trained model is returned uncached. While a model is being trained,
+    its entry is locked: another process asking for the same model waits
+    and then loads it, rather than training it a second time.
 
     Parameters
     ----------
@@ -558,18 +605,21 @@ def trained_lenet5(
         seed=seed,
         cache_dir=cache_dir,
     )
-    if entry.exists():
-        try:
-            return _read_entry(entry)
-        except Exception as error:  # noqa: BLE001 - whatever is wrong with an entry, rebuild it
-            warnings.warn(
-                f"cnnviz: the cached model {entry} is unusable ({type(error).__name__}: "
-                f"{error}); training it again",
-                UserWarning,
-                stacklevel=2,
-            )
-            _discard(entry)
+    cached = _cached(entry)
+    if cached is not None:
+        return cached
+    with _training_lock(entry):
+        # Another process may have stored it while this one waited for the lock.
+        cached = _cached(entry)
+        if cached is not None:
+            return cached
+        return _train_and_store(
+            entry, padding, epochs, batch_size, learning_rate, seed, data_dir, verbose
+        )
 
+
+def _train_and_store(entry, padding, epochs, batch_size, learning_rate, seed, data_dir, verbose):
+    """Train the model that `entry` stands for, as trained_lenet5 documents, and store it."""
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist(data_dir)
     keras.utils.set_random_seed(seed)
     model = lenet5(padding)
@@ -592,6 +642,6 @@ def trained_lenet5(
             f"cnnviz: could not write the model cache {entry.parent} ({error}); "
             "returning the trained model uncached",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return model, history

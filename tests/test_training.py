@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import keras
@@ -405,7 +407,10 @@ def small_data(small, monkeypatch):
 
 
 def entries(cache_dir: Path) -> list[str]:
-    return sorted(p.name for p in cache_dir.iterdir()) if cache_dir.exists() else []
+    """What a cache directory holds, leftovers included, except the lock files of trainings."""
+    if not cache_dir.exists():
+        return []
+    return sorted(p.name for p in cache_dir.iterdir() if not p.name.endswith(".lock"))
 
 
 def test_cache_miss_trains_and_stores_then_hit_loads_without_training(
@@ -430,6 +435,46 @@ def test_cache_miss_trains_and_stores_then_hit_loads_without_training(
     assert cached is not model
     assert weights_equal(cached, model)
     assert cached_history == history
+
+
+def test_a_second_caller_waits_for_the_training_and_loads_it(tmp_path, small_data, monkeypatch):
+    # Two threads stand in for two processes: flock locks conflict between separate opens.
+    import fcntl
+
+    trainings, waiting, results = [], threading.Event(), {}
+    real_train, real_flock = training.train, fcntl.flock
+
+    def train_once_the_second_caller_waits(*args, **kwargs):
+        trainings.append(threading.current_thread().name)
+        assert waiting.wait(60), "the second caller never reached the lock"
+        return real_train(*args, **kwargs)
+
+    def flock(handle, operation):
+        if threading.current_thread().name == "second":
+            waiting.set()
+        return real_flock(handle, operation)
+
+    monkeypatch.setattr(training, "train", train_once_the_second_caller_waits)
+    monkeypatch.setattr(fcntl, "flock", flock)
+
+    def call(name):
+        results[name] = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+
+    first = threading.Thread(target=call, args=("first",), name="first")
+    second = threading.Thread(target=call, args=("second",), name="second")
+    first.start()
+    while not trainings:  # the first caller holds the lock and is training
+        time.sleep(0.01)
+    second.start()
+    first.join(120)
+    second.join(120)
+
+    assert trainings == ["first"]
+    assert weights_equal(results["first"][0], results["second"][0])
+    assert results["first"][1] == results["second"][1]
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    assert entries(tmp_path) == [entry.name]
+    assert (tmp_path / f".{entry.name}.lock").is_file()
 
 
 def test_trained_lenet5_is_deterministic(tmp_path, small_data):
