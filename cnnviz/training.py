@@ -489,8 +489,9 @@ def _training_lock(entry: Path):
     then finds it stored, instead of training it again. The lock is a file
     beside the entry (``.<entry>.lock``, left in place) locked with
     ``flock``; it is released when the holder finishes or dies. Where there
-    is no ``fcntl`` (Windows) or the lock file cannot be created, nothing is
-    locked and the worst case is the same model trained twice.
+    is no ``fcntl`` (Windows), the lock file cannot be created or the file
+    system cannot lock, nothing is locked and the worst case is the same
+    model trained twice.
     """
     try:
         import fcntl
@@ -504,7 +505,8 @@ def _training_lock(entry: Path):
         yield
         return
     with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # a file system without locks (some network ones)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
 

@@ -477,6 +477,20 @@ def test_a_second_caller_waits_for_the_training_and_loads_it(tmp_path, small_dat
     assert (tmp_path / f".{entry.name}.lock").is_file()
 
 
+def test_a_file_system_without_locks_still_trains_and_caches(tmp_path, small_data, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(handle, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    model, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    assert entries(tmp_path) == [entry.name]
+    assert weights_equal(training._read_entry(entry)[0], model)
+
+
 def test_trained_lenet5_is_deterministic(tmp_path, small_data):
     first, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path / "a", verbose=0)
     second, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path / "b", verbose=0)
