@@ -220,16 +220,16 @@ def accuracy_spread(x, y, test, seeds: list[int], paddings: list[str]) -> None:
     case checks it), so this is the run-to-run spread of the notebook's recipe.
     """
     for padding in paddings:
-        finals, bests = [], []
+        finals = []
         for seed in seeds:
             start = time.perf_counter()
             _, _, history = cnnviz_fit(padding, x, y, test, epochs=30, seed=seed)
-            finals.append(history["val_accuracy"][-1])
-            best = int(np.argmax(history["val_accuracy"]))
-            bests.append((history["val_accuracy"][best], best + 1))
+            accuracies = history["val_accuracy"]
+            finals.append(accuracies[-1])
+            best = int(np.argmax(accuracies))
             print(
                 f"accuracy {padding} seed {seed}: test accuracy after 30 epochs {finals[-1]:.4f} "
-                f"(best {bests[-1][0]:.4f} at epoch {bests[-1][1]}; "
+                f"(best {accuracies[best]:.4f} at epoch {best + 1}; "
                 f"trained in {time.perf_counter() - start:.0f} s)",
                 flush=True,
             )

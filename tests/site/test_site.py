@@ -1,10 +1,10 @@
 """The built site in a real browser: Debian's headless Chromium, driven by Playwright.
 
 Every page named in the issue (landing page, gallery index, each example page,
-API index; the installation and performance pages too) is opened over HTTP from 127.0.0.1 and
-must load without a console error, an uncaught exception, a failed request or
-a request that leaves the machine: the site must work offline, so every request
-to another host is blocked and reported. Each example page must show at least
+API index; the installation and performance pages too) is opened over HTTP
+from 127.0.0.1 and must load without a console error, an uncaught exception, a
+failed request or a request that leaves the machine: the site must work
+offline, so every request to another host is blocked and reported. Each example page must show at least
 as many figures as its layers require, and offer its downloads. Every internal
 link of the site, ``#anchors`` included, must resolve.
 
