@@ -11,6 +11,10 @@ with bit-identical weights and history.
 ``nox -s bench -- --accuracy-seeds 0,1,2`` (not part of the default cases:
 30 epochs per seed and padding) trains the recipe once per seed and prints
 the spread of the test accuracy after 30 epochs.
+``nox -s bench -- --gallery-training 5`` (also alone) trains both models
+for 5 epochs the way the docs build does, in two processes, once with
+TensorFlow's spinning idle threads and once with the docs build's sleeping
+ones, and checks that the weights do not change.
 
 Why a script and not asv or pytest-benchmark: the point is a ratio of two
 ways measured under the same conditions (same process, same warm caches,
@@ -22,13 +26,16 @@ would tie the benchmark to the test runner, which must never assert times.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -44,6 +51,7 @@ import tensorflow as tf
 import cnnviz
 from cnnviz import data as cnnviz_data
 
+ROOT = Path(__file__).resolve().parent.parent
 ROWS: list[dict] = []
 
 
@@ -243,6 +251,65 @@ def accuracy_spread(x, y, test, seeds: list[int], paddings: list[str]) -> None:
         )
 
 
+# --- the docs build's training ----------------------------------------------------------------
+
+
+def weights_sha256(model: keras.Model) -> str:
+    digest = hashlib.sha256()
+    for weights in model.get_weights():
+        digest.update(np.ascontiguousarray(weights).tobytes())
+    return digest.hexdigest()
+
+
+def gallery_training(epochs: int, repeats: int) -> bool:
+    """Time the docs build's training of both models, idle threads spinning or not.
+
+    The docs build trains ``valid`` and ``same`` side by side in two processes
+    (``docs/_ext/gallery_hooks.py``), whose idle threads sleep instead of
+    spinning. Each repeat runs both ways, into fresh cache directories, and
+    times from the start of the processes to the end of the slower one. The
+    weights of every run are compared: they must not depend on the threads'
+    waiting.
+    """
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    from gallery_hooks import GALLERY_MODELS, start_trainer
+
+    print("baseline: TensorFlow's spinning idle threads; cnnviz: the docs build's sleeping ones")
+    header()
+    times: dict[bool, list[float]] = {True: [], False: []}
+    digests: set[tuple[str, ...]] = set()
+    for _ in range(repeats):
+        for spin in (True, False):
+            with tempfile.TemporaryDirectory() as cache:
+                start = time.perf_counter()
+                processes = [
+                    start_trainer(padding, epochs=epochs, cache_dir=cache, spin=spin)
+                    for padding in GALLERY_MODELS
+                ]
+                with ThreadPoolExecutor(len(processes)) as pool:
+                    outputs = list(pool.map(lambda process: process.communicate()[0], processes))
+                times[spin].append(time.perf_counter() - start)
+                for process, output in zip(processes, outputs, strict=True):
+                    if process.returncode != 0:
+                        sys.exit(f"a training process failed:\n{output}")
+                digests.add(
+                    tuple(
+                        weights_sha256(
+                            cnnviz.trained_lenet5(padding, epochs=epochs, cache_dir=cache)[0]
+                        )
+                        for padding in GALLERY_MODELS
+                    )
+                )
+    identical = len(digests) == 1
+    record(
+        f"docs-build training: {' + '.join(GALLERY_MODELS)}, {epochs} epochs",
+        times[True],
+        times[False],
+        f"2 processes; weights {'bit-identical' if identical else 'DIFFER'}",
+    )
+    return identical
+
+
 # --- activations -----------------------------------------------------------------------------
 
 
@@ -349,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         help="comma-separated subset of: training, activations, plotting, data "
-        "(default: all of them, or none with --accuracy-seeds)",
+        "(default: all of them, or none with --accuracy-seeds or --gallery-training)",
     )
     parser.add_argument(
         "--accuracy-seeds",
@@ -360,10 +427,18 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(cnnviz.PADDINGS),
         help="paddings for --accuracy-seeds (default: valid,same)",
     )
+    parser.add_argument(
+        "--gallery-training",
+        type=int,
+        metavar="EPOCHS",
+        help="train both models as the docs build does (two processes) for EPOCHS epochs, "
+        "with spinning and with sleeping idle threads; runs alone",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     if args.cases is None:
-        args.cases = "" if args.accuracy_seeds else "training,activations,plotting,data"
+        alone = args.accuracy_seeds or args.gallery_training
+        args.cases = "" if alone else "training,activations,plotting,data"
     cases = set(args.cases.split(",")) - {""}
 
     print(
@@ -374,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
     (x_train, y_train), test = cnnviz.load_fashion_mnist()
     if cases:
         header()
+    ok = True
+    if args.gallery_training:
+        ok &= gallery_training(args.gallery_training, args.repeats)
     checks = []
     if "training" in cases:
         n = len(x_train) if args.full else 12_800
@@ -391,7 +469,6 @@ def main(argv: list[str] | None = None) -> int:
         paddings = args.accuracy_paddings.split(",")
         accuracy_spread(x_train, y_train, test, seeds, paddings)
 
-    ok = True
     for check in checks:
         same = check["identical_weights"] and check["identical_history"]
         ok &= same

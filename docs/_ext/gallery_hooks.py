@@ -2,10 +2,14 @@
 
 ``train_gallery_models`` runs once before sphinx-gallery (see ``setup`` in
 conf.py); ``clear_keras_session`` runs before every example (``reset_modules``).
+Run as a script (``python gallery_hooks.py PADDING``), this file is one of
+the training processes that ``train_gallery_models`` starts; the benchmark
+starts them too (``nox -s bench -- --gallery-training 5``).
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import subprocess
@@ -13,13 +17,61 @@ import sys
 import threading
 import time
 
-from sphinx.errors import ExtensionError
-from sphinx.util import logging
-
-logger = logging.getLogger(__name__)
-
 # The models the examples load with cnnviz.trained_lenet5(padding), default settings.
 GALLERY_MODELS = ("valid", "same")
+
+
+def start_trainer(
+    padding: str, *, epochs: int | None = None, cache_dir=None, spin: bool = False
+) -> subprocess.Popen:
+    """Start a process that trains ``cnnviz.trained_lenet5(padding)`` into the cache.
+
+    Its standard output (Keras' per-epoch lines) is a text pipe. `epochs` and
+    `cache_dir` default to ``trained_lenet5``'s; `spin` keeps TensorFlow's
+    spinning idle threads (see ``_stop_spinning``).
+    """
+    command = [sys.executable, __file__, padding]
+    if epochs is not None:
+        command += ["--epochs", str(epochs)]
+    if cache_dir is not None:
+        command += ["--cache-dir", str(cache_dir)]
+    if spin:
+        command.append("--spin")
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},  # progress as it comes
+    )
+
+
+def _stop_spinning() -> None:
+    """Let TensorFlow's idle threads sleep instead of spinning; call before TensorFlow runs.
+
+    By default an idle thread of TensorFlow's pools spins for a while before
+    it sleeps. With two training processes on two cores, the spinning threads
+    of one take the cores from the busy threads of the other. Spinning only
+    decides how an idle thread waits, never how work is split between
+    threads, so the trained weights stay the same bit for bit (the benchmark
+    checks it). TensorFlow 2 has no public switch for this: the option of its
+    ``ConfigProto`` is set on the eager context before the context starts. If
+    that private attribute is gone, nothing is changed: slower, same result.
+    """
+    try:
+        from tensorflow.core.protobuf import config_pb2
+        from tensorflow.python.eager import context
+
+        eager = context.context()
+        if eager._context_handle is not None:  # already started: too late
+            return
+        config = config_pb2.ConfigProto()
+        if eager._config is not None:
+            config.CopyFrom(eager._config)
+        config.experimental.disable_thread_spinning = True
+        eager._config = config
+    except (ImportError, AttributeError):
+        pass
 
 
 def train_gallery_models(app) -> None:
@@ -29,26 +81,22 @@ def train_gallery_models(app) -> None:
     it first calls :func:`cnnviz.trained_lenet5`. The small convolutions of
     LeNet-5 leave the two cores partly idle, so two trainings side by side
     finish sooner than one after the other (about 1.3x here); each process
-    has TensorFlow's default threads, so the weights are the same bit for bit.
-    The examples then load the models from the cache.
+    has TensorFlow's default number of threads, so the weights are the same
+    bit for bit, and its idle threads sleep rather than spin (see
+    ``_stop_spinning``). The examples then load the models from the cache.
     """
+    from sphinx.errors import ExtensionError
+    from sphinx.util import logging
+
     import cnnviz
 
+    logger = logging.getLogger(__name__)
     missing = [padding for padding in GALLERY_MODELS if not cnnviz.cache_path(padding).is_dir()]
     if not missing:
         return
     logger.info("training %s in parallel for the gallery (cached afterwards)", ", ".join(missing))
     start = time.monotonic()
-    processes = {
-        padding: subprocess.Popen(
-            [sys.executable, "-c", f"import cnnviz; cnnviz.trained_lenet5({padding!r}, verbose=2)"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # progress as it comes
-        )
-        for padding in missing
-    }
+    processes = {padding: start_trainer(padding) for padding in missing}
     outputs: dict[str, list[str]] = {padding: [] for padding in missing}
 
     def relay(padding: str) -> None:
@@ -85,3 +133,21 @@ def clear_keras_session(gallery_conf, fname, when=None) -> None:
     if keras is not None:
         keras.backend.clear_session()
     gc.collect()
+
+
+def _main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train one gallery model into the cache.")
+    parser.add_argument("padding", choices=GALLERY_MODELS)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--cache-dir")
+    parser.add_argument("--spin", action="store_true", help="keep TensorFlow's spinning threads")
+    args = parser.parse_args(argv)
+    if not args.spin:
+        _stop_spinning()
+    import cnnviz
+
+    cnnviz.trained_lenet5(args.padding, epochs=args.epochs, cache_dir=args.cache_dir, verbose=2)
+
+
+if __name__ == "__main__":
+    _main()
