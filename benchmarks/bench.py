@@ -11,8 +11,8 @@ with bit-identical weights and history.
 ``nox -s bench -- --accuracy-seeds 0,1,2`` (not part of the default cases:
 30 epochs per seed and padding) trains the recipe once per seed and prints
 the spread of the test accuracy after 30 epochs.
-``nox -s bench -- --gallery-training 5`` (also alone) trains both models
-for 5 epochs the way the docs build does, in two processes, once with
+``nox -s bench -- --gallery-training 6`` (also alone) trains both models
+for 6 epochs the way the docs build does, in two processes, once with
 TensorFlow's spinning idle threads and once with the docs build's sleeping
 ones, and checks that the weights do not change.
 

@@ -4,7 +4,7 @@
 conf.py); ``clear_keras_session`` runs before every example (``reset_modules``).
 Run as a script (``python gallery_hooks.py PADDING``), this file is one of
 the training processes that ``train_gallery_models`` starts; the benchmark
-starts them too (``nox -s bench -- --gallery-training 5``).
+starts them too (``nox -s bench -- --gallery-training 6``).
 """
 
 from __future__ import annotations
