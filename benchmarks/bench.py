@@ -102,10 +102,10 @@ def format_row(row: dict) -> str:
     )
 
 
-def header() -> None:
+def header(baseline: str = "notebook way", ours: str = "cnnviz") -> None:
     print(
-        f"{'case':<48} {'notebook way: median [min .. max]':<36} "
-        f"{'cnnviz: median [min .. max]':<36} {'ratio':>8}"
+        f"{'case':<48} {baseline + ': median [min .. max]':<36} "
+        f"{ours + ': median [min .. max]':<36} {'ratio':>8}"
     )
     print("-" * 134)
 
@@ -274,8 +274,8 @@ def gallery_training(epochs: int, repeats: int) -> bool:
     sys.path.insert(0, str(ROOT / "docs" / "_ext"))
     from gallery_hooks import GALLERY_MODELS, start_trainer
 
-    print("baseline: TensorFlow's spinning idle threads; cnnviz: the docs build's sleeping ones")
-    header()
+    print("idle threads: TensorFlow's default (spinning) against the docs build's (sleeping)")
+    header("spinning", "sleeping")
     times: dict[bool, list[float]] = {True: [], False: []}
     digests: set[tuple[str, ...]] = set()
     for _ in range(repeats):
@@ -302,7 +302,7 @@ def gallery_training(epochs: int, repeats: int) -> bool:
                 )
     identical = len(digests) == 1
     record(
-        f"docs-build training: {' + '.join(GALLERY_MODELS)}, {epochs} epochs",
+        f"docs-build training: {' + '.join(GALLERY_MODELS)}, {epochs} epoch(s)",
         times[True],
         times[False],
         f"2 processes; weights {'bit-identical' if identical else 'DIFFER'}",
