@@ -31,9 +31,9 @@ def install(session: nox.Session, group: str) -> None:
         # pip always rebuilds a local project; uv caches it unless told otherwise.
         uv += ["--reinstall-package", "cnnviz"]
         # pip compiles bytecode at install, uv does not. Where PYTHONDONTWRITEBYTECODE is
-        # set (CI images often set it), every process would then compile TensorFlow's
-        # modules anew: importing Keras took 12 s instead of 4 s here, in each of the
-        # docs build's three processes and in every notebook the site session runs.
+        # set (it was on the machine this was measured on), every process would then
+        # compile TensorFlow's modules anew: importing Keras took 12 s instead of 4 s, in
+        # each of the docs build's three processes and in every notebook the site runs.
         uv += ["--compile-bytecode"]
     session.install(*uv, ".", *nox.project.dependency_groups(PYPROJECT, group))
 
