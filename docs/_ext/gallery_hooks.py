@@ -138,7 +138,7 @@ def clear_keras_session(gallery_conf, fname, when=None) -> None:
 def _main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train one gallery model into the cache.")
     parser.add_argument("padding", choices=GALLERY_MODELS)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, help="default: trained_lenet5's")
     parser.add_argument("--cache-dir")
     parser.add_argument("--spin", action="store_true", help="keep TensorFlow's spinning threads")
     args = parser.parse_args(argv)
@@ -146,7 +146,8 @@ def _main(argv: list[str] | None = None) -> None:
         _stop_spinning()
     import cnnviz
 
-    cnnviz.trained_lenet5(args.padding, epochs=args.epochs, cache_dir=args.cache_dir, verbose=2)
+    options = {} if args.epochs is None else {"epochs": args.epochs}
+    cnnviz.trained_lenet5(args.padding, cache_dir=args.cache_dir, verbose=2, **options)
 
 
 if __name__ == "__main__":
