@@ -449,9 +449,6 @@ def main(argv: list[str] | None = None) -> int:
     (x_train, y_train), test = cnnviz.load_fashion_mnist()
     if cases:
         header()
-    ok = True
-    if args.gallery_training:
-        ok &= gallery_training(args.gallery_training, args.repeats)
     checks = []
     if "training" in cases:
         n = len(x_train) if args.full else 12_800
@@ -468,6 +465,9 @@ def main(argv: list[str] | None = None) -> int:
         seeds = [int(seed) for seed in args.accuracy_seeds.split(",")]
         paddings = args.accuracy_paddings.split(",")
         accuracy_spread(x_train, y_train, test, seeds, paddings)
+    ok = True
+    if args.gallery_training:  # last: it prints a header of its own
+        ok &= gallery_training(args.gallery_training, args.repeats)
 
     for check in checks:
         same = check["identical_weights"] and check["identical_history"]
