@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from .data import scale_images
+from . import _checks
 
 __all__ = ["layer_outputs"]
 
@@ -20,28 +20,6 @@ _EXTRACTORS: weakref.WeakKeyDictionary[keras.Model, dict[tuple[str, ...], keras.
 
 # Images per forward pass; bounds memory for large batches.
 _CHUNK = 512
-
-
-def _check_model(model: object) -> keras.Model:
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"model must be a keras.Model; got {type(model).__name__}")
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError) as error:
-        raise ValueError(
-            f"model {model.name!r} is not built: give it an Input or call it on data first"
-        ) from error
-    if not inputs or len(inputs) != 1:
-        raise ValueError(
-            f"model must have exactly one image input; {model.name!r} has {len(inputs or [])}"
-        )
-    shape = tuple(inputs[0].shape)
-    if len(shape) != 4:
-        raise ValueError(
-            f"model must take images of shape (batch, height, width, channels); "
-            f"{model.name!r} takes {shape}"
-        )
-    return model
 
 
 def _resolve_layers(model: keras.Model, layers: Sequence[str | int] | None) -> tuple[str, ...]:
@@ -80,41 +58,6 @@ def _resolve_layers(model: keras.Model, layers: Sequence[str | int] | None) -> t
         else:
             raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
     return tuple(names)
-
-
-def _as_batch(images: object, input_shape: tuple) -> np.ndarray:
-    x = np.asarray(images)
-    expected = tuple(input_shape[1:])
-    if x.dtype == np.uint8:
-        x = scale_images(x)
-    elif np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float32, copy=False)
-    else:
-        raise TypeError(
-            f"images must be uint8 (0 to 255, scaled for you) or float; got dtype {x.dtype}"
-        )
-    if x.ndim == 2:
-        if expected[-1] != 1:
-            raise ValueError(
-                f"images of shape {x.shape} have no channel axis, but the model takes "
-                f"{expected[-1]} channels: give (H, W, C) = {expected} or a batch (N, H, W, C)"
-            )
-        x = x[np.newaxis, ..., np.newaxis]
-    elif x.ndim == 3:
-        x = x[np.newaxis]
-    elif x.ndim != 4:
-        raise ValueError(
-            "images must be one image (H, W) or (H, W, C), or a batch (N, H, W, C); "
-            f"got shape {np.shape(images)}"
-        )
-    if len(x) == 0:
-        raise ValueError(f"images is an empty batch (shape {np.shape(images)})")
-    if any(e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=True)):
-        raise ValueError(
-            f"the model takes images of shape {expected} (H, W, C); got images of shape "
-            f"{np.shape(images)}"
-        )
-    return x
 
 
 def layer_outputs(
@@ -170,9 +113,9 @@ def layer_outputs(
     >>> {name: out.shape for name, out in list(outputs.items())[:3]}
     {'conv1': (1, 24, 24, 6), 'relu1': (1, 24, 24, 6), 'max_pool1': (1, 12, 12, 6)}
     """
-    model = _check_model(model)
+    model = _checks.image_model(model)
     names = _resolve_layers(model, layers)
-    x = _as_batch(images, tuple(model.inputs[0].shape))
+    x = _checks.image_batch(images, tuple(model.inputs[0].shape))
 
     per_model = _EXTRACTORS.setdefault(model, {})
     extractor = per_model.get(names)

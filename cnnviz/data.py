@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import positive_int
+
 __all__ = [
     "CLASS_NAMES",
     "find_fashion_mnist",
@@ -453,10 +455,10 @@ def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
     Raises
     ------
     ValueError
-        If `num_classes` is less than 1, `y` is not 1-D, or a label lies
-        outside ``range(num_classes)``.
+        If `num_classes` is not a positive integer, `y` is not 1-D, or a
+        label lies outside ``range(num_classes)``.
     TypeError
-        If `num_classes` is not an integer or `y` does not hold integers.
+        If `y` does not hold integers.
 
     Examples
     --------
@@ -464,10 +466,7 @@ def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
     array([[1., 0., 0.],
            [0., 0., 1.]], dtype=float32)
     """
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"num_classes must be a positive integer; got {num_classes!r}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer; got {num_classes}")
+    num_classes = positive_int(num_classes, "num_classes")
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be 1-D integer labels of shape (N,); got shape {y.shape}")

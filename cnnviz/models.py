@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keras
 
+from ._checks import positive_int
+
 __all__ = ["PADDINGS", "lenet5", "output_size"]
 
 #: The padding modes that :func:`lenet5` accepts.
@@ -124,8 +126,7 @@ def lenet5(
     """
     padding = _check_padding(padding)
     input_shape = _check_input_shape(input_shape, padding)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer; got {num_classes!r}")
+    num_classes = positive_int(num_classes, "num_classes")
 
     layers = keras.layers
     inputs = keras.Input(shape=input_shape, name="input")
