@@ -7,6 +7,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 # Tests draw figures but never show them; Agg needs no display (nox sets MPLBACKEND=Agg too).
@@ -48,3 +49,12 @@ def fashion_mnist_dir(fashion_mnist) -> Path:
     from cnnviz import find_fashion_mnist
 
     return find_fashion_mnist().resolve()
+
+
+@pytest.fixture(scope="session")
+def small():
+    """320 made-up images with labels that depend on the image, so there is something to learn."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(320, 28, 28, 1), dtype=np.uint8)
+    y = (x[:, :14].mean(axis=(1, 2, 3)) > x[:, 14:].mean(axis=(1, 2, 3))).astype(np.uint8) * 7
+    return x, y

@@ -1,0 +1,166 @@
+"""The trained-model cache: keys, atomic entries, a lock per entry, discarding bad entries.
+
+An entry is a directory holding ``model.keras``, ``history.json`` and
+``manifest.json`` (the SHA-256 of the other two, written last). It is
+written to a temporary directory beside its final place and renamed into
+place, so an entry is either complete or absent. Loading checks the
+SHA-256s and uses Keras' ``safe_mode=True``; an entry that fails either is
+reported, moved aside and removed, and the caller builds it again.
+
+:func:`~cnnviz.trained_lenet5` is the public face of this module; what goes
+into a key (the recipe's settings and source) is decided there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from . import __version__
+
+#: Environment variable naming the trained-model cache directory.
+CACHE_DIR_ENV = "CNNVIZ_CACHE_DIR"
+
+History = dict[str, list[float]]
+
+
+def cache_dir(directory: str | os.PathLike | None = None) -> Path:
+    """Return the cache directory: `directory`, else ``$CNNVIZ_CACHE_DIR``, else XDG's."""
+    if directory is not None:
+        return Path(directory).expanduser()
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "cnnviz"
+
+
+def key(material: dict[str, Any]) -> str:
+    """Return the SHA-256 of `material` plus the versions of cnnviz, Keras and TensorFlow.
+
+    `material` must be JSON-serialisable: everything that changes what the
+    entry holds (settings, data checksums, the source of the code).
+    """
+    import tensorflow as tf
+
+    versions = {"cnnviz": __version__, "keras": keras.__version__, "tensorflow": tf.__version__}
+    return hashlib.sha256(json.dumps({**material, **versions}, sort_keys=True).encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_entry(entry: Path) -> tuple[keras.Model, History]:
+    """Load an entry after checking that it is complete and unchanged; raise if not."""
+    manifest = json.loads((entry / "manifest.json").read_text())
+    for name, sha in manifest["sha256"].items():
+        if file_sha256(entry / name) != sha:
+            raise ValueError(f"{entry / name} does not match its recorded SHA-256")
+    history = json.loads((entry / "history.json").read_text())
+    model = keras.models.load_model(entry / "model.keras", safe_mode=True)
+    return model, history
+
+
+def write_entry(entry: Path, model: keras.Model, history: History) -> None:
+    """Write an entry into a temporary directory beside it, then rename it into place."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=entry.parent))
+    try:
+        model.save(tmp / "model.keras")
+        (tmp / "history.json").write_text(json.dumps(history))
+        files = ("model.keras", "history.json")
+        manifest = {"sha256": {name: file_sha256(tmp / name) for name in files}}
+        # The manifest is written last: an entry without it is incomplete.
+        (tmp / "manifest.json").write_text(json.dumps(manifest))
+        try:
+            tmp.rename(entry)
+        except OSError:
+            if not (entry / "manifest.json").is_file():
+                raise
+            # Another process stored the same entry first; theirs is as good.
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load(entry: Path) -> tuple[keras.Model, History] | None:
+    """Return the model and history stored in `entry`, or None; discard a bad entry."""
+    if not entry.exists():
+        return None
+    try:
+        return read_entry(entry)
+    except Exception as error:  # noqa: BLE001 - whatever is wrong with an entry, rebuild it
+        warnings.warn(
+            f"cnnviz: the cached model {entry} is unusable ({type(error).__name__}: "
+            f"{error}); training it again",
+            UserWarning,
+            stacklevel=3,
+        )
+        discard(entry)
+        return None
+
+
+def store(entry: Path, model: keras.Model, history: History) -> None:
+    """Write an entry; if the cache cannot be written, warn and go on without it."""
+    try:
+        write_entry(entry, model, history)
+    except OSError as error:
+        warnings.warn(
+            f"cnnviz: could not write the model cache {entry.parent} ({error}); "
+            "returning the trained model uncached",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def discard(entry: Path) -> None:
+    """Remove a bad entry without ever leaving a half-removed one in place."""
+    trash = entry.with_name(f".{entry.name}.{os.getpid()}.trash")
+    try:
+        entry.rename(trash)
+    except OSError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def locked(entry: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `entry` while it is being built.
+
+    A second process (or thread) that wants the same entry waits here and
+    then finds it stored, instead of building it again. The lock is a file
+    beside the entry (``.<entry>.lock``, left in place) locked with
+    ``flock``; it is released when the holder finishes or dies. Where there
+    is no ``fcntl`` (Windows), the lock file cannot be created or the file
+    system cannot lock, nothing is locked and the worst case is the same
+    model trained twice.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle = entry.with_name(f".{entry.name}.lock").open("a")
+    except OSError:
+        yield
+        return
+    with handle:
+        with contextlib.suppress(OSError):  # a file system without locks (some network ones)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

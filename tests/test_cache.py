@@ -1,0 +1,271 @@
+"""Tests of the trained-model cache (cnnviz.cache) through trained_lenet5 and cache_path."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import cnnviz
+from cnnviz import cache, training
+
+
+def weights_equal(a: keras.Model, b: keras.Model) -> bool:
+    return all(np.array_equal(p, q) for p, q in zip(a.get_weights(), b.get_weights(), strict=True))
+
+
+def test_cache_path_changes_with_every_setting(tmp_path):
+    base = cnnviz.cache_path(cache_dir=tmp_path)
+    assert base.parent == tmp_path
+    assert base.name.startswith("lenet5-valid-")
+    variants = [
+        cnnviz.cache_path("same", cache_dir=tmp_path),
+        cnnviz.cache_path(epochs=29, cache_dir=tmp_path),
+        cnnviz.cache_path(batch_size=32, cache_dir=tmp_path),
+        cnnviz.cache_path(learning_rate=1e-4, cache_dir=tmp_path),
+        cnnviz.cache_path(seed=1, cache_dir=tmp_path),
+    ]
+    assert len({base, *variants}) == 6
+    assert cnnviz.cache_path(cache_dir=tmp_path) == base
+
+
+def test_cache_key_covers_versions_and_recipe_source(tmp_path, monkeypatch):
+    base = cnnviz.cache_path(cache_dir=tmp_path)
+    monkeypatch.setattr(cache, "__version__", "0.0.0")
+    assert cnnviz.cache_path(cache_dir=tmp_path) != base
+    monkeypatch.undo()
+    monkeypatch.setattr(keras, "__version__", "0.0.0")
+    assert cnnviz.cache_path(cache_dir=tmp_path) != base
+    monkeypatch.undo()
+    monkeypatch.setattr(training, "_RECIPE_SOURCES", ("models.py",))
+    assert cnnviz.cache_path(cache_dir=tmp_path) != base
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"learning_rate": "0.001"}, "learning_rate must be a finite number above 0"),
+        ({"learning_rate": float("inf")}, "learning_rate must be a finite number above 0"),
+        ({"seed": 1.7}, "seed must be a non-negative integer; got 1.7"),
+        ({"seed": -1}, "seed must be a non-negative integer; got -1"),
+        ({"epochs": 30.0}, "epochs must be a positive integer; got 30.0"),
+    ],
+)
+def test_every_setting_is_checked_before_the_key_even_when_an_entry_exists(
+    tmp_path, small_data, kwargs, message
+):
+    # A stored default model must not be served for a setting that only looks like a default.
+    cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+    settings = {"epochs": 1, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        cnnviz.cache_path(cache_dir=tmp_path, **settings)
+    with pytest.raises(ValueError, match=message):
+        cnnviz.trained_lenet5(cache_dir=tmp_path, verbose=0, **settings)
+
+
+def test_cache_dir_comes_from_argument_then_env_then_xdg(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("CNNVIZ_CACHE_DIR", raising=False)
+    assert cnnviz.cache_path().parent == tmp_path / "xdg" / "cnnviz"
+    monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path / "env"))
+    assert cnnviz.cache_path().parent == tmp_path / "env"
+    assert cnnviz.cache_path(cache_dir=tmp_path / "arg").parent == tmp_path / "arg"
+
+
+@pytest.mark.parametrize("padding", ["full", None])
+def test_trained_lenet5_rejects_bad_padding(tmp_path, padding):
+    with pytest.raises(ValueError, match=r"padding must be one of \('valid', 'same'\)"):
+        cnnviz.trained_lenet5(padding, cache_dir=tmp_path)
+
+
+def test_trained_lenet5_rejects_bad_epochs_before_loading_anything(tmp_path):
+    with pytest.raises(ValueError, match="epochs must be a positive integer; got 0"):
+        cnnviz.trained_lenet5(epochs=0, cache_dir=tmp_path)
+
+
+@pytest.fixture
+def small_data(small, monkeypatch):
+    """Make trained_lenet5 train on the small made-up set: a cache test needs a model, not accuracy."""
+    x, y = small
+    monkeypatch.setattr(training, "load_fashion_mnist", lambda data_dir=None: ((x, y), (x, y)))
+    return x, y
+
+
+def entries(cache_dir: Path) -> list[str]:
+    """What a cache directory holds, leftovers included, except the lock files of trainings."""
+    if not cache_dir.exists():
+        return []
+    return sorted(p.name for p in cache_dir.iterdir() if not p.name.endswith(".lock"))
+
+
+def test_cache_miss_trains_and_stores_then_hit_loads_without_training(
+    tmp_path, small_data, monkeypatch
+):
+    model, history = cnnviz.trained_lenet5(epochs=2, cache_dir=tmp_path, verbose=0)
+    entry = cnnviz.cache_path(epochs=2, cache_dir=tmp_path)
+    assert entries(tmp_path) == [entry.name]
+    assert sorted(p.name for p in entry.iterdir()) == [
+        "history.json",
+        "manifest.json",
+        "model.keras",
+    ]
+    assert sorted(history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert all(len(v) == 2 and isinstance(v[0], float) for v in history.values())
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cache hit must not train")
+
+    monkeypatch.setattr(training, "train", no_training)
+    cached, cached_history = cnnviz.trained_lenet5(epochs=2, cache_dir=tmp_path)
+    assert cached is not model
+    assert weights_equal(cached, model)
+    assert cached_history == history
+
+
+def test_a_second_caller_waits_for_the_training_and_loads_it(tmp_path, small_data, monkeypatch):
+    # Two threads stand in for two processes: flock locks conflict between separate opens.
+    import fcntl
+
+    trainings, waiting, results = [], threading.Event(), {}
+    real_train, real_flock = training.train, fcntl.flock
+
+    def train_once_the_second_caller_waits(*args, **kwargs):
+        trainings.append(threading.current_thread().name)
+        assert waiting.wait(60), "the second caller never reached the lock"
+        return real_train(*args, **kwargs)
+
+    def flock(handle, operation):
+        if threading.current_thread().name == "second":
+            waiting.set()
+        return real_flock(handle, operation)
+
+    monkeypatch.setattr(training, "train", train_once_the_second_caller_waits)
+    monkeypatch.setattr(fcntl, "flock", flock)
+
+    def call(name):
+        results[name] = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+
+    first = threading.Thread(target=call, args=("first",), name="first")
+    second = threading.Thread(target=call, args=("second",), name="second")
+    first.start()
+    while not trainings:  # the first caller holds the lock and is training
+        time.sleep(0.01)
+    second.start()
+    first.join(120)
+    second.join(120)
+
+    assert trainings == ["first"]
+    assert weights_equal(results["first"][0], results["second"][0])
+    assert results["first"][1] == results["second"][1]
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    assert entries(tmp_path) == [entry.name]
+    assert (tmp_path / f".{entry.name}.lock").is_file()
+
+
+def test_a_file_system_without_locks_still_trains_and_caches(tmp_path, small_data, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(handle, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    model, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    assert entries(tmp_path) == [entry.name]
+    assert weights_equal(cache.read_entry(entry)[0], model)
+
+
+def test_trained_lenet5_is_deterministic(tmp_path, small_data):
+    first, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path / "a", verbose=0)
+    second, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path / "b", verbose=0)
+    assert weights_equal(first, second)
+
+
+def truncate_model(entry: Path) -> None:
+    path = entry / "model.keras"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def garble_manifest(entry: Path) -> None:
+    (entry / "manifest.json").write_text("{not json")
+
+
+def drop_history(entry: Path) -> None:
+    (entry / "history.json").unlink()
+
+
+def flip_a_weight_byte(entry: Path) -> None:
+    path = entry / "model.keras"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "damage", [truncate_model, garble_manifest, drop_history, flip_a_weight_byte]
+)
+def test_a_damaged_entry_is_reported_and_retrained(tmp_path, small_data, damage):
+    model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    damage(entry)
+
+    with pytest.warns(UserWarning, match=r"cached model .* is unusable .*training it again"):
+        again, again_history = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+
+    assert weights_equal(again, model)
+    assert again_history == history
+    assert entries(tmp_path) == [entry.name]
+    reloaded, _ = cache.read_entry(entry)
+    assert weights_equal(reloaded, model)
+
+
+def test_an_entry_that_needs_unsafe_deserialization_is_not_loaded(tmp_path, small_data):
+    """safe_mode=True: a cached model with a Lambda layer (arbitrary code) is refused."""
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    inputs = keras.Input((28, 28, 1))
+    lam = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
+    cache.write_entry(entry, lam, {"loss": [0.0]})
+
+    with pytest.warns(UserWarning, match="unusable"):
+        model, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+    assert model.name == "lenet5_valid"
+
+
+def test_a_failed_write_leaves_no_entry_and_no_temporary_files(tmp_path, small_data, monkeypatch):
+    def broken_save(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(keras.Model, "save", broken_save)
+    with pytest.warns(UserWarning, match=r"could not write the model cache .* uncached"):
+        model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+    assert isinstance(model, keras.Model)
+    assert len(history["loss"]) == 1
+    assert entries(tmp_path) == []
+
+
+def test_an_interrupted_write_leaves_no_entry(tmp_path, small_data, monkeypatch):
+    def interrupted_save(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "save", interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+    assert entries(tmp_path) == []
+
+
+def test_an_unwritable_cache_dir_warns_and_returns_the_model(tmp_path, small_data):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.warns(UserWarning, match=r"could not write the model cache .*a-file"):
+        model, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=blocker / "cache", verbose=0)
+    assert model.count_params() == 44_426
+
+
+# --- on the real data ------------------------------------------------------------------------
