@@ -72,11 +72,28 @@ def float_images(x: object, name: str) -> np.ndarray:
         return scale_images(array)
     if np.issubdtype(array.dtype, np.floating):
         # Converted once here, not per batch inside Keras.
-        return np.ascontiguousarray(array, dtype=np.float32)
+        return finite(np.ascontiguousarray(array, dtype=np.float32), name)
     raise TypeError(
         f"{name} must be uint8 images (0 to 255, scaled for you) or float images; "
         f"got dtype {array.dtype}"
     )
+
+
+def finite(array: np.ndarray, name: str) -> np.ndarray:
+    """Return `array` if every value is finite; else say how many are not and where the first is.
+
+    One NaN or inf pixel or target turns every weight it reaches into NaN
+    and the model's answers into noise, with nothing to show for it; so
+    non-finite inputs are refused where they enter.
+    """
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} must hold finite values; got {int(bad.sum())} NaN or infinite value(s), "
+            f"the first at index {where} ({array[where]!r})"
+        )
+    return array
 
 
 def keras_model(model: object, name: str = "model"):
@@ -110,15 +127,62 @@ def image_model(model: object, name: str = "model"):
     return model
 
 
-def image_batch(images: object, input_shape: tuple, name: str = "images") -> np.ndarray:
+def softmax_end(model) -> bool:
+    """Say whether `model`'s output comes out of a softmax.
+
+    The rule: the model's last layer (looked into where it is itself a
+    model) is a ``Softmax`` layer, or a layer whose ``activation`` is
+    Keras' softmax (a ``Dense(..., activation="softmax")`` or an
+    ``Activation("softmax")``).
+    """
+    import keras
+
+    layer = model
+    while isinstance(layer, keras.Model) and layer.layers:
+        layer = layer.layers[-1]
+    if isinstance(layer, keras.layers.Softmax):
+        return True
+    activation = getattr(layer, "activation", None)
+    return activation is not None and keras.activations.serialize(activation) == "softmax"
+
+
+def classifier(model: object, name: str = "model"):
+    """Return `model` if it is an image model with one output of class probabilities."""
+    model = image_model(model, name)
+    if len(model.outputs) != 1 or len(model.outputs[0].shape) != 2:
+        shapes = [tuple(output.shape) for output in model.outputs]
+        raise ValueError(
+            f"{name} must have one output of shape (batch, classes); {model.name!r} has {shapes}"
+        )
+    if not softmax_end(model):
+        raise ValueError(
+            f"{name} {model.name!r} does not end in a softmax, but the recipe's loss "
+            "(categorical cross-entropy) needs class probabilities: give its last layer "
+            "activation='softmax' or add keras.layers.Softmax()"
+        )
+    return model
+
+
+def image_batch(
+    images: object, input_shape: tuple, name: str = "images", *, one_image: bool = True
+) -> np.ndarray:
     """Return `images` as a float32 batch (N, H, W, C) that fits `input_shape`.
 
-    One image may be given as (H, W) (one channel) or (H, W, C); pixel
-    values follow :func:`float_images`.
+    With `one_image`, one image may be given as (H, W) (one channel) or
+    (H, W, C); otherwise `images` is always a batch, (N, H, W, C) or, for
+    a one-channel model, (N, H, W). Pixel values follow :func:`float_images`.
     """
     x = float_images(images, name)
     expected = tuple(input_shape[1:])
-    if x.ndim == 2:
+    if not one_image:
+        if x.ndim == 3 and expected[-1] == 1:
+            x = x[..., np.newaxis]
+        elif x.ndim != 4:
+            raise ValueError(
+                f"{name} must be a batch of images (N, H, W, C) = (N, *{expected}); "
+                f"got shape {np.shape(images)}"
+            )
+    elif x.ndim == 2:
         if expected[-1] != 1:
             raise ValueError(
                 f"{name} of shape {x.shape} have no channel axis, but the model takes "

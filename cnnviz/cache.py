@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,8 +39,18 @@ def cache_dir(directory: str | os.PathLike | None = None) -> Path:
     """Return the cache directory: `directory`, else ``$CNNVIZ_CACHE_DIR``, else XDG's."""
     if directory is not None:
         return Path(directory).expanduser()
-    if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
+    setting = os.environ.get(CACHE_DIR_ENV)
+    if setting is not None and setting.strip():
+        if setting != setting.strip():
+            raise ValueError(
+                f"{CACHE_DIR_ENV}={setting!r} starts or ends with white space; "
+                "give the directory's path without it"
+            )
+        return Path(setting).expanduser()
+    if setting is not None and setting:
+        raise ValueError(
+            f"{CACHE_DIR_ENV}={setting!r} names no directory; unset it or give a directory"
+        )
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "cnnviz"
 
@@ -65,10 +76,27 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# The files of an entry besides its manifest; the manifest must name each of them.
+_FILES = ("model.keras", "history.json")
+
+
 def read_entry(entry: Path) -> tuple[keras.Model, History]:
-    """Load an entry after checking that it is complete and unchanged; raise if not."""
+    """Load an entry after checking that it is complete and unchanged; raise if not.
+
+    The manifest must say which entry it belongs to (its directory's name,
+    which is the key) and give the SHA-256 of every file: a manifest copied
+    from another entry, or one that leaves a file out, makes a bad entry.
+    """
     manifest = json.loads((entry / "manifest.json").read_text())
-    for name, sha in manifest["sha256"].items():
+    if not isinstance(manifest, dict) or manifest.get("entry") != entry.name:
+        raise ValueError(f"{entry / 'manifest.json'} does not belong to the entry {entry.name}")
+    recorded = manifest.get("sha256")
+    if not isinstance(recorded, dict) or sorted(recorded) != sorted(_FILES):
+        raise ValueError(
+            f"{entry / 'manifest.json'} must give the SHA-256 of {list(_FILES)}; "
+            f"it gives {sorted(recorded) if isinstance(recorded, dict) else recorded!r}"
+        )
+    for name, sha in recorded.items():
         if file_sha256(entry / name) != sha:
             raise ValueError(f"{entry / name} does not match its recorded SHA-256")
     history = json.loads((entry / "history.json").read_text())
@@ -79,12 +107,18 @@ def read_entry(entry: Path) -> tuple[keras.Model, History]:
 def write_entry(entry: Path, model: keras.Model, history: History) -> None:
     """Write an entry into a temporary directory beside it, then rename it into place."""
     entry.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", suffix=".tmp", dir=entry.parent))
+    remove_leftovers(entry.parent)
+    # The process id in the name tells remove_leftovers whose it is.
+    tmp = Path(
+        tempfile.mkdtemp(prefix=f".{entry.name}.{os.getpid()}.", suffix=".tmp", dir=entry.parent)
+    )
     try:
         model.save(tmp / "model.keras")
         (tmp / "history.json").write_text(json.dumps(history))
-        files = ("model.keras", "history.json")
-        manifest = {"sha256": {name: file_sha256(tmp / name) for name in files}}
+        manifest = {
+            "entry": entry.name,
+            "sha256": {name: file_sha256(tmp / name) for name in _FILES},
+        }
         # The manifest is written last: an entry without it is incomplete.
         (tmp / "manifest.json").write_text(json.dumps(manifest))
         try:
@@ -127,6 +161,35 @@ def store(entry: Path, model: keras.Model, history: History) -> None:
         )
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def remove_leftovers(directory: Path) -> list[Path]:
+    """Remove the temporary and discarded directories of processes that died; return them.
+
+    A process killed while it wrote an entry leaves ``.<entry>.<pid>.<random>.tmp``;
+    one killed while it removed a bad entry leaves ``.<entry>.<pid>.trash``. Those
+    of live processes (which may still be writing) are left alone.
+    """
+    removed = []
+    for path in directory.glob(".*.*"):
+        parts = path.name.split(".")
+        if not path.is_dir() or parts[-1] not in ("tmp", "trash"):
+            continue
+        pid = parts[-3] if parts[-1] == "tmp" else parts[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def discard(entry: Path) -> None:
     """Remove a bad entry without ever leaving a half-removed one in place."""
     trash = entry.with_name(f".{entry.name}.{os.getpid()}.trash")
@@ -138,12 +201,14 @@ def discard(entry: Path) -> None:
 
 
 @contextlib.contextmanager
-def locked(entry: Path) -> Iterator[None]:
+def locked(entry: Path, timeout: float) -> Iterator[None]:
     """Hold an exclusive lock on `entry` while it is being built.
 
     A second process (or thread) that wants the same entry waits here and
-    then finds it stored, instead of building it again. The lock is a file
-    beside the entry (``.<entry>.lock``, left in place) locked with
+    then finds it stored, instead of building it again. It says once, with
+    a ``UserWarning``, that it waits and for which lock, and raises
+    ``TimeoutError`` naming the lock after `timeout` seconds. The lock is a
+    file beside the entry (``.<entry>.lock``, left in place) locked with
     ``flock``; it is released when the holder finishes or dies. Where there
     is no ``fcntl`` (Windows), the lock file cannot be created or the file
     system cannot lock, nothing is locked and the worst case is the same
@@ -156,11 +221,35 @@ def locked(entry: Path) -> Iterator[None]:
         return
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        handle = entry.with_name(f".{entry.name}.lock").open("a")
+        lock = entry.with_name(f".{entry.name}.lock")
+        handle = lock.open("a")
     except OSError:
         yield
         return
     with handle:
-        with contextlib.suppress(OSError):  # a file system without locks (some network ones)
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        deadline = time.monotonic() + timeout
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pass
+            except OSError:  # a file system without locks (some network ones)
+                break
+            if not waiting:
+                waiting = True
+                warnings.warn(
+                    f"cnnviz: another process is training {entry.name}; waiting up to "
+                    f"{timeout:g} s for it to finish (lock {lock})",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"waited {timeout:g} s for the lock {lock}: another process (perhaps a "
+                    "stopped one) holds it while it trains the same model; end that process "
+                    "or wait longer with a larger lock_timeout"
+                )
+            time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
         yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 
@@ -20,6 +21,8 @@ EPOCHS = 30
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
 SEED = 0
+# Seconds trained_lenet5 waits for another process that trains the same model.
+LOCK_TIMEOUT = 3600.0
 
 # Training steps run per call into the compiled graph (and so per progress-bar
 # update). It changes only how often Python is re-entered, not what is
@@ -36,7 +39,19 @@ def _as_targets(y: object, num_classes: int, name: str) -> np.ndarray:
     if y.ndim == 1:
         return one_hot(y, num_classes)
     if y.ndim == 2 and y.shape[1] == num_classes:
-        return np.ascontiguousarray(y, dtype=np.float32)
+        if not np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_:
+            raise TypeError(f"{name} must hold numbers; got dtype {y.dtype}")
+        y = _checks.finite(np.ascontiguousarray(y, dtype=np.float32), name)
+        # Cross-entropy needs a distribution per row: one-hot, or soft labels.
+        sums = y.sum(axis=1)
+        bad = np.flatnonzero((y < 0).any(axis=1) | (np.abs(sums - 1) > 1e-3))
+        if bad.size:
+            raise ValueError(
+                f"{name} of shape {y.shape} must hold one-hot rows (or class probabilities: "
+                f"non-negative, summing to 1); {bad.size} row(s) do not, e.g. row {bad[0]} "
+                f"= {y[bad[0]].tolist()}"
+            )
+        return y
     raise ValueError(
         f"{name} must be integer labels of shape (N,) or one-hot of shape (N, {num_classes}); "
         f"got shape {y.shape}"
@@ -44,16 +59,47 @@ def _as_targets(y: object, num_classes: int, name: str) -> np.ndarray:
 
 
 def _prepare(model: keras.Model, x: object, y: object, names: tuple[str, str]):
-    x = _checks.float_images(x, names[0])
+    x = _checks.image_batch(x, tuple(model.inputs[0].shape), names[0], one_image=False)
     y = _as_targets(y, int(model.outputs[0].shape[-1]), names[1])
     if len(x) != len(y):
         raise ValueError(
             f"{names[0]} and {names[1]} must have the same length; got {len(x)} images and "
             f"{len(y)} labels"
         )
-    if len(x) == 0:
-        raise ValueError(f"{names[0]} is empty")
     return x, y
+
+
+class _StopWhenDiverged(keras.callbacks.Callback):
+    """Raise as soon as the loss or a weight stops being finite.
+
+    A diverged run otherwise goes on with NaN weights, returns a history
+    that only looks normal, and (through trained_lenet5) would be cached.
+    """
+
+    def __init__(self, learning_rate: float):
+        super().__init__()
+        self.learning_rate = learning_rate
+        self.epoch = 0
+
+    def _diverged(self, what: str) -> None:
+        raise FloatingPointError(
+            f"training diverged: {what} in epoch {self.epoch + 1}, so the model's weights are "
+            f"no longer usable. Lower learning_rate (it is {self.learning_rate:g}) or look "
+            "for extreme values in x and y."
+        )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self._diverged(f"the loss became {float(loss)} by step {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        for weight in self.model.weights:
+            if not np.isfinite(keras.ops.convert_to_numpy(weight)).all():
+                self._diverged(f"the weights of {weight.path} became NaN or infinite")
 
 
 def train(
@@ -124,10 +170,18 @@ def train(
     ValueError
         If `epochs` or `batch_size` is not a positive integer,
         `learning_rate` not a finite positive number, `seed` not a
-        non-negative integer, `x` and `y` differ in length, or `y` has the
-        wrong shape or labels.
+        non-negative integer, `x` or `y` holds NaN or infinite values, `x`
+        and `y` differ in length, or `y` is neither labels nor rows that
+        sum to 1.
+        Also if `model` has not one image input and one output, or does not
+        end in a softmax (the loss needs class probabilities), or the images
+        do not fit its input.
     TypeError
-        If `model` is not a Keras model or `x` is neither ``uint8`` nor float.
+        If `model` is not a Keras model, `x` is neither ``uint8`` nor float,
+        or `callbacks` is not a list of Keras callbacks.
+    FloatingPointError
+        If the loss or a weight becomes NaN or infinite while training (the
+        run diverged); `model` is left with those weights.
 
     Examples
     --------
@@ -142,12 +196,17 @@ def train(
     >>> sorted(history.history)
     ['accuracy', 'loss']
     """
-    model = _checks.keras_model(model)
+    model = _checks.classifier(model)
     epochs = _checks.positive_int(epochs, "epochs")
     batch_size = _checks.positive_int(batch_size, "batch_size")
     learning_rate = _checks.positive_number(learning_rate, "learning_rate")
     seed = _checks.non_negative_int(seed, "seed")
     verbose = _checks.verbose(verbose)
+    if callbacks is not None and (
+        not isinstance(callbacks, (list, tuple))
+        or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks)
+    ):
+        raise TypeError(f"callbacks must be a list of keras.callbacks.Callback; got {callbacks!r}")
     x, y = _prepare(model, x, y, ("x", "y"))
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -171,7 +230,7 @@ def train(
         validation_data=validation_data,
         shuffle=True,
         verbose=verbose,
-        callbacks=callbacks,
+        callbacks=[*(callbacks or []), _StopWhenDiverged(learning_rate)],
     )
 
 
@@ -200,7 +259,7 @@ def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, floa
     >>> evaluate(model, x_test, y_test)["accuracy"]  # doctest: +SKIP
     0.89...
     """
-    model = _checks.keras_model(model)
+    model = _checks.classifier(model)
     x, y = _prepare(model, x, y, ("x", "y"))
     probabilities = model.predict(x, batch_size=1024, verbose=0)
     eps = keras.config.epsilon()
@@ -269,6 +328,7 @@ def trained_lenet5(
     cache_dir: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
     verbose: int | str = "auto",
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> tuple[keras.Model, dict[str, list[float]]]:
     """Return LeNet-5 trained on Fashion-MNIST, from the cache or trained now.
 
@@ -306,6 +366,9 @@ def trained_lenet5(
         :func:`~cnnviz.load_fashion_mnist`); read only when training.
     verbose : "auto", 0, 1 or 2, default "auto"
         Progress display while training, as for :func:`train`.
+    lock_timeout : float, default 3600
+        Seconds to wait for another process that is training the same
+        model (a ``UserWarning`` says that it waits, and for which lock).
 
     Returns
     -------
@@ -315,6 +378,16 @@ def trained_lenet5(
         Per-epoch ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy``
         (the last two on the test set).
 
+    Raises
+    ------
+    ValueError
+        If a setting is invalid (checked before the cache is looked at), or
+        ``$CNNVIZ_CACHE_DIR`` is set to white space.
+    TimeoutError
+        If another process held the model's lock for `lock_timeout` seconds.
+    FloatingPointError
+        If training diverged (see :func:`train`); nothing is stored.
+
     Examples
     --------
     >>> from cnnviz import trained_lenet5
@@ -323,6 +396,7 @@ def trained_lenet5(
     0.9
     """
     verbose = _checks.verbose(verbose)
+    lock_timeout = _checks.positive_number(lock_timeout, "lock_timeout")
     entry = cache_path(
         padding,
         epochs=epochs,
@@ -334,7 +408,7 @@ def trained_lenet5(
     cached = cache.load(entry)
     if cached is not None:
         return cached
-    with cache.locked(entry):
+    with cache.locked(entry, lock_timeout):
         # Another process may have stored it while this one waited for the lock.
         cached = cache.load(entry)
         if cached is not None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import keras
@@ -151,12 +154,16 @@ def test_a_second_caller_waits_for_the_training_and_loads_it(tmp_path, small_dat
 
     first = threading.Thread(target=call, args=("first",), name="first")
     second = threading.Thread(target=call, args=("second",), name="second")
-    first.start()
-    while not trainings:  # the first caller holds the lock and is training
-        time.sleep(0.01)
-    second.start()
-    first.join(120)
-    second.join(120)
+    # The warnings machinery is process-wide: this records the second thread's warning.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first.start()
+        while not trainings:  # the first caller holds the lock and is training
+            time.sleep(0.01)
+        second.start()
+        first.join(120)
+        second.join(120)
+    assert [str(w.message) for w in caught if "another process is training" in str(w.message)]
 
     assert trainings == ["first"]
     assert weights_equal(results["first"][0], results["second"][0])
@@ -206,8 +213,27 @@ def flip_a_weight_byte(entry: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def empty_the_manifest(entry: Path) -> None:
+    # The manifest then vouches for nothing: it must not vouch for whatever is there.
+    (entry / "manifest.json").write_text(json.dumps({"entry": entry.name, "sha256": {}}))
+
+
+def copy_another_entrys_manifest(entry: Path) -> None:
+    manifest = json.loads((entry / "manifest.json").read_text())
+    manifest["entry"] = "lenet5-same-0123456789abcdef0123"
+    (entry / "manifest.json").write_text(json.dumps(manifest))
+
+
 @pytest.mark.parametrize(
-    "damage", [truncate_model, garble_manifest, drop_history, flip_a_weight_byte]
+    "damage",
+    [
+        truncate_model,
+        garble_manifest,
+        drop_history,
+        flip_a_weight_byte,
+        empty_the_manifest,
+        copy_another_entrys_manifest,
+    ],
 )
 def test_a_damaged_entry_is_reported_and_retrained(tmp_path, small_data, damage):
     model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
@@ -269,3 +295,80 @@ def test_an_unwritable_cache_dir_warns_and_returns_the_model(tmp_path, small_dat
 
 
 # --- on the real data ------------------------------------------------------------------------
+
+
+def test_an_impostor_model_with_an_empty_manifest_is_not_served(tmp_path, small_data):
+    # Another model's file beside a manifest that names no file: refused, not served.
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    entry.mkdir(parents=True)
+    keras.utils.set_random_seed(5)
+    cnnviz.lenet5("same").save(entry / "model.keras")
+    (entry / "history.json").write_text(json.dumps({"loss": [0.0]}))
+    (entry / "manifest.json").write_text(json.dumps({"sha256": {}}))
+    with pytest.warns(UserWarning, match="unusable.*does not belong"):
+        model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+    assert model.name == "lenet5_valid"
+    assert history["loss"] != [0.0]
+
+
+def test_waiting_for_a_held_lock_warns_once_then_times_out_naming_it(tmp_path, small_data):
+    import fcntl
+
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    lock = entry.with_name(f".{entry.name}.lock")
+    with lock.open("a") as holder:  # another open file: conflicts as another process would
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        start = time.monotonic()
+        with (
+            pytest.warns(UserWarning, match=f"waiting up to 0.5 s .*{lock.name}") as caught,
+            pytest.raises(TimeoutError, match=rf"waited 0.5 s for the lock .*{lock.name}"),
+        ):
+            cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0, lock_timeout=0.5)
+        assert time.monotonic() - start >= 0.5
+    assert len(caught) == 1
+    assert not entry.exists()
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("nan"), "60"])
+def test_a_bad_lock_timeout_is_refused(tmp_path, timeout):
+    with pytest.raises(ValueError, match="lock_timeout must be a finite number above 0"):
+        cnnviz.trained_lenet5(cache_dir=tmp_path, lock_timeout=timeout)
+
+
+def test_leftovers_of_dead_processes_are_removed_at_the_next_store(tmp_path, small_data):
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pid = int(dead.stdout)
+    stale_tmp = tmp_path / f".lenet5-valid-abc.{pid}.x1y2.tmp"
+    stale_trash = tmp_path / f".lenet5-valid-abc.{pid}.trash"
+    live_tmp = tmp_path / f".lenet5-valid-abc.{os.getppid()}.x1y2.tmp"  # a live process's
+    for directory in (stale_tmp, stale_trash, live_tmp):
+        directory.mkdir()
+        (directory / "model.keras").write_bytes(b"half a model")
+
+    cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
+
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    assert entries(tmp_path) == sorted([live_tmp.name, entry.name])
+
+
+@pytest.mark.parametrize("value", ["   ", " /tmp/cache"])
+def test_a_cache_dir_variable_of_white_space_is_refused(monkeypatch, value):
+    monkeypatch.setenv("CNNVIZ_CACHE_DIR", value)
+    with pytest.raises(ValueError, match="CNNVIZ_CACHE_DIR="):
+        cnnviz.cache_path()
+
+
+def test_a_diverged_run_raises_and_stores_nothing(tmp_path, small_data):
+    with pytest.raises(
+        FloatingPointError, match=r"training diverged: .*learning_rate \(it is 1e\+30\)"
+    ):
+        cnnviz.trained_lenet5(epochs=2, learning_rate=1e30, cache_dir=tmp_path, verbose=0)
+    assert entries(tmp_path) == []

@@ -333,7 +333,7 @@ def test_train_rejects_validation_data_of_mismatched_lengths(small):
 
 
 def test_train_rejects_empty_data():
-    with pytest.raises(ValueError, match="x is empty"):
+    with pytest.raises(ValueError, match="x is an empty batch"):
         cnnviz.train(fresh_model(), np.zeros((0, 28, 28, 1), np.uint8), np.zeros(0, int))
 
 
@@ -349,3 +349,116 @@ def test_one_epoch_on_fashion_mnist_beats_80_percent(fashion_mnist, tmp_path):
         (cnnviz.cache_path(epochs=1, cache_dir=tmp_path) / "manifest.json").read_text()
     )
     assert set(manifest["sha256"]) == {"model.keras", "history.json"}
+
+
+# --- never a silent wrong answer --------------------------------------------------------------
+
+
+def with_nan(x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float32) / 255
+    x[3, 10, 11, 0] = np.nan
+    return x
+
+
+def tiled_labels(y: np.ndarray) -> np.ndarray:
+    return np.tile(y[:, None], (1, 10)).astype(np.float32)
+
+
+def one_hot_with_nan(y: np.ndarray) -> np.ndarray:
+    hot = cnnviz.one_hot(y)
+    hot[5, 0] = np.nan
+    return hot
+
+
+@pytest.mark.parametrize(
+    ("make_x", "make_y", "message"),
+    [
+        (with_nan, lambda y: y, r"x must hold finite values; got 1 NaN .* index \(3, 10, 11, 0\)"),
+        (lambda x: x, tiled_labels, r"y of shape \(320, 10\) must hold one-hot rows"),
+        (lambda x: x, one_hot_with_nan, r"y must hold finite values; got 1 NaN .*\(5, 0\)"),
+        (
+            lambda x: x[:, :, :, 0].repeat(3, axis=-1).reshape(320, 28, 28, 3),
+            lambda y: y,
+            r"the model takes images of shape \(28, 28, 1\).*got x of shape \(320, 28, 28, 3\)",
+        ),
+        (lambda x: x.reshape(320, 784), lambda y: y, r"x must be a batch of images"),
+    ],
+)
+def test_train_and_evaluate_refuse_data_that_would_give_a_wrong_answer(
+    small, make_x, make_y, message
+):
+    x, y = small
+    with pytest.raises(ValueError, match=message):
+        cnnviz.train(fresh_model(), make_x(x), make_y(y), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=message):
+        cnnviz.evaluate(fresh_model(), make_x(x), make_y(y))
+
+
+def test_a_learning_rate_that_diverges_stops_training_with_a_clear_error(small):
+    x, y = small
+    with pytest.raises(FloatingPointError, match=r"training diverged: the loss became nan"):
+        cnnviz.train(fresh_model(), x, y, epochs=3, learning_rate=1e30, verbose=0)
+
+
+def test_images_without_a_channel_axis_are_accepted_by_train_and_evaluate_alike(small):
+    x, y = small
+    with_axis, without = fresh_model(), fresh_model()
+    cnnviz.train(with_axis, x, y, epochs=1, verbose=0)
+    cnnviz.train(without, x[..., 0], y, epochs=1, verbose=0)
+    assert weights_equal(with_axis, without)
+    assert cnnviz.evaluate(without, x[..., 0], y) == cnnviz.evaluate(without, x, y)
+
+
+def logits_model() -> keras.Model:
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))
+
+
+def two_output_model() -> keras.Model:
+    inputs = keras.Input((28, 28, 1))
+    flat = keras.layers.Flatten()(inputs)
+    return keras.Model(
+        inputs,
+        [
+            keras.layers.Dense(10, activation="softmax")(flat),
+            keras.layers.Dense(10, activation="softmax")(flat),
+        ],
+    )
+
+
+def map_output_model() -> keras.Model:
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, keras.layers.Conv2D(10, 3, activation="softmax")(inputs))
+
+
+@pytest.mark.parametrize(
+    ("make_model", "message"),
+    [
+        (logits_model, r"does not end in a softmax.*activation='softmax'"),
+        (two_output_model, r"one output of shape \(batch, classes\).*has \[\(None, 10\)"),
+        (map_output_model, r"one output of shape \(batch, classes\).*\(None, 26, 26, 10\)"),
+        (lambda: keras.Sequential([keras.layers.Dense(10)]), "is not built"),
+    ],
+)
+def test_train_refuses_models_the_recipe_cannot_train(small, make_model, message):
+    x, y = small
+    with pytest.raises(ValueError, match=message):
+        cnnviz.train(make_model(), x, y, epochs=1, verbose=0)
+
+
+def test_models_ending_in_any_kind_of_softmax_train(small):
+    x, y = small
+    inputs = keras.Input((28, 28, 1))
+    logits = keras.layers.Dense(10)(keras.layers.Flatten()(inputs))
+    for end in (keras.layers.Softmax(), keras.layers.Activation("softmax")):
+        model = keras.Model(inputs, end(logits))
+        history = cnnviz.train(model, x[:64], y[:64], epochs=1, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
+    nested = keras.Sequential([keras.Input((28, 28, 1)), fresh_model()])
+    assert np.isfinite(cnnviz.train(nested, x[:64], y[:64], epochs=1, verbose=0).history["loss"][0])
+
+
+def test_train_refuses_callbacks_that_are_not_a_list_of_callbacks(small):
+    x, y = small
+    with pytest.raises(TypeError, match=r"callbacks must be a list of keras\.callbacks\.Callback"):
+        cnnviz.train(fresh_model(), x, y, callbacks="abc")
