@@ -117,11 +117,11 @@ def layer_outputs(
     names = _resolve_layers(model, layers)
     x = _checks.image_batch(images, tuple(model.inputs[0].shape))
 
+    unique = list(dict.fromkeys(names))  # a layer asked for twice is computed once
     per_model = _EXTRACTORS.setdefault(model, {})
     extractor = per_model.get(names)
     if extractor is None:
-        # Deduplicate: a layer asked for twice is computed once.
-        unique = list(dict.fromkeys(names))
+        _refuse_shared_layers(model, unique)
         extractor = keras.Model(
             inputs=model.inputs[0],  # one image input (checked), as a bare tensor
             outputs=[model.get_layer(name).output for name in unique],
@@ -129,17 +129,48 @@ def layer_outputs(
         )
         per_model[names] = extractor
 
-    unique = list(dict.fromkeys(names))
-    chunks = []
+    # Each chunk's outputs are copied into arrays allocated once for the
+    # whole batch: concatenating chunks would hold every output twice.
+    filled: list[np.ndarray] = []
     for start in range(0, len(x), _CHUNK):
         # A direct (eager) call, not predict(): no tf.function to trace per
         # extractor, so the first call is as quick as the next ones and many
         # models in one process do not trigger TensorFlow's retracing warnings.
         result = extractor(x[start : start + _CHUNK], training=False)
         result = result if isinstance(result, (list, tuple)) else [result]
-        chunks.append([keras.ops.convert_to_numpy(output) for output in result])
-    stacked = {
-        name: np.concatenate([chunk[i] for chunk in chunks]) if len(chunks) > 1 else chunks[0][i]
-        for i, name in enumerate(unique)
+        chunk = [keras.ops.convert_to_numpy(output) for output in result]
+        if len(x) <= _CHUNK:
+            filled = chunk
+            break
+        if not filled:
+            filled = [np.empty((len(x), *out.shape[1:]), out.dtype) for out in chunk]
+        for whole, part in zip(filled, chunk, strict=True):
+            whole[start : start + len(part)] = part
+    by_name = dict(zip(unique, filled, strict=True))
+    return {name: by_name[name] for name in names}
+
+
+def _refuse_shared_layers(model: keras.Model, names: list[str]) -> None:
+    """Raise if a requested layer is called more than once in `model` (a shared layer).
+
+    Such a layer has one output per call; returning the first call's would
+    be a silent wrong answer for every other. The calls are counted from the
+    model's public config (a functional model lists each layer's inbound
+    nodes); a model without that config has no shared layers to find.
+    """
+    try:
+        config = model.get_config()
+    except NotImplementedError:  # a subclassed model without get_config
+        return
+    calls = {
+        layer.get("name", layer.get("config", {}).get("name")): len(layer.get("inbound_nodes", []))
+        for layer in (config or {}).get("layers", [])
+        if isinstance(layer, dict)
     }
-    return {name: np.asarray(stacked[name]) for name in names}
+    shared = [name for name in names if calls.get(name, 0) > 1]
+    if shared:
+        raise ValueError(
+            f"layer {shared[0]!r} of model {model.name!r} is called {calls[shared[0]]} times "
+            "(a shared layer), so it has one output per call and layer_outputs cannot tell "
+            "which one you mean; ask for the layers that follow each call instead"
+        )

@@ -41,6 +41,12 @@ def output_size(size: int, kernel_size: int, *, stride: int = 1, padding: str = 
     int
         The output length; 0 or less means the window does not fit.
 
+    Raises
+    ------
+    ValueError
+        If `size`, `kernel_size` or `stride` is not a positive integer, or
+        `padding` is not ``"valid"`` or ``"same"``.
+
     Examples
     --------
     >>> output_size(28, 5)  # conv1 of LeNet-5, valid padding
@@ -50,6 +56,9 @@ def output_size(size: int, kernel_size: int, *, stride: int = 1, padding: str = 
     >>> output_size(28, 5, padding="same")
     28
     """
+    size = positive_int(size, "size")
+    kernel_size = positive_int(kernel_size, "kernel_size")
+    stride = positive_int(stride, "stride")
     _check_padding(padding)
     if padding == "same":
         return -(-size // stride)

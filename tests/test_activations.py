@@ -334,3 +334,23 @@ def test_layers_other_than_names_and_indices_are_a_type_error(valid_model, image
 def test_no_layers_is_an_error(valid_model, images, layers):
     with pytest.raises(ValueError, match="empty"):
         layer_outputs(valid_model, images, layers)
+
+
+def test_a_shared_layer_is_refused_by_name_not_answered_with_its_first_call():
+    inputs = keras.Input((8, 8, 2))
+    shared = keras.layers.Conv2D(2, 3, padding="same", name="shared")
+    first = keras.layers.Activation("relu", name="after_first")(shared(inputs))
+    second = keras.layers.Activation("relu", name="after_second")(shared(first))
+    model = keras.Model(inputs, second)
+    image = np.random.default_rng(0).random((8, 8, 2), dtype=np.float32)
+
+    with pytest.raises(ValueError, match=r"layer 'shared' .* is called 2 times \(a shared layer\)"):
+        cnnviz.layer_outputs(model, image)
+    with pytest.raises(ValueError, match="'shared'"):
+        cnnviz.layer_outputs(model, image, layers=["shared"])
+    # The layers after each call are unambiguous, and agree with calling the layers by hand.
+    outputs = cnnviz.layer_outputs(model, image, layers=["after_first", "after_second"])
+    by_hand = keras.ops.relu(shared(keras.ops.relu(shared(image[np.newaxis]))))
+    np.testing.assert_allclose(
+        outputs["after_second"], keras.ops.convert_to_numpy(by_hand), rtol=1e-6
+    )

@@ -257,3 +257,24 @@ def test_output_size_chains_to_the_issues_shapes():
 def test_output_size_refuses_other_paddings():
     with pytest.raises(ValueError, match="valid"):
         output_size(28, 5, padding="full")
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "name"),
+    [
+        ((28, 5), {"stride": -2}, "stride"),
+        ((28, 5), {"stride": 0}, "stride"),
+        ((28, 0), {}, "kernel_size"),
+        ((28.5, 5), {}, "size"),
+        ((0, 5), {}, "size"),
+        ((28, 5.0), {}, "kernel_size"),
+        ((True, 5), {}, "size"),
+    ],
+)
+def test_output_size_refuses_what_is_not_a_positive_integer(args, kwargs, name):
+    with pytest.raises(ValueError, match=f"{name} must be a positive integer"):
+        output_size(*args, **kwargs)
+
+
+def test_output_size_takes_numpy_integers():
+    assert output_size(np.int64(28), np.int32(5), stride=np.uint8(1)) == 24
