@@ -24,7 +24,6 @@ from ._checks import positive_int
 __all__ = [
     "CLASS_NAMES",
     "find_fashion_mnist",
-    "keras_cache_dir",
     "load_fashion_mnist",
     "one_hot",
     "parse_idx",
@@ -99,7 +98,7 @@ def _gz_names() -> list[str]:
     return [name + ".gz" for name in FILES]
 
 
-def keras_cache_dir() -> Path:
+def _keras_cache_dir() -> Path:
     """Return the directory where Keras caches Fashion-MNIST.
 
     This is ``$KERAS_HOME/datasets/fashion-mnist``, with ``KERAS_HOME``
@@ -207,7 +206,7 @@ def find_fashion_mnist(data_dir: str | os.PathLike | None = None, *, download: b
     places: list[tuple[str, Path]] = []
     if os.environ.get(DATA_DIR_ENV):
         places.append((f"${DATA_DIR_ENV}", Path(os.environ[DATA_DIR_ENV]).expanduser()))
-    places.append(("the Keras cache", keras_cache_dir()))
+    places.append(("the Keras cache", _keras_cache_dir()))
     places.append(("the Debian package dataset-fashion-mnist", SYSTEM_DATA_DIR))
     for _, directory in places:
         if _has_files(directory):
@@ -216,8 +215,8 @@ def find_fashion_mnist(data_dir: str | os.PathLike | None = None, *, download: b
     problem = "download disabled"
     if download:
         try:
-            _download(keras_cache_dir())
-            return keras_cache_dir()
+            _download(_keras_cache_dir())
+            return _keras_cache_dir()
         except (OSError, urllib.error.URLError) as error:
             problem = f"download from {DOWNLOAD_URL} failed: {error}"
     looked = "\n".join(f"  - {directory} ({label})" for label, directory in places)
@@ -229,7 +228,7 @@ def find_fashion_mnist(data_dir: str | os.PathLike | None = None, *, download: b
         f"  - put the four files in a directory and set {DATA_DIR_ENV} to it "
         "(or pass data_dir=...)\n"
         f"  - on a machine with internet access, call load_fashion_mnist() once: "
-        f"it downloads them to {keras_cache_dir()}"
+        f"it downloads them to {_keras_cache_dir()}"
     )
 
 

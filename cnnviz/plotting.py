@@ -14,7 +14,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure, SubFigure
 
-from .activations import layer_outputs
 from .data import CLASS_NAMES
 
 __all__ = [
@@ -473,6 +472,8 @@ def plot_layer_outputs(
             f"image must be one image; got a batch of {shape[0]} (shape {shape}); "
             "pick one, e.g. images[i]"
         )
+    from .activations import layer_outputs
+
     outputs = layer_outputs(model, image, layers)
     figures = []
     for name, output in outputs.items():

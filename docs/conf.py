@@ -7,6 +7,7 @@ cross-reference must resolve or be listed, with a reason, in
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import sys
@@ -176,8 +177,22 @@ html_theme_options = {
 }
 # Without it the theme's script logs "Got invalid theme mode" on a first visit.
 html_context = {"default_mode": "auto"}
-html_sidebars = {"index": [], "installation": [], "performance": []}
+html_sidebars = {"index": [], "installation": [], "performance": [], "architecture": []}
 html_show_sourcelink = True
+
+
+def _defining_modules() -> dict[str, str]:
+    """Map each public name to its defining module, as ``cnnviz/__init__.pyi`` says."""
+    stub = ast.parse(Path(cnnviz.__file__).with_suffix(".pyi").read_text(encoding="utf-8"))
+    return {
+        alias.asname or alias.name: f"cnnviz.{node.module}"
+        for node in stub.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+DEFINED_IN = _defining_modules()
 
 
 def _constant_docstring(app, what, name, obj, options, lines) -> None:
@@ -191,8 +206,8 @@ def _constant_docstring(app, what, name, obj, options, lines) -> None:
     from sphinx.pycode import ModuleAnalyzer
 
     attribute = name.rpartition(".")[2]
-    for module in ("data", "models", "training", "activations", "plotting"):
-        comment = ModuleAnalyzer.for_module(f"cnnviz.{module}").find_attr_docs()
+    if attribute in DEFINED_IN:
+        comment = ModuleAnalyzer.for_module(DEFINED_IN[attribute]).find_attr_docs()
         if ("", attribute) in comment:
             lines[:] = list(comment["", attribute])
             return

@@ -1,0 +1,29 @@
+# The one list of cnnviz's public names. At run time lazy_loader reads the
+# imports below (cnnviz/__init__.py) to build __all__, dir(cnnviz) and the lazy
+# look-ups; type checkers read them as the package's interface. Each name is
+# re-exported with ``as`` (PEP 484), so no second list is needed.
+# A new public name goes here, on docs/api.rst, and tests/test_api.py checks both.
+
+__version__: str
+
+from .activations import layer_outputs as layer_outputs
+from .data import CLASS_NAMES as CLASS_NAMES
+from .data import find_fashion_mnist as find_fashion_mnist
+from .data import load_fashion_mnist as load_fashion_mnist
+from .data import one_hot as one_hot
+from .data import parse_idx as parse_idx
+from .data import read_idx as read_idx
+from .data import scale_images as scale_images
+from .models import PADDINGS as PADDINGS
+from .models import lenet5 as lenet5
+from .models import output_size as output_size
+from .plotting import channel_grid as channel_grid
+from .plotting import plot_feature_maps as plot_feature_maps
+from .plotting import plot_history as plot_history
+from .plotting import plot_images as plot_images
+from .plotting import plot_layer_outputs as plot_layer_outputs
+from .plotting import plot_probabilities as plot_probabilities
+from .training import cache_path as cache_path
+from .training import evaluate as evaluate
+from .training import train as train
+from .training import trained_lenet5 as trained_lenet5
