@@ -38,6 +38,13 @@ def non_negative_int(value: object, name: str) -> int:
     return int(value)
 
 
+def one_of(value: object, choices: tuple, name: str) -> Any:
+    """Return `value` if it is one of `choices` (compared by equality, bools never match)."""
+    if isinstance(value, bool) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    return value
+
+
 def positive_number(value: object, name: str) -> float:
     """Return `value` as a float if it is a finite real number above 0."""
     if (

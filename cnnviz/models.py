@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import keras
 
-from ._checks import positive_int
+from ._checks import one_of, positive_int
 
 __all__ = ["PADDINGS", "lenet5", "output_size"]
 
 #: The padding modes that :func:`lenet5` accepts.
 PADDINGS: tuple[str, ...] = ("valid", "same")
-
-
-def _check_padding(padding: object) -> str:
-    if padding not in PADDINGS:
-        raise ValueError(f"padding must be one of {PADDINGS}; got {padding!r}")
-    return padding  # type: ignore[return-value]
 
 
 def output_size(size: int, kernel_size: int, *, stride: int = 1, padding: str = "valid") -> int:
@@ -59,7 +53,7 @@ def output_size(size: int, kernel_size: int, *, stride: int = 1, padding: str = 
     size = positive_int(size, "size")
     kernel_size = positive_int(kernel_size, "kernel_size")
     stride = positive_int(stride, "stride")
-    _check_padding(padding)
+    one_of(padding, PADDINGS, "padding")
     if padding == "same":
         return -(-size // stride)
     return (size - kernel_size) // stride + 1
@@ -133,7 +127,7 @@ def lenet5(
     >>> model.get_layer("max_pool2").output.shape
     (None, 4, 4, 16)
     """
-    padding = _check_padding(padding)
+    padding = one_of(padding, PADDINGS, "padding")
     input_shape = _check_input_shape(input_shape, padding)
     num_classes = positive_int(num_classes, "num_classes")
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _checks, cache
 from .data import FILES, load_fashion_mnist, one_hot
-from .models import _check_padding, lenet5
+from .models import PADDINGS, lenet5
 
 __all__ = ["cache_path", "evaluate", "train", "trained_lenet5"]
 
@@ -300,7 +300,7 @@ def cache_path(
         If a setting is invalid, as for :func:`train` and
         :func:`~cnnviz.lenet5`.
     """
-    padding = _check_padding(padding)
+    padding = _checks.one_of(padding, PADDINGS, "padding")
     here = Path(__file__).parent
     recipe = hashlib.sha256()
     for name in _RECIPE_SOURCES:
