@@ -11,6 +11,7 @@ import hashlib
 import math
 import os
 import shutil
+import stat
 import tempfile
 import urllib.error
 import urllib.request
@@ -117,6 +118,40 @@ def _has_files(directory: Path) -> bool:
     return all((directory / name).is_file() for name in _gz_names())
 
 
+def _file_problem(path: Path) -> str | None:
+    """Say what is wrong with `path` as a data file, or None if it is a regular file."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a symbolic link to nothing" if path.is_symlink() else "missing"
+    except OSError as error:  # a symbolic-link loop, a permission problem
+        return f"unreadable ({error.strerror or error})"
+    if stat.S_ISDIR(mode):
+        return "a directory, not a file"
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a special file"
+        return f"{kind}, not a regular file"
+    return None
+
+
+def _required_directory(directory: Path, shown_as: str) -> Path:
+    """Return `directory` if it holds the four files; else say which are wrong and how."""
+    if not directory.is_dir():
+        problem = "does not exist" if not directory.exists() else "is not a directory"
+        raise FileNotFoundError(
+            f"{shown_as} names {str(directory)!r}, which {problem}; it must be a directory "
+            f"holding {', '.join(_gz_names())}"
+        )
+    problems = {name: _file_problem(directory / name) for name in _gz_names()}
+    wrong = [f"{name} ({problem})" for name, problem in problems.items() if problem]
+    if wrong:
+        raise FileNotFoundError(
+            f"{shown_as} names {str(directory)!r}, which does not hold the Fashion-MNIST "
+            f"files: {', '.join(wrong)}"
+        )
+    return directory
+
+
 def _download(directory: Path) -> None:
     """Download the four files into `directory`, each written atomically."""
     created = not directory.exists()
@@ -156,7 +191,8 @@ def find_fashion_mnist(data_dir: str | os.PathLike | None = None, *, download: b
     files wins:
 
     1. `data_dir`, if given (then it *must* hold them: nothing else is tried);
-    2. the directory named by the environment variable ``CNNVIZ_DATA_DIR``;
+    2. the directory named by the environment variable ``CNNVIZ_DATA_DIR``,
+       if set (as binding as `data_dir`);
     3. the Keras cache, ``~/.keras/datasets/fashion-mnist``;
     4. ``/usr/share/datasets/fashion-mnist``, from the Debian package
        ``dataset-fashion-mnist``.
@@ -182,9 +218,13 @@ def find_fashion_mnist(data_dir: str | os.PathLike | None = None, *, download: b
     Raises
     ------
     FileNotFoundError
-        If `data_dir` lacks a file, or if no place has the files and they
-        could not be downloaded. The message lists every place looked at and
-        the ways to get the data.
+        If `data_dir` (or ``$CNNVIZ_DATA_DIR``) is not a directory or lacks
+        a file (the message says what stands there instead: nothing, a
+        dangling link, a directory, a FIFO), or if no place has the files and
+        they could not be downloaded. Then the message lists every place
+        looked at and the ways to get the data.
+    ValueError
+        If ``$CNNVIZ_DATA_DIR`` is blank or starts or ends with white space.
 
     Examples
     --------
@@ -194,18 +234,19 @@ def find_fashion_mnist(data_dir: str | os.PathLike | None = None, *, download: b
     ['t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz']
     """
     if data_dir is not None:
-        directory = Path(data_dir).expanduser()
-        missing = [name for name in _gz_names() if not (directory / name).is_file()]
-        if missing:
-            raise FileNotFoundError(
-                f"data_dir={str(data_dir)!r} does not hold the Fashion-MNIST files; "
-                f"missing: {', '.join(missing)}"
+        return _required_directory(Path(data_dir).expanduser(), "data_dir")
+    setting = os.environ.get(DATA_DIR_ENV)
+    if setting:
+        # As binding as data_dir: a setting that names the wrong place is an error,
+        # never a silent fall-back to another copy.
+        if not setting.strip() or setting != setting.strip():
+            raise ValueError(
+                f"{DATA_DIR_ENV}={setting!r} is blank or starts or ends with white space; "
+                "unset it or give the directory's path"
             )
-        return directory
+        return _required_directory(Path(setting).expanduser(), f"${DATA_DIR_ENV}")
 
     places: list[tuple[str, Path]] = []
-    if os.environ.get(DATA_DIR_ENV):
-        places.append((f"${DATA_DIR_ENV}", Path(os.environ[DATA_DIR_ENV]).expanduser()))
     places.append(("the Keras cache", _keras_cache_dir()))
     places.append(("the Debian package dataset-fashion-mnist", SYSTEM_DATA_DIR))
     for _, directory in places:
@@ -235,15 +276,18 @@ def find_fashion_mnist(data_dir: str | os.PathLike | None = None, *, download: b
 def _verified_bytes(path: Path, expected: tuple[str, int], shown_as: str | None = None) -> bytes:
     """Decompress `path` and check the size and SHA-256 of its content."""
     shown = shown_as or str(path)
+    sha256, size = expected
     try:
         with gzip.open(path, "rb") as stream:
-            raw = stream.read()
+            # One byte past the expected size is enough to refuse a longer file: a
+            # small .gz that expands to gigabytes is never decompressed whole.
+            raw = stream.read(size + 1)
     except _GZIP_ERRORS as error:
         raise ValueError(f"{shown}: not a readable gzip file ({error})") from error
-    sha256, size = expected
     if len(raw) != size:
+        found = "more than" if len(raw) > size else f"{len(raw):,} bytes, not"
         raise ValueError(
-            f"{shown}: decompressed size is {len(raw):,} bytes, expected {size:,} "
+            f"{shown}: decompressed, it holds {found} the {size:,} bytes expected "
             "(truncated or wrong file)"
         )
     digest = hashlib.sha256(raw).hexdigest()
@@ -284,6 +328,11 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     array([[0, 1, 2],
            [3, 4, 5]], dtype=uint8)
     """
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"raw must be the bytes of an IDX file; got {type(raw).__name__} "
+            "(to read a file by its path, use read_idx)"
+        )
     if len(raw) < 4:
         raise ValueError(f"{name}: {len(raw)} bytes is too short for an IDX header")
     zero1, zero2, type_code, ndim = raw[:4]
@@ -342,8 +391,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def _load_verified(path: Path, name: str) -> np.ndarray:
-    stat = path.stat()
-    key = (name, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    info = path.stat()
+    key = (name, str(path.resolve()), info.st_size, info.st_mtime_ns)
     if key not in _MEMO:
         _MEMO[key] = parse_idx(_verified_bytes(path, FILES[name]), str(path))
     return _MEMO[key].copy()
