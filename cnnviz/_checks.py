@@ -64,26 +64,55 @@ def verbose(value: object) -> Any:
     return value
 
 
-def float_images(x: object, name: str) -> np.ndarray:
-    """Return images as float32: ``uint8`` scaled to [0, 1], float used as it is.
+def float_images(x: object, name: str, *, scale: bool = True) -> np.ndarray:
+    """Return images as float32: ``uint8`` scaled to [0, 1] (if `scale`), float as it is.
 
-    This is the one rule for pixel values in cnnviz: ``uint8`` images hold
-    0 to 255 and are divided by 255 (exactly as ``x / 255.0``, then cast);
-    float images are taken to be scaled already. Any other dtype is refused
-    rather than guessed.
+    ``uint8`` images hold 0 to 255 and are divided by 255 (exactly as
+    ``x / 255.0``, then cast); with ``scale=False`` they are only cast.
+    Float images are taken to be scaled already and must be finite. Any
+    other dtype is refused rather than guessed.
     """
     from .data import scale_images  # here, not at the top: data uses these checks too
 
     array = np.asarray(x)
     if array.dtype == np.uint8:
-        return scale_images(array)
+        return scale_images(array) if scale else array.astype(np.float32)
     if np.issubdtype(array.dtype, np.floating):
         # Converted once here, not per batch inside Keras.
         return finite(np.ascontiguousarray(array, dtype=np.float32), name)
     raise TypeError(
-        f"{name} must be uint8 images (0 to 255, scaled for you) or float images; "
-        f"got dtype {array.dtype}"
+        f"{name} must be uint8 images (0 to 255) or float images; got dtype {array.dtype}"
     )
+
+
+def scales_its_input(model) -> bool:
+    """Say whether `model` rescales its own input: its first layer is Rescaling or Normalization.
+
+    Looked into where the first layer is itself a model (a nested model).
+    """
+    import keras
+
+    layer = model
+    while isinstance(layer, keras.Model):
+        layers = [item for item in layer.layers if not isinstance(item, keras.layers.InputLayer)]
+        if not layers:
+            return False
+        layer = layers[0]
+    return isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization))
+
+
+def scale_setting(scale: object, model) -> bool:
+    """Return whether to divide ``uint8`` images by 255 for `model`: the one rule of cnnviz.
+
+    ``scale=None`` (the default everywhere) scales ``uint8`` images unless
+    the model scales its own input (:func:`scales_its_input`); ``True`` or
+    ``False`` say it outright.
+    """
+    if scale is None:
+        return not scales_its_input(model)
+    if not isinstance(scale, (bool, np.bool_)):
+        raise ValueError(f"scale must be None, True or False; got {scale!r}")  # noqa: TRY004
+    return bool(scale)
 
 
 def finite(array: np.ndarray, name: str) -> np.ndarray:
@@ -98,7 +127,7 @@ def finite(array: np.ndarray, name: str) -> np.ndarray:
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
             f"{name} must hold finite values; got {int(bad.sum())} NaN or infinite value(s), "
-            f"the first at index {where} ({array[where]!r})"
+            f"the first at index {where} ({float(array[where])})"
         )
     return array
 
@@ -171,16 +200,22 @@ def classifier(model: object, name: str = "model"):
 
 
 def image_batch(
-    images: object, input_shape: tuple, name: str = "images", *, one_image: bool = True
+    images: object,
+    model,
+    name: str = "images",
+    *,
+    one_image: bool = True,
+    scale: bool | None = None,
 ) -> np.ndarray:
-    """Return `images` as a float32 batch (N, H, W, C) that fits `input_shape`.
+    """Return `images` as a float32 batch (N, H, W, C) that fits `model`'s input.
 
     With `one_image`, one image may be given as (H, W) (one channel) or
     (H, W, C); otherwise `images` is always a batch, (N, H, W, C) or, for
-    a one-channel model, (N, H, W). Pixel values follow :func:`float_images`.
+    a one-channel model, (N, H, W). Pixel values follow :func:`float_images`
+    and :func:`scale_setting`.
     """
-    x = float_images(images, name)
-    expected = tuple(input_shape[1:])
+    x = float_images(images, name, scale=scale_setting(scale, model))
+    expected = tuple(model.inputs[0].shape[1:])
     if not one_image:
         if x.ndim == 3 and expected[-1] == 1:
             x = x[..., np.newaxis]

@@ -64,6 +64,8 @@ def layer_outputs(
     model: keras.Model,
     images: np.ndarray,
     layers: Sequence[str | int] | None = None,
+    *,
+    scale: bool | None = None,
 ) -> dict[str, np.ndarray]:
     """Return the output of every requested layer for `images`, in one forward pass.
 
@@ -79,13 +81,18 @@ def layer_outputs(
         input of shape (batch, height, width, channels).
     images : array_like
         One image, (H, W) or (H, W, C), or a batch (N, H, W, C). ``uint8``
-        images are scaled to [0, 1] with :func:`~cnnviz.scale_images`; float
-        images are used as they are.
+        images are scaled to [0, 1] with :func:`~cnnviz.scale_images` (see
+        `scale`); float images are used as they are.
     layers : sequence of str or int, optional
         Layer names, or indices into ``model.layers`` (as in
         ``model.get_layer(index=i)``; for :func:`~cnnviz.lenet5`, 1 is
         ``conv1`` and -1 the softmax ``op``). By default every layer after
         the input.
+    scale : bool, optional
+        Whether ``uint8`` images are divided by 255. By default they are,
+        unless the model scales its own input (its first layer is a
+        ``Rescaling`` or ``Normalization`` layer), so that pixels are never
+        scaled twice. Float images are always used as they are.
 
     Returns
     -------
@@ -115,7 +122,7 @@ def layer_outputs(
     """
     model = _checks.image_model(model)
     names = _resolve_layers(model, layers)
-    x = _checks.image_batch(images, tuple(model.inputs[0].shape))
+    x = _checks.image_batch(images, model, scale=scale)
 
     unique = list(dict.fromkeys(names))  # a layer asked for twice is computed once
     per_model = _EXTRACTORS.setdefault(model, {})

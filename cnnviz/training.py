@@ -58,8 +58,8 @@ def _as_targets(y: object, num_classes: int, name: str) -> np.ndarray:
     )
 
 
-def _prepare(model: keras.Model, x: object, y: object, names: tuple[str, str]):
-    x = _checks.image_batch(x, tuple(model.inputs[0].shape), names[0], one_image=False)
+def _prepare(model: keras.Model, x: object, y: object, names: tuple[str, str], scale):
+    x = _checks.image_batch(x, model, names[0], one_image=False, scale=scale)
     y = _as_targets(y, int(model.outputs[0].shape[-1]), names[1])
     if len(x) != len(y):
         raise ValueError(
@@ -114,6 +114,7 @@ def train(
     validation_data: tuple[np.ndarray, np.ndarray] | None = None,
     verbose: int | str = "auto",
     callbacks: list[keras.callbacks.Callback] | None = None,
+    scale: bool | None = None,
 ) -> keras.callbacks.History:
     """Train `model` with the notebook's recipe.
 
@@ -133,7 +134,8 @@ def train(
         The model to train (for example :func:`~cnnviz.lenet5`); it is
         compiled here.
     x : array_like
-        Images (N, H, W, C): ``uint8`` (scaled to [0, 1] for you) or float.
+        Images (N, H, W, C), or (N, H, W) for a one-channel model: ``uint8``
+        (scaled to [0, 1] for you, see `scale`) or float.
     y : array_like
         Integer labels (N,) or one-hot labels (N, num_classes).
     epochs : int, default 30
@@ -158,6 +160,11 @@ def train(
     callbacks : list of keras.callbacks.Callback, optional
         Keras callbacks, passed to ``model.fit``; batch-level hooks see
         groups of 64 steps.
+    scale : bool, optional
+        Whether ``uint8`` images are divided by 255. By default they are,
+        unless the model scales its own input (its first layer is a
+        ``Rescaling`` or ``Normalization`` layer), so that pixels are never
+        scaled twice. Float images are always used as they are.
 
     Returns
     -------
@@ -207,12 +214,12 @@ def train(
         or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks)
     ):
         raise TypeError(f"callbacks must be a list of keras.callbacks.Callback; got {callbacks!r}")
-    x, y = _prepare(model, x, y, ("x", "y"))
+    x, y = _prepare(model, x, y, ("x", "y"), scale)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (x_val, y_val)")
         validation_data = _prepare(
-            model, *validation_data, ("validation_data[0]", "validation_data[1]")
+            model, *validation_data, ("validation_data[0]", "validation_data[1]"), scale
         )
 
     keras.utils.set_random_seed(seed)
@@ -234,7 +241,9 @@ def train(
     )
 
 
-def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+def evaluate(
+    model: keras.Model, x: np.ndarray, y: np.ndarray, *, scale: bool | None = None
+) -> dict[str, float]:
     """Return the loss and accuracy of a trained model on `x`, `y`.
 
     Parameters
@@ -242,14 +251,24 @@ def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, floa
     model : keras.Model
         A trained classifier with a softmax output.
     x : array_like
-        Images: ``uint8`` (scaled for you) or float.
+        Images, as for :func:`train`.
     y : array_like
         Integer labels (N,) or one-hot labels.
+    scale : bool, optional
+        Whether ``uint8`` images are divided by 255. By default they are,
+        unless the model scales its own input (its first layer is a
+        ``Rescaling`` or ``Normalization`` layer), so that pixels are never
+        scaled twice. Float images are always used as they are.
 
     Returns
     -------
     dict
         ``{"loss": categorical cross-entropy, "accuracy": fraction correct}``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For the model, images and labels that :func:`train` refuses.
 
     Examples
     --------
@@ -260,7 +279,7 @@ def evaluate(model: keras.Model, x: np.ndarray, y: np.ndarray) -> dict[str, floa
     0.89...
     """
     model = _checks.classifier(model)
-    x, y = _prepare(model, x, y, ("x", "y"))
+    x, y = _prepare(model, x, y, ("x", "y"), scale)
     probabilities = model.predict(x, batch_size=1024, verbose=0)
     eps = keras.config.epsilon()
     clipped = np.clip(probabilities, eps, 1 - eps)

@@ -354,3 +354,41 @@ def test_a_shared_layer_is_refused_by_name_not_answered_with_its_first_call():
     np.testing.assert_allclose(
         outputs["after_second"], keras.ops.convert_to_numpy(by_hand), rtol=1e-6
     )
+
+
+def rescaling_model() -> keras.Model:
+    """A model that scales its own input: uint8 pixels must reach it unscaled."""
+    inputs = keras.Input((6, 6, 1))
+    scaled = keras.layers.Rescaling(1 / 255, name="rescale")(inputs)
+    return keras.Model(inputs, keras.layers.Flatten(name="flat")(scaled))
+
+
+def test_uint8_images_are_scaled_once_whoever_scales_them():
+    image = np.arange(36, dtype=np.uint8).reshape(6, 6, 1) * 7
+    expected = image.astype(np.float32).ravel() / 255
+    own = rescaling_model()
+    # The model divides by 255 itself, so cnnviz passes the pixels as they are.
+    np.testing.assert_allclose(layer_outputs(own, image)["flat"][0], expected, rtol=1e-6)
+    # The caller can say otherwise, both ways.
+    np.testing.assert_allclose(
+        layer_outputs(own, image, scale=True)["flat"][0], expected / 255, rtol=1e-6
+    )
+    plain = keras.Sequential([keras.Input((6, 6, 1)), keras.layers.Flatten(name="flat")])
+    np.testing.assert_allclose(layer_outputs(plain, image)["flat"][0], expected, rtol=1e-6)
+    np.testing.assert_array_equal(
+        layer_outputs(plain, image, scale=False)["flat"][0], image.astype(np.float32).ravel()
+    )
+
+
+@pytest.mark.parametrize("scale", ["yes", 1, 0.5])
+def test_scale_must_be_none_true_or_false(scale):
+    with pytest.raises(ValueError, match="scale must be None, True or False"):
+        layer_outputs(lenet5(), np.zeros((28, 28), np.uint8), scale=scale)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_pixels_are_refused_with_their_place(bad):
+    image = np.zeros((28, 28, 1), np.float32)
+    image[4, 5, 0] = bad
+    with pytest.raises(ValueError, match=r"images must hold finite values; .* index \(4, 5, 0\) \((nan|inf|-inf)\)"):
+        layer_outputs(lenet5(), image)

@@ -462,3 +462,23 @@ def test_train_refuses_callbacks_that_are_not_a_list_of_callbacks(small):
     x, y = small
     with pytest.raises(TypeError, match=r"callbacks must be a list of keras\.callbacks\.Callback"):
         cnnviz.train(fresh_model(), x, y, callbacks="abc")
+
+
+def test_a_model_that_scales_its_own_input_gets_uint8_pixels_unscaled(small):
+    # Rescaling(1/255) first: train on uint8 must equal train on the same model given
+    # the pixels as float, never 1/255 of them (which left it learning nothing).
+    x, y = small
+
+    def scaling_model():
+        # The Rescaling sits first inside a nested model: the rule looks into it.
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((28, 28, 1))
+        inner = keras.Model(inputs, fresh_model()(keras.layers.Rescaling(1 / 255)(inputs)))
+        outer_inputs = keras.Input((28, 28, 1))
+        return keras.Model(outer_inputs, inner(outer_inputs))
+
+    from_uint8, from_float = scaling_model(), scaling_model()
+    cnnviz.train(from_uint8, x, y, epochs=1, verbose=0)
+    cnnviz.train(from_float, x.astype(np.float32), y, epochs=1, verbose=0)
+    assert weights_equal(from_uint8, from_float)
+    assert cnnviz.evaluate(from_uint8, x, y) == cnnviz.evaluate(from_uint8, x.astype(np.float32), y)
