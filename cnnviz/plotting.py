@@ -14,7 +14,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure, SubFigure
 
-from .activations import layer_outputs
 from .data import CLASS_NAMES
 
 __all__ = [
@@ -467,6 +466,8 @@ def plot_layer_outputs(
     >>> [fig.get_suptitle() for fig in figures][:2]
     ['conv1 (24, 24, 6)', 'relu1 (24, 24, 6)']
     """
+    from .activations import layer_outputs
+
     shape = np.shape(image)
     if len(shape) == 4 and shape[0] != 1:
         raise ValueError(
