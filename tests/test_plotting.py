@@ -348,6 +348,52 @@ def test_a_batch_of_one_is_accepted_and_a_batch_of_two_is_an_error(model, image)
         plot_layer_outputs(model, np.stack([image, image])[..., np.newaxis])
 
 
+def _small_model(head):
+    """A 4x4 one-channel image through Flatten, then the given head layers (Keras, not random)."""
+    inputs = keras.Input((4, 4, 1))
+    x = keras.layers.Flatten(name="flatten")(inputs)
+    for layer in head:
+        x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def test_probabilities_are_found_by_their_values_not_by_the_activation_name():
+    # A Softmax layer of its own has no `activation`; the guess by name drew it as a strip.
+    model = _small_model(
+        [
+            keras.layers.Dense(10, kernel_initializer="ones", name="scores"),
+            keras.layers.Softmax(name="probs"),
+        ]
+    )
+    image = np.arange(16, dtype=np.float32).reshape(4, 4) / 16
+    flatten, scores, probs = plot_layer_outputs(model, image)
+    assert len(image_axes(scores)) == 1  # the scores (all 7.5, far above 1): a strip
+    (ax,) = probs.axes
+    assert len(ax.patches) == 10
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(CLASS_NAMES)
+    assert probs.get_suptitle() == "probs (10,)"
+
+
+def test_a_probability_row_of_another_length_than_class_names():
+    model = _small_model([keras.layers.Dense(3, activation="softmax", name="op")])
+    image = np.ones((4, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"class_names.*3 classes.*10 names"):
+        plot_layer_outputs(model, image)
+    assert plt.get_fignums() == []  # the error came before any figure was drawn
+    (fig,) = plot_layer_outputs(model, image, layers=["op"], class_names=["a", "b", "c"])
+    assert [label.get_text() for label in fig.axes[0].get_yticklabels()] == ["a", "b", "c"]
+
+
+def test_ten_units_that_are_not_probabilities_are_a_strip():
+    # relu of ones: every unit is 16, neither in [0, 1] nor summing to 1.
+    model = _small_model(
+        [keras.layers.Dense(10, activation="relu", kernel_initializer="ones", name="fc")]
+    )
+    (fig,) = plot_layer_outputs(model, np.ones((4, 4), dtype=np.float32), layers=["fc"])
+    assert len(image_axes(fig)) == 1
+    assert not any(ax.patches for ax in fig.axes)
+
+
 # --- plot_history ----------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from ..data import CLASS_NAMES
 from .feature_maps import plot_feature_maps
-from .probabilities import plot_probabilities
+from .probabilities import _probability_row, plot_probabilities
 
 def plot_layer_outputs(
     model,
@@ -23,9 +23,14 @@ def plot_layer_outputs(
 
     The outputs come from :func:`~cnnviz.layer_outputs` (one forward pass).
     Feature maps are drawn with :func:`plot_feature_maps`, dense layers as a
-    strip of units, and a final softmax layer with as many units as
-    `class_names` as class probabilities (:func:`plot_probabilities`). Each
-    figure is titled with the layer name and its output shape.
+    strip of units, and class probabilities as bars
+    (:func:`plot_probabilities`). Each figure is titled with the layer name
+    and its output shape.
+
+    Which outputs are class probabilities is read from the values, not from
+    the kind of layer, so the rule holds for any model: an output of shape
+    (1, C), C at least 2, whose values all lie in [0, 1] and sum to 1 within
+    1e-3 (a softmax, whether inside a Dense layer or a layer of its own).
 
     Parameters
     ----------
@@ -39,7 +44,7 @@ def plot_layer_outputs(
     ncols : int, default 4
         Tiles per row of the feature-map grids.
     class_names : sequence of str, default CLASS_NAMES
-        Names used for the softmax layer.
+        Names of the classes, one per unit of a class-probability output.
 
     Returns
     -------
@@ -49,8 +54,9 @@ def plot_layer_outputs(
     Raises
     ------
     ValueError
-        If `image` holds more than one image, plus everything
-        :func:`~cnnviz.layer_outputs` raises.
+        If `image` holds more than one image, if an output is class
+        probabilities for a number of classes other than ``len(class_names)``,
+        plus everything :func:`~cnnviz.layer_outputs` raises.
 
     Examples
     --------
@@ -69,13 +75,13 @@ def plot_layer_outputs(
             "pick one, e.g. images[i]"
         )
     outputs = layer_outputs(model, image, layers)
+    # Every output is classified before the first figure exists, so an error leaves none.
+    rows = {name: _probability_row(output, class_names) for name, output in outputs.items()}
     figures = []
     for name, output in outputs.items():
         title = f"{name} {tuple(output.shape[1:])}"
-        layer = model.get_layer(name)
-        activation = getattr(getattr(layer, "activation", None), "__name__", "")
-        if output.ndim == 2 and activation == "softmax" and output.shape[1] == len(class_names):
-            figure = plot_probabilities(output, class_names=class_names)
+        if rows[name] is not None:
+            figure = plot_probabilities(rows[name], class_names=class_names)
             figure.suptitle(title)
         else:
             figure = plot_feature_maps(output, ncols=ncols, title=title)

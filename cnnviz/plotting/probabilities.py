@@ -11,6 +11,40 @@ from matplotlib.figure import Figure, SubFigure
 from ..data import CLASS_NAMES
 from ._grid import _new_figure
 
+# How far from 1 a row of class probabilities may sum (float32 softmax outputs
+# are off by about 1e-7 per class; 1e-3 leaves room for rounded values).
+_SUM_TOLERANCE = 1e-3
+
+
+def _probability_row(output: np.ndarray, class_names: Sequence[str]) -> np.ndarray | None:
+    """Return one image's class probabilities from a layer output, or None if it holds none.
+
+    The rule, the same for every model: a layer output is class probabilities
+    when it is 2-D, (1, C) with C of at least 2, every value is in [0, 1] and
+    the row sums to 1 within 1e-3. It needs no layer object, so it holds for
+    a softmax inside a Dense layer, a Softmax layer, an Activation layer or
+    arrays computed elsewhere.
+
+    Raises ValueError when the row is probabilities but C is not the number
+    of `class_names`: drawing it as a strip would hide the mismatch.
+    """
+    array = np.asarray(output)
+    if array.ndim != 2 or array.shape[0] != 1 or array.shape[1] < 2:
+        return None
+    row = array[0].astype(float)
+    if not np.all(np.isfinite(row)) or row.min() < 0 or row.max() > 1:
+        return None
+    if abs(row.sum() - 1) > _SUM_TOLERANCE:
+        return None
+    if row.size != len(class_names):
+        raise ValueError(
+            f"class_names must name every class of a probability row: the output of shape "
+            f"{array.shape} holds probabilities of {row.size} classes, but class_names has "
+            f"{len(class_names)} names"
+        )
+    return row
+
+
 def plot_probabilities(
     probabilities: np.ndarray,
     *,
