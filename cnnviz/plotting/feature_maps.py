@@ -8,6 +8,7 @@ from matplotlib.figure import Figure, SubFigure
 
 from ._grid import _new_figure, _strip, _suptitle, _tiles, channel_grid
 
+
 def plot_feature_maps(
     output: np.ndarray,
     *,

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure, SubFigure
 
 from ._grid import _new_figure
 
+
 def plot_history(
     history: Mapping[str, Sequence[float]] | object,
     *,

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure, SubFigure
 from ..data import CLASS_NAMES
 from ._grid import _new_figure, _tiles, channel_grid
 
+
 def plot_images(
     images: np.ndarray,
     labels: Sequence[int] | np.ndarray,
