@@ -39,6 +39,7 @@ _PUBLIC = {
     "plot_history": "plotting",
     "plot_layer_outputs": "plotting",
     "plot_probabilities": "plotting",
+    "plot_side_by_side": "plotting",
 }
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "plot_images",
     "plot_layer_outputs",
     "plot_probabilities",
+    "plot_side_by_side",
     "read_idx",
     "scale_images",
     "train",
@@ -98,5 +100,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs; never executed
         plot_images,
         plot_layer_outputs,
         plot_probabilities,
+        plot_side_by_side,
     )
     from .training import cache_path, evaluate, train, trained_lenet5

@@ -17,7 +17,7 @@ from ._grid import channel_grid
 from .feature_maps import plot_feature_maps
 from .history import plot_history
 from .images import plot_images
-from .networks import plot_layer_outputs
+from .networks import plot_layer_outputs, plot_side_by_side
 from .probabilities import plot_probabilities
 
 __all__ = [
@@ -27,4 +27,5 @@ __all__ = [
     "plot_images",
     "plot_layer_outputs",
     "plot_probabilities",
+    "plot_side_by_side",
 ]

@@ -95,7 +95,16 @@ def plot_probabilities(
         )
     figure = fig if fig is not None else plt.figure(figsize=(6, 3.2), layout="constrained")
     figure = _new_figure(figure, 1, 1)
-    ax = figure.subplots()
+    margins = {}
+    if figure.get_layout_engine() is None:
+        # Fixed margins in inches where no layout engine makes room (e.g. a SubFigure
+        # of a bigger figure): the class names on the left, a title above, the label below.
+        width, height = figure.bbox.width / figure.dpi, figure.bbox.height / figure.dpi
+        names = max(len(str(name)) for name in class_names)
+        left, top, bottom = (0.2 + 0.075 * names) / width, 0.45 / height, 0.5 / height
+        if left < 0.5 and top + bottom < 0.8:
+            margins = {"left": left, "right": 1 - 0.2 / width, "top": 1 - top, "bottom": bottom}
+    ax = figure.subplots(gridspec_kw=margins)
     positions = np.arange(p.size)
     best = int(np.argmax(p))
     colors = ["tab:orange" if i == best else "tab:blue" for i in positions]
