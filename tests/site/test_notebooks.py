@@ -17,7 +17,8 @@ import pytest
 pytestmark = pytest.mark.site
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+# One folder per gallery section; downloads are named after the file alone.
+EXAMPLES = sorted((ROOT / "examples").glob("*/plot_*.py"))
 # Loading data and both cached models, and drawing every layer, takes well under this.
 CELL_TIMEOUT = 600
 
