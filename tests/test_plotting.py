@@ -495,16 +495,20 @@ def test_side_by_side_columns_per_row_follow_the_channel_count(channels, grid):
     assert tiles[0].get_subplotspec().get_gridspec().get_geometry() == grid
 
 
-def test_side_by_side_tiles_are_readable_in_an_800_pixel_column():
-    """Two models' 16-channel maps: today's page had tiles about 40 px wide at 800 px."""
+def test_side_by_side_tiles_are_readable_in_the_page_column():
+    """Two models' 16-channel maps: the hand-made layout gave tiles about 40 px wide."""
     fig = plot_side_by_side(_two_models(), layers=["conv2"])
-    fig.set_dpi(100)
-    scale = 800 / (fig.get_figwidth() * fig.dpi)  # the page shrinks the figure to its column
+    fig.set_dpi(100)  # the gallery saves figures at 100 dpi
+    # The page shrinks the figure to its column: 620 px in a 1280 px window.
+    scale = 620 / (fig.get_figwidth() * fig.dpi)
     renderer = fig.canvas.get_renderer()
     fig.draw(renderer)
     widths = [ax.get_window_extent(renderer).width * scale for ax in image_axes(fig)]
     assert len(widths) == 32
-    assert min(widths) >= 80, min(widths)
+    assert min(widths) >= 64, min(widths)
+    # A wider figure would have wider tiles too, but text too small to read once shrunk.
+    title = image_axes(fig)[0].title
+    assert title.get_fontsize() * fig.dpi / 72 * scale >= 9  # pixels in the page
     # The tiles of one row do not overlap the titles of the next.
     tiles = image_axes(fig.subfigs[2])
     below = tiles[4].title.get_window_extent(renderer)

@@ -95,7 +95,8 @@ def plot_layer_outputs(
 
 
 # One model's column is this wide, in inches: at the 100 dpi the gallery saves
-# figures at, two models fill a page column of about 800 px unscaled.
+# figures at, two models make an 820 px image, shrunk into the page's column
+# (620 px in a 1280 px window, measured in Chromium).
 _COLUMN = 4.0
 # The largest tile, in inches, so that a layer of one or two channels stays small.
 _MAX_TILE = 1.6
@@ -143,10 +144,11 @@ def plot_side_by_side(
     2, with every value in [0, 1] and a sum of 1 within 1e-3 (the rule of
     :func:`plot_layer_outputs`). A layer of C channels gets
     ``ceil(sqrt(C))`` tiles per row (3 for 6 channels, 4 for 16). Each model
-    gets a column 4 inches wide and each row the height its tiles need, so
-    tiles stay readable where the figure is shown 800 pixels wide (at most
-    1.6 inches per tile); draw a few layers per figure rather than all of
-    them.
+    gets a column 4 inches wide and each row the height its tiles need (at
+    most 1.6 inches per tile): two models shrunk into a page column of 620
+    pixels (the gallery's, in a window 1280 pixels wide) keep 16-channel
+    tiles about 68 pixels wide and 6-channel tiles about 90. Draw a few
+    layers per figure rather than all of them.
 
     Parameters
     ----------
