@@ -23,6 +23,7 @@ from .plotting import plot_history as plot_history
 from .plotting import plot_images as plot_images
 from .plotting import plot_layer_outputs as plot_layer_outputs
 from .plotting import plot_probabilities as plot_probabilities
+from .plotting import plot_side_by_side as plot_side_by_side
 from .training import cache_path as cache_path
 from .training import evaluate as evaluate
 from .training import train as train

@@ -147,6 +147,16 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
+    # One section per folder, each with a README.txt (title and a sentence or two),
+    # in this order. Sections to come, each in its own folder listed here where it
+    # belongs in the reading order: "Explaining predictions"
+    # (../examples/explaining_predictions), "What the channels learned"
+    # (../examples/channels) and "Explorer" (../examples/explorer), after
+    # inside_the_network. A folder with a README.txt missing here stops the build.
+    "subsection_order": [
+        "../examples/getting_started",
+        "../examples/inside_the_network",
+    ],
     "within_subsection_order": "FileNameSortKey",  # plot_01_ ... in reading order
     "doc_module": ("cnnviz",),
     "backreferences_dir": "generated/backreferences",

@@ -22,6 +22,7 @@ from cnnviz import (
     plot_images,
     plot_layer_outputs,
     plot_probabilities,
+    plot_side_by_side,
 )
 
 
@@ -346,6 +347,242 @@ def test_a_batch_of_one_is_accepted_and_a_batch_of_two_is_an_error(model, image)
     assert len(image_axes(fig)) == 6
     with pytest.raises(ValueError, match=r"batch of 2.*pick one"):
         plot_layer_outputs(model, np.stack([image, image])[..., np.newaxis])
+
+
+def _small_model(head):
+    """A 4x4 one-channel image through Flatten, then the given head layers (Keras, not random)."""
+    inputs = keras.Input((4, 4, 1))
+    x = keras.layers.Flatten(name="flatten")(inputs)
+    for layer in head:
+        x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def test_probabilities_are_found_by_their_values_not_by_the_activation_name():
+    # A Softmax layer of its own has no `activation`; the guess by name drew it as a strip.
+    model = _small_model(
+        [
+            keras.layers.Dense(10, kernel_initializer="ones", name="scores"),
+            keras.layers.Softmax(name="probs"),
+        ]
+    )
+    image = np.arange(16, dtype=np.float32).reshape(4, 4) / 16
+    _, scores, probs = plot_layer_outputs(model, image)
+    assert len(image_axes(scores)) == 1  # the scores (all 7.5, far above 1): a strip
+    (ax,) = probs.axes
+    assert len(ax.patches) == 10
+    assert [label.get_text() for label in ax.get_yticklabels()] == list(CLASS_NAMES)
+    assert probs.get_suptitle() == "probs (10,)"
+
+
+def test_a_probability_row_of_another_length_than_class_names():
+    model = _small_model([keras.layers.Dense(3, activation="softmax", name="op")])
+    image = np.ones((4, 4), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"class_names.*3 classes.*10 names"):
+        plot_layer_outputs(model, image)
+    assert plt.get_fignums() == []  # the error came before any figure was drawn
+    (fig,) = plot_layer_outputs(model, image, layers=["op"], class_names=["a", "b", "c"])
+    assert [label.get_text() for label in fig.axes[0].get_yticklabels()] == ["a", "b", "c"]
+
+
+def test_ten_units_that_are_not_probabilities_are_a_strip():
+    # relu of ones: every unit is 16, neither in [0, 1] nor summing to 1.
+    model = _small_model(
+        [keras.layers.Dense(10, activation="relu", kernel_initializer="ones", name="fc")]
+    )
+    (fig,) = plot_layer_outputs(model, np.ones((4, 4), dtype=np.float32), layers=["fc"])
+    assert len(image_axes(fig)) == 1
+    assert not any(ax.patches for ax in fig.axes)
+
+
+# --- plot_side_by_side ----------------------------------------------------------------------
+
+
+def _softmax(scores):
+    e = np.exp(scores - np.max(scores))
+    return (e / e.sum())[np.newaxis]
+
+
+def _two_models():
+    """Layer outputs of one image in two models whose maps differ in size, as valid and same."""
+    rng = np.random.default_rng(5)
+    return {
+        "valid": {
+            "conv1": rng.random((1, 6, 6, 6)),
+            "conv2": rng.random((1, 2, 2, 16)),
+            "fc1": rng.normal(size=(1, 12)),
+            "op": _softmax(rng.normal(size=10)),
+        },
+        "same": {
+            "conv1": rng.random((1, 8, 8, 6)),
+            "conv2": rng.random((1, 4, 4, 16)),
+            "fc1": rng.normal(size=(1, 12)),
+            "op": _softmax(rng.normal(size=10)),
+        },
+    }
+
+
+def _cell_titles(fig):
+    return [sub.get_suptitle() for sub in fig.subfigs]
+
+
+def test_side_by_side_one_row_per_layer_one_column_per_model():
+    outputs = _two_models()
+    fig = plot_side_by_side(outputs)
+    assert isinstance(fig, Figure)
+    assert _cell_titles(fig) == [
+        "valid",
+        "same",
+        "conv1 (6, 6, 6)",
+        "conv1 (8, 8, 6)",
+        "conv2 (2, 2, 16)",
+        "conv2 (4, 4, 16)",
+        "fc1 (12,)",
+        "fc1 (12,)",
+        "op (10,)",
+        "op (10,)",
+    ]
+    cells = np.array(fig.subfigs[2:], dtype=object).reshape(4, 2)
+    for column, label in enumerate(outputs):
+        conv1, conv2, fc1, op = cells[:, column]
+        tiles = image_axes(conv1)
+        assert len(tiles) == 6
+        for c, ax in enumerate(tiles):
+            np.testing.assert_array_equal(
+                ax.get_images()[0].get_array(), outputs[label]["conv1"][0, ..., c]
+            )
+        assert len(image_axes(conv2)) == 16
+        (strip,) = image_axes(fc1)
+        np.testing.assert_array_equal(strip.get_images()[0].get_array(), outputs[label]["fc1"])
+        (bars,) = op.axes
+        widths = [bar.get_width() for bar in sorted(bars.patches, key=lambda b: b.get_y())]
+        np.testing.assert_allclose(widths, outputs[label]["op"][0])
+        assert [t.get_text() for t in bars.get_yticklabels()] == list(CLASS_NAMES)
+
+
+def test_side_by_side_layers_picks_and_orders_the_rows_and_titles_name_the_columns():
+    fig = plot_side_by_side(_two_models(), layers=["op", "conv1"], titles=["left", "right"])
+    assert _cell_titles(fig) == [
+        "left",
+        "right",
+        "op (10,)",
+        "op (10,)",
+        "conv1 (6, 6, 6)",
+        "conv1 (8, 8, 6)",
+    ]
+
+
+def test_side_by_side_takes_one_model_and_three():
+    outputs = _two_models()
+    assert _cell_titles(plot_side_by_side({"valid": outputs["valid"]}, layers=["fc1"])) == [
+        "valid",
+        "fc1 (12,)",
+    ]
+    three = {**outputs, "again": outputs["valid"]}
+    fig = plot_side_by_side(three, layers=["conv1"])
+    assert _cell_titles(fig)[:3] == ["valid", "same", "again"]
+    assert len(fig.subfigs) == 6
+
+
+@pytest.mark.parametrize(
+    ("channels", "grid"), [(1, (1, 1)), (6, (2, 3)), (16, (4, 4)), (64, (8, 8))]
+)
+def test_side_by_side_columns_per_row_follow_the_channel_count(channels, grid):
+    output = np.random.default_rng(0).random((1, 5, 5, channels))
+    fig = plot_side_by_side({"a": {"conv": output}, "b": {"conv": output}})
+    tiles = image_axes(fig.subfigs[2])
+    assert len(tiles) == channels
+    assert tiles[0].get_subplotspec().get_gridspec().get_geometry() == grid
+
+
+def test_side_by_side_tiles_are_readable_in_the_page_column():
+    """Two models' 16-channel maps: the hand-made layout gave tiles about 40 px wide."""
+    fig = plot_side_by_side(_two_models(), layers=["conv2"])
+    fig.set_dpi(100)  # the gallery saves figures at 100 dpi
+    # The page shrinks the figure to its column: 620 px in a 1280 px window.
+    scale = 620 / (fig.get_figwidth() * fig.dpi)
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    widths = [ax.get_window_extent(renderer).width * scale for ax in image_axes(fig)]
+    assert len(widths) == 32
+    assert min(widths) >= 64, min(widths)
+    # A wider figure would have wider tiles too, but text too small to read once shrunk.
+    title = image_axes(fig)[0].title
+    assert title.get_fontsize() * fig.dpi / 72 * scale >= 9  # pixels in the page
+    # The tiles of one row do not overlap the titles of the next.
+    tiles = image_axes(fig.subfigs[2])
+    below = tiles[4].title.get_window_extent(renderer)
+    assert below.y1 <= tiles[0].get_window_extent(renderer).y0
+
+
+@pytest.mark.parametrize(
+    ("outputs", "options", "message"),
+    [
+        ({}, {}, r"^outputs must map a model label.*got an empty mapping"),
+        ([np.zeros((1, 3))], {}, r"^outputs must map.*got list"),
+        ({"a": {}}, {}, r"^outputs\['a'\] must be a non-empty dict"),
+        (
+            {"a": {"x": np.zeros((1, 3)), "y": np.zeros((1, 3))}, "b": {"x": np.zeros((1, 3))}},
+            {},
+            r"^layer 'y' is missing from outputs\['b'\], whose layers are \['x'\]; pick",
+        ),
+        ({"a": {"x": np.zeros((1, 3))}}, {"layers": ["z"]}, r"^layer 'z' is missing"),
+        ({"a": {"x": np.zeros((1, 3))}}, {"layers": "x"}, r"^layers must be a non-empty list"),
+        ({"a": {"x": np.zeros((1, 3))}}, {"layers": []}, r"^layers must be a non-empty list"),
+        (
+            {"a": {"x": np.zeros((2, 4, 4, 3))}},
+            {},
+            r"^outputs\['a'\]\['x'\] holds a batch of 2 images.*one image",
+        ),
+        (
+            {"a": {"x": np.zeros((4, 4, 3))}},
+            {},
+            r"^outputs\['a'\]\['x'\] must be one image's.*batch axis.*got shape \(4, 4, 3\)",
+        ),
+        (
+            {"a": {"x": np.zeros((1, 3))}, "b": {"x": np.zeros((1, 3))}},
+            {"titles": ["only one"]},
+            r"^titles must give one column title per model, 2 for \['a', 'b'\]",
+        ),
+        ({"a": {"x": np.zeros((1, 3))}}, {"titles": "a"}, r"^titles must give one"),
+        (
+            {"a": {"op": np.array([[0.2, 0.3, 0.5]])}},
+            {},
+            r"^class_names.*probabilities of 3 classes.*10 names",
+        ),
+    ],
+)
+def test_side_by_side_says_which_argument_is_wrong(outputs, options, message):
+    with pytest.raises(ValueError, match=message):
+        plot_side_by_side(outputs, **options)
+    assert plt.get_fignums() == []  # checked before any figure was made
+
+
+@pytest.mark.parametrize(
+    ("row", "bars"),
+    [
+        (np.full(10, 0.1), True),
+        (np.r_[np.full(9, 0.1), 0.1005], True),  # sums to 1 within 1e-3
+        (np.r_[np.full(9, 0.1), 0.102], False),  # off by 2e-3: not probabilities
+        (np.r_[np.full(8, 0.1), 0.3, -0.1], False),  # sums to 1 but has a negative value
+        (np.r_[np.full(8, 0.0), 1.5, -0.5], False),
+    ],
+)
+def test_side_by_side_draws_bars_only_for_probability_rows(row, bars):
+    fig = plot_side_by_side({"a": {"op": row[np.newaxis]}})
+    (cell,) = fig.subfigs[1:]
+    if bars:
+        assert len(cell.axes[0].patches) == 10
+    else:
+        assert len(image_axes(cell)) == 1
+        assert not any(ax.patches for ax in cell.axes)
+
+
+def test_side_by_side_takes_other_class_names():
+    outputs = {"a": {"op": np.array([[0.2, 0.3, 0.5]])}}
+    fig = plot_side_by_side(outputs, class_names=["cat", "dog", "emu"])
+    ticks = fig.subfigs[1].axes[0].get_yticklabels()
+    assert [t.get_text() for t in ticks] == ["cat", "dog", "emu"]
 
 
 # --- plot_history ----------------------------------------------------------------------------

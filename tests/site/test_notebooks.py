@@ -8,6 +8,7 @@ reader's download would.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +18,29 @@ import pytest
 pytestmark = pytest.mark.site
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+# One folder per gallery section: "getting_started/plot_01_fashion_mnist", the
+# page's path below auto_examples without suffix.
+EXAMPLES = sorted(
+    example.relative_to(ROOT / "examples").with_suffix("").as_posix()
+    for example in (ROOT / "examples").glob("*/plot_*.py")
+)
 # Loading data and both cached models, and drawing every layer, takes well under this.
 CELL_TIMEOUT = 600
 
 
-def download(site_dir: Path, name: str) -> Path:
-    """The file a reader downloads from the example's page."""
-    found = sorted(site_dir.glob(f"_downloads/*/{name}"))
-    assert len(found) == 1, f"expected one download of {name}, found {found}"
-    return found[0]
+def download(site_dir: Path, example: str, suffix: str) -> Path:
+    """The file a reader downloads from the example's page (``suffix``: ``.py``, ``.ipynb``).
+
+    Read from the page's link: ``_downloads`` may also hold files of earlier
+    builds, from before an example moved to another section.
+    """
+    page = site_dir / "auto_examples" / f"{example}.html"
+    name = re.escape(example.rpartition("/")[2] + suffix)
+    links = set(re.findall(rf'href="((?:\.\./)*_downloads/[0-9a-f]+/{name})"', page.read_text()))
+    assert len(links) == 1, f"{page} should link one {suffix} download; links {links}"
+    found = (page.parent / links.pop()).resolve()
+    assert found.is_file(), f"{page} links a download that is missing: {found}"
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +55,13 @@ def trained_models(site_dir: Path) -> None:
     assert not missing, f"no cached model for {missing}: run `nox -s docs` first"
 
 
-@pytest.mark.parametrize("example", [example.stem for example in EXAMPLES])
+@pytest.mark.parametrize("example", EXAMPLES)
 def test_notebook_runs_in_a_jupyter_kernel(
     site_dir, trained_models, min_figures, tmp_path, monkeypatch, example
 ):
     nbclient = pytest.importorskip("nbclient", reason="needs nbclient (nox -s site)")
     nbformat = pytest.importorskip("nbformat", reason="needs nbformat (nox -s site)")
-    notebook = nbformat.read(download(site_dir, f"{example}.ipynb"), as_version=4)
+    notebook = nbformat.read(download(site_dir, example, ".ipynb"), as_version=4)
     # A reader's Jupyter draws inline; the Agg backend of the docs build would
     # turn every plt.show() into a warning instead.
     monkeypatch.delenv("MPLBACKEND", raising=False)
@@ -63,14 +77,15 @@ def test_notebook_runs_in_a_jupyter_kernel(
     errors = [output for output in outputs if output.get("output_type") == "error"]
     assert not errors, errors
     images = [output for output in outputs if "image/png" in output.get("data", {})]
-    assert len(images) >= min_figures[example], (
-        f"{example}.ipynb drew {len(images)} figures; expected at least {min_figures[example]}"
+    expected = min_figures[example.rpartition("/")[2]]
+    assert len(images) >= expected, (
+        f"{example}.ipynb drew {len(images)} figures; expected at least {expected}"
     )
 
 
-@pytest.mark.parametrize("example", [example.stem for example in EXAMPLES])
+@pytest.mark.parametrize("example", EXAMPLES)
 def test_script_runs(site_dir, trained_models, tmp_path, example):
-    script = download(site_dir, f"{example}.py")
+    script = download(site_dir, example, ".py")
     env = {**os.environ, "MPLBACKEND": "Agg"}
     result = subprocess.run(
         [sys.executable, str(script)],

@@ -27,7 +27,15 @@ import pytest
 
 pytestmark = pytest.mark.site
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("plot_*.py"))
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+# One folder per gallery section; sphinx-gallery builds auto_examples/<section>/<stem>.html.
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*/plot_*.py"))
+# "getting_started/plot_01_fashion_mnist": the page's path below auto_examples, no suffix.
+EXAMPLE_PAGES = [
+    example.relative_to(EXAMPLES_DIR).with_suffix("").as_posix() for example in EXAMPLES
+]
+# The sections' titles (first line of each README.txt), in the order of docs/conf.py.
+SECTIONS = ["Getting started", "Inside the network"]
 SCREENS = Path(os.environ.get("CNNVIZ_SCREENSHOT_DIR", "/tmp/screens"))
 
 FIGURE_SELECTOR = "img.sphx-glr-single-img, img.sphx-glr-multi-img"
@@ -36,7 +44,7 @@ PAGES = [
     "index.html",
     "installation.html",
     "auto_examples/index.html",
-    *(f"auto_examples/{example.stem}.html" for example in EXAMPLES),
+    *(f"auto_examples/{example}.html" for example in EXAMPLE_PAGES),
     "api.html",
     "performance.html",
 ]
@@ -120,10 +128,11 @@ def test_page_loads_cleanly(browser, site_url, site_dir, path):
     assert not broken_links(site_url, internal), f"{path}: {broken_links(site_url, internal)}"
 
 
-@pytest.mark.parametrize("example", [example.stem for example in EXAMPLES])
+@pytest.mark.parametrize("example", EXAMPLE_PAGES)
 def test_example_page_shows_every_figure(browser, site_url, site_dir, min_figures, example):
     """Enough figures for the layers, all loaded, and the .py and .ipynb downloads."""
     path = f"auto_examples/{example}.html"
+    example = example.rpartition("/")[2]  # downloads and figure counts go by file name
     page, seen, context = visit(browser, site_url, path)
     try:
         figures = page.eval_on_selector_all(
@@ -140,7 +149,7 @@ def test_example_page_shows_every_figure(browser, site_url, site_dir, min_figure
     assert all(width > 0 for _, width in figures), f"{path}: a figure did not load: {figures}"
     assert title.strip(), f"{path} has no heading"
     for suffix in (".py", ".ipynb"):
-        assert any(link.endswith(f"{example}{suffix}") for link in downloads), (
+        assert any(link.endswith(f"/{example}{suffix}") for link in downloads), (
             f"{path} offers no {suffix} download: {downloads}"
         )
     assert not broken_links(site_url, downloads), broken_links(site_url, downloads)
@@ -155,9 +164,11 @@ def test_gallery_index_has_thumbnails_and_zips(browser, site_url, site_dir):
             ".sphx-glr-thumbcontainer img", "imgs => imgs.map(i => [i.src, i.naturalWidth])"
         )
         zips = page.eval_on_selector_all("a[href$='.zip']", "links => links.map(a => a.href)")
+        headings = [text.strip() for text in page.locator("h2").all_inner_texts()]
     finally:
         context.close()
     assert_clean(path, seen)
+    assert [h for h in headings if h in SECTIONS] == SECTIONS, headings
     assert len(thumbnails) == len(EXAMPLES), thumbnails
     for src, width in thumbnails:
         assert width > 0, f"broken thumbnail: {src}"
@@ -180,6 +191,8 @@ def test_api_pages_list_the_examples_that_use_them(site_dir):
         "plot_layer_outputs",
         "plot_feature_maps",
         "plot_probabilities",
+        "plot_side_by_side",
+        "plot_history",
     }
     for name in sorted(used):
         text = (site_dir / "generated" / f"cnnviz.{name}.html").read_text(encoding="utf-8")

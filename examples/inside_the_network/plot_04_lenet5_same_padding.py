@@ -2,7 +2,7 @@
 CNN feature maps with same padding: every layer of LeNet-5
 ==========================================================
 
-The same LeNet-5 as in the previous example, but with ``same`` padding:
+The same LeNet-5 as in the previous examples, but with ``same`` padding:
 the convolutions pad their input with zeros so that the feature maps keep
 the size of the image. This page works out the shapes (28 → 28 → 14 → 14 →
 7), trains the model with the notebook's recipe and draws training image 41
@@ -14,21 +14,15 @@ through every layer, the ReLUs included.
 # ----------------
 # :func:`cnnviz.lenet5` with ``padding="same"`` applies the padding to both
 # convolutions and both poolings. The layers and their names are those of the
-# ``valid`` model; the shapes and the parameter counts are not.
+# ``valid`` model; the shapes and the parameter counts are not (Keras'
+# ``summary`` lists them; ``None`` stands for the batch axis).
 import matplotlib.pyplot as plt
 import numpy as np
 
 import cnnviz
 
 model = cnnviz.lenet5("same")
-
-print(f"{'layer':10} {'type':13} {'output shape':>14} {'params':>7}")
-for layer in model.layers:
-    kind = type(layer).__name__
-    shape = str(tuple(layer.output.shape[1:]))
-    params = layer.count_params()
-    print(f"{layer.name:10} {kind:13} {shape:>14} {params:>7,}")
-print(f"{'total':10} {'':13} {'':>14} {model.count_params():>7,}")
+model.summary(line_length=72)
 
 # %%
 # The shape arithmetic: 28 → 28 → 14 → 14 → 7

@@ -29,46 +29,47 @@ outputs = {p: cnnviz.layer_outputs(models[p], image) for p in paddings}
 print(f"training image {index}: {cnnviz.CLASS_NAMES[y_train[index]]}")
 
 # %%
-# Every layer, side by side
-# -------------------------
-# One row per layer, ``valid`` on the left and ``same`` on the right. Each
-# half is drawn by :func:`cnnviz.plot_feature_maps` or
+# The first block, side by side
+# -----------------------------
+# :func:`cnnviz.plot_side_by_side` lines the layers of the two models up by
+# name: one row per layer, ``valid`` on the left and ``same`` on the right.
+# Each half is drawn by :func:`cnnviz.plot_feature_maps` or
 # :func:`cnnviz.plot_probabilities` into a
-# :class:`~matplotlib.figure.SubFigure` of one figure. The ``valid`` maps
-# shrink faster (24, 12, 8, 4 pixels against 28, 14, 14, 7), so the same
-# pattern covers more of each tile; the ``same`` maps keep the whole outline
-# of the sneaker, edges included.
-layers = list(outputs["valid"])
-spatial = [name for name in layers if outputs["valid"][name].ndim == 4]
-# Six maps fit one row of 6 tiles, sixteen two rows of 8; the dense
-# layers are strips.
-ncols = {}
-for name in spatial:
-    ncols[name] = 6 if outputs["valid"][name].shape[-1] == 6 else 8
-heights = [0.3]  # the column titles
-for name in layers:
-    heights.append({6: 1.0, 8: 2.0}.get(ncols.get(name), 0.9))
-heights[-1] = 2.6  # the class probabilities
+# :class:`~matplotlib.figure.SubFigure` of one figure; a few layers per
+# figure keep the tiles large enough to read. The ``valid`` maps shrink
+# faster (24, 12, 8, 4 pixels against 28, 14, 14, 7), so the same pattern
+# covers more of each tile; the ``same`` maps keep the whole outline of the
+# sneaker, edges included.
+titles = [f"{p} padding" for p in paddings]
+first_block = ["conv1", "relu1", "max_pool1"]
+cnnviz.plot_side_by_side(outputs, layers=first_block, titles=titles)
+plt.show()
 
-# No layout engine: cnnviz lays its grids out with fixed margins of their own.
-fig = plt.figure(figsize=(16, 2.0 * sum(heights)))
-rows = fig.subfigures(
-    len(layers) + 1, 2, height_ratios=heights, wspace=0.04
-)
-for column, padding in enumerate(paddings):
-    label = rows[0, column].text(0.5, 0.5, f"{padding} padding")
-    label.set(ha="center", va="center", fontsize="xx-large")
-for row, name in enumerate(layers, start=1):
-    for column, padding in enumerate(paddings):
-        output = outputs[padding][name]
-        title = f"{name} {output.shape[1:]}"
-        where = rows[row, column]
-        if name == "op":
-            cnnviz.plot_probabilities(output, title=title, fig=where)
-        else:
-            cnnviz.plot_feature_maps(
-                output, ncols=ncols.get(name, 4), title=title, fig=where
-            )
+# %%
+# The second block
+# ----------------
+# Sixteen filters over the six pooled maps: 8x8 with ``valid`` padding,
+# still 14x14 with ``same``.
+second_block = ["conv2", "relu2"]
+cnnviz.plot_side_by_side(outputs, layers=second_block, titles=titles)
+plt.show()
+
+# %%
+# What the classifier gets
+# ------------------------
+# After the second pooling the ``valid`` model has 4x4 maps, the ``same``
+# model 7x7; ``flatten`` lines them up into 256 and 784 numbers.
+into_classifier = ["max_pool2", "flatten"]
+cnnviz.plot_side_by_side(outputs, layers=into_classifier, titles=titles)
+plt.show()
+
+# %%
+# The classifier
+# --------------
+# The dense layers ``fc1`` and ``fc2`` and the class probabilities of
+# ``op``.
+classifier = ["fc1", "fc2", "op"]
+cnnviz.plot_side_by_side(outputs, layers=classifier, titles=titles)
 plt.show()
 
 # %%
@@ -83,7 +84,7 @@ print(f"{'':10} {'output shape':^29}  {'parameters':^15}")
 print(
     f"{'layer':10} {'valid':>14} {'same':>14}  {'valid':>7} {'same':>7}"
 )
-for name in layers:
+for name in outputs["valid"]:
     pair = [models[p].get_layer(name) for p in paddings]
     shapes = [str(layer.output.shape[1:]) for layer in pair]
     params = [layer.count_params() for layer in pair]

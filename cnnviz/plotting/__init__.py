@@ -1,0 +1,31 @@
+"""Figures of images, feature maps and whole networks' layer outputs.
+
+Every function returns a :class:`matplotlib.figure.Figure` (made with
+:func:`matplotlib.pyplot.figure`, so notebooks and ``plt.show()`` display it)
+and leaves showing, saving or closing it to the caller. Nothing here imports
+Keras or TensorFlow, except :func:`plot_layer_outputs` when it is called (it
+runs a model).
+
+One module per kind of figure: ``feature_maps``, ``images``,
+``probabilities``, ``history`` and ``networks`` (every layer of one image, or
+of several models side by side); ``_grid`` holds the layout code they share.
+"""
+
+from __future__ import annotations
+
+from ._grid import channel_grid
+from .feature_maps import plot_feature_maps
+from .history import plot_history
+from .images import plot_images
+from .networks import plot_layer_outputs, plot_side_by_side
+from .probabilities import plot_probabilities
+
+__all__ = [
+    "channel_grid",
+    "plot_feature_maps",
+    "plot_history",
+    "plot_images",
+    "plot_layer_outputs",
+    "plot_probabilities",
+    "plot_side_by_side",
+]

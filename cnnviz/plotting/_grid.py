@@ -1,0 +1,97 @@
+"""Grid code shared by the figures: tile layout, new figures, titles and strips.
+
+Private: the public modules of :mod:`cnnviz.plotting` draw with it. The pure
+layout computation, :func:`channel_grid`, is public.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure, SubFigure
+
+# Width of one grid tile in inches; figures grow with the number of rows.
+_TILE = 2.0
+# Room above a grid for the figure's title, in inches.
+_TOP = 0.5
+
+
+def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
+    """Return the (rows, columns) of a grid holding `n` tiles, `ncols` per row.
+
+    Parameters
+    ----------
+    n : int
+        Number of tiles (channels, images), at least 1.
+    ncols : int, default 4
+        Tiles per row, at least 1. Fewer columns are used when `n` is smaller.
+
+    Returns
+    -------
+    tuple of int
+        ``(rows, columns)``.
+
+    Examples
+    --------
+    >>> channel_grid(6)
+    (2, 4)
+    >>> channel_grid(16)
+    (4, 4)
+    >>> channel_grid(1)
+    (1, 1)
+    """
+    for name, value in (("n", n), ("ncols", ncols)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    columns = min(int(ncols), int(n))
+    return math.ceil(n / columns), columns
+
+
+def _new_figure(fig: Figure | SubFigure | None, nrows: int, ncols: int) -> Figure | SubFigure:
+    if fig is None:
+        # No layout engine: constrained layout costs more than the drawing itself for 16
+        # or 64 tiles, and a grid of equal tiles needs only fixed margins (see _tiles).
+        return plt.figure(figsize=(_TILE * ncols, _TILE * nrows + _TOP))
+    if not isinstance(fig, (Figure, SubFigure)):
+        raise TypeError(f"fig must be a matplotlib Figure or SubFigure; got {type(fig).__name__}")
+    return fig
+
+
+def _tiles(fig: Figure | SubFigure, n: int, ncols: int) -> list:
+    rows, columns = channel_grid(n, ncols)
+    height = fig.bbox.height / fig.dpi  # inches; works for a SubFigure too
+    margins = {
+        "left": 0.02,
+        "right": 0.98,
+        "bottom": 0.1 / height,
+        "top": 1 - min(_TOP / height, 0.3),
+        "hspace": 0.25,
+        "wspace": 0.1,
+    }
+    axes = np.atleast_1d(fig.subplots(rows, columns, squeeze=False, gridspec_kw=margins)).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return list(axes[:n])
+
+
+def _suptitle(fig: Figure | SubFigure, title: str) -> None:
+    """Title a figure: in the room a layout engine makes, else 0.08 inches below its top."""
+    if fig.get_layout_engine() is not None:
+        fig.suptitle(title)
+    else:
+        fig.suptitle(title, y=1 - 0.08 / (fig.bbox.height / fig.dpi), va="top")
+
+
+def _strip(fig: Figure | SubFigure, values: np.ndarray, cmap: str) -> None:
+    # Fixed margins in inches (used where the figure has no layout engine, e.g. a
+    # SubFigure of a bigger figure): room for the title above, the axis label below.
+    height = fig.bbox.height / fig.dpi
+    top, bottom = 1 - _TOP / height, 0.5 / height
+    margins = {"top": top, "bottom": bottom} if top - bottom > 0.2 else {}
+    ax = fig.subplots(gridspec_kw=margins)
+    image = ax.imshow(values[np.newaxis, :], cmap=cmap, aspect="auto", interpolation="nearest")
+    ax.set_yticks([])
+    ax.set_xlabel(f"Unit (0 to {values.size - 1})")
+    fig.colorbar(image, ax=ax, orientation="vertical", fraction=0.05)

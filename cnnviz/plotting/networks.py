@@ -1,0 +1,289 @@
+"""Whole networks: what every layer makes of one image, in one model or several."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from ..data import CLASS_NAMES
+from ._grid import _TOP, _suptitle, channel_grid
+from .feature_maps import plot_feature_maps
+from .probabilities import _probability_row, plot_probabilities
+
+
+def plot_layer_outputs(
+    model,
+    image: np.ndarray,
+    *,
+    layers: Sequence[str | int] | None = None,
+    ncols: int = 4,
+    class_names: Sequence[str] = CLASS_NAMES,
+) -> list[Figure]:
+    """Draw what every requested layer of `model` makes of one image.
+
+    The outputs come from :func:`~cnnviz.layer_outputs` (one forward pass).
+    Feature maps are drawn with :func:`plot_feature_maps`, dense layers as a
+    strip of units, and class probabilities as bars
+    (:func:`plot_probabilities`). Each figure is titled with the layer name
+    and its output shape.
+
+    Which outputs are class probabilities is read from the values, not from
+    the kind of layer, so the rule holds for any model: an output of shape
+    (1, C), C at least 2, whose values all lie in [0, 1] and sum to 1 within
+    1e-3 (a softmax, whether inside a Dense layer or a layer of its own).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built Keras model with one image input.
+    image : array_like
+        One image, (H, W) or (H, W, C), or a batch of one (1, H, W, C).
+    layers : sequence of str or int, optional
+        As for :func:`~cnnviz.layer_outputs`; every layer after the input by
+        default.
+    ncols : int, default 4
+        Tiles per row of the feature-map grids.
+    class_names : sequence of str, default CLASS_NAMES
+        Names of the classes, one per unit of a class-probability output.
+
+    Returns
+    -------
+    list of matplotlib.figure.Figure
+        One figure per layer, in layer order.
+
+    Raises
+    ------
+    ValueError
+        If `image` holds more than one image, if an output is class
+        probabilities for a number of classes other than ``len(class_names)``,
+        plus everything :func:`~cnnviz.layer_outputs` raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import lenet5, plot_layer_outputs
+    >>> figures = plot_layer_outputs(lenet5(), np.zeros((28, 28), dtype=np.uint8))
+    >>> [fig.get_suptitle() for fig in figures][:2]
+    ['conv1 (24, 24, 6)', 'relu1 (24, 24, 6)']
+    """
+    from ..activations import layer_outputs
+
+    shape = np.shape(image)
+    if len(shape) == 4 and shape[0] != 1:
+        raise ValueError(
+            f"image must be one image; got a batch of {shape[0]} (shape {shape}); "
+            "pick one, e.g. images[i]"
+        )
+    outputs = layer_outputs(model, image, layers)
+    # Every output is classified before the first figure exists, so an error leaves none.
+    rows = {name: _probability_row(output, class_names) for name, output in outputs.items()}
+    figures = []
+    for name, output in outputs.items():
+        title = f"{name} {tuple(output.shape[1:])}"
+        if rows[name] is not None:
+            figure = plot_probabilities(rows[name], class_names=class_names)
+            figure.suptitle(title)
+        else:
+            figure = plot_feature_maps(output, ncols=ncols, title=title)
+        figures.append(figure)
+    return figures
+
+
+# One model's column is this wide, in inches: at the 100 dpi the gallery saves
+# figures at, two models make an 820 px image, shrunk into the page's column
+# (620 px in a 1280 px window, measured in Chromium).
+_COLUMN = 4.0
+# The largest tile, in inches, so that a layer of one or two channels stays small.
+_MAX_TILE = 1.6
+# Heights in inches: the row of column titles, a strip of units, one bar per class.
+_HEADER = 0.45
+_STRIP_HEIGHT = 1.6
+_BAR_HEIGHT = 0.2
+# Room between two models' columns, as a fraction of a column's width.
+_GAP = 0.05
+
+
+def _side_by_side_columns(channels: int) -> int:
+    """Tiles per row for `channels` maps: a square grid (6 -> 3, 16 -> 4, 64 -> 8)."""
+    return math.ceil(math.sqrt(channels))
+
+
+def _grid_height(channels: int, columns: int) -> float:
+    """Height in inches that plot_feature_maps needs for square tiles in one column."""
+    rows, columns = channel_grid(channels, columns)
+    # plot_feature_maps leaves 0.04 of the width as margins and 0.1 of a tile between tiles.
+    tile = min(_COLUMN * 0.96 / (columns + 0.1 * (columns - 1)), _MAX_TILE)
+    cell = tile + max(0.06, 0.3 - 0.25 * tile)  # room for each tile's title
+    return cell * (rows + 0.25 * (rows - 1)) + _TOP + 0.1
+
+
+def plot_side_by_side(
+    outputs: Mapping[str, Mapping[str, np.ndarray]],
+    *,
+    layers: Sequence[str] | None = None,
+    titles: Sequence[str] | None = None,
+    class_names: Sequence[str] = CLASS_NAMES,
+) -> Figure:
+    """Draw one image's layer outputs in several models, lined up by layer name.
+
+    One row per layer and one column per model: feature maps are drawn with
+    :func:`plot_feature_maps`, dense layers as a strip of units and class
+    probabilities as bars (:func:`plot_probabilities`), each titled with the
+    layer name and its output shape. The outputs usually come from
+    :func:`~cnnviz.layer_outputs` of one image in each model::
+
+        outputs = {p: layer_outputs(models[p], image) for p in ("valid", "same")}
+        fig = plot_side_by_side(outputs, layers=["conv1", "relu1"])
+
+    An output is drawn as class probabilities when it is (1, C), C at least
+    2, with every value in [0, 1] and a sum of 1 within 1e-3 (the rule of
+    :func:`plot_layer_outputs`). A layer of C channels gets
+    ``ceil(sqrt(C))`` tiles per row (3 for 6 channels, 4 for 16). Each model
+    gets a column 4 inches wide and each row the height its tiles need (at
+    most 1.6 inches per tile): two models shrunk into a page column of 620
+    pixels (the gallery's, in a window 1280 pixels wide) keep 16-channel
+    tiles about 68 pixels wide and 6-channel tiles about 90. Draw a few
+    layers per figure rather than all of them.
+
+    Parameters
+    ----------
+    outputs : dict of str to dict of str to array_like
+        Model label (e.g. ``"valid"``) -> {layer name: output} for one image;
+        every output keeps its batch axis of 1: (1, H, W, C) or (1, units).
+    layers : sequence of str, optional
+        The layers to draw, in this order; each must be in every model. All
+        layers of the first model, in its order, by default.
+    titles : sequence of str, optional
+        Column titles, one per model; the labels of `outputs` by default.
+    class_names : sequence of str, default CLASS_NAMES
+        Names of the classes, one per unit of a class-probability output.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A new figure; its ``subfigs`` are the column titles, then the cells
+        row by row.
+
+    Raises
+    ------
+    ValueError
+        If `outputs` is empty or not a mapping of mappings, a layer is
+        missing from a model, an output is not one image's (1, H, W, C) or
+        (1, units), `layers` or `titles` does not fit, or an output is class
+        probabilities for a number of classes other than
+        ``len(class_names)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import plot_side_by_side
+    >>> outputs = {
+    ...     "valid": {"conv1": np.random.rand(1, 24, 24, 6), "op": np.full((1, 10), 0.1)},
+    ...     "same": {"conv1": np.random.rand(1, 28, 28, 6), "op": np.full((1, 10), 0.1)},
+    ... }
+    >>> fig = plot_side_by_side(outputs, titles=["valid padding", "same padding"])
+    >>> [sub.get_suptitle() for sub in fig.subfigs]  # doctest: +NORMALIZE_WHITESPACE
+    ['valid padding', 'same padding', 'conv1 (24, 24, 6)', 'conv1 (28, 28, 6)',
+     'op (10,)', 'op (10,)']
+    """
+    # Everything is checked before the figure exists, so an error leaves none behind.
+    if not isinstance(outputs, Mapping) or not outputs:
+        raise ValueError(
+            "outputs must map a model label to the layer outputs of one image, e.g. "
+            "{'valid': layer_outputs(model, image)}; got "
+            + ("an empty mapping" if isinstance(outputs, Mapping) else type(outputs).__name__)
+        )
+    labels = list(outputs)
+    for label in labels:
+        if not isinstance(outputs[label], Mapping) or not outputs[label]:
+            raise ValueError(
+                f"outputs[{label!r}] must be a non-empty dict {{layer name: array}}, as "
+                f"layer_outputs returns; got {outputs[label]!r:.80}"
+            )
+    if layers is None:
+        names = list(outputs[labels[0]])
+    elif isinstance(layers, str) or not isinstance(layers, Sequence) or not layers:
+        raise ValueError(f"layers must be a non-empty list of layer names; got {layers!r}")
+    else:
+        names = list(layers)
+    for name in names:
+        for label in labels:
+            if name not in outputs[label]:
+                raise ValueError(
+                    f"layer {name!r} is missing from outputs[{label!r}], whose layers are "
+                    f"{list(outputs[label])}"
+                    + (
+                        "; pick the layers all models have with layers=[...]"
+                        if layers is None
+                        else ""
+                    )
+                )
+    if titles is None:
+        column_titles = [str(label) for label in labels]
+    elif isinstance(titles, str) or not isinstance(titles, Sequence) or len(titles) != len(labels):
+        raise ValueError(
+            f"titles must give one column title per model, {len(labels)} for {labels}; "
+            f"got {titles!r}"
+        )
+    else:
+        column_titles = [str(title) for title in titles]
+
+    rows = []  # per layer: (output, probabilities or None, tiles per row, height) per model
+    for name in names:
+        row = []
+        for label in labels:
+            array = np.asarray(outputs[label][name])
+            where = f"outputs[{label!r}][{name!r}]"
+            if array.ndim not in (2, 4):
+                raise ValueError(
+                    f"{where} must be one image's layer output with its batch axis, "
+                    f"(1, H, W, C) or (1, units); got shape {array.shape}"
+                )
+            if array.shape[0] != 1:
+                raise ValueError(
+                    f"{where} holds a batch of {array.shape[0]} images (shape {array.shape}); "
+                    "pass the layer outputs of one image, e.g. layer_outputs(model, images[i])"
+                )
+            probabilities = _probability_row(array, class_names)
+            if probabilities is not None:
+                row.append((array, probabilities, 1, _BAR_HEIGHT * probabilities.size + 0.9))
+            elif array.ndim == 2:
+                row.append((array, None, 1, _STRIP_HEIGHT))
+            else:
+                columns = _side_by_side_columns(array.shape[-1])
+                row.append((array, None, columns, _grid_height(array.shape[-1], columns)))
+        rows.append(row)
+
+    heights = [max(cell[3] for cell in row) for row in rows]
+    width = _COLUMN * (len(labels) + _GAP * (len(labels) - 1))
+    # No layout engine: every cell lays itself out with fixed margins (see _grid).
+    fig = plt.figure(figsize=(width, _HEADER + sum(heights)))
+    cells = fig.subfigures(
+        len(rows) + 1,
+        len(labels),
+        squeeze=False,
+        wspace=_GAP,
+        hspace=0,  # else rcParams' 0.2 of a row, taken from the heights above
+        height_ratios=[_HEADER, *heights],
+    )
+    for column, title in enumerate(column_titles):
+        cells[0, column].suptitle(title, y=0.5, va="center", fontsize="x-large")
+    for r, (name, row) in enumerate(zip(names, rows, strict=True), start=1):
+        for column, (array, probabilities, columns, _) in enumerate(row):
+            title = f"{name} {tuple(array.shape[1:])}"
+            if probabilities is not None:
+                plot_probabilities(probabilities, class_names=class_names, fig=cells[r, column])
+                _suptitle(cells[r, column], title)
+            else:
+                plot_feature_maps(array, ncols=columns, title=title, fig=cells[r, column])
+    # A thin line between two models' columns, below the titles.
+    top = 1 - _HEADER / (_HEADER + sum(heights))
+    for column in range(1, len(labels)):
+        x = (column * (1 + _GAP) - _GAP / 2) * _COLUMN / width  # the middle of the gap
+        fig.add_artist(Line2D([x, x], [0.005, top], transform=fig.transFigure, color="0.8", lw=1))
+    return fig
