@@ -390,5 +390,7 @@ def test_scale_must_be_none_true_or_false(scale):
 def test_non_finite_pixels_are_refused_with_their_place(bad):
     image = np.zeros((28, 28, 1), np.float32)
     image[4, 5, 0] = bad
-    with pytest.raises(ValueError, match=r"images must hold finite values; .* index \(4, 5, 0\) \((nan|inf|-inf)\)"):
+    with pytest.raises(
+        ValueError, match=r"images must hold finite values; .* index \(4, 5, 0\) \((nan|inf|-inf)\)"
+    ):
         layer_outputs(lenet5(), image)

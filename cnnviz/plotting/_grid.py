@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure, SubFigure
 
+from .._checks import positive_int
+
 # Width of one grid tile in inches; figures grow with the number of rows.
 _TILE = 2.0
 # Room above a grid for the figure's title, in inches.
@@ -42,10 +44,8 @@ def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
     >>> channel_grid(1)
     (1, 1)
     """
-    for name, value in (("n", n), ("ncols", ncols)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    columns = min(int(ncols), int(n))
+    n = positive_int(n, "n")
+    columns = min(positive_int(ncols, "ncols"), n)
     return math.ceil(n / columns), columns
 
 

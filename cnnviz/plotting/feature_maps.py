@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure, SubFigure
 
+from .._checks import positive_int
 from ._grid import _new_figure, _strip, _suptitle, _tiles, channel_grid
 
 
@@ -71,8 +72,7 @@ def plot_feature_maps(
                 "pick one, e.g. output[:1] or output[i]"
             )
         array = array[0]
-    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer; got {ncols!r}")
+    ncols = positive_int(ncols, "ncols")
 
     if array.ndim == 1:
         figure = fig if fig is not None else plt.figure(figsize=(8, 1.8), layout="constrained")
