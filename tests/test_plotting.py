@@ -294,6 +294,24 @@ def test_plot_probabilities_rejects_bad_shapes(shape):
         plot_probabilities(np.full(shape, 0.1))
 
 
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [
+        (np.linspace(-2, 3, 10), "from -2 to 3 summing to 5"),  # logits
+        (np.full(10, 0.5), "from 0.5 to 0.5 summing to 5"),  # scores in range, not a distribution
+        (np.r_[np.nan, np.full(9, 0.1)], "from nan"),
+    ],
+)
+def test_plot_probabilities_refuses_what_is_not_probabilities(values, shown):
+    with pytest.raises(ValueError, match=rf"must be class probabilities .* {shown}.*softmax"):
+        plot_probabilities(values)
+
+
+def test_plot_probabilities_refuses_strings():
+    with pytest.raises(ValueError, match="probabilities must be numbers; got dtype <U"):
+        plot_probabilities([str(v) for v in np.full(10, 0.1)])
+
+
 # --- plot_layer_outputs ----------------------------------------------------------------------
 
 
@@ -646,3 +664,16 @@ def test_a_strip_title_sits_above_the_strip(where):
     title = fig._suptitle.get_window_extent(renderer)
     strip = fig.axes[0].get_window_extent(renderer)
     assert title.y0 >= strip.y1, (title, strip)
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        {"loss": ["0.9", "0.5", "0.7"]},
+        {"loss": [0.9, 0.5], "val_loss": ["a", "b"]},
+        {"loss": [0.9, 0.5], "accuracy": [True, False]},
+    ],
+)
+def test_plot_history_refuses_lists_that_are_not_numbers(history):
+    with pytest.raises(ValueError, match=r"history\['\w+'\] must hold numbers"):
+        plot_history(history)

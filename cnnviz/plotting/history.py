@@ -46,8 +46,8 @@ def plot_history(
     Raises
     ------
     ValueError
-        If `history` has no ``loss``, a list is empty, or the lists differ in
-        length.
+        If `history` has no ``loss``, a list is empty or holds something
+        other than numbers, or the lists differ in length.
 
     Examples
     --------
@@ -76,6 +76,11 @@ def plot_history(
     }
     if min(lengths.values()) == 0 or len(set(lengths.values())) != 1:
         raise ValueError(f"history must have one value per epoch in every list; got {lengths}")
+    for name in lengths:
+        kind = np.asarray(values[name]).dtype
+        if not np.issubdtype(kind, np.number) or kind == np.bool_:
+            # Strings would be drawn as categories in the order given: a curve that lies.
+            raise ValueError(f"history[{name!r}] must hold numbers; got {values[name]!r}")
     epochs = np.arange(1, lengths["loss"] + 1)
     figure = (
         fig if fig is not None else plt.figure(figsize=(5 * len(panels), 4), layout="constrained")

@@ -73,8 +73,10 @@ def plot_probabilities(
     Raises
     ------
     ValueError
-        If there is more than one image or the number of classes does not
-        match `class_names`.
+        If there is more than one image, the number of classes does not
+        match `class_names`, or the values are not probabilities (each in
+        [0, 1], summing to 1 within 1e-3): logits are refused, not drawn as
+        probabilities.
 
     Examples
     --------
@@ -84,7 +86,10 @@ def plot_probabilities(
     >>> len(fig.axes[0].patches)
     10
     """
-    p = np.asarray(probabilities, dtype=float)
+    p = np.asarray(probabilities)
+    if not np.issubdtype(p.dtype, np.number) or p.dtype == np.bool_:
+        raise ValueError(f"probabilities must be numbers; got dtype {p.dtype}")
+    p = p.astype(float)
     if p.ndim == 2 and p.shape[0] == 1:
         p = p[0]
     if p.ndim != 1 or p.size != len(class_names):
@@ -92,6 +97,13 @@ def plot_probabilities(
             f"probabilities must be one image's ({len(class_names)},) or "
             f"(1, {len(class_names)}) scores, one per class name; got shape "
             f"{np.shape(probabilities)}"
+        )
+    if _probability_row(p[np.newaxis], class_names) is None:
+        # Logits or scores drawn on a 0-to-1 axis labelled "Probability" would lie.
+        raise ValueError(
+            "probabilities must be class probabilities (each in [0, 1], summing to 1, as a "
+            f"softmax gives); got values from {p.min():.4g} to {p.max():.4g} summing to "
+            f"{p.sum():.4g}. For logits, apply a softmax first."
         )
     figure = fig if fig is not None else plt.figure(figsize=(6, 3.2), layout="constrained")
     figure = _new_figure(figure, 1, 1)
