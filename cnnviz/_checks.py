@@ -217,13 +217,15 @@ def image_batch(
     x = float_images(images, name, scale=scale_setting(scale, model))
     expected = tuple(model.inputs[0].shape[1:])
     if not one_image:
+        batch = (
+            f"{name} must be a batch of images (N, H, W, C) = (N, {', '.join(map(str, expected))})"
+        )
         if x.ndim == 3 and expected[-1] == 1:
             x = x[..., np.newaxis]
-        elif x.ndim != 4:
-            raise ValueError(
-                f"{name} must be a batch of images (N, H, W, C) = (N, *{expected}); "
-                f"got shape {np.shape(images)}"
-            )
+        if x.ndim != 4 or any(
+            e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=True)
+        ):
+            raise ValueError(f"{batch}; got shape {np.shape(images)}")
     elif x.ndim == 2:
         if expected[-1] != 1:
             raise ValueError(

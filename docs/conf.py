@@ -187,7 +187,13 @@ html_theme_options = {
 }
 # Without it the theme's script logs "Got invalid theme mode" on a first visit.
 html_context = {"default_mode": "auto"}
-html_sidebars = {"index": [], "installation": [], "performance": [], "architecture": []}
+html_sidebars = {
+    "index": [],
+    "installation": [],
+    "performance": [],
+    "refusals": [],
+    "architecture": [],
+}
 html_show_sourcelink = True
 
 
@@ -232,6 +238,9 @@ def _stamp_sources(app, exception) -> None:
 
 def setup(app) -> None:
     from gallery_hooks import train_gallery_models
+    from refusals import write_refusals
+
+    app.connect("builder-inited", write_refusals)
 
     # Before sphinx-gallery (priority 500) runs the examples.
     app.connect("builder-inited", train_gallery_models, priority=400)

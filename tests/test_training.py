@@ -379,7 +379,7 @@ def one_hot_with_nan(y: np.ndarray) -> np.ndarray:
         (
             lambda x: x[:, :, :, 0].repeat(3, axis=-1).reshape(320, 28, 28, 3),
             lambda y: y,
-            r"the model takes images of shape \(28, 28, 1\).*got x of shape \(320, 28, 28, 3\)",
+            r"x must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(320, 28, 28, 3\)",
         ),
         (lambda x: x.reshape(320, 784), lambda y: y, r"x must be a batch of images"),
     ],

@@ -47,6 +47,8 @@ PAGES = [
     *(f"auto_examples/{example}.html" for example in EXAMPLE_PAGES),
     "api.html",
     "performance.html",
+    "refusals.html",
+    "architecture.html",
 ]
 
 

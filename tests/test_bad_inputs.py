@@ -1,0 +1,436 @@
+"""What cnnviz refuses, and why: one catalogue of bad inputs across the whole public API.
+
+Each case calls one public function with one bad input and says which exception it
+must raise and which words its message must hold (which argument, what was expected,
+what was given). The same catalogue is rendered as the docs page "What cnnviz
+refuses, and why" (docs/_ext/refusals.py runs every case and shows the real message).
+
+The cases need no trained model and no data files: everything they use is made here.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: the call, the exception it must raise, the words its message must hold."""
+
+    function: str
+    given: str
+    call: Callable[[], object]
+    error: type[BaseException]
+    words: str  # a regular expression searched in the message
+
+    @property
+    def id(self) -> str:
+        return f"{self.function}: {self.given}"
+
+
+# --- what the cases use, made here ------------------------------------------------------------
+
+
+@functools.cache
+def model():
+    import cnnviz
+
+    return cnnviz.lenet5()
+
+
+@functools.cache
+def small():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(64, 28, 28, 1), dtype=np.uint8)
+    return x, rng.integers(0, 10, size=64)
+
+
+def images_with(value: float) -> np.ndarray:
+    x = small()[0].astype(np.float32) / 255
+    x[3, 10, 11, 0] = value
+    return x
+
+
+def one_hot_with(value: float) -> np.ndarray:
+    import cnnviz
+
+    y = cnnviz.one_hot(small()[1])
+    y[5, 0] = value
+    return y
+
+
+def logits_model():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))
+
+
+def two_output_model():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    flat = keras.layers.Flatten()(inputs)
+    dense = keras.layers.Dense(10, activation="softmax")
+    return keras.Model(inputs, [dense(flat), keras.layers.Dense(10, activation="softmax")(flat)])
+
+
+def map_output_model():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, keras.layers.Conv2D(10, 3, activation="softmax")(inputs))
+
+
+def unbuilt_model():
+    import keras
+
+    return keras.Sequential([keras.layers.Dense(10, activation="softmax")])
+
+
+def two_input_model():
+    import keras
+
+    a, b = keras.Input((8, 8, 1)), keras.Input((8, 8, 1))
+    return keras.Model([a, b], keras.layers.Add()([a, b]))
+
+
+def flat_input_model():
+    import keras
+
+    inputs = keras.Input((784,))
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(inputs))
+
+
+def rgb_model():
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs))
+
+
+def shared_layer_model():
+    import keras
+
+    inputs = keras.Input((8, 8, 2))
+    shared = keras.layers.Conv2D(2, 3, padding="same", name="shared")
+    first = keras.layers.Activation("relu", name="after_first")(shared(inputs))
+    return keras.Model(inputs, keras.layers.Activation("relu", name="after_second")(shared(first)))
+
+
+def train(**changes):
+    """cnnviz.train on the small made-up set, with one argument changed."""
+    import cnnviz
+
+    x, y = small()
+    # A model of its own: a case that does train (and diverge) must not change model().
+    arguments = {"model": cnnviz.lenet5(), "x": x, "y": y, "epochs": 1, "verbose": 0, **changes}
+    return cnnviz.train(**arguments)
+
+
+def evaluate(**changes):
+    import cnnviz
+
+    x, y = small()
+    return cnnviz.evaluate(**{"model": model(), "x": x, "y": y, **changes})
+
+
+def trained_lenet5(**changes):
+    # Each of these must fail on its arguments, before any data is read or model trained.
+    import cnnviz
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        return cnnviz.trained_lenet5(**{"cache_dir": cache_dir, "verbose": 0, **changes})
+
+
+def with_environment(name: str, value: str, call: Callable[[], object]) -> Callable[[], object]:
+    def run():
+        old = os.environ.get(name)
+        os.environ[name] = value
+        try:
+            return call()
+        finally:
+            if old is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = old
+
+    return run
+
+
+def in_directory(make: Callable[[Path], Path], call: Callable[[Path], object]):
+    def run():
+        with tempfile.TemporaryDirectory() as tmp:
+            return call(make(Path(tmp)))
+
+    return run
+
+
+def partial_data_dir(tmp: Path) -> Path:
+    import cnnviz.data
+
+    for name in list(cnnviz.data.FILES)[:3]:
+        (tmp / f"{name}.gz").write_bytes(b"")
+    return tmp
+
+
+def a_file(tmp: Path) -> Path:
+    path = tmp / "data.txt"
+    path.write_text("not a directory")
+    return path
+
+
+def layer_outputs(*args, **kwargs):
+    import cnnviz
+
+    return cnnviz.layer_outputs(*args, **kwargs)
+
+
+def image() -> np.ndarray:
+    return small()[0][0]
+
+
+def idx_header(*values: int) -> bytes:
+    return bytes(values)
+
+
+def outputs_of(padding: str = "valid") -> dict:
+    import cnnviz
+
+    return cnnviz.layer_outputs(cnnviz.lenet5(padding), image())
+
+
+def call(function_name: str, *args, **kwargs) -> Callable[[], object]:
+    """A deferred call of cnnviz.<function_name>(*args, **kwargs)."""
+
+    def run():
+        import cnnviz
+
+        return getattr(cnnviz, function_name)(*args, **kwargs)
+
+    return run
+
+
+def called(function_name: str, make_args: Callable[[], tuple], **kwargs):
+    """A deferred call whose arguments are made only when it runs."""
+
+    def run():
+        import cnnviz
+
+        return getattr(cnnviz, function_name)(*make_args(), **kwargs)
+
+    return run
+
+
+def gz_of(data: bytes) -> Callable[[Path], Path]:
+    def make(tmp: Path) -> Path:
+        path = tmp / "file.idx.gz"
+        path.write_bytes(gzip.compress(data))
+        return path
+
+    return make
+
+
+def not_gzip(tmp: Path) -> Path:
+    path = tmp / "file.idx.gz"
+    path.write_bytes(b"plain bytes, not gzip")
+    return path
+
+
+# --- the catalogue ---------------------------------------------------------------------------
+
+V, T = ValueError, TypeError
+POSITIVE = "must be a positive integer"
+FINITE_POSITIVE = "must be a finite number above 0"
+
+CATALOGUE: list[Case] = [
+    # Data: finding and reading the files.
+    Case("load_fashion_mnist", "data_dir that does not exist", call("load_fashion_mnist", "/nonexistent/fashion"), FileNotFoundError, r"data_dir names '/nonexistent/fashion', which does not exist"),
+    Case("load_fashion_mnist", "data_dir that is a file", in_directory(a_file, lambda p: __import__("cnnviz").load_fashion_mnist(p)), FileNotFoundError, r"data_dir names .*data\.txt', which is not a directory"),
+    Case("load_fashion_mnist", "data_dir with 3 of the 4 files", in_directory(partial_data_dir, lambda p: __import__("cnnviz").load_fashion_mnist(p)), FileNotFoundError, r"t10k-labels-idx1-ubyte\.gz \(missing\)"),
+    Case("find_fashion_mnist", "CNNVIZ_DATA_DIR naming a missing directory", with_environment("CNNVIZ_DATA_DIR", "/nonexistent/fashion", call("find_fashion_mnist")), FileNotFoundError, r"\$CNNVIZ_DATA_DIR names '/nonexistent/fashion', which does not exist"),
+    Case("find_fashion_mnist", "CNNVIZ_DATA_DIR with 3 of the 4 files", with_environment("CNNVIZ_DATA_DIR", "", lambda: in_directory(partial_data_dir, lambda p: with_environment("CNNVIZ_DATA_DIR", str(p), call("find_fashion_mnist"))())()), FileNotFoundError, r"\$CNNVIZ_DATA_DIR .*\(missing\)"),
+    Case("find_fashion_mnist", "CNNVIZ_DATA_DIR of three spaces", with_environment("CNNVIZ_DATA_DIR", "   ", call("find_fashion_mnist")), V, r"CNNVIZ_DATA_DIR='   ' is blank"),
+    Case("find_fashion_mnist", "CNNVIZ_DATA_DIR with a trailing space", with_environment("CNNVIZ_DATA_DIR", "/usr/share/datasets/fashion-mnist ", call("find_fashion_mnist")), V, r"white space"),
+    Case("parse_idx", "a str instead of bytes", call("parse_idx", "\x00\x00\x08\x01"), T, r"raw must be the bytes of an IDX file; got str.*read_idx"),
+    Case("parse_idx", "a list of ints", call("parse_idx", [0, 0, 8, 1]), T, r"raw must be the bytes of an IDX file; got list"),
+    Case("parse_idx", "3 bytes", call("parse_idx", b"\x00\x00\x08"), V, r"3 bytes is too short for an IDX header"),
+    Case("parse_idx", "a magic number not starting with 0000", call("parse_idx", idx_header(1, 0, 8, 1, 0, 0, 0, 0)), V, r"bad IDX magic number 01000801"),
+    Case("parse_idx", "an unknown type code", call("parse_idx", idx_header(0, 0, 7, 1, 0, 0, 0, 0)), V, r"bad IDX magic number 00000701"),
+    Case("parse_idx", "zero dimensions", call("parse_idx", idx_header(0, 0, 8, 0)), V, r"bad IDX magic number 00000800"),
+    Case("parse_idx", "a header cut short", call("parse_idx", idx_header(0, 0, 8, 2, 0, 0, 0, 2)), V, r"header declares 2 dimensions but the file ends early"),
+    Case("parse_idx", "fewer data bytes than the shape", call("parse_idx", idx_header(0, 0, 8, 1, 0, 0, 0, 5) + b"abc"), V, r"declares shape \(5,\) \(5 bytes of data\) but the file holds 3 bytes"),
+    Case("parse_idx", "more data bytes than the shape", call("parse_idx", idx_header(0, 0, 8, 1, 0, 0, 0, 1) + b"ab"), V, r"declares shape \(1,\) .* holds 2 bytes"),
+    Case("read_idx", "a .gz file that is not gzip", in_directory(not_gzip, lambda p: __import__("cnnviz").read_idx(p)), V, r"file\.idx\.gz: not a readable gzip file"),
+    Case("read_idx", "gzip of a bad IDX header", in_directory(gz_of(b"\x01\x02\x03\x04"), lambda p: __import__("cnnviz").read_idx(p)), V, r"bad IDX magic number 01020304"),
+    Case("scale_images", "float images", call("scale_images", np.zeros(3)), T, r"expects x of dtype uint8 .*got float64"),
+    Case("scale_images", "int64 images", call("scale_images", np.zeros(3, np.int64)), T, r"got int64"),
+    Case("scale_images", "bool images", call("scale_images", np.zeros(3, bool)), T, r"got bool"),
+    Case("one_hot", "num_classes=0", call("one_hot", [0], num_classes=0), V, rf"num_classes {POSITIVE}; got 0"),
+    Case("one_hot", "num_classes=-3", call("one_hot", [0], num_classes=-3), V, rf"num_classes {POSITIVE}; got -3"),
+    Case("one_hot", "num_classes=True", call("one_hot", [0], num_classes=True), V, rf"num_classes {POSITIVE}; got True"),
+    Case("one_hot", "num_classes=2.5", call("one_hot", [0], num_classes=2.5), V, rf"num_classes {POSITIVE}; got 2.5"),
+    Case("one_hot", "num_classes='10'", call("one_hot", [0], num_classes="10"), V, rf"num_classes {POSITIVE}; got '10'"),
+    Case("one_hot", "2-D labels", call("one_hot", [[0, 1]]), V, r"y must be 1-D integer labels of shape \(N,\); got shape \(1, 2\)"),
+    Case("one_hot", "float labels", call("one_hot", [0.0, 1.0]), T, r"y must hold integer labels; got dtype float64"),
+    Case("one_hot", "a label of 10 with 10 classes", call("one_hot", [3, 10]), V, r"labels must lie in range\(0, 10\); got 1 outside it, e\.g\. 10"),
+    Case("one_hot", "a negative label", call("one_hot", [-1, 2]), V, r"got 1 outside it, e\.g\. -1"),
+    # Models and shape arithmetic.
+    Case("lenet5", "padding='full'", call("lenet5", "full"), V, r"padding must be one of \('valid', 'same'\); got 'full'"),
+    Case("lenet5", "padding=None", call("lenet5", None), V, r"padding must be one of .*got None"),
+    Case("lenet5", "padding=True", call("lenet5", True), V, r"padding must be one of .*got True"),
+    Case("lenet5", "input_shape=(28, 28)", call("lenet5", input_shape=(28, 28)), V, r"input_shape must be \(height, width, channels\) with three positive integers; got \(28, 28\)"),
+    Case("lenet5", "input_shape=(28, 28, 0)", call("lenet5", input_shape=(28, 28, 0)), V, r"three positive integers; got \(28, 28, 0\)"),
+    Case("lenet5", "input_shape='28'", call("lenet5", input_shape="28"), V, r"three positive integers; got '28'"),
+    Case("lenet5", "input_shape too small for valid padding", call("lenet5", input_shape=(12, 12, 1)), V, r"too small for LeNet-5 with padding='valid': the height \(12\) shrinks to nothing"),
+    Case("lenet5", "num_classes=0", call("lenet5", num_classes=0), V, rf"num_classes {POSITIVE}; got 0"),
+    Case("lenet5", "num_classes=2.5", call("lenet5", num_classes=2.5), V, rf"num_classes {POSITIVE}; got 2\.5"),
+    Case("lenet5", "num_classes=True", call("lenet5", num_classes=True), V, rf"num_classes {POSITIVE}; got True"),
+    Case("output_size", "stride=-2", call("output_size", 28, 5, stride=-2), V, rf"stride {POSITIVE}; got -2"),
+    Case("output_size", "stride=0", call("output_size", 28, 5, stride=0), V, rf"stride {POSITIVE}; got 0"),
+    Case("output_size", "kernel_size=0", call("output_size", 28, 0), V, rf"kernel_size {POSITIVE}; got 0"),
+    Case("output_size", "size=28.5", call("output_size", 28.5, 5), V, rf"size {POSITIVE}; got 28\.5"),
+    Case("output_size", "size=0", call("output_size", 0, 5), V, rf"size {POSITIVE}; got 0"),
+    Case("output_size", "padding='full'", call("output_size", 28, 5, padding="full"), V, r"padding must be one of"),
+    # Training: the model.
+    Case("train", "model=None", lambda: train(model=None), T, r"model must be a keras\.Model; got NoneType"),
+    Case("train", "a model that ends in logits", lambda: train(model=logits_model()), V, r"does not end in a softmax.*categorical cross-entropy.*activation='softmax'"),
+    Case("train", "a model with two outputs", lambda: train(model=two_output_model()), V, r"must have one output of shape \(batch, classes\); .* has \[\(None, 10\), \(None, 10\)\]"),
+    Case("train", "a model whose output is a map", lambda: train(model=map_output_model()), V, r"one output of shape \(batch, classes\); .* has \[\(None, 26, 26, 10\)\]"),
+    Case("train", "an unbuilt Sequential model", lambda: train(model=unbuilt_model()), V, r"is not built: give it an Input or call it on data first"),
+    Case("train", "a model with two inputs", lambda: train(model=two_input_model()), V, r"must have exactly one image input; .* has 2"),
+    Case("train", "a model that takes flat vectors", lambda: train(model=flat_input_model()), V, r"must take images of shape \(batch, height, width, channels\); .* takes \(None, 784\)"),
+    # Training: the images and targets.
+    Case("train", "one NaN pixel", lambda: train(x=images_with(np.nan)), V, r"x must hold finite values; got 1 NaN or infinite value\(s\), the first at index \(3, 10, 11, 0\) \(nan\)"),
+    Case("train", "one infinite pixel", lambda: train(x=images_with(np.inf)), V, r"x must hold finite values; .*\(inf\)"),
+    Case("train", "int64 images", lambda: train(x=small()[0].astype(np.int64)), T, r"x must be uint8 images \(0 to 255\) or float images; got dtype int64"),
+    Case("train", "images of 3 channels", lambda: train(x=np.repeat(small()[0], 3, axis=-1)), V, r"x must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(64, 28, 28, 3\)"),
+    Case("train", "32x32 images", lambda: train(x=np.zeros((64, 32, 32, 1), np.uint8)), V, r"x must be a batch of images .*got shape \(64, 32, 32, 1\)"),
+    Case("train", "flat 784-pixel rows", lambda: train(x=small()[0].reshape(64, 784)), V, r"x must be a batch of images \(N, H, W, C\).*got shape \(64, 784\)"),
+    Case("train", "one image, not a batch", lambda: train(x=small()[0][0], y=small()[1][:1]), V, r"x must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(28, 28, 1\)"),
+    Case("train", "an empty batch", lambda: train(x=small()[0][:0], y=small()[1][:0]), V, r"x is an empty batch"),
+    Case("train", "a tiled label matrix", lambda: train(y=np.tile(small()[1][:, None], (1, 10)).astype(np.float32)), V, r"y of shape \(64, 10\) must hold one-hot rows \(or class probabilities: non-negative, summing to 1\)"),
+    Case("train", "one-hot rows with a NaN", lambda: train(y=one_hot_with(np.nan)), V, r"y must hold finite values; .* index \(5, 0\)"),
+    Case("train", "one-hot rows with a negative entry", lambda: train(y=one_hot_with(-1.0)), V, r"must hold one-hot rows .* row 5"),
+    Case("train", "labels of another number of classes", lambda: train(y=np.zeros((64, 3), np.float32)), V, r"y must be integer labels of shape \(N,\) or one-hot of shape \(N, 10\); got shape \(64, 3\)"),
+    Case("train", "a label of 10", lambda: train(y=np.full(64, 10)), V, r"labels must lie in range\(0, 10\)"),
+    Case("train", "string one-hot rows", lambda: train(y=np.full((64, 10), "0")), T, r"y must hold numbers; got dtype <U1"),
+    Case("train", "more images than labels", lambda: train(y=small()[1][:10]), V, r"x and y must have the same length; got 64 images and 10 labels"),
+    # Training: the settings.
+    Case("train", "epochs=0", lambda: train(epochs=0), V, rf"epochs {POSITIVE}; got 0"),
+    Case("train", "epochs=1.5", lambda: train(epochs=1.5), V, rf"epochs {POSITIVE}; got 1\.5"),
+    Case("train", "epochs=True", lambda: train(epochs=True), V, rf"epochs {POSITIVE}; got True"),
+    Case("train", "epochs='3'", lambda: train(epochs="3"), V, rf"epochs {POSITIVE}; got '3'"),
+    Case("train", "batch_size=0", lambda: train(batch_size=0), V, rf"batch_size {POSITIVE}; got 0"),
+    Case("train", "batch_size=64.0", lambda: train(batch_size=64.0), V, rf"batch_size {POSITIVE}; got 64\.0"),
+    Case("train", "learning_rate=0", lambda: train(learning_rate=0), V, rf"learning_rate {FINITE_POSITIVE}; got 0"),
+    Case("train", "learning_rate=-0.001", lambda: train(learning_rate=-0.001), V, rf"learning_rate {FINITE_POSITIVE}; got -0\.001"),
+    Case("train", "learning_rate=inf", lambda: train(learning_rate=float("inf")), V, rf"learning_rate {FINITE_POSITIVE}; got inf"),
+    Case("train", "learning_rate=nan", lambda: train(learning_rate=float("nan")), V, rf"learning_rate {FINITE_POSITIVE}; got nan"),
+    Case("train", "learning_rate=True", lambda: train(learning_rate=True), V, rf"learning_rate {FINITE_POSITIVE}; got True"),
+    Case("train", "learning_rate='0.001'", lambda: train(learning_rate="0.001"), V, rf"learning_rate {FINITE_POSITIVE}; got '0\.001'"),
+    Case("train", "seed=-1", lambda: train(seed=-1), V, r"seed must be a non-negative integer; got -1"),
+    Case("train", "seed=1.7", lambda: train(seed=1.7), V, r"seed must be a non-negative integer; got 1\.7"),
+    Case("train", "verbose=3", lambda: train(verbose=3), V, r"verbose must be 'auto', 0, 1 or 2; got 3"),
+    Case("train", "verbose=True", lambda: train(verbose=True), V, r"verbose must be 'auto', 0, 1 or 2; got True"),
+    Case("train", "callbacks='abc'", lambda: train(callbacks="abc"), T, r"callbacks must be a list of keras\.callbacks\.Callback; got 'abc'"),
+    Case("train", "callbacks=[print]", lambda: train(callbacks=[print]), T, r"callbacks must be a list of keras\.callbacks\.Callback"),
+    Case("train", "validation_data of three arrays", lambda: train(validation_data=[1, 2, 3]), V, r"validation_data must be a pair \(x_val, y_val\)"),
+    Case("train", "validation images with a NaN", lambda: train(validation_data=(images_with(np.nan), small()[1])), V, r"validation_data\[0\] must hold finite values"),
+    Case("train", "scale='yes'", lambda: train(scale="yes"), V, r"scale must be None, True or False; got 'yes'"),
+    Case("train", "a learning rate that diverges (1e30)", lambda: train(learning_rate=1e30, epochs=2), FloatingPointError, r"training diverged: the loss became nan .*Lower learning_rate \(it is 1e\+30\)"),
+    Case("evaluate", "model=None", lambda: evaluate(model=None), T, r"model must be a keras\.Model; got NoneType"),
+    Case("evaluate", "a model that ends in logits", lambda: evaluate(model=logits_model()), V, r"does not end in a softmax"),
+    Case("evaluate", "one NaN pixel", lambda: evaluate(x=images_with(np.nan)), V, r"x must hold finite values"),
+    Case("evaluate", "a tiled label matrix", lambda: evaluate(y=np.tile(small()[1][:, None], (1, 10)).astype(np.float32)), V, r"must hold one-hot rows"),
+    Case("evaluate", "more images than labels", lambda: evaluate(y=small()[1][:10]), V, r"x and y must have the same length; got 64 images and 10 labels"),
+    # The cache: every setting is checked before the key, so no entry is served for it.
+    Case("trained_lenet5", "padding='full'", lambda: trained_lenet5(padding="full"), V, r"padding must be one of \('valid', 'same'\); got 'full'"),
+    Case("trained_lenet5", "epochs=0", lambda: trained_lenet5(epochs=0), V, rf"epochs {POSITIVE}; got 0"),
+    Case("trained_lenet5", "epochs=30.0", lambda: trained_lenet5(epochs=30.0), V, rf"epochs {POSITIVE}; got 30\.0"),
+    Case("trained_lenet5", "learning_rate='0.001'", lambda: trained_lenet5(learning_rate="0.001"), V, rf"learning_rate {FINITE_POSITIVE}; got '0\.001'"),
+    Case("trained_lenet5", "learning_rate=1e400 (inf)", lambda: trained_lenet5(learning_rate=1e400), V, rf"learning_rate {FINITE_POSITIVE}; got inf"),
+    Case("trained_lenet5", "seed=1.7", lambda: trained_lenet5(seed=1.7), V, r"seed must be a non-negative integer; got 1\.7"),
+    Case("trained_lenet5", "seed=-1", lambda: trained_lenet5(seed=-1), V, r"seed must be a non-negative integer; got -1"),
+    Case("trained_lenet5", "verbose=5", lambda: trained_lenet5(verbose=5), V, r"verbose must be 'auto', 0, 1 or 2; got 5"),
+    Case("trained_lenet5", "lock_timeout=0", lambda: trained_lenet5(lock_timeout=0), V, rf"lock_timeout {FINITE_POSITIVE}; got 0"),
+    Case("trained_lenet5", "lock_timeout=nan", lambda: trained_lenet5(lock_timeout=float("nan")), V, rf"lock_timeout {FINITE_POSITIVE}; got nan"),
+    Case("cache_path", "CNNVIZ_CACHE_DIR of three spaces", with_environment("CNNVIZ_CACHE_DIR", "   ", call("cache_path")), V, r"CNNVIZ_CACHE_DIR='   ' names no directory"),
+    Case("cache_path", "CNNVIZ_CACHE_DIR with a leading space", with_environment("CNNVIZ_CACHE_DIR", " /tmp/cache", call("cache_path")), V, r"starts or ends with white space"),
+    Case("cache_path", "batch_size=-64", call("cache_path", batch_size=-64), V, rf"batch_size {POSITIVE}; got -64"),
+    Case("cache_path", "learning_rate=-1", call("cache_path", learning_rate=-1), V, rf"learning_rate {FINITE_POSITIVE}; got -1"),
+    # Layer outputs.
+    Case("layer_outputs", "model='lenet5'", lambda: layer_outputs("lenet5", image()), T, r"model must be a keras\.Model; got str"),
+    Case("layer_outputs", "an unbuilt Sequential model", lambda: layer_outputs(unbuilt_model(), image()), V, r"is not built"),
+    Case("layer_outputs", "a model with two inputs", lambda: layer_outputs(two_input_model(), image()), V, r"must have exactly one image input; .* has 2"),
+    Case("layer_outputs", "a model that takes flat vectors", lambda: layer_outputs(flat_input_model(), image()), V, r"must take images of shape \(batch, height, width, channels\)"),
+    Case("layer_outputs", "layers='conv1' (a str)", lambda: layer_outputs(model(), image(), "conv1"), T, r"layers must be a sequence of layer names or indices, e\.g\. \['conv1'\] or \[1\]; got 'conv1'"),
+    Case("layer_outputs", "layers=[]", lambda: layer_outputs(model(), image(), []), V, r"layers is empty"),
+    Case("layer_outputs", "an unknown layer name", lambda: layer_outputs(model(), image(), ["conv3"]), V, r"has no layer named 'conv3'; its layers are \['input', 'conv1'"),
+    Case("layer_outputs", "a layer index out of range", lambda: layer_outputs(model(), image(), [99]), V, r"layer index 99 is out of range: model .* has 11 layers \(indices -11 to 10"),
+    Case("layer_outputs", "a float layer index", lambda: layer_outputs(model(), image(), [1.5]), T, r"layers must hold names \(str\) or indices \(int\); got 1\.5"),
+    Case("layer_outputs", "a shared layer", lambda: layer_outputs(shared_layer_model(), np.zeros((8, 8, 2), np.float32)), V, r"layer 'shared' .* is called 2 times \(a shared layer\)"),
+    Case("layer_outputs", "int64 images", lambda: layer_outputs(model(), image().astype(np.int64)), T, r"images must be uint8 images \(0 to 255\) or float images; got dtype int64"),
+    Case("layer_outputs", "one NaN pixel", lambda: layer_outputs(model(), images_with(np.nan)), V, r"images must hold finite values; .* index \(3, 10, 11, 0\)"),
+    Case("layer_outputs", "an image of the wrong size", lambda: layer_outputs(model(), np.zeros((32, 32, 1), np.uint8)), V, r"the model takes images of shape \(28, 28, 1\) \(H, W, C\); got images of shape \(32, 32, 1\)"),
+    Case("layer_outputs", "a 5-D array", lambda: layer_outputs(model(), np.zeros((1, 1, 28, 28, 1), np.uint8)), V, r"images must be one image \(H, W\) or \(H, W, C\), or a batch \(N, H, W, C\); got shape \(1, 1, 28, 28, 1\)"),
+    Case("layer_outputs", "an empty batch", lambda: layer_outputs(model(), np.zeros((0, 28, 28, 1), np.uint8)), V, r"images is an empty batch"),
+    Case("layer_outputs", "a (H, W) image for a 3-channel model", lambda: layer_outputs(rgb_model(), np.zeros((8, 8), np.uint8)), V, r"have no channel axis, but the model takes 3 channels"),
+    Case("layer_outputs", "scale=1", lambda: layer_outputs(model(), image(), scale=1), V, r"scale must be None, True or False; got 1"),
+    # Plots.
+    Case("plot_feature_maps", "a batch of 2 images' outputs", call("plot_feature_maps", np.zeros((2, 8, 8, 4))), V, r"output holds a batch of 2 images .*pick one"),
+    Case("plot_feature_maps", "a 5-D array", call("plot_feature_maps", np.zeros((1, 1, 8, 8, 4))), V, r"output must be one image's layer output"),
+    Case("plot_feature_maps", "ncols=0", call("plot_feature_maps", np.zeros((8, 8, 4)), ncols=0), V, rf"ncols {POSITIVE}; got 0"),
+    Case("plot_feature_maps", "fig='figure'", call("plot_feature_maps", np.zeros((8, 8, 4)), fig="figure"), T, r"fig must be a matplotlib Figure or SubFigure; got str"),
+    Case("plot_images", "more images than labels", call("plot_images", np.zeros((3, 8, 8)), [1, 2]), V, r"images and labels must have the same length; got 3 images"),
+    Case("plot_images", "no images", call("plot_images", np.zeros((0, 8, 8)), []), V, r"images is empty"),
+    Case("plot_images", "a label with no class name", call("plot_images", np.zeros((1, 8, 8)), [10]), V, r"labels must be integers in range\(0, 10\) to index class_names; got \[10\]"),
+    Case("plot_images", "images of 2 channels", call("plot_images", np.zeros((1, 8, 8, 2)), [0]), V, r"images must be \(N, H, W\), \(N, H, W, 1\) or \(N, H, W, 3\); got shape \(1, 8, 8, 2\)"),
+    Case("plot_probabilities", "logits", call("plot_probabilities", np.linspace(-2, 3, 10)), V, r"must be class probabilities .* from -2 to 3 summing to 5\. For logits, apply a softmax first"),
+    Case("plot_probabilities", "nine values for ten classes", call("plot_probabilities", np.full(9, 1 / 9)), V, r"probabilities must be one image's \(10,\) or \(1, 10\) scores"),
+    Case("plot_probabilities", "two images", call("plot_probabilities", np.full((2, 10), 0.1)), V, r"got shape \(2, 10\)"),
+    Case("plot_probabilities", "strings", call("plot_probabilities", ["0.1"] * 10), V, r"probabilities must be numbers; got dtype <U3"),
+    Case("plot_history", "no 'loss'", call("plot_history", {"accuracy": [0.5]}), V, r"per-epoch lists under 'loss'; got dict with keys \['accuracy'\]"),
+    Case("plot_history", "not a dict", call("plot_history", [0.9, 0.5]), V, r"history must be a dict .*got list"),
+    Case("plot_history", "losses as strings", call("plot_history", {"loss": ["0.9", "0.5", "0.7"]}), V, r"history\['loss'\] must hold numbers; got \['0\.9'"),
+    Case("plot_history", "lists of different lengths", call("plot_history", {"loss": [0.9, 0.5], "val_loss": [0.8]}), V, r"one value per epoch in every list; got \{'loss': 2, 'val_loss': 1\}"),
+    Case("plot_history", "an empty list", call("plot_history", {"loss": []}), V, r"one value per epoch in every list; got \{'loss': 0\}"),
+    Case("plot_layer_outputs", "a batch of 2 images", lambda: __import__("cnnviz").plot_layer_outputs(model(), small()[0][:2]), V, r"image must be one image; got a batch of 2"),
+    Case("plot_layer_outputs", "class_names of the wrong length", lambda: __import__("cnnviz").plot_layer_outputs(model(), image(), layers=["op"], class_names=["a", "b"]), V, r"class_names must name every class .* 10 classes, but class_names has 2 names"),
+    Case("plot_side_by_side", "no models", call("plot_side_by_side", {}), V, r"outputs must map a model label .*got an empty mapping"),
+    Case("plot_side_by_side", "a layer one model lacks", lambda: __import__("cnnviz").plot_side_by_side({"valid": outputs_of(), "other": {"conv1": outputs_of()["conv1"]}}), V, r"layer 'relu1' is missing from outputs\['other'\]"),
+    Case("plot_side_by_side", "outputs of two images", lambda: __import__("cnnviz").plot_side_by_side({"a": {"conv1": np.zeros((2, 8, 8, 6))}}), V, r"outputs\['a'\]\['conv1'\] holds a batch of 2 images"),
+    Case("plot_side_by_side", "one title for two models", lambda: __import__("cnnviz").plot_side_by_side({"valid": outputs_of(), "same": outputs_of("same")}, layers=["conv1"], titles=["valid"]), V, r"titles must give one column title per model, 2 for \['valid', 'same'\]"),
+    Case("plot_side_by_side", "layers='conv1' (a str)", lambda: __import__("cnnviz").plot_side_by_side({"valid": outputs_of()}, layers="conv1"), V, r"layers must be a non-empty list of layer names; got 'conv1'"),
+    Case("channel_grid", "n=0", call("channel_grid", 0), V, rf"n {POSITIVE}; got 0"),
+    Case("channel_grid", "n=1.5", call("channel_grid", 1.5), V, rf"n {POSITIVE}; got 1\.5"),
+    Case("channel_grid", "ncols=0", call("channel_grid", 6, 0), V, rf"ncols {POSITIVE}; got 0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CATALOGUE, ids=[case.id for case in CATALOGUE])
+def test_bad_input_is_refused_with_a_clear_message(case: Case):
+    with pytest.raises(case.error) as raised:
+        case.call()
+    assert raised.type is case.error, f"raised {raised.type.__name__}, not {case.error.__name__}"
+    assert re.search(case.words, str(raised.value)), str(raised.value)
+
+
+def test_the_catalogue_covers_the_public_api():
+    import cnnviz
+
+    covered = {case.function for case in CATALOGUE}
+    # Names that take no input that could be bad: constants and the version.
+    nothing_to_refuse = {"CLASS_NAMES", "PADDINGS", "__version__"}
+    assert set(cnnviz.__all__) - nothing_to_refuse - covered == set()
+    assert len(CATALOGUE) >= 100
