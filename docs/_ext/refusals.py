@@ -9,6 +9,7 @@ says stops the build: the page never shows a message the library does not give.
 from __future__ import annotations
 
 import importlib.util
+import sys
 import textwrap
 from pathlib import Path
 
@@ -19,6 +20,7 @@ CATALOGUE = HERE.parents[1] / "tests" / "test_bad_inputs.py"
 def _load_catalogue():
     spec = importlib.util.spec_from_file_location("cnnviz_bad_inputs", CATALOGUE)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module.CATALOGUE
 
