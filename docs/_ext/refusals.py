@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import textwrap
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -52,14 +51,12 @@ def _table(function: str, cases: list) -> str:
         "     - Message",
     ]
     for case, message in cases:
-        body = textwrap.indent(message, " " * 10)
+        # One line, as inline literal text that wraps (docs/_static/cnnviz.css).
+        text = message.replace("\n", " ").replace("``", "` `")
         lines += [
             f"   * - {case.given}",
             f"     - ``{case.error.__name__}``",
-            "     - .. code-block:: text",
-            "",
-            body,
-            "",
+            f"     - ``{text}``",
         ]
     return "\n".join(lines) + "\n"
 
