@@ -147,6 +147,12 @@ def image_model(model: object, name: str = "model"):
     try:
         inputs = model.inputs
     except (AttributeError, ValueError) as error:
+        if model.built:  # a subclassed model called on data: built, but no graph to read
+            raise ValueError(
+                f"{name} {model.name!r} is a subclassed model, whose layers cnnviz cannot "
+                "reach; wrap it in a functional model: inputs = keras.Input(shape); "
+                f"model = keras.Model(inputs, {model.name}(inputs))"
+            ) from error
         raise ValueError(
             f"{name} {model.name!r} is not built: give it an Input or call it on data first"
         ) from error

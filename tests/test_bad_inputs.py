@@ -98,6 +98,23 @@ def unbuilt_model():
     return keras.Sequential([keras.layers.Dense(10, activation="softmax")])
 
 
+def subclassed_model():
+    import keras
+
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__(name="net")
+            self.flatten = keras.layers.Flatten()
+            self.dense = keras.layers.Dense(10, activation="softmax")
+
+        def call(self, x):
+            return self.dense(self.flatten(x))
+
+    net = Net()
+    net(np.zeros((1, 28, 28, 1), np.float32))  # built by a call on data
+    return net
+
+
 def two_input_model():
     import keras
 
@@ -308,6 +325,7 @@ CATALOGUE: list[Case] = [
     Case("train", "a model with two outputs", lambda: train(model=two_output_model()), V, r"must have one output of shape \(batch, classes\); .* has \[\(None, 10\), \(None, 10\)\]"),
     Case("train", "a model whose output is a map", lambda: train(model=map_output_model()), V, r"one output of shape \(batch, classes\); .* has \[\(None, 26, 26, 10\)\]"),
     Case("train", "an unbuilt Sequential model", lambda: train(model=unbuilt_model()), V, r"is not built: give it an Input or call it on data first"),
+    Case("train", "a subclassed model called on data", lambda: train(model=subclassed_model()), V, r"model 'net' is a subclassed model, whose layers cnnviz cannot reach; wrap it"),
     Case("train", "a model with two inputs", lambda: train(model=two_input_model()), V, r"must have exactly one image input; .* has 2"),
     Case("train", "a model that takes flat vectors", lambda: train(model=flat_input_model()), V, r"must take images of shape \(batch, height, width, channels\); .* takes \(None, 784\)"),
     # Training: the images and targets.
@@ -372,6 +390,7 @@ CATALOGUE: list[Case] = [
     # Layer outputs.
     Case("layer_outputs", "model='lenet5'", lambda: layer_outputs("lenet5", image()), T, r"model must be a keras\.Model; got str"),
     Case("layer_outputs", "an unbuilt Sequential model", lambda: layer_outputs(unbuilt_model(), image()), V, r"is not built"),
+    Case("layer_outputs", "a subclassed model called on data", lambda: layer_outputs(subclassed_model(), image()), V, r"is a subclassed model.*keras\.Model\(inputs, net\(inputs\)\)"),
     Case("layer_outputs", "a model with two inputs", lambda: layer_outputs(two_input_model(), image()), V, r"must have exactly one image input; .* has 2"),
     Case("layer_outputs", "a model that takes flat vectors", lambda: layer_outputs(flat_input_model(), image()), V, r"must take images of shape \(batch, height, width, channels\)"),
     Case("layer_outputs", "layers='conv1' (a str)", lambda: layer_outputs(model(), image(), "conv1"), T, r"layers must be a sequence of layer names or indices, e\.g\. \['conv1'\] or \[1\]; got 'conv1'"),
