@@ -409,6 +409,8 @@ CATALOGUE: list[Case] = [
     # Plots.
     Case("plot_feature_maps", "a batch of 2 images' outputs", call("plot_feature_maps", np.zeros((2, 8, 8, 4))), V, r"output holds a batch of 2 images .*pick one"),
     Case("plot_feature_maps", "a 5-D array", call("plot_feature_maps", np.zeros((1, 1, 8, 8, 4))), V, r"output must be one image's layer output"),
+    Case("plot_feature_maps", "no channels", call("plot_feature_maps", np.zeros((8, 8, 0))), V, r"output is empty \(shape \(8, 8, 0\)\): a layer output needs at least one channel"),
+    Case("plot_feature_maps", "no units", call("plot_feature_maps", np.zeros((1, 0))), V, r"output is empty \(shape \(1, 0\)\)"),
     Case("plot_feature_maps", "ncols=0", call("plot_feature_maps", np.zeros((8, 8, 4)), ncols=0), V, rf"ncols {POSITIVE}; got 0"),
     Case("plot_feature_maps", "fig='figure'", call("plot_feature_maps", np.zeros((8, 8, 4)), fig="figure"), T, r"fig must be a matplotlib Figure or SubFigure; got str"),
     Case("plot_images", "more images than labels", call("plot_images", np.zeros((3, 8, 8)), [1, 2]), V, r"images and labels must have the same length; got 3 images"),

@@ -72,6 +72,11 @@ def plot_feature_maps(
                 "pick one, e.g. output[:1] or output[i]"
             )
         array = array[0]
+    if array.size == 0:
+        raise ValueError(
+            f"output is empty (shape {np.shape(output)}): a layer output needs at least one "
+            "channel or unit, and maps of at least 1x1"
+        )
     ncols = positive_int(ncols, "ncols")
 
     if array.ndim == 1:
