@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -227,6 +229,21 @@ def copy_another_entrys_manifest(entry: Path) -> None:
     (entry / "manifest.json").write_text(json.dumps(manifest))
 
 
+def replace_the_model_with_another(entry: Path) -> None:
+    # A valid model of the same architecture, other weights; the manifest is left as it was.
+    keras.utils.set_random_seed(5)
+    cnnviz.lenet5("valid").save(entry / "model.keras")
+
+
+def put_another_entry_in_its_place(entry: Path) -> None:
+    # An impostor: a complete entry, true to its own manifest, which names another entry.
+    other = entry.with_name("lenet5-valid-" + "0" * 20)
+    keras.utils.set_random_seed(5)
+    cache.write_entry(other, cnnviz.lenet5("valid"), {"loss": [0.0]})
+    shutil.rmtree(entry)
+    other.rename(entry)
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -236,6 +253,8 @@ def copy_another_entrys_manifest(entry: Path) -> None:
         flip_a_weight_byte,
         empty_the_manifest,
         copy_another_entrys_manifest,
+        replace_the_model_with_another,
+        put_another_entry_in_its_place,
     ],
 )
 def test_a_damaged_entry_is_reported_and_retrained(tmp_path, small_data, damage):
@@ -664,3 +683,115 @@ def test_a_stopped_lock_holder_makes_a_caller_time_out_naming_the_lock(tmp_path,
     # Its death released the lock: the next caller trains without waiting.
     model, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0, lock_timeout=1)
     assert weights_equal(cache.read_entry(entry)[0], model)
+
+
+# --- a full or read-only cache directory, for real where the machine allows it ---------------
+
+
+def mount(*args: str) -> str | None:
+    """Run mount(8); return None if it worked, else why not (not root, no mount in a container)."""
+    try:
+        result = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError as error:
+        return str(error)
+    return (
+        result.stderr.strip() or f"exit status {result.returncode}" if result.returncode else None
+    )
+
+
+@contextlib.contextmanager
+def mounted(directory: Path, *steps: tuple[str, ...]):
+    """Apply the mount(8) `steps` to `directory`, unmount it at the end; skip if not permitted."""
+    for i, step in enumerate(steps):
+        problem = mount(*step)
+        if problem is not None:
+            if i:
+                subprocess.run(["umount", str(directory)], check=True)
+            pytest.skip(f"this machine does not let the tests mount a file system: {problem}")
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", str(directory)], check=True)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param("size=64k", id="no-space"),  # the model alone is about 600 KB
+        pytest.param("nr_inodes=3", id="no-inodes"),  # the directory, the lock, the temporary one
+    ],
+)
+def test_a_full_cache_dir_warns_and_returns_the_model_leaving_nothing(
+    tmp_path, small_data, options
+):
+    cache_dir = tmp_path / "full"
+    cache_dir.mkdir()
+    with mounted(cache_dir, ("-t", "tmpfs", "-o", options, "tmpfs", str(cache_dir))):
+        with pytest.warns(UserWarning, match="could not write the model cache") as caught:
+            model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+        [message] = [str(w.message) for w in caught if w.category is UserWarning]
+        assert f"could not write the model cache {cache_dir} " in message
+        assert "No space left on device" in message
+        assert "returning the trained model uncached" in message
+        assert model.count_params() == 44_426
+        assert len(history["loss"]) == 1
+        # Nothing but the (empty) lock file: no entry, no temporary directory, no model file.
+        entry = cnnviz.cache_path(epochs=1, cache_dir=cache_dir)
+        assert sorted(p.name for p in cache_dir.iterdir()) == [f".{entry.name}.lock"]
+        assert shutil.disk_usage(cache_dir).used < 16_384
+
+
+def can_write(directory: Path) -> bool:
+    try:
+        (directory / "probe").touch()
+    except PermissionError:
+        return False
+    (directory / "probe").unlink()
+    return True
+
+
+@contextlib.contextmanager
+def read_only(directory: Path):
+    """Make `directory` read-only for this process; yield the error its writes will meet.
+
+    Permissions bind an ordinary user; root ignores them, so for root the directory is
+    bind-mounted onto itself read-only (skipped where mounting is not permitted).
+    """
+    directory.chmod(0o555)
+    try:
+        if not can_write(directory):
+            yield "Permission denied"
+            return
+    finally:
+        directory.chmod(0o755)
+    bind = ("--bind", str(directory), str(directory))
+    remount = ("-o", "remount,bind,ro", str(directory))
+    with mounted(directory, bind, remount):
+        yield "Read-only file system"
+
+
+def test_a_read_only_cache_dir_warns_and_returns_the_model(tmp_path, small_data):
+    cache_dir = tmp_path / "read-only"
+    cache_dir.mkdir()
+    with read_only(cache_dir) as error:
+        with pytest.warns(UserWarning, match="could not write the model cache") as caught:
+            model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+        [message] = [str(w.message) for w in caught if w.category is UserWarning]
+        assert f"could not write the model cache {cache_dir} " in message
+        assert error in message
+        assert model.count_params() == 44_426
+        assert len(history["loss"]) == 1
+        assert list(cache_dir.iterdir()) == []
+
+
+def test_a_read_only_cache_dir_still_serves_its_entries(tmp_path, small_data, monkeypatch):
+    # A cache filled once and shared read-only (a docs build, a classroom machine).
+    cache_dir = tmp_path / "shared"
+    model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+    before = entries(cache_dir)
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained again"))
+    with read_only(cache_dir):
+        cached, cached_history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+    assert weights_equal(cached, model)
+    assert cached_history == history
+    assert entries(cache_dir) == before
