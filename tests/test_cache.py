@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -410,8 +411,13 @@ from cnnviz import training
 
 mode, cache_dir, expected_entry, data, arg, out = sys.argv[1:7]
 small = np.load(data)
-x, y = small["x"], small["y"]
+# These tests need a stored model, not a good one: a few images, trained eagerly (no graph
+# to trace), keep each child's cost near that of importing TensorFlow.
+x, y = small["x"][:64], small["y"][:64]
 training.load_fashion_mnist = lambda data_dir=None: ((x, y), (x, y))
+import tensorflow as tf
+
+tf.config.run_functions_eagerly(True)
 if training.cache_path(epochs=1, cache_dir=cache_dir) != Path(expected_entry):
     sys.exit(f"the child's entry {training.cache_path(epochs=1, cache_dir=cache_dir)} is not "
              f"the test's {expected_entry}")
@@ -422,12 +428,6 @@ def die():
 
 
 if mode == "kill":
-    # A kill test needs a store, not a good model: a few images, trained eagerly (no graph
-    # to trace), keep each child's cost near that of importing TensorFlow.
-    import tensorflow as tf
-
-    tf.config.run_functions_eagerly(True)
-    training.load_fashion_mnist = lambda data_dir=None: ((x[:64], y[:64]), (x[:64], y[:64]))
     point = arg
     real_writestr = zipfile.ZipFile.writestr
     real_write_text = pathlib.Path.write_text
@@ -669,7 +669,7 @@ def test_a_stopped_lock_holder_makes_a_caller_time_out_naming_the_lock(tmp_path,
         start = time.monotonic()
         with (
             pytest.warns(UserWarning, match=f"another process is training {entry.name}") as caught,
-            pytest.raises(TimeoutError, match=f"waited 1 s for the lock {lock}"),
+            pytest.raises(TimeoutError, match=f"waited 1 s for the lock {re.escape(str(lock))}"),
         ):
             cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0, lock_timeout=1)
         assert time.monotonic() - start >= 1
@@ -680,9 +680,8 @@ def test_a_stopped_lock_holder_makes_a_caller_time_out_naming_the_lock(tmp_path,
         holder.kill()  # SIGKILL ends a stopped process too
         holder.wait(60)
         holder.stdout.close()
-    # Its death released the lock: the next caller trains without waiting.
-    model, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0, lock_timeout=1)
-    assert weights_equal(cache.read_entry(entry)[0], model)
+    # Its death released the lock (the SIGKILL tests show that the next caller then trains).
+    assert flock_is_free(lock)
 
 
 # --- a full or read-only cache directory, for real where the machine allows it ---------------
