@@ -5,7 +5,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
+import cnnviz
 import cnnviz.activations
 from cnnviz import layer_outputs, lenet5
 
@@ -394,3 +398,88 @@ def test_non_finite_pixels_are_refused_with_their_place(bad):
         ValueError, match=r"images must hold finite values; .* index \(4, 5, 0\) \((nan|inf|-inf)\)"
     ):
         layer_outputs(lenet5(), image)
+
+
+# --- a property: equal to per-layer sub-models on any small convolutional model (hypothesis) --
+
+
+def _after(size: int, window: int, stride: int, padding: str) -> int:
+    """Output length of a convolution or pooling window along one axis, as TensorFlow pads."""
+    return -(-size // stride) if padding == "same" else (size - window) // stride + 1
+
+
+@st.composite
+def conv_model_specs(draw) -> dict:
+    """A random small model of Conv2D, MaxPooling2D and ReLU layers (1-5), as a plain spec.
+
+    Input 8-20 pixels a side with 1-3 channels; any kernel, stride and padding, but no
+    "valid" window larger than its input, so every layer has at least one output pixel.
+    Functional or Sequential. A spec, not a model, so that a failing example reads clearly
+    and the weights are drawn in the test, after seeding.
+    """
+    shape = (draw(st.integers(8, 20)), draw(st.integers(8, 20)), draw(st.integers(1, 3)))
+    height, width = shape[:2]
+    layers = []
+    for _ in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(["Conv2D", "MaxPooling2D", "ReLU"]))
+        if kind == "ReLU":
+            layers.append(("ReLU", {}))
+            continue
+        padding = draw(st.sampled_from(["valid", "same"]))
+        largest = 5 if kind == "Conv2D" else 3
+        if padding == "valid":
+            largest = min(largest, height, width)
+        window = draw(st.integers(1, largest))
+        stride = draw(st.integers(1, 3))
+        options = {"strides": stride, "padding": padding}
+        if kind == "Conv2D":
+            layers.append((kind, {"filters": draw(st.integers(1, 4)), "kernel_size": window}))
+        else:
+            layers.append((kind, {"pool_size": window}))
+        layers[-1][1].update(options)
+        height = _after(height, window, stride, padding)
+        width = _after(width, window, stride, padding)
+    return {"input": shape, "layers": layers, "sequential": draw(st.booleans())}
+
+
+def build(spec: dict, seed: int) -> keras.Model:
+    keras.utils.set_random_seed(seed)  # the initial weights
+    inputs = keras.Input(spec["input"])
+    layers = [getattr(keras.layers, kind)(**options) for kind, options in spec["layers"]]
+    if spec["sequential"]:
+        return keras.Sequential([inputs, *layers])
+    x = inputs
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, x)
+
+
+def image_batches(shape: tuple[int, int, int]):
+    """1-3 images of `shape`: uint8 pixels, or floats (negative ones too)."""
+    uint8 = hnp.arrays(np.uint8, st.tuples(st.integers(1, 3), *map(st.just, shape)))
+    floats = hnp.arrays(
+        np.float32,
+        st.tuples(st.integers(1, 3), *map(st.just, shape)),
+        elements=st.floats(-2, 2, width=32),
+    )
+    return uint8 | floats
+
+
+# Few examples (each builds a model and one sub-model per layer); derandomized, without an
+# example database, so CI runs the same models every time.
+@settings(max_examples=20, derandomize=True, database=None, deadline=None)
+@given(conv_model_specs(), st.integers(0, 2**16), st.data())
+def test_outputs_equal_per_layer_sub_models_on_any_small_conv_model(spec, seed, data):
+    model = build(spec, seed)
+    images = data.draw(image_batches(spec["input"]), label="images")
+    got = layer_outputs(model, images)
+
+    x = cnnviz.scale_images(images) if images.dtype == np.uint8 else images
+    expected = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        sub_model = keras.Model(model.inputs, layer.output)
+        expected[layer.name] = keras.ops.convert_to_numpy(sub_model([x], training=False))
+    assert len(expected) == len(spec["layers"])
+    assert_outputs_close(got, expected)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -224,6 +230,21 @@ def copy_another_entrys_manifest(entry: Path) -> None:
     (entry / "manifest.json").write_text(json.dumps(manifest))
 
 
+def replace_the_model_with_another(entry: Path) -> None:
+    # A valid model of the same architecture, other weights; the manifest is left as it was.
+    keras.utils.set_random_seed(5)
+    cnnviz.lenet5("valid").save(entry / "model.keras")
+
+
+def put_another_entry_in_its_place(entry: Path) -> None:
+    # An impostor: a complete entry, true to its own manifest, which names another entry.
+    other = entry.with_name("lenet5-valid-" + "0" * 20)
+    keras.utils.set_random_seed(5)
+    cache.write_entry(other, cnnviz.lenet5("valid"), {"loss": [0.0]})
+    shutil.rmtree(entry)
+    other.rename(entry)
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -233,6 +254,8 @@ def copy_another_entrys_manifest(entry: Path) -> None:
         flip_a_weight_byte,
         empty_the_manifest,
         copy_another_entrys_manifest,
+        replace_the_model_with_another,
+        put_another_entry_in_its_place,
     ],
 )
 def test_a_damaged_entry_is_reported_and_retrained(tmp_path, small_data, damage):
@@ -372,3 +395,402 @@ def test_a_diverged_run_raises_and_stores_nothing(tmp_path, small_data):
     ):
         cnnviz.trained_lenet5(epochs=2, learning_rate=1e30, cache_dir=tmp_path, verbose=0)
     assert entries(tmp_path) == []
+
+
+# --- faults in other processes: SIGKILL, concurrent callers, a stopped lock holder ----------
+
+# A child process that asks for the same entry as the test (epochs=1, the `small` images).
+# It is told where to die (kill mode) or how many callers there are (concurrent mode).
+CHILD = r"""
+import fcntl, json, os, pathlib, signal, sys, time, warnings, zipfile
+from pathlib import Path
+
+import numpy as np
+
+from cnnviz import training
+
+mode, cache_dir, expected_entry, data, arg, out = sys.argv[1:7]
+small = np.load(data)
+# These tests need a stored model, not a good one: a few images, trained eagerly (no graph
+# to trace), keep each child's cost near that of importing TensorFlow.
+x, y = small["x"][:64], small["y"][:64]
+training.load_fashion_mnist = lambda data_dir=None: ((x, y), (x, y))
+import tensorflow as tf
+
+tf.config.run_functions_eagerly(True)
+if training.cache_path(epochs=1, cache_dir=cache_dir) != Path(expected_entry):
+    sys.exit(f"the child's entry {training.cache_path(epochs=1, cache_dir=cache_dir)} is not "
+             f"the test's {expected_entry}")
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+if mode == "kill":
+    point = arg
+    real_writestr = zipfile.ZipFile.writestr
+    real_write_text = pathlib.Path.write_text
+    real_rename = pathlib.Path.rename
+
+    def writestr(self, name, data, *args, **kwargs):
+        # model.keras's metadata and config are written; its weights are next.
+        if point == "saving-model" and str(getattr(name, "filename", name)).endswith(".h5"):
+            self.fp.flush()  # what is written so far reaches the file, as on a real kill
+            die()
+        return real_writestr(self, name, data, *args, **kwargs)
+
+    def write_text(self, *args, **kwargs):
+        if (point, self.name) in {
+            ("before-history", "history.json"),
+            ("before-manifest", "manifest.json"),
+        }:
+            die()
+        return real_write_text(self, *args, **kwargs)
+
+    def rename(self, target):
+        if point == "before-rename":
+            die()
+        moved = real_rename(self, target)
+        if point == "after-rename":
+            die()
+        return moved
+
+    zipfile.ZipFile.writestr = writestr
+    pathlib.Path.write_text = write_text
+    pathlib.Path.rename = rename
+    training.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+    sys.exit(f"the child was never killed at {point}")
+
+# mode == "concurrent": one of `callers` processes trains; it goes on training only once
+# every other caller has found the lock taken, so the callers are known to overlap.
+callers, out = int(arg), Path(out)
+real_flock, real_train = fcntl.flock, training.train
+
+
+def flock(handle, operation):
+    try:
+        return real_flock(handle, operation)
+    except BlockingIOError:
+        (out / f"blocked-{os.getpid()}").touch()
+        raise
+
+
+def train(*args, **kwargs):
+    with (out / "trainings").open("a") as log:
+        log.write(f"{os.getpid()}\n")
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("blocked-*"))) < callers - 1:
+        if time.monotonic() > deadline:
+            sys.exit("the other callers never found the lock taken")
+        time.sleep(0.05)
+    return real_train(*args, **kwargs)
+
+
+fcntl.flock, training.train = flock, train
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model, history = training.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+np.savez(out / f"weights-{os.getpid()}.npz", *model.get_weights())
+(out / f"result-{os.getpid()}.json").write_text(
+    json.dumps({"history": history, "warnings": [str(w.message) for w in caught]})
+)
+"""
+
+
+def start_child(tmp: Path, mode: str, cache_dir: Path, arg: str, out: Path) -> subprocess.Popen:
+    """Start CHILD in a fresh interpreter, from a directory that is not the source tree.
+
+    From `tmp`, the child imports the same cnnviz as the tests (the installed one under nox).
+    """
+    entry = cnnviz.cache_path(epochs=1, cache_dir=cache_dir)
+    argv = [mode, str(cache_dir), str(entry), str(tmp / "small.npz"), arg, str(out)]
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, *argv],
+        cwd=tmp,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def save_small(tmp: Path, small) -> None:
+    x, y = small
+    np.savez(tmp / "small.npz", x=x, y=y)
+
+
+KILL_POINTS = ["saving-model", "before-history", "before-manifest", "before-rename", "after-rename"]
+
+
+@pytest.fixture(scope="module")
+def killed_stores(tmp_path_factory, small):
+    """One child per kill point, run side by side (each imports TensorFlow): point -> result."""
+    tmp = tmp_path_factory.mktemp("killed")
+    save_small(tmp, small)
+    children = {point: start_child(tmp, "kill", tmp / point, point, tmp) for point in KILL_POINTS}
+    results = {}
+    for point, child in children.items():
+        _, stderr = child.communicate(timeout=600)
+        results[point] = {
+            "cache_dir": tmp / point,
+            "pid": child.pid,
+            "returncode": child.returncode,
+            "stderr": stderr,
+        }
+    return results
+
+
+def flock_is_free(lock: Path) -> bool:
+    import fcntl
+
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_store_killed_at_any_point_leaves_no_partial_entry(
+    killed_stores, small_data, monkeypatch, point
+):
+    killed = killed_stores[point]
+    assert killed["returncode"] == -signal.SIGKILL, killed["stderr"][-3000:]
+    cache_dir, pid = killed["cache_dir"], killed["pid"]
+    entry = cnnviz.cache_path(epochs=1, cache_dir=cache_dir)
+    leftovers = sorted(cache_dir.glob(f".{entry.name}.{pid}.*.tmp"))
+    lock = entry.with_name(f".{entry.name}.lock")
+    # The kill released the lock: nobody has to wait for a dead process.
+    assert flock_is_free(lock)
+
+    if point == "after-rename":
+        # Renamed into place, the entry is complete: it is served, not trained again.
+        assert leftovers == []
+        monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained again"))
+        model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+        assert weights_equal(model, cache.read_entry(entry)[0])
+        assert len(history["loss"]) == 1
+        return
+
+    # Killed before the rename: no entry at all, and the temporary directory of the dead
+    # process, with what it had written so far, is beside it.
+    assert not entry.exists()
+    assert len(leftovers) == 1
+    written = {
+        "saving-model": ["model.keras"],
+        "before-history": ["model.keras"],
+        "before-manifest": ["history.json", "model.keras"],
+        "before-rename": ["history.json", "manifest.json", "model.keras"],
+    }[point]
+    assert sorted(p.name for p in leftovers[0].iterdir()) == written
+    if point == "saving-model":  # a model file cut short, not a loadable one
+        size = (leftovers[0] / "model.keras").stat().st_size
+        assert 0 < size < 20_000
+
+    trainings = []
+    real_train = training.train
+
+    def counted_train(*args, **kwargs):
+        trainings.append(1)
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train", counted_train)
+    # No warning of any kind: not about the lock (it is free), not about a bad entry (there
+    # is none to load).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+
+    assert trainings == [1]
+    assert entries(cache_dir) == [entry.name]  # the dead child's leftovers are gone
+    stored, stored_history = cache.read_entry(entry)
+    assert weights_equal(stored, model)
+    assert stored_history == history
+
+
+@pytest.mark.parametrize("callers", [2, 3])
+def test_concurrent_callers_in_separate_processes_train_once_and_share_it(tmp_path, small, callers):
+    save_small(tmp_path, small)
+    cache_dir = tmp_path / "cache"
+    children = [
+        start_child(tmp_path, "concurrent", cache_dir, str(callers), tmp_path)
+        for _ in range(callers)
+    ]
+    for child in children:
+        _, stderr = child.communicate(timeout=600)
+        assert child.returncode == 0, stderr[-3000:]
+
+    trainers = [int(pid) for pid in (tmp_path / "trainings").read_text().split()]
+    assert len(trainers) == 1
+    assert trainers[0] in [child.pid for child in children]
+    entry = cnnviz.cache_path(epochs=1, cache_dir=cache_dir)
+    assert entries(cache_dir) == [entry.name]
+    stored, stored_history = cache.read_entry(entry)
+    for child in children:
+        with np.load(tmp_path / f"weights-{child.pid}.npz") as saved:
+            weights = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        assert len(weights) == len(stored.get_weights()) == 10
+        for mine, theirs in zip(weights, stored.get_weights(), strict=True):
+            assert mine.tobytes() == theirs.tobytes()  # bit for bit
+        result = json.loads((tmp_path / f"result-{child.pid}.json").read_text())
+        assert result["history"] == stored_history
+        # The trainer waited for nobody; every other caller said once that it waited.
+        waited = [w for w in result["warnings"] if "another process is training" in w]
+        assert len(waited) == (0 if child.pid == trainers[0] else 1), result["warnings"]
+
+
+HOLD_THE_LOCK_AND_STOP = """
+import fcntl, os, signal, sys
+handle = open(sys.argv[1], "a")
+fcntl.flock(handle, fcntl.LOCK_EX)
+print("locked", flush=True)
+os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+def test_a_stopped_lock_holder_makes_a_caller_time_out_naming_the_lock(tmp_path, small_data):
+    entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
+    lock = entry.with_name(f".{entry.name}.lock")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            HOLD_THE_LOCK_AND_STOP,
+            str(lock),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        assert not flock_is_free(lock)
+        start = time.monotonic()
+        with (
+            pytest.warns(UserWarning, match=f"another process is training {entry.name}") as caught,
+            pytest.raises(TimeoutError, match=f"waited 1 s for the lock {re.escape(str(lock))}"),
+        ):
+            cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0, lock_timeout=1)
+        assert time.monotonic() - start >= 1
+        assert len(caught) == 1
+        assert str(lock) in str(caught[0].message)
+        assert not entry.exists()
+    finally:
+        holder.kill()  # SIGKILL ends a stopped process too
+        holder.wait(60)
+        holder.stdout.close()
+    # Its death released the lock (the SIGKILL tests show that the next caller then trains).
+    assert flock_is_free(lock)
+
+
+# --- a full or read-only cache directory, for real where the machine allows it ---------------
+
+
+def mount(*args: str) -> str | None:
+    """Run mount(8); return None if it worked, else why not (not root, no mount in a container)."""
+    try:
+        result = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError as error:
+        return str(error)
+    return (
+        result.stderr.strip() or f"exit status {result.returncode}" if result.returncode else None
+    )
+
+
+@contextlib.contextmanager
+def mounted(directory: Path, *steps: tuple[str, ...]):
+    """Apply the mount(8) `steps` to `directory`, unmount it at the end; skip if not permitted."""
+    for i, step in enumerate(steps):
+        problem = mount(*step)
+        if problem is not None:
+            if i:
+                subprocess.run(["umount", str(directory)], check=True)
+            pytest.skip(f"this machine does not let the tests mount a file system: {problem}")
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", str(directory)], check=True)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param("size=64k", id="no-space"),  # the model alone is about 600 KB
+        pytest.param("nr_inodes=3", id="no-inodes"),  # the directory, the lock, the temporary one
+    ],
+)
+def test_a_full_cache_dir_warns_and_returns_the_model_leaving_nothing(
+    tmp_path, small_data, options
+):
+    cache_dir = tmp_path / "full"
+    cache_dir.mkdir()
+    with mounted(cache_dir, ("-t", "tmpfs", "-o", options, "tmpfs", str(cache_dir))):
+        with pytest.warns(UserWarning, match="could not write the model cache") as caught:
+            model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+        [message] = [str(w.message) for w in caught if w.category is UserWarning]
+        assert f"could not write the model cache {cache_dir} " in message
+        assert "No space left on device" in message
+        assert "returning the trained model uncached" in message
+        assert model.count_params() == 44_426
+        assert len(history["loss"]) == 1
+        # Nothing but the (empty) lock file: no entry, no temporary directory, no model file.
+        entry = cnnviz.cache_path(epochs=1, cache_dir=cache_dir)
+        assert sorted(p.name for p in cache_dir.iterdir()) == [f".{entry.name}.lock"]
+        assert shutil.disk_usage(cache_dir).used < 16_384
+
+
+def can_write(directory: Path) -> bool:
+    try:
+        (directory / "probe").touch()
+    except PermissionError:
+        return False
+    (directory / "probe").unlink()
+    return True
+
+
+@contextlib.contextmanager
+def read_only(directory: Path):
+    """Make `directory` read-only for this process; yield the error its writes will meet.
+
+    Permissions bind an ordinary user; root ignores them, so for root the directory is
+    bind-mounted onto itself read-only (skipped where mounting is not permitted).
+    """
+    directory.chmod(0o555)
+    try:
+        if not can_write(directory):
+            yield "Permission denied"
+            return
+    finally:
+        directory.chmod(0o755)
+    bind = ("--bind", str(directory), str(directory))
+    remount = ("-o", "remount,bind,ro", str(directory))
+    with mounted(directory, bind, remount):
+        yield "Read-only file system"
+
+
+def test_a_read_only_cache_dir_warns_and_returns_the_model(tmp_path, small_data):
+    cache_dir = tmp_path / "read-only"
+    cache_dir.mkdir()
+    with read_only(cache_dir) as error:
+        with pytest.warns(UserWarning, match="could not write the model cache") as caught:
+            model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+        [message] = [str(w.message) for w in caught if w.category is UserWarning]
+        assert f"could not write the model cache {cache_dir} " in message
+        assert error in message
+        assert model.count_params() == 44_426
+        assert len(history["loss"]) == 1
+        assert list(cache_dir.iterdir()) == []
+
+
+def test_a_read_only_cache_dir_still_serves_its_entries(tmp_path, small_data, monkeypatch):
+    # A cache filled once and shared read-only (a docs build, a classroom machine).
+    cache_dir = tmp_path / "shared"
+    model, history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+    before = entries(cache_dir)
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained again"))
+    with read_only(cache_dir):
+        cached, cached_history = cnnviz.trained_lenet5(epochs=1, cache_dir=cache_dir, verbose=0)
+    assert weights_equal(cached, model)
+    assert cached_history == history
+    assert entries(cache_dir) == before
