@@ -51,15 +51,15 @@ plt.show()
 # test loss falls for a few epochs, then rises. The model is learning the
 # training images by heart, details that do not carry over to new ones.
 #
-# **Loss up, accuracy flat.** The test accuracy barely moves while its loss
-# rises. Accuracy only asks whether the most probable class is right; the
-# cross-entropy loss is :math:`-\log p` of the true class, so it also
-# counts *how confident* each answer is. As training goes on the model
-# grows more confident everywhere: its right answers gain little (from
-# :math:`-\log 0.9 \approx 0.1` towards 0), while each confident mistake
-# costs more and more (:math:`-\log 0.01 \approx 4.6`). A few confident
-# mistakes raise the average loss without changing the count of right
-# answers.
+# **Loss up, accuracy flat.** The test accuracy barely moves while the
+# test loss rises. Accuracy only asks whether the most probable class is
+# right. The cross-entropy loss is ``-log(p)``, where ``p`` is the
+# probability the model gives the true class, averaged over the images, so
+# it also counts *how confident* each answer is. As training goes on the
+# model grows more confident: its right answers gain little (from
+# ``-log(0.9) = 0.11`` towards 0), while each confident mistake costs more
+# and more (``-log(0.01) = 4.6``). A few confident mistakes raise the
+# average loss without changing the count of right answers.
 
 # %%
 # When to stop, and other cures for overfitting
