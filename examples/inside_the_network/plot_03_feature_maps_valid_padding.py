@@ -61,12 +61,12 @@ def title(name):
 # -------------------
 # ``conv1`` has six 5x5 kernels, one per output channel, each with a bias.
 # Here they are as the training left them, on one scale centred on zero
-# (red: positive weights, blue: negative):
+# (red: positive weights, blue: negative), laid out as the maps below:
 kernels, biases = model.get_layer("conv1").get_weights()
 print("kernels", kernels.shape, "biases", biases.round(3))
 cnnviz.plot_feature_maps(
     kernels[:, :, 0, :],
-    ncols=6,
+    ncols=3,
     scale="layer",
     title="conv1 kernels (5, 5) for channels 0-5, one scale",
 )

@@ -201,7 +201,7 @@ frame_only = same_conv1.copy()
 frame_only[2:-2, 2:-2] = np.nan  # not compared: yellow, outlined
 cnnviz.plot_feature_maps(
     frame_only,
-    ncols=6,
+    ncols=3,
     scale="layer",
     title="conv1, valid weights: the frame same adds "
     "(yellow: not compared)",
