@@ -216,6 +216,116 @@ def test_a_fig_that_is_not_a_figure_is_a_type_error():
         plot_feature_maps(np.ones((6, 6, 3)), fig="figure")
 
 
+def colour_bars(fig) -> list:
+    """The colour bars of a figure: axes that hold a colour bar, not a tile."""
+    return [ax for ax in fig.axes if getattr(ax, "_colorbar", None) is not None]
+
+
+def test_map_scale_gives_each_tile_its_own_range_and_no_colour_bar():
+    output = np.stack([np.full((4, 4), 1.0), np.linspace(-3, 5, 16).reshape(4, 4)], axis=-1)
+    fig = plot_feature_maps(output)
+    first, second = (ax.get_images()[0] for ax in image_axes(fig))
+    assert (first.norm.vmin, first.norm.vmax) != (second.norm.vmin, second.norm.vmax)
+    assert (second.norm.vmin, second.norm.vmax) == (-3.0, 5.0)
+    assert colour_bars(fig) == []
+    assert first.get_cmap().name == "gray"
+
+
+def test_layer_scale_puts_signed_maps_on_one_symmetric_diverging_scale():
+    rng = np.random.default_rng(4)
+    output = rng.normal(size=(1, 9, 9, 6)) * [1, 2, 3, 4, 5, 6]
+    fig = plot_feature_maps(output, ncols=3, scale="layer")
+    bound = np.abs(output).max()
+    for ax in image_axes(fig):
+        image = ax.get_images()[0]
+        assert image.norm.vmin == pytest.approx(-bound)
+        assert image.norm.vmax == pytest.approx(bound)
+        assert image.get_cmap().name == "RdBu_r"
+    (bar,) = colour_bars(fig)
+    assert bar._colorbar.mappable.norm.vmin == pytest.approx(-bound)
+    assert image_axes(fig)[0].get_subplotspec().get_gridspec().get_geometry() == (2, 3)
+
+
+def test_layer_scale_puts_non_negative_maps_in_grey_from_zero():
+    output = np.linspace(0.5, 7.0, 5 * 5 * 16).reshape(5, 5, 16)
+    fig = plot_feature_maps(output, scale="layer")
+    limits = {
+        (ax.get_images()[0].norm.vmin, ax.get_images()[0].norm.vmax) for ax in image_axes(fig)
+    }
+    assert limits == {(0.0, 7.0)}
+    assert {ax.get_images()[0].get_cmap().name for ax in image_axes(fig)} == {"gray"}
+    assert len(colour_bars(fig)) == 1
+
+
+def test_an_all_zero_layer_is_black_on_a_scale_from_zero():
+    fig = plot_feature_maps(np.zeros((4, 4, 3)), scale="layer")
+    image = image_axes(fig)[0].get_images()[0]
+    assert (image.norm.vmin, image.norm.vmax) == (0.0, 1.0)
+
+
+def test_vmin_and_vmax_fix_the_scale_and_imply_a_colour_bar():
+    output = np.linspace(0, 1, 4 * 4 * 6).reshape(4, 4, 6)
+    fig = plot_feature_maps(output, vmin=0, vmax=2.5)  # scale="map" is overridden
+    assert {
+        (ax.get_images()[0].norm.vmin, ax.get_images()[0].norm.vmax) for ax in image_axes(fig)
+    } == {(0.0, 2.5)}
+    assert len(colour_bars(fig)) == 1
+    only_top = plot_feature_maps(output, vmax=4.0)
+    assert image_axes(only_top)[0].get_images()[0].norm.vmin == 0.0
+    # Limits across zero that are not symmetric: white still at zero.
+    signed = plot_feature_maps(output - 0.2, vmin=-1, vmax=3)
+    image = image_axes(signed)[0].get_images()[0]
+    assert image.get_cmap().name == "RdBu_r"
+    assert (image.norm.vmin, image.norm.vcenter, image.norm.vmax) == (-1.0, 0.0, 3.0)
+
+
+def test_a_cmap_given_by_the_caller_wins_on_one_scale():
+    fig = plot_feature_maps(np.linspace(-1, 1, 32).reshape(4, 4, 2), scale="layer", cmap="PiYG")
+    assert image_axes(fig)[0].get_images()[0].get_cmap().name == "PiYG"
+
+
+def test_nan_cells_are_left_out_of_the_scale_drawn_apart_and_outlined():
+    output = np.linspace(-2, 1, 8 * 8 * 3).reshape(8, 8, 3)
+    output[2:-2, 2:-2] = np.nan
+    fig = plot_feature_maps(output, ncols=3, scale="layer")
+    bound = np.nanmax(np.abs(output))
+    for ax in image_axes(fig):
+        image = ax.get_images()[0]
+        assert image.norm.vmax == pytest.approx(bound)
+        bad = image.get_cmap().get_bad()
+        assert tuple(bad) not in {tuple(image.get_cmap()(x)) for x in np.linspace(0, 1, 256)}
+        assert bad[3] == 1  # opaque, not the white page behind
+        assert len(ax.collections) == 1  # the outline of the NaN region
+
+
+@pytest.mark.parametrize("shape", [(1, 120), (84,)])
+def test_a_strip_on_one_scale_is_centred_on_zero(shape):
+    values = np.linspace(-1, 3, math.prod(shape)).reshape(shape)
+    fig = plot_feature_maps(values, scale="layer")
+    image = image_axes(fig)[0].get_images()[0]
+    assert (image.norm.vmin, image.norm.vmax) == (-3.0, 3.0)
+    assert image.get_cmap().name == "RdBu_r"
+    assert len(colour_bars(fig)) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"scale": "channel"}, r"^scale must be one of \('map', 'layer'\); got 'channel'"),
+        ({"scale": None}, r"^scale must be one of"),
+        ({"vmin": 1, "vmax": 1}, r"^vmin must be below vmax; got vmin=1\.0, vmax=1\.0"),
+        ({"vmin": 2, "vmax": 1}, r"^vmin must be below vmax"),
+        ({"vmin": 5}, r"^vmin must be below vmax; got vmin=5\.0, vmax=1\.0 \(vmin=5\.0 given"),
+        ({"vmax": float("nan")}, r"^vmax must be a finite number; got nan"),
+        ({"vmin": float("-inf")}, r"^vmin must be a finite number; got -inf"),
+        ({"vmin": "0"}, r"^vmin must be a finite number; got '0'"),
+    ],
+)
+def test_bad_colour_scales_are_refused(options, message):
+    with pytest.raises(ValueError, match=message):
+        plot_feature_maps(np.linspace(0, 1, 32).reshape(4, 4, 2), **options)
+
+
 # --- plot_images -----------------------------------------------------------------------------
 
 
@@ -358,6 +468,19 @@ def test_a_subset_of_layers(model, image):
 def test_ncols_reaches_the_feature_maps(model, image):
     (fig,) = plot_layer_outputs(model, image, layers=["conv1"], ncols=2)
     assert image_axes(fig)[0].get_subplotspec().get_gridspec().get_geometry() == (3, 2)
+
+
+def test_scale_reaches_the_feature_maps(model, image):
+    conv1, relu1 = plot_layer_outputs(model, image, layers=["conv1", "relu1"], scale="layer")
+    outputs = layer_outputs(model, image, ["conv1", "relu1"])
+    signed = image_axes(conv1)[0].get_images()[0]
+    assert signed.get_cmap().name == "RdBu_r"
+    assert signed.norm.vmax == pytest.approx(np.abs(outputs["conv1"]).max())
+    assert signed.norm.vmin == pytest.approx(-signed.norm.vmax)
+    assert image_axes(relu1)[0].get_images()[0].norm.vmin == 0.0
+    assert len(colour_bars(conv1)) == len(colour_bars(relu1)) == 1
+    with pytest.raises(ValueError, match=r"^scale must be one of"):
+        plot_layer_outputs(model, image, scale="all")
 
 
 def test_a_batch_of_one_is_accepted_and_a_batch_of_two_is_an_error(model, image):
@@ -531,6 +654,31 @@ def test_side_by_side_tiles_are_readable_in_the_page_column():
     tiles = image_axes(fig.subfigs[2])
     below = tiles[4].title.get_window_extent(renderer)
     assert below.y1 <= tiles[0].get_window_extent(renderer).y0
+
+
+def test_side_by_side_layer_scale_gives_each_model_its_own_scale_and_bar():
+    outputs = _two_models()
+    fig = plot_side_by_side(outputs, layers=["conv1", "conv2"], scale="layer")
+    cells = np.array(fig.subfigs[2:], dtype=object).reshape(2, 2)
+    for row, name in enumerate(["conv1", "conv2"]):
+        for column, label in enumerate(outputs):
+            cell = cells[row, column]
+            assert len(colour_bars(cell)) == 1
+            top = np.abs(outputs[label][name]).max()
+            limits = {ax.get_images()[0].norm.vmax for ax in image_axes(cell)}
+            assert len(limits) == 1
+            assert limits.pop() == pytest.approx(top)
+    # Each colour bar sits inside its own cell, to the right of its tiles.
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    for cell in fig.subfigs[2:]:
+        (bar,) = colour_bars(cell)
+        box = bar.get_window_extent(renderer)
+        assert cell.bbox.x0 <= box.x0
+        assert box.x1 <= cell.bbox.x1
+        assert box.x0 >= max(ax.get_window_extent(renderer).x1 for ax in image_axes(cell))
+    with pytest.raises(ValueError, match=r"^scale must be one of"):
+        plot_side_by_side(outputs, scale="model")
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ from .._checks import positive_int
 _TILE = 2.0
 # Room above a grid for the figure's title, in inches.
 _TOP = 0.5
+# Room at the right of a grid for its one colour bar and the bar's tick labels, in inches.
+_COLOURBAR = 0.8
 
 
 def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
@@ -49,22 +51,26 @@ def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
     return math.ceil(n / columns), columns
 
 
-def _new_figure(fig: Figure | SubFigure | None, nrows: int, ncols: int) -> Figure | SubFigure:
+def _new_figure(
+    fig: Figure | SubFigure | None, nrows: int, ncols: int, *, colourbar: bool = False
+) -> Figure | SubFigure:
     if fig is None:
         # No layout engine: constrained layout costs more than the drawing itself for 16
         # or 64 tiles, and a grid of equal tiles needs only fixed margins (see _tiles).
-        return plt.figure(figsize=(_TILE * ncols, _TILE * nrows + _TOP))
+        width = _TILE * ncols + (_COLOURBAR if colourbar else 0)
+        return plt.figure(figsize=(width, _TILE * nrows + _TOP))
     if not isinstance(fig, (Figure, SubFigure)):
         raise TypeError(f"fig must be a matplotlib Figure or SubFigure; got {type(fig).__name__}")
     return fig
 
 
-def _tiles(fig: Figure | SubFigure, n: int, ncols: int) -> list:
+def _tiles(fig: Figure | SubFigure, n: int, ncols: int, *, colourbar: bool = False) -> list:
     rows, columns = channel_grid(n, ncols)
     height = fig.bbox.height / fig.dpi  # inches; works for a SubFigure too
+    width = fig.bbox.width / fig.dpi
     margins = {
         "left": 0.02,
-        "right": 0.98,
+        "right": 1 - _COLOURBAR / width if colourbar else 0.98,
         "bottom": 0.1 / height,
         "top": 1 - min(_TOP / height, 0.3),
         "hspace": 0.25,
@@ -76,6 +82,18 @@ def _tiles(fig: Figure | SubFigure, n: int, ncols: int) -> list:
     return list(axes[:n])
 
 
+def _grid_colourbar(fig: Figure | SubFigure, image) -> None:
+    """One colour bar for a whole grid of tiles, in the room `_tiles` left at the right."""
+    # Before drawing, positions in a SubFigure are relative to it, as add_axes takes them.
+    tiles = [ax.get_position() for ax in fig.axes if ax.get_visible()]
+    top = max(tile.y1 for tile in tiles)
+    bottom = min(tile.y0 for tile in tiles)
+    width = fig.bbox.width / fig.dpi
+    left = 1 - (_COLOURBAR - 0.1) / width
+    cax = fig.add_axes((left, bottom, 0.15 / width, top - bottom))
+    fig.colorbar(image, cax=cax)
+
+
 def _suptitle(fig: Figure | SubFigure, title: str) -> None:
     """Title a figure: in the room a layout engine makes, else 0.08 inches below its top."""
     if fig.get_layout_engine() is not None:
@@ -84,14 +102,16 @@ def _suptitle(fig: Figure | SubFigure, title: str) -> None:
         fig.suptitle(title, y=1 - 0.08 / (fig.bbox.height / fig.dpi), va="top")
 
 
-def _strip(fig: Figure | SubFigure, values: np.ndarray, cmap: str) -> None:
+def _strip(fig: Figure | SubFigure, values: np.ndarray, cmap, norm=None) -> None:
     # Fixed margins in inches (used where the figure has no layout engine, e.g. a
     # SubFigure of a bigger figure): room for the title above, the axis label below.
     height = fig.bbox.height / fig.dpi
     top, bottom = 1 - _TOP / height, 0.5 / height
     margins = {"top": top, "bottom": bottom} if top - bottom > 0.2 else {}
     ax = fig.subplots(gridspec_kw=margins)
-    image = ax.imshow(values[np.newaxis, :], cmap=cmap, aspect="auto", interpolation="nearest")
+    image = ax.imshow(
+        values[np.newaxis, :], cmap=cmap, norm=norm, aspect="auto", interpolation="nearest"
+    )
     ax.set_yticks([])
     ax.set_xlabel(f"Unit (0 to {values.size - 1})")
     fig.colorbar(image, ax=ax, orientation="vertical", fraction=0.05)

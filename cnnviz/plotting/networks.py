@@ -10,9 +10,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .._checks import one_of
 from ..data import CLASS_NAMES
-from ._grid import _TOP, _suptitle, channel_grid
-from .feature_maps import plot_feature_maps
+from ._grid import _COLOURBAR, _TOP, _suptitle, channel_grid
+from .feature_maps import SCALES, plot_feature_maps
 from .probabilities import _probability_row, plot_probabilities
 
 
@@ -23,6 +24,7 @@ def plot_layer_outputs(
     layers: Sequence[str | int] | None = None,
     ncols: int = 4,
     class_names: Sequence[str] = CLASS_NAMES,
+    scale: str = "map",
 ) -> list[Figure]:
     """Draw what every requested layer of `model` makes of one image.
 
@@ -50,6 +52,10 @@ def plot_layer_outputs(
         Tiles per row of the feature-map grids.
     class_names : sequence of str, default CLASS_NAMES
         Names of the classes, one per unit of a class-probability output.
+    scale : {"map", "layer"}, default "map"
+        How each figure's tiles are scaled, as for :func:`plot_feature_maps`:
+        each tile on its own range, or the whole layer on one scale with one
+        colour bar (diverging about zero for signed values).
 
     Returns
     -------
@@ -61,7 +67,8 @@ def plot_layer_outputs(
     ValueError
         If `image` holds more than one image, if an output is class
         probabilities for a number of classes other than ``len(class_names)``,
-        plus everything :func:`~cnnviz.layer_outputs` raises.
+        if `scale` is neither ``"map"`` nor ``"layer"``, plus everything
+        :func:`~cnnviz.layer_outputs` raises.
 
     Examples
     --------
@@ -73,6 +80,7 @@ def plot_layer_outputs(
     """
     from ..activations import layer_outputs
 
+    scale = one_of(scale, SCALES, "scale")
     shape = np.shape(image)
     if len(shape) == 4 and shape[0] != 1:
         raise ValueError(
@@ -89,7 +97,7 @@ def plot_layer_outputs(
             figure = plot_probabilities(rows[name], class_names=class_names)
             figure.suptitle(title)
         else:
-            figure = plot_feature_maps(output, ncols=ncols, title=title)
+            figure = plot_feature_maps(output, ncols=ncols, title=title, scale=scale)
         figures.append(figure)
     return figures
 
@@ -113,11 +121,13 @@ def _side_by_side_columns(channels: int) -> int:
     return math.ceil(math.sqrt(channels))
 
 
-def _grid_height(channels: int, columns: int) -> float:
+def _grid_height(channels: int, columns: int, *, colourbar: bool = False) -> float:
     """Height in inches that plot_feature_maps needs for square tiles in one column."""
     rows, columns = channel_grid(channels, columns)
-    # plot_feature_maps leaves 0.04 of the width as margins and 0.1 of a tile between tiles.
-    tile = min(_COLUMN * 0.96 / (columns + 0.1 * (columns - 1)), _MAX_TILE)
+    # plot_feature_maps leaves 0.02 of the width at the left, 0.02 or a colour bar's room
+    # at the right, and 0.1 of a tile between tiles.
+    room = _COLOURBAR if colourbar else 0.02 * _COLUMN
+    tile = min((_COLUMN * 0.98 - room) / (columns + 0.1 * (columns - 1)), _MAX_TILE)
     cell = tile + max(0.06, 0.3 - 0.25 * tile)  # room for each tile's title
     return cell * (rows + 0.25 * (rows - 1)) + _TOP + 0.1
 
@@ -128,6 +138,7 @@ def plot_side_by_side(
     layers: Sequence[str] | None = None,
     titles: Sequence[str] | None = None,
     class_names: Sequence[str] = CLASS_NAMES,
+    scale: str = "map",
 ) -> Figure:
     """Draw one image's layer outputs in several models, lined up by layer name.
 
@@ -162,6 +173,12 @@ def plot_side_by_side(
         Column titles, one per model; the labels of `outputs` by default.
     class_names : sequence of str, default CLASS_NAMES
         Names of the classes, one per unit of a class-probability output.
+    scale : {"map", "layer"}, default "map"
+        How the tiles of each cell are scaled, as for
+        :func:`plot_feature_maps`: each tile on its own range, or each
+        model's layer on one scale with its own colour bar. Two models'
+        layers are never put on one scale: channel k of one model and
+        channel k of another are different filters.
 
     Returns
     -------
@@ -176,7 +193,8 @@ def plot_side_by_side(
         missing from a model, an output is not one image's (1, H, W, C) or
         (1, units), `layers` or `titles` does not fit, or an output is class
         probabilities for a number of classes other than
-        ``len(class_names)``.
+        ``len(class_names)``, or `scale` is neither ``"map"`` nor
+        ``"layer"``.
 
     Examples
     --------
@@ -192,6 +210,8 @@ def plot_side_by_side(
      'op (10,)', 'op (10,)']
     """
     # Everything is checked before the figure exists, so an error leaves none behind.
+    scale = one_of(scale, SCALES, "scale")
+    shared = scale == "layer"
     if not isinstance(outputs, Mapping) or not outputs:
         raise ValueError(
             "outputs must map a model label to the layer outputs of one image, e.g. "
@@ -256,7 +276,14 @@ def plot_side_by_side(
                 row.append((array, None, 1, _STRIP_HEIGHT))
             else:
                 columns = _side_by_side_columns(array.shape[-1])
-                row.append((array, None, columns, _grid_height(array.shape[-1], columns)))
+                row.append(
+                    (
+                        array,
+                        None,
+                        columns,
+                        _grid_height(array.shape[-1], columns, colourbar=shared),
+                    )
+                )
         rows.append(row)
 
     heights = [max(cell[3] for cell in row) for row in rows]
@@ -280,7 +307,9 @@ def plot_side_by_side(
                 plot_probabilities(probabilities, class_names=class_names, fig=cells[r, column])
                 _suptitle(cells[r, column], title)
             else:
-                plot_feature_maps(array, ncols=columns, title=title, fig=cells[r, column])
+                plot_feature_maps(
+                    array, ncols=columns, title=title, fig=cells[r, column], scale=scale
+                )
     # A thin line between two models' columns, below the titles.
     top = 1 - _HEADER / (_HEADER + sum(heights))
     for column in range(1, len(labels)):

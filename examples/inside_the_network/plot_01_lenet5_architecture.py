@@ -74,6 +74,27 @@ for name, kernel, stride in steps:
 # maps that the convolutions leave.
 
 # %%
+# Parameter sharing: why a convolution is cheap
+# ---------------------------------------------
+# ``conv1`` turns 784 pixels into 24 x 24 x 6 = 3,456 numbers with 156
+# parameters, because each of its six 5x5 kernels is used at all 576
+# positions: the same 25 weights and one bias for every output pixel of a
+# map. A dense layer making the same 3,456 outputs from the 784 pixels
+# needs one weight per pixel and output plus one bias per output:
+conv1_outputs = 24 * 24 * 6
+dense = 784 * conv1_outputs + conv1_outputs
+conv1 = model.get_layer("conv1").count_params()
+print(f"conv1: {conv1:,} parameters")
+print(f"dense, 784 -> {conv1_outputs:,}: {dense:,} parameters")
+print(f"ratio: {dense / conv1:,.0f}")
+
+# %%
+# About 2.7 million against 156. Sharing the kernel is also an assumption
+# built into the network: a pattern worth detecting in one place is worth
+# detecting anywhere in the image, so what a filter learns from a collar at
+# the top of one image applies to a sole at the bottom of another.
+
+# %%
 # Where the parameters sit
 # ------------------------
 # The same counts, read from the model itself, one bar per layer that has

@@ -41,6 +41,12 @@ plt.show()
 # its batch axis of 1. Below, :func:`cnnviz.plot_feature_maps` draws them one
 # layer at a time, each figure titled with the layer's name and the shape of
 # its output for one image.
+#
+# Every figure puts all the tiles of a layer on **one colour scale** with
+# one colour bar (``scale="layer"``), so that channels can be compared:
+# signed values (a convolution's output) on a red-white-blue scale with
+# white at zero, non-negative values (after a ReLU) in grey from black at
+# zero to white at the layer's largest value.
 outputs = cnnviz.layer_outputs(model, image)
 for name, output in outputs.items():
     print(f"{name:10} {output.shape}")
@@ -51,75 +57,174 @@ def title(name):
 
 
 # %%
-# conv1: six 5x5 filters
-# ----------------------
-# Each of the six filters of ``conv1`` slides over the image and answers, at
-# every position, how much the 5x5 patch there looks like the filter. The
-# outputs are 24x24: the kernel fits 24 times along each axis of 28 pixels.
-# Some filters respond to the sneaker's upper edges, some to its sole, some
-# to the flat areas. Bright means a large value; each map is scaled to its
-# own range, and its values can be negative.
-cnnviz.plot_feature_maps(outputs["conv1"], title=title("conv1"))
+# conv1's six kernels
+# -------------------
+# ``conv1`` has six 5x5 kernels, one per output channel, each with a bias.
+# Here they are as the training left them, on one scale centred on zero
+# (red: positive weights, blue: negative), laid out as the maps below:
+kernels, biases = model.get_layer("conv1").get_weights()
+print("kernels", kernels.shape, "biases", biases.round(3))
+cnnviz.plot_feature_maps(
+    kernels[:, :, 0, :],
+    ncols=3,
+    scale="layer",
+    title="conv1 kernels (5, 5) for channels 0-5, one scale",
+)
+plt.show()
+
+# %%
+# One output pixel by hand
+# ------------------------
+# Each output pixel of ``conv1`` is a dot product: the 5x5 patch of the
+# image under the kernel, multiplied pixel by pixel with the kernel, summed,
+# plus the bias. Keras computes a cross-correlation (the kernel is not
+# flipped, unlike a convolution in the mathematical sense), and with
+# ``valid`` padding output pixel (r, c) sees the image rows r to r + 4 and
+# columns c to c + 4. Take channel 0 where it responds most:
+x = image[..., 0].astype("float32") / 255  # the model's own scaling
+conv1 = outputs["conv1"][0]
+channel = 0
+r, c = np.unravel_index(np.argmax(conv1[..., channel]), (24, 24))
+patch = x[r : r + 5, c : c + 5]
+kernel = kernels[:, :, 0, channel]
+by_hand = np.sum(patch * kernel) + biases[channel]
+print("patch:\n", patch.round(2))
+print("kernel:\n", kernel.round(2))
+dot = np.sum(patch * kernel)
+print(f"sum(patch * kernel) + bias = {dot:.4f} + {biases[channel]:.4f}")
+print(f"                           = {by_hand:.4f}")
+print(f"Keras: conv1[{r}, {c}, {channel}] = {conv1[r, c, channel]:.4f}")
+assert np.isclose(by_hand, conv1[r, c, channel], atol=1e-5)
+
+# %%
+# So a filter does not measure "how much the patch looks like" it in any
+# normalised sense: the dot product also grows with the brightness of the
+# patch. A patch twice as bright scores twice as high (before the bias), so
+# a bright patch of roughly the right shape can outscore a dim patch of
+# exactly the kernel's pattern.
+#
+# conv1: six feature maps
+# -----------------------
+# Sliding each kernel over every position gives six 24x24 maps: the kernel
+# fits 24 times along each axis of 28 pixels. Where the image is black (all
+# zeros) the dot product is zero and the map holds just the bias: the flat
+# background level of each tile, slightly above or below white.
+cnnviz.plot_feature_maps(
+    outputs["conv1"],
+    ncols=3,
+    scale="layer",
+    title=title("conv1") + ", one scale, white = 0",
+)
 plt.show()
 
 # %%
 # relu1: negative values set to zero
 # ----------------------------------
-# The ReLU keeps positive values and replaces negative ones by zero, so the
-# maps keep only where a filter matched; the shape does not change.
-cnnviz.plot_feature_maps(outputs["relu1"], title=title("relu1"))
+# The ReLU keeps positive values and replaces negative ones by zero; the
+# shape does not change. It is what makes stacking layers worthwhile: a
+# convolution of a convolution is again a convolution (two 5x5 kernels in a
+# row act like one 9x9 kernel), so without something non-linear between
+# them, more layers could compute nothing that one layer cannot.
+#
+# The maps do not keep "only where a filter matched": a channel whose bias
+# is positive keeps that bias over the whole black background (channel 0
+# here), a filter with a negative bias is zero there. Grey from 0 (black) to
+# the layer's largest value (white), one scale for all six:
+cnnviz.plot_feature_maps(
+    outputs["relu1"],
+    ncols=3,
+    scale="layer",
+    title=title("relu1") + ", one scale from 0",
+)
 plt.show()
 
 # %%
 # max_pool1: the strongest response of every 2x2 block
 # ----------------------------------------------------
 # Max-pooling keeps the largest value of each 2x2 block, halving each axis to
-# 12x12: coarser maps that still say where each pattern was found.
-cnnviz.plot_feature_maps(outputs["max_pool1"], title=title("max_pool1"))
+# 12x12: coarser maps that still say where each pattern was found. Same
+# scale as above: pooling takes values, it makes none.
+cnnviz.plot_feature_maps(
+    outputs["max_pool1"],
+    ncols=3,
+    scale="layer",
+    title=title("max_pool1") + ", one scale from 0",
+)
 plt.show()
 
 # %%
 # conv2: sixteen filters over the six maps
 # ----------------------------------------
 # Each filter of ``conv2`` looks at a 5x5 patch of all six pooled maps at
-# once, so it combines the simple patterns of the first block into larger
-# ones. With valid padding its output is 8x8.
-cnnviz.plot_feature_maps(outputs["conv2"], title=title("conv2"))
+# once (5 x 5 x 6 weights and a bias), so it combines the simple patterns
+# of the first block into larger ones. With valid padding its output is
+# 8x8. Signed again: red-white-blue, white at zero, one scale.
+cnnviz.plot_feature_maps(
+    outputs["conv2"],
+    scale="layer",
+    title=title("conv2") + ", one scale, white = 0",
+)
 plt.show()
 
 # %%
-# relu2
-# -----
-cnnviz.plot_feature_maps(outputs["relu2"], title=title("relu2"))
+# relu2: conv2's negative values set to zero
+# ------------------------------------------
+# Grey from 0, one scale for the sixteen maps.
+cnnviz.plot_feature_maps(
+    outputs["relu2"],
+    scale="layer",
+    title=title("relu2") + ", one scale from 0",
+)
 plt.show()
 
 # %%
 # max_pool2: sixteen 4x4 maps
 # ---------------------------
 # After the second pooling, each of the sixteen maps is 4x4: 256 numbers that
-# describe the whole image for the classifier.
-cnnviz.plot_feature_maps(outputs["max_pool2"], title=title("max_pool2"))
+# describe the whole image for the classifier. Each of the 4 units per axis
+# sees 16 input pixels (unit m sees pixels 4m to 4m + 15), so together they
+# cover all 28. Grey from 0, one scale.
+cnnviz.plot_feature_maps(
+    outputs["max_pool2"],
+    scale="layer",
+    title=title("max_pool2") + ", one scale from 0",
+)
 plt.show()
 
 # %%
-# flatten: the 256 numbers in a row
-# ---------------------------------
-# ``flatten`` changes no value, it only lines the 4x4x16 maps up into one
-# vector, drawn here as a strip of units, so that the dense layers can use it.
-cnnviz.plot_feature_maps(outputs["flatten"], title=title("flatten"))
-plt.show()
+# flatten: the same 256 numbers in one row
+# ----------------------------------------
+# ``flatten`` changes no value; it lines the 4x4x16 maps up into one vector
+# for the dense layers. Keras keeps the channels last, so the vector runs
+# through the channels fastest: position ``(row * 4 + col) * 16 + channel``.
+# Neighbours in it belong to different channels, so drawn as a strip it
+# reads as noise; this page does not draw it. The max_pool2 figure above
+# shows the same numbers, arranged by channel:
+flat = outputs["flatten"][0]
+pooled = outputs["max_pool2"][0]
+print("flatten equals max_pool2 in row, column, channel order:")
+print(np.array_equal(flat, pooled.reshape(-1)))
+row, col, ch = 1, 2, 5
+at = (row * 4 + col) * 16 + ch
+print(f"max_pool2[{row}, {col}, {ch}] is flatten[{at}]:", end=" ")
+print(pooled[row, col, ch] == flat[at])
 
 # %%
 # fc1 and fc2: the dense layers
 # -----------------------------
 # Each of the 120 units of ``fc1`` and the 84 of ``fc2`` is a weighted sum of
-# all the numbers before it, followed by a ReLU; most units stay at zero for
-# any one image.
-cnnviz.plot_feature_maps(outputs["fc1"], title=title("fc1"))
+# all the numbers before it plus a bias, followed by a ReLU; many units are
+# zero for any one image. Grey from 0 (black) to the layer's largest value,
+# with its colour bar.
+cnnviz.plot_feature_maps(
+    outputs["fc1"], scale="layer", title=title("fc1") + ", from 0"
+)
 plt.show()
 
 # %%
-cnnviz.plot_feature_maps(outputs["fc2"], title=title("fc2"))
+cnnviz.plot_feature_maps(
+    outputs["fc2"], scale="layer", title=title("fc2") + ", from 0"
+)
 plt.show()
 
 # %%
@@ -139,14 +244,25 @@ print(
 )
 
 # %%
+# A probability of 0.985 is not a 98.5% chance of being right. This image
+# is one the model trained on, and the previous page showed the test loss
+# rising while the test accuracy stayed under 90%: the model's
+# probabilities kept growing more confident after its answers stopped
+# getting better. Read them as scores that rank the classes, not as
+# calibrated odds; whether they match how often the model is right can
+# only be checked on images it did not train on.
+#
 # All layers in one call
 # ----------------------
 # :func:`cnnviz.plot_layer_outputs` draws all of the above in one call, one
-# figure per layer, each titled with the layer's name and output shape:
+# figure per layer, each titled with the layer's name and output shape;
+# ``scale="layer"`` puts each layer on one scale, as here:
 #
 # .. code-block:: python
 #
-#    figures = cnnviz.plot_layer_outputs(model, x_train[41])
+#    figures = cnnviz.plot_layer_outputs(
+#        model, x_train[41], scale="layer"
+#    )
 #    plt.show()
 #
 # The next example does the same with ``same`` padding, and the last one puts

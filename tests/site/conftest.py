@@ -21,16 +21,18 @@ SITE = ROOT / "docs" / "_build" / "html"
 
 # LeNet-5 has 10 layers after its input (conv1, relu1, max_pool1, conv2, relu2,
 # max_pool2, flatten, fc1, fc2, op); the pages that walk through a model draw
-# each of them, plus the input image (and the loss/accuracy curves on the
-# same-padding page, which also trains its model). Keyed by file name: the
+# each of them but flatten (its channels-last order reads as noise; the pages
+# print that it holds max_pool2's values instead), plus the input image, and
+# conv1's kernels on the valid page or the loss/accuracy curves on the
+# same-padding page, which also trains its model. Keyed by file name: the
 # names are unique across the gallery's sections.
-LAYERS = 10
+DRAWN_LAYERS = 9
 MIN_FIGURES = {
     "plot_01_fashion_mnist": 2,  # images 40-47, one image per class
     "plot_01_lenet5_architecture": 1,  # parameters per layer
     "plot_02_train_lenet5": 1,  # loss and accuracy per epoch
-    "plot_03_feature_maps_valid_padding": LAYERS + 1,
-    "plot_04_lenet5_same_padding": LAYERS + 2,
+    "plot_03_feature_maps_valid_padding": DRAWN_LAYERS + 2,  # + image, kernels
+    "plot_04_lenet5_same_padding": DRAWN_LAYERS + 2,  # + curves, image
     "plot_05_valid_vs_same_padding": 5,  # four side-by-side figures, the border
 }
 
