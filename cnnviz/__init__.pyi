@@ -14,6 +14,10 @@ from .data import one_hot as one_hot
 from .data import parse_idx as parse_idx
 from .data import read_idx as read_idx
 from .data import scale_images as scale_images
+from .evaluation import confusion_matrix as confusion_matrix
+from .evaluation import evaluate as evaluate
+from .evaluation import misclassified as misclassified
+from .evaluation import predict as predict
 from .models import PADDINGS as PADDINGS
 from .models import lenet5 as lenet5
 from .models import output_size as output_size
@@ -25,6 +29,5 @@ from .plotting import plot_layer_outputs as plot_layer_outputs
 from .plotting import plot_probabilities as plot_probabilities
 from .plotting import plot_side_by_side as plot_side_by_side
 from .training import cache_path as cache_path
-from .training import evaluate as evaluate
 from .training import train as train
 from .training import trained_lenet5 as trained_lenet5
