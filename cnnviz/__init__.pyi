@@ -7,6 +7,11 @@
 __version__: str
 
 from .activations import layer_outputs as layer_outputs
+from .attribution import grad_cam as grad_cam
+from .attribution import gradients as gradients
+from .attribution import integrated_gradients as integrated_gradients
+from .attribution import occlusion as occlusion
+from .attribution import smoothgrad as smoothgrad
 from .data import CLASS_NAMES as CLASS_NAMES
 from .data import find_fashion_mnist as find_fashion_mnist
 from .data import load_fashion_mnist as load_fashion_mnist

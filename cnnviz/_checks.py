@@ -69,6 +69,17 @@ def non_negative_number(value: object, name: str) -> float:
     return float(value)
 
 
+def finite_number(value: object, name: str) -> float:
+    """Return `value` as a float if it is a finite real number."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+    ):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    return float(value)
+
+
 def verbose(value: object) -> Any:
     """Return `value` if Keras' ``verbose`` accepts it."""
     if isinstance(value, bool) or value not in VERBOSE:
