@@ -7,6 +7,11 @@
 __version__: str
 
 from .activations import layer_outputs as layer_outputs
+from .attribution import grad_cam as grad_cam
+from .attribution import gradients as gradients
+from .attribution import integrated_gradients as integrated_gradients
+from .attribution import occlusion as occlusion
+from .attribution import smoothgrad as smoothgrad
 from .data import CLASS_NAMES as CLASS_NAMES
 from .data import find_fashion_mnist as find_fashion_mnist
 from .data import load_fashion_mnist as load_fashion_mnist
@@ -14,6 +19,10 @@ from .data import one_hot as one_hot
 from .data import parse_idx as parse_idx
 from .data import read_idx as read_idx
 from .data import scale_images as scale_images
+from .evaluation import confusion_matrix as confusion_matrix
+from .evaluation import evaluate as evaluate
+from .evaluation import misclassified as misclassified
+from .evaluation import predict as predict
 from .models import PADDINGS as PADDINGS
 from .models import lenet5 as lenet5
 from .models import output_size as output_size
@@ -25,6 +34,5 @@ from .plotting import plot_layer_outputs as plot_layer_outputs
 from .plotting import plot_probabilities as plot_probabilities
 from .plotting import plot_side_by_side as plot_side_by_side
 from .training import cache_path as cache_path
-from .training import evaluate as evaluate
 from .training import train as train
 from .training import trained_lenet5 as trained_lenet5

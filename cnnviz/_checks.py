@@ -57,6 +57,18 @@ def positive_number(value: object, name: str) -> float:
     return float(value)
 
 
+def non_negative_number(value: object, name: str) -> float:
+    """Return `value` as a float if it is a finite real number of at least 0."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+        or not value >= 0
+    ):
+        raise ValueError(f"{name} must be a finite number of at least 0; got {value!r}")
+    return float(value)
+
+
 def finite_number(value: object, name: str) -> float:
     """Return `value` as a float if it is a finite real number (a colour limit, an offset)."""
     if (
@@ -199,14 +211,20 @@ def softmax_end(model) -> bool:
     return activation is not None and keras.activations.serialize(activation) == "softmax"
 
 
-def classifier(model: object, name: str = "model"):
-    """Return `model` if it is an image model with one output of class probabilities."""
+def class_output(model: object, name: str = "model"):
+    """Return `model` if it is an image model with one output of shape (batch, classes)."""
     model = image_model(model, name)
     if len(model.outputs) != 1 or len(model.outputs[0].shape) != 2:
         shapes = [tuple(output.shape) for output in model.outputs]
         raise ValueError(
             f"{name} must have one output of shape (batch, classes); {model.name!r} has {shapes}"
         )
+    return model
+
+
+def classifier(model: object, name: str = "model"):
+    """Return `model` if it is an image model with one output of class probabilities."""
+    model = class_output(model, name)
     if not softmax_end(model):
         raise ValueError(
             f"{name} {model.name!r} does not end in a softmax, but the recipe's loss "
@@ -265,3 +283,109 @@ def image_batch(
             f"{np.shape(images)}"
         )
     return x
+
+
+def labels(y: object, name: str, num_classes: int | None = None) -> np.ndarray:
+    """Return `y` as 1-D int64 class labels: at least 0, and below `num_classes` if given."""
+    array = np.asarray(y)
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D integer labels of shape (N,); got shape {array.shape}"
+        )
+    if array.size and (not np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must hold integer labels; got dtype {array.dtype}")
+    array = array.astype(np.int64)
+    bad = array < 0 if num_classes is None else (array < 0) | (array >= num_classes)
+    if bad.any():
+        allowed = "0 or above" if num_classes is None else f"range(0, {num_classes})"
+        raise ValueError(
+            f"{name} must hold labels in {allowed}; got {int(bad.sum())} outside it, "
+            f"e.g. {array[bad][0]}"
+        )
+    return array
+
+
+def one_hot_targets(y: object, num_classes: int, name: str) -> np.ndarray:
+    """Return targets as float32 one-hot rows: from labels (N,) or from rows (N, num_classes).
+
+    Rows must be a distribution each (one-hot, or soft labels), since
+    cross-entropy needs one.
+    """
+    from .data import one_hot  # here, not at the top: data uses these checks too
+
+    y = np.asarray(y)
+    if y.ndim == 1:
+        return one_hot(y, num_classes)
+    if y.ndim == 2 and y.shape[1] == num_classes:
+        if not np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_:
+            raise TypeError(f"{name} must hold numbers; got dtype {y.dtype}")
+        y = finite(np.ascontiguousarray(y, dtype=np.float32), name)
+        sums = y.sum(axis=1)
+        bad = np.flatnonzero((y < 0).any(axis=1) | (np.abs(sums - 1) > 1e-3))
+        if bad.size:
+            raise ValueError(
+                f"{name} of shape {y.shape} must hold one-hot rows (or class probabilities: "
+                f"non-negative, summing to 1); {bad.size} row(s) do not, e.g. row {bad[0]} "
+                f"= {y[bad[0]].tolist()}"
+            )
+        return y
+    raise ValueError(
+        f"{name} must be integer labels of shape (N,) or one-hot of shape (N, {num_classes}); "
+        f"got shape {y.shape}"
+    )
+
+
+def labelled_images(model, x: object, y: object, names: tuple[str, str], scale) -> tuple:
+    """Return a batch of images for `model` and their one-hot targets, checked to match in length."""
+    x = image_batch(x, model, names[0], one_image=False, scale=scale)
+    y = one_hot_targets(y, int(model.outputs[0].shape[-1]), names[1])
+    if len(x) != len(y):
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same length; got {len(x)} images and "
+            f"{len(y)} labels"
+        )
+    return x, y
+
+
+def layer_names(model, layers) -> tuple[str, ...]:
+    """Return the names of `layers` of `model`: names or indices into ``model.layers``.
+
+    ``None`` means every layer after the input.
+    """
+    import keras
+
+    if layers is None:
+        names = tuple(
+            layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
+        )
+        if not names:
+            raise ValueError(f"model {model.name!r} has no layers after its input")
+        return names
+    if isinstance(layers, (str, int)):
+        raise TypeError(
+            "layers must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
+            f"got {layers!r}"
+        )
+    layers = list(layers)
+    if not layers:
+        raise ValueError("layers is empty: give at least one layer name or index, or None for all")
+    known = [layer.name for layer in model.layers]
+    names = []
+    for item in layers:
+        if _is_integer(item):
+            if not -len(model.layers) <= item < len(model.layers):
+                raise ValueError(
+                    f"layer index {item} is out of range: model {model.name!r} has "
+                    f"{len(model.layers)} layers (indices {-len(model.layers)} to "
+                    f"{len(model.layers) - 1}, as for model.get_layer(index=i))"
+                )
+            names.append(model.layers[int(item)].name)
+        elif isinstance(item, str):
+            if item not in known:
+                raise ValueError(
+                    f"model {model.name!r} has no layer named {item!r}; its layers are {known}"
+                )
+            names.append(item)
+        else:
+            raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
+    return tuple(names)

@@ -22,44 +22,6 @@ _EXTRACTORS: weakref.WeakKeyDictionary[keras.Model, dict[tuple[str, ...], keras.
 _CHUNK = 512
 
 
-def _resolve_layers(model: keras.Model, layers: Sequence[str | int] | None) -> tuple[str, ...]:
-    if layers is None:
-        names = tuple(
-            layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
-        )
-        if not names:
-            raise ValueError(f"model {model.name!r} has no layers after its input")
-        return names
-    if isinstance(layers, (str, int)):
-        raise TypeError(
-            "layers must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
-            f"got {layers!r}"
-        )
-    layers = list(layers)
-    if not layers:
-        raise ValueError("layers is empty: give at least one layer name or index, or None for all")
-    known = [layer.name for layer in model.layers]
-    names = []
-    for item in layers:
-        if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
-            if not -len(model.layers) <= item < len(model.layers):
-                raise ValueError(
-                    f"layer index {item} is out of range: model {model.name!r} has "
-                    f"{len(model.layers)} layers (indices {-len(model.layers)} to "
-                    f"{len(model.layers) - 1}, as for model.get_layer(index=i))"
-                )
-            names.append(model.layers[int(item)].name)
-        elif isinstance(item, str):
-            if item not in known:
-                raise ValueError(
-                    f"model {model.name!r} has no layer named {item!r}; its layers are {known}"
-                )
-            names.append(item)
-        else:
-            raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
-    return tuple(names)
-
-
 def layer_outputs(
     model: keras.Model,
     images: np.ndarray,
@@ -121,7 +83,7 @@ def layer_outputs(
     {'conv1': (1, 24, 24, 6), 'relu1': (1, 24, 24, 6), 'max_pool1': (1, 12, 12, 6)}
     """
     model = _checks.image_model(model)
-    names = _resolve_layers(model, layers)
+    names = _checks.layer_names(model, layers)
     x = _checks.image_batch(images, model, scale=scale)
 
     unique = list(dict.fromkeys(names))  # a layer asked for twice is computed once

@@ -11,10 +11,10 @@ import keras
 import numpy as np
 
 from . import _checks, cache
-from .data import FILES, load_fashion_mnist, one_hot
+from .data import FILES, load_fashion_mnist
 from .models import PADDINGS, lenet5
 
-__all__ = ["cache_path", "evaluate", "train", "trained_lenet5"]
+__all__ = ["cache_path", "train", "trained_lenet5"]
 
 # The notebook's recipe, defined once: the defaults of train, trained_lenet5 and cache_path.
 EPOCHS = 30
@@ -29,44 +29,10 @@ LOCK_TIMEOUT = 3600.0
 # computed: the weights are bit for bit those of one step per call.
 _STEPS_PER_EXECUTION = 64
 
-# Source files whose code decides what a trained model is; their text is part
-# of the cache key so a changed recipe is never served from an old entry.
-_RECIPE_SOURCES = ("models.py", "training.py")
-
-
-def _as_targets(y: object, num_classes: int, name: str) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim == 1:
-        return one_hot(y, num_classes)
-    if y.ndim == 2 and y.shape[1] == num_classes:
-        if not np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_:
-            raise TypeError(f"{name} must hold numbers; got dtype {y.dtype}")
-        y = _checks.finite(np.ascontiguousarray(y, dtype=np.float32), name)
-        # Cross-entropy needs a distribution per row: one-hot, or soft labels.
-        sums = y.sum(axis=1)
-        bad = np.flatnonzero((y < 0).any(axis=1) | (np.abs(sums - 1) > 1e-3))
-        if bad.size:
-            raise ValueError(
-                f"{name} of shape {y.shape} must hold one-hot rows (or class probabilities: "
-                f"non-negative, summing to 1); {bad.size} row(s) do not, e.g. row {bad[0]} "
-                f"= {y[bad[0]].tolist()}"
-            )
-        return y
-    raise ValueError(
-        f"{name} must be integer labels of shape (N,) or one-hot of shape (N, {num_classes}); "
-        f"got shape {y.shape}"
-    )
-
-
-def _prepare(model: keras.Model, x: object, y: object, names: tuple[str, str], scale):
-    x = _checks.image_batch(x, model, names[0], one_image=False, scale=scale)
-    y = _as_targets(y, int(model.outputs[0].shape[-1]), names[1])
-    if len(x) != len(y):
-        raise ValueError(
-            f"{names[0]} and {names[1]} must have the same length; got {len(x)} images and "
-            f"{len(y)} labels"
-        )
-    return x, y
+# Source files whose code decides what a trained model is (the model, the
+# recipe, and _checks' rules for pixels and targets); their text is part of
+# the cache key so a changed recipe is never served from an old entry.
+_RECIPE_SOURCES = ("models.py", "training.py", "_checks.py")
 
 
 class _StopWhenDiverged(keras.callbacks.Callback):
@@ -214,11 +180,11 @@ def train(
         or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks)
     ):
         raise TypeError(f"callbacks must be a list of keras.callbacks.Callback; got {callbacks!r}")
-    x, y = _prepare(model, x, y, ("x", "y"), scale)
+    x, y = _checks.labelled_images(model, x, y, ("x", "y"), scale)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (x_val, y_val)")
-        validation_data = _prepare(
+        validation_data = _checks.labelled_images(
             model, *validation_data, ("validation_data[0]", "validation_data[1]"), scale
         )
 
@@ -239,53 +205,6 @@ def train(
         verbose=verbose,
         callbacks=[*(callbacks or []), _StopWhenDiverged(learning_rate)],
     )
-
-
-def evaluate(
-    model: keras.Model, x: np.ndarray, y: np.ndarray, *, scale: bool | None = None
-) -> dict[str, float]:
-    """Return the loss and accuracy of a trained model on `x`, `y`.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A trained classifier with a softmax output.
-    x : array_like
-        Images, as for :func:`train`.
-    y : array_like
-        Integer labels (N,) or one-hot labels.
-    scale : bool, optional
-        Whether ``uint8`` images are divided by 255. By default they are,
-        unless the model scales its own input (its first layer is a
-        ``Rescaling`` or ``Normalization`` layer), so that pixels are never
-        scaled twice. Float images are always used as they are.
-
-    Returns
-    -------
-    dict
-        ``{"loss": categorical cross-entropy, "accuracy": fraction correct}``.
-
-    Raises
-    ------
-    ValueError, TypeError
-        For the model, images and labels that :func:`train` refuses.
-
-    Examples
-    --------
-    >>> from cnnviz import evaluate, load_fashion_mnist, trained_lenet5
-    >>> model, history = trained_lenet5("valid")  # doctest: +SKIP
-    >>> _, (x_test, y_test) = load_fashion_mnist()  # doctest: +SKIP
-    >>> evaluate(model, x_test, y_test)["accuracy"]  # doctest: +SKIP
-    0.89...
-    """
-    model = _checks.classifier(model)
-    x, y = _prepare(model, x, y, ("x", "y"), scale)
-    probabilities = model.predict(x, batch_size=1024, verbose=0)
-    eps = keras.config.epsilon()
-    clipped = np.clip(probabilities, eps, 1 - eps)
-    loss = float(np.mean(-np.sum(y * np.log(clipped), axis=1)))
-    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == np.argmax(y, axis=1)))
-    return {"loss": loss, "accuracy": accuracy}
 
 
 def cache_path(

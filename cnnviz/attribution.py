@@ -1,0 +1,628 @@
+"""Which pixels a prediction depends on: gradients, SmoothGrad, integrated gradients, Grad-CAM, occlusion.
+
+Every method has one signature, ``f(model, images, target=None, **options)``,
+and returns one float32 map per image, (N, H, W), at the input's resolution.
+
+The score that the gradient methods explain is the target class's input to
+the final softmax when the model ends in one (a ``Dense`` with a softmax
+activation: its pre-activation, computed from the layer's input with its
+kernel and bias; an ``Activation("softmax")`` or ``Softmax`` layer: its
+input), and otherwise the model's output for the target. Probabilities
+saturate, so their gradients vanish on confident predictions; the softmax's
+input does not. Occlusion, which needs no gradient, measures the drop of the
+model's output (the probability) instead.
+
+To reach the layers of a nested model, the model is traced once into one flat
+graph: each layer is called, with its own weights, on a symbolic input
+(``keras.models.clone_model`` with a ``call_function`` for functional models,
+a loop for Sequential ones), so inner layers' outputs are tensors of that one
+graph. keras.io's Grad-CAM example asks ``model.get_layer(name).output`` of
+the given model and fails on Sequential and nested models for that reason.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import _checks
+
+__all__ = ["grad_cam", "gradients", "integrated_gradients", "occlusion", "smoothgrad"]
+
+# Images per forward and backward pass; bounds memory for large batches.
+_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class _Explainer:
+    """A flat model from the input to [feature map,] the softmax's input, and the head after it."""
+
+    model: keras.Model
+    head: Callable  # the softmax's input -> the class scores explained
+    feature: bool  # whether the first output is a feature map (Grad-CAM)
+
+
+# One explainer per (model, Grad-CAM layer or None), built once and reused.
+_EXPLAINERS: weakref.WeakKeyDictionary[keras.Model, dict[str | None, _Explainer]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+# --- tracing a model into one flat graph ------------------------------------------------------
+
+
+@dataclass
+class _Trace:
+    """What tracing saw: each layer's input and output, how often it was called, in call order."""
+
+    calls: dict[int, tuple[keras.layers.Layer, object, object]]
+    counts: dict[int, int]
+
+
+def _call(layer, trace: _Trace, *args, **kwargs):
+    if isinstance(layer, keras.Model):
+        try:
+            out = _run(layer, args[0], trace)
+        except (ValueError, AttributeError, TypeError):
+            out = layer(*args, **kwargs)  # a subclassed model: called whole, not looked into
+    else:
+        out = layer(*args, **kwargs)
+    trace.calls[id(layer)] = (layer, args[0], out)
+    trace.counts[id(layer)] = trace.counts.get(id(layer), 0) + 1
+    return out
+
+
+def _run(model: keras.Model, x, trace: _Trace):
+    """Call `model`'s layers one by one on the symbolic tensor `x`, looking into nested models."""
+    if isinstance(model, keras.Sequential):
+        for layer in model.layers:
+            x = _call(layer, trace, x)
+        return x
+    # clone_model on a tensor that is not a keras.Input returns a model whose outputs are
+    # copies on a graph of their own; the real output in this graph is what the last call
+    # returns (Keras runs the graph's nodes by depth, the output's node last).
+    last = []
+
+    def call(layer, *args, **kwargs):
+        last.append(_call(layer, trace, *args, **kwargs))
+        return last[-1]
+
+    keras.models.clone_model(
+        model,
+        input_tensors=keras.tree.map_structure(lambda _: x, model.input),
+        clone_function=lambda layer: layer,  # the same layers, so the same weights
+        call_function=call,
+    )
+    return last[-1]
+
+
+def _last_layer(model: keras.Model):
+    layer = model
+    while isinstance(layer, keras.Model) and layer.layers:
+        layer = layer.layers[-1]
+    return layer
+
+
+# One trace per model: each trace adds a call of every layer to the layers' own records.
+_TRACES: weakref.WeakKeyDictionary[keras.Model, tuple[object, object, _Trace]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _trace(model: keras.Model) -> tuple[object, object, _Trace]:
+    """Return the model's input, output and layer calls, traced once into one flat graph."""
+    if model not in _TRACES:
+        x = keras.Input(shape=tuple(model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype)
+        trace = _Trace({}, {})
+        _TRACES[model] = (x, _run(model, x, trace), trace)
+    return _TRACES[model]
+
+
+def _identity(z):
+    return z
+
+
+def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
+    per_model = _EXPLAINERS.setdefault(model, {})
+    if layer in per_model:
+        return per_model[layer]
+    x, output, trace = _trace(model)
+    pre, head = output, _identity
+    last = _last_layer(model)
+    seen = trace.calls.get(id(last))
+    if _checks.softmax_end(model) and seen is not None and seen[2] is output:
+        pre = seen[1]
+        if isinstance(last, keras.layers.Dense):
+
+            def head(z, dense=last):
+                scores = keras.ops.matmul(z, dense.kernel)
+                return scores + dense.bias if dense.use_bias else scores
+
+    outputs = [pre]
+    if layer is not None:
+        found = _find(trace, layer)
+        outputs = [found[2], pre]
+    explainer = _Explainer(keras.Model(x, outputs), head, layer is not None)
+    per_model[layer] = explainer
+    return explainer
+
+
+def _find(trace: _Trace, name: str):
+    for key, (layer, inputs, output) in trace.calls.items():
+        if layer.name == name:
+            if trace.counts[key] > 1:
+                raise ValueError(
+                    f"layer {name!r} is called {trace.counts[key]} times (a shared layer), so it "
+                    "has one output per call; choose a layer that is called once"
+                )
+            return layer, inputs, output
+    raise AssertionError(name)  # _grad_cam_layer has checked the name
+
+
+def _grad_cam_layer(model: keras.Model, layer: object) -> str:
+    """Return the name of the Grad-CAM layer: given by name or index, or the default."""
+    _, _, trace = _trace(model)
+    flat = [entry[0] for entry in trace.calls.values()]
+    if layer is None:
+        convs = [i for i, item in enumerate(flat) if isinstance(item, keras.layers.Conv2D)]
+        if not convs:
+            raise ValueError(
+                f"model {model.name!r} has no Conv2D layer, so Grad-CAM has no default layer; "
+                "give layer= the name of a layer whose output is a feature map"
+            )
+        conv = flat[convs[-1]]
+        after = flat[convs[-1] + 1] if convs[-1] + 1 < len(flat) else None
+        activations = (
+            keras.layers.Activation,
+            keras.layers.ReLU,
+            keras.layers.LeakyReLU,
+            keras.layers.ELU,
+            keras.layers.PReLU,
+        )
+        feeds = after is not None and trace.calls[id(after)][1] is trace.calls[id(conv)][2]
+        name = after.name if feeds and isinstance(after, activations) else conv.name
+    elif isinstance(layer, str):
+        names = [item.name for item in flat]
+        if layer not in names:
+            raise ValueError(
+                f"model {model.name!r} has no layer named {layer!r}; its layers "
+                f"(nested models' included) are {names}"
+            )
+        name = layer
+    elif isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
+        (name,) = _checks.layer_names(model, [layer])
+    else:
+        raise TypeError(f"layer must be a layer name (str), an index (int) or None; got {layer!r}")
+    output = _find(trace, name)[2]
+    if len(output.shape) != 4:
+        raise ValueError(
+            f"Grad-CAM needs a layer whose output is a feature map (batch, height, width, "
+            f"channels); layer {name!r} gives {tuple(output.shape)}"
+        )
+    return name
+
+
+# --- the shared arithmetic ---------------------------------------------------------------------
+
+
+def _prepared(model: object, images: object) -> tuple[keras.Model, np.ndarray]:
+    model = _checks.class_output(model)
+    return model, _checks.image_batch(images, model)
+
+
+def _scores(explainer: _Explainer, x: np.ndarray) -> np.ndarray:
+    """Return the explained class scores (N, C), in chunks."""
+    parts = []
+    for start in range(0, len(x), _CHUNK):
+        out = explainer.model(x[start : start + _CHUNK], training=False)
+        pre = out[-1] if isinstance(out, (list, tuple)) else out
+        parts.append(keras.ops.convert_to_numpy(explainer.head(pre)))
+    return np.concatenate(parts)
+
+
+def _probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """Return the model's outputs (N, C), in chunks."""
+    parts = [
+        keras.ops.convert_to_numpy(model(x[start : start + _CHUNK], training=False))
+        for start in range(0, len(x), _CHUNK)
+    ]
+    return np.concatenate(parts)
+
+
+def _targets(target: object, scores: np.ndarray) -> np.ndarray:
+    """One class index per image: the predicted class (None), one for all, or one per image."""
+    n, classes = scores.shape
+    if target is None:
+        return scores.argmax(axis=1)
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not 0 <= target < classes:
+            raise ValueError(
+                f"target {target} is out of range: the model has {classes} classes "
+                f"(0 to {classes - 1})"
+            )
+        return np.full(n, int(target), dtype=np.int64)
+    if isinstance(target, (str, bytes, bool, float)):
+        raise TypeError(
+            f"target must be None, a class index (int) or one index per image; got {target!r}"
+        )
+    labels = _checks.labels(target, "target", classes)
+    if len(labels) != n:
+        raise ValueError(
+            f"target must give one class index per image: {n} for {n} images; got {len(labels)}"
+        )
+    return labels
+
+
+def _picked(scores, target):
+    return keras.ops.take_along_axis(scores, keras.ops.expand_dims(target, 1), axis=1)[:, 0]
+
+
+def _input_gradients(explainer: _Explainer, x: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Return the gradient of each target score with respect to its image, (N, H, W, C)."""
+    grads = np.empty_like(x)
+    for start in range(0, len(x), _CHUNK):
+        batch = tf.convert_to_tensor(x[start : start + _CHUNK])
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            out = explainer.model(batch, training=False)
+            pre = out[-1] if isinstance(out, (list, tuple)) else out
+            # The images are independent, so the gradient of the sum is each image's own.
+            total = keras.ops.sum(_picked(explainer.head(pre), target[start : start + _CHUNK]))
+        grads[start : start + len(batch)] = keras.ops.convert_to_numpy(tape.gradient(total, batch))
+    return grads
+
+
+# --- the methods -----------------------------------------------------------------------------
+
+
+def gradients(model: keras.Model, images: np.ndarray, target: object = None) -> np.ndarray:
+    """Return the saliency map: the absolute gradient of the target's score, max over channels.
+
+    The score is the target class's input to the final softmax (see the
+    module's notes). The map says which pixels would change the score most
+    if nudged; it is noisy and says nothing about the direction.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built Keras image classifier with one image input and one
+        output (batch, classes): functional, Sequential or nested, any
+        number of channels.
+    images : array_like
+        One image, (H, W) or (H, W, C), or a batch (N, H, W, C), as for
+        :func:`~cnnviz.layer_outputs`: ``uint8`` images are scaled to
+        [0, 1] unless the model scales its own input; float images are used
+        as they are.
+    target : int or array_like of int, optional
+        The class to explain: by default each image's predicted class, or
+        one class index for all images, or one per image (N,).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), non-negative.
+
+    Raises
+    ------
+    TypeError
+        If `model` is not a Keras model, `images` neither ``uint8`` nor
+        float, or `target` not integers.
+    ValueError
+        If `model` has not one image input and one (batch, classes) output,
+        the images do not fit it, or a target is out of range or there is
+        not one per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import gradients, lenet5
+    >>> maps = gradients(lenet5(), np.zeros((2, 28, 28, 1), dtype=np.uint8), target=3)
+    >>> maps.shape, maps.dtype
+    ((2, 28, 28), dtype('float32'))
+    """
+    model, x = _prepared(model, images)
+    explainer = _explainer(model)
+    target = _targets(target, _scores(explainer, x))
+    return np.abs(_input_gradients(explainer, x, target)).max(axis=-1).astype(np.float32)
+
+
+def smoothgrad(
+    model: keras.Model,
+    images: np.ndarray,
+    target: object = None,
+    *,
+    samples: int = 50,
+    noise: float = 0.15,
+    seed: int = 0,
+) -> np.ndarray:
+    """Return SmoothGrad: :func:`gradients` maps averaged over noisy copies of each image.
+
+    Each copy adds Gaussian noise whose standard deviation is `noise` times
+    the image's range (its largest minus its smallest pixel), as in
+    Smilkov et al. (2017); the saliency maps of the copies (absolute
+    gradient, max over channels) are averaged. The target of each image is
+    chosen on the image itself, not on its noisy copies.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`.
+    samples : int, default 50
+        Noisy copies per image.
+    noise : float, default 0.15
+        Noise level, a fraction of each image's range; 0 gives
+        :func:`gradients`.
+    seed : int, default 0
+        Seed of the noise: the same seed gives the same maps.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), non-negative.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if `samples` is not a
+        positive integer, `noise` not a finite number of at least 0, or
+        `seed` not a non-negative integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import lenet5, smoothgrad
+    >>> image = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+    >>> maps = smoothgrad(lenet5(), image, samples=8, seed=1)
+    >>> maps.shape
+    (1, 28, 28)
+    """
+    model, x = _prepared(model, images)
+    samples = _checks.positive_int(samples, "samples")
+    noise = _checks.non_negative_number(noise, "noise")
+    seed = _checks.non_negative_int(seed, "seed")
+    explainer = _explainer(model)
+    target = _targets(target, _scores(explainer, x))
+    axes = tuple(range(1, x.ndim))
+    sigma = (noise * (x.max(axis=axes) - x.min(axis=axes))).astype(np.float32)
+    sigma = sigma.reshape(-1, *([1] * (x.ndim - 1)))
+    rng = np.random.default_rng(seed)
+    total = np.zeros(x.shape[:3], np.float64)
+    for _ in range(samples):
+        noisy = x + rng.standard_normal(x.shape, dtype=np.float32) * sigma
+        total += np.abs(_input_gradients(explainer, noisy, target)).max(axis=-1)
+    return (total / samples).astype(np.float32)
+
+
+def integrated_gradients(
+    model: keras.Model,
+    images: np.ndarray,
+    target: object = None,
+    *,
+    baseline: object = None,
+    steps: int = 64,
+) -> np.ndarray:
+    """Return integrated gradients: the score's gradient along the path from a baseline, times the path.
+
+    For each image ``x`` and baseline ``b`` the map is
+    ``(x - b) * mean(gradient at b + a (x - b))`` over `steps` values of
+    ``a`` (the midpoints of `steps` equal intervals of [0, 1]), summed over
+    channels (Sundararajan et al., 2017). The map is signed, and it is
+    *complete*: it sums to ``score(x) - score(b)`` up to the error of the
+    sum, which falls with `steps` (for ReLU networks roughly as
+    ``1 / steps``; within a few percent at the default 64 on LeNet-5). The
+    score is the target class's input to the final softmax.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`.
+    baseline : float or array_like, optional
+        The image that stands for "nothing": by default black (zeros). A
+        number (every pixel), one image, or one image per image, in the
+        same form as `images` (``uint8`` scaled alike, float as is).
+    steps : int, default 64
+        Points on the path at which the gradient is taken.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), signed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if `steps` is not a
+        positive integer or `baseline` is not finite or does not fit the
+        images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import integrated_gradients, lenet5
+    >>> image = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+    >>> maps = integrated_gradients(lenet5(), image, target=0, steps=16)
+    >>> maps.shape, maps.dtype
+    ((1, 28, 28), dtype('float32'))
+    """
+    model, x = _prepared(model, images)
+    steps = _checks.positive_int(steps, "steps")
+    if baseline is None:
+        base = np.zeros_like(x)
+    elif np.ndim(baseline) == 0 and not isinstance(baseline, np.ndarray):
+        base = np.full_like(x, _checks.finite_number(baseline, "baseline"))
+    else:
+        base = _checks.image_batch(baseline, model, "baseline")
+        if len(base) not in (1, len(x)):
+            raise ValueError(
+                f"baseline must be one image or one per image ({len(x)}); got {len(base)}"
+            )
+        base = np.broadcast_to(base, x.shape)
+    explainer = _explainer(model)
+    target = _targets(target, _scores(explainer, x))
+    path = x - base
+    total = np.zeros(x.shape, np.float64)
+    for step in range(steps):
+        alpha = np.float32((step + 0.5) / steps)
+        total += _input_gradients(explainer, base + alpha * path, target)
+    return (path * (total / steps)).sum(axis=-1).astype(np.float32)
+
+
+def grad_cam(
+    model: keras.Model, images: np.ndarray, target: object = None, *, layer: object = None
+) -> np.ndarray:
+    """Return Grad-CAM: a layer's channels weighted by the score's gradient, upsampled to the input.
+
+    Each channel of the layer's output is weighted by the mean gradient of
+    the target's score over that channel, the weighted channels are summed,
+    negative values are set to 0 and the map is resized to the input size
+    (bilinear), as in Selvaraju et al. (2017). The map is as coarse as the
+    layer: for LeNet-5's ``relu2``, 8x8 (valid) or 14x14 (same) cells.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`; nested and Sequential models work too.
+    layer : str or int, optional
+        The layer whose output is weighted: a name (of any layer, also one
+        inside a nested model) or an index into ``model.layers``, as for
+        :func:`~cnnviz.layer_outputs`. By default the last ``Conv2D``, or
+        the activation layer right after it when there is one (for
+        :func:`~cnnviz.lenet5`, ``relu2``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), non-negative.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if the layer is unknown,
+        its output is not a 4-D feature map, it is called more than once,
+        or the model has no ``Conv2D`` layer and `layer` is not given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import grad_cam, lenet5
+    >>> maps = grad_cam(lenet5(), np.zeros((2, 28, 28, 1), dtype=np.uint8), layer="relu1")
+    >>> maps.shape, bool((maps >= 0).all())
+    ((2, 28, 28), True)
+    """
+    model, x = _prepared(model, images)
+    name = _grad_cam_layer(model, layer)
+    explainer = _explainer(model, name)
+    target = _targets(target, _scores(explainer, x))
+    height, width = x.shape[1:3]
+    maps = np.empty(x.shape[:3], np.float32)
+    for start in range(0, len(x), _CHUNK):
+        batch = tf.convert_to_tensor(x[start : start + _CHUNK])
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            feature, pre = explainer.model(batch, training=False)
+            total = keras.ops.sum(_picked(explainer.head(pre), target[start : start + _CHUNK]))
+        grads = tape.gradient(total, feature)
+        weights = keras.ops.mean(grads, axis=(1, 2), keepdims=True)
+        cam = keras.ops.relu(keras.ops.sum(weights * feature, axis=-1, keepdims=True))
+        cam = keras.ops.image.resize(cam, (height, width), interpolation="bilinear")
+        maps[start : start + len(batch)] = keras.ops.convert_to_numpy(cam)[..., 0]
+    # Bilinear weights are non-negative, but float rounding can leave -0.0 or -1e-9.
+    return np.maximum(maps, 0)
+
+
+def _window_starts(size: int, window: int, stride: int) -> list[int]:
+    starts = list(range(0, size - window + 1, stride))
+    if starts[-1] != size - window:
+        starts.append(size - window)  # the last window reaches the edge, so every pixel is covered
+    return starts
+
+
+def occlusion(
+    model: keras.Model,
+    images: np.ndarray,
+    target: object = None,
+    *,
+    window: int = 4,
+    stride: int = 2,
+    value: float = 0.0,
+) -> np.ndarray:
+    """Return the drop of the target's probability when a window over each pixel is hidden.
+
+    A `window` x `window` square, moved by `stride` pixels (and placed once
+    more against the right and bottom edges, so every pixel is covered), is
+    set to `value` in every channel; each pixel's map value is the drop of
+    the model's output for the target (its probability, for a model that
+    ends in a softmax) averaged over the windows that cover it (Zeiler and
+    Fergus, 2014). Many occluded copies of the batch go through the model
+    together. Positive where hiding the pixel hurts the prediction.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`.
+    window : int, default 4
+        Side of the square, in pixels; at most the image's smaller side.
+    stride : int, default 2
+        Pixels between one window and the next.
+    value : float, default 0.0
+        What the hidden pixels become, in the model's input scale (after
+        ``uint8`` images are scaled): 0 is black.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), signed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if `window` or `stride`
+        is not a positive integer, `window` is larger than the image, or
+        `value` is not a finite number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import lenet5, occlusion
+    >>> maps = occlusion(lenet5(), np.zeros((28, 28), dtype=np.uint8), window=7, stride=7)
+    >>> maps.shape
+    (1, 28, 28)
+    """
+    model, x = _prepared(model, images)
+    window = _checks.positive_int(window, "window")
+    stride = _checks.positive_int(stride, "stride")
+    value = np.float32(_checks.finite_number(value, "value"))
+    n, height, width = x.shape[:3]
+    if window > min(height, width):
+        raise ValueError(
+            f"window must be at most the image's smaller side ({min(height, width)}); got {window}"
+        )
+    probabilities = _probabilities(model, x)
+    target = _targets(target, probabilities)
+    rows = np.arange(n)
+    before = probabilities[rows, target]
+    places = [
+        (top, left)
+        for top in _window_starts(height, window, stride)
+        for left in _window_starts(width, window, stride)
+    ]
+    total = np.zeros((n, height, width), np.float64)
+    covered = np.zeros((height, width), np.int64)
+    # Groups of windows, each over every image, so a pass holds about _CHUNK images or more.
+    per_pass = max(1, _CHUNK // n)
+    for first in range(0, len(places), per_pass):
+        group = places[first : first + per_pass]
+        hidden = np.repeat(x[np.newaxis], len(group), axis=0)
+        for k, (top, left) in enumerate(group):
+            hidden[k, :, top : top + window, left : left + window, :] = value
+        after = _probabilities(model, hidden.reshape(-1, *x.shape[1:])).reshape(len(group), n, -1)
+        for k, (top, left) in enumerate(group):
+            drop = before - after[k, rows, target]
+            total[:, top : top + window, left : left + window] += drop[:, None, None]
+            covered[top : top + window, left : left + window] += 1
+    return (total / covered).astype(np.float32)
