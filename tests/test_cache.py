@@ -52,6 +52,13 @@ def test_cache_key_covers_versions_and_recipe_source(tmp_path, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(training, "_RECIPE_SOURCES", ("models.py",))
     assert cnnviz.cache_path(cache_dir=tmp_path) != base
+    monkeypatch.undo()
+    # The rules that turn data into training numbers count, the other checks do not.
+    monkeypatch.setattr(training, "_RECIPE_FUNCTIONS", training._RECIPE_FUNCTIONS[1:])
+    assert cnnviz.cache_path(cache_dir=tmp_path) != base
+    monkeypatch.undo()
+    assert cnnviz._checks.float_images in training._RECIPE_FUNCTIONS
+    assert cnnviz._checks.positive_int not in training._RECIPE_FUNCTIONS
 
 
 @pytest.mark.parametrize(
