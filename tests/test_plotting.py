@@ -970,6 +970,7 @@ def test_mistakes_tiles_are_titled_true_predicted_and_probability():
         "true a\npredicted b (p=0.90)",
     ]
     assert colour_bars(fig) == []
+    assert "predicted class's probability" in fig.get_suptitle()
 
 
 def test_mistakes_with_maps_share_one_bar_each_map_divided_by_its_largest_value():

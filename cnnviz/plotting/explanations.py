@@ -487,9 +487,14 @@ def plot_mistakes(
             f"true {names[y[i]]}\npredicted {names[predicted]} (p={p[i, predicted]:.2f})",
             fontsize="medium",
         )
+    unit = x.min() >= 0 and x.max() <= 1  # as _draw_image decides, for the one-channel case
+    grey = "black 0 to white 1" if unit else "each stretched from black to white"
+    how = f"p: the predicted class's probability; images in grey, {grey}"
     if m is not None:
         bar = figure.colorbar(image, ax=list(axes[: len(chosen)]), fraction=0.03, pad=0.02)
         bar.set_label("map / its largest |value| (each map alone)")
+        how += ";\nmaps overlaid, each divided by its largest |value|, more opaque where larger"
+    figure.suptitle(how, fontsize="small")
     return figure
 
 
@@ -547,6 +552,8 @@ def plot_randomization(
     ['dense3', 'conv1']
     """
     layers = _field(result, "layers", "result")
+    if isinstance(layers, np.ndarray):
+        layers = layers.tolist()
     if isinstance(layers, str) or not isinstance(layers, Sequence) or not layers:
         raise ValueError(
             f"result['layers'] must be a non-empty list of layer names; got {layers!r}"
