@@ -27,11 +27,16 @@ from .models import PADDINGS as PADDINGS
 from .models import lenet5 as lenet5
 from .models import output_size as output_size
 from .plotting import channel_grid as channel_grid
+from .plotting import plot_attribution as plot_attribution
+from .plotting import plot_confusion_matrix as plot_confusion_matrix
+from .plotting import plot_deletion as plot_deletion
 from .plotting import plot_feature_maps as plot_feature_maps
 from .plotting import plot_history as plot_history
 from .plotting import plot_images as plot_images
 from .plotting import plot_layer_outputs as plot_layer_outputs
+from .plotting import plot_mistakes as plot_mistakes
 from .plotting import plot_probabilities as plot_probabilities
+from .plotting import plot_randomization as plot_randomization
 from .plotting import plot_side_by_side as plot_side_by_side
 from .training import cache_path as cache_path
 from .training import train as train

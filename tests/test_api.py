@@ -119,6 +119,13 @@ cnnviz.plot_probabilities(np.full(10, 0.1))
 cnnviz.plot_history({"loss": [1.0, 0.5], "accuracy": [0.5, 0.7],
                      "val_loss": [1.1, 0.6], "val_accuracy": [0.4, 0.6]})
 cnnviz.channel_grid(6)
+cnnviz.plot_attribution(np.zeros((1, 8, 8), dtype=np.uint8), np.ones((1, 8, 8)))
+cnnviz.plot_confusion_matrix(np.eye(10, dtype=np.int64))
+cnnviz.plot_mistakes(np.zeros((1, 8, 8)), [0], np.full((1, 10), 0.1), [0], maps=np.ones((1, 8, 8)))
+cnnviz.plot_randomization({"layers": ["conv1"], "correlation": np.array([0.1]),
+                           "maps": np.ones((2, 1, 8, 8))})
+cnnviz.plot_deletion({"fractions": np.linspace(0, 1, 3), "probabilities": np.full((1, 3), 0.5),
+                      "auc": np.array([0.5])})
 cnnviz.scale_images(np.zeros((2, 28, 28), dtype=np.uint8))
 cnnviz.one_hot(np.array([0, 9]))
 cnnviz.parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 2, 3, 4]))

@@ -17,11 +17,16 @@ from cnnviz import (
     channel_grid,
     layer_outputs,
     lenet5,
+    plot_attribution,
+    plot_confusion_matrix,
+    plot_deletion,
     plot_feature_maps,
     plot_history,
     plot_images,
     plot_layer_outputs,
+    plot_mistakes,
     plot_probabilities,
+    plot_randomization,
     plot_side_by_side,
 )
 
@@ -825,3 +830,245 @@ def test_a_strip_title_sits_above_the_strip(where):
 def test_plot_history_refuses_lists_that_are_not_numbers(history):
     with pytest.raises(ValueError, match=r"history\['\w+'\] must hold numbers"):
         plot_history(history)
+
+
+# --- explanations: plot_attribution ----------------------------------------------------------
+
+
+def _signed_and_positive_maps() -> np.ndarray:
+    signed = np.linspace(-1.0, 3.0, 64).reshape(8, 8)  # |min| < max: limits must be +-3
+    positive = np.linspace(0.0, 2.0, 64).reshape(8, 8)
+    return np.stack([signed, positive])
+
+
+def _map_images(fig) -> list:
+    """The map drawn in each titled map tile: the last image of the axes."""
+    return [ax.get_images()[-1] for ax in image_axes(fig) if ax.get_title() != ""]
+
+
+@pytest.mark.parametrize("overlay", [True, False])
+def test_attribution_scales_signed_maps_symmetrically_and_others_from_zero(overlay):
+    images = np.zeros((2, 8, 8), dtype=np.uint8)
+    fig = plot_attribution(images, _signed_and_positive_maps(), overlay=overlay)
+    bars = colour_bars(fig)
+    assert len(bars) == 2  # one colour scale per map, each with its bar
+    signed, positive = (bar._colorbar.mappable for bar in bars)
+    assert (signed.norm.vmin, signed.norm.vmax) == (-3.0, 3.0)
+    assert signed.get_cmap().name == "RdBu_r"
+    assert (positive.norm.vmin, positive.norm.vmax) == (0.0, 2.0)
+    assert positive.get_cmap().name == "magma"
+    assert signed.get_interpolation() == "nearest"
+    # The figure says how it is scaled: on each bar and in the title.
+    assert "symmetric about 0" in bars[0].get_ylabel()
+    assert "0 to its maximum" in bars[1].get_ylabel()
+    assert "own scale" in fig.get_suptitle()
+
+
+def test_attribution_overlay_puts_the_map_over_the_grey_image_with_alpha():
+    images = np.full((2, 8, 8), 0.5, dtype=np.float32)
+    fig = plot_attribution(images, _signed_and_positive_maps(), titles=["Coat", "Shirt"])
+    tiles = image_axes(fig)
+    assert [ax.get_title() for ax in tiles] == ["Coat", "Shirt"]
+    for ax in tiles:
+        grey, drawn = ax.get_images()
+        assert grey.get_cmap().name == "gray"
+        alpha = np.asarray(drawn.get_alpha())
+        assert alpha.shape == (8, 8)
+        # Transparent where the map is zero, at most 0.85 where it is largest.
+        assert alpha.min() == pytest.approx(0.0, abs=0.02)
+        assert alpha.max() == pytest.approx(0.85)
+
+
+def test_attribution_side_by_side_draws_two_tiles_per_image():
+    fig = plot_attribution(np.zeros((3, 8, 8)), np.ones((3, 8, 8)), overlay=False)
+    assert len(image_axes(fig)) == 6
+    assert [ax.get_title() for ax in image_axes(fig)][:2] == ["image 0", "map"]
+    assert len(colour_bars(fig)) == 3
+
+
+def test_an_all_zero_map_is_black_on_a_scale_from_zero():
+    fig = plot_attribution(np.zeros((1, 8, 8)), np.zeros((1, 8, 8)))
+    (bar,) = colour_bars(fig)
+    assert (bar._colorbar.mappable.norm.vmin, bar._colorbar.mappable.norm.vmax) == (0.0, 1.0)
+
+
+def test_attribution_draws_into_a_given_subfigure():
+    parent = plt.figure(layout="constrained")
+    sub = parent.subfigures(1, 2)[1]
+    assert plot_attribution(np.zeros((1, 8, 8)), np.ones((1, 8, 8)), fig=sub) is sub
+
+
+# --- explanations: plot_confusion_matrix -----------------------------------------------------
+
+MATRIX = np.array([[8, 2, 0], [1, 6, 3], [0, 0, 0]])
+
+
+def _cells(fig) -> list[str]:
+    return [text.get_text() for text in fig.axes[0].texts]
+
+
+def test_confusion_matrix_counts_in_the_cells_and_recall_in_the_row_labels():
+    fig = plot_confusion_matrix(MATRIX, class_names=["a", "b", "c"])
+    ax = fig.axes[0]
+    assert _cells(fig) == ["8", "2", "0", "1", "6", "3", "0", "0", "0"]
+    assert [label.get_text() for label in ax.get_yticklabels()] == [
+        "a (recall 80.0%)",
+        "b (recall 60.0%)",
+        "c (recall n/a)",  # no image of class c: recall is undefined, not 0
+    ]
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["a", "b", "c"]
+    assert ax.get_xlabel() == "predicted class"
+    assert ax.get_ylabel().startswith("true class")
+    (bar,) = colour_bars(fig)
+    assert (bar._colorbar.mappable.norm.vmin, bar._colorbar.mappable.norm.vmax) == (0, 8)
+    assert bar.get_ylabel() == "count (0 to 8)"
+
+
+def test_confusion_matrix_text_is_white_on_dark_cells_and_black_on_light():
+    fig = plot_confusion_matrix(MATRIX, class_names=["a", "b", "c"])
+    colours = [to_rgba(text.get_color()) for text in fig.axes[0].texts]
+    assert colours[0] == to_rgba("white")  # 8 of at most 8
+    assert colours[1] == to_rgba("black")  # 2
+    assert colours[4] == to_rgba("white")  # 6
+
+
+def test_confusion_matrix_normalized_over_true_rows_sum_to_one():
+    fig = plot_confusion_matrix(MATRIX, class_names=["a", "b", "c"], normalize="true")
+    cells = np.array([np.nan if t == "-" else float(t) for t in _cells(fig)]).reshape(3, 3)
+    np.testing.assert_allclose(cells[:2].sum(axis=1), 1.0)
+    assert np.isnan(cells[2]).all()  # an empty row has no rates
+    (bar,) = colour_bars(fig)
+    assert bar._colorbar.mappable.norm.vmax == 1.0
+    assert "each row sums to 1" in bar.get_ylabel()
+
+
+def test_confusion_matrix_normalized_over_pred_and_all():
+    pred = plot_confusion_matrix(MATRIX, class_names=["a", "b", "c"], normalize="pred")
+    cells = np.array([float(t) for t in _cells(pred)]).reshape(3, 3)
+    np.testing.assert_allclose(cells.sum(axis=0), 1.0, atol=0.011)  # each cell rounded to 0.01
+    share = plot_confusion_matrix(MATRIX, class_names=["a", "b", "c"], normalize="all")
+    assert _cells(share)[0] == "0.40"
+    assert "all images" in colour_bars(share)[0].get_ylabel()
+
+
+def test_confusion_matrix_of_fashion_mnist_names_every_class():
+    fig = plot_confusion_matrix(np.eye(10, dtype=np.int64) * 100)
+    assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == list(CLASS_NAMES)
+
+
+# --- explanations: plot_mistakes -------------------------------------------------------------
+
+PROBABILITIES = np.array([[0.1, 0.9, 0.0], [0.97, 0.02, 0.01], [0.2, 0.3, 0.5]])
+
+
+def test_mistakes_tiles_are_titled_true_predicted_and_probability():
+    fig = plot_mistakes(
+        np.zeros((3, 8, 8)), [0, 1, 2], PROBABILITIES, [1, 0], class_names=["a", "b", "c"]
+    )
+    assert [ax.get_title() for ax in image_axes(fig)] == [
+        "true b\npredicted a (p=0.97)",
+        "true a\npredicted b (p=0.90)",
+    ]
+    assert colour_bars(fig) == []
+    assert "predicted class's probability" in fig.get_suptitle()
+
+
+def test_mistakes_with_maps_share_one_bar_each_map_divided_by_its_largest_value():
+    maps = np.stack([np.full((8, 8), 5.0), np.linspace(-2, 1, 64).reshape(8, 8), np.ones((8, 8))])
+    fig = plot_mistakes(
+        np.zeros((3, 8, 8)),
+        [0, 1, 2],
+        PROBABILITIES,
+        [0, 1],
+        maps=maps,
+        class_names=["a", "b", "c"],
+    )
+    (bar,) = colour_bars(fig)
+    norm = bar._colorbar.mappable.norm
+    assert (norm.vmin, norm.vmax) == (-1, 1)  # one of the maps is signed
+    assert "largest |value|" in bar.get_ylabel()
+    first = image_axes(fig)[0].get_images()[-1]
+    np.testing.assert_allclose(first.get_array(), 1.0)  # 5 divided by 5
+
+
+# --- explanations: plot_randomization --------------------------------------------------------
+
+
+class _Result:
+    """A result given as attributes, as a dataclass would give it."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+@pytest.mark.parametrize("as_object", [False, True])
+def test_randomization_draws_the_curve_against_the_layers_and_a_row_of_maps(as_object):
+    layers = ["dense3", "dense2", "conv1"]
+    maps = np.stack([np.linspace(-k - 1, 1, 2 * 64).reshape(2, 8, 8) for k in range(4)])
+    fields = {"layers": layers, "correlation": np.array([0.8, 0.4, 0.05]), "maps": maps}
+    fig = plot_randomization(_Result(**fields) if as_object else fields)
+    curve = fig.axes[0]
+    (line,) = curve.get_lines()[:1]
+    np.testing.assert_allclose(line.get_ydata(), [0.8, 0.4, 0.05])
+    assert [label.get_text() for label in curve.get_xticklabels()] == layers
+    assert curve.get_ylim() == (-1.0, 1.0)
+    assert "Spearman" in curve.get_ylabel()
+    tiles = image_axes(fig)
+    assert [ax.get_title() for ax in tiles] == ["original", "+ dense3", "+ dense2", "+ conv1"]
+    (bar,) = colour_bars(fig)
+    assert (bar._colorbar.mappable.norm.vmin, bar._colorbar.mappable.norm.vmax) == (-1, 1)
+
+
+def test_randomization_without_maps_draws_only_the_curve():
+    fig = plot_randomization({"layers": ["conv1"], "correlation": np.array([np.nan])})
+    assert image_axes(fig) == []
+    assert colour_bars(fig) == []
+
+
+# --- explanations: plot_deletion -------------------------------------------------------------
+
+
+def _deletion(probabilities) -> dict:
+    p = np.asarray(probabilities, dtype=float)
+    fractions = np.linspace(0, 1, p.shape[1])
+    return {"fractions": fractions, "probabilities": p, "auc": np.trapezoid(p, fractions, axis=1)}
+
+
+def test_deletion_draws_the_mean_a_percentile_band_and_the_mean_auc():
+    p = [[1.0, 0.5, 0.0], [0.8, 0.3, 0.2], [0.6, 0.1, 0.1], [0.4, 0.1, 0.1]]
+    fig = plot_deletion({"gradients": _deletion(p), "random": _deletion(np.full((4, 3), 0.5))})
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), np.mean(p, axis=0))
+    assert len(ax.collections) == 2  # one band per result
+    auc = np.trapezoid(np.array(p), np.linspace(0, 1, 3), axis=1).mean()
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        f"gradients (mean AUC {auc:.3f})",
+        "random (mean AUC 0.500)",
+    ]
+    assert ax.get_ylim() == (0.0, 1.0)
+    assert "25th to 75th percentile" in ax.get_title()
+
+
+def test_deletion_takes_one_result_a_sequence_with_labels_and_objects():
+    one = plot_deletion(_Result(**_deletion(np.full((2, 3), 0.5))))
+    assert one.axes[0].get_legend().get_texts()[0].get_text().startswith("curve 0")
+    two = plot_deletion([_deletion(np.full((2, 3), 0.5))] * 2, labels=["deletion", "insertion"])
+    labels = [text.get_text() for text in two.axes[0].get_legend().get_texts()]
+    assert [label.split(" (")[0] for label in labels] == ["deletion", "insertion"]
+
+
+@pytest.mark.parametrize(
+    "plot",
+    [
+        lambda fig: plot_attribution(np.zeros((1, 8, 8)), np.ones((1, 8, 8)), fig=fig),
+        lambda fig: plot_confusion_matrix(np.eye(10, dtype=int), fig=fig),
+        lambda fig: plot_mistakes(np.zeros((1, 8, 8)), [0], np.full((1, 10), 0.1), [0], fig=fig),
+        lambda fig: plot_randomization({"layers": ["c"], "correlation": np.array([0.1])}, fig=fig),
+        lambda fig: plot_deletion(_deletion(np.full((2, 3), 0.5)), fig=fig),
+    ],
+)
+def test_explanation_plots_draw_into_a_given_figure_and_refuse_other_figs(plot):
+    given = plt.figure()
+    assert plot(given) is given
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure or SubFigure; got str"):
+        plot("figure")

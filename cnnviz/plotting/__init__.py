@@ -1,4 +1,4 @@
-"""Figures of images, feature maps and whole networks' layer outputs.
+"""Figures of images, feature maps, whole networks' layer outputs and explanations.
 
 Every function returns a :class:`matplotlib.figure.Figure` (made with
 :func:`matplotlib.pyplot.figure`, so notebooks and ``plt.show()`` display it)
@@ -7,13 +7,22 @@ Keras or TensorFlow, except :func:`plot_layer_outputs` when it is called (it
 runs a model).
 
 One module per kind of figure: ``feature_maps``, ``images``,
-``probabilities``, ``history`` and ``networks`` (every layer of one image, or
-of several models side by side); ``_grid`` holds the layout code they share.
+``probabilities``, ``history``, ``networks`` (every layer of one image, or
+of several models side by side) and ``explanations`` (attribution maps,
+confusion matrices, mistakes, randomization and deletion checks); ``_grid``
+holds the layout code they share.
 """
 
 from __future__ import annotations
 
 from ._grid import channel_grid
+from .explanations import (
+    plot_attribution,
+    plot_confusion_matrix,
+    plot_deletion,
+    plot_mistakes,
+    plot_randomization,
+)
 from .feature_maps import plot_feature_maps
 from .history import plot_history
 from .images import plot_images
@@ -22,10 +31,15 @@ from .probabilities import plot_probabilities
 
 __all__ = [
     "channel_grid",
+    "plot_attribution",
+    "plot_confusion_matrix",
+    "plot_deletion",
     "plot_feature_maps",
     "plot_history",
     "plot_images",
     "plot_layer_outputs",
+    "plot_mistakes",
     "plot_probabilities",
+    "plot_randomization",
     "plot_side_by_side",
 ]
