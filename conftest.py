@@ -1,8 +1,8 @@
-"""Doctest set-up: the docstring examples run from the installed package, outside tests/.
+"""Set-up for every test and docstring example: figures are closed after each.
 
-``nox -s tests`` collects them with ``--pyargs cnnviz`` from the session's site-packages
-(under this directory, so this file applies to them); tests/conftest.py does not reach
-them. Each example draws a figure and leaves it open, as a reader would.
+The docstring examples run from the installed package (``nox -s tests`` collects them
+with ``--pyargs cnnviz`` from the session's site-packages, under this directory), which
+tests/conftest.py does not reach; this file reaches both.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fixtures shared by the test modules: the real Fashion-MNIST and a clean matplotlib state."""
+"""Fixtures shared by the test modules: the real Fashion-MNIST and small made-up data (figures: ../conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,11 @@ import os
 from pathlib import Path
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 # Tests draw figures but never show them; Agg needs no display (nox sets MPLBACKEND=Agg too).
 matplotlib.use("Agg")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """Close every figure a test made, so figures do not pile up across the suite."""
-    yield
-    plt.close("all")
 
 
 def _missing_data(error: Exception):
