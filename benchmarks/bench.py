@@ -11,6 +11,13 @@ with bit-identical weights and history. Its baseline is the notebook's
 graph call); its cnnviz side is ``cnnviz.train``, which is public
 ``model.fit`` on float32 arrays with ``steps_per_execution=64``.
 
+``nox -s bench -- --cases attribution`` (not a default case: about 3
+minutes) times the five attribution methods on 1,000 test images against
+the keras.io way (one image per GradientTape; for occlusion one predict per
+occluded image), timed on fewer images (``--baseline-images``) and scaled
+per image, and times the randomization check. It uses the cached trained
+LeNet-5 when there is one, else an untrained one, and says which.
+
 ``nox -s bench -- --accuracy-seeds 0,1,2`` (not part of the default cases:
 30 epochs per seed and padding) trains the recipe once per seed and prints
 the spread of the test accuracy after 30 epochs.
@@ -413,14 +420,142 @@ def bench_data(repeats: int) -> None:
     )
 
 
+# --- attribution -----------------------------------------------------------------------------
+
+
+def keras_io_gradients(model: keras.Model, x: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """keras.io's saliency way: one image, one GradientTape."""
+    maps = []
+    for image, label in zip(x, target, strict=True):
+        batch = tf.convert_to_tensor(image[np.newaxis])
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            score = model(batch, training=False)[:, label]
+        maps.append(np.abs(tape.gradient(score, batch).numpy()).max(axis=-1)[0])
+    return np.stack(maps)
+
+
+def keras_io_path_gradients(model, x, target, make_path) -> np.ndarray:
+    """keras.io's integrated-gradients way: per image, one tape over that image's path batch."""
+    maps = []
+    for image, label in zip(x, target, strict=True):
+        batch = tf.convert_to_tensor(make_path(image))
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            score = model(batch, training=False)[:, label]
+        maps.append(tape.gradient(score, batch).numpy().mean(axis=0))
+    return np.stack(maps)
+
+
+def keras_io_grad_cam(model: keras.Model, x: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """keras.io's Grad-CAM way: a sub-model of the given model, one image and one tape at a time."""
+    # keras.io's make_gradcam_heatmap builds this sub-model on every call; built once here.
+    grad_model = keras.Model(model.inputs[0], [model.get_layer("relu2").output, model.output])
+    maps = []
+    for image, label in zip(x, target, strict=True):
+        with tf.GradientTape() as tape:
+            feature, preds = grad_model(image[np.newaxis], training=False)
+            score = preds[:, label]
+        weights = tf.reduce_mean(tape.gradient(score, feature), axis=(0, 1, 2))
+        maps.append(tf.nn.relu(feature[0] @ weights[..., tf.newaxis])[..., 0].numpy())
+    return np.stack(maps)
+
+
+def keras_io_occlusion(model, x, target, window: int = 4, stride: int = 2) -> np.ndarray:
+    """The tutorials' occlusion: one predict call per occluded image."""
+    size = x.shape[1]
+    maps = np.zeros(x.shape[:3], np.float32)
+    for n, (image, label) in enumerate(zip(x, target, strict=True)):
+        before = model.predict(image[np.newaxis], verbose=0)[0, label]
+        for top in range(0, size - window + 1, stride):
+            for left in range(0, size - window + 1, stride):
+                hidden = image.copy()
+                hidden[top : top + window, left : left + window] = 0
+                after = model.predict(hidden[np.newaxis], verbose=0)[0, label]
+                maps[n, top : top + window, left : left + window] += before - after
+    return maps
+
+
+def bench_attribution(x: np.ndarray, n: int, baseline_n: int, repeats: int) -> None:
+    path = cnnviz.cache_path("valid")
+    if path.exists():
+        model, kind = cnnviz.trained_lenet5("valid"), "trained lenet5 (valid) from the cache"
+    else:
+        model, kind = cnnviz.lenet5("valid"), "UNTRAINED lenet5 (valid): no cached model"
+    print(f"attribution: {kind}; cnnviz on {n} images, the keras.io way timed per image")
+    images = cnnviz.scale_images(x[:n])
+    target = cnnviz.predict(model, images).argmax(axis=1)
+    rng = np.random.default_rng(0)
+
+    def noisy(image):
+        sigma = 0.15 * (image.max() - image.min())
+        return image + rng.standard_normal((50, *image.shape), dtype=np.float32) * sigma
+
+    def path(image):
+        return (np.arange(64, dtype=np.float32)[:, None, None, None] + 0.5) / 64 * image
+
+    # Occlusion's baseline makes 170 predict calls per image, so it gets fewer images.
+    cases = [
+        ("gradients", cnnviz.gradients, keras_io_gradients, baseline_n),
+        (
+            "smoothgrad",
+            cnnviz.smoothgrad,
+            lambda m, i, t: keras_io_path_gradients(m, i, t, noisy),
+            baseline_n,
+        ),
+        (
+            "integrated_gradients",
+            cnnviz.integrated_gradients,
+            lambda m, i, t: keras_io_path_gradients(m, i, t, path),
+            baseline_n,
+        ),
+        ("grad_cam", cnnviz.grad_cam, keras_io_grad_cam, baseline_n),
+        ("occlusion", cnnviz.occlusion, keras_io_occlusion, max(1, baseline_n // 25)),
+    ]
+    for name, ours_fn, base_fn, k in cases:
+        ours_fn(model, images[:8], target[:8])  # warm: builds the flat graph
+        base_fn(model, images[:1], target[:1])
+        base = seconds(lambda f=base_fn, k=k: f(model, images[:k], target[:k]), repeats)
+        # Per-image time of the baseline, scaled to the same number of images.
+        base = [t * n / k for t in base]
+        ours = seconds(lambda f=ours_fn: f(model, images, target), repeats)
+        record(
+            f"{name}, {n} images",
+            base,
+            ours,
+            f"baseline timed on {k} images, scaled to {n}",
+        )
+    for method in ("gradients", "grad_cam"):
+        times = seconds(
+            lambda m=method: cnnviz.randomization_check(model, images[:100], m), repeats
+        )
+        print(
+            f"randomization_check {method}, 100 images, 5 layers: median {fmt(statistics.median(times)).strip()} "
+            f"[{fmt(min(times)).strip()} .. {fmt(max(times)).strip()}]",
+            flush=True,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="train on all 60,000 images")
     parser.add_argument("--repeats", type=int, default=5, help="repeats per case (default 5)")
     parser.add_argument(
         "--cases",
-        help="comma-separated subset of: training, activations, plotting, data "
-        "(default: all of them, or none with --accuracy-seeds or --gallery-training)",
+        help="comma-separated subset of: training, activations, plotting, data, attribution "
+        "(default: all but attribution, or none with --accuracy-seeds or --gallery-training)",
+    )
+    parser.add_argument(
+        "--attribution-images",
+        type=int,
+        default=1000,
+        help="test images per attribution method (default 1000)",
+    )
+    parser.add_argument(
+        "--baseline-images",
+        type=int,
+        default=50,
+        help="images the keras.io way is timed on, scaled per image (default 50; occlusion 1/25)",
     )
     parser.add_argument(
         "--accuracy-seeds",
@@ -465,6 +600,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_plotting(x_train, args.repeats)
     if "data" in cases:
         bench_data(args.repeats)
+    if "attribution" in cases:
+        bench_attribution(test[0], args.attribution_images, args.baseline_images, args.repeats)
     if args.accuracy_seeds:
         seeds = [int(seed) for seed in args.accuracy_seeds.split(",")]
         paddings = args.accuracy_paddings.split(",")

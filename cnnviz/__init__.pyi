@@ -7,10 +7,13 @@
 __version__: str
 
 from .activations import layer_outputs as layer_outputs
+from .attribution import deletion_curve as deletion_curve
 from .attribution import grad_cam as grad_cam
 from .attribution import gradients as gradients
+from .attribution import insertion_curve as insertion_curve
 from .attribution import integrated_gradients as integrated_gradients
 from .attribution import occlusion as occlusion
+from .attribution import randomization_check as randomization_check
 from .attribution import smoothgrad as smoothgrad
 from .data import CLASS_NAMES as CLASS_NAMES
 from .data import find_fashion_mnist as find_fashion_mnist

@@ -245,3 +245,247 @@ def test_the_model_is_left_as_it_was():
     for before, after in zip(weights, model.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)
     assert set(cnnviz.layer_outputs(model, x)) == {layer.name for layer in model.layers[1:]}
+
+
+# --- the cascading randomization check --------------------------------------------------------
+
+
+def test_randomization_check_leaves_the_model_unchanged():
+    model = cnnviz.lenet5()
+    config, weights = model.get_config(), model.get_weights()
+    x = images(2).repeat(4, axis=1).repeat(4, axis=2)[:, :28, :28]
+    result = cnnviz.randomization_check(model, x)
+    assert model.get_config() == config
+    for before, after in zip(weights, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    # The first maps are the given model's own.
+    np.testing.assert_allclose(result["maps"][0], cnnviz.gradients(model, x), atol=1e-6)
+    assert result["method"] == "gradients"
+    assert result["maps"].shape == (6, 2, 28, 28)
+    assert result["maps"].dtype == np.float32
+    assert result["correlation"].shape == (5,)
+    assert result["per_image"].shape == (5, 2)
+
+
+def nested_in_the_middle() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    inner = keras.Sequential(
+        [
+            keras.Input((8, 8, 2)),
+            keras.layers.Conv2D(2, 3, name="a"),
+            keras.layers.Flatten(name="flat"),
+            keras.layers.Dense(4, name="b"),
+        ],
+        name="inner",
+    )
+    inputs = keras.Input((8, 8, 1))
+    x = inner(keras.layers.Conv2D(2, 1, name="pre")(inputs))
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="post")(x))
+
+
+def test_layers_are_randomized_from_the_output_down_nested_models_included():
+    order = ["op", "fc2", "fc1", "conv2", "conv1"]
+    x = np.zeros((1, 28, 28, 1), np.uint8)
+    lenet = cnnviz.lenet5()
+    for model in (lenet, nested(lenet), keras.Sequential([keras.Input((28, 28, 1)), lenet])):
+        assert cnnviz.randomization_check(model, x)["layers"] == order
+    result = cnnviz.randomization_check(nested_in_the_middle(), images(1))
+    assert result["layers"] == ["post", "b", "a", "pre"]
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_randomization_check_is_the_same_for_functional_sequential_and_nested_models(channels):
+    x = images(channels=channels)
+    base = functional(channels)
+    seq = sequential(channels)
+    seq.set_weights(base.get_weights())
+    expected = cnnviz.randomization_check(base, x, "integrated_gradients", steps=4, seed=3)
+    assert expected["layers"] == ["out", "conv"]
+    for model in (seq, nested(seq), keras.Sequential([keras.Input((8, 8, channels)), base])):
+        result = cnnviz.randomization_check(model, x, cnnviz.integrated_gradients, steps=4, seed=3)
+        assert result["layers"] == expected["layers"]
+        np.testing.assert_allclose(result["maps"], expected["maps"], atol=1e-6)
+        np.testing.assert_allclose(result["correlation"], expected["correlation"], atol=1e-6)
+    # The seed decides the new weights: the same seed, the same result; another, another.
+    again = cnnviz.randomization_check(base, x, "integrated_gradients", steps=4, seed=3)
+    np.testing.assert_array_equal(again["maps"], expected["maps"])
+    other = cnnviz.randomization_check(base, x, "integrated_gradients", steps=4, seed=4)
+    assert not np.array_equal(other["maps"][1:], expected["maps"][1:])
+
+
+@pytest.fixture(scope="module")
+def trained_region_model() -> tuple[keras.Model, np.ndarray]:
+    """A small model trained (a few seconds) on noise whose label is the top-left 3x3's brightness."""
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).random((256, 8, 8, 1), dtype=np.float32)
+    y = (x[:, :3, :3].mean(axis=(1, 2, 3)) > 0.5).astype(np.int64)
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="conv"),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(32, activation="relu", name="hidden"),
+            keras.layers.Dense(2, activation="softmax", name="out"),
+        ]
+    )
+    model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=8, batch_size=64, verbose=0)
+    return model, x[:16]
+
+
+def test_the_correlation_starts_high_and_falls_as_layers_are_randomized(trained_region_model):
+    model, x = trained_region_model
+    # Measured: occlusion 0.83, 0.35, 0.04; gradients 0.19, -0.02, -0.05.
+    occluded = cnnviz.randomization_check(model, x, "occlusion", window=2, stride=1)
+    assert occluded["layers"] == ["out", "hidden", "conv"]
+    assert occluded["correlation"][0] > 0.6
+    assert occluded["correlation"][-1] < 0.2
+    assert np.all(np.diff(occluded["correlation"]) < 0)
+    grads = cnnviz.randomization_check(model, x, "gradients")
+    assert grads["correlation"][-1] < grads["correlation"][0]
+    assert abs(grads["correlation"][-1]) < 0.2
+
+
+def test_a_map_that_ignores_the_model_keeps_a_correlation_of_one():
+    # An "explanation" that is the image itself fails the check: it does not change.
+    def the_image(model, x, target):
+        return x.max(axis=-1)
+
+    result = cnnviz.randomization_check(functional(), images(), the_image)
+    assert result["method"] == "the_image"
+    np.testing.assert_allclose(result["correlation"], 1.0)
+
+
+def test_constant_maps_have_no_correlation_and_are_left_out_of_the_mean():
+    def constant_for_the_first(model, x, target):
+        maps = cnnviz.gradients(model, x, target)
+        maps[0] = 1.0
+        return maps
+
+    x = images()
+    result = cnnviz.randomization_check(functional(), x, constant_for_the_first)
+    assert np.isnan(result["per_image"][:, 0]).all()
+    np.testing.assert_allclose(result["correlation"], result["per_image"][:, 1:].mean(axis=1))
+    nothing = cnnviz.randomization_check(functional(), x, lambda m, x, t: np.zeros(x.shape[:3]))
+    assert np.isnan(nothing["correlation"]).all()
+
+
+def test_spearman_uses_average_ranks_for_ties():
+    np.testing.assert_array_equal(
+        attribution._ranks(np.array([[3.0, 1.0, 2.0, 2.0]])), [[4.0, 1.0, 2.5, 2.5]]
+    )
+    a = np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [0.0, 5.0, 5.0, 1.0]])
+    b = np.array([[10.0, 20.0, 30.0, 400.0], [4.0, 3.0, 2.0, 1.0], [2.0, 3.0, 3.0, 1.0]])
+    # Third pair: ranks (1, 3.5, 3.5, 2) and (2, 3.5, 3.5, 1); centred, 3.5 / 4.5.
+    np.testing.assert_allclose(attribution._spearman(a, b), [1.0, -1.0, 7 / 9])
+
+
+def test_new_weights_come_from_the_layers_own_initializers():
+    layer = keras.layers.Dense(3, kernel_initializer="zeros", bias_initializer="ones")
+    layer.build((None, 2))
+    layer.set_weights([np.full((2, 3), 7.0), np.full(3, 7.0)])
+    attribution._reinitialise(layer, seed=0, step=0)
+    np.testing.assert_array_equal(layer.get_weights()[0], 0.0)
+    np.testing.assert_array_equal(layer.get_weights()[1], 1.0)
+
+
+# --- deletion and insertion curves ---------------------------------------------------------------
+
+
+def summing_model(channels: int = 1, wrap=lambda m: m) -> keras.Model:
+    """Output: the sum of every pixel of every channel (one "class", no softmax)."""
+    dense = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")
+    inputs = keras.Input((2, 2, channels))
+    return wrap(keras.Model(inputs, dense(keras.layers.Flatten()(inputs))))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize(
+    "wrap",
+    [lambda m: m, nested, lambda m: keras.Sequential([keras.Input(m.inputs[0].shape[1:]), m])],
+)
+def test_deletion_and_insertion_curves_by_hand(channels, wrap):
+    model = summing_model(channels, wrap)
+    x = np.repeat(np.array([[[4.0], [3.0]], [[2.0], [1.0]]], np.float32), channels, axis=-1)
+    maps = x[np.newaxis, ..., 0]
+    deletion = cnnviz.deletion_curve(model, x, maps, steps=4)
+    np.testing.assert_array_equal(deletion["fractions"], [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_allclose(deletion["probabilities"], [np.array([10, 6, 3, 1, 0]) * channels])
+    np.testing.assert_allclose(deletion["auc"], [3.75 * channels])
+    insertion = cnnviz.insertion_curve(model, x, maps[0], steps=4)
+    np.testing.assert_allclose(insertion["probabilities"], [np.array([0, 4, 7, 9, 10]) * channels])
+    np.testing.assert_allclose(insertion["auc"], [6.25 * channels])
+    # Two steps of two pixels; removed pixels set to 1.
+    two = cnnviz.deletion_curve(model, x, maps, steps=2, value=1.0)
+    np.testing.assert_allclose(two["probabilities"], [np.array([10, 5, 4]) * channels])
+    np.testing.assert_allclose(two["auc"], [0.5 * (7.5 + 4.5) * channels])
+    # Steps that do not divide the pixels: 4/3 and 8/3 round to 1 and 3 pixels.
+    three = cnnviz.deletion_curve(model, x, maps, steps=3)
+    np.testing.assert_allclose(three["probabilities"], [np.array([10, 6, 1, 0]) * channels])
+    # Ties go in row-major order.
+    flat = cnnviz.deletion_curve(model, x, np.zeros((1, 2, 2)), steps=4)
+    np.testing.assert_allclose(flat["probabilities"], [np.array([10, 6, 3, 1, 0]) * channels])
+
+
+def evidence_model() -> keras.Model:
+    """Class 0's logit is half the sum of the top-left 3x3 pixels; class 1's is 0."""
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Cropping2D(((0, 5), (0, 5))),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    kernel = np.zeros((9, 2), np.float32)
+    kernel[:, 0] = 0.5
+    model.layers[-1].set_weights([kernel, np.zeros(2, np.float32)])
+    return model
+
+
+def test_deleting_the_important_region_first_drops_the_probability_faster_than_random():
+    model = evidence_model()
+    x = np.random.default_rng(2).uniform(0.2, 1.0, (6, 8, 8, 1)).astype(np.float32)
+    maps = cnnviz.gradients(model, x, target=0)
+    assert (maps[:, 3:, :] == 0).all()
+    assert (maps[:, :3, :3] > 0).all()
+    random_maps = np.random.default_rng(3).random((6, 8, 8))
+    by_map = cnnviz.deletion_curve(model, x, maps, 0, steps=16)
+    by_chance = cnnviz.deletion_curve(model, x, random_maps, 0, steps=16)
+    # The region is 9 of 64 pixels: after 4 of 16 steps it is gone, and class 0 is at 1/2.
+    np.testing.assert_allclose(by_map["probabilities"][:, 4:], 0.5, atol=1e-6)
+    assert (by_map["probabilities"] <= by_chance["probabilities"] + 1e-6).all()
+    assert (by_map["auc"] < by_chance["auc"] - 0.1).all()
+    inserted = cnnviz.insertion_curve(model, x, maps, 0, steps=16)
+    inserted_by_chance = cnnviz.insertion_curve(model, x, random_maps, 0, steps=16)
+    assert (inserted["auc"] > inserted_by_chance["auc"] + 0.1).all()
+
+
+def test_curves_run_all_steps_of_the_batch_together_and_chunks_agree(monkeypatch):
+    model, x = functional(), images(5)
+    maps = cnnviz.gradients(model, x)
+    whole = cnnviz.deletion_curve(model, x, maps, steps=3)
+    sizes = []
+    original = attribution._probabilities
+
+    def counting(model, batch):
+        sizes.append(len(batch))
+        return original(model, batch)
+
+    monkeypatch.setattr(attribution, "_probabilities", counting)
+    cnnviz.insertion_curve(model, x, maps, steps=3)
+    assert sizes == [5, 20]  # the targets, then every step of every image in one call
+    monkeypatch.setattr(attribution, "_CHUNK", 2)
+    chunked = cnnviz.deletion_curve(model, x, maps, steps=3)
+    np.testing.assert_allclose(chunked["probabilities"], whole["probabilities"], atol=1e-6)
+
+
+def test_curves_take_uint8_images_and_a_target_per_image():
+    model, x = functional(), images(3)
+    maps = cnnviz.occlusion(model, x)
+    curve = cnnviz.deletion_curve(model, x, maps, [0, 1, 2], steps=2)
+    probabilities = cnnviz.predict(model, x)
+    np.testing.assert_allclose(curve["probabilities"][:, 0], probabilities[[0, 1, 2], [0, 1, 2]])
+    inserted = cnnviz.insertion_curve(model, x, maps, [0, 1, 2], steps=2)
+    np.testing.assert_allclose(inserted["probabilities"][:, -1], curve["probabilities"][:, 0])
+    np.testing.assert_allclose(inserted["probabilities"][:, 0], curve["probabilities"][:, -1])

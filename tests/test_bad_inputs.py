@@ -76,6 +76,14 @@ def logits_model():
     return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(inputs)))
 
 
+def weightless_model():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.AveragePooling2D(14)(inputs))
+    return keras.Model(inputs, keras.layers.Softmax()(pooled))
+
+
 def two_output_model():
     import keras
 
@@ -412,6 +420,22 @@ CATALOGUE: list[Case] = [
     Case("occlusion", "stride=0", lambda: __import__("cnnviz").occlusion(model(), image(), stride=0), V, rf"stride {POSITIVE}; got 0"),
     Case("occlusion", "a window larger than the image", lambda: __import__("cnnviz").occlusion(model(), image(), window=29), V, r"window must be at most the image's smaller side \(28\); got 29"),
     Case("occlusion", "value=nan", lambda: __import__("cnnviz").occlusion(model(), image(), value=float("nan")), V, r"value must be a finite number; got nan"),
+    Case("randomization_check", "method='lime'", lambda: __import__("cnnviz").randomization_check(model(), image(), "lime"), V, r"method must be one of \('gradients', 'smoothgrad', 'integrated_gradients', 'grad_cam', 'occlusion'\) or one of those functions; got 'lime'"),
+    Case("randomization_check", "method=3", lambda: __import__("cnnviz").randomization_check(model(), image(), 3), T, r"method must be the name of an attribution method \(str\) or the function itself; got 3"),
+    Case("randomization_check", "seed=-1", lambda: __import__("cnnviz").randomization_check(model(), image(), seed=-1), V, r"seed must be a non-negative integer; got -1"),
+    Case("randomization_check", "target=10 for 10 classes", lambda: __import__("cnnviz").randomization_check(model(), image(), target=10), V, r"target 10 is out of range: the model has 10 classes \(0 to 9\)"),
+    Case("randomization_check", "an option the method refuses (samples=0)", lambda: __import__("cnnviz").randomization_check(model(), image(), "smoothgrad", samples=0), V, rf"samples {POSITIVE}; got 0"),
+    Case("randomization_check", "a model without weights", lambda: __import__("cnnviz").randomization_check(weightless_model(), image()), V, r"has no layer with weights to randomize"),
+    Case("deletion_curve", "maps of the wrong shape", lambda: __import__("cnnviz").deletion_curve(model(), small()[0][:2], np.zeros((2, 14, 14))), V, r"maps must hold one map per image, \(N, H, W\) = \(2, 28, 28\); got shape \(2, 14, 14\)"),
+    Case("deletion_curve", "one map for two images", lambda: __import__("cnnviz").deletion_curve(model(), small()[0][:2], np.zeros((28, 28))), V, r"maps must hold one map per image, \(N, H, W\) = \(2, 28, 28\); got shape \(28, 28\)"),
+    Case("deletion_curve", "maps with a channel axis", lambda: __import__("cnnviz").deletion_curve(model(), small()[0][:2], np.zeros((2, 28, 28, 1))), V, r"got shape \(2, 28, 28, 1\)"),
+    Case("deletion_curve", "maps of strings", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.full((1, 28, 28), "a")), T, r"maps must hold numbers; got dtype <U1"),
+    Case("deletion_curve", "a NaN in the maps", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.full((1, 28, 28), np.nan)), V, r"maps must hold finite values"),
+    Case("deletion_curve", "steps=0", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.zeros((1, 28, 28)), steps=0), V, rf"steps {POSITIVE}; got 0"),
+    Case("deletion_curve", "value=nan", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.zeros((1, 28, 28)), value=float("nan")), V, r"value must be a finite number; got nan"),
+    Case("deletion_curve", "target=10 for 10 classes", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.zeros((1, 28, 28)), 10), V, r"target 10 is out of range"),
+    Case("insertion_curve", "maps of the wrong shape", lambda: __import__("cnnviz").insertion_curve(model(), image(), np.zeros((1, 28, 27))), V, r"maps must hold one map per image, \(N, H, W\) = \(1, 28, 28\); got shape \(1, 28, 27\)"),
+    Case("insertion_curve", "steps=2.5", lambda: __import__("cnnviz").insertion_curve(model(), image(), np.zeros((1, 28, 28)), steps=2.5), V, rf"steps {POSITIVE}; got 2\.5"),
     # The cache: every setting is checked before the key, so no entry is served for it.
     Case("trained_lenet5", "padding='full'", lambda: trained_lenet5(padding="full"), V, r"padding must be one of \('valid', 'same'\); got 'full'"),
     Case("trained_lenet5", "epochs=0", lambda: trained_lenet5(epochs=0), V, rf"epochs {POSITIVE}; got 0"),
