@@ -156,6 +156,7 @@ sphinx_gallery_conf = {
     "subsection_order": [
         "../examples/getting_started",
         "../examples/inside_the_network",
+        "../examples/explaining_predictions",
     ],
     "within_subsection_order": "FileNameSortKey",  # plot_01_ ... in reading order
     "doc_module": ("cnnviz",),
