@@ -517,7 +517,7 @@ def plot_randomization(
 
     Parameters
     ----------
-    result : mapping or object
+    result : dict or object
         The result of :func:`cnnviz.randomization_check`: with keys or
         attributes ``"layers"`` (names, in the order randomized),
         ``"correlation"`` (steps,) and optionally ``"maps"`` (steps + 1,
@@ -674,7 +674,7 @@ def plot_deletion(
 
     Parameters
     ----------
-    curves : mapping, object, or a sequence or mapping of them
+    curves : dict, object, sequence or dict
         One result with keys or attributes ``"fractions"`` (steps + 1,),
         ``"probabilities"`` (N, steps + 1) and ``"auc"`` (N,); or several,
         as a sequence or as a mapping of label to result.
