@@ -45,17 +45,21 @@ METHODS = {
     "grad_cam": cnnviz.grad_cam,
     "occlusion": cnnviz.occlusion,
 }
-# SmoothGrad and integrated gradients compute many gradients per image;
-# the randomization check repeats them after each of its five steps, so
-# it uses 8 noisy copies (16 path steps); the curves' maps use 12 (16),
-# fewer than the previous page's 25 (32), to keep the page affordable.
+# SmoothGrad and integrated gradients compute many gradients per image
+# and occlusion many forward passes; the randomization check repeats
+# them after each of its five steps. To keep the page affordable the
+# checks use 8 noisy copies and 8 path steps, the curves 8 copies and
+# 16 steps (the previous page: 25 and 32), and occlusion moves its 4x4
+# square by 4 pixels instead of 2 in both.
 CHECK_OPTIONS = {
     "smoothgrad": {"samples": 8},
-    "integrated_gradients": {"steps": 16},
+    "integrated_gradients": {"steps": 8},
+    "occlusion": {"stride": 4},
 }
 MAP_OPTIONS = {
-    "smoothgrad": {"samples": 12},
+    "smoothgrad": {"samples": 8},
     "integrated_gradients": {"steps": 16},
+    "occlusion": {"stride": 4},
 }
 
 # %%
