@@ -41,16 +41,14 @@ for p in models:
 
 
 def show(method, **options):
-    """Draw one method's maps for both models, one row per padding."""
-    fig = plt.figure(figsize=(16, 4.6), layout="constrained")
-    rows = fig.subfigures(2, 1)
-    for row, (p, model) in zip(rows, models.items(), strict=True):
+    """Draw one method's maps: one figure per padding."""
+    for p, model in models.items():
         maps = method(model, images, **options)
         titles = [
-            f"{cnnviz.CLASS_NAMES[c]}\n({p})" for c in predicted[p]
+            f"{cnnviz.CLASS_NAMES[c]} ({p})" for c in predicted[p]
         ]
-        cnnviz.plot_attribution(images, maps, titles=titles, fig=row)
-    return fig
+        cnnviz.plot_attribution(images, maps, titles=titles)
+        plt.show()
 
 
 # %%
@@ -74,7 +72,6 @@ def show(method, **options):
 # gradient says the score is sensitive there, not that the pixel is what
 # the decision rests on, and it says nothing about the direction.
 show(cnnviz.gradients)
-plt.show()
 
 # %%
 # SmoothGrad
@@ -85,7 +82,6 @@ plt.show()
 # is: the smoothing comes from the noise, so a tidy map can still be the
 # outline of the image more than the model's reasoning.
 show(cnnviz.smoothgrad, samples=25)
-plt.show()
 
 # %%
 # Integrated gradients
@@ -97,7 +93,6 @@ plt.show()
 # baseline and always gets zero, so dark parts of a garment can never
 # count, however much the model uses them.
 show(cnnviz.integrated_gradients, steps=32)
-plt.show()
 
 # %%
 # Grad-CAM
@@ -110,7 +105,6 @@ plt.show()
 # a strap, and the bilinear resizing invents a smoothness the layer does
 # not have.
 show(cnnviz.grad_cam)
-plt.show()
 
 # %%
 # Occlusion
@@ -122,7 +116,6 @@ plt.show()
 # a bright garment is a new edge the model never saw, and a feature that
 # is present twice shows up in neither place.
 show(cnnviz.occlusion)
-plt.show()
 
 # %%
 # What the maps agree on
