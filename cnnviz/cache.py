@@ -1,7 +1,8 @@
 """The trained-model cache: keys, atomic entries, a lock per entry, discarding bad entries.
 
-An entry is a directory holding ``model.keras``, ``history.json`` and
-``manifest.json`` (the SHA-256 of the other two, written last). It is
+An entry is a directory holding ``model.keras``, ``history.json``,
+``epochs.npz`` (the weights at the start and after every epoch, float32)
+and ``manifest.json`` (the SHA-256 of the other three, written last). It is
 written to a temporary directory beside its final place and renamed into
 place, so an entry is either complete or absent. Loading checks the
 SHA-256s and uses Keras' ``safe_mode=True``; an entry that fails either is
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from . import __version__
 
@@ -33,6 +35,8 @@ from . import __version__
 CACHE_DIR_ENV = "CNNVIZ_CACHE_DIR"
 
 History = dict[str, list[float]]
+#: The weights (``model.get_weights()``) before training, then after each epoch.
+EpochWeights = list[list[np.ndarray]]
 
 
 def cache_dir(directory: str | os.PathLike | None = None) -> Path:
@@ -77,7 +81,12 @@ def file_sha256(path: Path) -> str:
 
 
 # The files of an entry besides its manifest; the manifest must name each of them.
-_FILES = ("model.keras", "history.json")
+_FILES = ("model.keras", "history.json", "epochs.npz")
+
+
+def _epoch_key(epoch: int, index: int) -> str:
+    """Name weight array `index` after `epoch` in ``epochs.npz``."""
+    return f"epoch{epoch:04d}_weight{index:04d}"
 
 
 def read_entry(entry: Path) -> tuple[keras.Model, History]:
@@ -104,7 +113,16 @@ def read_entry(entry: Path) -> tuple[keras.Model, History]:
     return model, history
 
 
-def write_entry(entry: Path, model: keras.Model, history: History) -> None:
+def epoch_weights(entry: Path, epoch: int) -> list[np.ndarray]:
+    """Return the weights after `epoch` (0: before training) from an entry :func:`load` accepted."""
+    with np.load(entry / "epochs.npz", allow_pickle=False) as stored:
+        count = sum(name.startswith(f"epoch{epoch:04d}_") for name in stored.files)
+        if count == 0:
+            raise ValueError(f"{entry / 'epochs.npz'} holds no weights for epoch {epoch}")
+        return [stored[_epoch_key(epoch, i)] for i in range(count)]
+
+
+def write_entry(entry: Path, model: keras.Model, history: History, epochs: EpochWeights) -> None:
     """Write an entry into a temporary directory beside it, then rename it into place."""
     entry.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(entry.parent)
@@ -115,6 +133,14 @@ def write_entry(entry: Path, model: keras.Model, history: History) -> None:
     try:
         model.save(tmp / "model.keras")
         (tmp / "history.json").write_text(json.dumps(history))
+        np.savez(
+            tmp / "epochs.npz",
+            **{
+                _epoch_key(epoch, i): np.asarray(w, np.float32)
+                for epoch, weights in enumerate(epochs)
+                for i, w in enumerate(weights)
+            },
+        )
         manifest = {
             "entry": entry.name,
             "sha256": {name: file_sha256(tmp / name) for name in _FILES},
@@ -148,10 +174,10 @@ def load(entry: Path) -> tuple[keras.Model, History] | None:
         return None
 
 
-def store(entry: Path, model: keras.Model, history: History) -> None:
+def store(entry: Path, model: keras.Model, history: History, epochs: EpochWeights) -> None:
     """Write an entry; if the cache cannot be written, warn and go on without it."""
     try:
-        write_entry(entry, model, history)
+        write_entry(entry, model, history, epochs)
     except OSError as error:
         warnings.warn(
             f"cnnviz: could not write the model cache {entry.parent} ({error}); "

@@ -125,6 +125,7 @@ def test_cache_miss_trains_and_stores_then_hit_loads_without_training(
     entry = cnnviz.cache_path(epochs=2, cache_dir=tmp_path)
     assert entries(tmp_path) == [entry.name]
     assert sorted(p.name for p in entry.iterdir()) == [
+        "epochs.npz",
         "history.json",
         "manifest.json",
         "model.keras",
@@ -140,6 +141,39 @@ def test_cache_miss_trains_and_stores_then_hit_loads_without_training(
     assert cached is not model
     assert weights_equal(cached, model)
     assert cached_history == history
+
+
+def test_every_epochs_weights_come_from_the_one_entry_without_training_again(
+    tmp_path, small_data, monkeypatch
+):
+    model, history = cnnviz.trained_lenet5(epochs=2, cache_dir=tmp_path, verbose=0)
+    # Epoch 1 of a two-epoch run is a one-epoch run: the same seed, the same first shuffle.
+    one_epoch, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path / "one", verbose=0)
+    keras.utils.set_random_seed(training.SEED)
+    initial = cnnviz.lenet5("valid")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("every epoch must come from the cache entry")
+
+    monkeypatch.setattr(training, "train", no_training)
+    after = {e: cnnviz.trained_lenet5(epochs=2, epoch=e, cache_dir=tmp_path) for e in (0, 1, 2)}
+    assert weights_equal(after[0][0], initial)
+    assert weights_equal(after[1][0], one_epoch)
+    assert weights_equal(after[2][0], model)
+    assert not weights_equal(after[1][0], model) and not weights_equal(after[1][0], initial)
+    assert all(h == history for _, h in after.values())  # the whole run's history
+    stored = np.load(cnnviz.cache_path(epochs=2, cache_dir=tmp_path) / "epochs.npz")
+    assert len(stored.files) == 3 * len(model.get_weights())
+    assert {stored[name].dtype for name in stored.files} == {np.dtype(np.float32)}
+
+
+def test_an_uncached_run_still_gives_any_epoch(tmp_path, small_data):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a directory")
+    with pytest.warns(UserWarning, match="could not write the model cache"):
+        first, _ = cnnviz.trained_lenet5(epochs=2, epoch=1, cache_dir=blocker / "c", verbose=0)
+    cached, _ = cnnviz.trained_lenet5(epochs=2, epoch=1, cache_dir=tmp_path / "ok", verbose=0)
+    assert weights_equal(first, cached)
 
 
 def test_a_second_caller_waits_for_the_training_and_loads_it(tmp_path, small_data, monkeypatch):
@@ -211,6 +245,11 @@ def truncate_model(entry: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
+def truncate_epoch_weights(entry: Path) -> None:
+    path = entry / "epochs.npz"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
 def garble_manifest(entry: Path) -> None:
     (entry / "manifest.json").write_text("{not json")
 
@@ -247,7 +286,8 @@ def put_another_entry_in_its_place(entry: Path) -> None:
     # An impostor: a complete entry, true to its own manifest, which names another entry.
     other = entry.with_name("lenet5-valid-" + "0" * 20)
     keras.utils.set_random_seed(5)
-    cache.write_entry(other, cnnviz.lenet5("valid"), {"loss": [0.0]})
+    impostor = cnnviz.lenet5("valid")
+    cache.write_entry(other, impostor, {"loss": [0.0]}, [impostor.get_weights()])
     shutil.rmtree(entry)
     other.rename(entry)
 
@@ -256,6 +296,7 @@ def put_another_entry_in_its_place(entry: Path) -> None:
     "damage",
     [
         truncate_model,
+        truncate_epoch_weights,
         garble_manifest,
         drop_history,
         flip_a_weight_byte,
@@ -285,7 +326,7 @@ def test_an_entry_that_needs_unsafe_deserialization_is_not_loaded(tmp_path, smal
     entry = cnnviz.cache_path(epochs=1, cache_dir=tmp_path)
     inputs = keras.Input((28, 28, 1))
     lam = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
-    cache.write_entry(entry, lam, {"loss": [0.0]})
+    cache.write_entry(entry, lam, {"loss": [0.0]}, [lam.get_weights()])
 
     with pytest.warns(UserWarning, match="unusable"):
         model, _ = cnnviz.trained_lenet5(epochs=1, cache_dir=tmp_path, verbose=0)
@@ -588,8 +629,8 @@ def test_a_store_killed_at_any_point_leaves_no_partial_entry(
     written = {
         "saving-model": ["model.keras"],
         "before-history": ["model.keras"],
-        "before-manifest": ["history.json", "model.keras"],
-        "before-rename": ["history.json", "manifest.json", "model.keras"],
+        "before-manifest": ["epochs.npz", "history.json", "model.keras"],
+        "before-rename": ["epochs.npz", "history.json", "manifest.json", "model.keras"],
     }[point]
     assert sorted(p.name for p in leftovers[0].iterdir()) == written
     if point == "saving-model":  # a model file cut short, not a loadable one

@@ -348,7 +348,7 @@ def test_one_epoch_on_fashion_mnist_beats_80_percent(fashion_mnist, tmp_path):
     manifest = json.loads(
         (cnnviz.cache_path(epochs=1, cache_dir=tmp_path) / "manifest.json").read_text()
     )
-    assert set(manifest["sha256"]) == {"model.keras", "history.json"}
+    assert set(manifest["sha256"]) == {"model.keras", "history.json", "epochs.npz"}
 
 
 # --- never a silent wrong answer --------------------------------------------------------------
