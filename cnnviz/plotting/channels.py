@@ -174,7 +174,9 @@ def plot_kernels(
     tiles = _tiles(figure, count, columns, colourbar=True, **room)
     for position, ax in enumerate(tiles):
         channel, kernel = divmod(position, filters) if inputs > 1 else (0, position)
-        image = ax.imshow(array[:, :, channel, kernel], cmap=_DIVERGING, norm=norm)
+        image = ax.imshow(
+            array[:, :, channel, kernel], cmap=_DIVERGING, norm=norm, interpolation="nearest"
+        )
         _bare(ax)
         if channel == 0:
             ax.set_title(f"Filter {kernel}", fontsize="small")
@@ -200,8 +202,10 @@ def plot_receptive_field(
 
     Each box is outlined on the pixels' edges, so that it encloses exactly
     the pixels ``top`` to ``bottom - 1`` and ``left`` to ``right - 1``, in
-    its own colour and dash pattern (nested boxes sharing a corner stay
-    apart), and named in the legend with its rows, columns and size.
+    its own colour, and named in the legend with its rows, columns and
+    size. Larger boxes get wider lines, drawn beneath smaller ones, so
+    that nested boxes sharing an edge (the fields of a corner unit) all
+    show along it.
 
     Parameters
     ----------
@@ -275,6 +279,10 @@ def plot_receptive_field(
     figure = _figure(fig, 4.6, 4.4 + 0.22 * len(array))
     ax = figure.subplots()
     _draw_image(ax, x)
+    # Nested fields often share an edge (all of a corner unit's fields start at 0, 0): larger
+    # boxes get wider lines, drawn beneath, so that every box's colour shows along the edge.
+    areas = (array[:, 2] - array[:, 0]) * (array[:, 3] - array[:, 1])
+    order = np.argsort(np.argsort(areas, kind="stable"), kind="stable")  # 0 for the smallest
     for i, (label, box) in enumerate(zip(labels, array, strict=True)):
         top, left, bottom, right = (int(v) for v in box)
         ax.add_patch(
@@ -282,7 +290,8 @@ def plot_receptive_field(
                 box,
                 edgecolor=_BOX_COLOURS[i % len(_BOX_COLOURS)],
                 linestyle=_BOX_STYLES[i // len(_BOX_COLOURS) % len(_BOX_STYLES)],
-                linewidth=2.0,
+                linewidth=1.5 + 1.2 * int(order[i]),
+                zorder=3 + len(array) - int(order[i]),
                 clip_on=False,  # a box on the image's edge: draw all of its line, not half
                 label=f"{label}: rows {top}-{bottom - 1}, columns {left}-{right - 1} "
                 f"({bottom - top}x{right - left})",
