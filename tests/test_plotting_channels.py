@@ -263,6 +263,13 @@ def test_negative_class_means_are_on_a_symmetric_diverging_scale():
     assert "symmetric about 0" in fig.axes[1].get_ylabel()
 
 
+def test_class_activations_of_many_channels_fit_a_page_and_number_every_fourth():
+    fig = plot_class_activations(np.ones((10, 64)))
+    assert fig.get_figwidth() <= 12
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == [str(c) for c in range(0, 64, 4)]
+
+
 def test_class_activations_need_a_name_per_class():
     with pytest.raises(ValueError, match=r"class_names must name every class: .* 3 classes"):
         plot_class_activations(np.zeros((3, 6)))

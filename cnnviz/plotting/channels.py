@@ -524,7 +524,8 @@ def plot_class_activations(
     names = _class_names(class_names, len(values), f"matrix of shape {values.shape}")
 
     classes, channels = values.shape
-    figure = _figure(fig, max(3.5 + 0.4 * channels, 6.0), 1.4 + 0.35 * classes)
+    # 0.4 inch a channel up to a page's width; beyond, every fourth channel is numbered.
+    figure = _figure(fig, min(max(3.5 + 0.4 * channels, 6.0), 12.0), 1.4 + 0.35 * classes)
     ax = figure.subplots()
     cmap, norm, scale = _map_scale(values)
     image = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
