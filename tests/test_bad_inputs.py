@@ -272,6 +272,31 @@ def not_gzip(tmp: Path) -> Path:
     return path
 
 
+def top_result(**change) -> dict:
+    """A top_patches result for channels 0 and 3 of 'conv1', k=2, over 4 images of 8x8."""
+    box = np.array([[[0, 0, 5, 5], [1, 1, 6, 6]], [[2, 2, 7, 7], [3, 3, 8, 8]]])
+    result = {
+        "layer": "conv1",
+        "channels": np.array([0, 3]),
+        "index": np.array([[0, 1], [2, 3]]),
+        "row": box[..., 0],
+        "col": box[..., 1],
+        "value": np.ones((2, 2), np.float32),
+        "box": box,
+    }
+    return {**result, **change}
+
+
+def ablation_result(**change) -> dict:
+    result = {
+        "layer": "conv1",
+        "channels": np.arange(3),
+        "accuracy": np.array([0.8, 0.9, 0.7]),
+        "intact_accuracy": 0.9,
+    }
+    return {**result, **change}
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 V, T = ValueError, TypeError
@@ -540,6 +565,32 @@ CATALOGUE: list[Case] = [
     Case("channel_grid", "n=0", call("channel_grid", 0), V, rf"n {POSITIVE}; got 0"),
     Case("channel_grid", "n=1.5", call("channel_grid", 1.5), V, rf"n {POSITIVE}; got 1\.5"),
     Case("channel_grid", "ncols=0", call("channel_grid", 6, 0), V, rf"ncols {POSITIVE}; got 0"),
+    # Channels: what each channel learned.
+    Case("plot_kernels", "a 3-D kernel", call("plot_kernels", np.zeros((5, 5, 6))), V, r"kernels must be a non-empty \(kh, kw, in_channels, filters\) array, as a Conv2D layer's kernel; got shape \(5, 5, 6\)"),
+    Case("plot_kernels", "no filters", call("plot_kernels", np.zeros((5, 5, 1, 0))), V, r"kernels must be a non-empty .*got shape \(5, 5, 1, 0\)"),
+    Case("plot_kernels", "a NaN weight", call("plot_kernels", np.full((3, 3, 1, 2), np.nan)), V, r"kernels must hold finite values; got 18 NaN or infinite value\(s\)"),
+    Case("plot_kernels", "kernels as strings", call("plot_kernels", np.full((1, 1, 1, 1), "w")), T, r"kernels must hold numbers; got dtype <U1"),
+    Case("plot_kernels", "fig='figure'", call("plot_kernels", np.zeros((3, 3, 1, 2)), fig="figure"), T, r"fig must be a matplotlib Figure or SubFigure; got str"),
+    Case("plot_receptive_field", "a box past the image's edge", call("plot_receptive_field", np.zeros((28, 28)), {"conv2": (0, 0, 30, 14)}), V, r"boxes must hold boxes \(top, left, bottom, right\), bottom and right exclusive, non-empty and within the 28x28 image; got \[0, 0, 30, 14\]"),
+    Case("plot_receptive_field", "an empty box", call("plot_receptive_field", np.zeros((28, 28)), {"conv1": (5, 5, 5, 10)}), V, r"non-empty and within the 28x28 image; got \[5, 5, 5, 10\]"),
+    Case("plot_receptive_field", "a box of three numbers", call("plot_receptive_field", np.zeros((28, 28)), np.zeros((2, 3), int)), V, r"boxes must each be four integers \(top, left, bottom, right\); got shape \(2, 3\)"),
+    Case("plot_receptive_field", "no boxes", call("plot_receptive_field", np.zeros((28, 28)), {}), V, r"boxes is empty: give at least one box"),
+    Case("plot_receptive_field", "boxes as a number", call("plot_receptive_field", np.zeros((28, 28)), 5), T, r"boxes must be a dict \{label: \(top, left, bottom, right\)\} or an \(N, 4\) array; got int"),
+    Case("plot_receptive_field", "a batch of images", call("plot_receptive_field", np.zeros((2, 28, 28)), {"conv1": (0, 0, 5, 5)}), V, r"image must be one image \(H, W\), \(H, W, 1\) or \(H, W, 3\); got shape \(2, 28, 28\)"),
+    Case("plot_top_patches", "a channel not in the result", call("plot_top_patches", np.zeros((4, 8, 8)), top_result(), 1), V, r"channel 1 is not in result\['channels'\] \(layer 'conv1'\); the result has channels \[0, 3\]"),
+    Case("plot_top_patches", "channel=-1", call("plot_top_patches", np.zeros((4, 8, 8)), top_result(), -1), V, r"channel must be a non-negative integer; got -1"),
+    Case("plot_top_patches", "fewer images than the result indexes", call("plot_top_patches", np.zeros((2, 8, 8)), top_result(), 3), V, r"result\['index'\] must point into images \(2 images\); channel 3 has index 2: pass the images top_patches was given"),
+    Case("plot_top_patches", "no 'box'", call("plot_top_patches", np.zeros((4, 8, 8)), {k: v for k, v in top_result().items() if k != "box"}, 0), V, r"result must have the key 'box'; got a mapping with keys \['channels', 'col', 'index', 'layer', 'row', 'value'\]"),
+    Case("plot_top_patches", "values for another k", call("plot_top_patches", np.zeros((4, 8, 8)), top_result(value=np.ones((2, 3))), 0), V, r"result\['value'\] must have shape \(2, 2\); got shape \(2, 3\)"),
+    Case("plot_top_patches", "a box outside the images", call("plot_top_patches", np.zeros((4, 6, 6)), top_result(), 3), V, r"result\['box'\] of channel 3 must hold boxes .* within the 6x6 image; got \[2, 2, 7, 7\]"),
+    Case("plot_top_patches", "a list for a result", call("plot_top_patches", np.zeros((4, 8, 8)), [1, 2], 0), T, r"result must be the dict cnnviz\.channels\.top_patches returns; got list"),
+    Case("plot_class_activations", "a 1-D matrix", call("plot_class_activations", np.zeros(16)), V, r"matrix must be a non-empty \(num_classes, channels\) array of mean activations; got shape \(16,\)"),
+    Case("plot_class_activations", "3 classes, 10 names", call("plot_class_activations", np.zeros((3, 6))), V, r"class_names must name every class: matrix of shape \(3, 6\) has 3 classes, but class_names has 10 names"),
+    Case("plot_class_activations", "an infinite mean", call("plot_class_activations", np.full((10, 6), np.inf)), V, r"matrix must hold finite values; got 60 NaN or infinite value\(s\)"),
+    Case("plot_ablation", "accuracies in percent", call("plot_ablation", ablation_result(accuracy=np.array([80.0, 90.0, 70.0]))), V, r"result\['accuracy'\] must hold accuracies, fractions in \[0, 1\] \(not percentages\); got 80\.0"),
+    Case("plot_ablation", "one accuracy per channel missing", call("plot_ablation", ablation_result(accuracy=np.array([0.8, 0.9]))), V, r"result\['accuracy'\] must hold one accuracy per channel, shape \(3,\); got shape \(2,\)"),
+    Case("plot_ablation", "no 'intact_accuracy'", call("plot_ablation", {k: v for k, v in ablation_result().items() if k != "intact_accuracy"}), V, r"result must have the key 'intact_accuracy'; got a mapping with keys \['accuracy', 'channels', 'layer'\]"),
+    Case("plot_ablation", "channel numbers as floats", call("plot_ablation", ablation_result(channels=np.array([0.0, 1.0, 2.0]))), T, r"result\['channels'\] must hold integers; got dtype float64"),
 ]  # fmt: skip
 
 

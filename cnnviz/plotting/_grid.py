@@ -10,6 +10,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure, SubFigure
 
 from .._checks import positive_int
@@ -52,25 +53,45 @@ def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
 
 
 def _new_figure(
-    fig: Figure | SubFigure | None, nrows: int, ncols: int, *, colourbar: bool = False
+    fig: Figure | SubFigure | None,
+    nrows: int,
+    ncols: int,
+    *,
+    colourbar: bool = False,
+    tile: float = _TILE,
+    left: float = 0.0,
+    right: float = 0.0,
 ) -> Figure | SubFigure:
+    """Return `fig`, checked, or a new figure for a grid of `tile`-inch tiles.
+
+    `left` and `right` are extra room in inches beside the grid, for row labels and a colour
+    bar's label (pass the same to `_tiles`).
+    """
     if fig is None:
         # No layout engine: constrained layout costs more than the drawing itself for 16
         # or 64 tiles, and a grid of equal tiles needs only fixed margins (see _tiles).
-        width = _TILE * ncols + (_COLOURBAR if colourbar else 0)
-        return plt.figure(figsize=(width, _TILE * nrows + _TOP))
+        width = tile * ncols + left + right + (_COLOURBAR if colourbar else 0)
+        return plt.figure(figsize=(width, tile * nrows + _TOP))
     if not isinstance(fig, (Figure, SubFigure)):
         raise TypeError(f"fig must be a matplotlib Figure or SubFigure; got {type(fig).__name__}")
     return fig
 
 
-def _tiles(fig: Figure | SubFigure, n: int, ncols: int, *, colourbar: bool = False) -> list:
+def _tiles(
+    fig: Figure | SubFigure,
+    n: int,
+    ncols: int,
+    *,
+    colourbar: bool = False,
+    left: float = 0.0,
+    right: float = 0.0,
+) -> list:
     rows, columns = channel_grid(n, ncols)
     height = fig.bbox.height / fig.dpi  # inches; works for a SubFigure too
     width = fig.bbox.width / fig.dpi
     margins = {
-        "left": 0.02,
-        "right": 1 - _COLOURBAR / width if colourbar else 0.98,
+        "left": 0.02 + left / width,
+        "right": 1 - ((_COLOURBAR if colourbar else 0.02 * width) + right) / width,
         "bottom": 0.1 / height,
         "top": 1 - min(_TOP / height, 0.3),
         "hspace": 0.25,
@@ -82,16 +103,16 @@ def _tiles(fig: Figure | SubFigure, n: int, ncols: int, *, colourbar: bool = Fal
     return list(axes[:n])
 
 
-def _grid_colourbar(fig: Figure | SubFigure, image) -> None:
+def _grid_colourbar(fig: Figure | SubFigure, image) -> Colorbar:
     """One colour bar for a whole grid of tiles, in the room `_tiles` left at the right."""
     # Before drawing, positions in a SubFigure are relative to it, as add_axes takes them.
     tiles = [ax.get_position() for ax in fig.axes if ax.get_visible()]
     top = max(tile.y1 for tile in tiles)
     bottom = min(tile.y0 for tile in tiles)
     width = fig.bbox.width / fig.dpi
-    left = 1 - (_COLOURBAR - 0.1) / width
+    left = max(tile.x1 for tile in tiles) + 0.1 / width  # 0.1 inch right of the grid
     cax = fig.add_axes((left, bottom, 0.15 / width, top - bottom))
-    fig.colorbar(image, cax=cax)
+    return fig.colorbar(image, cax=cax)
 
 
 def _suptitle(fig: Figure | SubFigure, title: str) -> None:

@@ -1,0 +1,335 @@
+"""Tests of cnnviz.plotting.channels: kernels, receptive fields, top patches, class means, ablation."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from cnnviz import (
+    CLASS_NAMES,
+    plot_ablation,
+    plot_class_activations,
+    plot_kernels,
+    plot_receptive_field,
+    plot_top_patches,
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_show_and_close(monkeypatch):
+    """The library leaves showing to the caller; each test's figures are closed after it."""
+
+    def show(*args, **kwargs):
+        raise AssertionError("cnnviz called plt.show()")
+
+    monkeypatch.setattr(plt, "show", show)
+    yield
+    plt.close("all")
+
+
+def tiles(fig) -> list:
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_images()]
+
+
+def on_pixel_edges(rectangle, box) -> bool:
+    top, left, bottom, right = box
+    (x, y), w, h = rectangle.get_xy(), rectangle.get_width(), rectangle.get_height()
+    return (x, y, x + w, y + h) == (left - 0.5, top - 0.5, right - 0.5, bottom - 0.5)
+
+
+# --- plot_kernels ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("shape", "grid"), [((5, 5, 1, 6), (2, 3)), ((5, 5, 6, 16), (6, 16))])
+def test_kernels_one_tile_per_input_channel_and_filter(shape, grid):
+    kernels = np.random.default_rng(0).normal(size=shape)
+    fig = plot_kernels(kernels)
+    drawn = tiles(fig)
+    assert len(drawn) == shape[2] * shape[3]
+    columns = len({round(ax.get_position().x0, 6) for ax in drawn})
+    rows = len({round(ax.get_position().y0, 6) for ax in drawn})
+    assert (rows, columns) == grid
+    for ax in drawn:
+        assert ax.get_images()[0].get_array().shape == shape[:2]
+
+
+def test_kernels_tile_holds_its_input_channel_and_filter():
+    kernels = np.random.default_rng(1).normal(size=(3, 3, 2, 4))
+    drawn = tiles(plot_kernels(kernels))
+    # Row-major: input channel c, filter f is tile c * filters + f.
+    for c in range(2):
+        for f in range(4):
+            np.testing.assert_array_equal(
+                drawn[c * 4 + f].get_images()[0].get_array(), kernels[:, :, c, f]
+            )
+    assert [ax.get_title() for ax in drawn[:4]] == [f"Filter {f}" for f in range(4)]
+    assert all(ax.get_title() == "" for ax in drawn[4:])
+    assert [ax.get_ylabel() for ax in drawn[::4]] == ["in 0", "in 1"]
+
+
+def test_kernels_share_one_scale_symmetric_about_zero_with_a_labelled_bar():
+    kernels = np.linspace(0.5, 2.0, 5 * 5 * 6).reshape(5, 5, 1, 6)  # all positive
+    fig = plot_kernels(kernels)
+    norms = {(ax.get_images()[0].norm.vmin, ax.get_images()[0].norm.vmax) for ax in tiles(fig)}
+    assert norms == {(-2.0, 2.0)}
+    assert tiles(fig)[0].get_images()[0].get_cmap().name.startswith("RdBu_r")
+    assert [ax.get_title() for ax in tiles(fig)] == [f"Filter {f}" for f in range(6)]
+    (bar,) = [ax for ax in fig.axes if not ax.get_images() and ax.get_ylabel()]
+    assert "symmetric about 0" in bar.get_ylabel()
+    assert "±2" in bar.get_ylabel()
+
+
+def test_all_zero_kernels_get_a_scale_still_centred_on_zero():
+    image = tiles(plot_kernels(np.zeros((3, 3, 1, 2))))[0].get_images()[0]
+    assert image.norm.vmin == -image.norm.vmax < 0
+
+
+def test_kernels_draw_into_a_given_figure():
+    fig = plt.figure()
+    assert plot_kernels(np.ones((3, 3, 1, 2)), fig=fig) is fig
+    assert len(tiles(fig)) == 2
+
+
+@pytest.mark.parametrize("shape", [(5, 5, 6), (0, 5, 1, 6), (1, 5, 5, 1, 6)])
+def test_kernels_of_the_wrong_shape_are_refused(shape):
+    with pytest.raises(ValueError, match=r"kernels must be a non-empty \(kh, kw, in_channels"):
+        plot_kernels(np.zeros(shape))
+
+
+# --- plot_receptive_field --------------------------------------------------------------------
+
+BOXES = {
+    "conv1 (5x5)": (0, 0, 5, 5),
+    "max_pool1 (6x6)": (0, 0, 6, 6),
+    "conv2 (14x14)": (0, 0, 14, 14),
+    "max_pool2 (16x16)": (0, 0, 16, 16),
+}
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (28, 28, 1), (28, 28, 3)])
+def test_receptive_field_boxes_sit_on_pixel_edges_and_are_named(shape):
+    fig = plot_receptive_field(np.zeros(shape, dtype=np.uint8), BOXES)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 4
+    for rectangle, box in zip(ax.patches, BOXES.values(), strict=True):
+        assert on_pixel_edges(rectangle, box)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend[0] == "conv1 (5x5): rows 0-4, columns 0-4 (5x5)"
+    assert legend[3] == "max_pool2 (16x16): rows 0-15, columns 0-15 (16x16)"
+    assert len({rectangle.get_edgecolor() for rectangle in ax.patches}) == 4
+
+
+def test_receptive_field_takes_an_array_of_boxes():
+    boxes = np.array([[3, 4, 8, 9], [0, 10, 10, 28]])
+    ax = plot_receptive_field(np.ones((28, 28)), boxes).axes[0]
+    assert [on_pixel_edges(r, b) for r, b in zip(ax.patches, boxes, strict=True)] == [True, True]
+    assert ax.get_legend().get_texts()[1].get_text().startswith("box 1: rows 0-9, columns 10-27")
+
+
+@pytest.mark.parametrize(
+    ("boxes", "message"),
+    [
+        ({"a": (0, 0, 29, 5)}, r"within the 28x28 image; got \[0, 0, 29, 5\]"),
+        ({"a": (3, 3, 3, 5)}, r"non-empty"),
+        ({"a": (-1, 0, 5, 5)}, r"got \[-1, 0, 5, 5\]"),
+        ({"a": (0, 0, 5)}, r"boxes must each be four integers"),
+        ({}, r"boxes is empty"),
+    ],
+)
+def test_receptive_field_refuses_bad_boxes(boxes, message):
+    with pytest.raises(ValueError, match=message):
+        plot_receptive_field(np.zeros((28, 28)), boxes)
+
+
+def test_receptive_field_refuses_fractional_boxes_and_a_batch():
+    with pytest.raises(TypeError, match=r"boxes must hold integers; got dtype float64"):
+        plot_receptive_field(np.zeros((28, 28)), {"a": (0.5, 0, 5, 5)})
+    with pytest.raises(ValueError, match=r"image must be one image \(H, W\)"):
+        plot_receptive_field(np.zeros((2, 28, 28)), BOXES)
+
+
+# --- plot_top_patches ------------------------------------------------------------------------
+
+
+def top_patches_result(k: int = 3) -> dict:
+    """A hand-made top_patches result: channels 2 and 5 of 'conv1', k per channel."""
+    index = np.array([[4, 1, 0], [2, 3, 4]])[:, :k]
+    box = np.array(
+        [
+            [[0, 0, 5, 5], [2, 3, 7, 8], [3, 3, 8, 8]],
+            [[5, 5, 10, 10], [0, 0, 3, 4], [1, 2, 6, 7]],  # the second clipped at the corner
+        ]
+    )[:, :k]
+    return {
+        "layer": "conv1",
+        "channels": np.array([2, 5]),
+        "index": index,
+        "row": box[..., 0] + 2,
+        "col": box[..., 1] + 2,
+        "value": np.array([[3.5, 2.0, 1.25], [0.75, 0.5, 0.25]], dtype=np.float32)[:, :k],
+        "box": box,
+    }
+
+
+@pytest.fixture
+def images():
+    return np.random.default_rng(0).random((5, 10, 10)).astype(np.float32)
+
+
+def test_top_patches_crops_equal_the_boxes_pixels(images):
+    result = top_patches_result()
+    fig = plot_top_patches(images, result, 5)
+    axes = np.array(fig.axes).reshape(2, 3)
+    for rank in range(3):
+        top, left, bottom, right = result["box"][1, rank]
+        crop = axes[0, rank].get_images()[0].get_array()
+        np.testing.assert_array_equal(
+            crop, images[result["index"][1, rank]][top:bottom, left:right]
+        )
+        whole = axes[1, rank].get_images()[0].get_array()
+        np.testing.assert_array_equal(whole, images[result["index"][1, rank]])
+        assert on_pixel_edges(axes[1, rank].patches[0], result["box"][1, rank])
+
+
+def test_top_patches_titles_name_the_image_activation_layer_and_channel(images):
+    fig = plot_top_patches(images, top_patches_result(), 2)
+    axes = np.array(fig.axes).reshape(2, 3)
+    assert [ax.get_title() for ax in axes[0]] == ["image 4\n3.5", "image 1\n2", "image 0\n1.25"]
+    assert [ax.get_title() for ax in axes[1]] == ["unit (2, 2)", "unit (4, 5)", "unit (5, 5)"]
+    assert fig.get_suptitle().startswith("conv1, channel 2: the 3 strongest activations")
+
+
+def test_top_patches_draw_every_patch_at_the_scale_of_the_whole_field(images):
+    axes = np.array(plot_top_patches(images, top_patches_result(), 5).axes).reshape(2, 3)
+    for ax in axes[0]:
+        assert ax.get_xlim() == (-0.5, 4.5)
+        assert ax.get_ylim() == (4.5, -0.5)
+    # The clipped 3x4 box lost its top and left: it sits at the field's bottom right.
+    assert axes[0, 1].get_images()[0].get_extent() == [0.5, 4.5, 4.5, 1.5]
+
+
+def test_top_patches_grey_is_the_images_grey(images):
+    uint8 = (images * 255).astype(np.uint8)
+    fig = plot_top_patches(uint8, top_patches_result(k=1), 2)
+    patch, whole = (ax.get_images()[0] for ax in fig.axes)
+    assert (patch.norm.vmin, patch.norm.vmax) == (whole.norm.vmin, whole.norm.vmax) == (0, 1)
+
+
+def test_top_patches_refuses_a_channel_not_in_the_result(images):
+    with pytest.raises(ValueError, match=r"channel 3 is not in result\['channels'\] .* \[2, 5\]"):
+        plot_top_patches(images, top_patches_result(), 3)
+
+
+def test_top_patches_refuses_an_index_past_the_images(images):
+    with pytest.raises(ValueError, match=r"result\['index'\] must point into images \(2 images\)"):
+        plot_top_patches(images[:2], top_patches_result(), 2)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        ({"value": np.zeros((2, 2))}, ValueError, r"result\['value'\] must have shape \(2, 3\)"),
+        ({"box": np.zeros((2, 3, 3), int)}, ValueError, r"result\['box'\] must have shape"),
+        ({"index": np.zeros((2, 3))}, TypeError, r"result\['index'\] must hold integers"),
+        ({"layer": 1}, TypeError, r"result\['layer'\] must be a layer name"),
+    ],
+)
+def test_top_patches_refuses_a_malformed_result(images, change, error, message):
+    with pytest.raises(error, match=message):
+        plot_top_patches(images, {**top_patches_result(), **change}, 2)
+
+
+# --- plot_class_activations ------------------------------------------------------------------
+
+
+def test_class_activations_heat_map_classes_by_channels():
+    matrix = np.random.default_rng(0).random((10, 16))
+    fig = plot_class_activations(matrix)
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.get_images()[0].get_array(), matrix)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(CLASS_NAMES)
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(c) for c in range(16)]
+    assert ax.get_xlabel() == "channel"
+    assert fig.axes[1].get_ylabel().startswith("mean activation, 0 to its maximum")
+    assert ax.get_images()[0].norm.vmin == 0.0
+
+
+def test_negative_class_means_are_on_a_symmetric_diverging_scale():
+    fig = plot_class_activations(np.array([[-1.0, 0.5], [0.25, 0.0]]), class_names=["a", "b"])
+    image = fig.axes[0].get_images()[0]
+    assert (image.norm.vmin, image.norm.vmax) == (-1.0, 1.0)
+    assert "symmetric about 0" in fig.axes[1].get_ylabel()
+
+
+def test_class_activations_of_many_channels_fit_a_page_and_number_every_fourth():
+    fig = plot_class_activations(np.ones((10, 64)))
+    assert fig.get_figwidth() <= 12
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == [str(c) for c in range(0, 64, 4)]
+
+
+def test_class_activations_need_a_name_per_class():
+    with pytest.raises(ValueError, match=r"class_names must name every class: .* 3 classes"):
+        plot_class_activations(np.zeros((3, 6)))
+
+
+# --- plot_ablation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channels", [6, 16])
+def test_ablation_bar_heights_are_the_percentage_points_lost(channels):
+    rng = np.random.default_rng(channels)
+    accuracy = rng.uniform(0.7, 0.95, channels)
+    result = {
+        "layer": "conv2",
+        "channels": np.arange(channels),
+        "accuracy": accuracy,
+        "intact_accuracy": 0.9,
+    }
+    fig = plot_ablation(result)
+    ax = fig.axes[0]
+    heights = [bar.get_height() for bar in ax.patches]
+    np.testing.assert_allclose(heights, 100 * (0.9 - accuracy))
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(c) for c in range(channels)]
+    assert "percentage points" in ax.get_ylabel()
+    assert "intact accuracy 90.00%" in ax.get_title()
+    labels = [text.get_text() for text in ax.texts]
+    assert labels == [f"{v:.1f}" for v in 100 * (0.9 - accuracy)]
+
+
+def test_ablation_of_a_subset_of_channels_labels_them():
+    result = {"layer": "c", "channels": [3, 7], "accuracy": [0.5, 0.5], "intact_accuracy": 0.5}
+    ax = plot_ablation(result).axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["3", "7"]
+    assert [bar.get_height() for bar in ax.patches] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"accuracy": [0.5]}, r"one accuracy per channel, shape \(2,\); got shape \(1,\)"),
+        (
+            {"accuracy": [50.0, 60.0]},
+            r"result\['accuracy'\] must hold accuracies, fractions in \[0, 1\] \(not percentages\); got 50\.0",
+        ),
+        ({"intact_accuracy": [0.9, 0.8]}, r"result\['intact_accuracy'\] must be one number"),
+        ({"channels": []}, r"result\['channels'\] must be a non-empty 1-D array"),
+    ],
+)
+def test_ablation_refuses_a_malformed_result(change, message):
+    result = {"layer": "c", "channels": [0, 1], "accuracy": [0.5, 0.4], "intact_accuracy": 0.5}
+    with pytest.raises(ValueError, match=message):
+        plot_ablation({**result, **change})
+
+
+def test_every_channel_plot_returns_a_figure(images):
+    figures = [
+        plot_kernels(np.ones((3, 3, 1, 2))),
+        plot_receptive_field(np.zeros((8, 8)), np.array([[0, 0, 3, 3]])),
+        plot_top_patches(images, top_patches_result(), 2),
+        plot_class_activations(np.ones((2, 3)), class_names=["a", "b"]),
+        plot_ablation({"layer": "c", "channels": [0], "accuracy": [0.5], "intact_accuracy": 0.6}),
+    ]
+    assert all(isinstance(fig, Figure) for fig in figures)
