@@ -160,7 +160,8 @@ def test_every_epochs_weights_come_from_the_one_entry_without_training_again(
     assert weights_equal(after[0][0], initial)
     assert weights_equal(after[1][0], one_epoch)
     assert weights_equal(after[2][0], model)
-    assert not weights_equal(after[1][0], model) and not weights_equal(after[1][0], initial)
+    assert not weights_equal(after[1][0], model)
+    assert not weights_equal(after[1][0], initial)
     assert all(h == history for _, h in after.values())  # the whole run's history
     stored = np.load(cnnviz.cache_path(epochs=2, cache_dir=tmp_path) / "epochs.npz")
     assert len(stored.files) == 3 * len(model.get_weights())

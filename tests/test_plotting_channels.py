@@ -86,6 +86,14 @@ def test_all_zero_kernels_get_a_scale_still_centred_on_zero():
     assert image.norm.vmin == -image.norm.vmax < 0
 
 
+def test_a_kernels_title_comes_first_and_the_shape_line_stays():
+    assert plot_kernels(np.ones((3, 3, 1, 2)))._suptitle.get_text() == (
+        "2 filters of 3x3x1; one scale for all"
+    )
+    fig = plot_kernels(np.ones((3, 3, 1, 2)), title="conv1, valid padding")
+    assert fig._suptitle.get_text() == "conv1, valid padding\n2 filters of 3x3x1; one scale for all"
+
+
 def test_kernels_draw_into_a_given_figure():
     fig = plt.figure()
     assert plot_kernels(np.ones((3, 3, 1, 2)), fig=fig) is fig

@@ -104,7 +104,7 @@ def _box_rectangle(box: Sequence[int], **style) -> Rectangle:
 
 
 def plot_kernels(
-    kernels: np.ndarray, *, fig: Figure | SubFigure | None = None
+    kernels: np.ndarray, *, title: str | None = None, fig: Figure | SubFigure | None = None
 ) -> Figure | SubFigure:
     """Draw a convolution's kernels: one tile per filter and input channel, on one scale.
 
@@ -122,6 +122,9 @@ def plot_kernels(
     kernels : array_like
         (kh, kw, in_channels, filters), as :func:`cnnviz.channels.kernels`
         returns (Keras' ``Conv2D`` kernel layout).
+    title : str, optional
+        A first line for the figure's title (say which layer and model);
+        the second says the kernels' shape and that they share one scale.
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
 
@@ -185,7 +188,8 @@ def plot_kernels(
     bar = _grid_colourbar(figure, image)
     bar.set_label(f"weight (white = 0)\nscale symmetric about 0: ±{bound:.3g}", fontsize="small")
     layout = "" if inputs == 1 else ", filters in columns, input channels in rows"
-    _suptitle(figure, f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all")
+    shape = f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all"
+    _suptitle(figure, shape if title is None else f"{title}\n{shape}")
     return figure
 
 
