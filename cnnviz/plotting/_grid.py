@@ -61,17 +61,18 @@ def _new_figure(
     tile: float = _TILE,
     left: float = 0.0,
     right: float = 0.0,
+    top: float = 0.0,
 ) -> Figure | SubFigure:
     """Return `fig`, checked, or a new figure for a grid of `tile`-inch tiles.
 
     `left` and `right` are extra room in inches beside the grid, for row labels and a colour
-    bar's label (pass the same to `_tiles`).
+    bar's label, `top` above it for a title of more lines (pass the same to `_tiles`).
     """
     if fig is None:
         # No layout engine: constrained layout costs more than the drawing itself for 16
         # or 64 tiles, and a grid of equal tiles needs only fixed margins (see _tiles).
         width = tile * ncols + left + right + (_COLOURBAR if colourbar else 0)
-        return plt.figure(figsize=(width, tile * nrows + _TOP))
+        return plt.figure(figsize=(width, tile * nrows + _TOP + top))
     if not isinstance(fig, (Figure, SubFigure)):
         raise TypeError(f"fig must be a matplotlib Figure or SubFigure; got {type(fig).__name__}")
     return fig
@@ -85,6 +86,7 @@ def _tiles(
     colourbar: bool = False,
     left: float = 0.0,
     right: float = 0.0,
+    top: float = 0.0,
 ) -> list:
     rows, columns = channel_grid(n, ncols)
     height = fig.bbox.height / fig.dpi  # inches; works for a SubFigure too
@@ -93,7 +95,7 @@ def _tiles(
         "left": 0.02 + left / width,
         "right": 1 - ((_COLOURBAR if colourbar else 0.02 * width) + right) / width,
         "bottom": 0.1 / height,
-        "top": 1 - min(_TOP / height, 0.3),
+        "top": 1 - min(_TOP / height, 0.3) - top / height,
         "hspace": 0.25,
         "wspace": 0.1,
     }

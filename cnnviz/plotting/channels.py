@@ -172,7 +172,8 @@ def plot_kernels(
         columns, count, left = filters, inputs * filters, _ROW_LABELS
     rows = channel_grid(count, columns)[0]
     tile = _KERNEL_TILE if columns <= 8 else _SMALL_KERNEL_TILE
-    room = {"left": left, "right": _BAR_LABEL}
+    # A title line of the caller's above the shape line: 0.2 inches more at the top.
+    room = {"left": left, "right": _BAR_LABEL, "top": 0.0 if title is None else 0.2}
     figure = _new_figure(fig, rows, columns, colourbar=True, tile=tile, **room)
     tiles = _tiles(figure, count, columns, colourbar=True, **room)
     for position, ax in enumerate(tiles):
