@@ -53,11 +53,54 @@ _CHUNK = 256
 
 @dataclass(frozen=True)
 class _Explainer:
-    """A flat model from the input to [feature map,] the softmax's input, and the head after it."""
+    """A flat model from the input to [feature map,] the softmax's input, and the head after it.
+
+    `scores` and `gradients` are compiled (``tf.function``) once per explainer: run eagerly,
+    each chunk of a few hundred images paid Python's dispatch per layer, several times the
+    arithmetic of a small network such as LeNet-5.
+    """
 
     model: keras.Model
     head: Callable  # the softmax's input -> the class scores explained
     feature: bool  # whether the first output is a feature map (Grad-CAM)
+    scores: Callable  # images -> the class scores explained
+    gradients: Callable  # images, target -> d score[target] / d image
+
+
+def _compiled(model: keras.Model, head: Callable) -> tuple[Callable, Callable]:
+    """Return the compiled class scores and input gradients of a flat model and its head."""
+
+    def scores(batch):
+        out = model(batch, training=False)
+        return head(out[-1] if isinstance(out, (list, tuple)) else out)
+
+    def gradients(batch, target):
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            # The images are independent, so the gradient of the sum is each image's own.
+            total = keras.ops.sum(_picked(scores(batch), target))
+        return tape.gradient(total, batch)
+
+    # reduce_retracing: the last chunk of a batch has another size; trace once for any size.
+    return (
+        tf.function(scores, reduce_retracing=True),
+        tf.function(gradients, reduce_retracing=True),
+    )
+
+
+# One compiled forward pass per model, for the probabilities of many images (curves, occlusion).
+_FORWARDS: weakref.WeakKeyDictionary[keras.Model, Callable] = weakref.WeakKeyDictionary()
+
+
+def _forward(model: keras.Model) -> Callable:
+    forward = _FORWARDS.get(model)
+    if forward is None:
+        # A weak reference: the compiled function, kept as the model's value, must not keep
+        # the model alive.
+        ref = weakref.ref(model)
+        forward = tf.function(lambda t: ref()(t, training=False), reduce_retracing=True)
+        _FORWARDS[model] = forward
+    return forward
 
 
 # One explainer per (model, Grad-CAM layer or None), built once and reused.
@@ -160,7 +203,8 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
     if layer is not None:
         found = _find(trace, layer)
         outputs = [found[2], pre]
-    explainer = _Explainer(keras.Model(x, outputs), head, layer is not None)
+    flat = keras.Model(x, outputs)
+    explainer = _Explainer(flat, head, layer is not None, *_compiled(flat, head))
     per_model[layer] = explainer
     return explainer
 
@@ -230,18 +274,20 @@ def _prepared(model: object, images: object) -> tuple[keras.Model, np.ndarray]:
 
 def _scores(explainer: _Explainer, x: np.ndarray) -> np.ndarray:
     """Return the explained class scores (N, C), in chunks."""
-    parts = []
-    for start in range(0, len(x), _CHUNK):
-        out = explainer.model(x[start : start + _CHUNK], training=False)
-        pre = out[-1] if isinstance(out, (list, tuple)) else out
-        parts.append(keras.ops.convert_to_numpy(explainer.head(pre)))
+    parts = [
+        keras.ops.convert_to_numpy(
+            explainer.scores(tf.convert_to_tensor(x[start : start + _CHUNK]))
+        )
+        for start in range(0, len(x), _CHUNK)
+    ]
     return np.concatenate(parts)
 
 
 def _probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """Return the model's outputs (N, C), in chunks."""
+    forward = _forward(model)
     parts = [
-        keras.ops.convert_to_numpy(model(x[start : start + _CHUNK], training=False))
+        keras.ops.convert_to_numpy(forward(tf.convert_to_tensor(x[start : start + _CHUNK])))
         for start in range(0, len(x), _CHUNK)
     ]
     return np.concatenate(parts)
@@ -280,13 +326,10 @@ def _input_gradients(explainer: _Explainer, x: np.ndarray, target: np.ndarray) -
     grads = np.empty_like(x)
     for start in range(0, len(x), _CHUNK):
         batch = tf.convert_to_tensor(x[start : start + _CHUNK])
-        with tf.GradientTape() as tape:
-            tape.watch(batch)
-            out = explainer.model(batch, training=False)
-            pre = out[-1] if isinstance(out, (list, tuple)) else out
-            # The images are independent, so the gradient of the sum is each image's own.
-            total = keras.ops.sum(_picked(explainer.head(pre), target[start : start + _CHUNK]))
-        grads[start : start + len(batch)] = keras.ops.convert_to_numpy(tape.gradient(total, batch))
+        chosen = tf.convert_to_tensor(target[start : start + _CHUNK])
+        grads[start : start + len(batch)] = keras.ops.convert_to_numpy(
+            explainer.gradients(batch, chosen)
+        )
     return grads
 
 
