@@ -84,6 +84,7 @@ class _Parts:
     feature: object  # the layer's output in the flat graph
     head: keras.Model  # the input -> the layer's output
     tail: keras.Model | None = None  # the layer's output -> the model's output, built when needed
+    ascent: object = None  # maximize_activation's compiled step, built when needed
 
 
 _PARTS: weakref.WeakKeyDictionary[keras.Model, dict[str, _Parts]] = weakref.WeakKeyDictionary()
@@ -753,20 +754,64 @@ def channel_ablation(
 # --- activation maximization -------------------------------------------------------------------
 
 
-def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur of (H, W, C) over H and W, edges repeated (separable, NumPy only)."""
+def _gaussian(sigma: float) -> np.ndarray:
+    """Return a normalised 1-D Gaussian of standard deviation `sigma` (at least 3 taps)."""
     radius = max(1, int(np.ceil(2 * sigma)))
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    taps /= taps.sum()
-    for axis in (0, 1):
-        padded = np.pad(
-            image, [(radius, radius) if a == axis else (0, 0) for a in range(3)], mode="edge"
-        )
-        image = sum(
-            w * np.take(padded, np.arange(i, i + image.shape[axis]), axis=axis)
-            for i, w in enumerate(taps)
-        )
-    return image
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-6)) ** 2)
+    return (taps / taps.sum()).astype(np.float32)
+
+
+def _blurred(z, taps):
+    """Blur (H, W, C) over H and W with the separable kernel `taps`, edges repeated."""
+    radius = (taps.shape[0] - 1) // 2
+    channels = z.shape[-1]
+    x = tf.pad(z[tf.newaxis], [[0, 0], [radius, radius], [radius, radius], [0, 0]], "SYMMETRIC")
+    column = tf.tile(tf.reshape(taps, (-1, 1, 1, 1)), (1, 1, channels, 1))
+    row = tf.reshape(column, (1, -1, channels, 1))
+    x = tf.nn.depthwise_conv2d(x, column, (1, 1, 1, 1), "VALID")
+    return tf.nn.depthwise_conv2d(x, row, (1, 1, 1, 1), "VALID")[0]
+
+
+def _ascent(parts: _Parts):
+    """Return one compiled step of gradient ascent (Adam by hand) for the layer, built once.
+
+    The step is a ``tf.function`` whose settings are tensors, so one trace serves
+    every channel and setting of the layer (a new blur width retraces once).
+    """
+    if parts.ascent is None:
+        head = parts.head
+
+        def objective(unit, low, high, shift, channel, l2, tv):
+            image = low + (high - low) * tf.roll(unit, shift, axis=(0, 1))
+            out = head(image[tf.newaxis], training=False)
+            activation = tf.reduce_mean(tf.gather(out, channel, axis=-1))
+            smooth = tf.reduce_mean(tf.abs(unit[1:] - unit[:-1])) + tf.reduce_mean(
+                tf.abs(unit[:, 1:] - unit[:, :-1])
+            )
+            return activation, -activation + l2 * tf.reduce_mean(unit**2) + tv * smooth
+
+        @tf.function
+        def step(z, m, v, t, shift, channel, low, high, rate, l2, tv, taps, blur):
+            with tf.GradientTape() as tape:
+                tape.watch(z)
+                _, loss = objective(tf.sigmoid(z), low, high, shift, channel, l2, tv)
+            g = tape.gradient(loss, z)
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            z = z - rate * (m / (1 - 0.9**t)) / (tf.sqrt(v / (1 - 0.999**t)) + 1e-7)
+            z = tf.cond(blur, lambda: _blurred(z, taps), lambda: z)
+            return z, m, v
+
+        @tf.function
+        def starts(zs, channel, low, high):
+            image = low + (high - low) * tf.sigmoid(zs)
+            out = head(image, training=False)
+            return tf.reduce_mean(
+                tf.gather(out, channel, axis=-1), axis=list(range(1, len(out.shape) - 1))
+            )
+
+        parts.ascent = (step, starts)
+    return parts.ascent
 
 
 def maximize_activation(
@@ -786,15 +831,17 @@ def maximize_activation(
 
     The image is ``low + (high - low) * sigmoid(z)``, so it stays in the
     model's input range ([0, 1], or [0, 255] for a model that scales its own
-    input, the rule of :func:`~cnnviz.layer_outputs`), and ``z`` starts as
-    small noise around mid-grey. Each of `steps` Adam steps (``tf.GradientTape``)
+    input, the rule of :func:`~cnnviz.layer_outputs`); ``z`` starts as the
+    best of 16 noise images of several grains and brightnesses. Each of `steps` Adam steps (``tf.GradientTape``)
     raises the channel's mean activation over the layer's positions, minus
     penalties that keep the image readable at 28x28: an L2 penalty that pulls
     pixels to the low end (black, Fashion-MNIST's background), a total
     variation penalty against pixel noise, a random shift of up to `jitter`
     pixels before each step (the image must work wherever it lies), and a
     Gaussian blur of ``z`` after each step (Yosinski et al., 2015; Olah et
-    al., 2017). The same seed gives the same image.
+    al., 2017). The same seed gives the same image. A channel that no start
+    excites (a dead channel, or one that needs more than noise) has no
+    gradient and gives back its start: check the activation, as below.
 
     The penalties are relative to the image in [0, 1] and the objective is
     in the layer's units, so a layer with small activations may want smaller
@@ -863,21 +910,26 @@ def maximize_activation(
     low, high = _checks.input_range(model)
     shape = tuple(int(n) for n in model.inputs[0].shape[1:])
     rng = np.random.default_rng(seed)
-    z = tf.Variable(rng.normal(0.0, 0.1, shape).astype(np.float32))
-    optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    for _ in range(steps):
-        shift = [int(s) for s in rng.integers(-jitter, jitter + 1, 2)]
-        with tf.GradientTape() as tape:
-            unit = tf.sigmoid(z)  # the image in [0, 1]
-            image = low + (high - low) * tf.roll(unit, shift, axis=(0, 1))
-            out = parts.head(image[tf.newaxis], training=False)
-            activation = tf.reduce_mean(out[..., channel])
-            smooth = tf.reduce_mean(tf.abs(unit[1:] - unit[:-1])) + tf.reduce_mean(
-                tf.abs(unit[:, 1:] - unit[:, :-1])
-            )
-            loss = -activation + l2 * tf.reduce_mean(unit**2) + tv * smooth
-        optimizer.apply_gradients([(tape.gradient(loss, z), z)])
-        if blur > 0:
-            z.assign(_blur(z.numpy(), blur).astype(np.float32))
+    step, starts = _ascent(parts)
+    # The start: the best of 16 noise images, from fine to coarse grain and dark to bright,
+    # so that a channel which flat noise leaves at zero (after a ReLU: no gradient) has
+    # somewhere to start from.
+    candidates = []
+    for sigma in (0.0, 1.0, 2.0, 3.0):
+        for offset in (-1.5, -0.5, 0.5, 1.5):
+            noise = rng.normal(0.0, 1.0, shape).astype(np.float32)
+            if sigma:
+                noise = _blurred(noise, _gaussian(sigma)).numpy()
+                noise /= noise.std() + 1e-6
+            candidates.append(noise + offset)
+    settings = [tf.constant(channel), tf.constant(low), tf.constant(high)]
+    scores = starts(tf.constant(np.stack(candidates)), *settings).numpy()
+    z = tf.constant(candidates[int(np.argmax(scores))])
+    m = v = tf.zeros_like(z)
+    taps = tf.constant(_gaussian(blur) if blur > 0 else np.ones(3, np.float32) / 3)
+    fixed = [*settings, tf.constant(learning_rate), tf.constant(l2), tf.constant(tv)]
+    for t in range(1, steps + 1):
+        shift = tf.constant(rng.integers(-jitter, jitter + 1, 2).astype(np.int32))
+        z, m, v = step(z, m, v, tf.constant(float(t)), shift, *fixed, taps, tf.constant(blur > 0))
     unit = 1 / (1 + np.exp(-z.numpy().astype(np.float64)))
     return (low + (high - low) * unit).astype(np.float32)
