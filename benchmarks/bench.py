@@ -623,33 +623,43 @@ def bench_channels(test: tuple[np.ndarray, np.ndarray], n: int, repeats: int) ->
 
 
 _PEAK = """
-import gzip, os, resource, sys, time
+import gzip, os, sys, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 import numpy as np
 import cnnviz
 
-mode, padding = sys.argv[1], sys.argv[2]
+def peak():
+    # VmHWM: this process's peak resident memory (ru_maxrss would also count the parent's,
+    # which Linux carries over fork and exec).
+    status = open("/proc/self/status").read()
+    return int(status.split("VmHWM:")[1].split()[0])
+
+mode, padding, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 model = cnnviz.trained_lenet5(padding)[0] if cnnviz.cache_path(padding).exists() else cnnviz.lenet5(padding)
 source = cnnviz.find_fashion_mnist()
 
 def stream(batch=512):
     # Read the IDX files batch by batch: at no time more than one batch of images in memory.
-    with gzip.open(source / "train-images-idx3-ubyte.gz") as images, \
+    with gzip.open(source / "train-images-idx3-ubyte.gz") as images, \\
          gzip.open(source / "train-labels-idx1-ubyte.gz") as labels:
         images.read(16), labels.read(8)
-        while chunk := images.read(batch * 784):
+        for start in range(0, n, batch):
+            chunk = images.read(min(batch, n - start) * 784)
             x = np.frombuffer(chunk, np.uint8).reshape(-1, 28, 28, 1)
             yield x, np.frombuffer(labels.read(len(x)), np.uint8).astype(np.int64)
 
-# Warm: build every sub-model on a few images, so that the peak below is the data's.
+# Warm: build every sub-model on a few images, so that the growth below is the data's.
 few = next(stream(64))
 cnnviz.top_patches(model, [few], "conv2", k=1)
 cnnviz.class_mean_activations(model, [few], None, "relu2")
 cnnviz.channel_ablation(model, [few], None, "conv2")
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open("/proc/self/clear_refs", "w") as clear:
+    clear.write("5")  # reset VmHWM to the current resident memory
+before = peak()
 start = time.perf_counter()
 if mode == "arrays":
     (x, y), _ = cnnviz.load_fashion_mnist()
+    x, y = x[:n], y[:n]
     run = lambda f, *a, **k: f(model, x, *a, **k)
     labelled = lambda f, *a, **k: f(model, x, y, *a, **k)
 else:
@@ -658,8 +668,7 @@ else:
 run(cnnviz.top_patches, "conv2")
 labelled(cnnviz.class_mean_activations, "relu2")
 labelled(cnnviz.channel_ablation, "conv2")
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before, after, time.perf_counter() - start)
+print(before, peak(), time.perf_counter() - start)
 """
 
 
@@ -668,12 +677,12 @@ def peak_memory(padding: str = "valid") -> None:
     import subprocess
 
     print(
-        "peak memory (ru_maxrss, own process each): top_patches conv2 + class_mean_activations "
-        f"relu2 + channel_ablation conv2 over the 60,000 training images, {padding}"
+        "peak memory (VmHWM, own process each, Linux): top_patches conv2 + class_mean_activations "
+        f"relu2 + channel_ablation conv2 over the training images, {padding}"
     )
-    for mode in ("arrays", "stream"):
+    for mode, n in (("arrays", 60_000), ("stream", 10_000), ("stream", 60_000)):
         result = subprocess.run(
-            [sys.executable, "-c", _PEAK, mode, padding],
+            [sys.executable, "-c", _PEAK, mode, padding, str(n)],
             capture_output=True,
             text=True,
             check=True,
@@ -681,7 +690,7 @@ def peak_memory(padding: str = "valid") -> None:
         )
         before, after, elapsed = result.stdout.split()[-3:]
         print(
-            f"  {mode:<7} peak {int(after) / 1024:7.1f} MB, of which the data pass added "
+            f"  {mode:<7} {n:>6,} images: peak {int(after) / 1024:7.1f} MB, the data pass added "
             f"{(int(after) - int(before)) / 1024:6.1f} MB over the warmed model "
             f"({int(before) / 1024:.1f} MB); {float(elapsed):.1f} s",
             flush=True,

@@ -13,7 +13,7 @@ most.
 :func:`~cnnviz.grad_cam`) or an index into ``model.layers`` (as for
 :func:`~cnnviz.layer_outputs`). Models are any built Keras image model with one
 input: functional, Sequential or nested, any number of channels. They are
-traced once into one flat graph (see :mod:`cnnviz.attribution`), so the part
+traced once into one flat graph (cnnviz._graph, shared with attribution), so the part
 of a model up to a layer, and the part after it, are models of their own.
 """
 
@@ -872,8 +872,10 @@ def maximize_activation(
         Largest random shift in pixels, each step; 0 for none.
     blur : float, default 0.5
         Standard deviation in pixels of the blur after each step; 0 for none.
-    l2, tv : float, default 0.02 and 0.05
-        Weights of the L2 and total variation penalties; 0 for none.
+    l2 : float, default 0.02
+        Weight of the L2 penalty; 0 for none.
+    tv : float, default 0.05
+        Weight of the total variation penalty; 0 for none.
 
     Returns
     -------
