@@ -18,6 +18,17 @@ occluded image), timed on fewer images (``--baseline-images``) and scaled
 per image, and times the randomization check. It uses the cached trained
 LeNet-5 when there is one, else an untrained one, and says which.
 
+``nox -s bench -- --cases channels`` (not a default case: a few minutes)
+times ``top_patches`` for every channel of conv1, max_pool1, conv2 and
+max_pool2 and ``channel_ablation`` of conv2's 16 channels over the 10,000
+test images, both paddings, against the straightforward way (one sub-model
+and one ``predict`` per layer and channel; one copy of the model with the
+filter zeroed and one ``predict`` per channel), and checks that both give the
+same answer. ``--cases memory`` runs the three data-set functions of
+``cnnviz.channels`` over the 60,000 training images in a process of their
+own, once on the arrays and once on a stream read from the IDX files batch by
+batch, and prints each one's peak resident memory.
+
 ``nox -s bench -- --accuracy-seeds 0,1,2`` (not part of the default cases:
 30 epochs per seed and padding) trains the recipe once per seed and prints
 the spread of the test accuracy after 30 epochs.
@@ -536,14 +547,165 @@ def bench_attribution(x: np.ndarray, n: int, baseline_n: int, repeats: int) -> N
         )
 
 
+# --- channels --------------------------------------------------------------------------------
+
+CHANNEL_LAYERS = ("conv1", "max_pool1", "conv2", "max_pool2")
+
+
+def benchmark_model(padding: str) -> tuple[keras.Model, str]:
+    """The cached trained LeNet-5 when there is one, else an untrained one (and say which)."""
+    if cnnviz.cache_path(padding).exists():
+        return cnnviz.trained_lenet5(padding)[0], f"trained lenet5 ({padding}) from the cache"
+    return cnnviz.lenet5(padding), f"UNTRAINED lenet5 ({padding}): no cached model"
+
+
+def straightforward_top_patches(model, x, layer: str, k: int = 9) -> np.ndarray:
+    """One sub-model and one predict per channel; each image's maximum, the k largest."""
+    output = model.get_layer(layer).output
+    indices = []
+    for channel in range(output.shape[-1]):
+        sub_model = keras.Model(model.inputs, output[..., channel])
+        maps = sub_model.predict(x, batch_size=512, verbose=0)
+        best = maps.reshape(len(x), -1).max(axis=1)
+        indices.append(np.argsort(-best, kind="stable")[:k])
+    return np.stack(indices)
+
+
+def straightforward_ablation(model, x, y, layer: str) -> np.ndarray:
+    """One copy of the model per channel, the channel's filter and bias zeroed, one predict each."""
+    accuracies = []
+    for channel in range(model.get_layer(layer).output.shape[-1]):
+        copy = keras.models.clone_model(model)
+        copy.set_weights(model.get_weights())
+        kernel, bias = copy.get_layer(layer).get_weights()
+        kernel[..., channel], bias[channel] = 0, 0  # followed by a ReLU: the channel is off
+        copy.get_layer(layer).set_weights([kernel, bias])
+        predicted = copy.predict(x, batch_size=512, verbose=0).argmax(axis=1)
+        accuracies.append(np.mean(predicted == y))
+    return np.array(accuracies)
+
+
+def bench_channels(test: tuple[np.ndarray, np.ndarray], n: int, repeats: int) -> None:
+    x, y = cnnviz.scale_images(test[0][:n]), test[1][:n]
+    baseline_repeats = max(1, repeats // 2)
+    for padding in cnnviz.PADDINGS:
+        model, kind = benchmark_model(padding)
+        print(
+            f"channels: {kind}; {n:,} test images; the left column is the straightforward way "
+            "(one sub-model and one predict per layer and channel)",
+            flush=True,
+        )
+
+        def ours(model=model):
+            return [cnnviz.top_patches(model, x, layer) for layer in CHANNEL_LAYERS]
+
+        def base(model=model):
+            return [straightforward_top_patches(model, x, layer) for layer in CHANNEL_LAYERS]
+
+        same = all(
+            np.array_equal(a["index"], b) for a, b in zip(ours(), base(), strict=True)
+        )  # also warms both
+        record(
+            f"top_patches, 4 layers, 44 channels, {padding}",
+            seconds(base, baseline_repeats),
+            seconds(ours, repeats),
+            f"top-9 indices {'identical' if same else 'DIFFER'}",
+        )
+        result = cnnviz.channel_ablation(model, x, y, "conv2")
+        expected = straightforward_ablation(model, x, y, "conv2")
+        same = np.array_equal(result["accuracy"], expected)
+        record(
+            f"channel_ablation conv2, 16 channels, {padding}",
+            seconds(lambda m=model: straightforward_ablation(m, x, y, "conv2"), baseline_repeats),
+            seconds(lambda m=model: cnnviz.channel_ablation(m, x, y, "conv2"), repeats),
+            f"accuracies {'identical' if same else 'DIFFER'}",
+        )
+
+
+_PEAK = """
+import gzip, os, sys, time
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import numpy as np
+import cnnviz
+
+def peak():
+    # VmHWM: this process's peak resident memory (ru_maxrss would also count the parent's,
+    # which Linux carries over fork and exec).
+    status = open("/proc/self/status").read()
+    return int(status.split("VmHWM:")[1].split()[0])
+
+mode, padding, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+model = cnnviz.trained_lenet5(padding)[0] if cnnviz.cache_path(padding).exists() else cnnviz.lenet5(padding)
+source = cnnviz.find_fashion_mnist()
+
+def stream(batch=512):
+    # Read the IDX files batch by batch: at no time more than one batch of images in memory.
+    with gzip.open(source / "train-images-idx3-ubyte.gz") as images, \\
+         gzip.open(source / "train-labels-idx1-ubyte.gz") as labels:
+        images.read(16), labels.read(8)
+        for start in range(0, n, batch):
+            chunk = images.read(min(batch, n - start) * 784)
+            x = np.frombuffer(chunk, np.uint8).reshape(-1, 28, 28, 1)
+            yield x, np.frombuffer(labels.read(len(x)), np.uint8).astype(np.int64)
+
+# Warm: build every sub-model on a few images, so that the growth below is the data's.
+few = next(stream(64))
+cnnviz.top_patches(model, [few], "conv2", k=1)
+cnnviz.class_mean_activations(model, [few], None, "relu2")
+cnnviz.channel_ablation(model, [few], None, "conv2")
+with open("/proc/self/clear_refs", "w") as clear:
+    clear.write("5")  # reset VmHWM to the current resident memory
+before = peak()
+start = time.perf_counter()
+if mode == "arrays":
+    (x, y), _ = cnnviz.load_fashion_mnist()
+    x, y = x[:n], y[:n]
+    run = lambda f, *a, **k: f(model, x, *a, **k)
+    labelled = lambda f, *a, **k: f(model, x, y, *a, **k)
+else:
+    run = lambda f, *a, **k: f(model, stream(), *a, **k)
+    labelled = lambda f, *a, **k: f(model, stream(), None, *a, **k)
+run(cnnviz.top_patches, "conv2")
+labelled(cnnviz.class_mean_activations, "relu2")
+labelled(cnnviz.channel_ablation, "conv2")
+print(before, peak(), time.perf_counter() - start)
+"""
+
+
+def peak_memory(padding: str = "valid") -> None:
+    """Peak resident memory of top_patches, class means and ablation over 60,000 images, both ways."""
+    import subprocess
+
+    print(
+        "peak memory (VmHWM, own process each, Linux): top_patches conv2 + class_mean_activations "
+        f"relu2 + channel_ablation conv2 over the training images, {padding}"
+    )
+    for mode, n in (("arrays", 60_000), ("stream", 10_000), ("stream", 60_000)):
+        result = subprocess.run(
+            [sys.executable, "-c", _PEAK, mode, padding, str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        before, after, elapsed = result.stdout.split()[-3:]
+        print(
+            f"  {mode:<7} {n:>6,} images: peak {int(after) / 1024:7.1f} MB, the data pass added "
+            f"{(int(after) - int(before)) / 1024:6.1f} MB over the warmed model "
+            f"({int(before) / 1024:.1f} MB); {float(elapsed):.1f} s",
+            flush=True,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="train on all 60,000 images")
     parser.add_argument("--repeats", type=int, default=5, help="repeats per case (default 5)")
     parser.add_argument(
         "--cases",
-        help="comma-separated subset of: training, activations, plotting, data, attribution "
-        "(default: all but attribution, or none with --accuracy-seeds or --gallery-training)",
+        help="comma-separated subset of: training, activations, plotting, data, attribution, "
+        "channels, memory (default: all but attribution, channels and memory, or none with "
+        "--accuracy-seeds or --gallery-training)",
     )
     parser.add_argument(
         "--attribution-images",
@@ -556,6 +718,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=50,
         help="images the keras.io way is timed on, scaled per image (default 50; occlusion 1/25)",
+    )
+    parser.add_argument(
+        "--channel-images",
+        type=int,
+        default=10_000,
+        help="test images for the channels case (default 10000)",
     )
     parser.add_argument(
         "--accuracy-seeds",
@@ -602,6 +770,10 @@ def main(argv: list[str] | None = None) -> int:
         bench_data(args.repeats)
     if "attribution" in cases:
         bench_attribution(test[0], args.attribution_images, args.baseline_images, args.repeats)
+    if "channels" in cases:
+        bench_channels(test, args.channel_images, args.repeats)
+    if "memory" in cases:
+        peak_memory()
     if args.accuracy_seeds:
         seeds = [int(seed) for seed in args.accuracy_seeds.split(",")]
         paddings = args.accuracy_paddings.split(",")

@@ -15,6 +15,13 @@ from .attribution import integrated_gradients as integrated_gradients
 from .attribution import occlusion as occlusion
 from .attribution import randomization_check as randomization_check
 from .attribution import smoothgrad as smoothgrad
+from .channels import channel_ablation as channel_ablation
+from .channels import class_mean_activations as class_mean_activations
+from .channels import kernels as kernels
+from .channels import maximize_activation as maximize_activation
+from .channels import receptive_box as receptive_box
+from .channels import receptive_field as receptive_field
+from .channels import top_patches as top_patches
 from .data import CLASS_NAMES as CLASS_NAMES
 from .data import find_fashion_mnist as find_fashion_mnist
 from .data import load_fashion_mnist as load_fashion_mnist

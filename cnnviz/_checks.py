@@ -389,3 +389,53 @@ def layer_names(model, layers) -> tuple[str, ...]:
         else:
             raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
     return tuple(names)
+
+
+def index(value: object, count: int, name: str, what: str) -> int:
+    """Return `value` as an int if it is an integer in ``range(count)``; `what` says what it counts."""
+    if not _is_integer(value) or not 0 <= value < count:
+        raise ValueError(f"{name} must be an integer in range(0, {count}) ({what}); got {value!r}")
+    return int(value)
+
+
+def indices(values: object, count: int, name: str, what: str) -> np.ndarray:
+    """Return int64 indices in ``range(count)``: all of them for None, one int, or a sequence."""
+    if values is None:
+        return np.arange(count, dtype=np.int64)
+    if _is_integer(values):
+        values = [values]
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(
+            f"{name} must be None, an integer or a sequence of integers; got {values!r}"
+        )
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name} is empty: give at least one index, or None for all {count}")
+    return np.array([index(value, count, name, what) for value in values], dtype=np.int64)
+
+
+def class_labels(y: object, name: str, num_classes: int | None = None) -> np.ndarray:
+    """Return class labels as int64 (N,): from integer labels (N,) or one-hot rows (N, C).
+
+    One-hot rows (or class probabilities) are checked as :func:`one_hot_targets`
+    checks them and give the class of their largest entry.
+    """
+    array = np.asarray(y)
+    if array.ndim == 2:
+        width = array.shape[1] if num_classes is None else num_classes
+        return one_hot_targets(array, width, name).argmax(axis=1).astype(np.int64)
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must be integer labels (N,) or one-hot rows (N, classes); "
+            f"got shape {array.shape}"
+        )
+    return labels(array, name, num_classes)
+
+
+def input_range(model) -> tuple[float, float]:
+    """Return the range of pixel values `model` takes: (0, 255) if it scales its own input, else (0, 1).
+
+    The same rule as :func:`scale_setting`'s default: a model that scales its
+    own input takes ``uint8``-range pixels, any other takes [0, 1].
+    """
+    return (0.0, 255.0) if scales_its_input(model) else (0.0, 1.0)

@@ -34,7 +34,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import _checks
+from . import _checks, _graph
 
 __all__ = [
     "deletion_curve",
@@ -109,52 +109,7 @@ _EXPLAINERS: weakref.WeakKeyDictionary[keras.Model, dict[str | None, _Explainer]
 )
 
 
-# --- tracing a model into one flat graph ------------------------------------------------------
-
-
-@dataclass
-class _Trace:
-    """What tracing saw: each layer's input and output, how often it was called, in call order."""
-
-    calls: dict[int, tuple[keras.layers.Layer, object, object]]
-    counts: dict[int, int]
-
-
-def _call(layer, trace: _Trace, *args, **kwargs):
-    if isinstance(layer, keras.Model):
-        try:
-            out = _run(layer, args[0], trace)
-        except (ValueError, AttributeError, TypeError):
-            out = layer(*args, **kwargs)  # a subclassed model: called whole, not looked into
-    else:
-        out = layer(*args, **kwargs)
-    trace.calls[id(layer)] = (layer, args[0], out)
-    trace.counts[id(layer)] = trace.counts.get(id(layer), 0) + 1
-    return out
-
-
-def _run(model: keras.Model, x, trace: _Trace):
-    """Call `model`'s layers one by one on the symbolic tensor `x`, looking into nested models."""
-    if isinstance(model, keras.Sequential):
-        for layer in model.layers:
-            x = _call(layer, trace, x)
-        return x
-    # clone_model on a tensor that is not a keras.Input returns a model whose outputs are
-    # copies on a graph of their own; the real output in this graph is what the last call
-    # returns (Keras runs the graph's nodes by depth, the output's node last).
-    last = []
-
-    def call(layer, *args, **kwargs):
-        last.append(_call(layer, trace, *args, **kwargs))
-        return last[-1]
-
-    keras.models.clone_model(
-        model,
-        input_tensors=keras.tree.map_structure(lambda _: x, model.input),
-        clone_function=lambda layer: layer,  # the same layers, so the same weights
-        call_function=call,
-    )
-    return last[-1]
+# --- the flat graph (cnnviz._graph) ----------------------------------------------------------
 
 
 def _last_layer(model: keras.Model):
@@ -162,21 +117,6 @@ def _last_layer(model: keras.Model):
     while isinstance(layer, keras.Model) and layer.layers:
         layer = layer.layers[-1]
     return layer
-
-
-# One trace per model: each trace adds a call of every layer to the layers' own records.
-_TRACES: weakref.WeakKeyDictionary[keras.Model, tuple[object, object, _Trace]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _trace(model: keras.Model) -> tuple[object, object, _Trace]:
-    """Return the model's input, output and layer calls, traced once into one flat graph."""
-    if model not in _TRACES:
-        x = keras.Input(shape=tuple(model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype)
-        trace = _Trace({}, {})
-        _TRACES[model] = (x, _run(model, x, trace), trace)
-    return _TRACES[model]
 
 
 def _identity(z):
@@ -187,7 +127,7 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
     per_model = _EXPLAINERS.setdefault(model, {})
     if layer in per_model:
         return per_model[layer]
-    x, output, trace = _trace(model)
+    x, output, trace = _graph.trace(model)
     pre, head = output, _identity
     last = _last_layer(model)
     seen = trace.calls.get(id(last))
@@ -201,7 +141,7 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
 
     outputs = [pre]
     if layer is not None:
-        found = _find(trace, layer)
+        found = _graph.find(trace, layer)
         outputs = [found[2], pre]
     flat = keras.Model(x, outputs)
     explainer = _Explainer(flat, head, layer is not None, *_compiled(flat, head))
@@ -209,21 +149,9 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
     return explainer
 
 
-def _find(trace: _Trace, name: str):
-    for key, (layer, inputs, output) in trace.calls.items():
-        if layer.name == name:
-            if trace.counts[key] > 1:
-                raise ValueError(
-                    f"layer {name!r} is called {trace.counts[key]} times (a shared layer), so it "
-                    "has one output per call; choose a layer that is called once"
-                )
-            return layer, inputs, output
-    raise AssertionError(name)  # _grad_cam_layer has checked the name
-
-
 def _grad_cam_layer(model: keras.Model, layer: object) -> str:
     """Return the name of the Grad-CAM layer: given by name or index, or the default."""
-    _, _, trace = _trace(model)
+    _, _, trace = _graph.trace(model)
     flat = [entry[0] for entry in trace.calls.values()]
     if layer is None:
         convs = [i for i, item in enumerate(flat) if isinstance(item, keras.layers.Conv2D)]
@@ -243,19 +171,11 @@ def _grad_cam_layer(model: keras.Model, layer: object) -> str:
         )
         feeds = after is not None and trace.calls[id(after)][1] is trace.calls[id(conv)][2]
         name = after.name if feeds and isinstance(after, activations) else conv.name
-    elif isinstance(layer, str):
-        names = [item.name for item in flat]
-        if layer not in names:
-            raise ValueError(
-                f"model {model.name!r} has no layer named {layer!r}; its layers "
-                f"(nested models' included) are {names}"
-            )
-        name = layer
-    elif isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
-        (name,) = _checks.layer_names(model, [layer])
+    elif isinstance(layer, (str, int, np.integer)) and not isinstance(layer, bool):
+        name = _graph.layer_name(model, layer)
     else:
         raise TypeError(f"layer must be a layer name (str), an index (int) or None; got {layer!r}")
-    output = _find(trace, name)[2]
+    output = _graph.find(trace, name)[2]
     if len(output.shape) != 4:
         raise ValueError(
             f"Grad-CAM needs a layer whose output is a feature map (batch, height, width, "
@@ -737,7 +657,7 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """Layers with weights, nested models' included, in the order they are called."""
-    _, _, trace = _trace(model)
+    _, _, trace = _graph.trace(model)
     return [
         layer
         for layer, _, _ in trace.calls.values()

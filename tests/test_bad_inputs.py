@@ -163,6 +163,20 @@ def train(**changes):
     return cnnviz.train(**arguments)
 
 
+def seeded_lenet5():
+    """LeNet-5 with the initial weights of seed 0, whatever ran before in this process.
+
+    Where a case's outcome depends on the initial weights (which way training
+    diverges), the global random state left by earlier tests must not decide it.
+    """
+    import keras
+
+    import cnnviz
+
+    keras.utils.set_random_seed(0)
+    return cnnviz.lenet5()
+
+
 def evaluate(**changes):
     import cnnviz
 
@@ -255,6 +269,39 @@ def called(function_name: str, make_args: Callable[[], tuple], **kwargs):
         return getattr(cnnviz, function_name)(*make_args(), **kwargs)
 
     return run
+
+
+def upsampling_model():
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.UpSampling2D(name="up")(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(x))
+
+
+def skip_model():
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(2, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.Concatenate(name="join")([x, inputs])
+    x = keras.layers.Flatten()(keras.layers.Conv2D(2, 3, name="after")(x))
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+
+
+def channels_call(function_name: str, *args, **kwargs) -> Callable[[], object]:
+    """A deferred call of cnnviz.<function_name>(model(), *args, **kwargs), LeNet-5 made when run."""
+
+    def run():
+        import cnnviz
+
+        return getattr(cnnviz, function_name)(model(), *args, **kwargs)
+
+    return run
+
+
+def stream(*batches) -> Callable[[], list]:
+    return lambda: list(batches)
 
 
 def gz_of(data: bytes) -> Callable[[Path], Path]:
@@ -399,7 +446,7 @@ CATALOGUE: list[Case] = [
     Case("train", "validation_data of three arrays", lambda: train(validation_data=[1, 2, 3]), V, r"validation_data must be a pair \(x_val, y_val\)"),
     Case("train", "validation images with a NaN", lambda: train(validation_data=(images_with(np.nan), small()[1])), V, r"validation_data\[0\] must hold finite values"),
     Case("train", "scale='yes'", lambda: train(scale="yes"), V, r"scale must be None, True or False; got 'yes'"),
-    Case("train", "a learning rate that diverges (1e30)", lambda: train(learning_rate=1e30, epochs=2), FloatingPointError, r"training diverged: the loss became nan .*Lower learning_rate \(it is 1e\+30\)"),
+    Case("train", "a learning rate that diverges (1e30)", lambda: train(learning_rate=1e30, epochs=2, model=seeded_lenet5()), FloatingPointError, r"training diverged: the loss became nan .*Lower learning_rate \(it is 1e\+30\)"),
     Case("evaluate", "model=None", lambda: evaluate(model=None), T, r"model must be a keras\.Model; got NoneType"),
     Case("evaluate", "a model that ends in logits", lambda: evaluate(model=logits_model()), V, r"does not end in a softmax"),
     Case("evaluate", "one NaN pixel", lambda: evaluate(x=images_with(np.nan)), V, r"x must hold finite values"),
@@ -498,6 +545,53 @@ CATALOGUE: list[Case] = [
     Case("layer_outputs", "an empty batch", lambda: layer_outputs(model(), np.zeros((0, 28, 28, 1), np.uint8)), V, r"images is an empty batch"),
     Case("layer_outputs", "a (H, W) image for a 3-channel model", lambda: layer_outputs(rgb_model(), np.zeros((8, 8), np.uint8)), V, r"have no channel axis, but the model takes 3 channels"),
     Case("layer_outputs", "scale=1", lambda: layer_outputs(model(), image(), scale=1), V, r"scale must be None, True or False; got 1"),
+    # Channels.
+    Case("kernels", "model=None", call("kernels", None, "conv1"), T, r"model must be a keras\.Model; got NoneType"),
+    Case("kernels", "a pooling layer", channels_call("kernels", "max_pool1"), V, r"layer 'max_pool1' is a MaxPooling2D, not a Conv2D layer, so it has no kernel"),
+    Case("kernels", "an unknown layer", channels_call("kernels", "conv3"), V, r"has no layer named 'conv3'; its layers \(nested models' included\) are \['conv1', 'relu1'"),
+    Case("kernels", "layer=1.5", channels_call("kernels", 1.5), T, r"layer must be a layer name \(str\) or an index \(int\); got 1\.5"),
+    Case("receptive_field", "a Dense layer", channels_call("receptive_field", "fc1"), V, r"layer 'fc1' must give feature maps \(batch, height, width, channels\); it gives \(None, 120\)"),
+    Case("receptive_field", "an upsampling before the layer", lambda: __import__("cnnviz").receptive_field(upsampling_model(), "conv"), V, r"layer 'up' is a UpSampling2D, which cnnviz cannot follow back to the input pixels"),
+    Case("receptive_field", "a layer with two inputs on the way", lambda: __import__("cnnviz").receptive_field(skip_model(), "after"), V, r"layer 'join' \(Concatenate\) on the way to 'after' takes several inputs"),
+    Case("receptive_field", "a layer index out of range", channels_call("receptive_field", 99), V, r"layer index 99 is out of range"),
+    Case("receptive_box", "row=4 in a 4x4 output", channels_call("receptive_box", "max_pool2", 4, 0), V, r"row must be an integer in range\(0, 4\) \(the output of layer 'max_pool2' is 4x4\); got 4"),
+    Case("receptive_box", "col=-1", channels_call("receptive_box", "conv1", 0, -1), V, r"col must be an integer in range\(0, 24\) .*got -1"),
+    Case("receptive_box", "row=1.5", channels_call("receptive_box", "conv1", 1.5, 0), V, r"row must be an integer in range\(0, 24\) .*got 1\.5"),
+    Case("top_patches", "k larger than the data", lambda: __import__("cnnviz").top_patches(model(), small()[0][:5], "conv1"), V, r"k must be at most the number of images, 5; got 9"),
+    Case("top_patches", "k larger than a stream's images", lambda: __import__("cnnviz").top_patches(model(), stream(small()[0][:3], small()[0][3:5])(), "conv1", k=6), V, r"k must be at most the number of images, 5; got 6"),
+    Case("top_patches", "a channel out of range", lambda: __import__("cnnviz").top_patches(model(), small()[0], "conv2", channels=[3, 16]), V, r"channels must be an integer in range\(0, 16\) \(of layer 'conv2'\); got 16"),
+    Case("top_patches", "channels=[]", lambda: __import__("cnnviz").top_patches(model(), small()[0], "conv2", channels=[]), V, r"channels is empty: give at least one index, or None for all 16"),
+    Case("top_patches", "channels='0'", lambda: __import__("cnnviz").top_patches(model(), small()[0], "conv2", channels="0"), T, r"channels must be None, an integer or a sequence of integers; got '0'"),
+    Case("top_patches", "a Dense layer", lambda: __import__("cnnviz").top_patches(model(), small()[0], "fc2"), V, r"layer 'fc2' must give feature maps \(batch, height, width, channels\); it gives \(None, 84\)"),
+    Case("top_patches", "k=0", lambda: __import__("cnnviz").top_patches(model(), small()[0], "conv1", k=0), V, rf"k {POSITIVE}; got 0"),
+    Case("top_patches", "batch_size=0", lambda: __import__("cnnviz").top_patches(model(), small()[0], "conv1", batch_size=0), V, rf"batch_size {POSITIVE}; got 0"),
+    Case("top_patches", "images=3", lambda: __import__("cnnviz").top_patches(model(), 3, "conv1"), T, r"images must be an array of images \(N, H, W, C\) or an iterable of batches \(a tf\.data\.Dataset, a generator\); got int"),
+    Case("top_patches", "a dict of images", lambda: __import__("cnnviz").top_patches(model(), {"x": small()[0]}, "conv1"), T, r"images must be an array of images .*; got dict"),
+    Case("top_patches", "an empty stream", lambda: __import__("cnnviz").top_patches(model(), iter([]), "conv1", k=1), V, r"images gave no batches: the stream is empty"),
+    Case("top_patches", "batches of one image each, unbatched", lambda: __import__("cnnviz").top_patches(model(), iter(small()[0]), "conv1", k=1), V, r"batch 0 of images must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(28, 28, 1\)"),
+    Case("top_patches", "a triple in the stream", lambda: __import__("cnnviz").top_patches(model(), [(small()[0], small()[1], small()[1])], "conv1"), T, r"batch 0 of images must be an array of images or a pair \(images, labels\); got tuple of length 3"),
+    Case("top_patches", "one NaN pixel", lambda: __import__("cnnviz").top_patches(model(), images_with(np.nan), "conv1"), V, r"images\[0:64\] must hold finite values; .* index \(3, 10, 11, 0\)"),
+    Case("class_mean_activations", "labels of the wrong length", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1][:10], "conv1"), V, r"images and labels must have the same length; got 64 images and 10 labels"),
+    Case("class_mean_activations", "no labels with arrays", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], None, "conv1"), V, r"labels must be given with images as arrays"),
+    Case("class_mean_activations", "labels beside a stream", lambda: __import__("cnnviz").class_mean_activations(model(), [small()], small()[1], "conv1"), V, r"labels must be None when images is a stream of batches.*got labels of type ndarray"),
+    Case("class_mean_activations", "a stream without labels", lambda: __import__("cnnviz").class_mean_activations(model(), [small()[0]], None, "conv1"), V, r"batch 0 of images has no labels: this function needs a stream of \(images, labels\) pairs"),
+    Case("class_mean_activations", "a batch with fewer labels than images", lambda: __import__("cnnviz").class_mean_activations(model(), [(small()[0], small()[1][:3])], None, "conv1"), V, r"batch 0 must hold as many labels as images; got 64 images and 3 labels"),
+    Case("class_mean_activations", "float labels", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1].astype(float), "conv1"), T, r"labels must hold integer labels; got dtype float64"),
+    Case("class_mean_activations", "a label of 10 for 10 classes", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 10], "conv1"), V, r"labels must hold labels in range\(0, 10\); got 1 outside it, e\.g\. 10"),
+    Case("class_mean_activations", "labels of shape (N, 1, 1)", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], np.zeros((2, 1, 1), int), "conv1"), V, r"labels must be integer labels \(N,\) or one-hot rows \(N, classes\); got shape \(2, 1, 1\)"),
+    Case("class_mean_activations", "num_classes=0", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1], "conv1", num_classes=0), V, rf"num_classes {POSITIVE}; got 0"),
+    Case("channel_ablation", "labels of the wrong length", lambda: __import__("cnnviz").channel_ablation(model(), small()[0], small()[1][:10], "conv1"), V, r"images and labels must have the same length; got 64 images and 10 labels"),
+    Case("channel_ablation", "a channel out of range", lambda: __import__("cnnviz").channel_ablation(model(), small()[0], small()[1], "conv1", channels=6), V, r"channels must be an integer in range\(0, 6\) \(of layer 'conv1'\); got 6"),
+    Case("channel_ablation", "a model whose output is a map", lambda: __import__("cnnviz").channel_ablation(map_output_model(), small()[0], small()[1], 1), V, r"must have one output of shape \(batch, classes\)"),
+    Case("channel_ablation", "a connection around the layer", lambda: __import__("cnnviz").channel_ablation(skip_model(), np.zeros((2, 8, 8, 1), np.float32), [0, 1], "conv"), V, r"the output of model .* does not depend on layer 'conv''s output alone"),
+    Case("maximize_activation", "a channel out of range", channels_call("maximize_activation", "conv1", 6), V, r"channel must be an integer in range\(0, 6\) \(of layer 'conv1'\); got 6"),
+    Case("maximize_activation", "an unknown layer", channels_call("maximize_activation", "conv9", 0), V, r"has no layer named 'conv9'"),
+    Case("maximize_activation", "steps=0", channels_call("maximize_activation", "conv1", 0, steps=0), V, rf"steps {POSITIVE}; got 0"),
+    Case("maximize_activation", "seed=-1", channels_call("maximize_activation", "conv1", 0, seed=-1), V, r"seed must be a non-negative integer; got -1"),
+    Case("maximize_activation", "jitter=1.5", channels_call("maximize_activation", "conv1", 0, jitter=1.5), V, r"jitter must be a non-negative integer; got 1\.5"),
+    Case("maximize_activation", "learning_rate=0", channels_call("maximize_activation", "conv1", 0, learning_rate=0), V, rf"learning_rate {FINITE_POSITIVE}; got 0"),
+    Case("maximize_activation", "blur=-1", channels_call("maximize_activation", "conv1", 0, blur=-1), V, r"blur must be a finite number of at least 0; got -1"),
+    Case("maximize_activation", "l2=nan", channels_call("maximize_activation", "conv1", 0, l2=float("nan")), V, r"l2 must be a finite number of at least 0; got nan"),
     # Plots.
     Case("plot_feature_maps", "a batch of 2 images' outputs", call("plot_feature_maps", np.zeros((2, 8, 8, 4))), V, r"output holds a batch of 2 images .*pick one"),
     Case("plot_feature_maps", "a 5-D array", call("plot_feature_maps", np.zeros((1, 1, 8, 8, 4))), V, r"output must be one image's layer output"),

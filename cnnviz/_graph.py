@@ -1,0 +1,115 @@
+"""A Keras model traced into one flat graph, nested models looked into (private).
+
+To reach the layers of a nested model, the model is traced once: each layer is
+called, with its own weights, on a symbolic input (``keras.models.clone_model``
+with a ``call_function`` for functional models, a loop for Sequential ones), so
+inner layers' outputs are tensors of that one graph. ``model.get_layer(name).output``
+of the given model cannot do this: it fails on Sequential and nested models.
+
+Shared by :mod:`cnnviz.attribution` (gradients to a layer) and
+:mod:`cnnviz.channels` (sub-models to and from a layer, the layer stack of a
+receptive field), so the rule of how a model is looked into lives once.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from . import _checks
+
+
+@dataclass
+class Trace:
+    """What tracing saw: each layer's input and output, how often it was called, in call order."""
+
+    calls: dict[int, tuple[keras.layers.Layer, object, object]]
+    counts: dict[int, int]
+
+
+def _call(layer, trace: Trace, *args, **kwargs):
+    if isinstance(layer, keras.Model):
+        try:
+            out = _run(layer, args[0], trace)
+        except (ValueError, AttributeError, TypeError):
+            out = layer(*args, **kwargs)  # a subclassed model: called whole, not looked into
+    else:
+        out = layer(*args, **kwargs)
+    trace.calls[id(layer)] = (layer, args[0], out)
+    trace.counts[id(layer)] = trace.counts.get(id(layer), 0) + 1
+    return out
+
+
+def _run(model: keras.Model, x, trace: Trace):
+    """Call `model`'s layers one by one on the symbolic tensor `x`, looking into nested models."""
+    if isinstance(model, keras.Sequential):
+        for layer in model.layers:
+            x = _call(layer, trace, x)
+        return x
+    # clone_model on a tensor that is not a keras.Input returns a model whose outputs are
+    # copies on a graph of their own; the real output in this graph is what the last call
+    # returns (Keras runs the graph's nodes by depth, the output's node last).
+    last = []
+
+    def call(layer, *args, **kwargs):
+        last.append(_call(layer, trace, *args, **kwargs))
+        return last[-1]
+
+    keras.models.clone_model(
+        model,
+        input_tensors=keras.tree.map_structure(lambda _: x, model.input),
+        clone_function=lambda layer: layer,  # the same layers, so the same weights
+        call_function=call,
+    )
+    return last[-1]
+
+
+# One trace per model: each trace adds a call of every layer to the layers' own records.
+_TRACES: weakref.WeakKeyDictionary[keras.Model, tuple[object, object, Trace]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def trace(model: keras.Model) -> tuple[object, object, Trace]:
+    """Return the model's input, output and layer calls, traced once into one flat graph."""
+    if model not in _TRACES:
+        x = keras.Input(shape=tuple(model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype)
+        calls = Trace({}, {})
+        _TRACES[model] = (x, _run(model, x, calls), calls)
+    return _TRACES[model]
+
+
+def find(calls: Trace, name: str):
+    """Return the (layer, input, output) of the layer called `name`; refuse a shared layer."""
+    for key, (layer, inputs, output) in calls.calls.items():
+        if layer.name == name:
+            if calls.counts[key] > 1:
+                raise ValueError(
+                    f"layer {name!r} is called {calls.counts[key]} times (a shared layer), so it "
+                    "has one output per call; choose a layer that is called once"
+                )
+            return layer, inputs, output
+    raise AssertionError(name)  # layer_name has checked the name
+
+
+def layer_name(model: keras.Model, layer: object, argument: str = "layer") -> str:
+    """Return the name of `layer`: a name (nested models' layers included) or an index.
+
+    An index counts ``model.layers``, as in :func:`~cnnviz.layer_outputs`.
+    """
+    if isinstance(layer, str):
+        _, _, calls = trace(model)
+        names = [item.name for item, _, _ in calls.calls.values()]
+        if layer not in names:
+            raise ValueError(
+                f"model {model.name!r} has no layer named {layer!r}; its layers "
+                f"(nested models' included) are {names}"
+            )
+        return layer
+    if isinstance(layer, (int, np.integer)) and not isinstance(layer, (bool, np.bool_)):
+        (name,) = _checks.layer_names(model, [layer])
+        return name
+    raise TypeError(f"{argument} must be a layer name (str) or an index (int); got {layer!r}")

@@ -1,0 +1,434 @@
+"""cnnviz.channels: known answers by hand, gradients as the judge of boxes, streams against arrays."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import cnnviz
+
+LENET_FIELDS = {  # both paddings: (size, jump) by hand, CS231n's rule
+    "conv1": ((5, 5), (1, 1)),
+    "relu1": ((5, 5), (1, 1)),
+    "max_pool1": ((6, 6), (2, 2)),
+    "conv2": ((14, 14), (2, 2)),
+    "relu2": ((14, 14), (2, 2)),
+    "max_pool2": ((16, 16), (4, 4)),
+}
+
+
+def nested(inner: keras.Model) -> keras.Model:
+    inputs = keras.Input(inner.inputs[0].shape[1:])
+    return keras.Model(inputs, inner(keras.layers.Identity(name="first")(inputs)), name="outer")
+
+
+def as_sequential(model: keras.Model) -> keras.Model:
+    """The same layers (the same weights) as a Sequential model."""
+    return keras.Sequential([keras.Input(model.inputs[0].shape[1:]), *model.layers[1:]])
+
+
+def images(n: int, shape=(28, 28, 1), seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, *shape), dtype=np.uint8)
+
+
+# --- kernels -------------------------------------------------------------------------------
+
+
+def test_kernels_are_the_conv_layers_weights_as_float32_copies():
+    model = cnnviz.lenet5()
+    kernel = cnnviz.kernels(model, "conv1")
+    assert kernel.shape == (5, 5, 1, 6)
+    assert kernel.dtype == np.float32
+    np.testing.assert_array_equal(kernel, model.get_layer("conv1").get_weights()[0])
+    kernel[:] = 0  # a copy: the model keeps its weights
+    assert np.abs(model.get_layer("conv1").get_weights()[0]).sum() > 0
+    np.testing.assert_array_equal(cnnviz.kernels(model, 4), cnnviz.kernels(model, "conv2"))
+
+
+def test_kernels_of_nested_and_three_channel_models():
+    model = cnnviz.lenet5(input_shape=(32, 32, 3))
+    expected = cnnviz.kernels(model, "conv1")
+    assert expected.shape == (5, 5, 3, 6)
+    np.testing.assert_array_equal(cnnviz.kernels(nested(model), "conv1"), expected)
+    np.testing.assert_array_equal(cnnviz.kernels(as_sequential(model), "conv1"), expected)
+
+
+# --- receptive fields and boxes by hand ---------------------------------------------------
+
+
+@pytest.mark.parametrize("padding", cnnviz.PADDINGS)
+@pytest.mark.parametrize("wrap", [lambda m: m, nested, as_sequential], ids=["fun", "nest", "seq"])
+def test_lenet5_receptive_fields_by_hand(padding, wrap):
+    model = wrap(cnnviz.lenet5(padding))
+    for name, expected in LENET_FIELDS.items():
+        assert cnnviz.receptive_field(model, name) == expected, name
+
+
+def test_receptive_boxes_by_hand_valid():
+    model = cnnviz.lenet5("valid")
+    assert cnnviz.receptive_box(model, "conv1", 0, 0) == (0, 0, 5, 5)
+    assert cnnviz.receptive_box(model, "conv1", 23, 23) == (23, 23, 28, 28)
+    assert cnnviz.receptive_box(model, "max_pool1", 2, 3) == (4, 6, 10, 12)
+    assert cnnviz.receptive_box(model, "conv2", 7, 0) == (14, 0, 28, 14)
+    assert cnnviz.receptive_box(model, "max_pool2", 1, 2) == (4, 8, 20, 24)
+    assert cnnviz.receptive_box(model, "max_pool2", 3, 3) == (12, 12, 28, 28)
+
+
+def test_receptive_boxes_by_hand_same_hang_over_the_edge():
+    # conv1 pads 2 before (total 4); max_pool1 pads nothing (28 is even); conv2 pads 2 of
+    # max_pool1's 2-pixel steps before, so max_pool2's fields start 6 pixels before the image.
+    model = cnnviz.lenet5("same")
+    assert cnnviz.receptive_box(model, "conv1", 0, 0) == (0, 0, 3, 3)
+    assert cnnviz.receptive_box(model, "conv1", 27, 5) == (25, 3, 28, 8)
+    assert cnnviz.receptive_box(model, "conv2", 0, 0) == (0, 0, 8, 8)
+    assert cnnviz.receptive_box(model, "max_pool2", 0, 0) == (0, 0, 10, 10)
+    assert cnnviz.receptive_box(model, "max_pool2", 3, 3) == (6, 6, 22, 22)
+    assert cnnviz.receptive_box(model, "max_pool2", 6, 6) == (18, 18, 28, 28)
+
+
+def strided_model() -> keras.Model:
+    inputs = keras.Input((9, 9, 1))
+    x = keras.layers.Conv2D(1, 3, strides=2, name="a")(inputs)  # 9 -> 4, size 3, jump 2
+    x = keras.layers.Conv2D(1, 3, strides=2, padding="same", name="b")(x)  # 4 -> 2, pad 0+1
+    return keras.Model(inputs, x)
+
+
+def odd_model() -> keras.Model:
+    inputs = keras.Input((9, 9, 1))
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="p")(inputs)  # pad 1+1
+    x = keras.layers.Conv2D(1, 3, dilation_rate=2, name="d")(x)  # span 5
+    x = keras.layers.ZeroPadding2D(((1, 0), (0, 0)), name="z")(x)
+    return keras.Model(inputs, keras.layers.BatchNormalization(name="bn")(x))
+
+
+def test_strided_dilated_and_padded_layers_by_hand():
+    model = strided_model()
+    assert cnnviz.receptive_field(model, "a") == ((3, 3), (2, 2))
+    assert cnnviz.receptive_field(model, "b") == ((7, 7), (4, 4))  # 3 + 2 * 2
+    assert cnnviz.receptive_box(model, "b", 0, 0) == (0, 0, 7, 7)
+    assert cnnviz.receptive_box(model, "b", 1, 1) == (4, 4, 9, 9)  # 4..11, clipped at 9
+    odd = odd_model()
+    assert cnnviz.receptive_field(odd, "p") == ((3, 3), (2, 2))
+    assert cnnviz.receptive_box(odd, "p", 0, 0) == (0, 0, 2, 2)  # starts 1 before the image
+    assert cnnviz.receptive_field(odd, "d") == ((11, 11), (2, 2))  # 3 + (5 - 1) * 2
+    assert cnnviz.receptive_box(odd, "d", 0, 0) == (0, 0, 9, 9)  # -1..10 in a 9-pixel image
+    # The zero row on top shifts every row down by one: row 1 is the old row 0.
+    assert cnnviz.receptive_box(odd, "bn", 1, 0) == cnnviz.receptive_box(odd, "d", 0, 0)
+
+
+def positive_twin(padding: str) -> keras.Model:
+    """LeNet-5's geometry with average pooling, kernels of ones and no bias: every path counts.
+
+    Then the gradient of one unit is non-zero exactly on the pixels it sees, and its
+    support must equal the receptive box.
+    """
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(2, 5, padding=padding, use_bias=False, name="conv1")(inputs)
+    x = keras.layers.AveragePooling2D(2, padding=padding, name="max_pool1")(x)
+    x = keras.layers.Conv2D(2, 5, padding=padding, use_bias=False, name="conv2")(x)
+    x = keras.layers.AveragePooling2D(2, padding=padding, name="max_pool2")(x)
+    model = keras.Model(inputs, x)
+    for name in ("conv1", "conv2"):
+        layer = model.get_layer(name)
+        layer.set_weights([np.ones_like(layer.get_weights()[0])])
+    return model
+
+
+def gradient_support(model: keras.Model, name: str, row: int, col: int) -> np.ndarray:
+    head = keras.Model(model.inputs[0], model.get_layer(name).output)
+    x = tf.convert_to_tensor(np.random.default_rng(0).random((1, 28, 28, 1), np.float32) + 0.5)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        unit = head(x)[0, row, col, 0]
+    return tape.gradient(unit, x).numpy()[0, :, :, 0] != 0
+
+
+def box_mask(box: tuple[int, int, int, int]) -> np.ndarray:
+    mask = np.zeros((28, 28), bool)
+    mask[box[0] : box[2], box[1] : box[3]] = True
+    return mask
+
+
+@pytest.mark.parametrize("padding", cnnviz.PADDINGS)
+def test_boxes_are_the_gradients_support(padding):
+    twin, lenet = positive_twin(padding), cnnviz.lenet5(padding)
+    for name in ("conv1", "max_pool1", "conv2", "max_pool2"):
+        assert cnnviz.receptive_field(twin, name) == LENET_FIELDS[name]
+        rows, cols = twin.get_layer(name).output.shape[1:3]
+        for row, col in {(0, 0), (1, 2), (rows // 2, cols - 1), (rows - 1, cols - 1)}:
+            box = cnnviz.receptive_box(twin, name, row, col)
+            assert cnnviz.receptive_box(lenet, name, row, col) == box
+            support = gradient_support(twin, name, row, col)
+            np.testing.assert_array_equal(support, box_mask(box), err_msg=f"{name} {row, col}")
+            # With LeNet-5's own max pooling and signed weights: inside the box only.
+            assert not (gradient_support(lenet, name, row, col) & ~box_mask(box)).any()
+
+
+# --- top patches ---------------------------------------------------------------------------
+
+
+def planted() -> tuple[keras.Model, np.ndarray, list[tuple[int, int, int]]]:
+    """One fixed 5x5 kernel, and its own pattern planted into three of 40 noisy images."""
+    rng = np.random.default_rng(3)
+    kernel = rng.standard_normal((5, 5)).astype(np.float32)
+    inputs = keras.Input((20, 20, 1))
+    conv = keras.layers.Conv2D(1, 5, use_bias=False, name="detector")
+    model = keras.Model(inputs, conv(inputs))
+    conv.set_weights([kernel[:, :, None, None]])
+    x = (rng.standard_normal((40, 20, 20, 1)) * 0.05).astype(np.float32)
+    # (image, row, col), strongest first: the pattern matches the kernel best (Cauchy-Schwarz).
+    places = [(17, 3, 9), (4, 12, 0), (31, 7, 15)]
+    for strength, (n, row, col) in zip((1.0, 0.8, 0.6), places, strict=True):
+        x[n, row : row + 5, col : col + 5, 0] += strength * kernel
+    return model, x, places
+
+
+def test_top_patches_finds_the_planted_patches():
+    model, x, places = planted()
+    result = cnnviz.top_patches(model, x, "detector", k=3)
+    assert result["layer"] == "detector"
+    assert result["channels"].tolist() == [0]
+    assert [
+        tuple(p) for p in zip(*(result[key][0] for key in ("index", "row", "col")), strict=True)
+    ] == places
+    assert result["box"][0].tolist() == [[r, c, r + 5, c + 5] for _, r, c in places]
+    assert result["value"].dtype == np.float32
+    for key in ("channels", "index", "row", "col", "box"):
+        assert result[key].dtype == np.int64
+
+
+def brute_force(model, x, name, k):
+    """The obvious way: every image's whole map, then the k images with the largest maxima."""
+    out = cnnviz.layer_outputs(model, x, [name])[name]
+    n, _, width, c = out.shape
+    flat = out.reshape(n, -1, c)
+    best = flat.max(axis=1)  # (N, C)
+    order = np.argsort(-best, axis=0, kind="stable")[:k].T  # (C, k)
+    position = flat.argmax(axis=1).T  # (C, N)
+    where = np.take_along_axis(position, order, axis=1)
+    return order, where // width, where % width, np.take_along_axis(best.T, order, axis=1)
+
+
+@pytest.mark.parametrize("padding", cnnviz.PADDINGS)
+def test_top_patches_in_batches_and_streams_equal_the_brute_force(padding):
+    model = cnnviz.lenet5(padding)
+    x = images(50)
+    index, row, col, value = brute_force(model, x, "conv2", 4)
+    y = np.arange(50) % 10
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    for given in (
+        cnnviz.top_patches(model, x, "conv2", k=4),
+        cnnviz.top_patches(model, x, "conv2", k=4, batch_size=7),
+        cnnviz.top_patches(model, dataset, "conv2", k=4),
+        cnnviz.top_patches(model, (x[i : i + 9] for i in range(0, 50, 9)), "conv2", k=4),
+    ):
+        np.testing.assert_array_equal(given["index"], index)
+        np.testing.assert_array_equal(given["row"], row)
+        np.testing.assert_array_equal(given["col"], col)
+        np.testing.assert_allclose(given["value"], value, rtol=1e-5)
+        boxes = [
+            cnnviz.receptive_box(model, "conv2", r, c) for r, c in zip(row[3], col[3], strict=True)
+        ]
+        assert given["box"][3].tolist() == [list(b) for b in boxes]
+
+
+def test_top_patches_keeps_one_per_image_and_the_earlier_image_on_ties():
+    inputs = keras.Input((4, 4, 1))
+    model = keras.Model(inputs, keras.layers.Identity(name="same")(inputs))
+    x = np.zeros((5, 4, 4, 1), np.float32)
+    x[1, 0, 0] = x[1, 3, 3] = 2.0  # one image, two equal maxima: the first position
+    x[3, 2, 1] = 2.0  # a tie with image 1: image 1 first
+    x[4] = 1.0
+    result = cnnviz.top_patches(model, x, "same", k=3, batch_size=2)
+    assert result["index"].tolist() == [[1, 3, 4]]
+    assert result["row"].tolist() == [[0, 2, 0]]
+    assert result["col"].tolist() == [[0, 1, 0]]
+
+
+def test_top_patches_of_chosen_channels_in_the_given_order():
+    model, x = cnnviz.lenet5(), images(12)
+    every = cnnviz.top_patches(model, x, "max_pool1", k=2)
+    some = cnnviz.top_patches(model, x, "max_pool1", channels=[4, 1], k=2)
+    assert some["channels"].tolist() == [4, 1]
+    for key in ("index", "row", "col", "value", "box"):
+        np.testing.assert_array_equal(some[key], every[key][[4, 1]])
+    assert cnnviz.top_patches(model, x, 3, channels=5, k=2)["channels"].tolist() == [5]
+
+
+@pytest.mark.parametrize("channels_in", [1, 3])
+def test_sequential_nested_and_functional_models_agree(channels_in):
+    model = cnnviz.lenet5(input_shape=(28, 28, channels_in))
+    x = images(16, (28, 28, channels_in))
+    y = np.arange(16) % 10
+    expected = cnnviz.top_patches(model, x, "conv2", k=3)
+    means = cnnviz.class_mean_activations(model, x, y, "relu2")
+    ablation = cnnviz.channel_ablation(model, x, y, "relu1")
+    for other in (nested(model), as_sequential(model)):
+        result = cnnviz.top_patches(other, x, "conv2", k=3)
+        for key in ("index", "row", "col", "box"):
+            np.testing.assert_array_equal(result[key], expected[key])
+        np.testing.assert_allclose(result["value"], expected["value"], rtol=1e-5)
+        np.testing.assert_allclose(
+            cnnviz.class_mean_activations(other, x, y, "relu2"), means, rtol=1e-5
+        )
+        again = cnnviz.channel_ablation(other, x, y, "relu1")
+        np.testing.assert_array_equal(again["accuracy"], ablation["accuracy"])
+
+
+# --- class means ---------------------------------------------------------------------------
+
+
+def test_class_mean_activations_equal_a_loop_over_the_classes():
+    model, x = cnnviz.lenet5(), images(60)
+    y = np.random.default_rng(1).integers(0, 7, 60)  # classes 7, 8, 9 have no image
+    outputs = cnnviz.layer_outputs(model, x, ["conv2"])["conv2"]
+    expected = np.full((10, 16), np.nan)
+    for label in range(7):
+        expected[label] = outputs[y == label].mean(axis=(0, 1, 2))
+    result = cnnviz.class_mean_activations(model, x, y, "conv2")
+    assert result.dtype == np.float32
+    assert result.shape == (10, 16)
+    np.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-6)
+    one_hot = cnnviz.one_hot(y)
+    np.testing.assert_array_equal(cnnviz.class_mean_activations(model, x, one_hot, "conv2"), result)
+    stream = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    np.testing.assert_allclose(
+        cnnviz.class_mean_activations(model, stream, None, "conv2"), result, rtol=1e-5
+    )
+    # Dense outputs are used as they are: (batch, units).
+    fc = cnnviz.layer_outputs(model, x, ["fc1"])["fc1"]
+    np.testing.assert_allclose(
+        cnnviz.class_mean_activations(model, x, y, "fc1")[2], fc[y == 2].mean(axis=0), rtol=1e-5
+    )
+
+
+def test_class_count_from_the_labels_when_the_model_has_no_classes():
+    model = strided_model()  # its output is a map, not (batch, classes)
+    x = np.random.default_rng(0).random((6, 9, 9, 1), np.float32)
+    assert cnnviz.class_mean_activations(model, x, [0, 1, 4, 4, 1, 0], "a").shape == (5, 1)
+    assert cnnviz.class_mean_activations(model, x, [0] * 6, "a", num_classes=3).shape == (3, 1)
+
+
+# --- ablation ------------------------------------------------------------------------------
+
+
+def ignoring_model() -> keras.Model:
+    """conv (3 channels) -> 1x1 conv that reads channels 0 and 1 only -> classes."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(3, 3, activation="relu", name="conv")(inputs)
+    mix = keras.layers.Conv2D(4, 1, name="mix")
+    x = mix(x)
+    x = keras.layers.Flatten()(x)
+    model = keras.Model(inputs, keras.layers.Dense(5, activation="softmax", name="out")(x))
+    kernel, bias = mix.get_weights()
+    kernel[:, :, 2, :] = 0  # channel 2 of conv is read by nothing
+    mix.set_weights([kernel, bias])
+    return model
+
+
+def test_ablating_a_channel_the_output_ignores_costs_nothing_and_changes_no_weight():
+    model = ignoring_model()
+    before = [w.copy() for w in model.get_weights()]
+    x = np.random.default_rng(0).random((200, 12, 12, 1), np.float32)
+    y = cnnviz.predict(model, x).argmax(axis=1)  # labels the model gets right
+    y[:50] = (y[:50] + 1) % 5  # and some it gets wrong: intact accuracy 0.75
+    result = cnnviz.channel_ablation(model, x, y, "conv")
+    assert result["layer"] == "conv"
+    assert result["channels"].tolist() == [0, 1, 2]
+    assert result["intact_accuracy"] == 0.75
+    assert result["accuracy"].dtype == np.float64
+    assert result["accuracy"][2] == 0.75
+    for got, want in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_ablation_equals_zeroing_the_filter_in_a_copy():
+    model = ignoring_model()
+    x = np.random.default_rng(1).random((64, 12, 12, 1), np.float32)
+    y = np.random.default_rng(2).integers(0, 5, 64)
+    result = cnnviz.channel_ablation(model, x, y, "conv", channels=[1, 0])
+    dataset = tf.data.Dataset.from_tensor_slices((x, cnnviz.one_hot(y, 5))).batch(10)
+    streamed = cnnviz.channel_ablation(model, dataset, None, "conv", channels=[1, 0])
+    np.testing.assert_array_equal(streamed["accuracy"], result["accuracy"])
+    for position, channel in enumerate([1, 0]):
+        copy = keras.models.clone_model(model)
+        copy.set_weights(model.get_weights())
+        kernel, bias = copy.get_layer("conv").get_weights()
+        kernel[..., channel], bias[channel] = 0, 0  # relu(0) = 0: the channel is off
+        copy.get_layer("conv").set_weights([kernel, bias])
+        accuracy = np.mean(cnnviz.predict(copy, x).argmax(axis=1) == y)
+        assert result["accuracy"][position] == accuracy
+
+
+def test_ablation_refuses_a_model_with_a_connection_around_the_layer():
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(2, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.Concatenate()([x, inputs])
+    x = keras.layers.Flatten()(x)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+    with pytest.raises(ValueError, match="does not depend on layer 'conv'"):
+        cnnviz.channel_ablation(model, np.zeros((2, 8, 8, 1), np.float32), [0, 1], "conv")
+
+
+# --- activation maximization ---------------------------------------------------------------
+
+
+def test_maximize_activation_is_deterministic_in_range_and_excites_the_channel():
+    model = cnnviz.lenet5()
+    first = cnnviz.maximize_activation(model, "relu1", 3, steps=24, seed=5)
+    assert first.shape == (28, 28, 1)
+    assert first.dtype == np.float32
+    assert first.min() >= 0
+    assert first.max() <= 1
+    np.testing.assert_array_equal(
+        cnnviz.maximize_activation(model, "relu1", 3, steps=24, seed=5), first
+    )
+    assert not np.array_equal(
+        cnnviz.maximize_activation(model, "relu1", 3, steps=24, seed=6), first
+    )
+    noise = np.random.default_rng(0).random((20, 28, 28, 1), np.float32)
+
+    def mean(x):
+        return cnnviz.layer_outputs(model, x, ["relu1"])["relu1"][..., 3].mean(axis=(1, 2))
+
+    # An untrained model's random filters want fine grain, which the blur and penalties forbid;
+    # without them the image must beat every noise image.
+    free = cnnviz.maximize_activation(model, "relu1", 3, steps=48, l2=0, tv=0, blur=0)
+    assert mean(free[np.newaxis])[0] > mean(noise).max()
+
+
+def test_maximize_activation_for_a_model_that_scales_its_input_is_in_0_to_255():
+    inputs = keras.Input((10, 10, 3))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(x))
+    image = cnnviz.maximize_activation(model, "conv", 1, steps=8, blur=0)
+    assert image.shape == (10, 10, 3)
+    assert image.min() >= 0
+    assert 1 < image.max() <= 255
+
+
+# --- on the real data, with the cached trained model ------------------------------------------
+
+
+@pytest.mark.integration
+def test_on_the_trained_model_and_1000_test_images(fashion_mnist):
+    if not cnnviz.cache_path("valid").exists():
+        pytest.skip("no cached trained LeNet-5 (valid); cnnviz.trained_lenet5('valid') makes one")
+    model, _ = cnnviz.trained_lenet5("valid")
+    _, (x_test, y_test) = fashion_mnist
+    x, y = x_test[:1000], y_test[:1000]
+    result = cnnviz.top_patches(model, x, "conv2", k=9)
+    index, _, _, value = brute_force(model, x, "conv2", 9)
+    np.testing.assert_array_equal(result["index"], index)
+    np.testing.assert_allclose(result["value"], value, rtol=1e-5)
+    ablation = cnnviz.channel_ablation(model, x, y, "conv2")
+    assert ablation["intact_accuracy"] == pytest.approx(
+        cnnviz.evaluate(model, x, y)["accuracy"], abs=1e-9
+    )
+    assert (ablation["accuracy"] <= ablation["intact_accuracy"] + 0.02).all()
+    means = cnnviz.class_mean_activations(model, x, y, "relu2")
+    assert means.shape == (10, 16)
+    assert np.isfinite(means).all()
