@@ -410,6 +410,57 @@ def test_maximize_activation_for_a_model_that_scales_its_input_is_in_0_to_255():
     assert 1 < image.max() <= 255
 
 
+def checkerboard_model() -> tuple[keras.Model, np.ndarray]:
+    """One 5x5 convolution, no bias, of +1/-1 in a checkerboard (13 of +1: the sum is +1)."""
+    kernel = np.where(np.add.outer(np.arange(5), np.arange(5)) % 2 == 0, 1.0, -1.0)
+    inputs = keras.Input((28, 28, 1))
+    conv = keras.layers.Conv2D(1, 5, use_bias=False, name="conv")
+    model = keras.Model(inputs, conv(inputs))
+    conv.set_weights([kernel.reshape(5, 5, 1, 1).astype(np.float32)])
+    return model, kernel
+
+
+def test_one_unit_of_a_linear_filter_wants_the_kernels_sign_pattern_in_its_field():
+    model, kernel = checkerboard_model()
+    free = {"steps": 300, "jitter": 0, "blur": 0, "l2": 0, "tv": 0, "learning_rate": 0.2}
+    image = cnnviz.maximize_activation(model, "conv", 0, position=(10, 12), **free)[..., 0]
+    top, left, bottom, right = cnnviz.receptive_box(model, "conv", 10, 12)
+    field = image[top:bottom, left:right]
+    assert (top, left, bottom, right) == (10, 12, 15, 17)
+    assert field[kernel > 0].min() > 0.9
+    assert field[kernel < 0].max() < 0.1
+
+
+def test_the_mean_of_a_linear_filter_wants_a_flat_image_by_the_sign_of_its_sum():
+    model, _ = checkerboard_model()
+    free = {"steps": 300, "jitter": 0, "blur": 0, "l2": 0, "tv": 0, "learning_rate": 0.2}
+    image = cnnviz.maximize_activation(model, "conv", 0, **free)[..., 0]
+    # Away from the border every pixel is under all 25 kernel weights: gradient = their sum > 0.
+    assert image[4:24, 4:24].min() > 0.9
+
+
+def test_several_channels_are_one_batch_that_gives_each_its_own_image():
+    model = cnnviz.lenet5()
+    alone = [cnnviz.maximize_activation(model, "conv2", c, steps=12) for c in (7, 2)]
+    together = cnnviz.maximize_activation(model, "conv2", [7, 2], steps=12)
+    assert together.shape == (2, 28, 28, 1)
+    np.testing.assert_allclose(together, np.stack(alone), atol=1e-5)
+    assert not np.allclose(together[0], together[1], atol=1e-3)
+    # Another blur width and number of channels on the same model: a step of its own.
+    wider = cnnviz.maximize_activation(model, "conv2", [1, 2, 3], steps=2, blur=1.5)
+    assert wider.shape == (3, 28, 28, 1)
+
+
+def test_a_position_outside_the_layer_or_on_a_layer_without_maps_is_refused():
+    model = cnnviz.lenet5()
+    with pytest.raises(ValueError, match=r"position's row must be an integer in range\(0, 8\)"):
+        cnnviz.maximize_activation(model, "conv2", 0, steps=1, position=(8, 0))
+    with pytest.raises(ValueError, match="position needs a layer with feature maps"):
+        cnnviz.maximize_activation(model, "fc1", 0, steps=1, position=(0, 0))
+    with pytest.raises(ValueError, match=r"position must be None or a pair \(row, col\)"):
+        cnnviz.maximize_activation(model, "conv2", 0, steps=1, position=3)
+
+
 # --- on the real data, with the cached trained model ------------------------------------------
 
 
