@@ -148,15 +148,12 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
     # One section per folder, each with a README.txt (title and a sentence or two),
-    # in this order. Sections to come, each in its own folder listed here where it
-    # belongs in the reading order: "Explaining predictions"
-    # (../examples/explaining_predictions), "What the channels learned"
-    # (../examples/channels) and "Explorer" (../examples/explorer), after
-    # inside_the_network. A folder with a README.txt missing here stops the build.
+    # in this order. A folder with a README.txt missing here stops the build.
     "subsection_order": [
         "../examples/getting_started",
         "../examples/inside_the_network",
         "../examples/explaining_predictions",
+        "../examples/channels",
     ],
     "within_subsection_order": "FileNameSortKey",  # plot_01_ ... in reading order
     "doc_module": ("cnnviz",),
@@ -170,6 +167,9 @@ sphinx_gallery_conf = {
     # Matplotlib's defaults and a fresh Keras session before every example.
     "reset_modules": ("matplotlib", "gallery_hooks.clear_keras_session"),
     "min_reported_time": 5,
+    # "How the filters formed" animates conv1 over the epochs: frames as PNGs in the
+    # page's own JavaScript player (jshtml), no video encoder needed.
+    "matplotlib_animations": (True, "jshtml"),
 }
 
 # -- HTML ------------------------------------------------------------------------

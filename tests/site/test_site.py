@@ -35,7 +35,12 @@ EXAMPLE_PAGES = [
     example.relative_to(EXAMPLES_DIR).with_suffix("").as_posix() for example in EXAMPLES
 ]
 # The sections' titles (first line of each README.txt), in the order of docs/conf.py.
-SECTIONS = ["Getting started", "Inside the network", "Explaining predictions"]
+SECTIONS = [
+    "Getting started",
+    "Inside the network",
+    "Explaining predictions",
+    "What the channels learned",
+]
 SCREENS = Path(os.environ.get("CNNVIZ_SCREENSHOT_DIR", "/tmp/screens"))
 
 FIGURE_SELECTOR = "img.sphx-glr-single-img, img.sphx-glr-multi-img"

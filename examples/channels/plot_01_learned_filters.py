@@ -1,0 +1,103 @@
+"""
+Learned CNN filters: the kernels of LeNet-5's convolutions
+==========================================================
+
+A convolution layer is a bank of small filters (kernels) that training
+has shaped. This page draws the learned kernels of ``conv1`` and
+``conv2`` of both trained LeNet-5 models (``valid`` and ``same``
+padding) and says how to read them: ``conv1``'s act on pixels and can be
+read as small image patterns; ``conv2``'s act on ``conv1``'s maps and
+cannot.
+"""
+
+# %%
+# The kernels of a layer
+# ----------------------
+# :func:`cnnviz.kernels` returns a ``Conv2D`` layer's kernel as a float32
+# array ``(height, width, input channels, filters)``. Output channel
+# ``f`` at a position is the sum, over the input channels ``c`` and the
+# 5x5 window, of ``kernel[:, :, c, f]`` times the window of input channel
+# ``c``, plus the filter's bias.
+import matplotlib.pyplot as plt
+import numpy as np
+
+import cnnviz
+
+models = {
+    p: cnnviz.trained_lenet5(p, verbose=0)[0] for p in ("valid", "same")
+}
+for p, model in models.items():
+    for layer in ("conv1", "conv2"):
+        k = cnnviz.kernels(model, layer)
+        print(
+            f"{p:5} {layer}: kernel {k.shape}, weights from "
+            f"{k.min():+.2f} to {k.max():+.2f}"
+        )
+
+# %%
+# How the colours are scaled
+# --------------------------
+# :func:`cnnviz.plot_kernels` draws every kernel slice of a layer as a
+# tile on **one** colour scale, symmetric about zero: red is a positive
+# weight, blue a negative one, white zero; the colour bar gives the
+# limits (the layer's largest absolute weight). Tiles can so be compared
+# with each other, but not with another figure's.
+#
+# conv1: six filters on the pixels
+# --------------------------------
+# A ``conv1`` unit computes the dot product of its kernel with a 5x5
+# patch of the image (pixels from 0 to 1, bright garment on a black
+# background). A red weight rewards a bright pixel there, a blue one
+# penalises it. A kernel with red on one side and blue on the other
+# responds to an edge of that orientation: bright on the red side, dark
+# on the blue side; a kernel of one colour responds to brightness over
+# the whole patch.
+cnnviz.plot_kernels(
+    cnnviz.kernels(models["valid"], "conv1"),
+    title="conv1 kernels, valid padding",
+)
+plt.show()
+
+# %%
+# The ``same`` model's filters come from the same random start (the same
+# seed, layers of the same shapes) but end elsewhere: training on zero-
+# padded borders changed their gradients from the first step on.
+cnnviz.plot_kernels(
+    cnnviz.kernels(models["same"], "conv1"),
+    title="conv1 kernels, same padding",
+)
+plt.show()
+
+# %%
+# conv2: sixteen filters on six maps
+# ----------------------------------
+# A ``conv2`` filter has one 5x5 slice per channel of its input, which
+# is not the image but ``max_pool1``'s six maps. Each column below is one
+# filter, each row the slice it applies to one input channel ("in c").
+# Read a column as a recipe: "red where channel 2 is high, blue where
+# channel 4 is high, ...". A slice that is nearly white means the
+# filter ignores that input channel. What the recipe amounts to in
+# pixels cannot be seen in the weights; the next pages find it from the
+# data (the images that excite a channel most) and by optimisation.
+for p, model in models.items():
+    cnnviz.plot_kernels(
+        cnnviz.kernels(model, "conv2"),
+        title=f"conv2 kernels, {p} padding",
+    )
+    plt.show()
+
+# %%
+# How much each input channel matters to each filter
+# --------------------------------------------------
+# One number per slice sums the picture up: the root mean square of its
+# 25 weights. Each line prints, for one filter of the ``valid`` model,
+# the input channel it weighs most and least.
+k2 = cnnviz.kernels(models["valid"], "conv2")
+rms = np.sqrt((k2**2).mean(axis=(0, 1)))  # (input channels, filters)
+for f in range(k2.shape[-1]):
+    order = np.argsort(rms[:, f])
+    print(
+        f"filter {f:2}: weighs input channel {order[-1]} most "
+        f"(rms {rms[order[-1], f]:.3f}), {order[0]} least "
+        f"(rms {rms[order[0], f]:.3f})"
+    )

@@ -1,0 +1,174 @@
+"""
+What excites a channel? Activation maximization for LeNet-5
+===========================================================
+
+The top patches of the previous page are the real images a channel
+likes best. Activation maximization asks the network instead: starting
+from noise, change the input image step by step, by gradient ascent,
+until one unit of the channel is as strong as it gets. This page does
+it for every channel of ``conv1`` and ``conv2`` of both trained models,
+shows what the regularisation that keeps the images readable costs, and
+compares the result with the strongest real test image.
+"""
+
+# %%
+# How the images are made
+# -----------------------
+# :func:`cnnviz.maximize_activation` keeps the image in the model's
+# input range (pixels from 0 to 1) and, for a list of channels, runs one
+# ascent for all of them as a batch. With ``position`` it maximises the
+# unit at that position (here the centre of the layer's output) rather
+# than the channel's mean over all positions: the unit only sees its
+# receptive field, so we show each image cut to that box, in grey from 0
+# (black) to 1 (white), as the data are drawn.
+#
+# Why one unit and not the mean? ``conv1`` is linear in the image, so
+# the mean of its output over all positions is best served by a flat
+# image: white wherever the kernel's weights sum to more than zero.
+# That says nothing about the pattern; one unit does.
+import matplotlib.pyplot as plt
+import numpy as np
+
+import cnnviz
+
+_, (x_test, y_test) = cnnviz.load_fashion_mnist()
+models = {
+    p: cnnviz.trained_lenet5(p, verbose=0)[0] for p in ("valid", "same")
+}
+
+
+def centre(model, layer):
+    height, width = model.get_layer(layer).output.shape[1:3]
+    return (height - 1) // 2, (width - 1) // 2
+
+
+def crops(model, layer, images):
+    """Each image cut to the centre unit's receptive box, stacked as tiles."""
+    top, left, bottom, right = cnnviz.receptive_box(
+        model, layer, *centre(model, layer)
+    )
+    return np.moveaxis(images[:, top:bottom, left:right, 0], 0, -1)
+
+
+# %%
+# conv1: the kernel's pattern, at full contrast
+# ---------------------------------------------
+# A ``conv1`` unit sees 5x5 pixels and computes a dot product with its
+# kernel, so the brightest answer it can get within [0, 1] is white
+# where the kernel is positive and black where it is negative. The
+# ascent finds exactly that (no blur: there is no room for it in 5x5);
+# compare with the kernels on the first page of this section.
+conv1 = {
+    p: cnnviz.maximize_activation(
+        model,
+        "conv1",
+        list(range(6)),
+        position=centre(model, "conv1"),
+        blur=0,
+        learning_rate=0.1,
+    )
+    for p, model in models.items()
+}
+for p, model in models.items():
+    cnnviz.plot_feature_maps(
+        crops(model, "conv1", conv1[p]),
+        ncols=6,
+        vmin=0,
+        vmax=1,
+        scale="layer",
+        title=f"conv1, {p} padding: the 5x5 input each channel likes best",
+    )
+    plt.show()
+
+# %%
+# conv2: shapes of 14x14 pixels
+# -----------------------------
+# A ``conv2`` unit sees 14x14 pixels through ``conv1``, its ReLU and
+# the pooling, so its best input is no longer a copy of its weights. The
+# images below are regularised: a slight blur after each step, a small
+# penalty on pixel noise and on brightness, a random shift of one pixel
+# before each step (Olah et al., 2017, "Feature Visualization",
+# Distill). They show bars, corners, arches and pairs of parallel edges:
+# parts of the shapes that the channels' top patches showed. The
+# ``same`` model's images are dimmer: its ``conv2`` units are weaker
+# to begin with (see the numbers at the end), and the blur holds a weak
+# unit back more than a strong one.
+conv2 = {
+    p: cnnviz.maximize_activation(
+        model,
+        "conv2",
+        list(range(16)),
+        position=centre(model, "conv2"),
+        learning_rate=0.1,
+    )
+    for p, model in models.items()
+}
+for p, model in models.items():
+    cnnviz.plot_feature_maps(
+        crops(model, "conv2", conv2[p]),
+        ncols=8,
+        vmin=0,
+        vmax=1,
+        scale="layer",
+        title=f"conv2, {p} padding: the 14x14 input each channel likes best",
+    )
+    plt.show()
+
+# %%
+# What the regularisation costs
+# -----------------------------
+# The same ascent for the ``valid`` model without blur and without the
+# penalties reaches far higher activations, with images of hard black
+# and white specks that no garment looks like: the network answers to
+# them, but they explain little. The readable images above are a
+# compromise, and the numbers below say how much of the channel's
+# strength they give up.
+free = cnnviz.maximize_activation(
+    models["valid"],
+    "conv2",
+    list(range(16)),
+    position=centre(models["valid"], "conv2"),
+    learning_rate=0.1,
+    blur=0,
+    l2=0,
+    tv=0,
+)
+cnnviz.plot_feature_maps(
+    crops(models["valid"], "conv2", free),
+    ncols=8,
+    vmin=0,
+    vmax=1,
+    scale="layer",
+    title="conv2, valid padding, without regularisation",
+)
+plt.show()
+
+# %%
+# Stronger than any real image?
+# -----------------------------
+# For each channel of ``conv2`` at its centre unit: the activation for
+# the regularised image, for the free one, and the largest over the
+# 10,000 test images at the same unit. Above the test images means the
+# ascent found an input the channel likes more than any real garment:
+# it shows the channel's preference, not an image it ever meets.
+for p, model in models.items():
+    row, col = centre(model, "conv2")
+    made = {"regularised": conv2[p]}
+    if p == "valid":
+        made["free"] = free
+    real = cnnviz.layer_outputs(model, x_test, ["conv2"])["conv2"]
+    best_test = real[:, row, col, :].max(axis=0)
+    print(f"{p} padding, conv2 unit ({row}, {col}), channels 0 to 15:")
+    for name, images in made.items():
+        out = cnnviz.layer_outputs(model, images, ["conv2"])["conv2"]
+        value = out[np.arange(16), row, col, np.arange(16)]
+        above = int((value > best_test).sum())
+        print(
+            f"  {name:11} "
+            + " ".join(f"{v:5.1f}" for v in value)
+            + f"   above the test images for {above} of 16"
+        )
+    print(
+        f"  {'best test':11} "
+        + " ".join(f"{v:5.1f}" for v in best_test)
+    )
