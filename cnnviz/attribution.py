@@ -81,11 +81,21 @@ def _compiled(model: keras.Model, head: Callable) -> tuple[Callable, Callable]:
             total = keras.ops.sum(_picked(scores(batch), target))
         return tape.gradient(total, batch)
 
-    # reduce_retracing: the last chunk of a batch has another size; trace once for any size.
+    # One trace for any number of images (the last chunk of a batch is shorter).
+    images = _images_spec(model)
     return (
-        tf.function(scores, reduce_retracing=True),
-        tf.function(gradients, reduce_retracing=True),
+        tf.function(scores, input_signature=[images]),
+        tf.function(gradients, input_signature=[images, tf.TensorSpec((None,), tf.int64)]),
     )
+
+
+def _images_spec(model: keras.Model) -> tf.TensorSpec:
+    """float32 images of the model's input shape, any number of them."""
+    return tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)
+
+
+def _tensor(x: np.ndarray, dtype=tf.float32) -> tf.Tensor:
+    return tf.convert_to_tensor(np.asarray(x, dtype=dtype.as_numpy_dtype))
 
 
 # One compiled forward pass per model, for the probabilities of many images (curves, occlusion).
@@ -98,7 +108,9 @@ def _forward(model: keras.Model) -> Callable:
         # A weak reference: the compiled function, kept as the model's value, must not keep
         # the model alive.
         ref = weakref.ref(model)
-        forward = tf.function(lambda t: ref()(t, training=False), reduce_retracing=True)
+        forward = tf.function(
+            lambda t: ref()(t, training=False), input_signature=[_images_spec(model)]
+        )
         _FORWARDS[model] = forward
     return forward
 
@@ -195,9 +207,7 @@ def _prepared(model: object, images: object) -> tuple[keras.Model, np.ndarray]:
 def _scores(explainer: _Explainer, x: np.ndarray) -> np.ndarray:
     """Return the explained class scores (N, C), in chunks."""
     parts = [
-        keras.ops.convert_to_numpy(
-            explainer.scores(tf.convert_to_tensor(x[start : start + _CHUNK]))
-        )
+        keras.ops.convert_to_numpy(explainer.scores(_tensor(x[start : start + _CHUNK])))
         for start in range(0, len(x), _CHUNK)
     ]
     return np.concatenate(parts)
@@ -207,7 +217,7 @@ def _probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """Return the model's outputs (N, C), in chunks."""
     forward = _forward(model)
     parts = [
-        keras.ops.convert_to_numpy(forward(tf.convert_to_tensor(x[start : start + _CHUNK])))
+        keras.ops.convert_to_numpy(forward(_tensor(x[start : start + _CHUNK])))
         for start in range(0, len(x), _CHUNK)
     ]
     return np.concatenate(parts)
@@ -245,8 +255,8 @@ def _input_gradients(explainer: _Explainer, x: np.ndarray, target: np.ndarray) -
     """Return the gradient of each target score with respect to its image, (N, H, W, C)."""
     grads = np.empty_like(x)
     for start in range(0, len(x), _CHUNK):
-        batch = tf.convert_to_tensor(x[start : start + _CHUNK])
-        chosen = tf.convert_to_tensor(target[start : start + _CHUNK])
+        batch = _tensor(x[start : start + _CHUNK])
+        chosen = _tensor(target[start : start + _CHUNK], tf.int64)
         grads[start : start + len(batch)] = keras.ops.convert_to_numpy(
             explainer.gradients(batch, chosen)
         )

@@ -120,7 +120,7 @@ def plot_kernels(
     Parameters
     ----------
     kernels : array_like
-        (kh, kw, in_channels, filters), as :func:`cnnviz.channels.kernels`
+        (kh, kw, in_channels, filters), as :func:`cnnviz.kernels`
         returns (Keras' ``Conv2D`` kernel layout).
     title : str, optional
         A first line for the figure's title (say which layer and model);
@@ -218,7 +218,7 @@ def plot_receptive_field(
         (H, W), (H, W, 1) or (H, W, 3); ``uint8`` (0 to 255) or float.
     boxes : dict or array_like
         ``{label: (top, left, bottom, right)}``, bottom and right
-        exclusive, as :func:`cnnviz.channels.receptive_box` returns them;
+        exclusive, as :func:`cnnviz.receptive_box` returns them;
         or an (N, 4) array of such boxes, labelled ``box 0``, ``box 1``, ...
         Boxes must be non-empty and within the image.
     fig : matplotlib.figure.Figure or SubFigure, optional
@@ -331,7 +331,7 @@ def plot_top_patches(
         (N, H, W), (N, H, W, 1) or (N, H, W, 3): the data the result's
         ``index`` points into.
     result : dict
-        The result of :func:`cnnviz.channels.top_patches`: ``"layer"``
+        The result of :func:`cnnviz.top_patches`: ``"layer"``
         (str), ``"channels"`` (C,), and per channel and rank ``"index"``,
         ``"row"``, ``"col"`` (C, k) integers, ``"value"`` (C, k) and
         ``"box"`` (C, k, 4) as (top, left, bottom, right), bottom and right
@@ -489,7 +489,7 @@ def plot_class_activations(
     ----------
     matrix : array_like
         (num_classes, channels) mean activations, as
-        :func:`cnnviz.channels.class_mean_activations` returns.
+        :func:`cnnviz.class_mean_activations` returns.
     class_names : sequence of str, default CLASS_NAMES
         One name per row.
     fig : matplotlib.figure.Figure or SubFigure, optional
@@ -562,7 +562,7 @@ def plot_ablation(
     Parameters
     ----------
     result : dict
-        The result of :func:`cnnviz.channels.channel_ablation`:
+        The result of :func:`cnnviz.channel_ablation`:
         ``"layer"`` (str), ``"channels"`` (C,) integers, ``"accuracy"``
         (C,) the accuracy with each channel switched off, and
         ``"intact_accuracy"``, all accuracies fractions in [0, 1].
