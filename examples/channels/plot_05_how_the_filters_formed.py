@@ -138,38 +138,48 @@ for epoch in range(31):
 k_max = max(float(np.abs(k).max()) for k, _ in frames.values())
 m_max = max(float(np.abs(a).max()) for _, a in frames.values())
 
-fig = plt.figure(figsize=(9, 4.2))
+# The figure is drawn once by :func:`cnnviz.plot_feature_maps`; each
+# frame then only puts the next epoch's numbers into its tiles.
+fig = plt.figure(figsize=(9, 4.6))
+header, top, bottom = fig.subfigures(
+    3, 1, height_ratios=[0.4, 2.1, 2.1]
+)
+rows = {}
+for sub, index, limit, what in (
+    (top, 0, k_max, "conv1 kernels"),
+    (bottom, 1, m_max, "conv1 maps of image 41"),
+):
+    cnnviz.plot_feature_maps(
+        frames[0][index],
+        ncols=6,
+        scale="layer",
+        vmin=-limit,
+        vmax=limit,
+        fig=sub,
+        title=what,
+    )
+    rows[index] = [
+        ax.get_images()[0] for ax in sub.axes if ax.get_images()
+    ]
 
 
 def draw(epoch):
-    fig.clear()
-    top, bottom = fig.subfigures(2, 1)
-    k, a = frames[epoch]
-    cnnviz.plot_feature_maps(
-        k,
-        ncols=6,
-        scale="layer",
-        vmin=-k_max,
-        vmax=k_max,
-        fig=top,
-        title="conv1 kernels",
-    )
-    cnnviz.plot_feature_maps(
-        a,
-        ncols=6,
-        scale="layer",
-        vmin=-m_max,
-        vmax=m_max,
-        fig=bottom,
-        title="conv1 maps of image 41",
-    )
+    for index, tiles in rows.items():
+        values = frames[epoch][index].reshape(
+            -1, *frames[epoch][index].shape[-3:]
+        )[0]
+        for channel, tile in enumerate(tiles):
+            tile.set_data(values[..., channel])
     acc = (
         f", test accuracy {accuracy['valid'][epoch]:.3f}"
         if epoch
         else ""
     )
-    fig.suptitle(f"valid padding, after epoch {epoch}{acc}")
+    header.suptitle(
+        f"valid padding, after epoch {epoch}{acc}", y=0.5, va="center"
+    )
 
 
+draw(0)
 animation = FuncAnimation(fig, draw, frames=range(31), interval=400)
 plt.show()
