@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -26,7 +27,16 @@ from cnnviz.explorer import MAGIC, STATIC_FILES, export
 
 HERE = Path(__file__).resolve().parent
 NODE = shutil.which("node")
-needs_node = pytest.mark.skipif(NODE is None, reason="needs Node.js (apt-get install nodejs)")
+
+
+@pytest.fixture
+def node() -> str:
+    """Node.js, which runs the page's JavaScript: skipped without it, but required in CI."""
+    if NODE is None:
+        if os.environ.get("CI"):
+            pytest.fail("Node.js is required in CI (.ci/run installs nodejs)")
+        pytest.skip("needs Node.js (apt-get install nodejs)")
+    return NODE
 
 
 def read_weights(directory: Path) -> tuple[dict, bytes]:
@@ -72,11 +82,11 @@ def chain_outputs(model: keras.Model, x: np.ndarray) -> dict[str, np.ndarray]:
     return outputs
 
 
-def run_node(directory: Path, pixels: np.ndarray, tmp_path: Path) -> dict:
+def run_node(node: str, directory: Path, pixels: np.ndarray, tmp_path: Path) -> dict:
     path = tmp_path / "pixels.f32"
     path.write_bytes(np.ascontiguousarray(pixels, dtype="<f4").tobytes())
     result = subprocess.run(
-        [NODE, str(HERE / "explorer" / "forward.mjs"), str(directory), str(path)],
+        [node, str(HERE / "explorer" / "forward.mjs"), str(directory), str(path)],
         capture_output=True,
         text=True,
         check=True,
@@ -88,10 +98,9 @@ def run_node(directory: Path, pixels: np.ndarray, tmp_path: Path) -> dict:
 # -- the Node tests of the arithmetic ------------------------------------------------------
 
 
-@needs_node
-def test_node_unit_tests_pass():
+def test_node_unit_tests_pass(node):
     result = subprocess.run(
-        [NODE, "--test", str(HERE / "explorer")],
+        [node, "--test", str(HERE / "explorer")],
         capture_output=True,
         text=True,
         check=False,
@@ -184,12 +193,11 @@ def test_a_sequential_model_works(tmp_path):
 # -- the arithmetic against Keras ------------------------------------------------------------
 
 
-@needs_node
-def test_every_supported_layer_agrees_with_keras(tmp_path):
+def test_every_supported_layer_agrees_with_keras(node, tmp_path):
     model = every_layer_model()
     folder = export({"every": model}, tmp_path / "page")
     x = np.random.default_rng(2).random((3, 28, 28, 1), dtype=np.float32)
-    page = run_node(folder, x, tmp_path)["every"]
+    page = run_node(node, folder, x, tmp_path)["every"]
     expected = chain_outputs(model, x)
     assert list(page) == list(expected)
     for name, values in expected.items():
@@ -199,12 +207,11 @@ def test_every_supported_layer_agrees_with_keras(tmp_path):
     np.testing.assert_allclose(expected["p"], final, atol=1e-6)
 
 
-@needs_node
-def test_both_lenet5_models_agree_with_layer_outputs(tmp_path):
+def test_both_lenet5_models_agree_with_layer_outputs(node, tmp_path):
     models = {padding: cnnviz.lenet5(padding) for padding in cnnviz.PADDINGS}
     folder = export(models, tmp_path / "page")
     x = np.random.default_rng(3).random((4, 28, 28, 1), dtype=np.float32)
-    page = run_node(folder, x, tmp_path)
+    page = run_node(node, folder, x, tmp_path)
     for key, model in models.items():
         for name, values in cnnviz.layer_outputs(model, x).items():
             got = np.asarray(page[key][name], dtype=np.float32).reshape(values.shape)

@@ -69,6 +69,8 @@ function start(manifest, arrays, samples) {
     } else {
       panel.textContent = `${title} = ${shown.toFixed(4)}. Click a unit of a convolution or a pooling to see how it is computed.`;
     }
+    for (const tile of document.querySelectorAll(".tile.selected")) tile.classList.remove("selected");
+    columns[m].layers[l].tiles?.[channel]?.classList.add("selected");
     const [top, left, bottom, right] = receptiveBox(model, l, row, col);
     box.hidden = false;
     box.style.top = `${(100 * top) / SIZE}%`;
