@@ -168,8 +168,8 @@ def export(
     >>> from cnnviz.explorer import export
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     folder = export({"valid": lenet5("valid")}, f"{tmp}/explorer")
-    ...     sorted(path.name for path in folder.iterdir())[:3]
-    ['index.html', 'layers.js', 'main.js']
+    ...     print(sorted(path.name for path in folder.glob("*.js")))
+    ['images.js', 'layers.js', 'main.js', 'view.js', 'weights.js']
     """
     models = _models(model)
     class_names = _class_names(class_names, models)
