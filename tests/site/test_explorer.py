@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -151,6 +153,40 @@ def test_a_clicked_unit_shows_its_arithmetic(explorer):
     page.locator("#models .model").first.locator(".layer-MaxPooling2D canvas.tile").first.click()
     assert "largest of the window" in page.locator("#unit-details").inner_text()
     assert page.locator("#box").is_visible()
+
+
+def grey_png(pixels: np.ndarray) -> bytes:
+    """A grayscale 8-bit PNG of `pixels` (H, W) uint8, made without an imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    height, width = pixels.shape
+    rows = b"".join(b"\x00" + row.tobytes() for row in pixels)  # filter 0 on every row
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_an_upload_is_made_fashion_mnist_like(explorer):
+    """A dark bar on white, 100x60: trimmed, scaled to 28 wide, centred, negated."""
+    page, _, _ = explorer
+    picture = np.full((60, 100), 255, np.uint8)
+    picture[20:30, 30:50] = 0
+    page.set_input_files(
+        "#upload", files=[{"name": "bar.png", "mimeType": "image/png", "buffer": grey_png(picture)}]
+    )
+    page.wait_for_function("document.getElementById('upload-note').textContent.includes('bar.png')")
+    pixels = np.asarray(page.evaluate("Array.from(window.cnnvizExplorer.pixels())")).reshape(28, 28)
+    assert pixels[0, 0] == 0, "the background must be dark"
+    assert pixels[7:21, :].min() == 1, "the bar must fill rows 7 to 20, every column"
+    assert pixels[:7].max() == 0
+    assert pixels[21:].max() == 0
 
 
 def test_the_phone_layout_fits_390_pixels(browser, site_url, site_dir, explorer):
