@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import struct
+import sys
 import zlib
 from pathlib import Path
 
@@ -33,6 +34,7 @@ _spec = importlib.util.spec_from_file_location(
     "cnnviz_site_pages", Path(__file__).with_name("test_site.py")
 )
 pages = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = pages  # dataclasses look their module up there
 _spec.loader.exec_module(pages)
 
 # Runs images through the page's models; returns each layer's outputs for all
@@ -82,7 +84,7 @@ def test_pixels() -> np.ndarray:
     import cnnviz
 
     _, (x_test, _) = cnnviz.load_fashion_mnist()
-    return cnnviz.scale_images(x_test[:IMAGES])  # float32, as the page takes them
+    return cnnviz.scale_images(x_test[:IMAGES])  # float32 (N, 28, 28, 1), as the page takes them
 
 
 def test_the_page_offers_both_models(explorer):
@@ -98,7 +100,7 @@ def test_every_layer_agrees_with_keras_on_100_test_images(explorer, models, test
     page, _, _ = explorer
     encoded = base64.b64encode(test_pixels.astype("<f4").tobytes()).decode("ascii")
     result = page.evaluate(RUN_IN_PAGE, [key, encoded, IMAGES])
-    expected = cnnviz.layer_outputs(models[key], test_pixels[..., np.newaxis])
+    expected = cnnviz.layer_outputs(models[key], test_pixels)
     assert [name for name, _ in result] == list(expected)
     worst = {}
     for name, data in result:

@@ -25,15 +25,18 @@ export function conv2d(input, shape, kernel, kernelShape, bias, strides, padding
   const out = new Float32Array(rows.out * cols.out * cout);
   const sums = new Float64Array(cout);
   for (let r = 0; r < rows.out; r++) {
+    const y0 = r * strides[0] - rows.before;
+    // Only the kernel rows and columns that fall inside the input: zero padding adds nothing.
+    const i0 = Math.max(0, -y0);
+    const i1 = Math.min(kh, h - y0);
     for (let c = 0; c < cols.out; c++) {
+      const x0 = c * strides[1] - cols.before;
+      const j0 = Math.max(0, -x0);
+      const j1 = Math.min(kw, w - x0);
       for (let o = 0; o < cout; o++) sums[o] = bias ? bias[o] : 0;
-      for (let i = 0; i < kh; i++) {
-        const y = r * strides[0] - rows.before + i;
-        if (y < 0 || y >= h) continue; // zero padding adds nothing
-        for (let j = 0; j < kw; j++) {
-          const x = c * strides[1] - cols.before + j;
-          if (x < 0 || x >= w) continue;
-          const at = (y * w + x) * cin;
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          const at = ((y0 + i) * w + x0 + j) * cin;
           const k0 = (i * kw + j) * cin * cout;
           for (let ch = 0; ch < cin; ch++) {
             const v = input[at + ch];
