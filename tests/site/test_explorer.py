@@ -66,7 +66,9 @@ RUN_IN_PAGE = """([key, encoded, n]) => {
 def explorer(browser, site_url, site_dir):
     """The explorer page, loaded and ready; what went wrong while it was used, checked last."""
     assert (site_dir / PATH).is_file(), f"{site_dir / PATH} is missing: run `nox -s docs`"
-    page, seen, context = pages.visit(browser, site_url, PATH, pages.SCREENS / "explorer.png")
+    page, seen, context = pages.visit(
+        browser, site_url, PATH, pages.SCREENS / "explorer-desktop.png"
+    )
     page.wait_for_selector("body[data-state=ready]", timeout=30_000)
     yield page, seen, context
     context.close()

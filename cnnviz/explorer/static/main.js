@@ -46,6 +46,8 @@ function start(manifest, arrays, samples) {
   const columns = models.map((model, m) =>
     buildModel($("models"), model, classNames, (layer, row, col, channel) => {
       select({ model: m, layer, row, col, channel });
+      // On a phone the panel is far above the tiles: bring the arithmetic into view.
+      if (window.matchMedia("(max-width: 720px)").matches) $("unit").scrollIntoView();
     }),
   );
 
@@ -179,12 +181,17 @@ function start(manifest, arrays, samples) {
       });
       if (group.children.length) picker.append(group);
     });
+    const show = (i) => {
+      for (let p = 0; p < SIZE * SIZE; p++) pixels[p] = bytes[i * SIZE * SIZE + p] / 255;
+    };
     picker.addEventListener("change", () => {
       if (picker.value === "") return;
-      const i = Number(picker.value);
-      for (let p = 0; p < SIZE * SIZE; p++) pixels[p] = bytes[i * SIZE * SIZE + p] / 255;
+      show(Number(picker.value));
       redraw();
     });
+    // Start from the first test image: a blank canvas shows only the biases.
+    picker.value = "0";
+    show(0);
   } else {
     $("picker-label").hidden = true;
   }
