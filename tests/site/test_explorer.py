@@ -193,7 +193,7 @@ def test_an_upload_is_made_fashion_mnist_like(explorer):
     assert pixels[21:].max() == 0
 
 
-def test_the_phone_layout_fits_390_pixels(browser, site_url, site_dir, explorer):
+def test_the_phone_layout_fits_390_pixels_and_draws_by_touch(browser, site_url, site_dir, explorer):
     context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
     page = context.new_page()
     try:
@@ -202,9 +202,21 @@ def test_the_phone_layout_fits_390_pixels(browser, site_url, site_dir, explorer)
         page.select_option("#picker", index=4)
         width = page.evaluate("document.documentElement.scrollWidth")
         page.screenshot(path=str(pages.SCREENS / "explorer-phone.png"), full_page=True)
+
+        # A finger stroke, as the phone's touch screen sends it (CDP touch input).
+        page.get_by_role("button", name="Clear").click()
+        box = page.locator("#draw").bounding_box()
+        cdp = context.new_cdp_session(page)
+        y = box["y"] + box["height"] / 2
+        for kind, x in [("touchStart", 0.2), *(("touchMove", t / 10) for t in range(3, 9))]:
+            point = {"x": box["x"] + box["width"] * x, "y": y}
+            cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [point]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        pixels = np.asarray(page.evaluate("Array.from(window.cnnvizExplorer.pixels())"))
     finally:
         context.close()
     assert width <= 390, f"the page is {width} pixels wide on a 390-pixel phone"
+    assert (pixels.reshape(28, 28)[13:15, 6:22] > 0.5).all(), "the finger stroke did not draw"
 
 
 def test_a_changed_weights_file_is_refused(browser, site_url, site_dir):
