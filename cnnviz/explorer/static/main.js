@@ -26,7 +26,17 @@ async function load() {
     return;
   }
   const { manifest, arrays } = parsed;
-  const samples = manifest.images ? await (await fetch("images.json")).json() : null;
+  let samples = null;
+  if (manifest.images) {
+    try {
+      const response = await fetch("images.json");
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      samples = await response.json();
+    } catch (error) {
+      // The models still run on drawings and uploads; say why the picker is missing.
+      $("upload-note").textContent = `The test images could not be loaded (${error.message}).`;
+    }
+  }
   start(manifest, arrays, samples);
 }
 
