@@ -581,6 +581,7 @@ CATALOGUE: list[Case] = [
     Case("explorer.export", "a directory holding other files", export(model, non_export_dir), V, r"holds files that are not an explorer export; give a new or empty directory"),
     Case("explorer.export", "images without labels", export(model, images=np.zeros((2, 28, 28), np.uint8)), V, r"images were given without labels: give both or neither"),
     Case("explorer.export", "images of 32x32", export(model, images=np.zeros((2, 32, 32), np.uint8), labels=[0, 1]), V, r"images must be a batch of 28x28 images, \(N, 28, 28\) or \(N, 28, 28, 1\); got shape \(2, 32, 32\)"),
+    Case("explorer.export", "class_names=7", export(model, class_names=7), T, r"class_names must be a list or tuple of str; got 7"),
     Case("explorer.export", "three class names for ten outputs", export(model, class_names=["a", "b", "c"]), V, r"class_names must give one name per output of model 'lenet5_valid', 10; got 3 names"),
     Case("channel_grid", "n=0", call("channel_grid", 0), V, rf"n {POSITIVE}; got 0"),
     Case("channel_grid", "n=1.5", call("channel_grid", 1.5), V, rf"n {POSITIVE}; got 1\.5"),

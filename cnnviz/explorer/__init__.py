@@ -137,7 +137,7 @@ def export(
         models' results (for example the first few test images of each class).
     labels : array_like of int, optional
         The class of each image, (N,); required with `images`.
-    class_names : sequence of str, default cnnviz.CLASS_NAMES
+    class_names : list or tuple of str, default cnnviz.CLASS_NAMES
         One name per class, as many as the models' outputs have values.
     title : str, optional
         The page's title; by default "cnnviz explorer".
@@ -152,7 +152,9 @@ def export(
     Raises
     ------
     TypeError
-        If `model` is neither a Keras model nor a dict of them.
+        If `model` is neither a Keras model nor a dict of them, `directory`
+        is not a path, `class_names` not a list or tuple of str, or `title`
+        not a str.
     ValueError
         If a model has a layer the page cannot run (the message names it),
         not one input of shape (28, 28, 1) or not one output, its layers do
@@ -248,8 +250,10 @@ def _models(model: Any) -> dict[str, Any]:
 
 
 def _class_names(class_names: object, models: dict[str, Any]) -> tuple[str, ...]:
-    if isinstance(class_names, str) or not all(isinstance(n, str) for n in class_names):
-        raise TypeError(f"class_names must be a sequence of str; got {class_names!r}")
+    if not isinstance(class_names, (list, tuple)) or not all(
+        isinstance(n, str) for n in class_names
+    ):
+        raise TypeError(f"class_names must be a list or tuple of str; got {class_names!r}")
     names = tuple(class_names)
     for key, model in models.items():
         shape = tuple(model.outputs[0].shape[1:])
