@@ -114,6 +114,13 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench.py", *session.posargs, env=ENV)
 
 
+@nox.session(name="bench_explorer", default=False)
+def bench_explorer(session: nox.Session) -> None:
+    """Time the explorer page in headless Chromium: forward pass, pointer to redraw, weight."""
+    install(session, "site")
+    session.run("python", "benchmarks/explorer.py", *session.posargs, env=ENV)
+
+
 @nox.session(default=False)
 def clean(session: nox.Session) -> None:
     """Remove generated docs (the trained-model cache is kept; see the docs)."""

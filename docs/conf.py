@@ -194,6 +194,7 @@ html_sidebars = {
     "performance": [],
     "refusals": [],
     "architecture": [],
+    "explorer": [],
 }
 html_show_sourcelink = True
 
@@ -238,6 +239,7 @@ def _stamp_sources(app, exception) -> None:
 
 
 def setup(app) -> None:
+    from explorer_page import write_explorer
     from gallery_hooks import train_gallery_models
     from refusals import write_refusals
 
@@ -247,3 +249,5 @@ def setup(app) -> None:
     app.connect("builder-inited", train_gallery_models, priority=400)
     app.connect("autodoc-process-docstring", _constant_docstring)
     app.connect("build-finished", _stamp_sources)
+    # The explorer page (explorer/index.html) from the gallery's two trained models.
+    app.connect("build-finished", write_explorer)

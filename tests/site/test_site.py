@@ -54,6 +54,7 @@ PAGES = [
     "performance.html",
     "refusals.html",
     "architecture.html",
+    "explorer.html",  # the page about the explorer; the explorer itself: test_explorer.py
 ]
 
 

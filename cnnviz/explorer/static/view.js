@@ -1,0 +1,255 @@
+// Drawing: layer outputs as tiles, bars and probabilities; one unit's arithmetic.
+// Colour rules (one per figure, said on the page): values with a sign on a
+// blue-white-red scale centred on zero (limit: the largest |value|), values of
+// at least zero on a black-to-white scale from 0 to the largest value.
+
+/** RGBA bytes for `n` values read as values[start + i * step], on the scale [lo, hi]. */
+export function colours(values, start, step, n, limit, signed) {
+  const rgba = new Uint8ClampedArray(n * 4);
+  const scale = limit > 0 ? 1 / limit : 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[start + i * step] * scale;
+    const o = 4 * i;
+    if (signed) {
+      const t = Math.min(1, Math.abs(v));
+      // White at 0, red for positive, blue for negative.
+      rgba[o] = v >= 0 ? 255 : 255 * (1 - t) + 33 * t;
+      rgba[o + 1] = 255 * (1 - t) + (v >= 0 ? 40 : 102) * t;
+      rgba[o + 2] = v >= 0 ? 255 * (1 - t) + 40 * t : 255 * (1 - t) + 172 * t;
+    } else {
+      rgba[o] = rgba[o + 1] = rgba[o + 2] = 255 * Math.min(1, Math.max(0, v));
+    }
+    rgba[o + 3] = 255;
+  }
+  return rgba;
+}
+
+/** The largest |value| of channel `channel` (or of all channels if it is null). */
+export function limitOf(values, channels, channel) {
+  let limit = 0;
+  let signed = false;
+  for (let i = channel ?? 0; i < values.length; i += channel === null ? 1 : channels) {
+    const v = values[i];
+    if (v < 0) signed = true;
+    if (Math.abs(v) > limit) limit = Math.abs(v);
+  }
+  return { limit, signed };
+}
+
+function element(tag, attributes = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, v);
+  if (text) node.textContent = text;
+  return node;
+}
+
+function formatValue(v) {
+  return Number.isNaN(v) ? "pad" : v.toFixed(2);
+}
+
+/** Whether a layer's output is the class probabilities: a softmax over as many values as classes. */
+export function isProbabilities(layer, classCount) {
+  const out = layer.output_shape;
+  const softmax = layer.type === "Softmax" || layer.activation === "softmax";
+  return softmax && out.length === 1 && out[0] === classCount;
+}
+
+/**
+ * Build the column of one model: a block per layer with its tiles, bars or
+ * probabilities. `onUnit(layerIndex, row, col, channel)` is called when a
+ * tile is clicked. Returns the handles `update` draws into.
+ */
+export function buildModel(container, model, classNames, onUnit) {
+  const column = element("section", { class: "model", "aria-label": `model ${model.key}` });
+  column.append(element("h2", {}, `${model.key}`));
+  const prediction = element("p", { class: "prediction", "aria-live": "polite" });
+  column.append(prediction);
+  const handles = { column, prediction, layers: [] };
+  model.layers.forEach((layer, index) => {
+    const shape = layer.output_shape;
+    const block = element("div", { class: `layer layer-${layer.type}` });
+    const heading = element("h3", {}, `${layer.name} `);
+    heading.append(element("span", { class: "shape" }, `${layer.type} → ${shape.join("×")}`));
+    block.append(heading);
+    const scale = element("p", { class: "scale" });
+    block.append(scale);
+    const handle = { layer, scale, kind: "none" };
+    if (shape.length === 3) {
+      handle.kind = "tiles";
+      const tiles = element("div", { class: "tiles" });
+      handle.tiles = [];
+      for (let k = 0; k < shape[2]; k++) {
+        const canvas = element("canvas", {
+          width: shape[1],
+          height: shape[0],
+          class: "tile",
+          title: `${layer.name}, channel ${k}: click a unit to see its arithmetic`,
+        });
+        canvas.style.setProperty("--cells", shape[1]);
+        canvas.addEventListener("click", (event) => {
+          const box = canvas.getBoundingClientRect();
+          const col = Math.min(shape[1] - 1, Math.floor(((event.clientX - box.left) / box.width) * shape[1]));
+          const row = Math.min(shape[0] - 1, Math.floor(((event.clientY - box.top) / box.height) * shape[0]));
+          onUnit(index, row, col, k);
+        });
+        tiles.append(canvas);
+        handle.tiles.push(canvas);
+      }
+      block.append(tiles);
+    } else if (layer.type === "Flatten") {
+      scale.textContent = `${shape[0]} values: the layer before, read in channels-last order.`;
+    } else if (isProbabilities(layer, classNames.length)) {
+      handle.kind = "probabilities";
+      const list = element("ol", { class: "probabilities" });
+      handle.rows = classNames.map((name) => {
+        const item = element("li");
+        const label = element("span", { class: "class-name" }, name);
+        const bar = element("span", { class: "bar" });
+        const fill = element("span", { class: "fill" });
+        bar.append(fill);
+        const value = element("span", { class: "value" });
+        item.append(label, bar, value);
+        list.append(item);
+        return { item, fill, value };
+      });
+      block.append(list);
+    } else {
+      handle.kind = "bars";
+      handle.canvas = element("canvas", { class: "bars", width: 2 * shape[shape.length - 1], height: 48 });
+      block.append(handle.canvas);
+    }
+    column.append(block);
+    handles.layers.push(handle);
+  });
+  container.append(column);
+  return handles;
+}
+
+function describe(limit, signed, per) {
+  return signed
+    ? `blue −${limit.toPrecision(3)} · white 0 · red +${limit.toPrecision(3)} (${per})`
+    : `black 0 · white ${limit.toPrecision(3)} (${per})`;
+}
+
+/** Draw one model's outputs into its handles; `perLayer` puts a layer's tiles on one scale. */
+export function update(handles, outputs, classNames, perLayer) {
+  for (const handle of handles.layers) {
+    const values = outputs[handle.layer.name];
+    const shape = handle.layer.output_shape;
+    if (handle.kind === "tiles") {
+      const channels = shape[2];
+      const whole = limitOf(values, channels, null);
+      const limits = [];
+      handle.tiles.forEach((canvas, k) => {
+        const own = perLayer ? whole : limitOf(values, channels, k);
+        const { limit, signed } = perLayer ? whole : { limit: own.limit, signed: whole.signed };
+        limits.push(limit);
+        const rgba = colours(values, k, channels, shape[0] * shape[1], limit, signed);
+        canvas.getContext("2d").putImageData(new ImageData(rgba, shape[1], shape[0]), 0, 0);
+      });
+      handle.scale.textContent = perLayer
+        ? describe(whole.limit, whole.signed, "one scale for the layer")
+        : `${whole.signed ? "blue − · white 0 · red +" : "black 0 · white max"}, each map to its own largest |value| (${Math.min(...limits).toPrecision(2)} to ${Math.max(...limits).toPrecision(2)})`;
+    } else if (handle.kind === "bars") {
+      drawBars(handle.canvas, values);
+      const { limit, signed } = limitOf(values, 1, null);
+      handle.scale.textContent = `one bar per unit, ${describe(limit, signed, "height to the largest |value|")}`;
+    } else if (handle.kind === "probabilities") {
+      let best = 0;
+      for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+      handle.rows.forEach((row, i) => {
+        row.fill.style.width = `${(100 * values[i]).toFixed(1)}%`;
+        row.value.textContent = `${(100 * values[i]).toFixed(1)}%`;
+        row.item.classList.toggle("best", i === best);
+      });
+      handle.scale.textContent = "class probabilities, bars from 0 to 100%";
+      handles.prediction.textContent = `Predicted: ${classNames[best]} (${(100 * values[best]).toFixed(1)}%)`;
+      handles.prediction.dataset.class = String(best);
+    }
+  }
+}
+
+function drawBars(canvas, values) {
+  const context = canvas.getContext("2d");
+  const { width, height } = canvas;
+  context.clearRect(0, 0, width, height);
+  const { limit, signed } = limitOf(values, 1, null);
+  const zero = signed ? height / 2 : height;
+  const scale = limit > 0 ? (signed ? height / 2 : height) / limit : 0;
+  const step = width / values.length;
+  for (let i = 0; i < values.length; i++) {
+    const h = values[i] * scale;
+    context.fillStyle = values[i] >= 0 ? "#b2182b" : "#2166ac";
+    context.fillRect(i * step, h >= 0 ? zero - h : zero, Math.max(1, step - 0.5), Math.abs(h));
+  }
+  context.fillStyle = "#888";
+  context.fillRect(0, zero - 0.5, width, 1);
+}
+
+function grid(values, rows, cols, channels, channel, highlight, padded) {
+  const table = element("table", { class: "numbers" });
+  for (let r = 0; r < rows; r++) {
+    const tr = element("tr");
+    for (let c = 0; c < cols; c++) {
+      const at = r * cols + c;
+      const v = values[at * channels + channel];
+      const td = element("td", {}, formatValue(padded && padded[at] ? NaN : v));
+      if (highlight === at) td.className = "winner";
+      if (padded && padded[at]) td.className = "padded";
+      tr.append(td);
+    }
+    table.append(tr);
+  }
+  return table;
+}
+
+/** Show a convolution unit: per input channel the window, the kernel and their sum; then the total. */
+export function showConv(panel, title, unit, kernelShape, activation, shown) {
+  panel.replaceChildren(element("h3", {}, title));
+  const [kh, kw, cin] = kernelShape;
+  const parts = element("div", { class: "parts" });
+  for (let ch = 0; ch < cin; ch++) {
+    let partial = 0;
+    for (let i = 0; i < kh * kw; i++) partial += unit.window[i * cin + ch] * unit.weights[i * cin + ch];
+    const part = element("figure", { class: "part" });
+    part.append(
+      element("figcaption", {}, `input channel ${ch}: window × kernel, summed = ${partial.toFixed(3)}`),
+      grid(unit.window, kh, kw, cin, ch, -1, unit.padded),
+      element("span", { class: "times" }, "×"),
+      grid(unit.weights, kh, kw, cin, ch, -1, null),
+    );
+    parts.append(part);
+  }
+  panel.append(parts);
+  const after =
+    activation && activation !== "linear"
+      ? `; after ${activation}, the layer shows ${shown.toFixed(4)}`
+      : `, the value shown (${shown.toFixed(4)})`;
+  panel.append(
+    element(
+      "p",
+      { class: "sum" },
+      `Σ window × kernel = ${unit.sum.toFixed(4)}; + bias ${unit.bias.toFixed(4)} = ${unit.value.toFixed(4)}${after}. ` +
+        `Window rows ${unit.top}–${unit.top + kh - 1}, columns ${unit.left}–${unit.left + kw - 1} of the layer's input` +
+        (unit.padded.some((p) => p) ? "; “pad” cells are zero padding." : "."),
+    ),
+  );
+}
+
+/** Show a pooling unit: its window, with the winner marked for max pooling. */
+export function showPool(panel, title, unit, poolSize, kind, shown) {
+  panel.replaceChildren(element("h3", {}, title));
+  const valid = Array.from(unit.window).filter((v) => !Number.isNaN(v));
+  panel.append(grid(unit.window, poolSize[0], poolSize[1], 1, 0, kind === "max" ? unit.winner : -1, null));
+  const text =
+    kind === "max"
+      ? `The largest of the window's ${valid.length} values wins: ${shown.toFixed(4)} (marked).`
+      : `The mean of the window's ${valid.length} values: ${shown.toFixed(4)}.`;
+  panel.append(element("p", { class: "sum" }, `${text} Window rows ${unit.top}–${unit.top + poolSize[0] - 1}, columns ${unit.left}–${unit.left + poolSize[1] - 1} of the layer's input.`));
+}
+
+/** Draw 784 pixels in [0, 1] (white on black, as Fashion-MNIST shows) into a 28x28 canvas. */
+export function drawPixels(canvas, pixels) {
+  const rgba = colours(pixels, 0, 1, pixels.length, 1, false);
+  canvas.getContext("2d").putImageData(new ImageData(rgba, canvas.width, canvas.height), 0, 0);
+}

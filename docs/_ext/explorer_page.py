@@ -1,0 +1,49 @@
+"""Write the site's explorer, ``explorer/index.html``, from the gallery's two trained models.
+
+Runs at ``build-finished`` of the HTML build: the models are in the cache by
+then (``gallery_hooks.train_gallery_models`` trained them before the
+examples ran), so this loads them and calls :func:`cnnviz.explorer.export`.
+The picker holds the first three test images of each class, in the order of
+the test set: chosen without looking at what the models make of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gallery_hooks import GALLERY_MODELS
+
+#: Test images per class in the page's picker.
+PER_CLASS = 3
+TITLE = "cnnviz explorer: LeNet-5 with valid and same padding, live"
+
+
+def picker_images():
+    """The first `PER_CLASS` test images of each class, with their labels."""
+    import numpy as np
+
+    import cnnviz
+
+    _, (x_test, y_test) = cnnviz.load_fashion_mnist()
+    index = np.concatenate(
+        [np.flatnonzero(y_test == k)[:PER_CLASS] for k in range(len(cnnviz.CLASS_NAMES))]
+    )
+    return x_test[index], y_test[index]
+
+
+def write_explorer(app, exception) -> None:
+    """Export both gallery models into ``<outdir>/explorer`` after a successful HTML build."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import cnnviz
+    import cnnviz.explorer
+
+    models = {padding: cnnviz.trained_lenet5(padding, verbose=0)[0] for padding in GALLERY_MODELS}
+    images, labels = picker_images()
+    target = cnnviz.explorer.export(
+        models, Path(app.outdir) / "explorer", images=images, labels=labels, title=TITLE
+    )
+    size = sum(path.stat().st_size for path in target.iterdir())
+    from sphinx.util import logging
+
+    logging.getLogger(__name__).info(f"explorer: wrote {target} ({size / 1000:.0f} kB)")
