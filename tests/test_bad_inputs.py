@@ -724,6 +724,7 @@ CATALOGUE: list[Case] = [
     Case("plot_receptive_field", "boxes as a number", call("plot_receptive_field", np.zeros((28, 28)), 5), T, r"boxes must be a dict \{label: \(top, left, bottom, right\)\} or an \(N, 4\) array; got int"),
     Case("plot_receptive_field", "a batch of images", call("plot_receptive_field", np.zeros((2, 28, 28)), {"conv1": (0, 0, 5, 5)}), V, r"image must be one image \(H, W\), \(H, W, 1\) or \(H, W, 3\); got shape \(2, 28, 28\)"),
     Case("plot_top_patches", "a channel not in the result", call("plot_top_patches", np.zeros((4, 8, 8)), top_result(), 1), V, r"channel 1 is not in result\['channels'\] \(layer 'conv1'\); the result has channels \[0, 3\]"),
+    Case("plot_top_patches", "context='no'", call("plot_top_patches", np.zeros((4, 8, 8)), top_result(), 0, context="no"), T, r"context must be True or False; got 'no'"),
     Case("plot_top_patches", "channel=-1", call("plot_top_patches", np.zeros((4, 8, 8)), top_result(), -1), V, r"channel must be a non-negative integer; got -1"),
     Case("plot_top_patches", "fewer images than the result indexes", call("plot_top_patches", np.zeros((2, 8, 8)), top_result(), 3), V, r"result\['index'\] must point into images \(2 images\); channel 3 has index 2: pass the images top_patches was given"),
     Case("plot_top_patches", "no 'box'", call("plot_top_patches", np.zeros((4, 8, 8)), {k: v for k, v in top_result().items() if k != "box"}, 0), V, r"result must have the key 'box'; got a mapping with keys \['channels', 'col', 'index', 'layer', 'row', 'value'\]"),

@@ -209,6 +209,22 @@ def test_top_patches_titles_name_the_image_activation_layer_and_channel(images):
     assert fig.get_suptitle().startswith("conv1, channel 2: the 3 strongest activations")
 
 
+def test_top_patches_without_context_draw_the_same_patches_in_one_row(images):
+    result = top_patches_result()
+    fig = plot_top_patches(images, result, 5, context=False)
+    assert len(fig.axes) == 3
+    for rank, ax in enumerate(fig.axes):
+        top, left, bottom, right = result["box"][1, rank]
+        np.testing.assert_array_equal(
+            ax.get_images()[0].get_array(),
+            images[result["index"][1, rank]][top:bottom, left:right],
+        )
+        assert not ax.patches  # no box: there is no whole image to draw it on
+    assert (
+        fig.get_suptitle() == "conv1, channel 5: the 3 strongest patches (image index, activation)"
+    )
+
+
 def test_top_patches_draw_every_patch_at_the_scale_of_the_whole_field(images):
     axes = np.array(plot_top_patches(images, top_patches_result(), 5).axes).reshape(2, 3)
     for ax in axes[0]:

@@ -315,13 +315,14 @@ def plot_top_patches(
     result: Mapping[str, object],
     channel: int,
     *,
+    context: bool = True,
     fig: Figure | SubFigure | None = None,
 ) -> Figure | SubFigure:
     r"""Draw the images that excite one channel most: the patches its units see, and where.
 
     The first row holds the ``k`` patches, each cut to the receptive box of
-    the strongest unit (strongest first); the second row the whole images
-    with that box outlined. Each tile is titled with its image's index and
+    the strongest unit (strongest first); the second row (unless `context`
+    is False) the whole images with that box outlined. Each tile is titled with its image's index and
     the activation. Images are drawn in grey, black 0 to white 1 (or each
     stretched, outside that range), patches exactly as in their image.
 
@@ -338,6 +339,9 @@ def plot_top_patches(
         exclusive.
     channel : int
         Which channel to draw: one of ``result["channels"]``.
+    context : bool, default True
+        Whether to draw the whole images with the box below the patches;
+        False gives one row, for an overview of many channels.
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
 
@@ -412,30 +416,40 @@ def plot_top_patches(
         )
     _boxes_within(boxes[c], f"result['box'] of channel {channel}", *x.shape[1:3])
 
+    if not isinstance(context, bool):
+        raise TypeError(f"context must be True or False; got {context!r}")
     k = shape[1]
     sizes = boxes[c, :, 2:] - boxes[c, :, :2]
     field = tuple(int(v) for v in sizes.max(axis=0))  # the largest box: the unclipped field
-    figure = _figure(fig, max(1.35 * k, 4.0), 3.6)
-    axes = figure.subplots(2, k, squeeze=False)
+    figure = _figure(fig, max(1.35 * k, 4.0), 3.6 if context else 2.0)
+    axes = figure.subplots(2 if context else 1, k, squeeze=False)
     for rank in range(k):
         picture = x[index[c, rank]]
         top, left, bottom, right = (int(v) for v in boxes[c, rank])
-        patch, whole = axes[0, rank], axes[1, rank]
+        patch = axes[0, rank]
         _draw_patch(
             patch, _same_scale(picture[top:bottom, left:right], picture), boxes[c, rank], field
         )
         patch.set_title(f"image {index[c, rank]}\n{values[c, rank]:.3g}", fontsize="small")
-        _draw_image(whole, picture)
-        whole.add_patch(_box_rectangle(boxes[c, rank], edgecolor="tab:red", linewidth=1.5))
-        whole.set_title(f"unit ({rows[c, rank]}, {cols[c, rank]})", fontsize="small")
+        if context:
+            whole = axes[1, rank]
+            _draw_image(whole, picture)
+            whole.add_patch(_box_rectangle(boxes[c, rank], edgecolor="tab:red", linewidth=1.5))
+            whole.set_title(f"unit ({rows[c, rank]}, {cols[c, rank]})", fontsize="small")
     axes[0, 0].set_ylabel("patch", fontsize="small")
-    axes[1, 0].set_ylabel("image", fontsize="small")
-    figure.suptitle(
-        f"{layer}, channel {channel}: the {k} strongest activations, at most one per image\n"
-        "top: the patch its unit sees (image index, activation; light grey: outside the image);"
-        " bottom: where, unit (row, col)",
-        fontsize="medium",
-    )
+    if context:
+        axes[1, 0].set_ylabel("image", fontsize="small")
+        figure.suptitle(
+            f"{layer}, channel {channel}: the {k} strongest activations, at most one per image\n"
+            "top: the patch its unit sees (image index, activation; light grey: outside the "
+            "image); bottom: where, unit (row, col)",
+            fontsize="medium",
+        )
+    else:
+        figure.suptitle(
+            f"{layer}, channel {channel}: the {k} strongest patches (image index, activation)",
+            fontsize="medium",
+        )
     return figure
 
 

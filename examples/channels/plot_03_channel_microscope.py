@@ -48,38 +48,46 @@ for p, result in patches.items():
 # :func:`cnnviz.plot_top_patches` draws one channel: the crops on top
 # (each in grey from black to white, as in the images: pixel values,
 # not activations), the whole images with the box below, each titled
-# with its test index and the unit's activation. Here are the channels
-# of the ``valid`` model, four per figure.
-
-
-def show(p, channels):
-    fig = plt.figure(
-        figsize=(12.2, 3.9 * len(channels)), layout="constrained"
-    )
-    for sub, channel in zip(
-        fig.subfigures(len(channels), 1), channels, strict=True
-    ):
-        cnnviz.plot_top_patches(x_test, patches[p], channel, fig=sub)
-    fig.suptitle(f"LeNet-5 with {p} padding", fontsize="x-large")
-    return fig
-
-
-for first in range(0, 16, 4):
-    show("valid", range(first, first + 4))
-    plt.show()
+# with its test index and the unit's activation. Here are four channels
+# of the ``valid`` model in full.
+fig = plt.figure(figsize=(12.2, 3.9 * 4), layout="constrained")
+for sub, channel in zip(fig.subfigures(4, 1), range(4), strict=True):
+    cnnviz.plot_top_patches(x_test, patches["valid"], channel, fig=sub)
+fig.suptitle("LeNet-5 with valid padding", fontsize="x-large")
+plt.show()
 
 # %%
 # Most channels answer to one part of one kind of garment: the heel of
 # a boot, the gap between two trouser legs, the straps of a sandal, the
 # handle of a bag. Some answer to an edge of one orientation wherever it
-# is, and their top patches mix classes. Read the crops together with
-# the images below them: a crop shows what the unit sees, the image
-# where it is.
+# is, and their top patches mix classes. Read a crop together with the
+# image below it: the crop shows what the unit sees, the image where.
 #
-# The same for the ``same`` model, whose channel numbers have nothing to
-# do with the ``valid`` model's (two trainings, two sets of filters):
-for first in range(0, 16, 4):
-    show("same", range(first, first + 4))
+# Every channel at a glance
+# -------------------------
+# The crops alone (``context=False``), one row per channel, for all
+# sixteen channels of each model. The ``same`` model's channel numbers
+# have nothing to do with the ``valid`` model's: two trainings, two sets
+# of filters.
+
+
+def overview(p):
+    fig = plt.figure(figsize=(12.2, 2.0 * 16), layout="constrained")
+    for sub, channel in zip(
+        fig.subfigures(16, 1), range(16), strict=True
+    ):
+        cnnviz.plot_top_patches(
+            x_test, patches[p], channel, context=False, fig=sub
+        )
+    fig.suptitle(
+        f"LeNet-5 with {p} padding: conv2, every channel",
+        fontsize="x-large",
+    )
+    return fig
+
+
+for p in models:
+    overview(p)
     plt.show()
 
 # %%

@@ -39,7 +39,7 @@ MIN_FIGURES = {
     "plot_03_where_the_models_fail": 4,  # two confusion-matrix pairs, two mistake grids
     "plot_01_learned_filters": 4,  # conv1 and conv2 kernels, both paddings
     "plot_02_receptive_fields": 3,  # centre units, corner units, coverage
-    "plot_03_channel_microscope": 12,  # 4 + 4 top-patch figures, class means, ablation x2
+    "plot_03_channel_microscope": 7,  # 4 channels in full, 2 overviews, class means, ablation x2
     "plot_04_what_excites_a_channel": 4,  # conv1 and conv2, both paddings
     "plot_05_how_the_filters_formed": 4,  # kernels and maps per padding (+ the animation)
 }
