@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import re
 import sys
 import zlib
 from pathlib import Path
@@ -234,6 +235,35 @@ def _constant_docstring(app, what, name, obj, options, lines) -> None:
     lines.clear()  # better no text than the docstring of tuple
 
 
+# matplotlib's animation player (jshtml) loads Font Awesome 4 from a CDN for its button
+# icons; the site is self-contained and works offline, so the link goes and each icon
+# becomes a character (each button keeps its title and aria-label).
+_REMOTE_ICON_CSS = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">')
+_ICONS = {  # characters every font has (DejaVu, the Debian default, included)
+    "fa fa-minus": "\u2212",  # slower
+    "fa fa-fast-backward": "\u21e4",  # first frame
+    "fa fa-step-backward": "\u2039",  # previous frame
+    "fa fa-play fa-flip-horizontal": "\u25c0",  # play backwards
+    "fa fa-pause": "\u25ae\u25ae",
+    "fa fa-play": "\u25b6",
+    "fa fa-step-forward": "\u203a",  # next frame
+    "fa fa-fast-forward": "\u21e5",  # last frame
+    "fa fa-plus": "+",  # faster
+}
+
+
+def _animation_without_cdn(app, docname, source) -> None:
+    """Make the embedded animations' players self-contained (see _ICONS)."""
+    if 'class="animation"' not in source[0]:
+        return
+    text = _REMOTE_ICON_CSS.sub("", source[0])
+    for icon, character in _ICONS.items():
+        text = text.replace(f'<i class="{icon}"></i>', character)
+    if "font-awesome" in text or '<i class="fa ' in text:
+        raise RuntimeError(f"{docname}: the animation player's markup changed; update _ICONS")
+    source[0] = text
+
+
 def _stamp_sources(app, exception) -> None:
     """Record the library the gallery was built from, once the build succeeded."""
     if exception is None and GALLERY_DIR.is_dir():
@@ -250,6 +280,7 @@ def setup(app) -> None:
     # Before sphinx-gallery (priority 500) runs the examples.
     app.connect("builder-inited", train_gallery_models, priority=400)
     app.connect("autodoc-process-docstring", _constant_docstring)
+    app.connect("source-read", _animation_without_cdn)
     app.connect("build-finished", _stamp_sources)
     # The explorer page (explorer/index.html) from the gallery's two trained models.
     app.connect("build-finished", write_explorer)

@@ -138,6 +138,8 @@ for epoch in range(31):
 k_max = max(float(np.abs(k).max()) for k, _ in frames.values())
 m_max = max(float(np.abs(a).max()) for _, a in frames.values())
 
+
+# %%
 # The figure is drawn once by :func:`cnnviz.plot_feature_maps`; each
 # frame then only puts the next epoch's numbers into its tiles.
 fig = plt.figure(figsize=(9, 4.6))

@@ -163,6 +163,32 @@ def test_example_page_shows_every_figure(browser, site_url, site_dir, min_figure
     assert not broken_links(site_url, downloads), broken_links(site_url, downloads)
 
 
+def test_the_epoch_animation_plays_offline_with_labelled_buttons(browser, site_url, site_dir):
+    """matplotlib's player without its CDN icons: every button labelled, frames step."""
+    path = "auto_examples/channels/plot_05_how_the_filters_formed.html"
+    page, seen, context = visit(browser, site_url, path)
+    try:
+        player = page.locator(".animation").first
+        labels = player.locator("button").evaluate_all(
+            "buttons => buttons.map(b => [b.getAttribute('aria-label'), b.innerText.trim()])"
+        )
+        frame = player.locator("img").first
+        first = frame.get_attribute("src")
+        width = frame.evaluate("img => img.naturalWidth")
+        player.locator("button[aria-label='Next frame']").click()
+        second = frame.get_attribute("src")
+        slider = player.locator("input[type=range]").first
+        frames = int(slider.get_attribute("max")) + 1
+    finally:
+        context.close()
+    assert_clean(path, seen)
+    assert len(labels) == 9, labels
+    assert all(label and text for label, text in labels), labels  # a name and a visible symbol
+    assert width > 0
+    assert second != first  # the next epoch's frame
+    assert frames == 31  # epochs 0 to 30
+
+
 def test_gallery_index_has_thumbnails_and_zips(browser, site_url, site_dir):
     """One real thumbnail per example (not the placeholder), and the zips of all examples."""
     path = "auto_examples/index.html"
