@@ -23,7 +23,9 @@ times ``top_patches`` for every channel of conv1, max_pool1, conv2 and
 max_pool2 and ``channel_ablation`` of conv2's 16 channels over the 10,000
 test images, both paddings, against the straightforward way (one sub-model
 and one ``predict`` per layer and channel; one copy of the model with the
-filter zeroed and one ``predict`` per channel), and checks that both give the
+filter zeroed and one ``predict`` per channel) and ``maximize_activation`` for
+conv2's 16 channels in one batch against one call per channel, and checks
+that both give the
 same answer. ``--cases memory`` runs the three data-set functions of
 ``cnnviz.channels`` over the 60,000 training images in a process of their
 own, once on the arrays and once on a stream read from the IDX files batch by
@@ -619,6 +621,24 @@ def bench_channels(test: tuple[np.ndarray, np.ndarray], n: int, repeats: int) ->
             seconds(lambda m=model: straightforward_ablation(m, x, y, "conv2"), baseline_repeats),
             seconds(lambda m=model: cnnviz.channel_ablation(m, x, y, "conv2"), repeats),
             f"accuracies {'identical' if same else 'DIFFER'}",
+        )
+        # Every channel of conv2 at its centre unit: one call per channel against one batch.
+        centre = tuple((size - 1) // 2 for size in model.get_layer("conv2").output.shape[1:3])
+
+        def one_by_one(m=model, centre=centre):
+            return np.stack(
+                [cnnviz.maximize_activation(m, "conv2", c, position=centre) for c in range(16)]
+            )
+
+        def batched(m=model, centre=centre):
+            return cnnviz.maximize_activation(m, "conv2", list(range(16)), position=centre)
+
+        gap = float(np.abs(one_by_one() - batched()).max())  # also warms both
+        record(
+            f"maximize_activation conv2, 16 channels, 256 steps, {padding}",
+            seconds(one_by_one, baseline_repeats),
+            seconds(batched, repeats),
+            f"images agree to {gap:.1e}",
         )
 
 

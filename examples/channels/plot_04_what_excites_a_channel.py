@@ -157,18 +157,19 @@ for p, model in models.items():
     if p == "valid":
         made["free"] = free
     real = cnnviz.layer_outputs(model, x_test, ["conv2"])["conv2"]
-    best_test = real[:, row, col, :].max(axis=0)
-    print(f"{p} padding, conv2 unit ({row}, {col}), channels 0 to 15:")
+    columns = {"best test": real[:, row, col, :].max(axis=0)}
     for name, images in made.items():
         out = cnnviz.layer_outputs(model, images, ["conv2"])["conv2"]
-        value = out[np.arange(16), row, col, np.arange(16)]
-        above = int((value > best_test).sum())
+        columns[name] = out[np.arange(16), row, col, np.arange(16)]
+    print(f"{p} padding, conv2 unit ({row}, {col})")
+    print("  channel " + "".join(f"{name:>13}" for name in columns))
+    for c in range(16):
         print(
-            f"  {name:11} "
-            + " ".join(f"{v:5.1f}" for v in value)
-            + f"   above the test images for {above} of 16"
+            f"  {c:7} "
+            + "".join(f"{v[c]:13.1f}" for v in columns.values())
         )
-    print(
-        f"  {'best test':11} "
-        + " ".join(f"{v:5.1f}" for v in best_test)
-    )
+    for name in made:
+        above = int((columns[name] > columns["best test"]).sum())
+        print(
+            f"  {name}: above the best test image for {above} of 16 channels"
+        )
