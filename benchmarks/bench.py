@@ -492,7 +492,7 @@ def keras_io_occlusion(model, x, target, window: int = 4, stride: int = 2) -> np
 def bench_attribution(x: np.ndarray, n: int, baseline_n: int, repeats: int) -> None:
     path = cnnviz.cache_path("valid")
     if path.exists():
-        model, kind = cnnviz.trained_lenet5("valid"), "trained lenet5 (valid) from the cache"
+        model, kind = cnnviz.trained_lenet5("valid")[0], "trained lenet5 (valid) from the cache"
     else:
         model, kind = cnnviz.lenet5("valid"), "UNTRAINED lenet5 (valid): no cached model"
     print(f"attribution: {kind}; cnnviz on {n} images, the keras.io way timed per image")
