@@ -50,6 +50,32 @@ def crops(model, layer, images):
     return np.moveaxis(images[:, top:bottom, left:right, 0], 0, -1)
 
 
+def best_inputs(model, layer, **options):
+    """The best input of every channel's centre unit: one batched ascent."""
+    channels = list(range(model.get_layer(layer).output.shape[-1]))
+    return cnnviz.maximize_activation(
+        model,
+        layer,
+        channels,
+        position=centre(model, layer),
+        learning_rate=0.1,
+        **options,
+    )
+
+
+def show(model, layer, images, title):
+    """The images cut to the centre unit's box, on the data's grey scale."""
+    cnnviz.plot_feature_maps(
+        crops(model, layer, images),
+        ncols=min(len(images), 8),
+        vmin=0,
+        vmax=1,
+        scale="layer",
+        title=title,
+    )
+    plt.show()
+
+
 # %%
 # conv1: the kernel's pattern, at full contrast
 # ---------------------------------------------
@@ -59,26 +85,16 @@ def crops(model, layer, images):
 # ascent finds exactly that (no blur: there is no room for it in 5x5);
 # compare with the kernels on the first page of this section.
 conv1 = {
-    p: cnnviz.maximize_activation(
-        model,
-        "conv1",
-        list(range(6)),
-        position=centre(model, "conv1"),
-        blur=0,
-        learning_rate=0.1,
-    )
+    p: best_inputs(model, "conv1", blur=0)
     for p, model in models.items()
 }
 for p, model in models.items():
-    cnnviz.plot_feature_maps(
-        crops(model, "conv1", conv1[p]),
-        ncols=6,
-        vmin=0,
-        vmax=1,
-        scale="layer",
-        title=f"conv1, {p} padding: the 5x5 input each channel likes best",
+    show(
+        model,
+        "conv1",
+        conv1[p],
+        f"conv1, {p} padding: the 5x5 input each channel likes best",
     )
-    plt.show()
 
 # %%
 # conv2: shapes of 14x14 pixels
@@ -93,26 +109,14 @@ for p, model in models.items():
 # ``same`` model's images are dimmer: its ``conv2`` units are weaker
 # to begin with (see the numbers at the end), and the blur holds a weak
 # unit back more than a strong one.
-conv2 = {
-    p: cnnviz.maximize_activation(
+conv2 = {p: best_inputs(model, "conv2") for p, model in models.items()}
+for p, model in models.items():
+    show(
         model,
         "conv2",
-        list(range(16)),
-        position=centre(model, "conv2"),
-        learning_rate=0.1,
+        conv2[p],
+        f"conv2, {p} padding: the 14x14 input each channel likes best",
     )
-    for p, model in models.items()
-}
-for p, model in models.items():
-    cnnviz.plot_feature_maps(
-        crops(model, "conv2", conv2[p]),
-        ncols=8,
-        vmin=0,
-        vmax=1,
-        scale="layer",
-        title=f"conv2, {p} padding: the 14x14 input each channel likes best",
-    )
-    plt.show()
 
 # %%
 # What the regularisation costs
@@ -123,25 +127,13 @@ for p, model in models.items():
 # them, but they explain little. The readable images above are a
 # compromise, and the numbers below say how much of the channel's
 # strength they give up.
-free = cnnviz.maximize_activation(
+free = best_inputs(models["valid"], "conv2", blur=0, l2=0, tv=0)
+show(
     models["valid"],
     "conv2",
-    list(range(16)),
-    position=centre(models["valid"], "conv2"),
-    learning_rate=0.1,
-    blur=0,
-    l2=0,
-    tv=0,
+    free,
+    "conv2, valid padding, without regularisation",
 )
-cnnviz.plot_feature_maps(
-    crops(models["valid"], "conv2", free),
-    ncols=8,
-    vmin=0,
-    vmax=1,
-    scale="layer",
-    title="conv2, valid padding, without regularisation",
-)
-plt.show()
 
 # %%
 # Stronger than any real image?
