@@ -80,10 +80,11 @@ def show(model, layer, images, title):
 # conv1: the kernel's pattern, at full contrast
 # ---------------------------------------------
 # A ``conv1`` unit sees 5x5 pixels and computes a dot product with its
-# kernel, so the brightest answer it can get within [0, 1] is white
-# where the kernel is positive and black where it is negative. The
-# ascent finds exactly that (no blur: there is no room for it in 5x5);
-# compare with the kernels on the first page of this section.
+# kernel, so the strongest answer it can get from pixels in [0, 1] is
+# white where the kernel is positive and black where it is negative.
+# The ascent comes close: only pixels under weights near zero, which
+# pull least, stay grey (no blur here: there is no room for it in 5x5).
+# Compare with the kernels on the first page of this section.
 conv1 = {
     p: best_inputs(model, "conv1", blur=0)
     for p, model in models.items()
