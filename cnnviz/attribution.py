@@ -204,23 +204,23 @@ def _prepared(model: object, images: object) -> tuple[keras.Model, np.ndarray]:
     return model, _checks.image_batch(images, model)
 
 
-def _scores(explainer: _Explainer, x: np.ndarray) -> np.ndarray:
-    """Return the explained class scores (N, C), in chunks."""
+def _chunked(compiled: Callable, x: np.ndarray) -> np.ndarray:
+    """Return ``compiled(x)`` as NumPy, run on `_CHUNK` images at a time."""
     parts = [
-        keras.ops.convert_to_numpy(explainer.scores(_tensor(x[start : start + _CHUNK])))
+        keras.ops.convert_to_numpy(compiled(_tensor(x[start : start + _CHUNK])))
         for start in range(0, len(x), _CHUNK)
     ]
     return np.concatenate(parts)
+
+
+def _scores(explainer: _Explainer, x: np.ndarray) -> np.ndarray:
+    """Return the explained class scores (N, C), in chunks."""
+    return _chunked(explainer.scores, x)
 
 
 def _probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """Return the model's outputs (N, C), in chunks."""
-    forward = _forward(model)
-    parts = [
-        keras.ops.convert_to_numpy(forward(_tensor(x[start : start + _CHUNK])))
-        for start in range(0, len(x), _CHUNK)
-    ]
-    return np.concatenate(parts)
+    return _chunked(_forward(model), x)
 
 
 def _targets(target: object, scores: np.ndarray) -> np.ndarray:
