@@ -591,7 +591,6 @@ def occlusion(
     probabilities = _probabilities(model, x)
     target = _targets(target, probabilities)
     rows = np.arange(n)
-    before = probabilities[rows, target]
     places = [
         (top, left)
         for top in _window_starts(height, window, stride)
@@ -601,14 +600,23 @@ def occlusion(
     covered = np.zeros((height, width), np.int64)
     # Groups of windows, each over every image, so a pass holds about _CHUNK images or more.
     per_pass = max(1, _CHUNK // n)
+    # The unoccluded outputs that a pass subtracts from, per pass size: computed in a batch
+    # of the same shape, each image in the row its occluded copies take. Kernels round
+    # differently for other batch shapes (and other CPUs pick other kernels), so only
+    # this way does a window that cannot change the output give a drop of exactly 0.
+    references = {1: probabilities[np.newaxis]}  # one window per pass: the batch is x itself
     for first in range(0, len(places), per_pass):
         group = places[first : first + per_pass]
         hidden = np.repeat(x[np.newaxis], len(group), axis=0)
+        if len(group) not in references:
+            whole = _probabilities(model, hidden.reshape(-1, *x.shape[1:]))
+            references[len(group)] = whole.reshape(len(group), n, -1)
+        before = references[len(group)]
         for k, (top, left) in enumerate(group):
             hidden[k, :, top : top + window, left : left + window, :] = value
         after = _probabilities(model, hidden.reshape(-1, *x.shape[1:])).reshape(len(group), n, -1)
         for k, (top, left) in enumerate(group):
-            drop = before - after[k, rows, target]
+            drop = before[k, rows, target] - after[k, rows, target]
             total[:, top : top + window, left : left + window] += drop[:, None, None]
             covered[top : top + window, left : left + window] += 1
     return (total / covered).astype(np.float32)
