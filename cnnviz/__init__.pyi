@@ -38,6 +38,7 @@ from .evaluation import predict as predict
 from .models import PADDINGS as PADDINGS
 from .models import lenet5 as lenet5
 from .models import output_size as output_size
+from .models import same_padding as same_padding
 from .plotting import channel_grid as channel_grid
 from .plotting import plot_ablation as plot_ablation
 from .plotting import plot_attribution as plot_attribution

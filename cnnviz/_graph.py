@@ -113,3 +113,70 @@ def layer_name(model: keras.Model, layer: object, argument: str = "layer") -> st
         (name,) = _checks.layer_names(model, [layer])
         return name
     raise TypeError(f"{argument} must be a layer name (str) or an index (int); got {layer!r}")
+
+
+# --- a model split at a layer -----------------------------------------------------------------
+
+
+@dataclass(eq=False)  # compared and hashed by identity: a cache may key on a split
+class Split:
+    """A model split at one layer: the layer, its output in the flat graph, the models around it."""
+
+    name: str
+    layer: keras.layers.Layer
+    feature: object  # the layer's output in the flat graph
+    head: keras.Model  # the input -> the layer's output
+    tail: keras.Model | None = None  # the layer's output -> the model's output, built when needed
+
+
+_SPLITS: weakref.WeakKeyDictionary[keras.Model, dict[str, Split]] = weakref.WeakKeyDictionary()
+
+
+def split(model: keras.Model, layer: object) -> Split:
+    """Return `model` split at `layer` (a name or an index), built once per model and layer."""
+    name = layer_name(model, layer)
+    per_model = _SPLITS.setdefault(model, {})
+    if name not in per_model:
+        x, _, calls = trace(model)
+        found, _, feature = find(calls, name)
+        if not hasattr(feature, "shape"):
+            raise ValueError(f"layer {name!r} has several outputs; give a layer with one")
+        head = keras.Model(x, feature, name=f"{model.name}_to_{name}")
+        per_model[name] = Split(name, found, feature, head)
+    return per_model[name]
+
+
+def tail(model: keras.Model, parts: Split) -> keras.Model:
+    """Return the model from the split layer's output to the model's output, built once."""
+    if parts.tail is None:
+        _, output, _ = trace(model)
+        try:
+            parts.tail = keras.Model(parts.feature, output, name=f"{model.name}_after_{parts.name}")
+        except ValueError as error:
+            raise ValueError(
+                f"the output of model {model.name!r} does not depend on layer {parts.name!r}'s "
+                "output alone (a connection skips the layer, or the layer is not on the way to "
+                f"the output), so the model cannot be split there: {error}"
+            ) from error
+    return parts.tail
+
+
+def channel_count(parts: Split, *, spatial: bool) -> int:
+    """Return the number of channels (the last axis) of the split layer's output.
+
+    With `spatial`, the output must be feature maps (batch, height, width, channels).
+    """
+    shape = tuple(parts.feature.shape)
+    if spatial and len(shape) != 4:
+        raise ValueError(
+            f"layer {parts.name!r} must give feature maps (batch, height, width, channels); "
+            f"it gives {shape}"
+        )
+    if len(shape) < 2:
+        raise ValueError(f"layer {parts.name!r} gives {shape}, which has no channel axis")
+    return int(shape[-1])
+
+
+def run(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """Return ``model(x)`` as NumPy: a direct (eager) call, no tf.function to trace per sub-model."""
+    return keras.ops.convert_to_numpy(model(x, training=False))

@@ -6,7 +6,7 @@ import keras
 
 from ._checks import one_of, positive_int
 
-__all__ = ["PADDINGS", "lenet5", "output_size"]
+__all__ = ["PADDINGS", "lenet5", "output_size", "same_padding"]
 
 #: The padding modes that :func:`lenet5` accepts.
 PADDINGS: tuple[str, ...] = ("valid", "same")
@@ -57,6 +57,55 @@ def output_size(size: int, kernel_size: int, *, stride: int = 1, padding: str = 
     if padding == "same":
         return -(-size // stride)
     return (size - kernel_size) // stride + 1
+
+
+def same_padding(size: int, kernel: int, stride: int = 1) -> tuple[int, int]:
+    """Return the zeros that ``"same"`` padding adds before and after one spatial axis.
+
+    TensorFlow's rule (and so Keras'): the output has ``ceil(size / stride)``
+    elements, the input is padded by the total that this needs,
+    ``max((ceil(size / stride) - 1) * stride + kernel - size, 0)``, and of an
+    odd total the smaller half goes before (top, left). Every part of cnnviz
+    that needs the rule (receptive fields, the pages, the explorer's tests)
+    takes it from here.
+
+    Parameters
+    ----------
+    size : int
+        Input length along the axis.
+    kernel : int
+        Window length along the axis; for a dilated kernel its span,
+        ``dilation * (kernel - 1) + 1``.
+    stride : int, default 1
+        Step between windows.
+
+    Returns
+    -------
+    tuple of int
+        ``(before, after)``: zeros added before the first and after the
+        last element.
+
+    Raises
+    ------
+    ValueError
+        If `size`, `kernel` or `stride` is not a positive integer.
+
+    Examples
+    --------
+    >>> same_padding(28, 5)  # conv1 of lenet5("same"): centred, 2 on each side
+    (2, 2)
+    >>> same_padding(28, 2, 2)  # max_pool1: 28 is even, nothing to add
+    (0, 0)
+    >>> same_padding(7, 2, 2)  # an odd size: the one zero goes after
+    (0, 1)
+    >>> same_padding(28, 4)  # an even kernel: the smaller half before
+    (1, 2)
+    """
+    size = positive_int(size, "size")
+    kernel = positive_int(kernel, "kernel")
+    stride = positive_int(stride, "stride")
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
 
 
 def _check_input_shape(input_shape: object, padding: str) -> tuple[int, int, int]:

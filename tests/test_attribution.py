@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import cnnviz
-from cnnviz import attribution
+from cnnviz.attribution import _explain, methods, sanity
 
 METHODS = [
     cnnviz.gradients,
@@ -90,7 +90,7 @@ def test_one_image_a_target_for_all_and_a_target_per_image(method):
 def test_chunks_give_the_same_maps(method, monkeypatch):
     model, x = functional(), images(5)
     whole = method(model, x, **options(method))
-    monkeypatch.setattr(attribution, "_CHUNK", 2)
+    monkeypatch.setattr(_explain, "_CHUNK", 2)
     np.testing.assert_allclose(method(model, x, **options(method)), whole, atol=1e-6)
 
 
@@ -154,9 +154,9 @@ def test_grad_cam_peaks_on_the_bright_object():
 
 
 def test_grad_cam_default_layer_is_the_activation_after_the_last_conv():
-    assert attribution._grad_cam_layer(cnnviz.lenet5(), None) == "relu2"
-    assert attribution._grad_cam_layer(nested(cnnviz.lenet5()), None) == "relu2"
-    assert attribution._grad_cam_layer(bright_model(), None) == "bright"  # no separate activation
+    assert methods._grad_cam_layer(cnnviz.lenet5(), None) == "relu2"
+    assert methods._grad_cam_layer(nested(cnnviz.lenet5()), None) == "relu2"
+    assert methods._grad_cam_layer(bright_model(), None) == "bright"  # no separate activation
     model, x = cnnviz.lenet5(), np.zeros((2, 28, 28, 1), np.uint8)
     np.testing.assert_allclose(cnnviz.grad_cam(model, x), cnnviz.grad_cam(model, x, layer="relu2"))
     np.testing.assert_allclose(cnnviz.grad_cam(model, x, layer=5), cnnviz.grad_cam(model, x))
@@ -372,19 +372,19 @@ def test_constant_maps_have_no_correlation_and_are_left_out_of_the_mean():
 
 def test_spearman_uses_average_ranks_for_ties():
     np.testing.assert_array_equal(
-        attribution._ranks(np.array([[3.0, 1.0, 2.0, 2.0]])), [[4.0, 1.0, 2.5, 2.5]]
+        sanity._ranks(np.array([[3.0, 1.0, 2.0, 2.0]])), [[4.0, 1.0, 2.5, 2.5]]
     )
     a = np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [0.0, 5.0, 5.0, 1.0]])
     b = np.array([[10.0, 20.0, 30.0, 400.0], [4.0, 3.0, 2.0, 1.0], [2.0, 3.0, 3.0, 1.0]])
     # Third pair: ranks (1, 3.5, 3.5, 2) and (2, 3.5, 3.5, 1); centred, 3.5 / 4.5.
-    np.testing.assert_allclose(attribution._spearman(a, b), [1.0, -1.0, 7 / 9])
+    np.testing.assert_allclose(sanity._spearman(a, b), [1.0, -1.0, 7 / 9])
 
 
 def test_new_weights_come_from_the_layers_own_initializers():
     layer = keras.layers.Dense(3, kernel_initializer="zeros", bias_initializer="ones")
     layer.build((None, 2))
     layer.set_weights([np.full((2, 3), 7.0), np.full(3, 7.0)])
-    attribution._reinitialise(layer, seed=0, step=0)
+    sanity._reinitialise(layer, seed=0, step=0)
     np.testing.assert_array_equal(layer.get_weights()[0], 0.0)
     np.testing.assert_array_equal(layer.get_weights()[1], 1.0)
 
@@ -466,16 +466,16 @@ def test_curves_run_all_steps_of_the_batch_together_and_chunks_agree(monkeypatch
     maps = cnnviz.gradients(model, x)
     whole = cnnviz.deletion_curve(model, x, maps, steps=3)
     sizes = []
-    original = attribution._probabilities
+    original = sanity._probabilities
 
     def counting(model, batch):
         sizes.append(len(batch))
         return original(model, batch)
 
-    monkeypatch.setattr(attribution, "_probabilities", counting)
+    monkeypatch.setattr(sanity, "_probabilities", counting)
     cnnviz.insertion_curve(model, x, maps, steps=3)
     assert sizes == [5, 20]  # the targets, then every step of every image in one call
-    monkeypatch.setattr(attribution, "_CHUNK", 2)
+    monkeypatch.setattr(_explain, "_CHUNK", 2)
     chunked = cnnviz.deletion_curve(model, x, maps, steps=3)
     np.testing.assert_allclose(chunked["probabilities"], whole["probabilities"], atol=1e-6)
 

@@ -437,6 +437,9 @@ CATALOGUE: list[Case] = [
     Case("output_size", "size=28.5", call("output_size", 28.5, 5), V, rf"size {POSITIVE}; got 28\.5"),
     Case("output_size", "size=0", call("output_size", 0, 5), V, rf"size {POSITIVE}; got 0"),
     Case("output_size", "padding='full'", call("output_size", 28, 5, padding="full"), V, r"padding must be one of"),
+    Case("same_padding", "size=0", call("same_padding", 0, 5), V, rf"size {POSITIVE}; got 0"),
+    Case("same_padding", "kernel=2.0", call("same_padding", 28, 2.0), V, rf"kernel {POSITIVE}; got 2\.0"),
+    Case("same_padding", "stride=True", call("same_padding", 28, 5, True), V, rf"stride {POSITIVE}; got True"),
     # Training: the model.
     Case("train", "model=None", lambda: train(model=None), T, r"model must be a keras\.Model; got NoneType"),
     Case("train", "a model that ends in logits", lambda: train(model=logits_model()), V, r"does not end in a softmax.*categorical cross-entropy.*activation='softmax'"),

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import PADDINGS, lenet5, output_size
+from cnnviz import PADDINGS, lenet5, output_size, same_padding
 
 LAYER_NAMES = [
     "input",
@@ -278,3 +278,36 @@ def test_output_size_refuses_what_is_not_a_positive_integer(args, kwargs, name):
 
 def test_output_size_takes_numpy_integers():
     assert output_size(np.int64(28), np.int32(5), stride=np.uint8(1)) == 24
+
+
+# --- same_padding ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("kernel", [1, 2, 3, 4, 5])
+def test_same_padding_is_where_keras_puts_the_zeros(kernel, stride):
+    # A window of ones over an image of ones counts the real pixels it covers, so the
+    # first window's count is kernel - before and the last one's kernel - after (exact:
+    # small integers in float32).
+    conv = keras.layers.Conv2D(
+        1,
+        (kernel, 1),
+        strides=(stride, 1),
+        padding="same",
+        use_bias=False,
+        kernel_initializer="ones",
+    )
+    for size in range(max(kernel, stride + 1), 20):
+        counts = keras.ops.convert_to_numpy(conv(np.ones((1, size, 1, 1), np.float32)))[0, :, 0, 0]
+        before, after = same_padding(size, kernel, stride)
+        assert len(counts) == output_size(size, kernel, stride=stride, padding="same")
+        assert (counts[0], counts[-1]) == (kernel - before, kernel - after), size
+        assert before + after == max((len(counts) - 1) * stride + kernel - size, 0)
+
+
+def test_same_padding_puts_the_smaller_half_before():
+    assert same_padding(28, 5) == (2, 2)  # lenet5("same")'s conv1 and conv2
+    assert same_padding(28, 2, 2) == (0, 0)
+    assert same_padding(7, 2, 2) == (0, 1)
+    assert same_padding(28, 4) == (1, 2)
+    assert same_padding(np.int64(14), np.int32(5), np.uint8(1)) == (2, 2)

@@ -35,6 +35,7 @@ model.summary(line_length=72)
 # right). For a 5x5 convolution with stride 1 that is 4: 2 on each side, so
 # the kernel can be centred on every pixel. For the 2x2 poolings with stride
 # 2 on 28 and 14 pixels, both even, it is 0: they pad nothing here.
+# :func:`cnnviz.same_padding` computes the rule.
 steps = [
     ("conv1", 5, 1),
     ("max_pool1", 2, 2),
@@ -46,8 +47,7 @@ for name, kernel, stride in steps:
     new = cnnviz.output_size(
         size, kernel, stride=stride, padding="same"
     )
-    pad = max((new - 1) * stride + kernel - size, 0)
-    before, after = pad // 2, pad - pad // 2
+    before, after = cnnviz.same_padding(size, kernel, stride)
     print(
         f"{name:9}  ceil({size:2} / {stride}) = {new:2},",
         f"padding {before} before, {after} after",

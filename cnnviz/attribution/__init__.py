@@ -1,0 +1,40 @@
+"""Which pixels a prediction depends on: gradients, SmoothGrad, integrated gradients, Grad-CAM, occlusion.
+
+And whether to trust the maps: the cascading model randomization check
+(:func:`randomization_check`) and the deletion and insertion curves
+(:func:`deletion_curve`, :func:`insertion_curve`).
+
+Every method has one signature, ``f(model, images, target=None, **options)``,
+and returns one float32 map per image, (N, H, W), at the input's resolution.
+
+The score that the gradient methods explain is the target class's input to
+the final softmax when the model ends in one (a ``Dense`` with a softmax
+activation: its pre-activation, computed from the layer's input with its
+kernel and bias; an ``Activation("softmax")`` or ``Softmax`` layer: its
+input), and otherwise the model's output for the target. Probabilities
+saturate, so their gradients vanish on confident predictions; the softmax's
+input does not. Occlusion, which needs no gradient, measures the drop of the
+model's output (the probability) instead.
+
+The package holds one idea a module: ``_explain`` (private) the gradient
+machinery the methods share, :mod:`~cnnviz.attribution.methods` the five
+methods and :mod:`~cnnviz.attribution.sanity` the checks that judge them.
+Layers inside nested models are reached through cnnviz's one walk of a model
+(``cnnviz._graph``): keras.io's Grad-CAM example asks
+``model.get_layer(name).output`` of the given model and fails on Sequential
+and nested models for that reason.
+"""
+
+from .methods import grad_cam, gradients, integrated_gradients, occlusion, smoothgrad
+from .sanity import deletion_curve, insertion_curve, randomization_check
+
+__all__ = [
+    "deletion_curve",
+    "grad_cam",
+    "gradients",
+    "insertion_curve",
+    "integrated_gradients",
+    "occlusion",
+    "randomization_check",
+    "smoothgrad",
+]

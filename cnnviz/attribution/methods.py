@@ -1,0 +1,422 @@
+"""The five attribution methods: gradients, SmoothGrad, integrated gradients, Grad-CAM, occlusion.
+
+Every method has one signature, ``f(model, images, target=None, **options)``,
+and returns one float32 map per image, (N, H, W), at the input's resolution.
+The gradient methods explain the target class's score, its input to the
+final softmax (see :mod:`cnnviz.attribution._explain`); occlusion, which
+needs no gradient, measures the drop of the model's output (the
+probability) instead.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .. import _checks, _graph
+from . import _explain
+from ._explain import (
+    _explainer,
+    _input_gradients,
+    _picked,
+    _prepared,
+    _probabilities,
+    _scores,
+    _targets,
+)
+
+__all__ = ["grad_cam", "gradients", "integrated_gradients", "occlusion", "smoothgrad"]
+
+
+def _grad_cam_layer(model: keras.Model, layer: object) -> str:
+    """Return the name of the Grad-CAM layer: given by name or index, or the default."""
+    _, _, trace = _graph.trace(model)
+    flat = [entry[0] for entry in trace.calls.values()]
+    if layer is None:
+        convs = [i for i, item in enumerate(flat) if isinstance(item, keras.layers.Conv2D)]
+        if not convs:
+            raise ValueError(
+                f"model {model.name!r} has no Conv2D layer, so Grad-CAM has no default layer; "
+                "give layer= the name of a layer whose output is a feature map"
+            )
+        conv = flat[convs[-1]]
+        after = flat[convs[-1] + 1] if convs[-1] + 1 < len(flat) else None
+        activations = (
+            keras.layers.Activation,
+            keras.layers.ReLU,
+            keras.layers.LeakyReLU,
+            keras.layers.ELU,
+            keras.layers.PReLU,
+        )
+        feeds = after is not None and trace.calls[id(after)][1] is trace.calls[id(conv)][2]
+        name = after.name if feeds and isinstance(after, activations) else conv.name
+    elif isinstance(layer, (str, int, np.integer)) and not isinstance(layer, bool):
+        name = _graph.layer_name(model, layer)
+    else:
+        raise TypeError(f"layer must be a layer name (str), an index (int) or None; got {layer!r}")
+    output = _graph.find(trace, name)[2]
+    if len(output.shape) != 4:
+        raise ValueError(
+            f"Grad-CAM needs a layer whose output is a feature map (batch, height, width, "
+            f"channels); layer {name!r} gives {tuple(output.shape)}"
+        )
+    return name
+
+
+def gradients(model: keras.Model, images: np.ndarray, target: object = None) -> np.ndarray:
+    """Return the saliency map: the absolute gradient of the target's score, max over channels.
+
+    The score is the target class's input to the final softmax (see the
+    module's notes). The map says which pixels would change the score most
+    if nudged; it is noisy and says nothing about the direction.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built Keras image classifier with one image input and one
+        output (batch, classes): functional, Sequential or nested, any
+        number of channels.
+    images : array_like
+        One image, (H, W) or (H, W, C), or a batch (N, H, W, C), as for
+        :func:`~cnnviz.layer_outputs`: ``uint8`` images are scaled to
+        [0, 1] unless the model scales its own input; float images are used
+        as they are.
+    target : int or array_like of int, optional
+        The class to explain: by default each image's predicted class, or
+        one class index for all images, or one per image (N,).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), non-negative.
+
+    Raises
+    ------
+    TypeError
+        If `model` is not a Keras model, `images` neither ``uint8`` nor
+        float, or `target` not integers.
+    ValueError
+        If `model` has not one image input and one (batch, classes) output,
+        the images do not fit it, or a target is out of range or there is
+        not one per image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import gradients, lenet5
+    >>> maps = gradients(lenet5(), np.zeros((2, 28, 28, 1), dtype=np.uint8), target=3)
+    >>> maps.shape, maps.dtype
+    ((2, 28, 28), dtype('float32'))
+    """
+    model, x = _prepared(model, images)
+    explainer = _explainer(model)
+    target = _targets(target, _scores(explainer, x))
+    return np.abs(_input_gradients(explainer, x, target)).max(axis=-1).astype(np.float32)
+
+
+def smoothgrad(
+    model: keras.Model,
+    images: np.ndarray,
+    target: object = None,
+    *,
+    samples: int = 50,
+    noise: float = 0.15,
+    seed: int = 0,
+) -> np.ndarray:
+    """Return SmoothGrad: :func:`gradients` maps averaged over noisy copies of each image.
+
+    Each copy adds Gaussian noise whose standard deviation is `noise` times
+    the image's range (its largest minus its smallest pixel), as in
+    Smilkov et al. (2017); the saliency maps of the copies (absolute
+    gradient, max over channels) are averaged. The target of each image is
+    chosen on the image itself, not on its noisy copies.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`.
+    samples : int, default 50
+        Noisy copies per image.
+    noise : float, default 0.15
+        Noise level, a fraction of each image's range; 0 gives
+        :func:`gradients`.
+    seed : int, default 0
+        Seed of the noise: the same seed gives the same maps.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), non-negative.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if `samples` is not a
+        positive integer, `noise` not a finite number of at least 0, or
+        `seed` not a non-negative integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import lenet5, smoothgrad
+    >>> image = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+    >>> maps = smoothgrad(lenet5(), image, samples=8, seed=1)
+    >>> maps.shape
+    (1, 28, 28)
+    """
+    model, x = _prepared(model, images)
+    samples = _checks.positive_int(samples, "samples")
+    noise = _checks.non_negative_number(noise, "noise")
+    seed = _checks.non_negative_int(seed, "seed")
+    explainer = _explainer(model)
+    target = _targets(target, _scores(explainer, x))
+    axes = tuple(range(1, x.ndim))
+    sigma = (noise * (x.max(axis=axes) - x.min(axis=axes))).astype(np.float32)
+    sigma = sigma.reshape(-1, *([1] * (x.ndim - 1)))
+    rng = np.random.default_rng(seed)
+    total = np.zeros(x.shape[:3], np.float64)
+    for _ in range(samples):
+        noisy = x + rng.standard_normal(x.shape, dtype=np.float32) * sigma
+        total += np.abs(_input_gradients(explainer, noisy, target)).max(axis=-1)
+    return (total / samples).astype(np.float32)
+
+
+def integrated_gradients(
+    model: keras.Model,
+    images: np.ndarray,
+    target: object = None,
+    *,
+    baseline: object = None,
+    steps: int = 64,
+) -> np.ndarray:
+    """Return integrated gradients: the score's gradient along the path from a baseline, times the path.
+
+    For each image ``x`` and baseline ``b`` the map is
+    ``(x - b) * mean(gradient at b + a (x - b))`` over `steps` values of
+    ``a`` (the midpoints of `steps` equal intervals of [0, 1]), summed over
+    channels (Sundararajan et al., 2017). The map is signed, and it is
+    *complete*: it sums to ``score(x) - score(b)`` up to the error of the
+    sum, which falls with `steps` (for ReLU networks roughly as
+    ``1 / steps``; within a few percent at the default 64 on LeNet-5). The
+    score is the target class's input to the final softmax.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`.
+    baseline : float or array_like, optional
+        The image that stands for "nothing": by default black (zeros). A
+        number (every pixel), one image, or one image per image, in the
+        same form as `images` (``uint8`` scaled alike, float as is).
+    steps : int, default 64
+        Points on the path at which the gradient is taken.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), signed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if `steps` is not a
+        positive integer or `baseline` is not finite or does not fit the
+        images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import integrated_gradients, lenet5
+    >>> image = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
+    >>> maps = integrated_gradients(lenet5(), image, target=0, steps=16)
+    >>> maps.shape, maps.dtype
+    ((1, 28, 28), dtype('float32'))
+    """
+    model, x = _prepared(model, images)
+    steps = _checks.positive_int(steps, "steps")
+    if baseline is None:
+        base = np.zeros_like(x)
+    elif np.ndim(baseline) == 0 and not isinstance(baseline, np.ndarray):
+        base = np.full_like(x, _checks.finite_number(baseline, "baseline"))
+    else:
+        base = _checks.image_batch(baseline, model, "baseline")
+        if len(base) not in (1, len(x)):
+            raise ValueError(
+                f"baseline must be one image or one per image ({len(x)}); got {len(base)}"
+            )
+        base = np.broadcast_to(base, x.shape)
+    explainer = _explainer(model)
+    target = _targets(target, _scores(explainer, x))
+    path = x - base
+    total = np.zeros(x.shape, np.float64)
+    for step in range(steps):
+        alpha = np.float32((step + 0.5) / steps)
+        total += _input_gradients(explainer, base + alpha * path, target)
+    return (path * (total / steps)).sum(axis=-1).astype(np.float32)
+
+
+def grad_cam(
+    model: keras.Model, images: np.ndarray, target: object = None, *, layer: object = None
+) -> np.ndarray:
+    """Return Grad-CAM: a layer's channels weighted by the score's gradient, upsampled to the input.
+
+    Each channel of the layer's output is weighted by the mean gradient of
+    the target's score over that channel, the weighted channels are summed,
+    negative values are set to 0 and the map is resized to the input size
+    (bilinear), as in Selvaraju et al. (2017). The map is as coarse as the
+    layer: for LeNet-5's ``relu2``, 8x8 (valid) or 14x14 (same) cells.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`; nested and Sequential models work too.
+    layer : str or int, optional
+        The layer whose output is weighted: a name (of any layer, also one
+        inside a nested model) or an index into ``model.layers``, as for
+        :func:`~cnnviz.layer_outputs`. By default the last ``Conv2D``, or
+        the activation layer right after it when there is one (for
+        :func:`~cnnviz.lenet5`, ``relu2``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), non-negative.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if the layer is unknown,
+        its output is not a 4-D feature map, it is called more than once,
+        or the model has no ``Conv2D`` layer and `layer` is not given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import grad_cam, lenet5
+    >>> maps = grad_cam(lenet5(), np.zeros((2, 28, 28, 1), dtype=np.uint8), layer="relu1")
+    >>> maps.shape, bool((maps >= 0).all())
+    ((2, 28, 28), True)
+    """
+    model, x = _prepared(model, images)
+    name = _grad_cam_layer(model, layer)
+    explainer = _explainer(model, name)
+    target = _targets(target, _scores(explainer, x))
+    height, width = x.shape[1:3]
+    maps = np.empty(x.shape[:3], np.float32)
+    for start in range(0, len(x), _explain._CHUNK):
+        batch = tf.convert_to_tensor(x[start : start + _explain._CHUNK])
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            feature, pre = explainer.model(batch, training=False)
+            total = keras.ops.sum(
+                _picked(explainer.head(pre), target[start : start + _explain._CHUNK])
+            )
+        grads = tape.gradient(total, feature)
+        weights = keras.ops.mean(grads, axis=(1, 2), keepdims=True)
+        cam = keras.ops.relu(keras.ops.sum(weights * feature, axis=-1, keepdims=True))
+        cam = keras.ops.image.resize(cam, (height, width), interpolation="bilinear")
+        maps[start : start + len(batch)] = keras.ops.convert_to_numpy(cam)[..., 0]
+    # Bilinear weights are non-negative, but float rounding can leave -0.0 or -1e-9.
+    return np.maximum(maps, 0)
+
+
+def _window_starts(size: int, window: int, stride: int) -> list[int]:
+    starts = list(range(0, size - window + 1, stride))
+    if starts[-1] != size - window:
+        starts.append(size - window)  # the last window reaches the edge, so every pixel is covered
+    return starts
+
+
+def occlusion(
+    model: keras.Model,
+    images: np.ndarray,
+    target: object = None,
+    *,
+    window: int = 4,
+    stride: int = 2,
+    value: float = 0.0,
+) -> np.ndarray:
+    """Return the drop of the target's probability when a window over each pixel is hidden.
+
+    A `window` x `window` square, moved by `stride` pixels (and placed once
+    more against the right and bottom edges, so every pixel is covered), is
+    set to `value` in every channel; each pixel's map value is the drop of
+    the model's output for the target (its probability, for a model that
+    ends in a softmax) averaged over the windows that cover it (Zeiler and
+    Fergus, 2014). Many occluded copies of the batch go through the model
+    together. Positive where hiding the pixel hurts the prediction.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`.
+    window : int, default 4
+        Side of the square, in pixels; at most the image's smaller side.
+    stride : int, default 2
+        Pixels between one window and the next.
+    value : float, default 0.0
+        What the hidden pixels become, in the model's input scale (after
+        ``uint8`` images are scaled): 0 is black.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (N, H, W), signed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if `window` or `stride`
+        is not a positive integer, `window` is larger than the image, or
+        `value` is not a finite number.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import lenet5, occlusion
+    >>> maps = occlusion(lenet5(), np.zeros((28, 28), dtype=np.uint8), window=7, stride=7)
+    >>> maps.shape
+    (1, 28, 28)
+    """
+    model, x = _prepared(model, images)
+    window = _checks.positive_int(window, "window")
+    stride = _checks.positive_int(stride, "stride")
+    value = np.float32(_checks.finite_number(value, "value"))
+    n, height, width = x.shape[:3]
+    if window > min(height, width):
+        raise ValueError(
+            f"window must be at most the image's smaller side ({min(height, width)}); got {window}"
+        )
+    probabilities = _probabilities(model, x)
+    target = _targets(target, probabilities)
+    rows = np.arange(n)
+    places = [
+        (top, left)
+        for top in _window_starts(height, window, stride)
+        for left in _window_starts(width, window, stride)
+    ]
+    total = np.zeros((n, height, width), np.float64)
+    covered = np.zeros((height, width), np.int64)
+    # Groups of windows, each over every image, so a pass holds about _CHUNK images or more.
+    per_pass = max(1, _explain._CHUNK // n)
+    # The unoccluded outputs that a pass subtracts from, per pass size: computed in a batch
+    # of the same shape, each image in the row its occluded copies take. Kernels round
+    # differently for other batch shapes (and other CPUs pick other kernels), so only
+    # this way does a window that cannot change the output give a drop of exactly 0.
+    references = {1: probabilities[np.newaxis]}  # one window per pass: the batch is x itself
+    for first in range(0, len(places), per_pass):
+        group = places[first : first + per_pass]
+        hidden = np.repeat(x[np.newaxis], len(group), axis=0)
+        if len(group) not in references:
+            whole = _probabilities(model, hidden.reshape(-1, *x.shape[1:]))
+            references[len(group)] = whole.reshape(len(group), n, -1)
+        before = references[len(group)]
+        for k, (top, left) in enumerate(group):
+            hidden[k, :, top : top + window, left : left + window, :] = value
+        after = _probabilities(model, hidden.reshape(-1, *x.shape[1:])).reshape(len(group), n, -1)
+        for k, (top, left) in enumerate(group):
+            drop = before[k, rows, target] - after[k, rows, target]
+            total[:, top : top + window, left : left + window] += drop[:, None, None]
+            covered[top : top + window, left : left + window] += 1
+    return (total / covered).astype(np.float32)

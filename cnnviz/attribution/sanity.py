@@ -1,0 +1,382 @@
+"""Checks that judge an attribution method: cascading randomization, deletion and insertion.
+
+:func:`randomization_check` (Adebayo et al., 2018) asks whether a method's
+maps depend on what the model learned; :func:`deletion_curve` and
+:func:`insertion_curve` (Petsiuk et al., 2018) ask whether the pixels a map
+ranks first are the ones the prediction rests on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+import numpy as np
+
+from .. import _checks, _graph
+from . import _explain
+from ._explain import _prepared, _probabilities, _targets
+from .methods import grad_cam, gradients, integrated_gradients, occlusion, smoothgrad
+
+__all__ = ["deletion_curve", "insertion_curve", "randomization_check"]
+
+_METHODS: dict[str, Callable] = {
+    "gradients": gradients,
+    "smoothgrad": smoothgrad,
+    "integrated_gradients": integrated_gradients,
+    "grad_cam": grad_cam,
+    "occlusion": occlusion,
+}
+
+
+def _method(method: object) -> tuple[str, Callable]:
+    if isinstance(method, str):
+        if method not in _METHODS:
+            raise ValueError(
+                f"method must be one of {tuple(_METHODS)} or one of those functions; got {method!r}"
+            )
+        return method, _METHODS[method]
+    if not callable(method):
+        raise TypeError(
+            f"method must be the name of an attribution method (str) or the function itself; "
+            f"got {method!r}"
+        )
+    return getattr(method, "__name__", repr(method)), method
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Return the ranks of each row of `values` (1 to n), ties getting their average rank."""
+    ranks = np.empty(values.shape, np.float64)
+    for row, line in enumerate(values):
+        order = np.argsort(line, kind="stable")
+        ordered = line[order]
+        starts = np.r_[True, ordered[1:] != ordered[:-1]]
+        group = np.cumsum(starts) - 1  # the tie group of each sorted value
+        ends = np.r_[np.flatnonzero(starts)[1:], len(line)]  # one past each group's last rank
+        firsts = np.flatnonzero(starts)
+        ranks[row, order] = ((firsts + 1 + ends) / 2)[group]
+    return ranks
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the Spearman rank correlation of each pair of maps, (N,); NaN where a map is constant."""
+    ra = _ranks(a.reshape(len(a), -1))
+    rb = _ranks(b.reshape(len(b), -1))
+    ra -= ra.mean(axis=1, keepdims=True)
+    rb -= rb.mean(axis=1, keepdims=True)
+    norm = np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 0, (ra * rb).sum(axis=1) / np.where(norm > 0, norm, 1), np.nan)
+
+
+def _weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """Layers with weights, nested models' included, in the order they are called."""
+    _, _, trace = _graph.trace(model)
+    return [
+        layer
+        for layer, _, _ in trace.calls.values()
+        if not isinstance(layer, keras.Model) and layer.weights
+    ]
+
+
+def _reinitialise(layer: keras.layers.Layer, seed: int, step: int) -> None:
+    """Draw new values for each of `layer`'s weights from the layer's own initializer."""
+    config = layer.get_config()
+    for k, variable in enumerate(layer.weights):
+        name = variable.name.rsplit("/", 1)[-1]
+        spec = config.get(f"{name}_initializer")
+        if spec is None:
+            # A layer that does not say how it is initialised: Keras' default for kernels.
+            spec = "glorot_uniform" if len(variable.shape) >= 2 else "zeros"
+        initializer = keras.initializers.get(spec)
+        init_config = initializer.get_config()
+        if "seed" in init_config:
+            # One seed per (seed, step, weight): the same call draws the same weights.
+            drawn = int(np.random.default_rng([seed, step, k]).integers(2**31 - 1))
+            initializer = type(initializer).from_config({**init_config, "seed": drawn})
+        variable.assign(initializer(tuple(variable.shape), dtype=variable.dtype))
+
+
+def randomization_check(
+    model: keras.Model,
+    images: np.ndarray,
+    method: object = "gradients",
+    *,
+    target: object = None,
+    seed: int = 0,
+    **options: object,
+) -> dict:
+    """Return the cascading model randomization check of an attribution method.
+
+    The check of Adebayo et al. (2018, "Sanity Checks for Saliency Maps"):
+    on a copy of the model, the layers that have weights are re-initialised
+    from the output down, one more at a time, and after each step the maps
+    are computed again and compared with the original maps by their
+    Spearman rank correlation (over the pixels of each image, then averaged
+    over the images). A method whose maps depend on what the model learned
+    gives low correlations once the layers are random; maps that stay alike
+    explain the image, not the model. Passing the check does not make a map
+    informative (Binder et al., 2023).
+
+    The given model is never changed: the copy is made with
+    ``keras.models.clone_model`` and ``set_weights``. Each weight is drawn
+    anew from the layer's own initializer (its ``kernel_initializer``,
+    ``bias_initializer``, ... in ``layer.get_config()``; Glorot uniform for a
+    kernel and zeros for other weights where the layer names none), seeded
+    from `seed`. Layers of nested models are re-initialised too, in the same
+    output-to-input order. The target of each image is chosen once, on the
+    original model, and kept for every step.
+
+    Parameters
+    ----------
+    model, images
+        As for :func:`gradients`.
+    method : str or callable, default "gradients"
+        The attribution method: ``"gradients"``, ``"smoothgrad"``,
+        ``"integrated_gradients"``, ``"grad_cam"`` or ``"occlusion"``, or a
+        function with their signature ``f(model, images, target, **options)``.
+    target : int or array_like of int, optional
+        As for :func:`gradients`; by default each image's class as the
+        original model predicts it.
+    seed : int, default 0
+        Seed of the new weights: the same seed gives the same result.
+    **options
+        Passed to `method` (for example ``samples=8`` for SmoothGrad).
+
+    Returns
+    -------
+    dict
+        ``"method"``: the method's name; ``"layers"``: the names of the
+        re-initialised layers, output first (one per step);
+        ``"correlation"``: float64 (steps,), the mean over the images of the
+        Spearman rank correlation between the original maps and the maps
+        after each step (NaN images, whose map is constant, are left out of
+        the mean; NaN if every map is constant); ``"per_image"``: float64
+        (steps, N), each image's correlation; ``"maps"``: float32
+        (steps + 1, N, H, W), the original maps first.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients` and for `method` with `options`;
+        ValueError also if `method` is an unknown name, `seed` is not a
+        non-negative integer, or the model has no layer with weights;
+        TypeError if `method` is neither a name nor a function.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import lenet5, randomization_check
+    >>> image = np.random.default_rng(0).integers(0, 256, (2, 28, 28, 1), dtype=np.uint8)
+    >>> result = randomization_check(lenet5(), image, "gradients")
+    >>> result["layers"]
+    ['op', 'fc2', 'fc1', 'conv2', 'conv1']
+    >>> result["correlation"].shape, result["maps"].shape
+    ((5,), (6, 2, 28, 28))
+    """
+    model, x = _prepared(model, images)
+    name, function = _method(method)
+    seed = _checks.non_negative_int(seed, "seed")
+    try:
+        copy = keras.models.clone_model(model)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"model {model.name!r} cannot be copied with keras.models.clone_model ({error}); "
+            "the randomization check needs a copy, so the given model is never changed"
+        ) from error
+    copy.set_weights(model.get_weights())
+    layers = _weighted_layers(copy)[::-1]
+    if not layers:
+        raise ValueError(f"model {model.name!r} has no layer with weights to randomize")
+    target = _targets(target, _probabilities(copy, x))
+    maps = [np.asarray(function(copy, x, target, **options), np.float32)]
+    for step, layer in enumerate(layers):
+        _reinitialise(layer, seed, step)
+        maps.append(np.asarray(function(copy, x, target, **options), np.float32))
+    per_image = np.stack([_spearman(maps[0], after) for after in maps[1:]])
+    valid = np.isfinite(per_image)
+    counts = valid.sum(axis=1)
+    sums = np.where(valid, per_image, 0).sum(axis=1)
+    correlation = np.full(len(layers), np.nan)
+    np.divide(sums, counts, out=correlation, where=counts > 0)
+    return {
+        "method": name,
+        "layers": [layer.name for layer in layers],
+        "correlation": correlation,
+        "per_image": per_image,
+        "maps": np.stack(maps),
+    }
+
+
+def _pixel_curve(model, images, maps, target, steps, value, *, insert: bool) -> dict:
+    model, x = _prepared(model, images)
+    steps = _checks.positive_int(steps, "steps")
+    value = np.float32(_checks.finite_number(value, "value"))
+    n, height, width = x.shape[:3]
+    array = np.asarray(maps)
+    if array.ndim == 2 and n == 1:
+        array = array[np.newaxis]
+    if array.shape != (n, height, width):
+        raise ValueError(
+            f"maps must hold one map per image, (N, H, W) = ({n}, {height}, {width}); "
+            f"got shape {array.shape}"
+        )
+    if not np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_:
+        raise TypeError(f"maps must hold numbers; got dtype {array.dtype}")
+    array = _checks.finite(array.astype(np.float64), "maps")
+    target = _targets(target, _probabilities(model, x))
+    pixels = height * width
+    fractions = np.linspace(0.0, 1.0, steps + 1)
+    # Pixels changed at each step: the nearest whole number to fraction * pixels.
+    counts = (2 * np.arange(steps + 1) * pixels + steps) // (2 * steps)
+    # Each pixel's place in its image's order, most attributed first (ties: the earlier pixel).
+    order = np.argsort(-array.reshape(n, pixels), axis=1, kind="stable")
+    place = np.empty_like(order)
+    np.put_along_axis(place, order, np.arange(pixels)[np.newaxis], axis=1)
+    probabilities = np.empty((n, steps + 1), np.float64)
+    # Groups of images, all steps of each together, so a group is a few predict chunks.
+    per_group = max(1, 4 * _explain._CHUNK // (steps + 1))
+    for start in range(0, n, per_group):
+        part = slice(start, start + per_group)
+        changed = place[part][:, np.newaxis, :] < counts[np.newaxis, :, np.newaxis]
+        changed = changed.reshape(-1, steps + 1, height, width, 1)
+        original = x[part][:, np.newaxis]
+        batch = np.where(changed, original, value) if insert else np.where(changed, value, original)
+        batch = batch.astype(np.float32).reshape(-1, *x.shape[1:])
+        out = _probabilities(model, batch).reshape(len(original), steps + 1, -1)
+        probabilities[part] = out[np.arange(len(out)), :, target[part]]
+    widths = np.diff(fractions)
+    auc = ((probabilities[:, 1:] + probabilities[:, :-1]) / 2 * widths).sum(axis=1)
+    return {"fractions": fractions, "probabilities": probabilities, "auc": auc}
+
+
+def deletion_curve(
+    model: keras.Model,
+    images: np.ndarray,
+    maps: object,
+    target: object = None,
+    *,
+    steps: int = 20,
+    value: float = 0.0,
+) -> dict:
+    """Return the deletion curve: the target's probability as the most attributed pixels are removed.
+
+    Petsiuk et al. (2018, RISE): the pixels are set to `value` in the order
+    of the map, most attributed first, in `steps` equal steps; a map that
+    finds the pixels the prediction rests on makes the probability fall
+    fast, so a *lower* area under the curve is better. Compare with a
+    random order of the pixels. All steps of all images go through the
+    model together, in chunks.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`.
+    maps : array_like
+        One attribution map per image, (N, H, W) (or (H, W) for one image),
+        as any method of this module returns: the pixels are taken in the
+        order of their values, largest first (ties: the earlier pixel in
+        row-major order).
+    steps : int, default 20
+        Equal steps from no pixel to every pixel; step ``i`` changes the
+        ``round(i / steps * H * W)`` most attributed pixels.
+    value : float, default 0.0
+        What a removed pixel becomes, in every channel, in the model's input
+        scale (after ``uint8`` images are scaled): 0 is black.
+
+    Returns
+    -------
+    dict
+        ``"fractions"``: float64 (steps + 1,), the fraction of pixels
+        changed at each step, 0 to 1; ``"probabilities"``: float64
+        (N, steps + 1), the model's output for each image's target (its
+        probability, for a model that ends in a softmax) at each step;
+        ``"auc"``: float64 (N,), the area under each image's curve (the
+        trapezoid rule over the fractions).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if `maps` is not one map
+        per image of the images' size or holds non-finite values, `steps`
+        is not a positive integer or `value` is not a finite number;
+        TypeError if `maps` does not hold numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import deletion_curve, gradients, lenet5
+    >>> model = lenet5()
+    >>> x = np.random.default_rng(0).integers(0, 256, (2, 28, 28, 1), dtype=np.uint8)
+    >>> curve = deletion_curve(model, x, gradients(model, x), steps=4)
+    >>> curve["fractions"]
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    >>> curve["probabilities"].shape, curve["auc"].shape
+    ((2, 5), (2,))
+    """
+    return _pixel_curve(model, images, maps, target, steps, value, insert=False)
+
+
+def insertion_curve(
+    model: keras.Model,
+    images: np.ndarray,
+    maps: object,
+    target: object = None,
+    *,
+    steps: int = 20,
+    value: float = 0.0,
+) -> dict:
+    """Return the insertion curve: the target's probability as the most attributed pixels are put back.
+
+    Petsiuk et al. (2018, RISE): starting from an image of `value` only,
+    the image's own pixels are put back in the order of the map, most
+    attributed first, in `steps` equal steps; a map that finds the pixels
+    the prediction rests on makes the probability rise fast, so a *higher*
+    area under the curve is better. All steps of all images go through the
+    model together, in chunks.
+
+    Parameters
+    ----------
+    model, images, target
+        As for :func:`gradients`.
+    maps : array_like
+        One attribution map per image, (N, H, W) (or (H, W) for one image),
+        as any method of this module returns: the pixels are taken in the
+        order of their values, largest first (ties: the earlier pixel in
+        row-major order).
+    steps : int, default 20
+        Equal steps from no pixel to every pixel; step ``i`` changes the
+        ``round(i / steps * H * W)`` most attributed pixels.
+    value : float, default 0.0
+        What a removed pixel becomes, in every channel, in the model's input
+        scale (after ``uint8`` images are scaled): 0 is black.
+
+    Returns
+    -------
+    dict
+        ``"fractions"``: float64 (steps + 1,), the fraction of pixels
+        changed at each step, 0 to 1; ``"probabilities"``: float64
+        (N, steps + 1), the model's output for each image's target (its
+        probability, for a model that ends in a softmax) at each step;
+        ``"auc"``: float64 (N,), the area under each image's curve (the
+        trapezoid rule over the fractions).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients`; ValueError also if `maps` is not one map
+        per image of the images' size or holds non-finite values, `steps`
+        is not a positive integer or `value` is not a finite number;
+        TypeError if `maps` does not hold numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import insertion_curve, lenet5, occlusion
+    >>> model = lenet5()
+    >>> x = np.random.default_rng(0).integers(0, 256, (2, 28, 28, 1), dtype=np.uint8)
+    >>> curve = insertion_curve(model, x, occlusion(model, x), steps=4)
+    >>> curve["probabilities"].shape, curve["auc"].shape
+    ((2, 5), (2,))
+    """
+    return _pixel_curve(model, images, maps, target, steps, value, insert=True)

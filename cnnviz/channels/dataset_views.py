@@ -1,0 +1,300 @@
+"""Channels seen over a data set: their strongest patches, their mean per class, their ablation.
+
+Each function goes over arrays or a stream of batches (a ``tf.data.Dataset``,
+an iterable) once, one forward pass per batch for every channel, in memory
+that does not grow with the number of images.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from .. import _checks, _graph
+from .._batches import batches, is_array
+from ._geometry import _boxes, _field
+
+__all__ = ["channel_ablation", "class_mean_activations", "top_patches"]
+
+# Rows of the layer's output per call of the rest of the model in channel_ablation.
+_ABLATION_ROWS = 8192
+
+
+def top_patches(
+    model: keras.Model,
+    images: object,
+    layer: str | int,
+    *,
+    channels: object = None,
+    k: int = 9,
+    batch_size: int = 512,
+) -> dict:
+    """Return each channel's `k` strongest activations over the data, at most one per image.
+
+    For every image and channel, the position where the channel is largest
+    (the first in row-major order on ties) is its candidate; the `k` largest
+    candidates over the data are kept (the earlier image first on ties).
+    One forward pass per batch serves every channel, and only the running
+    top `k` is kept, so memory does not grow with the number of images.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built Keras image model with one input: functional, Sequential
+        or nested, any number of channels.
+    images : array_like or iterable
+        Images (N, H, W, C) (or (N, H, W) for one channel), ``uint8``
+        (scaled to [0, 1] unless the model scales its own input) or float;
+        or an iterable of batches of images or of ``(images, labels)`` pairs
+        (a ``tf.data.Dataset``, a generator), read once. Labels are ignored.
+    layer : str or int
+        A layer whose output is feature maps, by name (nested models'
+        layers included) or by index into ``model.layers``.
+    channels : int or sequence of int, optional
+        The channels to report, by default all, in this order.
+    k : int, default 9
+        How many images per channel; at most the number of images.
+    batch_size : int, default 512
+        Images per forward pass when `images` are arrays (a stream brings
+        its own batches).
+
+    Returns
+    -------
+    dict
+        ``"layer"``: the layer's name; ``"channels"``: int64 (C,);
+        ``"index"``: int64 (C, k), the images' indices in the data (the
+        order of the stream); ``"row"``, ``"col"``: int64 (C, k), the
+        position in the layer's output; ``"value"``: float32 (C, k), the
+        activation, strongest first; ``"box"``: int64 (C, k, 4), the
+        receptive box of each position, as :func:`receptive_box` gives it.
+
+    Raises
+    ------
+    TypeError
+        If `model` is not a Keras model, `images` neither arrays nor an
+        iterable of batches, or `channels` not integers.
+    ValueError
+        If the layer does not give feature maps or its receptive field
+        cannot be computed, a channel is out of range, `k` or `batch_size`
+        is not a positive integer, `k` exceeds the number of images, or
+        the images do not fit the model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import lenet5, top_patches
+    >>> x = np.random.default_rng(0).integers(0, 256, (20, 28, 28, 1), dtype=np.uint8)
+    >>> result = top_patches(lenet5(), x, "conv2", channels=[0, 5], k=3)
+    >>> result["index"].shape, result["box"].shape
+    ((2, 3), (2, 3, 4))
+    >>> bool((np.diff(result["value"], axis=1) <= 0).all())  # strongest first
+    True
+    """
+    model = _checks.image_model(model)
+    parts = _graph.split(model, layer)
+    field = _field(model, parts)
+    chosen = _checks.indices(
+        channels, _graph.channel_count(parts, spatial=True), "channels", f"of layer {parts.name!r}"
+    )
+    k = _checks.positive_int(k, "k")
+    batch_size = _checks.positive_int(batch_size, "batch_size")
+    if is_array(images) and np.ndim(images) > 0 and k > len(images):
+        raise ValueError(f"k must be at most the number of images, {len(images)}; got {k}")
+    width = field.output[1]
+    c = len(chosen)
+    value = np.empty((c, 0), np.float32)
+    index = np.empty((c, 0), np.int64)
+    where = np.empty((c, 0), np.int64)  # the flat position, row * width + col
+    seen = 0
+    for x, _ in batches(model, images, None, need_labels=False, batch_size=batch_size):
+        out = _graph.run(parts.head, x)[..., chosen]
+        flat = out.reshape(len(x), -1, c)
+        position = flat.argmax(axis=1)  # (B, C): the first maximum of each image and channel
+        best = np.take_along_axis(flat, position[:, np.newaxis, :], axis=1)[:, 0]
+        value = np.concatenate([value, best.T.astype(np.float32)], axis=1)
+        index = np.concatenate([index, np.broadcast_to(seen + np.arange(len(x)), (c, len(x)))], 1)
+        where = np.concatenate([where, position.T.astype(np.int64)], axis=1)
+        # Stable: on ties the earlier image (already kept, or earlier in the batch) stays first.
+        order = np.argsort(-value, axis=1, kind="stable")[:, :k]
+        value, index, where = (np.take_along_axis(a, order, axis=1) for a in (value, index, where))
+        seen += len(x)
+    if k > seen:
+        raise ValueError(f"k must be at most the number of images, {seen}; got {k}")
+    row, col = where // width, where % width
+    return {
+        "layer": parts.name,
+        "channels": chosen,
+        "index": index,
+        "row": row,
+        "col": col,
+        "value": value,
+        "box": _boxes(field, row, col),
+    }
+
+
+def class_mean_activations(
+    model: keras.Model,
+    images: object,
+    labels: object,
+    layer: str | int,
+    *,
+    num_classes: int | None = None,
+) -> np.ndarray:
+    """Return each channel's mean activation per class: over the class's images and positions.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built Keras image model with one input: functional, Sequential
+        or nested, any number of channels.
+    images : array_like or iterable
+        Images (N, H, W, C), as for :func:`top_patches`; or an iterable of
+        ``(images, labels)`` batches (a ``tf.data.Dataset``), read once in
+        constant memory, and then `labels` must be None.
+    labels : array_like or None
+        Integer labels (N,) or one-hot rows (N, classes) (their largest
+        entry's class) for array `images`; None for a stream.
+    layer : str or int
+        A layer by name (nested models' layers included) or index into
+        ``model.layers``; feature maps (batch, height, width, channels) are
+        averaged over positions, other outputs (batch, units) used as they are.
+    num_classes : int, optional
+        The number of classes. By default the width of the model's output
+        when it is (batch, classes), else one more than the largest label.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (num_classes, channels). A class without images has a row
+        of NaN: its mean is undefined, and a NaN cannot be mistaken for a
+        real mean of zero (a dead channel).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`top_patches`; ValueError also if labels are missing,
+        of another length than the images, or outside ``range(num_classes)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import class_mean_activations, lenet5
+    >>> x = np.random.default_rng(0).integers(0, 256, (20, 28, 28, 1), dtype=np.uint8)
+    >>> means = class_mean_activations(lenet5(), x, np.arange(20) % 5, "relu1")
+    >>> means.shape  # 10 classes (the model's output), 6 channels
+    (10, 6)
+    >>> bool(np.isnan(means[5:]).all())  # classes 5 to 9 have no images
+    True
+    """
+    model = _checks.image_model(model)
+    parts = _graph.split(model, layer)
+    channels = _graph.channel_count(parts, spatial=False)
+    if num_classes is not None:
+        num_classes = _checks.positive_int(num_classes, "num_classes")
+    elif len(model.outputs) == 1 and len(model.outputs[0].shape) == 2:
+        num_classes = int(model.outputs[0].shape[-1])
+    sums = np.zeros((num_classes or 0, channels), np.float64)
+    counts = np.zeros(num_classes or 0, np.int64)
+    stream = batches(model, images, labels, need_labels=True, num_classes=num_classes)
+    for x, y in stream:
+        out = _graph.run(parts.head, x)
+        means = out.reshape(len(x), -1, channels).mean(axis=1, dtype=np.float64)
+        if y.size and y.max() >= len(counts):  # num_classes from the labels: grow
+            grow = int(y.max()) + 1 - len(counts)
+            sums = np.concatenate([sums, np.zeros((grow, channels))])
+            counts = np.concatenate([counts, np.zeros(grow, np.int64)])
+        np.add.at(sums, y, means)
+        counts += np.bincount(y, minlength=len(counts))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = sums / counts[:, np.newaxis]
+    result[counts == 0] = np.nan
+    return result.astype(np.float32)
+
+
+def channel_ablation(
+    model: keras.Model,
+    images: object,
+    labels: object,
+    layer: str | int,
+    *,
+    channels: object = None,
+) -> dict:
+    """Return the accuracy with each channel of `layer` switched off (its output set to zero).
+
+    The model is split at the layer: the part up to it runs once per batch,
+    and the part after it runs on copies of the layer's output, one per
+    ablated channel with that channel zeroed, all in one call (in chunks).
+    The given model is never changed. An ablated channel's output is zero
+    at every position and for every image; that of a ``Conv2D`` followed by
+    a ReLU is the same as zeroing the ReLU's.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built Keras image classifier with one image input and one output
+        (batch, classes): functional, Sequential or nested. The output after
+        the layer must depend on the layer's output only (no connection that
+        skips it).
+    images, labels
+        As for :func:`class_mean_activations`.
+    layer : str or int
+        A layer by name (nested models' layers included) or index into
+        ``model.layers``; its last axis is the channels.
+    channels : int or sequence of int, optional
+        The channels to ablate, one at a time; by default all.
+
+    Returns
+    -------
+    dict
+        ``"layer"``: the layer's name; ``"channels"``: int64 (C,);
+        ``"accuracy"``: float64 (C,), the fraction of images whose
+        predicted class (the largest output) is their label with that
+        channel off; ``"intact_accuracy"``: float, the same with no channel
+        off.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`class_mean_activations`; ValueError also if the model
+        has not one (batch, classes) output or cannot be split at the layer,
+        or a channel is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import channel_ablation, lenet5
+    >>> x = np.random.default_rng(0).integers(0, 256, (20, 28, 28, 1), dtype=np.uint8)
+    >>> result = channel_ablation(lenet5(), x, np.arange(20) % 10, "conv1")
+    >>> result["channels"], result["accuracy"].shape
+    (array([0, 1, 2, 3, 4, 5]), (6,))
+    """
+    model = _checks.class_output(model)
+    parts = _graph.split(model, layer)
+    count = _graph.channel_count(parts, spatial=False)
+    chosen = _checks.indices(channels, count, "channels", f"of layer {parts.name!r}")
+    tail = _graph.tail(model, parts)
+    classes = int(model.outputs[0].shape[-1])
+    correct = np.zeros(len(chosen), np.int64)
+    intact = total = 0
+
+    def predicted(features: np.ndarray) -> np.ndarray:
+        return keras.ops.convert_to_numpy(tail(features, training=False)).argmax(axis=-1)
+
+    for x, y in batches(model, images, labels, need_labels=True, num_classes=classes):
+        features = _graph.run(parts.head, x)
+        intact += int((predicted(features) == y).sum())
+        total += len(x)
+        per_call = max(1, _ABLATION_ROWS // len(x))
+        for first in range(0, len(chosen), per_call):
+            group = chosen[first : first + per_call]
+            copies = np.repeat(features[np.newaxis], len(group), axis=0)
+            for copy, channel in zip(copies, group, strict=True):
+                copy[..., channel] = 0
+            guesses = predicted(copies.reshape(-1, *features.shape[1:]))
+            correct[first : first + len(group)] += (guesses.reshape(len(group), -1) == y).sum(1)
+    return {
+        "layer": parts.name,
+        "channels": chosen,
+        "accuracy": correct / total,
+        "intact_accuracy": intact / total,
+    }

@@ -1,0 +1,155 @@
+"""What a unit of a layer is made of and what it sees: kernels and receptive fields."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from .. import _checks, _graph
+from ._geometry import _boxes, _field
+
+__all__ = ["kernels", "receptive_box", "receptive_field"]
+
+
+def kernels(model: keras.Model, layer: str | int) -> np.ndarray:
+    """Return the kernel of a ``Conv2D`` layer: its filters, (kh, kw, in_channels, filters).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built Keras image model with one input: functional, Sequential
+        or nested.
+    layer : str or int
+        The layer's name (nested models' layers included) or its index into
+        ``model.layers``, as for :func:`~cnnviz.layer_outputs`.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (kh, kw, in_channels, filters): ``[..., c, f]`` is the part
+        of filter ``f`` that reads input channel ``c``. A copy: changing it
+        does not change the model.
+
+    Raises
+    ------
+    TypeError
+        If `model` is not a Keras model or `layer` neither a name nor an index.
+    ValueError
+        If the layer is unknown or not a ``Conv2D`` layer.
+
+    Examples
+    --------
+    >>> from cnnviz import kernels, lenet5
+    >>> kernels(lenet5(), "conv2").shape
+    (5, 5, 6, 16)
+    """
+    model = _checks.image_model(model)
+    name = _graph.layer_name(model, layer)
+    found = _graph.find(_graph.trace(model)[2], name)[0]
+    if not isinstance(found, keras.layers.Conv2D):
+        # A wrong layer of a right model: a ValueError, as for an unknown name.
+        raise ValueError(  # noqa: TRY004
+            f"layer {name!r} is a {type(found).__name__}, not a Conv2D layer, so it has no "
+            "kernel of shape (kh, kw, in_channels, filters)"
+        )
+    return np.array(keras.ops.convert_to_numpy(found.kernel), dtype=np.float32)
+
+
+def receptive_field(
+    model: keras.Model, layer: str | int
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Return the receptive field of a layer's units: its size and its jump, in input pixels.
+
+    Computed from the chain of layers between the input and `layer`:
+    convolutions (``Conv2D``, ``DepthwiseConv2D``, ``SeparableConv2D``) and
+    poolings (``MaxPooling2D``, ``AveragePooling2D``) of any window, stride,
+    dilation and padding, ``ZeroPadding2D`` and ``Cropping2D``, with
+    element-wise layers (activations, batch normalization, dropout, rescaling)
+    passed through and nested models looked into. A window of ``k`` with
+    stride ``s`` grows the field by ``(k - 1)`` times the jump so far and
+    multiplies the jump by ``s`` (CS231n's notes).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any built Keras image model with one input: functional, Sequential
+        or nested.
+    layer : str or int
+        The layer's name (nested models' layers included) or its index into
+        ``model.layers``; its output must be feature maps
+        (batch, height, width, channels).
+
+    Returns
+    -------
+    size : tuple of int
+        (h, w): how many input rows and columns one unit sees, before any
+        clipping at the image's border (see :func:`receptive_box`).
+    jump : tuple of int
+        (h, w): how many input pixels apart neighbouring units' fields start.
+
+    Raises
+    ------
+    TypeError
+        If `model` is not a Keras model or `layer` neither a name nor an index.
+    ValueError
+        If the layer is unknown or does not give feature maps (a unit of
+        ``Flatten``, ``Dense`` and later layers sees the whole image), or a
+        layer before it is one that cnnviz cannot follow (an upsampling, a
+        transposed convolution, a layer with several inputs).
+
+    Examples
+    --------
+    >>> from cnnviz import lenet5, receptive_field
+    >>> model = lenet5("valid")
+    >>> [receptive_field(model, name) for name in ("conv1", "max_pool1", "conv2", "max_pool2")]
+    [((5, 5), (1, 1)), ((6, 6), (2, 2)), ((14, 14), (2, 2)), ((16, 16), (4, 4))]
+    """
+    model = _checks.image_model(model)
+    field = _field(model, _graph.split(model, layer))
+    return field.size, field.jump
+
+
+def receptive_box(
+    model: keras.Model, layer: str | int, row: int, col: int
+) -> tuple[int, int, int, int]:
+    """Return the input pixels that unit (`row`, `col`) of `layer` sees, as a box.
+
+    With ``same`` padding the fields of border units hang over the image's
+    edge, into the zeros of the padding; the box is clipped to the image, so
+    it is smaller there than :func:`receptive_field`'s size. Padding follows
+    TensorFlow: of an odd total, the smaller half goes before.
+
+    Parameters
+    ----------
+    model, layer
+        As for :func:`receptive_field`.
+    row, col : int
+        The unit's position in the layer's output, from 0.
+
+    Returns
+    -------
+    tuple of int
+        (top, left, bottom, right), bottom and right exclusive, so that
+        ``image[top:bottom, left:right]`` is what the unit sees.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`receptive_field`; ValueError also if `row` or `col`
+        is not an integer within the layer's output.
+
+    Examples
+    --------
+    >>> from cnnviz import lenet5, receptive_box
+    >>> receptive_box(lenet5("valid"), "max_pool2", 1, 2)
+    (4, 8, 20, 24)
+    >>> receptive_box(lenet5("same"), "max_pool2", 0, 0)  # hangs over the edge by 6 pixels
+    (0, 0, 10, 10)
+    """
+    model = _checks.image_model(model)
+    parts = _graph.split(model, layer)
+    field = _field(model, parts)
+    what = f"the output of layer {parts.name!r} is {field.output[0]}x{field.output[1]}"
+    row = _checks.index(row, field.output[0], "row", what)
+    col = _checks.index(col, field.output[1], "col", what)
+    return tuple(int(v) for v in _boxes(field, np.array(row), np.array(col)))
