@@ -108,22 +108,6 @@ def float_images(x: object, name: str, *, scale: bool = True) -> np.ndarray:
     )
 
 
-def scales_its_input(model) -> bool:
-    """Say whether `model` rescales its own input: its first layer is Rescaling or Normalization.
-
-    Looked into where the first layer is itself a model (a nested model).
-    """
-    import keras
-
-    layer = model
-    while isinstance(layer, keras.Model):
-        layers = [item for item in layer.layers if not isinstance(item, keras.layers.InputLayer)]
-        if not layers:
-            return False
-        layer = layers[0]
-    return isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization))
-
-
 def scale_setting(scale: object, model) -> bool:
     """Return whether to divide ``uint8`` images by 255 for `model`: the one rule of cnnviz.
 
@@ -132,6 +116,8 @@ def scale_setting(scale: object, model) -> bool:
     ``False`` say it outright.
     """
     if scale is None:
+        from ._graph import scales_its_input  # here: _graph imports these checks
+
         return not scales_its_input(model)
     if not isinstance(scale, (bool, np.bool_)):
         raise ValueError(f"scale must be None, True or False; got {scale!r}")  # noqa: TRY004
@@ -153,85 +139,6 @@ def finite(array: np.ndarray, name: str) -> np.ndarray:
             f"the first at index {where} ({float(array[where])})"
         )
     return array
-
-
-def keras_model(model: object, name: str = "model"):
-    """Return `model` if it is a Keras model."""
-    import keras
-
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"{name} must be a keras.Model; got {type(model).__name__}")
-    return model
-
-
-def image_model(model: object, name: str = "model"):
-    """Return `model` if it is a built Keras model with exactly one 4-D image input."""
-    model = keras_model(model, name)
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError) as error:
-        if model.built:  # a subclassed model called on data: built, but no graph to read
-            raise ValueError(
-                f"{name} {model.name!r} is a subclassed model, whose layers cnnviz cannot "
-                "reach; wrap it in a functional model: inputs = keras.Input(shape); "
-                f"model = keras.Model(inputs, {model.name}(inputs))"
-            ) from error
-        raise ValueError(
-            f"{name} {model.name!r} is not built: give it an Input or call it on data first"
-        ) from error
-    if not inputs or len(inputs) != 1:
-        raise ValueError(
-            f"{name} must have exactly one image input; {model.name!r} has {len(inputs or [])}"
-        )
-    shape = tuple(inputs[0].shape)
-    if len(shape) != 4:
-        raise ValueError(
-            f"{name} must take images of shape (batch, height, width, channels); "
-            f"{model.name!r} takes {shape}"
-        )
-    return model
-
-
-def softmax_end(model) -> bool:
-    """Say whether `model`'s output comes out of a softmax.
-
-    The rule: the model's last layer (looked into where it is itself a
-    model) is a ``Softmax`` layer, or a layer whose ``activation`` is
-    Keras' softmax (a ``Dense(..., activation="softmax")`` or an
-    ``Activation("softmax")``).
-    """
-    import keras
-
-    layer = model
-    while isinstance(layer, keras.Model) and layer.layers:
-        layer = layer.layers[-1]
-    if isinstance(layer, keras.layers.Softmax):
-        return True
-    activation = getattr(layer, "activation", None)
-    return activation is not None and keras.activations.serialize(activation) == "softmax"
-
-
-def class_output(model: object, name: str = "model"):
-    """Return `model` if it is an image model with one output of shape (batch, classes)."""
-    model = image_model(model, name)
-    if len(model.outputs) != 1 or len(model.outputs[0].shape) != 2:
-        shapes = [tuple(output.shape) for output in model.outputs]
-        raise ValueError(
-            f"{name} must have one output of shape (batch, classes); {model.name!r} has {shapes}"
-        )
-    return model
-
-
-def classifier(model: object, name: str = "model"):
-    """Return `model` if it is an image model with one output of class probabilities."""
-    model = class_output(model, name)
-    if not softmax_end(model):
-        raise ValueError(
-            f"{name} {model.name!r} does not end in a softmax, but the recipe's loss "
-            "(categorical cross-entropy) needs class probabilities: give its last layer "
-            "activation='softmax' or add keras.layers.Softmax()"
-        )
-    return model
 
 
 def image_batch(
@@ -347,50 +254,6 @@ def labelled_images(model, x: object, y: object, names: tuple[str, str], scale) 
     return x, y
 
 
-def layer_names(model, layers) -> tuple[str, ...]:
-    """Return the names of `layers` of `model`: names or indices into ``model.layers``.
-
-    ``None`` means every layer after the input.
-    """
-    import keras
-
-    if layers is None:
-        names = tuple(
-            layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
-        )
-        if not names:
-            raise ValueError(f"model {model.name!r} has no layers after its input")
-        return names
-    if isinstance(layers, (str, int)):
-        raise TypeError(
-            "layers must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
-            f"got {layers!r}"
-        )
-    layers = list(layers)
-    if not layers:
-        raise ValueError("layers is empty: give at least one layer name or index, or None for all")
-    known = [layer.name for layer in model.layers]
-    names = []
-    for item in layers:
-        if _is_integer(item):
-            if not -len(model.layers) <= item < len(model.layers):
-                raise ValueError(
-                    f"layer index {item} is out of range: model {model.name!r} has "
-                    f"{len(model.layers)} layers (indices {-len(model.layers)} to "
-                    f"{len(model.layers) - 1}, as for model.get_layer(index=i))"
-                )
-            names.append(model.layers[int(item)].name)
-        elif isinstance(item, str):
-            if item not in known:
-                raise ValueError(
-                    f"model {model.name!r} has no layer named {item!r}; its layers are {known}"
-                )
-            names.append(item)
-        else:
-            raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
-    return tuple(names)
-
-
 def index(value: object, count: int, name: str, what: str) -> int:
     """Return `value` as an int if it is an integer in ``range(count)``; `what` says what it counts."""
     if not _is_integer(value) or not 0 <= value < count:
@@ -430,12 +293,3 @@ def class_labels(y: object, name: str, num_classes: int | None = None) -> np.nda
             f"got shape {array.shape}"
         )
     return labels(array, name, num_classes)
-
-
-def input_range(model) -> tuple[float, float]:
-    """Return the range of pixel values `model` takes: (0, 255) if it scales its own input, else (0, 1).
-
-    The same rule as :func:`scale_setting`'s default: a model that scales its
-    own input takes ``uint8``-range pixels, any other takes [0, 1].
-    """
-    return (0.0, 255.0) if scales_its_input(model) else (0.0, 1.0)

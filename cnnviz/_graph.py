@@ -28,6 +28,7 @@ class Trace:
 
     calls: dict[int, tuple[keras.layers.Layer, object, object]]
     counts: dict[int, int]
+    model: str = ""  # the traced model's name, for messages
 
 
 def _call(layer, trace: Trace, *args, **kwargs):
@@ -77,9 +78,28 @@ def trace(model: keras.Model) -> tuple[object, object, Trace]:
     """Return the model's input, output and layer calls, traced once into one flat graph."""
     if model not in _TRACES:
         x = keras.Input(shape=tuple(model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype)
-        calls = Trace({}, {})
+        calls = Trace({}, {}, model.name)
+        # A functional model lists its input layer among its layers (index 0): its output is
+        # the input itself.
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.InputLayer):
+                calls.calls[id(layer)] = (layer, x, x)
+                calls.counts[id(layer)] = 1
         _TRACES[model] = (x, _run(model, x, calls), calls)
     return _TRACES[model]
+
+
+def layers(model: keras.Model) -> list[keras.layers.Layer]:
+    """Return every layer of `model` in the order it is called, nested models' layers in place.
+
+    A nested model is looked into, not listed itself; inputs are left out.
+    """
+    _, _, calls = trace(model)
+    return [
+        layer
+        for layer, _, _ in calls.calls.values()
+        if not isinstance(layer, (keras.Model, keras.layers.InputLayer))
+    ]
 
 
 def find(calls: Trace, name: str):
@@ -88,8 +108,10 @@ def find(calls: Trace, name: str):
         if layer.name == name:
             if calls.counts[key] > 1:
                 raise ValueError(
-                    f"layer {name!r} is called {calls.counts[key]} times (a shared layer), so it "
-                    "has one output per call; choose a layer that is called once"
+                    f"layer {name!r} of model {calls.model!r} is called {calls.counts[key]} times "
+                    "(a shared layer), so it has one output per call and cnnviz cannot tell "
+                    "which one you mean; ask for a layer that is called once, such as the "
+                    "layers that follow each call"
                 )
             return layer, inputs, output
     raise AssertionError(name)  # layer_name has checked the name
@@ -98,7 +120,8 @@ def find(calls: Trace, name: str):
 def layer_name(model: keras.Model, layer: object, argument: str = "layer") -> str:
     """Return the name of `layer`: a name (nested models' layers included) or an index.
 
-    An index counts ``model.layers``, as in :func:`~cnnviz.layer_outputs`.
+    An index counts ``model.layers``, as ``model.get_layer(index=i)`` does
+    (for :func:`~cnnviz.lenet5`, 0 is the input layer and 1 is ``conv1``).
     """
     if isinstance(layer, str):
         _, _, calls = trace(model)
@@ -109,9 +132,14 @@ def layer_name(model: keras.Model, layer: object, argument: str = "layer") -> st
                 f"(nested models' included) are {names}"
             )
         return layer
-    if isinstance(layer, (int, np.integer)) and not isinstance(layer, (bool, np.bool_)):
-        (name,) = _checks.layer_names(model, [layer])
-        return name
+    if _checks._is_integer(layer):
+        count = len(model.layers)
+        if not -count <= layer < count:
+            raise ValueError(
+                f"layer index {layer} is out of range: model {model.name!r} has {count} layers "
+                f"(indices {-count} to {count - 1}, as for model.get_layer(index=i))"
+            )
+        return model.layers[int(layer)].name
     raise TypeError(f"{argument} must be a layer name (str) or an index (int); got {layer!r}")
 
 
@@ -180,3 +208,131 @@ def channel_count(parts: Split, *, spatial: bool) -> int:
 def run(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """Return ``model(x)`` as NumPy: a direct (eager) call, no tf.function to trace per sub-model."""
     return keras.ops.convert_to_numpy(model(x, training=False))
+
+
+# --- what kind of model this is (checked where a model enters) -------------------------------
+
+
+def keras_model(model: object, name: str = "model"):
+    """Return `model` if it is a Keras model."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"{name} must be a keras.Model; got {type(model).__name__}")
+    return model
+
+
+def image_model(model: object, name: str = "model"):
+    """Return `model` if it is a built Keras model with exactly one 4-D image input."""
+    model = keras_model(model, name)
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError) as error:
+        if model.built:  # a subclassed model called on data: built, but no graph to read
+            raise ValueError(
+                f"{name} {model.name!r} is a subclassed model, whose layers cnnviz cannot "
+                "reach; wrap it in a functional model: inputs = keras.Input(shape); "
+                f"model = keras.Model(inputs, {model.name}(inputs))"
+            ) from error
+        raise ValueError(
+            f"{name} {model.name!r} is not built: give it an Input or call it on data first"
+        ) from error
+    if not inputs or len(inputs) != 1:
+        raise ValueError(
+            f"{name} must have exactly one image input; {model.name!r} has {len(inputs or [])}"
+        )
+    shape = tuple(inputs[0].shape)
+    if len(shape) != 4:
+        raise ValueError(
+            f"{name} must take images of shape (batch, height, width, channels); "
+            f"{model.name!r} takes {shape}"
+        )
+    return model
+
+
+def class_output(model: object, name: str = "model"):
+    """Return `model` if it is an image model with one output of shape (batch, classes)."""
+    model = image_model(model, name)
+    if len(model.outputs) != 1 or len(model.outputs[0].shape) != 2:
+        shapes = [tuple(output.shape) for output in model.outputs]
+        raise ValueError(
+            f"{name} must have one output of shape (batch, classes); {model.name!r} has {shapes}"
+        )
+    return model
+
+
+def softmax_end(model) -> bool:
+    """Say whether `model`'s output comes out of a softmax.
+
+    The rule: the model's last layer (looked into where it is itself a
+    model) is a ``Softmax`` layer, or a layer whose ``activation`` is
+    Keras' softmax (a ``Dense(..., activation="softmax")`` or an
+    ``Activation("softmax")``).
+    """
+    layer = model
+    while isinstance(layer, keras.Model) and layer.layers:
+        layer = layer.layers[-1]
+    if isinstance(layer, keras.layers.Softmax):
+        return True
+    activation = getattr(layer, "activation", None)
+    return activation is not None and keras.activations.serialize(activation) == "softmax"
+
+
+def classifier(model: object, name: str = "model"):
+    """Return `model` if it is an image model with one output of class probabilities."""
+    model = class_output(model, name)
+    if not softmax_end(model):
+        raise ValueError(
+            f"{name} {model.name!r} does not end in a softmax, but the recipe's loss "
+            "(categorical cross-entropy) needs class probabilities: give its last layer "
+            "activation='softmax' or add keras.layers.Softmax()"
+        )
+    return model
+
+
+def scales_its_input(model) -> bool:
+    """Say whether `model` rescales its own input: its first layer is Rescaling or Normalization.
+
+    Looked into where the first layer is itself a model (a nested model).
+    """
+    layer = model
+    while isinstance(layer, keras.Model):
+        layers = [item for item in layer.layers if not isinstance(item, keras.layers.InputLayer)]
+        if not layers:
+            return False
+        layer = layers[0]
+    return isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization))
+
+
+def input_range(model) -> tuple[float, float]:
+    """Return the range of pixel values `model` takes: (0, 255) if it scales its own input, else (0, 1).
+
+    The same rule as :func:`scale_setting`'s default: a model that scales its
+    own input takes ``uint8``-range pixels, any other takes [0, 1].
+    """
+    return (0.0, 255.0) if scales_its_input(model) else (0.0, 1.0)
+
+
+def layer_names(model, layers) -> tuple[str, ...]:
+    """Return the names of `layers` of `model`: names or indices, each as :func:`layer_name` takes it.
+
+    ``None`` means every layer of ``model.layers`` after the input (a nested
+    model is one of them: its output).
+    """
+    if layers is None:
+        names = tuple(
+            layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
+        )
+        if not names:
+            raise ValueError(f"model {model.name!r} has no layers after its input")
+        return names
+    if isinstance(layers, (str, int)):
+        raise TypeError(
+            "layers must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
+            f"got {layers!r}"
+        )
+    layers = list(layers)
+    if not layers:
+        raise ValueError("layers is empty: give at least one layer name or index, or None for all")
+    for item in layers:
+        if not isinstance(item, str) and not _checks._is_integer(item):
+            raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
+    return tuple(layer_name(model, item, "layers") for item in layers)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from . import _checks
+from . import _checks, _graph
 
 __all__ = ["layer_outputs"]
 
@@ -46,10 +46,12 @@ def layer_outputs(
         images are scaled to [0, 1] with :func:`~cnnviz.scale_images` (see
         `scale`); float images are used as they are.
     layers : sequence of str or int, optional
-        Layer names, or indices into ``model.layers`` (as in
+        Layer names (the layers inside nested models included, as for
+        :func:`~cnnviz.grad_cam`), or indices into ``model.layers`` (as in
         ``model.get_layer(index=i)``; for :func:`~cnnviz.lenet5`, 1 is
-        ``conv1`` and -1 the softmax ``op``). By default every layer after
-        the input.
+        ``conv1`` and -1 the softmax ``op``). By default every layer of
+        ``model.layers`` after the input (a nested model is one of them: its
+        output).
     scale : bool, optional
         Whether ``uint8`` images are divided by 255. By default they are,
         unless the model scales its own input (its first layer is a
@@ -70,8 +72,9 @@ def layer_outputs(
         float, or `layers` holds something other than names and indices.
     ValueError
         If the model is not built or has not one 4-D input, a layer name is
-        unknown or an index out of range, `images` has the wrong shape, or
-        the batch is empty.
+        unknown or an index out of range, a layer is called more than once
+        (a shared layer has one output per call), `images` has the wrong
+        shape, or the batch is empty.
 
     Examples
     --------
@@ -82,18 +85,20 @@ def layer_outputs(
     >>> {name: out.shape for name, out in list(outputs.items())[:3]}
     {'conv1': (1, 24, 24, 6), 'relu1': (1, 24, 24, 6), 'max_pool1': (1, 12, 12, 6)}
     """
-    model = _checks.image_model(model)
-    names = _checks.layer_names(model, layers)
+    model = _graph.image_model(model)
+    names = _graph.layer_names(model, layers)
     x = _checks.image_batch(images, model, scale=scale)
 
     unique = list(dict.fromkeys(names))  # a layer asked for twice is computed once
     per_model = _EXTRACTORS.setdefault(model, {})
     extractor = per_model.get(names)
     if extractor is None:
-        _refuse_shared_layers(model, unique)
+        # The flat graph of cnnviz's one walk of a model: a layer inside a nested model is a
+        # tensor of it too, and a layer called more than once (shared) is refused there.
+        x_in, _, calls = _graph.trace(model)
         extractor = keras.Model(
-            inputs=model.inputs[0],  # one image input (checked), as a bare tensor
-            outputs=[model.get_layer(name).output for name in unique],
+            inputs=x_in,
+            outputs=[_graph.find(calls, name)[2] for name in unique],
             name=f"{model.name}_layer_outputs",
         )
         per_model[names] = extractor
@@ -117,29 +122,3 @@ def layer_outputs(
             whole[start : start + len(part)] = part
     by_name = dict(zip(unique, filled, strict=True))
     return {name: by_name[name] for name in names}
-
-
-def _refuse_shared_layers(model: keras.Model, names: list[str]) -> None:
-    """Raise if a requested layer is called more than once in `model` (a shared layer).
-
-    Such a layer has one output per call; returning the first call's would
-    be a silent wrong answer for every other. The calls are counted from the
-    model's public config (a functional model lists each layer's inbound
-    nodes); a model without that config has no shared layers to find.
-    """
-    try:
-        config = model.get_config()
-    except NotImplementedError:  # a subclassed model without get_config
-        return
-    calls = {
-        layer.get("name", layer.get("config", {}).get("name")): len(layer.get("inbound_nodes", []))
-        for layer in (config or {}).get("layers", [])
-        if isinstance(layer, dict)
-    }
-    shared = [name for name in names if calls.get(name, 0) > 1]
-    if shared:
-        raise ValueError(
-            f"layer {shared[0]!r} of model {model.name!r} is called {calls[shared[0]]} times "
-            "(a shared layer), so it has one output per call and layer_outputs cannot tell "
-            "which one you mean; ask for the layers that follow each call instead"
-        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from . import _checks
+from . import _checks, _graph
 
 __all__ = ["confusion_matrix", "evaluate", "misclassified", "predict"]
 
@@ -51,7 +51,7 @@ def predict(model: keras.Model, images: np.ndarray, *, batch_size: int = 1024) -
     >>> bool(np.allclose(probabilities.sum(axis=1), 1))
     True
     """
-    model = _checks.classifier(model)
+    model = _graph.classifier(model)
     batch_size = _checks.positive_int(batch_size, "batch_size")
     x = _checks.image_batch(images, model)
     return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
@@ -94,7 +94,7 @@ def evaluate(
     >>> evaluate(model, x_test, y_test)["accuracy"]  # doctest: +SKIP
     0.89...
     """
-    model = _checks.classifier(model)
+    model = _graph.classifier(model)
     x, y = _checks.labelled_images(model, x, y, ("x", "y"), scale)
     probabilities = model.predict(x, batch_size=1024, verbose=0)
     eps = keras.config.epsilon()

@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from . import _checks, cache
+from . import _checks, _graph, cache
 from .data import FILES, load_fashion_mnist, one_hot, scale_images
 from .models import PADDINGS, lenet5
 
@@ -39,7 +39,7 @@ _STEPS_PER_EXECUTION = 64
 _RECIPE_SOURCES = ("models.py", "training.py")
 _RECIPE_FUNCTIONS = (
     _checks.float_images,
-    _checks.scales_its_input,
+    _graph.scales_its_input,
     _checks.scale_setting,
     _checks.image_batch,
     _checks.labels,
@@ -198,7 +198,7 @@ def train(
     >>> sorted(history.history)
     ['accuracy', 'loss']
     """
-    model = _checks.classifier(model)
+    model = _graph.classifier(model)
     epochs = _checks.positive_int(epochs, "epochs")
     batch_size = _checks.positive_int(batch_size, "batch_size")
     learning_rate = _checks.positive_number(learning_rate, "learning_rate")

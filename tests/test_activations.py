@@ -483,3 +483,50 @@ def test_outputs_equal_per_layer_sub_models_on_any_small_conv_model(spec, seed, 
         expected[layer.name] = keras.ops.convert_to_numpy(sub_model([x], training=False))
     assert len(expected) == len(spec["layers"])
     assert_outputs_close(got, expected)
+
+
+def nested_model() -> keras.Model:
+    """A functional model with a Sequential block inside it: pre -> block(inner_conv, inner_relu) -> head."""
+    keras.utils.set_random_seed(0)
+    block = keras.Sequential(
+        [
+            keras.Input((8, 8, 2)),
+            keras.layers.Conv2D(3, 3, name="inner_conv"),
+            keras.layers.ReLU(name="inner_relu"),
+        ],
+        name="block",
+    )
+    inputs = keras.Input((8, 8, 1))
+    x = block(keras.layers.Conv2D(2, 1, name="pre")(inputs))
+    outputs = keras.layers.Dense(4, activation="softmax", name="head")(keras.layers.Flatten()(x))
+    return keras.Model(inputs, outputs, name="outer")
+
+
+@pytest.mark.parametrize("wrap", ["functional", "sequential"])
+def test_a_layer_inside_a_nested_model_is_reached_by_name(wrap):
+    model = nested_model()
+    if wrap == "sequential":
+        model = keras.Sequential([keras.Input((8, 8, 1)), model], name="wrapped")
+    x = np.random.default_rng(0).random((5, 8, 8, 1), dtype=np.float32)
+    outputs = cnnviz.layer_outputs(model, x, layers=["inner_conv", "inner_relu", "block", "head"])
+    inner = model.layers[-1] if wrap == "sequential" else model
+    by_hand = inner.get_layer("block").layers[0](inner.get_layer("pre")(x))
+    # Another batch shape and another graph than the extractor's: rounding differs.
+    np.testing.assert_allclose(
+        outputs["inner_conv"], keras.ops.convert_to_numpy(by_hand), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_array_equal(outputs["inner_relu"], np.maximum(outputs["inner_conv"], 0))
+    # The block's output is its last layer's: the very same tensor of the flat graph.
+    np.testing.assert_array_equal(outputs["block"], outputs["inner_relu"])
+    np.testing.assert_allclose(
+        outputs["head"], keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6
+    )
+    # The same names as the other functions take.
+    assert cnnviz.grad_cam(model, x, layer="inner_relu").shape == (5, 8, 8)
+    assert cnnviz.top_patches(model, x, "inner_conv", k=2)["layer"] == "inner_conv"
+
+
+def test_the_input_layer_is_reached_by_name_and_by_index_zero(valid_model, images):
+    outputs = layer_outputs(valid_model, images, layers=["input", 0])
+    assert list(outputs) == ["input"]  # both name the same layer
+    np.testing.assert_array_equal(outputs["input"], images)  # the input itself, copied

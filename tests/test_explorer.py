@@ -73,13 +73,20 @@ def every_layer_model() -> keras.Model:
     return model
 
 
+def flat_names(model: keras.Model) -> list[str]:
+    """The names of a chain model's layers, nested models' layers in their place, inputs left out."""
+    names = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            names += flat_names(layer)
+        elif not isinstance(layer, keras.layers.InputLayer):
+            names.append(layer.name)
+    return names
+
+
 def chain_outputs(model: keras.Model, x: np.ndarray) -> dict[str, np.ndarray]:
-    """Every (flattened) layer's output, by running the layers one after another in Keras."""
-    outputs = {}
-    for layer in cnnviz.explorer._flat_layers(model):
-        x = layer(x, training=False)
-        outputs[layer.name] = keras.ops.convert_to_numpy(x)
-    return outputs
+    """Every (flattened) layer's output, nested layers' by name, from cnnviz.layer_outputs."""
+    return cnnviz.layer_outputs(model, x, layers=flat_names(model))
 
 
 def run_node(node: str, directory: Path, pixels: np.ndarray, tmp_path: Path) -> dict:

@@ -119,7 +119,7 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
     pre, head = output, _identity
     last = _last_layer(model)
     seen = trace.calls.get(id(last))
-    if _checks.softmax_end(model) and seen is not None and seen[2] is output:
+    if _graph.softmax_end(model) and seen is not None and seen[2] is output:
         pre = seen[1]
         if isinstance(last, keras.layers.Dense):
 
@@ -138,7 +138,7 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
 
 
 def _prepared(model: object, images: object) -> tuple[keras.Model, np.ndarray]:
-    model = _checks.class_output(model)
+    model = _graph.class_output(model)
     return model, _checks.image_batch(images, model)
 
 

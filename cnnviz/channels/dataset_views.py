@@ -90,7 +90,7 @@ def top_patches(
     >>> bool((np.diff(result["value"], axis=1) <= 0).all())  # strongest first
     True
     """
-    model = _checks.image_model(model)
+    model = _graph.image_model(model)
     parts = _graph.split(model, layer)
     field = _field(model, parts)
     chosen = _checks.indices(
@@ -186,7 +186,7 @@ def class_mean_activations(
     >>> bool(np.isnan(means[5:]).all())  # classes 5 to 9 have no images
     True
     """
-    model = _checks.image_model(model)
+    model = _graph.image_model(model)
     parts = _graph.split(model, layer)
     channels = _graph.channel_count(parts, spatial=False)
     if num_classes is not None:
@@ -268,7 +268,7 @@ def channel_ablation(
     >>> result["channels"], result["accuracy"].shape
     (array([0, 1, 2, 3, 4, 5]), (6,))
     """
-    model = _checks.class_output(model)
+    model = _graph.class_output(model)
     parts = _graph.split(model, layer)
     count = _graph.channel_count(parts, spatial=False)
     chosen = _checks.indices(channels, count, "channels", f"of layer {parts.name!r}")

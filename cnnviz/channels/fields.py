@@ -43,7 +43,7 @@ def kernels(model: keras.Model, layer: str | int) -> np.ndarray:
     >>> kernels(lenet5(), "conv2").shape
     (5, 5, 6, 16)
     """
-    model = _checks.image_model(model)
+    model = _graph.image_model(model)
     name = _graph.layer_name(model, layer)
     found = _graph.find(_graph.trace(model)[2], name)[0]
     if not isinstance(found, keras.layers.Conv2D):
@@ -104,7 +104,7 @@ def receptive_field(
     >>> [receptive_field(model, name) for name in ("conv1", "max_pool1", "conv2", "max_pool2")]
     [((5, 5), (1, 1)), ((6, 6), (2, 2)), ((14, 14), (2, 2)), ((16, 16), (4, 4))]
     """
-    model = _checks.image_model(model)
+    model = _graph.image_model(model)
     field = _field(model, _graph.split(model, layer))
     return field.size, field.jump
 
@@ -146,7 +146,7 @@ def receptive_box(
     >>> receptive_box(lenet5("same"), "max_pool2", 0, 0)  # hangs over the edge by 6 pixels
     (0, 0, 10, 10)
     """
-    model = _checks.image_model(model)
+    model = _graph.image_model(model)
     parts = _graph.split(model, layer)
     field = _field(model, parts)
     what = f"the output of layer {parts.name!r} is {field.output[0]}x{field.output[1]}"

@@ -205,7 +205,7 @@ def maximize_activation(
     >>> maximize_activation(lenet5(), "conv2", [0, 5, 9], steps=4, position=(4, 4)).shape
     (3, 28, 28, 1)
     """
-    model = _checks.image_model(model)
+    model = _graph.image_model(model)
     parts = _graph.split(model, layer)
     count = _graph.channel_count(parts, spatial=False)
     chosen = _checks.indices(channel, count, "channel", f"of layer {parts.name!r}")
@@ -218,7 +218,7 @@ def maximize_activation(
     tv = _checks.non_negative_number(tv, "tv")
     one = np.ndim(channel) == 0  # one channel: one image, not a batch of one
     where = tf.constant(_unit_weights(parts, position))
-    low, high = _checks.input_range(model)
+    low, high = _graph.input_range(model)
     shape = tuple(int(n) for n in model.inputs[0].shape[1:])
     step, score = _ascent(parts)
     onehot = np.eye(count, dtype=np.float32)[chosen]

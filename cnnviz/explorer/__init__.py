@@ -222,17 +222,17 @@ def export(
 
 def _models(model: Any) -> dict[str, Any]:
     """Return the models keyed by name, each checked to be an image model with one output."""
+    from .. import _graph  # here: importing the explorer does not import Keras
+
     if isinstance(model, dict):
         if not model:
             raise ValueError("model is an empty dict: give at least one key -> keras.Model")
         bad = [key for key in model if not isinstance(key, str) or not key]
         if bad:
             raise TypeError(f"model's keys must be non-empty strings; got {bad[0]!r}")
-        models = {
-            key: _checks.image_model(value, f"model[{key!r}]") for key, value in model.items()
-        }
+        models = {key: _graph.image_model(value, f"model[{key!r}]") for key, value in model.items()}
     else:
-        checked = _checks.image_model(model)
+        checked = _graph.image_model(model)
         models = {checked.name: checked}
     for key, value in models.items():
         name = "model" if len(models) == 1 and not isinstance(model, dict) else f"model[{key!r}]"
@@ -319,24 +319,13 @@ def _target(directory: object) -> Path:
 # --- the layers -------------------------------------------------------------------------
 
 
-def _flat_layers(model: Any) -> list[Any]:
-    """Every layer of `model` in order, nested models' layers in their place, inputs left out."""
-    import keras
-
-    layers = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            layers += _flat_layers(layer)
-        elif not isinstance(layer, keras.layers.InputLayer):
-            layers.append(layer)
-    return layers
-
-
 def _chain(model: Any) -> list[tuple[Any, dict, list]]:
     """Return (layer, spec, weight arrays) for each layer, checked to be the model's one chain."""
     import keras
 
-    layers = _flat_layers(model)
+    from .. import _graph
+
+    layers = _graph.layers(model)
     specs = [_layer_spec(layer, model) for layer in layers]
     names = [layer.name for layer in layers]
     if len(set(names)) != len(names):
