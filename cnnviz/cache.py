@@ -9,7 +9,8 @@ SHA-256s and uses Keras' ``safe_mode=True``; an entry that fails either is
 reported, moved aside and removed, and the caller builds it again.
 
 :func:`~cnnviz.trained_lenet5` is the public face of this module; what goes
-into a key (the recipe's settings and source) is decided there.
+into a key (the model's configuration, the recipe's settings and version, the
+data checksums) is decided there.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from typing import Any
 
 import keras
 import numpy as np
-
-from . import __version__
 
 #: Environment variable naming the trained-model cache directory.
 CACHE_DIR_ENV = "CNNVIZ_CACHE_DIR"
@@ -60,14 +59,18 @@ def cache_dir(directory: str | os.PathLike | None = None) -> Path:
 
 
 def key(material: dict[str, Any]) -> str:
-    """Return the SHA-256 of `material` plus the versions of cnnviz, Keras and TensorFlow.
+    """Return the SHA-256 of `material` plus the versions of Keras and TensorFlow.
 
     `material` must be JSON-serialisable: everything that changes what the
-    entry holds (settings, data checksums, the source of the code).
+    entry holds (the model's configuration, the recipe's settings and
+    version, the data checksums); keys are sorted, so the order in which it
+    was built does not count. cnnviz's own version is not part of it: a
+    release that changes what training computes bumps the recipe's version,
+    and one that does not keeps its users' cached models.
     """
     import tensorflow as tf
 
-    versions = {"cnnviz": __version__, "keras": keras.__version__, "tensorflow": tf.__version__}
+    versions = {"keras": keras.__version__, "tensorflow": tf.__version__}
     return hashlib.sha256(json.dumps({**material, **versions}, sort_keys=True).encode()).hexdigest()
 
 

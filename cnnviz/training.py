@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import inspect
+import json
 import math
 import os
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from . import _checks, _graph, cache
-from .data import FILES, load_fashion_mnist, one_hot, scale_images
+from .data import FILES, load_fashion_mnist
 from .models import PADDINGS, lenet5
 
 __all__ = ["cache_path", "train", "trained_lenet5"]
@@ -28,26 +28,33 @@ LOCK_TIMEOUT = 3600.0
 
 # Training steps run per call into the compiled graph (and so per progress-bar
 # update). It changes only how often Python is re-entered, not what is
-# computed: the weights are bit for bit those of one step per call.
+# computed: the weights are bit for bit those of one step per call
+# (test_train_gives_the_notebooks_weights_bit_for_bit), so it is not part of
+# the cache key. A value that changed the bits would need a RECIPE_VERSION bump.
 _STEPS_PER_EXECUTION = 64
 
-# Source whose code decides what a trained model is, hashed into the cache key
-# so a changed recipe is never served from an old entry: the model and the
-# recipe (whole files), and the few rules that turn the data into the numbers
-# trained on. Only those functions of _checks and data count, so adding an
-# unrelated check does not retrain anything.
-_RECIPE_SOURCES = ("models.py", "training.py")
-_RECIPE_FUNCTIONS = (
-    _checks.float_images,
-    _graph.scales_its_input,
-    _checks.scale_setting,
-    _checks.image_batch,
-    _checks.labels,
-    _checks.one_hot_targets,
-    _checks.labelled_images,
-    scale_images,
-    one_hot,
-)
+# The version of the training computation, part of every cache key. The key
+# follows the model's configuration, the settings above, the optimizer and
+# the loss by itself, but not code: bump RECIPE_VERSION in the same commit as
+# any change that can change the weights or history trained from the same
+# settings and data. That is train's computation (compile, fit, shuffling,
+# seeding, float32 inputs), trained_lenet5's (seeding before the model is
+# built, the test set as validation data), and the rules that turn the data
+# into the numbers trained on: uint8 pixels divided by 255 and cast to
+# float32, integer labels to float32 one-hot rows (data.scale_images,
+# data.one_hot, _checks.float_images and _checks.labelled_images today).
+# Bump it too when what an entry holds changes. A comment, a refactoring, or a
+# new builder option that leaves existing models' configurations alone is no
+# reason to bump it: cached models stay valid.
+RECIPE_VERSION = 1
+
+# The recipe's loss; its optimizer is _optimizer's. Both go into the cache key.
+_LOSS = "categorical_crossentropy"
+
+
+def _optimizer(learning_rate: float) -> keras.optimizers.Optimizer:
+    """Return the recipe's optimizer: Adam with Keras' defaults but `learning_rate`."""
+    return keras.optimizers.Adam(learning_rate=learning_rate)
 
 
 class _StopWhenDiverged(keras.callbacks.Callback):
@@ -219,8 +226,8 @@ def train(
 
     keras.utils.set_random_seed(seed)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="categorical_crossentropy",
+        optimizer=_optimizer(learning_rate),
+        loss=_LOSS,
         metrics=["accuracy"],
         steps_per_execution=_STEPS_PER_EXECUTION,
     )
@@ -247,6 +254,16 @@ def cache_path(
 ) -> Path:
     """Return the cache entry directory that :func:`trained_lenet5` uses.
 
+    The entry's key is the SHA-256 of what decides the trained weights: the
+    configuration of ``lenet5(padding)`` (its Keras JSON), the settings, the
+    recipe's optimizer and loss, its version (``training.RECIPE_VERSION``,
+    changed whenever the training computation changes), the checksums of
+    the data, and the Keras and TensorFlow versions. Source code is not part
+    of it, so neither a comment nor a new :func:`~cnnviz.lenet5` option
+    that leaves a model as it was retrains that model. The model is built
+    to read its configuration (not trained); the random state of the caller
+    is left as it was.
+
     Every argument is checked before the key is computed, so an invalid
     setting can never name (or be served) an entry.
 
@@ -266,25 +283,61 @@ def cache_path(
     ValueError
         If a setting is invalid, as for :func:`train` and
         :func:`~cnnviz.lenet5`.
+
+    Examples
+    --------
+    >>> from cnnviz import cache_path
+    >>> entry = cache_path("same", epochs=5, cache_dir="models")
+    >>> entry.parent.name, entry.name[:12]
+    ('models', 'lenet5-same-')
     """
     padding = _checks.one_of(padding, PADDINGS, "padding")
-    here = Path(__file__).parent
-    recipe = hashlib.sha256()
-    for name in _RECIPE_SOURCES:
-        recipe.update((here / name).read_bytes())
-    for function in _RECIPE_FUNCTIONS:
-        recipe.update(inspect.getsource(function).encode())
-    material = {
-        "model": "lenet5",
-        "padding": padding,
+    settings = {
         "epochs": _checks.positive_int(epochs, "epochs"),
         "batch_size": _checks.positive_int(batch_size, "batch_size"),
         "learning_rate": _checks.positive_number(learning_rate, "learning_rate"),
         "seed": _checks.non_negative_int(seed, "seed"),
-        "data_sha256": {name: sha for name, (sha, _) in FILES.items()},
-        "recipe_sha256": recipe.hexdigest(),
     }
+    # Building draws the layers' initializer seeds from Python's random module;
+    # the caller's stream (seeded, say, for its own model) must not move.
+    state = random.getstate()
+    try:
+        model = lenet5(padding)
+    finally:
+        random.setstate(state)
+    material = _key_material(model, **settings)
     return cache.cache_dir(cache_dir) / f"lenet5-{padding}-{cache.key(material)[:20]}"
+
+
+def _key_material(
+    model: keras.Model, *, epochs: int, batch_size: int, learning_rate: float, seed: int
+) -> dict:
+    """Return what decides the weights `model` is trained to, for :func:`cache.key`.
+
+    Nothing else goes into the key but the Keras and TensorFlow versions
+    (``cache.key`` adds them): not the source of cnnviz, nor its version. A
+    release that changes what training computes bumps ``RECIPE_VERSION``.
+    """
+    # The configuration holds no name Keras makes up (every layer of lenet5 and
+    # the model are named) and no weights; the recipe compiles the model itself.
+    config = json.loads(model.to_json())
+    config.pop("compile_config", None)
+    optimizer = keras.optimizers.serialize(_optimizer(learning_rate))
+    # Keras numbers optimizers' default names (adam, adam_1, ...) per process.
+    optimizer["config"].pop("name", None)
+    return {
+        "model": config,
+        "recipe": {
+            "version": RECIPE_VERSION,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "seed": seed,
+            "optimizer": optimizer,
+            "loss": _LOSS,
+        },
+        "data_sha256": {name: sha for name, (sha, _) in FILES.items()},
+    }
 
 
 def trained_lenet5(
@@ -309,16 +362,17 @@ def trained_lenet5(
 
     The cache directory is `cache_dir`, else ``$CNNVIZ_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/cnnviz`` (``~/.cache/cnnviz``). Each entry is a
-    directory named by a key that covers every setting that changes the
-    result: the arguments, the data checksums, the source of the model and
-    training code, and the cnnviz, Keras and TensorFlow versions. An entry is
-    written to a temporary directory beside it and renamed into place, so it
-    is either complete or absent. An entry that is corrupt or truncated is
-    reported with a ``UserWarning``, removed and rebuilt. If the cache
-    directory cannot be created or written, a ``UserWarning`` names it and
-    the trained model is returned uncached. While a model is being trained,
-    its entry is locked: another process asking for the same model waits
-    and then loads it, rather than training it a second time.
+    directory named by a key that covers what decides the result: the
+    model's configuration, the settings, the recipe's version, the data
+    checksums, and the Keras and TensorFlow versions (see
+    :func:`cache_path`). An entry is written to a temporary directory
+    beside it and renamed into place, so it is either complete or absent.
+    An entry that is corrupt or truncated is reported with a
+    ``UserWarning``, removed and rebuilt. If the cache directory cannot be
+    created or written, a ``UserWarning`` names it and the trained model is
+    returned uncached. While a model is being trained, its entry is
+    locked: another process asking for the same model waits and then loads
+    it, rather than training it a second time.
 
     The entry also keeps the weights before training and after every epoch
     (float32; about 5 MB for ``"valid"`` and 13 MB for ``"same"`` over 30
