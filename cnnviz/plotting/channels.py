@@ -22,18 +22,22 @@ from matplotlib.patches import Rectangle
 
 from .. import _checks
 from ..data import CLASS_NAMES
-from ._grid import _grid_colourbar, _new_figure, _suptitle, _tiles, channel_grid
-from .explanations import (
+from ._figures import (
+    _DIVERGING,
     _bare,
     _class_names,
     _draw_image,
     _field,
     _figure,
     _grey_images,
+    _grid_colourbar,
     _map_scale,
+    _new_figure,
     _numbers,
+    _suptitle,
+    _tiles,
 )
-from .feature_maps import _DIVERGING
+from .feature_maps import channel_grid
 
 # Kernel tiles in inches: a 5x5 kernel needs little room, and conv2's 96 tiles must fit a page.
 _KERNEL_TILE = 1.1
@@ -175,7 +179,7 @@ def plot_kernels(
     # A title line of the caller's above the shape line: 0.2 inches more at the top.
     room = {"left": left, "right": _BAR_LABEL, "top": 0.0 if title is None else 0.2}
     figure = _new_figure(fig, rows, columns, colourbar=True, tile=tile, **room)
-    tiles = _tiles(figure, count, columns, colourbar=True, **room)
+    tiles = _tiles(figure, count, rows, columns, colourbar=True, **room)
     for position, ax in enumerate(tiles):
         channel, kernel = divmod(position, filters) if inputs > 1 else (0, position)
         image = ax.imshow(
