@@ -11,24 +11,20 @@ the rows and columns of every grid of tiles), ``images``, ``history``,
 ``evaluation`` (one image's class probabilities, confusion matrices,
 mistakes), ``networks`` (every layer of one image, or of several models side
 by side), ``explanations`` (attribution maps, randomization and deletion
-checks) and ``channels`` (kernels, receptive fields, top patches, class means
-and ablation of a layer's channels). What they share (layout, colour scales,
-checks of the arrays they are given) is in one private module, ``_figures``;
-no module takes another's private names.
+checks), ``filters`` (a layer's kernels and its units' receptive fields) and
+``channels`` (each channel's top patches, class means and ablation over a
+data set). What they share (layout, colour scales, checks of the arrays they
+are given) is in one private module, ``_figures``; no module takes another's
+private names.
 """
 
 from __future__ import annotations
 
-from .channels import (
-    plot_ablation,
-    plot_class_activations,
-    plot_kernels,
-    plot_receptive_field,
-    plot_top_patches,
-)
+from .channels import plot_ablation, plot_class_activations, plot_top_patches
 from .evaluation import plot_confusion_matrix, plot_mistakes, plot_probabilities
 from .explanations import plot_attribution, plot_deletion, plot_randomization
 from .feature_maps import channel_grid, plot_feature_maps
+from .filters import plot_kernels, plot_receptive_field
 from .history import plot_history
 from .images import plot_images
 from .networks import plot_layer_outputs, plot_side_by_side

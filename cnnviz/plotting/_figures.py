@@ -7,7 +7,7 @@ what they share from here only, never from one another. It holds
   inches, one colour bar for a grid, titles and strips of units;
 - the colour scales of maps: signed values on ``RdBu_r`` symmetric about
   zero, non-negative ones on ``magma`` from zero, overlays whose opacity grows
-  with the magnitude;
+  with the magnitude; boxes around pixels, drawn on the pixels' edges;
 - the checks of the arrays and results the figures are given, so that a
   wrong argument gets the same message from every figure, and the one rule
   that tells class probabilities from other outputs.
@@ -22,6 +22,7 @@ import numpy as np
 from matplotlib.colorbar import Colorbar
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.patches import Rectangle
 
 from .. import _checks
 
@@ -169,6 +170,17 @@ def _grey_images(images: object, name: str = "images") -> np.ndarray:
     return x
 
 
+def _integers(values: object, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Return `values` as int64 if they are integers of the given shape."""
+    array = np.asarray(values)
+    if array.size and (not np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must hold integers; got dtype {array.dtype}")
+    if array.shape != shape:
+        expected = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+        raise ValueError(f"{name} must have shape {expected}; got shape {array.shape}")
+    return array.astype(np.int64)
+
+
 def _maps(maps: object, name: str, images: np.ndarray | None = None) -> np.ndarray:
     """Return attribution maps (N, H, W) as float64, finite, matching `images` if given."""
     array = _numbers(maps, name)
@@ -283,3 +295,31 @@ def _draw_image(ax, image: np.ndarray) -> None:
 def _bare(ax) -> None:
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+# --- boxes around pixels ---------------------------------------------------------------------
+#
+# Pixel ``i`` of an image spans ``i - 0.5`` to ``i + 0.5`` in the axes' coordinates (as
+# imshow draws it), so a box ``(top, left, bottom, right)``, bottom and right exclusive, is
+# drawn from ``(left - 0.5, top - 0.5)`` to ``(right - 0.5, bottom - 0.5)``: on the pixels'
+# edges.
+
+
+def _boxes_within(boxes: np.ndarray, name: str, height: int, width: int) -> None:
+    """Refuse boxes that are empty or reach outside an image of `height` x `width`."""
+    top, left, bottom, right = np.moveaxis(boxes, -1, 0)
+    bad = (top < 0) | (left < 0) | (bottom > height) | (right > width)
+    bad |= (bottom <= top) | (right <= left)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{name} must hold boxes (top, left, bottom, right), bottom and right exclusive, "
+            f"non-empty and within the {height}x{width} image; got "
+            f"{boxes[where].tolist()} at {where}"
+        )
+
+
+def _box_rectangle(box: Sequence[int], **style) -> Rectangle:
+    """Return the rectangle on the pixel edges around the pixels of `box` (bottom, right exclusive)."""
+    top, left, bottom, right = (int(v) for v in box)
+    return Rectangle((left - 0.5, top - 0.5), right - left, bottom - top, fill=False, **style)
