@@ -13,12 +13,17 @@ import pytest
 matplotlib.use("Agg")
 
 
-def _missing_data(error: Exception):
-    # In CI the Debian package provides the data, so its absence is a failure there;
-    # on a developer's machine without it the integration tests are skipped.
+def _missing(what: str):
+    # What CI provides (the data from the Debian package, the models the docs build trains
+    # before the tests run) is a failure there when missing; on a developer's machine
+    # without it the tests that need it are skipped.
     if os.environ.get("CI"):
-        pytest.fail(f"Fashion-MNIST is required in CI: {error}")
-    pytest.skip(f"Fashion-MNIST not available: {error}")
+        pytest.fail(f"{what}: required in CI")
+    pytest.skip(what)
+
+
+def _missing_data(error: Exception):
+    _missing(f"Fashion-MNIST not available: {error}")
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +46,20 @@ def fashion_mnist_dir(fashion_mnist) -> Path:
     from cnnviz import find_fashion_mnist
 
     return find_fashion_mnist().resolve()
+
+
+@pytest.fixture(scope="session")
+def trained_valid(fashion_mnist):
+    """The cached trained LeNet-5 (valid) and its history, as ``trained_lenet5("valid")`` gives.
+
+    Training it takes minutes, so tests never do: without a cached model they are skipped,
+    but in CI, where the docs build trains it before the tests run (.ci/run), they fail.
+    """
+    import cnnviz
+
+    if not cnnviz.cache_path("valid").exists():
+        _missing("no cached trained LeNet-5 (valid); cnnviz.trained_lenet5('valid') makes one")
+    return cnnviz.trained_lenet5("valid")
 
 
 @pytest.fixture(scope="session")

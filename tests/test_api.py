@@ -172,33 +172,128 @@ def test_plotting_and_data_do_not_import_tensorflow():
     assert json.loads(result.stdout.splitlines()[-1]) == []
 
 
-# -- No private imports ------------------------------------------------------------------
+# -- No private code ---------------------------------------------------------------------
+#
+# Two rules, held on every module of the package and on the code around it (the docs'
+# configuration and extensions, the noxfile, the benchmarks, the gallery's examples):
+# - No other package's private code: keras.src, TensorFlow's implementation packages
+#   (tensorflow.python, .core, ...), any module or name with a leading underscore. They
+#   change without notice and break on the next release (keract's fate).
+# - Inside cnnviz, a private name belongs to its module and a private module to its
+#   package: cnnviz._checks serves every cnnviz module and cnnviz.plotting._figures the
+#   plotting modules, but no module takes a private name from another public module.
+#   Code outside the package uses cnnviz's public names only.
+# Imports are checked, and attribute chains on imported names (``cnnviz.data._MEMO``).
+
+# Where a package's importable implementation is not its API: Keras 3 keeps its code in
+# keras.src; TensorFlow exports tf.* from tensorflow/_api, beside its own packages.
+_IMPLEMENTATION = {"keras": {"src"}, "tensorflow": {"python", "core", "compiler", "tsl"}}
 
 
-def _private(module: str) -> bool:
-    """Whether an absolute module path reaches into something private."""
-    parts = module.split(".")
-    if parts[0] == "cnnviz":
-        return False  # our own modules are ours to arrange
-    if parts[0] == "keras" and any(part.startswith("src") for part in parts[1:]):
-        return True
-    if parts[:2] == ["tensorflow", "python"]:
-        return True
-    # _name is private; __name__ (as in __future__) is not.
-    return any(part.startswith("_") and not re.fullmatch(r"__\w+__", part) for part in parts)
+def scanned_files() -> dict[str, list[Path]]:
+    """The Python files the rules hold for, by group."""
+    return {
+        "cnnviz": sorted((ROOT / "cnnviz").rglob("*.py")),
+        "docs": sorted([*(ROOT / "docs").glob("*.py"), *(ROOT / "docs" / "_ext").glob("*.py")]),
+        "noxfile": [ROOT / "noxfile.py"],
+        "benchmarks": sorted((ROOT / "benchmarks").glob("*.py")),
+        "examples": sorted((ROOT / "examples").rglob("*.py")),
+    }
 
 
-def private_imports(path: Path) -> list[str]:
-    """Every import in `path` of a private module or of a private name of another package."""
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+def module_name(path: Path) -> str | None:
+    """The dotted name of a module of cnnviz's source tree; None for a file outside it."""
+    parts = path.resolve().relative_to(ROOT).with_suffix("").parts
+    if parts[0] != "cnnviz":
+        return None
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_modules() -> frozenset[str]:
+    """Every module and package of cnnviz's source tree, by dotted name."""
+    return frozenset(module_name(path) for path in (ROOT / "cnnviz").rglob("*.py"))
+
+
+def _is_private(part: str) -> bool:
+    # _name is private; __name__ (as in __future__ or cnnviz.__version__) is not.
+    return part.startswith("_") and not re.fullmatch(r"__\w+__", part)
+
+
+def reaches_private(path: str, importer: str | None, modules: frozenset[str]) -> bool:
+    """Whether `importer` (a cnnviz module; None outside the package) may not use `path`.
+
+    `path` is what an import or an attribute chain names, as a dotted path from its
+    package: ``keras.src.trainers``, ``cnnviz.plotting._figures._tiles``. Inside cnnviz
+    the first private part of the path decides: a private module (one of `modules`) may be
+    used by every module of the package that holds it, a private name only by its module.
+    """
+    parts = path.split(".")
+    if parts[0] != "cnnviz":
+        if len(parts) > 1 and parts[1] in _IMPLEMENTATION.get(parts[0], ()):
+            return True
+        return any(_is_private(part) for part in parts)
+    for i in range(1, len(parts)):
+        if _is_private(parts[i]):
+            owner = ".".join(parts[:i])
+            if ".".join(parts[: i + 1]) in modules:  # a private module: its package's
+                return importer is None or not (
+                    importer == owner or importer.startswith(owner + ".")
+                )
+            return importer != owner  # a private name: its module's
+    return False
+
+
+def _absolute(node: ast.ImportFrom, importer: str | None, package: bool) -> str | None:
+    """The module a ``from ... import`` names; None for a relative import outside cnnviz."""
+    if not node.level:
+        return node.module
+    if importer is None:
+        return None  # a script beside its own modules, not cnnviz
+    base = importer.split(".") if package else importer.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def private_uses(
+    source: str,
+    name: str,
+    importer: str | None,
+    modules: frozenset[str],
+    *,
+    package: bool = False,
+) -> list[str]:
+    """Every use of private code in `source` that `importer` may not make, as ``name:line: path``.
+
+    `package` says whether the source is a package's ``__init__.py`` (for relative imports).
+    """
+    tree = ast.parse(source, name)
+    found: list[str] = []
+
+    def check(node: ast.AST, path: str) -> None:
+        hit = f"{name}:{node.lineno}: {path}"
+        if reaches_private(path, importer, modules) and hit not in found:
+            found.append(hit)
+
+    bound: dict[str, str] = {}  # a name the source imports -> the dotted path it stands for
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
+            for alias in node.names:
+                check(node, alias.name)
+                if alias.asname:
+                    bound[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    bound[top] = top
         elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: inside cnnviz
+            module = _absolute(node, importer, package)
+            if module is None:
                 continue
-            # `from keras import src` reaches keras.src as surely as `import keras.src`.
-            modules = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            for alias in node.names:
+                if alias.name == "*":
+                    check(node, module)
+                    continue
+                check(node, f"{module}.{alias.name}")
+                bound[alias.asname or alias.name] = f"{module}.{alias.name}"
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -207,33 +302,181 @@ def private_imports(path: Path) -> list[str]:
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
         ):
-            modules = [node.args[0].value]  # importlib.import_module("...")
-        else:
-            continue
-        private = [m for m in modules if _private(m)]
-        if private:  # the statement once, by its first private path
-            found.append(f"{path.name}:{node.lineno}: {private[0]}")
-    return found
+            check(node, node.args[0].value)  # importlib.import_module("...")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            attributes = []
+            root = node
+            while isinstance(root, ast.Attribute):
+                attributes.insert(0, root.attr)
+                root = root.value
+            # A name whose import is refused was reported there, with the line to change.
+            if not isinstance(root, ast.Name) or root.id not in bound:
+                continue
+            if reaches_private(bound[root.id], importer, modules):
+                continue
+            # Up to the first private part: `cnnviz_data._MEMO.clear` is cnnviz.data._MEMO.
+            parts = [*bound[root.id].split("."), *attributes]
+            for end in range(1, len(parts) + 1):
+                if reaches_private(".".join(parts[:end]), importer, modules):
+                    check(node, ".".join(parts[:end]))
+                    break
+    return sorted(found, key=lambda hit: int(hit.split(":")[1]))
+
+
+def file_private_uses(path: Path, modules: frozenset[str]) -> list[str]:
+    return private_uses(
+        path.read_text(encoding="utf-8"),
+        str(path.relative_to(ROOT)),
+        module_name(path),
+        modules,
+        package=path.name == "__init__.py",
+    )
 
 
 @pytest.mark.parametrize(
-    "module",
-    ["keras.src.trainers", "tensorflow.python.keras", "numpy._core", "matplotlib._api"],
+    "path",
+    [
+        "keras.src.trainers",
+        "keras.src",
+        "tensorflow.python.keras",
+        "tensorflow.core.protobuf.config_pb2",
+        "numpy._core",
+        "matplotlib._api",
+    ],
 )
-def test_private_modules_are_recognised(module):
-    assert _private(module)
+def test_other_packages_private_code_is_recognised(path):
+    assert reaches_private(path, "cnnviz.activations", package_modules())
+    assert reaches_private(path, None, package_modules())
 
 
 @pytest.mark.parametrize(
-    "module", ["__future__", "keras", "keras.callbacks", "tensorflow", "cnnviz._checks"]
+    "path", ["__future__", "keras", "keras.callbacks", "tensorflow", "tensorflow.config.threading"]
 )
-def test_public_modules_are_not_flagged(module):
-    assert not _private(module)
+def test_other_packages_public_code_is_not_flagged(path):
+    assert not reaches_private(path, None, package_modules())
 
 
-def test_no_module_imports_private_code():
+# A package as the rules see it: two private modules at the top, a private module of the
+# plotting package, and a package split into modules with a private one among them.
+_MODULES = frozenset(
+    {
+        "cnnviz",
+        "cnnviz._checks",
+        "cnnviz.data",
+        "cnnviz.plotting",
+        "cnnviz.plotting._figures",
+        "cnnviz.plotting.channels",
+        "cnnviz.plotting.explanations",
+        "cnnviz.attribution",
+        "cnnviz.attribution._machinery",
+        "cnnviz.attribution.methods",
+        "cnnviz.channels",
+        "cnnviz.channels.views",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("importer", "path", "allowed"),
+    [
+        # A private name of another public module: never.
+        ("cnnviz.plotting.channels", "cnnviz.plotting.explanations._bare", False),
+        ("cnnviz.attribution._machinery", "cnnviz.attribution.methods._helper", False),
+        ("cnnviz.plotting", "cnnviz.plotting.channels._integers", False),
+        # A private module, and its names, inside the package that holds it.
+        ("cnnviz.plotting.channels", "cnnviz.plotting._figures._tiles", True),
+        ("cnnviz.plotting", "cnnviz.plotting._figures", True),
+        ("cnnviz.plotting.channels", "cnnviz._checks.finite", True),
+        ("cnnviz.plotting.channels", "cnnviz._checks", True),
+        ("cnnviz.attribution.methods", "cnnviz.attribution._machinery._Tape", True),
+        # ... but not from another package's modules: attribution's machinery is its own.
+        ("cnnviz.channels.views", "cnnviz.attribution._machinery.class_score", False),
+        ("cnnviz.attribution.methods", "cnnviz.plotting._figures", False),
+        # Public names are for everyone.
+        ("cnnviz.plotting.channels", "cnnviz.plotting.explanations.plot_attribution", True),
+        # Outside the package: public names only.
+        (None, "cnnviz.plot_images", True),
+        (None, "cnnviz.explorer.export", True),
+        (None, "cnnviz.__version__", True),
+        (None, "cnnviz._checks", False),
+        (None, "cnnviz._checks.finite", False),
+        (None, "cnnviz.data._MEMO", False),
+        (None, "cnnviz.plotting._figures._tiles", False),
+    ],
+)
+def test_which_private_code_a_module_may_use(importer, path, allowed):
+    assert reaches_private(path, importer, _MODULES) is not allowed
+
+
+_SOURCE = """
+import importlib
+import cnnviz
+import cnnviz.data as cnnviz_data
+import keras
+import tensorflow as tf
+from keras import src
+from cnnviz import data, plot_images
+from .. import _checks
+from .._checks import finite
+from ._figures import _new_figure, _tiles
+from .explanations import _bare, plot_attribution
+from .feature_maps import _DIVERGING as DIVERGING
+
+cnnviz.plot_images, cnnviz.__version__, _checks.finite, finite.__doc__, _new_figure.__doc__
+cnnviz.data._MEMO.clear()
+cnnviz_data._MEMO
+data._parse
+tf.python.eager
+keras.ops.relu
+importlib.import_module("keras.src.trainers")
+"""
+
+
+def test_every_kind_of_private_use_is_found():
+    # As if the source were cnnviz/plotting/channels.py.
+    found = private_uses(_SOURCE, "x.py", "cnnviz.plotting.channels", _MODULES)
+    assert found == [
+        "x.py:7: keras.src",
+        "x.py:12: cnnviz.plotting.explanations._bare",
+        "x.py:13: cnnviz.plotting.feature_maps._DIVERGING",
+        "x.py:16: cnnviz.data._MEMO",
+        "x.py:17: cnnviz.data._MEMO",
+        "x.py:18: cnnviz.data._parse",
+        "x.py:19: tensorflow.python",
+        "x.py:21: keras.src.trainers",
+    ]
+    # Outside the package the private modules are refused too, and relative imports are
+    # a script's own.
+    outside = private_uses(_SOURCE, "x.py", None, _MODULES)
+    assert [hit for hit in outside if "_checks" in hit or "_figures" in hit] == []
+    assert "x.py:16: cnnviz.data._MEMO" in outside
+    assert private_uses(
+        "import cnnviz._checks\nfrom cnnviz import _checks", "x.py", None, _MODULES
+    ) == [
+        "x.py:1: cnnviz._checks",
+        "x.py:2: cnnviz._checks",
+    ]
+
+
+def test_every_group_of_files_is_scanned():
+    groups = scanned_files()
+    assert all(groups.values()), {group: files for group, files in groups.items() if not files}
+    assert ROOT / "docs" / "_ext" / "gallery_hooks.py" in groups["docs"]
+    modules = package_modules()
+    assert {"cnnviz._checks", "cnnviz.plotting", "cnnviz.explorer"} <= modules
+
+
+def test_no_code_uses_private_code_it_may_not():
     # The source tree, not the installed copy: this checks what we write.
-    sources = sorted((ROOT / "cnnviz").rglob("*.py"))
-    assert sources
-    found = [hit for path in sources for hit in private_imports(path)]
-    assert found == [], "private imports break on the next release (keract's fate)"
+    modules = package_modules()
+    found = [
+        hit
+        for files in scanned_files().values()
+        for path in files
+        for hit in file_private_uses(path, modules)
+    ]
+    assert found == [], (
+        "private code of another module or package: it changes without notice "
+        "(keract's fate); share helpers through a private module of the package"
+    )

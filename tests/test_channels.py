@@ -465,10 +465,8 @@ def test_a_position_outside_the_layer_or_on_a_layer_without_maps_is_refused():
 
 
 @pytest.mark.integration
-def test_on_the_trained_model_and_1000_test_images(fashion_mnist):
-    if not cnnviz.cache_path("valid").exists():
-        pytest.skip("no cached trained LeNet-5 (valid); cnnviz.trained_lenet5('valid') makes one")
-    model, _ = cnnviz.trained_lenet5("valid")
+def test_on_the_trained_model_and_1000_test_images(fashion_mnist, trained_valid):
+    model, _ = trained_valid
     _, (x_test, y_test) = fashion_mnist
     x, y = x_test[:1000], y_test[:1000]
     result = cnnviz.top_patches(model, x, "conv2", k=9)

@@ -1,4 +1,4 @@
-"""Tests of cnnviz.plotting.channels: kernels, receptive fields, top patches, class means, ablation."""
+"""Tests of plotting.filters and plotting.channels: kernels, fields, patches, classes, ablation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figures of images, feature maps, whole networks' layer outputs and explanations.
+"""Figures of images, feature maps, whole networks' layer outputs, explanations and channels.
 
 Every function returns a :class:`matplotlib.figure.Figure` (made with
 :func:`matplotlib.pyplot.figure`, so notebooks and ``plt.show()`` display it)
@@ -6,37 +6,28 @@ and leaves showing, saving or closing it to the caller. Nothing here imports
 Keras or TensorFlow, except :func:`plot_layer_outputs` when it is called (it
 runs a model).
 
-One module per kind of figure: ``feature_maps``, ``images``,
-``probabilities``, ``history``, ``networks`` (every layer of one image, or
-of several models side by side), ``explanations`` (attribution maps,
-confusion matrices, mistakes, randomization and deletion checks) and
-``channels`` (kernels, receptive fields, top patches, class means and
-ablation of a layer's channels); ``_grid``
-holds the layout code they share.
+One module per kind of figure: ``feature_maps`` (and :func:`channel_grid`,
+the rows and columns of every grid of tiles), ``images``, ``history``,
+``evaluation`` (one image's class probabilities, confusion matrices,
+mistakes), ``networks`` (every layer of one image, or of several models side
+by side), ``explanations`` (attribution maps, randomization and deletion
+checks), ``filters`` (a layer's kernels and its units' receptive fields) and
+``channels`` (each channel's top patches, class means and ablation over a
+data set). What they share (layout, colour scales, checks of the arrays they
+are given) is in one private module, ``_figures``; no module takes another's
+private names.
 """
 
 from __future__ import annotations
 
-from ._grid import channel_grid
-from .channels import (
-    plot_ablation,
-    plot_class_activations,
-    plot_kernels,
-    plot_receptive_field,
-    plot_top_patches,
-)
-from .explanations import (
-    plot_attribution,
-    plot_confusion_matrix,
-    plot_deletion,
-    plot_mistakes,
-    plot_randomization,
-)
-from .feature_maps import plot_feature_maps
+from .channels import plot_ablation, plot_class_activations, plot_top_patches
+from .evaluation import plot_confusion_matrix, plot_mistakes, plot_probabilities
+from .explanations import plot_attribution, plot_deletion, plot_randomization
+from .feature_maps import channel_grid, plot_feature_maps
+from .filters import plot_kernels, plot_receptive_field
 from .history import plot_history
 from .images import plot_images
 from .networks import plot_layer_outputs, plot_side_by_side
-from .probabilities import plot_probabilities
 
 __all__ = [
     "channel_grid",

@@ -1,6 +1,13 @@
-"""Feature maps: one tile per channel of a layer's output, or a strip of units."""
+"""Feature maps: one tile per channel of a layer's output, or a strip of units.
+
+:func:`channel_grid`, the grid those tiles are laid out in, is the one
+layout computation of :mod:`cnnviz.plotting`: the grids of images, kernels
+and attribution maps take their rows and columns from it too.
+"""
 
 from __future__ import annotations
+
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -9,14 +16,41 @@ from matplotlib.colors import Colormap, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure, SubFigure
 
 from .._checks import finite_number, one_of, positive_int
-from ._grid import _grid_colourbar, _new_figure, _strip, _suptitle, _tiles, channel_grid
+from ._figures import _DIVERGING, _grid_colourbar, _new_figure, _strip, _suptitle, _tiles
 
 #: How the tiles of one layer may be scaled (see :func:`plot_feature_maps`).
 SCALES = ("map", "layer")
-# Signed values on one scale: blue below zero, white at zero, red above.
-_DIVERGING = "RdBu_r"
 # NaN cells ("not computed", "not compared"): a colour neither grey nor RdBu_r has.
 _MISSING = "#f2b705"
+
+
+def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
+    """Return the (rows, columns) of a grid holding `n` tiles, `ncols` per row.
+
+    Parameters
+    ----------
+    n : int
+        Number of tiles (channels, images), at least 1.
+    ncols : int, default 4
+        Tiles per row, at least 1. Fewer columns are used when `n` is smaller.
+
+    Returns
+    -------
+    tuple of int
+        ``(rows, columns)``.
+
+    Examples
+    --------
+    >>> channel_grid(6)
+    (2, 4)
+    >>> channel_grid(16)
+    (4, 4)
+    >>> channel_grid(1)
+    (1, 1)
+    """
+    n = positive_int(n, "n")
+    columns = min(positive_int(ncols, "ncols"), n)
+    return math.ceil(n / columns), columns
 
 
 def _colour_limits(
@@ -200,7 +234,7 @@ def plot_feature_maps(
     shared = norm is not None
     rows, columns = channel_grid(channels, ncols)
     figure = _new_figure(fig, rows, columns, colourbar=shared)
-    tiles = _tiles(figure, channels, columns, colourbar=shared)
+    tiles = _tiles(figure, channels, rows, columns, colourbar=shared)
     # "Channel: 10" is about 0.8 inches wide at the medium size: narrower tiles get smaller titles.
     narrow = tiles[0].get_position().width * figure.bbox.width / figure.dpi < 0.85
     for channel, ax in enumerate(tiles):

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure, SubFigure
 
-from ._grid import _new_figure
+from ._figures import _new_figure
 
 
 def plot_history(

@@ -8,7 +8,8 @@ import numpy as np
 from matplotlib.figure import Figure, SubFigure
 
 from ..data import CLASS_NAMES
-from ._grid import _new_figure, _tiles, channel_grid
+from ._figures import _new_figure, _tiles
+from .feature_maps import channel_grid
 
 
 def plot_images(
@@ -75,7 +76,7 @@ def plot_images(
         )
     rows, columns = channel_grid(len(x), ncols)
     figure = _new_figure(fig, rows, columns)
-    for image, label, ax in zip(x, y, _tiles(figure, len(x), columns), strict=True):
+    for image, label, ax in zip(x, y, _tiles(figure, len(x), rows, columns), strict=True):
         ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
         ax.set_title(class_names[int(label)])
         ax.set_xticks([])

@@ -12,9 +12,9 @@ from matplotlib.lines import Line2D
 
 from .._checks import one_of
 from ..data import CLASS_NAMES
-from ._grid import _COLOURBAR, _TOP, _suptitle, channel_grid
-from .feature_maps import SCALES, plot_feature_maps
-from .probabilities import _probability_row, plot_probabilities
+from ._figures import _COLOURBAR, _TOP, _probability_row, _suptitle
+from .evaluation import plot_probabilities
+from .feature_maps import SCALES, channel_grid, plot_feature_maps
 
 
 def plot_layer_outputs(
@@ -288,7 +288,7 @@ def plot_side_by_side(
 
     heights = [max(cell[3] for cell in row) for row in rows]
     width = _COLUMN * (len(labels) + _GAP * (len(labels) - 1))
-    # No layout engine: every cell lays itself out with fixed margins (see _grid).
+    # No layout engine: every cell lays itself out with fixed margins (see _figures).
     fig = plt.figure(figsize=(width, _HEADER + sum(heights)))
     cells = fig.subfigures(
         len(rows) + 1,

@@ -21,22 +21,17 @@ import time
 GALLERY_MODELS = ("valid", "same")
 
 
-def start_trainer(
-    padding: str, *, epochs: int | None = None, cache_dir=None, spin: bool = False
-) -> subprocess.Popen:
+def start_trainer(padding: str, *, epochs: int | None = None, cache_dir=None) -> subprocess.Popen:
     """Start a process that trains ``cnnviz.trained_lenet5(padding)`` into the cache.
 
     Its standard output (Keras' per-epoch lines) is a text pipe. `epochs` and
-    `cache_dir` default to ``trained_lenet5``'s; `spin` keeps TensorFlow's
-    spinning idle threads (see ``_stop_spinning``).
+    `cache_dir` default to ``trained_lenet5``'s.
     """
     command = [sys.executable, __file__, padding]
     if epochs is not None:
         command += ["--epochs", str(epochs)]
     if cache_dir is not None:
         command += ["--cache-dir", str(cache_dir)]
-    if spin:
-        command.append("--spin")
     return subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -46,44 +41,18 @@ def start_trainer(
     )
 
 
-def _stop_spinning() -> None:
-    """Let TensorFlow's idle threads sleep instead of spinning; call before TensorFlow runs.
-
-    By default an idle thread of TensorFlow's pools spins for a while before
-    it sleeps. With two training processes on two cores, the spinning threads
-    of one take the cores from the busy threads of the other. Spinning only
-    decides how an idle thread waits, never how work is split between
-    threads, so the trained weights stay the same bit for bit (the benchmark
-    checks it). TensorFlow 2 has no public switch for this: the option of its
-    ``ConfigProto`` is set on the eager context before the context starts. If
-    that private attribute is gone, nothing is changed: slower, same result.
-    """
-    try:
-        from tensorflow.core.protobuf import config_pb2
-        from tensorflow.python.eager import context
-
-        eager = context.context()
-        if eager._context_handle is not None:  # already started: too late
-            return
-        config = config_pb2.ConfigProto()
-        if eager._config is not None:
-            config.CopyFrom(eager._config)
-        config.experimental.disable_thread_spinning = True
-        eager._config = config
-    except (ImportError, AttributeError):
-        pass
-
-
 def train_gallery_models(app) -> None:
     """Train the gallery's models that are not cached yet, in parallel processes.
 
     The examples run one after another and each would train its model when
     it first calls :func:`cnnviz.trained_lenet5`. The small convolutions of
     LeNet-5 leave the two cores partly idle, so two trainings side by side
-    finish sooner than one after the other (about 1.3x here); each process
-    has TensorFlow's default number of threads, so the weights are the same
-    bit for bit, and its idle threads sleep rather than spin (see
-    ``_stop_spinning``). The examples then load the models from the cache.
+    can finish sooner than one after the other (``nox -s bench --
+    --gallery-training 6`` times both ways). Each process has TensorFlow's
+    default threads, as a reader's own process has, so the weights are the
+    ones ``trained_lenet5`` computes anywhere else on this machine, bit for
+    bit: the cache entry is theirs. The examples then load the models from
+    the cache.
     """
     from sphinx.errors import ExtensionError
     from sphinx.util import logging
@@ -140,10 +109,7 @@ def _main(argv: list[str] | None = None) -> None:
     parser.add_argument("padding", choices=GALLERY_MODELS)
     parser.add_argument("--epochs", type=int, help="default: trained_lenet5's")
     parser.add_argument("--cache-dir")
-    parser.add_argument("--spin", action="store_true", help="keep TensorFlow's spinning threads")
     args = parser.parse_args(argv)
-    if not args.spin:
-        _stop_spinning()
     import cnnviz
 
     options = {} if args.epochs is None else {"epochs": args.epochs}

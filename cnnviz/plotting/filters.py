@@ -1,0 +1,254 @@
+"""Figures of a layer's filters and of the pixels its units see: kernels and receptive fields.
+
+They draw what :mod:`cnnviz.channels` computes from the model alone, no data
+set: a convolution's weights (:func:`~cnnviz.kernels`) and the input pixels
+one unit sees (:func:`~cnnviz.receptive_box`). Kernel weights are signed, so
+they are drawn on ``RdBu_r`` with limits symmetric about zero: white is zero.
+Boxes are drawn on the pixels' edges, so that a box encloses exactly its
+pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure, SubFigure
+
+from .. import _checks
+from ._figures import (
+    _DIVERGING,
+    _bare,
+    _box_rectangle,
+    _boxes_within,
+    _draw_image,
+    _figure,
+    _grey_images,
+    _grid_colourbar,
+    _integers,
+    _new_figure,
+    _numbers,
+    _suptitle,
+    _tiles,
+)
+from .feature_maps import channel_grid
+
+# Kernel tiles in inches: a 5x5 kernel needs little room, and conv2's 96 tiles must fit a page.
+_KERNEL_TILE = 1.1
+_SMALL_KERNEL_TILE = 0.8
+# Room at the left of a kernel grid for the row labels "in 0", "in 1", ...
+_ROW_LABELS = 0.45
+# Room at the right of the colour bar's ticks for its two-line label, in inches.
+_BAR_LABEL = 0.4
+# Box outlines: distinct colours and dash patterns, so that nested boxes sharing an edge stay apart.
+_BOX_COLOURS = ("tab:red", "tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:cyan")
+_BOX_STYLES = ("-", "--", "-.", ":")
+
+
+# --- plot_kernels ----------------------------------------------------------------------------
+
+
+def plot_kernels(
+    kernels: np.ndarray, *, title: str | None = None, fig: Figure | SubFigure | None = None
+) -> Figure | SubFigure:
+    """Draw a convolution's kernels: one tile per filter and input channel, on one scale.
+
+    With one input channel (a first convolution on grayscale images) each
+    filter is one tile, titled ``Filter N``, several per row. With more,
+    each filter is a column (titled ``Filter N``) and each input channel a
+    row (labelled ``in c``): conv2 of LeNet-5 gives 6 rows of 16 tiles. All
+    tiles share one diverging scale, ``RdBu_r`` from ``-m`` to ``m`` where
+    ``m`` is the largest absolute weight: white is zero, red a positive
+    weight (the filter responds to brightness there), blue a negative one.
+    The colour bar's label says so.
+
+    Parameters
+    ----------
+    kernels : array_like
+        (kh, kw, in_channels, filters), as :func:`cnnviz.kernels`
+        returns (Keras' ``Conv2D`` kernel layout).
+    title : str, optional
+        A first line for the figure's title (say which layer and model);
+        the second says the kernels' shape and that they share one scale.
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.figure.SubFigure
+        The figure drawn into.
+
+    Raises
+    ------
+    ValueError
+        If `kernels` is not 4-D, is empty or holds NaN or infinite values.
+    TypeError
+        If `kernels` are not numbers or `fig` is not a figure.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import plot_kernels
+    >>> kernels = np.linspace(-1, 3, 3 * 3 * 2 * 4).reshape(3, 3, 2, 4)
+    >>> fig = plot_kernels(kernels)
+    >>> tiles = [ax for ax in fig.axes if ax.get_images()]
+    >>> len(tiles), tiles[0].get_title(), tiles[0].get_ylabel()
+    (8, 'Filter 0', 'in 0')
+    >>> image = tiles[0].get_images()[0]
+    >>> image.norm.vmin, image.norm.vmax
+    (-3.0, 3.0)
+    """
+    array = _numbers(kernels, "kernels")
+    if array.ndim != 4 or array.size == 0:
+        raise ValueError(
+            "kernels must be a non-empty (kh, kw, in_channels, filters) array, as a Conv2D "
+            f"layer's kernel; got shape {array.shape}"
+        )
+    _checks.finite(array, "kernels")
+    kh, kw, inputs, filters = array.shape
+    bound = float(np.abs(array).max()) or 1.0  # all zeros: any symmetric scale shows white
+    norm = Normalize(-bound, bound)
+
+    if inputs == 1:
+        # A near-square grid (2x3 for 6 filters): tall enough for the colour bar's label.
+        columns = channel_grid(filters, max(3, math.ceil(math.sqrt(filters))))[1]
+        count, left = filters, 0.0
+    else:
+        columns, count, left = filters, inputs * filters, _ROW_LABELS
+    rows = channel_grid(count, columns)[0]
+    tile = _KERNEL_TILE if columns <= 8 else _SMALL_KERNEL_TILE
+    # A title line of the caller's above the shape line: 0.2 inches more at the top.
+    room = {"left": left, "right": _BAR_LABEL, "top": 0.0 if title is None else 0.2}
+    figure = _new_figure(fig, rows, columns, colourbar=True, tile=tile, **room)
+    tiles = _tiles(figure, count, rows, columns, colourbar=True, **room)
+    for position, ax in enumerate(tiles):
+        channel, kernel = divmod(position, filters) if inputs > 1 else (0, position)
+        image = ax.imshow(
+            array[:, :, channel, kernel], cmap=_DIVERGING, norm=norm, interpolation="nearest"
+        )
+        _bare(ax)
+        if channel == 0:
+            ax.set_title(f"Filter {kernel}", fontsize="small")
+        if inputs > 1 and kernel == 0:
+            ax.set_ylabel(f"in {channel}", rotation=0, ha="right", va="center", fontsize="small")
+    bar = _grid_colourbar(figure, image)
+    bar.set_label(f"weight (white = 0)\nscale symmetric about 0: ±{bound:.3g}", fontsize="small")
+    layout = "" if inputs == 1 else ", filters in columns, input channels in rows"
+    shape = f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all"
+    _suptitle(figure, shape if title is None else f"{title}\n{shape}")
+    return figure
+
+
+# --- plot_receptive_field --------------------------------------------------------------------
+
+
+def plot_receptive_field(
+    image: np.ndarray,
+    boxes: Mapping[str, Sequence[int]] | np.ndarray,
+    *,
+    fig: Figure | SubFigure | None = None,
+) -> Figure | SubFigure:
+    """Draw an image with boxes around the pixels that units see (their receptive fields).
+
+    Each box is outlined on the pixels' edges, so that it encloses exactly
+    the pixels ``top`` to ``bottom - 1`` and ``left`` to ``right - 1``, in
+    its own colour, and named in the legend with its rows, columns and
+    size. Larger boxes get wider lines, drawn beneath smaller ones, so
+    that nested boxes sharing an edge (the fields of a corner unit) all
+    show along it.
+
+    Parameters
+    ----------
+    image : array_like
+        (H, W), (H, W, 1) or (H, W, 3); ``uint8`` (0 to 255) or float.
+    boxes : dict or array_like
+        ``{label: (top, left, bottom, right)}``, bottom and right
+        exclusive, as :func:`cnnviz.receptive_box` returns them;
+        or an (N, 4) array of such boxes, labelled ``box 0``, ``box 1``, ...
+        Boxes must be non-empty and within the image.
+    fig : matplotlib.figure.Figure or SubFigure, optional
+        Where to draw; a new figure by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure or matplotlib.figure.SubFigure
+        The figure drawn into.
+
+    Raises
+    ------
+    ValueError
+        If `image` has the wrong shape, or a box is not four integers,
+        is empty or reaches outside the image.
+    TypeError
+        If `boxes` is neither a mapping nor an array, or `fig` is not a
+        figure.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import plot_receptive_field
+    >>> fig = plot_receptive_field(np.zeros((28, 28)), {"conv1 (5x5)": (0, 0, 5, 5)})
+    >>> box = fig.axes[0].patches[0]
+    >>> box.get_xy(), box.get_width(), box.get_height()
+    ((-0.5, -0.5), 5, 5)
+    """
+    shape = np.shape(image)
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[-1] not in (1, 3)):
+        raise ValueError(
+            f"image must be one image (H, W), (H, W, 1) or (H, W, 3); got shape {shape}"
+        )
+    x = _grey_images(np.asarray(image)[np.newaxis], "image")[0]
+    if isinstance(boxes, Mapping):
+        labels = [str(label) for label in boxes]
+        values = list(boxes.values())
+    elif isinstance(boxes, (np.ndarray, Sequence)) and not isinstance(boxes, str):
+        values = list(boxes)
+        labels = [f"box {i}" for i in range(len(values))]
+    else:
+        raise TypeError(
+            "boxes must be a dict {label: (top, left, bottom, right)} or an (N, 4) array; "
+            f"got {type(boxes).__name__}"
+        )
+    if not values:
+        raise ValueError("boxes is empty: give at least one box (top, left, bottom, right)")
+    try:
+        array = np.asarray(values)
+    except ValueError as error:  # ragged: a box of another length
+        raise ValueError(
+            f"boxes must each be four integers (top, left, bottom, right); got {values!r}"
+        ) from error
+    if array.ndim != 2 or array.shape[1] != 4:
+        raise ValueError(
+            f"boxes must each be four integers (top, left, bottom, right); got shape {array.shape}"
+        )
+    array = _integers(array, "boxes", array.shape)
+    _boxes_within(array, "boxes", *x.shape[:2])
+
+    height, width = x.shape[:2]
+    # The legend goes below the image: its entries are wider than a 4-inch image is.
+    figure = _figure(fig, 4.6, 4.4 + 0.22 * len(array))
+    ax = figure.subplots()
+    _draw_image(ax, x)
+    # Nested fields often share an edge (all of a corner unit's fields start at 0, 0): larger
+    # boxes get wider lines, drawn beneath, so that every box's colour shows along the edge.
+    areas = (array[:, 2] - array[:, 0]) * (array[:, 3] - array[:, 1])
+    order = np.argsort(np.argsort(areas, kind="stable"), kind="stable")  # 0 for the smallest
+    for i, (label, box) in enumerate(zip(labels, array, strict=True)):
+        top, left, bottom, right = (int(v) for v in box)
+        ax.add_patch(
+            _box_rectangle(
+                box,
+                edgecolor=_BOX_COLOURS[i % len(_BOX_COLOURS)],
+                linestyle=_BOX_STYLES[i // len(_BOX_COLOURS) % len(_BOX_STYLES)],
+                linewidth=1.5 + 1.2 * int(order[i]),
+                zorder=3 + len(array) - int(order[i]),
+                clip_on=False,  # a box on the image's edge: draw all of its line, not half
+                label=f"{label}: rows {top}-{bottom - 1}, columns {left}-{right - 1} "
+                f"({bottom - top}x{right - left})",
+            )
+        )
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize="small", frameon=False)
+    ax.set_title(f"{height}x{width} image:\neach box encloses the pixels one unit sees")
+    return figure
