@@ -247,3 +247,28 @@ def test_channels_first_is_refused(tmp_path):
     pooled = keras.layers.MaxPooling2D(1, data_format="channels_first", name="cf")(inputs)
     with pytest.raises(ValueError, match=r"'cf' .*channels_first"):
         export(keras.Model(inputs, pooled), tmp_path / "page")
+
+
+def test_the_pages_same_padding_is_cnnvizs(node):
+    # One rule in two languages: the page's axisPlan against cnnviz.same_padding.
+    layers_js = resources.files("cnnviz.explorer") / "static" / "layers.js"
+    cases = [(n, k, s) for n in range(1, 30) for k in range(1, 8) for s in range(1, 4)]
+    script = (
+        f"import {{ axisPlan }} from {json.dumps(Path(str(layers_js)).as_uri())};\n"
+        f"const cases = {json.dumps(cases)};\n"
+        "console.log(JSON.stringify(cases.map(([n, k, s]) => {\n"
+        "  const plan = axisPlan(n, k, s, 'same');\n"
+        "  return [plan.out, plan.before];\n"
+        "})));\n"
+    )
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    page = json.loads(result.stdout)
+    for (n, k, s), (out, before) in zip(cases, page, strict=True):
+        assert out == cnnviz.output_size(n, k, stride=s, padding="same"), (n, k, s)
+        assert before == cnnviz.same_padding(n, k, s)[0], (n, k, s)
