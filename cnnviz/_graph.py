@@ -13,8 +13,9 @@ receptive field), so the rule of how a model is looked into lives once.
 
 from __future__ import annotations
 
+import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
 import numpy as np
@@ -29,6 +30,7 @@ class Trace:
     calls: dict[int, tuple[keras.layers.Layer, object, object]]
     counts: dict[int, int]
     model: str = ""  # the traced model's name, for messages
+    whole: set[int] = field(default_factory=set)  # nested models called whole, not looked into
 
 
 def _call(layer, trace: Trace, *args, **kwargs):
@@ -37,6 +39,7 @@ def _call(layer, trace: Trace, *args, **kwargs):
             out = _run(layer, args[0], trace)
         except (ValueError, AttributeError, TypeError):
             out = layer(*args, **kwargs)  # a subclassed model: called whole, not looked into
+            trace.whole.add(id(layer))
     else:
         out = layer(*args, **kwargs)
     trace.calls[id(layer)] = (layer, args[0], out)
@@ -72,10 +75,19 @@ def _run(model: keras.Model, x, trace: Trace):
 _TRACES: weakref.WeakKeyDictionary[keras.Model, tuple[object, object, Trace]] = (
     weakref.WeakKeyDictionary()
 )
+# Traces and splits are built under one lock: two threads that traced the same model at
+# once would each keep tensors of their own graph, and a split of one would never be found
+# in the other's trace again.
+_LOCK = threading.RLock()
 
 
 def trace(model: keras.Model) -> tuple[object, object, Trace]:
     """Return the model's input, output and layer calls, traced once into one flat graph."""
+    with _LOCK:
+        return _trace(model)
+
+
+def _trace(model: keras.Model) -> tuple[object, object, Trace]:
     if model not in _TRACES:
         x = keras.Input(shape=tuple(model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype)
         calls = Trace({}, {}, model.name)
@@ -92,29 +104,48 @@ def trace(model: keras.Model) -> tuple[object, object, Trace]:
 def layers(model: keras.Model) -> list[keras.layers.Layer]:
     """Return every layer of `model` in the order it is called, nested models' layers in place.
 
-    A nested model is looked into, not listed itself; inputs are left out.
+    A nested model is looked into, not listed itself, unless it could only be called
+    whole (a subclassed model); inputs are left out.
     """
     _, _, calls = trace(model)
     return [
         layer
-        for layer, _, _ in calls.calls.values()
-        if not isinstance(layer, (keras.Model, keras.layers.InputLayer))
+        for key, (layer, _, _) in calls.calls.items()
+        if not isinstance(layer, keras.layers.InputLayer)
+        and (not isinstance(layer, keras.Model) or key in calls.whole)
     ]
 
 
 def find(calls: Trace, name: str):
-    """Return the (layer, input, output) of the layer called `name`; refuse a shared layer."""
-    for key, (layer, inputs, output) in calls.calls.items():
-        if layer.name == name:
-            if calls.counts[key] > 1:
-                raise ValueError(
-                    f"layer {name!r} of model {calls.model!r} is called {calls.counts[key]} times "
-                    "(a shared layer), so it has one output per call and cnnviz cannot tell "
-                    "which one you mean; ask for a layer that is called once, such as the "
-                    "layers that follow each call"
-                )
-            return layer, inputs, output
-    raise AssertionError(name)  # layer_name has checked the name
+    """Return the (layer, input, output) of the layer called `name`.
+
+    Refuse a name that two layers carry (a nested model's layer may share its name with a
+    layer outside, or with the nested model itself), a layer called more than once (a
+    shared layer has one output per call) and a layer with several outputs.
+    """
+    found = [(key, entry) for key, entry in calls.calls.items() if entry[0].name == name]
+    if not found:
+        raise AssertionError(name)  # layer_name has checked the name
+    if len(found) > 1:
+        kinds = ", ".join(type(entry[0]).__name__ for _, entry in found)
+        raise ValueError(
+            f"model {calls.model!r} has {len(found)} layers named {name!r} ({kinds}: nested "
+            "models' layers included), so the name does not say which one you mean; give "
+            "the layers distinct names"
+        )
+    key, (layer, inputs, output) = found[0]
+    if calls.counts[key] > 1:
+        raise ValueError(
+            f"layer {name!r} of model {calls.model!r} is called {calls.counts[key]} times "
+            "(a shared layer), so it has one output per call and cnnviz cannot tell "
+            "which one you mean; ask for a layer that is called once, such as the "
+            "layers that follow each call"
+        )
+    if not hasattr(output, "shape"):
+        raise ValueError(
+            f"layer {name!r} of model {calls.model!r} has several outputs; give a layer with one"
+        )
+    return layer, inputs, output
 
 
 def layer_name(model: keras.Model, layer: object, argument: str = "layer") -> str:
@@ -139,7 +170,9 @@ def layer_name(model: keras.Model, layer: object, argument: str = "layer") -> st
                 f"layer index {layer} is out of range: model {model.name!r} has {count} layers "
                 f"(indices {-count} to {count - 1}, as for model.get_layer(index=i))"
             )
-        return model.layers[int(layer)].name
+        name = model.layers[int(layer)].name
+        find(trace(model)[2], name)  # an index whose name two layers carry is refused
+        return name
     raise TypeError(f"{argument} must be a layer name (str) or an index (int); got {layer!r}")
 
 
@@ -163,15 +196,14 @@ _SPLITS: weakref.WeakKeyDictionary[keras.Model, dict[str, Split]] = weakref.Weak
 def split(model: keras.Model, layer: object) -> Split:
     """Return `model` split at `layer` (a name or an index), built once per model and layer."""
     name = layer_name(model, layer)
-    per_model = _SPLITS.setdefault(model, {})
-    if name not in per_model:
-        x, _, calls = trace(model)
-        found, _, feature = find(calls, name)
-        if not hasattr(feature, "shape"):
-            raise ValueError(f"layer {name!r} has several outputs; give a layer with one")
-        head = keras.Model(x, feature, name=f"{model.name}_to_{name}")
-        per_model[name] = Split(name, found, feature, head)
-    return per_model[name]
+    with _LOCK:
+        per_model = _SPLITS.setdefault(model, {})
+        if name not in per_model:
+            x, _, calls = trace(model)
+            found, _, feature = find(calls, name)
+            head = keras.Model(x, feature, name=f"{model.name}_to_{name}")
+            per_model[name] = Split(name, found, feature, head)
+        return per_model[name]
 
 
 def tail(model: keras.Model, parts: Split) -> keras.Model:

@@ -530,3 +530,75 @@ def test_the_input_layer_is_reached_by_name_and_by_index_zero(valid_model, image
     outputs = layer_outputs(valid_model, images, layers=["input", 0])
     assert list(outputs) == ["input"]  # both name the same layer
     np.testing.assert_array_equal(outputs["input"], images)  # the input itself, copied
+
+
+def test_a_name_two_layers_carry_is_refused_by_name_index_and_default():
+    # The block and the layer inside it are both 'conv': the name cannot say which is meant.
+    block = keras.Sequential(
+        [keras.layers.Conv2D(3, 3, name="conv"), keras.layers.ReLU()], name="conv"
+    )
+    model = keras.Sequential(
+        [keras.Input((12, 12, 1)), block, keras.layers.Flatten(), keras.layers.Dense(3)]
+    )
+    x = np.random.default_rng(0).random((2, 12, 12, 1), dtype=np.float32)
+    for layers in (["conv"], [0], None):
+        with pytest.raises(ValueError, match=r"2 layers named 'conv' \(Conv2D, Sequential"):
+            cnnviz.layer_outputs(model, x, layers=layers)
+    with pytest.raises(ValueError, match="2 layers named 'conv'"):
+        cnnviz.grad_cam(model, x, layer=0)
+    # Other layers of the same model are unambiguous.
+    assert cnnviz.layer_outputs(model, x, layers=[1])[model.layers[1].name].shape == (2, 300)
+
+
+def test_a_layer_with_several_outputs_is_refused_not_stacked():
+    class Two(keras.layers.Layer):
+        def call(self, x):
+            return x * 2.0, x + 1.0
+
+    inputs = keras.Input((12, 12, 1))
+    first, second = Two(name="two")(inputs)
+    added = keras.layers.Add(name="add")([first, second])
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(added))
+    model = keras.Model(inputs, outputs)
+    x = np.random.default_rng(0).random((3, 12, 12, 1), dtype=np.float32)
+    for layers in (["two"], ["two", "add"]):
+        with pytest.raises(ValueError, match=r"layer 'two' of model .* has several outputs"):
+            cnnviz.layer_outputs(model, x, layers=layers)
+    with pytest.raises(ValueError, match="several outputs"):
+        cnnviz.grad_cam(model, x, layer="two")
+    assert cnnviz.layer_outputs(model, x, layers=["add"])["add"].shape == (3, 12, 12, 1)
+
+
+def test_threads_on_a_fresh_model_get_the_serial_answers_and_leave_it_working():
+    import threading
+
+    def fresh() -> keras.Model:
+        keras.utils.set_random_seed(3)
+        block = keras.Sequential([keras.layers.Conv2D(4, 3, name="c1")], name="block")
+        return keras.Sequential(
+            [keras.Input((12, 12, 1)), block, keras.layers.Conv2D(2, 3, name="c2")]
+        )
+
+    x = np.random.default_rng(0).random((4, 12, 12, 1), dtype=np.float32)
+    serial = cnnviz.top_patches(fresh(), x, "c2", k=2)
+    model = fresh()
+    start = threading.Barrier(4)
+    results, errors = [], []
+
+    def run():
+        start.wait()
+        try:
+            results.append(cnnviz.top_patches(model, x, "c2", k=2))
+        except Exception as error:  # noqa: BLE001 (reported below, with its message)
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    # The same model and batch in every thread and in the serial call: the same computation.
+    for result in [*results, cnnviz.top_patches(model, x, "c2", k=2)]:
+        np.testing.assert_array_equal(result["index"], serial["index"])
+        np.testing.assert_allclose(result["value"], serial["value"], rtol=1e-6)

@@ -481,3 +481,11 @@ def test_on_the_trained_model_and_1000_test_images(fashion_mnist, trained_valid)
     means = cnnviz.class_mean_activations(model, x, y, "relu2")
     assert means.shape == (10, 16)
     assert np.isfinite(means).all()
+
+
+def test_a_field_past_a_shared_layer_names_the_shared_layer():
+    inputs = keras.Input((12, 12, 1))
+    conv = keras.layers.Conv2D(1, 3, padding="same", name="shared_conv")
+    model = keras.Model(inputs, keras.layers.ReLU(name="after")(conv(conv(inputs))))
+    with pytest.raises(ValueError, match=r"called more than once \(shared_conv\)"):
+        cnnviz.receptive_field(model, "after")

@@ -272,3 +272,20 @@ def test_the_pages_same_padding_is_cnnvizs(node):
     for (n, k, s), (out, before) in zip(cases, page, strict=True):
         assert out == cnnviz.output_size(n, k, stride=s, padding="same"), (n, k, s)
         assert before == cnnviz.same_padding(n, k, s)[0], (n, k, s)
+
+
+def test_a_subclassed_model_inside_is_refused_by_name(tmp_path):
+    class Sub(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.conv = keras.layers.Conv2D(2, 3)
+
+        def call(self, x):
+            return self.conv(x)
+
+    inputs = keras.Input((28, 28, 1))
+    hidden = keras.layers.Flatten()(Sub(name="sub")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(10)(hidden))
+    with pytest.raises(ValueError, match=r"layer 'sub' \(Sub\) .* is not a layer the page can run"):
+        export(model, tmp_path / "page")
+    assert not (tmp_path / "page").exists()

@@ -91,7 +91,20 @@ def _field(model: keras.Model, parts: _graph.Split) -> _Field:
     tensor = parts.feature
     while tensor is not x:
         if id(tensor) not in producers:
-            raise ValueError(f"layer {parts.name!r} cannot be traced back to the model's input")
+            # The trace keeps a shared layer's last call only: its other calls' outputs
+            # have no producer.
+            shared = [
+                layer.name for key, (layer, _, _) in trace.calls.items() if trace.counts[key] > 1
+            ]
+            because = (
+                f": the way back passes a layer called more than once ({', '.join(shared)}), "
+                "whose calls cnnviz cannot tell apart"
+                if shared
+                else ""
+            )
+            raise ValueError(
+                f"layer {parts.name!r} cannot be traced back to the model's input{because}"
+            )
         layer, tensor = producers[id(tensor)]
         if isinstance(tensor, (list, tuple, dict)):
             raise ValueError(  # noqa: TRY004 (the model's structure, not an argument's type)
