@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import keras
+from typing import TYPE_CHECKING
 
 from ._checks import one_of, positive_int
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = ["PADDINGS", "lenet5", "output_size", "same_padding"]
 
@@ -180,15 +183,19 @@ def lenet5(
     input_shape = _check_input_shape(input_shape, padding)
     num_classes = positive_int(num_classes, "num_classes")
 
+    import keras  # here: the shape arithmetic of this module needs no Keras
+
     layers = keras.layers
+    # Channels last whatever keras.config.image_data_format() says: the inputs are.
+    last = "channels_last"
     inputs = keras.Input(shape=input_shape, name="input")
-    x = layers.Conv2D(6, 5, strides=1, padding=padding, name="conv1")(inputs)
+    x = layers.Conv2D(6, 5, strides=1, padding=padding, data_format=last, name="conv1")(inputs)
     x = layers.Activation("relu", name="relu1")(x)
-    x = layers.MaxPooling2D(2, strides=2, padding=padding, name="max_pool1")(x)
-    x = layers.Conv2D(16, 5, strides=1, padding=padding, name="conv2")(x)
+    x = layers.MaxPooling2D(2, strides=2, padding=padding, data_format=last, name="max_pool1")(x)
+    x = layers.Conv2D(16, 5, strides=1, padding=padding, data_format=last, name="conv2")(x)
     x = layers.Activation("relu", name="relu2")(x)
-    x = layers.MaxPooling2D(2, strides=2, padding=padding, name="max_pool2")(x)
-    x = layers.Flatten(name="flatten")(x)
+    x = layers.MaxPooling2D(2, strides=2, padding=padding, data_format=last, name="max_pool2")(x)
+    x = layers.Flatten(data_format=last, name="flatten")(x)
     x = layers.Dense(120, activation="relu", name="fc1")(x)
     x = layers.Dense(84, activation="relu", name="fc2")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="op")(x)

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import random
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -261,8 +262,8 @@ def cache_path(
     the data, and the Keras and TensorFlow versions. Source code is not part
     of it, so neither a comment nor a new :func:`~cnnviz.lenet5` option
     that leaves a model as it was retrains that model. The model is built
-    to read its configuration (not trained); the random state of the caller
-    is left as it was.
+    to read its configuration (not trained), once per process; the random
+    state of the caller is left as it was.
 
     Every argument is checked before the key is computed, so an invalid
     setting can never name (or be served) an entry.
@@ -298,15 +299,34 @@ def cache_path(
         "learning_rate": _checks.positive_number(learning_rate, "learning_rate"),
         "seed": _checks.non_negative_int(seed, "seed"),
     }
-    # Building draws the layers' initializer seeds from Python's random module;
-    # the caller's stream (seeded, say, for its own model) must not move.
-    state = random.getstate()
-    try:
-        model = lenet5(padding)
-    finally:
-        random.setstate(state)
-    material = _key_material(model, **settings)
+    material = _key_material(_configured(padding), **settings)
     return cache.cache_dir(cache_dir) / f"lenet5-{padding}-{cache.key(material)[:20]}"
+
+
+# lenet5's configuration per (builder, padding and the Keras settings it depends on),
+# built once per process: see _configured.
+_CONFIGURED: dict[tuple, keras.Model] = {}
+_CONFIGURED_LOCK = threading.Lock()
+
+
+def _configured(padding: str) -> keras.Model:
+    """Return ``lenet5(padding)``, built once per process to read its configuration.
+
+    Building draws the layers' initializer seeds from Python's random module.
+    The caller's stream (seeded, say, for its own model) must not move, so the
+    state is put back; and since putting it back would repeat the numbers that
+    another thread drew meanwhile, the model is built once, under a lock, and
+    kept for the next calls.
+    """
+    settings = (lenet5, padding, keras.config.floatx(), keras.config.dtype_policy().name)
+    with _CONFIGURED_LOCK:
+        if settings not in _CONFIGURED:
+            state = random.getstate()
+            try:
+                _CONFIGURED[settings] = lenet5(padding)
+            finally:
+                random.setstate(state)
+        return _CONFIGURED[settings]
 
 
 def _key_material(

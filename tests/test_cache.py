@@ -964,3 +964,18 @@ def test_a_read_only_cache_dir_still_serves_its_entries(tmp_path, small_data, mo
     assert weights_equal(cached, model)
     assert cached_history == history
     assert entries(cache_dir) == before
+
+
+def test_cache_path_builds_the_model_once_per_process(tmp_path, monkeypatch):
+    # Each build draws from Python's random module and puts its state back, which would
+    # repeat another thread's draws: so it happens once, not on every call.
+    built = []
+
+    def counting(padding):
+        built.append(padding)
+        return cnnviz.lenet5(padding)
+
+    monkeypatch.setattr(training, "lenet5", counting)
+    keys = {cnnviz.cache_path("same", seed=seed, cache_dir=tmp_path) for seed in range(3)}
+    assert len(keys) == 3  # the seed is in the key; the model's configuration is reused
+    assert built == ["same"]
