@@ -250,9 +250,12 @@ def test_evaluate_matches_keras(small):
     cnnviz.train(model, x, y, epochs=1, verbose=0)
     result = cnnviz.evaluate(model, x, y)
     loss, accuracy = model.evaluate(x / 255.0, np.eye(10)[y], verbose=0, return_dict=False)
+    # Keras evaluates in batches of 32, evaluate predicts in one batch: other rounding, but
+    # no image here is near a tie (the best class wins by 0.03 or more), so no argmax flips.
     assert result["accuracy"] == pytest.approx(accuracy)
     assert result["loss"] == pytest.approx(loss, rel=1e-5)
-    predicted = model.predict(x / 255.0, verbose=0).argmax(axis=1)
+    # The same predict, on the same float32 pixels in the same batches: the same bits.
+    predicted = model.predict(x / 255.0, batch_size=1024, verbose=0).argmax(axis=1)
     assert result["accuracy"] == np.mean(predicted == y)
 
 
@@ -344,7 +347,10 @@ def test_one_epoch_on_fashion_mnist_beats_80_percent(fashion_mnist, tmp_path):
     model, history = cnnviz.trained_lenet5("valid", epochs=1, cache_dir=tmp_path, verbose=0)
     accuracy = cnnviz.evaluate(model, x_test, y_test)["accuracy"]
     assert accuracy > 0.80
-    assert history["val_accuracy"][0] == pytest.approx(accuracy, abs=1e-6)
+    # fit validates in batches of 64, evaluate predicts in batches of 1,024: on another CPU they
+    # round differently, and a near tie among the 10,000 images may go the other way (one image
+    # is 1e-4 of accuracy).
+    assert history["val_accuracy"][0] == pytest.approx(accuracy, abs=2e-4)
     manifest = json.loads(
         (cnnviz.cache_path(epochs=1, cache_dir=tmp_path) / "manifest.json").read_text()
     )
@@ -396,7 +402,11 @@ def test_train_and_evaluate_refuse_data_that_would_give_a_wrong_answer(
 
 def test_a_learning_rate_that_diverges_stops_training_with_a_clear_error(small):
     x, y = small
-    with pytest.raises(FloatingPointError, match=r"training diverged: the loss became nan"):
+    # Which sign shows first depends on the CPU's kernels: where they use FMA the loss is NaN
+    # by the first call's last step; with AVX alone (ONEDNN_MAX_CPU_ISA=AVX) the logged loss
+    # is still 3e29, a finite number, when the weights overflow at the end of the epoch.
+    diverged = r"training diverged: (the loss became nan|the weights of \S+ became NaN or infinite)"
+    with pytest.raises(FloatingPointError, match=diverged):
         cnnviz.train(fresh_model(), x, y, epochs=3, learning_rate=1e30, verbose=0)
 
 

@@ -3,7 +3,8 @@
 ``explorer/index.html`` runs both gallery models in JavaScript. For the first
 100 test images (the test set's order, not chosen by any result) every layer's
 output must agree with :func:`cnnviz.layer_outputs` to 1e-4, max abs, and the
-predicted class must be the same; a drawing made with pointer events must get
+predicted class must be the same wherever Keras' two best classes are more than
+2e-4 apart; a drawing made with pointer events must get
 the prediction Keras gives for the same pixels, offline; a changed weights file
 must be refused with a message on the page; and nothing may log a console
 error or fail a request. Screenshots (desktop and a 390-pixel phone) go to
@@ -109,7 +110,12 @@ def test_every_layer_agrees_with_keras_on_100_test_images(explorer, models, test
         got = np.frombuffer(base64.b64decode(data), "<f4").reshape(expected[name].shape)
         worst[name] = float(np.abs(got - expected[name]).max())
         if name == "op":
-            np.testing.assert_array_equal(got.argmax(1), expected[name].argmax(1))
+            # The page's class is Keras' class wherever Keras' two best classes are more than
+            # twice the tolerance apart; nearer than that, the two arithmetics (and two CPUs)
+            # may round either way, and the tolerance below is all that can be asked.
+            top = np.sort(expected[name], axis=1)
+            clear = top[:, -1] - top[:, -2] > 2 * TOLERANCE
+            np.testing.assert_array_equal(got.argmax(1)[clear], expected[name].argmax(1)[clear])
     print(f"{key}: max abs difference per layer {worst}")
     assert max(worst.values()) <= TOLERANCE, worst
 
