@@ -186,7 +186,7 @@ def test_batches_larger_than_a_chunk_equal_the_unchunked_result(
 ):
     whole = layer_outputs(valid_model, images)
     assert [size for _, size in forward_calls] == [5]
-    monkeypatch.setattr(cnnviz.activations, "_CHUNK", 2)
+    monkeypatch.setattr(cnnviz._batches, "MAX_IMAGES", 2)
     chunked = layer_outputs(valid_model, images)
     assert [size for _, size in forward_calls[1:]] == [2, 2, 1]
     assert_outputs_close(chunked, whole)
