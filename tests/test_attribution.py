@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import cnnviz
-from cnnviz.attribution import _explain, methods, sanity
+from cnnviz import _batches
+from cnnviz.attribution import methods, sanity
 
 METHODS = [
     cnnviz.gradients,
@@ -90,7 +91,7 @@ def test_one_image_a_target_for_all_and_a_target_per_image(method):
 def test_chunks_give_the_same_maps(method, monkeypatch):
     model, x = functional(), images(5)
     whole = method(model, x, **options(method))
-    monkeypatch.setattr(_explain, "_CHUNK", 2)
+    monkeypatch.setattr(_batches, "MAX_IMAGES", 2)
     np.testing.assert_allclose(method(model, x, **options(method)), whole, atol=1e-6)
 
 
@@ -475,7 +476,7 @@ def test_curves_run_all_steps_of_the_batch_together_and_chunks_agree(monkeypatch
     monkeypatch.setattr(sanity, "_probabilities", counting)
     cnnviz.insertion_curve(model, x, maps, steps=3)
     assert sizes == [5, 20]  # the targets, then every step of every image in one call
-    monkeypatch.setattr(_explain, "_CHUNK", 2)
+    monkeypatch.setattr(_batches, "MAX_IMAGES", 2)
     chunked = cnnviz.deletion_curve(model, x, maps, steps=3)
     np.testing.assert_allclose(chunked["probabilities"], whole["probabilities"], atol=1e-6)
 
