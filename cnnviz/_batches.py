@@ -233,6 +233,9 @@ class Source:
 
     def _checked_labels(self, labels: object, name: str) -> np.ndarray:
         if self._one_hot:
+            labels = np.asarray(labels)
+            if labels.ndim == 1:  # checked here, so that the message names them
+                labels = _checks.labels(labels, name, self._num_classes)
             return _checks.one_hot_targets(labels, self._num_classes, name)
         return _checks.class_labels(labels, name, self._num_classes)
 
