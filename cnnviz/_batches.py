@@ -38,7 +38,7 @@ The chunk policy
     least :data:`MIN_IMAGES` (8: fewer would pay a pass's fixed cost for
     too little work) and at most :data:`MAX_IMAGES` (1024: larger passes were
     no faster for LeNet-5 on a CPU). LeNet-5 gets 1024 images a pass with
-    ``valid`` padding (45 kB an image) and 864 with ``same`` (78 kB). Arrays
+    ``valid`` padding (45 kB an image) and 863 with ``same`` (78 kB). Arrays
     are cut into chunks, and a stream's batches larger than a chunk are cut
     too, so memory beyond the data is that of one chunk. A public
     ``batch_size`` argument (:func:`~cnnviz.predict`,
