@@ -36,9 +36,13 @@ The chunk policy
     tape keeps them all. :func:`chunk_size` gives the number of images whose
     input and layer outputs (float32) fit in :data:`CHUNK_BYTES` (64 MiB), at
     least :data:`MIN_IMAGES` (8: fewer would pay a pass's fixed cost for
-    too little work) and at most :data:`MAX_IMAGES` (1024: larger passes were
-    no faster for LeNet-5 on a CPU). LeNet-5 gets 1024 images a pass with
-    ``valid`` padding (45 kB an image) and 863 with ``same`` (78 kB). Arrays
+    too little work) and at most :data:`MAX_IMAGES` (8192: a bound on what
+    the estimate misses, such as a convolution's own work space). LeNet-5
+    gets 1480 images a pass with ``valid`` padding (45 kB an image) and 863
+    with ``same`` (78 kB); the part of it after conv2, which
+    :func:`~cnnviz.channel_ablation` runs on many copies of conv2's output,
+    6048 (11 kB a copy): per-call costs weigh more on such small passes (a
+    ceiling of 1024 made the ablation of conv2 up to twice as slow). Arrays
     are cut into chunks, and a stream's batches larger than a chunk are cut
     too, so memory beyond the data is that of one chunk. A public
     ``batch_size`` argument (:func:`~cnnviz.predict`,
@@ -65,7 +69,7 @@ CHUNK_BYTES = 64 * 2**20
 #: The fewest images a pass takes, whatever the model's size.
 MIN_IMAGES = 8
 #: The most images a pass takes, however small the model.
-MAX_IMAGES = 1024
+MAX_IMAGES = 8192
 
 
 def chunk_size(model: keras.Model) -> int:

@@ -20,7 +20,7 @@ from cnnviz import _batches
     [
         # 784 input values; conv1, relu1 24x24x6; pool1 12x12x6; conv2, relu2 8x8x16;
         # pool2, flatten 256; fc1 120, fc2 84, op 10.
-        ("valid", 784 + 2 * 3456 + 864 + 2 * 1024 + 2 * 256 + 120 + 84 + 10, 1024),
+        ("valid", 784 + 2 * 3456 + 864 + 2 * 1024 + 2 * 256 + 120 + 84 + 10, 1480),
         # conv1, relu1 28x28x6; pool1 14x14x6; conv2, relu2 14x14x16; pool2, flatten 7x7x16.
         ("same", 784 + 2 * 4704 + 1176 + 2 * 3136 + 2 * 784 + 120 + 84 + 10, 863),
     ],
@@ -28,8 +28,19 @@ from cnnviz import _batches
 def test_lenet5_chunks_by_hand(padding, values, chunk):
     model = cnnviz.lenet5(padding)
     assert _batches._values_per_image(model) == values
-    # 64 MiB over 4 bytes a value: 1480 images (valid), capped at 1024; 863 (same).
-    assert _batches.chunk_size(model) == min(1024, 64 * 2**20 // (4 * values)) == chunk
+    # 64 MiB over 4 bytes a value: 1480 images (valid), 863 (same); the ceiling is far.
+    assert _batches.chunk_size(model) == 64 * 2**20 // (4 * values) == chunk
+
+
+def test_the_rest_of_lenet5_after_conv2_takes_copies_of_its_output_by_the_same_rule():
+    from cnnviz import _graph
+
+    model = cnnviz.lenet5()
+    tail = _graph.tail(model, _graph.split(model, "conv2"))
+    # conv2's output 8x8x16 in; relu2 1024, pool2 and flatten 256, fc1 120, fc2 84, op 10.
+    values = 1024 + 1024 + 2 * 256 + 120 + 84 + 10
+    assert _batches._values_per_image(tail) == values
+    assert _batches.chunk_size(tail) == 64 * 2**20 // (4 * values) == 6048
 
 
 def test_a_nested_model_counts_its_inner_layers():
