@@ -11,9 +11,9 @@ The three forms
     any labels beside it. A ``tf.data.Dataset`` or any other **iterable of
     batches** (a list, a generator; not a tuple, which Keras reads as
     ``(x, y)``): each element is a batch of images or an ``(images, labels)``
-    pair, read once, one batch at a time. Labels in a
-    stream serve the functions that need them and are ignored by the others;
-    labels given beside a stream are refused (they belong in the stream).
+    pair, read once, one batch at a time. Labels in a stream serve the
+    functions that need them and are ignored by the others; labels given
+    beside a stream are refused (they belong in the stream).
 
 ``steps``
     Keras' convention: the number of batches to read from a stream (a
