@@ -1,101 +1,527 @@
-"""The one way images arrive: arrays, or a stream of batches (private)."""
+"""The one way images arrive (private): an array, a ``tf.data.Dataset`` or an iterable of batches.
+
+Every public function that takes images reads them through :func:`source`
+(or :func:`whole`, where the result is per image and the images are needed
+all at once), so the three forms, ``steps``, the pixel scaling and the chunk
+sizes mean the same everywhere.
+
+The three forms
+    An **array**: one batch (N, H, W, C) (or (N, H, W) for a one-channel
+    model; some functions also take one image, (H, W) or (H, W, C)), with
+    any labels beside it. A ``tf.data.Dataset`` or any other **iterable of
+    batches** (a list, a generator; not a tuple, which Keras reads as
+    ``(x, y)``): each element is a batch of images or an ``(images, labels)``
+    pair, read once, one batch at a time. Labels in a stream serve the
+    functions that need them and are ignored by the others; labels given
+    beside a stream are refused (they belong in the stream).
+
+``steps``
+    Keras' convention: the number of batches to read from a stream (a
+    stream that ends sooner is read to its end); None reads to the end. A
+    ``tf.data.Dataset`` that says it never ends (its cardinality is
+    ``tf.data.INFINITE_CARDINALITY``, as after ``dataset.repeat()``) is
+    refused without ``steps`` before anything is read. An array has no
+    batches to count, so ``steps`` with an array is refused: slice it.
+
+Pixels
+    Every piece goes through :func:`image_batch`, the one rule
+    of cnnviz: ``uint8`` scaled to [0, 1] unless the model scales its own
+    input (:func:`scale_setting`), float used as it is,
+    non-finite values refused. An array is converted chunk by chunk, never
+    whole, so a large ``uint8`` array is not held a second time as float32.
+
+The chunk policy
+    A forward pass holds its images and, at most, every layer's output for
+    them: :func:`~cnnviz.layer_outputs` returns them all, and a gradient
+    tape keeps them all. :func:`chunk_size` gives the number of images whose
+    input and layer outputs (float32) fit in :data:`CHUNK_BYTES` (64 MiB), at
+    least :data:`MIN_IMAGES` (8: fewer would pay a pass's fixed cost for
+    too little work) and at most :data:`MAX_IMAGES` (8192: a bound on what
+    the estimate misses, such as a convolution's own work space). LeNet-5
+    gets 1480 images a pass with ``valid`` padding (45 kB an image) and 863
+    with ``same`` (78 kB); the part of it after conv2, which
+    :func:`~cnnviz.channel_ablation` runs on many copies of conv2's output,
+    6048 (11 kB a copy): per-call costs weigh more on such small passes (a
+    ceiling of 1024 made the ablation of conv2 up to twice as slow). Arrays
+    are cut into chunks, and a stream's batches larger than a chunk are cut
+    too, so memory beyond the data is that of one chunk. A public
+    ``batch_size`` argument (:func:`~cnnviz.predict`,
+    :func:`~cnnviz.top_patches`) takes the policy's place where it is given.
+    Dataset-level results (top patches, class means, ablation, loss and
+    accuracy) are folded in chunk by chunk, in memory constant in the number
+    of images; per-image results are gathered with :class:`Rows`.
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
+import sys
 from collections.abc import Iterable, Iterator
 
 import keras
 import numpy as np
 
-from . import _checks
+from . import _checks, _graph
 
-# Images per forward pass when arrays are given (a stream brings its own batches).
-_BATCH = 512
+#: What one forward pass may hold, in bytes: its images and every layer's output for them.
+CHUNK_BYTES = 64 * 2**20
+#: The fewest images a pass takes, whatever the model's size.
+MIN_IMAGES = 8
+#: The most images a pass takes, however small the model.
+MAX_IMAGES = 8192
+
+
+def chunk_size(model: keras.Model) -> int:
+    """Return the images per forward pass for `model`: the one chunk policy (see the module)."""
+    per_image = 4 * _values_per_image(model)
+    return min(MAX_IMAGES, max(MIN_IMAGES, CHUNK_BYTES // max(per_image, 1)))
+
+
+def _values_per_image(model: keras.Model) -> int:
+    """Count the input's values and every layer's output's, per image, nested models' included.
+
+    A layer whose output size is not known (a dimension of None, or a layer
+    never called on a symbolic input) counts as the size of the input.
+    """
+    image = _size(model.inputs[0].shape[1:]) or 1  # an input of unknown size counts as 1
+    total = image
+    stack = list(model.layers)
+    while stack:
+        layer = stack.pop()
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.Model):
+            stack.extend(layer.layers)
+            continue
+        try:
+            outputs = keras.tree.flatten(layer.output)
+        except (AttributeError, ValueError):  # never called on a symbolic input
+            outputs = [None]
+        total += sum((_size(out.shape[1:]) if out is not None else 0) or image for out in outputs)
+    return total
+
+
+def _size(shape) -> int:
+    """Return the number of values of one image's `shape`; 0 if a dimension is unknown."""
+    dims = tuple(shape)
+    return 0 if any(d is None for d in dims) else math.prod(dims)
 
 
 def is_array(value: object) -> bool:
+    """Whether `value` is an array (NumPy's, or one that converts to it, a tensor) and not a stream."""
     return isinstance(value, np.ndarray) or (
         hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype")
     )
 
 
-def batches(
+def _endless(images: object) -> bool:
+    """Whether `images` is a ``tf.data.Dataset`` that says it never ends (``dataset.repeat()``)."""
+    tf = sys.modules.get("tensorflow")  # not imported: then `images` cannot be a Dataset
+    return (
+        tf is not None
+        and isinstance(images, tf.data.Dataset)
+        and int(images.cardinality()) == tf.data.INFINITE_CARDINALITY
+    )
+
+
+class Source:
+    """Images checked where they enter, read chunk by chunk: ``for x, y in source``.
+
+    Each step gives a float32 chunk of images (at most `chunk` of them) and
+    its labels (int64 classes (n,), or float32 one-hot rows (n, classes)
+    with `one_hot`), or None where the function needs no labels. Made by
+    :func:`source`, which documents the arguments.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        images: object,
+        labels: object,
+        *,
+        chunk: int,
+        steps: object,
+        need_labels: bool,
+        one_hot: bool,
+        num_classes: int | None,
+        one_image: bool,
+        scale: object,
+        names: tuple[str, str],
+        takes_steps: bool,
+    ) -> None:
+        self._model = model
+        self._chunk = chunk
+        self._need_labels = need_labels
+        self._one_hot = one_hot
+        self._num_classes = num_classes
+        self._one_image = one_image
+        self._names = names
+        self._scale = scale_setting(scale, model)  # a bad `scale` is refused here
+        name, label_name = names
+        self._steps = None if steps is None else _checks.positive_int(steps, "steps")
+        self.count: int | None = None  # the number of images, where it is known before reading
+        self._labels = None
+        if is_array(images):
+            self._images = np.asarray(images)
+            if self._steps is not None:
+                raise ValueError(
+                    f"steps bounds the batches read from a stream, but {name} is an array "
+                    f"(shape {self._images.shape}), which has no batches to count: give "
+                    f"{name}[:n] for fewer images; got steps={steps!r}"
+                )
+            self.count = self._array_count()
+            if need_labels:
+                self._labels = self._array_labels(labels)
+            return
+        if isinstance(images, tuple):
+            # Keras reads a tuple as (x, y); as a stream of two batches it would fail later
+            # with a message about the labels' dtype or shape.
+            raise TypeError(
+                f"{name} must be an array of images (N, H, W, C), a tf.data.Dataset or an "
+                f"iterable of batches (a list, a generator); got a tuple of {len(images)} "
+                f"items: images with their labels are a stream of pairs, e.g. [({name}, "
+                f"{label_name})]"
+            )
+        if isinstance(images, (str, bytes, dict)) or not isinstance(images, Iterable):
+            raise TypeError(
+                f"{name} must be an array of images (N, H, W, C), a tf.data.Dataset or an "
+                f"iterable of batches (a list, a generator); got {type(images).__name__}"
+            )
+        if labels is not None and need_labels:
+            raise ValueError(
+                f"{label_name} must be None when {name} is a stream of batches: put the labels "
+                f"in the stream, as ({name}, {label_name}) pairs; got {label_name} of type "
+                f"{type(labels).__name__}"
+            )
+        if self._steps is None and _endless(images):
+            where = (
+                "give steps=, the number of batches to read"
+                if takes_steps
+                else "this function reads a stream to its end (its results are per image), "
+                "so give a finite one, e.g. dataset.take(n) for n batches"
+            )
+            raise ValueError(
+                f"{name} is a tf.data.Dataset that never ends (its cardinality is "
+                f"tf.data.INFINITE_CARDINALITY, as after dataset.repeat()): {where}"
+            )
+        self._images = images
+
+    # --- arrays ---------------------------------------------------------------------------------
+
+    def _batch_array(self) -> bool:
+        """Whether the array is a batch to cut along its first axis (not one image, not malformed)."""
+        x = self._images
+        return x.ndim == 4 or (x.ndim == 3 and not self._one_image)
+
+    def _array_count(self) -> int | None:
+        if self._batch_array():
+            return len(self._images)
+        return 1 if self._one_image and self._images.ndim in (2, 3) else None
+
+    def _array_labels(self, labels: object) -> np.ndarray:
+        name, label_name = self._names
+        if labels is None:
+            raise ValueError(
+                f"{label_name} must be given with {name} as an array (integer labels (N,) or "
+                f"one-hot rows (N, classes)); only a stream of ({name}, {label_name}) batches "
+                "brings its own"
+            )
+        y = self._checked_labels(labels, label_name)
+        if self.count is not None and len(y) != self.count:
+            raise ValueError(
+                f"{name} and {label_name} must have the same length; got {self.count} images "
+                f"and {len(y)} labels"
+            )
+        return y
+
+    def _checked_labels(self, labels: object, name: str) -> np.ndarray:
+        if self._one_hot:
+            labels = np.asarray(labels)
+            if labels.ndim == 1:  # checked here, so that the message names them
+                labels = _checks.labels(labels, name, self._num_classes)
+            return _checks.one_hot_targets(labels, self._num_classes, name)
+        return _checks.class_labels(labels, name, self._num_classes)
+
+    def _from_array(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        x, y, name = self._images, self._labels, self._names[0]
+        if not self._batch_array() or len(x) <= self._chunk:
+            # One piece, named as the argument: one image, a small batch, or a malformed array
+            # (which image_batch refuses with its whole shape).
+            yield self._image_batch(x, name), y
+            return
+        for start in range(0, len(x), self._chunk):
+            part = slice(start, start + self._chunk)
+            stop = start + len(x[part])
+            yield (
+                self._image_batch(x[part], f"{name}[{start}:{stop}]"),
+                None if y is None else y[part],
+            )
+
+    def _image_batch(self, x: np.ndarray, name: str) -> np.ndarray:
+        return image_batch(x, self._model, name, one_image=self._one_image, scale=self._scale)
+
+    # --- streams --------------------------------------------------------------------------------
+
+    def _from_stream(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        name, label_name = self._names
+        batches = iter(self._images)
+        if self._steps is not None:
+            batches = itertools.islice(batches, self._steps)  # never pulls batch steps + 1
+        seen = 0
+        for number, element in enumerate(batches):
+            if isinstance(element, (tuple, list)) and len(element) in (1, 2):
+                batch, y = element[0], (element[1] if len(element) == 2 else None)
+            elif is_array(element):
+                batch, y = element, None
+            else:
+                raise TypeError(
+                    f"batch {number} of {name} must be an array of images or a pair "
+                    f"({name}, {label_name}); got {type(element).__name__}"
+                    + (f" of length {len(element)}" if isinstance(element, (tuple, list)) else "")
+                )
+            where = f"batch {number} of {name}"
+            batch = np.asarray(batch)
+            self._refuse_one_image(batch, where)
+            x = image_batch(batch, self._model, where, one_image=False, scale=self._scale)
+            if self._need_labels:
+                if y is None:
+                    raise ValueError(
+                        f"{where} has no labels: this function needs a stream of "
+                        f"({name}, {label_name}) pairs"
+                    )
+                y = self._checked_labels(np.asarray(y), f"the labels of batch {number}")
+                if len(y) != len(x):
+                    raise ValueError(
+                        f"batch {number} must hold as many labels as images; got {len(x)} "
+                        f"images and {len(y)} labels"
+                    )
+            else:
+                y = None
+            for start in range(0, len(x), self._chunk):
+                part = slice(start, start + self._chunk)
+                yield x[part], None if y is None else y[part]
+            seen += len(x)
+        if not seen:
+            raise ValueError(f"{name} gave no batches: the stream is empty")
+
+    def _refuse_one_image(self, batch: np.ndarray, where: str) -> None:
+        """Refuse one image where a stream must give a batch, and say how to batch the stream."""
+        expected = tuple(self._model.inputs[0].shape[1:])
+        one = (expected, expected[:-1]) if expected[-1] == 1 else (expected,)
+        if batch.shape in one:
+            raise ValueError(
+                f"{where} must be a batch of images (N, H, W, C) = "
+                f"(N, {', '.join(map(str, expected))}); got shape {batch.shape}, one image, not "
+                "a batch: batch the stream (dataset.batch(n)) or give the images as an array"
+            )
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        return self._from_array() if is_array(self._images) else self._from_stream()
+
+
+def source(
     model: keras.Model,
     images: object,
-    labels: object,
+    labels: object = None,
     *,
-    need_labels: bool,
+    chunk: int | None = None,
+    steps: object = None,
+    need_labels: bool = False,
+    one_hot: bool = False,
     num_classes: int | None = None,
-    batch_size: int = _BATCH,
-) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-    """Yield (float32 images, int64 labels or None) batch by batch, from arrays or a stream.
+    one_image: bool = False,
+    scale: object = None,
+    names: tuple[str, str] = ("images", "labels"),
+    takes_steps: bool = True,
+) -> Source:
+    """Return `images` (and `labels`) checked, to be read chunk by chunk.
 
-    Arrays are cut into slices of `batch_size`, each converted on its own, so
-    memory stays that of one batch beyond the arrays themselves. A stream is
-    any iterable (a ``tf.data.Dataset`` included) of batches of images, or of
-    ``(images, labels)`` pairs; it is read once, one batch at a time.
+    What can be checked before anything is read is checked here: `steps`,
+    `scale`, the form of `images`, labels beside a stream, an endless
+    dataset without `steps`, and labels beside an array. Each piece is
+    checked as it is read.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The image model the images are for (checked by the caller).
+    images, labels
+        The public arguments: an array (with `labels` where `need_labels`),
+        or a stream of batches or ``(images, labels)`` pairs (`labels` None).
+    chunk : int, optional
+        Images per piece; by default :func:`chunk_size` of `model`.
+    steps : int, optional
+        Batches to read from a stream; refused with an array.
+    need_labels : bool
+        Whether the function needs labels; without it, labels in a stream
+        are ignored.
+    one_hot : bool
+        Give labels as float32 one-hot rows (soft labels kept) instead of
+        int64 classes; needs `num_classes`.
+    num_classes : int, optional
+        Labels must be below it.
+    one_image : bool
+        Whether an array may be one image, (H, W) or (H, W, C).
+    scale : bool, optional
+        The public ``scale`` argument (:func:`scale_setting`).
+    names : (str, str)
+        The names of the images and labels arguments, for messages.
+    takes_steps : bool
+        Whether the public function has a ``steps`` argument (the message
+        for an endless dataset says what to do instead).
+    """
+    return Source(
+        model,
+        images,
+        labels,
+        chunk=chunk_size(model) if chunk is None else chunk,
+        steps=steps,
+        need_labels=need_labels,
+        one_hot=one_hot,
+        num_classes=num_classes,
+        one_image=one_image,
+        scale=scale,
+        names=names,
+        takes_steps=takes_steps,
+    )
+
+
+def whole(model: keras.Model, images: object, *, name: str = "images") -> np.ndarray:
+    """Return all of `images` as one float32 batch: for functions whose results are per image.
+
+    An array is checked and converted whole, as :func:`image_batch`
+    does (one image may be given as (H, W) or (H, W, C)); a finite stream is
+    read to its end (an endless dataset is refused: these functions take no
+    ``steps``). Labels in the stream are ignored.
     """
     if is_array(images):
-        x = np.asarray(images)
-        if x.ndim == 0 or len(x) == 0:
-            raise ValueError(f"images is empty (shape {x.shape}): give at least one image")
-        y = None
-        if need_labels:
-            if labels is None:
-                raise ValueError(
-                    "labels must be given with images as arrays (integer labels (N,) or "
-                    "one-hot rows); only a stream of (images, labels) batches brings its own"
-                )
-            y = _checks.class_labels(labels, "labels", num_classes)
-            if len(y) != len(x):
-                raise ValueError(
-                    f"images and labels must have the same length; got {len(x)} images and "
-                    f"{len(y)} labels"
-                )
-        for start in range(0, len(x), batch_size):
-            part = slice(start, start + batch_size)
-            name = f"images[{start}:{start + len(x[part])}]"
-            batch = _checks.image_batch(x[part], model, name, one_image=False)
-            yield batch, None if y is None else y[part]
-        return
-    if labels is not None:
-        raise ValueError(
-            "labels must be None when images is a stream of batches: give (images, labels) "
-            f"pairs in the stream instead; got labels of type {type(labels).__name__}"
+        return image_batch(images, model, name)
+    read = source(model, images, chunk=sys.maxsize, names=(name, "labels"), takes_steps=False)
+    rows = Rows(None)
+    for x, _ in read:
+        rows.add(x)
+    return rows.result()
+
+
+class Rows:
+    """Per-image results gathered piece by piece into one array, never whole twice.
+
+    Where the number of images is known (arrays), the result is allocated
+    once and each piece copied into it (one piece that is the whole is kept
+    as it is). Otherwise the pieces are kept, and at the end copied into the
+    result one by one, each let go as soon as it is copied.
+    """
+
+    def __init__(self, count: int | None) -> None:
+        self._count = count
+        self._parts: list[np.ndarray] = []
+        self._whole: np.ndarray | None = None
+        self._filled = 0
+
+    def add(self, part: np.ndarray) -> None:
+        if self._count is None:
+            self._parts.append(part)
+            return
+        if self._whole is None:
+            if len(part) == self._count:
+                self._whole, self._filled = part, len(part)
+                return
+            self._whole = np.empty((self._count, *part.shape[1:]), part.dtype)
+        self._whole[self._filled : self._filled + len(part)] = part
+        self._filled += len(part)
+
+    def result(self) -> np.ndarray:
+        if self._whole is not None:
+            return self._whole
+        parts = self._parts
+        if len(parts) == 1:
+            return parts.pop()
+        whole = np.empty((sum(len(p) for p in parts), *parts[0].shape[1:]), parts[0].dtype)
+        parts.reverse()  # popped from the end: the first piece first
+        filled = 0
+        while parts:
+            part = parts.pop()
+            whole[filled : filled + len(part)] = part
+            filled += len(part)
+        return whole
+
+
+# --- one array of images (or images and labels) for a model ------------------------------
+
+
+def scale_setting(scale: object, model) -> bool:
+    """Return whether to divide ``uint8`` images by 255 for `model`: the one rule of cnnviz.
+
+    ``scale=None`` (the default everywhere) scales ``uint8`` images unless
+    the model scales its own input (:func:`cnnviz._graph.scales_its_input`); ``True`` or
+    ``False`` say it outright.
+    """
+    if scale is None:
+        return not _graph.scales_its_input(model)
+    if not isinstance(scale, (bool, np.bool_)):
+        raise ValueError(f"scale must be None, True or False; got {scale!r}")  # noqa: TRY004
+    return bool(scale)
+
+
+def image_batch(
+    images: object,
+    model,
+    name: str = "images",
+    *,
+    one_image: bool = True,
+    scale: bool | None = None,
+) -> np.ndarray:
+    """Return `images` as a float32 batch (N, H, W, C) that fits `model`'s input.
+
+    With `one_image`, one image may be given as (H, W) (one channel) or
+    (H, W, C); otherwise `images` is always a batch, (N, H, W, C) or, for
+    a one-channel model, (N, H, W). Pixel values follow :func:`cnnviz._checks.float_images`
+    and :func:`scale_setting`.
+    """
+    x = _checks.float_images(images, name, scale=scale_setting(scale, model))
+    expected = tuple(model.inputs[0].shape[1:])
+    if not one_image:
+        batch = (
+            f"{name} must be a batch of images (N, H, W, C) = (N, {', '.join(map(str, expected))})"
         )
-    if isinstance(images, (str, bytes, dict)) or not isinstance(images, Iterable):
-        raise TypeError(
-            "images must be an array of images (N, H, W, C) or an iterable of batches "
-            f"(a tf.data.Dataset, a generator); got {type(images).__name__}"
-        )
-    seen = 0
-    for number, element in enumerate(images):
-        if isinstance(element, (tuple, list)) and len(element) in (1, 2):
-            batch, y = element[0], (element[1] if len(element) == 2 else None)
-        elif is_array(element):
-            batch, y = element, None
-        else:
-            raise TypeError(
-                f"batch {number} of images must be an array of images or a pair "
-                f"(images, labels); got {type(element).__name__}"
-                + (f" of length {len(element)}" if isinstance(element, (tuple, list)) else "")
+        if x.ndim == 3 and expected[-1] == 1:
+            x = x[..., np.newaxis]
+        if x.ndim != 4 or any(
+            e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=True)
+        ):
+            raise ValueError(f"{batch}; got shape {np.shape(images)}")
+    elif x.ndim == 2:
+        if expected[-1] != 1:
+            raise ValueError(
+                f"{name} of shape {x.shape} have no channel axis, but the model takes "
+                f"{expected[-1]} channels: give (H, W, C) = {expected} or a batch (N, H, W, C)"
             )
-        x = _checks.image_batch(
-            np.asarray(batch), model, f"batch {number} of images", one_image=False
+        x = x[np.newaxis, ..., np.newaxis]
+    elif x.ndim == 3:
+        x = x[np.newaxis]
+    elif x.ndim != 4:
+        raise ValueError(
+            f"{name} must be one image (H, W) or (H, W, C), or a batch (N, H, W, C); "
+            f"got shape {np.shape(images)}"
         )
-        if need_labels:
-            if y is None:
-                raise ValueError(
-                    f"batch {number} of images has no labels: this function needs a stream of "
-                    "(images, labels) pairs"
-                )
-            y = _checks.class_labels(np.asarray(y), f"the labels of batch {number}", num_classes)
-            if len(y) != len(x):
-                raise ValueError(
-                    f"batch {number} must hold as many labels as images; got {len(x)} images "
-                    f"and {len(y)} labels"
-                )
-        seen += len(x)
-        yield x, (y if need_labels else None)
-    if not seen:
-        raise ValueError("images gave no batches: the stream is empty")
+    if len(x) == 0:
+        raise ValueError(f"{name} is an empty batch (shape {np.shape(images)})")
+    if any(e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=True)):
+        raise ValueError(
+            f"the model takes images of shape {expected} (H, W, C); got {name} of shape "
+            f"{np.shape(images)}"
+        )
+    return x
+
+
+def labelled_images(model, x: object, y: object, names: tuple[str, str], scale) -> tuple:
+    """Return a batch of images for `model` and their one-hot targets, checked to match in length."""
+    x = image_batch(x, model, names[0], one_image=False, scale=scale)
+    y = _checks.one_hot_targets(y, int(model.outputs[0].shape[-1]), names[1])
+    if len(x) != len(y):
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same length; got {len(x)} images and "
+            f"{len(y)} labels"
+        )
+    return x, y

@@ -87,6 +87,13 @@ def verbose(value: object) -> Any:
     return value
 
 
+# x / 255 rounded once from float64 to float32, for every possible pixel: the
+# values Keras computes from the notebook's float64 ``x / 255.``, bit for bit,
+# without a float64 temporary eight times the size of the images. The one home of
+# the rule (data.scale_images is its public face).
+_SCALE_TABLE = (np.arange(256) / 255.0).astype(np.float32)
+
+
 def float_images(x: object, name: str, *, scale: bool = True) -> np.ndarray:
     """Return images as float32: ``uint8`` scaled to [0, 1] (if `scale`), float as it is.
 
@@ -95,33 +102,15 @@ def float_images(x: object, name: str, *, scale: bool = True) -> np.ndarray:
     Float images are taken to be scaled already and must be finite. Any
     other dtype is refused rather than guessed.
     """
-    from .data import scale_images  # here, not at the top: data uses these checks too
-
     array = np.asarray(x)
     if array.dtype == np.uint8:
-        return scale_images(array) if scale else array.astype(np.float32)
+        return _SCALE_TABLE[array] if scale else array.astype(np.float32)
     if np.issubdtype(array.dtype, np.floating):
         # Converted once here, not per batch inside Keras.
         return finite(np.ascontiguousarray(array, dtype=np.float32), name)
     raise TypeError(
         f"{name} must be uint8 images (0 to 255) or float images; got dtype {array.dtype}"
     )
-
-
-def scale_setting(scale: object, model) -> bool:
-    """Return whether to divide ``uint8`` images by 255 for `model`: the one rule of cnnviz.
-
-    ``scale=None`` (the default everywhere) scales ``uint8`` images unless
-    the model scales its own input (:func:`scales_its_input`); ``True`` or
-    ``False`` say it outright.
-    """
-    if scale is None:
-        from ._graph import scales_its_input  # here: _graph imports these checks
-
-        return not scales_its_input(model)
-    if not isinstance(scale, (bool, np.bool_)):
-        raise ValueError(f"scale must be None, True or False; got {scale!r}")  # noqa: TRY004
-    return bool(scale)
 
 
 def finite(array: np.ndarray, name: str) -> np.ndarray:
@@ -139,57 +128,6 @@ def finite(array: np.ndarray, name: str) -> np.ndarray:
             f"the first at index {where} ({float(array[where])})"
         )
     return array
-
-
-def image_batch(
-    images: object,
-    model,
-    name: str = "images",
-    *,
-    one_image: bool = True,
-    scale: bool | None = None,
-) -> np.ndarray:
-    """Return `images` as a float32 batch (N, H, W, C) that fits `model`'s input.
-
-    With `one_image`, one image may be given as (H, W) (one channel) or
-    (H, W, C); otherwise `images` is always a batch, (N, H, W, C) or, for
-    a one-channel model, (N, H, W). Pixel values follow :func:`float_images`
-    and :func:`scale_setting`.
-    """
-    x = float_images(images, name, scale=scale_setting(scale, model))
-    expected = tuple(model.inputs[0].shape[1:])
-    if not one_image:
-        batch = (
-            f"{name} must be a batch of images (N, H, W, C) = (N, {', '.join(map(str, expected))})"
-        )
-        if x.ndim == 3 and expected[-1] == 1:
-            x = x[..., np.newaxis]
-        if x.ndim != 4 or any(
-            e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=True)
-        ):
-            raise ValueError(f"{batch}; got shape {np.shape(images)}")
-    elif x.ndim == 2:
-        if expected[-1] != 1:
-            raise ValueError(
-                f"{name} of shape {x.shape} have no channel axis, but the model takes "
-                f"{expected[-1]} channels: give (H, W, C) = {expected} or a batch (N, H, W, C)"
-            )
-        x = x[np.newaxis, ..., np.newaxis]
-    elif x.ndim == 3:
-        x = x[np.newaxis]
-    elif x.ndim != 4:
-        raise ValueError(
-            f"{name} must be one image (H, W) or (H, W, C), or a batch (N, H, W, C); "
-            f"got shape {np.shape(images)}"
-        )
-    if len(x) == 0:
-        raise ValueError(f"{name} is an empty batch (shape {np.shape(images)})")
-    if any(e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=True)):
-        raise ValueError(
-            f"the model takes images of shape {expected} (H, W, C); got {name} of shape "
-            f"{np.shape(images)}"
-        )
-    return x
 
 
 def labels(y: object, name: str, num_classes: int | None = None) -> np.ndarray:
@@ -218,11 +156,12 @@ def one_hot_targets(y: object, num_classes: int, name: str) -> np.ndarray:
     Rows must be a distribution each (one-hot, or soft labels), since
     cross-entropy needs one.
     """
-    from .data import one_hot  # here, not at the top: data uses these checks too
-
     y = np.asarray(y)
     if y.ndim == 1:
-        return one_hot(y, num_classes)
+        chosen = labels(y, name, num_classes)
+        encoded = np.zeros((chosen.size, num_classes), dtype=np.float32)
+        encoded[np.arange(chosen.size), chosen] = 1.0
+        return encoded
     if y.ndim == 2 and y.shape[1] == num_classes:
         if not np.issubdtype(y.dtype, np.number) or y.dtype == np.bool_:
             raise TypeError(f"{name} must hold numbers; got dtype {y.dtype}")
@@ -240,18 +179,6 @@ def one_hot_targets(y: object, num_classes: int, name: str) -> np.ndarray:
         f"{name} must be integer labels of shape (N,) or one-hot of shape (N, {num_classes}); "
         f"got shape {y.shape}"
     )
-
-
-def labelled_images(model, x: object, y: object, names: tuple[str, str], scale) -> tuple:
-    """Return a batch of images for `model` and their one-hot targets, checked to match in length."""
-    x = image_batch(x, model, names[0], one_image=False, scale=scale)
-    y = one_hot_targets(y, int(model.outputs[0].shape[-1]), names[1])
-    if len(x) != len(y):
-        raise ValueError(
-            f"{names[0]} and {names[1]} must have the same length; got {len(x)} images and "
-            f"{len(y)} labels"
-        )
-    return x, y
 
 
 def index(value: object, count: int, name: str, what: str) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from . import _checks, _graph
+from . import _batches, _graph
 
 __all__ = ["layer_outputs"]
 
@@ -18,33 +18,35 @@ _EXTRACTORS: weakref.WeakKeyDictionary[keras.Model, dict[tuple[str, ...], keras.
     weakref.WeakKeyDictionary()
 )
 
-# Images per forward pass; bounds memory for large batches.
-_CHUNK = 512
-
 
 def layer_outputs(
     model: keras.Model,
-    images: np.ndarray,
+    images: object,
     layers: Sequence[str | int] | None = None,
     *,
     scale: bool | None = None,
+    steps: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Return the output of every requested layer for `images`, in one forward pass.
 
     A multi-output model that ends at every requested layer is built once per
-    model and set of layers, kept for reuse, and run once per batch, so a
-    whole network's outputs cost one pass through it rather than one pass per
-    layer.
+    model and set of layers, kept for reuse, and run once per chunk of
+    images, so a whole network's outputs cost one pass through it rather
+    than one pass per layer. Each chunk's outputs are copied into one array
+    per layer: the outputs of a stream are concatenated per layer.
 
     Parameters
     ----------
     model : keras.Model
         Any built Keras model (functional or Sequential) with one image
         input of shape (batch, height, width, channels).
-    images : array_like
+    images : array_like or iterable
         One image, (H, W) or (H, W, C), or a batch (N, H, W, C). ``uint8``
         images are scaled to [0, 1] with :func:`~cnnviz.scale_images` (see
-        `scale`); float images are used as they are.
+        `scale`); float images are used as they are. Or a stream of
+        batches: a ``tf.data.Dataset`` or any iterable of batches of images
+        or of ``(images, labels)`` pairs (labels ignored), read once, one
+        batch at a time.
     layers : sequence of str or int, optional
         Layer names (the layers inside nested models included, as for
         :func:`~cnnviz.grad_cam`), or indices into ``model.layers`` (as in
@@ -57,24 +59,31 @@ def layer_outputs(
         unless the model scales its own input (its first layer is a
         ``Rescaling`` or ``Normalization`` layer), so that pixels are never
         scaled twice. Float images are always used as they are.
+    steps : int, optional
+        The number of batches to read from a stream (Keras' convention); by
+        default all of them. Needed for a dataset that never ends
+        (``dataset.repeat()``); refused with an array (slice it instead).
 
     Returns
     -------
     dict of str to numpy.ndarray
         Layer name to output, in the order of `layers` (by default the
         model's layer order). Every output keeps its batch axis, also for a
-        single image (N = 1).
+        single image (N = 1); for a stream, N is the number of images read.
 
     Raises
     ------
     TypeError
         If `model` is not a Keras model, `images` is neither ``uint8`` nor
-        float, or `layers` holds something other than names and indices.
+        float, or neither an array nor an iterable of batches, or `layers`
+        holds something other than names and indices.
     ValueError
         If the model is not built or has not one 4-D input, a layer name is
         unknown or an index out of range, a layer is called more than once
         (a shared layer has one output per call), `images` has the wrong
-        shape, or the batch is empty.
+        shape (a stream's batch: which one), the batch or the stream is
+        empty, a stream never ends and `steps` is not given, or `steps` is
+        not a positive integer.
 
     Examples
     --------
@@ -87,7 +96,7 @@ def layer_outputs(
     """
     model = _graph.image_model(model)
     names = _graph.layer_names(model, layers)
-    x = _checks.image_batch(images, model, scale=scale)
+    batches = _batches.source(model, images, steps=steps, one_image=True, scale=scale)
 
     unique = list(dict.fromkeys(names))  # a layer asked for twice is computed once
     per_model = _EXTRACTORS.setdefault(model, {})
@@ -103,22 +112,19 @@ def layer_outputs(
         )
         per_model[names] = extractor
 
-    # Each chunk's outputs are copied into arrays allocated once for the
-    # whole batch: concatenating chunks would hold every output twice.
-    filled: list[np.ndarray] = []
-    for start in range(0, len(x), _CHUNK):
+    # Each chunk's outputs are copied into one array per layer (allocated once where the
+    # number of images is known): concatenating chunks would hold every output twice.
+    gathered: list[_batches.Rows] = []
+    for x, _ in batches:
         # A direct (eager) call, not predict(): no tf.function to trace per
         # extractor, so the first call is as quick as the next ones and many
         # models in one process do not trigger TensorFlow's retracing warnings.
-        result = extractor(x[start : start + _CHUNK], training=False)
+        result = extractor(x, training=False)
         result = result if isinstance(result, (list, tuple)) else [result]
-        chunk = [keras.ops.convert_to_numpy(output) for output in result]
-        if len(x) <= _CHUNK:
-            filled = chunk
-            break
-        if not filled:
-            filled = [np.empty((len(x), *out.shape[1:]), out.dtype) for out in chunk]
-        for whole, part in zip(filled, chunk, strict=True):
-            whole[start : start + len(part)] = part
+        if not gathered:
+            gathered = [_batches.Rows(batches.count) for _ in result]
+        for rows, output in zip(gathered, result, strict=True):
+            rows.add(keras.ops.convert_to_numpy(output))
+    filled = [rows.result() for rows in gathered]
     by_name = dict(zip(unique, filled, strict=True))
     return {name: by_name[name] for name in names}

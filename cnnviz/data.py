@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import positive_int
+from ._checks import float_images, labels, one_hot_targets, positive_int
 
 __all__ = [
     "CLASS_NAMES",
@@ -445,12 +445,6 @@ def load_fashion_mnist(
     )
 
 
-# x / 255 rounded once from float64 to float32, for every possible pixel: the
-# values Keras computes from the notebook's float64 ``x / 255.``, bit for bit,
-# without a float64 temporary eight times the size of the images.
-_SCALE_TABLE = (np.arange(256) / 255.0).astype(np.float32)
-
-
 def scale_images(x: np.ndarray) -> np.ndarray:
     """Scale ``uint8`` pixel values to float32 in [0, 1], as ``x / 255``.
 
@@ -482,7 +476,7 @@ def scale_images(x: np.ndarray) -> np.ndarray:
             f"scale_images expects x of dtype uint8 (pixel values 0 to 255); got {x.dtype}. "
             "Images that are already float are used as they are elsewhere in cnnviz."
         )
-    return _SCALE_TABLE[x]
+    return float_images(x, "x")
 
 
 def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
@@ -515,16 +509,4 @@ def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
            [0., 0., 1.]], dtype=float32)
     """
     num_classes = positive_int(num_classes, "num_classes")
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D integer labels of shape (N,); got shape {y.shape}")
-    if y.size and not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"y must hold integer labels; got dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
-        bad = y[(y < 0) | (y >= num_classes)]
-        raise ValueError(
-            f"labels must lie in range(0, {num_classes}); got {bad.size} outside it, e.g. {bad[0]}"
-        )
-    encoded = np.zeros((y.size, num_classes), dtype=np.float32)
-    encoded[np.arange(y.size), y.astype(np.intp)] = 1.0
-    return encoded
+    return one_hot_targets(labels(y, "y", num_classes), num_classes, "y")

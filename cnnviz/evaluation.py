@@ -5,12 +5,21 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from . import _checks, _graph
+from . import _batches, _checks, _graph
 
 __all__ = ["confusion_matrix", "evaluate", "misclassified", "predict"]
 
 
-def predict(model: keras.Model, images: np.ndarray, *, batch_size: int = 1024) -> np.ndarray:
+def _probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """Return the model's outputs for one chunk of float32 images, as float32 NumPy."""
+    # predict_on_batch is predict's own compiled step without its per-call set-up, so a
+    # stream of many small batches costs no more than an array.
+    return np.asarray(model.predict_on_batch(x), dtype=np.float32)
+
+
+def predict(
+    model: keras.Model, images: object, *, batch_size: int = 1024, steps: int | None = None
+) -> np.ndarray:
     """Return the class probabilities of `model` for `images`.
 
     Parameters
@@ -18,63 +27,97 @@ def predict(model: keras.Model, images: np.ndarray, *, batch_size: int = 1024) -
     model : keras.Model
         A classifier that ends in a softmax, with one image input (for
         example :func:`~cnnviz.lenet5`).
-    images : array_like
+    images : array_like or iterable
         One image, (H, W) or (H, W, C), or a batch (N, H, W, C), as for
         :func:`~cnnviz.layer_outputs`: ``uint8`` images are scaled to [0, 1]
         unless the model scales its own input; float images are used as
-        they are.
+        they are. Or a stream of batches: a ``tf.data.Dataset`` or any
+        iterable of batches of images or of ``(images, labels)`` pairs
+        (labels ignored), read once, one batch at a time.
     batch_size : int, default 1024
-        Images per forward pass; it bounds memory, not the result.
+        At most this many images per forward pass (arrays are cut into
+        passes, and so are larger batches of a stream); it bounds memory,
+        not the result.
+    steps : int, optional
+        The number of batches to read from a stream (Keras' convention); by
+        default all of them. Needed for a dataset that never ends
+        (``dataset.repeat()``); refused with an array (slice it instead).
 
     Returns
     -------
     numpy.ndarray
-        float32 array (N, C): one row of class probabilities per image.
+        float32 array (N, C): one row of class probabilities per image, in
+        the order of the images (of the stream).
 
     Raises
     ------
     TypeError
-        If `model` is not a Keras model or `images` is neither ``uint8``
-        nor float.
+        If `model` is not a Keras model, `images` is neither ``uint8``
+        nor float, or neither an array nor an iterable of batches.
     ValueError
         If `model` is not a built image classifier ending in a softmax, the
-        images do not fit its input, or `batch_size` is not a positive
-        integer.
+        images do not fit its input (a stream's batch: which one), the
+        stream is empty or never ends without `steps`, or `batch_size` or
+        `steps` is not a positive integer.
 
     Examples
     --------
     >>> import numpy as np
     >>> from cnnviz import lenet5, predict
-    >>> probabilities = predict(lenet5(), np.zeros((3, 28, 28, 1), dtype=np.uint8))
+    >>> model = lenet5()
+    >>> probabilities = predict(model, np.zeros((3, 28, 28, 1), dtype=np.uint8))
     >>> probabilities.shape, probabilities.dtype
     ((3, 10), dtype('float32'))
     >>> bool(np.allclose(probabilities.sum(axis=1), 1))
     True
+    >>> batches = (np.zeros((2, 28, 28, 1), dtype=np.uint8) for _ in range(4))
+    >>> predict(model, batches, steps=3).shape  # three batches of a stream
+    (6, 10)
     """
     model = _graph.classifier(model)
     batch_size = _checks.positive_int(batch_size, "batch_size")
-    x = _checks.image_batch(images, model)
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+    images = _batches.source(model, images, chunk=batch_size, steps=steps, one_image=True)
+    rows = _batches.Rows(images.count)
+    for x, _ in images:
+        rows.add(_probabilities(model, x))
+    return rows.result()
 
 
 def evaluate(
-    model: keras.Model, x: np.ndarray, y: np.ndarray, *, scale: bool | None = None
+    model: keras.Model,
+    x: object,
+    y: object = None,
+    *,
+    scale: bool | None = None,
+    steps: int | None = None,
 ) -> dict[str, float]:
     """Return the loss and accuracy of a trained model on `x`, `y`.
+
+    The images are read chunk by chunk and the loss and the count of right
+    answers summed as they go, so memory does not grow with the number of
+    images, from arrays and streams alike.
 
     Parameters
     ----------
     model : keras.Model
         A trained classifier with a softmax output.
-    x : array_like
-        Images, as for :func:`~cnnviz.train`.
-    y : array_like
-        Integer labels (N,) or one-hot labels.
+    x : array_like or iterable
+        Images, as for :func:`~cnnviz.train`; or a stream of ``(x, y)``
+        batches (a ``tf.data.Dataset`` or any iterable of pairs), read once,
+        one batch at a time, and then `y` is omitted.
+    y : array_like, optional
+        Integer labels (N,) or one-hot labels (N, classes) of array `x`;
+        None (the default) when `x` is a stream, whose batches hold them,
+        in the same two forms.
     scale : bool, optional
         Whether ``uint8`` images are divided by 255. By default they are,
         unless the model scales its own input (its first layer is a
         ``Rescaling`` or ``Normalization`` layer), so that pixels are never
         scaled twice. Float images are always used as they are.
+    steps : int, optional
+        The number of batches to read from a stream (Keras' convention); by
+        default all of them. Needed for a dataset that never ends
+        (``dataset.repeat()``); refused with arrays (slice them instead).
 
     Returns
     -------
@@ -84,7 +127,11 @@ def evaluate(
     Raises
     ------
     ValueError, TypeError
-        For the model, images and labels that :func:`~cnnviz.train` refuses.
+        For the model, images and labels that :func:`~cnnviz.train` refuses;
+        ValueError also if `y` is missing beside arrays or given beside a
+        stream, a batch of the stream has no labels or does not fit the
+        model (the message says which batch), the stream is empty or never
+        ends without `steps`, or `steps` is not a positive integer.
 
     Examples
     --------
@@ -93,15 +140,37 @@ def evaluate(
     >>> _, (x_test, y_test) = load_fashion_mnist()  # doctest: +SKIP
     >>> evaluate(model, x_test, y_test)["accuracy"]  # doctest: +SKIP
     0.89...
+
+    The same from a ``tf.data`` pipeline:
+
+    >>> import tensorflow as tf
+    >>> dataset = tf.data.Dataset.from_tensor_slices((x_test, y_test)).batch(1000)  # doctest: +SKIP
+    >>> evaluate(model, dataset)["accuracy"]  # doctest: +SKIP
+    0.89...
     """
     model = _graph.classifier(model)
-    x, y = _checks.labelled_images(model, x, y, ("x", "y"), scale)
-    probabilities = model.predict(x, batch_size=1024, verbose=0)
+    classes = int(model.outputs[0].shape[-1])
+    batches = _batches.source(
+        model,
+        x,
+        y,
+        steps=steps,
+        need_labels=True,
+        one_hot=True,
+        num_classes=classes,
+        scale=scale,
+        names=("x", "y"),
+    )
     eps = keras.config.epsilon()
-    clipped = np.clip(probabilities, eps, 1 - eps)
-    loss = float(np.mean(-np.sum(y * np.log(clipped), axis=1)))
-    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == np.argmax(y, axis=1)))
-    return {"loss": loss, "accuracy": accuracy}
+    loss = 0.0
+    correct = count = 0
+    for images, targets in batches:
+        probabilities = _probabilities(model, images)
+        clipped = np.clip(probabilities, eps, 1 - eps)
+        loss += float(np.sum(-np.sum(targets * np.log(clipped), axis=1), dtype=np.float64))
+        correct += int(np.sum(np.argmax(probabilities, axis=1) == np.argmax(targets, axis=1)))
+        count += len(images)
+    return {"loss": loss / count, "accuracy": correct / count}
 
 
 def confusion_matrix(
@@ -162,34 +231,61 @@ def confusion_matrix(
 
 
 def misclassified(
-    y_true: np.ndarray, probabilities: np.ndarray, *, k: int | None = None
+    y_true: np.ndarray | None = None,
+    probabilities: np.ndarray | None = None,
+    *,
+    k: int | None = None,
+    model: keras.Model | None = None,
+    images: object = None,
+    steps: int | None = None,
 ) -> np.ndarray:
     """Return the indices of the wrong predictions, the most confident first.
 
     The prediction for an image is its most probable class; its confidence
-    is that class's probability. Ties keep the images' order.
+    is that class's probability. Ties keep the images' order. Give the
+    probabilities, or `model` and `images` to have them computed here, one
+    chunk at a time (with `k`, only the `k` most confident mistakes so far
+    are kept, so memory does not grow with the number of images).
 
     Parameters
     ----------
-    y_true : array_like
-        True integer labels (N,).
-    probabilities : array_like
-        Class probabilities (N, C), for example from :func:`predict`.
+    y_true : array_like, optional
+        True labels (N,): integers, or with `model` also one-hot rows. None
+        when `images` is a stream of ``(images, labels)`` batches.
+    probabilities : array_like, optional
+        Class probabilities (N, C), for example from :func:`predict`; not
+        with `model`.
     k : int, optional
         Return at most the `k` most confident mistakes; by default all.
+    model : keras.Model, optional
+        A classifier that ends in a softmax, run on `images` (as by
+        :func:`predict`) instead of giving `probabilities`.
+    images : array_like or iterable, optional
+        With `model`: images as for :func:`predict` (an array with
+        `y_true` beside it), or a stream of ``(images, labels)`` batches (a
+        ``tf.data.Dataset`` or any iterable of pairs), read once.
+    steps : int, optional
+        With `model`, the number of batches to read from a stream (Keras'
+        convention); by default all. Needed for a dataset that never ends
+        (``dataset.repeat()``); refused with arrays.
 
     Returns
     -------
     numpy.ndarray
-        int64 indices into `y_true` of the images whose predicted class is
-        not their true class, by falling confidence.
+        int64 indices into `y_true` (or the images, in the order of the
+        stream) of the images whose predicted class is not their true
+        class, by falling confidence.
 
     Raises
     ------
     ValueError
         If `y_true` is not 1-D labels in ``range(C)``, `probabilities` is
-        not (N, C) of finite numbers for the same N, or `k` is not a
-        positive integer.
+        not (N, C) of finite numbers for the same N, `k` or `steps` is not
+        a positive integer, both `probabilities` and `model` are given or
+        neither, `model` comes without `images` or `images` without
+        `model`; and for `model` and `images`, what :func:`predict` and
+        :func:`evaluate` refuse (labels beside a stream, a batch without
+        labels, an empty or endless stream).
     TypeError
         If `y_true` does not hold integers or `probabilities` not numbers.
 
@@ -202,7 +298,74 @@ def misclassified(
     array([2, 3, 1])
     >>> misclassified([0, 0, 0, 1], probabilities, k=1)
     array([2])
+
+    From a model and a stream of labelled batches (here the untrained
+    LeNet-5, which is wrong about most images):
+
+    >>> from cnnviz import lenet5
+    >>> rng = np.random.default_rng(0)
+    >>> batches = [(rng.integers(0, 256, (8, 28, 28), np.uint8), np.arange(8)) for _ in range(3)]
+    >>> misclassified(model=lenet5(), images=batches, k=5).shape
+    (5,)
     """
+    if k is not None:
+        k = _checks.positive_int(k, "k")
+    if model is None and images is None:
+        if steps is not None:
+            raise ValueError(
+                "steps bounds the batches of a stream of images, read with model= and images=; "
+                f"given probabilities, there is nothing to read; got steps={steps!r}"
+            )
+        if probabilities is None:
+            raise ValueError(
+                "probabilities is missing: give class probabilities (N, C), or model= and "
+                "images= to have them computed"
+            )
+        return _ranked_mistakes(y_true, probabilities, k)
+    if probabilities is not None:
+        raise ValueError(
+            "give probabilities, or model= and images= to compute them, not both; got "
+            f"probabilities and {'model' if model is not None else 'images'}"
+        )
+    if model is None or images is None:
+        given, missing = ("model", "images") if images is None else ("images", "model")
+        raise ValueError(
+            f"model= and images= go together (the model's predictions for the images); got "
+            f"{given} without {missing}"
+        )
+    model = _graph.classifier(model)
+    batches = _batches.source(
+        model,
+        images,
+        y_true,
+        steps=steps,
+        need_labels=True,
+        num_classes=int(model.outputs[0].shape[-1]),
+        one_image=True,
+        names=("images", "y_true"),
+    )
+    confidence, index = [np.empty(0)], [np.empty(0, np.int64)]
+    seen = 0
+    for x, y in batches:
+        p = _probabilities(model, x).astype(np.float64)
+        predicted = p.argmax(axis=1)
+        wrong = np.flatnonzero(predicted != y)
+        confidence.append(p[wrong, predicted[wrong]])
+        index.append(seen + wrong)
+        seen += len(x)
+        if k is not None:
+            # Keep the k most confident so far: they come first, so a tie keeps the earlier image.
+            kept_confidence, kept_index = np.concatenate(confidence), np.concatenate(index)
+            keep = np.argsort(-kept_confidence, kind="stable")[:k]
+            confidence, index = [kept_confidence[keep]], [kept_index[keep]]
+    confidence, index = np.concatenate(confidence), np.concatenate(index)
+    return index[np.argsort(-confidence, kind="stable")][:k].astype(np.int64)
+
+
+def _ranked_mistakes(y_true: object, probabilities: object, k: int | None) -> np.ndarray:
+    """Return the wrong predictions' indices by falling confidence, from labels and probabilities."""
+    if y_true is None:
+        raise ValueError("y_true is missing: give the true labels (N,) beside probabilities")
     p = np.asarray(probabilities)
     if p.ndim != 2 or p.shape[1] < 1:
         raise ValueError(
@@ -217,8 +380,6 @@ def misclassified(
             f"y_true and probabilities must have the same length; got {len(y_true)} labels "
             f"and {len(p)} rows"
         )
-    if k is not None:
-        k = _checks.positive_int(k, "k")
     predicted = p.argmax(axis=1)
     wrong = np.flatnonzero(predicted != y_true)
     confidence = p[wrong, predicted[wrong]]

@@ -13,7 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from . import _checks, _graph, cache
+from . import _batches, _checks, _graph, cache
 from .data import FILES, load_fashion_mnist
 from .models import PADDINGS, lenet5
 
@@ -43,7 +43,7 @@ _STEPS_PER_EXECUTION = 64
 # built, the test set as validation data), and the rules that turn the data
 # into the numbers trained on: uint8 pixels divided by 255 and cast to
 # float32, integer labels to float32 one-hot rows (data.scale_images,
-# data.one_hot, _checks.float_images and _checks.labelled_images today).
+# _checks.float_images, _checks.one_hot_targets and _batches.labelled_images today).
 # Bump it too when what an entry holds changes. A comment, a refactoring, or a
 # new builder option that leaves existing models' configurations alone is no
 # reason to bump it: cached models stay valid.
@@ -217,11 +217,11 @@ def train(
         or not all(isinstance(c, keras.callbacks.Callback) for c in callbacks)
     ):
         raise TypeError(f"callbacks must be a list of keras.callbacks.Callback; got {callbacks!r}")
-    x, y = _checks.labelled_images(model, x, y, ("x", "y"), scale)
+    x, y = _batches.labelled_images(model, x, y, ("x", "y"), scale)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (x_val, y_val)")
-        validation_data = _checks.labelled_images(
+        validation_data = _batches.labelled_images(
             model, *validation_data, ("validation_data[0]", "validation_data[1]"), scale
         )
 

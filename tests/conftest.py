@@ -69,3 +69,69 @@ def small():
     x = rng.integers(0, 256, size=(320, 28, 28, 1), dtype=np.uint8)
     y = (x[:, :14].mean(axis=(1, 2, 3)) > x[:, 14:].mean(axis=(1, 2, 3))).astype(np.uint8) * 7
     return x, y
+
+
+@pytest.fixture(scope="session")
+def streams():
+    """The stream forms of arrays: ``streams(x, y=None, batch=8)`` -> {form: a new stream}.
+
+    Each form yields the same batches in the same order: a ``tf.data.Dataset`` (of
+    ``(x, y)`` pairs where `y` is given), a generator of NumPy batches or pairs, and a
+    list of them. Every call makes new streams (a generator is read once).
+    """
+    import tensorflow as tf
+
+    def make(x, y=None, batch=8):
+        starts = range(0, len(x), batch)
+        pairs = [
+            x[s : s + batch] if y is None else (x[s : s + batch], y[s : s + batch]) for s in starts
+        ]
+        slices = x if y is None else (x, y)
+        return {
+            "tf.data": tf.data.Dataset.from_tensor_slices(slices).batch(batch),
+            "generator": (pair for pair in pairs),
+            "list": pairs,
+        }
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def endless_stream():
+    """``endless_stream(batch)`` -> (a dataset that says it never ends, the batches pulled so far).
+
+    Its cardinality is INFINITE, as after ``dataset.repeat()``, but it holds three
+    batches, and reading past them is an error: a function that read it instead of
+    refusing it fails, never hangs. `pulled` counts the batches its generator gave.
+    """
+    import tensorflow as tf
+
+    def make(batch):
+        pulled = []
+
+        def generate():
+            for _ in range(3):
+                pulled.append(1)
+                yield batch
+
+        signature = tf.nest.map_structure(
+            lambda a: tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)), batch
+        )
+        dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+        claim = tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY)
+        return dataset.apply(claim), pulled
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def lenet5_one_epoch(fashion_mnist, tmp_path_factory):
+    """LeNet-5 (valid) after one epoch of the recipe on the real training images.
+
+    Trained once per session into a cache of its own (about 10 s on two cores).
+    """
+    from cnnviz import trained_lenet5
+
+    cache = tmp_path_factory.mktemp("cache")
+    model, _ = trained_lenet5("valid", epochs=1, cache_dir=cache, verbose=0)
+    return model

@@ -186,12 +186,81 @@ def test_batches_larger_than_a_chunk_equal_the_unchunked_result(
 ):
     whole = layer_outputs(valid_model, images)
     assert [size for _, size in forward_calls] == [5]
-    monkeypatch.setattr(cnnviz.activations, "_CHUNK", 2)
+    monkeypatch.setattr(cnnviz._batches, "MAX_IMAGES", 2)
     chunked = layer_outputs(valid_model, images)
     assert [size for _, size in forward_calls[1:]] == [2, 2, 1]
     assert_outputs_close(chunked, whole)
     single = layer_outputs(valid_model, images, ["fc2"])
     assert_outputs_close(single, {"fc2": whole["fc2"]})
+
+
+@pytest.mark.parametrize("form", ["tf.data", "generator", "list"])
+def test_a_stream_gives_the_outputs_of_the_array_concatenated_per_layer(
+    valid_model, form, streams, monkeypatch
+):
+    x = (np.random.default_rng(2).random((11, 28, 28, 1)) * 255).astype(np.uint8)
+    monkeypatch.setattr(cnnviz._batches, "MAX_IMAGES", 4)  # the array in chunks of 4
+    expected = layer_outputs(valid_model, x)
+    got = layer_outputs(valid_model, streams(x, batch=4)[form])
+    assert list(got) == list(expected)
+    for name, value in expected.items():
+        # Exact: the stream's batches of 4 (the last of 3) are the array's chunks.
+        np.testing.assert_array_equal(got[name], value, err_msg=name)
+    # Labels in the stream are ignored; the requested layers come in their order.
+    pairs = streams(x, np.arange(11), batch=4)[form]
+    got = layer_outputs(valid_model, pairs, ["fc2", "conv1"])
+    assert list(got) == ["fc2", "conv1"]
+    np.testing.assert_array_equal(got["conv1"], expected["conv1"])
+
+
+def test_stream_batches_larger_than_a_chunk_are_cut_and_agree_within_rounding(
+    valid_model, images, monkeypatch, forward_calls
+):
+    whole = layer_outputs(valid_model, images)
+    monkeypatch.setattr(cnnviz._batches, "MAX_IMAGES", 2)
+    stream = [images[:3], images[3:]]
+    got = layer_outputs(valid_model, stream)
+    assert [size for _, size in forward_calls[1:]] == [2, 1, 2]  # batch 0 cut in two
+    assert_outputs_close(got, whole)  # passes of 2 and 1 against one of 5: rounding
+
+
+def test_steps_reads_that_many_batches_of_a_stream(valid_model, images):
+    pulled = []
+
+    def generate():
+        for i in range(5):
+            pulled.append(i)
+            yield images[i : i + 1]
+
+    got = layer_outputs(valid_model, generate(), ["conv1"], steps=3)
+    assert pulled == [0, 1, 2]
+    assert got["conv1"].shape == (3, 24, 24, 6)
+
+
+def test_a_dataset_that_never_ends_is_refused_before_it_is_read(valid_model, endless_stream):
+    dataset, pulled = endless_stream(np.zeros((2, 28, 28, 1), np.uint8))
+    with pytest.raises(ValueError, match=r"never ends .*: give steps=, the number of batches"):
+        layer_outputs(valid_model, dataset)
+    assert pulled == []
+    with pytest.raises(ValueError, match=r"steps bounds the batches read from a stream"):
+        layer_outputs(valid_model, np.zeros((2, 28, 28, 1), np.uint8), steps=1)
+
+
+def test_a_bad_batch_of_a_stream_is_named_by_its_number(valid_model, images):
+    stream = [images[:2], images[2:4], np.zeros((1, 28, 27, 1), np.float32)]
+    with pytest.raises(ValueError, match=r"batch 2 of images must be a batch .*\(1, 28, 27, 1\)"):
+        layer_outputs(valid_model, stream)
+    with pytest.raises(ValueError, match=r"images gave no batches: the stream is empty"):
+        layer_outputs(valid_model, iter([]))
+
+
+def test_a_large_uint8_array_is_scaled_chunk_by_chunk_as_a_whole(valid_model, monkeypatch):
+    x = (np.random.default_rng(3).random((7, 28, 28, 1)) * 255).astype(np.uint8)
+    monkeypatch.setattr(cnnviz._batches, "MAX_IMAGES", 3)
+    by_chunks = layer_outputs(valid_model, x, ["conv1"])["conv1"]
+    # The same chunks of float images, scaled beforehand by the one rule, scale_images.
+    scaled = layer_outputs(valid_model, cnnviz.scale_images(x), ["conv1"])["conv1"]
+    np.testing.assert_array_equal(by_chunks, scaled)
 
 
 def test_a_sequential_model_works():

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import cnnviz
-from cnnviz.attribution import _explain, methods, sanity
+from cnnviz import _batches
+from cnnviz.attribution import methods, sanity
 
 METHODS = [
     cnnviz.gradients,
@@ -90,8 +91,63 @@ def test_one_image_a_target_for_all_and_a_target_per_image(method):
 def test_chunks_give_the_same_maps(method, monkeypatch):
     model, x = functional(), images(5)
     whole = method(model, x, **options(method))
-    monkeypatch.setattr(_explain, "_CHUNK", 2)
+    monkeypatch.setattr(_batches, "MAX_IMAGES", 2)
     np.testing.assert_allclose(method(model, x, **options(method)), whole, atol=1e-6)
+
+
+@pytest.mark.parametrize("form", ["tf.data", "generator", "list"])
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.__name__)
+def test_a_finite_stream_is_read_whole_and_gives_the_arrays_maps(method, form, streams):
+    model, x = functional(), images(7)
+    target = np.arange(7) % 4  # one per image, in the order of the stream
+    expected = method(model, x, target, **options(method))
+    # Exact: the stream's batches are joined into the same array, then the same chunks run.
+    got = method(model, streams(x, batch=3)[form], target, **options(method))
+    np.testing.assert_array_equal(got, expected)
+    labelled = streams(x, np.zeros(7, int), batch=3)[form]  # labels are not targets: ignored
+    np.testing.assert_array_equal(method(model, labelled, target, **options(method)), expected)
+
+
+@pytest.mark.parametrize("form", ["tf.data", "generator", "list"])
+def test_curves_and_the_randomization_check_read_a_finite_stream_whole(form, streams):
+    model, x = functional(), images(5)
+    maps = cnnviz.gradients(model, x)
+    for curve in (cnnviz.deletion_curve, cnnviz.insertion_curve):
+        expected = curve(model, x, maps, steps=4)
+        got = curve(model, streams(x, batch=2)[form], maps, steps=4)
+        np.testing.assert_array_equal(got["probabilities"], expected["probabilities"])
+    expected = cnnviz.randomization_check(model, x)
+    got = cnnviz.randomization_check(model, streams(x, batch=2)[form])
+    np.testing.assert_array_equal(got["maps"], expected["maps"])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        *[lambda model, s, m=m: m(model, s, **options(m)) for m in METHODS],
+        lambda model, s: cnnviz.randomization_check(model, s),
+        lambda model, s: cnnviz.deletion_curve(model, s, np.zeros((6, 8, 8))),
+        lambda model, s: cnnviz.insertion_curve(model, s, np.zeros((6, 8, 8))),
+    ],
+    ids=[m.__name__ for m in METHODS] + ["randomization_check", "deletion", "insertion"],
+)
+def test_a_dataset_that_never_ends_is_refused_and_take_is_named(call, endless_stream):
+    dataset, pulled = endless_stream(images(2))
+    with pytest.raises(
+        ValueError, match=r"never ends .*so give a finite one, e\.g\. dataset\.take"
+    ):
+        call(functional(), dataset)
+    assert pulled == []
+
+
+def test_a_stream_is_checked_batch_by_batch():
+    model, x = functional(), images(4)
+    with pytest.raises(ValueError, match=r"batch 1 of images must be a batch .*\(2, 8, 7, 1\)"):
+        cnnviz.gradients(model, [x[:2], x[2:, :, :7]])
+    with pytest.raises(ValueError, match=r"images gave no batches: the stream is empty"):
+        cnnviz.occlusion(model, iter([]))
+    with pytest.raises(ValueError, match=r"target must give one class index per image: 4 for 4"):
+        cnnviz.grad_cam(model, [x[:2], x[2:]], [0, 1, 2])
 
 
 def region_model(channels: int = 1, wrap=lambda m: m) -> keras.Model:
@@ -475,7 +531,7 @@ def test_curves_run_all_steps_of_the_batch_together_and_chunks_agree(monkeypatch
     monkeypatch.setattr(sanity, "_probabilities", counting)
     cnnviz.insertion_curve(model, x, maps, steps=3)
     assert sizes == [5, 20]  # the targets, then every step of every image in one call
-    monkeypatch.setattr(_explain, "_CHUNK", 2)
+    monkeypatch.setattr(_batches, "MAX_IMAGES", 2)
     chunked = cnnviz.deletion_curve(model, x, maps, steps=3)
     np.testing.assert_allclose(chunked["probabilities"], whole["probabilities"], atol=1e-6)
 

@@ -342,6 +342,31 @@ def stream(*batches) -> Callable[[], list]:
     return lambda: list(batches)
 
 
+def endless(labelled: bool = False):
+    """A tf.data.Dataset that says it never ends (cardinality INFINITE, as after .repeat()).
+
+    It holds three batches in fact, and reading past them is an error: a function that
+    read it instead of refusing it would fail here, never hang.
+    """
+    import tensorflow as tf
+
+    x, y = small()
+    batch = (x[:8], y[:8]) if labelled else x[:8]
+    claim = tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY)
+    return tf.data.Dataset.from_tensors(batch).repeat(3).apply(claim)
+
+
+def cnnviz_call(function_name: str, make_args: Callable[[], tuple], **kwargs):
+    """A deferred cnnviz.<function_name>(model(), *make_args(), **kwargs)."""
+
+    def run():
+        import cnnviz
+
+        return getattr(cnnviz, function_name)(model(), *make_args(), **kwargs)
+
+    return run
+
+
 def gz_of(data: bytes) -> Callable[[Path], Path]:
     def make(tmp: Path) -> Path:
         path = tmp / "file.idx.gz"
@@ -493,10 +518,25 @@ CATALOGUE: list[Case] = [
     Case("evaluate", "one NaN pixel", lambda: evaluate(x=images_with(np.nan)), V, r"x must hold finite values"),
     Case("evaluate", "a tiled label matrix", lambda: evaluate(y=np.tile(small()[1][:, None], (1, 10)).astype(np.float32)), V, r"must hold one-hot rows"),
     Case("evaluate", "more images than labels", lambda: evaluate(y=small()[1][:10]), V, r"x and y must have the same length; got 64 images and 10 labels"),
+    Case("evaluate", "a dataset that never ends, without steps", lambda: evaluate(x=endless(labelled=True), y=None), V, r"x is a tf\.data\.Dataset that never ends .*: give steps=, the number of batches to read"),
+    Case("evaluate", "steps=0", lambda: evaluate(x=[small()], y=None, steps=0), V, rf"steps {POSITIVE}; got 0"),
+    Case("evaluate", "steps with arrays", lambda: evaluate(steps=2), V, r"steps bounds the batches read from a stream, but x is an array \(shape \(64, 28, 28, 1\)\)"),
+    Case("evaluate", "y beside a stream", lambda: evaluate(x=[small()]), V, r"y must be None when x is a stream of batches: put the labels in the stream, as \(x, y\) pairs; got y of type ndarray"),
+    Case("evaluate", "no y beside arrays", lambda: evaluate(y=None), V, r"y must be given with x as an array \(integer labels \(N,\) or one-hot rows \(N, classes\)\); only a stream of \(x, y\) batches brings its own"),
+    Case("evaluate", "a stream of images without labels", lambda: evaluate(x=[small()[0]], y=None), V, r"batch 0 of x has no labels: this function needs a stream of \(x, y\) pairs"),
+    Case("evaluate", "an empty stream", lambda: evaluate(x=iter([]), y=None), V, r"x gave no batches: the stream is empty"),
+    Case("evaluate", "a NaN pixel in batch 1 of a stream", lambda: evaluate(x=[small(), (images_with(np.nan), small()[1])], y=None), V, r"batch 1 of x must hold finite values; got 1 NaN or infinite value\(s\), the first at index \(3, 10, 11, 0\)"),
+    Case("evaluate", "a batch with fewer labels than images", lambda: evaluate(x=[(small()[0], small()[1][:3])], y=None), V, r"batch 0 must hold as many labels as images; got 64 images and 3 labels"),
     Case("predict", "model=None", call("predict", None, np.zeros((28, 28), np.uint8)), T, r"model must be a keras\.Model; got NoneType"),
     Case("predict", "a model that ends in logits", lambda: __import__("cnnviz").predict(logits_model(), image()), V, r"does not end in a softmax"),
     Case("predict", "an image of the wrong size", lambda: __import__("cnnviz").predict(model(), np.zeros((32, 32, 1), np.uint8)), V, r"the model takes images of shape \(28, 28, 1\)"),
     Case("predict", "batch_size=0", lambda: __import__("cnnviz").predict(model(), image(), batch_size=0), V, rf"batch_size {POSITIVE}; got 0"),
+    Case("predict", "a dataset that never ends, without steps", cnnviz_call("predict", lambda: (endless(),)), V, r"images is a tf\.data\.Dataset that never ends \(its cardinality is tf\.data\.INFINITE_CARDINALITY, as after dataset\.repeat\(\)\): give steps=, the number of batches to read"),
+    Case("predict", "steps=0", cnnviz_call("predict", lambda: ([small()[0]],), steps=0), V, rf"steps {POSITIVE}; got 0"),
+    Case("predict", "steps with an array", cnnviz_call("predict", lambda: (small()[0],), steps=2), V, r"steps bounds the batches read from a stream, but images is an array \(shape \(64, 28, 28, 1\)\), which has no batches to count: give images\[:n\] for fewer images; got steps=2"),
+    Case("predict", "an empty stream", cnnviz_call("predict", lambda: (iter([]),)), V, r"images gave no batches: the stream is empty"),
+    Case("predict", "a stream whose batch 1 is 32x32", cnnviz_call("predict", lambda: ([small()[0][:2], np.zeros((2, 32, 32, 1), np.uint8)],)), V, r"batch 1 of images must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(2, 32, 32, 1\)"),
+    Case("predict", "a generator of single images", cnnviz_call("predict", lambda: (iter(small()[0]),)), V, r"batch 0 of images must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(28, 28, 1\), one image, not a batch: batch the stream \(dataset\.batch\(n\)\)"),
     Case("confusion_matrix", "labels of different lengths", call("confusion_matrix", [0, 1, 2], [0, 1]), V, r"y_true and y_pred must have the same length; got 3 and 2"),
     Case("confusion_matrix", "float predictions", call("confusion_matrix", [0, 1], [0.0, 1.0]), T, r"y_pred must hold integer labels; got dtype float64"),
     Case("confusion_matrix", "probabilities instead of labels", call("confusion_matrix", [0, 1], np.full((2, 10), 0.1)), V, r"y_pred must be 1-D integer labels of shape \(N,\); got shape \(2, 10\)"),
@@ -509,6 +549,15 @@ CATALOGUE: list[Case] = [
     Case("misclassified", "a NaN probability", call("misclassified", [0], [[np.nan, 1.0]]), V, r"probabilities must hold finite values"),
     Case("misclassified", "a label beyond the classes", call("misclassified", [3], [[0.5, 0.5]]), V, r"y_true must hold labels in range\(0, 2\)"),
     Case("misclassified", "k=0", call("misclassified", [0], [[0.5, 0.5]], k=0), V, rf"k {POSITIVE}; got 0"),
+    Case("misclassified", "no y_true", call("misclassified", None, [[0.5, 0.5]]), V, r"y_true is missing: give the true labels \(N,\) beside probabilities"),
+    Case("misclassified", "neither probabilities nor a model", call("misclassified", [0]), V, r"probabilities is missing: give class probabilities \(N, C\), or model= and images= to have them computed"),
+    Case("misclassified", "probabilities and a model", lambda: __import__("cnnviz").misclassified(small()[1], np.full((64, 10), 0.1), model=model(), images=small()[0]), V, r"give probabilities, or model= and images= to compute them, not both"),
+    Case("misclassified", "a model without images", lambda: __import__("cnnviz").misclassified(small()[1], model=model()), V, r"model= and images= go together .*; got model without images"),
+    Case("misclassified", "steps with probabilities", call("misclassified", [0], [[0.5, 0.5]], steps=2), V, r"steps bounds the batches of a stream of images, read with model= and images=; given probabilities, there is nothing to read; got steps=2"),
+    Case("misclassified", "a dataset that never ends, without steps", lambda: __import__("cnnviz").misclassified(model=model(), images=endless(labelled=True)), V, r"images is a tf\.data\.Dataset that never ends .*: give steps="),
+    Case("misclassified", "steps=0", lambda: __import__("cnnviz").misclassified(model=model(), images=[small()], steps=0), V, rf"steps {POSITIVE}; got 0"),
+    Case("misclassified", "y_true beside a stream", lambda: __import__("cnnviz").misclassified(small()[1], model=model(), images=[small()]), V, r"y_true must be None when images is a stream of batches: put the labels in the stream, as \(images, y_true\) pairs"),
+    Case("misclassified", "a stream of images without labels", lambda: __import__("cnnviz").misclassified(model=model(), images=[small()[0]]), V, r"batch 0 of images has no labels: this function needs a stream of \(images, y_true\) pairs"),
     # Attribution.
     Case("gradients", "model=None", call("gradients", None, np.zeros((28, 28), np.uint8)), T, r"model must be a keras\.Model; got NoneType"),
     Case("gradients", "a model whose output is a map", lambda: __import__("cnnviz").gradients(map_output_model(), image()), V, r"must have one output of shape \(batch, classes\)"),
@@ -516,29 +565,38 @@ CATALOGUE: list[Case] = [
     Case("gradients", "two targets for one image", lambda: __import__("cnnviz").gradients(model(), image(), [1, 2]), V, r"target must give one class index per image: 1 for 1 images; got 2"),
     Case("gradients", "target=2.0", lambda: __import__("cnnviz").gradients(model(), image(), 2.0), T, r"target must be None, a class index \(int\) or one index per image; got 2\.0"),
     Case("gradients", "an image of the wrong size", lambda: __import__("cnnviz").gradients(model(), np.zeros((32, 32, 1), np.uint8)), V, r"the model takes images of shape \(28, 28, 1\)"),
+    Case("gradients", "a dataset that never ends", cnnviz_call("gradients", lambda: (endless(),)), V, r"images is a tf\.data\.Dataset that never ends .*: this function reads a stream to its end \(its results are per image\), so give a finite one, e\.g\. dataset\.take\(n\)"),
+    Case("gradients", "an empty stream", cnnviz_call("gradients", lambda: (iter([]),)), V, r"images gave no batches: the stream is empty"),
+    Case("gradients", "a stream whose batch 1 is 32x32", cnnviz_call("gradients", lambda: ([small()[0][:2], np.zeros((2, 32, 32, 1), np.uint8)],)), V, r"batch 1 of images must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(2, 32, 32, 1\)"),
+    Case("gradients", "a tuple (images, labels) for images", cnnviz_call("gradients", lambda: (small(),)), T, r"images must be an array of images \(N, H, W, C\), a tf\.data\.Dataset or an iterable of batches \(a list, a generator\); got a tuple of 2 items: images with their labels are a stream of pairs, e\.g\. \[\(images, labels\)\]"),
     Case("smoothgrad", "samples=0", lambda: __import__("cnnviz").smoothgrad(model(), image(), samples=0), V, rf"samples {POSITIVE}; got 0"),
     Case("smoothgrad", "noise=-0.1", lambda: __import__("cnnviz").smoothgrad(model(), image(), noise=-0.1), V, r"noise must be a finite number of at least 0; got -0\.1"),
     Case("smoothgrad", "noise=nan", lambda: __import__("cnnviz").smoothgrad(model(), image(), noise=float("nan")), V, r"noise must be a finite number of at least 0; got nan"),
     Case("smoothgrad", "seed=-1", lambda: __import__("cnnviz").smoothgrad(model(), image(), seed=-1), V, r"seed must be a non-negative integer; got -1"),
+    Case("smoothgrad", "a dataset that never ends", cnnviz_call("smoothgrad", lambda: (endless(),)), V, r"images is a tf\.data\.Dataset that never ends .*: this function reads a stream to its end \(its results are per image\), so give a finite one, e\.g\. dataset\.take\(n\)"),
     Case("integrated_gradients", "steps=0", lambda: __import__("cnnviz").integrated_gradients(model(), image(), steps=0), V, rf"steps {POSITIVE}; got 0"),
     Case("integrated_gradients", "a baseline of the wrong size", lambda: __import__("cnnviz").integrated_gradients(model(), image(), baseline=np.zeros((8, 8, 1), np.float32)), V, r"the model takes images of shape \(28, 28, 1\) \(H, W, C\); got baseline of shape \(8, 8, 1\)"),
     Case("integrated_gradients", "baseline=nan", lambda: __import__("cnnviz").integrated_gradients(model(), image(), baseline=float("nan")), V, r"baseline must be a finite number; got nan"),
     Case("integrated_gradients", "two baselines for three images", lambda: __import__("cnnviz").integrated_gradients(model(), small()[0][:3], baseline=small()[0][:2]), V, r"baseline must be one image or one per image \(3\); got 2"),
+    Case("integrated_gradients", "a dataset that never ends", cnnviz_call("integrated_gradients", lambda: (endless(),)), V, r"images is a tf\.data\.Dataset that never ends .*: this function reads a stream to its end \(its results are per image\), so give a finite one, e\.g\. dataset\.take\(n\)"),
     Case("grad_cam", "an unknown layer", lambda: __import__("cnnviz").grad_cam(model(), image(), layer="conv3"), V, r"has no layer named 'conv3'; its layers \(nested models' included\) are \['input', 'conv1'"),
     Case("grad_cam", "a dense layer, not a feature map", lambda: __import__("cnnviz").grad_cam(model(), image(), layer="fc1"), V, r"Grad-CAM needs a layer whose output is a feature map .*layer 'fc1' gives \(None, 120\)"),
     Case("grad_cam", "a layer index out of range", lambda: __import__("cnnviz").grad_cam(model(), image(), layer=99), V, r"layer index 99 is out of range"),
     Case("grad_cam", "layer=1.5", lambda: __import__("cnnviz").grad_cam(model(), image(), layer=1.5), T, r"layer must be a layer name \(str\), an index \(int\) or None; got 1\.5"),
     Case("grad_cam", "a model without a Conv2D", lambda: __import__("cnnviz").grad_cam(logits_model(), image()), V, r"has no Conv2D layer, so Grad-CAM has no default layer"),
+    Case("grad_cam", "a dataset that never ends", cnnviz_call("grad_cam", lambda: (endless(),)), V, r"images is a tf\.data\.Dataset that never ends .*: this function reads a stream to its end \(its results are per image\), so give a finite one, e\.g\. dataset\.take\(n\)"),
     Case("occlusion", "window=0", lambda: __import__("cnnviz").occlusion(model(), image(), window=0), V, rf"window {POSITIVE}; got 0"),
     Case("occlusion", "stride=0", lambda: __import__("cnnviz").occlusion(model(), image(), stride=0), V, rf"stride {POSITIVE}; got 0"),
     Case("occlusion", "a window larger than the image", lambda: __import__("cnnviz").occlusion(model(), image(), window=29), V, r"window must be at most the image's smaller side \(28\); got 29"),
     Case("occlusion", "value=nan", lambda: __import__("cnnviz").occlusion(model(), image(), value=float("nan")), V, r"value must be a finite number; got nan"),
+    Case("occlusion", "a dataset that never ends", cnnviz_call("occlusion", lambda: (endless(),)), V, r"images is a tf\.data\.Dataset that never ends .*: this function reads a stream to its end \(its results are per image\), so give a finite one, e\.g\. dataset\.take\(n\)"),
     Case("randomization_check", "method='lime'", lambda: __import__("cnnviz").randomization_check(model(), image(), "lime"), V, r"method must be one of \('gradients', 'smoothgrad', 'integrated_gradients', 'grad_cam', 'occlusion'\) or one of those functions; got 'lime'"),
     Case("randomization_check", "method=3", lambda: __import__("cnnviz").randomization_check(model(), image(), 3), T, r"method must be the name of an attribution method \(str\) or the function itself; got 3"),
     Case("randomization_check", "seed=-1", lambda: __import__("cnnviz").randomization_check(model(), image(), seed=-1), V, r"seed must be a non-negative integer; got -1"),
     Case("randomization_check", "target=10 for 10 classes", lambda: __import__("cnnviz").randomization_check(model(), image(), target=10), V, r"target 10 is out of range: the model has 10 classes \(0 to 9\)"),
     Case("randomization_check", "an option the method refuses (samples=0)", lambda: __import__("cnnviz").randomization_check(model(), image(), "smoothgrad", samples=0), V, rf"samples {POSITIVE}; got 0"),
     Case("randomization_check", "a model without weights", lambda: __import__("cnnviz").randomization_check(weightless_model(), image()), V, r"has no layer with weights to randomize"),
+    Case("randomization_check", "a dataset that never ends", cnnviz_call("randomization_check", lambda: (endless(),)), V, r"images is a tf\.data\.Dataset that never ends .*: this function reads a stream to its end \(its results are per image\), so give a finite one, e\.g\. dataset\.take\(n\)"),
     Case("deletion_curve", "maps of the wrong shape", lambda: __import__("cnnviz").deletion_curve(model(), small()[0][:2], np.zeros((2, 14, 14))), V, r"maps must hold one map per image, \(N, H, W\) = \(2, 28, 28\); got shape \(2, 14, 14\)"),
     Case("deletion_curve", "one map for two images", lambda: __import__("cnnviz").deletion_curve(model(), small()[0][:2], np.zeros((28, 28))), V, r"maps must hold one map per image, \(N, H, W\) = \(2, 28, 28\); got shape \(28, 28\)"),
     Case("deletion_curve", "maps with a channel axis", lambda: __import__("cnnviz").deletion_curve(model(), small()[0][:2], np.zeros((2, 28, 28, 1))), V, r"got shape \(2, 28, 28, 1\)"),
@@ -547,8 +605,10 @@ CATALOGUE: list[Case] = [
     Case("deletion_curve", "steps=0", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.zeros((1, 28, 28)), steps=0), V, rf"steps {POSITIVE}; got 0"),
     Case("deletion_curve", "value=nan", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.zeros((1, 28, 28)), value=float("nan")), V, r"value must be a finite number; got nan"),
     Case("deletion_curve", "target=10 for 10 classes", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.zeros((1, 28, 28)), 10), V, r"target 10 is out of range"),
+    Case("deletion_curve", "a dataset that never ends", cnnviz_call("deletion_curve", lambda: (endless(), np.zeros((24, 28, 28)))), V, r"images is a tf\.data\.Dataset that never ends .*: this function reads a stream to its end \(its results are per image\), so give a finite one, e\.g\. dataset\.take\(n\)"),
     Case("insertion_curve", "maps of the wrong shape", lambda: __import__("cnnviz").insertion_curve(model(), image(), np.zeros((1, 28, 27))), V, r"maps must hold one map per image, \(N, H, W\) = \(1, 28, 28\); got shape \(1, 28, 27\)"),
     Case("insertion_curve", "steps=2.5", lambda: __import__("cnnviz").insertion_curve(model(), image(), np.zeros((1, 28, 28)), steps=2.5), V, rf"steps {POSITIVE}; got 2\.5"),
+    Case("insertion_curve", "a dataset that never ends", cnnviz_call("insertion_curve", lambda: (endless(), np.zeros((24, 28, 28)))), V, r"images is a tf\.data\.Dataset that never ends .*: this function reads a stream to its end \(its results are per image\), so give a finite one, e\.g\. dataset\.take\(n\)"),
     # The cache: every setting is checked before the key, so no entry is served for it.
     Case("trained_lenet5", "padding='full'", lambda: trained_lenet5(padding="full"), V, r"padding must be one of \('valid', 'same'\); got 'full'"),
     Case("trained_lenet5", "epochs=0", lambda: trained_lenet5(epochs=0), V, rf"epochs {POSITIVE}; got 0"),
@@ -586,6 +646,12 @@ CATALOGUE: list[Case] = [
     Case("layer_outputs", "an empty batch", lambda: layer_outputs(model(), np.zeros((0, 28, 28, 1), np.uint8)), V, r"images is an empty batch"),
     Case("layer_outputs", "a (H, W) image for a 3-channel model", lambda: layer_outputs(rgb_model(), np.zeros((8, 8), np.uint8)), V, r"have no channel axis, but the model takes 3 channels"),
     Case("layer_outputs", "scale=1", lambda: layer_outputs(model(), image(), scale=1), V, r"scale must be None, True or False; got 1"),
+    Case("layer_outputs", "a dataset that never ends, without steps", lambda: layer_outputs(model(), endless()), V, r"images is a tf\.data\.Dataset that never ends \(its cardinality is tf\.data\.INFINITE_CARDINALITY, as after dataset\.repeat\(\)\): give steps=, the number of batches to read"),
+    Case("layer_outputs", "steps=1.5", lambda: layer_outputs(model(), [small()[0]], steps=1.5), V, rf"steps {POSITIVE}; got 1\.5"),
+    Case("layer_outputs", "steps with one image", lambda: layer_outputs(model(), image(), steps=1), V, r"steps bounds the batches read from a stream, but images is an array \(shape \(28, 28, 1\)\)"),
+    Case("layer_outputs", "an empty stream", lambda: layer_outputs(model(), iter([])), V, r"images gave no batches: the stream is empty"),
+    Case("layer_outputs", "a list of single images", lambda: layer_outputs(model(), [image(), image()]), V, r"batch 0 of images must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(28, 28, 1\), one image, not a batch: batch the stream \(dataset\.batch\(n\)\)"),
+    Case("layer_outputs", "a dict in the stream", lambda: layer_outputs(model(), [{"x": small()[0]}]), T, r"batch 0 of images must be an array of images or a pair \(images, labels\); got dict"),
     # Channels.
     Case("kernels", "model=None", call("kernels", None, "conv1"), T, r"model must be a keras\.Model; got NoneType"),
     Case("kernels", "a pooling layer", channels_call("kernels", "max_pool1"), V, r"layer 'max_pool1' is a MaxPooling2D, not a Conv2D layer, so it has no kernel"),
@@ -606,25 +672,34 @@ CATALOGUE: list[Case] = [
     Case("top_patches", "a Dense layer", lambda: __import__("cnnviz").top_patches(model(), small()[0], "fc2"), V, r"layer 'fc2' must give feature maps \(batch, height, width, channels\); it gives \(None, 84\)"),
     Case("top_patches", "k=0", lambda: __import__("cnnviz").top_patches(model(), small()[0], "conv1", k=0), V, rf"k {POSITIVE}; got 0"),
     Case("top_patches", "batch_size=0", lambda: __import__("cnnviz").top_patches(model(), small()[0], "conv1", batch_size=0), V, rf"batch_size {POSITIVE}; got 0"),
-    Case("top_patches", "images=3", lambda: __import__("cnnviz").top_patches(model(), 3, "conv1"), T, r"images must be an array of images \(N, H, W, C\) or an iterable of batches \(a tf\.data\.Dataset, a generator\); got int"),
+    Case("top_patches", "images=3", lambda: __import__("cnnviz").top_patches(model(), 3, "conv1"), T, r"images must be an array of images \(N, H, W, C\), a tf\.data\.Dataset or an iterable of batches \(a list, a generator\); got int"),
     Case("top_patches", "a dict of images", lambda: __import__("cnnviz").top_patches(model(), {"x": small()[0]}, "conv1"), T, r"images must be an array of images .*; got dict"),
     Case("top_patches", "an empty stream", lambda: __import__("cnnviz").top_patches(model(), iter([]), "conv1", k=1), V, r"images gave no batches: the stream is empty"),
-    Case("top_patches", "batches of one image each, unbatched", lambda: __import__("cnnviz").top_patches(model(), iter(small()[0]), "conv1", k=1), V, r"batch 0 of images must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(28, 28, 1\)"),
+    Case("top_patches", "batches of one image each, unbatched", lambda: __import__("cnnviz").top_patches(model(), iter(small()[0]), "conv1", k=1), V, r"batch 0 of images must be a batch of images \(N, H, W, C\) = \(N, 28, 28, 1\); got shape \(28, 28, 1\), one image, not a batch: batch the stream \(dataset\.batch\(n\)\)"),
     Case("top_patches", "a triple in the stream", lambda: __import__("cnnviz").top_patches(model(), [(small()[0], small()[1], small()[1])], "conv1"), T, r"batch 0 of images must be an array of images or a pair \(images, labels\); got tuple of length 3"),
-    Case("top_patches", "one NaN pixel", lambda: __import__("cnnviz").top_patches(model(), images_with(np.nan), "conv1"), V, r"images\[0:64\] must hold finite values; .* index \(3, 10, 11, 0\)"),
+    Case("top_patches", "one NaN pixel", lambda: __import__("cnnviz").top_patches(model(), images_with(np.nan), "conv1"), V, r"images must hold finite values; .* index \(3, 10, 11, 0\)"),
+    Case("top_patches", "a dataset that never ends, without steps", lambda: __import__("cnnviz").top_patches(model(), endless(), "conv1"), V, r"images is a tf\.data\.Dataset that never ends \(its cardinality is tf\.data\.INFINITE_CARDINALITY, as after dataset\.repeat\(\)\): give steps=, the number of batches to read"),
+    Case("top_patches", "steps=0", lambda: __import__("cnnviz").top_patches(model(), [small()[0]], "conv1", steps=0), V, rf"steps {POSITIVE}; got 0"),
+    Case("top_patches", "steps with an array", lambda: __import__("cnnviz").top_patches(model(), small()[0], "conv1", steps=2), V, r"steps bounds the batches read from a stream, but images is an array \(shape \(64, 28, 28, 1\)\), which has no batches to count: give images\[:n\] for fewer images; got steps=2"),
     Case("class_mean_activations", "labels of the wrong length", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1][:10], "conv1"), V, r"images and labels must have the same length; got 64 images and 10 labels"),
-    Case("class_mean_activations", "no labels with arrays", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], None, "conv1"), V, r"labels must be given with images as arrays"),
-    Case("class_mean_activations", "labels beside a stream", lambda: __import__("cnnviz").class_mean_activations(model(), [small()], small()[1], "conv1"), V, r"labels must be None when images is a stream of batches.*got labels of type ndarray"),
+    Case("class_mean_activations", "no labels with arrays", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], None, "conv1"), V, r"labels must be given with images as an array"),
+    Case("class_mean_activations", "labels beside a stream", lambda: __import__("cnnviz").class_mean_activations(model(), [small()], small()[1], "conv1"), V, r"labels must be None when images is a stream of batches: put the labels in the stream, as \(images, labels\) pairs; got labels of type ndarray"),
     Case("class_mean_activations", "a stream without labels", lambda: __import__("cnnviz").class_mean_activations(model(), [small()[0]], None, "conv1"), V, r"batch 0 of images has no labels: this function needs a stream of \(images, labels\) pairs"),
     Case("class_mean_activations", "a batch with fewer labels than images", lambda: __import__("cnnviz").class_mean_activations(model(), [(small()[0], small()[1][:3])], None, "conv1"), V, r"batch 0 must hold as many labels as images; got 64 images and 3 labels"),
     Case("class_mean_activations", "float labels", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1].astype(float), "conv1"), T, r"labels must hold integer labels; got dtype float64"),
     Case("class_mean_activations", "a label of 10 for 10 classes", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 10], "conv1"), V, r"labels must hold labels in range\(0, 10\); got 1 outside it, e\.g\. 10"),
     Case("class_mean_activations", "labels of shape (N, 1, 1)", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], np.zeros((2, 1, 1), int), "conv1"), V, r"labels must be integer labels \(N,\) or one-hot rows \(N, classes\); got shape \(2, 1, 1\)"),
     Case("class_mean_activations", "num_classes=0", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1], "conv1", num_classes=0), V, rf"num_classes {POSITIVE}; got 0"),
+    Case("class_mean_activations", "a dataset that never ends, without steps", lambda: __import__("cnnviz").class_mean_activations(model(), endless(labelled=True), None, "conv1"), V, r"images is a tf\.data\.Dataset that never ends \(its cardinality is tf\.data\.INFINITE_CARDINALITY, as after dataset\.repeat\(\)\): give steps=, the number of batches to read"),
+    Case("class_mean_activations", "steps=-1", lambda: __import__("cnnviz").class_mean_activations(model(), [small()], None, "conv1", steps=-1), V, rf"steps {POSITIVE}; got -1"),
     Case("channel_ablation", "labels of the wrong length", lambda: __import__("cnnviz").channel_ablation(model(), small()[0], small()[1][:10], "conv1"), V, r"images and labels must have the same length; got 64 images and 10 labels"),
     Case("channel_ablation", "a channel out of range", lambda: __import__("cnnviz").channel_ablation(model(), small()[0], small()[1], "conv1", channels=6), V, r"channels must be an integer in range\(0, 6\) \(of layer 'conv1'\); got 6"),
     Case("channel_ablation", "a model whose output is a map", lambda: __import__("cnnviz").channel_ablation(map_output_model(), small()[0], small()[1], 1), V, r"must have one output of shape \(batch, classes\)"),
     Case("channel_ablation", "a connection around the layer", lambda: __import__("cnnviz").channel_ablation(skip_model(), np.zeros((2, 8, 8, 1), np.float32), [0, 1], "conv"), V, r"the output of model .* does not depend on layer 'conv''s output alone"),
+    Case("channel_ablation", "a dataset that never ends, without steps", lambda: __import__("cnnviz").channel_ablation(model(), endless(labelled=True), None, "conv1"), V, r"images is a tf\.data\.Dataset that never ends \(its cardinality is tf\.data\.INFINITE_CARDINALITY, as after dataset\.repeat\(\)\): give steps=, the number of batches to read"),
+    Case("channel_ablation", "steps=True", lambda: __import__("cnnviz").channel_ablation(model(), [small()], None, "conv1", steps=True), V, rf"steps {POSITIVE}; got True"),
+    Case("channel_ablation", "labels beside a stream", lambda: __import__("cnnviz").channel_ablation(model(), [small()], small()[1], "conv1"), V, r"labels must be None when images is a stream of batches: put the labels in the stream, as \(images, labels\) pairs"),
+    Case("channel_ablation", "a stream of images without labels", lambda: __import__("cnnviz").channel_ablation(model(), [small()[0]], None, "conv1"), V, r"batch 0 of images has no labels: this function needs a stream of \(images, labels\) pairs"),
     Case("maximize_activation", "a channel out of range", channels_call("maximize_activation", "conv1", 6), V, r"channel must be an integer in range\(0, 6\) \(of layer 'conv1'\); got 6"),
     Case("maximize_activation", "an unknown layer", channels_call("maximize_activation", "conv9", 0), V, r"has no layer named 'conv9'"),
     Case("maximize_activation", "position=(24, 0) on conv1 (24x24)", channels_call("maximize_activation", "conv1", 0, position=(24, 0)), V, r"position's row must be an integer in range\(0, 24\) \(of layer 'conv1'\); got 24"),

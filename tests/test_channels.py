@@ -415,6 +415,109 @@ def test_ablation_refuses_a_model_with_a_connection_around_the_layer():
         cnnviz.channel_ablation(model, np.zeros((2, 8, 8, 1), np.float32), [0, 1], "conv")
 
 
+# --- arrays, tf.data and iterables of batches ------------------------------------------------
+
+
+def dataset_views(model, make, labels) -> dict:
+    """The three data-set functions on the images `make()` gives (anew: a generator is read once)."""
+    return {
+        "top_patches": cnnviz.top_patches(model, make(), "conv2", k=5),
+        "class_mean_activations": cnnviz.class_mean_activations(model, make(), labels, "relu2"),
+        "channel_ablation": cnnviz.channel_ablation(
+            model, make(), labels, "relu1", channels=[0, 3]
+        ),
+    }
+
+
+def assert_same_views(got: dict, expected: dict) -> None:
+    for key in ("index", "row", "col", "value", "box"):
+        np.testing.assert_array_equal(got["top_patches"][key], expected["top_patches"][key])
+    means = "class_mean_activations"
+    np.testing.assert_array_equal(got[means], expected[means])
+    for key in ("accuracy", "intact_accuracy"):
+        np.testing.assert_array_equal(
+            got["channel_ablation"][key], expected["channel_ablation"][key]
+        )
+
+
+@pytest.mark.parametrize("form", ["tf.data", "generator", "list"])
+def test_a_stream_of_labelled_batches_gives_what_the_arrays_give(form, streams, monkeypatch):
+    model, x = cnnviz.lenet5(), images(30, seed=3)
+    y = np.arange(30) % 10
+    # Chunks of 8 for the arrays, as the stream's batches of 8 (the last of 6): exact.
+    monkeypatch.setattr(cnnviz._batches, "MAX_IMAGES", 8)
+    expected = dataset_views(model, lambda: x, y)
+    assert_same_views(dataset_views(model, lambda: streams(x, y)[form], None), expected)
+    one_hot = cnnviz.one_hot(y)  # labels in the stream as one-hot rows: the same classes
+    assert_same_views(dataset_views(model, lambda: streams(x, one_hot)[form], None), expected)
+
+
+def test_steps_reads_that_many_batches_for_every_data_set_function():
+    model, x = cnnviz.lenet5(), images(40, seed=4)
+    y = np.arange(40) % 10
+    pairs = [(x[s : s + 8], y[s : s + 8]) for s in range(0, 40, 8)]
+    first_three = dataset_views(model, lambda: pairs[:3], None)
+    pulled = []
+
+    def generate():
+        for pair in pairs:
+            pulled.append(pair)
+            yield pair
+
+    for name, call in {
+        "top_patches": lambda s: cnnviz.top_patches(model, s, "conv2", k=5, steps=3),
+        "class_mean_activations": lambda s: cnnviz.class_mean_activations(
+            model, s, None, "relu2", steps=3
+        ),
+        "channel_ablation": lambda s: cnnviz.channel_ablation(
+            model, s, None, "relu1", channels=[0, 3], steps=3
+        ),
+    }.items():
+        pulled.clear()
+        result = call(generate())
+        assert len(pulled) == 3, name
+        assert_same_views({**first_three, name: result}, first_three)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda model, s: cnnviz.top_patches(model, s, "conv2"),
+        lambda model, s: cnnviz.class_mean_activations(model, s, None, "relu2"),
+        lambda model, s: cnnviz.channel_ablation(model, s, None, "relu1"),
+    ],
+    ids=["top_patches", "class_mean_activations", "channel_ablation"],
+)
+def test_a_dataset_that_never_ends_is_refused_before_it_is_read(call, endless_stream):
+    dataset, pulled = endless_stream((images(4), np.arange(4)))
+    with pytest.raises(ValueError, match=r"never ends .*: give steps=, the number of batches"):
+        call(cnnviz.lenet5(), dataset)
+    assert pulled == []
+
+
+def test_a_repeated_dataset_with_steps_counts_its_images_again():
+    model, x = cnnviz.lenet5(), images(8, seed=5)
+    y = np.arange(8)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4).repeat()
+    patches = cnnviz.top_patches(model, dataset, "conv2", k=2, steps=6)
+    assert patches["index"].max() < 24  # indices count the images read: 6 batches of 4
+    twice = cnnviz.top_patches(model, [x[:4], x[4:]] * 3, "conv2", k=2)
+    np.testing.assert_array_equal(patches["index"], twice["index"])
+
+
+def test_a_bad_batch_of_a_stream_is_named_by_its_number():
+    model, x = cnnviz.lenet5(), images(12)
+    y = np.arange(12) % 10
+    stream = [(x[:4], y[:4]), (x[4:8], y[4:8]), (x[8:], y[8:10])]
+    with pytest.raises(ValueError, match=r"batch 2 must hold as many labels as images; got 4 "):
+        cnnviz.class_mean_activations(model, stream, None, "relu2")
+    stream[2] = (x[8:].astype(np.int32), y[8:])
+    with pytest.raises(TypeError, match=r"batch 2 of images must be uint8 images .* int32"):
+        cnnviz.channel_ablation(model, stream, None, "relu1")
+    with pytest.raises(ValueError, match=r"images gave no batches: the stream is empty"):
+        cnnviz.top_patches(model, iter([]), "conv2", k=1)
+
+
 # --- activation maximization ---------------------------------------------------------------
 
 

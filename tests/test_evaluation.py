@@ -108,3 +108,188 @@ def test_evaluate_lives_in_evaluation_and_nowhere_else():
 
     assert cnnviz.evaluate is cnnviz.evaluation.evaluate
     assert not hasattr(cnnviz.training, "evaluate")
+
+
+# --- arrays, tf.data and iterables of batches -------------------------------------------------
+
+
+def classifier() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    return sequential_model()
+
+
+def labelled(n: int = 30):
+    rng = np.random.default_rng(1)
+    return rng.integers(0, 256, (n, 8, 8, 1), dtype=np.uint8), rng.integers(0, 3, n)
+
+
+@pytest.fixture
+def chunks_of_8(monkeypatch):
+    """Arrays cut into chunks of 8 images, as the streams' batches of 8 below."""
+    monkeypatch.setattr(cnnviz._batches, "MAX_IMAGES", 8)
+
+
+@pytest.mark.parametrize("form", ["tf.data", "generator", "list"])
+def test_predict_of_a_stream_equals_predict_of_the_array(form, streams):
+    model, (x, _) = classifier(), labelled()
+    expected = cnnviz.predict(model, x, batch_size=8)
+    # Exact: the same chunks of 8 (the last of 6) go through the same compiled step.
+    np.testing.assert_array_equal(cnnviz.predict(model, streams(x)[form]), expected)
+    # Labels in the stream are ignored.
+    np.testing.assert_array_equal(cnnviz.predict(model, streams(x, labelled()[1])[form]), expected)
+
+
+@pytest.mark.parametrize("form", ["tf.data", "generator", "list"])
+def test_evaluate_of_a_stream_of_pairs_equals_evaluate_of_the_arrays(form, streams, chunks_of_8):
+    model, (x, y) = classifier(), labelled()
+    # Exact: the same chunks of 8 images, and the same sums in the same order.
+    assert cnnviz.evaluate(model, streams(x, y)[form]) == cnnviz.evaluate(model, x, y)
+    one_hot = np.eye(3, dtype=np.float32)[y]
+    assert cnnviz.evaluate(model, streams(x, one_hot)[form]) == cnnviz.evaluate(model, x, y)
+
+
+def test_evaluate_of_batches_of_another_size_agrees_within_rounding(streams):
+    model, (x, y) = classifier(), labelled(64)
+    arrays = cnnviz.evaluate(model, x, y)
+    stream = cnnviz.evaluate(model, streams(x, y, batch=7)["tf.data"])
+    # Batches of 7 and one chunk of 64 round differently: float32 arithmetic of the model.
+    assert stream["loss"] == pytest.approx(arrays["loss"], rel=1e-5)
+    assert stream["accuracy"] == pytest.approx(arrays["accuracy"], abs=1 / 64)  # a near tie
+
+
+def test_evaluate_of_uneven_batches_is_the_mean_over_the_images_not_over_the_batches():
+    model, (x, y) = classifier(), labelled(10)
+    uneven = [(x[:1], y[:1]), (x[1:7], y[1:7]), (x[7:], y[7:])]
+    # Each batch alone, as arrays: the same chunks as the stream's batches.
+    each = [cnnviz.evaluate(model, images, labels) for images, labels in uneven]
+    sizes = np.array([1, 6, 3])
+    result = cnnviz.evaluate(model, uneven)
+    for key in ("loss", "accuracy"):
+        weighted = sum(size * part[key] for size, part in zip(sizes, each, strict=True)) / 10
+        assert result[key] == pytest.approx(weighted, rel=1e-12)  # float64 sums in another order
+
+
+@pytest.mark.parametrize("form", ["tf.data", "generator", "list"])
+def test_misclassified_of_a_model_and_a_stream_equals_that_of_the_probabilities(
+    form, streams, chunks_of_8
+):
+    model, (x, y) = classifier(), labelled()
+    expected = cnnviz.misclassified(y, cnnviz.predict(model, x, batch_size=8))
+    assert len(expected) > 10  # an untrained model: many mistakes to order
+    stream = streams(x, y)[form]
+    np.testing.assert_array_equal(cnnviz.misclassified(model=model, images=stream), expected)
+    np.testing.assert_array_equal(cnnviz.misclassified(y, model=model, images=x), expected)
+    top = cnnviz.misclassified(model=model, images=streams(x, y)[form], k=4)
+    np.testing.assert_array_equal(top, expected[:4])
+
+
+def test_misclassified_keeps_the_earlier_image_first_on_ties_across_batches():
+    model = classifier()
+    x, _ = labelled(4)
+    # Batches of one image each: a repeated image gives exactly its first copy's output.
+    probabilities = cnnviz.predict(model, x, batch_size=1)
+    wrong = (probabilities.argmax(axis=1) + 1) % 3  # every image mislabelled
+    confidence = probabilities.max(axis=1)
+    order = [0, 1, 2, 3, 0, 1, 2, 3]
+    stream = [(x[[i]], wrong[[i]]) for i in order]
+    expected = sorted(range(8), key=lambda i: (-confidence[order[i]], i))
+    for k in (None, 3, 5):
+        result = cnnviz.misclassified(model=model, images=list(stream), k=k)
+        np.testing.assert_array_equal(result, expected[:k])
+
+
+def counted(batches: list):
+    """A generator of `batches` and the list of those it gave so far."""
+    pulled = []
+
+    def generate():
+        for batch in batches:
+            pulled.append(batch)
+            yield batch
+
+    return generate(), pulled
+
+
+def test_steps_reads_exactly_that_many_batches():
+    model, (x, y) = classifier(), labelled()
+    pairs = [(x[s : s + 4], y[s : s + 4]) for s in range(0, 24, 4)]  # 6 batches of 4
+    stream, pulled = counted(pairs)
+    assert cnnviz.predict(model, stream, steps=2).shape == (8, 3)
+    assert len(pulled) == 2
+    stream, pulled = counted(pairs)
+    assert cnnviz.evaluate(model, stream, steps=3) == cnnviz.evaluate(model, pairs[:3])
+    assert len(pulled) == 3
+    stream, pulled = counted(pairs)
+    cnnviz.misclassified(model=model, images=stream, steps=4)
+    assert len(pulled) == 4
+    stream, pulled = counted(pairs)
+    assert cnnviz.predict(model, stream, steps=10).shape == (24, 3)  # ends sooner: read to its end
+    assert len(pulled) == 6
+
+
+def test_steps_bounds_a_dataset_that_repeats():
+    import tensorflow as tf
+
+    model, (x, y) = classifier(), labelled(8)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4).repeat()
+    probabilities = cnnviz.predict(model, dataset, steps=5)
+    assert probabilities.shape == (20, 3)
+    np.testing.assert_array_equal(probabilities[16:], probabilities[:4])  # batch 4 is batch 0
+    result = cnnviz.evaluate(model, dataset, steps=4)
+    assert result == cnnviz.evaluate(model, [(x[:4], y[:4]), (x[4:], y[4:])] * 2)
+
+
+@pytest.mark.parametrize("function", ["predict", "evaluate", "misclassified"])
+def test_a_dataset_that_never_ends_without_steps_is_refused_before_it_is_read(
+    function, endless_stream
+):
+    model, (x, y) = classifier(), labelled(4)
+    dataset, pulled = endless_stream((x, y))
+    call = {
+        "predict": lambda: cnnviz.predict(model, dataset),
+        "evaluate": lambda: cnnviz.evaluate(model, dataset),
+        "misclassified": lambda: cnnviz.misclassified(model=model, images=dataset),
+    }[function]
+    with pytest.raises(ValueError, match=r"never ends .*: give steps=, the number of batches"):
+        call()
+    assert pulled == []
+
+
+def test_a_bad_batch_is_named_by_its_number():
+    model, (x, y) = classifier(), labelled(12)
+    stream = [(x[:4], y[:4]), (x[4:8], y[4:8]), (x[8:, :6], y[8:])]
+    with pytest.raises(
+        ValueError, match=r"batch 2 of x must be a batch of images .* \(4, 6, 8, 1\)"
+    ):
+        cnnviz.evaluate(model, stream)
+    stream[2] = (x[8:], y[8:] + 3)
+    with pytest.raises(
+        ValueError, match=r"the labels of batch 2 must hold labels in range\(0, 3\)"
+    ):
+        cnnviz.evaluate(model, stream)
+    with pytest.raises(ValueError, match=r"x gave no batches: the stream is empty"):
+        cnnviz.evaluate(model, iter([]))
+    with pytest.raises(ValueError, match=r"y must be None when x is a stream of batches"):
+        cnnviz.evaluate(model, stream, y)
+
+
+def test_evaluate_takes_y_by_position_and_by_name_as_before():
+    model, (x, y) = classifier(), labelled()
+    assert cnnviz.evaluate(model, x, y) == cnnviz.evaluate(model, x=x, y=y)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_evaluate_of_the_test_set_as_a_dataset_equals_the_arrays(lenet5_one_epoch, fashion_mnist):
+    import tensorflow as tf
+
+    _, (x_test, y_test) = fashion_mnist
+    arrays = cnnviz.evaluate(lenet5_one_epoch, x_test, y_test)
+    dataset = tf.data.Dataset.from_tensor_slices((x_test, y_test)).batch(1000)
+    streamed = cnnviz.evaluate(lenet5_one_epoch, dataset)
+    assert arrays["accuracy"] > 0.8  # it learned something: the two agree on real answers
+    # Batches of 1000 against chunks of the policy: rounding of the model's float32 arithmetic.
+    assert streamed["loss"] == pytest.approx(arrays["loss"], rel=1e-5)
+    assert streamed["accuracy"] == pytest.approx(arrays["accuracy"], abs=2e-4)  # 2 near ties
+    worst = cnnviz.misclassified(model=lenet5_one_epoch, images=dataset, k=20)
+    assert (cnnviz.predict(lenet5_one_epoch, x_test[worst]).argmax(axis=1) != y_test[worst]).all()

@@ -6,6 +6,8 @@ And whether to trust the maps: the cascading model randomization check
 
 Every method has one signature, ``f(model, images, target=None, **options)``,
 and returns one float32 map per image, (N, H, W), at the input's resolution.
+`images` is an array or, as everywhere in cnnviz, a ``tf.data.Dataset`` or an
+iterable of batches: the maps are per image, so a finite stream is read whole.
 
 The score that the gradient methods explain is the target class's input to
 the final softmax when the model ends in one (a ``Dense`` with a softmax

@@ -24,10 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import _checks, _graph
-
-# Images per forward and backward pass; bounds memory for large batches.
-_CHUNK = 256
+from .. import _batches, _checks, _graph
 
 
 @dataclass(frozen=True)
@@ -138,27 +135,31 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
 
 
 def _prepared(model: object, images: object) -> tuple[keras.Model, np.ndarray]:
+    """Return the checked model and all the images as one float32 batch.
+
+    The maps are per image, so a finite stream is read whole (``_batches.whole``).
+    """
     model = _graph.class_output(model)
-    return model, _checks.image_batch(images, model)
+    return model, _batches.whole(model, images)
 
 
-def _chunked(compiled: Callable, x: np.ndarray) -> np.ndarray:
-    """Return ``compiled(x)`` as NumPy, run on `_CHUNK` images at a time."""
+def _chunked(compiled: Callable, x: np.ndarray, chunk: int) -> np.ndarray:
+    """Return ``compiled(x)`` as NumPy, run on `chunk` images at a time."""
     parts = [
-        keras.ops.convert_to_numpy(compiled(_tensor(x[start : start + _CHUNK])))
-        for start in range(0, len(x), _CHUNK)
+        keras.ops.convert_to_numpy(compiled(_tensor(x[start : start + chunk])))
+        for start in range(0, len(x), chunk)
     ]
     return np.concatenate(parts)
 
 
 def _scores(explainer: _Explainer, x: np.ndarray) -> np.ndarray:
-    """Return the explained class scores (N, C), in chunks."""
-    return _chunked(explainer.scores, x)
+    """Return the explained class scores (N, C), in chunks of the one policy."""
+    return _chunked(explainer.scores, x, _batches.chunk_size(explainer.model))
 
 
 def _probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """Return the model's outputs (N, C), in chunks."""
-    return _chunked(_forward(model), x)
+    """Return the model's outputs (N, C), in chunks of the one policy."""
+    return _chunked(_forward(model), x, _batches.chunk_size(model))
 
 
 def _targets(target: object, scores: np.ndarray) -> np.ndarray:
@@ -192,9 +193,10 @@ def _picked(scores, target):
 def _input_gradients(explainer: _Explainer, x: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Return the gradient of each target score with respect to its image, (N, H, W, C)."""
     grads = np.empty_like(x)
-    for start in range(0, len(x), _CHUNK):
-        batch = _tensor(x[start : start + _CHUNK])
-        chosen = _tensor(target[start : start + _CHUNK], tf.int64)
+    chunk = _batches.chunk_size(explainer.model)
+    for start in range(0, len(x), chunk):
+        batch = _tensor(x[start : start + chunk])
+        chosen = _tensor(target[start : start + chunk], tf.int64)
         grads[start : start + len(batch)] = keras.ops.convert_to_numpy(
             explainer.gradients(batch, chosen)
         )

@@ -14,8 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import _checks, _graph
-from . import _explain
+from .. import _batches, _checks, _graph
 from ._explain import (
     _explainer,
     _input_gradients,
@@ -77,11 +76,15 @@ def gradients(model: keras.Model, images: np.ndarray, target: object = None) -> 
         Any built Keras image classifier with one image input and one
         output (batch, classes): functional, Sequential or nested, any
         number of channels.
-    images : array_like
+    images : array_like or iterable
         One image, (H, W) or (H, W, C), or a batch (N, H, W, C), as for
         :func:`~cnnviz.layer_outputs`: ``uint8`` images are scaled to
         [0, 1] unless the model scales its own input; float images are used
-        as they are.
+        as they are. Or a finite stream of batches (a ``tf.data.Dataset``
+        or any iterable of batches of images or of ``(images, labels)``
+        pairs, labels ignored), read whole: the maps are per image. There is
+        no ``steps`` (the methods' own ``steps`` is their path or curve), so
+        a dataset that never ends is refused: give ``dataset.take(n)``.
     target : int or array_like of int, optional
         The class to explain: by default each image's predicted class, or
         one class index for all images, or one per image (N,).
@@ -95,11 +98,13 @@ def gradients(model: keras.Model, images: np.ndarray, target: object = None) -> 
     ------
     TypeError
         If `model` is not a Keras model, `images` neither ``uint8`` nor
-        float, or `target` not integers.
+        float, or neither an array nor an iterable of batches, or `target`
+        not integers.
     ValueError
         If `model` has not one image input and one (batch, classes) output,
-        the images do not fit it, or a target is out of range or there is
-        not one per image.
+        the images do not fit it (a stream's batch: which one), the stream
+        is empty or never ends, or a target is out of range or there is not
+        one per image (of the stream's images, in their order).
 
     Examples
     --------
@@ -240,7 +245,7 @@ def integrated_gradients(
     elif np.ndim(baseline) == 0 and not isinstance(baseline, np.ndarray):
         base = np.full_like(x, _checks.finite_number(baseline, "baseline"))
     else:
-        base = _checks.image_batch(baseline, model, "baseline")
+        base = _batches.image_batch(baseline, model, "baseline")
         if len(base) not in (1, len(x)):
             raise ValueError(
                 f"baseline must be one image or one per image ({len(x)}); got {len(base)}"
@@ -304,14 +309,13 @@ def grad_cam(
     target = _targets(target, _scores(explainer, x))
     height, width = x.shape[1:3]
     maps = np.empty(x.shape[:3], np.float32)
-    for start in range(0, len(x), _explain._CHUNK):
-        batch = tf.convert_to_tensor(x[start : start + _explain._CHUNK])
+    chunk = _batches.chunk_size(explainer.model)
+    for start in range(0, len(x), chunk):
+        batch = tf.convert_to_tensor(x[start : start + chunk])
         with tf.GradientTape() as tape:
             tape.watch(batch)
             feature, pre = explainer.model(batch, training=False)
-            total = keras.ops.sum(
-                _picked(explainer.head(pre), target[start : start + _explain._CHUNK])
-            )
+            total = keras.ops.sum(_picked(explainer.head(pre), target[start : start + chunk]))
         grads = tape.gradient(total, feature)
         weights = keras.ops.mean(grads, axis=(1, 2), keepdims=True)
         cam = keras.ops.relu(keras.ops.sum(weights * feature, axis=-1, keepdims=True))
@@ -398,8 +402,9 @@ def occlusion(
     ]
     total = np.zeros((n, height, width), np.float64)
     covered = np.zeros((height, width), np.int64)
-    # Groups of windows, each over every image, so a pass holds about _CHUNK images or more.
-    per_pass = max(1, _explain._CHUNK // n)
+    # Groups of windows, each over every image, so a pass holds about one chunk of images
+    # (the one policy of cnnviz._batches), or more where one window's copies are more.
+    per_pass = max(1, _batches.chunk_size(model) // n)
     # The unoccluded outputs that a pass subtracts from, per pass size: computed in a batch
     # of the same shape, each image in the row its occluded copies take. Kernels round
     # differently for other batch shapes (and other CPUs pick other kernels), so only

@@ -13,8 +13,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from .. import _checks, _graph
-from . import _explain
+from .. import _batches, _checks, _graph
 from ._explain import _prepared, _probabilities, _targets
 from .methods import grad_cam, gradients, integrated_gradients, occlusion, smoothgrad
 
@@ -234,8 +233,9 @@ def _pixel_curve(model, images, maps, target, steps, value, *, insert: bool) -> 
     place = np.empty_like(order)
     np.put_along_axis(place, order, np.arange(pixels)[np.newaxis], axis=1)
     probabilities = np.empty((n, steps + 1), np.float64)
-    # Groups of images, all steps of each together, so a group is a few predict chunks.
-    per_group = max(1, 4 * _explain._CHUNK // (steps + 1))
+    # Groups of images, all steps of each together, so a group is about one chunk of images
+    # (the one policy of cnnviz._batches).
+    per_group = max(1, _batches.chunk_size(model) // (steps + 1))
     for start in range(0, n, per_group):
         part = slice(start, start + per_group)
         changed = place[part][:, np.newaxis, :] < counts[np.newaxis, :, np.newaxis]

@@ -1,8 +1,9 @@
 """Channels seen over a data set: their strongest patches, their mean per class, their ablation.
 
 Each function goes over arrays or a stream of batches (a ``tf.data.Dataset``,
-an iterable) once, one forward pass per batch for every channel, in memory
-that does not grow with the number of images.
+an iterable; ``steps=`` bounds it) once, through ``cnnviz._batches``, one
+forward pass per chunk for every channel, in memory that does not grow with
+the number of images.
 """
 
 from __future__ import annotations
@@ -10,14 +11,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .. import _checks, _graph
-from .._batches import batches, is_array
+from .. import _batches, _checks, _graph
 from ._geometry import _boxes, _field
 
 __all__ = ["channel_ablation", "class_mean_activations", "top_patches"]
-
-# Rows of the layer's output per call of the rest of the model in channel_ablation.
-_ABLATION_ROWS = 8192
 
 
 def top_patches(
@@ -28,6 +25,7 @@ def top_patches(
     channels: object = None,
     k: int = 9,
     batch_size: int = 512,
+    steps: int | None = None,
 ) -> dict:
     """Return each channel's `k` strongest activations over the data, at most one per image.
 
@@ -45,8 +43,9 @@ def top_patches(
     images : array_like or iterable
         Images (N, H, W, C) (or (N, H, W) for one channel), ``uint8``
         (scaled to [0, 1] unless the model scales its own input) or float;
-        or an iterable of batches of images or of ``(images, labels)`` pairs
-        (a ``tf.data.Dataset``, a generator), read once. Labels are ignored.
+        or a stream: a ``tf.data.Dataset`` or any iterable of batches of
+        images or of ``(images, labels)`` pairs (a list, a generator), read
+        once, one batch at a time. Labels are ignored.
     layer : str or int
         A layer whose output is feature maps, by name (nested models'
         layers included) or by index into ``model.layers``.
@@ -55,8 +54,13 @@ def top_patches(
     k : int, default 9
         How many images per channel; at most the number of images.
     batch_size : int, default 512
-        Images per forward pass when `images` are arrays (a stream brings
-        its own batches).
+        At most this many images per forward pass (arrays are cut into
+        passes, and so are larger batches of a stream); it bounds memory,
+        not the result.
+    steps : int, optional
+        The number of batches to read from a stream (Keras' convention); by
+        default all of them. Needed for a dataset that never ends
+        (``dataset.repeat()``); refused with an array (slice it instead).
 
     Returns
     -------
@@ -75,9 +79,10 @@ def top_patches(
         iterable of batches, or `channels` not integers.
     ValueError
         If the layer does not give feature maps or its receptive field
-        cannot be computed, a channel is out of range, `k` or `batch_size`
-        is not a positive integer, `k` exceeds the number of images, or
-        the images do not fit the model.
+        cannot be computed, a channel is out of range, `k`, `batch_size` or
+        `steps` is not a positive integer, `k` exceeds the number of images,
+        the images do not fit the model (a stream's batch: which one), or
+        the stream is empty or never ends without `steps`.
 
     Examples
     --------
@@ -98,15 +103,16 @@ def top_patches(
     )
     k = _checks.positive_int(k, "k")
     batch_size = _checks.positive_int(batch_size, "batch_size")
-    if is_array(images) and np.ndim(images) > 0 and k > len(images):
-        raise ValueError(f"k must be at most the number of images, {len(images)}; got {k}")
+    batches = _batches.source(model, images, chunk=batch_size, steps=steps)
+    if batches.count is not None and k > batches.count:
+        raise ValueError(f"k must be at most the number of images, {batches.count}; got {k}")
     width = field.output[1]
     c = len(chosen)
     value = np.empty((c, 0), np.float32)
     index = np.empty((c, 0), np.int64)
     where = np.empty((c, 0), np.int64)  # the flat position, row * width + col
     seen = 0
-    for x, _ in batches(model, images, None, need_labels=False, batch_size=batch_size):
+    for x, _ in batches:
         out = _graph.run(parts.head, x)[..., chosen]
         flat = out.reshape(len(x), -1, c)
         position = flat.argmax(axis=1)  # (B, C): the first maximum of each image and channel
@@ -139,6 +145,7 @@ def class_mean_activations(
     layer: str | int,
     *,
     num_classes: int | None = None,
+    steps: int | None = None,
 ) -> np.ndarray:
     """Return each channel's mean activation per class: over the class's images and positions.
 
@@ -148,12 +155,13 @@ def class_mean_activations(
         Any built Keras image model with one input: functional, Sequential
         or nested, any number of channels.
     images : array_like or iterable
-        Images (N, H, W, C), as for :func:`top_patches`; or an iterable of
-        ``(images, labels)`` batches (a ``tf.data.Dataset``), read once in
-        constant memory, and then `labels` must be None.
+        Images (N, H, W, C), as for :func:`top_patches`; or a stream of
+        ``(images, labels)`` batches (a ``tf.data.Dataset`` or any iterable
+        of pairs), read once in constant memory, and then `labels` is None.
     labels : array_like or None
         Integer labels (N,) or one-hot rows (N, classes) (their largest
-        entry's class) for array `images`; None for a stream.
+        entry's class) for array `images`; None for a stream, whose batches
+        hold them, in the same two forms.
     layer : str or int
         A layer by name (nested models' layers included) or index into
         ``model.layers``; feature maps (batch, height, width, channels) are
@@ -161,6 +169,9 @@ def class_mean_activations(
     num_classes : int, optional
         The number of classes. By default the width of the model's output
         when it is (batch, classes), else one more than the largest label.
+    steps : int, optional
+        The number of batches to read from a stream, as for
+        :func:`top_patches`.
 
     Returns
     -------
@@ -172,7 +183,8 @@ def class_mean_activations(
     Raises
     ------
     TypeError, ValueError
-        As for :func:`top_patches`; ValueError also if labels are missing,
+        As for :func:`top_patches`; ValueError also if labels are missing
+        (beside arrays, or in a batch of a stream), given beside a stream,
         of another length than the images, or outside ``range(num_classes)``.
 
     Examples
@@ -195,8 +207,10 @@ def class_mean_activations(
         num_classes = int(model.outputs[0].shape[-1])
     sums = np.zeros((num_classes or 0, channels), np.float64)
     counts = np.zeros(num_classes or 0, np.int64)
-    stream = batches(model, images, labels, need_labels=True, num_classes=num_classes)
-    for x, y in stream:
+    batches = _batches.source(
+        model, images, labels, steps=steps, need_labels=True, num_classes=num_classes
+    )
+    for x, y in batches:
         out = _graph.run(parts.head, x)
         means = out.reshape(len(x), -1, channels).mean(axis=1, dtype=np.float64)
         if y.size and y.max() >= len(counts):  # num_classes from the labels: grow
@@ -218,12 +232,14 @@ def channel_ablation(
     layer: str | int,
     *,
     channels: object = None,
+    steps: int | None = None,
 ) -> dict:
     """Return the accuracy with each channel of `layer` switched off (its output set to zero).
 
     The model is split at the layer: the part up to it runs once per batch,
     and the part after it runs on copies of the layer's output, one per
-    ablated channel with that channel zeroed, all in one call (in chunks).
+    ablated channel with that channel zeroed, as many per call as the chunk
+    policy of ``cnnviz._batches`` allows for that part.
     The given model is never changed. An ablated channel's output is zero
     at every position and for every image; that of a ``Conv2D`` followed by
     a ReLU is the same as zeroing the ReLU's.
@@ -242,6 +258,9 @@ def channel_ablation(
         ``model.layers``; its last axis is the channels.
     channels : int or sequence of int, optional
         The channels to ablate, one at a time; by default all.
+    steps : int, optional
+        The number of batches to read from a stream, as for
+        :func:`top_patches`.
 
     Returns
     -------
@@ -280,11 +299,15 @@ def channel_ablation(
     def predicted(features: np.ndarray) -> np.ndarray:
         return keras.ops.convert_to_numpy(tail(features, training=False)).argmax(axis=-1)
 
-    for x, y in batches(model, images, labels, need_labels=True, num_classes=classes):
+    batches = _batches.source(
+        model, images, labels, steps=steps, need_labels=True, num_classes=classes
+    )
+    rows = _batches.chunk_size(tail)  # copies of the layer's output per call of the tail
+    for x, y in batches:
         features = _graph.run(parts.head, x)
         intact += int((predicted(features) == y).sum())
         total += len(x)
-        per_call = max(1, _ABLATION_ROWS // len(x))
+        per_call = max(1, rows // len(x))
         for first in range(0, len(chosen), per_call):
             group = chosen[first : first + per_call]
             copies = np.repeat(features[np.newaxis], len(group), axis=0)
