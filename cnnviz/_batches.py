@@ -81,24 +81,19 @@ def chunk_size(model: keras.Model) -> int:
 def _values_per_image(model: keras.Model) -> int:
     """Count the input's values and every layer's output's, per image, nested models' included.
 
-    A layer whose output size is not known (a dimension of None, or a layer
-    never called on a symbolic input) counts as the size of the input.
+    The layers are those of cnnviz's one walk of a model (``_graph``); an
+    output whose size is not known (a dimension of None) counts as the size of
+    the input.
     """
     image = _size(model.inputs[0].shape[1:]) or 1  # an input of unknown size counts as 1
     total = image
-    stack = list(model.layers)
-    while stack:
-        layer = stack.pop()
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        if isinstance(layer, keras.Model):
-            stack.extend(layer.layers)
-            continue
-        try:
-            outputs = keras.tree.flatten(layer.output)
-        except (AttributeError, ValueError):  # never called on a symbolic input
-            outputs = [None]
-        total += sum((_size(out.shape[1:]) if out is not None else 0) or image for out in outputs)
+    _, _, calls = _graph.trace(model)
+    for key, (layer, _, output) in calls.calls.items():
+        if isinstance(layer, keras.layers.InputLayer) or (
+            isinstance(layer, keras.Model) and key not in calls.whole
+        ):
+            continue  # the input, and nested models whose layers are counted one by one
+        total += sum(_size(out.shape[1:]) or image for out in keras.tree.flatten(output))
     return total
 
 

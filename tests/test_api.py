@@ -480,3 +480,62 @@ def test_no_code_uses_private_code_it_may_not():
         "private code of another module or package: it changes without notice "
         "(keract's fate); share helpers through a private module of the package"
     )
+
+
+# -- No import cycles --------------------------------------------------------------------
+
+
+def import_graph() -> dict[str, set[str]]:
+    """cnnviz's modules and the cnnviz modules each imports, at the top or inside a function.
+
+    ``from X import a`` is an edge to module ``X.a`` where that is a module, else to ``X``.
+    The lazy ``cnnviz`` package (its names come from the stub) and a package's way down
+    to its own modules are not edges: importing ``cnnviz`` runs none of its modules.
+    """
+    modules = package_modules()
+    graph: dict[str, set[str]] = {}
+    for path in (ROOT / "cnnviz").rglob("*.py"):
+        importer = module_name(path)
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = _absolute(node, importer, path.name == "__init__.py")
+                if module is None:
+                    continue
+                targets = [
+                    f"{module}.{alias.name}" if f"{module}.{alias.name}" in modules else module
+                    for alias in node.names
+                ]
+            else:
+                continue
+            edges |= {
+                target
+                for target in targets
+                if target in modules
+                and target != "cnnviz"
+                and not (target.startswith(importer + ".") and path.name == "__init__.py")
+            }
+        graph[importer] = edges - {importer}
+    return graph
+
+
+def test_no_module_of_cnnviz_imports_itself_back():
+    graph = import_graph()
+    assert graph["cnnviz.data"] >= {"cnnviz._checks"}  # the scan sees imports at all
+    cycles = []
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:  # depth first; a way back is a cycle
+        for target in sorted(graph.get(module, ())):
+            if target in path:
+                cycles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif target not in done:
+                visit(target, [*path, target])
+        done.add(module)
+
+    for start in sorted(graph):
+        if start not in done:
+            visit(start, [start])
+    assert not cycles, "import cycles:\n" + "\n".join(sorted(set(cycles)))

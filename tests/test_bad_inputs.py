@@ -443,7 +443,7 @@ CATALOGUE: list[Case] = [
     Case("one_hot", "num_classes='10'", call("one_hot", [0], num_classes="10"), V, rf"num_classes {POSITIVE}; got '10'"),
     Case("one_hot", "2-D labels", call("one_hot", [[0, 1]]), V, r"y must be 1-D integer labels of shape \(N,\); got shape \(1, 2\)"),
     Case("one_hot", "float labels", call("one_hot", [0.0, 1.0]), T, r"y must hold integer labels; got dtype float64"),
-    Case("one_hot", "a label of 10 with 10 classes", call("one_hot", [3, 10]), V, r"labels must lie in range\(0, 10\); got 1 outside it, e\.g\. 10"),
+    Case("one_hot", "a label of 10 with 10 classes", call("one_hot", [3, 10]), V, r"y must hold labels in range\(0, 10\); got 1 outside it, e\.g\. 10"),
     Case("one_hot", "a negative label", call("one_hot", [-1, 2]), V, r"got 1 outside it, e\.g\. -1"),
     # Models and shape arithmetic.
     Case("lenet5", "padding='full'", call("lenet5", "full"), V, r"padding must be one of \('valid', 'same'\); got 'full'"),
@@ -487,7 +487,7 @@ CATALOGUE: list[Case] = [
     Case("train", "one-hot rows with a NaN", lambda: train(y=one_hot_with(np.nan)), V, r"y must hold finite values; .* index \(5, 0\)"),
     Case("train", "one-hot rows with a negative entry", lambda: train(y=one_hot_with(-1.0)), V, r"must hold one-hot rows .* row 5"),
     Case("train", "labels of another number of classes", lambda: train(y=np.zeros((64, 3), np.float32)), V, r"y must be integer labels of shape \(N,\) or one-hot of shape \(N, 10\); got shape \(64, 3\)"),
-    Case("train", "a label of 10", lambda: train(y=np.full(64, 10)), V, r"labels must lie in range\(0, 10\)"),
+    Case("train", "a label of 10", lambda: train(y=np.full(64, 10)), V, r"y must hold labels in range\(0, 10\); got 64 outside it, e\.g\. 10"),
     Case("train", "string one-hot rows", lambda: train(y=np.full((64, 10), "0")), T, r"y must hold numbers; got dtype <U1"),
     Case("train", "more images than labels", lambda: train(y=small()[1][:10]), V, r"x and y must have the same length; got 64 images and 10 labels"),
     # Training: the settings.

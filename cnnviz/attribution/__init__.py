@@ -9,14 +9,9 @@ and returns one float32 map per image, (N, H, W), at the input's resolution.
 `images` is an array or, as everywhere in cnnviz, a ``tf.data.Dataset`` or an
 iterable of batches: the maps are per image, so a finite stream is read whole.
 
-The score that the gradient methods explain is the target class's input to
-the final softmax when the model ends in one (a ``Dense`` with a softmax
-activation: its pre-activation, computed from the layer's input with its
-kernel and bias; an ``Activation("softmax")`` or ``Softmax`` layer: its
-input), and otherwise the model's output for the target. Probabilities
-saturate, so their gradients vanish on confident predictions; the softmax's
-input does not. Occlusion, which needs no gradient, measures the drop of the
-model's output (the probability) instead.
+The gradient methods explain the target class's score, its input to the
+final softmax (``_explain`` says how it is found and why); occlusion, which
+needs no gradient, measures the drop of the model's output (the probability).
 
 The package holds one idea a module: ``_explain`` (private) the gradient
 machinery the methods share, :mod:`~cnnviz.attribution.methods` the five
