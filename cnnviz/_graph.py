@@ -6,9 +6,16 @@ with a ``call_function`` for functional models, a loop for Sequential ones), so
 inner layers' outputs are tensors of that one graph. ``model.get_layer(name).output``
 of the given model cannot do this: it fails on Sequential and nested models.
 
-Shared by :mod:`cnnviz.attribution` (gradients to a layer) and
+This is cnnviz's one walk of a model: every public function finds layers
+(by name, nested models' included, or by index into ``model.layers``), splits
+a model at a layer and follows connections through it, so a name that one
+function takes, every function takes. Used by :mod:`cnnviz.activations`
+(every layer's output), :mod:`cnnviz.attribution` (gradients to a layer),
 :mod:`cnnviz.channels` (sub-models to and from a layer, the layer stack of a
-receptive field), so the rule of how a model is looked into lives once.
+receptive field), the explorer (the chain of layers it exports) and the
+chunk policy of ``_batches``. Questions about what kind of model it is (an
+image model, a classifier ending in a softmax, one that scales its own input)
+live here too; ``_checks`` keeps the argument checks that need no model.
 """
 
 from __future__ import annotations
@@ -208,17 +215,21 @@ def split(model: keras.Model, layer: object) -> Split:
 
 def tail(model: keras.Model, parts: Split) -> keras.Model:
     """Return the model from the split layer's output to the model's output, built once."""
-    if parts.tail is None:
-        _, output, _ = trace(model)
-        try:
-            parts.tail = keras.Model(parts.feature, output, name=f"{model.name}_after_{parts.name}")
-        except ValueError as error:
-            raise ValueError(
-                f"the output of model {model.name!r} does not depend on layer {parts.name!r}'s "
-                "output alone (a connection skips the layer, or the layer is not on the way to "
-                f"the output), so the model cannot be split there: {error}"
-            ) from error
-    return parts.tail
+    with _LOCK:
+        if parts.tail is None:
+            _, output, _ = trace(model)
+            try:
+                parts.tail = keras.Model(
+                    parts.feature, output, name=f"{model.name}_after_{parts.name}"
+                )
+            except ValueError as error:
+                raise ValueError(
+                    f"the output of model {model.name!r} does not depend on layer "
+                    f"{parts.name!r}'s output alone (a connection skips the layer, or the "
+                    f"layer is not on the way to the output), so the model cannot be split "
+                    f"there: {error}"
+                ) from error
+        return parts.tail
 
 
 def channel_count(parts: Split, *, spatial: bool) -> int:
