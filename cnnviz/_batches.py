@@ -20,8 +20,11 @@ The three forms
     stream that ends sooner is read to its end); None reads to the end. A
     ``tf.data.Dataset`` that says it never ends (its cardinality is
     ``tf.data.INFINITE_CARDINALITY``, as after ``dataset.repeat()``) is
-    refused without ``steps`` before anything is read. An array has no
-    batches to count, so ``steps`` with an array is refused: slice it.
+    refused without ``steps`` before anything is read. A generator, or a
+    dataset whose cardinality is unknown (after ``filter``, or
+    ``from_generator``), cannot say so and is read until it ends: it needs
+    ``steps`` where it may not end. An array has no batches to count, so
+    ``steps`` with an array is refused: slice it.
 
 Pixels
     Every piece goes through :func:`image_batch`, the one rule
@@ -46,7 +49,9 @@ The chunk policy
     are cut into chunks, and a stream's batches larger than a chunk are cut
     too, so memory beyond the data is that of one chunk. A public
     ``batch_size`` argument (:func:`~cnnviz.predict`,
-    :func:`~cnnviz.top_patches`) takes the policy's place where it is given.
+    :func:`~cnnviz.top_patches`) lowers it, never raises it. For a model whose
+    input size is open (``keras.Input((None, None, 1))``) the policy is worked
+    out for each piece from the images' real size.
     Dataset-level results (top patches, class means, ablation, loss and
     accuracy) are folded in chunk by chunk, in memory constant in the number
     of images; per-image results are gathered with :class:`Rows`.
@@ -72,20 +77,28 @@ MIN_IMAGES = 8
 MAX_IMAGES = 8192
 
 
-def chunk_size(model: keras.Model) -> int:
-    """Return the images per forward pass for `model`: the one chunk policy (see the module)."""
-    per_image = 4 * _values_per_image(model)
+def chunk_size(model: keras.Model, image_shape: tuple | None = None) -> int:
+    """Return the images per forward pass for `model`: the one chunk policy (see the module).
+
+    `image_shape` is the shape of one image as it arrives, (H, W, C): for a
+    model whose input size is not fixed (``keras.Input((None, None, 1))``),
+    it stands in for the unknown sizes.
+    """
+    per_image = 4 * _values_per_image(model, image_shape)
     return min(MAX_IMAGES, max(MIN_IMAGES, CHUNK_BYTES // max(per_image, 1)))
 
 
-def _values_per_image(model: keras.Model) -> int:
+def _values_per_image(model: keras.Model, image_shape: tuple | None = None) -> int:
     """Count the input's values and every layer's output's, per image, nested models' included.
 
-    The layers are those of cnnviz's one walk of a model (``_graph``); an
-    output whose size is not known (a dimension of None) counts as the size of
-    the input.
+    The layers are those of cnnviz's one walk of a model (``_graph``). A size
+    the model leaves open is taken from `image_shape` axis by axis (no layer
+    of an image model makes a map larger than its input); an output whose
+    size is still not known counts as the size of the input.
     """
-    image = _size(model.inputs[0].shape[1:]) or 1  # an input of unknown size counts as 1
+    declared = tuple(model.inputs[0].shape[1:])
+    actual = tuple(image_shape) if image_shape is not None else declared
+    image = _size(declared, actual) or 1  # an input of unknown size counts as 1
     total = image
     _, _, calls = _graph.trace(model)
     for key, (layer, _, output) in calls.calls.items():
@@ -93,14 +106,19 @@ def _values_per_image(model: keras.Model) -> int:
             isinstance(layer, keras.Model) and key not in calls.whole
         ):
             continue  # the input, and nested models whose layers are counted one by one
-        total += sum(_size(out.shape[1:]) or image for out in keras.tree.flatten(output))
+        total += sum(_size(out.shape[1:], actual) or image for out in keras.tree.flatten(output))
     return total
 
 
-def _size(shape) -> int:
-    """Return the number of values of one image's `shape`; 0 if a dimension is unknown."""
+def _size(shape, actual: tuple = ()) -> int:
+    """Return the number of values of one image's `shape`; 0 if a dimension is unknown.
+
+    An unknown dimension of a shape of the input's rank is taken from `actual`.
+    """
     dims = tuple(shape)
-    return 0 if any(d is None for d in dims) else math.prod(dims)
+    if len(dims) == len(actual):
+        dims = tuple(a if d is None else d for d, a in zip(dims, actual, strict=True))
+    return 0 if any(d is None for d in dims) else math.prod(int(d) for d in dims)
 
 
 def is_array(value: object) -> bool:
@@ -146,7 +164,7 @@ class Source:
         takes_steps: bool,
     ) -> None:
         self._model = model
-        self._chunk = chunk
+        self._chunk = chunk  # None: the policy's; else at most this many and the policy's
         self._need_labels = need_labels
         self._one_hot = one_hot
         self._num_classes = num_classes
@@ -240,18 +258,24 @@ class Source:
 
     def _from_array(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         x, y, name = self._images, self._labels, self._names[0]
-        if not self._batch_array() or len(x) <= self._chunk:
+        chunk = self._chunk_for(x.shape[1:]) if self._batch_array() else 0
+        if not self._batch_array() or len(x) <= chunk:
             # One piece, named as the argument: one image, a small batch, or a malformed array
             # (which image_batch refuses with its whole shape).
             yield self._image_batch(x, name), y
             return
-        for start in range(0, len(x), self._chunk):
-            part = slice(start, start + self._chunk)
+        for start in range(0, len(x), chunk):
+            part = slice(start, start + chunk)
             stop = start + len(x[part])
             yield (
                 self._image_batch(x[part], f"{name}[{start}:{stop}]"),
                 None if y is None else y[part],
             )
+
+    def _chunk_for(self, image_shape: tuple) -> int:
+        """Images per piece for images of `image_shape`: the policy's, or fewer if asked."""
+        policy = chunk_size(self._model, tuple(image_shape))
+        return policy if self._chunk is None else min(self._chunk, policy)
 
     def _image_batch(self, x: np.ndarray, name: str) -> np.ndarray:
         return image_batch(x, self._model, name, one_image=self._one_image, scale=self._scale)
@@ -293,8 +317,9 @@ class Source:
                     )
             else:
                 y = None
-            for start in range(0, len(x), self._chunk):
-                part = slice(start, start + self._chunk)
+            chunk = self._chunk_for(x.shape[1:])
+            for start in range(0, len(x), chunk):
+                part = slice(start, start + chunk)
                 yield x[part], None if y is None else y[part]
             seen += len(x)
         if not seen:
@@ -304,7 +329,13 @@ class Source:
         """Refuse one image where a stream must give a batch, and say how to batch the stream."""
         expected = tuple(self._model.inputs[0].shape[1:])
         one = (expected, expected[:-1]) if expected[-1] == 1 else (expected,)
-        if batch.shape in one:
+
+        def fits(shape: tuple) -> bool:  # an open size (None) fits any
+            return len(batch.shape) == len(shape) and all(
+                e is None or e == g for e, g in zip(shape, batch.shape, strict=True)
+            )
+
+        if any(fits(shape) for shape in one):
             raise ValueError(
                 f"{where} must be a batch of images (N, H, W, C) = "
                 f"(N, {', '.join(map(str, expected))}); got shape {batch.shape}, one image, not "
@@ -345,7 +376,8 @@ def source(
         The public arguments: an array (with `labels` where `need_labels`),
         or a stream of batches or ``(images, labels)`` pairs (`labels` None).
     chunk : int, optional
-        Images per piece; by default :func:`chunk_size` of `model`.
+        At most this many images per piece (a public ``batch_size``); the
+        policy's :func:`chunk_size` bounds it in any case.
     steps : int, optional
         Batches to read from a stream; refused with an array.
     need_labels : bool
@@ -370,7 +402,7 @@ def source(
         model,
         images,
         labels,
-        chunk=chunk_size(model) if chunk is None else chunk,
+        chunk=chunk,
         steps=steps,
         need_labels=need_labels,
         one_hot=one_hot,

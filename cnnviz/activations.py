@@ -61,8 +61,8 @@ def layer_outputs(
         scaled twice. Float images are always used as they are.
     steps : int, optional
         The number of batches to read from a stream (Keras' convention); by
-        default all of them. Needed for a dataset that never ends
-        (``dataset.repeat()``); refused with an array (slice it instead).
+        default all of them. Needed for a stream that never ends (a dataset
+        after ``dataset.repeat()`` is refused without it); refused with an array (slice it instead).
 
     Returns
     -------

@@ -40,8 +40,8 @@ def predict(
         not the result.
     steps : int, optional
         The number of batches to read from a stream (Keras' convention); by
-        default all of them. Needed for a dataset that never ends
-        (``dataset.repeat()``); refused with an array (slice it instead).
+        default all of them. Needed for a stream that never ends (a dataset
+        after ``dataset.repeat()`` is refused without it); refused with an array (slice it instead).
 
     Returns
     -------
@@ -116,8 +116,8 @@ def evaluate(
         scaled twice. Float images are always used as they are.
     steps : int, optional
         The number of batches to read from a stream (Keras' convention); by
-        default all of them. Needed for a dataset that never ends
-        (``dataset.repeat()``); refused with arrays (slice them instead).
+        default all of them. Needed for a stream that never ends (a dataset
+        after ``dataset.repeat()`` is refused without it); refused with arrays (slice them instead).
 
     Returns
     -------
@@ -266,8 +266,8 @@ def misclassified(
         ``tf.data.Dataset`` or any iterable of pairs), read once.
     steps : int, optional
         With `model`, the number of batches to read from a stream (Keras'
-        convention); by default all. Needed for a dataset that never ends
-        (``dataset.repeat()``); refused with arrays.
+        convention); by default all. Needed for a stream that never ends (a dataset
+        after ``dataset.repeat()`` is refused without it); refused with arrays.
 
     Returns
     -------

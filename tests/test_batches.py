@@ -80,3 +80,44 @@ def test_rows_of_an_unknown_count_are_joined_in_order():
     result = rows.result()
     assert result.dtype == np.int64
     np.testing.assert_array_equal(result, np.arange(9))
+
+
+def open_size_model() -> keras.Model:
+    """A model that takes images of any size: Input((None, None, 1))."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="c1")(inputs)
+    x = keras.layers.GlobalMaxPooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+
+
+def test_an_open_input_size_is_taken_from_the_images():
+    model = open_size_model()
+    # The input 28x28x1 and c1's 28x28x4 from the images' size; the pooled 4 and the 10 known.
+    assert _batches._values_per_image(model, (28, 28, 1)) == 784 + 3136 + 4 + 10
+    assert _batches._values_per_image(model, (160, 160, 1)) == 25600 + 102400 + 4 + 10
+    assert _batches.chunk_size(model, (160, 160, 1)) == 64 * 2**20 // (4 * 128014) == 131
+
+
+def test_a_batch_size_lowers_the_policy_and_never_raises_it(monkeypatch):
+    model = cnnviz.lenet5()
+    monkeypatch.setattr(_batches, "MAX_IMAGES", 3)
+    x = np.zeros((10, 28, 28, 1), np.uint8)
+    sizes = [len(piece) for piece, _ in _batches.source(model, x, chunk=1024)]
+    assert sizes == [3, 3, 3, 1]
+    sizes = [len(piece) for piece, _ in _batches.source(model, x, chunk=2)]
+    assert sizes == [2, 2, 2, 2, 2]
+
+
+def test_one_image_in_a_stream_is_refused_where_the_size_is_open():
+    model = open_size_model()
+    x = np.zeros((6, 28, 28, 1), np.uint8)
+    for stream in (list(x), [image[..., 0] for image in x]):
+        with pytest.raises(ValueError, match=r"batch 0 of images .* one image, not a batch"):
+            cnnviz.predict(model, stream)
+    assert cnnviz.predict(model, [x[:4], x[4:]]).shape == (6, 10)
+
+
+def test_receptive_fields_of_an_open_size_model_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"input size is fixed; model .* \(None, None, 1\)"):
+        cnnviz.top_patches(open_size_model(), np.zeros((3, 28, 28, 1), np.uint8), "c1", k=1)

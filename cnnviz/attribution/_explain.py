@@ -154,12 +154,12 @@ def _chunked(compiled: Callable, x: np.ndarray, chunk: int) -> np.ndarray:
 
 def _scores(explainer: _Explainer, x: np.ndarray) -> np.ndarray:
     """Return the explained class scores (N, C), in chunks of the one policy."""
-    return _chunked(explainer.scores, x, _batches.chunk_size(explainer.model))
+    return _chunked(explainer.scores, x, _batches.chunk_size(explainer.model, x.shape[1:]))
 
 
 def _probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
     """Return the model's outputs (N, C), in chunks of the one policy."""
-    return _chunked(_forward(model), x, _batches.chunk_size(model))
+    return _chunked(_forward(model), x, _batches.chunk_size(model, x.shape[1:]))
 
 
 def _targets(target: object, scores: np.ndarray) -> np.ndarray:
@@ -193,7 +193,7 @@ def _picked(scores, target):
 def _input_gradients(explainer: _Explainer, x: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Return the gradient of each target score with respect to its image, (N, H, W, C)."""
     grads = np.empty_like(x)
-    chunk = _batches.chunk_size(explainer.model)
+    chunk = _batches.chunk_size(explainer.model, x.shape[1:])
     for start in range(0, len(x), chunk):
         batch = _tensor(x[start : start + chunk])
         chosen = _tensor(target[start : start + chunk], tf.int64)

@@ -309,7 +309,7 @@ def grad_cam(
     target = _targets(target, _scores(explainer, x))
     height, width = x.shape[1:3]
     maps = np.empty(x.shape[:3], np.float32)
-    chunk = _batches.chunk_size(explainer.model)
+    chunk = _batches.chunk_size(explainer.model, x.shape[1:])
     for start in range(0, len(x), chunk):
         batch = tf.convert_to_tensor(x[start : start + chunk])
         with tf.GradientTape() as tape:
@@ -404,7 +404,7 @@ def occlusion(
     covered = np.zeros((height, width), np.int64)
     # Groups of windows, each over every image, so a pass holds about one chunk of images
     # (the one policy of cnnviz._batches), or more where one window's copies are more.
-    per_pass = max(1, _batches.chunk_size(model) // n)
+    per_pass = max(1, _batches.chunk_size(model, x.shape[1:]) // n)
     # The unoccluded outputs that a pass subtracts from, per pass size: computed in a batch
     # of the same shape, each image in the row its occluded copies take. Kernels round
     # differently for other batch shapes (and other CPUs pick other kernels), so only

@@ -235,7 +235,7 @@ def _pixel_curve(model, images, maps, target, steps, value, *, insert: bool) -> 
     probabilities = np.empty((n, steps + 1), np.float64)
     # Groups of images, all steps of each together, so a group is about one chunk of images
     # (the one policy of cnnviz._batches).
-    per_group = max(1, _batches.chunk_size(model) // (steps + 1))
+    per_group = max(1, _batches.chunk_size(model, x.shape[1:]) // (steps + 1))
     for start in range(0, n, per_group):
         part = slice(start, start + per_group)
         changed = place[part][:, np.newaxis, :] < counts[np.newaxis, :, np.newaxis]

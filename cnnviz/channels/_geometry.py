@@ -112,6 +112,12 @@ def _field(model: keras.Model, parts: _graph.Split) -> _Field:
                 "takes several inputs; receptive fields are computed for chains of layers only"
             )
         chain.append((layer, tensor))
+    if any(n is None for n in x.shape[1:3]):
+        raise ValueError(
+            f"receptive fields and boxes need a model whose input size is fixed; model "
+            f"{trace.model!r} takes images of shape {tuple(x.shape[1:])} (an open size, None): "
+            "build it with keras.Input((height, width, channels))"
+        )
     image = tuple(int(n) for n in x.shape[1:3])
     start, jump, size = [0, 0], [1, 1], [1, 1]
     for layer, tensor in reversed(chain):

@@ -59,8 +59,8 @@ def top_patches(
         not the result.
     steps : int, optional
         The number of batches to read from a stream (Keras' convention); by
-        default all of them. Needed for a dataset that never ends
-        (``dataset.repeat()``); refused with an array (slice it instead).
+        default all of them. Needed for a stream that never ends (a dataset
+        after ``dataset.repeat()`` is refused without it); refused with an array (slice it instead).
 
     Returns
     -------
@@ -302,9 +302,10 @@ def channel_ablation(
     batches = _batches.source(
         model, images, labels, steps=steps, need_labels=True, num_classes=classes
     )
-    rows = _batches.chunk_size(tail)  # copies of the layer's output per call of the tail
     for x, y in batches:
         features = _graph.run(parts.head, x)
+        # Copies of the layer's output per call of the tail: the policy for the tail's input.
+        rows = _batches.chunk_size(tail, features.shape[1:])
         intact += int((predicted(features) == y).sum())
         total += len(x)
         per_call = max(1, rows // len(x))
