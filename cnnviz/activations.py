@@ -62,7 +62,8 @@ def layer_outputs(
     steps : int, optional
         The number of batches to read from a stream (Keras' convention); by
         default all of them. Needed for a stream that never ends (a dataset
-        after ``dataset.repeat()`` is refused without it); refused with an array (slice it instead).
+        after ``dataset.repeat()`` is refused without it); refused with an
+        array (slice it instead).
 
     Returns
     -------

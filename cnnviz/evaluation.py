@@ -41,7 +41,8 @@ def predict(
     steps : int, optional
         The number of batches to read from a stream (Keras' convention); by
         default all of them. Needed for a stream that never ends (a dataset
-        after ``dataset.repeat()`` is refused without it); refused with an array (slice it instead).
+        after ``dataset.repeat()`` is refused without it); refused with an
+        array (slice it instead).
 
     Returns
     -------
@@ -117,7 +118,8 @@ def evaluate(
     steps : int, optional
         The number of batches to read from a stream (Keras' convention); by
         default all of them. Needed for a stream that never ends (a dataset
-        after ``dataset.repeat()`` is refused without it); refused with arrays (slice them instead).
+        after ``dataset.repeat()`` is refused without it); refused with
+        arrays (slice them instead).
 
     Returns
     -------
@@ -266,8 +268,9 @@ def misclassified(
         ``tf.data.Dataset`` or any iterable of pairs), read once.
     steps : int, optional
         With `model`, the number of batches to read from a stream (Keras'
-        convention); by default all. Needed for a stream that never ends (a dataset
-        after ``dataset.repeat()`` is refused without it); refused with arrays.
+        convention); by default all. Needed for a stream that never ends
+        (a dataset after ``dataset.repeat()`` is refused without it);
+        refused with arrays.
 
     Returns
     -------
