@@ -127,7 +127,8 @@ def maximize_activation(
     noise, a random shift of up to `jitter` pixels before each step (the
     image must work wherever it lies), and a Gaussian blur of ``z`` after
     each step (Yosinski et al., 2015; Olah et al., 2017). The same seed gives
-    the same image, whether the channel is asked for alone or in a list. A
+    the same image, and a channel asked for in a list gets what it gets alone
+    up to rounding (a batch of another size may round differently). A
     channel that no start excites (a dead channel, or one that needs more
     than noise) has no gradient and gives back its start: check the
     activation, as below.
