@@ -50,17 +50,18 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite and the docstring examples against the installed package."""
     install(session, "test")
-    session.run(
-        "pytest",
+    # The whole suite and the docstring examples; `nox -s tests -- tests/test_data.py`
+    # (any existing path, with or without ::test) runs just what it names.
+    named = any(Path(arg.split("::")[0]).exists() for arg in session.posargs)
+    everything = [
         "--doctest-modules",
         "--pyargs",
         "cnnviz",
         "tests",
         # The built site's browser and notebook tests run in the site session.
         "--ignore=tests/site",
-        *session.posargs,
-        env=ENV,
-    )
+    ]
+    session.run("pytest", *([] if named else everything), *session.posargs, env=ENV)
 
 
 # The kernel families TensorFlow picks on other x86-64 CPUs than this one: Eigen's, its
