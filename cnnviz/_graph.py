@@ -302,6 +302,14 @@ def class_output(model: object, name: str = "model"):
     return model
 
 
+def last_layer(model: keras.Model):
+    """Return the last of ``model.layers``, looked into where it is itself a model."""
+    layer = model
+    while isinstance(layer, keras.Model) and layer.layers:
+        layer = layer.layers[-1]
+    return layer
+
+
 def softmax_end(model) -> bool:
     """Say whether `model`'s output comes out of a softmax.
 
@@ -310,9 +318,7 @@ def softmax_end(model) -> bool:
     Keras' softmax (a ``Dense(..., activation="softmax")`` or an
     ``Activation("softmax")``).
     """
-    layer = model
-    while isinstance(layer, keras.Model) and layer.layers:
-        layer = layer.layers[-1]
+    layer = last_layer(model)
     if isinstance(layer, keras.layers.Softmax):
         return True
     activation = getattr(layer, "activation", None)

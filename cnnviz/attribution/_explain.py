@@ -97,13 +97,6 @@ _EXPLAINERS: weakref.WeakKeyDictionary[keras.Model, dict[str | None, _Explainer]
 )
 
 
-def _last_layer(model: keras.Model):
-    layer = model
-    while isinstance(layer, keras.Model) and layer.layers:
-        layer = layer.layers[-1]
-    return layer
-
-
 def _identity(z):
     return z
 
@@ -114,7 +107,7 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
         return per_model[layer]
     x, output, trace = _graph.trace(model)
     pre, head = output, _identity
-    last = _last_layer(model)
+    last = _graph.last_layer(model)
     seen = trace.calls.get(id(last))
     if _graph.softmax_end(model) and seen is not None and seen[2] is output:
         pre = seen[1]
