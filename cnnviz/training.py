@@ -351,7 +351,10 @@ def _key_material(
             "version": RECIPE_VERSION,
             "epochs": epochs,
             "batch_size": batch_size,
-            "learning_rate": learning_rate,
+            # Adam keeps the rate as a float32 variable: rates that round to the same
+            # float32 (0.001 and np.float32(0.001)) train the same weights and share
+            # a key. The float32's shortest repr keeps 0.001 written as 0.001.
+            "learning_rate": float(str(np.float32(learning_rate))),
             "seed": seed,
             "optimizer": optimizer,
             "loss": _LOSS,

@@ -43,6 +43,16 @@ def test_cache_path_changes_with_every_setting(tmp_path):
     assert cnnviz.cache_path(cache_dir=tmp_path) == base
 
 
+def test_learning_rates_that_train_the_same_weights_share_a_key(tmp_path):
+    # Adam holds the rate as a float32: these three are one rate to it, 0.0011 is not.
+    base = cnnviz.cache_path(cache_dir=tmp_path)
+    assert cnnviz.cache_path(learning_rate=np.float32(0.001), cache_dir=tmp_path) == base
+    assert cnnviz.cache_path(learning_rate=0.001 + 1e-12, cache_dir=tmp_path) == base
+    assert cnnviz.cache_path(learning_rate=0.0011, cache_dir=tmp_path) != base
+    recipe = training._key_material(cnnviz.lenet5(), **RECIPE)["recipe"]
+    assert recipe["learning_rate"] == 0.001
+
+
 # The notebook's recipe, as cache_path's defaults give it.
 RECIPE = {"epochs": 30, "batch_size": 64, "learning_rate": 0.001, "seed": 0}
 
