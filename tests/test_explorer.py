@@ -15,6 +15,7 @@ import os
 import shutil
 import struct
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -375,6 +376,45 @@ def test_a_failed_export_into_a_new_folder_leaves_nothing(tmp_path, monkeypatch,
     with pytest.raises(type(error), match="injected"):
         export(tiny(), tmp_path / "new" / "page")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_two_exports_into_one_folder_at_once_run_one_after_the_other(tmp_path):
+    target = tmp_path / "page"
+    export(tiny(), target)
+    models = [tiny(f"m{i}") for i in range(4)]
+    images = np.zeros((1, 28, 28), np.uint8)
+    for model in models:  # traced before the threads: the folder is under test, not Keras
+        cnnviz.layer_outputs(model, images[..., None])
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            runs = [
+                # Half with images, half without: a mix would show in images.json.
+                pool.submit(export, model, target, images=images, labels=[0])
+                if i % 2
+                else pool.submit(export, model, target)
+                for i, model in enumerate(models)
+            ]
+            for run in runs:
+                run.result()
+        # One export's files, whole: its list, its weights, its images if it had any.
+        listed = json.loads((target / MARKER).read_text())["files"]
+        assert {p.name for p in target.iterdir()} == {*listed, MARKER}
+        manifest, _ = read_weights(target)
+        assert ("images.json" in listed) == (manifest["images"] == 1)
+        if "images.json" in listed:
+            samples = json.loads((target / "images.json").read_text())
+            digest = hashlib.sha256((target / "weights.bin").read_bytes()[40:]).hexdigest()
+            assert samples["weights_sha256"] == digest
+
+
+def test_an_empty_path_and_a_list_nested_too_deep_are_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"directory is an empty path; give '\.' for the current"):
+        export(tiny(), "")
+    (tmp_path / MARKER).write_text("[" * 100_000)
+    with pytest.raises(
+        ValueError, match=r"cnnviz-export\.json that cnnviz cannot read \(it is not JSON"
+    ):
+        export(tiny(), tmp_path)
 
 
 def test_what_a_killed_export_left_behind_goes_with_the_next(tmp_path):

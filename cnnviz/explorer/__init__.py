@@ -86,7 +86,7 @@ import re
 import secrets
 import shutil
 import struct
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -218,8 +218,9 @@ def export(
         not one input of shape (28, 28, 1) or not one output, its layers do
         not form one chain, a pool window is larger than its input, a weight
         is NaN or infinite, `class_names` does not match its outputs,
-        `images` and `labels` do not match, or `directory` holds something
-        an export may not replace (the message names it and says what to do).
+        `images` and `labels` do not match, `directory` is ``""`` (give
+        ``"."`` for the current folder), or it holds something an export may
+        not replace (the message names it and says what to do).
     NotADirectoryError
         If `directory` is an existing file.
 
@@ -373,6 +374,8 @@ def _samples(images: object, labels: object, num_classes: int) -> dict | None:
 def _target(directory: object) -> Path:
     if not isinstance(directory, (str, os.PathLike)):
         raise TypeError(f"directory must be a path (str or os.PathLike); got {directory!r}")
+    if not os.fspath(directory):
+        raise ValueError("directory is an empty path; give '.' for the current folder")
     target = Path(directory)
     if (target.exists() or target.is_symlink()) and not target.is_dir():
         what = "a broken symbolic link" if target.is_symlink() else "a file"
@@ -451,7 +454,7 @@ def _read_marker(target: Path, path: Path) -> list[str]:
     """Return the files an earlier export's list names, refusing a list that is not one."""
     try:
         marker = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         marker, why = None, f"it is not JSON: {error}"
     else:
         why = (
@@ -654,6 +657,25 @@ def _page_files(title: str) -> dict[str, bytes]:
 def _write_files(target: Path, files: dict[str, bytes]) -> None:
     """Write `files` (name to content, in order) into `target`, replacing the earlier export.
 
+    The folder is made if it is missing (and removed again if the export fails) and
+    locked while the files are written, so that two exports into it run one after the
+    other.
+    """
+    created: list[Path] = []
+    try:
+        _make_directory(target, created)
+        with _locked(target):
+            _replace_files(target, files)
+    except BaseException:
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _replace_files(target: Path, files: dict[str, bytes]) -> None:
+    """Write `files` into the folder `target`, replacing the earlier export's, all or nothing.
+
     Each file is written beside its place under a scratch name, then renamed over it;
     the files of the earlier export that are not written again are removed, and the list
     of the files written goes last. The earlier export's files are kept as hard links
@@ -683,10 +705,8 @@ def _write_files(target: Path, files: dict[str, bytes]) -> None:
         scratch[kind][name] = path  # before it is made: a failure removes it too
         return path
 
-    created: list[Path] = []
     done: list[str] = []  # the names replaced or removed so far, to put back on failure
     try:
-        _make_directory(target, created)
         for name, content in files.items():
             with place("new", name).open("xb") as file:
                 file.write(content)
@@ -711,11 +731,34 @@ def _write_files(target: Path, files: dict[str, bytes]) -> None:
                 else:
                     (target / name).unlink()
         _remove([*scratch["new"].values(), *scratch["old"].values()])
-        for folder in reversed(created):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
         raise
     _remove([*scratch["old"].values(), *debris])
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on `folder` itself: no lock file, released if we die.
+
+    Where there is no ``fcntl`` (Windows) or the file system cannot lock, nothing is
+    locked: two exports into one folder at once may then mix their files, and the page
+    refuses images.json with another export's weights.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (Windows)
+        fcntl = None
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        handle = None
+    try:
+        if fcntl is not None and handle is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        if handle is not None:
+            os.close(handle)
 
 
 def _make_directory(target: Path, created: list[Path]) -> None:
