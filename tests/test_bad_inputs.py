@@ -320,6 +320,13 @@ def broken_link_dir(tmp: Path) -> Path:
     return tmp / "page"
 
 
+def bare_model():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, inputs, name="bare")
+
+
 def nan_weights_model():
     import keras
 
@@ -885,6 +892,7 @@ CATALOGUE: list[Case] = [
     Case("explorer.export", "an images.json the earlier export did not write", export(model, listed_export_dir(["index.html"], stray="images.json"), images=np.zeros((1, 28, 28), np.uint8), labels=[0]), V, r"holds a file 'images\.json', which the earlier export did not write \(cnnviz-export\.json does not list it\) and this export would overwrite; nothing was written"),
     Case("explorer.export", "a directory that is a broken symbolic link", export(model, broken_link_dir), NotADirectoryError, r"directory names .*page', which is a broken symbolic link, not a directory"),
     Case("explorer.export", "directory=''", lambda: __import__("cnnviz").explorer.export(model(), ""), V, r"directory is an empty path; give '\.' for the current folder"),
+    Case("explorer.export", "a model that is only its input", export(bare_model), V, r"model 'bare' has no layer but its input: the page has nothing to run"),
     Case("explorer.export", "a NaN weight", export(nan_weights_model), V, r"layer 'fc' of model 'diverged' has 7840 NaN or infinite value\(s\) in its kernel; the page runs only finite weights"),
     Case("explorer.export", "a pool window larger than its input", export(wide_pool_model), V, r"layer 'wide' \(MaxPooling2D\) of model 'wide_pool' has a pool window of 30x30 on an input of 28x28; the page shows windows that fit in their input"),
     Case("explorer.export", "a ReLU with threshold=nan", export(nan_relu_model), V, r"layer 'r' \(ReLU\) of model 'nan_relu' has threshold=nan, which is not finite"),

@@ -317,6 +317,10 @@ def _models(model: Any) -> dict[str, Any]:
             raise ValueError(
                 f"{name} must have one output; {value.name!r} has {len(value.outputs)}"
             )
+        if all(type(layer).__name__ == "InputLayer" for layer in value.layers):
+            raise ValueError(
+                f"{name} {value.name!r} has no layer but its input: the page has nothing to run"
+            )
     return models
 
 
@@ -432,10 +436,12 @@ def _earlier_export(target: Path, writing: Collection[str]) -> list[str]:
         if path is None:
             continue
         if not _is_file(path):
-            raise _in_the_way(
-                target,
-                f"holds a folder (or other non-file) named {name!r} where the export writes a file",
+            where = (
+                "where the export writes a file"
+                if name in writing
+                else f"where {MARKER} lists a file the earlier export wrote"
             )
+            raise _in_the_way(target, f"holds a folder (or other non-file) named {name!r} {where}")
         if name not in listed:
             raise _in_the_way(
                 target,

@@ -255,7 +255,7 @@ export function checkManifest(manifest, dataBytes) {
     if (!sameList(model.input_shape, INPUT_SHAPE)) {
       throw wrong(`${path}.input_shape`, "[28,28,1], the page's drawing", model.input_shape);
     }
-    const layers = list(model.layers, `${path}.layers`);
+    const layers = list(model.layers, `${path}.layers`, 1);
     const names = new Set();
     let shape = INPUT_SHAPE;
     layers.forEach((layer, l) => {
