@@ -417,6 +417,58 @@ def test_an_empty_path_and_a_list_nested_too_deep_are_refused(tmp_path):
         export(tiny(), tmp_path)
 
 
+class Killed(BaseException):
+    """The process died: nothing after it is written, renamed or removed."""
+
+
+def kill_at(monkeypatch, call: int) -> None:
+    """Let os.replace run `call - 1` times, then stop every rename, unlink and rmdir."""
+    real = {name: getattr(os, name) for name in ("replace", "unlink", "rmdir")}
+    seen = []
+
+    def stop(name):
+        def run(*args, **kwargs):
+            if name == "replace":
+                seen.append(args)
+                if len(seen) == call:
+                    raise Killed
+            if len(seen) >= call:
+                raise OSError("the process is gone")
+            return real[name](*args, **kwargs)
+
+        return run
+
+    for name in real:
+        monkeypatch.setattr(os, name, stop(name))
+
+
+# Over an export without images, with images: a list naming both first, the page's 7
+# files, images.json, weights.bin, the list: 11 renames.
+@pytest.mark.parametrize("call", range(1, 12))
+def test_an_export_killed_halfway_leaves_a_page_that_is_whole_or_refused(
+    tmp_path, monkeypatch, call
+):
+    target = tmp_path / "page"
+    export(tiny("first"), target)
+    (target / "README.md").write_text("mine")
+    kill_at(monkeypatch, call)
+    with pytest.raises(Killed):
+        export(tiny("second"), target, images=np.zeros((2, 28, 28), np.uint8), labels=[0, 1])
+    monkeypatch.undo()
+    # What the page loads: weights.bin whole, of one export; images.json with it or refused.
+    manifest, _ = read_weights(target)
+    if (target / "images.json").exists():
+        samples = json.loads((target / "images.json").read_text())
+        digest = hashlib.sha256((target / "weights.bin").read_bytes()[40:]).hexdigest()
+        assert (samples["weights_sha256"] == digest) == (manifest["images"] == 2)
+    # Every file but the user's is on the list: the next export replaces them, and tidies up.
+    listed = json.loads((target / MARKER).read_text())["files"]
+    left = {p.name for p in target.iterdir() if not p.name.startswith(".cnnviz-export-")}
+    assert left - {*listed, MARKER} == {"README.md"}
+    export(tiny("third"), target)
+    assert {p.name for p in target.iterdir()} == {*PAGE, "README.md"}
+
+
 def test_what_a_killed_export_left_behind_goes_with_the_next(tmp_path):
     target = tmp_path / "page"
     export(tiny(), target)

@@ -685,23 +685,19 @@ def _replace_files(target: Path, files: dict[str, bytes]) -> None:
     Each file is written beside its place under a scratch name, then renamed over it;
     the files of the earlier export that are not written again are removed, and the list
     of the files written goes last. The earlier export's files are kept as hard links
-    until the end, so that a failure anywhere puts the folder back as it was.
+    until the end, so that a failure anywhere puts the folder back as it was. Where the
+    export makes files the earlier one did not have, a list naming both goes first, so
+    that a process killed halfway leaves no file the next export would take for the
+    user's; its scratch files are removed by the next export.
     """
     old = _earlier_export(target, files)
-    from .. import __version__
-
-    marker = {
-        "format": "cnnviz-explorer-export",
-        "version": 1,
-        "cnnviz": __version__,
-        "note": (
-            "Written by cnnviz.explorer.export: the files it wrote. The next export into "
-            "this folder replaces them and leaves every other file alone."
-        ),
-        "files": list(files),
-    }
-    files = {**files, MARKER: (json.dumps(marker, indent=1) + "\n").encode("utf-8")}
+    made = [name for name in files if name not in old]
     stale = [name for name in old if name not in files]
+    files = {**files, MARKER: _marker(list(files))}
+    if made:
+        # First a list of every file this export may leave behind, its own and the earlier
+        # one's: if the process dies halfway, the next export knows them all as an export's.
+        files = {f"interim.{MARKER}": _marker([*old, *made]), **files}
     debris = [path for path in target.glob(".cnnviz-export-*") if _DEBRIS.fullmatch(path.name)]
     token = secrets.token_hex(4)
     scratch = {kind: {} for kind in ("new", "old")}
@@ -726,8 +722,10 @@ def _replace_files(target: Path, files: dict[str, bytes]) -> None:
                 for gone in stale:
                     (target / gone).unlink()
                     done.append(gone)
-            scratch["new"][name].replace(target / name)
-            done.append(name)
+            place_of = MARKER if name == f"interim.{MARKER}" else name
+            scratch["new"][name].replace(target / place_of)
+            if place_of not in done:
+                done.append(place_of)
     except BaseException:
         for name in reversed(done):
             with contextlib.suppress(OSError):
@@ -739,6 +737,23 @@ def _replace_files(target: Path, files: dict[str, bytes]) -> None:
         _remove([*scratch["new"].values(), *scratch["old"].values()])
         raise
     _remove([*scratch["old"].values(), *debris])
+
+
+def _marker(names: list[str]) -> bytes:
+    """Return the text of cnnviz-export.json listing `names`."""
+    from .. import __version__
+
+    marker = {
+        "format": "cnnviz-explorer-export",
+        "version": 1,
+        "cnnviz": __version__,
+        "note": (
+            "Written by cnnviz.explorer.export: the files it wrote. The next export into "
+            "this folder replaces them and leaves every other file alone."
+        ),
+        "files": names,
+    }
+    return (json.dumps(marker, indent=1) + "\n").encode("utf-8")
 
 
 @contextlib.contextmanager
