@@ -2,8 +2,8 @@
 
 :func:`export` writes a self-contained folder: ``index.html``, its JavaScript
 modules (``layers.js`` the arithmetic, ``weights.js`` reading and checking the
-weights, ``images.js`` the brush and uploads, ``view.js`` the drawing,
-``main.js`` the wiring), ``style.css``,
+weights, ``images.js`` the brush, uploads and checking ``images.json``,
+``view.js`` the drawing, ``main.js`` the wiring), ``style.css``,
 ``weights.bin``, if images are given ``images.json``, and, last,
 ``cnnviz-export.json``, the list of the files it wrote. Any static web
 server serves it; nothing is fetched from elsewhere, so it works offline once

@@ -1,5 +1,5 @@
 // The input side: an uploaded picture made into a Fashion-MNIST-like 28x28
-// image, and the brush. Plain functions on typed arrays, no DOM: this module
+// image, the brush, and images.json checked against its weights. Plain functions on typed arrays, no DOM: this module
 // runs under `node --test`.
 
 /**
