@@ -222,7 +222,7 @@ def export(
         ``"."`` for the current folder), or it holds something an export may
         not replace (the message names it and says what to do).
     NotADirectoryError
-        If `directory` is an existing file.
+        If `directory` is an existing file or a broken symbolic link.
 
     Examples
     --------
