@@ -469,6 +469,21 @@ def test_an_export_killed_halfway_leaves_a_page_that_is_whole_or_refused(
     assert {p.name for p in target.iterdir()} == {*PAGE, "README.md"}
 
 
+def test_where_there_are_no_hard_links_the_earlier_files_are_copied(tmp_path, monkeypatch):
+    target = tmp_path / "page"
+    export(tiny("first"), target)
+    before = snapshot(tmp_path)
+
+    def no_link(*args, **kwargs):
+        raise OSError(1, "Operation not permitted (no hard links here)")
+
+    monkeypatch.setattr(os, "link", no_link)
+    fail_on(monkeypatch, "replace", 8, OSError(28, "No space left (injected)"))
+    with pytest.raises(OSError, match="injected"):
+        export(tiny("second"), target)
+    assert snapshot(tmp_path) == before
+
+
 def test_what_a_killed_export_left_behind_goes_with_the_next(tmp_path):
     target = tmp_path / "page"
     export(tiny(), target)

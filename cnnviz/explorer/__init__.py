@@ -803,7 +803,8 @@ def _keep(path: Path, copy: Path) -> None:
     """Keep the file at `path` under the name `copy`: a hard link, else a copy."""
     try:
         os.link(path, copy, follow_symlinks=False)
-    except OSError:
+    # No hard links on this file system, or no link() that leaves a symlink as it is.
+    except (OSError, NotImplementedError):
         shutil.copy2(path, copy, follow_symlinks=False)
 
 
