@@ -287,6 +287,74 @@ def non_export_dir(tmp: Path) -> Path:
     return tmp
 
 
+def own_weights_dir(tmp: Path) -> Path:
+    """A folder that merely holds a file named weights.bin, as an export would."""
+    (tmp / "weights.bin").write_bytes(b"my own weights")
+    return tmp
+
+
+def listed_export_dir(
+    files: list[str], marker: str | None = None, folder: str | None = None, stray: str | None = None
+):
+    """An earlier export's folder: its list (or `marker` as the list's text) and `files`; a
+    `folder` of that name and a `stray` file that the list does not name."""
+
+    def make(tmp: Path) -> Path:
+        import json
+
+        for name in files:
+            (tmp / name).write_text("written by an export")
+        text = {"format": "cnnviz-explorer-export", "version": 1, "files": files}
+        (tmp / "cnnviz-export.json").write_text(marker or json.dumps(text))
+        if folder:
+            (tmp / folder).mkdir()
+        if stray:
+            (tmp / stray).write_text("mine")
+        return tmp
+
+    return make
+
+
+def broken_link_dir(tmp: Path) -> Path:
+    (tmp / "page").symlink_to(tmp / "gone")
+    return tmp / "page"
+
+
+def bare_model():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, inputs, name="bare")
+
+
+def nan_weights_model():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    dense = keras.layers.Dense(10, name="fc")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)), name="diverged")
+    kernel, bias = dense.get_weights()
+    dense.set_weights([np.full_like(kernel, np.nan), bias])
+    return model
+
+
+def wide_pool_model():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    pooled = keras.layers.MaxPooling2D(30, strides=1, padding="same", name="wide")(inputs)
+    flat = keras.layers.Flatten()(pooled)
+    return keras.Model(inputs, keras.layers.Dense(10)(flat), name="wide_pool")
+
+
+def nan_relu_model():
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.ReLU(threshold=float("nan"), name="r")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(x)), name="nan_relu")
+
+
 def call(function_name: str, *args, **kwargs) -> Callable[[], object]:
     """A deferred call of cnnviz.<function_name>(*args, **kwargs)."""
 
@@ -816,6 +884,18 @@ CATALOGUE: list[Case] = [
     Case("plot_ablation", "one accuracy per channel missing", call("plot_ablation", ablation_result(accuracy=np.array([0.8, 0.9]))), V, r"result\['accuracy'\] must hold one accuracy per channel, shape \(3,\); got shape \(2,\)"),
     Case("plot_ablation", "no 'intact_accuracy'", call("plot_ablation", {k: v for k, v in ablation_result().items() if k != "intact_accuracy"}), V, r"result must have the key 'intact_accuracy'; got a mapping with keys \['accuracy', 'channels', 'layer'\]"),
     Case("plot_ablation", "channel numbers as floats", call("plot_ablation", ablation_result(channels=np.array([0.0, 1.0, 2.0]))), T, r"result\['channels'\] must hold integers; got dtype float64"),
+    # issue 20: export writes only into a new folder or over an earlier export; the page's limits
+    Case("explorer.export", "a directory merely holding a file named weights.bin", export(model, own_weights_dir), V, r"holds files that are not an explorer export; give a new or empty directory, or one an earlier export wrote \(it has cnnviz-export\.json, .*\)\. Nothing was written; in the way: 'weights\.bin'"),
+    Case("explorer.export", "an earlier export whose cnnviz-export.json is not JSON", export(model, listed_export_dir(["weights.bin"], marker="{")), V, r"has a cnnviz-export\.json that cnnviz cannot read \(it is not JSON: .*\); it says which files an earlier export wrote, so nothing is replaced without it"),
+    Case("explorer.export", "a cnnviz-export.json listing '../notes.txt'", export(model, listed_export_dir(["../notes.txt"])), V, r"cnnviz-export\.json that cnnviz cannot read \(it is not an export's list: it must be an object with \"format\": \"cnnviz-explorer-export\" and \"files\", a list of file names\)"),
+    Case("explorer.export", "a folder named weights.bin in an earlier export", export(model, listed_export_dir(["index.html"], folder="weights.bin")), V, r"holds a folder \(or other non-file\) named 'weights\.bin' where the export writes a file; nothing was written\. Move or remove it, or give another directory"),
+    Case("explorer.export", "an images.json the earlier export did not write", export(model, listed_export_dir(["index.html"], stray="images.json"), images=np.zeros((1, 28, 28), np.uint8), labels=[0]), V, r"holds a file 'images\.json', which the earlier export did not write \(cnnviz-export\.json does not list it\) and this export would overwrite; nothing was written"),
+    Case("explorer.export", "a directory that is a broken symbolic link", export(model, broken_link_dir), NotADirectoryError, r"directory names .*page', which is a broken symbolic link, not a directory"),
+    Case("explorer.export", "directory=''", lambda: __import__("cnnviz").explorer.export(model(), ""), V, r"directory is an empty path; give '\.' for the current folder"),
+    Case("explorer.export", "a model that is only its input", export(bare_model), V, r"model 'bare' has no layer but its input: the page has nothing to run"),
+    Case("explorer.export", "a NaN weight", export(nan_weights_model), V, r"layer 'fc' of model 'diverged' has 7840 NaN or infinite value\(s\) in its kernel; the page runs only finite weights"),
+    Case("explorer.export", "a pool window larger than its input", export(wide_pool_model), V, r"layer 'wide' \(MaxPooling2D\) of model 'wide_pool' has a pool window of 30x30 on an input of 28x28; the page shows windows that fit in their input"),
+    Case("explorer.export", "a ReLU with threshold=nan", export(nan_relu_model), V, r"layer 'r' \(ReLU\) of model 'nan_relu' has threshold=nan, which is not finite"),
 ]  # fmt: skip
 
 

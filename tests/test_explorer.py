@@ -15,6 +15,7 @@ import os
 import shutil
 import struct
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import numpy as np
 import pytest
 
 import cnnviz
-from cnnviz.explorer import MAGIC, STATIC_FILES, export
+from cnnviz.explorer import HEADER_BYTES, MAGIC, MARKER, STATIC_FILES, export
 
 HERE = Path(__file__).resolve().parent
 NODE = shutil.which("node")
@@ -41,10 +42,13 @@ def node() -> str:
 
 def read_weights(directory: Path) -> tuple[dict, bytes]:
     raw = (directory / "weights.bin").read_bytes()
-    assert raw[:8] == MAGIC
-    (size,) = struct.unpack("<I", raw[8:12])
-    assert (12 + size) % 4 == 0, "the data must start 4-byte aligned"
-    return json.loads(raw[12 : 12 + size]), raw[12 + size :]
+    assert raw[:8] == MAGIC == b"CNNVIZW2"
+    # The checksum covers everything after it: the manifest's length, the manifest, the data.
+    assert raw[8:40] == hashlib.sha256(raw[40:]).digest()
+    (size,) = struct.unpack("<I", raw[40:44])
+    assert HEADER_BYTES == 44
+    assert (44 + size) % 4 == 0, "the data must start 4-byte aligned"
+    return json.loads(raw[44 : 44 + size]), raw[44 + size :]
 
 
 def every_layer_model() -> keras.Model:
@@ -130,11 +134,17 @@ def test_export_writes_the_page_and_a_checked_weights_file(tmp_path):
     images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
     folder = export({"same": model}, tmp_path / "page", images=images, labels=[3, 9], title="A <b>")
     assert folder == tmp_path / "page"
-    assert {p.name for p in folder.iterdir()} == {*STATIC_FILES, "weights.bin", "images.json"}
+    written = [*STATIC_FILES, "images.json", "weights.bin"]
+    assert {p.name for p in folder.iterdir()} == {*written, MARKER}
     assert "<title>A &lt;b&gt;</title>" in (folder / "index.html").read_text()
+    marker = json.loads((folder / MARKER).read_text())
+    assert marker["format"] == "cnnviz-explorer-export"
+    assert marker["cnnviz"] == cnnviz.__version__
+    assert marker["files"] == written
 
     manifest, data = read_weights(folder)
-    assert manifest["sha256"] == hashlib.sha256(data).hexdigest()
+    assert manifest["version"] == 2
+    assert "sha256" not in manifest  # in the header, over the manifest too
     assert manifest["data_bytes"] == len(data)
     assert manifest["class_names"] == list(cnnviz.CLASS_NAMES)
     assert manifest["images"] == 2
@@ -155,27 +165,366 @@ def test_export_writes_the_page_and_a_checked_weights_file(tmp_path):
 
     samples = json.loads((folder / "images.json").read_text())
     assert samples["labels"] == [3, 9]
+    digest = hashlib.sha256((folder / "weights.bin").read_bytes()[40:]).hexdigest()
+    assert samples["weights_sha256"] == digest
     import base64
 
     assert base64.b64decode(samples["pixels"]) == images.tobytes()
 
 
-def test_export_replaces_an_earlier_export_and_leaves_no_temporary_folder(tmp_path):
-    target = tmp_path / "page"
-    export(cnnviz.lenet5(), target)
-    (target / "stale.txt").write_text("from before")
-    export(cnnviz.lenet5(), target)
-    assert not (target / "stale.txt").exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["page"]
-    assert not (target / "images.json").exists()
-    assert read_weights(target)[0]["images"] == 0
+# -- where it writes: only an earlier export's files, all or nothing ---------------------------
 
 
-def test_a_failed_export_leaves_nothing_behind(tmp_path):
+def tiny(name: str = "tiny") -> keras.Model:
+    """A model that exports in a moment: the folder, not the model, is under test."""
     inputs = keras.Input((28, 28, 1))
-    dropping = keras.Model(inputs, keras.layers.Dropout(0.5)(inputs))
-    with pytest.raises(ValueError, match="Dropout"):
-        export(dropping, tmp_path / "page")
+    flat = keras.layers.Flatten(name="f")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(10, name="d")(flat), name=name)
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every entry under `folder` by its relative path: a file's bytes, None for a folder."""
+    return {
+        str(path.relative_to(folder)): None if path.is_dir() else path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+PAGE = {*STATIC_FILES, "weights.bin", MARKER}
+
+
+def test_re_exporting_replaces_only_the_files_the_earlier_export_wrote(tmp_path):
+    target = tmp_path / "page"
+    export(tiny("first"), target, images=np.zeros((2, 28, 28), np.uint8), labels=[0, 1])
+    (target / "README.md").write_text("my notes")
+    (target / "extra").mkdir()
+    (target / "extra" / "weights.bin").write_text("mine too")
+    export(tiny("second"), target)  # without images: the first export's images.json goes
+    assert {p.name for p in target.iterdir()} == {*PAGE, "README.md", "extra"}
+    assert (target / "README.md").read_text() == "my notes"
+    assert (target / "extra" / "weights.bin").read_text() == "mine too"
+    assert read_weights(target)[0]["models"][0]["name"] == "second"
+    assert json.loads((target / MARKER).read_text())["files"] == [*STATIC_FILES, "weights.bin"]
+    assert [p.name for p in tmp_path.iterdir()] == ["page"]
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [
+        {"weights.bin": b"my own weights"},
+        {"weights.bin": MAGIC + bytes(40), "notes.txt": b"mine"},
+        {"index.html": b"<p>my site</p>"},
+        {"sub/": None},
+    ],
+    ids=["a file named weights.bin", "an export and a note", "a page of mine", "a folder"],
+)
+def test_a_folder_that_is_not_an_export_is_refused_and_left_alone(tmp_path, contents):
+    for name, content in contents.items():
+        if content is None:
+            (tmp_path / name).mkdir()
+        else:
+            (tmp_path / name).write_bytes(content)
+    before = snapshot(tmp_path)
+    with pytest.raises(ValueError, match="holds files that are not an explorer") as raised:
+        export(tiny(), tmp_path)
+    message = str(raised.value)
+    assert message.startswith(f"directory {str(tmp_path)!r} holds files that are not an explorer")
+    assert "give a new or empty directory" in message
+    assert (
+        "Nothing was written; in the way: "
+        + ", ".join(repr(name.rstrip("/")) for name in sorted(contents))
+        in message
+    )
+    assert snapshot(tmp_path) == before
+
+
+def test_an_export_from_before_the_list_is_replaced(tmp_path):
+    # Nothing but an export's files, weights.bin a weights file of version 1.
+    for name in (*STATIC_FILES, "images.json"):
+        (tmp_path / name).write_text("from an earlier version")
+    (tmp_path / "weights.bin").write_bytes(b"CNNVIZW1" + bytes(8))
+    export(tiny(), tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == PAGE
+    assert read_weights(tmp_path)[0]["version"] == 2
+
+
+def test_export_into_the_current_folder_and_a_relative_path(tmp_path, monkeypatch):
+    work = tmp_path / "site"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert export(tiny(), ".") == Path()
+    (work / "notes.txt").write_text("mine")
+    export(tiny(), ".")
+    assert {p.name for p in work.iterdir()} == {*PAGE, "notes.txt"}
+    export(tiny(), "sub/page")
+    export(tiny(), Path("sub") / "page")
+    assert {p.name for p in (work / "sub" / "page").iterdir()} == PAGE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def replace_folder_with_file(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (
+            lambda d: (d / MARKER).write_text("{not json"),
+            (
+                r"has a cnnviz-export\.json that cnnviz cannot read \(it is not JSON: .*\); it says "
+                r"which files an earlier export wrote, so nothing is replaced without it\. Nothing "
+                r"was written: give another directory, or remove"
+            ),
+        ),
+        (
+            lambda d: (d / MARKER).write_text(
+                json.dumps({"format": "cnnviz-explorer-export", "files": ["../outside.txt"]})
+            ),
+            (
+                r"cannot read \(it is not an export's list: it must be an object with "
+                r'"format": "cnnviz-explorer-export" and "files", a list of file names\)'
+            ),
+        ),
+        (lambda d: (d / MARKER).write_text('["index.html"]'), r"it is not an export's list"),
+        (
+            lambda d: replace_folder_with_file(d / "weights.bin"),
+            (
+                r"holds a folder \(or other non-file\) named 'weights\.bin' where the export writes "
+                r"a file; nothing was written\. Move or remove it, or give another directory"
+            ),
+        ),
+        (
+            lambda d: replace_folder_with_file(d / MARKER),
+            r"holds a folder named 'cnnviz-export\.json', the name of an export's list",
+        ),
+        (
+            lambda d: (d / "images.json").write_text("my images"),
+            (
+                r"holds a file 'images\.json', which the earlier export did not write "
+                r"\(cnnviz-export\.json does not list it\) and this export would overwrite; nothing "
+                r"was written\. Move or remove it"
+            ),
+        ),
+    ],
+    ids=[
+        "list not JSON",
+        "list naming ../",
+        "list not a dict",
+        "folder for a file",
+        "folder for the list",
+        "a file of mine",
+    ],
+)
+def test_an_earlier_export_with_something_in_the_way_is_refused_and_left_alone(
+    tmp_path, damage, words
+):
+    target = tmp_path / "page"
+    export(tiny(), target)
+    damage(target)
+    (tmp_path / "outside.txt").write_text("mine")
+    before = snapshot(tmp_path)
+    with pytest.raises(ValueError, match=words) as raised:
+        export(tiny(), target, images=np.zeros((1, 28, 28), np.uint8), labels=[0])
+    assert f"directory {str(target)!r} " in str(raised.value)
+    assert snapshot(tmp_path) == before
+
+
+def fail_on(monkeypatch, name: str, call: int, error: BaseException) -> list:
+    """Make os.`name` raise `error` on its `call`-th call (from 1); return the calls seen."""
+    real = getattr(os, name)
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == call:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, name, failing)
+    return calls
+
+
+# A re-export without images renames 9 files into place: the page's 7, weights.bin, the list.
+@pytest.mark.parametrize("call", range(1, 10))
+def test_a_failure_while_replacing_puts_the_earlier_export_back(tmp_path, monkeypatch, call):
+    target = tmp_path / "page"
+    export(tiny("first"), target, images=np.zeros((2, 28, 28), np.uint8), labels=[0, 1])
+    (target / "README.md").write_text("mine")
+    before = snapshot(tmp_path)
+    calls = fail_on(monkeypatch, "replace", call, OSError(28, "No space left (injected)"))
+    with pytest.raises(OSError, match="injected"):
+        export(tiny("second"), target)
+    assert len(calls) >= call
+    monkeypatch.undo()
+    assert snapshot(tmp_path) == before
+    export(tiny("second"), target)  # and it works once the disk has room
+    assert {p.name for p in target.iterdir()} == {*PAGE, "README.md"}
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "error"),
+    [
+        ("replace", 2, OSError(5, "Input/output error (injected)")),
+        ("replace", 5, KeyboardInterrupt("injected")),
+        ("fsync", 3, OSError(28, "No space left (injected)")),
+    ],
+)
+def test_a_failed_export_into_a_new_folder_leaves_nothing(tmp_path, monkeypatch, name, call, error):
+    fail_on(monkeypatch, name, call, error)
+    with pytest.raises(type(error), match="injected"):
+        export(tiny(), tmp_path / "new" / "page")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_exports_into_one_folder_at_once_run_one_after_the_other(tmp_path):
+    target = tmp_path / "page"
+    export(tiny(), target)
+    models = [tiny(f"m{i}") for i in range(4)]
+    images = np.zeros((1, 28, 28), np.uint8)
+    for model in models:  # traced before the threads: the folder is under test, not Keras
+        cnnviz.layer_outputs(model, images[..., None])
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            runs = [
+                # Half with images, half without: a mix would show in images.json.
+                pool.submit(export, model, target, images=images, labels=[0])
+                if i % 2
+                else pool.submit(export, model, target)
+                for i, model in enumerate(models)
+            ]
+            for run in runs:
+                run.result()
+        # One export's files, whole: its list, its weights, its images if it had any.
+        listed = json.loads((target / MARKER).read_text())["files"]
+        assert {p.name for p in target.iterdir()} == {*listed, MARKER}
+        manifest, _ = read_weights(target)
+        assert ("images.json" in listed) == (manifest["images"] == 1)
+        if "images.json" in listed:
+            samples = json.loads((target / "images.json").read_text())
+            digest = hashlib.sha256((target / "weights.bin").read_bytes()[40:]).hexdigest()
+            assert samples["weights_sha256"] == digest
+
+
+def test_an_empty_path_and_a_list_nested_too_deep_are_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"directory is an empty path; give '\.' for the current"):
+        export(tiny(), "")
+    (tmp_path / MARKER).write_text("[" * 100_000)
+    with pytest.raises(
+        ValueError, match=r"cnnviz-export\.json that cnnviz cannot read \(it is not JSON"
+    ):
+        export(tiny(), tmp_path)
+
+
+class Killed(BaseException):
+    """The process died: nothing after it is written, renamed or removed."""
+
+
+def kill_at(monkeypatch, call: int) -> None:
+    """Let os.replace run `call - 1` times, then stop every rename, unlink and rmdir."""
+    real = {name: getattr(os, name) for name in ("replace", "unlink", "rmdir")}
+    seen = []
+
+    def stop(name):
+        def run(*args, **kwargs):
+            if name == "replace":
+                seen.append(args)
+                if len(seen) == call:
+                    raise Killed
+            if len(seen) >= call:
+                raise OSError("the process is gone")
+            return real[name](*args, **kwargs)
+
+        return run
+
+    for name in real:
+        monkeypatch.setattr(os, name, stop(name))
+
+
+# Over an export without images, with images: a list naming both first, the page's 7
+# files, images.json, weights.bin, the list: 11 renames.
+@pytest.mark.parametrize("call", range(1, 12))
+def test_an_export_killed_halfway_leaves_a_page_that_is_whole_or_refused(
+    tmp_path, monkeypatch, call
+):
+    target = tmp_path / "page"
+    export(tiny("first"), target)
+    (target / "README.md").write_text("mine")
+    kill_at(monkeypatch, call)
+    with pytest.raises(Killed):
+        export(tiny("second"), target, images=np.zeros((2, 28, 28), np.uint8), labels=[0, 1])
+    monkeypatch.undo()
+    # What the page loads: weights.bin whole, of one export; images.json with it or refused.
+    manifest, _ = read_weights(target)
+    if (target / "images.json").exists():
+        samples = json.loads((target / "images.json").read_text())
+        digest = hashlib.sha256((target / "weights.bin").read_bytes()[40:]).hexdigest()
+        assert (samples["weights_sha256"] == digest) == (manifest["images"] == 2)
+    # Every file but the user's is on the list: the next export replaces them, and tidies up.
+    listed = json.loads((target / MARKER).read_text())["files"]
+    left = {p.name for p in target.iterdir() if not p.name.startswith(".cnnviz-export-")}
+    assert left - {*listed, MARKER} == {"README.md"}
+    export(tiny("third"), target)
+    assert {p.name for p in target.iterdir()} == {*PAGE, "README.md"}
+
+
+def test_where_there_are_no_hard_links_the_earlier_files_are_copied(tmp_path, monkeypatch):
+    target = tmp_path / "page"
+    export(tiny("first"), target)
+    before = snapshot(tmp_path)
+
+    def no_link(*args, **kwargs):
+        raise OSError(1, "Operation not permitted (no hard links here)")
+
+    monkeypatch.setattr(os, "link", no_link)
+    fail_on(monkeypatch, "replace", 8, OSError(28, "No space left (injected)"))
+    with pytest.raises(OSError, match="injected"):
+        export(tiny("second"), target)
+    assert snapshot(tmp_path) == before
+
+
+def test_what_a_killed_export_left_behind_goes_with_the_next(tmp_path):
+    target = tmp_path / "page"
+    export(tiny(), target)
+    (target / ".cnnviz-export-new.0123abcd.weights.bin").write_bytes(b"half written")
+    (target / ".cnnviz-export-old.89abcdef.index.html").write_bytes(b"kept for a moment")
+    (target / ".mine").write_text("mine")
+    export(tiny(), target)
+    assert {p.name for p in target.iterdir()} == {*PAGE, ".mine"}
+
+
+def test_the_page_reads_what_export_writes_images_too(node, tmp_path):
+    images = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
+    folder = export(tiny(), tmp_path / "page", images=images, labels=[4, 0, 9])
+    static = Path(str(resources.files("cnnviz.explorer") / "static"))
+    script = (
+        f"import {{ parseWeights }} from {json.dumps((static / 'weights.js').as_uri())};\n"
+        f"import {{ parseImages }} from {json.dumps((static / 'images.js').as_uri())};\n"
+        "import { readFileSync } from 'node:fs';\n"
+        f"const file = readFileSync({json.dumps(str(folder / 'weights.bin'))});\n"
+        "const weights = parseWeights(file.buffer.slice(file.byteOffset, file.byteOffset + file.length));\n"
+        f"const samples = JSON.parse(readFileSync({json.dumps(str(folder / 'images.json'))}));\n"
+        "const { labels, bytes } = parseImages(samples, weights);\n"
+        "console.log(JSON.stringify({ labels, sum: bytes.reduce((a, b) => a + b, 0) }));\n"
+    )
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert json.loads(result.stdout) == {"labels": [4, 0, 9], "sum": int(images.sum())}
+
+
+def test_weights_that_are_not_finite_are_refused_before_a_file_is_written(tmp_path):
+    model = tiny()
+    kernel, bias = model.get_layer("d").get_weights()
+    kernel[3, 4] = np.inf
+    model.get_layer("d").set_weights([kernel, bias])
+    with pytest.raises(ValueError, match=r"layer 'd' of model 'tiny' has 1 NaN or infinite value"):
+        export(model, tmp_path / "page")
     assert list(tmp_path.iterdir()) == []
 
 

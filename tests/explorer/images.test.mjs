@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { fashionMnistPixels, paint, stroke } from "../../cnnviz/explorer/static/images.js";
+import { fashionMnistPixels, ImagesError, paint, parseImages, stroke } from "../../cnnviz/explorer/static/images.js";
 
 function picture(width, height, background, shape) {
   const rgba = new Uint8ClampedArray(width * height * 4);
@@ -52,4 +52,30 @@ test("the brush paints a soft disc and never darkens", () => {
   assert.equal(pixels[0], 1);
   stroke(pixels, 2, 20.5, 26, 20.5, 1); // along the centres of row 20
   assert.ok(pixels[20 * 28 + 10] > 0.9);
+});
+
+// images.json goes with one weights.bin: its checksum, its number of images and classes.
+test("images.json is used only with the weights it was written with, and only if whole", () => {
+  const weights = { sha256: "ab".repeat(32), manifest: { images: 2, class_names: ["a", "b", "c"] } };
+  const pixels = Uint8Array.from({ length: 2 * 784 }, (_, i) => i % 256);
+  const good = { weights_sha256: weights.sha256, labels: [2, 0], shape: [28, 28], pixels: Buffer.from(pixels).toString("base64") };
+  const parsed = parseImages(good, weights);
+  assert.deepEqual(parsed.labels, [2, 0]);
+  assert.deepEqual(Array.from(parsed.bytes), Array.from(pixels));
+  const refused = [
+    [[], /images\.json is not an object with labels and pixels/],
+    [{ ...good, weights_sha256: "cd".repeat(32) }, /images\.json was written with other weights \(SHA-256 cdcd.*, and weights\.bin has abab.*\): export the page again/],
+    [{ ...good, weights_sha256: undefined }, /written with other weights/],
+    [{ ...good, labels: [2] }, /images\.json must hold 2 labels, as weights\.bin says; it holds 1/],
+    [{ ...good, labels: "20" }, /must hold 2 labels, as weights\.bin says; it holds none/],
+    [{ ...good, labels: [2, 3] }, /images\.json's label 1 must be a class from 0 to 2; it is 3/],
+    [{ ...good, labels: [0.5, 1] }, /label 0 must be a class from 0 to 2; it is 0\.5/],
+    [{ ...good, shape: [32, 32] }, /images\.json's images must be 28x28; its shape is \[32,32\]/],
+    [{ ...good, pixels: "not base64!" }, /images\.json's pixels are not base64/],
+    [{ ...good, pixels: 7 }, /pixels are not base64 \(a number, not a string\)/],
+    [{ ...good, pixels: Buffer.from(pixels.subarray(1)).toString("base64") }, /images\.json must hold 1568 pixel bytes, 784 per image; it holds 1567/],
+  ];
+  for (const [samples, message] of refused) {
+    assert.throws(() => parseImages(samples, weights), (error) => error instanceof ImagesError && message.test(error.message), JSON.stringify(samples).slice(0, 80));
+  }
 });

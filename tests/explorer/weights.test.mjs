@@ -1,11 +1,15 @@
-// The weights file: SHA-256 against known digests and node:crypto, and the refusal of a changed file.
+// The weights file: SHA-256 against known digests and node:crypto; the checksum over the
+// manifest and the weights; every field of the manifest checked, one damaged field at a
+// time; and fuzzing: flipped bytes, cut files, and manifests changed with their checksum
+// made again, which must be refused or run.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
 
-import { MAGIC, parseWeights, sha256, WeightsError } from "../../cnnviz/explorer/static/weights.js";
+import { forward } from "../../cnnviz/explorer/static/layers.js";
+import { HEADER_BYTES, MAGIC, parseWeights, sha256, WeightsError } from "../../cnnviz/explorer/static/weights.js";
 
-const nodeDigest = (bytes) => createHash("sha256").update(bytes).digest("hex");
+const nodeDigest = (bytes) => createHash("sha256").update(bytes).digest();
 
 test("sha256 of the FIPS 180-4 examples", () => {
   assert.equal(sha256(new Uint8Array(0)), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -15,42 +19,272 @@ test("sha256 of the FIPS 180-4 examples", () => {
 test("sha256 agrees with node:crypto at every padding boundary", () => {
   for (const n of [1, 55, 56, 63, 64, 65, 119, 120, 1000, 70000]) {
     const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 131 + 7) % 256);
-    assert.equal(sha256(bytes), nodeDigest(bytes), `length ${n}`);
+    assert.equal(sha256(bytes), nodeDigest(bytes).toString("hex"), `length ${n}`);
   }
 });
 
-function weightsFile(values, manifestChanges = {}) {
-  const data = new Uint8Array(Float32Array.from(values).buffer);
-  const manifest = {
-    sha256: nodeDigest(data),
-    data_bytes: data.length,
-    models: [{ key: "m", layers: [{ name: "d", arrays: [{ name: "kernel", shape: [values.length], offset: 0, length: values.length }] }] }],
-    ...manifestChanges,
+// -- a small model, written as cnnviz.explorer.export writes its file -------------------------
+
+/** A seeded generator of numbers in [0, 1) (mulberry32): the fuzzing is the same every run. */
+function random(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  let text = JSON.stringify(manifest);
-  text += " ".repeat((4 - ((12 + text.length) % 4)) % 4);
-  const bytes = new Uint8Array(12 + text.length + data.length);
+}
+
+/** Conv2D (relu), ReLU, MaxPooling2D, Activation, AveragePooling2D, Flatten, Dense, Softmax. */
+function model() {
+  const next = random(1);
+  const values = (n) => Array.from({ length: n }, () => next() - 0.5);
+  const arrays = [values(3 * 3 * 1 * 2), values(2), values(98 * 3), values(3)];
+  const lengths = arrays.map((a) => a.length);
+  const offsets = lengths.map((_, i) => 4 * lengths.slice(0, i).reduce((a, b) => a + b, 0));
+  const array = (i, name, shape) => ({ name, shape, offset: offsets[i], length: lengths[i] });
+  const manifest = {
+    format: "cnnviz-explorer-weights",
+    version: 2,
+    data_bytes: 4 * lengths.reduce((a, b) => a + b, 0),
+    title: "test",
+    class_names: ["a", "b", "c"],
+    images: 0,
+    models: [
+      {
+        key: "m",
+        name: "small",
+        input_shape: [28, 28, 1],
+        layers: [
+          { name: "conv", type: "Conv2D", kernel_size: [3, 3], strides: [1, 1], padding: "valid", activation: "relu", output_shape: [26, 26, 2], arrays: [array(0, "kernel", [3, 3, 1, 2]), array(1, "bias", [2])] },
+          { name: "leaky", type: "ReLU", negative_slope: 0.1, max_value: null, threshold: 0, output_shape: [26, 26, 2], arrays: [] },
+          { name: "pool", type: "MaxPooling2D", pool_size: [2, 2], strides: [2, 2], padding: "valid", output_shape: [13, 13, 2], arrays: [] },
+          { name: "squash", type: "Activation", activation: "tanh", output_shape: [13, 13, 2], arrays: [] },
+          { name: "mean", type: "AveragePooling2D", pool_size: [3, 3], strides: [2, 2], padding: "same", output_shape: [7, 7, 2], arrays: [] },
+          { name: "flat", type: "Flatten", output_shape: [98], arrays: [] },
+          { name: "dense", type: "Dense", activation: "linear", output_shape: [3], arrays: [array(2, "kernel", [98, 3]), array(3, "bias", [3])] },
+          { name: "probabilities", type: "Softmax", output_shape: [3], arrays: [] },
+        ],
+      },
+    ],
+  };
+  const data = new Uint8Array(Float32Array.from(arrays.flat()).buffer);
+  return { manifest, data };
+}
+
+/** The bytes of a weights file: magic, SHA-256 of the rest, manifest length, manifest, data. */
+function weightsFile(manifest, data, { pad = true, text = JSON.stringify(manifest) } = {}) {
+  let json = new TextEncoder().encode(text);
+  if (pad) {
+    const spaces = (4 - ((HEADER_BYTES + json.length) % 4)) % 4;
+    json = new TextEncoder().encode(text + " ".repeat(spaces));
+  }
+  const bytes = new Uint8Array(HEADER_BYTES + json.length + data.length);
   bytes.set(new TextEncoder().encode(MAGIC));
-  new DataView(bytes.buffer).setUint32(8, text.length, true);
-  bytes.set(new TextEncoder().encode(text), 12);
-  bytes.set(data, 12 + text.length);
+  new DataView(bytes.buffer).setUint32(40, json.length, true);
+  bytes.set(json, HEADER_BYTES);
+  bytes.set(data, HEADER_BYTES + json.length);
+  bytes.set(nodeDigest(bytes.subarray(40)), 8);
   return bytes;
 }
 
-test("a good file gives float32 views of its arrays", () => {
-  const { manifest, arrays } = parseWeights(weightsFile([1.5, -2, 3]).buffer);
-  assert.equal(manifest.models[0].key, "m");
-  assert.deepEqual(Array.from(arrays[0][0].kernel), [1.5, -2, 3]);
+const clone = (value) => structuredClone(value);
+const refusal = (pattern) => (error) => {
+  assert.ok(error instanceof WeightsError, `${error?.name}: ${error?.message}`);
+  assert.match(error.message, pattern);
+  return true;
+};
+
+test("a good file gives float32 views of its arrays and runs", () => {
+  const { manifest, data } = model();
+  const parsed = parseWeights(weightsFile(manifest, data).buffer);
+  assert.deepEqual(parsed.manifest, manifest);
+  assert.deepEqual(Array.from(parsed.arrays[0][0].bias), Array.from(new Float32Array(data.buffer, 72, 2)));
+  assert.equal(parsed.sha256, nodeDigest(weightsFile(manifest, data).subarray(40)).toString("hex"));
+  const { outputs } = forward(parsed.manifest.models[0], parsed.arrays[0], new Float32Array(784).fill(0.5));
+  const p = outputs.probabilities;
+  assert.equal(p.length, 3);
+  assert.ok(Math.abs(p[0] + p[1] + p[2] - 1) < 1e-6);
 });
 
-test("a changed value is refused, with both checksums in the message", () => {
-  const bytes = weightsFile([1.5, -2, 3]);
+test("a changed byte anywhere after the magic is refused as damaged, the manifest's too", () => {
+  const { manifest, data } = model();
+  const good = weightsFile(manifest, data);
+  const text = new TextDecoder().decode(good.subarray(HEADER_BYTES));
+  // The changes the checksum used to miss: an offset, an activation, the order of the class names.
+  for (const [from, to] of [
+    ['"offset":72', '"offset":76'],
+    ['"activation":"relu"', '"activation":"tanh"'],
+    ['["a","b","c"]', '["c","b","a"]'],
+  ]) {
+    const bytes = good.slice();
+    const at = text.indexOf(from);
+    assert.ok(at > 0, from);
+    bytes.set(new TextEncoder().encode(to), HEADER_BYTES + at);
+    assert.throws(() => parseWeights(bytes.buffer), refusal(/^the weights file is damaged or was changed: .* The page will not run weights it cannot trust\.$/));
+  }
+  const bytes = good.slice();
   bytes[bytes.length - 1] ^= 0x01;
-  assert.throws(() => parseWeights(bytes.buffer), (error) => error instanceof WeightsError && /damaged or was changed/.test(error.message));
+  assert.throws(() => parseWeights(bytes.buffer), refusal(/damaged or was changed/));
+  bytes[bytes.length - 1] ^= 0x01;
+  bytes[20] ^= 0x80; // the stated checksum itself
+  assert.throws(() => parseWeights(bytes.buffer), refusal(/damaged or was changed/));
 });
 
-test("a truncated file and a file of something else are refused", () => {
-  const bytes = weightsFile([1.5, -2, 3]);
-  assert.throws(() => parseWeights(bytes.slice(0, bytes.length - 4).buffer), WeightsError);
-  assert.throws(() => parseWeights(new TextEncoder().encode("<html>not found</html>").buffer), /not a cnnviz weights file/);
+// One damaged field each, the checksum made again: what a writer's mistake looks like.
+const DAMAGE = [
+  ["the top level is a list", () => [], /at the top level: expected an object; got \[\]/],
+  ["another format", (m) => { m.format = "other"; }, /at format: expected "cnnviz-explorer-weights"; got "other"/],
+  ["version 1", (m) => { m.version = 1; }, /at version: expected 2; got 1/],
+  ["data_bytes off by 4", (m) => { m.data_bytes += 4; }, /at data_bytes: expected 1268, the bytes after the manifest; got 1272/],
+  ["a title that is a number", (m) => { m.title = 5; }, /at title: expected a string; got 5/],
+  ["two class names for three outputs", (m) => { m.class_names.pop(); }, /at class_names: expected 3 names, one per output of model "m"; got "2 names"/],
+  ["a class name that is a number", (m) => { m.class_names[1] = 7; }, /at class_names\[1\]: expected a string; got 7/],
+  ["a negative image count", (m) => { m.images = -1; }, /at images: expected the number of images, an integer of at least 0; got -1/],
+  ["no models", (m) => { m.models = []; }, /at models: expected a list of at least 1; got \[\]/],
+  ["an empty key", (m) => { m.models[0].key = ""; }, /at models\[0\]\.key: expected a non-empty string; got ""/],
+  ["two models with one key", (m) => { m.models.push(clone(m.models[0])); }, /at models\[1\]\.key: expected a key no other model has; got "m"/],
+  ["an RGB input", (m) => { m.models[0].input_shape = [28, 28, 3]; }, /at models\[0\]\.input_shape: expected \[28,28,1\], the page's drawing; got \[28,28,3\]/],
+  ["layers that are not a list", (m) => { m.models[0].layers = {}; }, /at models\[0\]\.layers: expected a list of at least 1; got \{\}/],
+  ["no layers", (m) => { m.models[0].layers = []; }, /at models\[0\]\.layers: expected a list of at least 1; got \[\]/],
+  ["a layer type the page does not run", (m) => { m.models[0].layers[0].type = "Conv3D"; }, /at models\[0\]\.layers\[0\]\.type: expected one of "Conv2D", .*; got "Conv3D"/],
+  ["two layers of one name", (m) => { m.models[0].layers[1].name = "conv"; }, /at models\[0\]\.layers\[1\]\.name: expected a name no other layer of model "m" has; got "conv"/],
+  ["a kernel size its kernel does not have", (m) => { m.models[0].layers[0].kernel_size = [5, 5]; }, /at models\[0\]\.layers\[0\]\.arrays\[0\]\.shape: expected \[5,5,1,any\], the kernel size by the 1 input channels by the filters; got \[3,3,1,2\]/],
+  ["a stride of 0", (m) => { m.models[0].layers[0].strides = [0, 1]; }, /at models\[0\]\.layers\[0\]\.strides: expected two integers of at least 1; got \[0,1\]/],
+  ["a stride of 2 that the output shape does not follow", (m) => { m.models[0].layers[0].strides = [2, 2]; }, /at models\[0\]\.layers\[0\]\.output_shape: expected \[13,13,2\], what this Conv2D makes of its input; got \[26,26,2\]/],
+  ["an unknown padding", (m) => { m.models[0].layers[0].padding = "causal"; }, /at models\[0\]\.layers\[0\]\.padding: expected one of "valid", "same"; got "causal"/],
+  ["an unknown activation", (m) => { m.models[0].layers[0].activation = "elu"; }, /at models\[0\]\.layers\[0\]\.activation: expected one of "linear", "relu", "sigmoid", "tanh", "softmax"; got "elu"/],
+  ["a kernel that starts 4 bytes late", (m) => { m.models[0].layers[0].arrays[0].offset = 4; }, /at models\[0\]\.layers\[0\]\.arrays\[0\]\.offset: expected 0, where the array before it ends \(arrays follow one another from 0\); got 4/],
+  ["a bias that overlaps the kernel", (m) => { m.models[0].layers[0].arrays[1].offset = 68; }, /at models\[0\]\.layers\[0\]\.arrays\[1\]\.offset: expected 72, .*; got 68/],
+  ["an offset that is not aligned", (m) => { m.models[0].layers[6].arrays[0].offset += 2; }, /at models\[0\]\.layers\[6\]\.arrays\[0\]\.offset: expected 80, .*; got 82/],
+  ["a length one short of the shape", (m) => { m.models[0].layers[0].arrays[0].length = 17; }, /at models\[0\]\.layers\[0\]\.arrays\[0\]\.length: expected 18, the product of its shape; got 17/],
+  ["an array that runs past the data", (m) => { const a = m.models[0].layers[6].arrays[1]; a.shape = [300]; a.length = 300; }, /at models\[0\]\.layers\[6\]\.arrays\[1\]\.length: expected at most 3 values, the rest of the 1268 bytes of weights; got 300/],
+  ["a shape of zero", (m) => { const a = m.models[0].layers[0].arrays[1]; a.shape = [0]; }, /at models\[0\]\.layers\[0\]\.arrays\[1\]\.shape: expected a list of integers of at least 1; got \[0\]/],
+  ["an array of another name", (m) => { m.models[0].layers[0].arrays[1].name = "gamma"; }, /at models\[0\]\.layers\[0\]\.arrays\[1\]\.name: expected one of "kernel", "bias"; got "gamma"/],
+  ["two kernels", (m) => { m.models[0].layers[0].arrays[1].name = "kernel"; }, /at models\[0\]\.layers\[0\]\.arrays\[1\]\.name: expected one kernel per layer; got "kernel"/],
+  ["a convolution without its kernel", (m) => { const [, bias] = m.models[0].layers[0].arrays; bias.offset = 0; m.models[0].layers[0].arrays = [bias]; }, /at models\[0\]\.layers\[0\]\.arrays: expected a kernel for a Conv2D layer; got/],
+  ["a bias of the wrong size", (m) => { const layer = m.models[0].layers[6]; layer.arrays[0].shape = [98, 3]; layer.arrays[1].shape = [1, 3]; }, /at models\[0\]\.layers\[6\]\.arrays\[1\]\.shape: expected \[3\], one value per unit; got \[1,3\]/],
+  ["a dense kernel transposed", (m) => { m.models[0].layers[6].arrays[0].shape = [3, 98]; }, /at models\[0\]\.layers\[6\]\.arrays\[0\]\.shape: expected \[98,any\], the 98 input values by the units; got \[3,98\]/],
+  ["arrays on a pooling layer", (m) => { m.models[0].layers[2].arrays = [{ name: "kernel", shape: [1], offset: 0, length: 1 }]; }, /at models\[0\]\.layers\[2\]\.arrays: expected no arrays for a "MaxPooling2D" layer; got/],
+  ["a pool window larger than its input", (m) => { m.models[0].layers[2].pool_size = [27, 2]; }, /at models\[0\]\.layers\[2\]\.pool_size: expected a window that fits in its 26x26 input; got \[27,2\]/],
+  ["a pool window of 2.5", (m) => { m.models[0].layers[2].pool_size = [2.5, 2]; }, /at models\[0\]\.layers\[2\]\.pool_size: expected two integers of at least 1; got \[2\.5,2\]/],
+  ["pool strides missing", (m) => { delete m.models[0].layers[4].strides; }, /at models\[0\]\.layers\[4\]\.strides: expected two integers of at least 1; got nothing \(the field is missing\)/],
+  ["a negative slope given as text", (m) => { m.models[0].layers[1].negative_slope = "0.1"; }, /at models\[0\]\.layers\[1\]\.negative_slope: expected a number; got "0\.1"/],
+  ["no max_value", (m) => { delete m.models[0].layers[1].max_value; }, /at models\[0\]\.layers\[1\]\.max_value: expected a number or null; got nothing/],
+  ["a flattened length that is not the product", (m) => { m.models[0].layers[5].output_shape = [99]; }, /at models\[0\]\.layers\[5\]\.output_shape: expected \[98\], what this Flatten makes of its input; got \[99\]/],
+  ["a pooling after the flattening", (m) => { m.models[0].layers[7].type = "MaxPooling2D"; }, /at models\[0\]\.layers\[7\]\.type: expected a layer that takes a \(height, width, channels\) input, as the layer before gives \[3\]; got "MaxPooling2D"/],
+  ["a kernel too large for valid padding", (m) => { const layer = m.models[0].layers[0]; layer.kernel_size = [29, 1]; layer.arrays[0].shape = [29, 1, 1, 2]; layer.arrays[0].length = 58; layer.arrays[1].offset = 232; }, /at models\[0\]\.layers\[0\]\.kernel_size: expected a kernel that fits the 28x28 input with valid padding; got \[29,1\]/],
+];
+
+for (const [what, change, message] of DAMAGE) {
+  test(`refused, naming the field: ${what}`, () => {
+    const { manifest, data } = model();
+    const changed = change(manifest) ?? manifest;
+    assert.throws(() => parseWeights(weightsFile(changed, data).buffer), refusal(message));
+  });
+}
+
+test("refused: weights that are not finite, a manifest that is not JSON or not aligned, other files", () => {
+  const { manifest, data } = model();
+  const nan = data.slice();
+  new DataView(nan.buffer).setFloat32(76, NaN, true); // the conv's second bias value
+  assert.throws(() => parseWeights(weightsFile(manifest, nan).buffer), refusal(/the weights file's bias of layer "conv" \(models\[0\]\.layers\[0\]\.arrays\[1\]\) holds NaN at index 1: expected finite weights/));
+  const longer = new Uint8Array(data.length + 4);
+  longer.set(data);
+  const more = { ...clone(manifest), data_bytes: longer.length };
+  assert.throws(() => parseWeights(weightsFile(more, longer).buffer), refusal(/at the arrays: expected arrays that fill the 1272 bytes of weights; got "arrays that end at byte 1268"/));
+  assert.throws(() => parseWeights(weightsFile(manifest, data, { text: "{not json}" }).buffer), refusal(/manifest is not valid JSON/));
+  const text = JSON.stringify(manifest);
+  const unaligned = text + " ".repeat((5 - ((HEADER_BYTES + text.length) % 4)) % 4);
+  assert.throws(() => parseWeights(weightsFile(manifest, data, { text: unaligned, pad: false }).buffer), refusal(/manifest length \(bytes 40-43\) is wrong: expected a length that ends the manifest on a multiple of 4 bytes/));
+  const bytes = weightsFile(manifest, data);
+  const old = bytes.slice();
+  old.set(new TextEncoder().encode("CNNVIZW1"));
+  assert.throws(() => parseWeights(old.buffer), refusal(/in format version 1, and this page reads version 2: export the models again/));
+  assert.throws(() => parseWeights(bytes.slice(0, 30).buffer), refusal(/cut short: it has 30 bytes, fewer than its 44-byte header/));
+  assert.throws(() => parseWeights(new TextEncoder().encode("<html>not found</html>").buffer), refusal(/not a cnnviz weights file/));
+  assert.throws(() => parseWeights(new Uint8Array(0).buffer), refusal(/not a cnnviz weights file/));
+  assert.throws(() => parseWeights("CNNVIZW2"), refusal(/must be read as an ArrayBuffer/));
+  // A manifest length past the end, under a good checksum.
+  const long = weightsFile(manifest, data);
+  new DataView(long.buffer).setUint32(40, long.length, true);
+  long.set(nodeDigest(long.subarray(40)), 8);
+  assert.throws(() => parseWeights(long.buffer), refusal(/manifest length \(bytes 40-43\) is wrong: expected at most \d+, the bytes after the header/));
+});
+
+// -- fuzzing --------------------------------------------------------------------------------
+
+test("fuzz: flipped bytes and cut or lengthened files are always refused, with a WeightsError", () => {
+  const { manifest, data } = model();
+  const good = weightsFile(manifest, data);
+  for (let seed = 1; seed <= 400; seed++) {
+    const next = random(seed);
+    const bytes = good.slice();
+    const flips = 1 + Math.floor(next() * 3);
+    for (let f = 0; f < flips; f++) bytes[Math.floor(next() * bytes.length)] ^= 1 + Math.floor(next() * 255);
+    assert.throws(() => parseWeights(bytes.buffer), refusal(/./), `seed ${seed}: ${flips} flipped bytes`);
+    const cut = good.slice(0, Math.floor(next() * good.length));
+    assert.throws(() => parseWeights(cut.buffer), refusal(/./), `seed ${seed}: cut at ${cut.length}`);
+    const extra = new Uint8Array(good.length + 1 + Math.floor(next() * 16));
+    extra.set(good);
+    assert.throws(() => parseWeights(extra.buffer), refusal(/./), `seed ${seed}: ${extra.length - good.length} bytes more`);
+  }
+});
+
+/** Every place in a JSON value: [parent, key] pairs, the value itself excluded. */
+function places(value, out = []) {
+  if (value && typeof value === "object") {
+    for (const key of Object.keys(value)) {
+      out.push([value, key]);
+      places(value[key], out);
+    }
+  }
+  return out;
+}
+
+const VALUES = [-1, 0, 1, 2, 3, 4, 26, 28, 29, 98, 1.5, -0.25, 1e9, 1e300, "relu", "softmax", "same", "valid", "Conv2D", "Dense", "Flatten", "kernel", "bias", "conv", "", "x", null, true, [], {}, [1], [2, 2], [0, 2], [28, 28, 1], [3, 3, 1, 2]];
+
+test("fuzz: a manifest changed with its checksum made again is refused with a WeightsError, or runs", () => {
+  const { manifest, data } = model();
+  const pixels = Float32Array.from({ length: 784 }, (_, i) => (i % 29) / 28);
+  let refused = 0;
+  for (let seed = 1; seed <= 1500; seed++) {
+    const next = random(seed);
+    const changed = clone(manifest);
+    const spots = places(changed);
+    const changes = 1 + Math.floor(next() * 2);
+    const done = [];
+    for (let c = 0; c < changes; c++) {
+      const [parent, key] = spots[Math.floor(next() * spots.length)];
+      if (next() < 0.1 && !Array.isArray(parent)) {
+        delete parent[key];
+        done.push(`delete ${key}`);
+      } else {
+        parent[key] = clone(VALUES[Math.floor(next() * VALUES.length)]);
+        done.push(`${key} = ${JSON.stringify(parent[key])}`);
+      }
+    }
+    let parsed;
+    try {
+      parsed = parseWeights(weightsFile(changed, data).buffer);
+    } catch (error) {
+      assert.ok(error instanceof WeightsError, `seed ${seed} (${done.join(", ")}): ${error.name}: ${error.message}`);
+      refused++;
+      continue;
+    }
+    // Accepted: then every model must run, every layer giving as many values as its shape says.
+    parsed.manifest.models.forEach((m, i) => {
+      const { outputs } = forward(m, parsed.arrays[i], pixels);
+      for (const layer of m.layers) {
+        const values = outputs[layer.name];
+        const size = layer.output_shape.reduce((a, b) => a * b, 1);
+        assert.equal(values.length, size, `seed ${seed} (${done.join(", ")}): layer ${layer.name}`);
+        assert.ok(values.every(Number.isFinite), `seed ${seed} (${done.join(", ")}): layer ${layer.name} is not finite`);
+      }
+    });
+  }
+  // Both ways are taken: most changes break a field, some give another model that runs.
+  assert.ok(refused > 1000 && refused < 1500, `${refused} of 1500 changed manifests were refused`);
 });

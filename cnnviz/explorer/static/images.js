@@ -1,5 +1,5 @@
 // The input side: an uploaded picture made into a Fashion-MNIST-like 28x28
-// image, and the brush. Plain functions on typed arrays, no DOM: this module
+// image, the brush, and images.json checked against its weights. Plain functions on typed arrays, no DOM: this module
 // runs under `node --test`.
 
 /**
@@ -92,4 +92,54 @@ export function stroke(pixels, x0, y0, x1, y1, diameter, size = 28) {
     paint(pixels, x0 + ((x1 - x0) * s) / steps, y0 + ((y1 - y0) * s) / steps, diameter, size);
   }
   return pixels;
+}
+
+/** Raised for an images.json the page must not use; its message is shown to the reader. */
+export class ImagesError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ImagesError";
+  }
+}
+
+/**
+ * Check images.json (its parsed JSON) against the weights it was written with,
+ * `weights` as parseWeights returns it. Returns {labels, bytes}: the class of
+ * each image and its pixels, `size` x `size` bytes per image, row-major. Throws
+ * ImagesError if the file belongs to other weights or does not hold what the
+ * manifest's "images" and "class_names" say.
+ */
+export function parseImages(samples, weights, size = 28) {
+  if (typeof samples !== "object" || samples === null || Array.isArray(samples)) {
+    throw new ImagesError("images.json is not an object with labels and pixels");
+  }
+  if (samples.weights_sha256 !== weights.sha256) {
+    throw new ImagesError(
+      `images.json was written with other weights (SHA-256 ${samples.weights_sha256}, and weights.bin ` +
+        `has ${weights.sha256}): export the page again`,
+    );
+  }
+  const { images, class_names: classNames } = weights.manifest;
+  const labels = samples.labels;
+  if (!Array.isArray(labels) || labels.length !== images) {
+    throw new ImagesError(`images.json must hold ${images} labels, as weights.bin says; it holds ${Array.isArray(labels) ? labels.length : "none"}`);
+  }
+  const bad = labels.findIndex((k) => !Number.isInteger(k) || k < 0 || k >= classNames.length);
+  if (bad >= 0) {
+    throw new ImagesError(`images.json's label ${bad} must be a class from 0 to ${classNames.length - 1}; it is ${JSON.stringify(labels[bad])}`);
+  }
+  if (!Array.isArray(samples.shape) || samples.shape[0] !== size || samples.shape[1] !== size || samples.shape.length !== 2) {
+    throw new ImagesError(`images.json's images must be ${size}x${size}; its shape is ${JSON.stringify(samples.shape)}`);
+  }
+  let bytes;
+  try {
+    if (typeof samples.pixels !== "string") throw new Error(`a ${typeof samples.pixels}, not a string`);
+    bytes = Uint8Array.from(atob(samples.pixels), (c) => c.charCodeAt(0));
+  } catch (error) {
+    throw new ImagesError(`images.json's pixels are not base64 (${error.message})`);
+  }
+  if (bytes.length !== labels.length * size * size) {
+    throw new ImagesError(`images.json must hold ${labels.length * size * size} pixel bytes, ${size * size} per image; it holds ${bytes.length}`);
+  }
+  return { labels, bytes };
 }

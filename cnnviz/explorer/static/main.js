@@ -2,7 +2,7 @@
 // columns and the unit panel. The one global: window.cnnvizExplorer.
 import { convUnit, forward, poolUnit, receptiveBox } from "./layers.js";
 import { parseWeights, WeightsError } from "./weights.js";
-import { fashionMnistPixels, stroke } from "./images.js";
+import { fashionMnistPixels, parseImages, stroke } from "./images.js";
 import { buildModel, drawPixels, showConv, showPool, update } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -31,7 +31,7 @@ async function load() {
     try {
       const response = await fetch("images.json");
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      samples = await response.json();
+      samples = parseImages(await response.json(), parsed);
     } catch (error) {
       // The models still run on drawings and uploads; say why the picker is missing.
       $("upload-note").textContent = `The test images could not be loaded (${error.message}).`;
@@ -178,7 +178,7 @@ function start(manifest, arrays, samples) {
   // -- test images by class ----------------------------------------------------------
   const picker = $("picker");
   if (samples) {
-    const bytes = Uint8Array.from(atob(samples.pixels), (c) => c.charCodeAt(0));
+    const { bytes } = samples;
     const count = {};
     classNames.forEach((name, k) => {
       const group = document.createElement("optgroup");

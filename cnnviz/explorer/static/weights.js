@@ -1,10 +1,27 @@
-// Reading the weights file: magic, manifest, checksum, then float32 views.
-// The format is documented in cnnviz/explorer/__init__.py. SHA-256 is computed
-// here, in plain JavaScript, rather than with crypto.subtle, which browsers
-// offer only on https and localhost pages: the explorer must check its weights
-// on any static host. No DOM here: this module runs under `node --test`.
+// Reading the weights file: magic, checksum, manifest, then float32 views.
+// The format is documented in cnnviz/explorer/__init__.py. The SHA-256 in the
+// header covers every byte after it (the manifest's length, the manifest and the
+// weights), so nothing in the manifest is read before it is known to be the
+// bytes the export wrote; then every field is checked against the others, so that
+// a file from another writer (or an edited one, its checksum made again) is
+// refused with a message rather than run into a wrong answer or a RangeError.
+// SHA-256 is computed here, in plain JavaScript, rather than with crypto.subtle,
+// which browsers offer only on https and localhost pages: the explorer must check
+// its weights on any static host. No DOM here: this module runs under `node --test`.
 
-export const MAGIC = "CNNVIZW1";
+import { axisPlan } from "./layers.js";
+
+export const MAGIC = "CNNVIZW2";
+/** The format's version: the magic's digit and the manifest's "version". */
+export const VERSION = 2;
+/** The header: the magic (8 bytes), the SHA-256 of the rest (32), the manifest's length (4). */
+export const HEADER_BYTES = 44;
+/** What the page computes; anything else in a manifest is refused. */
+export const ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh", "softmax"];
+export const PADDINGS = ["valid", "same"];
+export const LAYER_TYPES = ["Conv2D", "Dense", "MaxPooling2D", "AveragePooling2D", "Activation", "ReLU", "Softmax", "Flatten"];
+/** The one input the page draws: 28x28 pixels, one channel. */
+export const INPUT_SHAPE = [28, 28, 1];
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -70,42 +87,293 @@ export class WeightsError extends Error {
   }
 }
 
+const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
 /**
- * Parse a weights file (ArrayBuffer). Returns {manifest, arrays} where
- * arrays[m][i] maps each array name of layer i of model m to a Float32Array.
- * Throws WeightsError if the magic, the manifest or the SHA-256 is wrong.
+ * Parse a weights file (ArrayBuffer). Returns {manifest, arrays, sha256} where
+ * arrays[m][i] maps each array name of layer i of model m to a Float32Array and
+ * sha256 is the header's checksum (hex), which images.json names.
+ * Throws WeightsError for any file the page must not run: not a weights file,
+ * another format version, a checksum that does not match, a manifest that is not
+ * JSON or whose fields do not fit together, a weight that is not finite.
  */
 export function parseWeights(buffer) {
+  if (!(buffer instanceof ArrayBuffer)) {
+    throw new WeightsError(`the weights file must be read as an ArrayBuffer; got ${Object.prototype.toString.call(buffer)}`);
+  }
   const bytes = new Uint8Array(buffer);
   const magic = String.fromCharCode(...bytes.subarray(0, 8));
-  if (bytes.length < 12 || magic !== MAGIC) {
+  if (magic !== MAGIC) {
+    if (/^CNNVIZW[0-9]$/.test(magic)) {
+      throw new WeightsError(
+        `the weights file is in format version ${magic[7]}, and this page reads version ${VERSION}: ` +
+          "export the models again with the cnnviz that wrote this page",
+      );
+    }
     throw new WeightsError(`this is not a cnnviz weights file (it does not start with ${MAGIC})`);
   }
-  const size = new DataView(buffer, 8, 4).getUint32(0, true);
+  if (bytes.length < HEADER_BYTES) {
+    throw new WeightsError(
+      `the weights file is cut short: it has ${bytes.length} bytes, fewer than its ${HEADER_BYTES}-byte header`,
+    );
+  }
+  const stated = hex(bytes.subarray(8, 40));
+  const digest = sha256(bytes.subarray(40));
+  if (digest !== stated) {
+    throw new WeightsError(
+      `the weights file is damaged or was changed: the SHA-256 of its manifest and weights ` +
+        `(${bytes.length - 40} bytes) is ${digest}, but its header says ${stated}. ` +
+        "The page will not run weights it cannot trust.",
+    );
+  }
+  // From here on the bytes are the writer's: what is wrong is the writer's mistake.
+  const size = new DataView(buffer).getUint32(40, true);
+  const room = bytes.length - HEADER_BYTES;
+  if (size > room) {
+    throw new WeightsError(
+      `the weights file's manifest length (bytes 40-43) is wrong: expected at most ${room}, the bytes after the header; got ${size}`,
+    );
+  }
+  if ((HEADER_BYTES + size) % 4 !== 0) {
+    throw new WeightsError(
+      `the weights file's manifest length (bytes 40-43) is wrong: expected a length that ends the manifest ` +
+        `on a multiple of 4 bytes (the weights are float32); got ${size}`,
+    );
+  }
   let manifest;
   try {
-    manifest = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + size)));
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + size));
+    manifest = JSON.parse(text);
   } catch (error) {
     throw new WeightsError(`the weights file's manifest is not valid JSON (${error.message})`);
   }
-  const start = 12 + size;
-  const data = bytes.subarray(start);
-  const digest = sha256(data);
-  if (data.length !== manifest.data_bytes || digest !== manifest.sha256) {
-    throw new WeightsError(
-      `the weights file is damaged or was changed: its data has SHA-256 ${digest} ` +
-        `(${data.length} bytes), but its manifest says ${manifest.sha256} ` +
-        `(${manifest.data_bytes} bytes). The page will not run weights it cannot trust.`,
-    );
-  }
-  // Float32Array views need 4-byte alignment, which the writer guarantees; a
-  // little-endian machine (every browser's) reads the values as written.
-  const arrays = manifest.models.map((model) =>
-    model.layers.map((layer) => {
+  const start = HEADER_BYTES + size;
+  checkManifest(manifest, bytes.length - start);
+  const arrays = manifest.models.map((model, m) =>
+    model.layers.map((layer, l) => {
       const named = {};
-      for (const a of layer.arrays) named[a.name] = new Float32Array(buffer, start + a.offset, a.length);
+      for (const [i, a] of layer.arrays.entries()) {
+        // Aligned by the checks above; every browser is little-endian, as the file is.
+        const values = new Float32Array(buffer, start + a.offset, a.length);
+        const bad = values.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          throw new WeightsError(
+            `the weights file's ${a.name} of layer ${JSON.stringify(layer.name)} (models[${m}].layers[${l}].arrays[${i}]) ` +
+              `holds ${values[bad]} at index ${bad}: expected finite weights`,
+          );
+        }
+        named[a.name] = values;
+      }
       return named;
     }),
   );
-  return { manifest, arrays };
+  return { manifest, arrays, sha256: digest };
+}
+
+// -- the manifest's fields, each against the others ------------------------------------
+
+function show(value) {
+  if (value === undefined) return "nothing (the field is missing)";
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** The error for one field: where it is, what it should be, what it is. */
+function wrong(path, expected, got) {
+  return new WeightsError(`the weights file's manifest is wrong at ${path}: expected ${expected}; got ${show(got)}`);
+}
+
+const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+const isCount = (value, least) => Number.isSafeInteger(value) && value >= least;
+const sameList = (a, b) => Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
+const product = (shape) => shape.reduce((a, b) => a * b, 1);
+
+function object(value, path) {
+  if (!isObject(value)) throw wrong(path, "an object", value);
+  return value;
+}
+
+function list(value, path, least = 0) {
+  if (!Array.isArray(value) || value.length < least) {
+    throw wrong(path, least ? `a list of at least ${least}` : "a list", value);
+  }
+  return value;
+}
+
+function name(value, path) {
+  if (typeof value !== "string" || value === "") throw wrong(path, "a non-empty string", value);
+  return value;
+}
+
+function oneOf(value, path, allowed) {
+  if (!allowed.includes(value)) throw wrong(path, `one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`, value);
+  return value;
+}
+
+function pair(value, path) {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => isCount(v, 1))) {
+    throw wrong(path, "two integers of at least 1", value);
+  }
+  return value;
+}
+
+function finite(value, path, allowNull = false) {
+  if (allowNull && value === null) return value;
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw wrong(path, allowNull ? "a number or null" : "a number", value);
+  }
+  return value;
+}
+
+/**
+ * Check every field of a manifest whose data section has `dataBytes` bytes;
+ * throw WeightsError naming the first field that is wrong. Exported for tests.
+ */
+export function checkManifest(manifest, dataBytes) {
+  object(manifest, "the top level");
+  if (manifest.format !== "cnnviz-explorer-weights") throw wrong("format", '"cnnviz-explorer-weights"', manifest.format);
+  if (manifest.version !== VERSION) throw wrong("version", `${VERSION}`, manifest.version);
+  if (manifest.data_bytes !== dataBytes) {
+    throw wrong("data_bytes", `${dataBytes}, the bytes after the manifest`, manifest.data_bytes);
+  }
+  if (typeof manifest.title !== "string") throw wrong("title", "a string", manifest.title);
+  const classNames = list(manifest.class_names, "class_names");
+  classNames.forEach((n, k) => {
+    if (typeof n !== "string") throw wrong(`class_names[${k}]`, "a string", n);
+  });
+  if (!isCount(manifest.images, 0)) throw wrong("images", "the number of images, an integer of at least 0", manifest.images);
+  const models = list(manifest.models, "models", 1);
+  const keys = new Set();
+  let offset = 0;
+  models.forEach((model, m) => {
+    const path = `models[${m}]`;
+    object(model, path);
+    const key = name(model.key, `${path}.key`);
+    if (keys.has(key)) throw wrong(`${path}.key`, "a key no other model has", key);
+    keys.add(key);
+    if (typeof model.name !== "string") throw wrong(`${path}.name`, "a string", model.name);
+    if (!sameList(model.input_shape, INPUT_SHAPE)) {
+      throw wrong(`${path}.input_shape`, "[28,28,1], the page's drawing", model.input_shape);
+    }
+    const layers = list(model.layers, `${path}.layers`, 1);
+    const names = new Set();
+    let shape = INPUT_SHAPE;
+    layers.forEach((layer, l) => {
+      const at = `${path}.layers[${l}]`;
+      object(layer, at);
+      const layerName = name(layer.name, `${at}.name`);
+      if (names.has(layerName)) throw wrong(`${at}.name`, `a name no other layer of model ${JSON.stringify(key)} has`, layerName);
+      names.add(layerName);
+      oneOf(layer.type, `${at}.type`, LAYER_TYPES);
+      offset = checkArrays(layer, at, offset, dataBytes);
+      shape = checkLayer(layer, at, shape);
+      if (!sameList(layer.output_shape, shape)) {
+        throw wrong(`${at}.output_shape`, `${show(shape)}, what this ${layer.type} makes of its input`, layer.output_shape);
+      }
+    });
+    if (shape.length === 1 && shape[0] !== classNames.length) {
+      throw wrong("class_names", `${shape[0]} names, one per output of model ${JSON.stringify(key)}`, `${classNames.length} names`);
+    }
+  });
+  if (offset !== dataBytes) {
+    throw wrong("the arrays", `arrays that fill the ${dataBytes} bytes of weights`, `arrays that end at byte ${offset}`);
+  }
+}
+
+const ARRAYS = { Conv2D: ["kernel", "bias"], Dense: ["kernel", "bias"] };
+
+/** Check a layer's arrays: names, shapes, lengths, one after the other from `offset`. Returns the end. */
+function checkArrays(layer, path, offset, dataBytes) {
+  const arrays = list(layer.arrays, `${path}.arrays`);
+  const allowed = ARRAYS[layer.type] ?? [];
+  const seen = new Set();
+  arrays.forEach((a, i) => {
+    const at = `${path}.arrays[${i}]`;
+    object(a, at);
+    if (!allowed.length) throw wrong(`${path}.arrays`, `no arrays for a ${show(layer.type)} layer`, arrays);
+    oneOf(a.name, `${at}.name`, allowed);
+    if (seen.has(a.name)) throw wrong(`${at}.name`, `one ${a.name} per layer`, a.name);
+    seen.add(a.name);
+    if (!Array.isArray(a.shape) || a.shape.length === 0 || !a.shape.every((d) => isCount(d, 1))) {
+      throw wrong(`${at}.shape`, "a list of integers of at least 1", a.shape);
+    }
+    if (a.length !== product(a.shape)) throw wrong(`${at}.length`, `${product(a.shape)}, the product of its shape`, a.length);
+    if (a.offset !== offset) {
+      throw wrong(`${at}.offset`, `${offset}, where the array before it ends (arrays follow one another from 0)`, a.offset);
+    }
+    offset += 4 * a.length;
+    if (offset > dataBytes) {
+      throw wrong(`${at}.length`, `at most ${(dataBytes - a.offset) / 4} values, the rest of the ${dataBytes} bytes of weights`, a.length);
+    }
+  });
+  if (allowed.length && !seen.has("kernel")) throw wrong(`${path}.arrays`, `a kernel for a ${layer.type} layer`, arrays);
+  return offset;
+}
+
+/** Check one layer's settings and arrays against its input `shape`; return its output shape. */
+function checkLayer(layer, path, shape) {
+  const type = oneOf(layer.type, `${path}.type`, LAYER_TYPES);
+  const spatial = () => {
+    if (shape.length !== 3) throw wrong(`${path}.type`, `a layer that takes a (height, width, channels) input, as the layer before gives ${show(shape)}`, type);
+  };
+  const array = (n) => layer.arrays.find((a) => a.name === n);
+  // A kernel's last axis (filters, units) is its own; the rest must fit the layer.
+  const expectShape = (a, expected, why) => {
+    const i = layer.arrays.indexOf(a);
+    const ok = a.shape.length === expected.length && expected.every((d, k) => d === null || a.shape[k] === d);
+    const said = `[${expected.map((d) => d ?? "any").join(",")}]`;
+    if (!ok) throw wrong(`${path}.arrays[${i}].shape`, `${said}, ${why}`, a.shape);
+  };
+  switch (type) {
+    case "Conv2D": {
+      spatial();
+      const [kh, kw] = pair(layer.kernel_size, `${path}.kernel_size`);
+      const strides = pair(layer.strides, `${path}.strides`);
+      const padding = oneOf(layer.padding, `${path}.padding`, PADDINGS);
+      oneOf(layer.activation, `${path}.activation`, ACTIVATIONS);
+      const kernel = array("kernel");
+      expectShape(kernel, [kh, kw, shape[2], null], `the kernel size by the ${shape[2]} input channels by the filters`);
+      const filters = kernel.shape[3];
+      const bias = array("bias");
+      if (bias) expectShape(bias, [filters], "one value per filter");
+      const rows = axisPlan(shape[0], kh, strides[0], padding).out;
+      const cols = axisPlan(shape[1], kw, strides[1], padding).out;
+      if (rows < 1 || cols < 1) {
+        throw wrong(`${path}.kernel_size`, `a kernel that fits the ${shape[0]}x${shape[1]} input with valid padding`, layer.kernel_size);
+      }
+      return [rows, cols, filters];
+    }
+    case "Dense": {
+      oneOf(layer.activation, `${path}.activation`, ACTIVATIONS);
+      const kernel = array("kernel");
+      expectShape(kernel, [shape[shape.length - 1], null], `the ${shape[shape.length - 1]} input values by the units`);
+      const units = kernel.shape[1];
+      const bias = array("bias");
+      if (bias) expectShape(bias, [units], "one value per unit");
+      return [...shape.slice(0, -1), units];
+    }
+    case "MaxPooling2D":
+    case "AveragePooling2D": {
+      spatial();
+      const size = pair(layer.pool_size, `${path}.pool_size`);
+      if (size[0] > shape[0] || size[1] > shape[1]) {
+        throw wrong(`${path}.pool_size`, `a window that fits in its ${shape[0]}x${shape[1]} input`, size);
+      }
+      const strides = pair(layer.strides, `${path}.strides`);
+      const padding = oneOf(layer.padding, `${path}.padding`, PADDINGS);
+      return [axisPlan(shape[0], size[0], strides[0], padding).out, axisPlan(shape[1], size[1], strides[1], padding).out, shape[2]];
+    }
+    case "Activation":
+      oneOf(layer.activation, `${path}.activation`, ACTIVATIONS);
+      return shape;
+    case "ReLU":
+      finite(layer.negative_slope, `${path}.negative_slope`);
+      finite(layer.max_value, `${path}.max_value`, true);
+      finite(layer.threshold, `${path}.threshold`);
+      return shape;
+    case "Softmax":
+      return shape;
+    case "Flatten":
+      return [product(shape)];
+  }
 }
