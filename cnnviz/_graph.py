@@ -16,6 +16,11 @@ receptive field), the explorer (the chain of layers it exports) and the
 chunk policy of ``_batches``. Questions about what kind of model it is (an
 image model, a classifier ending in a softmax, one that scales its own input)
 live here too; ``_checks`` keeps the argument checks that need no model.
+
+What cnnviz builds for a model (the trace, splits, extractors, compiled
+functions) is kept in one place, :func:`cached`: per model, weakly, and per
+fingerprint of what the model computes, so a model changed after cnnviz saw
+it is traced again; built under one lock, and never kept when building fails.
 """
 
 from __future__ import annotations
