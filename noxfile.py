@@ -82,6 +82,7 @@ KERNEL_TESTS = [
         "channels",
         "evaluation",
         "explorer",
+        "graph",
         "training",
     )
 ]

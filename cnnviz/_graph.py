@@ -16,6 +16,11 @@ receptive field), the explorer (the chain of layers it exports) and the
 chunk policy of ``_batches``. Questions about what kind of model it is (an
 image model, a classifier ending in a softmax, one that scales its own input)
 live here too; ``_checks`` keeps the argument checks that need no model.
+
+What cnnviz builds for a model (the trace, splits, extractors, compiled
+functions) is kept in one place, :func:`cached`: per model, weakly, and per
+fingerprint of what the model computes, so a model changed after cnnviz saw
+it is traced again; built under one lock, and never kept when building fails.
 """
 
 from __future__ import annotations
@@ -78,34 +83,102 @@ def _run(model: keras.Model, x, trace: Trace):
     return last[-1]
 
 
-# One trace per model: each trace adds a call of every layer to the layers' own records.
-_TRACES: weakref.WeakKeyDictionary[keras.Model, tuple[object, object, Trace]] = (
-    weakref.WeakKeyDictionary()
-)
-# Traces and splits are built under one lock: two threads that traced the same model at
-# once would each keep tensors of their own graph, and a split of one would never be found
-# in the other's trace again.
+# --- what a model computes, and the values cached for it ---------------------------------------
+
+# Every compiled function or sub-model that cnnviz keeps for a model lives in one entry per
+# model, weak on the model (it goes away with it), and is valid for one fingerprint of what
+# the model computes: after ``model.pop(); model.add(...)``, a layer whose weights were built
+# anew or a new activation, the fingerprint differs and every value is built again, so a
+# changed model is never explained with its old layers.
+_END = -1  # marks the end of a nested model's layers in a fingerprint (ids are positive)
+
+
+@dataclass(eq=False)
+class _Entry:
+    """The values cached for one model, valid while its fingerprint is `fingerprint`."""
+
+    fingerprint: tuple[int, ...]
+    # The objects the fingerprint names: held, so that none of them is collected and its id
+    # given to a new object while this entry can still be compared with.
+    held: list[object]
+    values: dict[tuple[str, object], object] = field(default_factory=dict)
+
+
+_ENTRIES: weakref.WeakKeyDictionary[keras.Model, _Entry] = weakref.WeakKeyDictionary()
+# Values are built under one lock: two threads that traced the same model at once would
+# each keep tensors of their own graph, and a split of one would never be found in the
+# other's trace again. Reentrant: building one value asks for others (a split, the trace).
 _LOCK = threading.RLock()
+
+
+def _computes(model: keras.Model) -> list[object]:
+    """Return the objects that decide what `model` computes, in a fixed order.
+
+    Its layers in order, nested models' layers in place (after the nested model, then
+    ``_END``), each with its activation (``layer.activation = None`` is how keras.io turns a
+    softmax head into logits), then its variables (a layer built again has new ones;
+    assigning values to the same variables changes nothing here, as compiled functions read
+    the variables), then its input and output tensors.
+    """
+    objects: list[object] = []
+
+    def walk(outer: keras.Model) -> None:
+        for layer in outer.layers:
+            objects.append(layer)
+            objects.append(getattr(layer, "activation", None))
+            if isinstance(layer, keras.Model):
+                walk(layer)
+                objects.append(_END)
+
+    walk(model)
+    objects.extend(model.variables)
+    objects.extend(model.inputs)
+    objects.extend(model.outputs)
+    return objects
+
+
+def _ids(objects: list[object]) -> tuple[int, ...]:
+    return tuple(item if item is _END else id(item) for item in objects)
+
+
+def fingerprint(model: keras.Model) -> tuple[int, ...]:
+    """Return the fingerprint of what `model` computes: the ids of :func:`_computes`' objects."""
+    return _ids(_computes(model))
+
+
+def cached(model: keras.Model, kind: str, key: object, build):
+    """Return the value `build()` gives for `model`, built once per (kind, key) and fingerprint.
+
+    A model whose fingerprint changed since its values were built gets a new entry: every
+    value is built again. A `build` that raises stores nothing, so the next call tries
+    again. Built under the lock: threads share one value.
+    """
+    objects = _computes(model)
+    current = _ids(objects)
+    with _LOCK:
+        entry = _ENTRIES.get(model)
+        if entry is None or entry.fingerprint != current:
+            entry = _ENTRIES[model] = _Entry(current, objects)
+        if (kind, key) not in entry.values:
+            entry.values[kind, key] = build()
+        return entry.values[kind, key]
 
 
 def trace(model: keras.Model) -> tuple[object, object, Trace]:
     """Return the model's input, output and layer calls, traced once into one flat graph."""
-    with _LOCK:
-        return _trace(model)
+    return cached(model, "trace", None, lambda: _trace(model))
 
 
 def _trace(model: keras.Model) -> tuple[object, object, Trace]:
-    if model not in _TRACES:
-        x = keras.Input(shape=tuple(model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype)
-        calls = Trace({}, {}, model.name)
-        # A functional model lists its input layer among its layers (index 0): its output is
-        # the input itself.
-        for layer in model.layers:
-            if isinstance(layer, keras.layers.InputLayer):
-                calls.calls[id(layer)] = (layer, x, x)
-                calls.counts[id(layer)] = 1
-        _TRACES[model] = (x, _run(model, x, calls), calls)
-    return _TRACES[model]
+    x = keras.Input(shape=tuple(model.inputs[0].shape[1:]), dtype=model.inputs[0].dtype)
+    calls = Trace({}, {}, model.name)
+    # A functional model lists its input layer among its layers (index 0): its output is
+    # the input itself.
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            calls.calls[id(layer)] = (layer, x, x)
+            calls.counts[id(layer)] = 1
+    return x, _run(model, x, calls), calls
 
 
 def layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -186,50 +259,47 @@ def layer_name(model: keras.Model, layer: object, argument: str = "layer") -> st
 # --- a model split at a layer -----------------------------------------------------------------
 
 
-@dataclass(eq=False)  # compared and hashed by identity: a cache may key on a split
+@dataclass(eq=False)  # compared and hashed by identity
 class Split:
-    """A model split at one layer: the layer, its output in the flat graph, the models around it."""
+    """A model split at one layer: the layer, its output in the flat graph, the model up to it."""
 
     name: str
     layer: keras.layers.Layer
     feature: object  # the layer's output in the flat graph
     head: keras.Model  # the input -> the layer's output
-    tail: keras.Model | None = None  # the layer's output -> the model's output, built when needed
-
-
-_SPLITS: weakref.WeakKeyDictionary[keras.Model, dict[str, Split]] = weakref.WeakKeyDictionary()
 
 
 def split(model: keras.Model, layer: object) -> Split:
     """Return `model` split at `layer` (a name or an index), built once per model and layer."""
     name = layer_name(model, layer)
-    with _LOCK:
-        per_model = _SPLITS.setdefault(model, {})
-        if name not in per_model:
-            x, _, calls = trace(model)
-            found, _, feature = find(calls, name)
-            head = keras.Model(x, feature, name=f"{model.name}_to_{name}")
-            per_model[name] = Split(name, found, feature, head)
-        return per_model[name]
+
+    def build() -> Split:
+        x, _, calls = trace(model)
+        found, _, feature = find(calls, name)
+        return Split(name, found, feature, keras.Model(x, feature, name=f"{model.name}_to_{name}"))
+
+    return cached(model, "split", name, build)
 
 
 def tail(model: keras.Model, parts: Split) -> keras.Model:
     """Return the model from the split layer's output to the model's output, built once."""
-    with _LOCK:
-        if parts.tail is None:
-            _, output, _ = trace(model)
-            try:
-                parts.tail = keras.Model(
-                    parts.feature, output, name=f"{model.name}_after_{parts.name}"
-                )
-            except ValueError as error:
-                raise ValueError(
-                    f"the output of model {model.name!r} does not depend on layer "
-                    f"{parts.name!r}'s output alone (a connection skips the layer, or the "
-                    f"layer is not on the way to the output), so the model cannot be split "
-                    f"there: {error}"
-                ) from error
-        return parts.tail
+
+    def build() -> keras.Model:
+        # The split of the current trace: one kept from before the model changed would
+        # hold tensors of the old trace.
+        feature = split(model, parts.name).feature
+        _, output, _ = trace(model)
+        try:
+            return keras.Model(feature, output, name=f"{model.name}_after_{parts.name}")
+        except ValueError as error:
+            raise ValueError(
+                f"the output of model {model.name!r} does not depend on layer "
+                f"{parts.name!r}'s output alone (a connection skips the layer, or the "
+                f"layer is not on the way to the output), so the model cannot be split "
+                f"there: {error}"
+            ) from error
+
+    return cached(model, "tail", parts.name, build)
 
 
 def channel_count(parts: Split, *, spatial: bool) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 
 import keras
@@ -11,12 +10,6 @@ import numpy as np
 from . import _batches, _graph
 
 __all__ = ["layer_outputs"]
-
-# One multi-output extractor per (model, layer names), built once and reused.
-# Weak keys: the extractors go away with their model.
-_EXTRACTORS: weakref.WeakKeyDictionary[keras.Model, dict[tuple[str, ...], keras.Model]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def layer_outputs(
@@ -100,18 +93,19 @@ def layer_outputs(
     batches = _batches.source(model, images, steps=steps, one_image=True, scale=scale)
 
     unique = list(dict.fromkeys(names))  # a layer asked for twice is computed once
-    per_model = _EXTRACTORS.setdefault(model, {})
-    extractor = per_model.get(names)
-    if extractor is None:
+
+    def extractor() -> keras.Model:
         # The flat graph of cnnviz's one walk of a model: a layer inside a nested model is a
         # tensor of it too, and a layer called more than once (shared) is refused there.
         x_in, _, calls = _graph.trace(model)
-        extractor = keras.Model(
+        return keras.Model(
             inputs=x_in,
             outputs=[_graph.find(calls, name)[2] for name in unique],
             name=f"{model.name}_layer_outputs",
         )
-        per_model[names] = extractor
+
+    # One multi-output model per model and layer names, kept while the model computes the same.
+    extract = _graph.cached(model, "layer_outputs", names, extractor)
 
     # Each chunk's outputs are copied into one array per layer (allocated once where the
     # number of images is known): concatenating chunks would hold every output twice.
@@ -120,7 +114,7 @@ def layer_outputs(
         # A direct (eager) call, not predict(): no tf.function to trace per
         # extractor, so the first call is as quick as the next ones and many
         # models in one process do not trigger TensorFlow's retracing warnings.
-        result = extractor(x, training=False)
+        result = extract(x, training=False)
         result = result if isinstance(result, (list, tuple)) else [result]
         if not gathered:
             gathered = [_batches.Rows(batches.count) for _ in result]

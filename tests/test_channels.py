@@ -635,3 +635,32 @@ def test_a_field_past_a_shared_layer_names_the_shared_layer():
     model = keras.Model(inputs, keras.layers.ReLU(name="after")(conv(conv(inputs))))
     with pytest.raises(ValueError, match=r"called more than once \(shared_conv\)"):
         cnnviz.receptive_field(model, "after")
+
+
+def test_a_channel_the_output_ignores_gives_exactly_the_intact_accuracy_near_ties_included():
+    # conv -> flatten -> dense, whose classes 0 and 1 differ by rounding only: every image
+    # is a near tie, which a batch of another shape may decide the other way (Eigen's
+    # kernels, TF_ENABLE_ONEDNN_OPTS=0, round this dense layer differently for 300 and
+    # 900 images). Each ablated copy is compared with the intact output of a call of its
+    # own shape, so ablating the channel nothing reads changes nothing, exactly.
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(3, 3, activation="relu", name="conv")(inputs)
+    out = keras.layers.Dense(5, activation="softmax", name="out")
+    model = keras.Model(inputs, out(keras.layers.Flatten()(x)))
+    kernel, bias = out.get_weights()
+    kernel[2::3] = 0  # channel 2 of conv (every third input of the dense layer): read by none
+    kernel[:, 1] = kernel[:, 0] * np.float32(1 + 1e-7)
+    bias[1] = bias[0]
+    out.set_weights([kernel, bias])
+    x = np.random.default_rng(3).random((300, 12, 12, 1), np.float32)
+    y = np.random.default_rng(4).integers(0, 2, 300)
+    probabilities = cnnviz.predict(model, x)
+    assert np.abs(probabilities[:, 0] - probabilities[:, 1]).max() < 1e-5  # all near ties
+    for channels in (None, [2], [0, 2, 1, 2]):
+        result = cnnviz.channel_ablation(model, x, y, "conv", channels=channels)
+        ignored = result["channels"] == 2
+        assert (result["accuracy"][ignored] == result["intact_accuracy"]).all()
+    stream = tf.data.Dataset.from_tensor_slices((x, cnnviz.one_hot(y, 5))).batch(64)
+    result = cnnviz.channel_ablation(model, stream, None, "conv")
+    assert result["accuracy"][2] == result["intact_accuracy"]

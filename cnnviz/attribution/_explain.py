@@ -74,27 +74,19 @@ def _tensor(x: np.ndarray, dtype=tf.float32) -> tf.Tensor:
     return tf.convert_to_tensor(np.asarray(x, dtype=dtype.as_numpy_dtype))
 
 
-# One compiled forward pass per model, for the probabilities of many images (curves, occlusion).
-_FORWARDS: weakref.WeakKeyDictionary[keras.Model, Callable] = weakref.WeakKeyDictionary()
-
-
 def _forward(model: keras.Model) -> Callable:
-    forward = _FORWARDS.get(model)
-    if forward is None:
-        # A weak reference: the compiled function, kept as the model's value, must not keep
-        # the model alive.
+    """Return the model's forward pass, compiled once per model (``_graph.cached``)."""
+
+    def build() -> Callable:
+        # A weak reference: the compiled function, kept for the model, must not keep the
+        # model alive.
         ref = weakref.ref(model)
-        forward = tf.function(
+        return tf.function(
             lambda t: ref()(t, training=False), input_signature=[_images_spec(model)]
         )
-        _FORWARDS[model] = forward
-    return forward
 
-
-# One explainer per (model, Grad-CAM layer or None), built once and reused.
-_EXPLAINERS: weakref.WeakKeyDictionary[keras.Model, dict[str | None, _Explainer]] = (
-    weakref.WeakKeyDictionary()
-)
+    # For the probabilities of many images (curves, occlusion).
+    return _graph.cached(model, "forward", None, build)
 
 
 def _identity(z):
@@ -102,9 +94,11 @@ def _identity(z):
 
 
 def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
-    per_model = _EXPLAINERS.setdefault(model, {})
-    if layer in per_model:
-        return per_model[layer]
+    """Return the explainer of `model` [with Grad-CAM's `layer`], built once per model and layer."""
+    return _graph.cached(model, "explainer", layer, lambda: _built_explainer(model, layer))
+
+
+def _built_explainer(model: keras.Model, layer: str | None) -> _Explainer:
     x, output, trace = _graph.trace(model)
     pre, head = output, _identity
     last = _graph.last_layer(model)
@@ -122,9 +116,7 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
         found = _graph.find(trace, layer)
         outputs = [found[2], pre]
     flat = keras.Model(x, outputs)
-    explainer = _Explainer(flat, head, layer is not None, *_compiled(flat, head))
-    per_model[layer] = explainer
-    return explainer
+    return _Explainer(flat, head, layer is not None, *_compiled(flat, head))
 
 
 def _prepared(model: object, images: object) -> tuple[keras.Model, np.ndarray]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 
 import keras
@@ -10,9 +9,6 @@ import numpy as np
 import tensorflow as tf
 
 from .. import _checks, _graph
-
-# maximize_activation's compiled objective and step, per split model (built once).
-_ASCENTS: weakref.WeakKeyDictionary[_graph.Split, tuple] = weakref.WeakKeyDictionary()
 
 
 def _gaussian(sigma: float) -> np.ndarray:
@@ -33,51 +29,54 @@ def _blurred(z, taps):
     return tf.nn.depthwise_conv2d(x, row, (1, 1, 1, 1), "VALID")
 
 
-def _ascent(parts: _graph.Split):
+def _ascent(model: keras.Model, parts: _graph.Split):
     """Return the compiled objective and ascent step (Adam by hand) of the layer, built once.
 
     Both work on a batch of images, each with its own channel (one-hot rows) and its
     own weights over the layer's positions (the mean, or one unit); the images do not
     interact, so a batch gives each image what it would get alone. The settings are
     tensors, so one trace serves every channel and setting (a new blur width or number
-    of channels traces once more).
+    of channels traces once more). Kept per model and layer while the model computes the
+    same (``_graph.cached``).
     """
-    if parts not in _ASCENTS:
-        head = parts.head
+    return _graph.cached(model, "ascent", parts.name, lambda: _built_ascent(parts))
 
-        def objective(unit, low, high, shift, chosen, where, l2, tv):
-            image = low + (high - low) * tf.roll(unit, shift, axis=(1, 2))
-            out = head(image, training=False)  # (B, ..., K)
-            picked = tf.reduce_sum(out * chosen, axis=-1)  # (B, ...): each image's channel
-            activation = tf.reduce_sum(tf.reshape(picked * where, (tf.shape(picked)[0], -1)), 1)
-            axes = [1, 2, 3]
-            smooth = tf.reduce_mean(tf.abs(unit[:, 1:] - unit[:, :-1]), axes) + tf.reduce_mean(
-                tf.abs(unit[:, :, 1:] - unit[:, :, :-1]), axes
-            )
-            penalty = l2 * tf.reduce_mean(unit**2, axes) + tv * smooth
-            return activation, tf.reduce_sum(penalty - activation)
 
-        # Not reduce_retracing: the blur's taps need a known length, one trace per width.
-        @tf.function
-        def step(z, m, v, t, shift, chosen, where, low, high, rate, l2, tv, taps, blur):
-            with tf.GradientTape() as tape:
-                tape.watch(z)
-                _, loss = objective(tf.sigmoid(z), low, high, shift, chosen, where, l2, tv)
-            g = tape.gradient(loss, z)
-            m = 0.9 * m + 0.1 * g
-            v = 0.999 * v + 0.001 * g * g
-            z = z - rate * (m / (1 - 0.9**t)) / (tf.sqrt(v / (1 - 0.999**t)) + 1e-7)
-            z = tf.cond(blur, lambda: _blurred(z, taps), lambda: z)
-            return z, m, v
+def _built_ascent(parts: _graph.Split):
+    head = parts.head
 
-        @tf.function
-        def score(z, chosen, where, low, high):
-            no_shift = tf.zeros(2, tf.int32)
-            zero = tf.constant(0.0)
-            return objective(tf.sigmoid(z), low, high, no_shift, chosen, where, zero, zero)[0]
+    def objective(unit, low, high, shift, chosen, where, l2, tv):
+        image = low + (high - low) * tf.roll(unit, shift, axis=(1, 2))
+        out = head(image, training=False)  # (B, ..., K)
+        picked = tf.reduce_sum(out * chosen, axis=-1)  # (B, ...): each image's channel
+        activation = tf.reduce_sum(tf.reshape(picked * where, (tf.shape(picked)[0], -1)), 1)
+        axes = [1, 2, 3]
+        smooth = tf.reduce_mean(tf.abs(unit[:, 1:] - unit[:, :-1]), axes) + tf.reduce_mean(
+            tf.abs(unit[:, :, 1:] - unit[:, :, :-1]), axes
+        )
+        penalty = l2 * tf.reduce_mean(unit**2, axes) + tv * smooth
+        return activation, tf.reduce_sum(penalty - activation)
 
-        _ASCENTS[parts] = (step, score)
-    return _ASCENTS[parts]
+    # Not reduce_retracing: the blur's taps need a known length, one trace per width.
+    @tf.function
+    def step(z, m, v, t, shift, chosen, where, low, high, rate, l2, tv, taps, blur):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            _, loss = objective(tf.sigmoid(z), low, high, shift, chosen, where, l2, tv)
+        g = tape.gradient(loss, z)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        z = z - rate * (m / (1 - 0.9**t)) / (tf.sqrt(v / (1 - 0.999**t)) + 1e-7)
+        z = tf.cond(blur, lambda: _blurred(z, taps), lambda: z)
+        return z, m, v
+
+    @tf.function
+    def score(z, chosen, where, low, high):
+        no_shift = tf.zeros(2, tf.int32)
+        zero = tf.constant(0.0)
+        return objective(tf.sigmoid(z), low, high, no_shift, chosen, where, zero, zero)[0]
+
+    return step, score
 
 
 def _unit_weights(parts: _graph.Split, position: object) -> np.ndarray:
@@ -221,7 +220,7 @@ def maximize_activation(
     where = tf.constant(_unit_weights(parts, position))
     low, high = _graph.input_range(model)
     shape = tuple(int(n) for n in model.inputs[0].shape[1:])
-    step, score = _ascent(parts)
+    step, score = _ascent(model, parts)
     onehot = np.eye(count, dtype=np.float32)[chosen]
     rank = len(parts.feature.shape)
     rows = onehot.reshape(len(chosen), *([1] * (rank - 2)), count)
