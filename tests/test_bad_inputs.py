@@ -412,6 +412,11 @@ def ablation_result(**change) -> dict:
 V, T = ValueError, TypeError
 POSITIVE = "must be a positive integer"
 FINITE_POSITIVE = "must be a finite number above 0"
+# Every function that explains a layer refuses LeNet-5's input layer in these words.
+INPUT_LAYER = (
+    r"the input layer of model 'lenet5_valid' \('input'\): its output is the images themselves, "
+    r"so it has nothing to explain .*give a layer after it, such as 'conv1' \(index 1\)"
+)
 
 CATALOGUE: list[Case] = [
     # Data: finding and reading the files.
@@ -816,6 +821,16 @@ CATALOGUE: list[Case] = [
     Case("plot_ablation", "one accuracy per channel missing", call("plot_ablation", ablation_result(accuracy=np.array([0.8, 0.9]))), V, r"result\['accuracy'\] must hold one accuracy per channel, shape \(3,\); got shape \(2,\)"),
     Case("plot_ablation", "no 'intact_accuracy'", call("plot_ablation", {k: v for k, v in ablation_result().items() if k != "intact_accuracy"}), V, r"result must have the key 'intact_accuracy'; got a mapping with keys \['accuracy', 'channels', 'layer'\]"),
     Case("plot_ablation", "channel numbers as floats", call("plot_ablation", ablation_result(channels=np.array([0.0, 1.0, 2.0]))), T, r"result\['channels'\] must hold integers; got dtype float64"),
+    # issue 20: the input layer as a layer to explain
+    Case("grad_cam", "layer=0, the input layer", cnnviz_call("grad_cam", lambda: (small()[0][:2],), layer=0), V, r"layer 0 is " + INPUT_LAYER),
+    Case("top_patches", "layer=0, the input layer", cnnviz_call("top_patches", lambda: (small()[0][:4], 0)), V, r"layer 0 is " + INPUT_LAYER),
+    Case("class_mean_activations", "layer='input', the input layer by name", cnnviz_call("class_mean_activations", lambda: (small()[0][:4], small()[1][:4], "input")), V, r"layer 'input' is " + INPUT_LAYER),
+    Case("channel_ablation", "layer=0, the input layer", cnnviz_call("channel_ablation", lambda: (small()[0][:4], small()[1][:4], 0)), V, r"layer 0 is " + INPUT_LAYER),
+    Case("maximize_activation", "layer=0, the input layer", channels_call("maximize_activation", 0, 0, steps=1), V, r"layer 0 is " + INPUT_LAYER),
+    Case("receptive_field", "layer=0, the input layer", channels_call("receptive_field", 0), V, r"layer 0 is " + INPUT_LAYER),
+    Case("kernels", "layer='input', the input layer by name", channels_call("kernels", "input"), V, r"layer 'input' is " + INPUT_LAYER),
+    Case("receptive_box", "layer=-11, the input layer counted from the end", channels_call("receptive_box", -11, 0, 0), V, r"layer -11 is " + INPUT_LAYER),
+    Case("kernels", "layer=np.int64(0), the input layer", channels_call("kernels", np.int64(0)), V, r"layer np\.int64\(0\) is " + INPUT_LAYER),
 ]  # fmt: skip
 
 
