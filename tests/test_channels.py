@@ -346,6 +346,30 @@ def test_layers_that_cannot_be_followed_say_why(body, words):
         cnnviz.receptive_box(keras.Model(inputs, outputs), "last", 0, 0)
 
 
+AT_INFERENCE = [
+    L.RandomFlip(),
+    L.RandomRotation(0.3),
+    L.RandomZoom(0.3),
+    L.RandomTranslation(0.2, 0.2),
+    L.RandomContrast(0.5),
+    L.RandomBrightness(0.5),
+    L.GaussianNoise(1.0),
+    L.GaussianDropout(0.5),
+    L.AlphaDropout(0.5),
+    L.SpatialDropout2D(0.5),
+]
+
+
+@pytest.mark.parametrize("layer", AT_INFERENCE, ids=lambda layer: type(layer).__name__)
+def test_layers_taken_as_doing_nothing_at_inference_do_nothing(layer):
+    # The geometry passes them through as per position: that holds while they are the identity.
+    inputs = keras.Input((12, 10, 3))
+    model = keras.Model(inputs, L.Conv2D(1, 1, name="c")(layer(inputs)))
+    x = np.random.default_rng(0).random((2, 12, 10, 3), dtype=np.float32)
+    np.testing.assert_array_equal(keras.Model(inputs, layer.output)(x, training=False), x)
+    assert cnnviz.receptive_box(model, "c", 4, 7) == (4, 7, 5, 8)
+
+
 # --- models of any input size -------------------------------------------------------------------
 
 

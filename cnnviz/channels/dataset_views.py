@@ -80,8 +80,9 @@ def top_patches(
         If `model` is not a Keras model, `images` neither arrays nor an
         iterable of batches, or `channels` not integers.
     ValueError
-        If the layer does not give feature maps or its receptive field
-        cannot be computed, a channel is out of range, `k`, `batch_size` or
+        If the layer is unknown or the model's input layer (it has
+        nothing to explain), does not give feature maps or its receptive
+        boxes cannot be computed (the message says why), a channel is out of range, `k`, `batch_size` or
         `steps` is not a positive integer, `k` exceeds the number of images,
         the images do not fit the model (a stream's batch: which one), or
         the stream is empty or never ends without `steps`.

@@ -35,7 +35,8 @@ def kernels(model: keras.Model, layer: str | int) -> np.ndarray:
     TypeError
         If `model` is not a Keras model or `layer` neither a name nor an index.
     ValueError
-        If the layer is unknown or not a ``Conv2D`` layer.
+        If the layer is unknown, the model's input layer or not a
+        ``Conv2D`` layer.
 
     Examples
     --------

@@ -196,7 +196,8 @@ def maximize_activation(
     Raises
     ------
     TypeError, ValueError
-        If `model` is not a Keras model, the layer is unknown, a channel
+        If `model` is not a Keras model, the layer is unknown or the
+        model's input layer (it has nothing to explain), a channel
         is out of range or the sequence is empty, `steps` is not a positive
         integer, `seed` or `jitter` not a non-negative integer,
         `learning_rate` not above 0, `blur`, `l2` or `tv` not finite
