@@ -255,15 +255,15 @@ def positive(body, shape=(13, 11, 2)) -> keras.Model:
 
 
 def support_boxes(model: keras.Model, name: str) -> np.ndarray:
-    """(H', W', 4): the bounding box of each unit's non-zero input gradients (channel 0)."""
+    """(H', W', 4): the bounding box of each position's non-zero input gradients, all channels."""
     head = keras.Model(model.inputs[0], model.get_layer(name).output)
     shape = model.inputs[0].shape[1:]
     x = tf.convert_to_tensor(np.random.default_rng(1).uniform(0.5, 1.5, (1, *shape)), tf.float32)
     with tf.GradientTape() as tape:
         tape.watch(x)
-        out = head(x, training=False)[0, :, :, 0]
-    jacobian = tape.jacobian(out, x).numpy()[:, :, 0]  # (H', W', H, W, C)
-    seen = (jacobian != 0).any(axis=-1)
+        out = head(x, training=False)[0]
+    jacobian = tape.jacobian(out, x).numpy()[:, :, :, 0]  # (H', W', C', H, W, C)
+    seen = (jacobian != 0).any(axis=(2, 5))
     boxes = np.zeros((*seen.shape[:2], 4), np.int64)
     for i, j in np.ndindex(*seen.shape[:2]):
         rows, cols = np.nonzero(seen[i, j])
@@ -288,9 +288,11 @@ def test_every_units_box_is_the_bounding_box_of_its_gradients(body):
         np.testing.assert_array_equal(_boxes(field, rows, cols), expected, err_msg=name)
         corner = tuple(int(v) for v in expected[-1, 0])
         assert cnnviz.receptive_box(model, name, len(rows) - 1, 0) == corner
-        # A unit that the border does not clip sees its whole field (but not where a
-        # ZeroPadding2D puts its zeros inside what the field spans).
-        if field.why is None and not any(isinstance(x, L.ZeroPadding2D) for x in model.layers):
+        # A unit that the border does not clip sees its whole field (but not where padding
+        # lies inside what the field spans: a ZeroPadding2D's zeros, or a window's `same`
+        # padding at the edge of a cropped map).
+        explicit = (L.ZeroPadding2D, L.Cropping2D)
+        if field.why is None and not any(isinstance(x, explicit) for x in model.layers):
             size, jump = cnnviz.receptive_field(model, name)
             top = field.start[0] + rows * jump[0]
             left = field.start[1] + cols * jump[1]

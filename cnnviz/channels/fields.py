@@ -142,7 +142,10 @@ def receptive_box(
     """Return the input pixels that unit (`row`, `col`) of `layer` sees, as a box.
 
     The box is the exact bounding box of the input pixels that the unit's
-    computation reads, through the layers :func:`receptive_field` follows.
+    computation reads, through the layers :func:`receptive_field` follows,
+    for every channel at that position (where channels see different
+    pixels, as those of a ``Concatenate`` of two branches may, the box
+    bounds them all).
     With ``same`` padding the fields of border units hang over the image's
     edge, into the zeros of the padding, which no pixel reaches: the box
     stops at the image, so it is smaller there than
