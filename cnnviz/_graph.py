@@ -171,6 +171,10 @@ def layer_name(
         _, _, calls = trace(model)
         names = [item.name for item, _, _ in calls.calls.values()]
         if layer not in names:
+            for item, _, _ in calls.calls.values():  # a nested model's input layer, by name
+                inner = item.layers if isinstance(item, keras.Model) else []
+                if any(isinstance(x, keras.layers.InputLayer) and x.name == layer for x in inner):
+                    raise ValueError(_input_layer_message(item, layer, layer, argument, "nested "))
             raise ValueError(
                 f"model {model.name!r} has no layer named {layer!r}; its layers "
                 f"(nested models' included) are {names}"
@@ -193,17 +197,25 @@ def layer_name(
     return name
 
 
-def _input_layer_message(model: keras.Model, layer: object, name: str, argument: str) -> str:
-    """Say that `layer` is the model's input layer, which has nothing to explain, and what to give."""
+def _input_layer_message(
+    model: keras.Model, layer: object, name: str, argument: str, nested: str = ""
+) -> str:
+    """Say that `layer` is the model's input layer, which has nothing to explain, and what to give.
+
+    `nested` is ``"nested "`` for the input layer of a model inside the one given: its
+    layers' indices are not the given model's, so the message names a layer, not an index.
+    """
     given = f"{argument} {layer!r} is"
     after = [
         (i, item.name)
         for i, item in enumerate(model.layers)
         if not isinstance(item, keras.layers.InputLayer)
     ]
-    instead = f", such as {after[0][1]!r} (index {after[0][0]})" if after else ""
+    instead = ""
+    if after:
+        instead = f", such as {after[0][1]!r}" + ("" if nested else f" (index {after[0][0]})")
     return (
-        f"{given} the input layer of model {model.name!r} ({name!r}): its output is the "
+        f"{given} the input layer of {nested}model {model.name!r} ({name!r}): its output is the "
         "images themselves, so it has nothing to explain (no kernel, no receptive field, "
         f"no channels of its own); give a layer after it{instead}"
     )

@@ -464,6 +464,15 @@ def test_the_input_layer_is_refused_in_every_kind_of_model():
     for model in (cnnviz.lenet5(), nested(cnnviz.lenet5())):
         with pytest.raises(ValueError, match=r"layer 0 is the input layer of model"):
             cnnviz.receptive_field(model, 0)
+    inner = cnnviz.lenet5()
+    inputs = keras.Input((28, 28, 1), name="outer_input")
+    outer = keras.Model(inputs, inner(inputs))
+    with pytest.raises(ValueError, match=r"layer 'input' is the input layer of nested model"):
+        cnnviz.receptive_box(outer, "input", 0, 0)
+    with pytest.raises(
+        ValueError, match=r"'outer_input' is the input layer of model .*\(index 1\)"
+    ):
+        cnnviz.top_patches(outer, np.zeros((2, 28, 28, 1), np.float32), "outer_input")
     # A Sequential model lists no input layer: its index 0 is its first layer.
     assert cnnviz.receptive_field(as_sequential(cnnviz.lenet5()), 0) == ((5, 5), (1, 1))
 
