@@ -228,22 +228,32 @@ def find(calls: Trace, name: str):
     return layer, inputs, output
 
 
-def layer_name(model: keras.Model, layer: object, argument: str = "layer") -> str:
+def layer_name(
+    model: keras.Model, layer: object, argument: str = "layer", *, input_ok: bool = False
+) -> str:
     """Return the name of `layer`: a name (nested models' layers included) or an index.
 
     An index counts ``model.layers``, as ``model.get_layer(index=i)`` does
     (for :func:`~cnnviz.lenet5`, 0 is the input layer and 1 is ``conv1``).
+    The input layer itself, by index or by name, is refused with a message
+    naming `argument` (its output is the images: there is nothing to explain),
+    unless `input_ok` (:func:`~cnnviz.layer_outputs` returns what any layer
+    gives, and the input layer gives the images as the model takes them).
     """
     if isinstance(layer, str):
         _, _, calls = trace(model)
         names = [item.name for item, _, _ in calls.calls.values()]
         if layer not in names:
+            for item, _, _ in calls.calls.values():  # a nested model's input layer, by name
+                inner = item.layers if isinstance(item, keras.Model) else []
+                if any(isinstance(x, keras.layers.InputLayer) and x.name == layer for x in inner):
+                    raise ValueError(_input_layer_message(item, layer, layer, argument, "nested "))
             raise ValueError(
                 f"model {model.name!r} has no layer named {layer!r}; its layers "
                 f"(nested models' included) are {names}"
             )
-        return layer
-    if _checks._is_integer(layer):
+        name = layer
+    elif _checks._is_integer(layer):
         count = len(model.layers)
         if not -count <= layer < count:
             raise ValueError(
@@ -251,9 +261,37 @@ def layer_name(model: keras.Model, layer: object, argument: str = "layer") -> st
                 f"(indices {-count} to {count - 1}, as for model.get_layer(index=i))"
             )
         name = model.layers[int(layer)].name
-        find(trace(model)[2], name)  # an index whose name two layers carry is refused
-        return name
-    raise TypeError(f"{argument} must be a layer name (str) or an index (int); got {layer!r}")
+    else:
+        raise TypeError(f"{argument} must be a layer name (str) or an index (int); got {layer!r}")
+    # An index whose name two layers carry is refused here, and so is the input layer.
+    found = find(trace(model)[2], name)[0]
+    if isinstance(found, keras.layers.InputLayer) and not input_ok:
+        raise ValueError(_input_layer_message(model, layer, name, argument))
+    return name
+
+
+def _input_layer_message(
+    model: keras.Model, layer: object, name: str, argument: str, nested: str = ""
+) -> str:
+    """Say that `layer` is the model's input layer, which has nothing to explain, and what to give.
+
+    `nested` is ``"nested "`` for the input layer of a model inside the one given: its
+    layers' indices are not the given model's, so the message names a layer, not an index.
+    """
+    given = f"{argument} {layer!r} is"
+    after = [
+        (i, item.name)
+        for i, item in enumerate(model.layers)
+        if not isinstance(item, keras.layers.InputLayer)
+    ]
+    instead = ""
+    if after:
+        instead = f", such as {after[0][1]!r}" + ("" if nested else f" (index {after[0][0]})")
+    return (
+        f"{given} the input layer of {nested}model {model.name!r} ({name!r}): its output is the "
+        "images themselves, so it has nothing to explain (no kernel, no receptive field, "
+        f"no channels of its own); give a layer after it{instead}"
+    )
 
 
 # --- a model split at a layer -----------------------------------------------------------------
@@ -454,4 +492,4 @@ def layer_names(model, layers) -> tuple[str, ...]:
     for item in layers:
         if not isinstance(item, str) and not _checks._is_integer(item):
             raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
-    return tuple(layer_name(model, item, "layers") for item in layers)
+    return tuple(layer_name(model, item, "layers", input_ok=True) for item in layers)

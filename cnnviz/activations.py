@@ -46,7 +46,9 @@ def layer_outputs(
         ``model.get_layer(index=i)``; for :func:`~cnnviz.lenet5`, 1 is
         ``conv1`` and -1 the softmax ``op``). By default every layer of
         ``model.layers`` after the input (a nested model is one of them: its
-        output).
+        output). The input layer may be asked for (index 0 of a functional
+        model): its output is the images as the model takes them (the
+        functions that explain a layer refuse it).
     scale : bool, optional
         Whether ``uint8`` images are divided by 255. By default they are,
         unless the model scales its own input (its first layer is a

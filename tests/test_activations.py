@@ -673,3 +673,21 @@ def test_threads_on_a_fresh_model_get_the_serial_answers_and_leave_it_working():
     for result in [*results, cnnviz.top_patches(model, x, "c2", k=2)]:
         np.testing.assert_array_equal(result["index"], serial["index"])
         np.testing.assert_allclose(result["value"], serial["value"], rtol=1e-6)
+
+
+def test_a_model_of_any_input_size_gives_each_images_outputs():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, name="c")(inputs)
+    model = keras.Model(inputs, keras.layers.MaxPooling2D(name="p")(x))
+    x = np.random.default_rng(0).random((3, 9, 12, 1), dtype=np.float32)
+    got = layer_outputs(model, x)
+    assert got["c"].shape == (3, 7, 10, 2)
+    assert got["p"].shape == (3, 3, 5, 2)
+    kernel, bias = model.get_layer("c").get_weights()
+    windows = [
+        [(x[:, i : i + 3, j : j + 3, :, None] * kernel).sum(axis=(1, 2, 3)) for j in range(10)]
+        for i in range(7)
+    ]  # (7, 10, N, 2)
+    by_hand = np.array(windows).transpose(2, 0, 1, 3) + bias
+    np.testing.assert_allclose(got["c"], by_hand, rtol=1e-5, atol=1e-6)

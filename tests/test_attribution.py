@@ -556,3 +556,28 @@ def test_curves_take_uint8_images_and_a_target_per_image():
     np.testing.assert_allclose(
         inserted["probabilities"][:, 0], curve["probabilities"][:, -1], **close
     )
+
+
+# --- a model of any input size (issue 20) ------------------------------------------------------
+
+
+def any_size(model_input: tuple) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(model_input)
+    x = keras.layers.Conv2D(3, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.Activation("relu", name="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(inputs, keras.layers.Dense(4, activation="softmax", name="out")(x))
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.__name__)
+def test_every_method_explains_a_model_of_any_input_size_as_its_fixed_twin(method):
+    fixed, open_size = any_size((8, 8, 1)), any_size((None, None, 1))
+    open_size.set_weights(fixed.get_weights())
+    x = images()
+    # The same layers on images of the same size: the same maps up to rounding.
+    np.testing.assert_allclose(
+        method(open_size, x, **options(method)), method(fixed, x, **options(method)), atol=1e-6
+    )
+    other = np.random.default_rng(2).integers(0, 256, (2, 11, 6, 1), dtype=np.uint8)
+    assert method(open_size, other, **options(method)).shape == (2, 11, 6)

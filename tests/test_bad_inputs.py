@@ -385,6 +385,37 @@ def upsampling_model():
     return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(x))
 
 
+def mixing_model():
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.LayerNormalization(axis=[1, 2, 3], name="ln")(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="after")(x))
+
+
+def bilinear_model():
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.UpSampling2D(interpolation="bilinear", name="up")(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(x))
+
+
+def rows_joined_model():
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Concatenate(axis=1, name="join")([inputs, inputs])
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="after")(x))
+
+
+def open_size_model():
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs), name="any_size")
+
+
 def skip_model():
     import keras
 
@@ -480,6 +511,11 @@ def ablation_result(**change) -> dict:
 V, T = ValueError, TypeError
 POSITIVE = "must be a positive integer"
 FINITE_POSITIVE = "must be a finite number above 0"
+# Every function that explains a layer refuses LeNet-5's input layer in these words.
+INPUT_LAYER = (
+    r"the input layer of model 'lenet5_valid' \('input'\): its output is the images themselves, "
+    r"so it has nothing to explain .*give a layer after it, such as 'conv1' \(index 1\)"
+)
 
 CATALOGUE: list[Case] = [
     # Data: finding and reading the files.
@@ -726,8 +762,8 @@ CATALOGUE: list[Case] = [
     Case("kernels", "an unknown layer", channels_call("kernels", "conv3"), V, r"has no layer named 'conv3'; its layers \(nested models' included\) are \['input', 'conv1', 'relu1'"),
     Case("kernels", "layer=1.5", channels_call("kernels", 1.5), T, r"layer must be a layer name \(str\) or an index \(int\); got 1\.5"),
     Case("receptive_field", "a Dense layer", channels_call("receptive_field", "fc1"), V, r"layer 'fc1' must give feature maps \(batch, height, width, channels\); it gives \(None, 120\)"),
-    Case("receptive_field", "an upsampling before the layer", lambda: __import__("cnnviz").receptive_field(upsampling_model(), "conv"), V, r"layer 'up' is a UpSampling2D, which cnnviz cannot follow back to the input pixels"),
-    Case("receptive_field", "a layer with two inputs on the way", lambda: __import__("cnnviz").receptive_field(skip_model(), "after"), V, r"layer 'join' \(Concatenate\) on the way to 'after' takes several inputs"),
+    Case("receptive_field", "an upsampling before the layer", lambda: __import__("cnnviz").receptive_field(upsampling_model(), "conv"), V, r"the units of layer 'conv' have no receptive field of one size and jump: after layer 'up' \(UpSampling2D\) neighbouring units share one field"),
+    Case("receptive_field", "images joined along the rows on the way", lambda: __import__("cnnviz").receptive_field(rows_joined_model(), "after"), V, r"layer 'join' \(Concatenate\) on the way to 'after' takes several inputs, and cnnviz follows only merges of maps of one size"),
     Case("receptive_field", "a layer index out of range", channels_call("receptive_field", 99), V, r"layer index 99 is out of range"),
     Case("receptive_box", "row=4 in a 4x4 output", channels_call("receptive_box", "max_pool2", 4, 0), V, r"row must be an integer in range\(0, 4\) \(the output of layer 'max_pool2' is 4x4\); got 4"),
     Case("receptive_box", "col=-1", channels_call("receptive_box", "conv1", 0, -1), V, r"col must be an integer in range\(0, 24\) .*got -1"),
@@ -896,6 +932,25 @@ CATALOGUE: list[Case] = [
     Case("explorer.export", "a NaN weight", export(nan_weights_model), V, r"layer 'fc' of model 'diverged' has 7840 NaN or infinite value\(s\) in its kernel; the page runs only finite weights"),
     Case("explorer.export", "a pool window larger than its input", export(wide_pool_model), V, r"layer 'wide' \(MaxPooling2D\) of model 'wide_pool' has a pool window of 30x30 on an input of 28x28; the page shows windows that fit in their input"),
     Case("explorer.export", "a ReLU with threshold=nan", export(nan_relu_model), V, r"layer 'r' \(ReLU\) of model 'nan_relu' has threshold=nan, which is not finite"),
+    # issue 20: the input layer as a layer to explain
+    Case("grad_cam", "layer=0, the input layer", cnnviz_call("grad_cam", lambda: (small()[0][:2],), layer=0), V, r"layer 0 is " + INPUT_LAYER),
+    Case("top_patches", "layer=0, the input layer", cnnviz_call("top_patches", lambda: (small()[0][:4], 0)), V, r"layer 0 is " + INPUT_LAYER),
+    Case("class_mean_activations", "layer='input', the input layer by name", cnnviz_call("class_mean_activations", lambda: (small()[0][:4], small()[1][:4], "input")), V, r"layer 'input' is " + INPUT_LAYER),
+    Case("channel_ablation", "layer=0, the input layer", cnnviz_call("channel_ablation", lambda: (small()[0][:4], small()[1][:4], 0)), V, r"layer 0 is " + INPUT_LAYER),
+    Case("maximize_activation", "layer=0, the input layer", channels_call("maximize_activation", 0, 0, steps=1), V, r"layer 0 is " + INPUT_LAYER),
+    Case("receptive_field", "layer=0, the input layer", channels_call("receptive_field", 0), V, r"layer 0 is " + INPUT_LAYER),
+    Case("kernels", "layer='input', the input layer by name", channels_call("kernels", "input"), V, r"layer 'input' is " + INPUT_LAYER),
+    Case("receptive_box", "layer=-11, the input layer counted from the end", channels_call("receptive_box", -11, 0, 0), V, r"layer -11 is " + INPUT_LAYER),
+    Case("kernels", "layer=np.int64(0), the input layer", channels_call("kernels", np.int64(0)), V, r"layer np\.int64\(0\) is " + INPUT_LAYER),
+    # issue 20: receptive fields through layers that mix positions; models of any input size
+    Case("receptive_field", "a LayerNormalization over the rows, columns and channels", called("receptive_field", lambda: (mixing_model(), "after")), V, r"the units of layer 'after' have no receptive field of one size and jump: layer 'ln' \(LayerNormalization\) mixes a spatial axis: every unit after it sees the whole image .*receptive_box gives each unit's box"),
+    Case("receptive_box", "a bilinear upsampling on the way", called("receptive_box", lambda: (bilinear_model(), "conv", 0, 0)), V, r"layer 'up' \(UpSampling2D\) on the way to 'conv' interpolates \('bilinear'\)"),
+    Case("receptive_box", "a model of any input size without image_size", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0)), V, r"model 'any_size' takes images of any size \(None, None, 1\), so a unit's box depends on the images' size .*give image_size=\(height, width\)"),
+    Case("receptive_box", "image_size=(2, 2), too small for the layers", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0), image_size=(2, 2)), V, r"images of 2x2 pixels are too small for layer 'conv' \(Conv2D\) on the way to 'conv': its output would be 0x0"),
+    Case("receptive_box", "image_size=(32, 32) for a 28x28 model", channels_call("receptive_box", "conv1", 0, 0, image_size=(32, 32)), V, r"image_size must be the size model 'lenet5_valid' takes, \(28, 28\) \(None: any\); got \(32, 32\)"),
+    Case("receptive_box", "image_size=28", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0), image_size=28), V, r"image_size must be None or a pair of positive integers \(height, width\); got 28"),
+    Case("maximize_activation", "a model of any input size without image_size", called("maximize_activation", lambda: (open_size_model(), "conv", 0), steps=1), V, r"model 'any_size' takes images of any size \(None, None, 1\), so the size of the image to make is open: give image_size=\(height, width\)"),
+    Case("maximize_activation", "image_size=(0, 8)", called("maximize_activation", lambda: (open_size_model(), "conv", 0), steps=1, image_size=(0, 8)), V, r"image_size must be None or a pair of positive integers \(height, width\); got \(0, 8\)"),
 ]  # fmt: skip
 
 

@@ -166,6 +166,317 @@ def test_boxes_are_the_gradients_support(padding):
             assert not (gradient_support(lenet, name, row, col) & ~box_mask(box)).any()
 
 
+# --- boxes against the gradients of odd models -----------------------------------------------
+
+L = keras.layers
+
+
+def stride_and_pooling(x):
+    x = L.Conv2D(3, 3, strides=2, padding="same", name="s2")(x)
+    x = L.AveragePooling2D(3, strides=2, padding="same", name="pool3")(x)
+    return L.Conv2D(2, 2, name="after")(x)
+
+
+def odd_pooling(x):
+    x = L.AveragePooling2D((2, 3), strides=(3, 1), padding="same", name="tall")(x)
+    x = L.AveragePooling2D(2, strides=3, name="holes")(x)  # a stride larger than the window
+    return L.Conv2D(2, 1, name="one")(x)
+
+
+def dilated(x):
+    x = L.Conv2D(2, 3, dilation_rate=2, padding="same", name="d2")(x)
+    x = L.Conv2D(2, 2, dilation_rate=3, padding="same", name="d3")(x)  # 1 before, 2 after
+    return L.Conv2D(2, 3, dilation_rate=2, name="valid")(x)
+
+
+def padded_and_cropped(x):
+    x = L.Cropping2D(((1, 0), (2, 1)), name="crop")(x)
+    x = L.Conv2D(2, 3, name="c")(x)
+    x = L.ZeroPadding2D(((2, 1), (0, 3)), name="pad")(x)
+    x = L.Conv2D(2, 3, name="over_zeros")(x)
+    return L.DepthwiseConv2D(3, strides=2, padding="same", name="depthwise")(x)
+
+
+def separable_and_upsampled(x):
+    x = L.SeparableConv2D(2, 3, dilation_rate=2, padding="same", name="separable")(x)
+    x = L.UpSampling2D(2, name="up")(x)
+    return L.Conv2D(2, 3, strides=2, name="down")(x)
+
+
+def merged(x):
+    c = L.Conv2D(2, 3, padding="same", name="c")(x)
+    a = L.Add(name="add")([c, L.Conv2D(2, 3, dilation_rate=2, padding="same", name="d")(c)])
+    side = L.ZeroPadding2D(1, name="pad")(L.Conv2D(2, 3, name="valid")(x))
+    joined = L.Concatenate(name="join")([a, side])
+    return L.Conv2D(2, 3, strides=2, name="after")(joined)
+
+
+def mixing(x):
+    x = L.Conv2D(3, 3, name="c")(x)
+    x = L.LayerNormalization(axis=-1, name="ln_channels")(x)  # per position
+    x = L.Dense(2, name="dense")(L.BatchNormalization(name="bn")(x))  # per position
+    x = L.LayerNormalization(axis=1, name="ln_rows")(L.Conv2D(2, 3, name="c2")(x))
+    return L.Conv2D(2, 2, name="after_rows")(x)
+
+
+def mixing_everything(x):
+    x = L.RandomFlip(name="flip")(L.RandomContrast(0.2, name="contrast")(x))  # at inference
+    x = L.Dropout(0.5, name="drop")(L.Conv2D(2, 3, name="c")(x))
+    softmax = L.Softmax(axis=[1, 2], name="softmax")(x)
+    normed = L.LayerNormalization(axis=[1, 2, 3], name="ln_all")(x)
+    pooled = L.GlobalAveragePooling2D(keepdims=True, name="gap")(x)
+    return L.Add(name="sum")([softmax, normed, L.Multiply(name="times")([x, pooled])])
+
+
+ODD_MODELS = [
+    stride_and_pooling,
+    odd_pooling,
+    dilated,
+    padded_and_cropped,
+    separable_and_upsampled,
+    merged,
+    mixing,
+    mixing_everything,
+]
+
+
+def positive(body, shape=(13, 11, 2)) -> keras.Model:
+    """`body` on an input of `shape`, with random positive kernels: no gradient cancels."""
+    inputs = keras.Input(shape)
+    model = keras.Model(inputs, body(inputs))
+    rng = np.random.default_rng(7)
+    for layer in model.layers:
+        weights = layer.get_weights()
+        if weights:  # kernels positive; biases, scales and statistics as initialised
+            layer.set_weights(
+                [rng.uniform(0.5, 1.5, w.shape) if w.ndim > 1 else w for w in weights]
+            )
+    return model
+
+
+def support_boxes(model: keras.Model, name: str) -> np.ndarray:
+    """(H', W', 4): the bounding box of each position's non-zero input gradients, all channels."""
+    head = keras.Model(model.inputs[0], model.get_layer(name).output)
+    shape = model.inputs[0].shape[1:]
+    x = tf.convert_to_tensor(np.random.default_rng(1).uniform(0.5, 1.5, (1, *shape)), tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = head(x, training=False)[0]
+    jacobian = tape.jacobian(out, x).numpy()[:, :, :, 0]  # (H', W', C', H, W, C)
+    seen = (jacobian != 0).any(axis=(2, 5))
+    boxes = np.zeros((*seen.shape[:2], 4), np.int64)
+    for i, j in np.ndindex(*seen.shape[:2]):
+        rows, cols = np.nonzero(seen[i, j])
+        if len(rows):
+            boxes[i, j] = rows.min(), cols.min(), rows.max() + 1, cols.max() + 1
+    return boxes
+
+
+def spatial_layers(model: keras.Model) -> list[str]:
+    return [layer.name for layer in model.layers[1:] if len(layer.output.shape) == 4]
+
+
+@pytest.mark.parametrize("body", ODD_MODELS, ids=[body.__name__ for body in ODD_MODELS])
+def test_every_units_box_is_the_bounding_box_of_its_gradients(body):
+    from cnnviz.channels._geometry import _boxes, _field
+
+    model = positive(body)
+    for name in spatial_layers(model):
+        expected = support_boxes(model, name)
+        rows, cols = np.indices(expected.shape[:2])
+        field = _field(model, cnnviz._graph.split(model, name))
+        np.testing.assert_array_equal(_boxes(field, rows, cols), expected, err_msg=name)
+        corner = tuple(int(v) for v in expected[-1, 0])
+        assert cnnviz.receptive_box(model, name, len(rows) - 1, 0) == corner
+        # A unit that the border does not clip sees its whole field (but not where padding
+        # lies inside what the field spans: a ZeroPadding2D's zeros, or a window's `same`
+        # padding at the edge of a cropped map).
+        explicit = (L.ZeroPadding2D, L.Cropping2D)
+        if field.why is None and not any(isinstance(x, explicit) for x in model.layers):
+            size, jump = cnnviz.receptive_field(model, name)
+            top = field.start[0] + rows * jump[0]
+            left = field.start[1] + cols * jump[1]
+            whole = np.stack([top, left, top + size[0], left + size[1]], axis=-1)
+            h, w = model.inputs[0].shape[1:3]
+            inside = (top >= 0) & (left >= 0) & (top + size[0] <= h) & (left + size[1] <= w)
+            np.testing.assert_array_equal(expected[inside], whole[inside], err_msg=name)
+
+
+def test_the_issues_examples_see_the_whole_image_or_only_their_taps():
+    whole = positive(lambda x: L.LayerNormalization(axis=[1, 2, 3], name="ln")(x))
+    assert cnnviz.receptive_box(whole, "ln", 5, 5) == (0, 0, 13, 11)
+    with pytest.raises(ValueError, match=r"'ln' \(LayerNormalization\) mixes a spatial axis"):
+        cnnviz.receptive_field(whole, "ln")
+    softmax = positive(lambda x: L.Softmax(axis=[1, 2], name="sm")(x))
+    assert cnnviz.receptive_box(softmax, "sm", 0, 3) == (0, 0, 13, 11)
+    per_position = positive(lambda x: L.Softmax(name="sm")(L.LayerNormalization(name="ln")(x)))
+    assert cnnviz.receptive_box(per_position, "sm", 4, 7) == (4, 7, 5, 8)
+    assert cnnviz.receptive_field(per_position, "sm") == ((1, 1), (1, 1))
+    # Two taps, 3 apart, padded 1 before: unit 0 reads -1 (padding) and 2, not columns 0 and 1.
+    dilated = positive(lambda x: L.Conv2D(1, 2, dilation_rate=3, padding="same", name="d")(x))
+    assert cnnviz.receptive_box(dilated, "d", 0, 0) == (2, 2, 3, 3)
+    assert cnnviz.receptive_field(dilated, "d") == ((4, 4), (1, 1))
+
+
+def test_a_unit_that_reads_only_padding_has_an_empty_box():
+    model = positive(lambda x: L.Conv2D(1, 1, name="c")(L.ZeroPadding2D(2, name="pad")(x)))
+    assert cnnviz.receptive_box(model, "c", 0, 0) == (0, 0, 0, 0)
+    assert cnnviz.receptive_box(model, "c", 2, 2) == (0, 0, 1, 1)
+
+
+def test_upsampling_has_boxes_but_no_one_jump():
+    model = positive(separable_and_upsampled)
+    assert cnnviz.receptive_box(model, "up", 0, 1) == cnnviz.receptive_box(model, "up", 1, 0)
+    with pytest.raises(ValueError, match=r"after layer 'up' \(UpSampling2D\) neighbouring units"):
+        cnnviz.receptive_field(model, "down")
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (lambda x: L.UpSampling2D(interpolation="bilinear", name="up")(x), r"interpolates"),
+        (lambda x: L.Reshape((11, 13, 2), name="r")(x), r"'r' \(Reshape\) .* rearranges"),
+        (lambda x: L.Concatenate(axis=1, name="j")([x, x]), r"'j' \(Concatenate\) .* several"),
+        (lambda x: L.Conv2DTranspose(1, 3, name="t")(x), r"'t' is a Conv2DTranspose, which"),
+    ],
+    ids=["bilinear", "reshape", "concatenate rows", "transposed"],
+)
+def test_layers_that_cannot_be_followed_say_why(body, words):
+    inputs = keras.Input((13, 11, 2))
+    outputs = L.Conv2D(1, 1, name="last")(body(inputs))
+    with pytest.raises(ValueError, match=words):
+        cnnviz.receptive_box(keras.Model(inputs, outputs), "last", 0, 0)
+
+
+AT_INFERENCE = [
+    L.RandomFlip(),
+    L.RandomRotation(0.3),
+    L.RandomZoom(0.3),
+    L.RandomTranslation(0.2, 0.2),
+    L.RandomContrast(0.5),
+    L.RandomBrightness(0.5),
+    L.GaussianNoise(1.0),
+    L.GaussianDropout(0.5),
+    L.AlphaDropout(0.5),
+    L.SpatialDropout2D(0.5),
+]
+
+
+@pytest.mark.parametrize("layer", AT_INFERENCE, ids=lambda layer: type(layer).__name__)
+def test_layers_taken_as_doing_nothing_at_inference_do_nothing(layer):
+    # The geometry passes them through as per position: that holds while they are the identity.
+    inputs = keras.Input((12, 10, 3))
+    model = keras.Model(inputs, L.Conv2D(1, 1, name="c")(layer(inputs)))
+    x = np.random.default_rng(0).random((2, 12, 10, 3), dtype=np.float32)
+    np.testing.assert_array_equal(keras.Model(inputs, layer.output)(x, training=False), x)
+    assert cnnviz.receptive_box(model, "c", 4, 7) == (4, 7, 5, 8)
+
+
+# --- models of any input size -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", ODD_MODELS[:6], ids=[body.__name__ for body in ODD_MODELS[:6]])
+def test_a_model_of_any_size_has_the_fixed_models_fields_for_its_image_size(body):
+    fixed, open_size = positive(body), positive(body, (None, None, 2))
+    for name in spatial_layers(fixed):
+        h, w = fixed.get_layer(name).output.shape[1:3]
+        for row, col in {(0, 0), (h - 1, w - 1), (h // 2, 0)}:
+            assert cnnviz.receptive_box(
+                open_size, name, row, col, image_size=(13, 11)
+            ) == cnnviz.receptive_box(fixed, name, row, col), (name, row, col)
+        try:
+            expected = cnnviz.receptive_field(fixed, name)
+        except ValueError:
+            continue
+        assert cnnviz.receptive_field(open_size, name) == expected, name
+
+
+def open_lenet() -> keras.Model:
+    inputs = keras.Input((None, None, 1))
+    x = L.Conv2D(4, 5, activation="relu", name="conv1")(inputs)
+    x = L.MaxPooling2D(name="max_pool1")(x)
+    x = L.Conv2D(6, 5, padding="same", name="conv2")(x)
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inputs, L.Dense(3, activation="softmax", name="op")(x), name="open")
+
+
+def test_a_model_of_any_size_needs_image_size_only_where_the_size_matters():
+    model = open_lenet()
+    assert cnnviz.receptive_field(model, "conv2") == ((14, 14), (2, 2))
+    with pytest.raises(ValueError, match=r"takes images of any size .* give image_size="):
+        cnnviz.receptive_box(model, "conv2", 0, 0)
+    assert cnnviz.receptive_box(model, "conv2", 0, 0, image_size=(20, 30)) == (0, 0, 10, 10)
+    with pytest.raises(ValueError, match=r"images of 3x3 pixels are too small for layer"):
+        cnnviz.receptive_box(model, "conv2", 0, 0, image_size=(3, 3))
+    with pytest.raises(ValueError, match=r"image_size must be the size model 'lenet5_valid'"):
+        cnnviz.receptive_box(cnnviz.lenet5(), "conv2", 0, 0, image_size=(20, 20))
+    assert cnnviz.receptive_box(cnnviz.lenet5(), "conv1", 0, 0, image_size=(28, 28)) == (
+        0,
+        0,
+        5,
+        5,
+    )
+
+
+def test_top_patches_of_a_model_of_any_size_take_the_images_size():
+    model = open_lenet()
+    x = images(6, (20, 24, 1))
+    result = cnnviz.top_patches(model, x, "conv2", k=3)
+    out = cnnviz.layer_outputs(model, x, ["conv2"])["conv2"]
+    assert_top_patches(result, out, 3)
+    expected = [
+        cnnviz.receptive_box(model, "conv2", r, c, image_size=(20, 24))
+        for r, c in zip(result["row"][0], result["col"][0], strict=True)
+    ]
+    assert result["box"][0].tolist() == [list(box) for box in expected]
+    # A stream of two sizes: each image's box for its own size.
+    stream = [images(3, (20, 24, 1)), images(3, (16, 16, 1), seed=1)]
+    result = cnnviz.top_patches(model, stream, "conv2", k=6)
+    for index, r, c, box in zip(
+        *(result[k][0] for k in ("index", "row", "col", "box")), strict=True
+    ):
+        size = (20, 24) if index < 3 else (16, 16)
+        assert tuple(box) == cnnviz.receptive_box(model, "conv2", r, c, image_size=size)
+
+
+def test_maximize_activation_of_a_model_of_any_size_takes_image_size():
+    model = open_lenet()
+    with pytest.raises(ValueError, match=r"the size of the image to make is open: give image_size"):
+        cnnviz.maximize_activation(model, "conv2", 0, steps=2)
+    image = cnnviz.maximize_activation(model, "conv2", [0, 1], steps=3, image_size=(18, 22))
+    assert image.shape == (2, 18, 22, 1)
+    unit = cnnviz.maximize_activation(
+        model, "conv2", 1, steps=3, image_size=(18, 22), position=(6, 8)
+    )
+    np.testing.assert_allclose(
+        unit,
+        cnnviz.maximize_activation(
+            model, "conv2", 1, steps=3, image_size=(18, 22), position=(6, 8)
+        ),
+    )
+    with pytest.raises(ValueError, match=r"position's col must be an integer in range\(0, 9\)"):
+        cnnviz.maximize_activation(model, "conv2", 0, steps=1, image_size=(18, 22), position=(0, 9))
+    with pytest.raises(ValueError, match=r"image_size=\(4, 4\) is too small for model 'open'"):
+        cnnviz.maximize_activation(model, "conv2", 0, steps=1, image_size=(4, 4))
+
+
+def test_the_input_layer_is_refused_in_every_kind_of_model():
+    for model in (cnnviz.lenet5(), nested(cnnviz.lenet5())):
+        with pytest.raises(ValueError, match=r"layer 0 is the input layer of model"):
+            cnnviz.receptive_field(model, 0)
+    inner = cnnviz.lenet5()
+    inputs = keras.Input((28, 28, 1), name="outer_input")
+    outer = keras.Model(inputs, inner(inputs))
+    with pytest.raises(ValueError, match=r"layer 'input' is the input layer of nested model"):
+        cnnviz.receptive_box(outer, "input", 0, 0)
+    with pytest.raises(
+        ValueError, match=r"'outer_input' is the input layer of model .*\(index 1\)"
+    ):
+        cnnviz.top_patches(outer, np.zeros((2, 28, 28, 1), np.float32), "outer_input")
+    # A Sequential model lists no input layer: its index 0 is its first layer.
+    assert cnnviz.receptive_field(as_sequential(cnnviz.lenet5()), 0) == ((5, 5), (1, 1))
+
+
 # --- top patches ---------------------------------------------------------------------------
 
 

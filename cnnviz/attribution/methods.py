@@ -291,8 +291,8 @@ def grad_cam(
     Raises
     ------
     TypeError, ValueError
-        As for :func:`gradients`; ValueError also if the layer is unknown,
-        its output is not a 4-D feature map, it is called more than once,
+        As for :func:`gradients`; ValueError also if the layer is unknown
+        or the model's input layer (it has nothing to explain), its output is not a 4-D feature map, it is called more than once,
         or the model has no ``Conv2D`` layer and `layer` is not given.
 
     Examples

@@ -1,9 +1,32 @@
 """Receptive-field geometry: which input pixels a unit of a layer sees (private).
 
-Computed from the chain of layers between the input and the layer, in the
-flat graph of cnnviz's one walk of a model (``cnnviz._graph``); shared by
+Computed from the layers between the input and the layer, in the flat graph
+of cnnviz's one walk of a model (``cnnviz._graph``); shared by
 :mod:`~cnnviz.channels.fields` (the public functions) and
 :mod:`~cnnviz.channels.dataset_views` (the boxes of the top patches).
+
+Two answers come out of one walk back from the layer:
+
+- the field's size and jump (CS231n's rule), which need no image size;
+- each unit's box: the exact bounding box of the input pixels that the unit's
+  computation reads, which needs the image size (the border clips the field,
+  and a dilated or strided window reaches only some of the pixels it spans).
+
+Every layer on the way is one of: a window (convolutions, poolings, and
+padding and cropping as windows of one tap), a nearest upsampling, a layer
+that works per position (activations, batch normalization at inference, a
+``Dense`` layer on the channel axis, dropout, ...), a layer that mixes every
+position along an axis (a ``LayerNormalization`` or ``Softmax`` over a
+spatial axis, global pooling that keeps its axes), or a merge of maps of one
+size (``Add``, ``Concatenate`` on the channel axis, ...). Anything else is
+refused with the reason.
+
+The boxes are exact: along each axis a unit reads a set of positions of the
+layer before, and the pixels it sees are the union of what those positions
+see. A map is kept as products of one interval per row and one per column
+(a merge adds products; those that are empty in the same places are joined
+without loss), so a unit that only reads padding sees nothing, and a
+dilated unit at the border does not claim the pixels between its taps.
 """
 
 from __future__ import annotations
@@ -13,28 +36,42 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from .. import _graph
+from .. import _checks, _graph
 from ..models import same_padding
 
-# Layers whose every output pixel depends on the same input pixel only.
-_ELEMENTWISE = (
+# Layers whose output at a position depends on their input at that position only (at
+# inference: dropout and noise do nothing, batch normalization uses its moving statistics,
+# a random augmentation layer passes its input through).
+_PER_POSITION = (
     keras.layers.InputLayer,
     keras.layers.Activation,
     keras.layers.ReLU,
     keras.layers.LeakyReLU,
     keras.layers.ELU,
     keras.layers.PReLU,
-    keras.layers.Softmax,
     keras.layers.BatchNormalization,
-    keras.layers.LayerNormalization,
-    keras.layers.Dropout,
+    keras.layers.Dropout,  # SpatialDropout2D, GaussianDropout, AlphaDropout... are its kin
     keras.layers.SpatialDropout2D,
     keras.layers.GaussianNoise,
     keras.layers.GaussianDropout,
+    keras.layers.AlphaDropout,
     keras.layers.Rescaling,
     keras.layers.Normalization,
     keras.layers.Identity,
     keras.layers.ActivityRegularization,
+    keras.layers.Dense,  # on a 4-D input it multiplies the channel axis, at every position
+    keras.layers.RandomFlip,
+    keras.layers.RandomRotation,
+    keras.layers.RandomZoom,
+    keras.layers.RandomTranslation,
+    keras.layers.RandomContrast,
+    keras.layers.RandomBrightness,
+)
+# Layers with an `axis` setting: per position when it names the channel axis only.
+_ALONG_AXES = (
+    keras.layers.LayerNormalization,
+    keras.layers.Softmax,
+    keras.layers.UnitNormalization,
 )
 # Layers that slide a window: their config has the window, strides, padding (and dilation).
 _WINDOWED = (
@@ -44,52 +81,303 @@ _WINDOWED = (
     keras.layers.MaxPooling2D,
     keras.layers.AveragePooling2D,
 )
+# Merges of maps of one size: each output position reads that position of every input.
+_MERGES = (
+    keras.layers.Add,
+    keras.layers.Subtract,
+    keras.layers.Multiply,
+    keras.layers.Average,
+    keras.layers.Maximum,
+    keras.layers.Minimum,
+    keras.layers.Concatenate,
+)
+_KNOWN = (
+    "convolutions, poolings, padding, cropping, nearest upsampling, merges of maps of one "
+    "size and layers that work per position"
+)
+_EMPTY = 2**40  # an empty interval is (_EMPTY, -_EMPTY)
+
+
+@dataclass(frozen=True)
+class _Op:
+    """What one layer does along one spatial axis.
+
+    ``"taps"``: output position o reads input positions ``o * stride - before + offsets``
+    (those inside the input); ``"repeat"``: o reads ``o // factor``; ``"all"``: every
+    position reads every input position; ``"same"``: o reads o.
+    """
+
+    kind: str
+    size: int | None  # the output's length along the axis (None: unknown, an open size)
+    offsets: tuple[int, ...] = (0,)
+    stride: int = 1
+    before: int | None = 0  # None: depends on an input size that is open
+    factor: int = 1
 
 
 @dataclass(frozen=True)
 class _Field:
-    """Unit (i, j) of a layer sees input rows ``start[0] + i * jump[0]`` + range(size[0]), etc."""
+    """The receptive fields of one layer's units.
 
-    start: tuple[int, int]
+    Along axis a (0: rows, 1: columns), unit i's field starts at ``start[a] + i * jump[a]``
+    and spans ``size[a]`` pixels before any clipping; ``why`` says why a size and jump do
+    not describe the fields, where they do not. ``terms`` (None without an image size)
+    hold the exact boxes: per term, (top, bottom) per output row and (left, right) per
+    output column; unit (i, j)'s box bounds the terms that are non-empty at both.
+    """
+
+    start: tuple[int | None, int | None]
     jump: tuple[int, int]
     size: tuple[int, int]
-    output: tuple[int, int]  # the layer's output height and width
-    image: tuple[int, int]  # the input's height and width
+    why: str | None
+    output: tuple[int | None, int | None]  # the layer's output height and width
+    image: tuple[int | None, int | None]  # the input's height and width
+    terms: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...] | None
 
 
 def _pair(value: object) -> tuple[int, int]:
-    return (int(value), int(value)) if isinstance(value, int) else tuple(int(v) for v in value)
+    return (int(value), int(value)) if np.ndim(value) == 0 else tuple(int(v) for v in value)
 
 
-def _window(layer: keras.layers.Layer, size_in: tuple[int, int]) -> tuple[list, list, list]:
-    """Return the window (dilated), stride and padding before the input, per axis."""
-    config = layer.get_config()
+def _channels_last(layer: keras.layers.Layer, config: dict) -> None:
     if config.get("data_format", "channels_last") != "channels_last":
         raise ValueError(
             f"layer {layer.name!r} has data_format={config['data_format']!r}; receptive fields "
             "are computed for channels_last layers only"
         )
-    window = _pair(config["pool_size"] if "pool_size" in config else config["kernel_size"])
-    strides = _pair(config["strides"] if config.get("strides") is not None else window)
-    dilation = _pair(config.get("dilation_rate", 1))
-    span = [d * (k - 1) + 1 for k, d in zip(window, dilation, strict=True)]
-    before = [0, 0]
-    if config["padding"] == "same":
-        before = [same_padding(size_in[a], span[a], strides[a])[0] for a in range(2)]
-    return span, list(strides), before
 
 
-def _field(model: keras.Model, parts: _graph.Split) -> _Field:
-    """Compute the receptive field of `parts`' layer from the chain of layers before it."""
+def _axes(layer: keras.layers.Layer, value: object) -> set[int]:
+    axes = [value] if np.ndim(value) == 0 else list(value)
+    return {int(a) % 4 for a in axes}
+
+
+def _ops(layer: keras.layers.Layer, sizes: tuple[int | None, int | None], target: str):
+    """Return the layer's `_Op` along rows and columns, or raise why it cannot be followed.
+
+    `sizes` are the input's height and width (None where open).
+    """
+    config = layer.get_config()
+    kind = type(layer).__name__
+    if isinstance(layer, _PER_POSITION):
+        return _Op("same", sizes[0]), _Op("same", sizes[1])
+    if isinstance(layer, _ALONG_AXES):
+        axes = _axes(layer, config["axis"])
+        if 0 in axes:
+            raise ValueError(
+                f"layer {layer.name!r} ({kind}) on the way to {target!r} works along the "
+                "batch axis, so a unit depends on the other images; receptive fields are "
+                "per image"
+            )
+        return tuple(
+            _Op("all", sizes[a]) if a + 1 in axes else _Op("same", sizes[a]) for a in range(2)
+        )
+    if isinstance(layer, keras.layers.GroupNormalization):
+        # Its statistics run over the height and width (and a group of channels).
+        return _Op("all", sizes[0]), _Op("all", sizes[1])
+    if isinstance(layer, (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)):
+        _channels_last(layer, config)
+        return _Op("all", 1), _Op("all", 1)  # feature maps only with keepdims=True
+    if isinstance(layer, _WINDOWED):
+        _channels_last(layer, config)
+        window = _pair(config["pool_size"] if "pool_size" in config else config["kernel_size"])
+        strides = _pair(config["strides"] if config.get("strides") is not None else window)
+        dilation = _pair(config.get("dilation_rate", 1))
+        ops = []
+        for a in range(2):
+            span = dilation[a] * (window[a] - 1) + 1
+            n, s = sizes[a], strides[a]
+            if config["padding"] == "same":
+                out = None if n is None else -(-n // s)
+                if n is not None:
+                    before = same_padding(n, span, s)[0]
+                else:  # with a stride of 1 the padding does not depend on the size
+                    before = (span - 1) // 2 if s == 1 else None
+            else:
+                out = None if n is None else (n - span) // s + 1
+                before = 0
+            offsets = tuple(range(0, span, dilation[a]))
+            ops.append(_Op("taps", out, offsets, s, before))
+        return tuple(ops)
+    if isinstance(layer, (keras.layers.ZeroPadding2D, keras.layers.Cropping2D)):
+        _channels_last(layer, config)
+        padding = isinstance(layer, keras.layers.ZeroPadding2D)
+        edges = config["padding"] if padding else config["cropping"]
+        sign = 1 if padding else -1
+        ops = []
+        for a in range(2):
+            first, last = (int(e) for e in edges[a])
+            out = None if sizes[a] is None else sizes[a] + sign * (first + last)
+            ops.append(_Op("taps", out, (0,), 1, sign * first))
+        return tuple(ops)
+    if isinstance(layer, keras.layers.UpSampling2D):
+        _channels_last(layer, config)
+        if config["interpolation"] != "nearest":
+            raise ValueError(
+                f"layer {layer.name!r} (UpSampling2D) on the way to {target!r} interpolates "
+                f"({config['interpolation']!r}), so which input pixels reach a unit depends "
+                "on where it falls between them; cnnviz follows interpolation='nearest' only"
+            )
+        factor = _pair(config["size"])
+        return tuple(
+            _Op("repeat", None if sizes[a] is None else sizes[a] * factor[a], factor=factor[a])
+            for a in range(2)
+        )
+    if isinstance(
+        layer,
+        (keras.layers.Flatten, keras.layers.Reshape, keras.layers.Permute),
+    ):
+        raise ValueError(  # noqa: TRY004 (the model's structure, not an argument's type)
+            f"layer {layer.name!r} ({kind}) on the way to {target!r} rearranges the positions "
+            "of its input, so a unit after it is no window of the image; receptive fields "
+            "are computed where the positions stay in place"
+        )
+    if isinstance(layer, (keras.layers.MultiHeadAttention, keras.layers.Attention)):
+        raise ValueError(  # noqa: TRY004
+            f"layer {layer.name!r} ({kind}) on the way to {target!r} is an attention layer: "
+            "its output mixes the positions of inputs that cnnviz's walk does not follow, so "
+            "which pixels reach a unit cannot be known from it"
+        )
+    raise ValueError(
+        f"layer {layer.name!r} is a {kind}, which cnnviz cannot follow back to the input "
+        f"pixels on the way to {target!r} (it knows {_KNOWN})"
+    )
+
+
+# --- along one axis: the exact intervals, and the size and jump --------------------------------
+
+
+def _intervals(op: _Op, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map per-position input intervals [lo, hi) through `op` (empty where lo > hi)."""
+    n_in = len(lo)
+    if op.kind == "same":
+        return lo, hi
+    if op.kind == "all":
+        return np.full(op.size, lo.min()), np.full(op.size, hi.max())
+    o = np.arange(op.size)[:, np.newaxis]
+    if op.kind == "repeat":
+        taps = o // op.factor
+    else:
+        taps = o * op.stride - op.before + np.array(op.offsets)[np.newaxis, :]
+    inside = (taps >= 0) & (taps < n_in)
+    taps = np.clip(taps, 0, max(n_in - 1, 0))
+    return (
+        np.where(inside, lo[taps], _EMPTY).min(axis=1),
+        np.where(inside, hi[taps], -_EMPTY).max(axis=1),
+    )
+
+
+def _joined(terms: list) -> list:
+    """Join the terms that are empty at the same rows and columns: their union's box is exact."""
+    by_pattern: dict[bytes, list] = {}
+    for rlo, rhi, clo, chi in terms:
+        key = np.packbits(rlo < rhi).tobytes() + b"|" + np.packbits(clo < chi).tobytes()
+        if key in by_pattern:
+            old = by_pattern[key]
+            by_pattern[key] = [
+                np.minimum(old[0], rlo),
+                np.maximum(old[1], rhi),
+                np.minimum(old[2], clo),
+                np.maximum(old[3], chi),
+            ]
+        else:
+            by_pattern[key] = [rlo, rhi, clo, chi]
+    return [tuple(term) for term in by_pattern.values()]
+
+
+@dataclass(frozen=True)
+class _Affine:
+    """Along one axis: unit i's field starts at ``start + i * jump`` and spans ``size``."""
+
+    start: int | None  # None: depends on an input size that is open
+    jump: int
+    size: int
+    why: str | None = None  # why a size and jump do not describe the fields
+
+
+def _affine(op: _Op, field: _Affine, layer: keras.layers.Layer, axis: int) -> _Affine:
+    if field.why or op.kind == "same":
+        return field
+    if op.kind == "all":
+        what = "a spatial axis" if op.size != 1 else "every position (global pooling)"
+        return _Affine(
+            None,
+            0,
+            0,
+            f"layer {layer.name!r} ({type(layer).__name__}) mixes {what}: every unit after it "
+            f"sees the whole image along the {('rows', 'columns')[axis]}",
+        )
+    if op.kind == "repeat":
+        return _Affine(
+            None,
+            0,
+            0,
+            f"after layer {layer.name!r} (UpSampling2D) neighbouring units share one field, so "
+            "the fields are not one jump apart",
+        )
+    start = None if field.start is None or op.before is None else field.start
+    if start is not None:
+        start -= op.before * field.jump
+    return _Affine(start, field.jump * op.stride, field.size + max(op.offsets) * field.jump)
+
+
+def _merged(fields: list[_Affine], layer: keras.layers.Layer, axis: int) -> _Affine:
+    """Return the field along one axis of a merge: the union of its inputs' fields."""
+    for field in fields:
+        if field.why:
+            return field
+    if all(field == fields[0] for field in fields):
+        return fields[0]
+    why = None
+    if len({field.jump for field in fields}) > 1:
+        why = "its inputs' fields are different numbers of pixels apart"
+    elif any(field.start is None for field in fields):
+        why = "where its inputs' fields start depends on the input size, which is open"
+    if why:
+        return _Affine(
+            None,
+            0,
+            0,
+            f"layer {layer.name!r} ({type(layer).__name__}) merges maps whose fields differ "
+            f"along the {('rows', 'columns')[axis]}: {why}",
+        )
+    start = min(field.start for field in fields)
+    end = max(field.start + field.size for field in fields)
+    return _Affine(start, fields[0].jump, end - start)
+
+
+# --- the walk ----------------------------------------------------------------------------------
+
+
+def _field(model: keras.Model, parts: _graph.Split, image: tuple[int, int] | None = None) -> _Field:
+    """Compute the receptive fields of `parts`' layer, walking back to the input.
+
+    `image` is the input's height and width where the model's own is open (None);
+    without either, the boxes are not computed (``terms`` is None).
+    """
     _graph.channel_count(parts, spatial=True)
     x, _, trace = _graph.trace(model)
+    static = tuple(None if n is None else int(n) for n in x.shape[1:3])
+    if image is None and None not in static:
+        image = static
     producers: dict[int, tuple[keras.layers.Layer, object]] = {}
     for layer, inputs, output in trace.calls.values():
         # The first producer wins: a nested model's layers are recorded before the model.
         producers.setdefault(id(output), (layer, inputs))
-    chain = []
-    tensor = parts.feature
-    while tensor is not x:
+    memo: dict[int, tuple] = {}
+
+    def walk(tensor) -> tuple:
+        """Return (sizes, affine per axis, terms or None) of `tensor`."""
+        if tensor is x:
+            sizes = image if image is not None else static
+            affine = (_Affine(0, 1, 1), _Affine(0, 1, 1))
+            terms = None
+            if image is not None:
+                rows, cols = np.arange(image[0]), np.arange(image[1])
+                terms = [(rows, rows + 1, cols, cols + 1)]
+            return sizes, affine, terms
+        if id(tensor) in memo:
+            return memo[id(tensor)]
         if id(tensor) not in producers:
             # The trace keeps a shared layer's last call only: its other calls' outputs
             # have no producer.
@@ -105,50 +393,143 @@ def _field(model: keras.Model, parts: _graph.Split) -> _Field:
             raise ValueError(
                 f"layer {parts.name!r} cannot be traced back to the model's input{because}"
             )
-        layer, tensor = producers[id(tensor)]
-        if isinstance(tensor, (list, tuple, dict)):
-            raise ValueError(  # noqa: TRY004 (the model's structure, not an argument's type)
-                f"layer {layer.name!r} ({type(layer).__name__}) on the way to {parts.name!r} "
-                "takes several inputs; receptive fields are computed for chains of layers only"
-            )
-        chain.append((layer, tensor))
-    if any(n is None for n in x.shape[1:3]):
-        raise ValueError(
-            f"receptive fields and boxes need a model whose input size is fixed; model "
-            f"{trace.model!r} takes images of shape {tuple(x.shape[1:])} (an open size, None): "
-            "build it with keras.Input((height, width, channels))"
-        )
-    image = tuple(int(n) for n in x.shape[1:3])
-    start, jump, size = [0, 0], [1, 1], [1, 1]
-    for layer, tensor in reversed(chain):
-        if isinstance(layer, _ELEMENTWISE):
-            continue
-        if isinstance(layer, _WINDOWED):
-            span, strides, before = _window(layer, tuple(int(n) for n in tensor.shape[1:3]))
-            for a in range(2):
-                start[a] -= before[a] * jump[a]
-                size[a] += (span[a] - 1) * jump[a]
-                jump[a] *= strides[a]
-        elif isinstance(layer, (keras.layers.ZeroPadding2D, keras.layers.Cropping2D)):
-            config = layer.get_config()
-            sign = 1 if isinstance(layer, keras.layers.ZeroPadding2D) else -1
-            edges = config["padding"] if sign == 1 else config["cropping"]
-            for a in range(2):
-                start[a] -= sign * int(edges[a][0]) * jump[a]
+        layer, inputs = producers[id(tensor)]
+        if isinstance(inputs, (list, tuple, dict)):
+            result = merge(layer, inputs, tensor)
         else:
-            raise ValueError(  # noqa: TRY004 (the model's structure, not an argument's type)
-                f"layer {layer.name!r} is a {type(layer).__name__}, which cnnviz cannot follow "
-                f"back to the input pixels on the way to {parts.name!r} (it knows convolutions, "
-                "poolings, padding, cropping and element-wise layers)"
+            result = follow(layer, inputs, tensor)
+        memo[id(tensor)] = result
+        return result
+
+    def follow(layer, inputs, tensor) -> tuple:
+        sizes, affine, terms = walk(inputs)
+        ops = _ops(layer, sizes, parts.name)
+        out_sizes = tuple(op.size for op in ops)
+        if any(n is not None and n < 1 for n in out_sizes):
+            raise ValueError(
+                f"images of {sizes[0]}x{sizes[1]} pixels are too small for layer "
+                f"{layer.name!r} ({type(layer).__name__}) on the way to {parts.name!r}: its "
+                f"output would be {out_sizes[0]}x{out_sizes[1]}"
             )
-    output = tuple(int(n) for n in parts.feature.shape[1:3])
-    return _Field(tuple(start), tuple(jump), tuple(size), output, image)
+        expected = tuple(tensor.shape[1:3]) if len(tensor.shape) == 4 else None
+        if expected is None or any(
+            e is not None and o is not None and int(e) != o
+            for e, o in zip(expected, out_sizes, strict=True)
+        ):
+            raise ValueError(
+                f"layer {layer.name!r} ({type(layer).__name__}) on the way to {parts.name!r} "
+                f"gives {tuple(tensor.shape)}, not feature maps whose size cnnviz can follow "
+                f"from its input {tuple(inputs.shape)}"
+            )
+        affine = tuple(_affine(ops[a], affine[a], layer, a) for a in range(2))
+        if terms is not None:
+            terms = _joined(
+                [
+                    (*_intervals(ops[0], rlo, rhi), *_intervals(ops[1], clo, chi))
+                    for rlo, rhi, clo, chi in terms
+                ]
+            )
+        return out_sizes, affine, terms
+
+    def merge(layer, inputs, tensor) -> tuple:
+        inputs = list(inputs.values()) if isinstance(inputs, dict) else list(inputs)
+        if not isinstance(layer, _MERGES) or (
+            isinstance(layer, keras.layers.Concatenate) and int(layer.get_config()["axis"]) % 4 != 3
+        ):
+            raise ValueError(
+                f"layer {layer.name!r} ({type(layer).__name__}) on the way to {parts.name!r} "
+                "takes several inputs, and cnnviz follows only merges of maps of one size "
+                "(Add, Subtract, Multiply, Average, Maximum, Minimum, and Concatenate on the "
+                "channel axis)"
+            )
+        results = [walk(tensor) for tensor in inputs]
+        # A map of one row or column is broadcast to the others' size (Multiply, Add...).
+        sizes = tuple(
+            None if any(r[0][a] is None for r in results) else max(r[0][a] for r in results)
+            for a in range(2)
+        )
+        affine = tuple(_merged([r[1][a] for r in results], layer, a) for a in range(2))
+        terms = None
+        if results[0][2] is not None:
+
+            def spread(array: np.ndarray, n: int) -> np.ndarray:
+                return np.repeat(array, n) if len(array) == 1 else array
+
+            terms = _joined(
+                [
+                    (
+                        spread(rlo, sizes[0]),
+                        spread(rhi, sizes[0]),
+                        spread(clo, sizes[1]),
+                        spread(chi, sizes[1]),
+                    )
+                    for r in results
+                    for rlo, rhi, clo, chi in r[2]
+                ]
+            )
+        return sizes, affine, terms
+
+    sizes, affine, terms = walk(parts.feature)
+    return _Field(
+        start=(affine[0].start, affine[1].start),
+        jump=(affine[0].jump, affine[1].jump),
+        size=(affine[0].size, affine[1].size),
+        why=affine[0].why or affine[1].why,
+        output=sizes,
+        image=image if image is not None else static,
+        terms=None if terms is None else tuple(terms),
+    )
+
+
+def _image_size(model: keras.Model, image_size: object, needs: str) -> tuple[int, int]:
+    """Return the images' height and width: the model's own, or `image_size` where it is open.
+
+    `needs` says why the size is needed, for the message.
+    """
+    shape = tuple(model.inputs[0].shape[1:])
+    static = tuple(None if n is None else int(n) for n in shape[:2])
+    if image_size is None:
+        if None in static:
+            raise ValueError(
+                f"model {model.name!r} takes images of any size {shape}, so {needs}: give "
+                "image_size=(height, width)"
+            )
+        return static
+    if (
+        not isinstance(image_size, (tuple, list))
+        or len(image_size) != 2
+        or not all(_checks._is_integer(n) and n > 0 for n in image_size)
+    ):
+        raise ValueError(
+            f"image_size must be None or a pair of positive integers (height, width); "
+            f"got {image_size!r}"
+        )
+    size = (int(image_size[0]), int(image_size[1]))
+    if any(s is not None and s != n for s, n in zip(static, size, strict=True)):
+        raise ValueError(
+            f"image_size must be the size model {model.name!r} takes, {shape[:2]} (None: any); "
+            f"got {image_size!r}"
+        )
+    return size
 
 
 def _boxes(field: _Field, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Return (..., 4) int64 boxes (top, left, bottom, right), clipped to the image."""
-    top = field.start[0] + rows * field.jump[0]
-    left = field.start[1] + cols * field.jump[1]
-    box = np.stack([top, left, top + field.size[0], left + field.size[1]], axis=-1)
-    limits = np.array([field.image[0], field.image[1]] * 2)
-    return np.clip(box, 0, limits).astype(np.int64)
+    """Return (..., 4) int64 boxes (top, left, bottom, right) of units (rows, cols).
+
+    Each is the bounding box of the pixels the unit reads; (0, 0, 0, 0) for a unit that
+    reads none (only padding).
+    """
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    top = np.full(rows.shape, _EMPTY)
+    left = np.full(rows.shape, _EMPTY)
+    bottom = np.full(rows.shape, -_EMPTY)
+    right = np.full(rows.shape, -_EMPTY)
+    for rlo, rhi, clo, chi in field.terms:
+        seen = (rlo[rows] < rhi[rows]) & (clo[cols] < chi[cols])
+        top = np.where(seen, np.minimum(top, rlo[rows]), top)
+        bottom = np.where(seen, np.maximum(bottom, rhi[rows]), bottom)
+        left = np.where(seen, np.minimum(left, clo[cols]), left)
+        right = np.where(seen, np.maximum(right, chi[cols]), right)
+    box = np.stack([top, left, bottom, right], axis=-1)
+    box[top > bottom] = 0
+    return box.astype(np.int64)

@@ -71,7 +71,8 @@ def top_patches(
         order of the stream); ``"row"``, ``"col"``: int64 (C, k), the
         position in the layer's output; ``"value"``: float32 (C, k), the
         activation, strongest first; ``"box"``: int64 (C, k, 4), the
-        receptive box of each position, as :func:`receptive_box` gives it.
+        receptive box of each position, as :func:`receptive_box` gives it
+        (for a model that takes images of any size, for its image's size).
 
     Raises
     ------
@@ -79,8 +80,9 @@ def top_patches(
         If `model` is not a Keras model, `images` neither arrays nor an
         iterable of batches, or `channels` not integers.
     ValueError
-        If the layer does not give feature maps or its receptive field
-        cannot be computed, a channel is out of range, `k`, `batch_size` or
+        If the layer is unknown or the model's input layer (it has
+        nothing to explain), does not give feature maps or its receptive
+        boxes cannot be computed (the message says why), a channel is out of range, `k`, `batch_size` or
         `steps` is not a positive integer, `k` exceeds the number of images,
         the images do not fit the model (a stream's batch: which one), or
         the stream is empty or never ends without `steps`.
@@ -98,7 +100,8 @@ def top_patches(
     """
     model = _graph.image_model(model)
     parts = _graph.split(model, layer)
-    field = _field(model, parts)
+    # The boxes of a model of any input size follow each batch's images' size.
+    fields = {None: _field(model, parts)}
     chosen = _checks.indices(
         channels, _graph.channel_count(parts, spatial=True), "channels", f"of layer {parts.name!r}"
     )
@@ -107,27 +110,36 @@ def top_patches(
     batches = _batches.source(model, images, chunk=batch_size, steps=steps)
     if batches.count is not None and k > batches.count:
         raise ValueError(f"k must be at most the number of images, {batches.count}; got {k}")
-    width = field.output[1]
     c = len(chosen)
     value = np.empty((c, 0), np.float32)
     index = np.empty((c, 0), np.int64)
-    where = np.empty((c, 0), np.int64)  # the flat position, row * width + col
+    row = np.empty((c, 0), np.int64)
+    col = np.empty((c, 0), np.int64)
+    box = np.empty((c, 0, 4), np.int64)
     seen = 0
     for x, _ in batches:
         out = _graph.run(parts.head, x)[..., chosen]
         flat = out.reshape(len(x), -1, c)
         position = flat.argmax(axis=1)  # (B, C): the first maximum of each image and channel
         best = np.take_along_axis(flat, position[:, np.newaxis, :], axis=1)[:, 0]
+        rows, cols = (position // out.shape[2]).T, (position % out.shape[2]).T
+        size = x.shape[1:3] if fields[None].terms is None else None
+        if size not in fields:
+            fields[size] = _field(model, parts, size)
         value = np.concatenate([value, best.T.astype(np.float32)], axis=1)
         index = np.concatenate([index, np.broadcast_to(seen + np.arange(len(x)), (c, len(x)))], 1)
-        where = np.concatenate([where, position.T.astype(np.int64)], axis=1)
+        row = np.concatenate([row, rows], axis=1)
+        col = np.concatenate([col, cols], axis=1)
+        box = np.concatenate([box, _boxes(fields[size], rows, cols)], axis=1)
         # Stable: on ties the earlier image (already kept, or earlier in the batch) stays first.
         order = np.argsort(-value, axis=1, kind="stable")[:, :k]
-        value, index, where = (np.take_along_axis(a, order, axis=1) for a in (value, index, where))
+        value, index, row, col = (
+            np.take_along_axis(a, order, axis=1) for a in (value, index, row, col)
+        )
+        box = np.take_along_axis(box, order[..., np.newaxis], axis=1)
         seen += len(x)
     if k > seen:
         raise ValueError(f"k must be at most the number of images, {seen}; got {k}")
-    row, col = where // width, where % width
     return {
         "layer": parts.name,
         "channels": chosen,
@@ -135,7 +147,7 @@ def top_patches(
         "row": row,
         "col": col,
         "value": value,
-        "box": _boxes(field, row, col),
+        "box": box,
     }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import _checks, _graph
+from ._geometry import _image_size
 
 
 def _gaussian(sigma: float) -> np.ndarray:
@@ -79,9 +80,8 @@ def _built_ascent(parts: _graph.Split):
     return step, score
 
 
-def _unit_weights(parts: _graph.Split, position: object) -> np.ndarray:
-    """Weights over the layer's positions: the mean (None) or one unit (row, col)."""
-    spatial = tuple(int(n) for n in parts.feature.shape[1:-1])
+def _unit_weights(parts: _graph.Split, position: object, spatial: tuple) -> np.ndarray:
+    """Weights over the layer's `spatial` positions: the mean (None) or one unit (row, col)."""
     if position is None:
         return np.full(spatial, 1 / max(int(np.prod(spatial)), 1), np.float32)
     if len(spatial) != 2:
@@ -111,6 +111,7 @@ def maximize_activation(
     l2: float = 0.02,
     tv: float = 0.05,
     position: tuple[int, int] | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Return an image that excites a channel: gradient ascent on its activation.
 
@@ -179,21 +180,29 @@ def maximize_activation(
     position : tuple of int, optional
         ``(row, col)`` of one unit of the layer's feature maps to maximise
         instead of the channel's mean over all positions.
+    image_size : tuple of int, optional
+        ``(height, width)`` of the image to make. Needed for a model that
+        takes images of any size (its input has ``None`` for them); for a
+        model of one input size it may be given, and must be that size.
 
     Returns
     -------
     numpy.ndarray
-        float32 (H, W, C), the model's input shape, in its input range; for
-        a sequence of channels, (len(channel), H, W, C) in their order.
+        float32 (H, W, C), the model's input shape (of `image_size`), in its
+        input range; for a sequence of channels, (len(channel), H, W, C) in
+        their order.
 
     Raises
     ------
     TypeError, ValueError
-        If `model` is not a Keras model, the layer is unknown, a channel
+        If `model` is not a Keras model, the layer is unknown or the
+        model's input layer (it has nothing to explain), a channel
         is out of range or the sequence is empty, `steps` is not a positive
         integer, `seed` or `jitter` not a non-negative integer,
         `learning_rate` not above 0, `blur`, `l2` or `tv` not finite
-        numbers of at least 0, or `position` not a unit of the layer.
+        numbers of at least 0, `position` not a unit of the layer, or
+        `image_size` missing for a model of any input size, not a pair of
+        positive integers, not the model's own size, or too small for it.
 
     Examples
     --------
@@ -217,9 +226,20 @@ def maximize_activation(
     l2 = _checks.non_negative_number(l2, "l2")
     tv = _checks.non_negative_number(tv, "tv")
     one = np.ndim(channel) == 0  # one channel: one image, not a batch of one
-    where = tf.constant(_unit_weights(parts, position))
+    height, width = _image_size(model, image_size, "the size of the image to make is open")
+    shape = (height, width, *(int(n) for n in model.inputs[0].shape[3:]))
+    spatial = tuple(parts.feature.shape[1:-1])
+    if None in spatial:  # an open size: the layer's, for these images
+        try:
+            spatial = parts.head.compute_output_shape((1, *shape))[1:-1]
+        except ValueError as error:  # Keras' words for a window larger than its input
+            raise ValueError(
+                f"image_size={image_size!r} is too small for model {model.name!r} up to "
+                f"layer {parts.name!r}: {error}"
+            ) from error
+    spatial = tuple(int(n) for n in spatial)
+    where = tf.constant(_unit_weights(parts, position, spatial))
     low, high = _graph.input_range(model)
-    shape = tuple(int(n) for n in model.inputs[0].shape[1:])
     step, score = _ascent(model, parts)
     onehot = np.eye(count, dtype=np.float32)[chosen]
     rank = len(parts.feature.shape)
