@@ -124,6 +124,29 @@ def subclassed_model():
     return net
 
 
+def scaled_model(*first: str):
+    """A classifier whose first layers are `first`: "norm" (never adapted), "lambda", "rescale",
+    "double" (Rescaling(2, offset=-1)), "branches" (Rescaling on one path, a convolution on the
+    other): models whose input scale, [0, 1] or [0, 255], cannot be told."""
+    import keras
+
+    layers = keras.layers
+    inputs = keras.Input((28, 28, 1))
+    x = inputs
+    for kind in first:
+        if kind == "branches":
+            x = layers.Concatenate()([layers.Rescaling(1 / 255)(x), layers.Conv2D(1, 1)(x)])
+            continue
+        x = {
+            "norm": lambda: layers.Normalization(name="norm"),
+            "lambda": lambda: layers.Lambda(lambda t: t, name="mystery"),
+            "rescale": lambda: layers.Rescaling(1 / 255, name="rescale"),
+            "double": lambda: layers.Rescaling(2.0, offset=-1.0, name="double"),
+        }[kind]()(x)
+    x = layers.Flatten()(layers.Conv2D(2, 3, name="conv")(x))
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="scaled")
+
+
 def two_input_model():
     import keras
 
@@ -816,6 +839,17 @@ CATALOGUE: list[Case] = [
     Case("plot_ablation", "one accuracy per channel missing", call("plot_ablation", ablation_result(accuracy=np.array([0.8, 0.9]))), V, r"result\['accuracy'\] must hold one accuracy per channel, shape \(3,\); got shape \(2,\)"),
     Case("plot_ablation", "no 'intact_accuracy'", call("plot_ablation", {k: v for k, v in ablation_result().items() if k != "intact_accuracy"}), V, r"result must have the key 'intact_accuracy'; got a mapping with keys \['accuracy', 'channels', 'layer'\]"),
     Case("plot_ablation", "channel numbers as floats", call("plot_ablation", ablation_result(channels=np.array([0.0, 1.0, 2.0]))), T, r"result\['channels'\] must hold integers; got dtype float64"),
+    # issue 20: scaling (uint8 scaled once behind preprocessing layers, numbers in the images' type, NumPy integers)
+    Case("predict", "uint8 images, a first Normalization never adapted", called("predict", lambda: (scaled_model("norm"), small()[0])), V, r"cannot scale uint8 images: cnnviz cannot tell whether model 'scaled' takes pixels in \[0, 1\] or in \[0, 255\], since its first layer that changes pixel values is 'norm' \(Normalization with mean 0 and variance 1\).*give float images"),
+    Case("evaluate", "uint8 x, a first Normalization never adapted", lambda: evaluate(model=scaled_model("norm")), V, r"cannot scale uint8 x: .*To go on, say which: scale=True divides uint8 pixels by 255 \(a model that takes \[0, 1\]\), scale=False passes them as they are"),
+    Case("layer_outputs", "uint8 images, a Lambda before Rescaling", lambda: layer_outputs(scaled_model("lambda", "rescale"), image()), V, r"layer 'mystery' \(Lambda\), which cnnviz cannot look through, comes before 'rescale' \(Rescaling by 0\.003922\).*scale=False"),
+    Case("train", "uint8 x, a first Rescaling(2, offset=-1)", lambda: train(model=scaled_model("double")), V, r"cannot scale uint8 x: .*'double' \(Rescaling by 2\), not a division by 16 or more.*scale=True"),
+    Case("class_mean_activations", "uint8 images, branches that disagree on the scale", called("class_mean_activations", lambda: (scaled_model("branches"), *small(), "conv")), V, r"cannot scale uint8 images: .*its input branches into paths that disagree"),
+    Case("integrated_gradients", "baseline=np.uint8(255), scale unknown", called("integrated_gradients", lambda: (scaled_model("norm"), images_with(0.5)), baseline=np.uint8(255), steps=2), V, r"cannot scale uint8 baseline: .*give baseline as a float in the model's input scale \(baseline / 255 for a model that takes \[0, 1\]"),
+    Case("occlusion", "value=np.uint8(255), scale unknown", called("occlusion", lambda: (scaled_model("norm"), images_with(0.5)), value=np.uint8(255)), V, r"cannot scale uint8 value: .*give value as a float"),
+    Case("deletion_curve", "value=np.uint8(0), scale unknown", called("deletion_curve", lambda: (scaled_model("norm"), images_with(0.5)[:2], np.zeros((2, 28, 28))), value=np.uint8(0)), V, r"cannot scale uint8 value"),
+    Case("lenet5", "input_shape=(np.True_, 28, 1)", call("lenet5", input_shape=(np.True_, 28, 1)), V, r"three positive integers; got \(np\.True_, 28, 1\)"),
+    Case("train", "verbose=np.True_", lambda: train(verbose=np.True_), V, r"verbose must be 'auto', 0, 1 or 2; got np\.True_"),
 ]  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections.abc import Sequence
 
@@ -117,7 +118,9 @@ def maximize_activation(
 
     The image is ``low + (high - low) * sigmoid(z)``, so it stays in the
     model's input range ([0, 1], or [0, 255] for a model that scales its own
-    input, the rule of :func:`~cnnviz.layer_outputs`); ``z`` starts as the
+    input: the rule that decides whether ``uint8`` images are divided by
+    255, see :func:`~cnnviz.layer_outputs`; where the rule cannot tell, a
+    warning says so and the image is in [0, 1]); ``z`` starts as the
     best of 16 noise images of several grains and brightnesses. Each of
     `steps` Adam steps (``tf.GradientTape``) raises the channel's mean
     activation over the layer's positions (or, with `position`, the
@@ -196,6 +199,12 @@ def maximize_activation(
         `learning_rate` not above 0, `blur`, `l2` or `tv` not finite
         numbers of at least 0, or `position` not a unit of the layer.
 
+    Warns
+    -----
+    UserWarning
+        If cnnviz cannot tell whether the model takes pixels in [0, 1] or
+        in [0, 255] (a first ``Normalization`` that is not adapted, say).
+
     Examples
     --------
     >>> import numpy as np
@@ -219,7 +228,15 @@ def maximize_activation(
     tv = _checks.non_negative_number(tv, "tv")
     one = np.ndim(channel) == 0  # one channel: one image, not a batch of one
     where = tf.constant(_unit_weights(parts, position))
-    low, high = _graph.input_range(model)
+    found = _graph.input_scale(model)
+    if found.range is None:
+        warnings.warn(
+            f"cnnviz cannot tell whether model {model.name!r} takes pixels in [0, 1] or in "
+            f"[0, 255], since {found.reason}; the image is made in [0, 1]",
+            UserWarning,
+            stacklevel=2,
+        )
+    low, high = found.range or _graph.UNIT
     shape = tuple(int(n) for n in model.inputs[0].shape[1:])
     step, score = _ascent(parts)
     onehot = np.eye(count, dtype=np.float32)[chosen]
