@@ -534,8 +534,8 @@ def scale_setting(
         )
     else:
         remedy = (
-            f"give float {name}, which are used as they are ({name} / 255 for a model that "
-            f"takes [0, 1], {name}.astype('float32') for one that takes [0, 255])"
+            f"give {name} as floats, used as they are ({name} / 255 for a model that takes "
+            f"[0, 1], {name}.astype('float32') for one that takes [0, 255])"
         )
         if takes_scale:
             remedy = (

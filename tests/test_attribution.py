@@ -620,5 +620,5 @@ def test_a_uint8_number_for_a_model_whose_scale_cannot_be_told_is_refused_by_nam
         cnnviz.integrated_gradients(model, x, 0, baseline=np.uint8(255), steps=2)
     with pytest.raises(ValueError, match=r"cannot scale uint8 value: .*give value as a float"):
         cnnviz.occlusion(model, x, 0, value=np.uint8(255))
-    with pytest.raises(ValueError, match=r"cannot scale uint8 images: .*give float images"):
+    with pytest.raises(ValueError, match=r"cannot scale uint8 images: .*give images as floats"):
         cnnviz.gradients(model, images())

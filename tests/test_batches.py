@@ -271,9 +271,9 @@ def test_what_cannot_be_told_is_said_with_the_layer_and_the_way_out():
     assert "'norm' (Normalization with mean 0 and variance 1)" in message
     assert "scale=True divides uint8 pixels by 255" in message
     assert "scale=False passes them as they are" in message
-    assert "give float x" in message
+    assert "give x as floats" in message
     # A function without scale only offers float images; a pixel value, a float number.
-    with pytest.raises(ValueError, match=r"To go on, give float images") as raised:
+    with pytest.raises(ValueError, match=r"To go on, give images as floats") as raised:
         _batches.scale_setting(None, model)
     assert "scale=" not in str(raised.value)
     with pytest.raises(ValueError, match=r"give value as a float in the model's input scale"):

@@ -373,9 +373,13 @@ def test_a_first_normalization_takes_the_pixels_its_statistics_show(adapted_on):
 def test_uint8_images_for_a_model_that_cannot_say_are_refused_unless_scale_is_given():
     model = normalized_classifier(keras.layers.Normalization(name="norm"))  # never adapted
     x, y = pixels()
-    with pytest.raises(ValueError, match=r"cannot scale uint8 images: .*'norm'.*give float images"):
+    with pytest.raises(
+        ValueError, match=r"cannot scale uint8 images: .*'norm'.*give images as floats"
+    ):
         cnnviz.predict(model, x)
-    with pytest.raises(ValueError, match=r"cannot scale uint8 images: .*'norm'.*give float images"):
+    with pytest.raises(
+        ValueError, match=r"cannot scale uint8 images: .*'norm'.*give images as floats"
+    ):
         cnnviz.predict(model, [x[:6], x[6:]])  # a stream: the argument is named all the same
     with pytest.raises(ValueError, match=r"cannot scale uint8 x: .*scale=True divides"):
         cnnviz.evaluate(model, x, y)
