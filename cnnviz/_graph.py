@@ -406,8 +406,10 @@ def input_scale(model: keras.Model) -> InputScale:
 
     A layer the rule does not know and that has no weights (a ``Lambda``, an
     ``Activation``, a merge, a layer of your own) cannot be looked through:
-    a ``Rescaling`` or ``Normalization`` after it gives "cannot tell". Where
-    the input branches, every branch must give the same answer.
+    a ``Rescaling`` or ``Normalization`` after it gives "cannot tell", and
+    so does a nested model that can only be called whole (subclassed) and
+    holds one. Where the input branches, every branch must give the same
+    answer.
     """
     x, _, calls = trace(model)
     users: dict[int, list[tuple[keras.layers.Layer, object]]] = {}
@@ -461,6 +463,18 @@ def _scale_step(layer, passed) -> tuple[InputScale | None, object]:
                 "are unknown",
             ), passed
         return _scaling_layer(layer), passed
+    if isinstance(layer, keras.Model):  # called whole (subclassed): its order is not to be seen
+        inside = [
+            item.name
+            for item in _inner_layers(layer)
+            if isinstance(item, (keras.layers.Rescaling, keras.layers.Normalization))
+        ]
+        if inside:
+            return InputScale(
+                None,
+                f"its model {layer.name!r} ({type(layer).__name__}) can only be called whole, "
+                f"so cnnviz cannot see whether its scaling layers {inside} come first",
+            ), passed
     if layer.weights:
         return InputScale(
             UNIT,
@@ -468,6 +482,14 @@ def _scale_step(layer, passed) -> tuple[InputScale | None, object]:
             "before any Rescaling or Normalization",
         ), passed
     return None, passed if passed is not None else layer
+
+
+def _inner_layers(model: keras.Model) -> list:
+    """Return the layers a model holds, its nested models' included (in the order they were made)."""
+    found = []
+    for item in model.layers:
+        found += _inner_layers(item) if isinstance(item, keras.Model) else [item]
+    return found
 
 
 def _numbers(values: np.ndarray) -> str:

@@ -162,6 +162,23 @@ def branches(left, right) -> keras.Model:
     return keras.Model(inputs, head(joined))
 
 
+class Net(keras.Model):
+    """A subclassed model: cnnviz calls it whole, and cannot see the order of its layers."""
+
+    def __init__(self, rescale: bool):
+        super().__init__(name="net")
+        self.rescale = L.Rescaling(1 / 255) if rescale else L.Identity()
+        self.conv = L.Conv2D(2, 3)
+
+    def call(self, x):
+        return self.conv(self.rescale(x))
+
+
+def wrapped(rescale: bool) -> keras.Model:
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, head(Net(rescale)(inputs)))
+
+
 RNG = np.random.default_rng(0)
 UNIT_DATA = RNG.random((64, 28, 28, 1))  # the statistics of [0, 1] pixels
 BYTE_DATA = UNIT_DATA * 255
@@ -242,6 +259,8 @@ MODELS = {
         None,
     ),
     "branches that disagree": (lambda: branches(L.Rescaling(1 / 255), L.Conv2D(1, 1)), None),
+    "a subclassed model holding a Rescaling, called whole": (lambda: wrapped(True), None),
+    "a subclassed model without one, called whole": (lambda: wrapped(False), _graph.UNIT),
 }
 
 
