@@ -28,9 +28,11 @@ The three forms
 
 Pixels
     Every piece goes through :func:`image_batch`, the one rule
-    of cnnviz: ``uint8`` scaled to [0, 1] unless the model scales its own
-    input (:func:`scale_setting`), float used as it is,
-    non-finite values refused. An array is converted chunk by chunk, never
+    of cnnviz: ``uint8`` scaled to [0, 1] unless the model takes [0, 255]
+    (:func:`scale_setting`, which refuses ``uint8`` where the model cannot
+    say and ``scale`` does not), float used as it is, non-finite values
+    refused. A pixel given as one number follows the same rule
+    (:func:`pixel_value`). An array is converted chunk by chunk, never
     whole, so a large ``uint8`` array is not held a second time as float32.
 
 The chunk policy
@@ -162,6 +164,7 @@ class Source:
         scale: object,
         names: tuple[str, str],
         takes_steps: bool,
+        takes_scale: bool,
     ) -> None:
         self._model = model
         self._chunk = chunk  # None: the policy's; else at most this many and the policy's
@@ -170,7 +173,8 @@ class Source:
         self._num_classes = num_classes
         self._one_image = one_image
         self._names = names
-        self._scale = scale_setting(scale, model)  # a bad `scale` is refused here
+        self._scale = scale_argument(scale)  # a bad `scale` is refused here
+        self._takes_scale = takes_scale
         name, label_name = names
         self._steps = None if steps is None else _checks.positive_int(steps, "steps")
         self.count: int | None = None  # the number of images, where it is known before reading
@@ -278,7 +282,17 @@ class Source:
         return policy if self._chunk is None else min(self._chunk, policy)
 
     def _image_batch(self, x: np.ndarray, name: str) -> np.ndarray:
-        return image_batch(x, self._model, name, one_image=self._one_image, scale=self._scale)
+        return image_batch(
+            x, self._model, name, one_image=self._one_image, scale=self._scale_for(x)
+        )
+
+    def _scale_for(self, x: np.ndarray) -> bool | None:
+        """Return the scaling of a piece: decided once, by the argument's name, at the first uint8 one."""
+        if self._scale is None and x.dtype == np.uint8:
+            self._scale = scale_setting(
+                None, self._model, self._names[0], takes_scale=self._takes_scale
+            )
+        return self._scale
 
     # --- streams --------------------------------------------------------------------------------
 
@@ -302,7 +316,9 @@ class Source:
             where = f"batch {number} of {name}"
             batch = np.asarray(batch)
             self._refuse_one_image(batch, where)
-            x = image_batch(batch, self._model, where, one_image=False, scale=self._scale)
+            x = image_batch(
+                batch, self._model, where, one_image=False, scale=self._scale_for(batch)
+            )
             if self._need_labels:
                 if y is None:
                     raise ValueError(
@@ -360,6 +376,7 @@ def source(
     scale: object = None,
     names: tuple[str, str] = ("images", "labels"),
     takes_steps: bool = True,
+    takes_scale: bool = False,
 ) -> Source:
     """Return `images` (and `labels`) checked, to be read chunk by chunk.
 
@@ -392,6 +409,9 @@ def source(
         Whether an array may be one image, (H, W) or (H, W, C).
     scale : bool, optional
         The public ``scale`` argument (:func:`scale_setting`).
+    takes_scale : bool
+        Whether the public function has a ``scale`` argument (the message
+        for a model whose scale cannot be told says how to give it).
     names : (str, str)
         The names of the images and labels arguments, for messages.
     takes_steps : bool
@@ -411,6 +431,7 @@ def source(
         scale=scale,
         names=names,
         takes_steps=takes_steps,
+        takes_scale=takes_scale,
     )
 
 
@@ -477,18 +498,71 @@ class Rows:
 # --- one array of images (or images and labels) for a model ------------------------------
 
 
-def scale_setting(scale: object, model) -> bool:
-    """Return whether to divide ``uint8`` images by 255 for `model`: the one rule of cnnviz.
-
-    ``scale=None`` (the default everywhere) scales ``uint8`` images unless
-    the model scales its own input (:func:`cnnviz._graph.scales_its_input`); ``True`` or
-    ``False`` say it outright.
-    """
+def scale_argument(scale: object) -> bool | None:
+    """Return the public ``scale`` argument checked: None, True or False."""
     if scale is None:
-        return not _graph.scales_its_input(model)
+        return None
     if not isinstance(scale, (bool, np.bool_)):
         raise ValueError(f"scale must be None, True or False; got {scale!r}")  # noqa: TRY004
     return bool(scale)
+
+
+def scale_setting(
+    scale: object, model, name: str = "images", *, takes_scale: bool = False, number: bool = False
+) -> bool:
+    """Return whether to divide ``uint8`` pixels by 255 for `model`: the one rule of cnnviz.
+
+    ``True`` or ``False`` say it outright and always win. ``None`` (the
+    default everywhere) divides unless the model takes pixels in [0, 255]
+    (:func:`cnnviz._graph.input_scale`: the first layer that changes pixel
+    values scales them); where the model cannot say, ``uint8`` pixels are
+    refused rather than scaled by a guess. Called only for ``uint8`` pixels:
+    float ones are used as they are and need no answer. `name` is the
+    argument, `takes_scale` whether the public function has ``scale``, and
+    `number` whether the pixel is one number (a baseline, a fill value).
+    """
+    scale = scale_argument(scale)
+    if scale is not None:
+        return scale
+    found = _graph.input_scale(model)
+    if found.range is not None:
+        return found.range == _graph.UNIT
+    if number:
+        remedy = (
+            f"give {name} as a float in the model's input scale ({name} / 255 for a model "
+            f"that takes [0, 1], float({name}) for one that takes [0, 255])"
+        )
+    else:
+        remedy = (
+            f"give {name} as floats, used as they are ({name} / 255 for a model that takes "
+            f"[0, 1], {name}.astype('float32') for one that takes [0, 255])"
+        )
+        if takes_scale:
+            remedy = (
+                "say which: scale=True divides uint8 pixels by 255 (a model that takes "
+                "[0, 1]), scale=False passes them as they are (a model that takes [0, 255]); "
+                f"or {remedy}"
+            )
+    raise ValueError(
+        f"cannot scale uint8 {name}: cnnviz cannot tell whether model {model.name!r} takes "
+        f"pixels in [0, 1] or in [0, 255], since {found.reason}. To go on, {remedy}"
+    )
+
+
+def pixel_value(value: object, model, name: str) -> np.float32:
+    """Return one pixel value (a baseline, a fill value) in `model`'s input scale.
+
+    A ``uint8`` number (``np.uint8(255)``, or a 0-d ``uint8`` array) is a
+    pixel like the ``uint8`` images and follows the same rule
+    (:func:`scale_setting`); any other finite number is taken to be in the
+    model's input scale already, as float images are.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]  # a 0-d array is its number
+    if isinstance(value, np.uint8):
+        scale = scale_setting(None, model, name, number=True)
+        return np.float32(_checks.float_images(np.asarray(value), name, scale=scale))
+    return np.float32(_checks.finite_number(value, name))
 
 
 def image_batch(
@@ -498,15 +572,21 @@ def image_batch(
     *,
     one_image: bool = True,
     scale: bool | None = None,
+    takes_scale: bool = False,
 ) -> np.ndarray:
     """Return `images` as a float32 batch (N, H, W, C) that fits `model`'s input.
 
     With `one_image`, one image may be given as (H, W) (one channel) or
     (H, W, C); otherwise `images` is always a batch, (N, H, W, C) or, for
     a one-channel model, (N, H, W). Pixel values follow :func:`cnnviz._checks.float_images`
-    and :func:`scale_setting`.
+    and, for ``uint8`` images, :func:`scale_setting` (`takes_scale`: whether
+    the public function has ``scale``, for its message).
     """
-    x = _checks.float_images(images, name, scale=scale_setting(scale, model))
+    scale = scale_argument(scale)
+    array = np.asarray(images)
+    if array.dtype == np.uint8:
+        scale = scale_setting(scale, model, name, takes_scale=takes_scale)
+    x = _checks.float_images(array, name, scale=bool(scale))
     expected = tuple(model.inputs[0].shape[1:])
     if not one_image:
         batch = (
@@ -543,8 +623,11 @@ def image_batch(
 
 
 def labelled_images(model, x: object, y: object, names: tuple[str, str], scale) -> tuple:
-    """Return a batch of images for `model` and their one-hot targets, checked to match in length."""
-    x = image_batch(x, model, names[0], one_image=False, scale=scale)
+    """Return a batch of images for `model` and their one-hot targets, checked to match in length.
+
+    For :func:`~cnnviz.train`, which has ``scale``.
+    """
+    x = image_batch(x, model, names[0], one_image=False, scale=scale, takes_scale=True)
     y = _checks.one_hot_targets(y, int(model.outputs[0].shape[-1]), names[1])
     if len(x) != len(y):
         raise ValueError(

@@ -20,27 +20,30 @@ import numpy as np
 VERBOSE = ("auto", 0, 1, 2)
 
 
-def _is_integer(value: object) -> bool:
+def is_integer(value: object) -> bool:
+    """Whether `value` is an integer: Python's or NumPy's (``np.int64(28)``), never a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 
 
 def positive_int(value: object, name: str) -> int:
     """Return `value` as an int if it is an integer of at least 1."""
-    if not _is_integer(value) or value < 1:
+    if not is_integer(value) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
     return int(value)
 
 
 def non_negative_int(value: object, name: str) -> int:
     """Return `value` as an int if it is an integer of at least 0 (a seed, an index)."""
-    if not _is_integer(value) or value < 0:
+    if not is_integer(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
     return int(value)
 
 
 def one_of(value: object, choices: tuple, name: str) -> Any:
     """Return `value` if it is one of `choices` (compared by equality, bools never match)."""
-    if isinstance(value, bool) or value not in choices:
+    if isinstance(value, (bool, np.bool_)) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
     return value
 
@@ -82,7 +85,7 @@ def finite_number(value: object, name: str) -> float:
 
 def verbose(value: object) -> Any:
     """Return `value` if Keras' ``verbose`` accepts it."""
-    if isinstance(value, bool) or value not in VERBOSE:
+    if isinstance(value, (bool, np.bool_)) or value not in VERBOSE:
         raise ValueError(f"verbose must be 'auto', 0, 1 or 2; got {value!r}")
     return value
 
@@ -183,7 +186,7 @@ def one_hot_targets(y: object, num_classes: int, name: str) -> np.ndarray:
 
 def index(value: object, count: int, name: str, what: str) -> int:
     """Return `value` as an int if it is an integer in ``range(count)``; `what` says what it counts."""
-    if not _is_integer(value) or not 0 <= value < count:
+    if not is_integer(value) or not 0 <= value < count:
         raise ValueError(f"{name} must be an integer in range(0, {count}) ({what}); got {value!r}")
     return int(value)
 
@@ -192,7 +195,7 @@ def indices(values: object, count: int, name: str, what: str) -> np.ndarray:
     """Return int64 indices in ``range(count)``: all of them for None, one int, or a sequence."""
     if values is None:
         return np.arange(count, dtype=np.int64)
-    if _is_integer(values):
+    if is_integer(values):
         values = [values]
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(

@@ -253,7 +253,7 @@ def layer_name(
                 f"(nested models' included) are {names}"
             )
         name = layer
-    elif _checks._is_integer(layer):
+    elif _checks.is_integer(layer):
         count = len(model.layers)
         if not -count <= layer < count:
             raise ValueError(
@@ -445,27 +445,224 @@ def classifier(model: object, name: str = "model"):
     return model
 
 
-def scales_its_input(model) -> bool:
-    """Say whether `model` rescales its own input: its first layer is Rescaling or Normalization.
+# --- the pixels a model takes: [0, 1] or [0, 255] -----------------------------------------
 
-    Looked into where the first layer is itself a model (a nested model).
+
+def _keras_layers(*names: str) -> tuple[type, ...]:
+    """Return the classes of `names` in ``keras.layers`` (a name this Keras lacks is left out)."""
+    return tuple(getattr(keras.layers, name) for name in names if hasattr(keras.layers, name))
+
+
+#: Layers that keep the pixels' scale, which the rule looks through.
+KEEPS_SCALE = _keras_layers(
+    # Shapes only: values moved or copied, or zeros added (0 is black in both scales).
+    "Identity", "InputLayer", "Reshape", "Permute", "Flatten",
+    "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    # Resampling and pooling: each value a weighted mean or the largest of some pixels
+    # (bicubic and Lanczos resizing overshoot the range a little, never change its scale).
+    "Resizing", "CenterCrop", "UpSampling1D", "UpSampling2D", "UpSampling3D",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    # The identity at inference, where cnnviz runs a model (measured on every one, Keras
+    # 3.15); in training they move, mix or perturb pixels within their own scale (colour
+    # layers clip to their value_range), or drop and scale units by a factor near 1.
+    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomCrop",
+    "RandomShear", "RandomPerspective", "RandomElasticTransform", "RandomErasing",
+    "RandomContrast", "RandomBrightness", "RandomColorDegeneration", "RandomColorJitter",
+    "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
+    "RandomPosterization", "RandomSaturation", "RandomSharpness",
+    "AugMix", "RandAugment", "CutMix", "MixUp",
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization",
+)  # fmt: skip
+
+#: What [0, 1] pixels and [0, 255] pixels are, for messages.
+UNIT, BYTE = (0.0, 1.0), (0.0, 255.0)
+
+
+@dataclass(frozen=True)
+class InputScale:
+    """What the rule found: the range of pixels a model takes, or None where it cannot tell."""
+
+    range: tuple[float, float] | None  # UNIT, BYTE, or None
+    reason: str  # which layer decided and why, as the end of a sentence
+
+
+def input_scale(model: keras.Model) -> InputScale:
+    """Say whether `model` takes pixels in [0, 1] or in [0, 255], or that cnnviz cannot tell.
+
+    The rule follows the model from its input through the layers that keep
+    the pixels' scale (:data:`KEEPS_SCALE`: reshaping, cropping, padding,
+    resizing, pooling, and the augmentation and dropout layers, which are
+    the identity at inference), nested models and ``keras.layers.Pipeline``
+    looked into, to the first layer that changes pixel values:
+
+    - a ``Rescaling`` that brings [0, 255] down to a span of at most 16
+      (a scale of at most 1/16, such as 1/255 or 1/127.5): [0, 255];
+    - a ``Normalization`` whose mean and variance (adapted or given) can
+      only be those of data in [0, 1] (each channel's mean ``m`` in [0, 1],
+      its variance at most ``m (1 - m)``, the most that data in [0, 1] can
+      have): [0, 1]; or only of data in [0, 255] (means in [0, 255], one
+      above 1, variances at most ``m (255 - m)``): [0, 255];
+    - any other ``Rescaling`` or ``Normalization`` (an un-adapted one, one
+      adapted on [-1, 1] data, ``invert=True``): cannot tell;
+    - a layer with weights (a convolution, a dense layer), or the model's
+      end, before any of these: [0, 1], cnnviz's convention for a model that
+      does not scale its own input.
+
+    A layer the rule does not know and that has no weights (a ``Lambda``, an
+    ``Activation``, a merge, a layer of your own) cannot be looked through:
+    a ``Rescaling`` or ``Normalization`` after it gives "cannot tell", and
+    so does a nested model that can only be called whole (subclassed) and
+    holds one. Where the input branches, every branch must give the same
+    answer.
     """
-    layer = model
-    while isinstance(layer, keras.Model):
-        layers = [item for item in layer.layers if not isinstance(item, keras.layers.InputLayer)]
-        if not layers:
-            return False
-        layer = layers[0]
-    return isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization))
+    x, _, calls = trace(model)
+    users: dict[int, list[tuple[keras.layers.Layer, object]]] = {}
+    for key, (layer, inputs, output) in calls.calls.items():
+        if isinstance(layer, keras.layers.InputLayer) or (
+            isinstance(layer, keras.Model) and key not in calls.whole
+        ):
+            continue  # the input itself, and nested models, whose own layers are in the trace
+        for tensor in keras.tree.flatten(inputs):
+            users.setdefault(id(tensor), []).append((layer, output))
+    return _scale_from(x, None, users, {})
 
 
-def input_range(model) -> tuple[float, float]:
-    """Return the range of pixel values `model` takes: (0, 255) if it scales its own input, else (0, 1).
+def _scale_from(tensor, passed, users, seen) -> InputScale:
+    """Follow `tensor` to the layers that use it; `passed` is a layer not looked through."""
+    key = (id(tensor), None if passed is None else id(passed))
+    if key not in seen:
+        answers = []
+        for layer, output in users.get(id(tensor), []):
+            answer, after = _scale_step(layer, passed)
+            answers.append(answer or _scale_from(output, after, users, seen))
+        if not answers:
+            answers = [InputScale(UNIT, "no layer before its output changes pixel values")]
+        if len({answer.range for answer in answers}) > 1:
+            seen[key] = InputScale(
+                None,
+                "its input branches into paths that disagree: "
+                + "; ".join(answer.reason for answer in answers),
+            )
+        else:
+            seen[key] = answers[0]
+    return seen[key]
 
-    The same rule as :func:`scale_setting`'s default: a model that scales its
-    own input takes ``uint8``-range pixels, any other takes [0, 1].
+
+def _scale_step(layer, passed) -> tuple[InputScale | None, object]:
+    """Return the answer where `layer` decides (else None), and the layer not looked through."""
+    if isinstance(layer, KEEPS_SCALE):
+        return None, passed
+    if isinstance(layer, keras.layers.Pipeline):
+        for inner in layer.layers:
+            answer, passed = _scale_step(inner, passed)
+            if answer is not None:
+                return answer, passed
+        return None, passed
+    if isinstance(layer, (keras.layers.Rescaling, keras.layers.Normalization)):
+        if passed is not None:
+            return InputScale(
+                None,
+                f"layer {passed.name!r} ({type(passed).__name__}), which cnnviz cannot look "
+                f"through, comes before {_described(layer)}, so the pixels that reach it "
+                "are unknown",
+            ), passed
+        return _scaling_layer(layer), passed
+    if isinstance(layer, keras.Model):  # called whole (subclassed): its order is not to be seen
+        inside = [
+            item.name
+            for item in _inner_layers(layer)
+            if isinstance(item, (keras.layers.Rescaling, keras.layers.Normalization))
+        ]
+        if inside:
+            return InputScale(
+                None,
+                f"its model {layer.name!r} ({type(layer).__name__}) can only be called whole, "
+                f"so cnnviz cannot see whether its scaling layers {inside} come first",
+            ), passed
+    if layer.weights:
+        return InputScale(
+            UNIT,
+            f"its first layer that computes, {layer.name!r} ({type(layer).__name__}), comes "
+            "before any Rescaling or Normalization",
+        ), passed
+    return None, passed if passed is not None else layer
+
+
+def _inner_layers(model: keras.Model) -> list:
+    """Return the layers a model holds, its nested models' included (in the order they were made)."""
+    found = []
+    for item in model.layers:
+        found += _inner_layers(item) if isinstance(item, keras.Model) else [item]
+    return found
+
+
+def _numbers(values: np.ndarray) -> str:
+    shown = ", ".join(f"{v:.4g}" for v in values[:4]) + (", ..." if values.size > 4 else "")
+    return shown if values.size == 1 else f"[{shown}]"
+
+
+def _described(layer) -> str:
+    """`layer` named with what decides its scale, e.g. ``'rescale' (Rescaling by 0.003922)``."""
+    if isinstance(layer, keras.layers.Rescaling):
+        scale = np.ravel(keras.ops.convert_to_numpy(layer.scale)).astype(np.float64)
+        return f"{layer.name!r} (Rescaling by {_numbers(scale)})"
+    mean, variance = _statistics(layer)
+    return (
+        f"{layer.name!r} (Normalization with mean {_numbers(mean)} and variance "
+        f"{_numbers(variance)}{', invert=True' if getattr(layer, 'invert', False) else ''})"
+    )
+
+
+def _statistics(layer) -> tuple[np.ndarray, np.ndarray]:
+    """Return a Normalization layer's mean and variance, adapted or given, as float64 vectors."""
+    return tuple(
+        np.ravel(keras.ops.convert_to_numpy(getattr(layer, name))).astype(np.float64)
+        for name in ("mean", "variance")
+    )
+
+
+def _fits(mean: np.ndarray, variance: np.ndarray, high: float) -> bool:
+    """Whether data in [0, `high`] can have these statistics (Bhatia and Davis' bound)."""
+    bound = mean * (high - mean)
+    return bool(
+        ((mean >= 0) & (mean <= high)).all() and (variance <= bound * (1 + 1e-5) + 1e-7).all()
+    )
+
+
+def _scaling_layer(layer) -> InputScale:
+    """Answer for the first layer that changes pixel values, a Rescaling or a Normalization."""
+    first = f"its first layer that changes pixel values is {_described(layer)}"
+    if isinstance(layer, keras.layers.Rescaling):
+        scale = np.abs(np.ravel(keras.ops.convert_to_numpy(layer.scale)).astype(np.float64))
+        if scale.size and ((scale > 0) & (scale * 255 <= 16)).all():
+            return InputScale(BYTE, f"{first}, which brings [0, 255] down to a few units")
+        return InputScale(
+            None, f"{first}, not a division by 16 or more, which would say [0, 255] pixels"
+        )
+    if getattr(layer, "invert", False):
+        return InputScale(None, f"{first}, which undoes a normalization")
+    mean, variance = _statistics(layer)
+    if _fits(mean, variance, 1.0) and (variance > 0).any():
+        return InputScale(UNIT, f"{first}: statistics of data in [0, 1]")
+    if _fits(mean, variance, 255.0) and (mean > 1).any():
+        return InputScale(BYTE, f"{first}: statistics of data in [0, 255]")
+    return InputScale(
+        None,
+        f"{first}: statistics of data neither in [0, 1] nor in [0, 255] (is it adapted?)",
+    )
+
+
+def input_range(model) -> tuple[float, float] | None:
+    """Return the range of pixel values `model` takes, (0, 1) or (0, 255); None if it cannot be told.
+
+    The one rule, :func:`input_scale`, that also decides whether ``uint8``
+    images are divided by 255 (``_batches.scale_setting``).
     """
-    return (0.0, 255.0) if scales_its_input(model) else (0.0, 1.0)
+    return input_scale(model).range
 
 
 def layer_names(model, layers) -> tuple[str, ...]:
@@ -481,7 +678,7 @@ def layer_names(model, layers) -> tuple[str, ...]:
         if not names:
             raise ValueError(f"model {model.name!r} has no layers after its input")
         return names
-    if isinstance(layers, (str, int)):
+    if isinstance(layers, str) or _checks.is_integer(layers):
         raise TypeError(
             "layers must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
             f"got {layers!r}"
@@ -490,6 +687,6 @@ def layer_names(model, layers) -> tuple[str, ...]:
     if not layers:
         raise ValueError("layers is empty: give at least one layer name or index, or None for all")
     for item in layers:
-        if not isinstance(item, str) and not _checks._is_integer(item):
+        if not isinstance(item, str) and not _checks.is_integer(item):
             raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
     return tuple(layer_name(model, item, "layers", input_ok=True) for item in layers)

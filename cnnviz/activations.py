@@ -50,10 +50,21 @@ def layer_outputs(
         model): its output is the images as the model takes them (the
         functions that explain a layer refuse it).
     scale : bool, optional
-        Whether ``uint8`` images are divided by 255. By default they are,
-        unless the model scales its own input (its first layer is a
-        ``Rescaling`` or ``Normalization`` layer), so that pixels are never
-        scaled twice. Float images are always used as they are.
+        Whether ``uint8`` images are divided by 255; ``True`` or ``False``
+        always wins. By default (None) they are, unless the model takes
+        pixels in [0, 255], so that pixels are never scaled twice. To know,
+        cnnviz follows the model from its input through the layers that
+        keep the pixels' scale (reshaping, cropping, padding, resizing,
+        pooling, and the augmentation and dropout layers, which are the
+        identity at inference; nested models too) to the first layer that
+        changes pixel values: a ``Rescaling`` that divides by 16 or more
+        (``Rescaling(1 / 255)``) takes [0, 255]; a ``Normalization`` takes
+        what its mean and variance show, statistics of [0, 1] or of
+        [0, 255] data; a layer with weights (a convolution) takes [0, 1].
+        Where this cannot be told (an un-adapted ``Normalization``, a
+        ``Lambda`` before a ``Rescaling``, branches that disagree),
+        ``uint8`` images are refused, never scaled by a guess. Float images
+        are always used as they are.
     steps : int, optional
         The number of batches to read from a stream (Keras' convention); by
         default all of them. Needed for a stream that never ends (a dataset
@@ -78,8 +89,9 @@ def layer_outputs(
         unknown or an index out of range, a layer is called more than once
         (a shared layer has one output per call), `images` has the wrong
         shape (a stream's batch: which one), the batch or the stream is
-        empty, a stream never ends and `steps` is not given, or `steps` is
-        not a positive integer.
+        empty, a stream never ends and `steps` is not given, `steps` is
+        not a positive integer, or the images are ``uint8``, `scale` is None
+        and cnnviz cannot tell whether the model takes [0, 1] or [0, 255].
 
     Examples
     --------
@@ -92,7 +104,9 @@ def layer_outputs(
     """
     model = _graph.image_model(model)
     names = _graph.layer_names(model, layers)
-    batches = _batches.source(model, images, steps=steps, one_image=True, scale=scale)
+    batches = _batches.source(
+        model, images, steps=steps, one_image=True, scale=scale, takes_scale=True
+    )
 
     unique = list(dict.fromkeys(names))  # a layer asked for twice is computed once
 

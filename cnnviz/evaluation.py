@@ -42,8 +42,8 @@ def predict(
     images : array_like or iterable
         One image, (H, W) or (H, W, C), or a batch (N, H, W, C), as for
         :func:`~cnnviz.layer_outputs`: ``uint8`` images are scaled to [0, 1]
-        unless the model scales its own input; float images are used as
-        they are. Or a stream of batches: a ``tf.data.Dataset`` or any
+        unless the model takes [0, 255] (the rule of its `scale`); float
+        images are used as they are. Or a stream of batches: a ``tf.data.Dataset`` or any
         iterable of batches of images or of ``(images, labels)`` pairs
         (labels ignored), read once, one batch at a time.
     batch_size : int, default 1024
@@ -70,8 +70,10 @@ def predict(
     ValueError
         If `model` is not a built image classifier ending in a softmax, the
         images do not fit its input (a stream's batch: which one), the
-        stream is empty or never ends without `steps`, or `batch_size` or
-        `steps` is not a positive integer.
+        stream is empty or never ends without `steps`, `batch_size` or
+        `steps` is not a positive integer, or the images are ``uint8`` and
+        cnnviz cannot tell whether the model takes [0, 1] or [0, 255] (give
+        float images then).
 
     Examples
     --------
@@ -123,10 +125,14 @@ def evaluate(
         None (the default) when `x` is a stream, whose batches hold them,
         in the same two forms.
     scale : bool, optional
-        Whether ``uint8`` images are divided by 255. By default they are,
-        unless the model scales its own input (its first layer is a
-        ``Rescaling`` or ``Normalization`` layer), so that pixels are never
-        scaled twice. Float images are always used as they are.
+        Whether ``uint8`` images are divided by 255; ``True`` or ``False``
+        always wins. By default they are, unless the model takes pixels in
+        [0, 255] (its first layer that changes pixel values, looked for
+        through augmentation and other layers that keep the pixels' scale,
+        is a ``Rescaling`` or a ``Normalization`` of [0, 255] data); where
+        that cannot be told, ``uint8`` images are refused. The rule is
+        spelled out at :func:`~cnnviz.layer_outputs`. Float images are
+        always used as they are.
     steps : int, optional
         The number of batches to read from a stream (Keras' convention); by
         default all of them. Needed for a stream that never ends (a dataset
@@ -174,6 +180,7 @@ def evaluate(
         num_classes=classes,
         scale=scale,
         names=("x", "y"),
+        takes_scale=True,
     )
     eps = keras.config.epsilon()
     loss = 0.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._checks import one_of, positive_int
+from ._checks import is_integer, one_of, positive_int
 
 if TYPE_CHECKING:
     import keras
@@ -115,13 +115,13 @@ def _check_input_shape(input_shape: object, padding: str) -> tuple[int, int, int
     if (
         not isinstance(input_shape, (tuple, list))
         or len(input_shape) != 3
-        or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_shape)
+        or not all(is_integer(d) and d > 0 for d in input_shape)
     ):
         raise ValueError(
             "input_shape must be (height, width, channels) with three positive integers; "
             f"got {input_shape!r}"
         )
-    height, width, channels = input_shape
+    height, width, channels = (int(d) for d in input_shape)  # NumPy integers as Python's
     for axis, size in (("height", height), ("width", width)):
         n = size
         for kernel, stride in ((5, 1), (2, 2), (5, 1), (2, 2)):

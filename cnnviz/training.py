@@ -164,10 +164,14 @@ def train(
         Keras callbacks, passed to ``model.fit``; batch-level hooks see
         groups of 64 steps.
     scale : bool, optional
-        Whether ``uint8`` images are divided by 255. By default they are,
-        unless the model scales its own input (its first layer is a
-        ``Rescaling`` or ``Normalization`` layer), so that pixels are never
-        scaled twice. Float images are always used as they are.
+        Whether ``uint8`` images are divided by 255; ``True`` or ``False``
+        always wins. By default they are, unless the model takes pixels in
+        [0, 255] (its first layer that changes pixel values, looked for
+        through augmentation and other layers that keep the pixels' scale,
+        is a ``Rescaling`` or a ``Normalization`` of [0, 255] data); where
+        that cannot be told, ``uint8`` images are refused. The rule is
+        spelled out at :func:`~cnnviz.layer_outputs`. Float images are
+        always used as they are.
 
     Returns
     -------
@@ -185,7 +189,8 @@ def train(
         sum to 1.
         Also if `model` has not one image input and one output, or does not
         end in a softmax (the loss needs class probabilities), or the images
-        do not fit its input.
+        do not fit its input, or they are ``uint8``, `scale` is None and
+        cnnviz cannot tell whether the model takes [0, 1] or [0, 255].
     TypeError
         If `model` is not a Keras model, `x` is neither ``uint8`` nor float,
         or `callbacks` is not a list of Keras callbacks.

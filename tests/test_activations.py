@@ -691,3 +691,35 @@ def test_a_model_of_any_input_size_gives_each_images_outputs():
     ]  # (7, 10, N, 2)
     by_hand = np.array(windows).transpose(2, 0, 1, 3) + bias
     np.testing.assert_allclose(got["c"], by_hand, rtol=1e-5, atol=1e-6)
+def test_uint8_images_reach_a_rescaling_behind_an_augmentation_sequential_unscaled():
+    # keras.io's pattern: a Sequential of augmentation layers, then Rescaling(1/255).
+    augmentation = keras.Sequential([keras.layers.RandomFlip(), keras.layers.RandomZoom(0.1)])
+    inputs = keras.Input((6, 6, 1))
+    scaled = keras.layers.Rescaling(1 / 255, name="rescale")(augmentation(inputs))
+    model = keras.Model(inputs, keras.layers.Flatten(name="flat")(scaled))
+    image = np.arange(36, dtype=np.uint8).reshape(6, 6, 1) * 7
+    expected = image.astype(np.float32).ravel() / 255
+    np.testing.assert_allclose(layer_outputs(model, image)["flat"][0], expected, rtol=1e-6)
+    # The caller can still say otherwise: an explicit scale always wins.
+    np.testing.assert_allclose(
+        layer_outputs(model, image, scale=True)["flat"][0], expected / 255, rtol=1e-6
+    )
+
+
+def test_a_model_whose_input_scale_cannot_be_told_takes_floats_or_an_explicit_scale():
+    inputs = keras.Input((6, 6, 1))
+    normalized = keras.layers.Normalization(name="norm")(inputs)  # never adapted: mean 0, var 1
+    model = keras.Model(inputs, keras.layers.Flatten(name="flat")(normalized))
+    image = np.arange(36, dtype=np.uint8).reshape(6, 6, 1) * 7
+    with pytest.raises(ValueError, match=r"cannot scale uint8 images: .*scale=False passes"):
+        layer_outputs(model, image)
+    np.testing.assert_allclose(
+        layer_outputs(model, image, scale=False)["flat"][0],
+        image.astype(np.float32).ravel(),
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        layer_outputs(model, image.astype(np.float32))["flat"][0],
+        image.astype(np.float32).ravel(),
+        rtol=1e-6,
+    )

@@ -581,3 +581,67 @@ def test_every_method_explains_a_model_of_any_input_size_as_its_fixed_twin(metho
     )
     other = np.random.default_rng(2).integers(0, 256, (2, 11, 6, 1), dtype=np.uint8)
     assert method(open_size, other, **options(method)).shape == (2, 11, 6)
+# --- pixels given as numbers follow the images' rule ---------------------------------------------
+
+
+def rescaling_model() -> keras.Model:
+    """keras.io's pattern: an augmentation layer, then Rescaling(1/255), then the network."""
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.RandomFlip(),
+            keras.layers.Rescaling(1 / 255),
+            *conv_layers(),
+        ],
+        name="rescaling",
+    )
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.__name__)
+def test_uint8_images_reach_a_rescaling_behind_augmentation_unscaled(method):
+    model, x = rescaling_model(), images()
+    # The same float32 pixels, the same computation: the maps are equal.
+    np.testing.assert_array_equal(
+        method(model, x, **options(method)), method(model, x.astype(np.float32), **options(method))
+    )
+
+
+def test_a_uint8_number_is_a_pixel_scaled_like_uint8_images():
+    x = images()
+    plain, scaling = functional(), rescaling_model()
+    white = np.full((8, 8, 1), 255, np.uint8)
+    for model, in_model_scale in ((plain, 1.0), (scaling, 255.0)):
+        expected = cnnviz.integrated_gradients(model, x, 0, baseline=in_model_scale, steps=4)
+        for baseline in (np.uint8(255), np.array(255, np.uint8), white):
+            np.testing.assert_array_equal(
+                cnnviz.integrated_gradients(model, x, 0, baseline=baseline, steps=4), expected
+            )
+        np.testing.assert_array_equal(
+            cnnviz.occlusion(model, x, 0, value=np.uint8(255)),
+            cnnviz.occlusion(model, x, 0, value=in_model_scale),
+        )
+        maps = cnnviz.gradients(model, x, 0)
+        for curve in (cnnviz.deletion_curve, cnnviz.insertion_curve):
+            np.testing.assert_array_equal(
+                curve(model, x, maps, 0, steps=2, value=np.uint8(255))["probabilities"],
+                curve(model, x, maps, 0, steps=2, value=in_model_scale)["probabilities"],
+            )
+    # The bug this replaces: 255 on images scaled to [0, 1] is far from white.
+    far = cnnviz.integrated_gradients(plain, x, 0, baseline=255.0, steps=4)
+    assert not np.allclose(far, cnnviz.integrated_gradients(plain, x, 0, baseline=1.0, steps=4))
+
+
+def test_a_uint8_number_for_a_model_whose_scale_cannot_be_told_is_refused_by_name():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((8, 8, 1)), keras.layers.Normalization(name="norm"), *conv_layers()]
+    )
+    x = images().astype(np.float32) / 255  # float images: used as they are
+    assert cnnviz.integrated_gradients(model, x, 0, baseline=1.0, steps=2).shape == (3, 8, 8)
+    with pytest.raises(ValueError, match=r"cannot scale uint8 baseline: .*'norm'.*give baseline"):
+        cnnviz.integrated_gradients(model, x, 0, baseline=np.uint8(255), steps=2)
+    with pytest.raises(ValueError, match=r"cannot scale uint8 value: .*give value as a float"):
+        cnnviz.occlusion(model, x, 0, value=np.uint8(255))
+    with pytest.raises(ValueError, match=r"cannot scale uint8 images: .*give images as floats"):
+        cnnviz.gradients(model, images())

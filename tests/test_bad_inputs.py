@@ -124,6 +124,29 @@ def subclassed_model():
     return net
 
 
+def scaled_model(*first: str):
+    """A classifier whose first layers are `first`: "norm" (never adapted), "lambda", "rescale",
+    "double" (Rescaling(2, offset=-1)), "branches" (Rescaling on one path, a convolution on the
+    other): models whose input scale, [0, 1] or [0, 255], cannot be told."""
+    import keras
+
+    layers = keras.layers
+    inputs = keras.Input((28, 28, 1))
+    x = inputs
+    for kind in first:
+        if kind == "branches":
+            x = layers.Concatenate()([layers.Rescaling(1 / 255)(x), layers.Conv2D(1, 1)(x)])
+            continue
+        x = {
+            "norm": lambda: layers.Normalization(name="norm"),
+            "lambda": lambda: layers.Lambda(lambda t: t, name="mystery"),
+            "rescale": lambda: layers.Rescaling(1 / 255, name="rescale"),
+            "double": lambda: layers.Rescaling(2.0, offset=-1.0, name="double"),
+        }[kind]()(x)
+    x = layers.Flatten()(layers.Conv2D(2, 3, name="conv")(x))
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="scaled")
+
+
 def two_input_model():
     import keras
 
@@ -951,6 +974,18 @@ CATALOGUE: list[Case] = [
     Case("receptive_box", "image_size=28", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0), image_size=28), V, r"image_size must be None or a pair of positive integers \(height, width\); got 28"),
     Case("maximize_activation", "a model of any input size without image_size", called("maximize_activation", lambda: (open_size_model(), "conv", 0), steps=1), V, r"model 'any_size' takes images of any size \(None, None, 1\), so the size of the image to make is open: give image_size=\(height, width\)"),
     Case("maximize_activation", "image_size=(0, 8)", called("maximize_activation", lambda: (open_size_model(), "conv", 0), steps=1, image_size=(0, 8)), V, r"image_size must be None or a pair of positive integers \(height, width\); got \(0, 8\)"),
+    # issue 20: scaling (uint8 scaled once behind preprocessing layers, numbers in the images' type, NumPy integers)
+    Case("predict", "uint8 images, a first Normalization never adapted", called("predict", lambda: (scaled_model("norm"), small()[0])), V, r"cannot scale uint8 images: cnnviz cannot tell whether model 'scaled' takes pixels in \[0, 1\] or in \[0, 255\], since its first layer that changes pixel values is 'norm' \(Normalization with mean 0 and variance 1\).*give images as floats"),
+    Case("evaluate", "uint8 x, a first Normalization never adapted", lambda: evaluate(model=scaled_model("norm")), V, r"cannot scale uint8 x: .*To go on, say which: scale=True divides uint8 pixels by 255 \(a model that takes \[0, 1\]\), scale=False passes them as they are"),
+    Case("layer_outputs", "uint8 images, a Lambda before Rescaling", lambda: layer_outputs(scaled_model("lambda", "rescale"), image()), V, r"layer 'mystery' \(Lambda\), which cnnviz cannot look through, comes before 'rescale' \(Rescaling by 0\.003922\).*scale=False"),
+    Case("train", "uint8 x, a first Rescaling(2, offset=-1)", lambda: train(model=scaled_model("double")), V, r"cannot scale uint8 x: .*'double' \(Rescaling by 2\), not a division by 16 or more.*scale=True"),
+    Case("class_mean_activations", "uint8 images, branches that disagree on the scale", called("class_mean_activations", lambda: (scaled_model("branches"), *small(), "conv")), V, r"cannot scale uint8 images: .*its input branches into paths that disagree"),
+    Case("integrated_gradients", "baseline=np.uint8(255), scale unknown", called("integrated_gradients", lambda: (scaled_model("norm"), images_with(0.5)), baseline=np.uint8(255), steps=2), V, r"cannot scale uint8 baseline: .*give baseline as a float in the model's input scale \(baseline / 255 for a model that takes \[0, 1\]"),
+    Case("occlusion", "value=np.uint8(255), scale unknown", called("occlusion", lambda: (scaled_model("norm"), images_with(0.5)), value=np.uint8(255)), V, r"cannot scale uint8 value: .*give value as a float"),
+    Case("deletion_curve", "value=np.uint8(0), scale unknown", called("deletion_curve", lambda: (scaled_model("norm"), images_with(0.5)[:2], np.zeros((2, 28, 28))), value=np.uint8(0)), V, r"cannot scale uint8 value"),
+    Case("plot_layer_outputs", "a uint8 image, a first Normalization never adapted", lambda: __import__("cnnviz").plot_layer_outputs(scaled_model("norm"), image()), V, r"cannot scale uint8 image: .*'norm'.*give image as floats, used as they are \(image / 255 for a model that takes \[0, 1\]"),
+    Case("lenet5", "input_shape=(np.True_, 28, 1)", call("lenet5", input_shape=(np.True_, 28, 1)), V, r"three positive integers; got \(np\.True_, 28, 1\)"),
+    Case("train", "verbose=np.True_", lambda: train(verbose=np.True_), V, r"verbose must be 'auto', 0, 1 or 2; got np\.True_"),
 ]  # fmt: skip
 
 

@@ -121,3 +121,209 @@ def test_one_image_in_a_stream_is_refused_where_the_size_is_open():
 def test_receptive_fields_of_an_open_size_model_are_refused_by_name():
     with pytest.raises(ValueError, match=r"input size is fixed; model .* \(None, None, 1\)"):
         cnnviz.top_patches(open_size_model(), np.zeros((3, 28, 28, 1), np.uint8), "c1", k=1)
+
+
+# --- the one scaling rule: [0, 1] or [0, 255], looked for past layers that keep the scale -------
+
+L = keras.layers
+
+
+def head(x):
+    """A small classifier after the pixels: a convolution and a softmax."""
+    x = L.Conv2D(2, 3, name="conv")(x)
+    return L.Dense(10, activation="softmax", name="out")(L.Flatten()(x))
+
+
+def chain(*layers, shape=(28, 28, 1)) -> keras.Model:
+    """A functional model: `layers` one after the other from the input, then the head."""
+    inputs = keras.Input(shape)
+    x = inputs
+    for layer in layers:
+        x = layer(x)
+    return keras.Model(inputs, head(x))
+
+
+def adapted(data: np.ndarray) -> keras.layers.Normalization:
+    layer = L.Normalization(name="norm")
+    layer.adapt(data.astype(np.float32))
+    return layer
+
+
+def keras_io_model() -> keras.Model:
+    """keras.io's pattern: an augmentation Sequential, then Rescaling(1/255), in a functional model."""
+    augmentation = keras.Sequential([L.RandomFlip("horizontal"), L.RandomRotation(0.1)])
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, head(L.Rescaling(1 / 255, name="rescale")(augmentation(inputs))))
+
+
+def branches(left, right) -> keras.Model:
+    inputs = keras.Input((28, 28, 1))
+    joined = L.Concatenate()([left(inputs), right(inputs)])
+    return keras.Model(inputs, head(joined))
+
+
+class Net(keras.Model):
+    """A subclassed model: cnnviz calls it whole, and cannot see the order of its layers."""
+
+    def __init__(self, rescale: bool):
+        super().__init__(name="net")
+        self.rescale = L.Rescaling(1 / 255) if rescale else L.Identity()
+        self.conv = L.Conv2D(2, 3)
+
+    def call(self, x):
+        return self.conv(self.rescale(x))
+
+
+def wrapped(rescale: bool) -> keras.Model:
+    inputs = keras.Input((28, 28, 1))
+    return keras.Model(inputs, head(Net(rescale)(inputs)))
+
+
+RNG = np.random.default_rng(0)
+UNIT_DATA = RNG.random((64, 28, 28, 1))  # the statistics of [0, 1] pixels
+BYTE_DATA = UNIT_DATA * 255
+_graph = cnnviz._graph
+
+MODELS = {
+    # A first layer that computes, no scaling layer: cnnviz's convention, [0, 1].
+    "lenet5": (lambda: cnnviz.lenet5(), _graph.UNIT),
+    "only layers that keep the scale": (
+        lambda: keras.Sequential([keras.Input((6, 6, 1)), L.Flatten()]),
+        _graph.UNIT,
+    ),
+    "Rescaling first": (lambda: chain(L.Rescaling(1 / 255)), _graph.BYTE),
+    "RandomFlip, then Rescaling": (
+        lambda: chain(L.RandomFlip(), L.Rescaling(1 / 255)),
+        _graph.BYTE,
+    ),
+    "keras.io: an augmentation Sequential, then Rescaling": (keras_io_model, _graph.BYTE),
+    "Sequential of Sequentials": (
+        lambda: keras.Sequential(
+            [
+                keras.Input((28, 28, 1)),
+                keras.Sequential([L.RandomZoom(0.1), L.RandomTranslation(0.1, 0.1)]),
+                keras.Sequential([L.Rescaling(1 / 127.5, offset=-1), L.Conv2D(2, 3)]),
+                L.Flatten(),
+                L.Dense(10, activation="softmax"),
+            ]
+        ),
+        _graph.BYTE,
+    ),
+    "shape and noise layers, then Rescaling": (
+        lambda: chain(
+            L.ZeroPadding2D(2),
+            L.Resizing(30, 30, interpolation="bicubic"),
+            L.CenterCrop(28, 28),
+            L.RandomContrast(0.2),
+            L.RandomBrightness(0.2),
+            L.GaussianNoise(0.1),
+            L.Dropout(0.2),
+            L.Permute((2, 1, 3)),
+            L.Rescaling(1 / 255),
+        ),
+        _graph.BYTE,
+    ),
+    "a Pipeline holding the Rescaling": (
+        lambda: chain(L.Pipeline([L.RandomFlip(), L.Rescaling(1 / 255)])),
+        _graph.BYTE,
+    ),
+    "Normalization adapted on [0, 1]": (lambda: chain(adapted(UNIT_DATA)), _graph.UNIT),
+    "Normalization adapted on [0, 255]": (lambda: chain(adapted(BYTE_DATA)), _graph.BYTE),
+    "Normalization given ImageNet's [0, 1] statistics": (
+        lambda: chain(
+            L.Normalization(mean=[0.485, 0.456, 0.406], variance=[0.052, 0.050, 0.051]),
+            shape=(28, 28, 3),
+        ),
+        _graph.UNIT,
+    ),
+    "Rescaling, then Normalization: the first decides": (
+        lambda: chain(L.Rescaling(1 / 255), adapted(UNIT_DATA)),
+        _graph.BYTE,
+    ),
+    "branches that agree": (
+        lambda: branches(
+            L.Rescaling(1 / 255), keras.Sequential([L.RandomFlip(), L.Rescaling(1 / 255)])
+        ),
+        _graph.BYTE,
+    ),
+    # What cannot be told.
+    "an un-adapted Normalization": (lambda: chain(L.Normalization()), None),
+    "Normalization adapted on [-1, 1]": (lambda: chain(adapted(UNIT_DATA * 2 - 1)), None),
+    "Normalization with invert=True": (
+        lambda: chain(L.Normalization(mean=0.5, variance=0.25, invert=True)),
+        None,
+    ),
+    "Rescaling(2, offset=-1)": (lambda: chain(L.Rescaling(2.0, offset=-1.0)), None),
+    "a Lambda before the Rescaling": (
+        lambda: chain(L.Lambda(lambda t: t, name="mystery"), L.Rescaling(1 / 255)),
+        None,
+    ),
+    "branches that disagree": (lambda: branches(L.Rescaling(1 / 255), L.Conv2D(1, 1)), None),
+    "a subclassed model holding a Rescaling, called whole": (lambda: wrapped(True), None),
+    "a subclassed model without one, called whole": (lambda: wrapped(False), _graph.UNIT),
+}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_rule_finds_the_first_layer_that_changes_pixel_values(name):
+    make, expected = MODELS[name]
+    model = make()
+    found = _graph.input_scale(model)
+    assert found.range == expected, found.reason
+    assert _graph.input_range(model) == expected
+    if expected is None:
+        with pytest.raises(ValueError, match=r"cannot scale uint8 images: cnnviz cannot tell"):
+            _batches.scale_setting(None, model)
+    else:
+        assert _batches.scale_setting(None, model) is (expected == _graph.UNIT)
+    # An explicit scale always wins, and is never second-guessed.
+    assert _batches.scale_setting(True, model) is True
+    assert _batches.scale_setting(False, model) is False
+
+
+def test_what_cannot_be_told_is_said_with_the_layer_and_the_way_out():
+    model = chain(L.Normalization(name="norm"))
+    with pytest.raises(ValueError, match="cannot tell") as raised:
+        _batches.scale_setting(None, model, "x", takes_scale=True)
+    message = str(raised.value)
+    assert f"cannot scale uint8 x: cnnviz cannot tell whether model {model.name!r}" in message
+    assert "'norm' (Normalization with mean 0 and variance 1)" in message
+    assert "scale=True divides uint8 pixels by 255" in message
+    assert "scale=False passes them as they are" in message
+    assert "give x as floats" in message
+    # A function without scale only offers float images; a pixel value, a float number.
+    with pytest.raises(ValueError, match=r"To go on, give images as floats") as raised:
+        _batches.scale_setting(None, model)
+    assert "scale=" not in str(raised.value)
+    with pytest.raises(ValueError, match=r"give value as a float in the model's input scale"):
+        _batches.pixel_value(np.uint8(255), model, "value")
+    chained = chain(L.Lambda(lambda t: t, name="mystery"), L.Rescaling(1 / 255, name="rescale"))
+    with pytest.raises(ValueError, match=r"'mystery' \(Lambda\), which cnnviz cannot look through"):
+        _batches.scale_setting(None, chained)
+
+
+def test_a_pixel_value_in_uint8_follows_the_images_rule_and_other_numbers_are_taken_as_they_are():
+    plain, scaling = cnnviz.lenet5(), chain(L.RandomFlip(), L.Rescaling(1 / 255))
+    for value in (np.uint8(255), np.array(255, np.uint8)):
+        assert _batches.pixel_value(value, plain, "value") == np.float32(1.0)
+        assert _batches.pixel_value(value, scaling, "value") == np.float32(255.0)
+    assert _batches.pixel_value(np.uint8(51), plain, "value") == np.float32(51 / 255)
+    for value in (255, 255.0, np.int64(255), np.float32(255), np.array(255.0)):
+        assert _batches.pixel_value(value, plain, "value") == np.float32(255.0)
+    with pytest.raises(ValueError, match=r"value must be a finite number; got nan"):
+        _batches.pixel_value(np.nan, plain, "value")
+    # uint8 images of both models: the same rule.
+    image = np.full((1, 28, 28, 1), 51, np.uint8)
+    assert _batches.image_batch(image, plain)[0, 0, 0, 0] == np.float32(51 / 255)
+    assert _batches.image_batch(image, scaling)[0, 0, 0, 0] == np.float32(51)
+
+
+def test_float_images_need_no_answer_and_a_bad_scale_is_refused_before_any_image():
+    model = chain(L.Normalization())
+    x = RNG.random((2, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_array_equal(_batches.image_batch(x, model), x)
+    assert sum(len(piece) for piece, _ in _batches.source(model, [x, x])) == 4
+    with pytest.raises(ValueError, match=r"scale must be None, True or False; got 'no'"):
+        _batches.image_batch(x, model, scale="no")
+    with pytest.raises(ValueError, match=r"scale must be None, True or False; got 1"):
+        _batches.source(model, x, scale=1)

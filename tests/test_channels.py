@@ -975,3 +975,47 @@ def test_a_channel_the_output_ignores_gives_exactly_the_intact_accuracy_near_tie
     stream = tf.data.Dataset.from_tensor_slices((x, cnnviz.one_hot(y, 5))).batch(64)
     result = cnnviz.channel_ablation(model, stream, None, "conv")
     assert result["accuracy"][2] == result["intact_accuracy"]
+def test_maximize_activation_behind_augmentation_and_rescaling_is_in_0_to_255():
+    augmentation = keras.Sequential([keras.layers.RandomFlip(), keras.layers.RandomRotation(0.1)])
+    inputs = keras.Input((10, 10, 3))
+    x = keras.layers.Rescaling(1 / 255)(augmentation(inputs))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(x))
+    image = cnnviz.maximize_activation(model, "conv", 1, steps=8, blur=0)
+    assert image.min() >= 0
+    assert 1 < image.max() <= 255
+
+
+def test_maximize_activation_warns_where_the_input_scale_cannot_be_told():
+    inputs = keras.Input((10, 10, 1))
+    x = keras.layers.Normalization(name="norm")(inputs)  # never adapted
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(x))
+    with pytest.warns(UserWarning, match=r"cannot tell whether model .* \[0, 1\] or in \[0, 255\]"):
+        image = cnnviz.maximize_activation(model, "conv", 0, steps=4)
+    assert image.min() >= 0
+    assert image.max() <= 1
+
+
+def test_dataset_views_take_uint8_pixels_by_the_one_rule():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((12, 12, 1)),
+            keras.layers.RandomFlip(),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(3, 3, activation="relu", name="conv"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(4, activation="softmax"),
+        ]
+    )
+    rng = np.random.default_rng(5)
+    x, y = rng.integers(0, 256, (16, 12, 12, 1), dtype=np.uint8), rng.integers(0, 4, 16)
+    as_float = x.astype(np.float32)  # what the model takes: the pixels as they are
+    # (top_patches needs receptive fields, which do not pass RandomFlip and Rescaling yet.)
+    np.testing.assert_array_equal(
+        cnnviz.class_mean_activations(model, x, y, "conv", num_classes=4),
+        cnnviz.class_mean_activations(model, as_float, y, "conv", num_classes=4),
+    )
+    ablated = cnnviz.channel_ablation(model, x, y, "conv")
+    from_float = cnnviz.channel_ablation(model, as_float, y, "conv")
+    assert ablated["intact_accuracy"] == from_float["intact_accuracy"]
+    np.testing.assert_array_equal(ablated["accuracy"], from_float["accuracy"])

@@ -293,3 +293,102 @@ def test_evaluate_of_the_test_set_as_a_dataset_equals_the_arrays(lenet5_one_epoc
     assert streamed["accuracy"] == pytest.approx(arrays["accuracy"], abs=2e-4)  # 2 near ties
     worst = cnnviz.misclassified(model=lenet5_one_epoch, images=dataset, k=20)
     assert (cnnviz.predict(lenet5_one_epoch, x_test[worst]).argmax(axis=1) != y_test[worst]).all()
+
+
+# --- uint8 images scaled once: the rule looks past layers that keep the pixels' scale ----------
+
+
+def augmented_classifier() -> keras.Model:
+    """keras.io's pattern: augmentation layers, then Rescaling(1/255), then the network."""
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.RandomFlip(),
+            keras.layers.RandomRotation(0.1),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def normalized_classifier(normalization: keras.layers.Layer) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            normalization,
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def pixels(n: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    return rng.integers(0, 256, (n, 28, 28, 1), dtype=np.uint8), rng.integers(0, 10, n)
+
+
+def cross_entropy(probabilities: np.ndarray, y: np.ndarray) -> float:
+    eps = keras.config.epsilon()
+    picked = np.clip(probabilities, eps, 1 - eps)[np.arange(len(y)), y]
+    return float(np.mean(-np.log(picked.astype(np.float64))))
+
+
+def test_uint8_images_reach_a_rescaling_behind_augmentation_layers_unscaled():
+    model = augmented_classifier()
+    x, y = pixels()
+    # What the model is meant to see: the pixels as they are (floats in [0, 1] times 255).
+    direct = np.asarray(model.predict_on_batch(x.astype(np.float32)))
+    twice = np.asarray(model.predict_on_batch(cnnviz.scale_images(x)))  # divided twice
+    assert np.abs(direct - twice).max() > 1e-3  # the two are far apart for this model
+    np.testing.assert_allclose(cnnviz.predict(model, x), direct, rtol=1e-5, atol=1e-7)
+    result = cnnviz.evaluate(model, x, y)
+    assert result["loss"] == pytest.approx(cross_entropy(direct, y), rel=1e-5)
+    # An explicit scale always wins: the caller may divide on purpose.
+    scaled = cnnviz.evaluate(model, x, y, scale=True)
+    assert scaled["loss"] == pytest.approx(cross_entropy(twice, y), rel=1e-5)
+    mistakes = cnnviz.misclassified(model=model, images=x, y_true=y)
+    np.testing.assert_array_equal(
+        mistakes, cnnviz.misclassified(y, cnnviz.predict(model, x.astype(np.float32)))
+    )
+
+
+@pytest.mark.parametrize("adapted_on", ["[0, 1]", "[0, 255]"])
+def test_a_first_normalization_takes_the_pixels_its_statistics_show(adapted_on):
+    x, y = pixels()
+    data = np.random.default_rng(4).random((64, 28, 28, 1)).astype(np.float32)
+    normalization = keras.layers.Normalization()
+    normalization.adapt(data if adapted_on == "[0, 1]" else data * 255)
+    model = normalized_classifier(normalization)
+    expected = cnnviz.scale_images(x) if adapted_on == "[0, 1]" else x.astype(np.float32)
+    # The same float32 pixels in one batch of the same shape: the same computation.
+    np.testing.assert_array_equal(cnnviz.predict(model, x), cnnviz.predict(model, expected))
+    assert cnnviz.evaluate(model, x, y) == cnnviz.evaluate(model, expected, y)
+
+
+def test_uint8_images_for_a_model_that_cannot_say_are_refused_unless_scale_is_given():
+    model = normalized_classifier(keras.layers.Normalization(name="norm"))  # never adapted
+    x, y = pixels()
+    with pytest.raises(
+        ValueError, match=r"cannot scale uint8 images: .*'norm'.*give images as floats"
+    ):
+        cnnviz.predict(model, x)
+    with pytest.raises(
+        ValueError, match=r"cannot scale uint8 images: .*'norm'.*give images as floats"
+    ):
+        cnnviz.predict(model, [x[:6], x[6:]])  # a stream: the argument is named all the same
+    with pytest.raises(ValueError, match=r"cannot scale uint8 x: .*scale=True divides"):
+        cnnviz.evaluate(model, x, y)
+    with pytest.raises(ValueError, match=r"cannot scale uint8 images"):
+        cnnviz.misclassified(model=model, images=x, y_true=y)
+    # Float images need no answer; an explicit scale is taken at its word, both ways.
+    assert cnnviz.predict(model, x.astype(np.float32)).shape == (12, 10)
+    unscaled = cnnviz.evaluate(model, x.astype(np.float32), y)
+    assert cnnviz.evaluate(model, x, y, scale=False) == unscaled
+    assert cnnviz.evaluate(model, x, y, scale=True) == cnnviz.evaluate(
+        model, cnnviz.scale_images(x), y
+    )

@@ -167,6 +167,13 @@ def test_input_shape_may_be_a_list():
     assert tuple(lenet5(input_shape=[28, 28, 1]).input.shape) == (None, 28, 28, 1)
 
 
+def test_numpy_integers_are_taken_as_python_integers():
+    model = lenet5(input_shape=(np.int64(28), np.int32(28), np.uint8(1)), num_classes=np.int64(10))
+    assert tuple(model.input.shape) == (None, 28, 28, 1)
+    assert all(type(d) is int for d in model.input.shape[1:])  # Keras gets Python's ints
+    assert model.count_params() == lenet5().count_params()
+
+
 @pytest.mark.parametrize("side", [5, 12, 15])
 def test_input_too_small_for_valid_padding_is_a_clear_error(side):
     with pytest.raises(ValueError, match=r"too small.*valid") as info:
@@ -200,6 +207,8 @@ def test_same_padding_takes_small_inputs(side):
         (28, 28, -1),
         (28.0, 28, 1),
         (True, 28, 1),
+        (np.True_, 28, 1),
+        (np.float64(28), 28, 1),
         "28x28",
         None,
     ],

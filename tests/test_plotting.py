@@ -470,6 +470,28 @@ def test_a_subset_of_layers(model, image):
     ]
 
 
+def test_uint8_pixels_follow_the_one_rule_and_a_model_that_cannot_say_is_named_by_image():
+    inputs = keras.Input((6, 6, 1))
+    flipped = keras.Sequential([keras.layers.RandomFlip()])(inputs)
+    scaled = keras.layers.Rescaling(1 / 255, name="rescale")(flipped)
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(scaled))
+    pixels = np.arange(36, dtype=np.uint8).reshape(6, 6) * 7
+    (fig,) = plot_layer_outputs(model, pixels, layers=["rescale"])
+    # The pixels reach the Rescaling as they are, so it gives them divided by 255 once.
+    np.testing.assert_allclose(
+        image_axes(fig)[0].get_images()[0].get_array(), pixels / 255, rtol=1e-6
+    )
+    plt.close(fig)
+    unknown = keras.Sequential(
+        [keras.Input((6, 6, 1)), keras.layers.Normalization(name="norm"), keras.layers.Flatten()]
+    )
+    with pytest.raises(
+        ValueError, match=r"cannot scale uint8 image: .*give image as floats"
+    ) as raised:
+        plot_layer_outputs(unknown, pixels)
+    assert "scale=" not in str(raised.value)  # this function's scale is the tiles', not pixels'
+
+
 def test_ncols_reaches_the_feature_maps(model, image):
     (fig,) = plot_layer_outputs(model, image, layers=["conv1"], ncols=2)
     assert image_axes(fig)[0].get_subplotspec().get_gridspec().get_geometry() == (3, 2)

@@ -208,6 +208,38 @@ def test_numpy_scalars_are_settings_like_python_numbers(small):
         np.testing.assert_allclose(p, q, rtol=1e-4, atol=1e-6)
 
 
+def test_uint8_behind_augmentation_and_rescaling_trains_as_the_pixels_as_floats(small):
+    x, y = small
+
+    def augmented():
+        # keras.io's pattern; RandomFlip acts in training, drawn from the seed train sets.
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((28, 28, 1))
+        flipped = keras.Sequential([keras.layers.RandomFlip("horizontal")])(inputs)
+        return keras.Model(inputs, fresh_model()(keras.layers.Rescaling(1 / 255)(flipped)))
+
+    from_uint8, from_float = augmented(), augmented()
+    cnnviz.train(from_uint8, x, y, epochs=1, verbose=0)
+    cnnviz.train(from_float, x.astype(np.float32), y, epochs=1, verbose=0)
+    assert weights_equal(from_uint8, from_float)
+
+
+def test_train_refuses_uint8_for_a_model_whose_scale_cannot_be_told_unless_told(small):
+    x, y = small
+
+    def normalized():
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((28, 28, 1))
+        return keras.Model(inputs, fresh_model()(keras.layers.Normalization(name="norm")(inputs)))
+
+    with pytest.raises(ValueError, match=r"cannot scale uint8 x: .*'norm'.*scale=True divides"):
+        cnnviz.train(normalized(), x, y, epochs=1, verbose=0)
+    told, floats = normalized(), normalized()
+    cnnviz.train(told, x, y, epochs=1, verbose=0, scale=True)
+    cnnviz.train(floats, cnnviz.scale_images(x), y, epochs=1, verbose=0)
+    assert weights_equal(told, floats)
+
+
 def test_uint8_and_scaled_float_inputs_train_alike(small):
     x, y = small
     from_uint8, from_float = fresh_model(), fresh_model()

@@ -152,14 +152,14 @@ def _targets(target: object, scores: np.ndarray) -> np.ndarray:
     n, classes = scores.shape
     if target is None:
         return scores.argmax(axis=1)
-    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+    if _checks.is_integer(target):
         if not 0 <= target < classes:
             raise ValueError(
                 f"target {target} is out of range: the model has {classes} classes "
                 f"(0 to {classes - 1})"
             )
         return np.full(n, int(target), dtype=np.int64)
-    if isinstance(target, (str, bytes, bool, float)):
+    if isinstance(target, (str, bytes, bool, np.bool_, float)):
         raise TypeError(
             f"target must be None, a class index (int) or one index per image; got {target!r}"
         )

@@ -50,7 +50,7 @@ def _grad_cam_layer(model: keras.Model, layer: object) -> str:
         )
         feeds = after is not None and trace.calls[id(after)][1] is trace.calls[id(conv)][2]
         name = after.name if feeds and isinstance(after, activations) else conv.name
-    elif isinstance(layer, (str, int, np.integer)) and not isinstance(layer, bool):
+    elif isinstance(layer, str) or _checks.is_integer(layer):
         name = _graph.layer_name(model, layer)
     else:
         raise TypeError(f"layer must be a layer name (str), an index (int) or None; got {layer!r}")
@@ -79,8 +79,8 @@ def gradients(model: keras.Model, images: np.ndarray, target: object = None) -> 
     images : array_like or iterable
         One image, (H, W) or (H, W, C), or a batch (N, H, W, C), as for
         :func:`~cnnviz.layer_outputs`: ``uint8`` images are scaled to
-        [0, 1] unless the model scales its own input; float images are used
-        as they are. Or a finite stream of batches (a ``tf.data.Dataset``
+        [0, 1] unless the model takes [0, 255] (the rule of its `scale`);
+        float images are used as they are. Or a finite stream of batches (a ``tf.data.Dataset``
         or any iterable of batches of images or of ``(images, labels)``
         pairs, labels ignored), read whole: the maps are per image. There is
         no ``steps`` (the methods' own ``steps`` is their path or curve), so
@@ -103,8 +103,10 @@ def gradients(model: keras.Model, images: np.ndarray, target: object = None) -> 
     ValueError
         If `model` has not one image input and one (batch, classes) output,
         the images do not fit it (a stream's batch: which one), the stream
-        is empty or never ends, or a target is out of range or there is not
-        one per image (of the stream's images, in their order).
+        is empty or never ends, a target is out of range or there is not
+        one per image (of the stream's images, in their order), or the
+        images are ``uint8`` and cnnviz cannot tell the model's input scale
+        (see :func:`~cnnviz.layer_outputs`' `scale`).
 
     Examples
     --------
@@ -212,8 +214,10 @@ def integrated_gradients(
         As for :func:`gradients`.
     baseline : float or array_like, optional
         The image that stands for "nothing": by default black (zeros). A
-        number (every pixel), one image, or one image per image, in the
-        same form as `images` (``uint8`` scaled alike, float as is).
+        number (every pixel), one image, or one image per image. ``uint8``
+        values, an image or one number such as ``np.uint8(255)`` (white),
+        are pixels in [0, 255] and are scaled as ``uint8`` images are; any
+        other number is in the model's input scale, as float images are.
     steps : int, default 64
         Points on the path at which the gradient is taken.
 
@@ -226,8 +230,9 @@ def integrated_gradients(
     ------
     TypeError, ValueError
         As for :func:`gradients`; ValueError also if `steps` is not a
-        positive integer or `baseline` is not finite or does not fit the
-        images.
+        positive integer or `baseline` is not finite, does not fit the
+        images, or is ``uint8`` and cnnviz cannot tell the model's input
+        scale.
 
     Examples
     --------
@@ -242,8 +247,8 @@ def integrated_gradients(
     steps = _checks.positive_int(steps, "steps")
     if baseline is None:
         base = np.zeros_like(x)
-    elif np.ndim(baseline) == 0 and not isinstance(baseline, np.ndarray):
-        base = np.full_like(x, _checks.finite_number(baseline, "baseline"))
+    elif np.ndim(baseline) == 0:
+        base = np.full_like(x, _batches.pixel_value(baseline, model, "baseline"))
     else:
         base = _batches.image_batch(baseline, model, "baseline")
         if len(base) not in (1, len(x)):
@@ -361,7 +366,9 @@ def occlusion(
         Pixels between one window and the next.
     value : float, default 0.0
         What the hidden pixels become, in the model's input scale (after
-        ``uint8`` images are scaled): 0 is black.
+        ``uint8`` images are scaled): 0 is black. A ``uint8`` number
+        (``np.uint8(255)``: white) is a pixel in [0, 255] and is scaled as
+        ``uint8`` images are.
 
     Returns
     -------
@@ -373,7 +380,8 @@ def occlusion(
     TypeError, ValueError
         As for :func:`gradients`; ValueError also if `window` or `stride`
         is not a positive integer, `window` is larger than the image, or
-        `value` is not a finite number.
+        `value` is not a finite number (or is ``uint8`` and cnnviz cannot
+        tell the model's input scale).
 
     Examples
     --------
@@ -386,7 +394,7 @@ def occlusion(
     model, x = _prepared(model, images)
     window = _checks.positive_int(window, "window")
     stride = _checks.positive_int(stride, "stride")
-    value = np.float32(_checks.finite_number(value, "value"))
+    value = _batches.pixel_value(value, model, "value")
     n, height, width = x.shape[:3]
     if window > min(height, width):
         raise ValueError(

@@ -210,7 +210,7 @@ def randomization_check(
 def _pixel_curve(model, images, maps, target, steps, value, *, insert: bool) -> dict:
     model, x = _prepared(model, images)
     steps = _checks.positive_int(steps, "steps")
-    value = np.float32(_checks.finite_number(value, "value"))
+    value = _batches.pixel_value(value, model, "value")
     n, height, width = x.shape[:3]
     array = np.asarray(maps)
     if array.ndim == 2 and n == 1:
@@ -282,7 +282,9 @@ def deletion_curve(
         ``round(i / steps * H * W)`` most attributed pixels.
     value : float, default 0.0
         What a removed pixel becomes, in every channel, in the model's input
-        scale (after ``uint8`` images are scaled): 0 is black.
+        scale (after ``uint8`` images are scaled): 0 is black. A ``uint8``
+        number (``np.uint8(255)``: white) is a pixel in [0, 255] and is
+        scaled as ``uint8`` images are.
 
     Returns
     -------
@@ -349,7 +351,9 @@ def insertion_curve(
         ``round(i / steps * H * W)`` most attributed pixels.
     value : float, default 0.0
         What a removed pixel becomes, in every channel, in the model's input
-        scale (after ``uint8`` images are scaled): 0 is black.
+        scale (after ``uint8`` images are scaled): 0 is black. A ``uint8``
+        number (``np.uint8(255)``: white) is a pixel in [0, 255] and is
+        scaled as ``uint8`` images are.
 
     Returns
     -------

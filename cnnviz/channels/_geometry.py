@@ -498,7 +498,7 @@ def _image_size(model: keras.Model, image_size: object, needs: str) -> tuple[int
     if (
         not isinstance(image_size, (tuple, list))
         or len(image_size) != 2
-        or not all(_checks._is_integer(n) and n > 0 for n in image_size)
+        or not all(_checks.is_integer(n) and n > 0 for n in image_size)
     ):
         raise ValueError(
             f"image_size must be None or a pair of positive integers (height, width); "

@@ -42,7 +42,8 @@ def top_patches(
         or nested, any number of channels.
     images : array_like or iterable
         Images (N, H, W, C) (or (N, H, W) for one channel), ``uint8``
-        (scaled to [0, 1] unless the model scales its own input) or float;
+        (scaled to [0, 1] unless the model takes [0, 255], the rule of
+        :func:`~cnnviz.layer_outputs`' `scale`) or float;
         or a stream: a ``tf.data.Dataset`` or any iterable of batches of
         images or of ``(images, labels)`` pairs (a list, a generator), read
         once, one batch at a time. Labels are ignored.
@@ -84,8 +85,10 @@ def top_patches(
         nothing to explain), does not give feature maps or its receptive
         boxes cannot be computed (the message says why), a channel is out of range, `k`, `batch_size` or
         `steps` is not a positive integer, `k` exceeds the number of images,
-        the images do not fit the model (a stream's batch: which one), or
-        the stream is empty or never ends without `steps`.
+        the images do not fit the model (a stream's batch: which one), the
+        stream is empty or never ends without `steps`, or the images are
+        ``uint8`` and cnnviz cannot tell the model's input scale (see
+        :func:`~cnnviz.layer_outputs`' `scale`).
 
     Examples
     --------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import keras
@@ -117,7 +118,9 @@ def maximize_activation(
 
     The image is ``low + (high - low) * sigmoid(z)``, so it stays in the
     model's input range ([0, 1], or [0, 255] for a model that scales its own
-    input, the rule of :func:`~cnnviz.layer_outputs`); ``z`` starts as the
+    input: the rule that decides whether ``uint8`` images are divided by
+    255, see :func:`~cnnviz.layer_outputs`; where the rule cannot tell, a
+    warning says so and the image is in [0, 1]); ``z`` starts as the
     best of 16 noise images of several grains and brightnesses. Each of
     `steps` Adam steps (``tf.GradientTape``) raises the channel's mean
     activation over the layer's positions (or, with `position`, the
@@ -204,6 +207,12 @@ def maximize_activation(
         `image_size` missing for a model of any input size, not a pair of
         positive integers, not the model's own size, or too small for it.
 
+    Warns
+    -----
+    UserWarning
+        If cnnviz cannot tell whether the model takes pixels in [0, 1] or
+        in [0, 255] (a first ``Normalization`` that is not adapted, say).
+
     Examples
     --------
     >>> import numpy as np
@@ -239,7 +248,15 @@ def maximize_activation(
             ) from error
     spatial = tuple(int(n) for n in spatial)
     where = tf.constant(_unit_weights(parts, position, spatial))
-    low, high = _graph.input_range(model)
+    found = _graph.input_scale(model)
+    if found.range is None:
+        warnings.warn(
+            f"cnnviz cannot tell whether model {model.name!r} takes pixels in [0, 1] or in "
+            f"[0, 255], since {found.reason}; the image is made in [0, 1]",
+            UserWarning,
+            stacklevel=2,
+        )
+    low, high = found.range or _graph.UNIT
     step, score = _ascent(model, parts)
     onehot = np.eye(count, dtype=np.float32)[chosen]
     rank = len(parts.feature.shape)

@@ -78,6 +78,7 @@ def plot_layer_outputs(
     >>> [fig.get_suptitle() for fig in figures][:2]
     ['conv1 (24, 24, 6)', 'relu1 (24, 24, 6)']
     """
+    from .. import _batches, _graph
     from ..activations import layer_outputs
 
     scale = one_of(scale, SCALES, "scale")
@@ -87,6 +88,10 @@ def plot_layer_outputs(
             f"image must be one image; got a batch of {shape[0]} (shape {shape}); "
             "pick one, e.g. images[i]"
         )
+    if np.asarray(image).dtype == np.uint8:
+        # Scaled here by the one rule, so that a model whose input scale cannot be told is
+        # named with this argument, and not pointed to a pixel `scale` this function lacks.
+        image = _batches.image_batch(image, _graph.image_model(model), "image")
     outputs = layer_outputs(model, image, layers)
     # Every output is classified before the first figure exists, so an error leaves none.
     rows = {name: _probability_row(output, class_names) for name, output in outputs.items()}
