@@ -25,8 +25,6 @@ def is_integer(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-
-
 def positive_int(value: object, name: str) -> int:
     """Return `value` as an int if it is an integer of at least 1."""
     if not is_integer(value) or value < 1:

@@ -691,6 +691,8 @@ def test_a_model_of_any_input_size_gives_each_images_outputs():
     ]  # (7, 10, N, 2)
     by_hand = np.array(windows).transpose(2, 0, 1, 3) + bias
     np.testing.assert_allclose(got["c"], by_hand, rtol=1e-5, atol=1e-6)
+
+
 def test_uint8_images_reach_a_rescaling_behind_an_augmentation_sequential_unscaled():
     # keras.io's pattern: a Sequential of augmentation layers, then Rescaling(1/255).
     augmentation = keras.Sequential([keras.layers.RandomFlip(), keras.layers.RandomZoom(0.1)])

@@ -581,6 +581,8 @@ def test_every_method_explains_a_model_of_any_input_size_as_its_fixed_twin(metho
     )
     other = np.random.default_rng(2).integers(0, 256, (2, 11, 6, 1), dtype=np.uint8)
     assert method(open_size, other, **options(method)).shape == (2, 11, 6)
+
+
 # --- pixels given as numbers follow the images' rule ---------------------------------------------
 
 

@@ -975,6 +975,8 @@ def test_a_channel_the_output_ignores_gives_exactly_the_intact_accuracy_near_tie
     stream = tf.data.Dataset.from_tensor_slices((x, cnnviz.one_hot(y, 5))).batch(64)
     result = cnnviz.channel_ablation(model, stream, None, "conv")
     assert result["accuracy"][2] == result["intact_accuracy"]
+
+
 def test_maximize_activation_behind_augmentation_and_rescaling_is_in_0_to_255():
     augmentation = keras.Sequential([keras.layers.RandomFlip(), keras.layers.RandomRotation(0.1)])
     inputs = keras.Input((10, 10, 3))
