@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
+
+# Helper modules of the tests (zoo.py, the hostile models) are imported by name: with
+# --import-mode=importlib the test directory is not on sys.path by itself.
+sys.path.insert(0, str(Path(__file__).parent))
 
 # Tests draw figures but never show them; Agg needs no display (nox sets MPLBACKEND=Agg too).
 matplotlib.use("Agg")
