@@ -356,7 +356,13 @@ def _before_train(model, s):
         s.change(twin)
     twin.set_weights(model.get_weights())
     keras.utils.set_random_seed(0)
-    twin.compile(optimizer=keras.optimizers.Adam(0.001), loss="categorical_crossentropy")
+    # Eagerly where nothing is random in training: one step needs no compiled graph, and
+    # tracing one costs seconds. Dropout and augmentation draw other numbers eagerly.
+    twin.compile(
+        optimizer=keras.optimizers.Adam(0.001),
+        loss="categorical_crossentropy",
+        run_eagerly=not s.training_differs,
+    )
     y = np.eye(zoo.CLASSES, dtype=np.float32)[s.labels()]
     history = twin.fit(s.model_input(), y, batch_size=zoo.COUNT, epochs=1, verbose=0)
     return history.history["loss"][0], twin.get_weights()
@@ -498,7 +504,7 @@ class Refused:
 
 @dataclass(frozen=True)
 class Either:
-    """Either a correct answer or this refusal: both are right (the issue leaves it open)."""
+    """A correct answer, or this refusal or a warning that says it: the issue leaves it open."""
 
     pattern: str
 
@@ -512,7 +518,8 @@ class NoGuess:
 
 ONE_INPUT = r"model must have exactly one image input; 'zoo_two_inputs' has 2"
 NO_SOFTMAX = r"model 'zoo_logits' does not end in a softmax"
-# The explorer page runs 28x28 one-channel chains of a few kinds of layers.
+# The explorer page runs 28x28 one-channel chains of a few kinds of layers (the others are
+# refused by name below).
 NOT_28 = r"model must take images of shape \(28, 28, 1\)"
 # Where cnnviz cannot tell whether uint8 pixels are to be divided by 255 (issue 20, class 2).
 AMBIGUOUS = r"scale"
@@ -526,10 +533,17 @@ def _expected() -> dict[tuple[str, str], object]:
             expected[function, "normalization_uint8"] = NoGuess(AMBIGUOUS)
     for function in ("predict", "evaluate", "misclassified", "train"):
         expected[function, "logits"] = Refused(NO_SOFTMAX)
-    for name in ("augmented", "normalization", "variable_size", "rgb", "batchnorm_dropout"):
+    for name in ("variable_size", "rgb"):
         expected["export", name] = Refused(NOT_28)
-    expected["export", "residual"] = Refused(NOT_28)
-    expected["export", "logits"] = Refused(NOT_28)
+    for name, layer in (
+        ("augmented", r"'flip' \(RandomFlip\)"),
+        ("normalization", r"'norm' \(Normalization\)"),
+        ("batchnorm_dropout", r"'bn' \(BatchNormalization\)"),
+        ("residual", r"'add' \(Add\)"),
+    ):
+        expected["export", name] = Refused(
+            rf"layer {layer} of model .* not a layer the page can run"
+        )
     # A field through a merge: exact (the largest branch) or refused for the merge.
     for function in ("receptive_field", "receptive_box", "top_patches"):
         expected[function, "residual"] = Either(r"layer 'add' .*several inputs")
@@ -684,6 +698,9 @@ def _clear_refusal(function: Callable, error: BaseException) -> None:
     frames = traceback.extract_tb(error.__traceback__)
     innermost = Path(frames[-1].filename).resolve()
     assert innermost.is_relative_to(PACKAGE), f"raised outside cnnviz ({innermost}):\n{described}"
+    # A raise statement of cnnviz's, not a call into Keras whose own frames were filtered
+    # out of the traceback (Keras re-raises its errors with its frames removed).
+    assert (frames[-1].line or "").startswith("raise "), f"not a raise of cnnviz's:\n{described}"
     arguments = set(inspect.signature(function).parameters)
     named = {a for a in arguments if re.search(rf"\b{re.escape(a)}\b", str(error))}
     assert named, f"the message names none of {sorted(arguments)}: {error}"
@@ -737,10 +754,13 @@ def test_cell(function, name, tmp_path):
             f"a silent answer where cnnviz cannot know; warnings: {said}"
         )
         return
-    if error is not None and isinstance(expected, Either):
-        _clear_refusal(_function(function), error)
-        assert re.search(expected.pattern, str(error)), (expected.pattern, str(error))
-        return
+    if isinstance(expected, Either):
+        if error is not None:
+            _clear_refusal(_function(function), error)
+            assert re.search(expected.pattern, str(error)), (expected.pattern, str(error))
+            return
+        if any(re.search(expected.pattern, str(w.message)) for w in caught):
+            return  # said why it cannot answer for sure
     if error is not None:
         raise AssertionError(f"{function} on {name} raised instead of answering") from error
     assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]

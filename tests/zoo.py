@@ -289,7 +289,7 @@ NESTED = Specimen(
 
 def _augmented() -> keras.Model:
     # keras.io's pattern: augmentation, then the model scales its own uint8 input.
-    x = keras.Input((16, 16, 1))
+    x = keras.Input((28, 28, 1))
     h = keras.layers.RandomFlip("horizontal", seed=7, name="flip")(x)
     h = keras.layers.Rescaling(1 / 255, name="rescale")(h)
     h = keras.layers.Conv2D(3, 3, activation="relu", name="conv", **_seeded(7))(h)
@@ -302,16 +302,16 @@ AUGMENTED = Specimen(
     name="augmented",
     description="RandomFlip before Rescaling(1/255): the model scales its own uint8 input.",
     build=_augmented,
-    images=_uint8(13, (16, 16, 1)),
+    images=_uint8(13, (28, 28, 1)),
     labels=_labels(13),
-    takes="uint8 (4, 16, 16, 1) in [0, 255], taken as they are (the model divides by 255)",
+    takes="uint8 (4, 28, 28, 1) in [0, 255], taken as they are (the model divides by 255)",
     scaled=False,
     layer="conv",
     conv="conv",
     head=lambda model, x: _layers(model, ["flip", "rescale", "conv"], x),
     tail=lambda model, h: _dense_scores(model.layers[-1], _layers(model, ["gap"], h)),
     field=((3, 3), (1, 1)),
-    boxes={(0, 0): (0, 0, 3, 3), (13, 13): (13, 13, 16, 16)},
+    boxes={(0, 0): (0, 0, 3, 3), (25, 25): (25, 25, 28, 28)},
     input_range=(0.0, 255.0),
     training_differs=True,
 )
@@ -320,10 +320,10 @@ AUGMENTED = Specimen(
 def _normalization() -> keras.Model:
     norm = keras.layers.Normalization(name="norm")
     # Adapted on images in [0, 1], as a user who scaled first would.
-    norm.adapt(np.random.default_rng(99).random((64, 16, 16, 1), dtype=np.float32))
+    norm.adapt(np.random.default_rng(99).random((64, 28, 28, 1), dtype=np.float32))
     return keras.Sequential(
         [
-            keras.Input((16, 16, 1)),
+            keras.Input((28, 28, 1)),
             norm,
             keras.layers.Conv2D(3, 3, name="conv", **_seeded(9)),
             keras.layers.ReLU(name="relu"),
@@ -342,14 +342,14 @@ _NORMALIZATION = {
     "head": lambda model, x: _layers(model, ["norm", "conv", "relu"], x),
     "tail": lambda model, h: _dense_scores(model.layers[-1], _layers(model, ["gmp"], h)),
     "field": ((3, 3), (1, 1)),
-    "boxes": {(0, 0): (0, 0, 3, 3), (13, 13): (13, 13, 16, 16)},
+    "boxes": {(0, 0): (0, 0, 3, 3), (25, 25): (25, 25, 28, 28)},
 }
 
 NORMALIZATION = Specimen(
     name="normalization",
     description="A first Normalization layer adapted on images in [0, 1], fed floats in [0, 1].",
-    images=_floats(14, (16, 16, 1)),
-    takes="float32 (4, 16, 16, 1) in [0, 1]",
+    images=_floats(14, (28, 28, 1)),
+    takes="float32 (4, 28, 28, 1) in [0, 1]",
     scaled=False,
     **_NORMALIZATION,
 )
@@ -360,8 +360,8 @@ NORMALIZATION_UINT8 = Specimen(
         "The same model fed uint8 images: whether they are to be divided by 255 cannot be "
         "read from the model, so cnnviz must refuse or warn, not guess."
     ),
-    images=_uint8(14, (16, 16, 1)),
-    takes="uint8 (4, 16, 16, 1) in [0, 255]: ambiguous for this model",
+    images=_uint8(14, (28, 28, 1)),
+    takes="uint8 (4, 28, 28, 1) in [0, 255]: ambiguous for this model",
     scaled=None,
     images_only=True,
     **_NORMALIZATION,
@@ -433,7 +433,7 @@ RGB = Specimen(
 def _batchnorm() -> keras.Model:
     model = keras.Sequential(
         [
-            keras.Input((16, 16, 1)),
+            keras.Input((28, 28, 1)),
             keras.layers.Conv2D(3, 3, name="conv", **_seeded(17)),
             keras.layers.BatchNormalization(name="bn"),
             keras.layers.ReLU(name="relu"),
@@ -457,9 +457,9 @@ BATCHNORM = Specimen(
     name="batchnorm_dropout",
     description="BatchNormalization with learned statistics and Dropout: inference mode matters.",
     build=_batchnorm,
-    images=_floats(17, (16, 16, 1)),
+    images=_floats(17, (28, 28, 1)),
     labels=_labels(17),
-    takes="float32 (4, 16, 16, 1) in [0, 1]",
+    takes="float32 (4, 28, 28, 1) in [0, 1]",
     scaled=False,
     layer="relu",
     conv="conv",
@@ -468,13 +468,13 @@ BATCHNORM = Specimen(
         model.layers[-1], _layers(model, ["dropout", "flatten"], h)
     ),
     field=((3, 3), (1, 1)),
-    boxes={(0, 0): (0, 0, 3, 3), (13, 13): (13, 13, 16, 16)},
+    boxes={(0, 0): (0, 0, 3, 3), (25, 25): (25, 25, 28, 28)},
     training_differs=True,
 )
 
 
 def _residual() -> keras.Model:
-    x = keras.Input((12, 12, 1))
+    x = keras.Input((28, 28, 1))
     a = keras.layers.Conv2D(3, 3, padding="same", activation="relu", name="conv_a", **_seeded(19))(
         x
     )
@@ -496,9 +496,9 @@ RESIDUAL = Specimen(
     name="residual",
     description="A residual Add: a skip connection around conv_b (the layer asked is after it).",
     build=_residual,
-    images=_floats(18, (12, 12, 1)),
+    images=_floats(18, (28, 28, 1)),
     labels=_labels(18),
-    takes="float32 (4, 12, 12, 1) in [0, 1]",
+    takes="float32 (4, 28, 28, 1) in [0, 1]",
     scaled=False,
     layer="relu",
     conv="conv_b",
@@ -506,17 +506,17 @@ RESIDUAL = Specimen(
     tail=lambda model, h: _dense_scores(model.layers[-1], _layers(model, ["gap"], h)),
     # Two 3x3 same convolutions: the longer branch sees 5x5, the skip 3x3 inside it.
     field=((5, 5), (1, 1)),
-    boxes={(0, 0): (0, 0, 3, 3), (5, 5): (3, 3, 8, 8), (11, 11): (9, 9, 12, 12)},
+    boxes={(0, 0): (0, 0, 3, 3), (5, 5): (3, 3, 8, 8), (27, 27): (25, 25, 28, 28)},
 )
 
 
 def _logits() -> keras.Model:
     return keras.Sequential(
         [
-            keras.Input((12, 12, 1)),
+            keras.Input((28, 28, 1)),
             keras.layers.Conv2D(3, 3, activation="relu", name="conv", **_seeded(22)),
             keras.layers.Flatten(name="flatten"),
-            keras.layers.Dense(CLASSES, name="logits", **_head(79)),
+            keras.layers.Dense(CLASSES, name="logits", **_head(100)),
         ],
         name="zoo_logits",
     )
@@ -526,16 +526,16 @@ LOGITS = Specimen(
     name="logits",
     description="A logits head: the last Dense has no softmax.",
     build=_logits,
-    images=_floats(19, (12, 12, 1)),
+    images=_floats(19, (28, 28, 1)),
     labels=_labels(19),
-    takes="float32 (4, 12, 12, 1) in [0, 1]",
+    takes="float32 (4, 28, 28, 1) in [0, 1]",
     scaled=False,
     layer="conv",
     conv="conv",
     head=lambda model, x: _layers(model, ["conv"], x),
     tail=lambda model, h: _dense_scores(model.layers[-1], _layers(model, ["flatten"], h)),
     field=((3, 3), (1, 1)),
-    boxes={(0, 0): (0, 0, 3, 3), (9, 9): (9, 9, 12, 12)},
+    boxes={(0, 0): (0, 0, 3, 3), (25, 25): (25, 25, 28, 28)},
 )
 
 
