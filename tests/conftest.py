@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 # Helper modules of the tests (zoo.py, the hostile models) are imported by name: with
-# --import-mode=importlib the test directory is not on sys.path by itself.
-sys.path.insert(0, str(Path(__file__).parent))
+# --import-mode=importlib the test directory is not on sys.path by itself. Appended, not
+# put first, so that tests/site and tests/explorer never shadow a module of that name.
+sys.path.append(str(Path(__file__).parent))
 
 # Tests draw figures but never show them; Agg needs no display (nox sets MPLBACKEND=Agg too).
 matplotlib.use("Agg")
