@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
+
+# Helper modules of the tests (zoo.py, the hostile models) are imported by name: with
+# --import-mode=importlib the test directory is not on sys.path by itself. Appended, not
+# put first, so that tests/site and tests/explorer never shadow a module of that name.
+sys.path.append(str(Path(__file__).parent))
 
 # Tests draw figures but never show them; Agg needs no display (nox sets MPLBACKEND=Agg too).
 matplotlib.use("Agg")
