@@ -64,6 +64,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import warnings
 from collections.abc import Iterable, Iterator
 
 import keras
@@ -525,7 +526,7 @@ def scale_setting(
     if scale is not None:
         return scale
     found = _graph.input_scale(model)
-    if found.range is not None:
+    if found.range is not None and not found.inferred:
         return found.range == _graph.UNIT
     if number:
         remedy = (
@@ -543,6 +544,18 @@ def scale_setting(
                 "[0, 1]), scale=False passes them as they are (a model that takes [0, 255]); "
                 f"or {remedy}"
             )
+    if found.range is not None:  # read from the data a Normalization was adapted on
+        divided = found.range == _graph.UNIT
+        warnings.warn(
+            f"uint8 {name} {'divided by 255' if divided else 'passed as they are'} for model "
+            f"{model.name!r}, which takes pixels in [{found.range[0]:g}, {found.range[1]:g}] "
+            f"as far as cnnviz can tell: {found.reason}. A Normalization's statistics say "
+            f"which data it was adapted on, not which pixels it is given; to say so outright "
+            f"and silence this warning, {remedy}",
+            UserWarning,
+            stacklevel=3,
+        )
+        return divided
     raise ValueError(
         f"cannot scale uint8 {name}: cnnviz cannot tell whether model {model.name!r} takes "
         f"pixels in [0, 1] or in [0, 255], since {found.reason}. To go on, {remedy}"

@@ -488,6 +488,9 @@ class InputScale:
 
     range: tuple[float, float] | None  # UNIT, BYTE, or None
     reason: str  # which layer decided and why, as the end of a sentence
+    #: True where the range is read from a Normalization's statistics: the data it was
+    #: adapted on, not a rule the model states; uint8 pixels scaled by it are warned of.
+    inferred: bool = False
 
 
 def input_scale(model: keras.Model) -> InputScale:
@@ -647,9 +650,9 @@ def _scaling_layer(layer) -> InputScale:
         return InputScale(None, f"{first}, which undoes a normalization")
     mean, variance = _statistics(layer)
     if _fits(mean, variance, 1.0) and (variance > 0).any():
-        return InputScale(UNIT, f"{first}: statistics of data in [0, 1]")
+        return InputScale(UNIT, f"{first}: statistics of data in [0, 1]", inferred=True)
     if _fits(mean, variance, 255.0) and (mean > 1).any():
-        return InputScale(BYTE, f"{first}: statistics of data in [0, 255]")
+        return InputScale(BYTE, f"{first}: statistics of data in [0, 255]", inferred=True)
     return InputScale(
         None,
         f"{first}: statistics of data neither in [0, 1] nor in [0, 255] (is it adapted?)",

@@ -7,6 +7,8 @@ the catalogue of bad inputs.
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -274,8 +276,13 @@ def test_the_rule_finds_the_first_layer_that_changes_pixel_values(name):
     if expected is None:
         with pytest.raises(ValueError, match=r"cannot scale uint8 images: cnnviz cannot tell"):
             _batches.scale_setting(None, model)
+    elif found.inferred:  # read from a Normalization's statistics: said, with the way out
+        with pytest.warns(UserWarning, match=r"statistics say which data .* give images as"):
+            assert _batches.scale_setting(None, model) is (expected == _graph.UNIT)
     else:
-        assert _batches.scale_setting(None, model) is (expected == _graph.UNIT)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert _batches.scale_setting(None, model) is (expected == _graph.UNIT)
     # An explicit scale always wins, and is never second-guessed.
     assert _batches.scale_setting(True, model) is True
     assert _batches.scale_setting(False, model) is False

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -365,9 +368,21 @@ def test_a_first_normalization_takes_the_pixels_its_statistics_show(adapted_on):
     normalization.adapt(data if adapted_on == "[0, 1]" else data * 255)
     model = normalized_classifier(normalization)
     expected = cnnviz.scale_images(x) if adapted_on == "[0, 1]" else x.astype(np.float32)
-    # The same float32 pixels in one batch of the same shape: the same computation.
-    np.testing.assert_array_equal(cnnviz.predict(model, x), cnnviz.predict(model, expected))
-    assert cnnviz.evaluate(model, x, y) == cnnviz.evaluate(model, expected, y)
+    # The same float32 pixels in one batch of the same shape: the same computation. The
+    # statistics say what the layer was adapted on, not what it is given: a warning says so.
+    said = "divided by 255" if adapted_on == "[0, 1]" else "passed as they are"
+    warning = rf"uint8 (x|images) {said} for model .* statistics of data in {re.escape(adapted_on)}"
+    with pytest.warns(UserWarning, match=warning + r".*scale=True divides"):
+        evaluated = cnnviz.evaluate(model, x, y)
+    assert evaluated == cnnviz.evaluate(model, expected, y)
+    with pytest.warns(UserWarning, match=warning + r".*give images as floats, used as they are"):
+        predicted = cnnviz.predict(model, x)
+    np.testing.assert_array_equal(predicted, cnnviz.predict(model, expected))
+    # Saying it outright is heard without a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outright = cnnviz.evaluate(model, x, y, scale=adapted_on == "[0, 1]")
+    assert outright == evaluated
 
 
 def test_uint8_images_for_a_model_that_cannot_say_are_refused_unless_scale_is_given():

@@ -80,9 +80,7 @@ class Specimen:
     scaled : bool or None
         Whether the model receives ``images() / 255`` (``uint8`` images that
         cnnviz must scale) or the images as they are (floats, or ``uint8``
-        for a model that scales its own input). None where the rule cannot
-        know (a first ``Normalization`` fed ``uint8``): then the functions
-        must refuse or warn, not guess.
+        for a model that scales its own input).
     layer : str or None
         A layer with feature maps for the functions that take a layer (may
         be inside a nested model); None where there is none to ask.
@@ -357,12 +355,14 @@ NORMALIZATION = Specimen(
 NORMALIZATION_UINT8 = Specimen(
     name="normalization_uint8",
     description=(
-        "The same model fed uint8 images: whether they are to be divided by 255 cannot be "
-        "read from the model, so cnnviz must refuse or warn, not guess."
+        "The same model fed uint8 images: whether they are to be divided by 255 is read "
+        "from the Normalization's statistics (adapted on [0, 1]: divided), which say what "
+        "it was adapted on, not what it is given; so cnnviz must refuse or warn, never "
+        "guess silently. Where it warns, the answer is checked as for images / 255."
     ),
     images=_uint8(14, (28, 28, 1)),
     takes="uint8 (4, 28, 28, 1) in [0, 255]: ambiguous for this model",
-    scaled=None,
+    scaled=True,
     images_only=True,
     **_NORMALIZATION,
 )
