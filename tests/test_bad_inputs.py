@@ -443,8 +443,8 @@ CATALOGUE: list[Case] = [
     Case("one_hot", "num_classes='10'", call("one_hot", [0], num_classes="10"), V, rf"num_classes {POSITIVE}; got '10'"),
     Case("one_hot", "2-D labels", call("one_hot", [[0, 1]]), V, r"y must be 1-D integer labels of shape \(N,\); got shape \(1, 2\)"),
     Case("one_hot", "float labels", call("one_hot", [0.0, 1.0]), T, r"y must hold integer labels; got dtype float64"),
-    Case("one_hot", "a label of 10 with 10 classes", call("one_hot", [3, 10]), V, r"y must hold labels in range\(0, 10\); got 1 outside it, e\.g\. 10"),
-    Case("one_hot", "a negative label", call("one_hot", [-1, 2]), V, r"got 1 outside it, e\.g\. -1"),
+    Case("one_hot", "a label of 10 with 10 classes", call("one_hot", [3, 10]), V, r"y must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1"),
+    Case("one_hot", "a negative label", call("one_hot", [-1, 2]), V, r"got 1 outside it, the first -1 at index 0"),
     # Models and shape arithmetic.
     Case("lenet5", "padding='full'", call("lenet5", "full"), V, r"padding must be one of \('valid', 'same'\); got 'full'"),
     Case("lenet5", "padding=None", call("lenet5", None), V, r"padding must be one of .*got None"),
@@ -487,7 +487,7 @@ CATALOGUE: list[Case] = [
     Case("train", "one-hot rows with a NaN", lambda: train(y=one_hot_with(np.nan)), V, r"y must hold finite values; .* index \(5, 0\)"),
     Case("train", "one-hot rows with a negative entry", lambda: train(y=one_hot_with(-1.0)), V, r"must hold one-hot rows .* row 5"),
     Case("train", "labels of another number of classes", lambda: train(y=np.zeros((64, 3), np.float32)), V, r"y must be integer labels of shape \(N,\) or one-hot of shape \(N, 10\); got shape \(64, 3\)"),
-    Case("train", "a label of 10", lambda: train(y=np.full(64, 10)), V, r"y must hold labels in range\(0, 10\); got 64 outside it, e\.g\. 10"),
+    Case("train", "a label of 10", lambda: train(y=np.full(64, 10)), V, r"y must hold labels in range\(0, 10\); got 64 outside it, the first 10 at index 0"),
     Case("train", "string one-hot rows", lambda: train(y=np.full((64, 10), "0")), T, r"y must hold numbers; got dtype <U1"),
     Case("train", "more images than labels", lambda: train(y=small()[1][:10]), V, r"x and y must have the same length; got 64 images and 10 labels"),
     # Training: the settings.
@@ -540,8 +540,8 @@ CATALOGUE: list[Case] = [
     Case("confusion_matrix", "labels of different lengths", call("confusion_matrix", [0, 1, 2], [0, 1]), V, r"y_true and y_pred must have the same length; got 3 and 2"),
     Case("confusion_matrix", "float predictions", call("confusion_matrix", [0, 1], [0.0, 1.0]), T, r"y_pred must hold integer labels; got dtype float64"),
     Case("confusion_matrix", "probabilities instead of labels", call("confusion_matrix", [0, 1], np.full((2, 10), 0.1)), V, r"y_pred must be 1-D integer labels of shape \(N,\); got shape \(2, 10\)"),
-    Case("confusion_matrix", "a label of 10 with num_classes=10", call("confusion_matrix", [0, 10], [0, 1], 10), V, r"y_true must hold labels in range\(0, 10\); got 1 outside it, e\.g\. 10"),
-    Case("confusion_matrix", "a negative label", call("confusion_matrix", [0, 1], [-1, 1]), V, r"y_pred must hold labels in 0 or above; got 1 outside it, e\.g\. -1"),
+    Case("confusion_matrix", "a label of 10 with num_classes=10", call("confusion_matrix", [0, 10], [0, 1], 10), V, r"y_true must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1"),
+    Case("confusion_matrix", "a negative label", call("confusion_matrix", [0, 1], [-1, 1]), V, r"y_pred must hold labels in range\(0, 10000\) \(without a number of classes, at most 10,000\); got 1 outside it, the first -1 at index 0"),
     Case("confusion_matrix", "num_classes=0", call("confusion_matrix", [0], [0], 0), V, rf"num_classes {POSITIVE}; got 0"),
     Case("confusion_matrix", "no labels and no num_classes", call("confusion_matrix", [], []), V, r"y_true and y_pred are empty: give num_classes"),
     Case("misclassified", "more labels than rows", call("misclassified", [0, 1, 2], np.full((2, 3), 1 / 3)), V, r"y_true and probabilities must have the same length; got 3 labels and 2 rows"),
@@ -687,7 +687,7 @@ CATALOGUE: list[Case] = [
     Case("class_mean_activations", "a stream without labels", lambda: __import__("cnnviz").class_mean_activations(model(), [small()[0]], None, "conv1"), V, r"batch 0 of images has no labels: this function needs a stream of \(images, labels\) pairs"),
     Case("class_mean_activations", "a batch with fewer labels than images", lambda: __import__("cnnviz").class_mean_activations(model(), [(small()[0], small()[1][:3])], None, "conv1"), V, r"batch 0 must hold as many labels as images; got 64 images and 3 labels"),
     Case("class_mean_activations", "float labels", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1].astype(float), "conv1"), T, r"labels must hold integer labels; got dtype float64"),
-    Case("class_mean_activations", "a label of 10 for 10 classes", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 10], "conv1"), V, r"labels must hold labels in range\(0, 10\); got 1 outside it, e\.g\. 10"),
+    Case("class_mean_activations", "a label of 10 for 10 classes", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 10], "conv1"), V, r"labels must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1"),
     Case("class_mean_activations", "labels of shape (N, 1, 1)", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], np.zeros((2, 1, 1), int), "conv1"), V, r"labels must be integer labels \(N,\) or one-hot rows \(N, classes\); got shape \(2, 1, 1\)"),
     Case("class_mean_activations", "num_classes=0", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1], "conv1", num_classes=0), V, rf"num_classes {POSITIVE}; got 0"),
     Case("class_mean_activations", "a dataset that never ends, without steps", lambda: __import__("cnnviz").class_mean_activations(model(), endless(labelled=True), None, "conv1"), V, r"images is a tf\.data\.Dataset that never ends \(its cardinality is tf\.data\.INFINITE_CARDINALITY, as after dataset\.repeat\(\)\): give steps=, the number of batches to read"),
@@ -758,7 +758,7 @@ CATALOGUE: list[Case] = [
     Case("plot_confusion_matrix", "3 classes, 10 names", call("plot_confusion_matrix", np.eye(3, dtype=int)), V, r"class_names must name every class: matrix of shape \(3, 3\) has 3 classes, but class_names has 10 names"),
     Case("plot_confusion_matrix", "normalize='rows'", call("plot_confusion_matrix", np.eye(10, dtype=int), normalize="rows"), V, r"normalize must be one of \(None, 'true', 'pred', 'all'\); got 'rows'"),
     Case("plot_mistakes", "logits for probabilities", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.array([[2.0, -1.0], [0.5, 0.5]]), [0], class_names=["a", "b"]), V, r"probabilities must be class probabilities .* 1 row\(s\) are not, e.g. row 0 summing to 1"),
-    Case("plot_mistakes", "an index past the images", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.full((2, 10), 0.1), [2]), V, r"indices must hold labels in range\(0, 2\); got 1 outside it, e\.g\. 2"),
+    Case("plot_mistakes", "an index past the images", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.full((2, 10), 0.1), [2]), V, r"indices must be an integer in range\(0, 2\) \(an image's index\); got 2"),
     Case("plot_mistakes", "no indices", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.full((2, 10), 0.1), []), V, r"indices is empty: give at least one image to draw"),
     Case("plot_mistakes", "fewer labels than images", call("plot_mistakes", np.zeros((2, 8, 8)), [0], np.full((2, 10), 0.1), [0]), V, r"images and y_true must have the same length; got 2 images and 1 labels"),
     Case("plot_mistakes", "probabilities for another number of images", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.full((3, 10), 0.1), [0]), V, r"probabilities must be one row of class probabilities per image, \(2, C\); got shape \(3, 10\)"),
@@ -816,6 +816,11 @@ CATALOGUE: list[Case] = [
     Case("plot_ablation", "one accuracy per channel missing", call("plot_ablation", ablation_result(accuracy=np.array([0.8, 0.9]))), V, r"result\['accuracy'\] must hold one accuracy per channel, shape \(3,\); got shape \(2,\)"),
     Case("plot_ablation", "no 'intact_accuracy'", call("plot_ablation", {k: v for k, v in ablation_result().items() if k != "intact_accuracy"}), V, r"result must have the key 'intact_accuracy'; got a mapping with keys \['accuracy', 'channels', 'layer'\]"),
     Case("plot_ablation", "channel numbers as floats", call("plot_ablation", ablation_result(channels=np.array([0.0, 1.0, 2.0]))), T, r"result\['channels'\] must hold integers; got dtype float64"),
+    # issue 20: messages (classes 4, 6, 12, 13, 14)
+    Case("confusion_matrix", "one stray label of 10**6", call("confusion_matrix", [0, 1], [0, 10**6]), V, r"y_pred must hold labels in range\(0, 10000\) \(without a number of classes, at most 10,000\); got 1 outside it, the first 1000000 at index 1"),
+    Case("confusion_matrix", "num_classes=10**6", call("confusion_matrix", [0], [0], 10**6), V, r"num_classes must be at most 10,000 \(the most classes cnnviz counts: their matrices grow as the square\); got 1000000"),
+    Case("class_mean_activations", "num_classes=10**9", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 1], "conv1", num_classes=10**9), V, r"num_classes must be at most 10,000 .*got 1000000000"),
+    Case("one_hot", "num_classes=10**9", call("one_hot", [0, 1], 10**9), V, r"num_classes must be at most 10,000 .*got 1000000000"),
 ]  # fmt: skip
 
 

@@ -326,6 +326,19 @@ def test_class_count_from_the_labels_when_the_model_has_no_classes():
     x = np.random.default_rng(0).random((6, 9, 9, 1), np.float32)
     assert cnnviz.class_mean_activations(model, x, [0, 1, 4, 4, 1, 0], "a").shape == (5, 1)
     assert cnnviz.class_mean_activations(model, x, [0] * 6, "a", num_classes=3).shape == (3, 1)
+    # One stray label must not make a row for every class up to it.
+    stray = [0, 1, 4, 10**9, 1, 0]
+    with pytest.raises(
+        ValueError,
+        match=r"labels must hold labels in range\(0, 10000\) .*the first 1000000000 at index 3",
+    ):
+        cnnviz.class_mean_activations(model, x, stray, "a")
+    with pytest.raises(
+        ValueError, match=r"the labels of batch 1 must hold .*the first 1000000000 at index 0"
+    ):
+        cnnviz.class_mean_activations(model, [(x[:3], stray[:3]), (x[3:], stray[3:])], None, "a")
+    with pytest.raises(ValueError, match=r"num_classes must be at most 10,000 .*got 1000000000"):
+        cnnviz.class_mean_activations(model, x, [0] * 6, "a", num_classes=10**9)
 
 
 # --- ablation ------------------------------------------------------------------------------

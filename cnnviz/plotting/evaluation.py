@@ -337,9 +337,9 @@ def plot_mistakes(
         raise ValueError(
             f"images and y_true must have the same length; got {len(x)} images and {len(y)} labels"
         )
-    chosen = _checks.labels(indices, "indices", len(x))
-    if not chosen.size:
+    if indices is None or not np.size(indices):
         raise ValueError("indices is empty: give at least one image to draw")
+    chosen = _checks.indices(indices, len(x), "indices", "an image's index")
     names = _class_names(class_names, p.shape[1], f"probabilities of shape {p.shape}")
     m = None if maps is None else _maps(maps, "maps", x)
 
