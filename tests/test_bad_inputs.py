@@ -407,6 +407,19 @@ def ablation_result(**change) -> dict:
     return {**result, **change}
 
 
+# Attribution methods of a user's own that return what no map should be (issue 20).
+def nan_maps(model, x, target):
+    return np.full(x.shape[:3], np.nan)
+
+
+def maps_with_channels(model, x, target):
+    return np.zeros(x.shape, np.float32)
+
+
+def flat_maps(model, x, target):
+    return np.zeros(x.shape[:3])
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 V, T = ValueError, TypeError
@@ -821,6 +834,9 @@ CATALOGUE: list[Case] = [
     Case("confusion_matrix", "num_classes=10**6", call("confusion_matrix", [0], [0], 10**6), V, r"num_classes must be at most 10,000 \(the most classes cnnviz counts: their matrices grow as the square\); got 1000000"),
     Case("class_mean_activations", "num_classes=10**9", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 1], "conv1", num_classes=10**9), V, r"num_classes must be at most 10,000 .*got 1000000000"),
     Case("one_hot", "num_classes=10**9", call("one_hot", [0, 1], 10**9), V, r"num_classes must be at most 10,000 .*got 1000000000"),
+    Case("randomization_check", "a method that returns NaN maps", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], nan_maps), V, r"method 'nan_maps' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\); on the model it returned 1568 NaN or infinite value\(s\)"),
+    Case("randomization_check", "a method that returns (N, H, W, 1)", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], maps_with_channels), V, r"method 'maps_with_channels' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\); on the model it returned shape \(2, 28, 28, 1\)"),
+    Case("randomization_check", "a method whose maps are all zero", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], flat_maps), V, r"method 'flat_maps' must give at least one image a map that is not constant; on the model it returned constant maps for all 2 image\(s\)"),
 ]  # fmt: skip
 
 
