@@ -103,6 +103,12 @@ def float_images(x: object, name: str, *, scale: bool = True) -> np.ndarray:
     other dtype is refused rather than guessed.
     """
     array = np.asarray(x)
+    if array.dtype == object and not isinstance(x, np.ndarray):
+        # A stream (a tf.data.Dataset, a generator) where only an array is taken.
+        raise TypeError(
+            f"{name} must be an array of images, uint8 (0 to 255) or float; got "
+            f"{type(x).__name__}, which is not an array"
+        )
     if array.dtype == np.uint8:
         return _SCALE_TABLE[array] if scale else array.astype(np.float32)
     if np.issubdtype(array.dtype, np.floating):

@@ -837,6 +837,8 @@ CATALOGUE: list[Case] = [
     Case("randomization_check", "a method that returns NaN maps", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], nan_maps), V, r"method 'nan_maps' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\); on the model it returned 1568 NaN or infinite value\(s\)"),
     Case("randomization_check", "a method that returns (N, H, W, 1)", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], maps_with_channels), V, r"method 'maps_with_channels' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\); on the model it returned shape \(2, 28, 28, 1\)"),
     Case("randomization_check", "a method whose maps are all zero", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], flat_maps), V, r"method 'flat_maps' must give at least one image a map that is not constant; on the model it returned constant maps for all 2 image\(s\)"),
+    Case("train", "a tf.data.Dataset for x", lambda: train(x=endless(), y=None), T, r"x must be an array of images, uint8 \(0 to 255\) or float; got _AssertCardinalityDataset, which is not an array"),
+    Case("plot_layer_outputs", "a dataset that never ends for image", cnnviz_call("plot_layer_outputs", lambda: (endless(),)), T, r"image must be one image as an array, \(H, W\) or \(H, W, C\); got _AssertCardinalityDataset: for a tf\.data\.Dataset or a generator, take one image from it first"),
 ]  # fmt: skip
 
 

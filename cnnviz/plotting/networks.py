@@ -81,6 +81,16 @@ def plot_layer_outputs(
     from ..activations import layer_outputs
 
     scale = one_of(scale, SCALES, "scale")
+    if (
+        not (hasattr(image, "shape") and hasattr(image, "dtype"))
+        and np.asarray(image).dtype == object
+    ):
+        # A stream would be read by layer_outputs, whose messages name its own arguments.
+        raise TypeError(
+            f"image must be one image as an array, (H, W) or (H, W, C); got "
+            f"{type(image).__name__}: for a tf.data.Dataset or a generator, take one image "
+            "from it first"
+        )
     shape = np.shape(image)
     if len(shape) == 4 and shape[0] != 1:
         raise ValueError(
