@@ -321,10 +321,10 @@ class Source:
                         f"{where} has no labels: this function needs a stream of "
                         f"({name}, {label_name}) pairs"
                     )
-                y = self._checked_labels(np.asarray(y), f"the labels of batch {number}")
+                y = self._checked_labels(np.asarray(y), f"the labels of {where}")
                 if len(y) != len(x):
                     raise ValueError(
-                        f"batch {number} must hold as many labels as images; got {len(x)} "
+                        f"{where} must hold as many labels as images; got {len(x)} "
                         f"images and {len(y)} labels"
                     )
             else:

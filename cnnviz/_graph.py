@@ -218,6 +218,12 @@ def tail(model: keras.Model, parts: Split) -> keras.Model:
     with _LOCK:
         if parts.tail is None:
             _, output, _ = trace(model)
+            if any(out is parts.feature for out in keras.tree.flatten(output)):
+                raise ValueError(
+                    f"layer {parts.name!r} is the output of model {model.name!r}: no layer "
+                    "runs after it, so there is nothing to run on its changed output; give a "
+                    "layer before the output"
+                )
             try:
                 parts.tail = keras.Model(
                     parts.feature, output, name=f"{model.name}_after_{parts.name}"

@@ -539,7 +539,7 @@ CATALOGUE: list[Case] = [
     Case("evaluate", "a stream of images without labels", lambda: evaluate(x=[small()[0]], y=None), V, r"batch 0 of x has no labels: this function needs a stream of \(x, y\) pairs"),
     Case("evaluate", "an empty stream", lambda: evaluate(x=iter([]), y=None), V, r"x gave no batches: the stream is empty"),
     Case("evaluate", "a NaN pixel in batch 1 of a stream", lambda: evaluate(x=[small(), (images_with(np.nan), small()[1])], y=None), V, r"batch 1 of x must hold finite values; got 1 NaN or infinite value\(s\), the first at index \(3, 10, 11, 0\)"),
-    Case("evaluate", "a batch with fewer labels than images", lambda: evaluate(x=[(small()[0], small()[1][:3])], y=None), V, r"batch 0 must hold as many labels as images; got 64 images and 3 labels"),
+    Case("evaluate", "a batch with fewer labels than images", lambda: evaluate(x=[(small()[0], small()[1][:3])], y=None), V, r"batch 0 of x must hold as many labels as images; got 64 images and 3 labels"),
     Case("predict", "model=None", call("predict", None, np.zeros((28, 28), np.uint8)), T, r"model must be a keras\.Model; got NoneType"),
     Case("predict", "a model that ends in logits", lambda: __import__("cnnviz").predict(logits_model(), image()), V, r"does not end in a softmax"),
     Case("predict", "an image of the wrong size", lambda: __import__("cnnviz").predict(model(), np.zeros((32, 32, 1), np.uint8)), V, r"the model takes images of shape \(28, 28, 1\)"),
@@ -698,7 +698,7 @@ CATALOGUE: list[Case] = [
     Case("class_mean_activations", "no labels with arrays", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], None, "conv1"), V, r"labels must be given with images as an array"),
     Case("class_mean_activations", "labels beside a stream", lambda: __import__("cnnviz").class_mean_activations(model(), [small()], small()[1], "conv1"), V, r"labels must be None when images is a stream of batches: put the labels in the stream, as \(images, labels\) pairs; got labels of type ndarray"),
     Case("class_mean_activations", "a stream without labels", lambda: __import__("cnnviz").class_mean_activations(model(), [small()[0]], None, "conv1"), V, r"batch 0 of images has no labels: this function needs a stream of \(images, labels\) pairs"),
-    Case("class_mean_activations", "a batch with fewer labels than images", lambda: __import__("cnnviz").class_mean_activations(model(), [(small()[0], small()[1][:3])], None, "conv1"), V, r"batch 0 must hold as many labels as images; got 64 images and 3 labels"),
+    Case("class_mean_activations", "a batch with fewer labels than images", lambda: __import__("cnnviz").class_mean_activations(model(), [(small()[0], small()[1][:3])], None, "conv1"), V, r"batch 0 of images must hold as many labels as images; got 64 images and 3 labels"),
     Case("class_mean_activations", "float labels", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1].astype(float), "conv1"), T, r"labels must hold integer labels; got dtype float64"),
     Case("class_mean_activations", "a label of 10 for 10 classes", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 10], "conv1"), V, r"labels must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1"),
     Case("class_mean_activations", "labels of shape (N, 1, 1)", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], np.zeros((2, 1, 1), int), "conv1"), V, r"labels must be integer labels \(N,\) or one-hot rows \(N, classes\); got shape \(2, 1, 1\)"),
@@ -839,7 +839,48 @@ CATALOGUE: list[Case] = [
     Case("randomization_check", "a method whose maps are all zero", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], flat_maps), V, r"method 'flat_maps' must give at least one image a map that is not constant; on the model it returned constant maps for all 2 image\(s\)"),
     Case("train", "a tf.data.Dataset for x", lambda: train(x=endless(), y=None), T, r"x must be an array of images, uint8 \(0 to 255\) or float; got _AssertCardinalityDataset, which is not an array"),
     Case("plot_layer_outputs", "a dataset that never ends for image", cnnviz_call("plot_layer_outputs", lambda: (endless(),)), T, r"image must be one image as an array, \(H, W\) or \(H, W, C\); got _AssertCardinalityDataset: for a tf\.data\.Dataset or a generator, take one image from it first"),
+    Case("channel_ablation", "the output layer", lambda: __import__("cnnviz").channel_ablation(model(), small()[0][:2], [0, 1], "op"), V, r"layer 'op' is the output of model 'lenet5_valid': no layer runs after it, so there is nothing to run on its changed output; give a layer before the output"),
+    Case("plot_layer_outputs", "an image of 32x32", cnnviz_call("plot_layer_outputs", lambda: (np.zeros((32, 32)),)), V, r"image must be one image of the model's input shape \(H, W, C\) = \(28, 28, 1\), or \(H, W\) for one channel; got shape \(32, 32\)"),
 ]  # fmt: skip
+
+
+# Who a message is about: "<name> must ...", "<name>['key'] must ...", "batch 3 of <name> ...",
+# "<name> and <other> must ...", "<name>'s row must ..."; and "got <name> of shape ...",
+# "but <name> is ...", where a message names the argument it was given.
+_SUBJECT = re.compile(
+    r"^(?:batch \d+ of )?(?P<name>[A-Za-z_]\w*)(?P<keys>(?:\[[^\]]*\])*)(?:'s \w+)?"
+    r"(?: (?P<value>'[^']*'|-?\d+))?(?: and (?P<other>[A-Za-z_]\w*))?"
+    r" (?:\([^)]*\) )?(?:must|is|are|were|gave|holds|has|have|names|of)\b"
+)
+_GIVEN = re.compile(r"(?:got|but) (?P<name>[a-z_]\w*) (?:of shape|is an array)")
+# A part of the model named by its own name ("layer 'fc1' of model 'net' ..."), not an argument.
+_PARTS = {"layer", "model"}
+
+
+def _arguments(function: str) -> set[str]:
+    """The names a message of `function` may give: its parameters, and where it passes
+    **options on (randomization_check to the attribution methods), theirs."""
+    import cnnviz
+
+    value = cnnviz
+    for part in function.split("."):
+        value = getattr(value, part)
+    names = set(inspect.signature(value).parameters)
+    if function == "randomization_check":
+        for method in ("gradients", "smoothgrad", "integrated_gradients", "grad_cam", "occlusion"):
+            names |= set(inspect.signature(getattr(cnnviz, method)).parameters)
+    return names
+
+
+def subjects(message: str) -> list[str]:
+    """The argument names `message` is about, as far as its form tells (maybe none)."""
+    found = []
+    if match := _SUBJECT.match(message):
+        named = (match["value"] or "").startswith("'")
+        if not (match["name"] in _PARTS and named):
+            found += [match["name"], *([match["other"]] if match["other"] else [])]
+    found += [given["name"] for given in _GIVEN.finditer(message)]
+    return found
 
 
 @pytest.mark.parametrize("case", CATALOGUE, ids=[case.id for case in CATALOGUE])
@@ -848,6 +889,25 @@ def test_bad_input_is_refused_with_a_clear_message(case: Case):
         case.call()
     assert raised.type is case.error, f"raised {raised.type.__name__}, not {case.error.__name__}"
     assert re.search(case.words, str(raised.value)), str(raised.value)
+    # A message names the argument as the function's signature spells it (issue 20).
+    arguments = _arguments(case.function)
+    strangers = [name for name in subjects(str(raised.value)) if name not in arguments]
+    assert not strangers, f"{strangers} are not arguments of {case.function}: {raised.value}"
+
+
+def test_the_subject_of_a_message_is_read_as_the_catalogue_needs():
+    assert subjects("y must hold labels in range(0, 10)") == ["y"]
+    assert subjects("batch 2 of x has no labels") == ["x"]
+    assert subjects("result['maps'] must be (steps + 1, N, H, W)") == ["result"]
+    assert subjects("images and y_true must have the same length") == ["images", "y_true"]
+    assert subjects("position's row must be an integer") == ["position"]
+    assert subjects("the model takes images of shape (8, 8, 1); got baseline of shape (2, 2)") == [
+        "baseline"
+    ]
+    assert subjects("layer 'drop' (Dropout) of model 'net' is not a layer the page can run") == []
+    assert subjects("model 'net' is not built") == []
+    assert subjects("method 'nan_maps' must return one finite map per image") == ["method"]
+    assert subjects("$CNNVIZ_DATA_DIR names '/x'") == []
 
 
 def test_the_catalogue_covers_the_public_api():

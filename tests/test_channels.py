@@ -334,7 +334,8 @@ def test_class_count_from_the_labels_when_the_model_has_no_classes():
     ):
         cnnviz.class_mean_activations(model, x, stray, "a")
     with pytest.raises(
-        ValueError, match=r"the labels of batch 1 must hold .*the first 1000000000 at index 0"
+        ValueError,
+        match=r"the labels of batch 1 of images must hold .*the first 1000000000 at index 0",
     ):
         cnnviz.class_mean_activations(model, [(x[:3], stray[:3]), (x[3:], stray[3:])], None, "a")
     with pytest.raises(ValueError, match=r"num_classes must be at most 10,000 .*got 1000000000"):
@@ -426,6 +427,16 @@ def test_ablation_refuses_a_model_with_a_connection_around_the_layer():
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
     with pytest.raises(ValueError, match="does not depend on layer 'conv'"):
         cnnviz.channel_ablation(model, np.zeros((2, 8, 8, 1), np.float32), [0, 1], "conv")
+
+
+def test_ablation_of_the_output_layer_says_that_nothing_runs_after_it():
+    model, x = cnnviz.lenet5(), images(2)
+    for layer in ("op", -1):
+        with pytest.raises(
+            ValueError,
+            match=r"^layer 'op' is the output of model 'lenet5_valid': no layer runs after it",
+        ):
+            cnnviz.channel_ablation(model, x, [0, 1], layer)
 
 
 # --- arrays, tf.data and iterables of batches ------------------------------------------------
@@ -522,7 +533,9 @@ def test_a_bad_batch_of_a_stream_is_named_by_its_number():
     model, x = cnnviz.lenet5(), images(12)
     y = np.arange(12) % 10
     stream = [(x[:4], y[:4]), (x[4:8], y[4:8]), (x[8:], y[8:10])]
-    with pytest.raises(ValueError, match=r"batch 2 must hold as many labels as images; got 4 "):
+    with pytest.raises(
+        ValueError, match=r"batch 2 of images must hold as many labels as images; got 4 "
+    ):
         cnnviz.class_mean_activations(model, stream, None, "relu2")
     stream[2] = (x[8:].astype(np.int32), y[8:])
     with pytest.raises(TypeError, match=r"batch 2 of images must be uint8 images .* int32"):

@@ -283,7 +283,7 @@ def test_a_bad_batch_is_named_by_its_number():
         cnnviz.evaluate(model, stream)
     stream[2] = (x[8:], y[8:] + 3)
     with pytest.raises(
-        ValueError, match=r"the labels of batch 2 must hold labels in range\(0, 3\)"
+        ValueError, match=r"the labels of batch 2 of x must hold labels in range\(0, 3\)"
     ):
         cnnviz.evaluate(model, stream)
     with pytest.raises(ValueError, match=r"x gave no batches: the stream is empty"):

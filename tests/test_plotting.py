@@ -495,6 +495,24 @@ def test_a_batch_of_one_is_accepted_and_a_batch_of_two_is_an_error(model, image)
         plot_layer_outputs(model, np.stack([image, image])[..., np.newaxis])
 
 
+def test_the_image_is_checked_under_its_own_name_and_may_be_a_nested_list(model, image):
+    # layer_outputs calls its argument images and reads a list as a stream of batches.
+    scaled = image / 255.0
+    (fig,) = plot_layer_outputs(model, scaled.tolist(), layers=["conv1"])
+    (same,) = plot_layer_outputs(model, scaled, layers=["conv1"])
+    for tile, expected in zip(image_axes(fig), image_axes(same), strict=True):
+        np.testing.assert_array_equal(tile.images[0].get_array(), expected.images[0].get_array())
+    with pytest.raises(
+        ValueError,
+        match=r"^image must be one image of the model's input shape \(H, W, C\) = \(28, 28, 1\), or \(H, W\) for one channel; got shape \(32, 32\)",
+    ):
+        plot_layer_outputs(model, np.zeros((32, 32)))
+    with pytest.raises(ValueError, match=r"^image must hold finite values; got 1 NaN"):
+        plot_layer_outputs(model, np.where(np.arange(784).reshape(28, 28) == 5, np.nan, 0.5))
+    with pytest.raises(TypeError, match=r"^image must be one image as an array, .* got generator"):
+        plot_layer_outputs(model, (row for row in image))
+
+
 def _small_model(head):
     """A 4x4 one-channel image through Flatten, then the given head layers (Keras, not random)."""
     inputs = keras.Input((4, 4, 1))

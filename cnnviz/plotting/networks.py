@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .._checks import one_of
+from .._checks import float_images, one_of
 from ..data import CLASS_NAMES
 from ._figures import _COLOURBAR, _TOP, _probability_row, _suptitle
 from .evaluation import plot_probabilities
@@ -91,12 +91,32 @@ def plot_layer_outputs(
             f"{type(image).__name__}: for a tf.data.Dataset or a generator, take one image "
             "from it first"
         )
-    shape = np.shape(image)
+    # Checked here, so that the messages name this function's argument (layer_outputs
+    # would call it images, and read a nested list as a stream of batches).
+    image = np.asarray(image)
+    float_images(image, "image")  # the dtype and finite values; scaling is layer_outputs'
+    shape = image.shape
     if len(shape) == 4 and shape[0] != 1:
         raise ValueError(
             f"image must be one image; got a batch of {shape[0]} (shape {shape}); "
             "pick one, e.g. images[i]"
         )
+    try:
+        expected = tuple(model.inputs[0].shape[1:])
+    except (AttributeError, IndexError, TypeError, ValueError):
+        expected = None  # not a built image model: layer_outputs refuses it by name
+    if expected is not None and len(expected) == 3:
+        one = shape[1:] if len(shape) == 4 else shape
+        allowed = [expected] + ([expected[:2]] if expected[-1] == 1 else [])
+        if not any(
+            len(one) == len(form) and all(e in (None, g) for e, g in zip(form, one, strict=True))
+            for form in allowed
+        ):
+            raise ValueError(
+                f"image must be one image of the model's input shape (H, W, C) = {expected}"
+                + (", or (H, W) for one channel" if expected[-1] == 1 else "")
+                + f"; got shape {shape}"
+            )
     outputs = layer_outputs(model, image, layers)
     # Every output is classified before the first figure exists, so an error leaves none.
     rows = {name: _probability_row(output, class_names) for name, output in outputs.items()}
