@@ -824,7 +824,7 @@ CATALOGUE: list[Case] = [
     Case("plot_top_patches", "a list for a result", call("plot_top_patches", np.zeros((4, 8, 8)), [1, 2], 0), T, r"result must be the dict cnnviz\.channels\.top_patches returns; got list"),
     Case("plot_class_activations", "a 1-D matrix", call("plot_class_activations", np.zeros(16)), V, r"matrix must be a non-empty \(num_classes, channels\) array of mean activations; got shape \(16,\)"),
     Case("plot_class_activations", "3 classes, 10 names", call("plot_class_activations", np.zeros((3, 6))), V, r"class_names must name every class: matrix of shape \(3, 6\) has 3 classes, but class_names has 10 names"),
-    Case("plot_class_activations", "an infinite mean", call("plot_class_activations", np.full((10, 6), np.inf)), V, r"matrix must hold finite values; got 60 NaN or infinite value\(s\)"),
+    Case("plot_class_activations", "an infinite mean", call("plot_class_activations", np.full((10, 6), np.inf)), V, r"matrix must hold finite means, or a whole row of NaN for a class without images; got 60 NaN or infinite value\(s\) outside such rows"),
     Case("plot_ablation", "accuracies in percent", call("plot_ablation", ablation_result(accuracy=np.array([80.0, 90.0, 70.0]))), V, r"result\['accuracy'\] must hold accuracies, fractions in \[0, 1\] \(not percentages\); got 80\.0"),
     Case("plot_ablation", "one accuracy per channel missing", call("plot_ablation", ablation_result(accuracy=np.array([0.8, 0.9]))), V, r"result\['accuracy'\] must hold one accuracy per channel, shape \(3,\); got shape \(2,\)"),
     Case("plot_ablation", "no 'intact_accuracy'", call("plot_ablation", {k: v for k, v in ablation_result().items() if k != "intact_accuracy"}), V, r"result must have the key 'intact_accuracy'; got a mapping with keys \['accuracy', 'channels', 'layer'\]"),
@@ -841,6 +841,8 @@ CATALOGUE: list[Case] = [
     Case("plot_layer_outputs", "a dataset that never ends for image", cnnviz_call("plot_layer_outputs", lambda: (endless(),)), T, r"image must be one image as an array, \(H, W\) or \(H, W, C\); got _AssertCardinalityDataset: for a tf\.data\.Dataset or a generator, take one image from it first"),
     Case("channel_ablation", "the output layer", lambda: __import__("cnnviz").channel_ablation(model(), small()[0][:2], [0, 1], "op"), V, r"layer 'op' is the output of model 'lenet5_valid': no layer runs after it, so there is nothing to run on its changed output; give a layer before the output"),
     Case("plot_layer_outputs", "an image of 32x32", cnnviz_call("plot_layer_outputs", lambda: (np.zeros((32, 32)),)), V, r"image must be one image of the model's input shape \(H, W, C\) = \(28, 28, 1\), or \(H, W\) for one channel; got shape \(32, 32\)"),
+    Case("plot_class_activations", "one NaN in a row of means", call("plot_class_activations", np.where(np.eye(10, 6) == 1, np.nan, 0.5)), V, r"matrix must hold finite means, or a whole row of NaN for a class without images; got 6 NaN or infinite value\(s\) outside such rows, the first at index \(0, 0\) \(nan\)"),
+    Case("plot_class_activations", "every row NaN", call("plot_class_activations", np.full((10, 6), np.nan)), V, r"matrix has no class with images: all 10 rows are NaN"),
 ]  # fmt: skip
 
 

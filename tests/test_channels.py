@@ -55,6 +55,29 @@ def test_kernels_of_nested_and_three_channel_models():
     np.testing.assert_array_equal(cnnviz.kernels(as_sequential(model), "conv1"), expected)
 
 
+@pytest.mark.parametrize("groups", [2, 3])
+def test_a_grouped_kernel_is_laid_out_in_every_input_channel_as_documented(groups):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((7, 7, 6))
+    layer = keras.layers.Conv2D(6, 3, groups=groups, name="grouped")
+    model = keras.Model(inputs, layer(inputs))
+    kernel = cnnviz.kernels(model, "grouped")
+    assert layer.kernel.shape == (3, 3, 6 // groups, 6)  # Keras' own layout
+    assert kernel.shape == (3, 3, 6, 6)  # (kh, kw, in_channels, filters), as documented
+    # [..., c, f] is what filter f reads from input channel c: zero outside f's group.
+    per = 6 // groups
+    for c in range(6):
+        for f in range(6):
+            reads = c // per == f // per
+            assert kernel[:, :, c, f].any() == reads, (c, f)
+    # An ungrouped convolution with this kernel computes the grouped layer's output.
+    dense = keras.layers.Conv2D(6, 3)
+    dense.build((None, 7, 7, 6))
+    dense.set_weights([kernel, layer.get_weights()[1]])
+    x = np.random.default_rng(0).random((2, 7, 7, 6), np.float32)
+    np.testing.assert_allclose(dense(x), model(x), rtol=1e-5, atol=1e-6)
+
+
 # --- receptive fields and boxes by hand ---------------------------------------------------
 
 

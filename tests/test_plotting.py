@@ -303,6 +303,29 @@ def test_nan_cells_are_left_out_of_the_scale_drawn_apart_and_outlined():
         assert len(ax.collections) == 1  # the outline of the NaN region
 
 
+@pytest.mark.parametrize("scale", ["map", "layer"])
+def test_infinite_cells_are_flagged_as_nan_cells_are_not_drawn_as_the_top_colour(scale):
+    output = np.linspace(0, 1, 6 * 6 * 2).reshape(6, 6, 2)
+    output[1:3, 1:3, 0] = np.inf
+    output[4, 4, 1] = -np.inf
+    fig = plot_feature_maps(output, ncols=2, scale=scale)
+    finite = np.where(np.isfinite(output), output, np.nan)
+    for channel, ax in enumerate(image_axes(fig)):
+        image = ax.get_images()[0]
+        shown = image.get_array()
+        assert (shown.mask == ~np.isfinite(output[..., channel])).all()
+        # The scale is that of the finite values alone.
+        top = np.nanmax(finite) if scale == "layer" else np.nanmax(finite[..., channel])
+        assert image.norm.vmax == pytest.approx(top)
+        assert len(ax.collections) == 1  # outlined, as a NaN region is
+    as_nan = plot_feature_maps(finite, ncols=2, scale=scale)
+    for ax, same in zip(image_axes(fig), image_axes(as_nan), strict=True):
+        np.testing.assert_array_equal(
+            ax.get_images()[0].make_image(fig.canvas.get_renderer())[0],
+            same.get_images()[0].make_image(as_nan.canvas.get_renderer())[0],
+        )
+
+
 @pytest.mark.parametrize("shape", [(1, 120), (84,)])
 def test_a_strip_on_one_scale_is_centred_on_zero(shape):
     values = np.linspace(-1, 3, math.prod(shape)).reshape(shape)
