@@ -40,8 +40,13 @@ def non_negative_int(value: object, name: str) -> int:
 
 def one_of(value: object, choices: tuple, name: str) -> Any:
     """Return `value` if it is one of `choices` (compared by equality, bools never match)."""
-    if isinstance(value, bool) or value not in choices:
-        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    try:
+        found = not isinstance(value, (bool, np.bool_)) and value in choices
+    except (TypeError, ValueError):  # an array compares element by element: no one answer
+        found = False
+    if not found:
+        shown = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+        raise ValueError(f"{name} must be one of {choices}; got {shown}")
     return value
 
 

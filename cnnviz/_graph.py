@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import keras
@@ -379,7 +380,7 @@ def layer_names(model, layers) -> tuple[str, ...]:
         if not names:
             raise ValueError(f"model {model.name!r} has no layers after its input")
         return names
-    if isinstance(layers, (str, int)):
+    if isinstance(layers, (str, bytes, int, np.integer)) or not isinstance(layers, Iterable):
         raise TypeError(
             "layers must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
             f"got {layers!r}"

@@ -740,7 +740,7 @@ CATALOGUE: list[Case] = [
     Case("plot_side_by_side", "scale='model'", lambda: __import__("cnnviz").plot_side_by_side({"valid": outputs_of()}, scale="model"), V, r"scale must be one of \('map', 'layer'\); got 'model'"),
     Case("plot_images", "more images than labels", call("plot_images", np.zeros((3, 8, 8)), [1, 2]), V, r"images and labels must have the same length; got 3 images"),
     Case("plot_images", "no images", call("plot_images", np.zeros((0, 8, 8)), []), V, r"images is empty"),
-    Case("plot_images", "a label with no class name", call("plot_images", np.zeros((1, 8, 8)), [10]), V, r"labels must be integers in range\(0, 10\) to index class_names; got \[10\]"),
+    Case("plot_images", "a label with no class name", call("plot_images", np.zeros((1, 8, 8)), [10]), V, r"labels must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 0"),
     Case("plot_images", "images of 2 channels", call("plot_images", np.zeros((1, 8, 8, 2)), [0]), V, r"images must be \(N, H, W\), \(N, H, W, 1\) or \(N, H, W, 3\); got shape \(1, 8, 8, 2\)"),
     Case("plot_probabilities", "logits", call("plot_probabilities", np.linspace(-2, 3, 10)), V, r"must be class probabilities .* from -2 to 3 summing to 5\. For logits, apply a softmax first"),
     Case("plot_probabilities", "nine values for ten classes", call("plot_probabilities", np.full(9, 1 / 9)), V, r"probabilities must be one image's \(10,\) or \(1, 10\) scores"),
@@ -843,6 +843,12 @@ CATALOGUE: list[Case] = [
     Case("plot_layer_outputs", "an image of 32x32", cnnviz_call("plot_layer_outputs", lambda: (np.zeros((32, 32)),)), V, r"image must be one image of the model's input shape \(H, W, C\) = \(28, 28, 1\), or \(H, W\) for one channel; got shape \(32, 32\)"),
     Case("plot_class_activations", "one NaN in a row of means", call("plot_class_activations", np.where(np.eye(10, 6) == 1, np.nan, 0.5)), V, r"matrix must hold finite means, or a whole row of NaN for a class without images; got 6 NaN or infinite value\(s\) outside such rows, the first at index \(0, 0\) \(nan\)"),
     Case("plot_class_activations", "every row NaN", call("plot_class_activations", np.full((10, 6), np.nan)), V, r"matrix has no class with images: all 10 rows are NaN"),
+    Case("layer_outputs", "layers=0.5", lambda: layer_outputs(model(), image(), 0.5), T, r"layers must be a sequence of layer names or indices, e\.g\. \['conv1'\] or \[1\]; got 0\.5"),
+    Case("plot_feature_maps", "cmap='zz'", call("plot_feature_maps", np.ones((4, 4, 2)), cmap="zz"), V, r"cmap must be the name of a Matplotlib colormap \(e\.g\. 'gray', 'viridis', 'RdBu_r'\); got 'zz'"),
+    Case("plot_feature_maps", "an array for scale", call("plot_feature_maps", np.ones((4, 4, 2)), scale=np.zeros(3)), V, r"scale must be one of \('map', 'layer'\); got an array of shape \(3,\)"),
+    Case("plot_feature_maps", "an array for title", call("plot_feature_maps", np.ones((4, 4, 2)), title=np.zeros(3)), T, r"title must be a str or None; got ndarray"),
+    Case("plot_probabilities", "class_names='ab'", call("plot_probabilities", np.full(2, 0.5), class_names="ab"), T, r"class_names must be a sequence of names; got 'ab'"),
+    Case("plot_attribution", "titles=3", call("plot_attribution", np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), titles=3), T, r"titles must be a sequence of names; got 3"),
 ]  # fmt: skip
 
 

@@ -383,9 +383,21 @@ def test_plot_images_rejects_lengths_that_differ():
         plot_images(np.zeros((3, 28, 28)), [1, 2])
 
 
-@pytest.mark.parametrize("labels", [[0, 10], [-1, 2], [0.5, 1.0], ["Bag", "Coat"]])
-def test_plot_images_rejects_labels_without_a_class_name(labels):
-    with pytest.raises(ValueError, match="labels"):
+@pytest.mark.parametrize(
+    ("labels", "error", "words"),
+    [
+        (
+            [0, 10],
+            ValueError,
+            r"^labels must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1",
+        ),
+        ([-1, 2], ValueError, r"^labels must hold .*the first -1 at index 0"),
+        ([0.5, 1.0], TypeError, r"^labels must hold integer labels; got dtype float64"),
+        (["Bag", "Coat"], TypeError, r"^labels must hold integer labels; got dtype <U4"),
+    ],
+)
+def test_plot_images_rejects_labels_without_a_class_name(labels, error, words):
+    with pytest.raises(error, match=words):
         plot_images(np.zeros((2, 28, 28)), labels)
 
 

@@ -30,6 +30,8 @@ from ._figures import (
     _new_figure,
     _numbers,
     _probability_row,
+    _sequence,
+    _title,
 )
 from .feature_maps import channel_grid
 
@@ -81,6 +83,8 @@ def plot_probabilities(
     >>> len(fig.axes[0].patches)
     10
     """
+    _sequence(class_names, "class_names")
+    title = _title(title)
     p = np.asarray(probabilities)
     if not np.issubdtype(p.dtype, np.number) or p.dtype == np.bool_:
         raise ValueError(f"probabilities must be numbers; got dtype {p.dtype}")

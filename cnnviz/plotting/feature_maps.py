@@ -16,7 +16,16 @@ from matplotlib.colors import Colormap, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure, SubFigure
 
 from .._checks import finite_number, one_of, positive_int
-from ._figures import _DIVERGING, _grid_colourbar, _new_figure, _strip, _suptitle, _tiles
+from ._figures import (
+    _DIVERGING,
+    _cmap_name,
+    _grid_colourbar,
+    _new_figure,
+    _strip,
+    _suptitle,
+    _tiles,
+    _title,
+)
 
 #: How the tiles of one layer may be scaled (see :func:`plot_feature_maps`).
 SCALES = ("map", "layer")
@@ -223,6 +232,8 @@ def plot_feature_maps(
         array = np.where(np.isfinite(array), array, np.nan)
     ncols = positive_int(ncols, "ncols")
     scale = one_of(scale, SCALES, "scale")
+    cmap = _cmap_name(cmap)
+    title = _title(title)
     vmin = None if vmin is None else finite_number(vmin, "vmin")
     vmax = None if vmax is None else finite_number(vmax, "vmax")
     colours, norm = _scaling(array, scale, cmap, vmin, vmax)
