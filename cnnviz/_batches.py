@@ -24,7 +24,10 @@ The three forms
     dataset whose cardinality is unknown (after ``filter``, or
     ``from_generator``), cannot say so and is read until it ends: it needs
     ``steps`` where it may not end. An array has no batches to count, so
-    ``steps`` with an array is refused: slice it.
+    ``steps`` with an array is refused: slice it. Exactly ``steps`` batches
+    are pulled from the source, never one more: a dataset is read through
+    ``dataset.take(steps)`` (tf.data's own iterator would prefetch batches
+    ahead of those read), any other stream through ``itertools.islice``.
 
 Pixels
     Every piece goes through :func:`image_batch`, the one rule
@@ -131,13 +134,17 @@ def is_array(value: object) -> bool:
     )
 
 
+def _is_dataset(images: object) -> bool:
+    """Whether `images` is a ``tf.data.Dataset``."""
+    tf = sys.modules.get("tensorflow")  # not imported: then `images` cannot be a Dataset
+    return tf is not None and isinstance(images, tf.data.Dataset)
+
+
 def _endless(images: object) -> bool:
     """Whether `images` is a ``tf.data.Dataset`` that says it never ends (``dataset.repeat()``)."""
-    tf = sys.modules.get("tensorflow")  # not imported: then `images` cannot be a Dataset
     return (
-        tf is not None
-        and isinstance(images, tf.data.Dataset)
-        and int(images.cardinality()) == tf.data.INFINITE_CARDINALITY
+        _is_dataset(images)
+        and int(images.cardinality()) == sys.modules["tensorflow"].data.INFINITE_CARDINALITY
     )
 
 
@@ -299,7 +306,12 @@ class Source:
 
     def _from_stream(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
         name, label_name = self._names
-        batches = iter(self._images)
+        stream = self._images
+        if self._steps is not None and _is_dataset(stream):
+            # take(), not only islice: tf.data injects a prefetch into an iterator's pipeline,
+            # which pulls batches ahead of the ones read (4 of a generator's for steps=2).
+            stream = stream.take(self._steps)
+        batches = iter(stream)
         if self._steps is not None:
             batches = itertools.islice(batches, self._steps)  # never pulls batch steps + 1
         seen = 0
@@ -326,10 +338,10 @@ class Source:
                         f"{where} has no labels: this function needs a stream of "
                         f"({name}, {label_name}) pairs"
                     )
-                y = self._checked_labels(np.asarray(y), f"the labels of batch {number}")
+                y = self._checked_labels(np.asarray(y), f"the labels of {where}")
                 if len(y) != len(x):
                     raise ValueError(
-                        f"batch {number} must hold as many labels as images; got {len(x)} "
+                        f"{where} must hold as many labels as images; got {len(x)} "
                         f"images and {len(y)} labels"
                     )
             else:

@@ -41,8 +41,13 @@ def non_negative_int(value: object, name: str) -> int:
 
 def one_of(value: object, choices: tuple, name: str) -> Any:
     """Return `value` if it is one of `choices` (compared by equality, bools never match)."""
-    if isinstance(value, (bool, np.bool_)) or value not in choices:
-        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    try:
+        found = not isinstance(value, (bool, np.bool_)) and value in choices
+    except (TypeError, ValueError):  # an array compares element by element: no one answer
+        found = False
+    if not found:
+        shown = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+        raise ValueError(f"{name} must be one of {choices}; got {shown}")
     return value
 
 
@@ -104,6 +109,12 @@ def float_images(x: object, name: str, *, scale: bool = True) -> np.ndarray:
     other dtype is refused rather than guessed.
     """
     array = np.asarray(x)
+    if array.dtype == object and not isinstance(x, np.ndarray):
+        # A stream (a tf.data.Dataset, a generator) where only an array is taken.
+        raise TypeError(
+            f"{name} must be an array of images, uint8 (0 to 255) or float; got "
+            f"{type(x).__name__}, which is not an array"
+        )
     if array.dtype == np.uint8:
         return _SCALE_TABLE[array] if scale else array.astype(np.float32)
     if np.issubdtype(array.dtype, np.floating):
@@ -131,8 +142,31 @@ def finite(array: np.ndarray, name: str) -> np.ndarray:
     return array
 
 
+#: The most classes a label may name where nothing gives the number of classes, and the
+#: most a ``num_classes`` may ask for: a (classes, classes) int64 confusion matrix of
+#: 10,000 classes takes 800 MB, and one stray label (10**6 for 10) must not ask for
+#: terabytes. ImageNet has 1,000 classes.
+MAX_CLASSES = 10_000
+
+
+def class_count(value: object, name: str = "num_classes") -> int:
+    """Return `value` as an int if it is a number of classes: an integer in [1, MAX_CLASSES]."""
+    count = positive_int(value, name)
+    if count > MAX_CLASSES:
+        raise ValueError(
+            f"{name} must be at most {MAX_CLASSES:,} (the most classes cnnviz counts: their "
+            f"matrices grow as the square); got {value!r}"
+        )
+    return count
+
+
 def labels(y: object, name: str, num_classes: int | None = None) -> np.ndarray:
-    """Return `y` as 1-D int64 class labels: at least 0, and below `num_classes` if given."""
+    """Return `y` as 1-D int64 class labels: at least 0, and below `num_classes` if given.
+
+    Without `num_classes`, labels must be below :data:`MAX_CLASSES`: the
+    number of classes is then read from the labels, and a stray label must
+    not make a result of its size.
+    """
     array = np.asarray(y)
     if array.ndim != 1:
         raise ValueError(
@@ -140,15 +174,21 @@ def labels(y: object, name: str, num_classes: int | None = None) -> np.ndarray:
         )
     if array.size and (not np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_):
         raise TypeError(f"{name} must hold integer labels; got dtype {array.dtype}")
-    array = array.astype(np.int64)
-    bad = array < 0 if num_classes is None else (array < 0) | (array >= num_classes)
+    bound = MAX_CLASSES if num_classes is None else num_classes
+    # Compared before the cast: a uint64 label above 2**63 would wrap to a negative int64.
+    bad = (array < 0) | (array >= bound)
     if bad.any():
-        allowed = "0 or above" if num_classes is None else f"range(0, {num_classes})"
-        raise ValueError(
-            f"{name} must hold labels in {allowed}; got {int(bad.sum())} outside it, "
-            f"e.g. {array[bad][0]}"
+        first = int(np.flatnonzero(bad)[0])
+        allowed = f"range(0, {bound})" + (
+            f" (without a number of classes, at most {MAX_CLASSES:,})"
+            if num_classes is None
+            else ""
         )
-    return array
+        raise ValueError(
+            f"{name} must hold labels in {allowed}; got {int(bad.sum())} outside it, the "
+            f"first {array[first]} at index {first}"
+        )
+    return array.astype(np.int64)
 
 
 def one_hot_targets(y: object, num_classes: int, name: str) -> np.ndarray:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import keras
@@ -327,6 +328,12 @@ def tail(model: keras.Model, parts: Split) -> keras.Model:
         # hold tensors of the old trace.
         feature = split(model, parts.name).feature
         _, output, _ = trace(model)
+        if any(out is feature for out in keras.tree.flatten(output)):
+            raise ValueError(
+                f"layer {parts.name!r} is the output of model {model.name!r}: no layer "
+                "runs after it, so there is nothing to run on its changed output; give a "
+                "layer before the output"
+            )
         try:
             return keras.Model(feature, output, name=f"{model.name}_after_{parts.name}")
         except ValueError as error:
@@ -681,7 +688,7 @@ def layer_names(model, layers) -> tuple[str, ...]:
         if not names:
             raise ValueError(f"model {model.name!r} has no layers after its input")
         return names
-    if isinstance(layers, str) or _checks.is_integer(layers):
+    if isinstance(layers, (str, bytes, int, np.integer)) or not isinstance(layers, Iterable):
         raise TypeError(
             "layers must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
             f"got {layers!r}"

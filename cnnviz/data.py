@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import float_images, labels, one_hot_targets, positive_int
+from ._checks import class_count, float_images, labels, one_hot_targets
 
 __all__ = [
     "CLASS_NAMES",
@@ -487,7 +487,7 @@ def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
     y : array_like of int, shape (N,)
         Labels in ``range(num_classes)``.
     num_classes : int, default 10
-        Number of classes.
+        Number of classes, at most 10,000.
 
     Returns
     -------
@@ -497,7 +497,7 @@ def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
     Raises
     ------
     ValueError
-        If `num_classes` is not a positive integer, `y` is not 1-D, or a
+        If `num_classes` is not an integer in [1, 10000], `y` is not 1-D, or a
         label lies outside ``range(num_classes)``.
     TypeError
         If `y` does not hold integers.
@@ -508,5 +508,5 @@ def one_hot(y: np.ndarray, num_classes: int = 10) -> np.ndarray:
     array([[1., 0., 0.],
            [0., 0., 1.]], dtype=float32)
     """
-    num_classes = positive_int(num_classes, "num_classes")
+    num_classes = class_count(num_classes)
     return one_hot_targets(labels(y, "y", num_classes), num_classes, "y")

@@ -207,8 +207,10 @@ def confusion_matrix(
         Predicted integer labels (N,), for example
         ``predict(model, x).argmax(axis=1)``.
     num_classes : int, optional
-        Number of classes; by default one more than the largest label in
-        `y_true` and `y_pred`.
+        Number of classes, at most 10,000; by default one more than the
+        largest label in `y_true` and `y_pred`, which must then be below
+        10,000, so that one stray label cannot ask for a matrix of its size
+        squared.
 
     Returns
     -------
@@ -222,8 +224,9 @@ def confusion_matrix(
     ------
     ValueError
         If the labels are not 1-D, differ in length, are negative or not
-        below `num_classes`, or both are empty and `num_classes` is not
-        given.
+        below `num_classes` (10,000 if it is not given; the message names the
+        argument, the label and its index), `num_classes` is not an integer
+        in [1, 10000], or both are empty and `num_classes` is not given.
     TypeError
         If the labels are not integers.
 
@@ -236,7 +239,7 @@ def confusion_matrix(
            [1, 0, 1]])
     """
     if num_classes is not None:
-        num_classes = _checks.positive_int(num_classes, "num_classes")
+        num_classes = _checks.class_count(num_classes)
     y_true = _checks.labels(y_true, "y_true", num_classes)
     y_pred = _checks.labels(y_pred, "y_pred", num_classes)
     if len(y_true) != len(y_pred):

@@ -341,7 +341,8 @@ def nested_in_the_middle() -> keras.Model:
 
 def test_layers_are_randomized_from_the_output_down_nested_models_included():
     order = ["op", "fc2", "fc1", "conv2", "conv1"]
-    x = np.zeros((1, 28, 28, 1), np.uint8)
+    # Not a black image: its gradients are all 0 (ReLU at 0), which the check refuses.
+    x = np.random.default_rng(0).integers(0, 256, (1, 28, 28, 1), np.uint8)
     lenet = cnnviz.lenet5()
     for model in (lenet, nested(lenet), keras.Sequential([keras.Input((28, 28, 1)), lenet])):
         assert cnnviz.randomization_check(model, x)["layers"] == order
@@ -412,7 +413,7 @@ def test_a_map_that_ignores_the_model_keeps_a_correlation_of_one():
     np.testing.assert_allclose(result["correlation"], 1.0)
 
 
-def test_constant_maps_have_no_correlation_and_are_left_out_of_the_mean():
+def test_an_image_whose_original_map_is_constant_is_left_out_of_the_mean():
     def constant_for_the_first(model, x, target):
         maps = cnnviz.gradients(model, x, target)
         maps[0] = 1.0
@@ -422,8 +423,89 @@ def test_constant_maps_have_no_correlation_and_are_left_out_of_the_mean():
     result = cnnviz.randomization_check(functional(), x, constant_for_the_first)
     assert np.isnan(result["per_image"][:, 0]).all()
     np.testing.assert_allclose(result["correlation"], result["per_image"][:, 1:].mean(axis=1))
-    nothing = cnnviz.randomization_check(functional(), x, lambda m, x, t: np.zeros(x.shape[:3]))
-    assert np.isnan(nothing["correlation"]).all()
+    assert np.isfinite(result["correlation"]).all()
+
+
+def test_constant_maps_for_every_image_are_refused_not_a_nan_correlation():
+    with pytest.raises(
+        ValueError,
+        match=r"method '<lambda>' must give at least one image a map that is not constant; on "
+        r"the model it returned constant maps for all 3 image\(s\) \(e\.g\. all 0\.0\)",
+    ):
+        cnnviz.randomization_check(functional(), images(), lambda m, x, t: np.zeros(x.shape[:3]))
+
+
+def test_a_map_that_becomes_constant_keeps_none_of_the_order():
+    def flat_once_randomized(model, x, target):
+        maps = cnnviz.gradients(model, x, target)
+        return maps if model.get_weights()[0][0, 0, 0, 0] == first_weight else maps * 0 + 2.0
+
+    model = functional()
+    first_weight = model.get_weights()[0][0, 0, 0, 0]
+    result = cnnviz.randomization_check(model, images(), flat_once_randomized)
+    # The first layer (conv1, randomized last) keeps its weight until the last step.
+    assert (result["per_image"][-1] == 0.0).all()
+    assert result["correlation"][-1] == 0.0
+    # Spearman by hand: a constant second map has no rank order, so 0; a constant first, NaN.
+    a = np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])
+    np.testing.assert_array_equal(sanity._spearman(a, np.full((2, 3), 7.0)), [0.0, np.nan])
+
+
+@pytest.mark.parametrize(
+    ("returned", "error", "words"),
+    [
+        (
+            lambda x: np.full(x.shape[:3], np.nan),
+            ValueError,
+            r"on the model it returned 192 NaN or infinite value\(s\), the first at index \(0, 0, 0\) \(nan\)",
+        ),
+        (
+            lambda x: x.astype(np.float32),
+            ValueError,
+            r"on the model it returned shape \(3, 8, 8, 1\)",
+        ),
+        (lambda x: np.zeros((2, 8, 8)), ValueError, r"on the model it returned shape \(2, 8, 8\)"),
+        (lambda x: np.zeros((3, 4, 4)), ValueError, r"on the model it returned shape \(3, 4, 4\)"),
+        (
+            lambda x: None,
+            TypeError,
+            r"on the model it returned NoneType of dtype object, not real numbers",
+        ),
+        (
+            lambda x: [["a"]],
+            TypeError,
+            r"on the model it returned list of dtype <U1, not real numbers",
+        ),
+    ],
+    ids=["NaN maps", "(N, H, W, 1)", "fewer maps", "smaller maps", "None", "strings"],
+)
+def test_a_methods_maps_are_checked_like_any_argument(returned, error, words):
+    def method(model, x, target):
+        return returned(x)
+
+    with pytest.raises(
+        error,
+        match=r"method 'method' must return one finite map per image, \(N, H, W\) = \(3, 8, 8\); "
+        + words,
+    ):
+        cnnviz.randomization_check(functional(), images(), method)
+
+
+def test_maps_that_turn_nan_after_a_step_are_named_by_the_layers_randomized():
+    calls = []
+
+    def nan_once_randomized(model, x, target):
+        calls.append(1)  # the first call is on the model as it is, the second after one step
+        maps = cnnviz.gradients(model, x, target)
+        return maps if len(calls) == 1 else np.full_like(maps, np.inf)
+
+    model = functional()
+    name = model.layers[-1].name
+    with pytest.raises(
+        ValueError,
+        match=rf"after re-initialising '{name}' it returned 192 NaN or infinite value\(s\), the first at index \(0, 0, 0\) \(inf\)",
+    ):
+        cnnviz.randomization_check(model, images(), nan_once_randomized)
 
 
 def test_spearman_uses_average_ranks_for_ties():

@@ -529,6 +529,19 @@ def ablation_result(**change) -> dict:
     return {**result, **change}
 
 
+# Attribution methods of a user's own that return what no map should be (issue 20).
+def nan_maps(model, x, target):
+    return np.full(x.shape[:3], np.nan)
+
+
+def maps_with_channels(model, x, target):
+    return np.zeros(x.shape, np.float32)
+
+
+def flat_maps(model, x, target):
+    return np.zeros(x.shape[:3])
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 V, T = ValueError, TypeError
@@ -570,8 +583,8 @@ CATALOGUE: list[Case] = [
     Case("one_hot", "num_classes='10'", call("one_hot", [0], num_classes="10"), V, rf"num_classes {POSITIVE}; got '10'"),
     Case("one_hot", "2-D labels", call("one_hot", [[0, 1]]), V, r"y must be 1-D integer labels of shape \(N,\); got shape \(1, 2\)"),
     Case("one_hot", "float labels", call("one_hot", [0.0, 1.0]), T, r"y must hold integer labels; got dtype float64"),
-    Case("one_hot", "a label of 10 with 10 classes", call("one_hot", [3, 10]), V, r"y must hold labels in range\(0, 10\); got 1 outside it, e\.g\. 10"),
-    Case("one_hot", "a negative label", call("one_hot", [-1, 2]), V, r"got 1 outside it, e\.g\. -1"),
+    Case("one_hot", "a label of 10 with 10 classes", call("one_hot", [3, 10]), V, r"y must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1"),
+    Case("one_hot", "a negative label", call("one_hot", [-1, 2]), V, r"got 1 outside it, the first -1 at index 0"),
     # Models and shape arithmetic.
     Case("lenet5", "padding='full'", call("lenet5", "full"), V, r"padding must be one of \('valid', 'same'\); got 'full'"),
     Case("lenet5", "padding=None", call("lenet5", None), V, r"padding must be one of .*got None"),
@@ -614,7 +627,7 @@ CATALOGUE: list[Case] = [
     Case("train", "one-hot rows with a NaN", lambda: train(y=one_hot_with(np.nan)), V, r"y must hold finite values; .* index \(5, 0\)"),
     Case("train", "one-hot rows with a negative entry", lambda: train(y=one_hot_with(-1.0)), V, r"must hold one-hot rows .* row 5"),
     Case("train", "labels of another number of classes", lambda: train(y=np.zeros((64, 3), np.float32)), V, r"y must be integer labels of shape \(N,\) or one-hot of shape \(N, 10\); got shape \(64, 3\)"),
-    Case("train", "a label of 10", lambda: train(y=np.full(64, 10)), V, r"y must hold labels in range\(0, 10\); got 64 outside it, e\.g\. 10"),
+    Case("train", "a label of 10", lambda: train(y=np.full(64, 10)), V, r"y must hold labels in range\(0, 10\); got 64 outside it, the first 10 at index 0"),
     Case("train", "string one-hot rows", lambda: train(y=np.full((64, 10), "0")), T, r"y must hold numbers; got dtype <U1"),
     Case("train", "more images than labels", lambda: train(y=small()[1][:10]), V, r"x and y must have the same length; got 64 images and 10 labels"),
     # Training: the settings.
@@ -653,7 +666,7 @@ CATALOGUE: list[Case] = [
     Case("evaluate", "a stream of images without labels", lambda: evaluate(x=[small()[0]], y=None), V, r"batch 0 of x has no labels: this function needs a stream of \(x, y\) pairs"),
     Case("evaluate", "an empty stream", lambda: evaluate(x=iter([]), y=None), V, r"x gave no batches: the stream is empty"),
     Case("evaluate", "a NaN pixel in batch 1 of a stream", lambda: evaluate(x=[small(), (images_with(np.nan), small()[1])], y=None), V, r"batch 1 of x must hold finite values; got 1 NaN or infinite value\(s\), the first at index \(3, 10, 11, 0\)"),
-    Case("evaluate", "a batch with fewer labels than images", lambda: evaluate(x=[(small()[0], small()[1][:3])], y=None), V, r"batch 0 must hold as many labels as images; got 64 images and 3 labels"),
+    Case("evaluate", "a batch with fewer labels than images", lambda: evaluate(x=[(small()[0], small()[1][:3])], y=None), V, r"batch 0 of x must hold as many labels as images; got 64 images and 3 labels"),
     Case("predict", "model=None", call("predict", None, np.zeros((28, 28), np.uint8)), T, r"model must be a keras\.Model; got NoneType"),
     Case("predict", "a model that ends in logits", lambda: __import__("cnnviz").predict(logits_model(), image()), V, r"does not end in a softmax"),
     Case("predict", "an image of the wrong size", lambda: __import__("cnnviz").predict(model(), np.zeros((32, 32, 1), np.uint8)), V, r"the model takes images of shape \(28, 28, 1\)"),
@@ -667,8 +680,8 @@ CATALOGUE: list[Case] = [
     Case("confusion_matrix", "labels of different lengths", call("confusion_matrix", [0, 1, 2], [0, 1]), V, r"y_true and y_pred must have the same length; got 3 and 2"),
     Case("confusion_matrix", "float predictions", call("confusion_matrix", [0, 1], [0.0, 1.0]), T, r"y_pred must hold integer labels; got dtype float64"),
     Case("confusion_matrix", "probabilities instead of labels", call("confusion_matrix", [0, 1], np.full((2, 10), 0.1)), V, r"y_pred must be 1-D integer labels of shape \(N,\); got shape \(2, 10\)"),
-    Case("confusion_matrix", "a label of 10 with num_classes=10", call("confusion_matrix", [0, 10], [0, 1], 10), V, r"y_true must hold labels in range\(0, 10\); got 1 outside it, e\.g\. 10"),
-    Case("confusion_matrix", "a negative label", call("confusion_matrix", [0, 1], [-1, 1]), V, r"y_pred must hold labels in 0 or above; got 1 outside it, e\.g\. -1"),
+    Case("confusion_matrix", "a label of 10 with num_classes=10", call("confusion_matrix", [0, 10], [0, 1], 10), V, r"y_true must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1"),
+    Case("confusion_matrix", "a negative label", call("confusion_matrix", [0, 1], [-1, 1]), V, r"y_pred must hold labels in range\(0, 10000\) \(without a number of classes, at most 10,000\); got 1 outside it, the first -1 at index 0"),
     Case("confusion_matrix", "num_classes=0", call("confusion_matrix", [0], [0], 0), V, rf"num_classes {POSITIVE}; got 0"),
     Case("confusion_matrix", "no labels and no num_classes", call("confusion_matrix", [], []), V, r"y_true and y_pred are empty: give num_classes"),
     Case("misclassified", "more labels than rows", call("misclassified", [0, 1, 2], np.full((2, 3), 1 / 3)), V, r"y_true and probabilities must have the same length; got 3 labels and 2 rows"),
@@ -812,9 +825,9 @@ CATALOGUE: list[Case] = [
     Case("class_mean_activations", "no labels with arrays", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], None, "conv1"), V, r"labels must be given with images as an array"),
     Case("class_mean_activations", "labels beside a stream", lambda: __import__("cnnviz").class_mean_activations(model(), [small()], small()[1], "conv1"), V, r"labels must be None when images is a stream of batches: put the labels in the stream, as \(images, labels\) pairs; got labels of type ndarray"),
     Case("class_mean_activations", "a stream without labels", lambda: __import__("cnnviz").class_mean_activations(model(), [small()[0]], None, "conv1"), V, r"batch 0 of images has no labels: this function needs a stream of \(images, labels\) pairs"),
-    Case("class_mean_activations", "a batch with fewer labels than images", lambda: __import__("cnnviz").class_mean_activations(model(), [(small()[0], small()[1][:3])], None, "conv1"), V, r"batch 0 must hold as many labels as images; got 64 images and 3 labels"),
+    Case("class_mean_activations", "a batch with fewer labels than images", lambda: __import__("cnnviz").class_mean_activations(model(), [(small()[0], small()[1][:3])], None, "conv1"), V, r"batch 0 of images must hold as many labels as images; got 64 images and 3 labels"),
     Case("class_mean_activations", "float labels", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1].astype(float), "conv1"), T, r"labels must hold integer labels; got dtype float64"),
-    Case("class_mean_activations", "a label of 10 for 10 classes", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 10], "conv1"), V, r"labels must hold labels in range\(0, 10\); got 1 outside it, e\.g\. 10"),
+    Case("class_mean_activations", "a label of 10 for 10 classes", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 10], "conv1"), V, r"labels must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1"),
     Case("class_mean_activations", "labels of shape (N, 1, 1)", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], np.zeros((2, 1, 1), int), "conv1"), V, r"labels must be integer labels \(N,\) or one-hot rows \(N, classes\); got shape \(2, 1, 1\)"),
     Case("class_mean_activations", "num_classes=0", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0], small()[1], "conv1", num_classes=0), V, rf"num_classes {POSITIVE}; got 0"),
     Case("class_mean_activations", "a dataset that never ends, without steps", lambda: __import__("cnnviz").class_mean_activations(model(), endless(labelled=True), None, "conv1"), V, r"images is a tf\.data\.Dataset that never ends \(its cardinality is tf\.data\.INFINITE_CARDINALITY, as after dataset\.repeat\(\)\): give steps=, the number of batches to read"),
@@ -854,7 +867,7 @@ CATALOGUE: list[Case] = [
     Case("plot_side_by_side", "scale='model'", lambda: __import__("cnnviz").plot_side_by_side({"valid": outputs_of()}, scale="model"), V, r"scale must be one of \('map', 'layer'\); got 'model'"),
     Case("plot_images", "more images than labels", call("plot_images", np.zeros((3, 8, 8)), [1, 2]), V, r"images and labels must have the same length; got 3 images"),
     Case("plot_images", "no images", call("plot_images", np.zeros((0, 8, 8)), []), V, r"images is empty"),
-    Case("plot_images", "a label with no class name", call("plot_images", np.zeros((1, 8, 8)), [10]), V, r"labels must be integers in range\(0, 10\) to index class_names; got \[10\]"),
+    Case("plot_images", "a label with no class name", call("plot_images", np.zeros((1, 8, 8)), [10]), V, r"labels must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 0"),
     Case("plot_images", "images of 2 channels", call("plot_images", np.zeros((1, 8, 8, 2)), [0]), V, r"images must be \(N, H, W\), \(N, H, W, 1\) or \(N, H, W, 3\); got shape \(1, 8, 8, 2\)"),
     Case("plot_probabilities", "logits", call("plot_probabilities", np.linspace(-2, 3, 10)), V, r"must be class probabilities .* from -2 to 3 summing to 5\. For logits, apply a softmax first"),
     Case("plot_probabilities", "nine values for ten classes", call("plot_probabilities", np.full(9, 1 / 9)), V, r"probabilities must be one image's \(10,\) or \(1, 10\) scores"),
@@ -885,7 +898,7 @@ CATALOGUE: list[Case] = [
     Case("plot_confusion_matrix", "3 classes, 10 names", call("plot_confusion_matrix", np.eye(3, dtype=int)), V, r"class_names must name every class: matrix of shape \(3, 3\) has 3 classes, but class_names has 10 names"),
     Case("plot_confusion_matrix", "normalize='rows'", call("plot_confusion_matrix", np.eye(10, dtype=int), normalize="rows"), V, r"normalize must be one of \(None, 'true', 'pred', 'all'\); got 'rows'"),
     Case("plot_mistakes", "logits for probabilities", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.array([[2.0, -1.0], [0.5, 0.5]]), [0], class_names=["a", "b"]), V, r"probabilities must be class probabilities .* 1 row\(s\) are not, e.g. row 0 summing to 1"),
-    Case("plot_mistakes", "an index past the images", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.full((2, 10), 0.1), [2]), V, r"indices must hold labels in range\(0, 2\); got 1 outside it, e\.g\. 2"),
+    Case("plot_mistakes", "an index past the images", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.full((2, 10), 0.1), [2]), V, r"indices must be an integer in range\(0, 2\) \(an image's index\); got 2"),
     Case("plot_mistakes", "no indices", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.full((2, 10), 0.1), []), V, r"indices is empty: give at least one image to draw"),
     Case("plot_mistakes", "fewer labels than images", call("plot_mistakes", np.zeros((2, 8, 8)), [0], np.full((2, 10), 0.1), [0]), V, r"images and y_true must have the same length; got 2 images and 1 labels"),
     Case("plot_mistakes", "probabilities for another number of images", call("plot_mistakes", np.zeros((2, 8, 8)), [0, 1], np.full((3, 10), 0.1), [0]), V, r"probabilities must be one row of class probabilities per image, \(2, C\); got shape \(3, 10\)"),
@@ -938,7 +951,7 @@ CATALOGUE: list[Case] = [
     Case("plot_top_patches", "a list for a result", call("plot_top_patches", np.zeros((4, 8, 8)), [1, 2], 0), T, r"result must be the dict cnnviz\.channels\.top_patches returns; got list"),
     Case("plot_class_activations", "a 1-D matrix", call("plot_class_activations", np.zeros(16)), V, r"matrix must be a non-empty \(num_classes, channels\) array of mean activations; got shape \(16,\)"),
     Case("plot_class_activations", "3 classes, 10 names", call("plot_class_activations", np.zeros((3, 6))), V, r"class_names must name every class: matrix of shape \(3, 6\) has 3 classes, but class_names has 10 names"),
-    Case("plot_class_activations", "an infinite mean", call("plot_class_activations", np.full((10, 6), np.inf)), V, r"matrix must hold finite values; got 60 NaN or infinite value\(s\)"),
+    Case("plot_class_activations", "an infinite mean", call("plot_class_activations", np.full((10, 6), np.inf)), V, r"matrix must hold finite means, or a whole row of NaN for a class without images; got 60 NaN or infinite value\(s\) outside such rows"),
     Case("plot_ablation", "accuracies in percent", call("plot_ablation", ablation_result(accuracy=np.array([80.0, 90.0, 70.0]))), V, r"result\['accuracy'\] must hold accuracies, fractions in \[0, 1\] \(not percentages\); got 80\.0"),
     Case("plot_ablation", "one accuracy per channel missing", call("plot_ablation", ablation_result(accuracy=np.array([0.8, 0.9]))), V, r"result\['accuracy'\] must hold one accuracy per channel, shape \(3,\); got shape \(2,\)"),
     Case("plot_ablation", "no 'intact_accuracy'", call("plot_ablation", {k: v for k, v in ablation_result().items() if k != "intact_accuracy"}), V, r"result must have the key 'intact_accuracy'; got a mapping with keys \['accuracy', 'channels', 'layer'\]"),
@@ -986,7 +999,66 @@ CATALOGUE: list[Case] = [
     Case("plot_layer_outputs", "a uint8 image, a first Normalization never adapted", lambda: __import__("cnnviz").plot_layer_outputs(scaled_model("norm"), image()), V, r"cannot scale uint8 image: .*'norm'.*give image as floats, used as they are \(image / 255 for a model that takes \[0, 1\]"),
     Case("lenet5", "input_shape=(np.True_, 28, 1)", call("lenet5", input_shape=(np.True_, 28, 1)), V, r"three positive integers; got \(np\.True_, 28, 1\)"),
     Case("train", "verbose=np.True_", lambda: train(verbose=np.True_), V, r"verbose must be 'auto', 0, 1 or 2; got np\.True_"),
+    # issue 20: messages (classes 4, 6, 12, 13, 14)
+    Case("confusion_matrix", "one stray label of 10**6", call("confusion_matrix", [0, 1], [0, 10**6]), V, r"y_pred must hold labels in range\(0, 10000\) \(without a number of classes, at most 10,000\); got 1 outside it, the first 1000000 at index 1"),
+    Case("confusion_matrix", "num_classes=10**6", call("confusion_matrix", [0], [0], 10**6), V, r"num_classes must be at most 10,000 \(the most classes cnnviz counts: their matrices grow as the square\); got 1000000"),
+    Case("class_mean_activations", "num_classes=10**9", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], [0, 1], "conv1", num_classes=10**9), V, r"num_classes must be at most 10,000 .*got 1000000000"),
+    Case("one_hot", "num_classes=10**9", call("one_hot", [0, 1], 10**9), V, r"num_classes must be at most 10,000 .*got 1000000000"),
+    Case("randomization_check", "a method that returns NaN maps", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], nan_maps), V, r"method 'nan_maps' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\); on the model it returned 1568 NaN or infinite value\(s\)"),
+    Case("randomization_check", "a method that returns (N, H, W, 1)", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], maps_with_channels), V, r"method 'maps_with_channels' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\); on the model it returned shape \(2, 28, 28, 1\)"),
+    Case("randomization_check", "a method whose maps are all zero", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], flat_maps), V, r"method 'flat_maps' must give at least one image a map that is not constant; on the model it returned constant maps for all 2 image\(s\)"),
+    Case("train", "a tf.data.Dataset for x", lambda: train(x=endless(), y=None), T, r"x must be an array of images, uint8 \(0 to 255\) or float; got _AssertCardinalityDataset, which is not an array"),
+    Case("plot_layer_outputs", "a dataset that never ends for image", cnnviz_call("plot_layer_outputs", lambda: (endless(),)), T, r"image must be one image as an array, \(H, W\) or \(H, W, C\); got _AssertCardinalityDataset: for a tf\.data\.Dataset or a generator, take one image from it first"),
+    Case("channel_ablation", "the output layer", lambda: __import__("cnnviz").channel_ablation(model(), small()[0][:2], [0, 1], "op"), V, r"layer 'op' is the output of model 'lenet5_valid': no layer runs after it, so there is nothing to run on its changed output; give a layer before the output"),
+    Case("plot_layer_outputs", "an image of 32x32", cnnviz_call("plot_layer_outputs", lambda: (np.zeros((32, 32)),)), V, r"image must be one image of the model's input shape \(H, W, C\) = \(28, 28, 1\), or \(H, W\) for one channel; got shape \(32, 32\)"),
+    Case("plot_class_activations", "one NaN in a row of means", call("plot_class_activations", np.where(np.eye(10, 6) == 1, np.nan, 0.5)), V, r"matrix must hold finite means, or a whole row of NaN for a class without images; got 6 NaN or infinite value\(s\) outside such rows, the first at index \(0, 0\) \(nan\)"),
+    Case("plot_class_activations", "every row NaN", call("plot_class_activations", np.full((10, 6), np.nan)), V, r"matrix has no class with images: all 10 rows are NaN"),
+    Case("layer_outputs", "layers=0.5", lambda: layer_outputs(model(), image(), 0.5), T, r"layers must be a sequence of layer names or indices, e\.g\. \['conv1'\] or \[1\]; got 0\.5"),
+    Case("plot_feature_maps", "cmap='zz'", call("plot_feature_maps", np.ones((4, 4, 2)), cmap="zz"), V, r"cmap must be the name of a Matplotlib colormap \(e\.g\. 'gray', 'viridis', 'RdBu_r'\); got 'zz'"),
+    Case("plot_feature_maps", "an array for scale", call("plot_feature_maps", np.ones((4, 4, 2)), scale=np.zeros(3)), V, r"scale must be one of \('map', 'layer'\); got an array of shape \(3,\)"),
+    Case("plot_feature_maps", "an array for title", call("plot_feature_maps", np.ones((4, 4, 2)), title=np.zeros(3)), T, r"title must be a str or None; got ndarray"),
+    Case("plot_probabilities", "class_names='ab'", call("plot_probabilities", np.full(2, 0.5), class_names="ab"), T, r"class_names must be a sequence of names; got 'ab'"),
+    Case("plot_attribution", "titles=3", call("plot_attribution", np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), titles=3), T, r"titles must be a sequence of names; got 3"),
 ]  # fmt: skip
+
+
+# Who a message is about: "<name> must ...", "<name>['key'] must ...", "batch 3 of <name> ...",
+# "<name> and <other> must ...", "<name>'s row must ..."; and "got <name> of shape ...",
+# "but <name> is ...", where a message names the argument it was given.
+_SUBJECT = re.compile(
+    r"^(?:batch \d+ of )?(?P<name>[A-Za-z_]\w*)(?P<keys>(?:\[[^\]]*\])*)(?:'s \w+)?"
+    r"(?: (?P<value>'[^']*'|-?\d+))?(?: and (?P<other>[A-Za-z_]\w*))?"
+    r" (?:\([^)]*\) )?(?:must|is|are|were|gave|holds|has|have|names|of)\b"
+)
+_GIVEN = re.compile(r"(?:got|but) (?P<name>[a-z_]\w*) (?:of shape|is an array)")
+# A part of the model named by its own name ("layer 'fc1' of model 'net' ..."), not an argument.
+_PARTS = {"layer", "model"}
+
+
+def _arguments(function: str) -> set[str]:
+    """The names a message of `function` may give: its parameters, and where it passes
+    **options on (randomization_check to the attribution methods), theirs."""
+    import cnnviz
+
+    value = cnnviz
+    for part in function.split("."):
+        value = getattr(value, part)
+    names = set(inspect.signature(value).parameters)
+    if function == "randomization_check":
+        for method in ("gradients", "smoothgrad", "integrated_gradients", "grad_cam", "occlusion"):
+            names |= set(inspect.signature(getattr(cnnviz, method)).parameters)
+    return names
+
+
+def subjects(message: str) -> list[str]:
+    """The argument names `message` is about, as far as its form tells (maybe none)."""
+    found = []
+    if match := _SUBJECT.match(message):
+        named = (match["value"] or "").startswith("'")
+        if not (match["name"] in _PARTS and named):
+            found += [match["name"], *([match["other"]] if match["other"] else [])]
+    found += [given["name"] for given in _GIVEN.finditer(message)]
+    return found
 
 
 @pytest.mark.parametrize("case", CATALOGUE, ids=[case.id for case in CATALOGUE])
@@ -995,6 +1067,25 @@ def test_bad_input_is_refused_with_a_clear_message(case: Case):
         case.call()
     assert raised.type is case.error, f"raised {raised.type.__name__}, not {case.error.__name__}"
     assert re.search(case.words, str(raised.value)), str(raised.value)
+    # A message names the argument as the function's signature spells it (issue 20).
+    arguments = _arguments(case.function)
+    strangers = [name for name in subjects(str(raised.value)) if name not in arguments]
+    assert not strangers, f"{strangers} are not arguments of {case.function}: {raised.value}"
+
+
+def test_the_subject_of_a_message_is_read_as_the_catalogue_needs():
+    assert subjects("y must hold labels in range(0, 10)") == ["y"]
+    assert subjects("batch 2 of x has no labels") == ["x"]
+    assert subjects("result['maps'] must be (steps + 1, N, H, W)") == ["result"]
+    assert subjects("images and y_true must have the same length") == ["images", "y_true"]
+    assert subjects("position's row must be an integer") == ["position"]
+    assert subjects("the model takes images of shape (8, 8, 1); got baseline of shape (2, 2)") == [
+        "baseline"
+    ]
+    assert subjects("layer 'drop' (Dropout) of model 'net' is not a layer the page can run") == []
+    assert subjects("model 'net' is not built") == []
+    assert subjects("method 'nan_maps' must return one finite map per image") == ["method"]
+    assert subjects("$CNNVIZ_DATA_DIR names '/x'") == []
 
 
 def test_the_catalogue_covers_the_public_api():

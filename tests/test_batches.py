@@ -8,10 +8,12 @@ the catalogue of bad inputs.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import cnnviz
 from cnnviz import _batches
@@ -118,11 +120,6 @@ def test_one_image_in_a_stream_is_refused_where_the_size_is_open():
         with pytest.raises(ValueError, match=r"batch 0 of images .* one image, not a batch"):
             cnnviz.predict(model, stream)
     assert cnnviz.predict(model, [x[:4], x[4:]]).shape == (6, 10)
-
-
-def test_receptive_fields_of_an_open_size_model_are_refused_by_name():
-    with pytest.raises(ValueError, match=r"input size is fixed; model .* \(None, None, 1\)"):
-        cnnviz.top_patches(open_size_model(), np.zeros((3, 28, 28, 1), np.uint8), "c1", k=1)
 
 
 # --- the one scaling rule: [0, 1] or [0, 255], looked for past layers that keep the scale -------
@@ -334,3 +331,149 @@ def test_float_images_need_no_answer_and_a_bad_scale_is_refused_before_any_image
         _batches.image_batch(x, model, scale="no")
     with pytest.raises(ValueError, match=r"scale must be None, True or False; got 1"):
         _batches.source(model, x, scale=1)
+
+
+# --- every function that takes images, and what it does with a stream ------------------------
+
+
+def small_classifier() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 1))
+    x = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+    x = keras.layers.ReLU(name="relu")(x)
+    x = keras.layers.Flatten()(x)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="out")(x))
+
+
+def batches(count: int, size: int = 2) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(count)
+    return [
+        (rng.integers(0, 256, (size, 8, 8, 1), np.uint8), rng.integers(0, 3, size))
+        for _ in range(count)
+    ]
+
+
+# Streams bounded by steps= (the number of batches to read), as Keras reads them.
+READ_STEPS = {
+    "layer_outputs": lambda m, s, **kw: cnnviz.layer_outputs(m, s, ["conv"], **kw),
+    "top_patches": lambda m, s, **kw: cnnviz.top_patches(m, s, "conv", k=1, **kw),
+    "class_mean_activations": lambda m, s, **kw: cnnviz.class_mean_activations(
+        m, s, None, "relu", **kw
+    ),
+    "channel_ablation": lambda m, s, **kw: cnnviz.channel_ablation(m, s, None, "relu", **kw),
+    "predict": lambda m, s, **kw: cnnviz.predict(m, s, **kw),
+    "evaluate": lambda m, s, **kw: cnnviz.evaluate(m, s, **kw),
+    "misclassified": lambda m, s, **kw: cnnviz.misclassified(model=m, images=s, **kw),
+}
+# Per-image results, all images at once: a finite stream is read to its end.
+READ_WHOLE = {
+    "gradients": lambda m, s: cnnviz.gradients(m, s),
+    "smoothgrad": lambda m, s: cnnviz.smoothgrad(m, s, samples=2),
+    "integrated_gradients": lambda m, s: cnnviz.integrated_gradients(m, s, steps=2),
+    "grad_cam": lambda m, s: cnnviz.grad_cam(m, s),
+    "occlusion": lambda m, s: cnnviz.occlusion(m, s, window=4, stride=4),
+    "deletion_curve": lambda m, s: cnnviz.deletion_curve(m, s, np.ones((6, 8, 8)), steps=2),
+    "insertion_curve": lambda m, s: cnnviz.insertion_curve(m, s, np.ones((6, 8, 8)), steps=2),
+    "randomization_check": lambda m, s: cnnviz.randomization_check(m, s),
+}
+# Arrays only: a stream is refused by its type.
+ARRAYS_ONLY = {
+    "train": lambda m, s: cnnviz.train(m, s, np.zeros(4, int), epochs=1, verbose=0),
+    "plot_layer_outputs": lambda m, s: cnnviz.plot_layer_outputs(m, s),
+    "explorer.export": lambda m, s: cnnviz.explorer.export(
+        m, "unused", images=s, labels=np.zeros(4, int)
+    ),
+}
+
+
+def test_every_public_function_that_takes_images_says_how_it_reads_a_stream():
+    """A new function that takes a model and images must join one of the three groups."""
+    import inspect
+
+    taking_images = set()
+    for name in cnnviz.__all__:
+        value = getattr(cnnviz, name)
+        functions = (
+            {f"{name}.{f}": getattr(value, f) for f in value.__all__}
+            if inspect.ismodule(value)
+            else {name: value}
+        )
+        for qualified, function in functions.items():
+            if not callable(function) or isinstance(function, type):
+                continue
+            parameters = inspect.signature(function).parameters
+            if "model" in parameters and {"images", "image", "x"} & set(parameters):
+                taking_images.add(qualified)
+    assert taking_images == set(READ_STEPS) | set(READ_WHOLE) | set(ARRAYS_ONLY)
+
+
+def counted(pairs: list) -> tuple[Iterator, list]:
+    pulled: list = []
+
+    def generate():
+        for pair in pairs:
+            pulled.append(1)
+            yield pair
+
+    return generate(), pulled
+
+
+@pytest.mark.parametrize("name", READ_STEPS)
+def test_steps_reads_exactly_that_many_batches_and_no_more(name):
+    model, pairs = small_classifier(), batches(5)
+    call = READ_STEPS[name]
+    stream, pulled = counted(pairs)
+    call(model, stream, steps=2)
+    assert len(pulled) == 2  # islice never pulls batch 3 to find the end
+    stream, pulled = counted(pairs)
+    call(model, stream)
+    assert len(pulled) == 5
+    # A tf.data pipeline over the same generator: the same count.
+    stream, pulled = counted(pairs)
+    dataset = tf.data.Dataset.from_generator(
+        lambda: stream,
+        output_signature=(
+            tf.TensorSpec((None, 8, 8, 1), tf.uint8),
+            tf.TensorSpec((None,), tf.int64),
+        ),
+    )
+    call(model, dataset, steps=3)
+    assert len(pulled) == 3
+
+
+@pytest.mark.parametrize("name", READ_WHOLE)
+def test_a_function_of_per_image_results_reads_a_finite_stream_to_its_end(name):
+    stream, pulled = counted(batches(3))
+    READ_WHOLE[name](small_classifier(), stream)
+    assert len(pulled) == 3
+
+
+@pytest.mark.parametrize("name", [*READ_STEPS, *READ_WHOLE])
+def test_a_dataset_that_never_ends_is_refused_before_a_batch_is_read(name, endless_stream):
+    dataset, pulled = endless_stream(batches(1)[0])
+    advice = (
+        r"give steps=, the number of batches to read"
+        if name in READ_STEPS
+        else r"so give a finite one, e\.g\. dataset\.take\(n\)"
+    )
+    call = READ_STEPS.get(name) or READ_WHOLE[name]
+    with pytest.raises(ValueError, match=r"is a tf\.data\.Dataset that never ends .*" + advice):
+        call(small_classifier(), dataset)
+    assert pulled == []
+    # With steps, the same dataset is read: steps batches of it.
+    if name in READ_STEPS:
+        dataset, pulled = endless_stream(batches(1)[0])
+        call(small_classifier(), dataset, steps=2)
+        assert len(pulled) == 2
+
+
+@pytest.mark.parametrize("name", ARRAYS_ONLY)
+def test_a_function_of_arrays_refuses_a_stream_by_its_type_before_reading_it(name, endless_stream):
+    dataset, pulled = endless_stream(batches(1)[0])
+    stream, generated = counted(batches(3))
+    for given, count in ((dataset, pulled), (stream, generated)):
+        with pytest.raises((TypeError, ValueError), match=r"must be .*array|must be a batch"):
+            ARRAYS_ONLY[name](
+                cnnviz.lenet5() if name == "explorer.export" else small_classifier(), given
+            )
+        assert count == []

@@ -55,6 +55,29 @@ def test_kernels_of_nested_and_three_channel_models():
     np.testing.assert_array_equal(cnnviz.kernels(as_sequential(model), "conv1"), expected)
 
 
+@pytest.mark.parametrize("groups", [2, 3])
+def test_a_grouped_kernel_is_laid_out_in_every_input_channel_as_documented(groups):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((7, 7, 6))
+    layer = keras.layers.Conv2D(6, 3, groups=groups, name="grouped")
+    model = keras.Model(inputs, layer(inputs))
+    kernel = cnnviz.kernels(model, "grouped")
+    assert layer.kernel.shape == (3, 3, 6 // groups, 6)  # Keras' own layout
+    assert kernel.shape == (3, 3, 6, 6)  # (kh, kw, in_channels, filters), as documented
+    # [..., c, f] is what filter f reads from input channel c: zero outside f's group.
+    per = 6 // groups
+    for c in range(6):
+        for f in range(6):
+            reads = c // per == f // per
+            assert kernel[:, :, c, f].any() == reads, (c, f)
+    # An ungrouped convolution with this kernel computes the grouped layer's output.
+    dense = keras.layers.Conv2D(6, 3)
+    dense.build((None, 7, 7, 6))
+    dense.set_weights([kernel, layer.get_weights()[1]])
+    x = np.random.default_rng(0).random((2, 7, 7, 6), np.float32)
+    np.testing.assert_allclose(dense(x), model(x), rtol=1e-5, atol=1e-6)
+
+
 # --- receptive fields and boxes by hand ---------------------------------------------------
 
 
@@ -637,6 +660,20 @@ def test_class_count_from_the_labels_when_the_model_has_no_classes():
     x = np.random.default_rng(0).random((6, 9, 9, 1), np.float32)
     assert cnnviz.class_mean_activations(model, x, [0, 1, 4, 4, 1, 0], "a").shape == (5, 1)
     assert cnnviz.class_mean_activations(model, x, [0] * 6, "a", num_classes=3).shape == (3, 1)
+    # One stray label must not make a row for every class up to it.
+    stray = [0, 1, 4, 10**9, 1, 0]
+    with pytest.raises(
+        ValueError,
+        match=r"labels must hold labels in range\(0, 10000\) .*the first 1000000000 at index 3",
+    ):
+        cnnviz.class_mean_activations(model, x, stray, "a")
+    with pytest.raises(
+        ValueError,
+        match=r"the labels of batch 1 of images must hold .*the first 1000000000 at index 0",
+    ):
+        cnnviz.class_mean_activations(model, [(x[:3], stray[:3]), (x[3:], stray[3:])], None, "a")
+    with pytest.raises(ValueError, match=r"num_classes must be at most 10,000 .*got 1000000000"):
+        cnnviz.class_mean_activations(model, x, [0] * 6, "a", num_classes=10**9)
 
 
 # --- ablation ------------------------------------------------------------------------------
@@ -724,6 +761,16 @@ def test_ablation_refuses_a_model_with_a_connection_around_the_layer():
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
     with pytest.raises(ValueError, match="does not depend on layer 'conv'"):
         cnnviz.channel_ablation(model, np.zeros((2, 8, 8, 1), np.float32), [0, 1], "conv")
+
+
+def test_ablation_of_the_output_layer_says_that_nothing_runs_after_it():
+    model, x = cnnviz.lenet5(), images(2)
+    for layer in ("op", -1):
+        with pytest.raises(
+            ValueError,
+            match=r"^layer 'op' is the output of model 'lenet5_valid': no layer runs after it",
+        ):
+            cnnviz.channel_ablation(model, x, [0, 1], layer)
 
 
 # --- arrays, tf.data and iterables of batches ------------------------------------------------
@@ -820,7 +867,9 @@ def test_a_bad_batch_of_a_stream_is_named_by_its_number():
     model, x = cnnviz.lenet5(), images(12)
     y = np.arange(12) % 10
     stream = [(x[:4], y[:4]), (x[4:8], y[4:8]), (x[8:], y[8:10])]
-    with pytest.raises(ValueError, match=r"batch 2 must hold as many labels as images; got 4 "):
+    with pytest.raises(
+        ValueError, match=r"batch 2 of images must hold as many labels as images; got 4 "
+    ):
         cnnviz.class_mean_activations(model, stream, None, "relu2")
     stream[2] = (x[8:].astype(np.int32), y[8:])
     with pytest.raises(TypeError, match=r"batch 2 of images must be uint8 images .* int32"):

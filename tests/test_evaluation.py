@@ -82,6 +82,25 @@ def test_confusion_matrix_agrees_with_a_loop():
     np.testing.assert_array_equal(cnnviz.confusion_matrix(y_true, y_pred, 10), expected)
 
 
+def test_a_stray_label_is_refused_by_name_value_and_index_not_allocated():
+    # One stray prediction of 10**6 would make a matrix of 10**12 counts (7.28 TiB).
+    with pytest.raises(
+        ValueError,
+        match=r"y_pred must hold labels in range\(0, 10000\) .*the first 1000000 at index 1",
+    ):
+        cnnviz.confusion_matrix([0, 1], [0, 10**6])
+    with pytest.raises(ValueError, match=r"y_true must hold .*the first 10000 at index 2"):
+        cnnviz.confusion_matrix([0, 1, 10_000], [0, 1, 2])
+    # A uint64 label past the int64 range is not wrapped to a negative one and let through.
+    with pytest.raises(ValueError, match=r"y_true must hold .*the first 18446744073709551615 at"):
+        cnnviz.confusion_matrix(np.array([0, 2**64 - 1], np.uint64), [0, 1])
+    with pytest.raises(ValueError, match=r"num_classes must be at most 10,000 .*got 1000000"):
+        cnnviz.confusion_matrix([0], [0], num_classes=10**6)
+    # The largest matrix without num_classes, and with it, are still made.
+    assert cnnviz.confusion_matrix([0], [9_999]).shape == (10_000, 10_000)
+    assert cnnviz.confusion_matrix([0], [0], num_classes=10_000)[0, 0] == 1
+
+
 def test_misclassified_against_hand_counts():
     probabilities = np.array(
         [
@@ -267,7 +286,7 @@ def test_a_bad_batch_is_named_by_its_number():
         cnnviz.evaluate(model, stream)
     stream[2] = (x[8:], y[8:] + 3)
     with pytest.raises(
-        ValueError, match=r"the labels of batch 2 must hold labels in range\(0, 3\)"
+        ValueError, match=r"the labels of batch 2 of x must hold labels in range\(0, 3\)"
     ):
         cnnviz.evaluate(model, stream)
     with pytest.raises(ValueError, match=r"x gave no batches: the stream is empty"):

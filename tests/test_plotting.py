@@ -303,6 +303,29 @@ def test_nan_cells_are_left_out_of_the_scale_drawn_apart_and_outlined():
         assert len(ax.collections) == 1  # the outline of the NaN region
 
 
+@pytest.mark.parametrize("scale", ["map", "layer"])
+def test_infinite_cells_are_flagged_as_nan_cells_are_not_drawn_as_the_top_colour(scale):
+    output = np.linspace(0, 1, 6 * 6 * 2).reshape(6, 6, 2)
+    output[1:3, 1:3, 0] = np.inf
+    output[4, 4, 1] = -np.inf
+    fig = plot_feature_maps(output, ncols=2, scale=scale)
+    finite = np.where(np.isfinite(output), output, np.nan)
+    for channel, ax in enumerate(image_axes(fig)):
+        image = ax.get_images()[0]
+        shown = image.get_array()
+        assert (shown.mask == ~np.isfinite(output[..., channel])).all()
+        # The scale is that of the finite values alone.
+        top = np.nanmax(finite) if scale == "layer" else np.nanmax(finite[..., channel])
+        assert image.norm.vmax == pytest.approx(top)
+        assert len(ax.collections) == 1  # outlined, as a NaN region is
+    as_nan = plot_feature_maps(finite, ncols=2, scale=scale)
+    for ax, same in zip(image_axes(fig), image_axes(as_nan), strict=True):
+        np.testing.assert_array_equal(
+            ax.get_images()[0].make_image(fig.canvas.get_renderer())[0],
+            same.get_images()[0].make_image(as_nan.canvas.get_renderer())[0],
+        )
+
+
 @pytest.mark.parametrize("shape", [(1, 120), (84,)])
 def test_a_strip_on_one_scale_is_centred_on_zero(shape):
     values = np.linspace(-1, 3, math.prod(shape)).reshape(shape)
@@ -360,9 +383,21 @@ def test_plot_images_rejects_lengths_that_differ():
         plot_images(np.zeros((3, 28, 28)), [1, 2])
 
 
-@pytest.mark.parametrize("labels", [[0, 10], [-1, 2], [0.5, 1.0], ["Bag", "Coat"]])
-def test_plot_images_rejects_labels_without_a_class_name(labels):
-    with pytest.raises(ValueError, match="labels"):
+@pytest.mark.parametrize(
+    ("labels", "error", "words"),
+    [
+        (
+            [0, 10],
+            ValueError,
+            r"^labels must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1",
+        ),
+        ([-1, 2], ValueError, r"^labels must hold .*the first -1 at index 0"),
+        ([0.5, 1.0], TypeError, r"^labels must hold integer labels; got dtype float64"),
+        (["Bag", "Coat"], TypeError, r"^labels must hold integer labels; got dtype <U4"),
+    ],
+)
+def test_plot_images_rejects_labels_without_a_class_name(labels, error, words):
+    with pytest.raises(error, match=words):
         plot_images(np.zeros((2, 28, 28)), labels)
 
 
@@ -515,6 +550,24 @@ def test_a_batch_of_one_is_accepted_and_a_batch_of_two_is_an_error(model, image)
     assert len(image_axes(fig)) == 6
     with pytest.raises(ValueError, match=r"batch of 2.*pick one"):
         plot_layer_outputs(model, np.stack([image, image])[..., np.newaxis])
+
+
+def test_the_image_is_checked_under_its_own_name_and_may_be_a_nested_list(model, image):
+    # layer_outputs calls its argument images and reads a list as a stream of batches.
+    scaled = image / 255.0
+    (fig,) = plot_layer_outputs(model, scaled.tolist(), layers=["conv1"])
+    (same,) = plot_layer_outputs(model, scaled, layers=["conv1"])
+    for tile, expected in zip(image_axes(fig), image_axes(same), strict=True):
+        np.testing.assert_array_equal(tile.images[0].get_array(), expected.images[0].get_array())
+    with pytest.raises(
+        ValueError,
+        match=r"^image must be one image of the model's input shape \(H, W, C\) = \(28, 28, 1\), or \(H, W\) for one channel; got shape \(32, 32\)",
+    ):
+        plot_layer_outputs(model, np.zeros((32, 32)))
+    with pytest.raises(ValueError, match=r"^image must hold finite values; got 1 NaN"):
+        plot_layer_outputs(model, np.where(np.arange(784).reshape(28, 28) == 5, np.nan, 0.5))
+    with pytest.raises(TypeError, match=r"^image must be one image as an array, .* got generator"):
+        plot_layer_outputs(model, (row for row in image))
 
 
 def _small_model(head):

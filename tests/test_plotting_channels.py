@@ -94,6 +94,30 @@ def test_a_kernels_title_comes_first_and_the_shape_line_stays():
     assert fig._suptitle.get_text() == "conv1, valid padding\n2 filters of 3x3x1; one scale for all"
 
 
+def test_a_grouped_convolutions_unread_channels_are_hatched_and_said():
+    import keras
+
+    import cnnviz
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 4))
+    model = keras.Model(inputs, keras.layers.Conv2D(6, 3, groups=2, name="g")(inputs))
+    kernels = cnnviz.kernels(model, "g")  # (3, 3, 4, 6): filters 0-2 read 0-1, 3-5 read 2-3
+    fig = plot_kernels(kernels, title="g")
+    drawn = tiles(fig)
+    hatched = {(i // 6, i % 6) for i, ax in enumerate(drawn) if ax.patches}
+    assert hatched == {(c, f) for c in range(4) for f in range(6) if (c < 2) != (f < 3)}
+    assert all(ax.patches[0].get_hatch() == "///" for ax in drawn if ax.patches)
+    assert [ax.get_ylabel() for ax in drawn[::6]] == ["in 0", "in 1", "in 2", "in 3"]
+    assert fig._suptitle.get_text().endswith(
+        "\nhatched: all weights 0 (where a grouped convolution's filter does not read)"
+    )
+    # An ungrouped kernel has no hatching and no note.
+    plain = plot_kernels(np.random.default_rng(0).normal(size=(3, 3, 4, 6)))
+    assert not any(ax.patches for ax in tiles(plain))
+    assert "hatched" not in plain._suptitle.get_text()
+
+
 def test_kernels_draw_into_a_given_figure():
     fig = plt.figure()
     assert plot_kernels(np.ones((3, 3, 1, 2)), fig=fig) is fig
@@ -297,6 +321,66 @@ def test_class_activations_of_many_channels_fit_a_page_and_number_every_fourth()
 def test_class_activations_need_a_name_per_class():
     with pytest.raises(ValueError, match=r"class_names must name every class: .* 3 classes"):
         plot_class_activations(np.zeros((3, 6)))
+
+
+def test_classes_without_images_are_drawn_as_no_images_and_left_out_of_the_scale():
+    import cnnviz
+
+    x = np.random.default_rng(0).integers(0, 256, (12, 28, 28, 1), dtype=np.uint8)
+    means = cnnviz.class_mean_activations(cnnviz.lenet5(), x, np.arange(12) % 4, "relu1")
+    assert np.isnan(means[4:]).all()  # classes 4 to 9 have no images
+    fig = plot_class_activations(means)
+    ax = fig.axes[0]
+    image = ax.get_images()[0]
+    shown = image.get_array()
+    assert shown.mask[4:].all()
+    assert not shown.mask[:4].any()
+    np.testing.assert_array_equal(shown[:4], means[:4])
+    assert image.norm.vmax == pytest.approx(means[:4].max())
+    # The masked cells take the light grey no colour of magma has, under a hatched box.
+    assert image.get_cmap().get_bad().tolist() == [230 / 255, 230 / 255, 230 / 255, 1.0]
+    rows = [(p.get_y() + 0.5, p.get_hatch()) for p in ax.patches]
+    assert rows == [(float(row), "///") for row in range(4, 10)]
+    labels = [(t.get_position()[1], t.get_text()) for t in ax.texts]
+    assert labels == [(row, "no images") for row in range(4, 10)]
+    assert "hatched rows: classes without images" in ax.get_title()
+    # Every row filled: no hatching, no note.
+    full = plot_class_activations(np.ones((10, 6)))
+    assert not full.axes[0].patches
+    assert not full.axes[0].texts
+    assert "hatched" not in full.axes[0].get_title()
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            lambda m: m.__setitem__((0, 1), np.inf),
+            r"got 1 NaN or infinite value\(s\) outside such rows, the first at index \(0, 1\) \(inf\)",
+        ),
+        (
+            lambda m: m.__setitem__((9, 0), -np.inf),
+            r"got 6 NaN or infinite value\(s\) outside such rows, the first at index \(9, 0\) \(-inf\)",
+        ),
+        (
+            lambda m: m.__setitem__((2, 3), np.nan),
+            r"got 1 NaN or infinite value\(s\) outside such rows, the first at index \(2, 3\) \(nan\)",
+        ),
+    ],
+    ids=["+inf", "-inf in a row of NaN", "one NaN in a row"],
+)
+def test_class_activations_refuse_infinities_and_nan_that_is_not_a_whole_row(change, words):
+    matrix = np.ones((10, 6))
+    matrix[9] = np.nan
+    change(matrix)
+    with pytest.raises(
+        ValueError,
+        match=r"^matrix must hold finite means, or a whole row of NaN for a class without images; "
+        + words,
+    ):
+        plot_class_activations(matrix)
+    with pytest.raises(ValueError, match=r"^matrix has no class with images: all 10 rows are NaN"):
+        plot_class_activations(np.full((10, 6), np.nan))
 
 
 # --- plot_ablation ---------------------------------------------------------------------------

@@ -58,14 +58,55 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return the Spearman rank correlation of each pair of maps, (N,); NaN where a map is constant."""
-    ra = _ranks(a.reshape(len(a), -1))
-    rb = _ranks(b.reshape(len(b), -1))
+    """Return the Spearman rank correlation of each pair of maps, (N,).
+
+    Where `a` (the original map) is constant it has no order to keep: NaN.
+    Where only `b` is constant, it keeps none of `a`'s order: 0 (Spearman's
+    formula divides 0 by 0 there, but the check asks how much of the order
+    survives, and a flat map keeps none of it).
+    """
+    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    # Constant is decided on the values, not on the centred ranks, whose rounding is not 0.
+    varies_a, varies_b = a.min(axis=1) < a.max(axis=1), b.min(axis=1) < b.max(axis=1)
+    ra, rb = _ranks(a), _ranks(b)
     ra -= ra.mean(axis=1, keepdims=True)
     rb -= rb.mean(axis=1, keepdims=True)
+    both = varies_a & varies_b
     norm = np.sqrt((ra**2).sum(axis=1) * (rb**2).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(norm > 0, (ra * rb).sum(axis=1) / np.where(norm > 0, norm, 1), np.nan)
+    rho = np.zeros(len(a))
+    rho[both] = (ra[both] * rb[both]).sum(axis=1) / norm[both]
+    return np.where(varies_a, rho, np.nan)
+
+
+def _maps(maps: object, name: str, x: np.ndarray, when: str) -> np.ndarray:
+    """Return a method's `maps` as float32 if they are one finite map per image of `x`, (N, H, W).
+
+    The method is the user's: its output is checked like any argument, so
+    that NaN maps (which rank alike) or maps of another shape never come out
+    as a correlation.
+    """
+    expected = x.shape[:3]
+    what = f"method {name!r} must return one finite map per image, (N, H, W) = {expected}"
+    try:
+        array = np.asarray(maps)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{what}; {when} it returned {type(maps).__name__}: {error}") from None
+    if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(
+            f"{what}; {when} it returned {type(maps).__name__} of dtype {array.dtype}, not "
+            "real numbers"
+        )
+    if array.shape != expected:
+        raise ValueError(f"{what}; {when} it returned shape {array.shape}")
+    array = array.astype(np.float32)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{what}; {when} it returned {int(bad.sum())} NaN or infinite value(s), the first at "
+            f"index {where} ({float(array[where])})"
+        )
+    return array
 
 
 def _weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -149,18 +190,29 @@ def randomization_check(
         re-initialised layers, output first (one per step);
         ``"correlation"``: float64 (steps,), the mean over the images of the
         Spearman rank correlation between the original maps and the maps
-        after each step (NaN images, whose map is constant, are left out of
-        the mean; NaN if every map is constant); ``"per_image"``: float64
-        (steps, N), each image's correlation; ``"maps"``: float32
-        (steps + 1, N, H, W), the original maps first.
+        after each step; ``"per_image"``: float64 (steps, N), each image's
+        correlation; ``"maps"``: float32 (steps + 1, N, H, W), the original
+        maps first.
+
+        Constant maps (zero variance, such as all zeros) rank no pixel above
+        another, and Spearman's formula divides 0 by 0 for them. The check
+        asks how much of the original order survives, so: an image whose
+        original map is constant has no order to follow, its correlations
+        are NaN and left out of the mean (if every image's is, the check is
+        refused); a map that becomes constant after a step keeps none of
+        the order, correlation 0. So ``"correlation"`` is always a number.
 
     Raises
     ------
     TypeError, ValueError
         As for :func:`gradients` and for `method` with `options`;
         ValueError also if `method` is an unknown name, `seed` is not a
-        non-negative integer, or the model has no layer with weights;
-        TypeError if `method` is neither a name nor a function.
+        non-negative integer, the model has no layer with weights, or
+        `method` returns maps that are not one finite (N, H, W) map per
+        image of the images' size (the message says at which step), or
+        constant maps for every image on the original model; TypeError if
+        `method` is neither a name nor a function or returns anything but
+        real numbers.
 
     Examples
     --------
@@ -188,16 +240,20 @@ def randomization_check(
     if not layers:
         raise ValueError(f"model {model.name!r} has no layer with weights to randomize")
     target = _targets(target, _probabilities(copy, x))
-    maps = [np.asarray(function(copy, x, target, **options), np.float32)]
+    maps = [_maps(function(copy, x, target, **options), name, x, "on the model")]
+    if all(m.min() == m.max() for m in maps[0]):
+        raise ValueError(
+            f"method {name!r} must give at least one image a map that is not constant; on the "
+            f"model it returned constant maps for all {len(x)} image(s) (e.g. all "
+            f"{float(maps[0][0, 0, 0])}), which rank no pixel above another, so there is no "
+            "order for the check to follow: choose images whose maps vary, or another method"
+        )
     for step, layer in enumerate(layers):
         _reinitialise(layer, seed, step)
-        maps.append(np.asarray(function(copy, x, target, **options), np.float32))
+        when = f"after re-initialising {', '.join(repr(lay.name) for lay in layers[: step + 1])}"
+        maps.append(_maps(function(copy, x, target, **options), name, x, when))
     per_image = np.stack([_spearman(maps[0], after) for after in maps[1:]])
-    valid = np.isfinite(per_image)
-    counts = valid.sum(axis=1)
-    sums = np.where(valid, per_image, 0).sum(axis=1)
-    correlation = np.full(len(layers), np.nan)
-    np.divide(sums, counts, out=correlation, where=counts > 0)
+    correlation = np.nanmean(per_image, axis=1)  # at least one image has a map that varies
     return {
         "method": name,
         "layers": [layer.name for layer in layers],

@@ -183,8 +183,9 @@ def class_mean_activations(
         ``model.layers``; feature maps (batch, height, width, channels) are
         averaged over positions, other outputs (batch, units) used as they are.
     num_classes : int, optional
-        The number of classes. By default the width of the model's output
-        when it is (batch, classes), else one more than the largest label.
+        The number of classes, at most 10,000. By default the width of the
+        model's output when it is (batch, classes), else one more than the
+        largest label (which must then be below 10,000).
     steps : int, optional
         The number of batches to read from a stream, as for
         :func:`top_patches`.
@@ -218,7 +219,7 @@ def class_mean_activations(
     parts = _graph.split(model, layer)
     channels = _graph.channel_count(parts, spatial=False)
     if num_classes is not None:
-        num_classes = _checks.positive_int(num_classes, "num_classes")
+        num_classes = _checks.class_count(num_classes)
     elif len(model.outputs) == 1 and len(model.outputs[0].shape) == 2:
         num_classes = int(model.outputs[0].shape[-1])
     sums = np.zeros((num_classes or 0, channels), np.float64)

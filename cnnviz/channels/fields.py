@@ -28,7 +28,12 @@ def kernels(model: keras.Model, layer: str | int) -> np.ndarray:
     numpy.ndarray
         float32 (kh, kw, in_channels, filters): ``[..., c, f]`` is the part
         of filter ``f`` that reads input channel ``c``. A copy: changing it
-        does not change the model.
+        does not change the model. For a grouped convolution
+        (``Conv2D(groups=g)``), whose kernel Keras keeps as (kh, kw,
+        in_channels / g, filters), filter ``f`` reads only the channels of
+        its group, and ``[..., c, f]`` is 0 for the others: the kernel of the
+        ungrouped convolution that computes the same output, so ``c`` is
+        always the input channel.
 
     Raises
     ------
@@ -53,7 +58,21 @@ def kernels(model: keras.Model, layer: str | int) -> np.ndarray:
             f"layer {name!r} is a {type(found).__name__}, not a Conv2D layer, so it has no "
             "kernel of shape (kh, kw, in_channels, filters)"
         )
-    return np.array(keras.ops.convert_to_numpy(found.kernel), dtype=np.float32)
+    kernel = np.array(keras.ops.convert_to_numpy(found.kernel), dtype=np.float32)
+    groups = int(getattr(found, "groups", 1) or 1)
+    if groups == 1:
+        return kernel
+    # Keras keeps a grouped kernel as (kh, kw, in_channels / groups, filters): filter f reads
+    # only its group's channels. Laid out in the full input channels, with zeros where a filter
+    # reads nothing, index c means input channel c for every filter, as documented.
+    kh, kw, per_group, filters = kernel.shape
+    full = np.zeros((kh, kw, per_group * groups, filters), np.float32)
+    per_filter_group = filters // groups
+    for group in range(groups):
+        reads = slice(group * per_group, (group + 1) * per_group)
+        made = slice(group * per_filter_group, (group + 1) * per_filter_group)
+        full[:, :, reads, made] = kernel[:, :, :, made]
+    return full
 
 
 def receptive_field(

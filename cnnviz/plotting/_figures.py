@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.colorbar import Colorbar
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure, SubFigure
@@ -198,9 +199,35 @@ def _maps(maps: object, name: str, images: np.ndarray | None = None) -> np.ndarr
     return array
 
 
+def _title(title: object, name: str = "title") -> str | None:
+    """Return `title` if it is None or a str (an array's truth would be asked of it otherwise)."""
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"{name} must be a str or None; got {type(title).__name__}")
+    return title
+
+
+def _cmap_name(cmap: object, name: str = "cmap") -> str | None:
+    """Return `cmap` if it is None or the name of a Matplotlib colormap."""
+    if cmap is None:
+        return None
+    if not isinstance(cmap, str) or cmap not in colormaps:
+        shown = repr(cmap) if isinstance(cmap, (str, int, float)) else type(cmap).__name__
+        raise ValueError(
+            f"{name} must be the name of a Matplotlib colormap (e.g. 'gray', 'viridis', "
+            f"'RdBu_r'); got {shown}"
+        )
+    return cmap
+
+
+def _sequence(values: object, name: str) -> Sequence:
+    """Return `values` if it is a sequence (a list, a tuple; not a str), as names and titles are."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of names; got {values!r}")
+    return values
+
+
 def _class_names(class_names: object, count: int, what: str) -> list[str]:
-    if isinstance(class_names, str) or not isinstance(class_names, Sequence):
-        raise TypeError(f"class_names must be a sequence of names; got {class_names!r}")
+    _sequence(class_names, "class_names")
     if len(class_names) != count:
         raise ValueError(
             f"class_names must name every class: {what} has {count} classes, but class_names "

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.patches import Rectangle
 
 from .. import _checks
 from ..data import CLASS_NAMES
@@ -33,6 +35,8 @@ from ._figures import (
 
 # Where a patch's field hangs over the image's edge: no pixel, a light grey unlike black 0.
 _OUTSIDE = "#d9d9d9"
+# A class without images: a light grey that neither magma nor RdBu_r has.
+_NO_IMAGES = "#e6e6e6"
 
 
 # --- checks of the results -------------------------------------------------------------------
@@ -245,13 +249,17 @@ def plot_class_activations(
     A heat map with one row per class and one column per channel, on one
     colour scale for all cells: ``magma`` from 0 to the largest mean (the
     usual case, after a ReLU), or ``RdBu_r`` symmetric about zero if any
-    mean is negative. The colour bar's label says which.
+    mean is negative. The colour bar's label says which. A row of NaN, which
+    :func:`cnnviz.class_mean_activations` gives a class without images, is
+    drawn light grey, hatched and labelled "no images", and left out of the
+    scale.
 
     Parameters
     ----------
     matrix : array_like
         (num_classes, channels) mean activations, as
-        :func:`cnnviz.class_mean_activations` returns.
+        :func:`cnnviz.class_mean_activations` returns: finite, or a whole
+        row of NaN for a class without images.
     class_names : sequence of str, default CLASS_NAMES
         One name per row.
     fig : matplotlib.figure.Figure or SubFigure, optional
@@ -265,8 +273,9 @@ def plot_class_activations(
     Raises
     ------
     ValueError
-        If `matrix` is not 2-D and non-empty, holds NaN or infinite
-        values, or `class_names` does not name every row.
+        If `matrix` is not 2-D and non-empty, holds infinite values or NaN
+        other than whole rows, is NaN in every row, or `class_names` does
+        not name every row.
     TypeError
         If `matrix` does not hold numbers or `fig` is not a figure.
 
@@ -287,21 +296,67 @@ def plot_class_activations(
             "matrix must be a non-empty (num_classes, channels) array of mean activations; "
             f"got shape {values.shape}"
         )
-    _checks.finite(values, "matrix")
+    # A row of NaN is a class without images (class_mean_activations' answer for it);
+    # any other NaN or infinite value is not a mean.
+    empty = np.isnan(values).all(axis=1)
+    bad = ~np.isfinite(values) & ~empty[:, np.newaxis]
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"matrix must hold finite means, or a whole row of NaN for a class without "
+            f"images; got {int(bad.sum())} NaN or infinite value(s) outside such rows, the "
+            f"first at index {where} ({values[where]})"
+        )
+    if empty.all():
+        raise ValueError(
+            f"matrix has no class with images: all {len(values)} rows are NaN; give the "
+            "means of at least one class"
+        )
     names = _class_names(class_names, len(values), f"matrix of shape {values.shape}")
 
     classes, channels = values.shape
     # 0.4 inch a channel up to a page's width; beyond, every fourth channel is numbered.
     figure = _figure(fig, min(max(3.5 + 0.4 * channels, 6.0), 12.0), 1.4 + 0.35 * classes)
     ax = figure.subplots()
-    cmap, norm, scale = _map_scale(values)
-    image = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+    cmap, norm, scale = _map_scale(values[~empty])
+    image = ax.imshow(
+        np.ma.masked_invalid(values),
+        cmap=colormaps[cmap].with_extremes(bad=_NO_IMAGES),
+        norm=norm,
+        aspect="auto",
+        interpolation="nearest",
+    )
+    for row in np.flatnonzero(empty):
+        # Hatched and labelled, so that no colour of the scale can be read into the row.
+        ax.add_patch(
+            Rectangle(
+                (-0.5, row - 0.5),
+                channels,
+                1,
+                fill=False,
+                hatch="///",
+                edgecolor="#9a9a9a",
+                linewidth=0,
+            )
+        )
+        ax.text(
+            (channels - 1) / 2,
+            row,
+            "no images",
+            ha="center",
+            va="center",
+            fontsize="small",
+            bbox={"facecolor": _NO_IMAGES, "edgecolor": "none", "pad": 1.5},
+        )
     ax.set_xticks(np.arange(channels))
     ax.set_yticks(np.arange(classes), labels=names)
     if channels > 32:  # every channel's number would overlap: label every fourth
         ax.set_xticks(np.arange(0, channels, 4))
     ax.set_xlabel("channel")
-    ax.set_title("Mean activation of each channel over each class's images")
+    title = "Mean activation of each channel over each class's images"
+    if empty.any():
+        title += "\nhatched rows: classes without images (no mean)"
+    ax.set_title(title)
     bar = figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
     bar.set_label(f"mean activation, {scale}", fontsize="small")
     return figure

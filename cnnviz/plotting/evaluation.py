@@ -30,6 +30,8 @@ from ._figures import (
     _new_figure,
     _numbers,
     _probability_row,
+    _sequence,
+    _title,
 )
 from .feature_maps import channel_grid
 
@@ -81,6 +83,8 @@ def plot_probabilities(
     >>> len(fig.axes[0].patches)
     10
     """
+    _sequence(class_names, "class_names")
+    title = _title(title)
     p = np.asarray(probabilities)
     if not np.issubdtype(p.dtype, np.number) or p.dtype == np.bool_:
         raise ValueError(f"probabilities must be numbers; got dtype {p.dtype}")
@@ -337,9 +341,9 @@ def plot_mistakes(
         raise ValueError(
             f"images and y_true must have the same length; got {len(x)} images and {len(y)} labels"
         )
-    chosen = _checks.labels(indices, "indices", len(x))
-    if not chosen.size:
+    if indices is None or not np.size(indices):
         raise ValueError("indices is empty: give at least one image to draw")
+    chosen = _checks.indices(indices, len(x), "indices", "an image's index")
     names = _class_names(class_names, p.shape[1], f"probabilities of shape {p.shape}")
     m = None if maps is None else _maps(maps, "maps", x)
 

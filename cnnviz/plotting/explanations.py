@@ -29,6 +29,7 @@ from ._figures import (
     _map_scale,
     _maps,
     _numbers,
+    _sequence,
 )
 from .feature_maps import channel_grid
 
@@ -97,7 +98,7 @@ def plot_attribution(
     m = _maps(maps, "maps", x)
     if titles is None:
         titles = [f"image {i}" for i in range(len(x))]
-    elif isinstance(titles, str) or len(titles) != len(x):
+    elif len(_sequence(titles, "titles")) != len(x):
         raise ValueError(f"titles must give one title per image, {len(x)}; got {titles!r}")
     if not isinstance(overlay, (bool, np.bool_)):
         raise TypeError(f"overlay must be True or False; got {overlay!r}")
@@ -359,7 +360,7 @@ def plot_deletion(
         raise ValueError("curves is empty: give at least one deletion or insertion result")
     if labels is None:
         labels = default
-    elif isinstance(labels, str) or len(labels) != len(results):
+    elif len(_sequence(labels, "labels")) != len(results):
         raise ValueError(f"labels must give one label per result, {len(results)}; got {labels!r}")
     checked = [_curve(result, f"curves[{i}]") for i, result in enumerate(results)]
 

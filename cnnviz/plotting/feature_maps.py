@@ -16,7 +16,16 @@ from matplotlib.colors import Colormap, Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure, SubFigure
 
 from .._checks import finite_number, one_of, positive_int
-from ._figures import _DIVERGING, _grid_colourbar, _new_figure, _strip, _suptitle, _tiles
+from ._figures import (
+    _DIVERGING,
+    _cmap_name,
+    _grid_colourbar,
+    _new_figure,
+    _strip,
+    _suptitle,
+    _tiles,
+    _title,
+)
 
 #: How the tiles of one layer may be scaled (see :func:`plot_feature_maps`).
 SCALES = ("map", "layer")
@@ -144,8 +153,9 @@ def plot_feature_maps(
       on both sides of zero get the diverging colormap with white at zero.
 
     A `cmap` given by the caller replaces the grey or diverging default.
-    NaN values (for example cells left out of a comparison) are drawn in
-    yellow, outlined in black, and do not count towards any scale.
+    NaN values (for example cells left out of a comparison) and infinite
+    ones (an overflow) are drawn in yellow, outlined in black, and do not
+    count towards any scale: an infinity is not the largest value.
 
     Parameters
     ----------
@@ -216,8 +226,14 @@ def plot_feature_maps(
             f"output is empty (shape {np.shape(output)}): a layer output needs at least one "
             "channel or unit, and maps of at least 1x1"
         )
+    if np.issubdtype(array.dtype, np.floating):
+        # +inf and -inf are no more a value of the scale than NaN: drawn apart and outlined
+        # with it, never as the top or bottom colour.
+        array = np.where(np.isfinite(array), array, np.nan)
     ncols = positive_int(ncols, "ncols")
     scale = one_of(scale, SCALES, "scale")
+    cmap = _cmap_name(cmap)
+    title = _title(title)
     vmin = None if vmin is None else finite_number(vmin, "vmin")
     vmax = None if vmax is None else finite_number(vmax, "vmax")
     colours, norm = _scaling(array, scale, cmap, vmin, vmax)

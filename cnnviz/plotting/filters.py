@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.patches import Rectangle
 
 from .. import _checks
 from ._figures import (
@@ -62,13 +63,17 @@ def plot_kernels(
     tiles share one diverging scale, ``RdBu_r`` from ``-m`` to ``m`` where
     ``m`` is the largest absolute weight: white is zero, red a positive
     weight (the filter responds to brightness there), blue a negative one.
-    The colour bar's label says so.
+    The colour bar's label says so. A tile whose weights are all exactly 0
+    is hatched: for a grouped convolution (``Conv2D(groups=g)``),
+    :func:`cnnviz.kernels` gives 0 where a filter does not read a channel,
+    and the title says so.
 
     Parameters
     ----------
     kernels : array_like
         (kh, kw, in_channels, filters), as :func:`cnnviz.kernels`
-        returns (Keras' ``Conv2D`` kernel layout).
+        returns (Keras' ``Conv2D`` kernel layout; a grouped convolution's
+        laid out in all its input channels).
     title : str, optional
         A first line for the figure's title (say which layer and model);
         the second says the kernels' shape and that they share one scale.
@@ -120,14 +125,33 @@ def plot_kernels(
     rows = channel_grid(count, columns)[0]
     tile = _KERNEL_TILE if columns <= 8 else _SMALL_KERNEL_TILE
     # A title line of the caller's above the shape line: 0.2 inches more at the top.
-    room = {"left": left, "right": _BAR_LABEL, "top": 0.0 if title is None else 0.2}
+    # Tiles of all-zero weights (a grouped convolution's unread channels) get a note: a line more.
+    unread = inputs > 1 and bool((~array.any(axis=(0, 1))).any())
+    room = {
+        "left": left,
+        "right": _BAR_LABEL,
+        "top": (0.0 if title is None else 0.2) + (0.2 if unread else 0.0),
+    }
     figure = _new_figure(fig, rows, columns, colourbar=True, tile=tile, **room)
     tiles = _tiles(figure, count, rows, columns, colourbar=True, **room)
     for position, ax in enumerate(tiles):
         channel, kernel = divmod(position, filters) if inputs > 1 else (0, position)
-        image = ax.imshow(
-            array[:, :, channel, kernel], cmap=_DIVERGING, norm=norm, interpolation="nearest"
-        )
+        weights = array[:, :, channel, kernel]
+        image = ax.imshow(weights, cmap=_DIVERGING, norm=norm, interpolation="nearest")
+        if unread and not weights.any():
+            # A filter of a grouped convolution does not read this channel (cnnviz.kernels
+            # gives 0 there): hatched, so that it does not read as weights near zero.
+            ax.add_patch(
+                Rectangle(
+                    (-0.5, -0.5),
+                    kw,
+                    kh,
+                    fill=False,
+                    hatch="///",
+                    edgecolor="#b0b0b0",
+                    linewidth=0,
+                )
+            )
         _bare(ax)
         if channel == 0:
             ax.set_title(f"Filter {kernel}", fontsize="small")
@@ -137,6 +161,8 @@ def plot_kernels(
     bar.set_label(f"weight (white = 0)\nscale symmetric about 0: ±{bound:.3g}", fontsize="small")
     layout = "" if inputs == 1 else ", filters in columns, input channels in rows"
     shape = f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all"
+    if unread:
+        shape += "\nhatched: all weights 0 (where a grouped convolution's filter does not read)"
     _suptitle(figure, shape if title is None else f"{title}\n{shape}")
     return figure
 

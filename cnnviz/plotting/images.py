@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure, SubFigure
 
+from .. import _checks
 from ..data import CLASS_NAMES
-from ._figures import _new_figure, _tiles
+from ._figures import _new_figure, _sequence, _tiles
 from .feature_maps import channel_grid
 
 
@@ -45,6 +46,8 @@ def plot_images(
     ValueError
         If `images` and `labels` differ in length, the batch is empty, a
         label has no class name, or the images have the wrong shape.
+    TypeError
+        If `labels` are not integers or `class_names` is not a sequence.
 
     Examples
     --------
@@ -69,11 +72,9 @@ def plot_images(
         )
     if len(x) == 0:
         raise ValueError("images is empty")
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= len(class_names):
-        raise ValueError(
-            f"labels must be integers in range(0, {len(class_names)}) to index class_names; "
-            f"got {y.tolist()}"
-        )
+    _sequence(class_names, "class_names")
+    # The one label check: the first label without a class name, and its index.
+    y = _checks.labels(y, "labels", len(class_names))
     rows, columns = channel_grid(len(x), ncols)
     figure = _new_figure(fig, rows, columns)
     for image, label, ax in zip(x, y, _tiles(figure, len(x), rows, columns), strict=True):

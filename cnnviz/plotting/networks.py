@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .._checks import one_of
+from .._checks import float_images, one_of
 from ..data import CLASS_NAMES
 from ._figures import _COLOURBAR, _TOP, _probability_row, _suptitle
 from .evaluation import plot_probabilities
@@ -82,12 +82,42 @@ def plot_layer_outputs(
     from ..activations import layer_outputs
 
     scale = one_of(scale, SCALES, "scale")
-    shape = np.shape(image)
+    if (
+        not (hasattr(image, "shape") and hasattr(image, "dtype"))
+        and np.asarray(image).dtype == object
+    ):
+        # A stream would be read by layer_outputs, whose messages name its own arguments.
+        raise TypeError(
+            f"image must be one image as an array, (H, W) or (H, W, C); got "
+            f"{type(image).__name__}: for a tf.data.Dataset or a generator, take one image "
+            "from it first"
+        )
+    # Checked here, so that the messages name this function's argument (layer_outputs
+    # would call it images, and read a nested list as a stream of batches).
+    image = np.asarray(image)
+    float_images(image, "image")  # the dtype and finite values; scaling is layer_outputs'
+    shape = image.shape
     if len(shape) == 4 and shape[0] != 1:
         raise ValueError(
             f"image must be one image; got a batch of {shape[0]} (shape {shape}); "
             "pick one, e.g. images[i]"
         )
+    try:
+        expected = tuple(model.inputs[0].shape[1:])
+    except (AttributeError, IndexError, TypeError, ValueError):
+        expected = None  # not a built image model: layer_outputs refuses it by name
+    if expected is not None and len(expected) == 3:
+        one = shape[1:] if len(shape) == 4 else shape
+        allowed = [expected] + ([expected[:2]] if expected[-1] == 1 else [])
+        if not any(
+            len(one) == len(form) and all(e in (None, g) for e, g in zip(form, one, strict=True))
+            for form in allowed
+        ):
+            raise ValueError(
+                f"image must be one image of the model's input shape (H, W, C) = {expected}"
+                + (", or (H, W) for one channel" if expected[-1] == 1 else "")
+                + f"; got shape {shape}"
+            )
     if np.asarray(image).dtype == np.uint8:
         # Scaled here by the one rule, so that a model whose input scale cannot be told is
         # named with this argument, and not pointed to a pixel `scale` this function lacks.
