@@ -115,8 +115,27 @@ def _weighted_layers(model: keras.Model) -> list[keras.layers.Layer]:
     return [
         layer
         for layer, _, _ in trace.calls.values()
-        if not isinstance(layer, keras.Model) and layer.weights
+        if not isinstance(layer, (keras.Model, keras.layers.Normalization)) and layer.weights
     ]
+
+
+def _copy(model: keras.Model) -> keras.Model:
+    """Return a copy of `model` that computes what it computes, or say why there is none."""
+    try:
+        copy = keras.models.clone_model(model)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"model {model.name!r} cannot be copied with keras.models.clone_model ({error}); "
+            "the randomization check needs a copy, so the given model is never changed"
+        ) from error
+    copy.set_weights(model.get_weights())
+    # set_weights writes a preprocessing layer's stored state (a Normalization's adapted
+    # mean and variance) but not what the layer derives from it; finalize_state does.
+    for layer in _graph.layers(copy):
+        finalize = getattr(layer, "finalize_state", None)
+        if callable(finalize) and layer.built:
+            finalize()
+    return copy
 
 
 def _reinitialise(layer: keras.layers.Layer, seed: int, step: int) -> None:
@@ -164,8 +183,10 @@ def randomization_check(
     ``bias_initializer``, ... in ``layer.get_config()``; Glorot uniform for a
     kernel and zeros for other weights where the layer names none), seeded
     from `seed`. Layers of nested models are re-initialised too, in the same
-    output-to-input order. The target of each image is chosen once, on the
-    original model, and kept for every step.
+    output-to-input order. A ``Normalization`` layer keeps its mean and
+    variance: they are statistics of the data, not learned weights. The
+    target of each image is chosen once, on the original model, and kept
+    for every step.
 
     Parameters
     ----------
@@ -228,18 +249,21 @@ def randomization_check(
     model, x = _prepared(model, images)
     name, function = _method(method)
     seed = _checks.non_negative_int(seed, "seed")
-    try:
-        copy = keras.models.clone_model(model)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            f"model {model.name!r} cannot be copied with keras.models.clone_model ({error}); "
-            "the randomization check needs a copy, so the given model is never changed"
-        ) from error
-    copy.set_weights(model.get_weights())
+    copy = _copy(model)
     layers = _weighted_layers(copy)[::-1]
     if not layers:
         raise ValueError(f"model {model.name!r} has no layer with weights to randomize")
-    target = _targets(target, _probabilities(copy, x))
+    probabilities = _probabilities(copy, x)
+    # The maps on the copy stand for the model's: a copy that computes otherwise (a layer
+    # whose state set_weights cannot carry) would explain another model, silently.
+    apart = float(np.max(np.abs(probabilities - _probabilities(model, x)), initial=0.0))
+    if not apart <= 1e-4:
+        raise ValueError(
+            f"model {model.name!r} cannot be copied faithfully for the check: its copy "
+            f"(keras.models.clone_model and set_weights) gives probabilities up to {apart:.3g} "
+            "apart from the model's, so its maps would be of another model"
+        )
+    target = _targets(target, probabilities)
     maps = [_maps(function(copy, x, target, **options), name, x, "on the model")]
     if all(m.min() == m.max() for m in maps[0]):
         raise ValueError(
