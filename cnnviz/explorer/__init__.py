@@ -89,7 +89,7 @@ import numpy as np
 from .. import _checks
 from ..data import CLASS_NAMES
 from ._folder import STATIC_FILES, _earlier_export, _target, _write_files
-from ._weights import INPUT_SHAPE, MAGIC, VERSION, _chain, _weights_file
+from ._weights import INPUT_SHAPE, MAGIC, _manifest, _weights_file
 
 __all__ = ["export"]
 
@@ -199,39 +199,12 @@ def export(
     names = [*STATIC_FILES, "weights.bin", *([] if samples is None else ["images.json"])]
     _earlier_export(target, names)  # refused before the models are run, and again when written
 
-    specs, chunks = [], []
-    offset = 0
-    for key, keras_model in models.items():
-        layers = []
-        for layer, spec, arrays in _chain(keras_model):
-            spec["arrays"] = []
-            for name, array in arrays:
-                data = np.ascontiguousarray(array, dtype="<f4")
-                spec["arrays"].append(
-                    {"name": name, "shape": list(data.shape), "offset": offset, "length": data.size}
-                )
-                chunks.append(data.tobytes())
-                offset += data.nbytes
-            spec["name"] = layer.name
-            layers.append(spec)
-        specs.append(
-            {
-                "key": key,
-                "name": keras_model.name,
-                "input_shape": list(INPUT_SHAPE),
-                "layers": layers,
-            }
-        )
-    data = b"".join(chunks)
-    manifest = {
-        "format": "cnnviz-explorer-weights",
-        "version": VERSION,
-        "data_bytes": len(data),
-        "title": title,
-        "class_names": list(class_names),
-        "images": 0 if samples is None else len(samples["labels"]),
-        "models": specs,
-    }
+    manifest, data = _manifest(
+        models,
+        title=title,
+        class_names=class_names,
+        images=0 if samples is None else len(samples["labels"]),
+    )
     weights = _weights_file(manifest, data)
     # Written in this order, weights.bin after the page and the images that go with it:
     # a page that reads the new weights finds the new scripts and images.

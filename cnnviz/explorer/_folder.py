@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ._weights import MAGIC
 
-#: The files of the page, shipped as package data beside this module.
+#: The files of the page, shipped as package data in the explorer's ``static/`` folder.
 STATIC_FILES = (
     "index.html",
     "layers.js",

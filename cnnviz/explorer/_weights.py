@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,49 @@ SUPPORTED = (
     "Flatten",
     "Dense",
 )
+
+
+def _manifest(
+    models: dict[str, Any], *, title: str, class_names: Sequence[str], images: int
+) -> tuple[dict, bytes]:
+    """Return the manifest of `models` (key to Keras model) and the data it describes.
+
+    Each model is refused, naming the layer and the reason, if the page cannot run it.
+    """
+    specs, chunks = [], []
+    offset = 0
+    for key, keras_model in models.items():
+        layers = []
+        for layer, spec, arrays in _chain(keras_model):
+            spec["arrays"] = []
+            for name, array in arrays:
+                data = np.ascontiguousarray(array, dtype="<f4")
+                spec["arrays"].append(
+                    {"name": name, "shape": list(data.shape), "offset": offset, "length": data.size}
+                )
+                chunks.append(data.tobytes())
+                offset += data.nbytes
+            spec["name"] = layer.name
+            layers.append(spec)
+        specs.append(
+            {
+                "key": key,
+                "name": keras_model.name,
+                "input_shape": list(INPUT_SHAPE),
+                "layers": layers,
+            }
+        )
+    data = b"".join(chunks)
+    manifest = {
+        "format": "cnnviz-explorer-weights",
+        "version": VERSION,
+        "data_bytes": len(data),
+        "title": title,
+        "class_names": list(class_names),
+        "images": images,
+        "models": specs,
+    }
+    return manifest, data
 
 
 def _chain(model: Any) -> list[tuple[Any, dict, list]]:
@@ -172,6 +216,7 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
 
 
 def _weights_file(manifest: dict, data: bytes) -> bytes:
+    """Return the file: the magic, the SHA-256 of the rest, the manifest's length, it, `data`."""
     text = json.dumps(manifest, separators=(",", ":"), allow_nan=False).encode("utf-8")
     text += b" " * (-(HEADER_BYTES + len(text)) % 4)  # the data starts 4-byte aligned
     body = struct.pack("<I", len(text)) + text + data
