@@ -216,7 +216,7 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
 
 
 def _weights_file(manifest: dict, data: bytes) -> bytes:
-    """Return the file: the magic, the SHA-256 of the rest, the manifest's length, it, `data`."""
+    """Return the bytes of weights.bin: header (magic, SHA-256, length), manifest, `data`."""
     text = json.dumps(manifest, separators=(",", ":"), allow_nan=False).encode("utf-8")
     text += b" " * (-(HEADER_BYTES + len(text)) % 4)  # the data starts 4-byte aligned
     body = struct.pack("<I", len(text)) + text + data
