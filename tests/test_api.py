@@ -358,7 +358,8 @@ def test_other_packages_public_code_is_not_flagged(path):
 
 
 # A package as the rules see it: two private modules at the top, a private module of the
-# plotting package, and a package split into modules with a private one among them.
+# plotting package, a package split into modules with a private one among them, and a
+# public package whose code is all in its __init__ and two private modules.
 _MODULES = frozenset(
     {
         "cnnviz",
@@ -373,6 +374,9 @@ _MODULES = frozenset(
         "cnnviz.attribution.methods",
         "cnnviz.channels",
         "cnnviz.channels.views",
+        "cnnviz.explorer",
+        "cnnviz.explorer._weights",
+        "cnnviz.explorer._folder",
     }
 )
 
@@ -393,6 +397,10 @@ _MODULES = frozenset(
         # ... but not from another package's modules: attribution's machinery is its own.
         ("cnnviz.channels.views", "cnnviz.attribution._machinery.class_score", False),
         ("cnnviz.attribution.methods", "cnnviz.plotting._figures", False),
+        # A package's __init__ uses its private modules, and they use each other.
+        ("cnnviz.explorer", "cnnviz.explorer._folder._write_files", True),
+        ("cnnviz.explorer._folder", "cnnviz.explorer._weights.MAGIC", True),
+        ("cnnviz.channels.views", "cnnviz.explorer._weights._chain", False),
         # Public names are for everyone.
         ("cnnviz.plotting.channels", "cnnviz.plotting.explanations.plot_attribution", True),
         # Outside the package: public names only.
@@ -403,6 +411,7 @@ _MODULES = frozenset(
         (None, "cnnviz._checks.finite", False),
         (None, "cnnviz.data._MEMO", False),
         (None, "cnnviz.plotting._figures._tiles", False),
+        (None, "cnnviz.explorer._weights.MAGIC", False),
     ],
 )
 def test_which_private_code_a_module_may_use(importer, path, allowed):
@@ -464,7 +473,13 @@ def test_every_group_of_files_is_scanned():
     assert all(groups.values()), {group: files for group, files in groups.items() if not files}
     assert ROOT / "docs" / "_ext" / "gallery_hooks.py" in groups["docs"]
     modules = package_modules()
-    assert {"cnnviz._checks", "cnnviz.plotting", "cnnviz.explorer"} <= modules
+    assert {
+        "cnnviz._checks",
+        "cnnviz.plotting",
+        "cnnviz.explorer",
+        "cnnviz.explorer._weights",
+        "cnnviz.explorer._folder",
+    } <= modules
 
 
 def test_no_code_uses_private_code_it_may_not():

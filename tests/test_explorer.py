@@ -24,7 +24,9 @@ import numpy as np
 import pytest
 
 import cnnviz
-from cnnviz.explorer import HEADER_BYTES, MAGIC, MARKER, STATIC_FILES, export
+from cnnviz.explorer import export
+from cnnviz.explorer._folder import MARKER, STATIC_FILES
+from cnnviz.explorer._weights import HEADER_BYTES, MAGIC
 
 HERE = Path(__file__).resolve().parent
 NODE = shutil.which("node")
