@@ -61,9 +61,9 @@ every ``"output_shape"`` the one the layer computes from the layer before
 output units where the output is a vector; ReLU settings finite numbers;
 ``"images"`` a count; and every weight finite.
 
-``images.json`` holds ``"weights_sha256"`` (the hex digest of the
-``weights.bin`` it was written with: the page uses the images only with
-those weights), ``"labels"``, ``"shape"`` ([28, 28]) and ``"pixels"``: the
+``images.json`` holds ``"weights_sha256"`` (the checksum in bytes 8-39 of
+the ``weights.bin`` it was written with, as hex: the page uses the images
+only with those weights), ``"labels"``, ``"shape"`` ([28, 28]) and ``"pixels"``: the
 images as base64 of ``uint8`` bytes, 784 per image, row-major.
 
 ``cnnviz-export.json`` holds ``"format": "cnnviz-explorer-export"``,
