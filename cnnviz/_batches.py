@@ -611,7 +611,9 @@ def image_batch(
     array = np.asarray(images)
     if array.dtype == np.uint8:
         scale = scale_setting(scale, model, name, takes_scale=takes_scale)
-    x = _checks.float_images(array, name, scale=bool(scale))
+    # A stream converts to an object array: float_images names it by its own type.
+    given = images if array.dtype == object else array
+    x = _checks.float_images(given, name, scale=bool(scale))
     expected = tuple(model.inputs[0].shape[1:])
     if not one_image:
         batch = (

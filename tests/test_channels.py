@@ -429,7 +429,9 @@ def test_a_model_of_any_size_needs_image_size_only_where_the_size_matters():
     with pytest.raises(ValueError, match=r"takes images of any size .* give image_size="):
         cnnviz.receptive_box(model, "conv2", 0, 0)
     assert cnnviz.receptive_box(model, "conv2", 0, 0, image_size=(20, 30)) == (0, 0, 10, 10)
-    with pytest.raises(ValueError, match=r"images of 3x3 pixels are too small for layer"):
+    with pytest.raises(
+        ValueError, match=r"would get 3x3 pixels and give .*: the images are too small"
+    ):
         cnnviz.receptive_box(model, "conv2", 0, 0, image_size=(3, 3))
     with pytest.raises(ValueError, match=r"image_size must be the size model 'lenet5_valid'"):
         cnnviz.receptive_box(cnnviz.lenet5(), "conv2", 0, 0, image_size=(20, 20))

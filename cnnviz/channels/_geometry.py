@@ -407,9 +407,9 @@ def _field(model: keras.Model, parts: _graph.Split, image: tuple[int, int] | Non
         out_sizes = tuple(op.size for op in ops)
         if any(n is not None and n < 1 for n in out_sizes):
             raise ValueError(
-                f"images of {sizes[0]}x{sizes[1]} pixels are too small for layer "
-                f"{layer.name!r} ({type(layer).__name__}) on the way to {parts.name!r}: its "
-                f"output would be {out_sizes[0]}x{out_sizes[1]}"
+                f"layer {layer.name!r} ({type(layer).__name__}) on the way to {parts.name!r} "
+                f"would get {sizes[0]}x{sizes[1]} pixels and give {out_sizes[0]}x"
+                f"{out_sizes[1]}: the images are too small for the model"
             )
         expected = tuple(tensor.shape[1:3]) if len(tensor.shape) == 4 else None
         if expected is None or any(
