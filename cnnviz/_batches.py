@@ -184,7 +184,11 @@ class Source:
         self._scale = scale_argument(scale)  # a bad `scale` is refused here
         self._takes_scale = takes_scale
         name, label_name = names
-        self._steps = None if steps is None else _checks.positive_int(steps, "steps")
+        # More batches than sys.maxsize (2**63 - 1, what islice and tf.data's take() hold)
+        # are all of them: steps=10**30 reads to the end, as any steps beyond it does.
+        self._steps = (
+            None if steps is None else min(_checks.positive_int(steps, "steps"), sys.maxsize)
+        )
         self.count: int | None = None  # the number of images, where it is known before reading
         self._labels = None
         if is_array(images):

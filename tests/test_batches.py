@@ -477,3 +477,19 @@ def test_a_function_of_arrays_refuses_a_stream_by_its_type_before_reading_it(nam
                 cnnviz.lenet5() if name == "explorer.export" else small_classifier(), given
             )
         assert count == []
+
+
+@pytest.mark.parametrize("steps", [10**30, np.uint64(2**64 - 1)])
+def test_steps_beyond_int64_reads_a_stream_to_its_end(steps):
+    # islice and tf.data's take() hold at most 2**63 - 1: steps beyond it mean every batch,
+    # not an error from inside TensorFlow or itertools about an out-of-range integer.
+    model, pairs = small_classifier(), batches(3)
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs]))
+    ).batch(len(pairs[0][0]))
+    expected = cnnviz.predict(model, dataset)
+    np.testing.assert_array_equal(cnnviz.predict(model, dataset, steps=steps), expected)
+    assert len(expected) == sum(len(x) for x, _ in pairs)
+    stream, pulled = counted(pairs)
+    np.testing.assert_array_equal(cnnviz.predict(model, stream, steps=steps), expected)
+    assert len(pulled) == len(pairs)
