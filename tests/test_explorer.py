@@ -331,6 +331,25 @@ def test_an_earlier_export_with_something_in_the_way_is_refused_and_left_alone(
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.parametrize("to", ["a folder", "nothing"])
+def test_a_list_that_is_a_symbolic_link_to_no_file_is_refused_and_left_alone(tmp_path, to):
+    # Reading it raised IsADirectoryError or FileNotFoundError from inside pathlib.
+    target = tmp_path / "page"
+    export(tiny(), target)
+    (target / MARKER).unlink()
+    (target / MARKER).symlink_to(tmp_path if to == "a folder" else tmp_path / "missing")
+    before = {p.name: p.readlink() if p.is_symlink() else p.read_bytes() for p in target.iterdir()}
+    reason = "Is a directory" if to == "a folder" else "No such file or directory"
+    with pytest.raises(
+        ValueError,
+        match=rf"has a cnnviz-export\.json that cnnviz cannot read \(it cannot be read: {reason}\); "
+        r"it says which files an earlier export wrote, so nothing is replaced without it",
+    ):
+        export(tiny(), target)
+    after = {p.name: p.readlink() if p.is_symlink() else p.read_bytes() for p in target.iterdir()}
+    assert after == before
+
+
 def fail_on(monkeypatch, name: str, call: int, error: BaseException) -> list:
     """Make os.`name` raise `error` on its `call`-th call (from 1); return the calls seen."""
     real = getattr(os, name)
