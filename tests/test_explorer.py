@@ -593,6 +593,25 @@ def test_both_lenet5_models_agree_with_layer_outputs(node, tmp_path):
             np.testing.assert_allclose(got, values, atol=1e-5, err_msg=f"{key} {name}")
 
 
+def test_layers_and_models_named_as_javascripts_own_properties_run(node, tmp_path):
+    # Names the page keys objects by: "__proto__" became the outputs' prototype, not an entry.
+    names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"]
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(2, 5, name=names[0])(inputs)
+    x = keras.layers.ReLU(name=names[1])(x)
+    x = keras.layers.MaxPooling2D(2, name=names[2])(x)
+    x = keras.layers.Flatten(name=names[3])(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name=names[4])(x))
+    folder = export({"__proto__": model}, tmp_path / "page")
+    x = np.random.default_rng(4).random((2, 28, 28, 1), dtype=np.float32)
+    page = run_node(node, folder, x, tmp_path)
+    assert list(page) == ["__proto__"]
+    assert list(page["__proto__"]) == names
+    for name, values in cnnviz.layer_outputs(model, x, names).items():
+        got = np.asarray(page["__proto__"][name], dtype=np.float32).reshape(values.shape)
+        np.testing.assert_allclose(got, values, atol=1e-5, err_msg=name)
+
+
 # -- what it refuses -----------------------------------------------------------------------
 
 
