@@ -183,6 +183,9 @@ def randomization_check(
         The attribution method: ``"gradients"``, ``"smoothgrad"``,
         ``"integrated_gradients"``, ``"grad_cam"`` or ``"occlusion"``, or a
         function with their signature ``f(model, images, target, **options)``.
+        A function is given the images read-only (changed in place, every
+        later step would explain other images) and its maps are ranked as it
+        returns them, in their own dtype.
     target : int or array_like of int, optional
         As for :func:`gradients`; by default each image's class as the
         original model predicts it.
@@ -217,7 +220,8 @@ def randomization_check(
         ValueError also if `method` is an unknown name, `seed` is not a
         non-negative integer, the model has no layer with weights, or
         `method` returns maps that are not one finite (N, H, W) map per
-        image of the images' size (the message says at which step), or
+        image of the images' size, or values beyond float32's range (the
+        message says at which step), or
         constant maps for every image on the original model; TypeError if
         `method` is neither a name nor a function or returns anything but
         real numbers.
