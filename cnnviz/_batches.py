@@ -615,7 +615,10 @@ def image_batch(
     array = np.asarray(images)
     if array.dtype == np.uint8:
         scale = scale_setting(scale, model, name, takes_scale=takes_scale)
-    x = _checks.float_images(array, name, scale=bool(scale))
+    # Not an array (a generator, a stream): given as it came, so that the check says so
+    # rather than "dtype object".
+    given = images if array.dtype == object and not isinstance(images, np.ndarray) else array
+    x = _checks.float_images(given, name, scale=bool(scale))
     expected = tuple(model.inputs[0].shape[1:])
     if not one_image:
         batch = (
