@@ -463,7 +463,7 @@ def whole(model: keras.Model, images: object, *, name: str = "images") -> np.nda
     if is_array(images):
         return image_batch(images, model, name)
     read = source(model, images, chunk=sys.maxsize, names=(name, "labels"), takes_steps=False)
-    rows = Rows(None)
+    rows = Rows(None, name, "images")
     for x, _ in read:
         rows.add(x)
     return rows.result()
@@ -478,13 +478,26 @@ class Rows:
     result one by one, each let go as soon as it is copied.
     """
 
-    def __init__(self, count: int | None) -> None:
+    def __init__(self, count: int | None, name: str = "images", what: str = "results") -> None:
         self._count = count
         self._parts: list[np.ndarray] = []
         self._whole: np.ndarray | None = None
         self._filled = 0
+        self._name, self._what = name, what  # the argument and what is gathered, for messages
+        self._shape: tuple | None = None  # one row's shape, that of the first piece
 
     def add(self, part: np.ndarray) -> None:
+        if self._shape is None:
+            self._shape = part.shape[1:]
+        elif part.shape[1:] != self._shape:
+            # A model of any input size, given a stream of images of several sizes.
+            raise ValueError(
+                f"{self._name} must hold images of one size here: this function returns its "
+                f"{self._what} for all of them as one array, and theirs differ in shape from one "
+                f"batch to another ({self._shape}, then {part.shape[1:]}), as images of "
+                "different sizes give for a model that takes any size; give the images of each "
+                "size in their own call"
+            )
         if self._count is None:
             self._parts.append(part)
             return

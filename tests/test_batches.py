@@ -122,6 +122,33 @@ def test_one_image_in_a_stream_is_refused_where_the_size_is_open():
     assert cnnviz.predict(model, [x[:4], x[4:]]).shape == (6, 10)
 
 
+def test_a_stream_of_several_image_sizes_gives_what_has_one_shape_and_refuses_the_rest():
+    # A model of any size given batches of 12x12 and 9x7 images: its predictions are one
+    # array; its images (gradients) and c1's maps are not, and NumPy's "could not broadcast
+    # input array" from inside the gathering was all the user saw.
+    model = open_size_model()
+    rng = np.random.default_rng(0)
+    stream = [rng.random((2, 12, 12, 1), np.float32), rng.random((3, 9, 7, 1), np.float32)]
+    expected = np.concatenate([cnnviz.predict(model, x) for x in stream])
+    np.testing.assert_array_equal(cnnviz.predict(model, stream), expected)
+    pooled = model.layers[2].name
+    assert cnnviz.layer_outputs(model, stream, [pooled])[pooled].shape == (5, 4)
+    with pytest.raises(
+        ValueError,
+        match=r"images must hold images of one size here: this function returns its outputs of "
+        r"layer 'c1' for all of them as one array, and theirs differ in shape from one batch "
+        r"to another \(\(12, 12, 4\), then \(9, 7, 4\)\), as images of different sizes give "
+        r"for a model that takes any size; give the images of each size in their own call",
+    ):
+        cnnviz.layer_outputs(model, stream, ["c1", pooled])
+    with pytest.raises(
+        ValueError,
+        match=r"images must hold images of one size here: this function returns its images "
+        r"for all of them as one array, .*\(\(12, 12, 1\), then \(9, 7, 1\)\)",
+    ):
+        cnnviz.gradients(model, stream)
+
+
 # --- the one scaling rule: [0, 1] or [0, 255], looked for past layers that keep the scale -------
 
 L = keras.layers
