@@ -542,6 +542,34 @@ def flat_maps(model, x, target):
     return np.zeros(x.shape[:3])
 
 
+def huge_maps(model, x, target):
+    """Maps beyond float32's range, in which randomization_check returns them."""
+    return np.full(x.shape[:3], 1e300) * np.arange(x.shape[2])
+
+
+def list_linked_to_folder_dir(tmp: Path) -> Path:
+    """An earlier export whose cnnviz-export.json is a symbolic link to a folder."""
+    (tmp / "page").mkdir()
+    (tmp / "page" / "weights.bin").write_text("written by an export")
+    (tmp / "page" / "cnnviz-export.json").symlink_to(tmp)
+    return tmp / "page"
+
+
+def open_size_classifier():
+    """A model of any input size: a convolution, global pooling and a softmax."""
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, name="c")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+
+
+def two_sizes() -> list:
+    """A stream of two batches, of 8x8 and 10x9 images."""
+    return [np.zeros((2, 8, 8, 1), np.float32), np.zeros((2, 10, 9, 1), np.float32)]
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 V, T = ValueError, TypeError
@@ -982,7 +1010,7 @@ CATALOGUE: list[Case] = [
     Case("receptive_field", "a LayerNormalization over the rows, columns and channels", called("receptive_field", lambda: (mixing_model(), "after")), V, r"the units of layer 'after' have no receptive field of one size and jump: layer 'ln' \(LayerNormalization\) mixes a spatial axis: every unit after it sees the whole image .*receptive_box gives each unit's box"),
     Case("receptive_box", "a bilinear upsampling on the way", called("receptive_box", lambda: (bilinear_model(), "conv", 0, 0)), V, r"layer 'up' \(UpSampling2D\) on the way to 'conv' interpolates \('bilinear'\)"),
     Case("receptive_box", "a model of any input size without image_size", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0)), V, r"model 'any_size' takes images of any size \(None, None, 1\), so a unit's box depends on the images' size .*give image_size=\(height, width\)"),
-    Case("receptive_box", "image_size=(2, 2), too small for the layers", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0), image_size=(2, 2)), V, r"images of 2x2 pixels are too small for layer 'conv' \(Conv2D\) on the way to 'conv': its output would be 0x0"),
+    Case("receptive_box", "image_size=(2, 2), too small for the layers", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0), image_size=(2, 2)), V, r"image_size=\(2, 2\) is too small for layer 'conv' \(Conv2D\) on the way to 'conv': its input would be 2x2 and its output 0x0"),
     Case("receptive_box", "image_size=(32, 32) for a 28x28 model", channels_call("receptive_box", "conv1", 0, 0, image_size=(32, 32)), V, r"image_size must be the size model 'lenet5_valid' takes, \(28, 28\) \(None: any\); got \(32, 32\)"),
     Case("receptive_box", "image_size=28", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0), image_size=28), V, r"image_size must be None or a pair of positive integers \(height, width\); got 28"),
     Case("maximize_activation", "a model of any input size without image_size", called("maximize_activation", lambda: (open_size_model(), "conv", 0), steps=1), V, r"model 'any_size' takes images of any size \(None, None, 1\), so the size of the image to make is open: give image_size=\(height, width\)"),
@@ -1019,6 +1047,11 @@ CATALOGUE: list[Case] = [
     Case("plot_feature_maps", "an array for title", call("plot_feature_maps", np.ones((4, 4, 2)), title=np.zeros(3)), T, r"title must be a str or None; got ndarray"),
     Case("plot_probabilities", "class_names='ab'", call("plot_probabilities", np.full(2, 0.5), class_names="ab"), T, r"class_names must be a sequence of names; got 'ab'"),
     Case("plot_attribution", "titles=3", call("plot_attribution", np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), titles=3), T, r"titles must be a sequence of names; got 3"),
+    # issue 20: hostile B
+    Case("randomization_check", "a method whose maps are beyond float32", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], huge_maps), V, r"method 'huge_maps' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\), of values within float32's range \(±3\.403e\+38\), in which result\['maps'\] holds them; on the model it returned values up to 2\.7e\+301: scale the maps"),
+    Case("explorer.export", "an earlier export whose cnnviz-export.json links to a folder", export(model, list_linked_to_folder_dir), V, r"has a cnnviz-export\.json that cnnviz cannot read \(it cannot be read: Is a directory\); it says which files an earlier export wrote"),
+    Case("layer_outputs", "a stream of 8x8 and 10x9 images, a spatial layer", lambda: layer_outputs(open_size_classifier(), two_sizes(), ["c"]), V, r"images must hold images of one size here: this function returns its outputs of layer 'c' for all of them as one array, and theirs differ in shape from one batch to another \(\(6, 6, 2\), then \(8, 7, 2\)\)"),
+    Case("gradients", "a stream of 8x8 and 10x9 images", lambda: __import__("cnnviz").gradients(open_size_classifier(), two_sizes()), V, r"images must hold images of one size here: this function returns its images for all of them as one array, .*give the images of each size in their own call"),
 ]  # fmt: skip
 
 
