@@ -664,7 +664,33 @@ def image_batch(
             f"the model takes images of shape {expected} (H, W, C); got {name} of shape "
             f"{np.shape(images)}"
         )
+    if None in expected:
+        _fits(model, x.shape[1:], name)
     return x
+
+
+def _fits(model, shape: tuple, name: str) -> None:
+    """Refuse images of `shape` too small for a model of any input size, before it runs.
+
+    Keras works the layers' output sizes out only when the model runs, and an eager call
+    on oneDNN's kernels does not always refuse a window larger than its input: a 5x5
+    convolution of a 4x4 map gave a 4x4 output of zeros. The sizes are worked out
+    symbolically instead, once per model and image size.
+    """
+
+    def problem() -> str | None:
+        try:
+            model.compute_output_spec(keras.KerasTensor((1, *shape)))
+        except ValueError as error:  # a layer's output would have no size
+            return str(error).strip().splitlines()[0]
+        return None
+
+    why = _graph.cached(model, "fits", tuple(shape), problem)
+    if why is not None:
+        raise ValueError(
+            f"{name} ({shape[0]}x{shape[1]} pixels) are too small for model {model.name!r}, "
+            f"which takes images of any size but needs them large enough for its layers: {why}"
+        )
 
 
 def labelled_images(model, x: object, y: object, names: tuple[str, str], scale) -> tuple:

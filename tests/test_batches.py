@@ -149,6 +149,36 @@ def test_a_stream_of_several_image_sizes_gives_what_has_one_shape_and_refuses_th
         cnnviz.gradients(model, stream)
 
 
+def test_images_too_small_for_a_model_of_any_size_are_refused_before_it_runs():
+    # A 3x3 then a 5x5 convolution: 6x6 images leave 4x4 for the 5x5 window. Called eagerly
+    # on oneDNN's kernels, Keras gave layer_outputs a 4x4 map of zeros for it, not an error.
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, name="a")(inputs)
+    x = keras.layers.Conv2D(2, 5, name="b")(x)
+    model = keras.Model(inputs, keras.layers.GlobalMaxPooling2D()(x), name="net")
+    words = (
+        r"images \(6x6 pixels\) are too small for model 'net', which takes images of any size "
+        r"but needs them large enough for its layers: Computed output size would be zero or "
+        r"negative"
+    )
+    small = np.zeros((2, 6, 6, 1), np.float32)
+    for call in (
+        lambda: cnnviz.layer_outputs(model, small, ["b"]),
+        lambda: cnnviz.layer_outputs(model, [small]),
+    ):
+        with pytest.raises(ValueError, match=words):
+            call()
+    with pytest.raises(ValueError, match="batch 1 of " + words):
+        cnnviz.layer_outputs(model, [np.zeros((1, 7, 7, 1), np.float32), small], ["a"])
+    assert cnnviz.layer_outputs(model, np.zeros((2, 7, 7, 1), np.float32))["b"].shape == (
+        2,
+        1,
+        1,
+        2,
+    )
+
+
 # --- the one scaling rule: [0, 1] or [0, 255], looked for past layers that keep the scale -------
 
 L = keras.layers
