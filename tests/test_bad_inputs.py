@@ -570,6 +570,15 @@ def two_sizes() -> list:
     return [np.zeros((2, 8, 8, 1), np.float32), np.zeros((2, 10, 9, 1), np.float32)]
 
 
+def too_small_for_model():
+    """A model of any size whose 3x3 then 5x5 convolutions need images of 7x7 at least."""
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, name="a")(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(2, 5, name="b")(x), name="net")
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 V, T = ValueError, TypeError
@@ -1052,6 +1061,7 @@ CATALOGUE: list[Case] = [
     Case("explorer.export", "an earlier export whose cnnviz-export.json links to a folder", export(model, list_linked_to_folder_dir), V, r"has a cnnviz-export\.json that cnnviz cannot read \(it cannot be read: Is a directory\); it says which files an earlier export wrote"),
     Case("layer_outputs", "a stream of 8x8 and 10x9 images, a spatial layer", lambda: layer_outputs(open_size_classifier(), two_sizes(), ["c"]), V, r"images must hold images of one size here: this function returns its outputs of layer 'c' for all of them as one array, and theirs differ in shape from one batch to another \(\(6, 6, 2\), then \(8, 7, 2\)\)"),
     Case("gradients", "a stream of 8x8 and 10x9 images", lambda: __import__("cnnviz").gradients(open_size_classifier(), two_sizes()), V, r"images must hold images of one size here: this function returns its images for all of them as one array, .*give the images of each size in their own call"),
+    Case("layer_outputs", "6x6 images for a model of any size whose layers need 7x7", lambda: layer_outputs(too_small_for_model(), np.zeros((2, 6, 6, 1), np.float32), ["b"]), V, r"images \(6x6 pixels\) are too small for model 'net', which takes images of any size but needs them large enough for its layers: Computed output size would be zero or negative"),
 ]  # fmt: skip
 
 
