@@ -56,7 +56,9 @@ The chunk policy
     ``batch_size`` argument (:func:`~cnnviz.predict`,
     :func:`~cnnviz.top_patches`) lowers it, never raises it. For a model whose
     input size is open (``keras.Input((None, None, 1))``) the policy is worked
-    out for each piece from the images' real size.
+    out for each piece from the images' real size; images too small for its
+    layers are refused before it runs (:func:`_fits`), and per-image results
+    of a stream of several sizes only where they have one shape (:class:`Rows`).
     Dataset-level results (top patches, class means, ablation, loss and
     accuracy) are folded in chunk by chunk, in memory constant in the number
     of images; per-image results are gathered with :class:`Rows`.
