@@ -829,6 +829,31 @@ def test_a_stream_of_labelled_batches_gives_what_the_arrays_give(form, streams, 
     assert_same_views(dataset_views(model, lambda: streams(x, one_hot)[form], None), expected)
 
 
+def test_soft_labels_give_their_largest_class_and_a_tie_is_refused():
+    model, x = cnnviz.lenet5(), images(4, seed=5)
+    y = np.array([3, 0, 7, 3])
+    soft = np.full((4, 10), 0.05)
+    soft[np.arange(4), y] = 0.55  # each row's largest entry: its class
+    expected = cnnviz.class_mean_activations(model, x, y, "conv1", num_classes=10)
+    np.testing.assert_array_equal(
+        cnnviz.class_mean_activations(model, x, soft, "conv1", num_classes=10), expected
+    )
+    # Half class 2, half class 5: no one class. It was taken for class 2, the first.
+    soft[1] = 0.0
+    soft[1, [2, 5]] = 0.5
+    for call in (
+        lambda: cnnviz.class_mean_activations(model, x, soft, "conv1"),
+        lambda: cnnviz.channel_ablation(model, x, soft, "conv2"),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=r"labels must give each image one class: a row's class is its largest entry, "
+            r"but 1 row\(s\) share theirs among classes, the first row 1, largest \(0\.5\) at "
+            r"classes \[2, 5\]",
+        ):
+            call()
+
+
 def test_steps_reads_that_many_batches_for_every_data_set_function():
     model, x = cnnviz.lenet5(), images(40, seed=4)
     y = np.arange(40) % 10
