@@ -56,7 +56,9 @@ The chunk policy
     ``batch_size`` argument (:func:`~cnnviz.predict`,
     :func:`~cnnviz.top_patches`) lowers it, never raises it. For a model whose
     input size is open (``keras.Input((None, None, 1))``) the policy is worked
-    out for each piece from the images' real size.
+    out for each piece from the images' real size; images too small for its
+    layers are refused before it runs (:func:`_fits`), and per-image results
+    of a stream of several sizes only where they have one shape (:class:`Rows`).
     Dataset-level results (top patches, class means, ablation, loss and
     accuracy) are folded in chunk by chunk, in memory constant in the number
     of images; per-image results are gathered with :class:`Rows`.
@@ -184,7 +186,11 @@ class Source:
         self._scale = scale_argument(scale)  # a bad `scale` is refused here
         self._takes_scale = takes_scale
         name, label_name = names
-        self._steps = None if steps is None else _checks.positive_int(steps, "steps")
+        # More batches than sys.maxsize (2**63 - 1, what islice and tf.data's take() hold)
+        # are all of them: steps=10**30 reads to the end, as any steps beyond it does.
+        self._steps = (
+            None if steps is None else min(_checks.positive_int(steps, "steps"), sys.maxsize)
+        )
         self.count: int | None = None  # the number of images, where it is known before reading
         self._labels = None
         if is_array(images):
@@ -459,7 +465,7 @@ def whole(model: keras.Model, images: object, *, name: str = "images") -> np.nda
     if is_array(images):
         return image_batch(images, model, name)
     read = source(model, images, chunk=sys.maxsize, names=(name, "labels"), takes_steps=False)
-    rows = Rows(None)
+    rows = Rows(None, name, "images")
     for x, _ in read:
         rows.add(x)
     return rows.result()
@@ -474,13 +480,26 @@ class Rows:
     result one by one, each let go as soon as it is copied.
     """
 
-    def __init__(self, count: int | None) -> None:
+    def __init__(self, count: int | None, name: str = "images", what: str = "results") -> None:
         self._count = count
         self._parts: list[np.ndarray] = []
         self._whole: np.ndarray | None = None
         self._filled = 0
+        self._name, self._what = name, what  # the argument and what is gathered, for messages
+        self._shape: tuple | None = None  # one row's shape, that of the first piece
 
     def add(self, part: np.ndarray) -> None:
+        if self._shape is None:
+            self._shape = part.shape[1:]
+        elif part.shape[1:] != self._shape:
+            # A model of any input size, given a stream of images of several sizes.
+            raise ValueError(
+                f"{self._name} must hold images of one size here: this function returns its "
+                f"{self._what} for all of them as one array, and theirs differ in shape from one "
+                f"batch to another ({self._shape}, then {part.shape[1:]}), as images of "
+                "different sizes give for a model that takes any size; give the images of each "
+                "size in their own call"
+            )
         if self._count is None:
             self._parts.append(part)
             return
@@ -611,8 +630,9 @@ def image_batch(
     array = np.asarray(images)
     if array.dtype == np.uint8:
         scale = scale_setting(scale, model, name, takes_scale=takes_scale)
-    # A stream converts to an object array: float_images names it by its own type.
-    given = images if array.dtype == object else array
+    # Not an array (a generator, a stream): given as it came, so that the check says so
+    # rather than "dtype object".
+    given = images if array.dtype == object and not isinstance(images, np.ndarray) else array
     x = _checks.float_images(given, name, scale=bool(scale))
     expected = tuple(model.inputs[0].shape[1:])
     if not one_image:
@@ -646,7 +666,33 @@ def image_batch(
             f"the model takes images of shape {expected} (H, W, C); got {name} of shape "
             f"{np.shape(images)}"
         )
+    if None in expected:
+        _fits(model, x.shape[1:], name)
     return x
+
+
+def _fits(model, shape: tuple, name: str) -> None:
+    """Refuse images of `shape` too small for a model of any input size, before it runs.
+
+    Keras works the layers' output sizes out only when the model runs, and an eager call
+    on oneDNN's kernels does not always refuse a window larger than its input: a 5x5
+    convolution of a 4x4 map gave a 4x4 output of zeros. The sizes are worked out
+    symbolically instead, once per model and image size.
+    """
+
+    def problem() -> str | None:
+        try:
+            model.compute_output_spec(keras.KerasTensor((1, *shape)))
+        except ValueError as error:  # a layer's output would have no size
+            return str(error).strip().splitlines()[0]
+        return None
+
+    why = _graph.cached(model, "fits", tuple(shape), problem)
+    if why is not None:
+        raise ValueError(
+            f"{name} ({shape[0]}x{shape[1]} pixels) are too small for model {model.name!r}, "
+            f"which takes images of any size but needs them large enough for its layers: {why}"
+        )
 
 
 def labelled_images(model, x: object, y: object, names: tuple[str, str], scale) -> tuple:

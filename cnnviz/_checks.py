@@ -249,12 +249,24 @@ def class_labels(y: object, name: str, num_classes: int | None = None) -> np.nda
     """Return class labels as int64 (N,): from integer labels (N,) or one-hot rows (N, C).
 
     One-hot rows (or class probabilities) are checked as :func:`one_hot_targets`
-    checks them and give the class of their largest entry.
+    checks them and give the class of their largest entry; a row whose largest entry
+    is shared by several classes names no one class and is refused, not taken for the
+    first of them.
     """
     array = np.asarray(y)
     if array.ndim == 2:
         width = array.shape[1] if num_classes is None else num_classes
-        return one_hot_targets(array, width, name).argmax(axis=1).astype(np.int64)
+        rows = one_hot_targets(array, width, name)
+        ties = (rows == rows.max(axis=1, keepdims=True)).sum(axis=1) > 1
+        if ties.any():
+            row = int(np.flatnonzero(ties)[0])
+            tied = np.flatnonzero(rows[row] == rows[row].max()).tolist()
+            raise ValueError(
+                f"{name} must give each image one class: a row's class is its largest entry, "
+                f"but {int(ties.sum())} row(s) share theirs among classes, the first row "
+                f"{row}, largest ({float(rows[row].max()):g}) at classes {tied}"
+            )
+        return rows.argmax(axis=1).astype(np.int64)
     if array.ndim != 1:
         raise ValueError(
             f"{name} must be integer labels (N,) or one-hot rows (N, classes); "

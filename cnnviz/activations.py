@@ -133,7 +133,10 @@ def layer_outputs(
         result = extract(x, training=False)
         result = result if isinstance(result, (list, tuple)) else [result]
         if not gathered:
-            gathered = [_batches.Rows(batches.count) for _ in result]
+            gathered = [
+                _batches.Rows(batches.count, "images", f"outputs of layer {name!r}")
+                for name in unique
+            ]
         for rows, output in zip(gathered, result, strict=True):
             rows.add(keras.ops.convert_to_numpy(output))
     filled = [rows.result() for rows in gathered]

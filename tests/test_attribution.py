@@ -508,6 +508,59 @@ def test_maps_that_turn_nan_after_a_step_are_named_by_the_layers_randomized():
         cnnviz.randomization_check(model, images(), nan_once_randomized)
 
 
+def test_a_methods_maps_are_ranked_as_it_returned_them():
+    # float64 maps too small for float32 (all 0.0 there) and integers beyond 2**24 (which
+    # float32 rounds alike) keep their order: the correlations are those of the gradients.
+    def tiny(model, x, target):
+        return cnnviz.gradients(model, x, target).astype(np.float64) * 1e-300
+
+    def large_integers(model, x, target):
+        # Twice the gradients' average ranks (whole numbers) above 2**40, where float32's
+        # steps are 2**17: the same order, which float32 would flatten to one value.
+        maps = cnnviz.gradients(model, x, target)
+        ranks = sanity._ranks(maps.reshape(len(maps), -1)).reshape(maps.shape)
+        return (2 * ranks).astype(np.int64) + 2**40
+
+    model, x = functional(), images()
+    expected = cnnviz.randomization_check(model, x, "gradients")
+    for method in (tiny, large_integers):
+        result = cnnviz.randomization_check(model, x, method)
+        np.testing.assert_array_equal(result["per_image"], expected["per_image"])
+        assert result["maps"].dtype == np.float32
+
+
+def test_maps_beyond_float32_are_refused_not_made_infinite():
+    def huge(model, x, target):
+        return cnnviz.gradients(model, x, target).astype(np.float64) * 1e300
+
+    with pytest.raises(
+        ValueError,
+        match=r"must return one finite map per image, \(N, H, W\) = \(3, 8, 8\), of values within "
+        r"float32's range \(±3\.403e\+38\), in which result\['maps'\] holds them; on the model it "
+        r"returned values up to \d\.\d+e\+\d+: scale the maps",
+    ):
+        cnnviz.randomization_check(functional(), images(), huge)
+
+
+def test_a_method_cannot_change_the_images_it_explains():
+    # In place, the next step would explain other images than the first.
+    def normalising(model, x, target):
+        x /= x.max()
+        return cnnviz.gradients(model, x, target)
+
+    x = images().astype(np.float32) / 255  # float32 images are used as they are, not copied
+    with pytest.raises(ValueError, match="read-only"):
+        cnnviz.randomization_check(functional(), x, normalising)
+    assert x.flags.writeable  # the caller's own array is left as it was
+    x[0, 0, 0, 0] = 0.5
+
+
+def test_a_method_named_by_a_numpy_string_is_named_by_a_str():
+    result = cnnviz.randomization_check(functional(), images(), np.str_("gradients"))
+    assert type(result["method"]) is str
+    assert result["method"] == "gradients"
+
+
 def test_spearman_uses_average_ranks_for_ties():
     np.testing.assert_array_equal(
         sanity._ranks(np.array([[3.0, 1.0, 2.0, 2.0]])), [[4.0, 1.0, 2.5, 2.5]]

@@ -542,6 +542,43 @@ def flat_maps(model, x, target):
     return np.zeros(x.shape[:3])
 
 
+def huge_maps(model, x, target):
+    """Maps beyond float32's range, in which randomization_check returns them."""
+    return np.full(x.shape[:3], 1e300) * np.arange(x.shape[2])
+
+
+def list_linked_to_folder_dir(tmp: Path) -> Path:
+    """An earlier export whose cnnviz-export.json is a symbolic link to a folder."""
+    (tmp / "page").mkdir()
+    (tmp / "page" / "weights.bin").write_text("written by an export")
+    (tmp / "page" / "cnnviz-export.json").symlink_to(tmp)
+    return tmp / "page"
+
+
+def open_size_classifier():
+    """A model of any input size: a convolution, global pooling and a softmax."""
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, name="c")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
+
+
+def two_sizes() -> list:
+    """A stream of two batches, of 8x8 and 10x9 images."""
+    return [np.zeros((2, 8, 8, 1), np.float32), np.zeros((2, 10, 9, 1), np.float32)]
+
+
+def too_small_for_model():
+    """A model of any size whose 3x3 then 5x5 convolutions need images of 7x7 at least."""
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, name="a")(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(2, 5, name="b")(x), name="net")
+
+
 # --- the catalogue ---------------------------------------------------------------------------
 
 V, T = ValueError, TypeError
@@ -935,8 +972,8 @@ CATALOGUE: list[Case] = [
     Case("plot_kernels", "a NaN weight", call("plot_kernels", np.full((3, 3, 1, 2), np.nan)), V, r"kernels must hold finite values; got 18 NaN or infinite value\(s\)"),
     Case("plot_kernels", "kernels as strings", call("plot_kernels", np.full((1, 1, 1, 1), "w")), T, r"kernels must hold numbers; got dtype <U1"),
     Case("plot_kernels", "fig='figure'", call("plot_kernels", np.zeros((3, 3, 1, 2)), fig="figure"), T, r"fig must be a matplotlib Figure or SubFigure; got str"),
-    Case("plot_receptive_field", "a box past the image's edge", call("plot_receptive_field", np.zeros((28, 28)), {"conv2": (0, 0, 30, 14)}), V, r"boxes must hold boxes \(top, left, bottom, right\), bottom and right exclusive, non-empty and within the 28x28 image; got \[0, 0, 30, 14\]"),
-    Case("plot_receptive_field", "an empty box", call("plot_receptive_field", np.zeros((28, 28)), {"conv1": (5, 5, 5, 10)}), V, r"non-empty and within the 28x28 image; got \[5, 5, 5, 10\]"),
+    Case("plot_receptive_field", "a box past the image's edge", call("plot_receptive_field", np.zeros((28, 28)), {"conv2": (0, 0, 30, 14)}), V, r"boxes must hold boxes \(top, left, bottom, right\), bottom and right exclusive, non-empty \(or \(0, 0, 0, 0\) for a unit that sees no pixel\) and within the 28x28 image; got \[0, 0, 30, 14\]"),
+    Case("plot_receptive_field", "an empty box", call("plot_receptive_field", np.zeros((28, 28)), {"conv1": (5, 5, 5, 10)}), V, r"non-empty \(or \(0, 0, 0, 0\) for a unit that sees no pixel\) and within the 28x28 image; got \[5, 5, 5, 10\]"),
     Case("plot_receptive_field", "a box of three numbers", call("plot_receptive_field", np.zeros((28, 28)), np.zeros((2, 3), int)), V, r"boxes must each be four integers \(top, left, bottom, right\); got shape \(2, 3\)"),
     Case("plot_receptive_field", "no boxes", call("plot_receptive_field", np.zeros((28, 28)), {}), V, r"boxes is empty: give at least one box"),
     Case("plot_receptive_field", "boxes as a number", call("plot_receptive_field", np.zeros((28, 28)), 5), T, r"boxes must be a dict \{label: \(top, left, bottom, right\)\} or an \(N, 4\) array; got int"),
@@ -982,7 +1019,7 @@ CATALOGUE: list[Case] = [
     Case("receptive_field", "a LayerNormalization over the rows, columns and channels", called("receptive_field", lambda: (mixing_model(), "after")), V, r"the units of layer 'after' have no receptive field of one size and jump: layer 'ln' \(LayerNormalization\) mixes a spatial axis: every unit after it sees the whole image .*receptive_box gives each unit's box"),
     Case("receptive_box", "a bilinear upsampling on the way", called("receptive_box", lambda: (bilinear_model(), "conv", 0, 0)), V, r"layer 'up' \(UpSampling2D\) on the way to 'conv' interpolates \('bilinear'\)"),
     Case("receptive_box", "a model of any input size without image_size", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0)), V, r"model 'any_size' takes images of any size \(None, None, 1\), so a unit's box depends on the images' size .*give image_size=\(height, width\)"),
-    Case("receptive_box", "image_size=(2, 2), too small for the layers", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0), image_size=(2, 2)), V, r"layer 'conv' \(Conv2D\) on the way to 'conv' would get 2x2 pixels and give 0x0: the images are too small for the model"),
+    Case("receptive_box", "image_size=(2, 2), too small for the layers", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0), image_size=(2, 2)), V, r"image_size=\(2, 2\) is too small for layer 'conv' \(Conv2D\) on the way to 'conv': its input would be 2x2 and its output 0x0"),
     Case("receptive_box", "image_size=(32, 32) for a 28x28 model", channels_call("receptive_box", "conv1", 0, 0, image_size=(32, 32)), V, r"image_size must be the size model 'lenet5_valid' takes, \(28, 28\) \(None: any\); got \(32, 32\)"),
     Case("receptive_box", "image_size=28", called("receptive_box", lambda: (open_size_model(), "conv", 0, 0), image_size=28), V, r"image_size must be None or a pair of positive integers \(height, width\); got 28"),
     Case("maximize_activation", "a model of any input size without image_size", called("maximize_activation", lambda: (open_size_model(), "conv", 0), steps=1), V, r"model 'any_size' takes images of any size \(None, None, 1\), so the size of the image to make is open: give image_size=\(height, width\)"),
@@ -1019,6 +1056,13 @@ CATALOGUE: list[Case] = [
     Case("plot_feature_maps", "an array for title", call("plot_feature_maps", np.ones((4, 4, 2)), title=np.zeros(3)), T, r"title must be a str or None; got ndarray"),
     Case("plot_probabilities", "class_names='ab'", call("plot_probabilities", np.full(2, 0.5), class_names="ab"), T, r"class_names must be a sequence of names; got 'ab'"),
     Case("plot_attribution", "titles=3", call("plot_attribution", np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), titles=3), T, r"titles must be a sequence of names; got 3"),
+    # issue 20: hostile B
+    Case("randomization_check", "a method whose maps are beyond float32", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], huge_maps), V, r"method 'huge_maps' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\), of values within float32's range \(±3\.403e\+38\), in which result\['maps'\] holds them; on the model it returned values up to 2\.7e\+301: scale the maps"),
+    Case("explorer.export", "an earlier export whose cnnviz-export.json links to a folder", export(model, list_linked_to_folder_dir), V, r"has a cnnviz-export\.json that cnnviz cannot read \(it cannot be read: Is a directory\); it says which files an earlier export wrote"),
+    Case("layer_outputs", "a stream of 8x8 and 10x9 images, a spatial layer", lambda: layer_outputs(open_size_classifier(), two_sizes(), ["c"]), V, r"images must hold images of one size here: this function returns its outputs of layer 'c' for all of them as one array, and theirs differ in shape from one batch to another \(\(6, 6, 2\), then \(8, 7, 2\)\)"),
+    Case("gradients", "a stream of 8x8 and 10x9 images", lambda: __import__("cnnviz").gradients(open_size_classifier(), two_sizes()), V, r"images must hold images of one size here: this function returns its images for all of them as one array, .*give the images of each size in their own call"),
+    Case("layer_outputs", "6x6 images for a model of any size whose layers need 7x7", lambda: layer_outputs(too_small_for_model(), np.zeros((2, 6, 6, 1), np.float32), ["b"]), V, r"images \(6x6 pixels\) are too small for model 'net', which takes images of any size but needs them large enough for its layers: Computed output size would be zero or negative"),
+    Case("class_mean_activations", "soft labels half class 2, half class 5", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], np.vstack([(np.eye(10)[2] + np.eye(10)[5]) / 2, np.eye(10)[1]]), "conv1"), V, r"labels must give each image one class: a row's class is its largest entry, but 1 row\(s\) share theirs among classes, the first row 0, largest \(0\.5\) at classes \[2, 5\]"),
 ]  # fmt: skip
 
 

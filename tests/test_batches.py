@@ -122,6 +122,63 @@ def test_one_image_in_a_stream_is_refused_where_the_size_is_open():
     assert cnnviz.predict(model, [x[:4], x[4:]]).shape == (6, 10)
 
 
+def test_a_stream_of_several_image_sizes_gives_what_has_one_shape_and_refuses_the_rest():
+    # A model of any size given batches of 12x12 and 9x7 images: its predictions are one
+    # array; its images (gradients) and c1's maps are not, and NumPy's "could not broadcast
+    # input array" from inside the gathering was all the user saw.
+    model = open_size_model()
+    rng = np.random.default_rng(0)
+    stream = [rng.random((2, 12, 12, 1), np.float32), rng.random((3, 9, 7, 1), np.float32)]
+    expected = np.concatenate([cnnviz.predict(model, x) for x in stream])
+    np.testing.assert_array_equal(cnnviz.predict(model, stream), expected)
+    pooled = model.layers[2].name
+    assert cnnviz.layer_outputs(model, stream, [pooled])[pooled].shape == (5, 4)
+    with pytest.raises(
+        ValueError,
+        match=r"images must hold images of one size here: this function returns its outputs of "
+        r"layer 'c1' for all of them as one array, and theirs differ in shape from one batch "
+        r"to another \(\(12, 12, 4\), then \(9, 7, 4\)\), as images of different sizes give "
+        r"for a model that takes any size; give the images of each size in their own call",
+    ):
+        cnnviz.layer_outputs(model, stream, ["c1", pooled])
+    with pytest.raises(
+        ValueError,
+        match=r"images must hold images of one size here: this function returns its images "
+        r"for all of them as one array, .*\(\(12, 12, 1\), then \(9, 7, 1\)\)",
+    ):
+        cnnviz.gradients(model, stream)
+
+
+def test_images_too_small_for_a_model_of_any_size_are_refused_before_it_runs():
+    # A 3x3 then a 5x5 convolution: 6x6 images leave 4x4 for the 5x5 window. Called eagerly
+    # on oneDNN's kernels, Keras gave layer_outputs a 4x4 map of zeros for it, not an error.
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(2, 3, name="a")(inputs)
+    x = keras.layers.Conv2D(2, 5, name="b")(x)
+    model = keras.Model(inputs, keras.layers.GlobalMaxPooling2D()(x), name="net")
+    words = (
+        r"images \(6x6 pixels\) are too small for model 'net', which takes images of any size "
+        r"but needs them large enough for its layers: Computed output size would be zero or "
+        r"negative"
+    )
+    small = np.zeros((2, 6, 6, 1), np.float32)
+    for call in (
+        lambda: cnnviz.layer_outputs(model, small, ["b"]),
+        lambda: cnnviz.layer_outputs(model, [small]),
+    ):
+        with pytest.raises(ValueError, match=words):
+            call()
+    with pytest.raises(ValueError, match="batch 1 of " + words):
+        cnnviz.layer_outputs(model, [np.zeros((1, 7, 7, 1), np.float32), small], ["a"])
+    assert cnnviz.layer_outputs(model, np.zeros((2, 7, 7, 1), np.float32))["b"].shape == (
+        2,
+        1,
+        1,
+        2,
+    )
+
+
 # --- the one scaling rule: [0, 1] or [0, 255], looked for past layers that keep the scale -------
 
 L = keras.layers
@@ -477,3 +534,19 @@ def test_a_function_of_arrays_refuses_a_stream_by_its_type_before_reading_it(nam
                 cnnviz.lenet5() if name == "explorer.export" else small_classifier(), given
             )
         assert count == []
+
+
+@pytest.mark.parametrize("steps", [10**30, np.uint64(2**64 - 1)])
+def test_steps_beyond_int64_reads_a_stream_to_its_end(steps):
+    # islice and tf.data's take() hold at most 2**63 - 1: steps beyond it mean every batch,
+    # not an error from inside TensorFlow or itertools about an out-of-range integer.
+    model, pairs = small_classifier(), batches(3)
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (np.concatenate([x for x, _ in pairs]), np.concatenate([y for _, y in pairs]))
+    ).batch(len(pairs[0][0]))
+    expected = cnnviz.predict(model, dataset)
+    np.testing.assert_array_equal(cnnviz.predict(model, dataset, steps=steps), expected)
+    assert len(expected) == sum(len(x) for x, _ in pairs)
+    stream, pulled = counted(pairs)
+    np.testing.assert_array_equal(cnnviz.predict(model, stream, steps=steps), expected)
+    assert len(pulled) == len(pairs)

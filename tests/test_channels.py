@@ -423,15 +423,32 @@ def open_lenet() -> keras.Model:
     return keras.Model(inputs, L.Dense(3, activation="softmax", name="op")(x), name="open")
 
 
+def test_images_too_small_for_a_later_layer_are_said_by_their_own_size():
+    # 6x6 images fit the first 3x3 convolution (4x4 out) but not the 5x5 after it: the
+    # message said "images of 4x4 pixels", the first layer's output, and named images where
+    # receptive_box was given image_size.
+    inputs = keras.Input((None, None, 1))
+    x = L.Conv2D(2, 3, name="a")(inputs)
+    x = L.Conv2D(2, 5, name="b")(x)
+    model = keras.Model(inputs, x)
+    with pytest.raises(
+        ValueError,
+        match=r"image_size=\(6, 6\) is too small for layer 'b' \(Conv2D\) on the way to 'b': "
+        r"its input would be 4x4 and its output 0x0",
+    ):
+        cnnviz.receptive_box(model, "b", 0, 0, image_size=(6, 6))
+    # top_patches takes the size from the images, which the model itself cannot run.
+    with pytest.raises(ValueError, match=r"images \(6x6 pixels\) are too small for model"):
+        cnnviz.top_patches(model, np.zeros((2, 6, 6, 1), np.float32), "b", k=1)
+
+
 def test_a_model_of_any_size_needs_image_size_only_where_the_size_matters():
     model = open_lenet()
     assert cnnviz.receptive_field(model, "conv2") == ((14, 14), (2, 2))
     with pytest.raises(ValueError, match=r"takes images of any size .* give image_size="):
         cnnviz.receptive_box(model, "conv2", 0, 0)
     assert cnnviz.receptive_box(model, "conv2", 0, 0, image_size=(20, 30)) == (0, 0, 10, 10)
-    with pytest.raises(
-        ValueError, match=r"would get 3x3 pixels and give .*: the images are too small"
-    ):
+    with pytest.raises(ValueError, match=r"image_size=\(3, 3\) is too small for layer"):
         cnnviz.receptive_box(model, "conv2", 0, 0, image_size=(3, 3))
     with pytest.raises(ValueError, match=r"image_size must be the size model 'lenet5_valid'"):
         cnnviz.receptive_box(cnnviz.lenet5(), "conv2", 0, 0, image_size=(20, 20))
@@ -810,6 +827,31 @@ def test_a_stream_of_labelled_batches_gives_what_the_arrays_give(form, streams, 
     assert_same_views(dataset_views(model, lambda: streams(x, y)[form], None), expected)
     one_hot = cnnviz.one_hot(y)  # labels in the stream as one-hot rows: the same classes
     assert_same_views(dataset_views(model, lambda: streams(x, one_hot)[form], None), expected)
+
+
+def test_soft_labels_give_their_largest_class_and_a_tie_is_refused():
+    model, x = cnnviz.lenet5(), images(4, seed=5)
+    y = np.array([3, 0, 7, 3])
+    soft = np.full((4, 10), 0.05)
+    soft[np.arange(4), y] = 0.55  # each row's largest entry: its class
+    expected = cnnviz.class_mean_activations(model, x, y, "conv1", num_classes=10)
+    np.testing.assert_array_equal(
+        cnnviz.class_mean_activations(model, x, soft, "conv1", num_classes=10), expected
+    )
+    # Half class 2, half class 5: no one class. It was taken for class 2, the first.
+    soft[1] = 0.0
+    soft[1, [2, 5]] = 0.5
+    for call in (
+        lambda: cnnviz.class_mean_activations(model, x, soft, "conv1"),
+        lambda: cnnviz.channel_ablation(model, x, soft, "conv2"),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=r"labels must give each image one class: a row's class is its largest entry, "
+            r"but 1 row\(s\) share theirs among classes, the first row 1, largest \(0\.5\) at "
+            r"classes \[2, 5\]",
+        ):
+            call()
 
 
 def test_steps_reads_that_many_batches_for_every_data_set_function():

@@ -333,6 +333,25 @@ def test_an_earlier_export_with_something_in_the_way_is_refused_and_left_alone(
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.parametrize("to", ["a folder", "nothing"])
+def test_a_list_that_is_a_symbolic_link_to_no_file_is_refused_and_left_alone(tmp_path, to):
+    # Reading it raised IsADirectoryError or FileNotFoundError from inside pathlib.
+    target = tmp_path / "page"
+    export(tiny(), target)
+    (target / MARKER).unlink()
+    (target / MARKER).symlink_to(tmp_path if to == "a folder" else tmp_path / "missing")
+    before = {p.name: p.readlink() if p.is_symlink() else p.read_bytes() for p in target.iterdir()}
+    reason = "Is a directory" if to == "a folder" else "No such file or directory"
+    with pytest.raises(
+        ValueError,
+        match=rf"has a cnnviz-export\.json that cnnviz cannot read \(it cannot be read: {reason}\); "
+        r"it says which files an earlier export wrote, so nothing is replaced without it",
+    ):
+        export(tiny(), target)
+    after = {p.name: p.readlink() if p.is_symlink() else p.read_bytes() for p in target.iterdir()}
+    assert after == before
+
+
 def fail_on(monkeypatch, name: str, call: int, error: BaseException) -> list:
     """Make os.`name` raise `error` on its `call`-th call (from 1); return the calls seen."""
     real = getattr(os, name)
@@ -574,6 +593,25 @@ def test_both_lenet5_models_agree_with_layer_outputs(node, tmp_path):
         for name, values in cnnviz.layer_outputs(model, x).items():
             got = np.asarray(page[key][name], dtype=np.float32).reshape(values.shape)
             np.testing.assert_allclose(got, values, atol=1e-5, err_msg=f"{key} {name}")
+
+
+def test_layers_and_models_named_as_javascripts_own_properties_run(node, tmp_path):
+    # Names the page keys objects by: "__proto__" became the outputs' prototype, not an entry.
+    names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"]
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(2, 5, name=names[0])(inputs)
+    x = keras.layers.ReLU(name=names[1])(x)
+    x = keras.layers.MaxPooling2D(2, name=names[2])(x)
+    x = keras.layers.Flatten(name=names[3])(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name=names[4])(x))
+    folder = export({"__proto__": model}, tmp_path / "page")
+    x = np.random.default_rng(4).random((2, 28, 28, 1), dtype=np.float32)
+    page = run_node(node, folder, x, tmp_path)
+    assert list(page) == ["__proto__"]
+    assert list(page["__proto__"]) == names
+    for name, values in cnnviz.layer_outputs(model, x, names).items():
+        got = np.asarray(page["__proto__"][name], dtype=np.float32).reshape(values.shape)
+        np.testing.assert_allclose(got, values, atol=1e-5, err_msg=name)
 
 
 # -- what it refuses -----------------------------------------------------------------------

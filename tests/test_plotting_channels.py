@@ -441,3 +441,62 @@ def test_every_channel_plot_returns_a_figure(images):
         plot_ablation({"layer": "c", "channels": [0], "accuracy": [0.5], "intact_accuracy": 0.6}),
     ]
     assert all(isinstance(fig, Figure) for fig in figures)
+
+
+# --- units that see no pixel: the library's (0, 0, 0, 0) ----------------------------------
+
+
+def test_receptive_field_names_a_unit_that_sees_no_pixel_without_a_box():
+    # receptive_box gives (0, 0, 0, 0) for a unit that reads only padding; it was refused.
+    boxes = {"conv1 (5x5)": (0, 0, 5, 5), "pad[0, 0]": (0, 0, 0, 0)}
+    ax = plot_receptive_field(np.zeros((28, 28)), boxes).axes[0]
+    assert len(ax.patches) == 1
+    assert on_pixel_edges(ax.patches[0], (0, 0, 5, 5))
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == [
+        "conv1 (5x5): rows 0-4, columns 0-4 (5x5)",
+        "pad[0, 0]: sees no pixel (only padding)",
+    ]
+
+
+def test_top_patches_draw_a_unit_that_sees_no_pixel_as_an_empty_tile(images):
+    # top_patches gives (0, 0, 0, 0) where the strongest unit reads only padding.
+    result = top_patches_result()
+    result["box"][1, 1] = 0
+    fig = plot_top_patches(images, result, 5)
+    axes = np.array(fig.axes).reshape(2, 3)
+    assert not axes[0, 1].get_images()
+    assert [t.get_text() for t in axes[0, 1].texts] == ["sees no\npixel\n(padding)"]
+    assert axes[0, 1].get_xlim() == (-0.5, 4.5)  # the field's size, as the other tiles
+    assert not axes[1, 1].patches
+    assert axes[1, 1].get_title() == "unit (2, 2):\nno pixel"
+    np.testing.assert_array_equal(
+        axes[1, 1].get_images()[0].get_array(), images[result["index"][1, 1]]
+    )
+    # The other patches are drawn as before.
+    top, left, bottom, right = result["box"][1, 0]
+    np.testing.assert_array_equal(
+        axes[0, 0].get_images()[0].get_array(), images[2][top:bottom, left:right]
+    )
+    # Every unit blind: tiles of one pixel, no error.
+    result["box"][1] = 0
+    assert len(plot_top_patches(images, result, 5, context=False).axes) == 3
+
+
+def test_top_patches_of_a_layer_whose_strongest_units_see_no_pixel():
+    # The library's own answer, drawn: a padding of 4 and a 2x2 stride-2 convolution whose
+    # negative kernel makes the padding-only units (the bias, 0.5) the strongest.
+    import keras
+
+    from cnnviz import top_patches
+
+    inputs = keras.Input((8, 8, 1))
+    conv = keras.layers.Conv2D(1, 2, strides=2, name="pc")
+    x = conv(keras.layers.ZeroPadding2D(4)(inputs))
+    model = keras.Model(inputs, x)
+    conv.set_weights([-np.ones((2, 2, 1, 1), np.float32), np.array([0.5], np.float32)])
+    x = np.random.default_rng(0).random((4, 8, 8, 1)).astype(np.float32) + 0.1
+    result = top_patches(model, x, "pc", k=2)
+    assert (result["box"][0] == 0).all()
+    fig = plot_top_patches(x, result, 0)
+    assert [ax.get_title() for ax in fig.axes[2:]] == ["unit (0, 0):\nno pixel"] * 2

@@ -34,7 +34,7 @@ def _method(method: object) -> tuple[str, Callable]:
             raise ValueError(
                 f"method must be one of {tuple(_METHODS)} or one of those functions; got {method!r}"
             )
-        return method, _METHODS[method]
+        return str(method), _METHODS[method]  # str: a np.str_ name is shown as the name
     if not callable(method):
         raise TypeError(
             f"method must be the name of an attribution method (str) or the function itself; "
@@ -79,11 +79,12 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _maps(maps: object, name: str, x: np.ndarray, when: str) -> np.ndarray:
-    """Return a method's `maps` as float32 if they are one finite map per image of `x`, (N, H, W).
+    """Return a method's `maps` as an array if they are one finite map per image of `x`, (N, H, W).
 
     The method is the user's: its output is checked like any argument, so
     that NaN maps (which rank alike) or maps of another shape never come out
-    as a correlation.
+    as a correlation. The values are kept in their own dtype, to be ranked
+    as given; they must fit float32, in which ``result["maps"]`` holds them.
     """
     expected = x.shape[:3]
     what = f"method {name!r} must return one finite map per image, (N, H, W) = {expected}"
@@ -98,13 +99,20 @@ def _maps(maps: object, name: str, x: np.ndarray, when: str) -> np.ndarray:
         )
     if array.shape != expected:
         raise ValueError(f"{what}; {when} it returned shape {array.shape}")
-    array = array.astype(np.float32)
     bad = ~np.isfinite(array)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
             f"{what}; {when} it returned {int(bad.sum())} NaN or infinite value(s), the first at "
             f"index {where} ({float(array[where])})"
+        )
+    largest = float(np.finfo(np.float32).max)
+    peak = max(abs(float(array.max())), abs(float(array.min()))) if array.size else 0.0
+    if peak > largest:
+        raise ValueError(
+            f"{what}, of values within float32's range (±{largest:.4g}), in which "
+            f"result['maps'] holds them; {when} it returned values up to {peak:.4g}: scale "
+            "the maps"
         )
     return array
 
@@ -196,6 +204,9 @@ def randomization_check(
         The attribution method: ``"gradients"``, ``"smoothgrad"``,
         ``"integrated_gradients"``, ``"grad_cam"`` or ``"occlusion"``, or a
         function with their signature ``f(model, images, target, **options)``.
+        A function is given the images read-only (changed in place, every
+        later step would explain other images) and its maps are ranked as it
+        returns them, in their own dtype.
     target : int or array_like of int, optional
         As for :func:`gradients`; by default each image's class as the
         original model predicts it.
@@ -230,7 +241,8 @@ def randomization_check(
         ValueError also if `method` is an unknown name, `seed` is not a
         non-negative integer, the model has no layer with weights, or
         `method` returns maps that are not one finite (N, H, W) map per
-        image of the images' size (the message says at which step), or
+        image of the images' size, or values beyond float32's range (the
+        message says at which step), or
         constant maps for every image on the original model; TypeError if
         `method` is neither a name nor a function or returns anything but
         real numbers.
@@ -264,26 +276,33 @@ def randomization_check(
             "apart from the model's, so its maps would be of another model"
         )
     target = _targets(target, probabilities)
-    maps = [_maps(function(copy, x, target, **options), name, x, "on the model")]
-    if all(m.min() == m.max() for m in maps[0]):
+    # The method is given the images read-only: one that changed them in place would
+    # explain other images at each step, and the correlations would compare those.
+    # (A view: the images may be the caller's own array, which stays writeable.)
+    x = x.view()
+    x.flags.writeable = False
+    # Ranked as the method returned them (float64 maps that float32 would round alike,
+    # integers beyond 2**24); kept as float32 in result["maps"].
+    ranked = [_maps(function(copy, x, target, **options), name, x, "on the model")]
+    if all(m.min() == m.max() for m in ranked[0]):
         raise ValueError(
             f"method {name!r} must give at least one image a map that is not constant; on the "
             f"model it returned constant maps for all {len(x)} image(s) (e.g. all "
-            f"{float(maps[0][0, 0, 0])}), which rank no pixel above another, so there is no "
+            f"{float(ranked[0][0, 0, 0])}), which rank no pixel above another, so there is no "
             "order for the check to follow: choose images whose maps vary, or another method"
         )
     for step, layer in enumerate(layers):
         _reinitialise(layer, seed, step)
         when = f"after re-initialising {', '.join(repr(lay.name) for lay in layers[: step + 1])}"
-        maps.append(_maps(function(copy, x, target, **options), name, x, when))
-    per_image = np.stack([_spearman(maps[0], after) for after in maps[1:]])
+        ranked.append(_maps(function(copy, x, target, **options), name, x, when))
+    per_image = np.stack([_spearman(ranked[0], after) for after in ranked[1:]])
     correlation = np.nanmean(per_image, axis=1)  # at least one image has a map that varies
     return {
         "method": name,
         "layers": [layer.name for layer in layers],
         "correlation": correlation,
         "per_image": per_image,
-        "maps": np.stack(maps),
+        "maps": np.stack(ranked).astype(np.float32),
     }
 
 

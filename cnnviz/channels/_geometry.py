@@ -349,11 +349,18 @@ def _merged(fields: list[_Affine], layer: keras.layers.Layer, axis: int) -> _Aff
 # --- the walk ----------------------------------------------------------------------------------
 
 
-def _field(model: keras.Model, parts: _graph.Split, image: tuple[int, int] | None = None) -> _Field:
+def _field(
+    model: keras.Model,
+    parts: _graph.Split,
+    image: tuple[int, int] | None = None,
+    given: str = "images",
+) -> _Field:
     """Compute the receptive fields of `parts`' layer, walking back to the input.
 
     `image` is the input's height and width where the model's own is open (None);
-    without either, the boxes are not computed (``terms`` is None).
+    without either, the boxes are not computed (``terms`` is None). `given` names the
+    argument the size came from, for the message if it is too small: ``"images"`` or
+    ``"image_size"``.
     """
     _graph.channel_count(parts, spatial=True)
     x, _, trace = _graph.trace(model)
@@ -406,10 +413,18 @@ def _field(model: keras.Model, parts: _graph.Split, image: tuple[int, int] | Non
         ops = _ops(layer, sizes, parts.name)
         out_sizes = tuple(op.size for op in ops)
         if any(n is not None and n < 1 for n in out_sizes):
+            # Said of the images' size, which is what the caller gave: `sizes` are the
+            # layer's input, which is the images' size only for a first layer.
+            height, width = image if image is not None else static
+            what = (
+                f"image_size={(height, width)!r} is"
+                if given == "image_size"
+                else f"images of {height}x{width} pixels are"
+            )
             raise ValueError(
-                f"layer {layer.name!r} ({type(layer).__name__}) on the way to {parts.name!r} "
-                f"would get {sizes[0]}x{sizes[1]} pixels and give {out_sizes[0]}x"
-                f"{out_sizes[1]}: the images are too small for the model"
+                f"{what} too small for layer {layer.name!r} ({type(layer).__name__}) on the "
+                f"way to {parts.name!r}: its input would be {sizes[0]}x{sizes[1]} and its "
+                f"output {out_sizes[0]}x{out_sizes[1]}"
             )
         expected = tuple(tensor.shape[1:3]) if len(tensor.shape) == 4 else None
         if expected is None or any(

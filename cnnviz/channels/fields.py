@@ -222,7 +222,7 @@ def receptive_box(
     size = _image_size(
         model, image_size, "a unit's box depends on the images' size (their border clips it)"
     )
-    field = _field(model, parts, size)
+    field = _field(model, parts, size, "image_size" if image_size is not None else "images")
     what = f"the output of layer {parts.name!r} is {field.output[0]}x{field.output[1]}"
     row = _checks.index(row, field.output[0], "row", what)
     col = _checks.index(col, field.output[1], "col", what)

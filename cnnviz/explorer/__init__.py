@@ -47,7 +47,9 @@ they run. Each layer has ``"name"``, ``"type"`` (the Keras class name),
 Dense kernel (in, out)), ``"offset"`` (bytes from the start of the data
 section) and ``"length"`` (number of float32 values).
 
-What the page checks before it runs anything: the format and version; keys
+What the page checks before it runs anything: the format and version; no
+field but those above (a field it does not read, such as a ``"dilation_rate"``,
+may change what a layer computes, so it is refused rather than ignored); keys
 and layer names present and distinct; the input shape [28, 28, 1]; every
 layer type, activation (``linear``, ``relu``, ``sigmoid``, ``tanh``,
 ``softmax``) and padding (``valid``, ``same``) one it knows; kernel and pool

@@ -129,14 +129,19 @@ def _is_file(path: Path) -> bool:
 def _read_marker(target: Path, path: Path) -> list[str]:
     """Return the files an earlier export's list names, refusing a list that is not one."""
     try:
-        marker = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        marker, why = None, f"it is not JSON: {error}"
+        text = path.read_bytes()
+    except OSError as error:  # a symbolic link to a folder or to nothing, no permission
+        marker, why = None, f"it cannot be read: {error.strerror or error}"
     else:
-        why = (
-            "it is not an export's list: it must be an object with "
-            '"format": "cnnviz-explorer-export" and "files", a list of file names'
-        )
+        try:
+            marker = json.loads(text.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            marker, why = None, f"it is not JSON: {error}"
+        else:
+            why = (
+                "it is not an export's list: it must be an object with "
+                '"format": "cnnviz-explorer-export" and "files", a list of file names'
+            )
     files = marker.get("files") if isinstance(marker, dict) else None
     if (
         not isinstance(marker, dict)

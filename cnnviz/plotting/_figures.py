@@ -332,17 +332,32 @@ def _bare(ax) -> None:
 # edges.
 
 
+#: The box of a unit that sees no pixel (it reads only padding), as cnnviz.receptive_box
+#: and cnnviz.top_patches give it.
+NO_PIXEL = (0, 0, 0, 0)
+
+
+def _sees_nothing(box: Sequence[int]) -> bool:
+    """Whether `box` is the box of a unit that sees no pixel, (0, 0, 0, 0)."""
+    return tuple(int(v) for v in box) == NO_PIXEL
+
+
 def _boxes_within(boxes: np.ndarray, name: str, height: int, width: int) -> None:
-    """Refuse boxes that are empty or reach outside an image of `height` x `width`."""
+    """Refuse boxes that are empty or reach outside an image of `height` x `width`.
+
+    ``(0, 0, 0, 0)``, the box of a unit that sees no pixel (only padding), is taken: the
+    library gives it, so the plots draw it (as no box, said in words).
+    """
     top, left, bottom, right = np.moveaxis(boxes, -1, 0)
     bad = (top < 0) | (left < 0) | (bottom > height) | (right > width)
     bad |= (bottom <= top) | (right <= left)
+    bad &= ~((top == 0) & (left == 0) & (bottom == 0) & (right == 0))
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
             f"{name} must hold boxes (top, left, bottom, right), bottom and right exclusive, "
-            f"non-empty and within the {height}x{width} image; got "
-            f"{boxes[where].tolist()} at {where}"
+            f"non-empty (or (0, 0, 0, 0) for a unit that sees no pixel) and within the "
+            f"{height}x{width} image; got {boxes[where].tolist()} at {where}"
         )
 
 

@@ -31,6 +31,7 @@ from ._figures import (
     _integers,
     _map_scale,
     _numbers,
+    _sees_nothing,
 )
 
 # Where a patch's field hangs over the image's edge: no pixel, a light grey unlike black 0.
@@ -106,7 +107,9 @@ def plot_top_patches(
     ------
     ValueError
         If a key is missing, shapes do not match, an index is not an
-        image of `images`, a box is empty or outside the image, or
+        image of `images`, a box is empty (other than ``(0, 0, 0, 0)``, a
+        unit that sees no pixel, drawn as an empty tile that says so) or
+        outside the image, or
         `channel` is not in ``result["channels"]``.
     TypeError
         If `result` is not a mapping, a field has the wrong type, or
@@ -172,22 +175,31 @@ def plot_top_patches(
         raise TypeError(f"context must be True or False; got {context!r}")
     k = shape[1]
     sizes = boxes[c, :, 2:] - boxes[c, :, :2]
-    field = tuple(int(v) for v in sizes.max(axis=0))  # the largest box: the unclipped field
+    # The largest box: the unclipped field (at least a pixel, where every unit sees none).
+    field = tuple(max(int(v), 1) for v in sizes.max(axis=0))
     figure = _figure(fig, max(1.35 * k, 4.0), 3.6 if context else 2.0)
     axes = figure.subplots(2 if context else 1, k, squeeze=False)
     for rank in range(k):
         picture = x[index[c, rank]]
         top, left, bottom, right = (int(v) for v in boxes[c, rank])
         patch = axes[0, rank]
-        _draw_patch(
-            patch, _same_scale(picture[top:bottom, left:right], picture), boxes[c, rank], field
-        )
+        blind = _sees_nothing(boxes[c, rank])  # a unit that reads only padding
+        if blind:
+            _draw_no_patch(patch, field)
+        else:
+            _draw_patch(
+                patch, _same_scale(picture[top:bottom, left:right], picture), boxes[c, rank], field
+            )
         patch.set_title(f"image {index[c, rank]}\n{values[c, rank]:.3g}", fontsize="small")
         if context:
             whole = axes[1, rank]
             _draw_image(whole, picture)
-            whole.add_patch(_box_rectangle(boxes[c, rank], edgecolor="tab:red", linewidth=1.5))
-            whole.set_title(f"unit ({rows[c, rank]}, {cols[c, rank]})", fontsize="small")
+            unit = f"unit ({rows[c, rank]}, {cols[c, rank]})"
+            if blind:
+                whole.set_title(f"{unit}:\nno pixel", fontsize="small")
+            else:
+                whole.add_patch(_box_rectangle(boxes[c, rank], edgecolor="tab:red", linewidth=1.5))
+                whole.set_title(unit, fontsize="small")
     axes[0, 0].set_ylabel("patch", fontsize="small")
     if context:
         axes[1, 0].set_ylabel("image", fontsize="small")
@@ -223,6 +235,23 @@ def _draw_patch(ax, patch: np.ndarray, box: np.ndarray, field: tuple[int, int]) 
     ax.set_xlim(-0.5, field[1] - 0.5)
     ax.set_ylim(field[0] - 0.5, -0.5)
     ax.set_facecolor(_OUTSIDE)
+    _bare(ax)
+
+
+def _draw_no_patch(ax, field: tuple[int, int]) -> None:
+    """Draw the tile of a unit that sees no pixel (only padding): the field, empty, said so."""
+    ax.set_xlim(-0.5, field[1] - 0.5)
+    ax.set_ylim(field[0] - 0.5, -0.5)
+    ax.set_facecolor(_OUTSIDE)
+    ax.text(
+        0.5,
+        0.5,
+        "sees no\npixel\n(padding)",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize="x-small",
+    )
     _bare(ax)
 
 

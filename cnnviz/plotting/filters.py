@@ -31,6 +31,7 @@ from ._figures import (
     _integers,
     _new_figure,
     _numbers,
+    _sees_nothing,
     _suptitle,
     _tiles,
 )
@@ -193,7 +194,9 @@ def plot_receptive_field(
         ``{label: (top, left, bottom, right)}``, bottom and right
         exclusive, as :func:`cnnviz.receptive_box` returns them;
         or an (N, 4) array of such boxes, labelled ``box 0``, ``box 1``, ...
-        Boxes must be non-empty and within the image.
+        Boxes must be non-empty and within the image, but for
+        ``(0, 0, 0, 0)``, the box of a unit that sees no pixel (only
+        padding), which is named in the legend and not drawn.
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
 
@@ -206,7 +209,7 @@ def plot_receptive_field(
     ------
     ValueError
         If `image` has the wrong shape, or a box is not four integers,
-        is empty or reaches outside the image.
+        is empty (other than ``(0, 0, 0, 0)``) or reaches outside the image.
     TypeError
         If `boxes` is neither a mapping nor an array, or `fig` is not a
         figure.
@@ -263,6 +266,10 @@ def plot_receptive_field(
     order = np.argsort(np.argsort(areas, kind="stable"), kind="stable")  # 0 for the smallest
     for i, (label, box) in enumerate(zip(labels, array, strict=True)):
         top, left, bottom, right = (int(v) for v in box)
+        if _sees_nothing(box):
+            # A unit that reads only padding: no box to draw, an entry that says so.
+            ax.plot([], [], " ", label=f"{label}: sees no pixel (only padding)")
+            continue
         ax.add_patch(
             _box_rectangle(
                 box,

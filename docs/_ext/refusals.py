@@ -9,6 +9,7 @@ says stops the build: the page never shows a message the library does not give.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -54,11 +55,16 @@ def _table(function: str, cases: list) -> str:
         # One line, as inline literal text that wraps (docs/_static/cnnviz.css).
         text = message.replace("\n", " ").replace("``", "` `")
         lines += [
-            f"   * - {case.given}",
+            f"   * - {_plain(case.given)}",
             f"     - ``{case.error.__name__}``",
             f"     - ``{text}``",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _plain(text: str) -> str:
+    """`text` as reStructuredText that shows it as written: ``np.True_`` is no link target."""
+    return re.sub(r"([\\`*_|])", r"\\\1", text)
 
 
 def write_refusals(app) -> None:

@@ -13,9 +13,10 @@ const file = readFileSync(join(directory, "weights.bin"));
 const { manifest, arrays } = parseWeights(file.buffer.slice(file.byteOffset, file.byteOffset + file.length));
 const raw = readFileSync(pixelsPath);
 const pixels = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-const result = {};
+// Keyed by model keys and layer names, any strings ("__proto__" too): no prototype.
+const result = Object.create(null);
 manifest.models.forEach((model, m) => {
-  const layers = {};
+  const layers = Object.create(null);
   for (let start = 0; start < pixels.length; start += 784) {
     const { outputs } = forward(model, arrays[m], pixels.subarray(start, start + 784));
     for (const [name, values] of Object.entries(outputs)) (layers[name] ??= []).push(Array.from(values));

@@ -141,6 +141,22 @@ test("forward runs the layers in order and names every output", () => {
   assert.throws(() => forward(MODEL, ARRAYS, new Float32Array(4)), /9 values/);
 });
 
+test("forward names outputs by any layer name, Object.prototype's own names too", () => {
+  // Keras takes any name: "__proto__" set the outputs' prototype instead of an entry
+  // (missing from Object.keys, so from the page's run() API), "constructor" read Object.
+  const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
+  const model = { ...MODEL, layers: MODEL.layers.map((layer, i) => ({ ...layer, name: names[i] })) };
+  const plain = forward(MODEL, ARRAYS, Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9));
+  const { outputs, shapes } = forward(model, ARRAYS, Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9));
+  assert.deepEqual(Object.keys(outputs), names);
+  assert.deepEqual(Object.keys(shapes), names);
+  MODEL.layers.forEach((layer, i) => {
+    assert.ok(Object.hasOwn(outputs, names[i]));
+    close(outputs[names[i]], plain.outputs[layer.name]);
+    assert.deepEqual(shapes[names[i]], plain.shapes[layer.name]);
+  });
+});
+
 test("one convolution unit worked out equals the layer's output", () => {
   const input = range(16);
   const kernel = Float32Array.from({ length: 9 }, (_, i) => i - 4);

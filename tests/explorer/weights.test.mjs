@@ -175,6 +175,12 @@ const DAMAGE = [
   ["no max_value", (m) => { delete m.models[0].layers[1].max_value; }, /at models\[0\]\.layers\[1\]\.max_value: expected a number or null; got nothing/],
   ["a flattened length that is not the product", (m) => { m.models[0].layers[5].output_shape = [99]; }, /at models\[0\]\.layers\[5\]\.output_shape: expected \[98\], what this Flatten makes of its input; got \[99\]/],
   ["a pooling after the flattening", (m) => { m.models[0].layers[7].type = "MaxPooling2D"; }, /at models\[0\]\.layers\[7\]\.type: expected a layer that takes a \(height, width, channels\) input, as the layer before gives \[3\]; got "MaxPooling2D"/],
+  ["a dilation the page does not run", (m) => { m.models[0].layers[0].dilation_rate = [2, 2]; }, /at models\[0\]\.layers\[0\]: it has a field "dilation_rate", which a Conv2D layer does not have \(its fields: name, type, output_shape, arrays, kernel_size, strides, padding, activation\); the page does not run what it cannot read/],
+  ["a pool size on a Dense layer", (m) => { m.models[0].layers[6].pool_size = [2, 2]; }, /at models\[0\]\.layers\[6\]: it has a field "pool_size", which a Dense layer does not have/],
+  ["a field __proto__ in a layer", (m) => { Object.defineProperty(m.models[0].layers[7], "__proto__", { value: { axis: 1 }, enumerable: true }); }, /at models\[0\]\.layers\[7\]: it has a field "__proto__", which a Softmax layer does not have/],
+  ["a dtype on an array", (m) => { m.models[0].layers[0].arrays[0].dtype = "float16"; }, /at models\[0\]\.layers\[0\]\.arrays\[0\]: it has a field "dtype", which an array does not have \(its fields: name, shape, offset, length\)/],
+  ["a field of a newer model", (m) => { m.models[0].preprocessing = "invert"; }, /at models\[0\]: it has a field "preprocessing", which a model does not have/],
+  ["a field of a newer manifest", (m) => { m.mean = 0.5; }, /at the top level: it has a field "mean", which a manifest does not have/],
   ["a kernel too large for valid padding", (m) => { const layer = m.models[0].layers[0]; layer.kernel_size = [29, 1]; layer.arrays[0].shape = [29, 1, 1, 2]; layer.arrays[0].length = 58; layer.arrays[1].offset = 232; }, /at models\[0\]\.layers\[0\]\.kernel_size: expected a kernel that fits the 28x28 input with valid padding; got \[29,1\]/],
 ];
 

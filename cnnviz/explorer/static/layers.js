@@ -194,8 +194,10 @@ export function forward(model, arrays, pixels) {
   if (x.length !== size) {
     throw new Error(`input must have ${size} values (${shape.join("x")}); got ${x.length}`);
   }
-  const outputs = {};
-  const shapes = {};
+  // Keyed by layer names, which may be any string: without a prototype, "__proto__" or
+  // "constructor" is an entry like any other, not Object.prototype's.
+  const outputs = Object.create(null);
+  const shapes = Object.create(null);
   model.layers.forEach((layer, i) => {
     const r = runLayer(layer, x, shape, arrays[i]);
     x = r.output;

@@ -217,6 +217,39 @@ function pair(value, path) {
   return value;
 }
 
+/** The fields each part of a manifest has: a field the page does not read is refused, not ignored. */
+const FIELDS = {
+  manifest: ["format", "version", "data_bytes", "title", "class_names", "images", "models"],
+  model: ["key", "name", "input_shape", "layers"],
+  array: ["name", "shape", "offset", "length"],
+};
+const LAYER_FIELDS = ["name", "type", "output_shape", "arrays"];
+const TYPE_FIELDS = {
+  Conv2D: ["kernel_size", "strides", "padding", "activation"],
+  Dense: ["activation"],
+  MaxPooling2D: ["pool_size", "strides", "padding"],
+  AveragePooling2D: ["pool_size", "strides", "padding"],
+  Activation: ["activation"],
+  ReLU: ["negative_slope", "max_value", "threshold"],
+  Softmax: [],
+  Flatten: [],
+};
+
+/**
+ * Refuse a field of `value` that is not one of `fields`: a field the page does not read
+ * may be one that changes what a layer computes (a "dilation_rate", "groups"), and the
+ * page would run the layer without it.
+ */
+function onlyFields(value, path, fields, what) {
+  const extra = Object.keys(value).find((key) => !fields.includes(key));
+  if (extra !== undefined) {
+    throw new WeightsError(
+      `the weights file's manifest is wrong at ${path}: it has a field ${JSON.stringify(extra)}, which ${what} does not have ` +
+        `(its fields: ${fields.join(", ")}); the page does not run what it cannot read`,
+    );
+  }
+}
+
 function finite(value, path, allowNull = false) {
   if (allowNull && value === null) return value;
   if (typeof value !== "number" || !Number.isFinite(value)) {
@@ -231,6 +264,7 @@ function finite(value, path, allowNull = false) {
  */
 export function checkManifest(manifest, dataBytes) {
   object(manifest, "the top level");
+  onlyFields(manifest, "the top level", FIELDS.manifest, "a manifest");
   if (manifest.format !== "cnnviz-explorer-weights") throw wrong("format", '"cnnviz-explorer-weights"', manifest.format);
   if (manifest.version !== VERSION) throw wrong("version", `${VERSION}`, manifest.version);
   if (manifest.data_bytes !== dataBytes) {
@@ -248,6 +282,7 @@ export function checkManifest(manifest, dataBytes) {
   models.forEach((model, m) => {
     const path = `models[${m}]`;
     object(model, path);
+    onlyFields(model, path, FIELDS.model, "a model");
     const key = name(model.key, `${path}.key`);
     if (keys.has(key)) throw wrong(`${path}.key`, "a key no other model has", key);
     keys.add(key);
@@ -265,6 +300,7 @@ export function checkManifest(manifest, dataBytes) {
       if (names.has(layerName)) throw wrong(`${at}.name`, `a name no other layer of model ${JSON.stringify(key)} has`, layerName);
       names.add(layerName);
       oneOf(layer.type, `${at}.type`, LAYER_TYPES);
+      onlyFields(layer, at, [...LAYER_FIELDS, ...TYPE_FIELDS[layer.type]], `a ${layer.type} layer`);
       offset = checkArrays(layer, at, offset, dataBytes);
       shape = checkLayer(layer, at, shape);
       if (!sameList(layer.output_shape, shape)) {
@@ -290,6 +326,7 @@ function checkArrays(layer, path, offset, dataBytes) {
   arrays.forEach((a, i) => {
     const at = `${path}.arrays[${i}]`;
     object(a, at);
+    onlyFields(a, at, FIELDS.array, "an array");
     if (!allowed.length) throw wrong(`${path}.arrays`, `no arrays for a ${show(layer.type)} layer`, arrays);
     oneOf(a.name, `${at}.name`, allowed);
     if (seen.has(a.name)) throw wrong(`${at}.name`, `one ${a.name} per layer`, a.name);
