@@ -125,6 +125,15 @@ def float_images(x: object, name: str, *, scale: bool = True) -> np.ndarray:
     )
 
 
+def where_bad(array: np.ndarray, bad: np.ndarray) -> str:
+    """Say how many values `bad` marks in `array` and where the first is, for a message."""
+    where = tuple(int(i) for i in np.argwhere(bad)[0])
+    return (
+        f"{int(bad.sum())} NaN or infinite value(s), the first at index {where} "
+        f"({float(array[where])})"
+    )
+
+
 def finite(array: np.ndarray, name: str) -> np.ndarray:
     """Return `array` if every value is finite; else say how many are not and where the first is.
 
@@ -134,11 +143,7 @@ def finite(array: np.ndarray, name: str) -> np.ndarray:
     """
     bad = ~np.isfinite(array)
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{name} must hold finite values; got {int(bad.sum())} NaN or infinite value(s), "
-            f"the first at index {where} ({float(array[where])})"
-        )
+        raise ValueError(f"{name} must hold finite values; got {where_bad(array, bad)}")
     return array
 
 

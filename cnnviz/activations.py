@@ -60,7 +60,9 @@ def layer_outputs(
         changes pixel values: a ``Rescaling`` that divides by 16 or more
         (``Rescaling(1 / 255)``) takes [0, 255]; a ``Normalization`` takes
         what its mean and variance show, statistics of [0, 1] or of
-        [0, 255] data; a layer with weights (a convolution) takes [0, 1].
+        [0, 255] data (with a warning: they say what the layer was adapted
+        on, not what it is given); a layer with weights (a convolution)
+        takes [0, 1].
         Where this cannot be told (an un-adapted ``Normalization``, a
         ``Lambda`` before a ``Rescaling``, branches that disagree),
         ``uint8`` images are refused, never scaled by a guess. Float images

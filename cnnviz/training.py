@@ -165,13 +165,10 @@ def train(
         groups of 64 steps.
     scale : bool, optional
         Whether ``uint8`` images are divided by 255; ``True`` or ``False``
-        always wins. By default they are, unless the model takes pixels in
-        [0, 255] (its first layer that changes pixel values, looked for
-        through augmentation and other layers that keep the pixels' scale,
-        is a ``Rescaling`` or a ``Normalization`` of [0, 255] data); where
-        that cannot be told, ``uint8`` images are refused. The rule is
-        spelled out at :func:`~cnnviz.layer_outputs`. Float images are
-        always used as they are.
+        always wins. By default they are unless the model takes pixels in
+        [0, 255], by the one rule spelled out at
+        :func:`~cnnviz.layer_outputs`. Float images are always used as
+        they are.
 
     Returns
     -------

@@ -356,15 +356,15 @@ def test_classes_without_images_are_drawn_as_no_images_and_left_out_of_the_scale
     [
         (
             lambda m: m.__setitem__((0, 1), np.inf),
-            r"got 1 NaN or infinite value\(s\) outside such rows, the first at index \(0, 1\) \(inf\)",
+            r"got, outside such rows, 1 NaN or infinite value\(s\), the first at index \(0, 1\) \(inf\)",
         ),
         (
             lambda m: m.__setitem__((9, 0), -np.inf),
-            r"got 6 NaN or infinite value\(s\) outside such rows, the first at index \(9, 0\) \(-inf\)",
+            r"got, outside such rows, 6 NaN or infinite value\(s\), the first at index \(9, 0\) \(-inf\)",
         ),
         (
             lambda m: m.__setitem__((2, 3), np.nan),
-            r"got 1 NaN or infinite value\(s\) outside such rows, the first at index \(2, 3\) \(nan\)",
+            r"got, outside such rows, 1 NaN or infinite value\(s\), the first at index \(2, 3\) \(nan\)",
         ),
     ],
     ids=["+inf", "-inf in a row of NaN", "one NaN in a row"],

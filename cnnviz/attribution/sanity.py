@@ -101,11 +101,7 @@ def _maps(maps: object, name: str, x: np.ndarray, when: str) -> np.ndarray:
         raise ValueError(f"{what}; {when} it returned shape {array.shape}")
     bad = ~np.isfinite(array)
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"{what}; {when} it returned {int(bad.sum())} NaN or infinite value(s), the first at "
-            f"index {where} ({float(array[where])})"
-        )
+        raise ValueError(f"{what}; {when} it returned {_checks.where_bad(array, bad)}")
     largest = float(np.finfo(np.float32).max)
     peak = max(abs(float(array.max())), abs(float(array.min()))) if array.size else 0.0
     if peak > largest:

@@ -330,11 +330,9 @@ def plot_class_activations(
     empty = np.isnan(values).all(axis=1)
     bad = ~np.isfinite(values) & ~empty[:, np.newaxis]
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
             f"matrix must hold finite means, or a whole row of NaN for a class without "
-            f"images; got {int(bad.sum())} NaN or infinite value(s) outside such rows, the "
-            f"first at index {where} ({values[where]})"
+            f"images; got, outside such rows, {_checks.where_bad(values, bad)}"
         )
     if empty.all():
         raise ValueError(
