@@ -459,7 +459,7 @@ def whole(model: keras.Model, images: object, *, name: str = "images") -> np.nda
     if is_array(images):
         return image_batch(images, model, name)
     read = source(model, images, chunk=sys.maxsize, names=(name, "labels"), takes_steps=False)
-    rows = Rows(None)
+    rows = Rows(None, name)
     for x, _ in read:
         rows.add(x)
     return rows.result()
@@ -472,15 +472,28 @@ class Rows:
     once and each piece copied into it (one piece that is the whole is kept
     as it is). Otherwise the pieces are kept, and at the end copied into the
     result one by one, each let go as soon as it is copied.
+
+    `what` names the results for the message that refuses pieces of different shapes (a
+    stream's batches of different sizes, for a model of any input size, give maps of
+    different sizes, which one array cannot hold).
     """
 
-    def __init__(self, count: int | None) -> None:
+    def __init__(self, count: int | None, what: str = "the results") -> None:
         self._count = count
+        self._what = what
         self._parts: list[np.ndarray] = []
         self._whole: np.ndarray | None = None
         self._filled = 0
 
     def add(self, part: np.ndarray) -> None:
+        first = self._whole if self._whole is not None else (self._parts or [None])[0]
+        if first is not None and part.shape[1:] != first.shape[1:]:
+            raise ValueError(
+                f"{self._what} must all have one shape, to be gathered into one array; "
+                f"they have shape {first.shape[1:]} for the first images and "
+                f"{part.shape[1:]} for later ones (images of different sizes, which a model "
+                "of any input size takes): give images of one size in one call"
+            )
         if self._count is None:
             self._parts.append(part)
             return

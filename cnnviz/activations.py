@@ -90,8 +90,11 @@ def layer_outputs(
         (a shared layer has one output per call), `images` has the wrong
         shape (a stream's batch: which one), the batch or the stream is
         empty, a stream never ends and `steps` is not given, `steps` is
-        not a positive integer, or the images are ``uint8``, `scale` is None
-        and cnnviz cannot tell whether the model takes [0, 1] or [0, 255].
+        not a positive integer, the images are ``uint8``, `scale` is None
+        and cnnviz cannot tell whether the model takes [0, 1] or [0, 255],
+        or a stream of images of different sizes (for a model of any input
+        size) gives a layer outputs of different sizes, which one array
+        cannot hold.
 
     Examples
     --------
@@ -133,7 +136,9 @@ def layer_outputs(
         result = extract(x, training=False)
         result = result if isinstance(result, (list, tuple)) else [result]
         if not gathered:
-            gathered = [_batches.Rows(batches.count) for _ in result]
+            gathered = [
+                _batches.Rows(batches.count, f"the outputs of layer {name!r}") for name in unique
+            ]
         for rows, output in zip(gathered, result, strict=True):
             rows.add(keras.ops.convert_to_numpy(output))
     filled = [rows.result() for rows in gathered]

@@ -439,6 +439,19 @@ def open_size_model():
     return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs), name="any_size")
 
 
+def open_size_classifier():
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(2, 3, name="conv")(inputs))
+    return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x), name="any_size")
+
+
+def two_sizes() -> list:
+    """A stream of two batches of images of different sizes: 12x12, then 10x14."""
+    return [np.full((2, 12, 12, 1), 0.5, np.float32), np.full((2, 10, 14, 1), 0.5, np.float32)]
+
+
 def skip_model():
     import keras
 
@@ -1019,6 +1032,9 @@ CATALOGUE: list[Case] = [
     Case("plot_feature_maps", "an array for title", call("plot_feature_maps", np.ones((4, 4, 2)), title=np.zeros(3)), T, r"title must be a str or None; got ndarray"),
     Case("plot_probabilities", "class_names='ab'", call("plot_probabilities", np.full(2, 0.5), class_names="ab"), T, r"class_names must be a sequence of names; got 'ab'"),
     Case("plot_attribution", "titles=3", call("plot_attribution", np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), titles=3), T, r"titles must be a sequence of names; got 3"),
+    # issue 20: hostile user A (models of any input size: a stream of images of two sizes)
+    Case("layer_outputs", "a stream of 12x12 then 10x14 images, a model of any size", lambda: layer_outputs(open_size_model(), two_sizes()), V, r"the outputs of layer 'conv' must all have one shape, to be gathered into one array; they have shape \(10, 10, 2\) for the first images and \(8, 12, 2\) for later ones \(images of different sizes, which a model of any input size takes\): give images of one size in one call"),
+    Case("gradients", "a stream of 12x12 then 10x14 images, a model of any size", called("gradients", lambda: (open_size_classifier(), two_sizes())), V, r"images must all have one shape, to be gathered into one array; they have shape \(12, 12, 1\) for the first images and \(10, 14, 1\) for later ones"),
 ]  # fmt: skip
 
 

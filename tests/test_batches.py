@@ -122,6 +122,29 @@ def test_one_image_in_a_stream_is_refused_where_the_size_is_open():
     assert cnnviz.predict(model, [x[:4], x[4:]]).shape == (6, 10)
 
 
+def test_a_stream_of_two_image_sizes_gives_per_image_answers_where_they_stack_and_says_so_where_not():
+    # A model of any input size takes a stream of 28x28 then 20x24 images. One probability
+    # row per image stacks; maps of two sizes do not, and NumPy's "could not broadcast" from
+    # inside the gathering was all a user saw.
+    model = open_size_model()
+    rng = np.random.default_rng(0)
+    big = rng.random((3, 28, 28, 1), dtype=np.float32)
+    small = rng.random((2, 20, 24, 1), dtype=np.float32)
+    got = cnnviz.predict(model, [big, small])
+    want = np.concatenate([model(big).numpy(), model(small).numpy()])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    with pytest.raises(
+        ValueError,
+        match=r"the outputs of layer 'c1' must all have one shape, .* \(28, 28, 4\) for the first "
+        r"images and \(20, 24, 4\) for later ones .*give images of one size in one call",
+    ):
+        cnnviz.layer_outputs(model, [big, small], ["c1"])
+    with pytest.raises(ValueError, match=r"images must all have one shape, .* \(28, 28, 1\) "):
+        cnnviz.gradients(model, [big, small])
+    # Each size on its own is answered.
+    assert cnnviz.layer_outputs(model, [small, small], ["c1"])["c1"].shape == (4, 20, 24, 4)
+
+
 # --- the one scaling rule: [0, 1] or [0, 255], looked for past layers that keep the scale -------
 
 L = keras.layers
