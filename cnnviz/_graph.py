@@ -115,8 +115,8 @@ _LOCK = threading.RLock()
 def _computes(model: keras.Model) -> list[object]:
     """Return the objects that decide what `model` computes, in a fixed order.
 
-    Its layers in order, nested models' layers in place (after the nested model, then
-    ``_END``), each with its activation (``layer.activation = None`` is how keras.io turns a
+    Its layers in order, nested models' and Pipelines' layers in place (after the
+    nested model, then ``_END``), each with its activation (``layer.activation = None`` is how keras.io turns a
     softmax head into logits) and its settings (:func:`_settings`: a Normalization adapted
     again, a new dtype policy), then its variables (a layer built again has new ones;
     assigning values to the same variables changes nothing here, as compiled functions read
@@ -124,11 +124,13 @@ def _computes(model: keras.Model) -> list[object]:
     """
     objects: list[object] = []
 
-    def walk(outer: keras.Model) -> None:
+    def walk(outer: keras.Model | keras.layers.Pipeline) -> None:
         for layer in outer.layers:
             objects.append(layer)
             objects.append(getattr(layer, "activation", None))
-            if isinstance(layer, keras.Model):
+            if isinstance(layer, (keras.Model, keras.layers.Pipeline)):
+                # A Pipeline's layers are not the model's layers: a Rescaling inside one is
+                # looked into as a nested model's is (its variables are the model's).
                 walk(layer)
                 objects.append(_END)
             else:

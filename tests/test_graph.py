@@ -224,6 +224,19 @@ def test_a_normalization_adapted_again_is_a_change(path):
     assert differs(got, old)
 
 
+def test_a_layer_inside_a_pipeline_changed_is_a_change():
+    # keras.io's augmentation-then-rescale as one Pipeline, whose layers model.layers does
+    # not list: its Normalization adapted again must be seen as one outside it is.
+    norm = keras.layers.Normalization()
+    norm.adapt(IMAGES)
+    model = scaled_sequential(keras.layers.Pipeline([keras.layers.RandomFlip(), norm]))
+    old = cnnviz.predict(model, IMAGES)
+    norm.adapt(IMAGES * 3 + 1)
+    got = cnnviz.predict(model, IMAGES)
+    assert_close(got, model(IMAGES, training=False).numpy())
+    assert differs(got, old)
+
+
 def test_a_new_rescaling_scale_and_a_new_dtype_policy_are_changes():
     rescale = keras.layers.Rescaling(1.0)
     model = scaled_sequential(rescale)
