@@ -478,6 +478,10 @@ class Rows:
     once and each piece copied into it (one piece that is the whole is kept
     as it is). Otherwise the pieces are kept, and at the end copied into the
     result one by one, each let go as soon as it is copied.
+
+    `name` (the argument) and `what` (the results) are for the message that refuses
+    pieces of different shapes: a stream's batches of different sizes, for a model of
+    any input size, give maps of different sizes, which one array cannot hold.
     """
 
     def __init__(self, count: int | None, name: str = "images", what: str = "results") -> None:

@@ -115,27 +115,72 @@ _LOCK = threading.RLock()
 def _computes(model: keras.Model) -> list[object]:
     """Return the objects that decide what `model` computes, in a fixed order.
 
-    Its layers in order, nested models' layers in place (after the nested model, then
-    ``_END``), each with its activation (``layer.activation = None`` is how keras.io turns a
-    softmax head into logits), then its variables (a layer built again has new ones;
+    Its layers in order, nested models' and Pipelines' layers in place (after the
+    nested model, then ``_END``), each with its activation (``layer.activation = None`` is how keras.io turns a
+    softmax head into logits) and its settings (:func:`_settings`: a Normalization adapted
+    again, a new dtype policy), then its variables (a layer built again has new ones;
     assigning values to the same variables changes nothing here, as compiled functions read
     the variables), then its input and output tensors.
     """
     objects: list[object] = []
 
-    def walk(outer: keras.Model) -> None:
+    def walk(outer: keras.Model | keras.layers.Pipeline) -> None:
         for layer in outer.layers:
             objects.append(layer)
             objects.append(getattr(layer, "activation", None))
-            if isinstance(layer, keras.Model):
+            if isinstance(layer, (keras.Model, keras.layers.Pipeline)):
+                # A Pipeline's layers are not the model's layers: a Rescaling inside one is
+                # looked into as a nested model's is (its variables are the model's).
                 walk(layer)
                 objects.append(_END)
+            else:
+                objects.extend(_settings(layer))
 
     walk(model)
     objects.extend(model.variables)
     objects.extend(model.inputs)
     objects.extend(model.outputs)
     return objects
+
+
+#: The kinds of a layer's attribute values that its call may read and a compiled function
+#: keeps as constants: numbers, strings, tuples, arrays and tensors that are not variables,
+#: and its dtype policy. Values of these kinds are replaced, never changed in place.
+_SETTINGS = (int, float, complex, str, bytes, tuple, np.ndarray, np.generic, keras.DTypePolicy)
+
+
+def _settings(layer: keras.layers.Layer) -> list[object]:
+    """Return the values of `layer`'s settings, in attribute order (a fixed order per layer).
+
+    A compiled function keeps what the layer's call read when it was traced, not where it
+    read it: a Normalization adapted again (``norm.adapt(new_data)``) computes a new ``mean``
+    tensor from its variables, a Rescaling given a new ``scale`` holds a new number, a layer
+    given a new ``dtype_policy`` computes in another type, and each was run with the old one.
+    Such values are replaced, not changed in place, so a new id marks the change. Variables
+    are in the fingerprint on their own (their values are read when run), and containers
+    (lists, dicts) are left out: their ids do not change with what they hold.
+    """
+    known = _SETTING_TYPES
+    return [
+        value
+        for value in vars(layer).values()
+        if known.get(type(value)) or (type(value) not in known and _is_setting(value))
+    ]
+
+
+# Whether values of a type are settings, by type: ``keras.ops.is_tensor`` asks TensorFlow,
+# whose check is a slow protocol test (5 ms a LeNet-5 fingerprint instead of 20 us), and
+# its answer is the same for every value of one type.
+_SETTING_TYPES: dict[type, bool] = {}
+
+
+def _is_setting(value: object) -> bool:
+    kind = type(value)
+    if kind not in _SETTING_TYPES:
+        _SETTING_TYPES[kind] = isinstance(value, _SETTINGS) or (
+            not isinstance(value, keras.Variable) and bool(keras.ops.is_tensor(value))
+        )
+    return _SETTING_TYPES[kind]
 
 
 def _ids(objects: list[object]) -> tuple[int, ...]:

@@ -92,8 +92,11 @@ def layer_outputs(
         (a shared layer has one output per call), `images` has the wrong
         shape (a stream's batch: which one), the batch or the stream is
         empty, a stream never ends and `steps` is not given, `steps` is
-        not a positive integer, or the images are ``uint8``, `scale` is None
-        and cnnviz cannot tell whether the model takes [0, 1] or [0, 255].
+        not a positive integer, the images are ``uint8``, `scale` is None
+        and cnnviz cannot tell whether the model takes [0, 1] or [0, 255],
+        or a stream of images of different sizes (for a model of any input
+        size) gives a layer outputs of different sizes, which one array
+        cannot hold.
 
     Examples
     --------

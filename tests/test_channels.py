@@ -949,6 +949,30 @@ def test_maximize_activation_is_deterministic_in_range_and_excites_the_channel()
     assert mean(free[np.newaxis])[0] > mean(noise).max()
 
 
+def test_maximize_activation_of_a_mixed_float16_model_excites_the_channel():
+    # keras.io's mixed precision: the layers compute in float16. The ascent multiplied their
+    # float16 output with its float32 weights and failed inside TensorFlow.
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [keras.Input((12, 12, 1)), keras.layers.Conv2D(4, 3, name="c")], name="mixed"
+        )
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    image = cnnviz.maximize_activation(model, "c", 2, steps=24, l2=0, tv=0, blur=0)
+    assert image.shape == (12, 12, 1)
+    assert image.dtype == np.float32
+    assert image.min() >= 0
+    assert image.max() <= 1
+    noise = np.random.default_rng(0).random((20, 12, 12, 1), np.float32)
+
+    def mean(x):
+        return cnnviz.layer_outputs(model, x, ["c"])["c"][..., 2].astype(np.float32).mean((1, 2))
+
+    assert mean(image[np.newaxis])[0] > mean(noise).max()
+
+
 def test_maximize_activation_for_a_model_that_scales_its_input_is_in_0_to_255():
     inputs = keras.Input((10, 10, 3))
     x = keras.layers.Rescaling(1 / 255)(inputs)

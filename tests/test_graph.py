@@ -190,6 +190,70 @@ def test_new_variables_in_the_same_layers_are_a_change_new_values_need_none():
     assert differs(cnnviz.gradients(model, IMAGES), old)
 
 
+def scaled_sequential(first: keras.layers.Layer) -> keras.Sequential:
+    """`first` (a Normalization or a Rescaling) before the layers of :func:`small_sequential`."""
+    model = small_sequential()
+    return keras.Sequential([keras.Input((12, 12, 1)), first, *model.layers], name="scaled")
+
+
+def fresh_scaled(model: keras.Sequential, first: keras.layers.Layer) -> keras.Sequential:
+    """A model never seen that computes what `model` computes now, with `first` as its first layer."""
+    copy = keras.Sequential([keras.Input((12, 12, 1)), first])
+    for layer in model.layers[1:]:
+        copy.add(keras.layers.deserialize(keras.layers.serialize(layer)))
+    for new, old in zip(copy.layers[1:], model.layers[1:], strict=True):
+        new.set_weights(old.get_weights())
+    return copy
+
+
+@pytest.mark.parametrize("path", ["gradients", "predict", "layer_outputs", "channel_ablation"])
+def test_a_normalization_adapted_again_is_a_change(path):
+    # keras.io's pattern: adapt on the training data. Adapting again computes a new mean
+    # and variance from the same variables, and a compiled function kept the old ones.
+    norm = keras.layers.Normalization()
+    norm.adapt(IMAGES)
+    model = scaled_sequential(norm)
+    compute = PATHS[path]
+    old = compute(model)
+    norm.adapt(IMAGES * 3 + 1)
+    got = compute(model)
+    again = keras.layers.Normalization(
+        mean=float(norm.mean.numpy().ravel()[0]), variance=float(norm.variance.numpy().ravel()[0])
+    )
+    assert_close(got, compute(fresh_scaled(model, again)))
+    assert differs(got, old)
+
+
+def test_a_layer_inside_a_pipeline_changed_is_a_change():
+    # keras.io's augmentation-then-rescale as one Pipeline, whose layers model.layers does
+    # not list: its Normalization adapted again must be seen as one outside it is.
+    norm = keras.layers.Normalization()
+    norm.adapt(IMAGES)
+    model = scaled_sequential(keras.layers.Pipeline([keras.layers.RandomFlip(), norm]))
+    old = cnnviz.predict(model, IMAGES)
+    norm.adapt(IMAGES * 3 + 1)
+    got = cnnviz.predict(model, IMAGES)
+    assert_close(got, model(IMAGES, training=False).numpy())
+    assert differs(got, old)
+
+
+def test_a_new_rescaling_scale_and_a_new_dtype_policy_are_changes():
+    rescale = keras.layers.Rescaling(1.0)
+    model = scaled_sequential(rescale)
+    old = cnnviz.predict(model, IMAGES)
+    rescale.scale = 3.0
+    got = cnnviz.predict(model, IMAGES)
+    assert_close(got, model(IMAGES, training=False).numpy())
+    assert differs(got, old)
+    # mixed_float16 given to the layers of a model already seen: it computes in float16.
+    before = _graph.fingerprint(model)
+    for layer in model.layers:
+        layer.dtype_policy = keras.DTypePolicy("mixed_float16")
+    assert _graph.fingerprint(model) != before
+    want = model(IMAGES, training=False).numpy()
+    np.testing.assert_array_equal(cnnviz.layer_outputs(model, IMAGES, ["out"])["out"], want)
+
+
 def test_a_head_turned_into_logits_is_a_change():
     # keras.io's Grad-CAM example: model.layers[-1].activation = None.
     model = small_sequential()

@@ -49,7 +49,9 @@ def _built_ascent(parts: _graph.Split):
 
     def objective(unit, low, high, shift, chosen, where, l2, tv):
         image = low + (high - low) * tf.roll(unit, shift, axis=(1, 2))
-        out = head(image, training=False)  # (B, ..., K)
+        # float32 whatever the layer computes in (a mixed_float16 model gives float16,
+        # which the float32 weights and penalties below cannot be multiplied with).
+        out = tf.cast(head(image, training=False), tf.float32)  # (B, ..., K)
         picked = tf.reduce_sum(out * chosen, axis=-1)  # (B, ...): each image's channel
         activation = tf.reduce_sum(tf.reshape(picked * where, (tf.shape(picked)[0], -1)), 1)
         axes = [1, 2, 3]
