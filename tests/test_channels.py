@@ -792,6 +792,66 @@ def test_ablation_of_the_output_layer_says_that_nothing_runs_after_it():
             cnnviz.channel_ablation(model, x, [0, 1], layer)
 
 
+def constant_channel_model() -> keras.Model:
+    """conv: channel 0 a local mean of the pixels, channel 1 its bias alone (zero kernel).
+
+    Channel 1 is 1.3 everywhere and for every image: the class-0 score. The class-1 score is
+    channel 0's mean, below 1 for pixels in [0, 1): every image is class 0, by at least 0.3.
+    Zeroing channel 1 leaves class 1 the winner for every image; its mean, 1.3 again,
+    changes nothing.
+    """
+    inputs = keras.Input((8, 8, 1))
+    conv = keras.layers.Conv2D(2, 3, activation="relu", name="conv")
+    x = keras.layers.GlobalAveragePooling2D()(conv(inputs))
+    out = keras.layers.Dense(2, activation="softmax", name="out")
+    model = keras.Model(inputs, out(x))
+    kernel = np.zeros((3, 3, 1, 2), np.float32)
+    kernel[..., 0] = 1 / 9
+    conv.set_weights([kernel, np.array([0.0, 1.3], np.float32)])
+    out.set_weights([np.array([[0, 1], [1, 0]], np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def test_mean_ablation_of_a_constant_channel_changes_nothing_while_zeroing_it_does():
+    model = constant_channel_model()
+    x = np.random.default_rng(3).random((50, 8, 8, 1), np.float32)
+    y = np.zeros(50, np.int64)
+    zero = cnnviz.channel_ablation(model, x, y, "conv")
+    mean = cnnviz.channel_ablation(model, x, y, "conv", fill="mean")
+    assert zero["intact_accuracy"] == mean["intact_accuracy"] == 1.0
+    assert zero["fill"] == "zero"
+    assert mean["fill"] == "mean"
+    np.testing.assert_array_equal(zero["fill_values"], [0.0, 0.0])
+    # Zero is not "off" for a channel whose level is its bias: every prediction flips.
+    np.testing.assert_array_equal(zero["accuracy"], [1.0, 0.0])
+    # Its mean is exactly its one value (float64 sums of one float32 value are exact), so the
+    # ablated copy is the intact output, bit for bit: no prediction can change.
+    assert mean["fill_values"][1] == np.float32(1.3)
+    np.testing.assert_array_equal(mean["accuracy"], [1.0, 1.0])
+    # Channel 0's mean over every image and position, worked out from the layer's output.
+    conv = cnnviz.layer_outputs(model, x, ["conv"])["conv"].astype(np.float64)
+    assert mean["fill_values"][0] == pytest.approx(conv[..., 0].mean(), rel=1e-12)
+    assert 0.3 < mean["fill_values"][0] < 0.7
+
+
+def test_mean_ablation_reads_a_stream_twice_the_same_batches_and_refuses_a_generator():
+    model = constant_channel_model()
+    x = np.random.default_rng(4).random((30, 8, 8, 1), np.float32)
+    y = np.zeros(30, np.int64)
+    pairs = [(x[s : s + 10], y[s : s + 10]) for s in range(0, 30, 10)]
+    arrays = cnnviz.channel_ablation(model, x[:20], y[:20], "conv", fill="mean")
+    dataset = tf.data.Dataset.from_tensor_slices((x, cnnviz.one_hot(y, 2))).batch(10)
+    for stream in (pairs, dataset):
+        # steps=2: the first two batches, in the pass for the means and in the ablation.
+        got = cnnviz.channel_ablation(model, stream, None, "conv", fill="mean", steps=2)
+        np.testing.assert_allclose(got["fill_values"], arrays["fill_values"], rtol=1e-12)
+        np.testing.assert_array_equal(got["accuracy"], arrays["accuracy"])
+    with pytest.raises(TypeError, match=r"images is an iterator \(generator\), which can be"):
+        cnnviz.channel_ablation(model, (pair for pair in pairs), None, "conv", fill="mean")
+    zero = cnnviz.channel_ablation(model, (pair for pair in pairs), None, "conv")
+    np.testing.assert_array_equal(zero["accuracy"], [1.0, 0.0])
+
+
 # --- arrays, tf.data and iterables of batches ------------------------------------------------
 
 
