@@ -1072,6 +1072,67 @@ def test_the_mean_of_a_linear_filter_wants_a_flat_image_by_the_sign_of_its_sum()
     assert image[4:24, 4:24].min() > 0.9
 
 
+def linear_unit(scale: float = 1.0) -> tuple[keras.Model, np.ndarray]:
+    """One 5x5 convolution of Gaussian weights (times `scale`) on 9x9 images: unit (2, 2) sees
+    rows and columns 2 to 6."""
+    kernel = np.random.default_rng(0).normal(size=(5, 5)).astype(np.float32)
+    inputs = keras.Input((9, 9, 1))
+    conv = keras.layers.Conv2D(1, 5, name="conv")
+    model = keras.Model(inputs, conv(inputs))
+    conv.set_weights([(kernel * np.float32(scale)).reshape(5, 5, 1, 1), np.zeros(1, np.float32)])
+    return model, kernel
+
+
+PLAIN = {"jitter": 0, "blur": 0, "l2": 0, "tv": 0}  # every aid off: the kernel comparison
+
+
+def centre(model, **options) -> np.ndarray:
+    """The image that excites unit (2, 2), in its 5x5 field."""
+    return cnnviz.maximize_activation(model, "conv", 0, position=(2, 2), **options)[2:7, 2:7, 0]
+
+
+def test_with_every_aid_off_a_linear_unit_goes_to_the_best_corner_of_the_range():
+    model, kernel = linear_unit()
+    field = centre(model, **PLAIN)
+    # w . x over x in [0, 1]^25 is largest at 1 where w > 0 and 0 where w < 0: the sign
+    # pattern, which Adam (the same pace for every pixel) reaches, not the weights' sizes.
+    np.testing.assert_array_equal(field > 0.5, kernel > 0)
+    assert np.minimum(field, 1 - field).max() < 0.05
+    assert (field * kernel).sum() > 0.98 * kernel[kernel > 0].sum()
+
+
+def test_with_the_l2_penalty_alone_a_linear_unit_gives_its_kernel_within_the_range():
+    model, kernel = linear_unit()
+    l2, n = 200.0, 81  # n: the values of a 9x9x1 image, over which the penalty is a mean
+    field = centre(model, jitter=0, blur=0, tv=0, l2=l2, steps=512)
+    positive = kernel > 0
+    # The stationary point of w . u - l2 mean(u^2): u = n w / (2 l2), here 0.2025 w, all
+    # within [0, 1] (the largest weight is 2.2); 0 (never reached: a sigmoid) where w < 0.
+    assert (n * kernel.max() / (2 * l2)) < 1
+    ratio = field[positive] / kernel[positive]
+    assert np.median(ratio) == pytest.approx(n / (2 * l2), rel=1e-3)
+    cosine = (field[positive] @ kernel[positive]) / (
+        np.linalg.norm(field[positive]) * np.linalg.norm(kernel[positive])
+    )
+    assert cosine > 0.999  # pixels of the smallest weights move slowest: not yet all there
+    assert field[~positive].max() < 0.05
+
+
+def test_the_fixed_size_penalties_dim_a_weak_unit_and_the_ascent_and_blur_do_not():
+    (strong, kernel), (weak, _) = linear_unit(), linear_unit(1e-3)
+    # Adam's steps do not depend on the gradient's size (up to its epsilon, 1e-7, against
+    # gradients of 1e-4 here): the same image for a unit 1000 times weaker, blurred or not.
+    for options in (PLAIN, {**PLAIN, "blur": 0.5}):
+        np.testing.assert_allclose(centre(weak, **options), centre(strong, **options), atol=0.01)
+    # The L2 and total variation penalties have a fixed size: against the weak unit's small
+    # gradient they win, and its image is dimmer and excites it less.
+    penalties = {**PLAIN, "l2": 0.02, "tv": 0.05}
+    strong_field, weak_field = centre(strong, **penalties), centre(weak, **penalties)
+    assert (strong_field * kernel).sum() > 0.95 * kernel[kernel > 0].sum()
+    assert (weak_field * kernel).sum() < 0.5 * (strong_field * kernel).sum()
+    assert weak_field.mean() < 0.8 * strong_field.mean()
+
+
 def test_several_channels_are_one_batch_that_gives_each_its_own_image():
     model = cnnviz.lenet5()
     alone = [cnnviz.maximize_activation(model, "conv2", c, steps=12) for c in (7, 2)]
