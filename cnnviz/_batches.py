@@ -454,6 +454,19 @@ def source(
     )
 
 
+def refuse_one_pass(images: object, name: str, why: str) -> None:
+    """Refuse an iterator (a generator) where the images must be read more than once.
+
+    Arrays, datasets and other iterables (a list) give their batches again each time they
+    are iterated; an iterator gives them once, and a second pass would find it empty.
+    """
+    if isinstance(images, Iterator):
+        raise TypeError(
+            f"{name} is an iterator ({type(images).__name__}), which can be read only once, "
+            f"but {why}: give an array, a tf.data.Dataset or a list of batches"
+        )
+
+
 def whole(model: keras.Model, images: object, *, name: str = "images") -> np.ndarray:
     """Return all of `images` as one float32 batch: for functions whose results are per image.
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import keras
@@ -483,6 +483,48 @@ def softmax_end(model) -> bool:
         return True
     activation = getattr(layer, "activation", None)
     return activation is not None and keras.activations.serialize(activation) == "softmax"
+
+
+@dataclass(frozen=True)
+class SoftmaxInput:
+    """Where the final softmax's input is in the model's traced graph (:func:`softmax_input`)."""
+
+    tensor: object  # the softmax layer's input (for a Dense softmax: the Dense's input)
+    head: Callable  # that tensor -> the softmax's input, the logits
+
+
+def identity(z):
+    """Return `z` as it is: the head of a Softmax layer's input, which is the logits."""
+    return z
+
+
+def softmax_input(model: keras.Model) -> SoftmaxInput | None:
+    """Return where `model`'s final softmax takes its input, or None where it cannot be reached.
+
+    For a ``Softmax`` or ``Activation("softmax")`` layer, its input; for a
+    ``Dense`` with a softmax activation, its input and its pre-activation
+    (``input @ kernel + bias``, as the layer computes it before the
+    activation). None for a model that does not end in a softmax
+    (:func:`softmax_end`), or whose softmax is not the output of the traced
+    graph (inside a subclassed model, called whole). The logits are what
+    Keras' cross-entropy reads from a softmax's output, and what the
+    gradient methods explain.
+    """
+    if not softmax_end(model):
+        return None
+    _, output, calls = trace(model)
+    last = last_layer(model)
+    seen = calls.calls.get(id(last))
+    if seen is None or seen[2] is not output:
+        return None
+    if isinstance(last, keras.layers.Dense):
+
+        def head(z, dense=last):
+            scores = keras.ops.matmul(z, dense.kernel)
+            return scores + dense.bias if dense.use_bias else scores
+
+        return SoftmaxInput(seen[1], head)
+    return SoftmaxInput(seen[1], identity)
 
 
 def classifier(model: object, name: str = "model"):

@@ -29,6 +29,46 @@ def _fresh_predict_function(model: keras.Model) -> bool:
     return True
 
 
+def _loss_outputs(model: keras.Model) -> keras.Model:
+    """Return a flat model from images to [logits,] the model's output, built once per model.
+
+    One forward pass gives both: the softmax's input (:func:`cnnviz._graph.softmax_input`)
+    for the loss, and the model's output for the predicted class. Where the softmax's input
+    cannot be reached, it gives the output alone.
+    """
+
+    def build() -> keras.Model:
+        x, output, _ = _graph.trace(model)
+        logits = _graph.softmax_input(model)
+        outputs = [output] if logits is None else [logits.head(logits.tensor), output]
+        return keras.Model(x, outputs, name=f"{model.name}_loss")
+
+    return _graph.cached(model, "loss_outputs", None, build)
+
+
+def _cross_entropy(targets: np.ndarray, logits: object, probabilities: np.ndarray) -> float:
+    """Return the summed categorical cross-entropy of a chunk, as Keras computes it.
+
+    From the logits (the softmax's input): ``logsumexp(z) * sum(t) - t . z``
+    per image, which is ``-sum(t * log_softmax(z))``, in float64 with the
+    largest logit taken out first, so it neither overflows nor is capped
+    (``tf.nn.softmax_cross_entropy_with_logits``, which Keras uses for a
+    softmax's output). Without logits: Keras' formula on probabilities,
+    each row divided by its sum, clipped to ``[epsilon, 1 - epsilon]``
+    (``keras.config.epsilon()``, 1e-7), then ``-sum(t * log(p))``.
+    """
+    t = targets.astype(np.float64)
+    if logits is None:
+        eps = keras.config.epsilon()
+        p = probabilities.astype(np.float64)
+        p = np.clip(p / p.sum(axis=1, keepdims=True), eps, 1 - eps)
+        return float(-np.sum(t * np.log(p)))
+    z = np.asarray(logits, dtype=np.float64)
+    top = z.max(axis=1, keepdims=True)
+    lse = top[:, 0] + np.log(np.sum(np.exp(z - top), axis=1))
+    return float(np.sum(lse * t.sum(axis=1) - np.sum(t * z, axis=1)))
+
+
 def predict(
     model: keras.Model, images: object, *, batch_size: int = 1024, steps: int | None = None
 ) -> np.ndarray:
@@ -112,6 +152,20 @@ def evaluate(
     answers summed as they go, so memory does not grow with the number of
     images, from arrays and streams alike.
 
+    The loss is categorical cross-entropy computed as Keras computes it
+    for a model that ends in a softmax (``model.evaluate`` with
+    ``loss="categorical_crossentropy"``): from the softmax's input, the
+    logits ``z`` (for a ``Dense(..., activation="softmax")`` its
+    pre-activation), as ``-sum(y * log_softmax(z))`` with the log-sum-exp
+    taken stably, in one forward pass that also gives the probabilities
+    for the accuracy. It has no cap: a confident mistake costs the full
+    difference of its logits. Where the softmax's input cannot be reached
+    (the softmax inside a subclassed model, which cnnviz calls whole), it
+    is computed from the output probabilities as Keras computes it from
+    probabilities: each row divided by its sum, clipped to
+    ``[epsilon, 1 - epsilon]`` (``keras.config.epsilon()``, 1e-7), so an
+    image's loss is then at most ``-log(1e-7)``, about 16.1.
+
     Parameters
     ----------
     model : keras.Model
@@ -139,7 +193,8 @@ def evaluate(
     Returns
     -------
     dict
-        ``{"loss": categorical cross-entropy, "accuracy": fraction correct}``.
+        ``{"loss": categorical cross-entropy, the mean over the images,
+        "accuracy": fraction whose most probable class is the label}``.
 
     Raises
     ------
@@ -179,13 +234,15 @@ def evaluate(
         names=("x", "y"),
         takes_scale=True,
     )
-    eps = keras.config.epsilon()
+    flat = _loss_outputs(model)
     loss = 0.0
     correct = count = 0
     for images, targets in batches:
-        probabilities = _probabilities(model, images)
-        clipped = np.clip(probabilities, eps, 1 - eps)
-        loss += float(np.sum(-np.sum(targets * np.log(clipped), axis=1), dtype=np.float64))
+        # predict_on_batch: predict's compiled step, as for _probabilities.
+        *logits, probabilities = keras.tree.flatten(flat.predict_on_batch(images))
+        probabilities = np.asarray(probabilities, dtype=np.float32)
+        logits = np.asarray(logits[0], dtype=np.float32) if logits else None
+        loss += _cross_entropy(targets, logits, probabilities)
         correct += int(np.sum(np.argmax(probabilities, axis=1) == np.argmax(targets, axis=1)))
         count += len(images)
     return {"loss": loss / count, "accuracy": correct / count}

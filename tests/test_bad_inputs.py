@@ -1063,6 +1063,10 @@ CATALOGUE: list[Case] = [
     Case("gradients", "a stream of 8x8 and 10x9 images", lambda: __import__("cnnviz").gradients(open_size_classifier(), two_sizes()), V, r"images must hold images of one size here: this function returns its images for all of them as one array, .*give the images of each size in their own call"),
     Case("layer_outputs", "6x6 images for a model of any size whose layers need 7x7", lambda: layer_outputs(too_small_for_model(), np.zeros((2, 6, 6, 1), np.float32), ["b"]), V, r"images \(6x6 pixels\) are too small for model 'net', which takes images of any size but needs them large enough for its layers: Computed output size would be zero or negative"),
     Case("class_mean_activations", "soft labels half class 2, half class 5", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], np.vstack([(np.eye(10)[2] + np.eye(10)[5]) / 2, np.eye(10)[1]]), "conv1"), V, r"labels must give each image one class: a row's class is its largest entry, but 1 row\(s\) share theirs among classes, the first row 0, largest \(0\.5\) at classes \[2, 5\]"),
+    # issue 21: ablation fill
+    Case("channel_ablation", "fill='off'", lambda: __import__("cnnviz").channel_ablation(model(), small()[0][:4], small()[1][:4], "conv1", fill="off"), V, r"fill must be one of \('zero', 'mean'\); got 'off'"),
+    Case("plot_ablation", "result['fill']='noise'", call("plot_ablation", {"layer": "c", "channels": [0], "accuracy": [0.5], "intact_accuracy": 0.5, "fill": "noise"}), V, r"result\['fill'\] must be one of \('zero', 'mean'\); got 'noise'"),
+    Case("channel_ablation", "fill='mean' with a generator", lambda: __import__("cnnviz").channel_ablation(model(), (pair for pair in [small()]), None, "conv1", fill="mean"), T, r"images is an iterator \(generator\), which can be read only once, but fill=\"mean\" reads the images twice: give an array, a tf\.data\.Dataset or a list of batches"),
 ]  # fmt: skip
 
 

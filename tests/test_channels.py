@@ -792,6 +792,66 @@ def test_ablation_of_the_output_layer_says_that_nothing_runs_after_it():
             cnnviz.channel_ablation(model, x, [0, 1], layer)
 
 
+def constant_channel_model() -> keras.Model:
+    """conv: channel 0 a local mean of the pixels, channel 1 its bias alone (zero kernel).
+
+    Channel 1 is 1.3 everywhere and for every image: the class-0 score. The class-1 score is
+    channel 0's mean, below 1 for pixels in [0, 1): every image is class 0, by at least 0.3.
+    Zeroing channel 1 leaves class 1 the winner for every image; its mean, 1.3 again,
+    changes nothing.
+    """
+    inputs = keras.Input((8, 8, 1))
+    conv = keras.layers.Conv2D(2, 3, activation="relu", name="conv")
+    x = keras.layers.GlobalAveragePooling2D()(conv(inputs))
+    out = keras.layers.Dense(2, activation="softmax", name="out")
+    model = keras.Model(inputs, out(x))
+    kernel = np.zeros((3, 3, 1, 2), np.float32)
+    kernel[..., 0] = 1 / 9
+    conv.set_weights([kernel, np.array([0.0, 1.3], np.float32)])
+    out.set_weights([np.array([[0, 1], [1, 0]], np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def test_mean_ablation_of_a_constant_channel_changes_nothing_while_zeroing_it_does():
+    model = constant_channel_model()
+    x = np.random.default_rng(3).random((50, 8, 8, 1), np.float32)
+    y = np.zeros(50, np.int64)
+    zero = cnnviz.channel_ablation(model, x, y, "conv")
+    mean = cnnviz.channel_ablation(model, x, y, "conv", fill="mean")
+    assert zero["intact_accuracy"] == mean["intact_accuracy"] == 1.0
+    assert zero["fill"] == "zero"
+    assert mean["fill"] == "mean"
+    np.testing.assert_array_equal(zero["fill_values"], [0.0, 0.0])
+    # Zero is not "off" for a channel whose level is its bias: every prediction flips.
+    np.testing.assert_array_equal(zero["accuracy"], [1.0, 0.0])
+    # Its mean is exactly its one value (float64 sums of one float32 value are exact), so the
+    # ablated copy is the intact output, bit for bit: no prediction can change.
+    assert mean["fill_values"][1] == np.float32(1.3)
+    np.testing.assert_array_equal(mean["accuracy"], [1.0, 1.0])
+    # Channel 0's mean over every image and position, worked out from the layer's output.
+    conv = cnnviz.layer_outputs(model, x, ["conv"])["conv"].astype(np.float64)
+    assert mean["fill_values"][0] == pytest.approx(conv[..., 0].mean(), rel=1e-12)
+    assert 0.3 < mean["fill_values"][0] < 0.7
+
+
+def test_mean_ablation_reads_a_stream_twice_the_same_batches_and_refuses_a_generator():
+    model = constant_channel_model()
+    x = np.random.default_rng(4).random((30, 8, 8, 1), np.float32)
+    y = np.zeros(30, np.int64)
+    pairs = [(x[s : s + 10], y[s : s + 10]) for s in range(0, 30, 10)]
+    arrays = cnnviz.channel_ablation(model, x[:20], y[:20], "conv", fill="mean")
+    dataset = tf.data.Dataset.from_tensor_slices((x, cnnviz.one_hot(y, 2))).batch(10)
+    for stream in (pairs, dataset):
+        # steps=2: the first two batches, in the pass for the means and in the ablation.
+        got = cnnviz.channel_ablation(model, stream, None, "conv", fill="mean", steps=2)
+        np.testing.assert_allclose(got["fill_values"], arrays["fill_values"], rtol=1e-12)
+        np.testing.assert_array_equal(got["accuracy"], arrays["accuracy"])
+    with pytest.raises(TypeError, match=r"images is an iterator \(generator\), which can be"):
+        cnnviz.channel_ablation(model, (pair for pair in pairs), None, "conv", fill="mean")
+    zero = cnnviz.channel_ablation(model, (pair for pair in pairs), None, "conv")
+    np.testing.assert_array_equal(zero["accuracy"], [1.0, 0.0])
+
+
 # --- arrays, tf.data and iterables of batches ------------------------------------------------
 
 
@@ -1010,6 +1070,67 @@ def test_the_mean_of_a_linear_filter_wants_a_flat_image_by_the_sign_of_its_sum()
     image = cnnviz.maximize_activation(model, "conv", 0, **free)[..., 0]
     # Away from the border every pixel is under all 25 kernel weights: gradient = their sum > 0.
     assert image[4:24, 4:24].min() > 0.9
+
+
+def linear_unit(scale: float = 1.0) -> tuple[keras.Model, np.ndarray]:
+    """One 5x5 convolution of Gaussian weights (times `scale`) on 9x9 images: unit (2, 2) sees
+    rows and columns 2 to 6."""
+    kernel = np.random.default_rng(0).normal(size=(5, 5)).astype(np.float32)
+    inputs = keras.Input((9, 9, 1))
+    conv = keras.layers.Conv2D(1, 5, name="conv")
+    model = keras.Model(inputs, conv(inputs))
+    conv.set_weights([(kernel * np.float32(scale)).reshape(5, 5, 1, 1), np.zeros(1, np.float32)])
+    return model, kernel
+
+
+PLAIN = {"jitter": 0, "blur": 0, "l2": 0, "tv": 0}  # every aid off: the kernel comparison
+
+
+def centre(model, **options) -> np.ndarray:
+    """The image that excites unit (2, 2), in its 5x5 field."""
+    return cnnviz.maximize_activation(model, "conv", 0, position=(2, 2), **options)[2:7, 2:7, 0]
+
+
+def test_with_every_aid_off_a_linear_unit_goes_to_the_best_corner_of_the_range():
+    model, kernel = linear_unit()
+    field = centre(model, **PLAIN)
+    # w . x over x in [0, 1]^25 is largest at 1 where w > 0 and 0 where w < 0: the sign
+    # pattern, which Adam (the same pace for every pixel) reaches, not the weights' sizes.
+    np.testing.assert_array_equal(field > 0.5, kernel > 0)
+    assert np.minimum(field, 1 - field).max() < 0.05
+    assert (field * kernel).sum() > 0.98 * kernel[kernel > 0].sum()
+
+
+def test_with_the_l2_penalty_alone_a_linear_unit_gives_its_kernel_within_the_range():
+    model, kernel = linear_unit()
+    l2, n = 200.0, 81  # n: the values of a 9x9x1 image, over which the penalty is a mean
+    field = centre(model, jitter=0, blur=0, tv=0, l2=l2, steps=512)
+    positive = kernel > 0
+    # The stationary point of w . u - l2 mean(u^2): u = n w / (2 l2), here 0.2025 w, all
+    # within [0, 1] (the largest weight is 2.2); 0 (never reached: a sigmoid) where w < 0.
+    assert (n * kernel.max() / (2 * l2)) < 1
+    ratio = field[positive] / kernel[positive]
+    assert np.median(ratio) == pytest.approx(n / (2 * l2), rel=1e-3)
+    cosine = (field[positive] @ kernel[positive]) / (
+        np.linalg.norm(field[positive]) * np.linalg.norm(kernel[positive])
+    )
+    assert cosine > 0.999  # pixels of the smallest weights move slowest: not yet all there
+    assert field[~positive].max() < 0.05
+
+
+def test_the_fixed_size_penalties_dim_a_weak_unit_and_the_ascent_and_blur_do_not():
+    (strong, kernel), (weak, _) = linear_unit(), linear_unit(1e-3)
+    # Adam's steps do not depend on the gradient's size (up to its epsilon, 1e-7, against
+    # gradients of 1e-4 here): the same image for a unit 1000 times weaker, blurred or not.
+    for options in (PLAIN, {**PLAIN, "blur": 0.5}):
+        np.testing.assert_allclose(centre(weak, **options), centre(strong, **options), atol=0.01)
+    # The L2 and total variation penalties have a fixed size: against the weak unit's small
+    # gradient they win, and its image is dimmer and excites it less.
+    penalties = {**PLAIN, "l2": 0.02, "tv": 0.05}
+    strong_field, weak_field = centre(strong, **penalties), centre(weak, **penalties)
+    assert (strong_field * kernel).sum() > 0.95 * kernel[kernel > 0].sum()
+    assert (weak_field * kernel).sum() < 0.5 * (strong_field * kernel).sum()
+    assert weak_field.mean() < 0.8 * strong_field.mean()
 
 
 def test_several_channels_are_one_batch_that_gives_each_its_own_image():

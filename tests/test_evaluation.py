@@ -426,3 +426,92 @@ def test_uint8_images_for_a_model_that_cannot_say_are_refused_unless_scale_is_gi
     assert cnnviz.evaluate(model, x, y, scale=True) == cnnviz.evaluate(
         model, cnnviz.scale_images(x), y
     )
+
+
+# --- the loss as Keras computes it: from the softmax's input, no cap (issue 21) ----------------
+
+
+def saturated_model() -> keras.Model:
+    """A softmax over logits of about +-100: certain of class 0, whatever the image.
+
+    The 16 pixels (each in [0.25, 0.75]) sum to 4..12, so the logits are ``12 * sum``,
+    ``-12 * sum`` and 0.5: from (48, -48, 0.5) to (144, -144, 0.5). An image of class 1 or
+    2 is a confident mistake whose loss is the difference of its logits, 96 to 288 or 47.5 to
+    143.5: far above the 16.1 that clipping probabilities at 1e-7 allows.
+    """
+    inputs = keras.Input((4, 4, 1))
+    h = keras.layers.Flatten()(inputs)
+    dense = keras.layers.Dense(3, activation="softmax", name="op")
+    model = keras.Model(inputs, dense(h))
+    kernel = np.zeros((16, 3), np.float32)
+    kernel[:, 0], kernel[:, 1] = 12, -12
+    dense.set_weights([kernel, np.array([0.0, 0.0, 0.5], np.float32)])
+    return model
+
+
+def saturated_data(n: int = 40):
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0.25, 0.75, (n, 4, 4, 1)).astype(np.float32)
+    return x, np.arange(n) % 3  # a third right (class 0), two thirds confident mistakes
+
+
+def by_hand(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each image's loss, -log_softmax(z)[y], from the logits worked out in float64."""
+    s = x.reshape(len(x), -1).astype(np.float64).sum(axis=1)
+    z = np.stack([12 * s, -12 * s, np.full_like(s, 0.5)], axis=1)
+    top = z.max(axis=1)
+    return top + np.log(np.exp(z - top[:, None]).sum(axis=1)) - z[np.arange(len(y)), y]
+
+
+def test_evaluate_computes_the_loss_of_confident_mistakes_from_the_logits_uncapped():
+    model, (x, y) = saturated_model(), saturated_data()
+    each = by_hand(x, y)
+    assert each.max() > 200  # far above the old cap of 16.1
+    assert (each[y != 0] > 47).all()
+    result = cnnviz.evaluate(model, x, y)
+    # float32 logits (sums of 16 products) against float64 ones: a few float32 ulps.
+    assert result["loss"] == pytest.approx(each.mean(), rel=1e-6)
+    assert result["loss"] > 16.2
+    assert result["accuracy"] == pytest.approx(np.mean(y == 0), abs=0)
+    wrong = int(np.flatnonzero(y == 1)[0])
+    one = cnnviz.evaluate(model, x[wrong : wrong + 1], y[wrong : wrong + 1])
+    assert one["loss"] == pytest.approx(each[wrong], rel=1e-6)
+
+
+@pytest.mark.parametrize("form", ["tf.data", "generator", "list"])
+def test_evaluate_equals_keras_evaluate_on_a_saturated_model(form, streams):
+    model, (x, y) = saturated_model(), saturated_data()
+    one_hot = np.eye(3, dtype=np.float32)[y]
+    model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    keras_loss, keras_accuracy = model.evaluate(x, one_hot, batch_size=8, verbose=0)
+    assert keras_loss > 5 * 16.2  # Keras reads the softmax's input too: no cap
+    # Keras sums float32 losses batch by batch; cnnviz sums them in float64: float32 rounding.
+    for result in (cnnviz.evaluate(model, x, y), cnnviz.evaluate(model, streams(x, y)[form])):
+        assert result["loss"] == pytest.approx(keras_loss, rel=1e-5)
+        assert result["accuracy"] == pytest.approx(keras_accuracy, abs=1e-7)
+
+
+def test_evaluate_with_soft_labels_weighs_each_class_log_probability():
+    model, (x, _) = saturated_model(), saturated_data(6)
+    soft = np.tile(np.array([[0.5, 0.25, 0.25]], np.float32), (6, 1))
+    expected = sum(w * by_hand(x, np.full(6, c)) for c, w in enumerate((0.5, 0.25, 0.25)))
+    model.compile(loss="categorical_crossentropy")
+    keras_loss = model.evaluate(x, soft, verbose=0)
+    result = cnnviz.evaluate(model, x, soft)
+    assert result["loss"] == pytest.approx(expected.mean(), rel=1e-6)
+    assert result["loss"] == pytest.approx(keras_loss, rel=1e-5)
+
+
+@pytest.mark.integration
+def test_evaluate_equals_keras_evaluate_for_the_gallery_model(trained_valid, fashion_mnist):
+    model, _ = trained_valid
+    _, (x_test, y_test) = fashion_mnist
+    twin = keras.models.clone_model(model)  # compiled here, so the cached model is left as it is
+    twin.set_weights(model.get_weights())
+    twin.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    x = x_test.astype(np.float32) / 255
+    keras_loss, keras_accuracy = twin.evaluate(x, np.eye(10)[y_test], batch_size=1000, verbose=0)
+    result = cnnviz.evaluate(model, x_test, y_test)
+    # 10,000 float32 losses summed in other batches and orders: rounding only.
+    assert result["loss"] == pytest.approx(keras_loss, rel=1e-4)
+    assert result["accuracy"] == pytest.approx(keras_accuracy, abs=2e-4)  # near ties

@@ -71,6 +71,12 @@ def hidden_axes(fig) -> list:
     return [ax for ax in fig.axes if not ax.get_visible()]
 
 
+def tiles_geometry(fig) -> tuple[int, int]:
+    """The (rows, columns) of the grid the figure's image tiles are in; no tile may be empty."""
+    assert not hidden_axes(fig)
+    return image_axes(fig)[0].get_subplotspec().get_gridspec().get_geometry()
+
+
 # --- channel_grid ----------------------------------------------------------------------------
 
 
@@ -79,13 +85,15 @@ def hidden_axes(fig) -> list:
     [
         (1, 4, (1, 1)),
         (3, 4, (1, 3)),
-        (4, 4, (1, 4)),
-        (5, 4, (2, 4)),
-        (6, 4, (2, 4)),
+        (4, 4, (2, 2)),
+        (5, 4, (2, 3)),
+        (6, 4, (2, 3)),  # issue 21: not 2x4 with two empty tiles
+        (7, 4, (2, 4)),
         (16, 4, (4, 4)),
         (64, 8, (8, 8)),
         (7, 1, (7, 1)),
-        (10, 3, (4, 3)),
+        (10, 3, (5, 2)),  # full and at most 3 times as tall as wide, rather than 4x3
+        (10, 10, (2, 5)),
         (2, 10, (1, 2)),
     ],
 )
@@ -97,13 +105,38 @@ def test_channel_grid_fits_every_tile_without_an_empty_row():
     for ncols in (1, 2, 4, 7):
         for n in range(1, 40):
             rows, columns = channel_grid(n, ncols)
-            assert columns == min(n, ncols), (n, ncols)
+            assert columns <= min(n, ncols), (n, ncols)
             assert rows * columns >= n, (n, ncols)
             assert (rows - 1) * columns < n, (n, ncols)
 
 
+@pytest.mark.parametrize("ncols", [4, 20])
+def test_channel_grid_leaves_no_empty_tile_where_a_squarish_grid_is_full(ncols):
+    """1 to 20 tiles: the rule of issue 21, checked against every grid there is."""
+    for n in range(1, 21):
+        rows, columns = channel_grid(n, ncols)
+        # Every grid of at most ncols columns with no empty row, and its aspect.
+        grids = [(-(-n // c), c) for c in range(1, min(n, ncols) + 1)]
+        squarish = [(r, c) for r, c in grids if max(r, c) <= 3 * min(r, c)]
+        if squarish:
+            assert max(rows, columns) <= 3 * min(rows, columns), n
+            fewest = min(r * c - n for r, c in squarish)
+            assert rows * columns - n == fewest, n
+            if any(r * c == n for r, c in squarish):
+                assert rows * columns == n, n  # a full squarish grid exists: it is taken
+        if ncols == 20:  # no limit that matters: never taller than wide, at most 3 to 1
+            assert rows <= columns <= 3 * rows, n
+            assert rows * columns - n < columns, n
+
+
+def test_every_grid_of_tiles_takes_its_columns_from_the_count():
+    six = np.random.default_rng(0).random((6, 8, 8))
+    assert tiles_geometry(plot_feature_maps(six.transpose(1, 2, 0))) == (2, 3)
+    assert tiles_geometry(plot_images(six, np.arange(6) % 3)) == (2, 3)
+
+
 def test_channel_grid_takes_numpy_integers():
-    assert channel_grid(np.int64(6), np.int32(4)) == (2, 4)
+    assert channel_grid(np.int64(6), np.int32(4)) == (2, 3)
 
 
 @pytest.mark.parametrize(
@@ -365,7 +398,7 @@ def test_plot_images_titles_are_class_names(shape):
     assert isinstance(fig, Figure)
     tiles = image_axes(fig)
     assert [ax.get_title() for ax in tiles] == [CLASS_NAMES[i] for i in labels]
-    assert len(hidden_axes(fig)) == 2
+    assert len(hidden_axes(fig)) == 0  # 2 rows of 3 (issue 21; 2 of 4 before)
     for tile, picture in zip(tiles, images, strict=True):
         np.testing.assert_array_equal(
             tile.get_images()[0].get_array(), picture[..., 0] if shape[-1] == 1 else picture

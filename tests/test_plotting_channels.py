@@ -407,6 +407,33 @@ def test_ablation_bar_heights_are_the_percentage_points_lost(channels):
     assert labels == [f"{v:.1f}" for v in 100 * (0.9 - accuracy)]
 
 
+@pytest.mark.parametrize(
+    ("fill", "label", "title"),
+    [
+        (None, "channel switched off", "per channel switched off"),
+        ("zero", "channel switched off (its output set to zero)", "per channel switched off"),
+        (
+            "mean",
+            "channel switched off (set to its mean activation)",
+            "per channel set to its mean",
+        ),
+    ],
+)
+def test_ablation_says_what_a_channel_was_replaced_by(fill, label, title):
+    result = {"layer": "c", "channels": [0, 1], "accuracy": [0.5, 0.4], "intact_accuracy": 0.5}
+    if fill is not None:
+        result["fill"] = fill
+    ax = plot_ablation(result).axes[0]
+    assert ax.get_xlabel() == label
+    assert f"c: accuracy lost {title}\n" in ax.get_title()
+
+
+def test_ablation_refuses_a_fill_it_cannot_name():
+    result = {"layer": "c", "channels": [0], "accuracy": [0.5], "intact_accuracy": 0.5}
+    with pytest.raises(ValueError, match=r"result\['fill'\] must be one of \('zero', 'mean'\)"):
+        plot_ablation({**result, "fill": "noise"})
+
+
 def test_ablation_of_a_subset_of_channels_labels_them():
     result = {"layer": "c", "channels": [3, 7], "accuracy": [0.5, 0.5], "intact_accuracy": 0.5}
     ax = plot_ablation(result).axes[0]

@@ -89,10 +89,6 @@ def _forward(model: keras.Model) -> Callable:
     return _graph.cached(model, "forward", None, build)
 
 
-def _identity(z):
-    return z
-
-
 def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
     """Return the explainer of `model` [with Grad-CAM's `layer`], built once per model and layer."""
     return _graph.cached(model, "explainer", layer, lambda: _built_explainer(model, layer))
@@ -100,17 +96,8 @@ def _explainer(model: keras.Model, layer: str | None = None) -> _Explainer:
 
 def _built_explainer(model: keras.Model, layer: str | None) -> _Explainer:
     x, output, trace = _graph.trace(model)
-    pre, head = output, _identity
-    last = _graph.last_layer(model)
-    seen = trace.calls.get(id(last))
-    if _graph.softmax_end(model) and seen is not None and seen[2] is output:
-        pre = seen[1]
-        if isinstance(last, keras.layers.Dense):
-
-            def head(z, dense=last):
-                scores = keras.ops.matmul(z, dense.kernel)
-                return scores + dense.bias if dense.use_bias else scores
-
+    logits = _graph.softmax_input(model)
+    pre, head = (output, _graph.identity) if logits is None else (logits.tensor, logits.head)
     outputs = [pre]
     if layer is not None:
         found = _graph.find(trace, layer)

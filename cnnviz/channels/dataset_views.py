@@ -16,6 +16,9 @@ from ._geometry import _boxes, _field
 
 __all__ = ["channel_ablation", "class_mean_activations", "top_patches"]
 
+#: What :func:`channel_ablation` may put in an ablated channel's place.
+FILLS = ("zero", "mean")
+
 
 def top_patches(
     model: keras.Model,
@@ -250,16 +253,31 @@ def channel_ablation(
     *,
     channels: object = None,
     steps: int | None = None,
+    fill: str = "zero",
 ) -> dict:
-    """Return the accuracy with each channel of `layer` switched off (its output set to zero).
+    """Return the accuracy with each channel of `layer` switched off: set to zero or to its mean.
 
     The model is split at the layer: the part up to it runs once per batch,
     and the part after it runs on copies of the layer's output, one per
-    ablated channel with that channel zeroed, as many per call as the chunk
+    ablated channel with that channel replaced, as many per call as the chunk
     policy of ``cnnviz._batches`` allows for that part.
-    The given model is never changed. An ablated channel's output is zero
-    at every position and for every image; that of a ``Conv2D`` followed by
-    a ReLU is the same as zeroing the ReLU's. Each ablated prediction is
+    The given model is never changed. An ablated channel's output is one
+    value at every position and for every image: zero (``fill="zero"``,
+    the default), or the channel's mean activation (``fill="mean"``).
+    Zero is not "off" for a channel whose normal level is not zero (a
+    convolution's bias moves it): zeroing moves it to a level it never has,
+    while the mean keeps its average level and removes only what varies
+    from image to image and place to place (mean ablation, as Wang et al.,
+    2023, "Interpretability in the wild", ablate attention heads).
+    The mean is over every image read and every position of the layer's
+    output, per channel: a first pass over the same images computes it
+    (float64 sums, memory constant in the number of images), the second
+    ablates; so the images are read twice (a generator, which can be read
+    only once, is refused with ``fill="mean"``). A channel whose output is
+    the same value everywhere gets exactly that value back (float64 sums of
+    one float32 value are exact), so its mean ablation changes no
+    prediction. Zeroing a ``Conv2D`` followed by a ReLU is the same as
+    zeroing the ReLU's. Each ablated prediction is
     compared with the intact one computed in a call of the same shape (so
     rounded the same way): an image whose prediction the ablation leaves as
     it is counts as it does intact, and a channel that cannot change the
@@ -281,7 +299,11 @@ def channel_ablation(
         The channels to ablate, one at a time; by default all.
     steps : int, optional
         The number of batches to read from a stream, as for
-        :func:`top_patches`.
+        :func:`top_patches` (with ``fill="mean"``, the same batches in
+        both passes).
+    fill : {"zero", "mean"}, default "zero"
+        What an ablated channel's output becomes: zero, or the channel's
+        mean activation over the images and positions.
 
     Returns
     -------
@@ -290,14 +312,17 @@ def channel_ablation(
         ``"accuracy"``: float64 (C,), the fraction of images whose
         predicted class (the largest output) is their label with that
         channel off; ``"intact_accuracy"``: float, the same with no channel
-        off.
+        off; ``"fill"``: the `fill` used; ``"fill_values"``: float64 (C,),
+        the value each ablated channel was given (zeros, or the means).
 
     Raises
     ------
     TypeError, ValueError
         As for :func:`class_mean_activations`; ValueError also if the model
         has not one (batch, classes) output or cannot be split at the layer,
-        or a channel is out of range.
+        a channel is out of range, or `fill` is not ``"zero"`` or
+        ``"mean"``; TypeError also if `fill` is ``"mean"`` and `images` is
+        an iterator (a generator), which cannot be read twice.
 
     Examples
     --------
@@ -307,8 +332,12 @@ def channel_ablation(
     >>> result = channel_ablation(lenet5(), x, np.arange(20) % 10, "conv1")
     >>> result["channels"], result["accuracy"].shape
     (array([0, 1, 2, 3, 4, 5]), (6,))
+    >>> mean = channel_ablation(lenet5(), x, np.arange(20) % 10, "conv1", fill="mean")
+    >>> mean["fill"], mean["fill_values"].shape
+    ('mean', (6,))
     """
     model = _graph.class_output(model)
+    fill = _checks.one_of(fill, FILLS, "fill")
     parts = _graph.split(model, layer)
     count = _graph.channel_count(parts, spatial=False)
     chosen = _checks.indices(channels, count, "channels", f"of layer {parts.name!r}")
@@ -317,13 +346,20 @@ def channel_ablation(
     correct = np.zeros(len(chosen), np.int64)
     intact = total = 0
 
+    def read():
+        return _batches.source(
+            model, images, labels, steps=steps, need_labels=True, num_classes=classes
+        )
+
+    values = np.zeros(count)
+    if fill == "mean":
+        _batches.refuse_one_pass(images, "images", 'fill="mean" reads the images twice')
+        values = _channel_means(parts, read(), count)
+
     def predicted(features: np.ndarray) -> np.ndarray:
         return keras.ops.convert_to_numpy(tail(features, training=False)).argmax(axis=-1)
 
-    batches = _batches.source(
-        model, images, labels, steps=steps, need_labels=True, num_classes=classes
-    )
-    for x, y in batches:
+    for x, y in read():
         features = _graph.run(parts.head, x)
         # Copies of the layer's output per call of the tail: the policy for the tail's input.
         rows = _batches.chunk_size(tail, features.shape[1:])
@@ -345,7 +381,7 @@ def channel_ablation(
                 whole = predicted(copies.reshape(-1, *features.shape[1:]))
                 references[len(group)] = whole.reshape(len(group), -1)
             for copy, channel in zip(copies, group, strict=True):
-                copy[..., channel] = 0
+                copy[..., channel] = values[channel]  # rounded to the features' type
             guesses = predicted(copies.reshape(-1, *features.shape[1:])).reshape(len(group), -1)
             changed = guesses != references[len(group)]
             counted = np.where(changed, guesses == y, right)
@@ -355,4 +391,20 @@ def channel_ablation(
         "channels": chosen,
         "accuracy": correct / total,
         "intact_accuracy": intact / total,
+        "fill": fill,
+        "fill_values": values[chosen],
     }
+
+
+def _channel_means(parts: _graph.Split, batches: _batches.Source, count: int) -> np.ndarray:
+    """Return each channel's mean output over the images and positions, (C,) float64.
+
+    Sums in float64, chunk by chunk: memory constant in the number of images, and a
+    channel that is one float32 value everywhere has exactly that value as its mean.
+    """
+    sums, values = np.zeros(count), 0
+    for x, _ in batches:
+        features = _graph.run(parts.head, x).reshape(-1, count)
+        sums += features.sum(axis=0, dtype=np.float64)
+        values += len(features)
+    return sums / values

@@ -146,12 +146,31 @@ def maximize_activation(
     image, so its best image is flat: white where the kernel's weights sum
     to more than zero, black otherwise. One unit (`position`, for example
     the centre) gives the kernel's own pattern inside the unit's receptive
-    field (:func:`receptive_box`); outside it the image has no effect and the
-    L2 penalty keeps it black.
+    field (:func:`receptive_box`); outside it the image has no effect, so
+    the L2 penalty keeps it black (with ``l2=0`` it keeps its start).
+
+    To compare a first layer's unit with its kernel, turn every aid off:
+    ``jitter=0, blur=0, l2=0, tv=0`` (the shift moves the unit's field, the
+    blur and the total variation smooth the pattern, the L2 penalty dims
+    it). The unit's activation ``w . x + b`` is then linear in the image
+    and the ascent goes to its best image within the input range, a corner
+    of it: ``high`` where the kernel's weight is positive, ``low`` where it
+    is negative. That is the kernel's sign pattern, not its values (Adam
+    moves every pixel at the same pace, whatever its weight). With the L2
+    penalty alone (``jitter=0, blur=0, tv=0``), the best image is the
+    kernel itself within the range: ``(x - low) / (high - low) = n (high -
+    low) w / (2 l2)``, `n` the number of values in the image, clipped to
+    [0, 1] (0 where the weight is negative), as in Simonyan et al.'s
+    L2-regularised class images (2014).
 
     The penalties are relative to the image in [0, 1] and the objective is
-    in the layer's units, so a layer with small activations may want smaller
-    `l2` and `tv`. To see whether the image is stronger than real data,
+    in the layer's units. Adam's steps have the same size whatever the
+    size of the gradient, so the ascent alone, and the blur after each step,
+    do the same for a unit whose activations are a thousand times smaller;
+    the L2 and total variation penalties do not: their size is fixed while
+    the unit's gradient shrinks with it, so they dim a weak unit's image
+    (the L2 solution above is a thousand times fainter) and a layer with
+    small activations may want smaller `l2` and `tv`. To see whether the image is stronger than real data,
     compare its activation with that of the test images, for example
     ``layer_outputs(model, x_test, [name])[name][..., channel].mean(axis=(1,
     2)).max()`` against the same for ``image[np.newaxis]`` (the means over
@@ -175,7 +194,8 @@ def maximize_activation(
     learning_rate : float, default 0.05
         Adam's step size on ``z``.
     jitter : int, default 1
-        Largest random shift in pixels, each step; 0 for none.
+        Largest random shift in pixels, each step; 0 for none (to compare
+        a unit with its kernel, see above).
     blur : float, default 0.5
         Standard deviation in pixels of the blur after each step; 0 for none.
     l2 : float, default 0.02
@@ -224,6 +244,18 @@ def maximize_activation(
     ((28, 28, 1), dtype('float32'), True)
     >>> maximize_activation(lenet5(), "conv2", [0, 5, 9], steps=4, position=(4, 4)).shape
     (3, 28, 28, 1)
+
+    conv1's unit at the centre with every aid off, against its kernel (an
+    untrained model's: the sign pattern appears after a few dozen steps):
+
+    >>> from cnnviz import kernels
+    >>> model = lenet5()
+    >>> plain = maximize_activation(
+    ...     model, "conv1", 0, steps=64, position=(12, 12), jitter=0, blur=0, l2=0, tv=0
+    ... )
+    >>> field = plain[12:17, 12:17, 0]  # receptive_box(model, "conv1", 12, 12)
+    >>> bool(((field > 0.5) == (kernels(model, "conv1")[:, :, 0, 0] > 0)).all())
+    True
     """
     model = _graph.image_model(model)
     parts = _graph.split(model, layer)

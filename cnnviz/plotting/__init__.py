@@ -7,7 +7,8 @@ Keras or TensorFlow, except :func:`plot_layer_outputs` when it is called (it
 runs a model).
 
 One module per kind of figure: ``feature_maps`` (and :func:`channel_grid`,
-the rows and columns of every grid of tiles), ``images``, ``history``,
+the one rule that gives every grid of tiles its rows and columns from the
+count), ``images``, ``history``,
 ``evaluation`` (one image's class probabilities, confusion matrices,
 mistakes), ``networks`` (every layer of one image, or of several models side
 by side), ``explanations`` (attribution maps, randomization and deletion

@@ -3,7 +3,8 @@
 Private: the public modules of :mod:`cnnviz.plotting` draw with it, and take
 what they share from here only, never from one another. It holds
 
-- the layout of figures without a layout engine: tiles of a fixed size in
+- the layout of figures without a layout engine: the rows and columns of
+  every grid of tiles (:func:`_grid`, one rule), tiles of a fixed size in
   inches, one colour bar for a grid, titles and strips of units;
 - the colour scales of maps: signed values on ``RdBu_r`` symmetric about
   zero, non-negative ones on ``magma`` from zero, overlays whose opacity grows
@@ -15,6 +16,7 @@ what they share from here only, never from one another. It holds
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -45,6 +47,32 @@ _SUM_TOLERANCE = 1e-3
 
 
 # --- layout ----------------------------------------------------------------------------------
+
+#: The most a grid's longer side may be of its shorter one while a full grid is preferred.
+_MAX_ASPECT = 3
+
+
+def _grid(n: int, most: int | None = None) -> tuple[int, int]:
+    """Return (rows, columns) for `n` tiles, at most `most` columns: the one layout rule.
+
+    Every column count from 1 to ``min(n, most)`` is a candidate, with the
+    rows it needs, ``ceil(n / columns)`` (so no row is empty). Candidates whose
+    longer side is at most :data:`_MAX_ASPECT` (3) times the shorter are
+    kept, if there are any. Of those, the one with the fewest empty tiles
+    wins, then the squarest (the smallest longer-to-shorter ratio), then the
+    one with more columns (a figure is read across). So a count with a
+    divisor layout that is reasonably square fills every tile (6 -> 2x3,
+    8 -> 2x4, 10 -> 2x5, 12 -> 3x4), and a prime one leaves as few empty
+    tiles as a squarish grid allows (7 -> 2x4, 13 -> 3x5). Without `most`
+    the grid is never taller than wide.
+    """
+    candidates = [(math.ceil(n / c), c) for c in range(1, min(n, most or n) + 1)]
+
+    def aspect(grid: tuple[int, int]) -> float:
+        return max(grid) / min(grid)
+
+    kept = [grid for grid in candidates if aspect(grid) <= _MAX_ASPECT] or candidates
+    return min(kept, key=lambda grid: (grid[0] * grid[1] - n, aspect(grid), -grid[1]))
 
 
 def _new_figure(

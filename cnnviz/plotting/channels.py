@@ -391,17 +391,22 @@ def plot_class_activations(
 
 # --- plot_ablation ---------------------------------------------------------------------------
 
+#: channel_ablation's fills (cnnviz.channels.dataset_views.FILLS: plotting imports no Keras room).
+_FILLS = ("zero", "mean")
+
 
 def plot_ablation(
     result: Mapping[str, object], *, fig: Figure | SubFigure | None = None
 ) -> Figure | SubFigure:
-    """Draw the accuracy lost when each channel is switched off (its output set to zero).
+    """Draw the accuracy lost when each channel is switched off (set to zero or to its mean).
 
     One bar per channel: the intact model's accuracy minus the accuracy
     without that channel, in percentage points, so a tall bar is a channel
     the model needs, a bar at zero one it can do without, and a bar below
     zero one whose absence helps. Each bar is labelled with its value; the
-    title gives the intact accuracy.
+    title gives the intact accuracy, and the axis label what the channel
+    was replaced by where the result says (its ``"fill"``: zero or the
+    channel's mean activation).
 
     Parameters
     ----------
@@ -409,7 +414,8 @@ def plot_ablation(
         The result of :func:`cnnviz.channel_ablation`:
         ``"layer"`` (str), ``"channels"`` (C,) integers, ``"accuracy"``
         (C,) the accuracy with each channel switched off, and
-        ``"intact_accuracy"``, all accuracies fractions in [0, 1].
+        ``"intact_accuracy"``, all accuracies fractions in [0, 1]; and,
+        optionally, ``"fill"``, ``"zero"`` or ``"mean"``.
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
 
@@ -421,8 +427,9 @@ def plot_ablation(
     Raises
     ------
     ValueError
-        If a key is missing, ``accuracy`` is not one value per channel, or
-        an accuracy is not in [0, 1].
+        If a key is missing, ``accuracy`` is not one value per channel, an
+        accuracy is not in [0, 1], or ``fill`` is given and is neither
+        ``"zero"`` nor ``"mean"``.
     TypeError
         If `result` is not a mapping, a field has the wrong type, or `fig`
         is not a figure.
@@ -461,6 +468,15 @@ def plot_ablation(
                 f"{float(np.atleast_1d(values)[np.atleast_1d(outside)][0])}"
             )
 
+    fill = _field(result, "fill", "result", required=False)
+    if fill is not None:
+        fill = _checks.one_of(fill, _FILLS, "result['fill']")
+    replaced = {
+        None: "switched off",
+        "zero": "switched off (its output set to zero)",
+        "mean": "switched off (set to its mean activation)",
+    }[fill]
+
     lost = 100 * (float(intact) - accuracy)
     figure = _figure(fig, max(1.5 + 0.45 * len(channels), 5.0), 3.6)
     ax = figure.subplots()
@@ -475,10 +491,11 @@ def plot_ablation(
     bottom = min(float(lost.min()), 0.0)
     room = 0.12 * (top - bottom) or 1.0  # room for the bar labels
     ax.set_ylim(bottom - (room if bottom < 0 else 0), top + room)
-    ax.set_xlabel("channel switched off (its output set to zero)")
+    ax.set_xlabel(f"channel {replaced}")
     ax.set_ylabel("accuracy lost\n(percentage points)")
     ax.set_title(
-        f"{layer}: accuracy lost per channel switched off\n"
+        f"{layer}: accuracy lost per channel "
+        f"{'set to its mean' if fill == 'mean' else 'switched off'}\n"
         f"intact accuracy {float(intact):.2%} ({len(channels)} channels)",
         fontsize="medium",
     )

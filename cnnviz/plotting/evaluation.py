@@ -26,6 +26,7 @@ from ._figures import (
     _draw_map,
     _figure,
     _grey_images,
+    _grid,
     _maps,
     _new_figure,
     _numbers,
@@ -33,7 +34,6 @@ from ._figures import (
     _sequence,
     _title,
 )
-from .feature_maps import channel_grid
 
 #: How :func:`plot_confusion_matrix` may normalise the counts.
 NORMALIZE = (None, "true", "pred", "all")
@@ -347,7 +347,7 @@ def plot_mistakes(
     names = _class_names(class_names, p.shape[1], f"probabilities of shape {p.shape}")
     m = None if maps is None else _maps(maps, "maps", x)
 
-    rows, columns = channel_grid(len(chosen), 4)
+    rows, columns = _grid(len(chosen), 4)
     figure = _figure(fig, 2.4 * columns + (0.8 if m is not None else 0), 2.6 * rows + 0.4)
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for ax in axes[len(chosen) :]:

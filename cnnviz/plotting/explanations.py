@@ -26,12 +26,12 @@ from ._figures import (
     _field,
     _figure,
     _grey_images,
+    _grid,
     _map_scale,
     _maps,
     _numbers,
     _sequence,
 )
-from .feature_maps import channel_grid
 
 # --- plot_attribution ------------------------------------------------------------------------
 
@@ -104,7 +104,7 @@ def plot_attribution(
         raise TypeError(f"overlay must be True or False; got {overlay!r}")
 
     per_tile = 1 if overlay else 2
-    rows, columns = channel_grid(len(x), 4 if overlay else 2)
+    rows, columns = _grid(len(x), 4 if overlay else 2)
     figure = _figure(fig, max(2.6 * per_tile * columns, 4.4), 2.5 * rows + 0.7)
     axes = figure.subplots(rows, columns * per_tile, squeeze=False).ravel()
     for ax in axes[len(x) * per_tile :]:

@@ -1,13 +1,12 @@
 """Feature maps: one tile per channel of a layer's output, or a strip of units.
 
-:func:`channel_grid`, the grid those tiles are laid out in, is the one
-layout computation of :mod:`cnnviz.plotting`: the grids of images, kernels
-and attribution maps take their rows and columns from it too.
+:func:`channel_grid`, the grid those tiles are laid out in, is the public face
+of the one layout rule of :mod:`cnnviz.plotting` (``_figures._grid``): the
+grids of images, kernels, mistakes and attribution maps take their rows and
+columns from it too.
 """
 
 from __future__ import annotations
-
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,6 +18,7 @@ from .._checks import finite_number, one_of, positive_int
 from ._figures import (
     _DIVERGING,
     _cmap_name,
+    _grid,
     _grid_colourbar,
     _new_figure,
     _strip,
@@ -34,14 +34,24 @@ _MISSING = "#f2b705"
 
 
 def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
-    """Return the (rows, columns) of a grid holding `n` tiles, `ncols` per row.
+    """Return the (rows, columns) of a grid holding `n` tiles, at most `ncols` per row.
+
+    The columns are chosen from the count, by the one layout rule of
+    :mod:`cnnviz.plotting` (every grid of tiles follows it): of the grids
+    of at most `ncols` columns with no empty row, those whose longer side is
+    at most 3 times the shorter are kept (if any); of these, the one with
+    the fewest empty tiles, then the squarest, then the one with more
+    columns. So a count that fills a reasonably square grid leaves no empty
+    tile (6 tiles: 2x3, not 2x4 with two empty), and any other leaves as
+    few as a squarish grid allows.
 
     Parameters
     ----------
     n : int
         Number of tiles (channels, images), at least 1.
     ncols : int, default 4
-        Tiles per row, at least 1. Fewer columns are used when `n` is smaller.
+        The most tiles per row, at least 1. Fewer columns are used where
+        they fill the grid better (or `n` is smaller).
 
     Returns
     -------
@@ -51,15 +61,18 @@ def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
     Examples
     --------
     >>> channel_grid(6)
-    (2, 4)
+    (2, 3)
     >>> channel_grid(16)
     (4, 4)
+    >>> channel_grid(7)
+    (2, 4)
     >>> channel_grid(1)
     (1, 1)
+    >>> channel_grid(10, ncols=10)
+    (2, 5)
     """
     n = positive_int(n, "n")
-    columns = min(positive_int(ncols, "ncols"), n)
-    return math.ceil(n / columns), columns
+    return _grid(n, positive_int(ncols, "ncols"))
 
 
 def _colour_limits(
@@ -132,8 +145,9 @@ def plot_feature_maps(
     """Draw each channel of one layer output as a tile, on one scale or each on its own.
 
     This is the notebook's ``visualize_layer_output``: one tile per channel,
-    titled ``Channel: N`` (N is the index into the last axis), `ncols` per
-    row, unused tiles hidden. A dense layer's output, shape (units,) or
+    titled ``Channel: N`` (N is the index into the last axis), at most
+    `ncols` per row (the columns chosen from the count, as
+    :func:`channel_grid` says), unused tiles hidden. A dense layer's output, shape (units,) or
     (1, units), is drawn as one labelled strip of units with a colour bar.
 
     How the colours are scaled:
@@ -163,9 +177,9 @@ def plot_feature_maps(
         One image's output: (H, W, C) or (1, H, W, C) for a convolution or
         pooling; (units,) or (1, units) for a dense layer.
     ncols : int, default 4
-        Tiles per row; fewer when there are fewer channels. Choose it from
-        the channel count (3 or 6 for 6 channels, 4 or 8 for 16) to leave
-        no empty tiles.
+        The most tiles per row; the columns are chosen from the channel
+        count by :func:`channel_grid`'s rule (6 channels: 2 rows of 3, 16:
+        4 of 4), so a count that fills a squarish grid leaves no empty tile.
     cmap : str, optional
         Matplotlib colormap; by default grey, or ``RdBu_r`` for signed
         values on one scale.

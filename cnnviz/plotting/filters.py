@@ -10,7 +10,6 @@ pixels.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -27,6 +26,7 @@ from ._figures import (
     _draw_image,
     _figure,
     _grey_images,
+    _grid,
     _grid_colourbar,
     _integers,
     _new_figure,
@@ -35,7 +35,6 @@ from ._figures import (
     _suptitle,
     _tiles,
 )
-from .feature_maps import channel_grid
 
 # Kernel tiles in inches: a 5x5 kernel needs little room, and conv2's 96 tiles must fit a page.
 _KERNEL_TILE = 1.1
@@ -118,12 +117,12 @@ def plot_kernels(
     norm = Normalize(-bound, bound)
 
     if inputs == 1:
-        # A near-square grid (2x3 for 6 filters): tall enough for the colour bar's label.
-        columns = channel_grid(filters, max(3, math.ceil(math.sqrt(filters))))[1]
+        # The one layout rule (2x3 for 6 filters): tall enough for the colour bar's label.
+        rows, columns = _grid(filters)
         count, left = filters, 0.0
     else:
-        columns, count, left = filters, inputs * filters, _ROW_LABELS
-    rows = channel_grid(count, columns)[0]
+        # One row per input channel, one column per filter.
+        rows, columns, count, left = inputs, filters, inputs * filters, _ROW_LABELS
     tile = _KERNEL_TILE if columns <= 8 else _SMALL_KERNEL_TILE
     # A title line of the caller's above the shape line: 0.2 inches more at the top.
     # Tiles of all-zero weights (a grouped convolution's unread channels) get a note: a line more.

@@ -9,8 +9,7 @@ from matplotlib.figure import Figure, SubFigure
 
 from .. import _checks
 from ..data import CLASS_NAMES
-from ._figures import _new_figure, _sequence, _tiles
-from .feature_maps import channel_grid
+from ._figures import _grid, _new_figure, _sequence, _tiles
 
 
 def plot_images(
@@ -30,7 +29,8 @@ def plot_images(
     labels : array_like of int, shape (N,)
         Class indices into `class_names`.
     ncols : int, default 4
-        Images per row.
+        The most images per row; the columns are chosen from the count, as
+        :func:`~cnnviz.channel_grid` says (6 images: 2 rows of 3).
     class_names : sequence of str, default CLASS_NAMES
         Names of the classes, in label order.
     fig : matplotlib.figure.Figure or SubFigure, optional
@@ -75,7 +75,7 @@ def plot_images(
     _sequence(class_names, "class_names")
     # The one label check: the first label without a class name, and its index.
     y = _checks.labels(y, "labels", len(class_names))
-    rows, columns = channel_grid(len(x), ncols)
+    rows, columns = _grid(len(x), _checks.positive_int(ncols, "ncols"))
     figure = _new_figure(fig, rows, columns)
     for image, label, ax in zip(x, y, _tiles(figure, len(x), rows, columns), strict=True):
         ax.imshow(image, cmap="gray" if image.ndim == 2 else None)

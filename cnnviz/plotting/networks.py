@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -12,9 +11,9 @@ from matplotlib.lines import Line2D
 
 from .._checks import float_images, one_of
 from ..data import CLASS_NAMES
-from ._figures import _COLOURBAR, _TOP, _probability_row, _suptitle
+from ._figures import _COLOURBAR, _TOP, _grid, _probability_row, _suptitle
 from .evaluation import plot_probabilities
-from .feature_maps import SCALES, channel_grid, plot_feature_maps
+from .feature_maps import SCALES, plot_feature_maps
 
 
 def plot_layer_outputs(
@@ -49,7 +48,8 @@ def plot_layer_outputs(
         As for :func:`~cnnviz.layer_outputs`; every layer after the input by
         default.
     ncols : int, default 4
-        Tiles per row of the feature-map grids.
+        The most tiles per row of the feature-map grids (the columns are
+        chosen from the channel count, as :func:`~cnnviz.channel_grid` says).
     class_names : sequence of str, default CLASS_NAMES
         Names of the classes, one per unit of a class-probability output.
     scale : {"map", "layer"}, default "map"
@@ -152,13 +152,13 @@ _GAP = 0.05
 
 
 def _side_by_side_columns(channels: int) -> int:
-    """Tiles per row for `channels` maps: a square grid (6 -> 3, 16 -> 4, 64 -> 8)."""
-    return math.ceil(math.sqrt(channels))
+    """Tiles per row for `channels` maps: the one layout rule (6 -> 3, 10 -> 5, 16 -> 4)."""
+    return _grid(channels)[1]
 
 
 def _grid_height(channels: int, columns: int, *, colourbar: bool = False) -> float:
     """Height in inches that plot_feature_maps needs for square tiles in one column."""
-    rows, columns = channel_grid(channels, columns)
+    rows, columns = _grid(channels, columns)
     # plot_feature_maps leaves 0.02 of the width at the left, 0.02 or a colour bar's room
     # at the right, and 0.1 of a tile between tiles.
     room = _COLOURBAR if colourbar else 0.02 * _COLUMN
@@ -188,8 +188,9 @@ def plot_side_by_side(
 
     An output is drawn as class probabilities when it is (1, C), C at least
     2, with every value in [0, 1] and a sum of 1 within 1e-3 (the rule of
-    :func:`plot_layer_outputs`). A layer of C channels gets
-    ``ceil(sqrt(C))`` tiles per row (3 for 6 channels, 4 for 16). Each model
+    :func:`plot_layer_outputs`). A layer of C channels gets the grid of
+    :func:`~cnnviz.channel_grid`'s rule with no limit on the columns (2 rows of 3
+    for 6 channels, 4 of 4 for 16, 2 of 5 for 10). Each model
     gets a column 4 inches wide and each row the height its tiles need (at
     most 1.6 inches per tile): two models shrunk into a page column of 620
     pixels (the gallery's, in a window 1280 pixels wide) keep 16-channel

@@ -108,8 +108,9 @@ for p, model in models.items():
 # Distill). They show bars, corners, arches and pairs of parallel edges:
 # parts of the shapes that the channels' top patches showed. The
 # ``same`` model's images are dimmer: its ``conv2`` units are weaker
-# to begin with (see the numbers at the end), and the blur holds a weak
-# unit back more than a strong one.
+# to begin with (see the numbers at the end), and the penalties, whose
+# size is fixed, hold a weak unit back more than a strong one (the blur
+# does not: the ascent's Adam steps do not depend on the unit's scale).
 conv2 = {p: best_inputs(model, "conv2") for p, model in models.items()}
 for p, model in models.items():
     show(
