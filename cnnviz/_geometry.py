@@ -36,8 +36,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from .. import _checks, _graph
-from ..models import same_padding
+from . import _checks, _graph
+from .models import same_padding
 
 # Layers whose output at a position depends on their input at that position only (at
 # inference: dropout and noise do nothing, batch normalization uses its moving statistics,
