@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import cnnviz
 from cnnviz import _batches
@@ -216,6 +217,160 @@ def test_grad_cam_default_layer_is_the_activation_after_the_last_conv():
     model, x = cnnviz.lenet5(), np.zeros((2, 28, 28, 1), np.uint8)
     np.testing.assert_allclose(cnnviz.grad_cam(model, x), cnnviz.grad_cam(model, x, layer="relu2"))
     np.testing.assert_allclose(cnnviz.grad_cam(model, x, layer=5), cnnviz.grad_cam(model, x))
+
+
+# --- Grad-CAM's cells at their receptive fields' centres ---------------------------------------
+
+
+def one_tap_model(shape: tuple[int, int], body: list) -> keras.Model:
+    """`body` (its first layer a 1-channel Conv2D) reading only its window's first tap (weight 1),
+    then global average pooling and a head whose class 0 is the pooled value (class 1 minus it).
+
+    The Grad-CAM weight of the one channel is then 1 / cells, so the map at the layer is the
+    layer's output divided by its number of cells: a bright pixel under the first tap of a
+    unit gives a map with one hot cell, of a known value.
+    """
+    inputs = keras.Input((*shape, 1))
+    x = inputs
+    for layer in body:
+        x = layer(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    dense = keras.layers.Dense(2, activation="softmax")
+    model = keras.Model(inputs, dense(x))
+    conv = body[0]
+    kernel = np.zeros(conv.kernel.shape, np.float32)
+    kernel[0, 0, 0, 0] = 1.0
+    conv.set_weights([kernel, np.zeros(1, np.float32)])
+    dense.set_weights([np.array([[1.0, -1.0]], np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+# Per model: its layers, image size, and unit i's field centre along an axis, by hand (pixel
+# k at k). In every one, the first tap of unit (a, b) reads pixel (jump * a, jump * b).
+CENTRES = {
+    # LeNet-5's valid relu2 in one layer: unit i sees pixels 2i..2i+13.
+    "14x14, stride 2": ([lambda: keras.layers.Conv2D(1, 14, strides=2)], (28, 20), 2, 6.5),
+    # Taps i, i + 2, i + 4: the field spans 5 pixels.
+    "dilated": ([lambda: keras.layers.Conv2D(1, 3, dilation_rate=2)], (12, 10), 1, 2.0),
+    # 3x3 then 2x2 pooling: unit i sees pixels 2i..2i+3.
+    "pooled": (
+        [lambda: keras.layers.Conv2D(1, 3), lambda: keras.layers.MaxPooling2D(2)],
+        (12, 16),
+        2,
+        1.5,
+    ),
+    # TensorFlow pads an even image's 3x3 stride-2 same window by 0 before and 1 after: unit i
+    # sees pixels 2i..2i+2, centred at 2i + 1, where a resize of the map puts it at 2i + 0.5.
+    "same, stride 2": (
+        [lambda: keras.layers.Conv2D(1, 3, strides=2, padding="same")],
+        (12, 12),
+        2,
+        1.0,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CENTRES)
+def test_a_hot_cell_peaks_at_its_receptive_fields_centre(case):
+    body, shape, jump, first = CENTRES[case]
+    model = one_tap_model(shape, [make() for make in body])
+    cells = model.layers[len(body)].output.shape[1:3]
+    a, b = cells[0] // 2, cells[1] - 2
+    x = np.zeros((1, *shape, 1), np.float32)
+    x[0, jump * a, jump * b] = 0.8
+    heat = cnnviz.grad_cam(model, x, target=0, layer=len(body))[0]
+    value = 0.8 / (cells[0] * cells[1])  # the hot cell's value
+    centre = (first + jump * a, first + jump * b)
+    # The peak: the centre's pixel, or the two (four) pixels half a pixel either side of it,
+    # which lie a quarter of the way to the next centres.
+    peak = [np.arange(np.floor(c), np.ceil(c) + 1).astype(int) for c in centre]
+    factor = np.prod([1.0 if c == int(c) else 1 - 0.5 / jump for c in centre])
+    np.testing.assert_allclose(heat[np.ix_(*peak)], value * factor, rtol=1e-6)
+    assert heat.max() == pytest.approx(value * factor, rel=1e-6)
+    # Nothing at or beyond the neighbouring cells' centres: their cells are 0.
+    far = np.ones(shape, bool)
+    far[int(centre[0] - jump) + 1 : int(np.ceil(centre[0] + jump)), :] = False
+    assert (heat[far] == 0).all()
+    far = np.ones(shape, bool)
+    far[:, int(centre[1] - jump) + 1 : int(np.ceil(centre[1] + jump))] = False
+    assert (heat[far] == 0).all()
+
+
+def test_the_map_is_linear_between_centres_and_the_nearest_cell_beyond_them():
+    # LeNet-5's valid relu2 geometry on 28x20 images: 8x4 cells, centres 6.5, 8.5, ...
+    model = one_tap_model((28, 20), [keras.layers.Conv2D(1, 14, strides=2)])
+    x = np.zeros((1, 28, 20, 1), np.float32)
+    x[0, 0, 0] = 0.5  # cell (0, 0)
+    x[0, 6, 2] = 0.25  # cell (3, 1), centred at (12.5, 8.5)
+    x[0, 6, 4] = 1.0  # cell (3, 2), centred at (12.5, 10.5)
+    x[0, 14, 6] = 0.75  # cell (7, 3), the last, centred at (20.5, 12.5)
+    heat = cnnviz.grad_cam(model, x, target=0, layer=1)[0]
+    v = np.array([0.5, 0.25, 1.0, 0.75]) / 32
+    # Rows 12 and 13 lie half a pixel from row centre 12.5; columns 9 and 10 a quarter and
+    # three quarters of the way from centre 8.5 to 10.5.
+    between = 0.75 * np.array([0.75 * v[1] + 0.25 * v[2], 0.25 * v[1] + 0.75 * v[2]])
+    np.testing.assert_allclose(heat[12, 9:11], between, rtol=1e-6)
+    np.testing.assert_allclose(heat[13, 9:11], between, rtol=1e-6)
+    # Beyond the outermost centres (rows and columns 0..6, rows 21..27, columns 13..19),
+    # each pixel takes the nearest cell's value.
+    np.testing.assert_allclose(heat[:7, :7], v[0], rtol=1e-6)
+    np.testing.assert_allclose(heat[21:, 13:], v[3], rtol=1e-6)
+    assert (heat[:7, 9:] == 0).all()
+
+
+def cells_by_hand(model: keras.Model, x: np.ndarray, layer: str) -> np.ndarray:
+    """LeNet-5's Grad-CAM cells at `layer`, by hand: the score is the softmax's input."""
+    kernel, bias = model.get_layer("op").get_weights()
+    feature = tf.Variable(keras.Model(model.inputs[0], model.get_layer(layer).output)(x))
+    rest = keras.Model(model.get_layer(layer).output, model.get_layer("fc2").output)
+    with tf.GradientTape() as tape:
+        scores = rest(feature) @ kernel + bias
+        picked = tf.reduce_sum(tf.gather(scores, tf.argmax(scores, axis=1), axis=1, batch_dims=1))
+    weights = tf.reduce_mean(tape.gradient(picked, feature), axis=(1, 2), keepdims=True)
+    return tf.nn.relu(tf.reduce_sum(weights * feature, axis=-1, keepdims=True))
+
+
+@pytest.mark.parametrize("layer", ["relu1", "relu2", "max_pool2"])
+def test_the_same_models_cells_stay_where_a_resize_puts_them(layer):
+    # The same LeNet-5's padding is even on both sides and its poolings halve 28 and 14
+    # exactly: every field centre is where resizing the map puts its cell (relu2's cell i
+    # at pixel 2i + 0.5), so its maps are what they were before the cells were placed.
+    keras.utils.set_random_seed(5)
+    model = cnnviz.lenet5("same")
+    x = np.random.default_rng(2).random((4, 28, 28, 1), dtype=np.float32)
+    resized = tf.image.resize(cells_by_hand(model, x, layer), (28, 28), method="bilinear")
+    np.testing.assert_allclose(
+        cnnviz.grad_cam(model, x, layer=layer), resized.numpy()[..., 0], rtol=1e-4, atol=1e-7
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "why"),
+    [
+        (lambda: keras.layers.Resizing(12, 12, name="resize"), r"layer 'resize' is a Resizing"),
+        (
+            lambda: keras.layers.UpSampling2D(2, name="up"),
+            r"after layer 'up' \(UpSampling2D\) neighbouring units share one field",
+        ),
+    ],
+)
+def test_cells_without_a_known_field_are_resized_with_a_warning_naming_the_layer(before, why):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((6, 6, 1))
+    features = keras.layers.Conv2D(2, 3, activation="relu", name="conv")(before()(inputs))
+    scores = keras.layers.Dense(2, name="scores")(keras.layers.Flatten()(features))
+    model = keras.Model(inputs, scores)
+    x = np.random.default_rng(3).random((2, 6, 6, 1), dtype=np.float32)
+    with pytest.warns(UserWarning, match=r"cannot place the cells of layer 'conv' .*" + why):
+        heat = cnnviz.grad_cam(model, x, target=0)
+    feature = tf.Variable(keras.Model(inputs, features)(x))
+    tail = keras.Model(features, scores)
+    with tf.GradientTape() as tape:
+        picked = tf.reduce_sum(tail(feature)[:, 0])
+    weights = tf.reduce_mean(tape.gradient(picked, feature), axis=(1, 2), keepdims=True)
+    cam = tf.nn.relu(tf.reduce_sum(weights * feature, axis=-1, keepdims=True))
+    resized = tf.image.resize(cam, (6, 6), method="bilinear").numpy()[..., 0]
+    np.testing.assert_allclose(heat, np.maximum(resized, 0), rtol=1e-5, atol=1e-7)
 
 
 def logits(model: keras.Model, x: np.ndarray) -> np.ndarray:

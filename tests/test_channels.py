@@ -301,7 +301,7 @@ def spatial_layers(model: keras.Model) -> list[str]:
 
 @pytest.mark.parametrize("body", ODD_MODELS, ids=[body.__name__ for body in ODD_MODELS])
 def test_every_units_box_is_the_bounding_box_of_its_gradients(body):
-    from cnnviz.channels._geometry import _boxes, _field
+    from cnnviz._geometry import _boxes, _field
 
     model = positive(body)
     for name in spatial_layers(model):

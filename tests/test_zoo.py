@@ -235,9 +235,24 @@ def _check_grad_cam(result, model, s):
         tape.watch(feature)
         picked = tf.reduce_sum(tf.gather(s.tail(model, feature), target, axis=1, batch_dims=1))
     weights = tf.reduce_mean(tape.gradient(picked, feature), axis=(1, 2), keepdims=True)
-    cam = tf.nn.relu(tf.reduce_sum(weights * feature, axis=-1, keepdims=True))
-    cam = tf.image.resize(cam, x.shape[1:3], method="bilinear")[..., 0]
-    _close(at_layer, np.maximum(_numpy(cam), 0))
+    cam = _numpy(tf.nn.relu(tf.reduce_sum(weights * feature, axis=-1)))
+    # Each cell at its unit's field centre, from the hand-worked field: a unit whose box the
+    # border leaves whole says where the fields start; linear between centres, the nearest
+    # cell's value beyond them; along the columns, then along the rows.
+    (height, width), (jump_h, jump_w) = s.field
+    (row, col), box = next(
+        (unit, box)
+        for unit, box in s.boxes.items()
+        if (box[2] - box[0], box[3] - box[1]) == (height, width)
+    )
+    rows = box[0] - row * jump_h + np.arange(cam.shape[1]) * jump_h + (height - 1) / 2
+    cols = box[1] - col * jump_w + np.arange(cam.shape[2]) * jump_w + (width - 1) / 2
+    h, w = x.shape[1:3]
+    placed = np.empty(x.shape[:3])
+    for n, cells in enumerate(cam):
+        across = np.stack([np.interp(np.arange(w), cols, line) for line in cells])
+        placed[n] = np.stack([np.interp(np.arange(h), rows, line) for line in across.T], axis=1)
+    _close(at_layer, placed)
 
 
 def _check_occlusion(result, model, s):

@@ -10,11 +10,13 @@ probability) instead.
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import _batches, _checks, _graph
+from .. import _batches, _checks, _geometry, _graph
 from ._explain import (
     _explainer,
     _input_gradients,
@@ -266,16 +268,75 @@ def integrated_gradients(
     return (path * (total / steps)).sum(axis=-1).astype(np.float32)
 
 
+def _cell_centres(
+    model: keras.Model, name: str, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray] | str:
+    """Return the layer's cell centres along rows and columns, or why they cannot be known.
+
+    Built once per model, layer and image size.
+    """
+
+    def build() -> tuple[np.ndarray, np.ndarray] | str:
+        parts = _graph.split(model, name)
+        try:
+            return _geometry._centres(_geometry._field(model, parts, size, boxes=False))
+        except ValueError as error:
+            return str(error)
+
+    return _graph.cached(model, "grad_cam_centres", (name, size), build)
+
+
+def _between(centres: np.ndarray, pixels: int) -> np.ndarray:
+    """Return (pixels, cells) float32 weights that interpolate linearly between cell centres.
+
+    Pixel k (at k) takes the two cells whose centres are on either side of it, weighted by
+    nearness; beyond the outermost centre it takes that cell's value.
+    """
+    cells = np.eye(len(centres))
+    at = np.arange(pixels, dtype=np.float64)
+    # np.interp holds the end values beyond the ends: the nearest centre's value.
+    return np.stack([np.interp(at, centres, cell) for cell in cells], axis=1).astype(np.float32)
+
+
 def grad_cam(
     model: keras.Model, images: np.ndarray, target: object = None, *, layer: object = None
 ) -> np.ndarray:
-    """Return Grad-CAM: a layer's channels weighted by the score's gradient, upsampled to the input.
+    """Return Grad-CAM: a layer's channels weighted by the score's gradient, placed on the input.
 
     Each channel of the layer's output is weighted by the mean gradient of
-    the target's score over that channel, the weighted channels are summed,
-    negative values are set to 0 and the map is resized to the input size
-    (bilinear), as in Selvaraju et al. (2017). The map is as coarse as the
-    layer: for LeNet-5's ``relu2``, 8x8 (valid) or 14x14 (same) cells.
+    the target's score over that channel, the weighted channels are summed
+    and negative values are set to 0, as in Selvaraju et al. (2017). The
+    map is as coarse as the layer: for LeNet-5's ``relu2``, 8x8 (valid) or
+    14x14 (same) cells.
+
+    Each cell is then placed at the centre of its unit's receptive field in
+    input pixels (Araujo et al., 2019, the geometry of
+    :func:`~cnnviz.receptive_field`), and the map is interpolated bilinearly
+    between those centres. For the valid LeNet-5's ``relu2``, unit i sees
+    pixels 2i..2i+13, so the cells sit at pixels 6.5, 8.5, ..., 20.5, not
+    spread over the whole image as a resize of the map would spread them
+    (which misplaces them by up to 5 pixels). A ``same`` unit's field is
+    centred where its window is, padding included: for the ``same``
+    LeNet-5 (padding split evenly, every stride dividing the size) that is
+    where a resize puts the cells, so its maps are as a resize gives them;
+    where TensorFlow splits the padding unevenly (an even kernel, or a
+    stride on an even size: a 3x3 stride-2 unit i on 12 pixels is centred
+    at 2i + 1, not 2i + 0.5) the cells sit where their fields are.
+    Beyond the outermost centres (the outer 6.5 pixels of the valid
+    LeNet-5's image) each pixel takes the value of the nearest cell: those
+    pixels lie in the outermost units' fields and in no field centred
+    nearer to them, so the nearest cell is what the layer says about them;
+    zero would claim the layer saw nothing there, and extending the slope
+    would invent values the layer does not have.
+
+    Where the geometry cannot be followed back from the layer (a layer on
+    the way that :func:`~cnnviz.receptive_field` does not know, such as a
+    ``Resizing``, a ``Conv2DTranspose`` or a ``Flatten``, or units without
+    one field size and jump, as after an ``UpSampling2D``), the map is
+    stretched over the input by a bilinear resize, as Selvaraju et al.
+    upsample it, with a ``UserWarning`` that names the layer and says the
+    cells may be misplaced: a map that may be off by a few pixels, said
+    so, serves more models than a refusal.
 
     Parameters
     ----------
@@ -300,6 +361,20 @@ def grad_cam(
         or the model's input layer (it has nothing to explain), its output is not a 4-D feature map, it is called more than once,
         or the model has no ``Conv2D`` layer and `layer` is not given.
 
+    Warns
+    -----
+    UserWarning
+        Where the cells' receptive fields cannot be computed, and the map
+        is resized to the input instead (see above).
+
+    References
+    ----------
+    Selvaraju, R. R., et al. (2017). Grad-CAM: visual explanations from deep
+    networks via gradient-based localization. ICCV.
+
+    Araujo, A., Norris, W., and Sim, J. (2019). Computing receptive fields of
+    convolutional neural networks. Distill. https://doi.org/10.23915/distill.00021
+
     Examples
     --------
     >>> import numpy as np
@@ -313,7 +388,16 @@ def grad_cam(
     explainer = _explainer(model, name)
     target = _targets(target, _scores(explainer, x))
     height, width = x.shape[1:3]
-    maps = np.empty(x.shape[:3], np.float32)
+    centres = _cell_centres(model, name, (height, width))
+    if isinstance(centres, str):
+        warnings.warn(
+            f"Grad-CAM cannot place the cells of layer {name!r} at their receptive fields' "
+            f"centres ({centres}), so its map is resized to the {height}x{width} image as "
+            "if its cells tiled it, which may misplace them",
+            UserWarning,
+            stacklevel=2,
+        )
+    cells = None
     chunk = _batches.chunk_size(explainer.model, x.shape[1:])
     for start in range(0, len(x), chunk):
         batch = tf.convert_to_tensor(x[start : start + chunk])
@@ -323,11 +407,20 @@ def grad_cam(
             total = keras.ops.sum(_picked(explainer.head(pre), target[start : start + chunk]))
         grads = tape.gradient(total, feature)
         weights = keras.ops.mean(grads, axis=(1, 2), keepdims=True)
-        cam = keras.ops.relu(keras.ops.sum(weights * feature, axis=-1, keepdims=True))
-        cam = keras.ops.image.resize(cam, (height, width), interpolation="bilinear")
-        maps[start : start + len(batch)] = keras.ops.convert_to_numpy(cam)[..., 0]
-    # Bilinear weights are non-negative, but float rounding can leave -0.0 or -1e-9.
-    return np.maximum(maps, 0)
+        cam = keras.ops.relu(keras.ops.sum(weights * feature, axis=-1))
+        if cells is None:
+            cells = np.empty((len(x), *cam.shape[1:]), np.float32)
+        cells[start : start + len(batch)] = keras.ops.convert_to_numpy(cam)
+    if isinstance(centres, str):
+        maps = keras.ops.image.resize(
+            cells[..., np.newaxis], (height, width), interpolation="bilinear"
+        )
+        # Bilinear weights are non-negative, but float rounding can leave -0.0 or -1e-9.
+        return np.maximum(keras.ops.convert_to_numpy(maps)[..., 0], 0)
+    rows, cols = (_between(c, n) for c, n in zip(centres, (height, width), strict=True))
+    # Separable: along the rows, then along the columns, every image at once. The weights
+    # and the cells are non-negative, so the map is too.
+    return rows @ cells @ cols.T
 
 
 def _window_starts(size: int, window: int, stride: int) -> list[int]:

@@ -17,8 +17,9 @@ traced once into one flat graph (cnnviz's one walk of a model, ``cnnviz._graph``
 so the part of a model up to a layer, and the part after it, are models of their own.
 
 One idea a module: :mod:`~cnnviz.channels.fields` (kernels and receptive fields,
-with the geometry in ``_geometry``), :mod:`~cnnviz.channels.dataset_views` (over a
-data set) and :mod:`~cnnviz.channels.maximization`.
+with the geometry in ``cnnviz._geometry``, which Grad-CAM shares),
+:mod:`~cnnviz.channels.dataset_views` (over a data set) and
+:mod:`~cnnviz.channels.maximization`.
 """
 
 from .dataset_views import channel_ablation, class_mean_activations, top_patches

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from .. import _batches, _checks, _graph
-from ._geometry import _boxes, _field
+from .._geometry import _boxes, _field
 
 __all__ = ["channel_ablation", "class_mean_activations", "top_patches"]
 

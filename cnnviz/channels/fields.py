@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from .. import _checks, _graph
-from ._geometry import _boxes, _field, _image_size
+from .._geometry import _boxes, _field, _image_size
 
 __all__ = ["kernels", "receptive_box", "receptive_field"]
 

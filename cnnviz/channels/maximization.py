@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import _checks, _graph
-from ._geometry import _image_size
+from .._geometry import _image_size
 
 
 def _gaussian(sigma: float) -> np.ndarray:

@@ -99,11 +99,12 @@ show(cnnviz.integrated_gradients, steps=32)
 # --------
 # :func:`cnnviz.grad_cam` weights the channels of the last convolution
 # block (``relu2``) by how much the score's gradient rests on each,
-# keeps the positive sum and resizes it to 28x28. It misleads by its
-# coarseness: ``relu2`` has 8x8 cells with ``valid`` padding and 14x14
-# with ``same``, so the map can point at a region but never at a seam or
-# a strap, and the bilinear resizing invents a smoothness the layer does
-# not have.
+# keeps the positive sum, places each cell at the centre of its
+# receptive field in the image and interpolates between the centres. It
+# misleads by its coarseness: ``relu2`` has 8x8 cells with ``valid``
+# padding and 14x14 with ``same``, so the map can point at a region but
+# never at a seam or a strap, and the bilinear interpolation invents a
+# smoothness the layer does not have.
 show(cnnviz.grad_cam)
 
 # %%

@@ -2,12 +2,17 @@
 
 Computed from the layers between the input and the layer, in the flat graph
 of cnnviz's one walk of a model (``cnnviz._graph``); shared by
-:mod:`~cnnviz.channels.fields` (the public functions) and
-:mod:`~cnnviz.channels.dataset_views` (the boxes of the top patches).
+:mod:`~cnnviz.channels.fields` (the public functions),
+:mod:`~cnnviz.channels.dataset_views` (the boxes of the top patches) and
+:mod:`~cnnviz.attribution.methods` (where Grad-CAM places a layer's cells), so
+it sits beside ``_graph``, not inside either package.
 
-Two answers come out of one walk back from the layer:
+Three answers come out of one walk back from the layer:
 
 - the field's size and jump (CS231n's rule), which need no image size;
+- where each unit's field is centred (its start, before any clipping, plus
+  half its size; Araujo et al., 2019), which needs the image size where
+  ``same`` padding with a stride depends on it;
 - each unit's box: the exact bounding box of the input pixels that the unit's
   computation reads, which needs the image size (the border clips the field,
   and a dilated or strided window reaches only some of the pixels it spans).
@@ -36,8 +41,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from .. import _checks, _graph
-from ..models import same_padding
+from . import _checks, _graph
+from .models import same_padding
 
 # Layers whose output at a position depends on their input at that position only (at
 # inference: dropout and noise do nothing, batch normalization uses its moving statistics,
@@ -354,13 +359,15 @@ def _field(
     parts: _graph.Split,
     image: tuple[int, int] | None = None,
     given: str = "images",
+    *,
+    boxes: bool = True,
 ) -> _Field:
     """Compute the receptive fields of `parts`' layer, walking back to the input.
 
     `image` is the input's height and width where the model's own is open (None);
-    without either, the boxes are not computed (``terms`` is None). `given` names the
-    argument the size came from, for the message if it is too small: ``"images"`` or
-    ``"image_size"``.
+    without either, or without `boxes`, the boxes are not computed (``terms`` is None):
+    the size, jump and start need none. `given` names the argument the size came from,
+    for the message if it is too small: ``"images"`` or ``"image_size"``.
     """
     _graph.channel_count(parts, spatial=True)
     x, _, trace = _graph.trace(model)
@@ -379,7 +386,7 @@ def _field(
             sizes = image if image is not None else static
             affine = (_Affine(0, 1, 1), _Affine(0, 1, 1))
             terms = None
-            if image is not None:
+            if image is not None and boxes:
                 rows, cols = np.arange(image[0]), np.arange(image[1])
                 terms = [(rows, rows + 1, cols, cols + 1)]
             return sizes, affine, terms
@@ -548,3 +555,22 @@ def _boxes(field: _Field, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     box = np.stack([top, left, bottom, right], axis=-1)
     box[top > bottom] = 0
     return box.astype(np.int64)
+
+
+def _centres(field: _Field) -> tuple[np.ndarray, np.ndarray]:
+    """Return the centres of the fields of the layer's rows and of its columns, in input pixels.
+
+    Pixel k's centre is at k, so unit i's field along an axis, ``size`` pixels from
+    ``start + i * jump``, is centred at ``start + i * jump + (size - 1) / 2`` (Araujo et
+    al., 2019): the centre of the whole field, padding included, not of the part the
+    border leaves (a ``same`` unit at the edge is centred where its window is). float64
+    arrays, one centre per row and one per column of the layer's output; the field must
+    have been computed for a known image size. ValueError where the units have no one
+    size and jump (``field.why`` says why).
+    """
+    if field.why:
+        raise ValueError(field.why)
+    return tuple(
+        field.start[a] + field.jump[a] * np.arange(field.output[a]) + (field.size[a] - 1) / 2
+        for a in range(2)
+    )
