@@ -2,15 +2,16 @@
 The data randomization test: a model trained on permuted labels
 ===============================================================
 
-Adebayo et al. (2018, "Sanity Checks for Saliency Maps") propose two
-tests. The page :doc:`plot_02_can_we_trust_the_maps` ran the first,
-which randomizes a trained model's weights. This page runs the second: the same network is trained
-on the same images with their labels permuted, so that nothing in an
-image tells its label any more, and each method explains both models. A
-method whose maps look alike for the real model and for the one that
-could learn nothing from its labels explains the image, not the model.
+A saliency method should explain what a model learned. The second test
+of Adebayo et al. (2018, "Sanity Checks for Saliency Maps") trains the
+same network on the same images with their labels permuted, so that
+nothing in an image tells its label any more, and lets each method
+explain both models. A method whose maps look alike for the real model
+and for the one that could learn nothing from its labels explains the
+image, not the model.
 
-Both models are LeNet-5 with ``valid`` padding, compared at the same
+Their first test, which randomizes a trained model's weights, is on the
+page :doc:`plot_02_can_we_trust_the_maps`. Here both models are LeNet-5 with ``valid`` padding, compared at the same
 point of training, after 10 epochs: the permuted-label model is trained
 for 10 epochs (once; the cache keeps it), and the real model is taken as
 it was after its 10th epoch, from the weights of every epoch that the
@@ -58,6 +59,9 @@ assert accuracy["true labels"] > 0.8
 assert abs(accuracy["permuted labels"] - 0.1) < 0.02
 assert abs(memorised - 0.1) < 0.02
 assert spread < 0.01
+# Its mean probabilities are the classes' shares of the training labels.
+shares = np.bincount(y_train, minlength=10) / len(y_train)
+assert np.abs(probabilities.mean(axis=0) - shares).max() < 0.01
 
 # %%
 # The real model is far above chance. The permuted one is at chance,
