@@ -34,7 +34,7 @@ batch, and prints each one's peak resident memory.
 ``nox -s bench -- --accuracy-seeds 0,1,2`` (not part of the default cases:
 30 epochs per seed and padding) trains the recipe once per seed and prints
 the spread of the test accuracy after 30 epochs.
-``nox -s bench -- --gallery-training 6`` (also alone) trains both models
+``nox -s bench -- --gallery-training 6`` (also alone) trains the gallery's models
 for 6 epochs in their own processes, once one after the other and once side
 by side as the docs build does, and checks that the weights do not change.
 
@@ -284,10 +284,11 @@ def weights_sha256(model: keras.Model) -> str:
 
 
 def gallery_training(epochs: int, repeats: int) -> bool:
-    """Time the docs build's training of both models: one after the other, or side by side.
+    """Time the docs build's training of its models: one after the other, or side by side.
 
-    The docs build trains ``valid`` and ``same`` side by side in two processes
-    (``docs/_ext/gallery_hooks.py``). Each repeat runs both ways, into fresh
+    The docs build trains the models of ``GALLERY_MODELS`` side by side, one
+    process each (``docs/_ext/gallery_hooks.py``), here every one for
+    `epochs` epochs. Each repeat runs both ways, into fresh
     cache directories, and times from the start of the first process to the
     end of the last. The weights of every run are compared: they must not
     depend on what ran beside them.
@@ -310,21 +311,23 @@ def gallery_training(epochs: int, repeats: int) -> bool:
                 start = time.perf_counter()
                 if together:
                     processes = [
-                        start_trainer(padding, epochs=epochs, cache_dir=cache)
-                        for padding in GALLERY_MODELS
+                        start_trainer(name, epochs=epochs, cache_dir=cache)
+                        for name in GALLERY_MODELS
                     ]
                     with ThreadPoolExecutor(len(processes)) as pool:
                         list(pool.map(finish, processes))
                 else:
-                    for padding in GALLERY_MODELS:
-                        finish(start_trainer(padding, epochs=epochs, cache_dir=cache))
+                    for name in GALLERY_MODELS:
+                        finish(start_trainer(name, epochs=epochs, cache_dir=cache))
                 times[together].append(time.perf_counter() - start)
                 digests.add(
                     tuple(
                         weights_sha256(
-                            cnnviz.trained_lenet5(padding, epochs=epochs, cache_dir=cache)[0]
+                            cnnviz.trained_lenet5(
+                                **{**settings, "epochs": epochs}, cache_dir=cache
+                            )[0]
                         )
-                        for padding in GALLERY_MODELS
+                        for settings in GALLERY_MODELS.values()
                     )
                 )
     identical = len(digests) == 1

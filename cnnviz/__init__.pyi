@@ -9,6 +9,7 @@ __version__: str
 # A public submodule (the first line) is called through: cnnviz.explorer.export.
 from . import explorer as explorer
 from .activations import layer_outputs as layer_outputs
+from .attribution import data_randomization_check as data_randomization_check
 from .attribution import deletion_curve as deletion_curve
 from .attribution import grad_cam as grad_cam
 from .attribution import gradients as gradients

@@ -26,6 +26,15 @@ LEARNING_RATE = 1e-3
 SEED = 0
 # Seconds trained_lenet5 waits for another process that trains the same model.
 LOCK_TIMEOUT = 3600.0
+# The training labels trained_lenet5 can train on: the true ones (the default), or the same
+# labels permuted once (the data randomization test of Adebayo et al., 2018).
+LABELS = ("true", "permuted")
+
+# How "permuted" labels are drawn, part of the key of every such entry (never of the default
+# one). NumPy's legacy RandomState is used because its stream is frozen (NEP 19): the same
+# seed permutes the labels the same way under every NumPy version, which a Generator's
+# stream does not promise. A change of this rule must change this text.
+_PERMUTATION = "y_train[numpy.random.RandomState(seed).permutation(len(y_train))]"
 
 # Training steps run per call into the compiled graph (and so per progress-bar
 # update). It changes only how often Python is re-entered, not what is
@@ -253,6 +262,7 @@ def cache_path(
     batch_size: int = BATCH_SIZE,
     learning_rate: float = LEARNING_RATE,
     seed: int = SEED,
+    labels: str = "true",
     cache_dir: str | os.PathLike | None = None,
 ) -> Path:
     """Return the cache entry directory that :func:`trained_lenet5` uses.
@@ -261,7 +271,11 @@ def cache_path(
     configuration of ``lenet5(padding)`` (its Keras JSON), the settings, the
     recipe's optimizer and loss, its version (``training.RECIPE_VERSION``,
     changed whenever the training computation changes), the checksums of
-    the data, and the Keras and TensorFlow versions. Source code is not part
+    the data, and the Keras and TensorFlow versions. ``labels="permuted"``
+    adds itself and the rule that permutes the labels to the key, and its
+    entry is named ``lenet5-<padding>-permuted-<key>``; the default,
+    ``"true"``, adds nothing, so the key of a model trained on the true
+    labels is the one it had before `labels` existed. Source code is not part
     of it, so neither a comment nor a new :func:`~cnnviz.lenet5` option
     that leaves a model as it was retrains that model. The model is built
     to read its configuration (not trained), once per process; the random
@@ -272,20 +286,22 @@ def cache_path(
 
     Parameters
     ----------
-    padding, epochs, batch_size, learning_rate, seed, cache_dir
+    padding, epochs, batch_size, learning_rate, seed, labels, cache_dir
         As for :func:`trained_lenet5`.
 
     Returns
     -------
     pathlib.Path
-        ``<cache dir>/lenet5-<padding>-<key>``: the entry, which may not
-        exist yet. Delete it (or the whole cache directory) to retrain.
+        ``<cache dir>/lenet5-<padding>-<key>`` (``lenet5-<padding>-permuted-<key>``
+        for permuted labels): the entry, which may not exist yet. Delete it
+        (or the whole cache directory) to retrain.
 
     Raises
     ------
     ValueError
         If a setting is invalid, as for :func:`train` and
-        :func:`~cnnviz.lenet5`.
+        :func:`~cnnviz.lenet5`, or `labels` is neither ``"true"`` nor
+        ``"permuted"``.
 
     Examples
     --------
@@ -293,6 +309,8 @@ def cache_path(
     >>> entry = cache_path("same", epochs=5, cache_dir="models")
     >>> entry.parent.name, entry.name[:12]
     ('models', 'lenet5-same-')
+    >>> cache_path("valid", labels="permuted", cache_dir="models").name[:22]
+    'lenet5-valid-permuted-'
     """
     padding = _checks.one_of(padding, PADDINGS, "padding")
     settings = {
@@ -300,9 +318,11 @@ def cache_path(
         "batch_size": _checks.positive_int(batch_size, "batch_size"),
         "learning_rate": _checks.positive_number(learning_rate, "learning_rate"),
         "seed": _checks.non_negative_int(seed, "seed"),
+        "labels": _checks.one_of(labels, LABELS, "labels"),
     }
     material = _key_material(_configured(padding), **settings)
-    return cache.cache_dir(cache_dir) / f"lenet5-{padding}-{cache.key(material)[:20]}"
+    kind = "" if settings["labels"] == "true" else f"{settings['labels']}-"
+    return cache.cache_dir(cache_dir) / f"lenet5-{padding}-{kind}{cache.key(material)[:20]}"
 
 
 # lenet5's configuration per (builder, padding and the Keras settings it depends on),
@@ -332,13 +352,22 @@ def _configured(padding: str) -> keras.Model:
 
 
 def _key_material(
-    model: keras.Model, *, epochs: int, batch_size: int, learning_rate: float, seed: int
+    model: keras.Model,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    labels: str = "true",
 ) -> dict:
     """Return what decides the weights `model` is trained to, for :func:`cache.key`.
 
     Nothing else goes into the key but the Keras and TensorFlow versions
     (``cache.key`` adds them): not the source of cnnviz, nor its version. A
     release that changes what training computes bumps ``RECIPE_VERSION``.
+    Labels other than the true ones add an entry to the recipe (what they
+    are and how they are drawn); the true labels add none, so the keys of
+    the models trained before `labels` existed stay as they were.
     """
     # The configuration holds no name Keras makes up (every layer of lenet5 and
     # the model are named) and no weights; the recipe compiles the model itself.
@@ -347,7 +376,7 @@ def _key_material(
     optimizer = keras.optimizers.serialize(_optimizer(learning_rate))
     # Keras numbers optimizers' default names (adam, adam_1, ...) per process.
     optimizer["config"].pop("name", None)
-    return {
+    material = {
         "model": config,
         "recipe": {
             "version": RECIPE_VERSION,
@@ -363,6 +392,21 @@ def _key_material(
         },
         "data_sha256": {name: sha for name, (sha, _) in FILES.items()},
     }
+    if labels != "true":
+        material["recipe"]["labels"] = {"kind": labels, "rule": _PERMUTATION}
+    return material
+
+
+def _permuted_labels(y: np.ndarray, seed: int) -> np.ndarray:
+    """Return the labels `y` permuted once, by the rule the cache key records (``_PERMUTATION``).
+
+    Every label keeps its count (the classes stay balanced as they were);
+    which image has which label is random, so nothing in an image tells its
+    label any more.
+    """
+    # The legacy RandomState on purpose, not a Generator: see _PERMUTATION.
+    order = np.random.RandomState(seed).permutation(len(y))
+    return np.asarray(y)[order]
 
 
 def trained_lenet5(
@@ -372,6 +416,7 @@ def trained_lenet5(
     batch_size: int = BATCH_SIZE,
     learning_rate: float = LEARNING_RATE,
     seed: int = SEED,
+    labels: str = "true",
     cache_dir: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
     verbose: int | str = "auto",
@@ -413,6 +458,19 @@ def trained_lenet5(
         is set before the model is built as well as before training, so the
         same settings give the same weights, bit for bit, on the same
         machine with the same versions.
+    labels : {"true", "permuted"}, default "true"
+        The training labels. ``"permuted"`` trains on the true labels
+        permuted once, the same way for the same `seed` (NumPy's
+        ``RandomState(seed).permutation``, whose stream NumPy keeps across
+        versions): each class keeps its number of images, but which image
+        carries which label is random, so the model can only memorise. It
+        is the data randomization test of Adebayo et al. (2018, "Sanity
+        Checks for Saliency Maps"): a method whose maps look alike for this
+        model and the real one explains the images, not what a model
+        learned from its labels. The test set keeps its true labels, so
+        ``val_accuracy`` is measured against the truth (chance is 0.1),
+        while ``accuracy`` is against the permuted labels it trained on.
+        Its entry is its own (see :func:`cache_path`).
     cache_dir : path-like, optional
         The cache directory.
     data_dir : path-like, optional
@@ -434,7 +492,7 @@ def trained_lenet5(
         The trained model.
     history : dict of str to list of float
         Per-epoch ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy``
-        (the last two on the test set).
+        (the last two on the test set, with its true labels).
 
     Raises
     ------
@@ -454,6 +512,7 @@ def trained_lenet5(
     >>> round(history["val_accuracy"][-1], 2)  # doctest: +SKIP
     0.9
     >>> untrained, _ = trained_lenet5("valid", epoch=0)  # the initial weights  # doctest: +SKIP
+    >>> memoriser, _ = trained_lenet5("valid", epochs=10, labels="permuted")  # doctest: +SKIP
     """
     verbose = _checks.verbose(verbose)
     lock_timeout = _checks.positive_number(lock_timeout, "lock_timeout")
@@ -463,6 +522,7 @@ def trained_lenet5(
         batch_size=batch_size,
         learning_rate=learning_rate,
         seed=seed,
+        labels=labels,
         cache_dir=cache_dir,
     )
     if epoch is not None:
@@ -481,6 +541,8 @@ def trained_lenet5(
         if cached is not None:
             return _at_epoch(*cached, epoch, epochs, lambda: cache.epoch_weights(entry, epoch))
         (x_train, y_train), (x_test, y_test) = load_fashion_mnist(data_dir)
+        if labels == "permuted":  # the test set keeps the truth it is measured against
+            y_train = _permuted_labels(y_train, seed)
         # Seeded before building, so the initial weights are reproducible too.
         keras.utils.set_random_seed(seed)
         model = lenet5(padding)

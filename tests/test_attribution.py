@@ -937,3 +937,180 @@ def test_a_uint8_number_for_a_model_whose_scale_cannot_be_told_is_refused_by_nam
         cnnviz.occlusion(model, x, 0, value=np.uint8(255))
     with pytest.raises(ValueError, match=r"cannot scale uint8 images: .*give images as floats"):
         cnnviz.gradients(model, images())
+
+
+# --- the data randomization test (issue 21) ----------------------------------------------------
+
+
+def flipped_twin(model: keras.Model) -> keras.Model:
+    """`model` with its class scores negated: the last Dense's kernel and bias times -1 (exact)."""
+    twin = keras.models.clone_model(model)
+    weights = model.get_weights()
+    twin.set_weights([*weights[:-2], -weights[-2], -weights[-1]])
+    return twin
+
+
+def other_weights() -> keras.Model:
+    keras.utils.set_random_seed(7)
+    inputs = keras.Input((8, 8, 1))
+    x = inputs
+    for layer in conv_layers():
+        x = layer(x)
+    return keras.Model(inputs, x, name="other")
+
+
+def test_a_model_against_itself_correlates_one_for_every_method():
+    model, x = functional(), images(4)
+    result = cnnviz.data_randomization_check(model, model, x, options=FAST)
+    assert list(result) == [m.__name__ for m in METHODS]
+    for found in result.values():
+        real, other = found["maps"]
+        np.testing.assert_array_equal(real, other)
+        used = found["images"]
+        assert 1 <= used <= 4
+        assert np.isnan(found["per_image"]).sum() == 4 - used
+        np.testing.assert_allclose(found["per_image"][~np.isnan(found["per_image"])], 1.0)
+        np.testing.assert_allclose([found["correlation"], found["absolute_correlation"]], 1.0)
+    np.testing.assert_allclose(
+        result["gradients"]["maps"][0], cnnviz.gradients(model, x), atol=1e-7
+    )
+
+
+def test_negated_class_scores_flip_the_signed_correlation_and_keep_the_absolute_one():
+    # Integrated gradients of -score are exactly minus those of the score: the signed ranks
+    # reverse (-1) while the absolute maps are the same (1), which is why both are reported.
+    # The saliency map (|gradient|) cannot tell the two models apart at all.
+    model, x = functional(), images(4)
+    twin = flipped_twin(model)
+    result = cnnviz.data_randomization_check(
+        model,
+        twin,
+        x,
+        ["gradients", "integrated_gradients"],
+        options={"integrated_gradients": {"steps": 8}},
+    )
+    ig = result["integrated_gradients"]
+    np.testing.assert_array_equal(ig["maps"][1], -ig["maps"][0])
+    np.testing.assert_allclose(ig["per_image"], -1.0)
+    np.testing.assert_allclose(ig["absolute_per_image"], 1.0)
+    assert ig["images"] == 4
+    assert ig["flat"] == 0
+    np.testing.assert_allclose(result["gradients"]["per_image"], 1.0)
+    # Both models explain model's predicted class, which the twin ranks last, not first.
+    predicted = cnnviz.predict(model, x).argmax(axis=1)
+    np.testing.assert_array_equal(ig["target"], predicted)
+    assert (cnnviz.predict(twin, x).argmax(axis=1) != predicted).all()
+
+
+def spearman_without_ties(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rho as the textbook gives it without ties: 1 - 6 sum d^2 / (n (n^2 - 1))."""
+    assert len(np.unique(a)) == len(a) == len(np.unique(b))
+    d = np.argsort(np.argsort(a)) - np.argsort(np.argsort(b))
+    n = len(a)
+    return 1 - 6 * float((d.astype(np.float64) ** 2).sum()) / (n * (n**2 - 1))
+
+
+def test_the_correlations_are_spearmans_of_each_images_maps():
+    model, other, x = functional(), other_weights(), images(5)
+    found = cnnviz.data_randomization_check(model, other, x, "integrated_gradients")[
+        "integrated_gradients"
+    ]
+    real, random = found["maps"].astype(np.float64)
+    for i in range(5):
+        a, b = real[i].ravel(), random[i].ravel()
+        assert found["per_image"][i] == pytest.approx(spearman_without_ties(a, b), abs=1e-12)
+        assert found["absolute_per_image"][i] == pytest.approx(
+            spearman_without_ties(np.abs(a), np.abs(b)), abs=1e-12
+        )
+    assert found["correlation"] == pytest.approx(found["per_image"].mean(), abs=1e-15)
+    assert found["absolute_correlation"] == pytest.approx(
+        found["absolute_per_image"].mean(), abs=1e-15
+    )
+    assert found["maps"].dtype == np.float32
+    assert found["maps"].shape == (2, 5, 8, 8)
+    assert found["target"].dtype == np.int64
+
+
+def test_one_target_for_both_models_the_real_ones_prediction_or_the_one_given():
+    calls = []
+
+    def recording(model, x, target):
+        calls.append((model.name, target.copy()))
+        return cnnviz.gradients(model, x, target)
+
+    model, other, x = functional(), other_weights(), images(3)
+    cnnviz.data_randomization_check(model, other, x, recording)
+    predicted = cnnviz.predict(model, x).argmax(axis=1)
+    assert [name for name, _ in calls] == ["functional", "other"]
+    for _, target in calls:
+        np.testing.assert_array_equal(target, predicted)
+    calls.clear()
+    given = cnnviz.data_randomization_check(model, other, x, recording, target=[3, 0, 2])
+    for _, target in calls:
+        np.testing.assert_array_equal(target, [3, 0, 2])
+    np.testing.assert_array_equal(given["recording"]["target"], [3, 0, 2])
+
+
+def test_images_without_an_order_on_the_real_model_are_left_out_of_both_means():
+    def some_without_order(model, x, target):
+        maps = cnnviz.gradients(model, x, target)
+        if model.name == "functional":
+            maps[0] = 2.0  # constant: no order
+            maps[1] = np.where(np.arange(64).reshape(8, 8) % 2 == 0, 1.0, -1.0)  # |map| constant
+        else:
+            maps[2] = 0.0  # the random model's map flat: it keeps none of the order
+        return maps
+
+    model, other, x = functional(), other_weights(), images(5)
+    found = cnnviz.data_randomization_check(model, other, x, some_without_order)[
+        "some_without_order"
+    ]
+    assert found["images"] == 3
+    assert found["flat"] == 1  # image 2, whose correlations are 0
+    for key in ("per_image", "absolute_per_image"):
+        assert np.isnan(found[key][:2]).all()
+        assert found[key][2] == 0.0
+    assert found["correlation"] == pytest.approx(found["per_image"][2:].mean(), abs=1e-15)
+
+
+def test_options_reach_their_own_method_and_the_models_are_left_as_they_were():
+    model, other, x = functional(), other_weights(), images(3)
+    weights = [model.get_weights(), other.get_weights()]
+    result = cnnviz.data_randomization_check(
+        model,
+        other,
+        x,
+        ("smoothgrad", cnnviz.occlusion),
+        options={"smoothgrad": {"samples": 3, "seed": 4}, "occlusion": {"window": 2}},
+    )
+    target = cnnviz.predict(model, x).argmax(axis=1)  # both explain model's class
+    np.testing.assert_array_equal(
+        result["smoothgrad"]["maps"][1], cnnviz.smoothgrad(other, x, target, samples=3, seed=4)
+    )
+    np.testing.assert_array_equal(
+        result["occlusion"]["maps"][0], cnnviz.occlusion(model, x, window=2)
+    )
+    for before, after in zip(weights, (model.get_weights(), other.get_weights()), strict=True):
+        for a, b in zip(before, after, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_stream_is_read_once_for_both_models(streams):
+    model, other, x = functional(), other_weights(), images(6)
+    whole = cnnviz.data_randomization_check(model, other, x, "gradients")["gradients"]
+    for form, stream in streams(x, batch=4).items():
+        found = cnnviz.data_randomization_check(model, other, stream, "gradients")["gradients"]
+        np.testing.assert_allclose(found["maps"], whole["maps"], atol=1e-6, err_msg=form)
+
+
+def test_a_method_whose_maps_are_wrong_on_the_random_model_is_named_with_it():
+    def nan_on_the_other(model, x, target):
+        maps = cnnviz.gradients(model, x, target)
+        return maps if model.name == "functional" else maps * np.nan
+
+    with pytest.raises(
+        ValueError,
+        match=r"method 'nan_on_the_other' must return one finite map per image, \(N, H, W\) = "
+        r"\(3, 8, 8\); on random_model it returned 192 NaN",
+    ):
+        cnnviz.data_randomization_check(functional(), other_weights(), images(), nan_on_the_other)

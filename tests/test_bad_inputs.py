@@ -1067,6 +1067,26 @@ CATALOGUE: list[Case] = [
     Case("channel_ablation", "fill='off'", lambda: __import__("cnnviz").channel_ablation(model(), small()[0][:4], small()[1][:4], "conv1", fill="off"), V, r"fill must be one of \('zero', 'mean'\); got 'off'"),
     Case("plot_ablation", "result['fill']='noise'", call("plot_ablation", {"layer": "c", "channels": [0], "accuracy": [0.5], "intact_accuracy": 0.5, "fill": "noise"}), V, r"result\['fill'\] must be one of \('zero', 'mean'\); got 'noise'"),
     Case("channel_ablation", "fill='mean' with a generator", lambda: __import__("cnnviz").channel_ablation(model(), (pair for pair in [small()]), None, "conv1", fill="mean"), T, r"images is an iterator \(generator\), which can be read only once, but fill=\"mean\" reads the images twice: give an array, a tf\.data\.Dataset or a list of batches"),
+    # issue 21: the data randomization test (permuted labels, data_randomization_check)
+    Case("trained_lenet5", "labels='random'", lambda: trained_lenet5(labels="random"), V, r"labels must be one of \('true', 'permuted'\); got 'random'"),
+    Case("cache_path", "labels=True", call("cache_path", labels=True), V, r"labels must be one of \('true', 'permuted'\); got True"),
+    Case("data_randomization_check", "random_model='lenet5'", lambda: __import__("cnnviz").data_randomization_check(model(), "lenet5", small()[0][:2]), T, r"random_model must be a keras\.Model; got str"),
+    Case("data_randomization_check", "a random_model of three channels", lambda: __import__("cnnviz").data_randomization_check(model(), __import__("cnnviz").lenet5(input_shape=(28, 28, 3)), small()[0][:2]), V, r"random_model must take the images model takes, \(H, W, C\) = \(28, 28, 1\); '\w+' takes \(28, 28, 3\)"),
+    Case("data_randomization_check", "a random_model of 3 classes", lambda: __import__("cnnviz").data_randomization_check(model(), __import__("cnnviz").lenet5(num_classes=3), small()[0][:2]), V, r"random_model must give the 10 classes model gives, so that both explain the same class; 'lenet5_valid' gives 3"),
+    Case("data_randomization_check", "a random_model that takes pixels in [0, 255]", lambda: __import__("cnnviz").data_randomization_check(model(), scaled_model("rescale"), small()[0][:2]), V, r"random_model must take pixels in the range model takes, \[0\.0, 1\.0\]; 'scaled' takes \[0\.0, 255\.0\]"),
+    Case("data_randomization_check", "methods=[]", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], []), V, r"methods must name at least one attribution method; got \[\]"),
+    Case("data_randomization_check", "methods=['lime']", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], ["lime"]), V, r"methods must hold attribution methods, names among \('gradients', .*\) or functions; got 'lime'"),
+    Case("data_randomization_check", "methods=['gradients', 3]", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], ["gradients", 3]), T, r"methods must hold attribution methods, .* or functions; got 3 \(int\)"),
+    Case("data_randomization_check", "methods=3", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], 3), T, r"methods must be an attribution method \(its name or the function\) or a list of them; got int"),
+    Case("data_randomization_check", "a method named twice", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], ["gradients", "gradients"]), V, r"methods must name each method once \(the result is keyed by name\); got \['gradients', 'gradients'\], where \['gradients'\] come more than once"),
+    Case("data_randomization_check", "options for a method not checked", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], "gradients", options={"smoothgrad": {"samples": 8}}), V, r"options must be keyed by the names of the methods checked, \['gradients'\]; got 'smoothgrad', which is not one of them"),
+    Case("data_randomization_check", "options as a list", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], "gradients", options=[("gradients", {})]), T, r"options must map a method's name to its options, e\.g\. \{'smoothgrad': \{'samples': 8\}\}; got list"),
+    Case("data_randomization_check", "options={'smoothgrad': 8}", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], "smoothgrad", options={"smoothgrad": 8}), T, r"options\['smoothgrad'\] must map option names to values, e\.g\. \{'samples': 8\}; got 8"),
+    Case("data_randomization_check", "an option the method refuses (samples=0)", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], "smoothgrad", options={"smoothgrad": {"samples": 0}}), V, rf"samples {POSITIVE}; got 0"),
+    Case("data_randomization_check", "a method whose maps are all zero", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], flat_maps), V, r"method 'flat_maps' must give at least one image a map that is not constant; on model it returned constant maps for all 2 image\(s\)"),
+    Case("data_randomization_check", "a method that returns NaN maps", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], nan_maps), V, r"method 'nan_maps' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\); on model it returned 1568 NaN or infinite value\(s\)"),
+    Case("data_randomization_check", "target=10 for 10 classes", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], "gradients", target=10), V, r"target 10 is out of range: the model has 10 classes \(0 to 9\)"),
+    Case("data_randomization_check", "a dataset that never ends", cnnviz_call("data_randomization_check", lambda: (model(), endless())), V, r"images is a tf\.data\.Dataset that never ends"),
 ]  # fmt: skip
 
 
@@ -1085,16 +1105,19 @@ _PARTS = {"layer", "model"}
 
 def _arguments(function: str) -> set[str]:
     """The names a message of `function` may give: its parameters, and where it passes
-    **options on (randomization_check to the attribution methods), theirs."""
+    options on (randomization_check and data_randomization_check to the attribution
+    methods), theirs."""
     import cnnviz
 
     value = cnnviz
     for part in function.split("."):
         value = getattr(value, part)
     names = set(inspect.signature(value).parameters)
-    if function == "randomization_check":
+    if function in ("randomization_check", "data_randomization_check"):
         for method in ("gradients", "smoothgrad", "integrated_gradients", "grad_cam", "occlusion"):
             names |= set(inspect.signature(getattr(cnnviz, method)).parameters)
+    if function == "data_randomization_check":
+        names.add("method")  # "method 'name' must ...": one of its methods, by that name
     return names
 
 

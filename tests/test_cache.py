@@ -989,3 +989,107 @@ def test_cache_path_builds_the_model_once_per_process(tmp_path, monkeypatch):
     keys = {cnnviz.cache_path("same", seed=seed, cache_dir=tmp_path) for seed in range(3)}
     assert len(keys) == 3  # the seed is in the key; the model's configuration is reused
     assert built == ["same"]
+
+
+# --- permuted labels (issue 21: the data randomization test) ---------------------------------
+
+# The gallery's entries as main named them before `labels` existed, for the versions they were
+# computed with; the data checksums and the recipe are in the source, the versions are not.
+MAIN_KEYS = {
+    ("3.15.1", "2.21.0"): {
+        "valid": "lenet5-valid-493c927d00c41cb1ad05",
+        "same": "lenet5-same-dff54f5914646c37d66e",
+    }
+}
+
+
+def test_the_true_labels_keep_the_keys_the_models_had_before_labels_existed(tmp_path):
+    import tensorflow as tf
+
+    for padding in ("valid", "same"):
+        default = cnnviz.cache_path(padding, cache_dir=tmp_path)
+        assert cnnviz.cache_path(padding, labels="true", cache_dir=tmp_path) == default
+        known = MAIN_KEYS.get((keras.__version__, tf.__version__))
+        if known is not None:
+            assert default.name == known[padding]
+    # Nothing about labels is in the default's key material (the digest test above recomputes
+    # the key from exactly that material).
+    assert "labels" not in training._key_material(cnnviz.lenet5(), **RECIPE)["recipe"]
+
+
+def test_permuted_labels_have_an_entry_of_their_own_named_so(tmp_path):
+    permuted = cnnviz.cache_path(labels="permuted", cache_dir=tmp_path)
+    assert permuted.name.startswith("lenet5-valid-permuted-")
+    others = {
+        cnnviz.cache_path(cache_dir=tmp_path),
+        cnnviz.cache_path(labels="permuted", seed=1, cache_dir=tmp_path),
+        cnnviz.cache_path(labels="permuted", epochs=10, cache_dir=tmp_path),
+        cnnviz.cache_path("same", labels="permuted", cache_dir=tmp_path),
+    }
+    assert permuted not in others
+    assert len(others) == 4
+    recipe = training._key_material(cnnviz.lenet5(), **RECIPE, labels="permuted")["recipe"]
+    assert recipe["labels"] == {"kind": "permuted", "rule": training._PERMUTATION}
+
+
+def test_the_permutation_is_numpys_frozen_stream_and_keeps_every_count():
+    y = np.repeat(np.arange(10, dtype=np.uint8), 7)
+    permuted = training._permuted_labels(y, 3)
+    # RandomState's stream is frozen by NumPy (NEP 19): this is the order of every version.
+    np.testing.assert_array_equal(permuted, y[np.random.RandomState(3).permutation(70)])
+    np.testing.assert_array_equal(np.bincount(permuted), np.bincount(y))
+    assert not np.array_equal(permuted, y)
+    np.testing.assert_array_equal(training._permuted_labels(y, 3), permuted)
+    assert not np.array_equal(training._permuted_labels(y, 4), permuted)
+    np.testing.assert_array_equal(training._permuted_labels(np.arange(5), 0), [2, 0, 1, 3, 4])
+
+
+def test_permuted_labels_train_on_them_and_validate_on_the_true_test_labels(
+    tmp_path, small_data, monkeypatch
+):
+    x, y = small_data
+    seen = {}
+    original = training.train
+
+    def recording(model, x_train, y_train, **kwargs):
+        seen["y"], seen["validation"] = y_train, kwargs["validation_data"]
+        return original(model, x_train, y_train, **kwargs)
+
+    monkeypatch.setattr(training, "train", recording)
+    model, history = cnnviz.trained_lenet5(
+        labels="permuted", epochs=1, seed=2, cache_dir=tmp_path, verbose=0
+    )
+    np.testing.assert_array_equal(seen["y"], y[np.random.RandomState(2).permutation(len(y))])
+    np.testing.assert_array_equal(seen["validation"][1], y)  # the "test set" keeps the truth
+    # The recipe on those labels, bit for bit, as a reader would run it.
+    keras.utils.set_random_seed(2)
+    by_hand = cnnviz.lenet5()
+    original(by_hand, x, seen["y"], epochs=1, seed=2, verbose=0)  # cnnviz.train, unrecorded
+    assert weights_equal(model, by_hand)
+    assert entries(tmp_path) == [
+        cnnviz.cache_path(labels="permuted", epochs=1, seed=2, cache_dir=tmp_path).name
+    ]
+
+    # Served from its own entry, and never for the true labels.
+    class TrainedAgain(Exception):
+        pass
+
+    def refuse(*args, **kwargs):
+        raise TrainedAgain
+
+    monkeypatch.setattr(training, "train", refuse)
+    cached, cached_history = cnnviz.trained_lenet5(
+        labels="permuted", epochs=1, seed=2, cache_dir=tmp_path, verbose=0
+    )
+    assert weights_equal(cached, model)
+    assert cached_history == history
+    with pytest.raises(TrainedAgain):
+        cnnviz.trained_lenet5(epochs=1, seed=2, cache_dir=tmp_path, verbose=0)
+
+
+@pytest.mark.parametrize("labels", ["random", "True", True, None])
+def test_labels_other_than_true_or_permuted_are_refused(tmp_path, labels):
+    with pytest.raises(ValueError, match=r"labels must be one of \('true', 'permuted'\); got "):
+        cnnviz.cache_path(labels=labels, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match=r"labels must be one of \('true', 'permuted'\)"):
+        cnnviz.trained_lenet5(labels=labels, cache_dir=tmp_path)

@@ -295,6 +295,21 @@ def _check_randomization(result, model, s):
     _close(result["maps"][0], _saliency(s, model, x))
 
 
+def _check_data_randomization(result, model, s):
+    # The model against itself: both rows are its saliency maps, and every image whose map
+    # varies keeps its order exactly (correlation 1, signed and absolute).
+    found = result["gradients"]
+    x = s.model_input()
+    assert found["maps"].shape == (2, *x.shape[:3])
+    _close(found["maps"][0], _saliency(s, model, x))
+    np.testing.assert_array_equal(found["maps"][0], found["maps"][1])
+    np.testing.assert_array_equal(found["target"], _targets(s, model, x))
+    used = ~np.isnan(found["per_image"])
+    assert found["images"] == used.sum() >= 1
+    np.testing.assert_allclose(found["per_image"][used], 1.0)
+    np.testing.assert_allclose(found["absolute_per_image"][used], 1.0)
+
+
 def _ablation_labels(model, s) -> np.ndarray:
     """The model's own predictions: with them the intact accuracy is exactly 1, so a model
     run on other pixels than it should shows, which four random labels would hide."""
@@ -476,6 +491,10 @@ CALLS: dict[str, Call] = {
         _check_curve(insert=True),
     ),
     "randomization_check": Call(_run_randomization, _check_randomization, fresh=True),
+    "data_randomization_check": Call(
+        lambda m, s, _: cnnviz.data_randomization_check(m, m, s.images(), "gradients"),
+        _check_data_randomization,
+    ),
     "channel_ablation": Call(
         lambda m, s, _: cnnviz.channel_ablation(m, s.images(), _ablation_labels(m, s), s.layer),
         _check_ablation,

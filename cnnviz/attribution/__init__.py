@@ -1,7 +1,8 @@
 """Which pixels a prediction depends on: gradients, SmoothGrad, integrated gradients, Grad-CAM, occlusion.
 
 And whether to trust the maps: the cascading model randomization check
-(:func:`randomization_check`) and the deletion and insertion curves
+(:func:`randomization_check`), the data randomization test
+(:func:`data_randomization_check`) and the deletion and insertion curves
 (:func:`deletion_curve`, :func:`insertion_curve`).
 
 Every method has one signature, ``f(model, images, target=None, **options)``,
@@ -23,9 +24,10 @@ and nested models for that reason.
 """
 
 from .methods import grad_cam, gradients, integrated_gradients, occlusion, smoothgrad
-from .sanity import deletion_curve, insertion_curve, randomization_check
+from .sanity import data_randomization_check, deletion_curve, insertion_curve, randomization_check
 
 __all__ = [
+    "data_randomization_check",
     "deletion_curve",
     "grad_cam",
     "gradients",

@@ -1,14 +1,15 @@
 """Checks that judge an attribution method: cascading randomization, deletion and insertion.
 
 :func:`randomization_check` (Adebayo et al., 2018) asks whether a method's
-maps depend on what the model learned; :func:`deletion_curve` and
-:func:`insertion_curve` (Petsiuk et al., 2018) ask whether the pixels a map
+maps depend on what the model learned, and :func:`data_randomization_check`
+(their second test) whether they depend on the labels it learned from;
+:func:`deletion_curve` and :func:`insertion_curve` (Petsiuk et al., 2018) ask whether the pixels a map
 ranks first are the ones the prediction rests on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import keras
 import numpy as np
@@ -17,7 +18,7 @@ from .. import _batches, _checks, _graph
 from ._explain import _prepared, _probabilities, _targets
 from .methods import grad_cam, gradients, integrated_gradients, occlusion, smoothgrad
 
-__all__ = ["deletion_curve", "insertion_curve", "randomization_check"]
+__all__ = ["data_randomization_check", "deletion_curve", "insertion_curve", "randomization_check"]
 
 _METHODS: dict[str, Callable] = {
     "gradients": gradients,
@@ -479,3 +480,233 @@ def insertion_curve(
     ((2, 5), (2,))
     """
     return _pixel_curve(model, images, maps, target, steps, value, insert=True)
+
+
+# --- the data randomization test ---------------------------------------------------------------
+
+
+def _methods(methods: object) -> list[tuple[str, Callable]]:
+    """Return `methods` (a method, or a sequence of them) as (name, function) pairs, checked."""
+    if isinstance(methods, str) or callable(methods):
+        methods = [methods]
+    elif not isinstance(methods, (list, tuple)):
+        raise TypeError(
+            "methods must be an attribution method (its name or the function) or a list of "
+            f"them; got {type(methods).__name__}"
+        )
+    if not methods:
+        raise ValueError(f"methods must name at least one attribution method; got {methods!r}")
+    expected = f"methods must hold attribution methods, names among {tuple(_METHODS)} or functions"
+    for method in methods:
+        if isinstance(method, str) and method not in _METHODS:
+            raise ValueError(f"{expected}; got {method!r}")
+        if not isinstance(method, str) and not callable(method):
+            raise TypeError(f"{expected}; got {method!r} ({type(method).__name__})")
+    pairs = [_method(method) for method in methods]
+    names = [name for name, _ in pairs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(
+            f"methods must name each method once (the result is keyed by name); got {names}, "
+            f"where {repeated} come more than once"
+        )
+    return pairs
+
+
+def _method_options(options: object, names: list[str]) -> dict[str, dict]:
+    """Return each method's options: `options` maps a method's name to its keyword arguments."""
+    if options is None:
+        return {name: {} for name in names}
+    if not isinstance(options, Mapping):
+        raise TypeError(
+            "options must map a method's name to its options, e.g. "
+            f"{{'smoothgrad': {{'samples': 8}}}}; got {type(options).__name__}"
+        )
+    strangers = [key for key in options if key not in names]
+    if strangers:
+        raise ValueError(
+            f"options must be keyed by the names of the methods checked, {names}; got "
+            f"{strangers[0]!r}, which is not one of them"
+        )
+    for key, value in options.items():
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise TypeError(
+                f"options[{key!r}] must map option names to values, e.g. {{'samples': 8}}; "
+                f"got {value!r}"
+            )
+    return {name: dict(options.get(name, {})) for name in names}
+
+
+def _same_task(model: keras.Model, random_model: keras.Model) -> None:
+    """Refuse a `random_model` that does not take `model`'s images or give its classes."""
+    shape, other = tuple(model.inputs[0].shape[1:]), tuple(random_model.inputs[0].shape[1:])
+    if shape != other:
+        raise ValueError(
+            f"random_model must take the images model takes, (H, W, C) = {shape}; "
+            f"{random_model.name!r} takes {other}"
+        )
+    classes, others = model.outputs[0].shape[-1], random_model.outputs[0].shape[-1]
+    if classes != others:
+        raise ValueError(
+            f"random_model must give the {classes} classes model gives, so that both explain "
+            f"the same class; {random_model.name!r} gives {others}"
+        )
+    # uint8 images are scaled once, by model's rule: a random_model that takes pixels in the
+    # other range would be given images it does not expect.
+    mine, theirs = _graph.input_scale(model), _graph.input_scale(random_model)
+    if mine.range is not None and theirs.range is not None and mine.range != theirs.range:
+        raise ValueError(
+            f"random_model must take pixels in the range model takes, {list(mine.range)}; "
+            f"{random_model.name!r} takes {list(theirs.range)} ({theirs.reason})"
+        )
+
+
+def data_randomization_check(
+    model: keras.Model,
+    random_model: keras.Model,
+    images: np.ndarray,
+    methods: object = tuple(_METHODS),
+    *,
+    target: object = None,
+    options: Mapping[str, Mapping[str, object]] | None = None,
+) -> dict[str, dict]:
+    """Return the data randomization test of attribution methods: a real model against a random one.
+
+    The second test of Adebayo et al. (2018, "Sanity Checks for Saliency
+    Maps"): the same network trained on the same images, once with their
+    true labels (`model`) and once with the labels permuted (`random_model`,
+    for example ``trained_lenet5(..., labels="permuted")``), which can only
+    memorise. Each method explains both models on the same images, and each
+    image's two maps are compared by their Spearman rank correlation over
+    the pixels. A method whose maps depend on what a model learned from its
+    labels gives low correlations; maps that stay alike explain the image,
+    not the model. As Adebayo et al. do, the correlation is reported both
+    of the maps as they are (signed) and of their absolute values: a map
+    whose signs flip keeps its outline, which the signed ranks hide and the
+    absolute ones show.
+
+    Both models explain the same class of each image: `target`, by default
+    the class `model` (the real one) predicts. Explaining each model's own
+    prediction would change two things at once, the model and the class;
+    with one class, the model is the only difference (as in
+    :func:`randomization_check`, which keeps the original model's class
+    for every step). Give the true labels as `target` to explain those.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The model trained on the true labels.
+    random_model : keras.Model
+        The same network trained on permuted labels (or any model that takes
+        the same images and gives the same classes).
+    images
+        As for :func:`gradients` (an array or a finite stream, read once);
+        ``uint8`` images are scaled by `model`'s rule, which
+        `random_model` must share.
+    methods : str, callable or list of them, default all five
+        The attribution methods, by name (``"gradients"``,
+        ``"smoothgrad"``, ``"integrated_gradients"``, ``"grad_cam"``,
+        ``"occlusion"``) or as functions with their signature
+        ``f(model, images, target, **options)``; each method's maps are
+        checked like an argument (one finite map per image, within
+        float32's range) and ranked as the method returns them.
+    target : int or array_like of int, optional
+        As for :func:`gradients`, one class for both models; by default
+        each image's class as `model` predicts it.
+    options : dict of str to dict, optional
+        Each method's options by its name, for example
+        ``{"smoothgrad": {"samples": 8}}``; the same for both models.
+
+    Returns
+    -------
+    dict of str to dict
+        One entry per method, by its name, each a dict with:
+        ``"maps"``: float32 (2, N, H, W), `model`'s maps then
+        `random_model`'s; ``"target"``: int64 (N,), the class explained;
+        ``"per_image"`` and ``"absolute_per_image"``: float64 (N,), each
+        image's Spearman rank correlation between its two maps, signed and
+        of the absolute values; ``"correlation"`` and
+        ``"absolute_correlation"``: their means over the images used;
+        ``"images"``: how many images were used; ``"flat"``: how many of
+        them `random_model` gave a constant map (a model that learned
+        nothing may give every pixel a gradient of exactly 0), which count
+        as correlation 0, below.
+
+        An image whose map from `model` is constant, or whose absolute
+        map is (every pixel of the same magnitude), ranks no pixel above
+        another: there is no order to compare, its correlations are NaN,
+        and it is not used (so both means are over the same images). A map
+        of `random_model` that is constant keeps none of the order:
+        correlation 0.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`gradients` (for either model) and for each method
+        with its options; ValueError also if `random_model` does not take
+        `model`'s images, give its classes or take pixels in its range,
+        `methods` is empty, names an unknown method or one twice, `options`
+        names a method not checked, or a method returns maps that are not
+        one finite (N, H, W) map per image (the message says on which
+        model), or constant maps for every image on `model`; TypeError if
+        `methods` or `options` are not of the forms above.
+
+    Examples
+    --------
+    >>> import keras
+    >>> import numpy as np
+    >>> from cnnviz import data_randomization_check, lenet5
+    >>> x = np.random.default_rng(0).integers(0, 256, (4, 28, 28, 1), dtype=np.uint8)
+    >>> keras.utils.set_random_seed(0)
+    >>> model, other = lenet5(), lenet5()
+    >>> result = data_randomization_check(model, other, x, ["gradients", "grad_cam"])
+    >>> list(result), result["gradients"]["maps"].shape
+    (['gradients', 'grad_cam'], (2, 4, 28, 28))
+    >>> same = data_randomization_check(model, model, x, "gradients")["gradients"]
+    >>> round(float(same["correlation"]), 6), int(same["images"])
+    (1.0, 4)
+    """
+    model, x = _prepared(model, images)
+    random_model = _graph.class_output(random_model, "random_model")
+    _same_task(model, random_model)
+    pairs = _methods(methods)
+    settings = _method_options(options, [name for name, _ in pairs])
+    target = _targets(target, _probabilities(model, x))
+    # Read-only, as for randomization_check: a method that changed the images in place would
+    # give the second model other images than the first.
+    x = x.view()
+    x.flags.writeable = False
+    results = {}
+    for name, function in pairs:
+        real = _maps(function(model, x, target, **settings[name]), name, x, "on model")
+        if all(m.min() == m.max() for m in real):
+            raise ValueError(
+                f"method {name!r} must give at least one image a map that is not constant; on "
+                f"model it returned constant maps for all {len(x)} image(s) (e.g. all "
+                f"{float(real[0, 0, 0])}), which rank no pixel above another, so there is no "
+                "order to compare: choose images whose maps vary, or another method"
+            )
+        other = _maps(
+            function(random_model, x, target, **settings[name]), name, x, "on random_model"
+        )
+        signed = _spearman(real, other)
+        absolute = _spearman(np.abs(real), np.abs(other))
+        used = ~np.isnan(signed) & ~np.isnan(absolute)
+        if not used.any():
+            raise ValueError(
+                f"method {name!r} must give at least one image a map whose absolute values are "
+                f"not all alike; on model every map that varies has pixels of one magnitude, "
+                "which rank no pixel above another: choose other images, or another method"
+            )
+        signed[~used], absolute[~used] = np.nan, np.nan
+        results[name] = {
+            "maps": np.stack([real, other]).astype(np.float32),
+            "target": target.astype(np.int64),
+            "per_image": signed,
+            "absolute_per_image": absolute,
+            "correlation": float(np.mean(signed[used])),
+            "absolute_correlation": float(np.mean(absolute[used])),
+            "images": int(used.sum()),
+            "flat": int((used & (other.min(axis=(1, 2)) == other.max(axis=(1, 2)))).sum()),
+        }
+    return results

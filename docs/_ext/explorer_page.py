@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gallery_hooks import GALLERY_MODELS
+from gallery_hooks import EXPLORER_MODELS
 
 #: Test images per class in the page's picker.
 PER_CLASS = 3
@@ -38,7 +38,7 @@ def write_explorer(app, exception) -> None:
     import cnnviz
     import cnnviz.explorer
 
-    models = {padding: cnnviz.trained_lenet5(padding, verbose=0)[0] for padding in GALLERY_MODELS}
+    models = {padding: cnnviz.trained_lenet5(padding, verbose=0)[0] for padding in EXPLORER_MODELS}
     images, labels = picker_images()
     target = cnnviz.explorer.export(
         models, Path(app.outdir) / "explorer", images=images, labels=labels, title=TITLE

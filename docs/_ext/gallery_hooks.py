@@ -2,9 +2,10 @@
 
 ``train_gallery_models`` runs once before sphinx-gallery (see ``setup`` in
 conf.py); ``clear_keras_session`` runs before every example (``reset_modules``).
-Run as a script (``python gallery_hooks.py PADDING``), this file is one of
-the training processes that ``train_gallery_models`` starts; the benchmark
-starts them too (``nox -s bench -- --gallery-training 6``).
+Run as a script (``python gallery_hooks.py NAME``, a name of
+:data:`GALLERY_MODELS`), this file is one of the training processes that
+``train_gallery_models`` starts; the benchmark starts them too (``nox -s
+bench -- --gallery-training 6``).
 """
 
 from __future__ import annotations
@@ -17,17 +18,27 @@ import sys
 import threading
 import time
 
-# The models the examples load with cnnviz.trained_lenet5(padding), default settings.
-GALLERY_MODELS = ("valid", "same")
+# The models the examples load, by name: the arguments of cnnviz.trained_lenet5 that give each.
+GALLERY_MODELS: dict[str, dict] = {
+    "valid": {"padding": "valid"},
+    "same": {"padding": "same"},
+    # The data randomization page (explaining_predictions/plot_04): LeNet-5 trained on
+    # permuted labels, compared with the valid model at the same epoch, 10.
+    "valid-permuted": {"padding": "valid", "labels": "permuted", "epochs": 10},
+}
+# The models of the site's explorer (explorer_page.py): the two paddings of the notebook.
+EXPLORER_MODELS = ("valid", "same")
 
 
-def start_trainer(padding: str, *, epochs: int | None = None, cache_dir=None) -> subprocess.Popen:
-    """Start a process that trains ``cnnviz.trained_lenet5(padding)`` into the cache.
+def start_trainer(name: str, *, epochs: int | None = None, cache_dir=None) -> subprocess.Popen:
+    """Start a process that trains the gallery model `name` into the cache.
 
-    Its standard output (Keras' per-epoch lines) is a text pipe. `epochs` and
-    `cache_dir` default to ``trained_lenet5``'s.
+    Its standard output (Keras' per-epoch lines) is a text pipe. `epochs`
+    (by default the model's in :data:`GALLERY_MODELS`, else
+    ``trained_lenet5``'s) and `cache_dir` (``trained_lenet5``'s) may be
+    set for every model alike, as the benchmark does.
     """
-    command = [sys.executable, __file__, padding]
+    command = [sys.executable, __file__, name]
     if epochs is not None:
         command += ["--epochs", str(epochs)]
     if cache_dir is not None:
@@ -52,7 +63,8 @@ def train_gallery_models(app) -> None:
     default threads, as a reader's own process has, so the weights are the
     ones ``trained_lenet5`` computes anywhere else on this machine, bit for
     bit: the cache entry is theirs. The examples then load the models from
-    the cache.
+    the cache. The log gives each model's time, from the start of all of
+    them to the end of its own process, and the time of the whole.
     """
     from sphinx.errors import ExtensionError
     from sphinx.util import logging
@@ -60,32 +72,38 @@ def train_gallery_models(app) -> None:
     import cnnviz
 
     logger = logging.getLogger(__name__)
-    missing = [padding for padding in GALLERY_MODELS if not cnnviz.cache_path(padding).is_dir()]
+    missing = [
+        name
+        for name, settings in GALLERY_MODELS.items()
+        if not cnnviz.cache_path(**settings).is_dir()
+    ]
     if not missing:
         return
     logger.info("training %s in parallel for the gallery (cached afterwards)", ", ".join(missing))
     start = time.monotonic()
-    processes = {padding: start_trainer(padding) for padding in missing}
-    outputs: dict[str, list[str]] = {padding: [] for padding in missing}
+    processes = {name: start_trainer(name) for name in missing}
+    outputs: dict[str, list[str]] = {name: [] for name in missing}
+    codes: dict[str, int] = {}
 
-    def relay(padding: str) -> None:
-        for line in processes[padding].stdout:
-            outputs[padding].append(line)
+    def relay(name: str) -> None:
+        for line in processes[name].stdout:
+            outputs[name].append(line)
             if line.startswith("Epoch ") or " loss: " in line:  # per epoch, not TF's chatter
-                logger.info("[%s] %s", padding, line.rstrip())
+                logger.info("[%s] %s", name, line.rstrip())
+        codes[name] = processes[name].wait()
+        logger.info("[%s] trained in %.0f s", name, time.monotonic() - start)
 
-    readers = [threading.Thread(target=relay, args=(padding,)) for padding in missing]
+    readers = [threading.Thread(target=relay, args=(name,)) for name in missing]
     for reader in readers:
         reader.start()
     for reader in readers:
         reader.join()
-    failed = {padding: process.wait() for padding, process in processes.items()}
     logger.info("trained %s in %.0f s", ", ".join(missing), time.monotonic() - start)
-    failed = {padding: code for padding, code in failed.items() if code != 0}
+    failed = {name: code for name, code in codes.items() if code != 0}
     if failed:
         details = "\n".join(
-            f"--- {padding} (exit {code}) ---\n{''.join(outputs[padding][-40:])}"
-            for padding, code in failed.items()
+            f"--- {name} (exit {code}) ---\n{''.join(outputs[name][-40:])}"
+            for name, code in failed.items()
         )
         raise ExtensionError(f"training the gallery's models failed:\n{details}")
 
@@ -106,14 +124,16 @@ def clear_keras_session(gallery_conf, fname, when=None) -> None:
 
 def _main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train one gallery model into the cache.")
-    parser.add_argument("padding", choices=GALLERY_MODELS)
-    parser.add_argument("--epochs", type=int, help="default: trained_lenet5's")
+    parser.add_argument("name", choices=tuple(GALLERY_MODELS))
+    parser.add_argument("--epochs", type=int, help="default: the model's in GALLERY_MODELS")
     parser.add_argument("--cache-dir")
     args = parser.parse_args(argv)
     import cnnviz
 
-    options = {} if args.epochs is None else {"epochs": args.epochs}
-    cnnviz.trained_lenet5(args.padding, cache_dir=args.cache_dir, verbose=2, **options)
+    settings = dict(GALLERY_MODELS[args.name])
+    if args.epochs is not None:
+        settings["epochs"] = args.epochs
+    cnnviz.trained_lenet5(cache_dir=args.cache_dir, verbose=2, **settings)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ MIN_FIGURES = {
     "plot_01_where_lenet5_looks": 10,  # one per method and padding
     "plot_02_can_we_trust_the_maps": 7,  # five randomization checks, two curve pairs
     "plot_03_where_the_models_fail": 4,  # two confusion-matrix pairs, two mistake grids
+    "plot_04_data_randomization_test": 5,  # one per method, both models in each
     "plot_01_learned_filters": 4,  # conv1 and conv2 kernels, both paddings
     "plot_02_receptive_fields": 3,  # centre units, corner units, coverage
     "plot_03_channel_microscope": 7,  # 4 channels in full, 2 overviews, class means, ablation x2
