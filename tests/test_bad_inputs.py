@@ -1063,6 +1063,11 @@ CATALOGUE: list[Case] = [
     Case("gradients", "a stream of 8x8 and 10x9 images", lambda: __import__("cnnviz").gradients(open_size_classifier(), two_sizes()), V, r"images must hold images of one size here: this function returns its images for all of them as one array, .*give the images of each size in their own call"),
     Case("layer_outputs", "6x6 images for a model of any size whose layers need 7x7", lambda: layer_outputs(too_small_for_model(), np.zeros((2, 6, 6, 1), np.float32), ["b"]), V, r"images \(6x6 pixels\) are too small for model 'net', which takes images of any size but needs them large enough for its layers: Computed output size would be zero or negative"),
     Case("class_mean_activations", "soft labels half class 2, half class 5", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], np.vstack([(np.eye(10)[2] + np.eye(10)[5]) / 2, np.eye(10)[1]]), "conv1"), V, r"labels must give each image one class: a row's class is its largest entry, but 1 row\(s\) share theirs among classes, the first row 0, largest \(0\.5\) at classes \[2, 5\]"),
+    # issue 21: occlusion's measure and smoothgrad's kind
+    Case("occlusion", "measure='logit'", lambda: __import__("cnnviz").occlusion(model(), image(), measure="logit"), V, r"measure must be one of \('score', 'probability'\); got 'logit'"),
+    Case("occlusion", "measure=None", lambda: __import__("cnnviz").occlusion(model(), image(), measure=None), V, r"measure must be one of \('score', 'probability'\); got None"),
+    Case("smoothgrad", "kind='abs'", lambda: __import__("cnnviz").smoothgrad(model(), image(), kind="abs"), V, r"kind must be one of \('signed', 'squared', 'absolute'\); got 'abs'"),
+    Case("smoothgrad", "kind=True", lambda: __import__("cnnviz").smoothgrad(model(), image(), kind=True), V, r"kind must be one of \('signed', 'squared', 'absolute'\); got True"),
 ]  # fmt: skip
 
 
