@@ -186,6 +186,72 @@ def test_pixels_outside_the_region_the_output_depends_on_get_nothing(make):
     assert (cnnviz.integrated_gradients(model, x, steps=4)[:, outside] == 0).all()
 
 
+def one_pixel_model(weight: float, bias: float, activation: str | None = "softmax") -> keras.Model:
+    """Class 0's score is weight * x[2, 3] + bias, class 1's is 0: one pixel decides."""
+    inputs = keras.Input((8, 8, 1))
+    dense = keras.layers.Dense(2, activation=activation)
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+    kernel = np.zeros((64, 2), np.float32)
+    kernel[2 * 8 + 3, 0] = weight
+    dense.set_weights([kernel, np.array([bias, 0.0], np.float32)])
+    return model
+
+
+def occluded_by_hand(drop: float, window: int, stride: int) -> np.ndarray:
+    """The occlusion map when hiding pixel (2, 3) drops the measure by `drop`, nothing else does."""
+    starts = methods._window_starts(8, window, stride)
+    total, covered = np.zeros((8, 8)), np.zeros((8, 8), np.int64)
+    for top in starts:
+        for left in starts:
+            hides = top <= 2 < top + window and left <= 3 < left + window
+            total[top : top + window, left : left + window] += drop if hides else 0.0
+            covered[top : top + window, left : left + window] += 1
+    return (total / covered).astype(np.float32)
+
+
+@pytest.mark.parametrize(("window", "stride"), [(2, 1), (3, 2), (4, 4)])
+def test_occlusion_of_a_one_pixel_model_is_known_exactly(window, stride):
+    # Weights, pixel and bias of few bits: the score 2 * 0.75 + 0.25 = 1.75 and the occluded
+    # 2 * 0 + 0.25 are exact in float32 (the other products are 0 * pixel), and so is the drop.
+    model = one_pixel_model(2.0, 0.25)
+    x = np.random.default_rng(7).random((3, 8, 8, 1), dtype=np.float32)
+    x[:, 2, 3, 0] = 0.75
+    maps = cnnviz.occlusion(model, x, 0, window=window, stride=stride)
+    want = occluded_by_hand(1.5, window, stride)
+    np.testing.assert_array_equal(maps, np.broadcast_to(want, maps.shape))
+    assert (maps[:, want == 0] == 0).all()  # every window that misses the pixel: exactly 0
+
+
+def test_occlusion_measures_the_score_where_the_probability_is_saturated():
+    # Class 0's score is 40 * x + 40: 70 with the pixel at 0.75, 40 hidden. Its probability,
+    # 1 / (1 + e**-70) or 1 / (1 + e**-40), is 1.0 in float32 either way: nothing to see.
+    model = one_pixel_model(40.0, 40.0)
+    x = np.zeros((2, 8, 8, 1), np.float32)
+    x[:, 2, 3, 0] = 0.75
+    score = cnnviz.occlusion(model, x, 0, window=3, stride=1)
+    np.testing.assert_array_equal(score, np.broadcast_to(occluded_by_hand(30.0, 3, 1), score.shape))
+    assert (cnnviz.occlusion(model, x, 0, window=3, stride=1, measure="score") == score).all()
+    probability = cnnviz.occlusion(model, x, 0, window=3, stride=1, measure="probability")
+    assert np.abs(probability).max() <= 1e-7
+
+
+def test_occlusion_can_measure_the_probability():
+    # Score 1.75 against 0, then 0.25 against 0: the probability drops by
+    # sigmoid(1.75) - sigmoid(0.25) where a window hides the pixel, and exactly 0 elsewhere.
+    model = one_pixel_model(2.0, 0.25)
+    x = np.zeros((2, 8, 8, 1), np.float32)
+    x[:, 2, 3, 0] = 0.75
+    maps = cnnviz.occlusion(model, x, 0, window=2, stride=1, measure="probability")
+    drop = 1 / (1 + np.exp(-1.75)) - 1 / (1 + np.exp(-0.25))
+    want = np.broadcast_to(occluded_by_hand(drop, 2, 1), maps.shape)
+    np.testing.assert_allclose(maps, want, rtol=1e-6, atol=0)
+    assert (maps[:, want[0] == 0] == 0).all()
+    # A model without a softmax: the score is its output, and so is the "probability".
+    logits = one_pixel_model(2.0, 0.25, activation=None)
+    plain = cnnviz.occlusion(logits, x, 0, window=2, stride=1)
+    np.testing.assert_array_equal(plain, np.broadcast_to(occluded_by_hand(1.5, 2, 1), plain.shape))
+
+
 def bright_model() -> keras.Model:
     """Features fire on bright pixels; class 0 is "bright", class 1 "dark"."""
     inputs = keras.Input((12, 12, 1))
@@ -414,14 +480,77 @@ def test_a_baseline_of_the_image_itself_gives_zero():
     )
 
 
-def test_smoothgrad_is_deterministic_for_a_seed_and_is_gradients_without_noise():
+@pytest.mark.parametrize("kind", ["signed", "squared", "absolute"])
+def test_smoothgrad_is_deterministic_for_a_seed(kind):
     model, x = functional(), images()
-    a = cnnviz.smoothgrad(model, x, samples=3, seed=5)
-    np.testing.assert_array_equal(a, cnnviz.smoothgrad(model, x, samples=3, seed=5))
-    assert not np.array_equal(a, cnnviz.smoothgrad(model, x, samples=3, seed=6))
-    np.testing.assert_allclose(
-        cnnviz.smoothgrad(model, x, samples=2, noise=0), cnnviz.gradients(model, x), atol=1e-7
-    )
+    a = cnnviz.smoothgrad(model, x, samples=3, seed=5, kind=kind)
+    np.testing.assert_array_equal(a, cnnviz.smoothgrad(model, x, samples=3, seed=5, kind=kind))
+    assert not np.array_equal(a, cnnviz.smoothgrad(model, x, samples=3, seed=6, kind=kind))
+
+
+def test_smoothgrad_without_noise_is_the_gradient_of_the_image():
+    model, x = functional(), images()
+    grads = cnnviz.gradients(model, x)  # |gradient| (one channel)
+    signed = cnnviz.smoothgrad(model, x, samples=2, noise=0)
+    assert (signed < 0).any()  # the paper's average keeps the signs
+    np.testing.assert_allclose(np.abs(signed), grads, atol=1e-7)
+    squared = cnnviz.smoothgrad(model, x, samples=2, noise=0, kind="squared")
+    np.testing.assert_allclose(squared, grads.astype(np.float64) ** 2, rtol=1e-6, atol=1e-12)
+    absolute = cnnviz.smoothgrad(model, x, samples=2, noise=0, kind="absolute")
+    np.testing.assert_allclose(absolute, grads, atol=1e-7)
+
+
+def linear_model(channels: int) -> tuple[keras.Model, np.ndarray]:
+    """Class 0's score is sum(weights * x) + 0.5: its gradient is the weights at any image."""
+    inputs = keras.Input((6, 6, channels))
+    dense = keras.layers.Dense(2, activation="softmax")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+    weights = np.random.default_rng(4).normal(size=(6, 6, channels)).astype(np.float32)
+    kernel = np.zeros((6 * 6 * channels, 2), np.float32)
+    kernel[:, 0] = weights.ravel()
+    dense.set_weights([kernel, np.array([0.5, 0.0], np.float32)])
+    return model, weights
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_smoothgrad_of_a_linear_model_is_its_weights(channels):
+    # The gradient of a linear score is its weights wherever the noise lands, each computed
+    # as 1 * weight plus products with 0: exact on any CPU, and so is their mean.
+    model, weights = linear_model(channels)
+    x = np.random.default_rng(5).random((2, 6, 6, channels), dtype=np.float32)
+    signed = cnnviz.smoothgrad(model, x, 0, samples=5, noise=0.3)
+    want = weights.astype(np.float64).sum(axis=-1)
+    np.testing.assert_allclose(signed, np.broadcast_to(want, (2, 6, 6)), rtol=1e-6, atol=0)
+    if channels == 1:  # one channel: no sum, so the very weights
+        np.testing.assert_array_equal(signed, np.broadcast_to(weights[..., 0], (2, 6, 6)))
+    squared = cnnviz.smoothgrad(model, x, 0, samples=5, noise=0.3, kind="squared")
+    want = (weights.astype(np.float64) ** 2).sum(axis=-1).astype(np.float32)
+    np.testing.assert_allclose(squared, np.broadcast_to(want, (2, 6, 6)), rtol=1e-6, atol=0)
+    absolute = cnnviz.smoothgrad(model, x, 0, samples=5, noise=0.3, kind="absolute")
+    want = np.abs(weights).max(axis=-1)
+    np.testing.assert_array_equal(absolute, np.broadcast_to(want, (2, 6, 6)))
+
+
+def test_smoothgrad_noise_is_a_fraction_of_each_images_range_in_pixel_units():
+    # Class 0's score is sum(x**2): its gradient at a noisy copy is 2 (x + e), so the mean
+    # squared gradient is 4 (x**2 + sigma**2) on average: it reads sigma off each image.
+    inputs = keras.Input((8, 8, 1))
+    squares = keras.layers.Multiply()([inputs, inputs])
+    dense = keras.layers.Dense(2, activation="softmax")
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(squares)))
+    kernel = np.zeros((64, 2), np.float32)
+    kernel[:, 0] = 1.0
+    dense.set_weights([kernel, np.zeros(2, np.float32)])
+    rng = np.random.default_rng(6)
+    x = np.stack([rng.random((8, 8, 1)), 0.25 + 0.5 * rng.random((8, 8, 1))]).astype(np.float32)
+    x[0, 0, 0], x[0, 0, 1] = 0.0, 1.0  # image 0 spans 0 to 1; image 1 spans about 0.5
+    x[1, 0, 0], x[1, 0, 1] = 0.25, 0.75
+    squared = cnnviz.smoothgrad(model, x, 0, samples=400, noise=0.2, kind="squared", seed=3)
+    sigma2 = (squared / 4 - x[..., 0].astype(np.float64) ** 2).mean(axis=(1, 2))
+    np.testing.assert_allclose(np.sqrt(sigma2), [0.2 * 1.0, 0.2 * 0.5], rtol=0.1)
+    # The signed mean is 2 x: the noise cancels (its mean is 0; 400 copies leave ~0.01 sigma).
+    signed = cnnviz.smoothgrad(model, x, 0, samples=400, noise=0.2, seed=3)
+    np.testing.assert_allclose(signed, 2 * x[..., 0], atol=0.1)
 
 
 def test_a_model_without_a_softmax_is_explained_by_its_output():
@@ -547,8 +676,12 @@ def trained_region_model() -> tuple[keras.Model, np.ndarray]:
 
 def test_the_correlation_starts_high_and_falls_as_layers_are_randomized(trained_region_model):
     model, x = trained_region_model
-    # Measured: occlusion 0.83, 0.35, 0.04; gradients 0.19, -0.02, -0.05.
-    occluded = cnnviz.randomization_check(model, x, "occlusion", window=2, stride=1)
+    # Measured: occlusion of the probability 0.83, 0.35, 0.04; gradients 0.19, -0.02, -0.05.
+    # (Occlusion of the score, its default, falls faster from the start, 0.52, 0.23, 0.11:
+    # randomizing the output layer rewrites the score itself.)
+    occluded = cnnviz.randomization_check(
+        model, x, "occlusion", window=2, stride=1, measure="probability"
+    )
     assert occluded["layers"] == ["out", "hidden", "conv"]
     assert occluded["correlation"][0] > 0.6
     assert occluded["correlation"][-1] < 0.2

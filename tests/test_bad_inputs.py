@@ -1087,6 +1087,11 @@ CATALOGUE: list[Case] = [
     Case("data_randomization_check", "a method that returns NaN maps", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], nan_maps), V, r"method 'nan_maps' must return one finite map per image, \(N, H, W\) = \(2, 28, 28\); on model it returned 1568 NaN or infinite value\(s\)"),
     Case("data_randomization_check", "target=10 for 10 classes", lambda: __import__("cnnviz").data_randomization_check(model(), model(), small()[0][:2], "gradients", target=10), V, r"target 10 is out of range: the model has 10 classes \(0 to 9\)"),
     Case("data_randomization_check", "a dataset that never ends", cnnviz_call("data_randomization_check", lambda: (model(), endless())), V, r"images is a tf\.data\.Dataset that never ends"),
+    # issue 21: occlusion's measure and smoothgrad's kind
+    Case("occlusion", "measure='logit'", lambda: __import__("cnnviz").occlusion(model(), image(), measure="logit"), V, r"measure must be one of \('score', 'probability'\); got 'logit'"),
+    Case("occlusion", "measure=None", lambda: __import__("cnnviz").occlusion(model(), image(), measure=None), V, r"measure must be one of \('score', 'probability'\); got None"),
+    Case("smoothgrad", "kind='abs'", lambda: __import__("cnnviz").smoothgrad(model(), image(), kind="abs"), V, r"kind must be one of \('signed', 'squared', 'absolute'\); got 'abs'"),
+    Case("smoothgrad", "kind=True", lambda: __import__("cnnviz").smoothgrad(model(), image(), kind=True), V, r"kind must be one of \('signed', 'squared', 'absolute'\); got True"),
 ]  # fmt: skip
 
 

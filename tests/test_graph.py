@@ -256,13 +256,18 @@ def test_a_new_rescaling_scale_and_a_new_dtype_policy_are_changes():
 
 def test_a_head_turned_into_logits_is_a_change():
     # keras.io's Grad-CAM example: model.layers[-1].activation = None.
+    # Occlusion of the model's output (measure="probability") sees the change; occlusion of
+    # the score does not, rightly: the softmax's input before is the logits after.
     model = small_sequential()
     copy = fresh_copy(model)  # Keras cannot clone a layer whose activation is None
-    old = cnnviz.occlusion(model, IMAGES, window=4, stride=4)
+    output = {"window": 4, "stride": 4, "measure": "probability"}
+    old = cnnviz.occlusion(model, IMAGES, **output)
+    old_score = cnnviz.occlusion(model, IMAGES, window=4, stride=4)
     model.layers[-1].activation = copy.layers[-1].activation = None
-    got = cnnviz.occlusion(model, IMAGES, window=4, stride=4)
-    assert_close(got, cnnviz.occlusion(copy, IMAGES, window=4, stride=4))
+    got = cnnviz.occlusion(model, IMAGES, **output)
+    assert_close(got, cnnviz.occlusion(copy, IMAGES, **output))
     assert differs(got, old)
+    assert_close(cnnviz.occlusion(model, IMAGES, window=4, stride=4), old_score)
 
 
 def test_an_unchanged_model_keeps_its_values():

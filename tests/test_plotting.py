@@ -29,6 +29,7 @@ from cnnviz import (
     plot_randomization,
     plot_side_by_side,
 )
+from cnnviz.plotting import explanations
 
 
 @pytest.fixture(autouse=True)
@@ -976,7 +977,8 @@ def test_attribution_overlay_puts_the_map_over_the_grey_image_with_alpha():
     images = np.full((2, 8, 8), 0.5, dtype=np.float32)
     fig = plot_attribution(images, _signed_and_positive_maps(), titles=["Coat", "Shirt"])
     tiles = image_axes(fig)
-    assert [ax.get_title() for ax in tiles] == ["Coat", "Shirt"]
+    # Each title gives the map's range in its own units.
+    assert [ax.get_title() for ax in tiles] == ["Coat\n-1 .. 3", "Shirt\n0 .. 2"]
     for ax in tiles:
         grey, drawn = ax.get_images()
         assert grey.get_cmap().name == "gray"
@@ -990,14 +992,40 @@ def test_attribution_overlay_puts_the_map_over_the_grey_image_with_alpha():
 def test_attribution_side_by_side_draws_two_tiles_per_image():
     fig = plot_attribution(np.zeros((3, 8, 8)), np.ones((3, 8, 8)), overlay=False)
     assert len(image_axes(fig)) == 6
-    assert [ax.get_title() for ax in image_axes(fig)][:2] == ["image 0", "map"]
+    assert [ax.get_title() for ax in image_axes(fig)][:2] == ["image 0", "map\n1 .. 1"]
     assert len(colour_bars(fig)) == 3
 
 
-def test_an_all_zero_map_is_black_on_a_scale_from_zero():
-    fig = plot_attribution(np.zeros((1, 8, 8)), np.zeros((1, 8, 8)))
-    (bar,) = colour_bars(fig)
-    assert (bar._colorbar.mappable.norm.vmin, bar._colorbar.mappable.norm.vmax) == (0.0, 1.0)
+@pytest.mark.parametrize("overlay", [True, False])
+@pytest.mark.parametrize("scale", [0.0, 1e-9, 1e-7])
+def test_a_map_that_is_zero_up_to_rounding_is_drawn_flat_with_its_range(scale, overlay):
+    # All zero, 1e-9 noise, and the 6e-8 steps of a saturated float32 probability: never
+    # stretched to full colour, but white (transparent over the image) and said so.
+    rounding = np.random.default_rng(0).normal(0.0, scale, (8, 8))
+    maps = np.stack([rounding, np.linspace(0.0, 2e-6, 64).reshape(8, 8)])
+    fig = plot_attribution(np.full((2, 8, 8), 0.5), maps, overlay=overlay)
+    drawn = _map_images(fig)  # side by side, the image tiles are titled too: keep the maps
+    flat, real = [image for image in drawn if overlay or image.axes.get_title().startswith("map")]
+    assert explanations.ROUNDING == 4 * 2.0**-23  # 4 float32 steps at 1
+    np.testing.assert_array_equal(flat.get_array(), 0.0)
+    assert flat.get_cmap().name == "RdBu_r"
+    assert (flat.norm.vmin, flat.norm.vmax) == (-explanations.ROUNDING, explanations.ROUNDING)
+    if overlay:
+        np.testing.assert_array_equal(flat.get_alpha(), 0.0)  # nothing over the image
+    low, high = rounding.min() + 0.0, rounding.max() + 0.0
+    title = flat.axes.get_title()
+    assert title.endswith(f"\n{low:.3g} .. {high:.3g}\nzero up to rounding")
+    assert "zero up to rounding" in colour_bars(fig)[0].get_ylabel()
+    assert "zero up to float32 rounding, drawn flat" in fig.get_suptitle()
+    # A map of 2e-6, above the threshold, keeps its own scale and its full colour.
+    assert (real.norm.vmin, real.norm.vmax) == (0.0, 2e-6)
+    assert real.axes.get_title().endswith("\n0 .. 2e-06")
+
+
+def test_no_flat_map_no_note():
+    fig = plot_attribution(np.zeros((1, 8, 8)), np.ones((1, 8, 8)))
+    assert "rounding" not in fig.get_suptitle()
+    assert "rounding" not in fig.axes[0].get_title()
 
 
 def test_attribution_draws_into_a_given_subfigure():

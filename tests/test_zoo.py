@@ -212,6 +212,12 @@ def _check_gradients(result, model, s):
     _close(result, _saliency(s, model, s.model_input()))
 
 
+def _check_smoothgrad(result, model, s):
+    x = s.model_input()
+    assert result.shape == x.shape[:3]
+    _close(result, _score_gradients(s, model, x, _targets(s, model, x)).sum(axis=-1))
+
+
 def _check_integrated(result, model, s):
     x, steps = s.model_input(), 4
     target = _targets(s, model, x)
@@ -257,13 +263,14 @@ def _check_grad_cam(result, model, s):
 
 def _check_occlusion(result, model, s):
     # One window as large as the (square) image hides everything: every pixel's drop is the
-    # drop of the output from the image to a black one.
+    # drop of the class score (by default) or of the output from the image to a black one.
     x = s.model_input()
-    before = _outputs(model, x)
-    target = before.argmax(axis=1)
     rows = np.arange(len(x))
-    drop = before[rows, target] - _outputs(model, np.zeros_like(x))[rows, target]
-    _close(result, np.broadcast_to(drop[:, None, None], x.shape[:3]), 1e-5)
+    for maps, measure in zip(result, (s.scores, _outputs), strict=True):
+        before = measure(model, x)
+        target = before.argmax(axis=1)
+        drop = before[rows, target] - measure(model, np.zeros_like(x))[rows, target]
+        _close(maps, np.broadcast_to(drop[:, None, None], x.shape[:3]), 1e-5)
 
 
 def _check_curve(insert: bool):
@@ -464,9 +471,9 @@ CALLS: dict[str, Call] = {
     ),
     "gradients": Call(lambda m, s, _: cnnviz.gradients(m, s.images()), _check_gradients),
     "smoothgrad": Call(
-        # Without noise, SmoothGrad is the saliency map.
+        # Without noise, SmoothGrad is the score's gradient (summed over channels).
         lambda m, s, _: cnnviz.smoothgrad(m, s.images(), samples=1, noise=0.0),
-        _check_gradients,
+        _check_smoothgrad,
     ),
     "integrated_gradients": Call(
         lambda m, s, _: cnnviz.integrated_gradients(m, s.images(), steps=4), _check_integrated
@@ -479,7 +486,12 @@ CALLS: dict[str, Call] = {
         _check_grad_cam,
     ),
     "occlusion": Call(
-        lambda m, s, _: cnnviz.occlusion(m, s.images(), window=s.images().shape[1], stride=1),
+        lambda m, s, _: (
+            cnnviz.occlusion(m, s.images(), window=s.images().shape[1], stride=1),
+            cnnviz.occlusion(
+                m, s.images(), window=s.images().shape[1], stride=1, measure="probability"
+            ),
+        ),
         _check_occlusion,
     ),
     "deletion_curve": Call(

@@ -10,9 +10,10 @@ and returns one float32 map per image, (N, H, W), at the input's resolution.
 `images` is an array or, as everywhere in cnnviz, a ``tf.data.Dataset`` or an
 iterable of batches: the maps are per image, so a finite stream is read whole.
 
-The gradient methods explain the target class's score, its input to the
-final softmax (``_explain`` says how it is found and why); occlusion, which
-needs no gradient, measures the drop of the model's output (the probability).
+Every method explains the target class's score, its input to the final
+softmax (``_explain`` says how it is found and why): the gradient methods its
+gradient, occlusion, which needs no gradient, its drop (or, with
+``measure="probability"``, the drop of the model's output, the probability).
 
 The package holds one idea a module: ``_explain`` (private) the gradient
 machinery the methods share, :mod:`~cnnviz.attribution.methods` the five

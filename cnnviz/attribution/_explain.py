@@ -1,12 +1,13 @@
 """The gradient machinery that every attribution method shares (private).
 
-The score that the gradient methods explain is the target class's input to
+The score that every method explains (the gradient methods, and occlusion by
+default, through the same explainer) is the target class's input to
 the final softmax when the model ends in one (a ``Dense`` with a softmax
 activation: its pre-activation, computed from the layer's input with its
 kernel and bias; an ``Activation("softmax")`` or ``Softmax`` layer: its
 input), and otherwise the model's output for the target. Probabilities
-saturate, so their gradients vanish on confident predictions; the softmax's
-input does not.
+saturate, so their gradients vanish on confident predictions and their drops
+under occlusion shrink to float32 rounding; the softmax's input does not.
 
 The model is traced once into one flat graph (:mod:`cnnviz._graph`), so a
 layer inside a nested model is a tensor of that graph; an explainer is the
@@ -85,7 +86,7 @@ def _forward(model: keras.Model) -> Callable:
             lambda t: ref()(t, training=False), input_signature=[_images_spec(model)]
         )
 
-    # For the probabilities of many images (curves, occlusion).
+    # For the probabilities of many images (curves, occlusion with measure="probability").
     return _graph.cached(model, "forward", None, build)
 
 

@@ -2,10 +2,10 @@
 
 Every method has one signature, ``f(model, images, target=None, **options)``,
 and returns one float32 map per image, (N, H, W), at the input's resolution.
-The gradient methods explain the target class's score, its input to the
-final softmax (see :mod:`cnnviz.attribution._explain`); occlusion, which
-needs no gradient, measures the drop of the model's output (the
-probability) instead.
+Every method explains the target class's score, its input to the final
+softmax (see :mod:`cnnviz.attribution._explain`): the gradient methods its
+gradient, occlusion (which needs no gradient) its drop; occlusion measures
+the drop of the probability instead on request (``measure="probability"``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ from ._explain import (
 )
 
 __all__ = ["grad_cam", "gradients", "integrated_gradients", "occlusion", "smoothgrad"]
+
+#: What :func:`smoothgrad` averages over the noisy copies: the paper's signed gradients first.
+SMOOTHGRAD_KINDS = ("signed", "squared", "absolute")
+#: What :func:`occlusion` measures the drop of: the class score first, as every method explains.
+OCCLUSION_MEASURES = ("score", "probability")
 
 
 def _grad_cam_layer(model: keras.Model, layer: object) -> str:
@@ -132,14 +137,25 @@ def smoothgrad(
     samples: int = 50,
     noise: float = 0.15,
     seed: int = 0,
+    kind: str = "signed",
 ) -> np.ndarray:
-    """Return SmoothGrad: :func:`gradients` maps averaged over noisy copies of each image.
+    """Return SmoothGrad: the score's gradient averaged over noisy copies of each image.
 
-    Each copy adds Gaussian noise whose standard deviation is `noise` times
-    the image's range (its largest minus its smallest pixel), as in
-    Smilkov et al. (2017); the saliency maps of the copies (absolute
-    gradient, max over channels) are averaged. The target of each image is
+    SmoothGrad (Smilkov et al., 2017) averages the gradients of the target's
+    score (its input to the final softmax, as for :func:`gradients`) at
+    `samples` copies of the image, each with Gaussian noise added; the
+    gradients are averaged with their signs, so the noise cancels where
+    the gradient flips sign from copy to copy. The target of each image is
     chosen on the image itself, not on its noisy copies.
+
+    The noise: `noise` is the paper's noise level, ``sigma / (x_max -
+    x_min)``, a fraction of the image's range (its largest minus its
+    smallest pixel, in the model's input scale, after ``uint8`` images are
+    scaled). In pixel units the noise's standard deviation is ``sigma =
+    noise * (x_max - x_min)``, one per image: for a Fashion-MNIST image
+    scaled to [0, 1] whose pixels span black to white, the default 0.15 is
+    ``sigma = 0.15``, some 38 of 255 grey levels. An image whose pixels are
+    all equal gets no noise (its range is 0).
 
     Parameters
     ----------
@@ -148,22 +164,34 @@ def smoothgrad(
     samples : int, default 50
         Noisy copies per image.
     noise : float, default 0.15
-        Noise level, a fraction of each image's range; 0 gives
-        :func:`gradients`.
+        The noise level ``sigma / (x_max - x_min)``, a fraction of each
+        image's range (the paper found 0.1 to 0.2 best); 0 gives the
+        gradient of the image itself.
     seed : int, default 0
         Seed of the noise: the same seed gives the same maps.
+    kind : {"signed", "squared", "absolute"}, default "signed"
+        What is averaged. ``"signed"``: the gradients, as in the paper,
+        summed over channels (the derivative of the score as the pixel
+        brightens in every channel together); signed maps. ``"squared"``:
+        the squared gradients, summed over channels, the variant of the
+        authors' own code (PAIR's ``saliency``, ``magnitude=True``) that
+        Hooker et al. (2019) call SmoothGrad-Squared; non-negative.
+        ``"absolute"``: the maps of :func:`gradients` (absolute gradient,
+        max over channels), which is what cnnviz averaged before issue 21;
+        non-negative.
 
     Returns
     -------
     numpy.ndarray
-        float32 (N, H, W), non-negative.
+        float32 (N, H, W): signed for ``kind="signed"``, non-negative
+        otherwise.
 
     Raises
     ------
     TypeError, ValueError
         As for :func:`gradients`; ValueError also if `samples` is not a
-        positive integer, `noise` not a finite number of at least 0, or
-        `seed` not a non-negative integer.
+        positive integer, `noise` not a finite number of at least 0,
+        `seed` not a non-negative integer, or `kind` not one of the three.
 
     Examples
     --------
@@ -173,11 +201,14 @@ def smoothgrad(
     >>> maps = smoothgrad(lenet5(), image, samples=8, seed=1)
     >>> maps.shape
     (1, 28, 28)
+    >>> bool((smoothgrad(lenet5(), image, samples=8, kind="squared") >= 0).all())
+    True
     """
-    model, x = _prepared(model, images)
     samples = _checks.positive_int(samples, "samples")
     noise = _checks.non_negative_number(noise, "noise")
     seed = _checks.non_negative_int(seed, "seed")
+    kind = _checks.one_of(kind, SMOOTHGRAD_KINDS, "kind")
+    model, x = _prepared(model, images)
     explainer = _explainer(model)
     target = _targets(target, _scores(explainer, x))
     axes = tuple(range(1, x.ndim))
@@ -187,7 +218,13 @@ def smoothgrad(
     total = np.zeros(x.shape[:3], np.float64)
     for _ in range(samples):
         noisy = x + rng.standard_normal(x.shape, dtype=np.float32) * sigma
-        total += np.abs(_input_gradients(explainer, noisy, target)).max(axis=-1)
+        grads = _input_gradients(explainer, noisy, target)
+        if kind == "signed":
+            total += grads.sum(axis=-1, dtype=np.float64)
+        elif kind == "squared":
+            total += np.square(grads, dtype=np.float64).sum(axis=-1)
+        else:
+            total += np.abs(grads).max(axis=-1)
     return (total / samples).astype(np.float32)
 
 
@@ -438,16 +475,32 @@ def occlusion(
     window: int = 4,
     stride: int = 2,
     value: float = 0.0,
+    measure: str = "score",
 ) -> np.ndarray:
-    """Return the drop of the target's probability when a window over each pixel is hidden.
+    """Return the drop of the target's score when a window over each pixel is hidden.
 
     A `window` x `window` square, moved by `stride` pixels (and placed once
     more against the right and bottom edges, so every pixel is covered), is
     set to `value` in every channel; each pixel's map value is the drop of
-    the model's output for the target (its probability, for a model that
-    ends in a softmax) averaged over the windows that cover it (Zeiler and
+    the target's score averaged over the windows that cover it (Zeiler and
     Fergus, 2014). Many occluded copies of the batch go through the model
     together. Positive where hiding the pixel hurts the prediction.
+
+    The score, by default, is the one every method of cnnviz explains: the
+    target class's input to the final softmax (a ``Dense`` with a softmax
+    activation: its pre-activation; a ``Softmax`` or
+    ``Activation("softmax")`` layer: its input), in the units of that
+    input; for a model that does not end in a softmax, the model's output
+    for the target (its logits, say). A probability saturates: on a
+    confident answer it stays at 1.0 whatever is hidden, and its drops are
+    float32 rounding (about 6e-8, an ulp below 1); the score keeps moving.
+    ``measure="probability"`` measures the model's output instead (the
+    probability, for a model that ends in a softmax).
+
+    A window that cannot change the output gives a drop of exactly 0 on any
+    CPU: each pass of occluded copies subtracts from the unoccluded values
+    computed in a batch of its own shape (other batch shapes round
+    differently).
 
     Parameters
     ----------
@@ -462,19 +515,25 @@ def occlusion(
         ``uint8`` images are scaled): 0 is black. A ``uint8`` number
         (``np.uint8(255)``: white) is a pixel in [0, 255] and is scaled as
         ``uint8`` images are.
+    measure : {"score", "probability"}, default "score"
+        The drop of what: the target's score (see above), or the model's
+        output for the target (the probability). The default target is the
+        class whose measure is highest, which is the predicted class either
+        way.
 
     Returns
     -------
     numpy.ndarray
-        float32 (N, H, W), signed.
+        float32 (N, H, W), signed, in the units of the measure.
 
     Raises
     ------
     TypeError, ValueError
         As for :func:`gradients`; ValueError also if `window` or `stride`
-        is not a positive integer, `window` is larger than the image, or
+        is not a positive integer, `window` is larger than the image,
         `value` is not a finite number (or is ``uint8`` and cnnviz cannot
-        tell the model's input scale).
+        tell the model's input scale), or `measure` is neither
+        ``"score"`` nor ``"probability"``.
 
     Examples
     --------
@@ -483,18 +542,34 @@ def occlusion(
     >>> maps = occlusion(lenet5(), np.zeros((28, 28), dtype=np.uint8), window=7, stride=7)
     >>> maps.shape
     (1, 28, 28)
+    >>> occlusion(lenet5(), np.zeros((28, 28), np.uint8), measure="probability").shape
+    (1, 28, 28)
     """
-    model, x = _prepared(model, images)
     window = _checks.positive_int(window, "window")
     stride = _checks.positive_int(stride, "stride")
+    measure = _checks.one_of(measure, OCCLUSION_MEASURES, "measure")
+    model, x = _prepared(model, images)
     value = _batches.pixel_value(value, model, "value")
     n, height, width = x.shape[:3]
     if window > min(height, width):
         raise ValueError(
             f"window must be at most the image's smaller side ({min(height, width)}); got {window}"
         )
-    probabilities = _probabilities(model, x)
-    target = _targets(target, probabilities)
+    if measure == "score":
+        explainer = _explainer(model)
+
+        def measured(batch: np.ndarray) -> np.ndarray:
+            return _scores(explainer, batch)
+
+        passes = explainer.model
+    else:
+
+        def measured(batch: np.ndarray) -> np.ndarray:
+            return _probabilities(model, batch)
+
+        passes = model
+    unoccluded = measured(x)
+    target = _targets(target, unoccluded)
     rows = np.arange(n)
     places = [
         (top, left)
@@ -505,22 +580,22 @@ def occlusion(
     covered = np.zeros((height, width), np.int64)
     # Groups of windows, each over every image, so a pass holds about one chunk of images
     # (the one policy of cnnviz._batches), or more where one window's copies are more.
-    per_pass = max(1, _batches.chunk_size(model, x.shape[1:]) // n)
-    # The unoccluded outputs that a pass subtracts from, per pass size: computed in a batch
+    per_pass = max(1, _batches.chunk_size(passes, x.shape[1:]) // n)
+    # The unoccluded values that a pass subtracts from, per pass size: computed in a batch
     # of the same shape, each image in the row its occluded copies take. Kernels round
     # differently for other batch shapes (and other CPUs pick other kernels), so only
     # this way does a window that cannot change the output give a drop of exactly 0.
-    references = {1: probabilities[np.newaxis]}  # one window per pass: the batch is x itself
+    references = {1: unoccluded[np.newaxis]}  # one window per pass: the batch is x itself
     for first in range(0, len(places), per_pass):
         group = places[first : first + per_pass]
         hidden = np.repeat(x[np.newaxis], len(group), axis=0)
         if len(group) not in references:
-            whole = _probabilities(model, hidden.reshape(-1, *x.shape[1:]))
+            whole = measured(hidden.reshape(-1, *x.shape[1:]))
             references[len(group)] = whole.reshape(len(group), n, -1)
         before = references[len(group)]
         for k, (top, left) in enumerate(group):
             hidden[k, :, top : top + window, left : left + window, :] = value
-        after = _probabilities(model, hidden.reshape(-1, *x.shape[1:])).reshape(len(group), n, -1)
+        after = measured(hidden.reshape(-1, *x.shape[1:])).reshape(len(group), n, -1)
         for k, (top, left) in enumerate(group):
             drop = before[k, rows, target] - after[k, rows, target]
             total[:, top : top + window, left : left + window] += drop[:, None, None]

@@ -5,7 +5,9 @@ model). How colours are scaled, everywhere here: a map with negative values
 is drawn on ``RdBu_r`` with limits symmetric about zero (white is zero); a
 map without is drawn on ``magma`` from 0 (black) to its maximum. ``magma``
 grows steadily lighter, so it still reads printed in grey, and it does not
-look like the grey image under it.
+look like the grey image under it. :func:`plot_attribution` prints each
+map's range and draws a map that is zero up to float32 rounding flat
+(``ROUNDING``) instead of stretching its rounding to full colour.
 """
 
 from __future__ import annotations
@@ -33,7 +35,30 @@ from ._figures import (
     _sequence,
 )
 
+#: The largest |value| of a map that :func:`plot_attribution` draws flat, as zero up to
+#: rounding: 4 float32 steps at 1 (4 * 2**-23, about 4.8e-7). The maps are differences
+#: and gradients of class scores and probabilities, float32 values of order 1, which
+#: float32 resolves to 2**-24 to 2**-23 (a probability a hair below 1.0 moves in steps of
+#: 6e-8); a map no larger than a few such steps is rounding, not the model.
+ROUNDING = float(4 * np.finfo(np.float32).eps)
+
 # --- plot_attribution ------------------------------------------------------------------------
+
+
+def _attribution_scale(values: np.ndarray) -> tuple[str, Normalize, str, bool]:
+    """Return ``(cmap, norm, label, flat)`` for one map: its own scale, or flat if it is rounding."""
+    if float(np.abs(values).max()) <= ROUNDING:
+        # Stretched to full colour, float32 rounding looks like a finding: the map is drawn
+        # as zeros, on a diverging scale about 0 (white, or transparent over the image).
+        label = f"zero up to rounding (|value| ≤ {ROUNDING:.2g})"
+        return _DIVERGING, Normalize(-ROUNDING, ROUNDING), label, True
+    cmap, norm, label = _map_scale(values)
+    return cmap, norm, label, False
+
+
+def _value_range(values: np.ndarray) -> str:
+    low, high = (float(v) + 0.0 for v in (values.min(), values.max()))  # + 0.0: no "-0"
+    return f"{low:.3g} .. {high:.3g}"
 
 
 def plot_attribution(
@@ -44,15 +69,22 @@ def plot_attribution(
     overlay: bool = True,
     fig: Figure | SubFigure | None = None,
 ) -> Figure | SubFigure:
-    """Draw each image with its attribution map, overlaid or side by side.
+    r"""Draw each image with its attribution map, overlaid or side by side.
 
     Each map has its own colour scale and colour bar, whose label says how
     it is scaled: a map with negative values on ``RdBu_r`` with limits
     symmetric about zero (red raises the class score, blue lowers it,
     white is zero); a map without on ``magma`` from 0 to its maximum.
-    Pixels are drawn as squares (no smoothing), so a 28x28 map stays
-    readable. Overlaid, the map's opacity grows with its magnitude: the
-    grey image shows through where the map is near zero.
+    Each tile's title gives the map's range, ``min .. max``, in the map's
+    own units (those of the method: a score's drop, a gradient), so maps
+    on their own scales can still be compared in size. A map whose
+    largest absolute value is at most ``ROUNDING`` (4 float32 steps at 1,
+    about 4.8e-7) is zero up to float32 rounding: it is drawn flat (white,
+    or nothing over the image), titled "zero up to rounding" with its
+    range, never stretched to full colour. Pixels are drawn as squares
+    (no smoothing), so a 28x28 map stays readable. Overlaid, the map's
+    opacity grows with its magnitude: the grey image shows through where
+    the map is near zero.
 
     Parameters
     ----------
@@ -64,7 +96,7 @@ def plot_attribution(
         other attribution methods return.
     titles : sequence of str, optional
         One title per image (for example its class); by default
-        ``"image 0"``, ``"image 1"``, ...
+        ``"image 0"``, ``"image 1"``, ... The map's range is added below.
     overlay : bool, default True
         Draw the map over the image, or beside it.
     fig : matplotlib.figure.Figure or SubFigure, optional
@@ -88,11 +120,18 @@ def plot_attribution(
     --------
     >>> import numpy as np
     >>> from cnnviz import plot_attribution
-    >>> images = np.zeros((2, 28, 28), dtype=np.uint8)
-    >>> maps = np.stack([np.linspace(-1, 3, 784).reshape(28, 28), np.ones((28, 28))])
-    >>> fig = plot_attribution(images, maps, titles=["coat", "shirt"])
-    >>> [ax.get_images()[-1].norm.vmin for ax in fig.axes if ax.get_title()]
+    >>> images = np.zeros((3, 28, 28), dtype=np.uint8)
+    >>> noise = np.random.default_rng(0).normal(0, 1e-9, (28, 28))
+    >>> maps = np.stack([np.linspace(-1, 3, 784).reshape(28, 28), np.ones((28, 28)), noise])
+    >>> fig = plot_attribution(images, maps, titles=["coat", "shirt", "bag"])
+    >>> [ax.get_images()[-1].norm.vmin for ax in fig.axes if ax.get_title()][:2]
     [-3.0, 0.0]
+    >>> [ax.get_title() for ax in fig.axes if ax.get_title()][:2]
+    ['coat\n-1 .. 3', 'shirt\n1 .. 1']
+    >>> print(fig.axes[2].get_title())
+    bag
+    -3.9e-09 .. 3.07e-09
+    zero up to rounding
     """
     x = _grey_images(images)
     m = _maps(maps, "maps", x)
@@ -105,32 +144,36 @@ def plot_attribution(
 
     per_tile = 1 if overlay else 2
     rows, columns = _grid(len(x), 4 if overlay else 2)
-    figure = _figure(fig, max(2.6 * per_tile * columns, 4.4), 2.5 * rows + 0.7)
+    figure = _figure(fig, max(2.6 * per_tile * columns, 4.4), 2.5 * rows + 0.9)
     axes = figure.subplots(rows, columns * per_tile, squeeze=False).ravel()
     for ax in axes[len(x) * per_tile :]:
         ax.set_visible(False)
-    for i in range(len(x)):
-        cmap, norm, scale = _map_scale(m[i])
+    scales = [_attribution_scale(values) for values in m]
+    for i, (cmap, norm, scale, flat) in enumerate(scales):
+        drawn = np.zeros_like(m[i]) if flat else m[i]
         if overlay:
             ax = axes[i]
-            image = _draw_map(ax, x[i], m[i], cmap, norm)
+            image = _draw_map(ax, x[i], drawn, cmap, norm)
         else:
             _draw_image(axes[2 * i], x[i])
             axes[2 * i].set_title(str(titles[i]))
             ax = axes[2 * i + 1]
-            image = _draw_map(ax, None, m[i], cmap, norm)
+            image = _draw_map(ax, None, drawn, cmap, norm)
         _bare(ax)
-        ax.set_title(str(titles[i]) if overlay else "map")
+        note = "\nzero up to rounding" if flat else ""
+        ax.set_title(f"{titles[i] if overlay else 'map'}\n{_value_range(m[i])}{note}")
         bar = figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
         bar.set_label(scale, fontsize="small")
         bar.ax.tick_params(labelsize="small")
     how = "over its image, more opaque where larger" if overlay else "beside its image"
-    kinds = sorted({_map_scale(values)[0] for values in m}, reverse=True)
-    scales = {_DIVERGING: "RdBu_r symmetric about 0", _SEQUENTIAL: "magma from 0"}
-    figure.suptitle(
-        f"Each map {how},\non its own scale: {' or '.join(scales[kind] for kind in kinds)}",
-        fontsize="medium",
-    )
+    names = {_DIVERGING: "RdBu_r symmetric about 0", _SEQUENTIAL: "magma from 0"}
+    kinds = sorted({cmap for cmap, _, _, flat in scales if not flat}, reverse=True)
+    lines = [f"Each map {how}, titled with its range (min .. max)"]
+    if kinds:
+        lines.append(f"on its own scale: {' or '.join(names[kind] for kind in kinds)}")
+    if any(flat for *_, flat in scales):
+        lines.append(f"|map| ≤ {ROUNDING:.2g} everywhere: zero up to float32 rounding, drawn flat")
+    figure.suptitle(",\n".join(lines), fontsize="medium")
     return figure
 
 

@@ -61,7 +61,8 @@ def show(method, **options):
 # map is drawn over the grey image, more opaque where it is larger. So
 # the tiles show *where* each map is large, not how large one map is
 # next to another: compare shapes, not colours, across tiles. Each tile
-# is titled with the predicted class.
+# is titled with the predicted class and the map's range (min .. max);
+# a map that is zero up to float32 rounding is drawn flat.
 
 # %%
 # Gradients
@@ -76,11 +77,13 @@ show(cnnviz.gradients)
 # %%
 # SmoothGrad
 # ----------
-# :func:`cnnviz.smoothgrad` averages the gradient maps of noisy copies of
-# the image (here 25 copies, noise 15% of the image's range), which
-# removes much of the speckle. It misleads by looking cleaner than it
-# is: the smoothing comes from the noise, so a tidy map can still be the
-# outline of the image more than the model's reasoning.
+# :func:`cnnviz.smoothgrad` averages the signed gradients of noisy copies
+# of the image (here 25 copies, noise 15% of the image's range): a
+# gradient whose sign flips from copy to copy cancels, so the map is
+# signed (red raises the score) and keeps what nearby images agree on.
+# It misleads by looking cleaner than it is: the smoothing comes from
+# the noise, so a tidy map can still be the outline of the image more
+# than the model's reasoning.
 show(cnnviz.smoothgrad, samples=25)
 
 # %%
@@ -111,8 +114,9 @@ show(cnnviz.grad_cam)
 # Occlusion
 # ---------
 # :func:`cnnviz.occlusion` hides a 4x4 square (set to black) at every
-# position, two pixels apart, and records how far the class probability
-# drops; positive where hiding hurts. It misleads where hiding is not
+# position, two pixels apart, and records how far the class score (the
+# softmax's input, as for the other methods) drops; positive where hiding
+# hurts. It misleads where hiding is not
 # removing: blacking out a dark region changes nothing, a black square on
 # a bright garment is a new edge the model never saw, and a feature that
 # is present twice shows up in neither place.
