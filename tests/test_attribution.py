@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -319,8 +321,9 @@ def test_randomization_check_leaves_the_model_unchanged():
     assert result["method"] == "gradients"
     assert result["maps"].shape == (6, 2, 28, 28)
     assert result["maps"].dtype == np.float32
-    assert result["correlation"].shape == (5,)
-    assert result["per_image"].shape == (5, 2)
+    assert result["correlation"].shape == result["correlation_abs"].shape == (5,)
+    assert result["per_image"].shape == result["per_image_abs"].shape == (5, 2)
+    assert result["cascade"] is True
 
 
 def nested_in_the_middle() -> keras.Model:
@@ -424,6 +427,10 @@ def test_an_image_whose_original_map_is_constant_is_left_out_of_the_mean():
     assert np.isnan(result["per_image"][:, 0]).all()
     np.testing.assert_allclose(result["correlation"], result["per_image"][:, 1:].mean(axis=1))
     assert np.isfinite(result["correlation"]).all()
+    # The counts say so: 2 of the 3 images at every step, signed and absolute.
+    np.testing.assert_array_equal(result["n_images"], [2, 2])
+    np.testing.assert_array_equal(result["n_images_abs"], [2, 2])
+    assert np.isnan(result["per_image_abs"][:, 0]).all()
 
 
 def test_constant_maps_for_every_image_are_refused_not_a_nan_correlation():
@@ -578,6 +585,112 @@ def test_new_weights_come_from_the_layers_own_initializers():
     sanity._reinitialise(layer, seed=0, step=0)
     np.testing.assert_array_equal(layer.get_weights()[0], 0.0)
     np.testing.assert_array_equal(layer.get_weights()[1], 1.0)
+
+
+def three_layers() -> keras.Model:
+    """Three layers with weights, every weight set away from what an initializer draws."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(2, 3, activation="relu", name="conv"),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(6, activation="relu", name="hidden"),
+            keras.layers.Dense(3, activation="softmax", name="out"),
+        ]
+    )
+    rng = np.random.default_rng(4)
+    # Biases away from zero too, so that every weight a step draws anew differs from it.
+    model.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    return model
+
+
+def test_independent_randomization_changes_one_layer_and_keeps_the_others_trained():
+    model = three_layers()
+    trained = {layer.name: layer.get_weights() for layer in model.layers if layer.weights}
+    seen = {True: [], False: []}
+
+    def recording(cascade):
+        def method(copy, x, target):
+            seen[cascade].append(
+                {lay.name: lay.get_weights() for lay in copy.layers if lay.weights}
+            )
+            return cnnviz.gradients(copy, x, target)
+
+        return method
+
+    x = images(2)
+    cascading = cnnviz.randomization_check(model, x, recording(True), seed=2)
+    independent = cnnviz.randomization_check(model, x, recording(False), seed=2, cascade=False)
+    assert independent["layers"] == cascading["layers"] == ["out", "hidden", "conv"]
+    assert (independent["cascade"], cascading["cascade"]) == (False, True)
+
+    def same(a, b):
+        return all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
+
+    # The first call is on the copy as trained; then one call per step.
+    assert all(same(seen[False][0][name], trained[name]) for name in trained)
+    for step, name in enumerate(independent["layers"], start=1):
+        weights = seen[False][step]
+        for other, values in trained.items():
+            assert same(weights[other], values) == (other != name), (step, other)
+        # The layer gets the same new weights as the cascade's step draws for it.
+        assert same(weights[name], seen[True][step][name])
+    # The cascade keeps the earlier steps' layers random: at its last step, none is trained.
+    assert not any(same(seen[True][-1][name], trained[name]) for name in trained)
+    # The first step is the same model both ways, so the same maps; later steps are not.
+    np.testing.assert_array_equal(independent["maps"][:2], cascading["maps"][:2])
+    assert not np.array_equal(independent["maps"][-1], cascading["maps"][-1])
+    model_weights = {layer.name: layer.get_weights() for layer in model.layers if layer.weights}
+    assert all(same(model_weights[name], trained[name]) for name in trained)
+
+
+def ranks_by_sorting(values: np.ndarray) -> np.ndarray:
+    """Ranks 1 to n of a row without ties, by sorting twice: Spearman's formula by hand."""
+    return np.argsort(np.argsort(values)).astype(np.float64) + 1
+
+
+def test_sign_flips_keep_the_absolute_correlation_at_one_and_scramble_the_signed_one():
+    # A method whose maps keep their shape once the model is randomized but flip the sign of
+    # a fixed random half of the pixels: the "silhouette" that signed ranks lose.
+    shape = np.arange(1, 65, dtype=np.float64).reshape(8, 8)  # distinct magnitudes, no ties
+    signs = np.where(np.random.default_rng(7).random((8, 8)) < 0.5, -1.0, 1.0)
+    model = functional()
+    trained = model.get_weights()
+
+    def flipping(copy, x, target):
+        untouched = all(
+            np.array_equal(a, b) for a, b in zip(copy.get_weights(), trained, strict=True)
+        )
+        return np.broadcast_to(shape if untouched else shape * signs, x.shape[:3]).copy()
+
+    result = cnnviz.randomization_check(model, images(3), flipping)
+    np.testing.assert_allclose(result["correlation_abs"], 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result["per_image_abs"], 1.0, rtol=0, atol=1e-12)
+    expected = np.corrcoef(
+        ranks_by_sorting(shape.ravel()), ranks_by_sorting((shape * signs).ravel())
+    )
+    np.testing.assert_allclose(result["correlation"], expected[0, 1], rtol=0, atol=1e-12)
+    assert abs(expected[0, 1]) < 0.2  # signed ranks scrambled: near 0
+    np.testing.assert_array_equal(result["n_images"], [3, 3])
+    np.testing.assert_array_equal(result["n_images_abs"], [3, 3])
+
+
+def test_the_counts_leave_out_constant_maps_and_a_constant_absolute_map_gives_nan():
+    def plus_minus_one(copy, x, target):
+        # Signed maps that vary (+1 and -1); their absolute values are all 1, constant.
+        pattern = np.where(np.arange(64).reshape(8, 8) % 3 == 0, 1.0, -1.0)
+        return np.broadcast_to(pattern, x.shape[:3]).copy()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" on the way
+        result = cnnviz.randomization_check(functional(), images(3), plus_minus_one)
+    assert np.isnan(result["correlation_abs"]).all()
+    assert np.isnan(result["per_image_abs"]).all()
+    np.testing.assert_array_equal(result["n_images_abs"], [0, 0])
+    np.testing.assert_array_equal(result["n_images"], [3, 3])
+    assert np.isfinite(result["correlation"]).all()
+    assert result["n_images"].dtype == np.int64
 
 
 # --- deletion and insertion curves ---------------------------------------------------------------

@@ -1063,6 +1063,12 @@ CATALOGUE: list[Case] = [
     Case("gradients", "a stream of 8x8 and 10x9 images", lambda: __import__("cnnviz").gradients(open_size_classifier(), two_sizes()), V, r"images must hold images of one size here: this function returns its images for all of them as one array, .*give the images of each size in their own call"),
     Case("layer_outputs", "6x6 images for a model of any size whose layers need 7x7", lambda: layer_outputs(too_small_for_model(), np.zeros((2, 6, 6, 1), np.float32), ["b"]), V, r"images \(6x6 pixels\) are too small for model 'net', which takes images of any size but needs them large enough for its layers: Computed output size would be zero or negative"),
     Case("class_mean_activations", "soft labels half class 2, half class 5", lambda: __import__("cnnviz").class_mean_activations(model(), small()[0][:2], np.vstack([(np.eye(10)[2] + np.eye(10)[5]) / 2, np.eye(10)[1]]), "conv1"), V, r"labels must give each image one class: a row's class is its largest entry, but 1 row\(s\) share theirs among classes, the first row 0, largest \(0\.5\) at classes \[2, 5\]"),
+    # issue 21: sanity checks (items 5 and 6: both correlations, independent randomization, blur, baseline orders)
+    Case("randomization_check", "cascade='no'", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], cascade="no"), T, r"cascade must be True or False; got 'no'"),
+    Case("randomization_check", "cascade=1", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], cascade=1), T, r"cascade must be True or False; got 1"),
+    Case("plot_randomization", "an absolute correlation of -1.5", call("plot_randomization", {"layers": ["conv1"], "correlation": np.array([0.2]), "correlation_abs": np.array([-1.5])}), V, r"result\['correlation_abs'\] must hold correlations in \[-1, 1\] \(or NaN where undefined\); got -1\.5"),
+    Case("plot_randomization", "an absolute correlation per layer missing", call("plot_randomization", {"layers": ["fc", "conv1"], "correlation": np.array([0.2, 0.1]), "correlation_abs": np.array([0.9])}), V, r"result\['correlation_abs'\] must hold one value per randomized layer, shape \(2,\); got shape \(1,\)"),
+    Case("plot_randomization", "cascade='yes' in the result", call("plot_randomization", {"layers": ["conv1"], "correlation": np.array([0.2]), "cascade": "yes"}), T, r"result\['cascade'\] must be True or False; got 'yes'"),
 ]  # fmt: skip
 
 
