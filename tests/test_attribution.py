@@ -696,10 +696,10 @@ def test_the_counts_leave_out_constant_maps_and_a_constant_absolute_map_gives_na
 # --- deletion and insertion curves ---------------------------------------------------------------
 
 
-def summing_model(channels: int = 1, wrap=lambda m: m) -> keras.Model:
+def summing_model(channels: int = 1, wrap=lambda m: m, size: int = 2) -> keras.Model:
     """Output: the sum of every pixel of every channel (one "class", no softmax)."""
     dense = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")
-    inputs = keras.Input((2, 2, channels))
+    inputs = keras.Input((size, size, channels))
     return wrap(keras.Model(inputs, dense(keras.layers.Flatten()(inputs))))
 
 
@@ -782,6 +782,116 @@ def test_curves_run_all_steps_of_the_batch_together_and_chunks_agree(monkeypatch
     monkeypatch.setattr(_batches, "MAX_IMAGES", 2)
     chunked = cnnviz.deletion_curve(model, x, maps, steps=3)
     np.testing.assert_allclose(chunked["probabilities"], whole["probabilities"], atol=1e-6)
+
+
+def test_the_blur_keeps_a_constant_image_and_spreads_a_point_as_a_truncated_gaussian():
+    x = np.empty((2, 9, 7, 3), np.float32)
+    x[0] = np.array([0.3, 0.0, 0.77], np.float32)  # a constant per channel
+    x[1] = 0.123
+    for sigma in (0.5, 1.7, 4.0, 12.0):  # 12: the kernel is far wider than the image
+        np.testing.assert_array_equal(sanity._blurred(x, sigma), x)
+    point = np.zeros((1, 41, 41, 1), np.float32)
+    point[0, 20, 20, 0] = 1.0
+    blurred = sanity._blurred(point, 2.0)[0, ..., 0]
+    near = np.arange(12, 29)  # within 4 sigma (8 pixels) of the point
+    ratio = blurred[np.ix_(near, near)] / blurred[20, 20]
+    d = near - 20
+    np.testing.assert_allclose(ratio, np.exp(-(d[:, None] ** 2 + d[None, :] ** 2) / 8), rtol=1e-5)
+    # Truncated at 4 sigma: nothing beyond; the kernel sums to 1.
+    assert (np.delete(np.delete(blurred, near, axis=0), near, axis=1) == 0).all()
+    assert (blurred[:12] == 0).all()
+    assert (blurred[:, 29:] == 0).all()
+    np.testing.assert_allclose(blurred.sum(dtype=np.float64), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_deletion_goes_to_the_blurred_copy_and_insertion_starts_from_it(channels):
+    model = summing_model(channels, size=4)
+    constant = np.full((1, 4, 4, channels), 0.4, np.float32)
+    for curve in (cnnviz.deletion_curve, cnnviz.insertion_curve):
+        flat = curve(model, constant, "random", steps=4, value="blur", blur_sigma=1.0)
+        # A constant image is its own blurred copy: nothing changes at any step.
+        np.testing.assert_allclose(flat["probabilities"], 6.4 * channels, rtol=1e-6)
+    x = np.random.default_rng(6).random((2, 4, 4, channels), dtype=np.float32)
+    maps = np.random.default_rng(7).random((2, 4, 4))
+    blurred = sanity._blurred(x, 1.5).astype(np.float64)
+    # Step k changes the k * 4 pixels with the largest map values.
+    order = np.argsort(-maps.reshape(2, 16), axis=1, kind="stable")
+    change = (blurred - x).reshape(2, 16, channels).sum(axis=-1)
+    steps = np.take_along_axis(change, order, axis=1).reshape(2, 4, 4).sum(axis=-1)
+    deleted = x.sum(axis=(1, 2, 3)).astype(np.float64)[:, None] + np.cumsum(
+        np.c_[np.zeros(2), steps], axis=1
+    )
+    deletion = cnnviz.deletion_curve(model, x, maps, steps=4, value="blur", blur_sigma=1.5)
+    np.testing.assert_allclose(deletion["probabilities"], deleted, rtol=1e-5)
+    insertion = cnnviz.insertion_curve(model, x, maps, steps=4, value="blur", blur_sigma=1.5)
+    # Inserting the same pixels into the blur: the two sums add up to image + blur.
+    total = (x.astype(np.float64) + blurred).sum(axis=(1, 2, 3))[:, None]
+    np.testing.assert_allclose(insertion["probabilities"], total - deleted, rtol=1e-5)
+    np.testing.assert_allclose(
+        insertion["probabilities"][:, 0], blurred.sum(axis=(1, 2, 3)), rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("fill", [0.0, 1.0])
+def test_the_foreground_order_takes_every_foreground_pixel_before_the_background(channels, fill):
+    model = summing_model(channels, size=4)
+    rng = np.random.default_rng(8)
+    x = rng.uniform(2.0, 3.0, (4, 4, 4, channels)).astype(np.float32)  # above the fill
+    background = rng.random((4, 4, 4)) < 0.5
+    x[background] = fill
+    if channels == 3:
+        # A pixel that equals the fill in one channel only is foreground.
+        x[0, 0, 0] = [fill, 2.5, fill]
+        background[0, 0, 0] = False
+    foreground = (~background).reshape(4, 16).sum(axis=1)
+    total = x.sum(axis=(1, 2, 3)).astype(np.float64)
+    none_left = 16 * channels * fill  # every pixel the fill
+    for seed in (0, 1):
+        kwargs = {"steps": 16, "value": fill, "seed": seed}
+        deletion = cnnviz.deletion_curve(model, x, "random_foreground", **kwargs)
+        insertion = cnnviz.insertion_curve(model, x, "random_foreground", **kwargs)
+        for p, q, count in zip(
+            deletion["probabilities"], insertion["probabilities"], foreground, strict=True
+        ):
+            # Every step until the foreground is gone changes a foreground pixel, and then the
+            # image is the fill alone (deletion) or whole (insertion), step after step.
+            assert (np.diff(p[: count + 1]) < 0).all()
+            np.testing.assert_allclose(p[count:], none_left, rtol=1e-6)
+            assert (np.diff(q[: count + 1]) > 0).all()
+        np.testing.assert_allclose(
+            insertion["probabilities"][np.arange(4), foreground], total, rtol=1e-6
+        )
+        # The same seed, the same order in both curves: each step's two images add up.
+        np.testing.assert_allclose(
+            deletion["probabilities"] + insertion["probabilities"],
+            np.broadcast_to(total[:, None] + none_left, (4, 17)),
+            rtol=1e-6,
+        )
+    # A random order among all pixels spends steps on the background before the end.
+    anywhere = cnnviz.deletion_curve(model, x, "random", steps=16, value=fill)["probabilities"]
+    wasted = [
+        (np.diff(p[: count + 1]) == 0).any() for p, count in zip(anywhere, foreground, strict=True)
+    ]
+    assert any(wasted)
+    again = cnnviz.deletion_curve(model, x, "random", steps=16, value=fill)["probabilities"]
+    np.testing.assert_array_equal(again, anywhere)
+    other = cnnviz.deletion_curve(model, x, "random", steps=16, value=fill, seed=3)
+    assert not np.array_equal(other["probabilities"], anywhere)
+
+
+def test_the_background_of_the_blur_is_where_the_blur_changes_nothing():
+    x = np.zeros((1, 12, 12, 1), np.float32)
+    x[0, 1, 1, 0] = 1.0
+    # sigma 0.5: the kernel reaches 2 pixels, so rows and columns 0 to 3 change, no other.
+    background = sanity._background(x, sanity._blurred(x, 0.5)).reshape(12, 12)
+    expected = np.ones((12, 12), bool)
+    expected[:4, :4] = False
+    np.testing.assert_array_equal(background, expected)
+    np.testing.assert_array_equal(
+        sanity._background(x, np.float32(0.0)).reshape(12, 12), x[0, ..., 0] == 0
+    )
 
 
 def test_curves_take_uint8_images_and_a_target_per_image():
