@@ -88,6 +88,16 @@ def _rank_correlation(
     return np.where(varies_a, rho, np.nan)
 
 
+def _signed_and_absolute_ranks(maps: np.ndarray) -> tuple[tuple, tuple]:
+    """Return the :func:`_centred_ranks` of `maps` and of their absolute values.
+
+    Maps without a negative value (gradients' magnitudes, Grad-CAM) are their
+    own absolute values: ranked once.
+    """
+    signed = _centred_ranks(maps)
+    return signed, (_centred_ranks(np.abs(maps)) if (maps < 0).any() else signed)
+
+
 def _spearman(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Return the Spearman rank correlation of each pair of maps, (N,).
 
@@ -364,7 +374,7 @@ def randomization_check(
             "order for the check to follow: choose images whose maps vary, or another method"
         )
     # The original maps' ranks, signed and absolute, once for every step.
-    original = _centred_ranks(ranked[0]), _centred_ranks(np.abs(ranked[0]))
+    original = _signed_and_absolute_ranks(ranked[0])
     per_image, per_image_abs = [], []
     trained = None  # the trained weights of the layer an independent step re-initialised
     for step, layer in enumerate(layers):
@@ -380,8 +390,9 @@ def randomization_check(
             function(copy, x, target, **options), name, x, f"after re-initialising {randomized}"
         )
         ranked.append(after)
-        per_image.append(_rank_correlation(original[0], _centred_ranks(after)))
-        per_image_abs.append(_rank_correlation(original[1], _centred_ranks(np.abs(after))))
+        signed, absolute = _signed_and_absolute_ranks(after)
+        per_image.append(_rank_correlation(original[0], signed))
+        per_image_abs.append(_rank_correlation(original[1], absolute))
     per_image, per_image_abs = np.stack(per_image), np.stack(per_image_abs)
     correlation, counted = _mean_over_images(per_image)  # at least one image's map varies
     correlation_abs, counted_abs = _mean_over_images(per_image_abs)
