@@ -380,7 +380,8 @@ def randomization_check(
     for step, layer in enumerate(layers):
         if not cascade and trained is not None:
             _restore(layers[step - 1], trained)
-        trained = layer.get_weights()
+        if not cascade:
+            trained = layer.get_weights()
         _reinitialise(layer, seed, step)
         if cascade:
             randomized = ", ".join(repr(lay.name) for lay in layers[: step + 1])
