@@ -86,6 +86,13 @@ def finite_number(value: object, name: str) -> float:
     return float(value)
 
 
+def flag(value: object, name: str) -> bool:
+    """Return `value` as a bool if it is one: Python's or NumPy's, never a number or a string."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return bool(value)
+
+
 def verbose(value: object) -> Any:
     """Return `value` if Keras' ``verbose`` accepts it."""
     if isinstance(value, (bool, np.bool_)) or value not in VERBOSE:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -603,8 +605,9 @@ def test_randomization_check_leaves_the_model_unchanged():
     assert result["method"] == "gradients"
     assert result["maps"].shape == (6, 2, 28, 28)
     assert result["maps"].dtype == np.float32
-    assert result["correlation"].shape == (5,)
-    assert result["per_image"].shape == (5, 2)
+    assert result["correlation"].shape == result["correlation_abs"].shape == (5,)
+    assert result["per_image"].shape == result["per_image_abs"].shape == (5, 2)
+    assert result["cascade"] is True
 
 
 def nested_in_the_middle() -> keras.Model:
@@ -712,6 +715,10 @@ def test_an_image_whose_original_map_is_constant_is_left_out_of_the_mean():
     assert np.isnan(result["per_image"][:, 0]).all()
     np.testing.assert_allclose(result["correlation"], result["per_image"][:, 1:].mean(axis=1))
     assert np.isfinite(result["correlation"]).all()
+    # The counts say so: 2 of the 3 images at every step, signed and absolute.
+    np.testing.assert_array_equal(result["n_images"], [2, 2])
+    np.testing.assert_array_equal(result["n_images_abs"], [2, 2])
+    assert np.isnan(result["per_image_abs"][:, 0]).all()
 
 
 def test_constant_maps_for_every_image_are_refused_not_a_nan_correlation():
@@ -868,13 +875,119 @@ def test_new_weights_come_from_the_layers_own_initializers():
     np.testing.assert_array_equal(layer.get_weights()[1], 1.0)
 
 
+def three_layers() -> keras.Model:
+    """Three layers with weights, every weight set away from what an initializer draws."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(2, 3, activation="relu", name="conv"),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(6, activation="relu", name="hidden"),
+            keras.layers.Dense(3, activation="softmax", name="out"),
+        ]
+    )
+    rng = np.random.default_rng(4)
+    # Biases away from zero too, so that every weight a step draws anew differs from it.
+    model.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    return model
+
+
+def test_independent_randomization_changes_one_layer_and_keeps_the_others_trained():
+    model = three_layers()
+    trained = {layer.name: layer.get_weights() for layer in model.layers if layer.weights}
+    seen = {True: [], False: []}
+
+    def recording(cascade):
+        def method(copy, x, target):
+            seen[cascade].append(
+                {lay.name: lay.get_weights() for lay in copy.layers if lay.weights}
+            )
+            return cnnviz.gradients(copy, x, target)
+
+        return method
+
+    x = images(2)
+    cascading = cnnviz.randomization_check(model, x, recording(True), seed=2)
+    independent = cnnviz.randomization_check(model, x, recording(False), seed=2, cascade=False)
+    assert independent["layers"] == cascading["layers"] == ["out", "hidden", "conv"]
+    assert (independent["cascade"], cascading["cascade"]) == (False, True)
+
+    def same(a, b):
+        return all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
+
+    # The first call is on the copy as trained; then one call per step.
+    assert all(same(seen[False][0][name], trained[name]) for name in trained)
+    for step, name in enumerate(independent["layers"], start=1):
+        weights = seen[False][step]
+        for other, values in trained.items():
+            assert same(weights[other], values) == (other != name), (step, other)
+        # The layer gets the same new weights as the cascade's step draws for it.
+        assert same(weights[name], seen[True][step][name])
+    # The cascade keeps the earlier steps' layers random: at its last step, none is trained.
+    assert not any(same(seen[True][-1][name], trained[name]) for name in trained)
+    # The first step is the same model both ways, so the same maps; later steps are not.
+    np.testing.assert_array_equal(independent["maps"][:2], cascading["maps"][:2])
+    assert not np.array_equal(independent["maps"][-1], cascading["maps"][-1])
+    model_weights = {layer.name: layer.get_weights() for layer in model.layers if layer.weights}
+    assert all(same(model_weights[name], trained[name]) for name in trained)
+
+
+def ranks_by_sorting(values: np.ndarray) -> np.ndarray:
+    """Ranks 1 to n of a row without ties, by sorting twice: Spearman's formula by hand."""
+    return np.argsort(np.argsort(values)).astype(np.float64) + 1
+
+
+def test_sign_flips_keep_the_absolute_correlation_at_one_and_scramble_the_signed_one():
+    # A method whose maps keep their shape once the model is randomized but flip the sign of
+    # a fixed random half of the pixels: the "silhouette" that signed ranks lose.
+    shape = np.arange(1, 65, dtype=np.float64).reshape(8, 8)  # distinct magnitudes, no ties
+    signs = np.where(np.random.default_rng(7).random((8, 8)) < 0.5, -1.0, 1.0)
+    model = functional()
+    trained = model.get_weights()
+
+    def flipping(copy, x, target):
+        untouched = all(
+            np.array_equal(a, b) for a, b in zip(copy.get_weights(), trained, strict=True)
+        )
+        return np.broadcast_to(shape if untouched else shape * signs, x.shape[:3]).copy()
+
+    result = cnnviz.randomization_check(model, images(3), flipping)
+    np.testing.assert_allclose(result["correlation_abs"], 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(result["per_image_abs"], 1.0, rtol=0, atol=1e-12)
+    expected = np.corrcoef(
+        ranks_by_sorting(shape.ravel()), ranks_by_sorting((shape * signs).ravel())
+    )
+    np.testing.assert_allclose(result["correlation"], expected[0, 1], rtol=0, atol=1e-12)
+    assert abs(expected[0, 1]) < 0.2  # signed ranks scrambled: near 0
+    np.testing.assert_array_equal(result["n_images"], [3, 3])
+    np.testing.assert_array_equal(result["n_images_abs"], [3, 3])
+
+
+def test_the_counts_leave_out_constant_maps_and_a_constant_absolute_map_gives_nan():
+    def plus_minus_one(copy, x, target):
+        # Signed maps that vary (+1 and -1); their absolute values are all 1, constant.
+        pattern = np.where(np.arange(64).reshape(8, 8) % 3 == 0, 1.0, -1.0)
+        return np.broadcast_to(pattern, x.shape[:3]).copy()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" on the way
+        result = cnnviz.randomization_check(functional(), images(3), plus_minus_one)
+    assert np.isnan(result["correlation_abs"]).all()
+    assert np.isnan(result["per_image_abs"]).all()
+    np.testing.assert_array_equal(result["n_images_abs"], [0, 0])
+    np.testing.assert_array_equal(result["n_images"], [3, 3])
+    assert np.isfinite(result["correlation"]).all()
+    assert result["n_images"].dtype == np.int64
+
+
 # --- deletion and insertion curves ---------------------------------------------------------------
 
 
-def summing_model(channels: int = 1, wrap=lambda m: m) -> keras.Model:
+def summing_model(channels: int = 1, wrap=lambda m: m, size: int = 2) -> keras.Model:
     """Output: the sum of every pixel of every channel (one "class", no softmax)."""
     dense = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones")
-    inputs = keras.Input((2, 2, channels))
+    inputs = keras.Input((size, size, channels))
     return wrap(keras.Model(inputs, dense(keras.layers.Flatten()(inputs))))
 
 
@@ -957,6 +1070,116 @@ def test_curves_run_all_steps_of_the_batch_together_and_chunks_agree(monkeypatch
     monkeypatch.setattr(_batches, "MAX_IMAGES", 2)
     chunked = cnnviz.deletion_curve(model, x, maps, steps=3)
     np.testing.assert_allclose(chunked["probabilities"], whole["probabilities"], atol=1e-6)
+
+
+def test_the_blur_keeps_a_constant_image_and_spreads_a_point_as_a_truncated_gaussian():
+    x = np.empty((2, 9, 7, 3), np.float32)
+    x[0] = np.array([0.3, 0.0, 0.77], np.float32)  # a constant per channel
+    x[1] = 0.123
+    for sigma in (0.5, 1.7, 4.0, 12.0):  # 12: the kernel is far wider than the image
+        np.testing.assert_array_equal(sanity._blurred(x, sigma), x)
+    point = np.zeros((1, 41, 41, 1), np.float32)
+    point[0, 20, 20, 0] = 1.0
+    blurred = sanity._blurred(point, 2.0)[0, ..., 0]
+    near = np.arange(12, 29)  # within 4 sigma (8 pixels) of the point
+    ratio = blurred[np.ix_(near, near)] / blurred[20, 20]
+    d = near - 20
+    np.testing.assert_allclose(ratio, np.exp(-(d[:, None] ** 2 + d[None, :] ** 2) / 8), rtol=1e-5)
+    # Truncated at 4 sigma: nothing beyond; the kernel sums to 1.
+    assert (np.delete(np.delete(blurred, near, axis=0), near, axis=1) == 0).all()
+    assert (blurred[:12] == 0).all()
+    assert (blurred[:, 29:] == 0).all()
+    np.testing.assert_allclose(blurred.sum(dtype=np.float64), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_deletion_goes_to_the_blurred_copy_and_insertion_starts_from_it(channels):
+    model = summing_model(channels, size=4)
+    constant = np.full((1, 4, 4, channels), 0.4, np.float32)
+    for curve in (cnnviz.deletion_curve, cnnviz.insertion_curve):
+        flat = curve(model, constant, "random", steps=4, value="blur", blur_sigma=1.0)
+        # A constant image is its own blurred copy: nothing changes at any step.
+        np.testing.assert_allclose(flat["probabilities"], 6.4 * channels, rtol=1e-6)
+    x = np.random.default_rng(6).random((2, 4, 4, channels), dtype=np.float32)
+    maps = np.random.default_rng(7).random((2, 4, 4))
+    blurred = sanity._blurred(x, 1.5).astype(np.float64)
+    # Step k changes the k * 4 pixels with the largest map values.
+    order = np.argsort(-maps.reshape(2, 16), axis=1, kind="stable")
+    change = (blurred - x).reshape(2, 16, channels).sum(axis=-1)
+    steps = np.take_along_axis(change, order, axis=1).reshape(2, 4, 4).sum(axis=-1)
+    deleted = x.sum(axis=(1, 2, 3)).astype(np.float64)[:, None] + np.cumsum(
+        np.c_[np.zeros(2), steps], axis=1
+    )
+    deletion = cnnviz.deletion_curve(model, x, maps, steps=4, value="blur", blur_sigma=1.5)
+    np.testing.assert_allclose(deletion["probabilities"], deleted, rtol=1e-5)
+    insertion = cnnviz.insertion_curve(model, x, maps, steps=4, value="blur", blur_sigma=1.5)
+    # Inserting the same pixels into the blur: the two sums add up to image + blur.
+    total = (x.astype(np.float64) + blurred).sum(axis=(1, 2, 3))[:, None]
+    np.testing.assert_allclose(insertion["probabilities"], total - deleted, rtol=1e-5)
+    np.testing.assert_allclose(
+        insertion["probabilities"][:, 0], blurred.sum(axis=(1, 2, 3)), rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("fill", [0.0, 1.0])
+def test_the_foreground_order_takes_every_foreground_pixel_before_the_background(channels, fill):
+    model = summing_model(channels, size=4)
+    rng = np.random.default_rng(8)
+    x = rng.uniform(2.0, 3.0, (4, 4, 4, channels)).astype(np.float32)  # above the fill
+    background = rng.random((4, 4, 4)) < 0.5
+    x[background] = fill
+    if channels == 3:
+        # A pixel that equals the fill in one channel only is foreground.
+        x[0, 0, 0] = [fill, 2.5, fill]
+        background[0, 0, 0] = False
+    foreground = (~background).reshape(4, 16).sum(axis=1)
+    total = x.sum(axis=(1, 2, 3)).astype(np.float64)
+    none_left = 16 * channels * fill  # every pixel the fill
+    for seed in (0, 1):
+        kwargs = {"steps": 16, "value": fill, "seed": seed}
+        deletion = cnnviz.deletion_curve(model, x, "random_foreground", **kwargs)
+        insertion = cnnviz.insertion_curve(model, x, "random_foreground", **kwargs)
+        for p, q, count in zip(
+            deletion["probabilities"], insertion["probabilities"], foreground, strict=True
+        ):
+            # Every step until the foreground is gone changes a foreground pixel, and then the
+            # image is the fill alone (deletion) or whole (insertion), step after step.
+            assert (np.diff(p[: count + 1]) < 0).all()
+            np.testing.assert_allclose(p[count:], none_left, rtol=1e-6)
+            assert (np.diff(q[: count + 1]) > 0).all()
+        np.testing.assert_allclose(
+            insertion["probabilities"][np.arange(4), foreground], total, rtol=1e-6
+        )
+        # The same seed, the same order in both curves: each step's two images add up.
+        np.testing.assert_allclose(
+            deletion["probabilities"] + insertion["probabilities"],
+            np.broadcast_to(total[:, None] + none_left, (4, 17)),
+            rtol=1e-6,
+        )
+    # A random order among all pixels spends steps on the background before the end.
+    anywhere = cnnviz.deletion_curve(model, x, "random", steps=16, value=fill)["probabilities"]
+    wasted = [
+        (np.diff(p[: count + 1]) == 0).any() for p, count in zip(anywhere, foreground, strict=True)
+    ]
+    assert any(wasted)
+    again = cnnviz.deletion_curve(model, x, "random", steps=16, value=fill)["probabilities"]
+    np.testing.assert_array_equal(again, anywhere)
+    other = cnnviz.deletion_curve(model, x, "random", steps=16, value=fill, seed=3)
+    assert not np.array_equal(other["probabilities"], anywhere)
+
+
+def test_the_background_of_the_blur_is_where_the_blur_changes_nothing():
+    x = np.zeros((1, 12, 12, 1), np.float32)
+    x[0, 1, 1, 0] = 1.0
+    # sigma 0.5: the kernel reaches 2 pixels, so rows and columns 0 to 3 change, no other.
+    background = sanity._background(x, sanity._blurred(x, 0.5)).reshape(12, 12)
+    expected = np.ones((12, 12), bool)
+    expected[:4, :4] = False
+    np.testing.assert_array_equal(background, expected)
+    np.testing.assert_array_equal(
+        sanity._background(x, np.float32(0.0)).reshape(12, 12), x[0, ..., 0] == 0
+    )
 
 
 def test_curves_take_uint8_images_and_a_target_per_image():
@@ -1099,11 +1322,11 @@ def test_a_model_against_itself_correlates_one_for_every_method():
     for found in result.values():
         real, other = found["maps"]
         np.testing.assert_array_equal(real, other)
-        used = found["images"]
+        used = found["n_images"]
         assert 1 <= used <= 4
         assert np.isnan(found["per_image"]).sum() == 4 - used
         np.testing.assert_allclose(found["per_image"][~np.isnan(found["per_image"])], 1.0)
-        np.testing.assert_allclose([found["correlation"], found["absolute_correlation"]], 1.0)
+        np.testing.assert_allclose([found["correlation"], found["correlation_abs"]], 1.0)
     np.testing.assert_allclose(
         result["gradients"]["maps"][0], cnnviz.gradients(model, x), atol=1e-7
     )
@@ -1125,9 +1348,9 @@ def test_negated_class_scores_flip_the_signed_correlation_and_keep_the_absolute_
     ig = result["integrated_gradients"]
     np.testing.assert_array_equal(ig["maps"][1], -ig["maps"][0])
     np.testing.assert_allclose(ig["per_image"], -1.0)
-    np.testing.assert_allclose(ig["absolute_per_image"], 1.0)
-    assert ig["images"] == 4
-    assert ig["flat"] == 0
+    np.testing.assert_allclose(ig["per_image_abs"], 1.0)
+    assert ig["n_images"] == 4
+    assert ig["n_flat"] == 0
     np.testing.assert_allclose(result["gradients"]["per_image"], 1.0)
     # Both models explain model's predicted class, which the twin ranks last, not first.
     predicted = cnnviz.predict(model, x).argmax(axis=1)
@@ -1152,12 +1375,12 @@ def test_the_correlations_are_spearmans_of_each_images_maps():
     for i in range(5):
         a, b = real[i].ravel(), random[i].ravel()
         assert found["per_image"][i] == pytest.approx(spearman_without_ties(a, b), abs=1e-12)
-        assert found["absolute_per_image"][i] == pytest.approx(
+        assert found["per_image_abs"][i] == pytest.approx(
             spearman_without_ties(np.abs(a), np.abs(b)), abs=1e-12
         )
     assert found["correlation"] == pytest.approx(found["per_image"].mean(), abs=1e-15)
-    assert found["absolute_correlation"] == pytest.approx(
-        found["absolute_per_image"].mean(), abs=1e-15
+    assert found["correlation_abs"] == pytest.approx(
+        found["per_image_abs"].mean(), abs=1e-15
     )
     assert found["maps"].dtype == np.float32
     assert found["maps"].shape == (2, 5, 8, 8)
@@ -1198,9 +1421,9 @@ def test_images_without_an_order_on_the_real_model_are_left_out_of_both_means():
     found = cnnviz.data_randomization_check(model, other, x, some_without_order)[
         "some_without_order"
     ]
-    assert found["images"] == 3
-    assert found["flat"] == 1  # image 2, whose correlations are 0
-    for key in ("per_image", "absolute_per_image"):
+    assert found["n_images"] == 3
+    assert found["n_flat"] == 1  # image 2, whose correlations are 0
+    for key in ("per_image", "per_image_abs"):
         assert np.isnan(found[key][:2]).all()
         assert found[key][2] == 0.0
     assert found["correlation"] == pytest.approx(found["per_image"][2:].mean(), abs=1e-15)

@@ -1092,6 +1092,18 @@ CATALOGUE: list[Case] = [
     Case("occlusion", "measure=None", lambda: __import__("cnnviz").occlusion(model(), image(), measure=None), V, r"measure must be one of \('score', 'probability'\); got None"),
     Case("smoothgrad", "kind='abs'", lambda: __import__("cnnviz").smoothgrad(model(), image(), kind="abs"), V, r"kind must be one of \('signed', 'squared', 'absolute'\); got 'abs'"),
     Case("smoothgrad", "kind=True", lambda: __import__("cnnviz").smoothgrad(model(), image(), kind=True), V, r"kind must be one of \('signed', 'squared', 'absolute'\); got True"),
+    # issue 21: sanity checks (items 5 and 6: both correlations, independent randomization, blur, baseline orders)
+    Case("randomization_check", "cascade='no'", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], cascade="no"), T, r"cascade must be True or False; got 'no'"),
+    Case("randomization_check", "cascade=1", lambda: __import__("cnnviz").randomization_check(model(), small()[0][:2], cascade=1), T, r"cascade must be True or False; got 1"),
+    Case("deletion_curve", "value='blurred'", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.zeros((1, 28, 28)), value="blurred"), V, r"value must be a number \(the fill, in the model's input scale\) or 'blur' \(a blurred copy of each image\); got 'blurred'"),
+    Case("insertion_curve", "blur_sigma=0", lambda: __import__("cnnviz").insertion_curve(model(), image(), np.zeros((1, 28, 28)), value="blur", blur_sigma=0), V, r"blur_sigma must be a finite number above 0; got 0"),
+    Case("deletion_curve", "blur_sigma=inf", lambda: __import__("cnnviz").deletion_curve(model(), image(), np.zeros((1, 28, 28)), value="blur", blur_sigma=float("inf")), V, r"blur_sigma must be a finite number above 0; got inf"),
+    Case("deletion_curve", "maps='shuffled', not a baseline's name", lambda: __import__("cnnviz").deletion_curve(model(), small()[0][:2], "shuffled"), V, r"maps must be one map per image, \(N, H, W\) = \(2, 28, 28\), or a baseline order, one of \('random', 'random_foreground'\); got 'shuffled'"),
+    Case("insertion_curve", "seed=-1 for a random order", lambda: __import__("cnnviz").insertion_curve(model(), image(), "random", seed=-1), V, r"seed must be a non-negative integer; got -1"),
+    Case("plot_randomization", "an absolute correlation of -1.5", call("plot_randomization", {"layers": ["conv1"], "correlation": np.array([0.2]), "correlation_abs": np.array([-1.5])}), V, r"result\['correlation_abs'\] must hold correlations in \[-1, 1\] \(or NaN where undefined\); got -1\.5"),
+    Case("plot_randomization", "an absolute correlation per layer missing", call("plot_randomization", {"layers": ["fc", "conv1"], "correlation": np.array([0.2, 0.1]), "correlation_abs": np.array([0.9])}), V, r"result\['correlation_abs'\] must hold one value per randomized layer, shape \(2,\); got shape \(1,\)"),
+    Case("plot_randomization", "cascade='yes' in the result", call("plot_randomization", {"layers": ["conv1"], "correlation": np.array([0.2]), "cascade": "yes"}), T, r"result\['cascade'\] must be True or False; got 'yes'"),
+    Case("deletion_curve", "blur_sigma=29 for 28x28 images", lambda: __import__("cnnviz").deletion_curve(model(), image(), "random", value="blur", blur_sigma=29), V, r"blur_sigma must be at most the images' larger side \(28 pixels\) with value='blur': a wider blur makes each image nearly its mean, which a number value gives; got 29"),
 ]  # fmt: skip
 
 

@@ -1155,10 +1155,38 @@ def test_randomization_draws_the_curve_against_the_layers_and_a_row_of_maps(as_o
     assert (bar._colorbar.mappable.norm.vmin, bar._colorbar.mappable.norm.vmax) == (-1, 1)
 
 
+def test_randomization_draws_the_absolute_correlation_beside_the_signed_one():
+    layers = ["dense3", "conv1"]
+    fields = {
+        "layers": layers,
+        "correlation": np.array([0.1, -0.05]),
+        "correlation_abs": np.array([0.9, np.nan]),
+        "maps": np.stack([np.linspace(-1, 1, 64).reshape(1, 8, 8)] * 3),
+    }
+    fig = plot_randomization(fields)
+    curve = fig.axes[0]
+    signed, absolute = curve.get_lines()[:2]
+    np.testing.assert_allclose(signed.get_ydata(), [0.1, -0.05])
+    np.testing.assert_allclose(absolute.get_ydata(), [0.9, np.nan])
+    assert absolute.get_linestyle() == "--"
+    assert signed.get_linestyle() == "-"
+    assert [text.get_text() for text in curve.get_legend().get_texts()] == [
+        "signed maps",
+        "absolute values |map|",
+    ]
+    assert curve.get_title().startswith("Cascading")
+    # Independent randomization: each step is its layer alone, and the figure says so.
+    fig = plot_randomization({**fields, "cascade": np.bool_(False)})
+    assert fig.axes[0].get_title().startswith("Independent")
+    assert "alone" in fig.axes[0].get_xlabel()
+    assert [ax.get_title() for ax in image_axes(fig)] == ["original", "only dense3", "only conv1"]
+
+
 def test_randomization_without_maps_draws_only_the_curve():
     fig = plot_randomization({"layers": ["conv1"], "correlation": np.array([np.nan])})
     assert image_axes(fig) == []
     assert colour_bars(fig) == []
+    assert fig.axes[0].get_legend() is None  # one curve: nothing to tell apart
 
 
 # --- explanations: plot_deletion -------------------------------------------------------------

@@ -312,9 +312,9 @@ def _check_data_randomization(result, model, s):
     np.testing.assert_array_equal(found["maps"][0], found["maps"][1])
     np.testing.assert_array_equal(found["target"], _targets(s, model, x))
     used = ~np.isnan(found["per_image"])
-    assert found["images"] == used.sum() >= 1
+    assert found["n_images"] == used.sum() >= 1
     np.testing.assert_allclose(found["per_image"][used], 1.0)
-    np.testing.assert_allclose(found["absolute_per_image"][used], 1.0)
+    np.testing.assert_allclose(found["per_image_abs"][used], 1.0)
 
 
 def _ablation_labels(model, s) -> np.ndarray:

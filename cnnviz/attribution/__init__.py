@@ -1,6 +1,6 @@
 """Which pixels a prediction depends on: gradients, SmoothGrad, integrated gradients, Grad-CAM, occlusion.
 
-And whether to trust the maps: the cascading model randomization check
+And whether to trust the maps: the model randomization check
 (:func:`randomization_check`), the data randomization test
 (:func:`data_randomization_check`) and the deletion and insertion curves
 (:func:`deletion_curve`, :func:`insertion_curve`).

@@ -180,28 +180,52 @@ def plot_attribution(
 # --- plot_randomization ----------------------------------------------------------------------
 
 
+def _correlations(result: object, key: str, layers: list) -> np.ndarray:
+    """Return ``result[key]``: one correlation in [-1, 1] (or NaN) per randomized layer."""
+    correlation = _numbers(_field(result, key, "result"), f"result[{key!r}]")
+    if correlation.shape != (len(layers),):
+        raise ValueError(
+            f"result[{key!r}] must hold one value per randomized layer, shape "
+            f"({len(layers)},); got shape {correlation.shape}"
+        )
+    outside = ~np.isnan(correlation) & ~((correlation >= -1) & (correlation <= 1))
+    if outside.any():
+        raise ValueError(
+            f"result[{key!r}] must hold correlations in [-1, 1] (or NaN where undefined); "
+            f"got {correlation[outside][0]}"
+        )
+    return correlation
+
+
 def plot_randomization(
     result: object, *, fig: Figure | SubFigure | None = None
 ) -> Figure | SubFigure:
-    """Draw a cascading randomization check: how far the maps change as layers are randomized.
+    """Draw a model randomization check: how far the maps change as layers are randomized.
 
-    The curve gives, after each layer is randomized (from the output to
-    the input, each step keeping the earlier ones randomized), the mean
-    Spearman rank correlation between the maps and the original maps, on
-    a y axis from -1 to 1. A method that explains the model falls towards
-    0; one that stays high is explaining the image, not the weights. If
-    the result holds maps, a row below shows the first image's map at
-    each step, each divided by its largest absolute value (rank
-    correlation ignores scale), all on one colour bar.
+    The curves give, after each step of the check (from the output layer to
+    the input), the mean Spearman rank correlation between the maps and the
+    original maps, on a y axis from -1 to 1: the solid blue line ranks the
+    signed maps (``"correlation"``), the dashed orange line their absolute
+    values (``"correlation_abs"``), when the result has it. A method that
+    explains the model falls towards 0. A signed curve that falls while the
+    absolute one stays high means the maps changed sign but kept their
+    shape (the same pixels stand out, positive or negative): the maps still
+    draw the image, not the weights. In a cascading check each step keeps
+    the earlier layers random; in an independent one (``"cascade"`` False)
+    each step randomizes its layer alone. If the result holds maps, a row
+    below shows the first image's map at each step, each divided by its
+    largest absolute value (rank correlation ignores scale), all on one
+    colour bar.
 
     Parameters
     ----------
     result : dict or object
         The result of :func:`cnnviz.randomization_check`: with keys or
         attributes ``"layers"`` (names, in the order randomized),
-        ``"correlation"`` (steps,) and optionally ``"maps"`` (steps + 1,
-        N, H, W), step 0 the original maps. A correlation may be NaN
-        (undefined, for a constant map); it is left out of the curve.
+        ``"correlation"`` (steps,) and optionally ``"correlation_abs"``
+        (steps,), ``"cascade"`` (bool, True when missing) and ``"maps"``
+        (steps + 1, N, H, W), step 0 the original maps. A correlation may be
+        NaN (undefined, for a constant map); it is left out of the curve.
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
 
@@ -214,21 +238,28 @@ def plot_randomization(
     ------
     ValueError
         If a key is missing, ``layers`` is empty or not names,
-        ``correlation`` is not one value in [-1, 1] per layer, or ``maps``
-        is not (steps + 1, N, H, W) of finite values.
+        ``correlation`` or ``correlation_abs`` is not one value in [-1, 1]
+        per layer, or ``maps`` is not (steps + 1, N, H, W) of finite values.
     TypeError
-        If `result` is neither a mapping nor has the attributes.
+        If `result` is neither a mapping nor has the attributes, or its
+        ``cascade`` is not True or False.
 
     Examples
     --------
     >>> import numpy as np
     >>> from cnnviz import plot_randomization
-    >>> result = {"layers": ["dense3", "conv1"], "correlation": np.array([0.6, 0.1])}
+    >>> result = {
+    ...     "layers": ["dense3", "conv1"],
+    ...     "correlation": np.array([0.6, 0.1]),
+    ...     "correlation_abs": np.array([0.8, 0.7]),
+    ... }
     >>> fig = plot_randomization(result)
     >>> [float(limit) for limit in fig.axes[0].get_ylim()]
     [-1.0, 1.0]
     >>> [label.get_text() for label in fig.axes[0].get_xticklabels()]
     ['dense3', 'conv1']
+    >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    ['signed maps', 'absolute values |map|']
     """
     layers = _field(result, "layers", "result")
     if isinstance(layers, np.ndarray):
@@ -239,18 +270,12 @@ def plot_randomization(
         )
     if not all(isinstance(layer, str) for layer in layers):
         raise ValueError(f"result['layers'] must hold layer names (str); got {list(layers)!r}")
-    correlation = _numbers(_field(result, "correlation", "result"), "result['correlation']")
-    if correlation.shape != (len(layers),):
-        raise ValueError(
-            f"result['correlation'] must hold one value per randomized layer, shape "
-            f"({len(layers)},); got shape {correlation.shape}"
-        )
-    outside = ~np.isnan(correlation) & ~((correlation >= -1) & (correlation <= 1))
-    if outside.any():
-        raise ValueError(
-            "result['correlation'] must hold correlations in [-1, 1] (or NaN where undefined); "
-            f"got {correlation[outside][0]}"
-        )
+    correlation = _correlations(result, "correlation", layers)
+    absolute = _field(result, "correlation_abs", "result", required=False)
+    if absolute is not None:
+        absolute = _correlations(result, "correlation_abs", layers)
+    cascade = _field(result, "cascade", "result", required=False)
+    cascade = True if cascade is None else _checks.flag(cascade, "result['cascade']")
     maps = _field(result, "maps", "result", required=False)
     if maps is not None:
         maps = _numbers(maps, "result['maps']")
@@ -268,14 +293,28 @@ def plot_randomization(
         top, bottom = figure, None
     ax = top.subplots()
     steps = np.arange(1, len(layers) + 1)
-    ax.plot(steps, correlation, marker="o", color="tab:blue")
+    ax.plot(steps, correlation, marker="o", color="tab:blue", label="signed maps")
+    if absolute is not None:
+        ax.plot(
+            steps,
+            absolute,
+            marker="s",
+            linestyle="--",
+            color="tab:orange",
+            label="absolute values |map|",
+        )
+        ax.legend(fontsize="small", loc="lower left")
     ax.axhline(0, color="grey", linewidth=0.8, linestyle="--")
     ax.set_xticks(steps, labels=list(layers), rotation=30, ha="right", rotation_mode="anchor")
     ax.set_xlim(0.5, len(layers) + 0.5)
     ax.set_ylim(-1.0, 1.0)
-    ax.set_xlabel("layers randomized, in order (each step keeps the earlier ones randomized)")
+    if cascade:
+        ax.set_xlabel("layers randomized, in order (each step keeps the earlier ones randomized)")
+        ax.set_title("Cascading randomization: the maps should change (fall towards 0)")
+    else:
+        ax.set_xlabel("layer randomized alone (the others keep their trained weights)")
+        ax.set_title("Independent randomization: the maps should change (fall towards 0)")
     ax.set_ylabel("mean Spearman correlation\nwith the original maps")
-    ax.set_title("Cascading randomization: the maps should change (fall towards 0)")
     ax.grid(alpha=0.3)
     if bottom is not None:
         first = maps[:, 0]
@@ -288,7 +327,8 @@ def plot_randomization(
                 values / (peak if peak > 0 else 1.0), cmap=cmap, norm=norm, interpolation="nearest"
             )
             _bare(tile)
-            tile.set_title("original" if step == 0 else f"+ {layers[step - 1]}", fontsize="small")
+            changed = f"{'+' if cascade else 'only'} {layers[step - 1]}" if step else ""
+            tile.set_title(changed or "original", fontsize="small")
         bar = bottom.colorbar(image, ax=list(tiles), fraction=0.03, pad=0.02)
         bar.set_label("map / its largest |value|", fontsize="small")
         bottom.suptitle("First image's map after each step", fontsize="medium")

@@ -72,10 +72,12 @@ MAP_OPTIONS = {
 # correlation over the pixels, averaged over the 100 images. The trained
 # models are never changed.
 #
-# In each figure the curve is that mean correlation after each step, on
-# an axis from -1 to 1; the row below shows the first image's map before
-# and after each step, each map divided by its own largest absolute value
-# (rank correlation ignores scale), all on one colour bar.
+# In each figure the solid curve is that mean correlation after each
+# step, on an axis from -1 to 1 (the dashed one ranks the maps' absolute
+# values instead, which a sign flip does not scramble); the row below
+# shows the first image's map before and after each step, each map
+# divided by its own largest absolute value (rank correlation ignores
+# scale), all on one colour bar.
 x_check = x_test[:100]
 checks = {p: {} for p in models}
 for name in METHODS:

@@ -104,8 +104,8 @@ for name, found in result.items():
     peaks = np.abs(found["maps"]).max(axis=(2, 3))
     print(
         f"{name:21} {found['correlation']:7.3f}"
-        f" {found['absolute_correlation']:7.3f} {found['images']:6d}"
-        f" {found['flat']:5d}   {np.median(peaks[0]):.3g} /"
+        f" {found['correlation_abs']:7.3f} {found['n_images']:6d}"
+        f" {found['n_flat']:5d}   {np.median(peaks[0]):.3g} /"
         f" {np.median(peaks[1]):.3g}"
     )
     # The permuted model's maps are smaller: read its colours as order only.
@@ -151,7 +151,7 @@ def show(name):
                 + (" (flat)" if m.min() == m.max() else "")
                 for s, a, m in zip(
                     found["per_image"][:shown],
-                    found["absolute_per_image"][:shown],
+                    found["per_image_abs"][:shown],
                     maps[:shown],
                     strict=True,
                 )
@@ -210,7 +210,7 @@ show("occlusion")
 for name, found in result.items():
     signed, absolute = (
         found["correlation"],
-        found["absolute_correlation"],
+        found["correlation_abs"],
     )
     verdict = "pass" if max(signed, absolute) < 0.5 else "fail"
     print(
