@@ -1379,9 +1379,7 @@ def test_the_correlations_are_spearmans_of_each_images_maps():
             spearman_without_ties(np.abs(a), np.abs(b)), abs=1e-12
         )
     assert found["correlation"] == pytest.approx(found["per_image"].mean(), abs=1e-15)
-    assert found["correlation_abs"] == pytest.approx(
-        found["per_image_abs"].mean(), abs=1e-15
-    )
+    assert found["correlation_abs"] == pytest.approx(found["per_image_abs"].mean(), abs=1e-15)
     assert found["maps"].dtype == np.float32
     assert found["maps"].shape == (2, 5, 8, 8)
     assert found["target"].dtype == np.int64
