@@ -679,46 +679,10 @@ def insertion_curve(
     ----------
     model, images, target
         As for :func:`gradients`.
-    maps : array_like or str
-        One attribution map per image, (N, H, W) (or (H, W) for one image),
-        as any method of this module returns: the pixels are taken in the
-        order of their values, largest first (ties: the earlier pixel in
-        row-major order). Or a baseline order to compare maps with:
-        ``"random"``, every pixel in a random order; ``"random_foreground"``,
-        the pixels that are not background in a random order, then the
-        background in a random order. Background here: the pixels the
-        substrate leaves as they are, equal to it in every channel (for a
-        number `value`, the pixels of that value: with 0, the black
-        background of Fashion-MNIST, half of each image; for ``"blur"``,
-        the pixels equal to their blurred copy, which is few, as the blur
-        spreads the garment over its black surround). Changing them changes
-        no input, so a random order among all pixels spends steps on
-        nothing; ``"random_foreground"`` spends none until the rest is done.
-    steps : int, default 20
-        Equal steps from no pixel to every pixel; step ``i`` changes the
-        ``round(i / steps * H * W)`` first pixels of the order.
-    value : float or "blur", default 0.0
-        The substrate: what a deleted pixel becomes and what an inserted
-        pixel replaces. A number is one fill for every pixel and channel, in
-        the model's input scale (after ``uint8`` images are scaled): 0 is
-        black. A ``uint8`` number (``np.uint8(255)``: white) is a pixel in
-        [0, 255] and is scaled as ``uint8`` images are. ``"blur"``: each
-        image's own blurred copy (a Gaussian of `blur_sigma` pixels).
-    blur_sigma : float, default 4.0
-        The blur's standard deviation in pixels, for ``value="blur"`` (at
-        most the images' larger side). Each channel is blurred alone, rows
-        then columns, by a Gaussian truncated at 4 standard deviations and
-        normalised to sum 1, the image mirrored at its edges; a constant
-        image is its own blurred copy. Choose it so the blurred copy keeps
-        little of the class: the curve's value at the blurred copy (the
-        deletion curve's last, the insertion curve's first) says how much
-        it keeps. RISE's code blurs 224-pixel images with an 11 x 11
-        Gaussian kernel of sigma 5; the default 4 suits 28-pixel images,
-        where a blur of 1 or 2 pixels leaves a garment recognisable.
-    seed : int, default 0
-        Seed of a baseline order (`maps` ``"random"`` or
-        ``"random_foreground"``): the same seed, the same order, for the
-        deletion and the insertion curve alike; unused with maps.
+    maps, steps, value, blur_sigma, seed
+        As for :func:`deletion_curve`: one map per image or a baseline
+        order (``"random"``, ``"random_foreground"``); `value` is the
+        substrate the pixels are put back into (a number, or ``"blur"``).
 
     Returns
     -------
