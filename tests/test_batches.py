@@ -432,6 +432,7 @@ READ_WHOLE = {
     "deletion_curve": lambda m, s: cnnviz.deletion_curve(m, s, np.ones((6, 8, 8)), steps=2),
     "insertion_curve": lambda m, s: cnnviz.insertion_curve(m, s, np.ones((6, 8, 8)), steps=2),
     "randomization_check": lambda m, s: cnnviz.randomization_check(m, s),
+    "data_randomization_check": lambda m, s: cnnviz.data_randomization_check(m, m, s, "gradients"),
 }
 # Arrays only: a stream is refused by its type.
 ARRAYS_ONLY = {

@@ -842,8 +842,8 @@ def data_randomization_check(
         As for :func:`gradients` (an array or a finite stream, read once);
         ``uint8`` images are scaled by `model`'s rule, which
         `random_model` must share.
-    methods : str, callable or list of them, default all five
-        The attribution methods, by name (``"gradients"``,
+    methods : str or callable or list, optional
+        The attribution methods (by default all five), by name (``"gradients"``,
         ``"smoothgrad"``, ``"integrated_gradients"``, ``"grad_cam"``,
         ``"occlusion"``) or as functions with their signature
         ``f(model, images, target, **options)``; each method's maps are

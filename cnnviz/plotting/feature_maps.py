@@ -1,7 +1,7 @@
 """Feature maps: one tile per channel of a layer's output, or a strip of units.
 
 :func:`channel_grid`, the grid those tiles are laid out in, is the public face
-of the one layout rule of :mod:`cnnviz.plotting` (``_figures._grid``): the
+of the one layout rule of ``cnnviz.plotting`` (``_figures._grid``): the
 grids of images, kernels, mistakes and attribution maps take their rows and
 columns from it too.
 """
@@ -37,7 +37,7 @@ def channel_grid(n: int, ncols: int = 4) -> tuple[int, int]:
     """Return the (rows, columns) of a grid holding `n` tiles, at most `ncols` per row.
 
     The columns are chosen from the count, by the one layout rule of
-    :mod:`cnnviz.plotting` (every grid of tiles follows it): of the grids
+    ``cnnviz.plotting`` (every grid of tiles follows it): of the grids
     of at most `ncols` columns with no empty row, those whose longer side is
     at most 3 times the shorter are kept (if any); of these, the one with
     the fewest empty tiles, then the squarest, then the one with more
