@@ -17,6 +17,7 @@ what they share from here only, never from one another. It holds
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -145,12 +146,20 @@ def _grid_colourbar(fig: Figure | SubFigure, image) -> Colorbar:
     return fig.colorbar(image, cax=cax)
 
 
-def _suptitle(fig: Figure | SubFigure, title: str) -> None:
-    """Title a figure: in the room a layout engine makes, else 0.08 inches below its top."""
+def _suptitle(fig: Figure | SubFigure, title: str, fontsize: str = "large") -> None:
+    """Title a figure: in the room a layout engine makes, else 0.08 inches below its top.
+
+    Each line of `title` is wrapped to the figure's width: Matplotlib does not wrap a
+    figure title, and cuts a line wider than the figure at both edges. A character of
+    the "large" size (12 points) is taken as 0.09 inches wide, of "medium" 0.075.
+    """
+    inches = fig.bbox.width / fig.dpi
+    width = max(20, int(inches / (0.075 if fontsize == "medium" else 0.09)))
+    title = "\n".join(textwrap.fill(line, width) for line in title.split("\n"))
     if fig.get_layout_engine() is not None:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=fontsize)
     else:
-        fig.suptitle(title, y=1 - 0.08 / (fig.bbox.height / fig.dpi), va="top")
+        fig.suptitle(title, y=1 - 0.08 / (fig.bbox.height / fig.dpi), va="top", fontsize=fontsize)
 
 
 def _strip(fig: Figure | SubFigure, values: np.ndarray, cmap, norm=None) -> None:

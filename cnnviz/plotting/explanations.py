@@ -33,6 +33,7 @@ from ._figures import (
     _maps,
     _numbers,
     _sequence,
+    _suptitle,
 )
 
 #: The largest |value| of a map that :func:`plot_attribution` draws flat, as zero up to
@@ -165,6 +166,9 @@ def plot_attribution(
         bar = figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
         bar.set_label(scale, fontsize="small")
         bar.ax.tick_params(labelsize="small")
+        # A flat map has no scale to read: its bar keeps its place (the tiles stay one size)
+        # but is not drawn; the title says "zero up to rounding".
+        bar.ax.set_visible(not flat)
     how = "over its image, more opaque where larger" if overlay else "beside its image"
     names = {_DIVERGING: "RdBu_r symmetric about 0", _SEQUENTIAL: "magma from 0"}
     kinds = sorted({cmap for cmap, _, _, flat in scales if not flat}, reverse=True)
@@ -173,7 +177,7 @@ def plot_attribution(
         lines.append(f"on its own scale: {' or '.join(names[kind] for kind in kinds)}")
     if any(flat for *_, flat in scales):
         lines.append(f"|map| ≤ {ROUNDING:.2g} everywhere: zero up to float32 rounding, drawn flat")
-    figure.suptitle(",\n".join(lines), fontsize="medium")
+    _suptitle(figure, ",\n".join(lines), fontsize="medium")
     return figure
 
 

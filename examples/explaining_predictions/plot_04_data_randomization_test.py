@@ -114,8 +114,8 @@ for name, found in result.items():
 # %%
 # How the colours are scaled
 # --------------------------
-# Each figure below holds one method: the real model's maps on top, the
-# permuted model's below, for the first four training images. As on the
+# Each figure below holds one method: the real model's maps on the left, the
+# permuted model's on the right, for the first four training images. As on the
 # first page of this section, every map has its own colour scale and
 # colour bar (:func:`cnnviz.plot_attribution`): ``magma`` from 0 to the
 # map's own maximum for a map without negative values, ``RdBu_r``
@@ -124,7 +124,7 @@ for name, found in result.items():
 # real model's for every method (the table above gives both; the code
 # checks it), so its colours show where its map is large *relative to
 # itself*, which is what a rank correlation compares; a map that is 0
-# everywhere is transparent and titled "flat". Each lower tile gives
+# everywhere is transparent and titled "flat". Each tile on the right gives
 # that image's two Spearman correlations: ``r`` of the signed maps and
 # that of their absolute values.
 shown = 4
@@ -134,11 +134,11 @@ titles = [cnnviz.CLASS_NAMES[c] for c in y_train[:shown]]
 def show(name):
     """Draw one method's maps for both models, one row each."""
     found = result[name]
-    fig = plt.figure(figsize=(12, 7), layout="constrained")
+    fig = plt.figure(figsize=(12, 7.5), layout="constrained")
     fig.suptitle(
         f"{name}: the same four training images", fontsize="large"
     )
-    top, bottom = fig.subfigures(2, 1)
+    top, bottom = fig.subfigures(1, 2, wspace=0.04)
     for sub, maps, label in (
         (top, found["maps"][0], "trained on the true labels"),
         (bottom, found["maps"][1], "trained on permuted labels"),
@@ -159,7 +159,9 @@ def show(name):
         cnnviz.plot_attribution(
             x[:shown], maps[:shown], titles=names, fig=sub
         )
-        sub.suptitle(f"{label}, epoch 10; each map on its own scale")
+        sub.suptitle(
+            f"{label}, epoch 10; each map on its own scale", fontsize="medium"
+        )
     plt.show()
 
 
