@@ -574,3 +574,23 @@ def _centres(field: _Field) -> tuple[np.ndarray, np.ndarray]:
         field.start[a] + field.jump[a] * np.arange(field.output[a]) + (field.size[a] - 1) / 2
         for a in range(2)
     )
+
+
+def _covered(field: _Field) -> tuple[np.ndarray, np.ndarray]:
+    """Return which input rows and which columns lie in some unit's field, (H,) and (W,) bool.
+
+    Along an axis, unit i's field spans ``size`` pixels from ``start + i * jump``
+    (as for :func:`_centres`); a pixel in none of them is one the layer never sees:
+    cut off by a ``Cropping2D``, left over at the far edge by a stride that does not
+    reach it (a 3x3 stride-2 valid unit on 16 pixels: the last reads 12..14, none 15),
+    or between fields a jump wider than a field. ValueError as for :func:`_centres`.
+    """
+    if field.why:
+        raise ValueError(field.why)
+    covered = []
+    for a in range(2):
+        starts = field.start[a] + field.jump[a] * np.arange(field.output[a])
+        pixel = np.arange(field.image[a])[:, np.newaxis]
+        inside = (pixel >= starts) & (pixel < starts + field.size[a])
+        covered.append(inside.any(axis=1))
+    return tuple(covered)
