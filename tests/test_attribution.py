@@ -386,7 +386,7 @@ def test_the_map_is_linear_between_centres_and_the_nearest_cell_beyond_them():
     assert (heat[:7, 9:] == 0).all()
 
 
-def test_pixels_in_no_units_field_are_zero_not_the_nearest_cell():
+def test_pixels_beyond_every_field_are_zero_not_the_nearest_cell():
     # 3x3 stride-2 valid on 16 pixels: unit i reads pixels 2i..2i+2, the last (6) 12..14, so
     # no unit reads pixel 15; a crop of the 16 columns' last 4 leaves columns 12..15 unread.
     # Every cell is 1 (a bright, flat image under the one-tap kernel: each unit reads 0.5):
@@ -405,6 +405,13 @@ def test_pixels_in_no_units_field_are_zero_not_the_nearest_cell():
     # Conv 14x14, cropped to 14x10: unit column j reads pixels j..j+2, the last (9) 9..11.
     np.testing.assert_allclose(heat[:, :12], 0.5 / 140, rtol=1e-6)
     assert (heat[:, 12:] == 0).all()
+    # 1x1 stride 2 on 8 pixels: unit i reads pixel 2i only. The odd pixels between two fields
+    # are interpolated as before (no stripes); only pixel 7, beyond the last field, is 0.
+    strided = one_tap_model((8, 8), [keras.layers.Conv2D(1, 1, strides=2)])
+    heat = cnnviz.grad_cam(strided, x[:, :8, :8], target=0, layer=1)[0]
+    np.testing.assert_allclose(heat[:7, :7], 0.5 / 16, rtol=1e-6)
+    assert (heat[7, :] == 0).all()
+    assert (heat[:, 7] == 0).all()
 
 
 def cells_by_hand(model: keras.Model, x: np.ndarray, layer: str) -> np.ndarray:

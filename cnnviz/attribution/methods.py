@@ -330,7 +330,7 @@ def _between(centres: np.ndarray, covered: np.ndarray) -> np.ndarray:
 
     Pixel k (at k) takes the two cells whose centres are on either side of it, weighted by
     nearness; beyond the outermost centre it takes that cell's value. A pixel that is not
-    `covered` (in no cell's field) takes nothing: its row of weights is 0.
+    `covered` (beyond the outermost cells' fields) takes nothing: its row of weights is 0.
     """
     cells = np.eye(len(centres))
     at = np.arange(len(covered), dtype=np.float64)
@@ -368,11 +368,11 @@ def grad_cam(
     pixels lie in the outermost units' fields and in no field centred
     nearer to them, so the nearest cell is what the layer says about them;
     zero would claim the layer saw nothing there, and extending the slope
-    would invent values the layer does not have. A pixel that lies in no
-    unit's field is 0, for the layer did see nothing there: one cut off by
-    a ``Cropping2D``, or left over at the far edge by a stride that does
-    not reach it (a 3x3 stride-2 valid layer on 16 pixels: its last unit
-    reads pixels 12..14, and no unit pixel 15).
+    would invent values the layer does not have. A pixel beyond the
+    outermost fields themselves is 0, for the layer did see nothing there:
+    one cut off by a ``Cropping2D``, or left over at the far edge by a
+    stride that does not reach it (a 3x3 stride-2 valid layer on 16
+    pixels: its last unit reads pixels 12..14, and no unit pixel 15).
 
     Where the geometry cannot be followed back from the layer (a layer on
     the way that :func:`~cnnviz.receptive_field` does not know, such as a
