@@ -574,3 +574,24 @@ def _centres(field: _Field) -> tuple[np.ndarray, np.ndarray]:
         field.start[a] + field.jump[a] * np.arange(field.output[a]) + (field.size[a] - 1) / 2
         for a in range(2)
     )
+
+
+def _covered(field: _Field) -> tuple[np.ndarray, np.ndarray]:
+    """Return which input rows and which columns lie within the units' fields, (H,) and (W,) bool.
+
+    Along an axis, the fields run from the first unit's start to the last unit's end
+    (``start + (n - 1) * jump + size``, as for :func:`_centres`); a pixel beyond them
+    is one the layer never sees: cut off by a ``Cropping2D``, or left over at the far
+    edge by a stride that does not reach it (a 3x3 stride-2 valid unit on 16 pixels:
+    the last reads 12..14, none 15). Pixels between two fields (a jump wider than a
+    field) count as within. ValueError as for :func:`_centres`.
+    """
+    if field.why:
+        raise ValueError(field.why)
+    covered = []
+    for a in range(2):
+        first = field.start[a]
+        stop = first + (field.output[a] - 1) * field.jump[a] + field.size[a]
+        pixel = np.arange(field.image[a])
+        covered.append((pixel >= first) & (pixel < stop))
+    return tuple(covered)

@@ -386,6 +386,34 @@ def test_the_map_is_linear_between_centres_and_the_nearest_cell_beyond_them():
     assert (heat[:7, 9:] == 0).all()
 
 
+def test_pixels_beyond_every_field_are_zero_not_the_nearest_cell():
+    # 3x3 stride-2 valid on 16 pixels: unit i reads pixels 2i..2i+2, the last (6) 12..14, so
+    # no unit reads pixel 15; a crop of the 16 columns' last 4 leaves columns 12..15 unread.
+    # Every cell is 1 (a bright, flat image under the one-tap kernel: each unit reads 0.5):
+    # the map is the cell's value, 0.5 / 49 (a 7x7 map), on every pixel some unit reads, and
+    # 0 on the others, where holding the nearest cell's value would claim the layer saw them.
+    model = one_tap_model((16, 16), [keras.layers.Conv2D(1, 3, strides=2)])
+    x = np.full((1, 16, 16, 1), 0.5, np.float32)
+    heat = cnnviz.grad_cam(model, x, target=0, layer=1)[0]
+    np.testing.assert_allclose(heat[:15, :15], 0.5 / 49, rtol=1e-6)
+    assert (heat[15, :] == 0).all()
+    assert (heat[:, 15] == 0).all()
+    cropped = one_tap_model(
+        (16, 16), [keras.layers.Conv2D(1, 3), keras.layers.Cropping2D(((0, 0), (0, 4)))]
+    )
+    heat = cnnviz.grad_cam(cropped, x, target=0, layer=2)[0]
+    # Conv 14x14, cropped to 14x10: unit column j reads pixels j..j+2, the last (9) 9..11.
+    np.testing.assert_allclose(heat[:, :12], 0.5 / 140, rtol=1e-6)
+    assert (heat[:, 12:] == 0).all()
+    # 1x1 stride 2 on 8 pixels: unit i reads pixel 2i only. The odd pixels between two fields
+    # are interpolated as before (no stripes); only pixel 7, beyond the last field, is 0.
+    strided = one_tap_model((8, 8), [keras.layers.Conv2D(1, 1, strides=2)])
+    heat = cnnviz.grad_cam(strided, x[:, :8, :8], target=0, layer=1)[0]
+    np.testing.assert_allclose(heat[:7, :7], 0.5 / 16, rtol=1e-6)
+    assert (heat[7, :] == 0).all()
+    assert (heat[:, 7] == 0).all()
+
+
 def cells_by_hand(model: keras.Model, x: np.ndarray, layer: str) -> np.ndarray:
     """LeNet-5's Grad-CAM cells at `layer`, by hand: the score is the softmax's input."""
     kernel, bias = model.get_layer("op").get_weights()

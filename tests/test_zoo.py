@@ -258,6 +258,16 @@ def _check_grad_cam(result, model, s):
     for n, cells in enumerate(cam):
         across = np.stack([np.interp(np.arange(w), cols, line) for line in cells])
         placed[n] = np.stack([np.interp(np.arange(h), rows, line) for line in across.T], axis=1)
+    # A pixel in no unit's field (the rgb specimen's last row and column: its 3x3 stride-2
+    # units on 16 pixels read 0..14) is 0.
+    seen_rows = (np.arange(h)[:, None] >= rows - (height - 1) / 2) & (
+        np.arange(h)[:, None] <= rows + (height - 1) / 2
+    )
+    seen_cols = (np.arange(w)[:, None] >= cols - (width - 1) / 2) & (
+        np.arange(w)[:, None] <= cols + (width - 1) / 2
+    )
+    placed[:, ~seen_rows.any(axis=1), :] = 0
+    placed[:, :, ~seen_cols.any(axis=1)] = 0
     _close(at_layer, placed)
 
 

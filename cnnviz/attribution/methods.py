@@ -305,34 +305,38 @@ def integrated_gradients(
     return (path * (total / steps)).sum(axis=-1).astype(np.float32)
 
 
-def _cell_centres(
-    model: keras.Model, name: str, size: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray] | str:
-    """Return the layer's cell centres along rows and columns, or why they cannot be known.
+def _cell_centres(model: keras.Model, name: str, size: tuple[int, int]) -> tuple | str:
+    """Return the layer's cell centres and covered pixels, or why they cannot be known.
 
-    Built once per model, layer and image size.
+    ``((row centres, column centres), (rows covered, columns covered))``
+    (:func:`cnnviz._geometry._centres`, :func:`cnnviz._geometry._covered`), built once
+    per model, layer and image size; a str, the reason, where the fields cannot be
+    followed.
     """
 
-    def build() -> tuple[np.ndarray, np.ndarray] | str:
+    def build() -> tuple | str:
         parts = _graph.split(model, name)
         try:
-            return _geometry._centres(_geometry._field(model, parts, size, boxes=False))
+            field = _geometry._field(model, parts, size, boxes=False)
+            return _geometry._centres(field), _geometry._covered(field)
         except ValueError as error:
             return str(error)
 
     return _graph.cached(model, "grad_cam_centres", (name, size), build)
 
 
-def _between(centres: np.ndarray, pixels: int) -> np.ndarray:
+def _between(centres: np.ndarray, covered: np.ndarray) -> np.ndarray:
     """Return (pixels, cells) float32 weights that interpolate linearly between cell centres.
 
     Pixel k (at k) takes the two cells whose centres are on either side of it, weighted by
-    nearness; beyond the outermost centre it takes that cell's value.
+    nearness; beyond the outermost centre it takes that cell's value. A pixel that is not
+    `covered` (beyond the outermost cells' fields) takes nothing: its row of weights is 0.
     """
     cells = np.eye(len(centres))
-    at = np.arange(pixels, dtype=np.float64)
+    at = np.arange(len(covered), dtype=np.float64)
     # np.interp holds the end values beyond the ends: the nearest centre's value.
-    return np.stack([np.interp(at, centres, cell) for cell in cells], axis=1).astype(np.float32)
+    weights = np.stack([np.interp(at, centres, cell) for cell in cells], axis=1)
+    return np.where(covered[:, np.newaxis], weights, 0.0).astype(np.float32)
 
 
 def grad_cam(
@@ -364,7 +368,11 @@ def grad_cam(
     pixels lie in the outermost units' fields and in no field centred
     nearer to them, so the nearest cell is what the layer says about them;
     zero would claim the layer saw nothing there, and extending the slope
-    would invent values the layer does not have.
+    would invent values the layer does not have. A pixel beyond the
+    outermost fields themselves is 0, for the layer did see nothing there:
+    one cut off by a ``Cropping2D``, or left over at the far edge by a
+    stride that does not reach it (a 3x3 stride-2 valid layer on 16
+    pixels: its last unit reads pixels 12..14, and no unit pixel 15).
 
     Where the geometry cannot be followed back from the layer (a layer on
     the way that :func:`~cnnviz.receptive_field` does not know, such as a
@@ -454,7 +462,8 @@ def grad_cam(
         )
         # Bilinear weights are non-negative, but float rounding can leave -0.0 or -1e-9.
         return np.maximum(keras.ops.convert_to_numpy(maps)[..., 0], 0)
-    rows, cols = (_between(c, n) for c, n in zip(centres, (height, width), strict=True))
+    centres, covered = centres
+    rows, cols = (_between(c, seen) for c, seen in zip(centres, covered, strict=True))
     # Separable: along the rows, then along the columns, every image at once. The weights
     # and the cells are non-negative, so the map is too.
     return rows @ cells @ cols.T

@@ -273,7 +273,10 @@ def channel_ablation(
     output, per channel: a first pass over the same images computes it
     (float64 sums, memory constant in the number of images), the second
     ablates; so the images are read twice (a generator, which can be read
-    only once, is refused with ``fill="mean"``). A channel whose output is
+    only once, is refused with ``fill="mean"``), and a stream must give the
+    same images both times: a ``tf.data`` dataset that reshuffles each time
+    it is read does, read whole, but its first `steps` batches are other
+    images each time. A channel whose output is
     the same value everywhere gets exactly that value back (float64 sums of
     one float32 value are exact), so its mean ablation changes no
     prediction. Zeroing a ``Conv2D`` followed by a ReLU is the same as
@@ -299,8 +302,12 @@ def channel_ablation(
         The channels to ablate, one at a time; by default all.
     steps : int, optional
         The number of batches to read from a stream, as for
-        :func:`top_patches` (with ``fill="mean"``, the same batches in
-        both passes).
+        :func:`top_patches` (with ``fill="mean"``, the first `steps`
+        batches in both passes: the same images only if the stream gives
+        its batches in the same order each time it is read, which a
+        dataset shuffled with ``reshuffle_each_iteration=True``, tf.data's
+        default, does not: its means are then over other images than
+        the ones ablated).
     fill : {"zero", "mean"}, default "zero"
         What an ablated channel's output becomes: zero, or the channel's
         mean activation over the images and positions.
