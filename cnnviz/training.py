@@ -463,8 +463,10 @@ def trained_lenet5(
         permuted once, the same way for the same `seed` (NumPy's
         ``RandomState(seed).permutation``, whose stream NumPy keeps across
         versions): each class keeps its number of images, but which image
-        carries which label is random, so the model can only memorise. It
-        is the data randomization test of Adebayo et al. (2018, "Sanity
+        carries which label is random, so nothing it learns can generalise:
+        it can at most memorise (in 10 epochs LeNet-5 does not: it learns
+        only how often each class comes, and answers alike for every
+        image). It is the data randomization test of Adebayo et al. (2018, "Sanity
         Checks for Saliency Maps"): a method whose maps look alike for this
         model and the real one explains the images, not what a model
         learned from its labels. The test set keeps its true labels, so
@@ -512,7 +514,7 @@ def trained_lenet5(
     >>> round(history["val_accuracy"][-1], 2)  # doctest: +SKIP
     0.9
     >>> untrained, _ = trained_lenet5("valid", epoch=0)  # the initial weights  # doctest: +SKIP
-    >>> memoriser, _ = trained_lenet5("valid", epochs=10, labels="permuted")  # doctest: +SKIP
+    >>> random_labels, _ = trained_lenet5("valid", epochs=10, labels="permuted")  # doctest: +SKIP
     """
     verbose = _checks.verbose(verbose)
     lock_timeout = _checks.positive_number(lock_timeout, "lock_timeout")
