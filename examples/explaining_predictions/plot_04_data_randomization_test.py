@@ -160,7 +160,8 @@ def show(name):
             x[:shown], maps[:shown], titles=names, fig=sub
         )
         sub.suptitle(
-            f"{label}, epoch 10; each map on its own scale", fontsize="medium"
+            f"{label}, epoch 10; each map on its own scale",
+            fontsize="medium",
         )
     plt.show()
 
