@@ -166,9 +166,10 @@ def plot_attribution(
         bar = figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
         bar.set_label(scale, fontsize="small")
         bar.ax.tick_params(labelsize="small")
-        # A flat map has no scale to read: its bar keeps its place (the tiles stay one size)
-        # but is not drawn; the title says "zero up to rounding".
-        bar.ax.set_visible(not flat)
+        if flat:
+            # A flat map has no scale to read, only its one value: the bar keeps its place
+            # (the tiles stay one size) with the one tick 0, not a scale of ±4.8e-7.
+            bar.set_ticks([0.0], labels=["0"])
     how = "over its image, more opaque where larger" if overlay else "beside its image"
     names = {_DIVERGING: "RdBu_r symmetric about 0", _SEQUENTIAL: "magma from 0"}
     kinds = sorted({cmap for cmap, _, _, flat in scales if not flat}, reverse=True)

@@ -124,7 +124,8 @@ for name, found in result.items():
 # real model's for every method (the table above gives both; the code
 # checks it), so its colours show where its map is large *relative to
 # itself*, which is what a rank correlation compares; a map that is 0
-# everywhere is transparent and titled "flat". Each tile on the right gives
+# everywhere is transparent, its colour bar marks only 0, and it is titled
+# "zero up to rounding". Each tile on the right gives
 # that image's two Spearman correlations: ``r`` of the signed maps and
 # that of their absolute values.
 shown = 4
@@ -147,12 +148,10 @@ def show(name):
             names = titles
         else:
             names = [
-                f"r {s:+.2f} (of |maps|: {a:+.2f})"
-                + (" (flat)" if m.min() == m.max() else "")
-                for s, a, m in zip(
+                f"r {s:+.2f}, of |maps| {a:+.2f}"
+                for s, a in zip(
                     found["per_image"][:shown],
                     found["per_image_abs"][:shown],
-                    maps[:shown],
                     strict=True,
                 )
             ]
