@@ -40,7 +40,7 @@ MIN_FIGURES = {
     "plot_04_data_randomization_test": 5,  # one per method, both models in each
     "plot_01_learned_filters": 4,  # conv1 and conv2 kernels, both paddings
     "plot_02_receptive_fields": 3,  # centre units, corner units, coverage
-    "plot_03_channel_microscope": 7,  # 4 channels in full, 2 overviews, class means, ablation x2
+    "plot_03_channel_microscope": 6,  # 4 channels in full, 2 overviews, class means, 2 ablations
     "plot_04_what_excites_a_channel": 4,  # conv1 and conv2, both paddings
     "plot_05_how_the_filters_formed": 4,  # kernels and maps per padding (+ the animation)
 }
