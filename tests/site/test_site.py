@@ -5,7 +5,8 @@ API index; the installation and performance pages too) is opened over HTTP
 from 127.0.0.1 and must load without a console error, an uncaught exception, a
 failed request or a request that leaves the machine: the site must work
 offline, so every request to another host is blocked and reported. Each example page must show at least
-as many figures as its layers require, and offer its downloads. Every internal
+as many figures as its layers require, each at the column's full width (no cell shows
+its figures in a row), and offer its downloads. Every internal
 link of the site, ``#anchors`` included, must resolve.
 
 A full-page screenshot of each page goes to ``$CNNVIZ_SCREENSHOT_DIR``
@@ -232,6 +233,54 @@ def test_api_pages_list_the_examples_that_use_them(site_dir):
         text = (site_dir / "generated" / f"cnnviz.{name}.html").read_text(encoding="utf-8")
         assert "Examples using <code" in text, name
         assert "sphx-glr-thumbcontainer" in text, name
+
+
+# -- Figures at full width -------------------------------------------------------
+
+
+class _FigureRows(html.parser.HTMLParser):
+    """Count the images of each ``ul.sphx-glr-horizontal`` of one page.
+
+    sphinx-gallery shows one figure of a cell as ``img.sphx-glr-single-img`` at the
+    column's width, and the figures of a cell that draws several as one row, a
+    ``ul.sphx-glr-horizontal`` of ``img.sphx-glr-multi-img``, each at a fraction of it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[int] = []  # images per horizontal row, in page order
+        self._depth = 0  # nesting of <ul> inside the current row; 0: outside any row
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "ul":
+            if self._depth:
+                self._depth += 1
+            elif "sphx-glr-horizontal" in classes:
+                self._depth = 1
+                self.rows.append(0)
+        elif tag == "img" and self._depth:
+            self.rows[-1] += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "ul" and self._depth:
+            self._depth -= 1
+
+
+@pytest.mark.parametrize("example", EXAMPLE_PAGES)
+def test_no_cell_shows_a_row_of_figures(site_dir, example):
+    """One figure per cell: a row of several figures squeezes each to a fraction of the column.
+
+    A cell that wants two models side by side draws one figure holding both
+    (``fig.subfigures(1, 2)``, or one grid), which is shown at the full width.
+    """
+    parser = _FigureRows()
+    parser.feed((site_dir / "auto_examples" / f"{example}.html").read_text(encoding="utf-8"))
+    rows = [images for images in parser.rows if images > 1]
+    assert not rows, (
+        f"{example}: {len(rows)} cell(s) show their figures in a row, each at a fraction "
+        f"of the width ({rows} figures): draw one figure per cell"
+    )
 
 
 # -- Links -----------------------------------------------------------------------
