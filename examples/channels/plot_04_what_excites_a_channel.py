@@ -77,25 +77,55 @@ def show(model, layer, images, title):
 
 
 # %%
-# conv1: the kernel's pattern, at full contrast
-# ---------------------------------------------
+# conv1: the kernel's sign pattern
+# --------------------------------
 # A ``conv1`` unit sees 5x5 pixels and computes a dot product with its
-# kernel, so the strongest answer it can get from pixels in [0, 1] is
-# white where the kernel is positive and black where it is negative.
-# The ascent comes close: only pixels under weights near zero, which
-# pull least, stay grey (no blur here: there is no room for it in 5x5).
-# Compare with the kernels on the first page of this section.
+# kernel plus a bias, linear in the pixels, so the strongest answer it
+# can get from pixels in [0, 1] is white where the kernel's weight is
+# positive and black where it is negative: the kernel's sign pattern,
+# not its values. With every aid of the ascent off (no shift, no blur,
+# no penalty) that is where the ascent goes, and all the way: its Adam
+# steps move every pixel at the same pace whatever its weight, so a
+# pixel under a small weight ends as white (or black) as one under a
+# large weight. Each kernel is drawn on one blue-white-red scale per
+# model (white is 0, red positive, the limits the largest weight's
+# size); under it, the unit's best input, in grey from 0 (black) to 1
+# (white).
 conv1 = {
-    p: best_inputs(model, "conv1", blur=0)
+    p: best_inputs(model, "conv1", jitter=0, blur=0, l2=0, tv=0)
     for p, model in models.items()
 }
+fig, axes = plt.subplots(
+    4, 6, figsize=(12.2, 8.8), layout="constrained"
+)
+for k, (p, model) in enumerate(models.items()):
+    kernel = cnnviz.kernels(model, "conv1")[:, :, 0, :]
+    limit = np.abs(kernel).max()
+    best = crops(model, "conv1", conv1[p])
+    for c in range(6):
+        axes[2 * k, c].imshow(
+            kernel[..., c], cmap="RdBu_r", vmin=-limit, vmax=limit
+        )
+        axes[2 * k + 1, c].imshow(
+            best[..., c], cmap="gray", vmin=0, vmax=1
+        )
+        axes[2 * k, c].set_title(f"channel {c}")
+    axes[2 * k, 0].set_ylabel(f"{p}: kernel")
+    axes[2 * k + 1, 0].set_ylabel(f"{p}: best input")
+for ax in axes.flat:
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.suptitle(
+    "conv1: each kernel and the 5x5 input its centre unit likes best"
+)
+plt.show()
+
+# %%
+# The page checks it: for every channel of both models, the best input
+# is white (above 0.5) exactly where the kernel is positive.
 for p, model in models.items():
-    show(
-        model,
-        "conv1",
-        conv1[p],
-        f"conv1, {p} padding: the 5x5 input each channel likes best",
-    )
+    signs = cnnviz.kernels(model, "conv1")[:, :, 0, :] > 0
+    assert ((crops(model, "conv1", conv1[p]) > 0.5) == signs).all(), p
 
 # %%
 # conv2: shapes of 14x14 pixels
@@ -105,30 +135,41 @@ for p, model in models.items():
 # images below are regularised: a slight blur after each step, a small
 # penalty on pixel noise and on brightness, a random shift of one pixel
 # before each step (Olah et al., 2017, "Feature Visualization",
-# Distill). They show bars, corners, arches and pairs of parallel edges:
-# parts of the shapes that the channels' top patches showed. The
-# ``same`` model's images are dimmer: its ``conv2`` units are weaker
-# to begin with (see the numbers at the end), and the penalties, whose
-# size is fixed, hold a weak unit back more than a strong one (the blur
-# does not: the ascent's Adam steps do not depend on the unit's scale).
+# Distill). At 14x14 pixels and with these aids, what comes out are soft
+# strokes and blobs, bright where light pixels raise the unit: a map of
+# what the unit prefers, to be read beside the channel's top patches on
+# the previous page, not a picture of a garment. Some channels' images
+# are dim: the penalties, whose size is fixed, hold back a unit whose
+# activations are small more than one whose activations are large (the
+# blur does not: the ascent's Adam steps do not depend on the unit's
+# scale). The table at the end prints each unit's strongest answer to a
+# real image, so a dim image can be read against its unit's strength.
 conv2 = {p: best_inputs(model, "conv2") for p, model in models.items()}
-for p, model in models.items():
-    show(
-        model,
-        "conv2",
-        conv2[p],
-        f"conv2, {p} padding: the 14x14 input each channel likes best",
-    )
+show(
+    models["valid"],
+    "conv2",
+    conv2["valid"],
+    "conv2, valid padding: the 14x14 input each channel likes best",
+)
+
+# %%
+show(
+    models["same"],
+    "conv2",
+    conv2["same"],
+    "conv2, same padding: the 14x14 input each channel likes best",
+)
 
 # %%
 # What the regularisation costs
 # -----------------------------
 # The same ascent for the ``valid`` model without blur and without the
-# penalties reaches far higher activations, with images of hard black
-# and white specks that no garment looks like: the network answers to
-# them, but they explain little. The readable images above are a
-# compromise, and the numbers below say how much of the channel's
-# strength they give up.
+# penalties (only the one-pixel shift kept) reaches higher activations,
+# with images of hard black and white specks that no garment looks
+# like: the network answers to them, but they explain little. The
+# readable images above are a compromise, and the numbers below say how
+# much of the channel's strength they give up; the page checks that
+# every channel's free image beats its regularised one.
 free = best_inputs(models["valid"], "conv2", blur=0, l2=0, tv=0)
 show(
     models["valid"],
@@ -166,4 +207,9 @@ for p, model in models.items():
         above = int((columns[name] > columns["best test"]).sum())
         print(
             f"  {name}: above the best test image for {above} of 16 channels"
+        )
+    if "free" in columns:  # the claim of the section above
+        free_wins = columns["free"] > columns["regularised"]
+        assert free_wins.all(), (
+            "a free image is weaker than a regularised one"
         )
