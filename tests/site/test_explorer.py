@@ -165,6 +165,20 @@ def test_a_clicked_unit_shows_its_arithmetic(explorer):
     assert page.locator("#box").is_visible()
 
 
+def test_the_maps_open_on_one_scale_per_layer(explorer):
+    """As the gallery draws them: a layer's tiles comparable; per map only when asked."""
+    page, _, _ = explorer
+    scale = page.locator("#models .model").first.locator(".layer-Conv2D p.scale").first
+    assert page.locator('input[name="scale"]:checked').get_attribute("value") == "layer"
+    assert "one scale for the layer" in scale.inner_text()
+    page.check('input[name="scale"][value="map"]')
+    try:
+        assert "each map to its own" in scale.inner_text()
+    finally:
+        page.check('input[name="scale"][value="layer"]')  # the page as the other tests found it
+    assert "one scale for the layer" in scale.inner_text()
+
+
 def grey_png(pixels: np.ndarray) -> bytes:
     """A grayscale 8-bit PNG of `pixels` (H, W) uint8, made without an imaging library."""
 
