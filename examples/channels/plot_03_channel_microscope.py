@@ -146,14 +146,15 @@ plt.show()
 
 # %%
 # The top patches are the tail of a channel's distribution, the nine
-# largest values out of hundreds of thousands of units; the class means
-# are its bulk, what the channel does on a typical image of each class.
-# The two can disagree: a channel whose few strongest answers are all on
-# sandals may still fire more, on average, for another class that gives
-# it many moderate answers. Dataset examples alone can mislead in just
-# this way (Olah, Mordvintsev and Schubert, 2017, "Feature
-# Visualization", Distill). For each channel of one class, does the
-# class it fires most for on average agree?
+# largest of millions of values (one per unit and image); the class
+# means are its bulk, what the channel does on average over each class's
+# images. The two can disagree: a channel whose few strongest answers
+# are all on sandals may still fire more, on average, for another class
+# that gives it many moderate answers. The strongest dataset examples
+# show a channel at its extreme, not what it usually does (Olah,
+# Mordvintsev and Schubert, 2017, "Feature Visualization", Distill, on
+# dataset examples). For each channel of one class, does the class it
+# fires most for on average agree?
 for p in models:
     favourite = means[p].argmax(axis=0)
     for c, k in one_class[p].items():
