@@ -87,10 +87,10 @@ def show(model, layer, images, title):
 # no penalty) that is where the ascent goes, and all the way: its Adam
 # steps move every pixel at the same pace whatever its weight, so a
 # pixel under a small weight ends as white (or black) as one under a
-# large weight. (The L2 penalty alone would pull the image towards the
-# kernel's values, clipped to the range: :func:`cnnviz.maximize_activation`
-# gives that solution; here the kernels themselves are drawn.) Each
-# kernel is drawn on one blue-white-red scale per
+# large weight. (The L2 penalty alone would give the kernel's values,
+# scaled and clipped to the range, black where a weight is negative; the
+# docstring of :func:`cnnviz.maximize_activation` works it out. Here the
+# kernels themselves are drawn instead.) Each kernel is drawn on one blue-white-red scale per
 # model (white is 0, red positive, the limits the largest weight's
 # size); under it, the unit's best input, in grey from 0 (black) to 1
 # (white).
