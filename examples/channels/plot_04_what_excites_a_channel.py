@@ -90,10 +90,10 @@ def show(model, layer, images, title):
 # large weight. (The L2 penalty alone would give the kernel's values,
 # scaled and clipped to the range, black where a weight is negative; the
 # docstring of :func:`cnnviz.maximize_activation` works it out. Here the
-# kernels themselves are drawn instead.) Each kernel is drawn on one blue-white-red scale per
-# model (white is 0, red positive, the limits the largest weight's
-# size); under it, the unit's best input, in grey from 0 (black) to 1
-# (white).
+# kernels themselves are drawn instead.) Each kernel is drawn on one
+# blue-white-red scale per model (white is 0, red positive, the limits
+# the largest weight's size); under it, the unit's best input, in grey
+# from 0 (black) to 1 (white).
 conv1 = {
     p: best_inputs(model, "conv1", jitter=0, blur=0, l2=0, tv=0)
     for p, model in models.items()
