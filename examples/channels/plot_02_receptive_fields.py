@@ -162,10 +162,11 @@ plt.show()
 # fields of the units at the border then reach into that padding.
 # :func:`cnnviz.receptive_box` gives the part of the field that is image,
 # so at the border it is smaller than the field. Below, the ``same``
-# model's corner unit of ``max_pool2`` is drawn twice, its whole field
-# (computed from its size: the corner's field ends where its box does)
-# and its box, on the image with a hatched margin for the part outside
-# it; the ``valid`` model's corner unit of ``max_pool2`` with them.
+# model's corner unit of ``max_pool2`` is drawn with its whole field
+# (computed from its size: the corner's field ends where its box does),
+# on the image with a hatched margin for the part outside it; its box is
+# the part inside the image's dashed edge. The ``valid`` model's corner
+# unit of ``max_pool2`` is drawn with it.
 #
 # The overhang is not black pixels. Its inner two rows and columns are
 # ``conv1``'s padding: zeros in place of pixels, which look like the
@@ -176,15 +177,13 @@ plt.show()
 (fh, fw), _ = cnnviz.receptive_field(models["same"], "max_pool2")
 corner = cnnviz.receptive_box(models["same"], "max_pool2", 0, 0)
 whole = (corner[2] - fh, corner[3] - fw, corner[2], corner[3])
+print(f"same  max_pool2 (0, 0): field {whole}, receptive_box {corner}")
 shown = {
-    "same (0, 0), field": whole,
-    "same (0, 0), box": corner,
+    "same (0, 0)": whole,
     "valid (0, 0)": cnnviz.receptive_box(
         models["valid"], "max_pool2", 0, 0
     ),
 }
-for label, box in shown.items():
-    print(f"max_pool2 {label:18} {box}")
 cnnviz.plot_receptive_field(image, shown, margin=-min(whole))
 plt.show()
 
