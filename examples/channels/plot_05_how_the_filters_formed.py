@@ -191,10 +191,11 @@ plt.show()
 # (negated) copy, near 0 a map of something else. Before training the
 # kernels are random, and their maps are copies or not as their random
 # weights happen to sum. After one epoch, at least one map is a near
-# copy (a correlation beyond 0.9 or -0.9); by epoch 30 each of these is
-# less of one, and the maps on average are less like copies than after
-# epoch 1 (the mean size of their correlations is lower). The page names
-# the near copies and checks the three statements, for both models.
+# copy (a correlation beyond 0.9 or -0.9), and by epoch 30 each of these
+# is less of one: training makes each of them less of a pure brightness
+# detector. The page names the near copies and checks both
+# statements, for both models. (The other maps follow no rule that holds
+# run after run: some become more like copies, some less.)
 for p in ("valid", "same"):
     margin = (
         0 if p == "valid" else 2
@@ -218,9 +219,6 @@ for p in ("valid", "same"):
     assert near.size, "no map is a near copy after epoch 1"
     assert np.all(np.abs(copy[30][near]) < np.abs(copy[1][near])), (
         "a near copy did not fade"
-    )
-    assert np.abs(copy[30]).mean() < np.abs(copy[1]).mean(), (
-        "maps not less copy-like"
     )
 
 # %%
