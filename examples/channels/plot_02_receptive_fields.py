@@ -91,7 +91,7 @@ plt.show()
 # (close to a Gaussian): the *effective* receptive field, a fraction of
 # the theoretical one. Part of the reason is counting: a pixel near the
 # centre reaches the unit through many overlapping windows of the layers
-# below, a pixel at the field's edge through one.
+# below, a pixel in a corner of the field through a single chain of them.
 #
 # Here, for the centre unit of ``max_pool2`` of each model: the absolute
 # gradient of each of its 16 channels with respect to every pixel,
