@@ -95,12 +95,11 @@ for layer in ("conv1", "conv2", "fc1", "fc2", "op"):
 # %%
 # How far apart the two runs end: the correlation of each ``conv1``
 # kernel with its twin (the kernel of the same index) in the other model,
-# over their 25 weights: 1 before training. After training the pairs
-# have drifted apart by different amounts: the most alike pair is still
-# plainly alike (the page checks: above 0.8), the least alike clearly
-# less so (by more than 0.1). How far the least alike pair drifts varies
-# from run to run, from fairly alike to unrelated; the last page of this
-# section follows the drift epoch by epoch.
+# over their 25 weights: 1 before training. After training the most
+# alike pair is still plainly alike (the page checks: above 0.8); how far
+# the others have drifted differs from pair to pair and from run to run,
+# in some runs to fairly alike at worst, in others to unrelated. The
+# last page of this section follows the drift epoch by epoch.
 
 
 def correlation(a, b):
@@ -115,7 +114,6 @@ twins = [
 print("kernel f of valid vs kernel f of same, after training:")
 print("  " + ", ".join(f"{f}: {c:+.2f}" for f, c in enumerate(twins)))
 assert max(twins) > 0.8, "no pair of twin kernels stayed alike"
-assert min(twins) < max(twins) - 0.1, "the twins drifted apart alike"
 
 # %%
 # conv2: sixteen filters on six maps
