@@ -157,8 +157,10 @@ for p, h in histories.items():
 # The ``same`` model starts from the very same kernels (the first page
 # of this section shows which layers start equal, and why ``fc1`` does
 # not). The twins then drift apart: the page prints each kernel's
-# correlation with its twin in the ``valid`` model and checks that every
-# pair is less alike after epoch 30 than after epoch 1.
+# correlation with its twin in the ``valid`` model and checks that on
+# average the pairs are less alike after each epoch shown than after the
+# one before. (One pair may stay as alike as it was for a while; some
+# pairs drift far, others hardly, differently from run to run.)
 assert np.array_equal(kernels["valid"][0], kernels["same"][0])
 twins = {
     e: correlations(kernels["valid"][e], kernels["same"][e])
@@ -169,9 +171,8 @@ for epoch, c in twins.items():
         f"epoch {epoch:2}, valid vs same: "
         + ", ".join(f"{v:+.2f}" for v in c)
     )
-assert (twins[30] < twins[1]).all(), (
-    "a pair of twins did not drift apart"
-)
+alike = [twins[e].mean() for e in SHOWN]
+assert (np.diff(alike) < 0).all(), "the twins did not drift apart"
 epoch_panels(kernels["same"], "conv1 kernels", "same")
 plt.show()
 
