@@ -165,7 +165,7 @@ plt.show()
 # model's corner unit of ``max_pool2`` is drawn with its whole field
 # (computed from its size: the corner's field ends where its box does),
 # on the image with a hatched margin for the part outside it; its box is
-# the part inside the image's dashed edge. The ``valid`` model's corner
+# the part of it inside the image. The ``valid`` model's corner
 # unit of ``max_pool2`` is drawn with it.
 #
 # The overhang is not black pixels. Its inner two rows and columns are
