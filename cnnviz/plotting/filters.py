@@ -194,8 +194,7 @@ def plot_receptive_field(
     zeros, not pixels (``image[top:bottom, left:right]`` is then not what
     the unit sees). The margin is not drawn black, as zero pixels would
     be: past the first layer the padding's zeros are zeros of a feature
-    map, which
-    need not be what any pixels would give.
+    map, which need not be what any pixels would give.
 
     Parameters
     ----------
