@@ -1104,6 +1104,9 @@ CATALOGUE: list[Case] = [
     Case("plot_randomization", "an absolute correlation per layer missing", call("plot_randomization", {"layers": ["fc", "conv1"], "correlation": np.array([0.2, 0.1]), "correlation_abs": np.array([0.9])}), V, r"result\['correlation_abs'\] must hold one value per randomized layer, shape \(2,\); got shape \(1,\)"),
     Case("plot_randomization", "cascade='yes' in the result", call("plot_randomization", {"layers": ["conv1"], "correlation": np.array([0.2]), "cascade": "yes"}), T, r"result\['cascade'\] must be True or False; got 'yes'"),
     Case("deletion_curve", "blur_sigma=29 for 28x28 images", lambda: __import__("cnnviz").deletion_curve(model(), image(), "random", value="blur", blur_sigma=29), V, r"blur_sigma must be at most the images' larger side \(28 pixels\) with value='blur': a wider blur makes each image nearly its mean, which a number value gives; got 29"),
+    # issue 22: channel pages (plot_receptive_field's margin)
+    Case("plot_receptive_field", "a box past the margin", call("plot_receptive_field", np.zeros((28, 28)), {"max_pool2": (-7, -6, 10, 10)}, margin=6), V, r"within the 28x28 image and its margin of 6; got \[-7, -6, 10, 10\]"),
+    Case("plot_receptive_field", "a negative margin", call("plot_receptive_field", np.zeros((28, 28)), {"conv1": (0, 0, 5, 5)}, margin=-2), V, r"margin must be a non-negative integer; got -2"),
 ]  # fmt: skip
 
 

@@ -527,3 +527,40 @@ def test_top_patches_of_a_layer_whose_strongest_units_see_no_pixel():
     assert (result["box"][0] == 0).all()
     fig = plot_top_patches(x, result, 0)
     assert [ax.get_title() for ax in fig.axes[2:]] == ["unit (0, 0):\nno pixel"] * 2
+
+
+# --- plot_receptive_field(margin=): a field that hangs over the image's edge -----------------
+
+
+def test_receptive_field_draws_a_field_over_the_edge_in_a_hatched_margin():
+    # receptive_box clips the same model's corner field to (0, 0, 10, 10); whole, it is 16x16.
+    boxes = {"whole": (-6, -6, 10, 10), "in the image": (0, 0, 10, 10)}
+    ax = plot_receptive_field(np.ones((28, 28)), boxes, margin=6).axes[0]
+    assert ax.get_xlim() == (-6.5, 33.5)
+    assert ax.get_ylim() == (33.5, -6.5)  # rows down, as the image
+    drawn = {p.get_label().split(":")[0]: p for p in ax.patches}
+    assert on_pixel_edges(drawn["whole"], boxes["whole"])
+    assert on_pixel_edges(drawn["in the image"], boxes["in the image"])
+    assert drawn["_margin"].get_hatch() == "//"
+    assert on_pixel_edges(drawn["_edge"], (0, 0, 28, 28))
+    # The image lies over the hatching, the boxes over the image.
+    assert drawn["_margin"].get_zorder() < ax.images[0].get_zorder() < drawn["whole"].get_zorder()
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == [
+        "whole: rows -6 to 9, columns -6 to 9 (16x16; 10x10 in the image)",
+        "in the image: rows 0-9, columns 0-9 (10x10)",
+    ]
+    assert ax.get_title().startswith("28x28 image and, hatched, 6 pixels\nbeyond its edge")
+
+
+def test_receptive_field_margin_bounds_the_boxes():
+    with pytest.raises(ValueError, match=r"within the 28x28 image and its margin of 2; got \[-3,"):
+        plot_receptive_field(np.zeros((28, 28)), {"a": (-3, 0, 5, 5)}, margin=2)
+    with pytest.raises(ValueError, match=r"within the 28x28 image; got \[0, 0, 5, 29\]"):
+        plot_receptive_field(np.zeros((28, 28)), {"a": (0, 0, 5, 29)})
+    with pytest.raises(ValueError, match=r"margin must be a non-negative integer; got -1"):
+        plot_receptive_field(np.zeros((28, 28)), BOXES, margin=-1)
+    # Without a margin nothing is added: the boxes are the only patches.
+    ax = plot_receptive_field(np.zeros((28, 28)), BOXES, margin=0).axes[0]
+    assert len(ax.patches) == 4
+    assert ax.get_xlim() == (-0.5, 27.5)

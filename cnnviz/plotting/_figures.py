@@ -379,14 +379,16 @@ def _sees_nothing(box: Sequence[int]) -> bool:
     return tuple(int(v) for v in box) == NO_PIXEL
 
 
-def _boxes_within(boxes: np.ndarray, name: str, height: int, width: int) -> None:
+def _boxes_within(boxes: np.ndarray, name: str, height: int, width: int, margin: int = 0) -> None:
     """Refuse boxes that are empty or reach outside an image of `height` x `width`.
 
     ``(0, 0, 0, 0)``, the box of a unit that sees no pixel (only padding), is taken: the
-    library gives it, so the plots draw it (as no box, said in words).
+    library gives it, so the plots draw it (as no box, said in words). With a `margin`,
+    boxes may reach that many pixels beyond each edge.
     """
     top, left, bottom, right = np.moveaxis(boxes, -1, 0)
-    bad = (top < 0) | (left < 0) | (bottom > height) | (right > width)
+    bad = (top < -margin) | (left < -margin)
+    bad |= (bottom > height + margin) | (right > width + margin)
     bad |= (bottom <= top) | (right <= left)
     bad &= ~((top == 0) & (left == 0) & (bottom == 0) & (right == 0))
     if bad.any():
@@ -394,7 +396,8 @@ def _boxes_within(boxes: np.ndarray, name: str, height: int, width: int) -> None
         raise ValueError(
             f"{name} must hold boxes (top, left, bottom, right), bottom and right exclusive, "
             f"non-empty (or (0, 0, 0, 0) for a unit that sees no pixel) and within the "
-            f"{height}x{width} image; got {boxes[where].tolist()} at {where}"
+            f"{height}x{width} image{f' and its margin of {margin}' if margin else ''}; "
+            f"got {boxes[where].tolist()} at {where}"
         )
 
 

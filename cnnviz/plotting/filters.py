@@ -174,6 +174,7 @@ def plot_receptive_field(
     image: np.ndarray,
     boxes: Mapping[str, Sequence[int]] | np.ndarray,
     *,
+    margin: int = 0,
     fig: Figure | SubFigure | None = None,
 ) -> Figure | SubFigure:
     """Draw an image with boxes around the pixels that units see (their receptive fields).
@@ -185,6 +186,16 @@ def plot_receptive_field(
     that nested boxes sharing an edge (the fields of a corner unit) all
     show along it.
 
+    With a `margin`, a band of that many pixels around the image is drawn
+    too, hatched grey, and the image's edge outlined: there a field can
+    be drawn whole where it hangs over the edge. With ``same`` padding a
+    border unit's field does: :func:`cnnviz.receptive_box` gives only its
+    part in the image, and beyond the edge the network reads the padding's
+    zeros, not pixels (``image[top:bottom, left:right]`` is then not what
+    the unit sees). The margin is not drawn black, as zero pixels would
+    be: past the first layer the padding's zeros are zeros of a feature
+    map, which need not be what any pixels would give.
+
     Parameters
     ----------
     image : array_like
@@ -193,9 +204,15 @@ def plot_receptive_field(
         ``{label: (top, left, bottom, right)}``, bottom and right
         exclusive, as :func:`cnnviz.receptive_box` returns them;
         or an (N, 4) array of such boxes, labelled ``box 0``, ``box 1``, ...
-        Boxes must be non-empty and within the image, but for
-        ``(0, 0, 0, 0)``, the box of a unit that sees no pixel (only
-        padding), which is named in the legend and not drawn.
+        Boxes must be non-empty and within the image (and its `margin`),
+        but for ``(0, 0, 0, 0)``, the box of a unit that sees no pixel
+        (only padding), which is named in the legend and not drawn. A box
+        that reaches into the margin has negative ``top`` or ``left``, or
+        ``bottom`` or ``right`` beyond the image's size; its legend entry
+        says how much of it is in the image.
+    margin : int, default 0
+        How many pixels beyond each edge of the image to draw, hatched
+        (see above).
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
 
@@ -208,7 +225,8 @@ def plot_receptive_field(
     ------
     ValueError
         If `image` has the wrong shape, or a box is not four integers,
-        is empty (other than ``(0, 0, 0, 0)``) or reaches outside the image.
+        is empty (other than ``(0, 0, 0, 0)``) or reaches outside the image
+        and its margin, or `margin` is not a non-negative integer.
     TypeError
         If `boxes` is neither a mapping nor an array, or `fig` is not a
         figure.
@@ -221,6 +239,12 @@ def plot_receptive_field(
     >>> box = fig.axes[0].patches[0]
     >>> box.get_xy(), box.get_width(), box.get_height()
     ((-0.5, -0.5), 5, 5)
+
+    A corner unit's whole field, hanging 6 pixels over the edge:
+
+    >>> fig = plot_receptive_field(np.zeros((28, 28)), {"max_pool2 (0, 0)": (-6, -6, 10, 10)}, margin=6)
+    >>> fig.axes[0].get_legend().get_texts()[0].get_text()
+    'max_pool2 (0, 0): rows -6 to 9, columns -6 to 9 (16x16; 10x10 in the image)'
     """
     shape = np.shape(image)
     if len(shape) not in (2, 3) or (len(shape) == 3 and shape[-1] not in (1, 3)):
@@ -252,19 +276,31 @@ def plot_receptive_field(
             f"boxes must each be four integers (top, left, bottom, right); got shape {array.shape}"
         )
     array = _integers(array, "boxes", array.shape)
-    _boxes_within(array, "boxes", *x.shape[:2])
+    margin = _checks.non_negative_int(margin, "margin")
+    _boxes_within(array, "boxes", *x.shape[:2], margin)
 
     height, width = x.shape[:2]
     # The legend goes below the image: its entries are wider than a 4-inch image is.
-    figure = _figure(fig, 4.6, 4.4 + 0.22 * len(array))
+    # A margin adds room for the band and for the longer legend entries of boxes reaching into it.
+    grow = 0.8 if margin else 0.0
+    figure = _figure(fig, 4.6 + grow, 4.4 + grow + 0.22 * len(array))
     ax = figure.subplots()
     _draw_image(ax, x)
+    if margin:
+        _draw_margin(ax, height, width, margin)
     # Nested fields often share an edge (all of a corner unit's fields start at 0, 0): larger
     # boxes get wider lines, drawn beneath, so that every box's colour shows along the edge.
     areas = (array[:, 2] - array[:, 0]) * (array[:, 3] - array[:, 1])
     order = np.argsort(np.argsort(areas, kind="stable"), kind="stable")  # 0 for the smallest
     for i, (label, box) in enumerate(zip(labels, array, strict=True)):
         top, left, bottom, right = (int(v) for v in box)
+        rows, columns = f"rows {top}-{bottom - 1}", f"columns {left}-{right - 1}"
+        size = f"{bottom - top}x{right - left}"
+        if top < 0 or left < 0 or bottom > height or right > width:
+            # Part of it hangs over the edge: "-6-9" would read as a range of negatives.
+            rows, columns = f"rows {top} to {bottom - 1}", f"columns {left} to {right - 1}"
+            inside = (min(bottom, height) - max(top, 0), min(right, width) - max(left, 0))
+            size += f"; {inside[0]}x{inside[1]} in the image"
         if _sees_nothing(box):
             # A unit that reads only padding: no box to draw, an entry that says so.
             ax.plot([], [], " ", label=f"{label}: sees no pixel (only padding)")
@@ -277,10 +313,50 @@ def plot_receptive_field(
                 linewidth=1.5 + 1.2 * int(order[i]),
                 zorder=3 + len(array) - int(order[i]),
                 clip_on=False,  # a box on the image's edge: draw all of its line, not half
-                label=f"{label}: rows {top}-{bottom - 1}, columns {left}-{right - 1} "
-                f"({bottom - top}x{right - left})",
+                label=f"{label}: {rows}, {columns} ({size})",
             )
         )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), fontsize="small", frameon=False)
-    ax.set_title(f"{height}x{width} image:\neach box encloses the pixels one unit sees")
+    title = f"{height}x{width} image:\neach box encloses the pixels one unit sees"
+    if margin:
+        title = (
+            f"{height}x{width} image and, hatched, {margin} pixels\n"
+            "beyond its edge: each box spans one unit's field"
+        )
+    ax.set_title(title)
     return figure
+
+
+def _draw_margin(ax, height: int, width: int, margin: int) -> None:
+    """Draw a hatched band `margin` pixels wide around the image and outline the image's edge."""
+    ax.set_xlim(-0.5 - margin, width - 0.5 + margin)
+    ax.set_ylim(height - 0.5 + margin, -0.5 - margin)
+    ax.set_facecolor("#e8e8e8")
+    # One hatched rectangle over everything, beneath the image: the band is what shows of it.
+    ax.add_patch(
+        Rectangle(
+            (-0.5 - margin, -0.5 - margin),
+            width + 2 * margin,
+            height + 2 * margin,
+            facecolor="#e8e8e8",
+            hatch="//",
+            edgecolor="#a0a0a0",
+            linewidth=0,
+            zorder=0,
+            label="_margin",
+        )
+    )
+    ax.images[0].set_zorder(1)
+    ax.add_patch(
+        Rectangle(
+            (-0.5, -0.5),
+            width,
+            height,
+            fill=False,
+            edgecolor="#808080",
+            linewidth=1,
+            zorder=2,
+            linestyle="--",
+            label="_edge",
+        )
+    )

@@ -59,9 +59,7 @@ cnnviz.plot_kernels(
 plt.show()
 
 # %%
-# The ``same`` model's filters come from the same random start (the same
-# seed, layers of the same shapes) but end elsewhere: training on zero-
-# padded borders changed their gradients from the first step on.
+# The ``same`` model's filters, on their own scale:
 cnnviz.plot_kernels(
     cnnviz.kernels(models["same"], "conv1"),
     title="conv1 kernels, same padding",
@@ -69,22 +67,78 @@ cnnviz.plot_kernels(
 plt.show()
 
 # %%
+# Same start, two runs
+# --------------------
+# Both models are built after the same seed, so their layers of the same
+# shape start from the same random weights (the cache keeps each model's
+# weights before training: ``epoch=0``). All but one have the same shape.
+# ``fc1`` reads ``max_pool2``'s maps flattened, 4x4x16 values with
+# ``valid`` padding and 7x7x16 with ``same``: its weights differ in shape
+# and in scale (Glorot-uniform draws within
+# ``sqrt(6 / (fan_in + fan_out))``). Every gradient that reaches ``conv1``
+# passes through ``fc1``, so the two runs differ from the first step on
+# through ``fc1``'s start as well as through the padding, and the kernels
+# alone cannot tell which of the two moved them apart. The page checks
+# which layers start equal.
+start = {
+    p: cnnviz.trained_lenet5(p, epoch=0, verbose=0)[0] for p in models
+}
+for layer in ("conv1", "conv2", "fc1", "fc2", "op"):
+    w = [start[p].get_layer(layer).get_weights()[0] for p in models]
+    equal = w[0].shape == w[1].shape and np.array_equal(w[0], w[1])
+    print(
+        f"{layer:5} kernel before training: valid {w[0].shape}, "
+        f"same {w[1].shape}, {'equal' if equal else 'different'}"
+    )
+    assert equal == (layer != "fc1"), f"{layer}: unexpected start"
+
+# %%
+# How far apart the two runs end: the correlation of each ``conv1``
+# kernel with its twin (the kernel of the same index) in the other model,
+# over their 25 weights: 1 before training. After training the most
+# alike pair is still plainly alike (the page checks: above 0.8); how far
+# the others have drifted differs from pair to pair and from run to run,
+# in some runs to fairly alike at worst, in others to unrelated. The
+# last page of this section follows the drift epoch by epoch.
+
+
+def correlation(a, b):
+    return np.corrcoef(a.ravel(), b.ravel())[0, 1]
+
+
+k1 = {p: cnnviz.kernels(models[p], "conv1")[:, :, 0, :] for p in models}
+twins = [
+    correlation(k1["valid"][..., f], k1["same"][..., f])
+    for f in range(6)
+]
+print("kernel f of valid vs kernel f of same, after training:")
+print("  " + ", ".join(f"{f}: {c:+.2f}" for f, c in enumerate(twins)))
+assert max(twins) > 0.8, "no pair of twin kernels stayed alike"
+
+# %%
 # conv2: sixteen filters on six maps
 # ----------------------------------
 # A ``conv2`` filter has one 5x5 slice per channel of its input, which
 # is not the image but ``max_pool1``'s six maps. Each column below is one
 # filter, each row the slice it applies to one input channel ("in c").
-# Read a column as a recipe: "red where channel 2 is high, blue where
-# channel 4 is high, ...". A slice that is nearly white means the
+# Read a column as a recipe: "red where this input channel is high, blue
+# where that one is, ...". A slice that is nearly white means the
 # filter ignores that input channel. What the recipe amounts to in
 # pixels cannot be seen in the weights; the next pages find it from the
 # data (the images that excite a channel most) and by optimisation.
-for p, model in models.items():
-    cnnviz.plot_kernels(
-        cnnviz.kernels(model, "conv2"),
-        title=f"conv2 kernels, {p} padding",
-    )
-    plt.show()
+cnnviz.plot_kernels(
+    cnnviz.kernels(models["valid"], "conv2"),
+    title="conv2 kernels, valid padding",
+)
+plt.show()
+
+# %%
+# The ``same`` model's, on their own scale:
+cnnviz.plot_kernels(
+    cnnviz.kernels(models["same"], "conv2"),
+    title="conv2 kernels, same padding",
+)
+plt.show()
 
 # %%
 # How much each input channel matters to each filter
