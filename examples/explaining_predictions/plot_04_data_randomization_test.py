@@ -55,13 +55,21 @@ print(
     "permuted model: largest difference of a test image's probabilities"
     f" from their mean over the test set: {spread:.2g}"
 )
-assert accuracy["true labels"] > 0.8
-assert abs(accuracy["permuted labels"] - 0.1) < 0.02
-assert abs(memorised - 0.1) < 0.02
-assert spread < 0.01
+assert accuracy["true labels"] > 0.8, (
+    "the real model is not far above chance"
+)
+assert abs(accuracy["permuted labels"] - 0.1) < 0.02, (
+    "permuted: not chance"
+)
+assert abs(memorised - 0.1) < 0.02, (
+    "the permuted model memorised something"
+)
+assert spread < 0.01, "the permuted model tells images apart"
 # Its mean probabilities are the classes' shares of the training labels.
 shares = np.bincount(y_train, minlength=10) / len(y_train)
-assert np.abs(probabilities.mean(axis=0) - shares).max() < 0.01
+assert np.abs(probabilities.mean(axis=0) - shares).max() < 0.01, (
+    "its mean probabilities are not the classes' shares"
+)
 
 # %%
 # The real model is far above chance. The permuted one is at chance,
@@ -109,7 +117,9 @@ for name, found in result.items():
         f" {np.median(peaks[1]):.3g}"
     )
     # The permuted model's maps are smaller: read its colours as order only.
-    assert np.median(peaks[1]) < np.median(peaks[0]) / 10
+    assert np.median(peaks[1]) < np.median(peaks[0]) / 10, (
+        f"{name}: large"
+    )
 
 # %%
 # How the colours are scaled
