@@ -150,15 +150,16 @@ check("occlusion")
 # through the randomization than under ``same`` padding. Much of the
 # reason is the architecture, not the weights. A pixel's gradient is a
 # sum over the paths from the pixel to the output, one for each chain of
-# windows (a ``conv1`` window, the ``max_pool1`` window that reads it, a
-# ``conv2`` window) that reaches it. Under ``valid`` padding a corner
-# pixel is read by one ``conv1`` window and the centre by 25, and the
-# same again one layer up, so the corner has one path and the centre
-# hundreds. With any weights, trained or random, the pixels few paths
-# reach get small gradients: every map has a dark frame that no weight
-# drew, and a rank correlation counts that frame as agreement. Under
-# ``same`` padding windows hang over the edge into the zero padding, so
-# the border is read by more windows and the frame is much weaker.
+# windows that reaches it (a ``conv1`` window, the ``max_pool1`` window
+# that reads its output, a ``conv2`` window that reads the pool's).
+# Under ``valid`` padding a corner pixel is read by one ``conv1`` window
+# and the centre by 25, and the same again one layer up, so the corner
+# has one path and the centre hundreds. With any weights, trained or
+# random, the pixels few paths reach tend to get small gradients (a sum
+# of fewer terms): the ``valid`` model's maps have a dark frame that no
+# weight drew, and a rank correlation counts that frame as agreement. Under ``same`` padding
+# windows hang over the edge into the zero padding, so the border is
+# read by more windows and the frame is much weaker.
 #
 # The code counts the paths per pixel (a window that reads a pixel is a
 # path whatever the weights; max pooling passes one of its four inputs
@@ -175,16 +176,12 @@ check("occlusion")
 def paths(padding):
     """Count the chains of conv1, max_pool1 and conv2 windows that read each pixel."""
     mode = "full" if padding == "valid" else "same"
-    reads = np.ones(
-        8 if padding == "valid" else 14
-    )  # conv2's outputs per side
-    reads = np.convolve(
-        reads, np.ones(5), mode
-    )  # conv2's 5-wide windows
-    reads = np.repeat(reads, 2)  # max_pool1's 2-wide windows
-    reads = np.convolve(
-        reads, np.ones(5), mode
-    )  # conv1's 5-wide windows
+    # Along one side: conv2's outputs, then how many conv2 windows read
+    # each of its inputs, max_pool1's 2-wide windows, conv1's windows.
+    reads = np.ones(8 if padding == "valid" else 14)
+    reads = np.convolve(reads, np.ones(5), mode)
+    reads = np.repeat(reads, 2)
+    reads = np.convolve(reads, np.ones(5), mode)
     return np.outer(reads, reads)
 
 
@@ -302,6 +299,23 @@ for row, p in zip(
         )
         sub.axes[0].set_title(title, fontsize="medium")
 plt.show()
+for p in models:
+    # Mean areas: [deletion, insertion] per method and for the random order.
+    area = {
+        n: [c["auc"].mean() for c in curves[p][n]] for n in curves[p]
+    }
+    assert area["grad_cam"][0] < area["random"][0], f"Grad-CAM on {p}"
+    assert area["grad_cam"][1] < area["random"][1], f"Grad-CAM on {p}"
+
+# %%
+# Grad-CAM's insertion curve runs below the random order's on both models
+# (the code checks it): putting back the pixels Grad-CAM ranks first
+# restores the class probability more slowly than putting back pixels at
+# random. A likely reason: its map is coarse (``relu2`` has 8x8 positions
+# under ``valid`` padding, 14x14 under ``same``), so its first pixels
+# are one blob of the garment, where a random order spreads them over
+# the whole image and sketches the garment's outline early. On deletion
+# it does better than the random order.
 
 # %%
 # Which methods pass
@@ -354,12 +368,8 @@ for p in models:
 #
 # **SmoothGrad and Grad-CAM pass** on both models.
 #
-# **Grad-CAM deletes better than the random order but inserts worse**:
-# its mean insertion area is below the random order's on both models.
-# A likely reason: its map is coarse (``relu2`` has 8x8 positions under
-# ``valid`` padding, 14x14 under ``same``), so its first pixels are one
-# blob of the garment, where a random order spreads them over the whole
-# image and sketches the garment's outline early.
+# **Grad-CAM deletes better than the random order but inserts worse**
+# (above).
 #
 # **The two methods that fail the randomization check delete best**:
 # integrated gradients and occlusion have lower deletion areas than plain
@@ -388,8 +398,6 @@ for p in models:
         )
     assert verdicts[p]["smoothgrad"], f"smoothgrad fails on {p}"
     assert verdicts[p]["grad_cam"], f"grad_cam fails on {p}"
-    assert area["grad_cam"][0] < area["random"][0], f"Grad-CAM on {p}"
-    assert area["grad_cam"][1] < area["random"][1], f"Grad-CAM on {p}"
     failing = max(area["integrated_gradients"][0], area["occlusion"][0])
     passing = min(area["gradients"][0], area["grad_cam"][0])
     assert failing < passing, (
