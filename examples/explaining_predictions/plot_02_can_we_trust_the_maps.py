@@ -356,15 +356,18 @@ for p in models:
 # The code below checks each sentence of this section on both models.
 #
 # **Integrated gradients and occlusion fail**, and the absolute
-# correlation says why: their signed correlation falls below 0.5, but the
-# absolute one stays above it. Both maps are exactly
-# 0 on the black background whatever the weights (integrated gradients
-# multiply by each pixel's difference from the black baseline; a black
-# square over black pixels changes nothing), so their absolute values
-# keep the garment's silhouette, and the random model only flips the
-# signs inside it. This is the failure Adebayo et al. report for
-# gradient times input and integrated gradients: the map is dominated by
-# the input. The signed correlation alone would have passed both.
+# correlation says why: their signed correlation falls below 0.5, but
+# the absolute one stays above it. Both maps are exactly 0 on most of
+# the black background whatever the weights (integrated gradients on
+# every black pixel, as they multiply by each pixel's difference from
+# the black baseline; occlusion wherever its square hides only black
+# pixels, which changes nothing), so in the original and in the
+# randomized absolute maps alike those pixels tie at the bottom: the
+# ranks keep the garment's silhouette while the signs inside it are
+# scrambled. Adebayo et al. make the same observation for methods that
+# multiply by the input (gradient times input, integrated gradients):
+# the input dominates their maps. The signed correlation alone would
+# have passed both.
 #
 # **SmoothGrad and Grad-CAM pass** on both models.
 #
@@ -372,14 +375,13 @@ for p in models:
 # (above).
 #
 # **The two methods that fail the randomization check delete best**:
-# integrated gradients and occlusion have lower deletion areas than plain
-# gradients and Grad-CAM. Part of this is the substrate: both give the
-# black background exactly 0, below every pixel they credit, so deletion
-# takes the credited garment pixels first, where a random order or a
-# gradient map spends steps deleting black pixels to black, which
-# changes nothing.
-# The two checks rank the methods differently; Binder et al. (2023, below)
-# start from this gap.
+# integrated gradients and occlusion have lower deletion areas than
+# plain gradients and Grad-CAM. Part of this is the substrate: both give
+# most of the black background exactly 0, below every pixel they credit,
+# so deletion takes the credited garment pixels first, where a random
+# order spends many of its steps on black pixels, whose deletion to
+# black changes nothing. The two checks rank the methods differently;
+# Binder et al. (2023, below) start from this gap.
 #
 # **Plain gradients** keep more of their order under ``valid`` than
 # under ``same`` padding (the frame, above); whether that is enough to

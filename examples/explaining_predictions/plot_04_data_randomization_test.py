@@ -275,7 +275,8 @@ assert occlusion > max(others), (
 # What this test cannot tell
 # --------------------------
 # Even against a memorising model, the test says nothing about whether
-# the real model's maps are right for an image; and a map that passes can
-# still be uninformative: maps of independent noise pass every such test
-# (Binder et al., 2023, on the model randomization check; the argument is
-# the same here).
+# the real model's maps are right for an image; and passing it does not
+# make a map informative: a map of random values, drawn anew for each
+# model, passes it. Binder et al. (CVPR 2023) show this for the model
+# randomization check (maps without covariance between their pixels
+# score well), and the argument carries over to this test.
