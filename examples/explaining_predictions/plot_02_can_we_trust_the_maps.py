@@ -353,7 +353,8 @@ for p in models:
 # %%
 # How to read the table
 # ~~~~~~~~~~~~~~~~~~~~~
-# The code below checks each sentence of this section on both models.
+# The code checks each claim of this section on both models (below,
+# and for Grad-CAM where the curves are drawn).
 #
 # **Integrated gradients and occlusion fail**, and the absolute
 # correlation says why: their signed correlation falls below 0.5, but
