@@ -305,25 +305,23 @@ area = {
     for p in models
 }
 for p in models:
-    assert area[p]["grad_cam"][0] < area[p]["random"][0], (
-        f"Grad-CAM, {p}"
-    )
-ins = {p: area[p]["grad_cam"][1] - area[p]["random"][1] for p in models}
-assert ins["valid"] < -0.03, "Grad-CAM inserts as fast as random: valid"
-assert ins["same"] < 0.03, "Grad-CAM inserts faster than random: same"
+    grad_cam, random = area[p]["grad_cam"], area[p]["random"]
+    assert grad_cam[0] < random[0], f"Grad-CAM deletes slowly: {p}"
+    assert grad_cam[1] < random[1] + 0.03, f"Grad-CAM inserts fast: {p}"
 
 # %%
 # Grad-CAM's insertion curve does not rise faster than the random
-# order's: under ``valid`` padding it runs clearly below it, under
-# ``same`` padding near it or below (the code checks both, with a margin
-# of 0.03 in the mean area). Putting back first the pixels Grad-CAM
-# ranks highest restores the class probability no faster than putting
-# back pixels at random. A likely reason: its map is coarse (``relu2``
-# has 8x8 positions under ``valid`` padding, 14x14 under ``same``), so
-# its first pixels are one blob of the garment, where a random order
-# spreads them over the whole image and sketches the garment's outline
-# early. On deletion Grad-CAM does better than the random order on both
-# models (checked too).
+# order's on either model: its mean area is below the random order's or
+# near it. In all ten models trained while this page was written (five
+# seeds, two paddings) it was below, in some by very little, so the code
+# checks only that it is not above by more than 0.03. Putting back first
+# the pixels Grad-CAM ranks highest restores the class probability, on
+# average, no faster than putting back pixels at random. A likely
+# reason: its map is coarse (``relu2`` has 8x8 positions under ``valid``
+# padding, 14x14 under ``same``), so its first pixels are one blob of
+# the garment, where a random order spreads them over the whole image
+# and sketches the garment's outline early. On deletion Grad-CAM does
+# better than the random order on both models (checked too).
 #
 # Which methods pass
 # ------------------
@@ -380,7 +378,7 @@ for p in models:
 # **SmoothGrad and Grad-CAM pass** on both models.
 #
 # **Grad-CAM deletes better than the random order but inserts no
-# faster** (above).
+# faster than it** (above).
 #
 # **The two methods that fail the randomization check delete best**:
 # integrated gradients and occlusion have lower deletion areas than
