@@ -1107,6 +1107,8 @@ CATALOGUE: list[Case] = [
     # issue 22: channel pages (plot_receptive_field's margin)
     Case("plot_receptive_field", "a box past the margin", call("plot_receptive_field", np.zeros((28, 28)), {"max_pool2": (-7, -6, 10, 10)}, margin=6), V, r"within the 28x28 image and its margin of 6; got \[-7, -6, 10, 10\]"),
     Case("plot_receptive_field", "a negative margin", call("plot_receptive_field", np.zeros((28, 28)), {"conv1": (0, 0, 5, 5)}, margin=-2), V, r"margin must be a non-negative integer; got -2"),
+    # issue 22: the trust page (plot_deletion's bands)
+    Case("plot_deletion", "bands='no'", call("plot_deletion", {"fractions": np.linspace(0, 1, 3), "probabilities": np.full((2, 3), 0.5), "auc": np.zeros(2)}, bands="no"), T, r"bands must be True or False; got 'no'"),
 ]  # fmt: skip
 
 

@@ -1213,6 +1213,17 @@ def test_deletion_draws_the_mean_a_percentile_band_and_the_mean_auc():
     assert "25th to 75th percentile" in ax.get_title()
 
 
+def test_deletion_without_bands_draws_the_means_alone_and_says_so():
+    p = [[1.0, 0.5, 0.0], [0.6, 0.1, 0.1]]
+    fig = plot_deletion(
+        {"gradients": _deletion(p), "random": _deletion(np.full((2, 3), 0.5))}, bands=False
+    )
+    ax = fig.axes[0]
+    assert len(ax.collections) == 0  # no band
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [0.8, 0.3, 0.05])
+    assert ax.get_title() == "Mean over 2 images"
+
+
 def test_deletion_takes_one_result_a_sequence_with_labels_and_objects():
     one = plot_deletion(_Result(**_deletion(np.full((2, 3), 0.5))))
     assert one.axes[0].get_legend().get_texts()[0].get_text().startswith("curve 0")

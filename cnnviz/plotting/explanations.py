@@ -387,14 +387,17 @@ def plot_deletion(
     curves: object,
     *,
     labels: Sequence[str] | None = None,
+    bands: bool = True,
     fig: Figure | SubFigure | None = None,
 ) -> Figure | SubFigure:
     """Draw deletion or insertion curves: the class probability as pixels are removed or added.
 
     For each result, the line is the mean probability over its images at
-    each fraction of pixels, the band spans the 25th to 75th percentile,
-    and the legend gives the mean area under the curve (lower is better
-    for deletion, higher for insertion).
+    each fraction of pixels, the band (unless `bands` is False) spans the
+    25th to 75th percentile, and the legend gives the mean area under the
+    curve (lower is better for deletion, higher for insertion). Bands of
+    several results often overlap until no line can be told from another:
+    ``bands=False`` draws the means alone.
 
     Parameters
     ----------
@@ -405,6 +408,9 @@ def plot_deletion(
     labels : sequence of str, optional
         One legend label per result; by default the mapping's keys, else
         ``"curve 0"``, ``"curve 1"``, ...
+    bands : bool, default True
+        Whether to draw each result's band from the 25th to the 75th
+        percentile of its images.
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
 
@@ -420,7 +426,8 @@ def plot_deletion(
         fractions do not rise within [0, 1], probabilities are outside
         [0, 1], values are not finite or `labels` is not one per result.
     TypeError
-        If a result is neither a mapping nor has the attributes.
+        If a result is neither a mapping nor has the attributes, or `bands`
+        is not True or False.
 
     Examples
     --------
@@ -432,6 +439,8 @@ def plot_deletion(
     >>> fig = plot_deletion({"gradients": curve})
     >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
     ['gradients (mean AUC 0.365)']
+    >>> len(plot_deletion({"gradients": curve}, bands=False).axes[0].collections)
+    0
     """
     if _is_curve(curves):
         results, default = [curves], ["curve 0"]
@@ -451,21 +460,24 @@ def plot_deletion(
     elif len(_sequence(labels, "labels")) != len(results):
         raise ValueError(f"labels must give one label per result, {len(results)}; got {labels!r}")
     checked = [_curve(result, f"curves[{i}]") for i, result in enumerate(results)]
+    bands = _checks.flag(bands, "bands")
 
     figure = _figure(fig, 6.4, 4.0)
     ax = figure.subplots()
     count = set()
     for label, (fractions, p, auc) in zip(labels, checked, strict=True):
-        low, high = np.percentile(p, [25, 75], axis=0)
         (line,) = ax.plot(fractions, p.mean(axis=0), label=f"{label} (mean AUC {auc.mean():.3f})")
-        ax.fill_between(fractions, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        if bands:
+            low, high = np.percentile(p, [25, 75], axis=0)
+            ax.fill_between(fractions, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
         count.add(len(p))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("fraction of pixels deleted (or inserted), most important first")
     ax.set_ylabel("probability of the explained class")
     images = f"{count.pop()} images" if len(count) == 1 else "the images"
-    ax.set_title(f"Mean over {images}; band: 25th to 75th percentile", fontsize="medium")
+    band = "; band: 25th to 75th percentile" if bands else ""
+    ax.set_title(f"Mean over {images}{band}", fontsize="medium")
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return figure
