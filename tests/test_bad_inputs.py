@@ -1104,6 +1104,8 @@ CATALOGUE: list[Case] = [
     Case("plot_randomization", "an absolute correlation per layer missing", call("plot_randomization", {"layers": ["fc", "conv1"], "correlation": np.array([0.2, 0.1]), "correlation_abs": np.array([0.9])}), V, r"result\['correlation_abs'\] must hold one value per randomized layer, shape \(2,\); got shape \(1,\)"),
     Case("plot_randomization", "cascade='yes' in the result", call("plot_randomization", {"layers": ["conv1"], "correlation": np.array([0.2]), "cascade": "yes"}), T, r"result\['cascade'\] must be True or False; got 'yes'"),
     Case("deletion_curve", "blur_sigma=29 for 28x28 images", lambda: __import__("cnnviz").deletion_curve(model(), image(), "random", value="blur", blur_sigma=29), V, r"blur_sigma must be at most the images' larger side \(28 pixels\) with value='blur': a wider blur makes each image nearly its mean, which a number value gives; got 29"),
+    # issue 22: where LeNet-5 looks, where the models fail
+    Case("plot_confusion_matrix", "diagonal='hide'", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal="hide"), V, r"diagonal must be one of \('shade', 'mask'\); got 'hide'"),
 ]  # fmt: skip
 
 
