@@ -17,10 +17,11 @@ completeness. The next page checks whether the maps can be trusted.
 # The maps are drawn for four training images, picked by a rule fixed
 # in advance: the first training image of each of four classes chosen
 # for their shapes (a T-shirt/top, a trouser with the gap between its
-# legs, a sandal with gaps between its straps, a bag). Where the page
-# measures, it uses the first 500 test images, only measured, nothing
-# chosen on them. Both models come from the cache that the earlier pages
-# filled.
+# legs, a sandal with gaps between its straps, a bag): what the gallery
+# shows is picked on training images, so that the test set stays for
+# measuring. Where the page measures, it uses the first 500 test images,
+# only measured, nothing chosen on them. Both models come from the cache
+# that the earlier pages filled.
 #
 # Every map explains the predicted class's **class score**: its logit,
 # the input of the final softmax (``op``), computed here as the ``fc2``
@@ -54,10 +55,13 @@ def class_scores(model, x):
     )
 
 
+predicted = {
+    p: class_scores(model, images).argmax(axis=1)
+    for p, model in models.items()
+}
 print("training images:", first)
-for p, model in models.items():
-    predicted = class_scores(model, images).argmax(axis=1)
-    print(f"{p:5} predicts:", ", ".join(names[c] for c in predicted))
+for p in models:
+    print(f"{p:5} predicts:", ", ".join(names[c] for c in predicted[p]))
 print(f"exactly black: {black.mean():.0%} of the measured pixels")
 
 # %%
@@ -72,7 +76,8 @@ print(f"exactly black: {black.mean():.0%} of the measured pixels")
 # map is drawn over the grey image, more opaque where it is larger. So
 # the tiles show *where* each map is large, not how large one map is
 # next to another: compare shapes, not colours, across tiles. Each tile
-# is titled with the predicted class and the map's range (min .. max);
+# is titled with the model, its predicted class and the map's range
+# (min .. max);
 # a map that is zero up to float32 rounding is drawn flat.
 #
 # With each figure the page prints the method's share on the black
@@ -97,8 +102,7 @@ def show(name):
     maps, titles = [], []
     for p, model in models.items():
         maps.append(method(model, images, **options))
-        predicted = class_scores(model, images).argmax(axis=1)
-        titles += [f"{p}: {names[c]}" for c in predicted]
+        titles += [f"{p}: {names[c]}" for c in predicted[p]]
         mass = np.abs(method(model, measured, **options)).astype(float)
         on_black[name, p] = (mass * black).sum() / mass.sum()
         print(f"{name}, {p}: {on_black[name, p]:.1%} on black pixels")
@@ -132,8 +136,8 @@ plt.show()
 # signed (red raises the score) and keeps what nearby images agree on.
 # It misleads by looking cleaner than it is: the smoothing comes from
 # the noise, so a tidy map can still be the outline of the image more
-# than the model's reasoning. The noise lights up the background too, and
-# the map keeps much of its weight there.
+# than the model's reasoning. Like the gradients it averages, it keeps
+# much of its weight on the black background.
 show("smoothgrad")
 plt.show()
 
@@ -191,7 +195,7 @@ for b, baseline in baselines.items():
             models["valid"], images, baseline=baseline(images), steps=32
         )
     )
-    titles += [f"{b}: {names[c]}" for c in shown]
+    titles += [f"{b}: {names[c]}" for c in predicted["valid"]]
 cnnviz.plot_attribution(
     np.concatenate([images] * 3), np.concatenate(rows), titles=titles
 )
