@@ -63,13 +63,14 @@ plt.show()
 # ------------------------
 # Counting both directions of each pair of classes (in brackets: the
 # first class called the second, plus the second called the first), the
-# page prints the most confused pairs and two groups: the upper body garments
-# (T-shirt/top, pullover, coat, shirt), which share a silhouette at
-# 28x28 and differ in collars, buttons and sleeves that take a few
-# pixels, and the footwear (sandal, sneaker, ankle boot). Most of all
-# mistakes fall among the four upper body classes, the most confused
-# pair is one of them, and a shoe that is misclassified is nearly always
-# called another kind of shoe; the page checks these claims.
+# page prints the most confused pairs and two groups: the upper body
+# garments (T-shirt/top, pullover, coat, shirt), which share a
+# silhouette at 28x28 and differ in collars, buttons and sleeves that
+# take a few pixels, and the footwear (sandal, sneaker, ankle boot).
+# Most of all mistakes fall among the four upper body classes, the most
+# confused pair is two of them, and a shoe that is misclassified is
+# mostly called another kind of shoe (in more than two of three
+# footwear mistakes); the page checks these claims.
 names = cnnviz.CLASS_NAMES
 upper = [0, 2, 4, 6]  # T-shirt/top, pullover, coat, shirt
 footwear = [5, 7, 9]  # sandal, sneaker, ankle boot
@@ -104,7 +105,7 @@ for p, matrix in matrices.items():
     top_a, top_b = np.unravel_index(ranked[0], pairs.shape)
     assert inside > off.sum() / 2, "most mistakes are among upper body"
     assert {top_a, top_b} <= set(upper), "top pair is upper body"
-    assert shoes_inside > 0.8 * shoes, "a shoe is called another shoe"
+    assert shoes_inside > 2 / 3 * shoes, "a shoe is called another shoe"
 
 # %%
 # The worst mistakes
