@@ -1109,6 +1109,8 @@ CATALOGUE: list[Case] = [
     Case("plot_receptive_field", "a negative margin", call("plot_receptive_field", np.zeros((28, 28)), {"conv1": (0, 0, 5, 5)}, margin=-2), V, r"margin must be a non-negative integer; got -2"),
     # issue 22: the trust page (plot_deletion's bands)
     Case("plot_deletion", "bands='no'", call("plot_deletion", {"fractions": np.linspace(0, 1, 3), "probabilities": np.full((2, 3), 0.5), "auc": np.zeros(2)}, bands="no"), T, r"bands must be True or False; got 'no'"),
+    # issue 22: where LeNet-5 looks, where the models fail
+    Case("plot_confusion_matrix", "diagonal='hide'", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal="hide"), V, r"diagonal must be one of \('shade', 'mask'\); got 'hide'"),
 ]  # fmt: skip
 
 

@@ -1087,6 +1087,40 @@ def test_confusion_matrix_normalized_over_pred_and_all():
     assert "all images" in colour_bars(share)[0].get_ylabel()
 
 
+def test_confusion_matrix_with_the_diagonal_masked_shades_the_confusions_on_their_own_scale():
+    fig = plot_confusion_matrix(MATRIX, class_names=["a", "b", "c"], diagonal="mask")
+    ax = fig.axes[0]
+    shaded = ax.get_images()[0].get_array()
+    np.testing.assert_array_equal(np.ma.getmaskarray(shaded), np.eye(3, dtype=bool))
+    np.testing.assert_array_equal(shaded.data[~np.eye(3, dtype=bool)], [2, 0, 1, 3, 0, 0])
+    (bar,) = colour_bars(fig)
+    assert (bar._colorbar.mappable.norm.vmin, bar._colorbar.mappable.norm.vmax) == (0, 3)
+    assert bar.get_ylabel() == "count off the diagonal (0 to 3)"
+    # The diagonal's values are still written, in black on its grey cells, which are drawn.
+    assert _cells(fig) == ["8", "2", "0", "1", "6", "3", "0", "0", "0"]
+    colours = [to_rgba(text.get_color()) for text in ax.texts]
+    assert colours[0] == colours[4] == to_rgba("black")
+    assert colours[5] == to_rgba("white")  # 3 of at most 3
+    grey = [patch.get_xy() for patch in ax.patches if patch.get_facecolor() == to_rgba("0.85")]
+    assert grey == [(-0.5, -0.5), (0.5, 0.5), (1.5, 1.5)]
+    assert "diagonal (right answers) in grey" in ax.get_title()
+    # The recall in the row labels is the diagonal's, masked or not.
+    assert ax.get_yticklabels()[0].get_text() == "a (recall 80.0%)"
+
+
+def test_confusion_matrix_with_the_diagonal_masked_and_rates_runs_to_the_largest_rate():
+    fig = plot_confusion_matrix(
+        MATRIX, class_names=["a", "b", "c"], normalize="true", diagonal="mask"
+    )
+    (bar,) = colour_bars(fig)
+    assert bar._colorbar.mappable.norm.vmax == 0.3  # b called c: 3 of 10
+    assert bar.get_ylabel() == "fraction of the true class, off the diagonal (0 to 0.3)"
+    # The default keeps the diagonal on the scale, as before.
+    plain = plot_confusion_matrix(MATRIX, class_names=["a", "b", "c"], diagonal="shade")
+    assert colour_bars(plain)[0]._colorbar.mappable.norm.vmax == 8
+    assert [p for p in plain.axes[0].patches if p.get_facecolor() == to_rgba("0.85")] == []
+
+
 def test_confusion_matrix_of_fashion_mnist_names_every_class():
     fig = plot_confusion_matrix(np.eye(10, dtype=np.int64) * 100)
     assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == list(CLASS_NAMES)
@@ -1102,11 +1136,21 @@ def test_mistakes_tiles_are_titled_true_predicted_and_probability():
         np.zeros((3, 8, 8)), [0, 1, 2], PROBABILITIES, [1, 0], class_names=["a", "b", "c"]
     )
     assert [ax.get_title() for ax in image_axes(fig)] == [
-        "true b\npredicted a (p=0.97)",
-        "true a\npredicted b (p=0.90)",
+        "true b (p=0.02)\npredicted a (p=0.97)",
+        "true a (p=0.1)\npredicted b (p=0.90)",
     ]
     assert colour_bars(fig) == []
-    assert "predicted class's probability" in fig.get_suptitle()
+    assert "the class's probability, true and predicted" in fig.get_suptitle()
+
+
+def test_mistakes_titles_keep_a_tiny_true_class_probability_apart_from_zero():
+    # Confident mistakes all show p=1.00 for the predicted class; the true class's p tells them apart.
+    probabilities = np.array([[1 - 3e-9, 3e-9], [1 - 4e-5, 4e-5]])
+    fig = plot_mistakes(np.zeros((2, 8, 8)), [1, 1], probabilities, [0, 1], class_names=["a", "b"])
+    assert [ax.get_title() for ax in image_axes(fig)] == [
+        "true b (p=3e-09)\npredicted a (p=1.00)",
+        "true b (p=4e-05)\npredicted a (p=1.00)",
+    ]
 
 
 def test_mistakes_with_maps_share_one_bar_each_map_divided_by_its_largest_value():

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure, SubFigure
+from matplotlib.patches import Rectangle
 
 from .. import _checks
 from ..data import CLASS_NAMES
@@ -37,6 +38,10 @@ from ._figures import (
 
 #: How :func:`plot_confusion_matrix` may normalise the counts.
 NORMALIZE = (None, "true", "pred", "all")
+#: The grey of the cells drawn apart from the colour scale (the diagonal, with ``diagonal="mask"``).
+_MASKED = "0.85"
+#: How :func:`plot_confusion_matrix` may draw the diagonal: on the scale, or apart from it.
+DIAGONAL = ("shade", "mask")
 
 
 # --- plot_probabilities ----------------------------------------------------------------------
@@ -139,6 +144,7 @@ def plot_confusion_matrix(
     *,
     class_names: Sequence[str] = CLASS_NAMES,
     normalize: str | None = None,
+    diagonal: str = "shade",
     fig: Figure | SubFigure | None = None,
 ) -> Figure | SubFigure:
     """Draw a confusion matrix with its counts or rates in the cells and each class's recall.
@@ -148,7 +154,11 @@ def plot_confusion_matrix(
     the class's recall (the diagonal cell over the row's count), whatever
     `normalize` is. Cells are shaded on ``Blues`` from 0 to the largest
     value (to 1 for rates of a row or column), with one colour bar; text
-    is white on dark cells, black on light ones.
+    is white on dark cells, black on light ones. The right answers on the
+    diagonal of a good classifier dwarf every confusion, which then all
+    look white: ``diagonal="mask"`` draws the diagonal in grey, off the
+    scale (its values still written in it), and shades the other cells
+    from 0 to the largest of them.
 
     Parameters
     ----------
@@ -159,6 +169,10 @@ def plot_confusion_matrix(
     normalize : {None, "true", "pred", "all"}, default None
         Counts; or each count divided by its row's sum (the true class),
         its column's sum (the predicted class) or the total.
+    diagonal : {"shade", "mask"}, default "shade"
+        Shade the diagonal on the scale with the other cells, or draw it
+        in grey apart from the scale, which then runs from 0 to the
+        largest value off the diagonal.
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
 
@@ -172,7 +186,7 @@ def plot_confusion_matrix(
     ValueError
         If `matrix` is not square, holds negative, fractional or
         non-finite values, `class_names` does not name every class, or
-        `normalize` is not one of its choices.
+        `normalize` or `diagonal` is not one of its choices.
 
     Examples
     --------
@@ -183,6 +197,13 @@ def plot_confusion_matrix(
     ['0.80', '0.20', '0.10', '0.90']
     >>> [label.get_text() for label in fig.axes[0].get_yticklabels()]
     ['cat (recall 80.0%)', 'dog (recall 90.0%)']
+
+    With the diagonal apart, the scale runs to the largest confusion:
+
+    >>> fig = plot_confusion_matrix([[8, 2], [1, 9]], class_names=["cat", "dog"],
+    ...                             diagonal="mask")
+    >>> fig.axes[0].get_images()[0].norm.vmax
+    2.0
     """
     counts = _numbers(matrix, "matrix")
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.size == 0:
@@ -196,6 +217,8 @@ def plot_confusion_matrix(
         raise ValueError(f"matrix must hold counts (integers of at least 0); got {bad:g}")
     names = _class_names(class_names, len(counts), f"matrix of shape {counts.shape}")
     normalize = _checks.one_of(normalize, NORMALIZE, "normalize")
+    diagonal = _checks.one_of(diagonal, DIAGONAL, "diagonal")
+    mask = diagonal == "mask"
 
     with np.errstate(invalid="ignore", divide="ignore"):
         recall = np.diag(counts) / counts.sum(axis=1)
@@ -207,23 +230,40 @@ def plot_confusion_matrix(
             values = counts / counts.sum(axis=0, keepdims=True)
         else:
             values = counts / counts.sum()
-    # Rates of a row or column are compared on 0 to 1; counts and shares of all on 0 to the top.
-    top = 1.0 if normalize in ("true", "pred") else max(float(np.nanmax(values)), 1e-12)
-    scale = {
-        None: f"count (0 to {top:g})",
-        "true": "fraction of the true class (each row sums to 1)",
-        "pred": "fraction of the predicted class (each column sums to 1)",
-        "all": f"fraction of all images (0 to {top:.3g})",
-    }[normalize]
+    diagonal_cells = np.eye(len(counts), dtype=bool)
+    shaded = np.where(diagonal_cells, np.nan, values) if mask else values
+    if mask:
+        # The diagonal is off the scale: the confusions take all of it.
+        top = max(float(np.nanmax(shaded, initial=0.0)), 1e-12)
+    else:
+        # Rates of a row or column are compared on 0 to 1; counts and shares of all on 0 to the top.
+        top = 1.0 if normalize in ("true", "pred") else max(float(np.nanmax(values)), 1e-12)
+    if mask:
+        scale = {
+            None: f"count off the diagonal (0 to {top:g})",
+            "true": f"fraction of the true class, off the diagonal (0 to {top:.3g})",
+            "pred": f"fraction of the predicted class, off the diagonal (0 to {top:.3g})",
+            "all": f"fraction of all images, off the diagonal (0 to {top:.3g})",
+        }[normalize]
+    else:
+        scale = {
+            None: f"count (0 to {top:g})",
+            "true": "fraction of the true class (each row sums to 1)",
+            "pred": "fraction of the predicted class (each column sums to 1)",
+            "all": f"fraction of all images (0 to {top:.3g})",
+        }[normalize]
 
     size = 1.0 + 0.6 * len(counts)
     figure = _figure(fig, size + 2.6, size)
     ax = figure.subplots()
-    image = ax.imshow(values, cmap="Blues", vmin=0, vmax=top, interpolation="nearest")
+    image = ax.imshow(shaded, cmap="Blues", vmin=0, vmax=top, interpolation="nearest")
+    if mask:
+        for i in range(len(counts)):
+            ax.add_patch(Rectangle((i - 0.5, i - 0.5), 1, 1, facecolor=_MASKED, edgecolor="none"))
     small = "small" if len(counts) <= 10 else "x-small"
     for (i, j), value in np.ndenumerate(values):
         text = "-" if np.isnan(value) else (f"{value:.0f}" if normalize is None else f"{value:.2f}")
-        dark = not np.isnan(value) and value > 0.5 * top
+        dark = not np.isnan(shaded[i, j]) and shaded[i, j] > 0.5 * top
         colour = "white" if dark else "black"
         ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=small)
     ticks = np.arange(len(counts))
@@ -237,14 +277,13 @@ def plot_confusion_matrix(
     )
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class (recall: diagonal / row)")
-    ax.set_title(
-        {
-            None: "Confusion matrix: counts",
-            "true": "Confusion matrix: rates per true class (normalize='true')",
-            "pred": "Confusion matrix: rates per predicted class (normalize='pred')",
-            "all": "Confusion matrix: shares of all images (normalize='all')",
-        }[normalize]
-    )
+    title = {
+        None: "Confusion matrix: counts",
+        "true": "Confusion matrix: rates per true class (normalize='true')",
+        "pred": "Confusion matrix: rates per predicted class (normalize='pred')",
+        "all": "Confusion matrix: shares of all images (normalize='all')",
+    }[normalize]
+    ax.set_title(title + ("\ndiagonal (right answers) in grey, off the scale" if mask else ""))
     bar = figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
     bar.set_label(scale)
     return figure
@@ -282,10 +321,13 @@ def plot_mistakes(
     class_names: Sequence[str] = CLASS_NAMES,
     fig: Figure | SubFigure | None = None,
 ) -> Figure | SubFigure:
-    r"""Draw chosen images, each titled with its true class, predicted class and probability.
+    r"""Draw chosen images, each titled with its true and predicted class and their probabilities.
 
-    Each tile is titled ``true X`` over ``predicted Y (p=0.97)``, where ``p``
-    is the predicted (most probable) class's probability. With `maps`, each
+    Each tile is titled ``true X (p=0.012)`` over ``predicted Y (p=0.97)``:
+    the true class's probability (to two significant digits, so that one
+    of 1e-9 is not shown as 0: it tells a near miss from a confident
+    mistake, where the predicted class's probability is near 1 for both)
+    and the predicted (most probable) class's. With `maps`, each
     map is overlaid on its image (opacity growing with magnitude), each
     divided by its own largest absolute value, so that all tiles share one
     colour bar from -1 to 1 (``RdBu_r``, if any map is signed) or from 0 to
@@ -332,7 +374,7 @@ def plot_mistakes(
     >>> fig = plot_mistakes(np.zeros((2, 28, 28)), [0, 1], probabilities, [1],
     ...                     class_names=["cat", "dog"])
     >>> fig.axes[0].get_title()
-    'true dog\npredicted cat (p=0.97)'
+    'true dog (p=0.03)\npredicted cat (p=0.97)'
     """
     x = _grey_images(images)
     p = _probability_rows(probabilities, len(x))
@@ -364,12 +406,13 @@ def plot_mistakes(
             image = _draw_map(ax, x[i], m[i] / (peak if peak > 0 else 1.0), cmap, norm)
         _bare(ax)
         ax.set_title(
-            f"true {names[y[i]]}\npredicted {names[predicted]} (p={p[i, predicted]:.2f})",
+            f"true {names[y[i]]} (p={p[i, y[i]]:.2g})\n"
+            f"predicted {names[predicted]} (p={p[i, predicted]:.2f})",
             fontsize="medium",
         )
     unit = x.min() >= 0 and x.max() <= 1  # as _draw_image decides, for the one-channel case
     grey = "black 0 to white 1" if unit else "each stretched from black to white"
-    how = f"p: the predicted class's probability; images in grey, {grey}"
+    how = f"p: the class's probability, true and predicted; images in grey, {grey}"
     if m is not None:
         bar = figure.colorbar(image, ax=list(axes[: len(chosen)]), fraction=0.03, pad=0.02)
         bar.set_label("map / its largest |value| (each map alone)")

@@ -34,9 +34,9 @@ MIN_FIGURES = {
     "plot_03_feature_maps_valid_padding": DRAWN_LAYERS + 2,  # + image, kernels
     "plot_04_lenet5_same_padding": DRAWN_LAYERS + 2,  # + curves, image
     "plot_05_valid_vs_same_padding": 5,  # four side-by-side figures, the border
-    "plot_01_where_lenet5_looks": 10,  # one per method and padding
+    "plot_01_where_lenet5_looks": 6,  # one per method (both models), IG's baselines
     "plot_02_can_we_trust_the_maps": 7,  # five randomization checks, two curve pairs
-    "plot_03_where_the_models_fail": 4,  # two confusion-matrix pairs, two mistake grids
+    "plot_03_where_the_models_fail": 4,  # two confusion matrices, two mistake grids
     "plot_04_data_randomization_test": 5,  # one per method, both models in each
     "plot_01_learned_filters": 4,  # conv1 and conv2 kernels, both paddings
     "plot_02_receptive_fields": 3,  # centre units, corner units, coverage
