@@ -44,9 +44,9 @@ plt.show()
 # ------------------
 # **The first epoch.** The training loss of epoch 1 is higher than the test
 # loss of epoch 1. The model is not better on unseen images: the training
-# value is the average over the epoch's batches, most of them seen by a
-# model that had barely started learning, while the test value is measured
-# once, with the weights at the end of the epoch.
+# value is the average over the epoch's batches, the first of them seen by
+# a model that had barely started learning, while the test value is
+# measured once, with the weights at the end of the epoch.
 #
 # **Overfitting.** The training loss keeps falling, with small bumps, to
 # the end; the test loss falls for a few epochs, reaches its lowest value

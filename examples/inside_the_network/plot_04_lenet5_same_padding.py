@@ -159,8 +159,10 @@ def title(name):
 # ----------------------------------------------
 # ``conv1`` keeps the 28x28 size of the image; its outermost 2 pixels were
 # computed with the kernel partly over the zero padding. For this first
-# layer the padding's zeros look like more black background, so the border
-# holds the bias, like the rest of the background.
+# layer the padding's zeros look like more black background: where the
+# image is black near the edge (above and below the sneaker) the border
+# holds the bias, like the rest of the background; where the sneaker
+# reaches the edge, at its toe and heel, the filters respond there.
 cnnviz.plot_feature_maps(
     outputs["conv1"],
     ncols=3,
