@@ -61,7 +61,8 @@ plt.show()
 # model grows more confident: its right answers gain little (from
 # ``-log(0.9) = 0.11`` towards 0), while each confident mistake costs more
 # and more (``-log(0.01) = 4.6``). A few confident mistakes raise the
-# average loss without changing the count of right answers.
+# average loss without changing the count of right answers (the last
+# section of this page measures how much of the loss they carry).
 #
 # The page reads these facts off the history and checks them, so that the
 # build fails on a machine where the curves tell another story:
