@@ -48,7 +48,7 @@ plt.show()
 # a model that had barely started learning, while the test value is
 # measured once, with the weights at the end of the epoch.
 #
-# **Overfitting.** The training loss keeps falling, with small bumps, to
+# **Overfitting.** The training loss keeps falling, small bumps aside, to
 # the end; the test loss falls for a few epochs, reaches its lowest value
 # well before the last epoch, then rises. The model is learning the
 # training images by heart, details that do not carry over to new ones.
