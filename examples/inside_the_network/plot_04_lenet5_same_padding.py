@@ -87,8 +87,9 @@ model, history = cnnviz.trained_lenet5("same", verbose=0)
 # than the ``valid`` model's (this model has more than twice the
 # parameters, most of them in ``fc1``); the test loss reaches its lowest
 # value well before the last epoch, then rises, while the test accuracy
-# stays flat: more confident answers, not more right ones. Choosing when to stop would again take a validation split held
-# out of the training images; the notebook's 30 epochs are kept.
+# stays flat: more confident answers, not more right ones. Choosing when
+# to stop would again take a validation split held out of the training
+# images; the notebook's 30 epochs are kept.
 cnnviz.plot_history(
     history,
     validation_label="test (monitoring only)",
