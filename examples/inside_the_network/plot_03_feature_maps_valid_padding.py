@@ -127,9 +127,16 @@ plt.show()
 # them, more layers could compute nothing that one layer cannot.
 #
 # The maps do not keep "only where a filter matched": a channel whose bias
-# is positive keeps that bias over the whole black background (channel 0
-# here), a filter with a negative bias is zero there. Grey from 0 (black) to
-# the layer's largest value (white), one scale for all six:
+# is positive keeps that bias over the whole black background, a filter
+# with a negative bias is zero there. The top-left corner of every map sees
+# only black pixels (image rows and columns 0 to 4), so it holds exactly
+# ``max(bias, 0)``; the page prints which channels have a positive bias.
+# Grey from 0 (black) to the layer's largest value (white), one scale for
+# all six:
+corner = outputs["relu1"][0, 0, 0]
+assert not x[:5, :5].any(), "the corner's window is black"
+assert np.allclose(corner, np.maximum(biases, 0)), "max(bias, 0)"
+print("channels with a positive bias:", np.flatnonzero(biases > 0))
 cnnviz.plot_feature_maps(
     outputs["relu1"],
     ncols=3,
@@ -213,9 +220,14 @@ print(pooled[row, col, ch] == flat[at])
 # fc1 and fc2: the dense layers
 # -----------------------------
 # Each of the 120 units of ``fc1`` and the 84 of ``fc2`` is a weighted sum of
-# all the numbers before it plus a bias, followed by a ReLU; many units are
-# zero for any one image. Grey from 0 (black) to the layer's largest value,
-# with its colour bar.
+# all the numbers before it plus a bias, followed by a ReLU; for this image
+# many units are zero (the page counts them and checks that at least a
+# quarter of each layer is). Grey from 0 (black) to the layer's largest
+# value, with its colour bar.
+for name in ("fc1", "fc2"):
+    zeros = np.sum(outputs[name] == 0)
+    print(f"{name}: {zeros} of {outputs[name].size} units are zero")
+    assert zeros > outputs[name].size / 4, f"many {name} units are zero"
 cnnviz.plot_feature_maps(
     outputs["fc1"], scale="layer", title=title("fc1") + ", from 0"
 )
@@ -242,15 +254,19 @@ print(
     f"({probabilities[predicted]:.3f});",
     f"true class: {cnnviz.CLASS_NAMES[y_train[index]]}",
 )
+assert predicted == y_train[index] == 7, "a sneaker, called a sneaker"
+assert probabilities[predicted] > 0.9, "with a probability near 1"
 
 # %%
-# A probability of 0.985 is not a 98.5% chance of being right. This image
-# is one the model trained on, and the previous page showed the test loss
-# rising while the test accuracy stayed under 90%: the model's
-# probabilities kept growing more confident after its answers stopped
-# getting better. Read them as scores that rank the classes, not as
-# calibrated odds; whether they match how often the model is right can
-# only be checked on images it did not train on.
+# The model calls this sneaker, an image it trained on, a sneaker with a
+# probability near 1 (the page checks: above 0.9). That is not
+# near-certainty of being right. The previous page showed the test loss
+# rising while the test accuracy stayed flat: the model's probabilities
+# kept growing more confident after its answers stopped getting better,
+# and most of its mistakes on test images are confident ones. Read the
+# probabilities as scores that rank the classes, not as calibrated odds;
+# whether they match how often the model is right can only be checked on
+# images it did not train on.
 #
 # All layers in one call
 # ----------------------
