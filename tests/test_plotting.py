@@ -1121,6 +1121,40 @@ def test_confusion_matrix_with_the_diagonal_masked_and_rates_runs_to_the_largest
     assert [p for p in plain.axes[0].patches if p.get_facecolor() == to_rgba("0.85")] == []
 
 
+@pytest.mark.parametrize(
+    ("matrix", "normalize", "diagonal"),
+    [
+        ([[5]], None, "mask"),  # no cell off the diagonal at all
+        (np.diag([5, 6, 7]), None, "mask"),  # no confusion
+        (np.diag([5, 6, 7]), "true", "mask"),
+        (np.zeros((3, 3), int), None, "shade"),  # no image
+        (np.zeros((3, 3), int), "all", "shade"),  # 0 / 0: every share NaN
+    ],
+)
+def test_confusion_matrix_with_nothing_to_shade_scales_its_zeros_from_0_to_1(
+    matrix, normalize, diagonal
+):
+    # Hostile review of issue 22: the scale ran to 1e-12 (its bar ticked in units of 1e-12)
+    # or, with normalize="all" and no image, to NaN with an All-NaN warning.
+    fig = plot_confusion_matrix(
+        matrix, class_names=list("abc")[: len(matrix)], normalize=normalize, diagonal=diagonal
+    )
+    (bar,) = colour_bars(fig)
+    assert (bar._colorbar.mappable.norm.vmin, bar._colorbar.mappable.norm.vmax) == (0, 1)
+    assert bar.get_ylabel().endswith("(0 to 1)")
+    # The zeros off the diagonal are black text on white (the scale's 0), not on dark cells.
+    off = [t for k, t in enumerate(fig.axes[0].texts) if k % (len(matrix) + 1)]
+    assert all(to_rgba(t.get_color()) == to_rgba("black") for t in off)
+
+
+def test_confusion_matrix_counts_on_the_colour_bar_are_integers_not_powers_of_ten():
+    big = [[10_000_000, 2_000_000], [1_000_000, 10_000_000]]
+    plain = plot_confusion_matrix(big, class_names=["a", "b"])
+    assert colour_bars(plain)[0].get_ylabel() == "count (0 to 10000000)"  # was "1e+07"
+    masked = plot_confusion_matrix(big, class_names=["a", "b"], diagonal="mask")
+    assert colour_bars(masked)[0].get_ylabel() == "count off the diagonal (0 to 2000000)"
+
+
 def test_confusion_matrix_of_fashion_mnist_names_every_class():
     fig = plot_confusion_matrix(np.eye(10, dtype=np.int64) * 100)
     assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == list(CLASS_NAMES)

@@ -234,20 +234,24 @@ def plot_confusion_matrix(
     shaded = np.where(diagonal_cells, np.nan, values) if mask else values
     if mask:
         # The diagonal is off the scale: the confusions take all of it.
-        top = max(float(np.nanmax(shaded, initial=0.0)), 1e-12)
+        top = float(np.nanmax(shaded, initial=0.0))
     else:
         # Rates of a row or column are compared on 0 to 1; counts and shares of all on 0 to the top.
-        top = 1.0 if normalize in ("true", "pred") else max(float(np.nanmax(values)), 1e-12)
+        top = 1.0 if normalize in ("true", "pred") else float(np.nanmax(values, initial=0.0))
+    if top == 0:
+        # Nothing above 0 to shade (no confusion at all, no image, or a 1x1 matrix masked):
+        # zeros are drawn white on a scale to 1, not on one to 1e-12 or NaN.
+        top = 1.0
     if mask:
         scale = {
-            None: f"count off the diagonal (0 to {top:g})",
+            None: f"count off the diagonal (0 to {top:.0f})",
             "true": f"fraction of the true class, off the diagonal (0 to {top:.3g})",
             "pred": f"fraction of the predicted class, off the diagonal (0 to {top:.3g})",
             "all": f"fraction of all images, off the diagonal (0 to {top:.3g})",
         }[normalize]
     else:
         scale = {
-            None: f"count (0 to {top:g})",
+            None: f"count (0 to {top:.0f})",  # an integer: 2000000, not 2e+06
             "true": "fraction of the true class (each row sums to 1)",
             "pred": "fraction of the predicted class (each column sums to 1)",
             "all": f"fraction of all images (0 to {top:.3g})",
