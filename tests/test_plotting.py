@@ -1155,6 +1155,24 @@ def test_confusion_matrix_counts_on_the_colour_bar_are_integers_not_powers_of_te
     assert colour_bars(masked)[0].get_ylabel() == "count off the diagonal (0 to 2000000)"
 
 
+@pytest.mark.parametrize("normalize", [None, "true", "pred", "all"])
+@pytest.mark.parametrize("diagonal", ["shade", "mask"])
+def test_confusion_matrix_of_two_classes_has_room_for_its_title_and_colour_bar_label(
+    normalize, diagonal
+):
+    # A 2x2 matrix drew a 2.2-inch figure: the masked title and the bar's label were cut off.
+    fig = plot_confusion_matrix(
+        [[5, 1], [2, 7]], class_names=["a", "b"], normalize=normalize, diagonal=diagonal
+    )
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (bar,) = colour_bars(fig)
+    for text in (fig.axes[0].title, bar.yaxis.label, fig.axes[0].yaxis.label):
+        box = text.get_window_extent(renderer)
+        assert 0 <= box.x0 <= box.x1 <= fig.bbox.width, text.get_text()
+        assert 0 <= box.y0 <= box.y1 <= fig.bbox.height, text.get_text()
+
+
 def test_confusion_matrix_of_fashion_mnist_names_every_class():
     fig = plot_confusion_matrix(np.eye(10, dtype=np.int64) * 100)
     assert [label.get_text() for label in fig.axes[0].get_xticklabels()] == list(CLASS_NAMES)

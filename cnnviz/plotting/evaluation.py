@@ -257,7 +257,8 @@ def plot_confusion_matrix(
             "all": f"fraction of all images (0 to {top:.3g})",
         }[normalize]
 
-    size = 1.0 + 0.6 * len(counts)
+    # At least 4.6 inches: a 2x2 matrix's title and colour bar label are longer than its 2.2.
+    size = max(1.0 + 0.6 * len(counts), 4.6)
     figure = _figure(fig, size + 2.6, size)
     ax = figure.subplots()
     image = ax.imshow(shaded, cmap="Blues", vmin=0, vmax=top, interpolation="nearest")
