@@ -553,6 +553,22 @@ def test_receptive_field_draws_a_field_over_the_edge_in_a_hatched_margin():
     assert ax.get_title().startswith("28x28 image and, hatched, 6 pixels\nbeyond its edge")
 
 
+def test_receptive_field_legend_of_a_box_wholly_in_the_margin_says_none_of_it_is_in_the_image():
+    # Hostile review of issue 22: these read "-1x-1 in the image", "0x0" and "0x5".
+    boxes = {"corner": (-6, -6, -1, -1), "touching": (-6, -6, 0, 0), "below": (28, 0, 30, 5)}
+    ax = plot_receptive_field(np.ones((28, 28)), boxes, margin=6).axes[0]
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        "corner: rows -6 to -2, columns -6 to -2 (5x5; none of it in the image)",
+        "touching: rows -6 to -1, columns -6 to -1 (6x6; none of it in the image)",
+        "below: rows 28 to 29, columns 0 to 4 (2x5; none of it in the image)",
+    ]
+    # One pixel of margin is one pixel, not "1 pixels".
+    one = plot_receptive_field(np.ones((1, 1)), {"a": (-1, -1, 2, 2)}, margin=1).axes[0]
+    assert one.get_title().startswith("1x1 image and, hatched, 1 pixel\nbeyond")
+    legend = one.get_legend().get_texts()[0].get_text()
+    assert legend == "a: rows -1 to 1, columns -1 to 1 (3x3; 1x1 in the image)"
+
+
 def test_receptive_field_margin_bounds_the_boxes():
     with pytest.raises(ValueError, match=r"within the 28x28 image and its margin of 2; got \[-3,"):
         plot_receptive_field(np.zeros((28, 28)), {"a": (-3, 0, 5, 5)}, margin=2)

@@ -300,7 +300,12 @@ def plot_receptive_field(
             # Part of it hangs over the edge: "-6-9" would read as a range of negatives.
             rows, columns = f"rows {top} to {bottom - 1}", f"columns {left} to {right - 1}"
             inside = (min(bottom, height) - max(top, 0), min(right, width) - max(left, 0))
-            size += f"; {inside[0]}x{inside[1]} in the image"
+            # A box wholly in the margin has no pixel in the image: not "-1x-1" nor "0x5".
+            size += (
+                f"; {inside[0]}x{inside[1]} in the image"
+                if min(inside) > 0
+                else "; none of it in the image"
+            )
         if _sees_nothing(box):
             # A unit that reads only padding: no box to draw, an entry that says so.
             ax.plot([], [], " ", label=f"{label}: sees no pixel (only padding)")
@@ -320,7 +325,7 @@ def plot_receptive_field(
     title = f"{height}x{width} image:\neach box encloses the pixels one unit sees"
     if margin:
         title = (
-            f"{height}x{width} image and, hatched, {margin} pixels\n"
+            f"{height}x{width} image and, hatched, {margin} pixel{'s' if margin > 1 else ''}\n"
             "beyond its edge: each box spans one unit's field"
         )
     ax.set_title(title)
