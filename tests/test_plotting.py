@@ -1189,7 +1189,7 @@ def test_mistakes_tiles_are_titled_true_predicted_and_probability():
     )
     assert [ax.get_title() for ax in image_axes(fig)] == [
         "true b (p=0.02)\npredicted a (p=0.97)",
-        "true a (p=0.1)\npredicted b (p=0.90)",
+        "true a (p=0.10)\npredicted b (p=0.90)",
     ]
     assert colour_bars(fig) == []
     assert "the class's probability, true and predicted" in fig.get_suptitle()
@@ -1203,6 +1203,27 @@ def test_mistakes_titles_keep_a_tiny_true_class_probability_apart_from_zero():
         "true b (p=3e-09)\npredicted a (p=1.00)",
         "true b (p=4e-05)\npredicted a (p=1.00)",
     ]
+
+
+def test_mistakes_titles_write_one_probability_one_way():
+    # Hostile review of issue 22: a tile read "true a (p=0.1)" over "predicted a (p=0.10)" (the
+    # same number, :.2g and :.2f), a zero negated on the way read "p=-0", and the predicted
+    # class's probability among 1,000 near-equal classes read "p=0.00".
+    many = np.full((1, 1000), 0.9985 / 999)
+    many[0, 7] = 0.0015
+    probabilities = np.array([[0.1, 0.1, 0.8], [1.0, -0.0, 0.0], [0.0995, 0.0994, 0.8011]])
+    fig = plot_mistakes(
+        np.zeros((3, 8, 8)), [0, 1, 1], probabilities, [0, 1, 2], class_names=list("abc")
+    )
+    assert [ax.get_title() for ax in image_axes(fig)] == [
+        "true a (p=0.10)\npredicted c (p=0.80)",
+        "true b (p=0)\npredicted a (p=1.00)",
+        "true b (p=0.099)\npredicted c (p=0.80)",
+    ]
+    fig = plot_mistakes(
+        np.zeros((1, 8, 8)), [3], many, [0], class_names=[str(c) for c in range(1000)]
+    )
+    assert image_axes(fig)[0].get_title() == "true 3 (p=0.001)\npredicted 7 (p=0.0015)"
 
 
 def test_mistakes_with_maps_share_one_bar_each_map_divided_by_its_largest_value():

@@ -316,6 +316,16 @@ def _probability_rows(probabilities: object, count: int) -> np.ndarray:
     return p
 
 
+def _probability_text(value: float) -> str:
+    """`value` as a tile's title shows it: two decimals from 0.1 up, two significant digits below.
+
+    One rule for both of a tile's probabilities, so that one number is never written two ways
+    (``0.1`` over ``0.10``); below 0.1, ``3e-09`` or ``0.0012``, not ``0.00``.
+    """
+    value = float(value) + 0.0  # -0.0 (a zero negated on the way) is written 0, not -0
+    return f"{value:.2f}" if value >= 0.0995 else f"{value:.2g}"
+
+
 def plot_mistakes(
     images: np.ndarray,
     y_true: np.ndarray,
@@ -329,10 +339,11 @@ def plot_mistakes(
     r"""Draw chosen images, each titled with its true and predicted class and their probabilities.
 
     Each tile is titled ``true X (p=0.012)`` over ``predicted Y (p=0.97)``:
-    the true class's probability (to two significant digits, so that one
-    of 1e-9 is not shown as 0: it tells a near miss from a confident
+    the true class's probability (it tells a near miss from a confident
     mistake, where the predicted class's probability is near 1 for both)
-    and the predicted (most probable) class's. With `maps`, each
+    and the predicted (most probable) class's, each to two decimals from
+    0.1 up and to two significant digits below, so that one of 1e-9 is
+    not shown as 0 (``p=1e-09``). With `maps`, each
     map is overlaid on its image (opacity growing with magnitude), each
     divided by its own largest absolute value, so that all tiles share one
     colour bar from -1 to 1 (``RdBu_r``, if any map is signed) or from 0 to
@@ -411,8 +422,8 @@ def plot_mistakes(
             image = _draw_map(ax, x[i], m[i] / (peak if peak > 0 else 1.0), cmap, norm)
         _bare(ax)
         ax.set_title(
-            f"true {names[y[i]]} (p={p[i, y[i]]:.2g})\n"
-            f"predicted {names[predicted]} (p={p[i, predicted]:.2f})",
+            f"true {names[y[i]]} (p={_probability_text(p[i, y[i]])})\n"
+            f"predicted {names[predicted]} (p={_probability_text(p[i, predicted])})",
             fontsize="medium",
         )
     unit = x.min() >= 0 and x.max() <= 1  # as _draw_image decides, for the one-channel case
