@@ -1341,6 +1341,15 @@ def test_deletion_without_bands_draws_the_means_alone_and_says_so():
     assert ax.get_title() == "Mean over 2 images"
 
 
+def test_deletion_of_one_image_says_one_image_and_takes_numpy_bools_for_bands():
+    # Hostile review of issue 22: the title read "Mean over 1 images".
+    one = _deletion([[1.0, 0.5, 0.0]])
+    assert plot_deletion(one, bands=np.bool_(False)).axes[0].get_title() == "Mean over 1 image"
+    ax = plot_deletion(one, bands=np.bool_(True)).axes[0]
+    assert len(ax.collections) == 1
+    assert ax.get_title() == "Mean over 1 image; band: 25th to 75th percentile"
+
+
 def test_deletion_takes_one_result_a_sequence_with_labels_and_objects():
     one = plot_deletion(_Result(**_deletion(np.full((2, 3), 0.5))))
     assert one.axes[0].get_legend().get_texts()[0].get_text().startswith("curve 0")

@@ -475,7 +475,8 @@ def plot_deletion(
     ax.set_ylim(0, 1)
     ax.set_xlabel("fraction of pixels deleted (or inserted), most important first")
     ax.set_ylabel("probability of the explained class")
-    images = f"{count.pop()} images" if len(count) == 1 else "the images"
+    number = count.pop() if len(count) == 1 else None
+    images = "the images" if number is None else f"{number} image{'s' if number > 1 else ''}"
     band = "; band: 25th to 75th percentile" if bands else ""
     ax.set_title(f"Mean over {images}{band}", fontsize="medium")
     ax.legend(fontsize="small")
