@@ -1111,6 +1111,13 @@ CATALOGUE: list[Case] = [
     Case("plot_deletion", "bands='no'", call("plot_deletion", {"fractions": np.linspace(0, 1, 3), "probabilities": np.full((2, 3), 0.5), "auc": np.zeros(2)}, bands="no"), T, r"bands must be True or False; got 'no'"),
     # issue 22: where LeNet-5 looks, where the models fail
     Case("plot_confusion_matrix", "diagonal='hide'", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal="hide"), V, r"diagonal must be one of \('shade', 'mask'\); got 'hide'"),
+    # issue 22: hostile review
+    Case("plot_receptive_field", "margin=True", call("plot_receptive_field", np.zeros((28, 28)), {"conv1": (-1, -1, 4, 4)}, margin=True), V, r"margin must be a non-negative integer; got True"),
+    Case("plot_receptive_field", "margin=6.0, a float from (field - 1) / 2", call("plot_receptive_field", np.zeros((28, 28)), {"max_pool2": (-6, -6, 10, 10)}, margin=6.0), V, r"margin must be a non-negative integer; got 6\.0"),
+    Case("plot_deletion", "bands=None", call("plot_deletion", {"fractions": np.linspace(0, 1, 3), "probabilities": np.full((2, 3), 0.5), "auc": np.zeros(2)}, bands=None), T, r"bands must be True or False; got None"),
+    Case("plot_deletion", "bands=1", call("plot_deletion", {"fractions": np.linspace(0, 1, 3), "probabilities": np.full((2, 3), 0.5), "auc": np.zeros(2)}, bands=1), T, r"bands must be True or False; got 1"),
+    Case("plot_confusion_matrix", "diagonal=None", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal=None), V, r"diagonal must be one of \('shade', 'mask'\); got None"),
+    Case("plot_confusion_matrix", "diagonal=True", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal=True), V, r"diagonal must be one of \('shade', 'mask'\); got True"),
 ]  # fmt: skip
 
 
