@@ -186,7 +186,7 @@ mean_image = x_train.mean(axis=0, dtype=np.float32) / 255
 baselines = {
     "black": lambda x: np.zeros(x.shape, np.float32),
     "blurred": blurred,
-    "mean image": lambda x: np.broadcast_to(mean_image, x.shape),
+    "mean": lambda x: np.broadcast_to(mean_image, x.shape),
 }
 rows, titles = [], []
 for b, baseline in baselines.items():
@@ -253,7 +253,8 @@ for p, model in models.items():
 # smoothness the layer does not have. With ``valid`` padding the cells'
 # centres do not reach the image's edge: beyond them, in a frame around
 # the image, each pixel holds the nearest cell's value (a pixel there is
-# seen only by the outermost cells), so the colour in that frame is the
+# read by fewer cells, at the image's very edge by one alone), so the
+# colour in that frame is the
 # edge cells' value copied outwards, not a value of its own. The dashed
 # square on the ``valid`` tiles joins the outermost centres.
 fig = show("grad_cam")
@@ -285,7 +286,8 @@ plt.show()
 # :func:`cnnviz.occlusion` hides a 4x4 square (set to black) at every
 # position, two pixels apart, and records how far the class score drops;
 # positive where hiding hurts. It misleads where hiding is not removing:
-# blacking out a dark region changes nothing, a black square on a bright
+# blacking out an exactly black region changes nothing and a dark one
+# little, a black square on a bright
 # garment is a new edge the model never saw, and a feature that is
 # present twice shows up in neither place.
 show("occlusion")
@@ -296,9 +298,12 @@ plt.show()
 # -------------------------------
 # The shares printed with each figure, side by side. Plain gradients
 # and SmoothGrad put much of their weight (a quarter or more, on both
-# models) on the black background, where there is no garment: they
-# measure sensitivity, and the score is sensitive to light appearing
-# next to the garment. Integrated gradients with a black baseline puts
+# models) on the black background, where there is no garment. About
+# half the measured pixels are black (printed at the top), so an even
+# spread would put about half there: the maps do not prefer the
+# background, but neither do they keep to the garment. They measure
+# sensitivity, and the score is sensitive to light appearing next to
+# the garment. Integrated gradients with a black baseline puts
 # exactly none there, by construction, not because the model ignores
 # those pixels. Grad-CAM, as coarse as its cells, spreads over garment
 # and background alike and puts much of its weight there too. Occlusion

@@ -123,7 +123,9 @@ for p, matrix in matrices.items():
 # overlaid with the Grad-CAM map (``relu2``) of the *predicted* class:
 # where the model found its wrong evidence. Each map is divided by its
 # own maximum, so all tiles share one colour bar from 0 to 1
-# (``magma``).
+# (``magma``). On the ``valid`` model, colour in a frame or corner
+# outside the garment is the edge cells' values copied outwards (see
+# the Grad-CAM section of the previous page), not evidence found there.
 worst = {}
 for p, prob in probabilities.items():
     wrong = np.flatnonzero(prob.argmax(axis=1) != y_test)

@@ -206,8 +206,8 @@ show("grad_cam")
 # %%
 # Occlusion
 # ---------
-# The drop of the class's probability when a black square hides each place
-# (:func:`cnnviz.occlusion`).
+# The drop of the class score (the logit) when a black square hides each
+# place (:func:`cnnviz.occlusion`).
 show("occlusion")
 
 # %%
@@ -263,11 +263,11 @@ assert occlusion > max(others), (
 # (it has memorised which image carries which label), so a method that
 # explains it must draw something, and the test asks whether that
 # something differs from the real model's maps. LeNet-5 does not get
-# there in the 10 epochs the gallery trains; it needs many more epochs,
+# there in the 10 epochs the gallery trains it for; it needs many more epochs,
 # or fewer images to memorise. As a measure of the cost: on 5,000
 # training images with permuted labels, 150 epochs brought LeNet-5
-# (``valid``) to a training accuracy of 0.993 in 107 s (measured in
-# December 2026 on the 2-core AMD EPYC virtual machine this gallery was
+# (``valid``) to a training accuracy of 0.993 in 107 s (measured
+# on 2026-12-03 on the 2-core AMD EPYC virtual machine this gallery was
 # written on). The gallery does not build that model, to keep the docs
 # build short; comparing it with a real model trained on the same 5,000
 # images, image by image as above, is the test this page does not run.

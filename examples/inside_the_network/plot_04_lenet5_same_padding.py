@@ -84,7 +84,7 @@ model, history = cnnviz.trained_lenet5("same", verbose=0)
 # ---------------------------
 # As on the ``valid`` page, the test curves are for monitoring only. They
 # tell the same story: the training loss keeps falling, and ends lower
-# than the ``valid`` model's (this model has more than twice the
+# than the ``valid`` model's (it also has more than twice the
 # parameters, most of them in ``fc1``); the test loss reaches its lowest
 # value well before the last epoch, then rises, while the test accuracy
 # stays flat: more confident answers, not more right ones. Choosing when
