@@ -98,11 +98,23 @@ def test_kernels_with_filters_in_rows_put_one_filter_per_row():
     assert all(ax.get_title() == "" for ax in drawn[2:])
     assert [ax.get_ylabel() for ax in drawn[::2]] == [f"Filter {f}" for f in range(4)]
     assert fig._suptitle.get_text().replace("\n", " ") == (  # wrapped to the figure's width
-        "4 filters of 3x3x2, filters in rows, input channels in columns; one scale for all"
+        "4 filters of 3x3x2 in rows, input channels in columns; one scale for all"
     )
     # One input channel: the usual grid, the option has nothing to turn.
     single = plot_kernels(kernels[:, :, :1, :], filters_in_rows=True)
     assert [ax.get_title() for ax in tiles(single)] == [f"Filter {f}" for f in range(4)]
+
+
+def test_a_kernels_heading_wrapped_to_a_narrow_figure_stays_above_the_tiles():
+    # Two input channels in columns: a figure about 4 inches wide, whose heading wraps.
+    fig = plot_kernels(
+        np.ones((3, 3, 2, 4)), title="conv2 kernels, valid padding", filters_in_rows=True
+    )
+    fig.canvas.draw()
+    heading = fig._suptitle.get_window_extent()
+    assert fig._suptitle.get_text().count("\n") >= 2  # wrapped
+    labels = [ax.title.get_window_extent() for ax in tiles(fig) if ax.get_title()]
+    assert heading.y0 >= max(label.y1 for label in labels)
 
 
 def test_kernels_refuse_filters_in_rows_that_is_not_a_bool():

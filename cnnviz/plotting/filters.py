@@ -10,6 +10,7 @@ pixels.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ from matplotlib.patches import Rectangle
 
 from .. import _checks
 from ._figures import (
+    _COLOURBAR,
     _DIVERGING,
     _bare,
     _box_rectangle,
@@ -141,14 +143,21 @@ def plot_kernels(
         # One row per input channel, one column per filter.
         rows, columns, count, left = inputs, filters, inputs * filters, _ROW_LABELS
     tile = _KERNEL_TILE if max(rows, columns) <= 8 else _SMALL_KERNEL_TILE
-    # A title line of the caller's above the shape line: 0.2 inches more at the top.
-    # Tiles of all-zero weights (a grouped convolution's unread channels) get a note: a line more.
+    # Tiles of all-zero weights (a grouped convolution's unread channels) get a note.
     unread = inputs > 1 and bool((~array.any(axis=(0, 1))).any())
-    room = {
-        "left": left,
-        "right": _BAR_LABEL,
-        "top": (0.0 if title is None else 0.2) + (0.2 if unread else 0.0),
-    }
+    layout = ", filters in columns, input channels in rows" if inputs > 1 else ""
+    if transpose:
+        layout = " in rows, input channels in columns"
+    shape = f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all"
+    if unread:
+        shape += "\nhatched: all weights 0 (where a grouped convolution's filter does not read)"
+    heading = shape if title is None else f"{title}\n{shape}"
+    # 0.2 inches more at the top for each line of the heading past the first, as _suptitle
+    # wraps them to a new figure's width (a "large" character taken as 0.09 inches).
+    width = tile * columns + left + _BAR_LABEL + _COLOURBAR
+    wrap = max(20, int(width / 0.09))
+    lines = sum(len(textwrap.wrap(line, wrap)) or 1 for line in heading.split("\n"))
+    room = {"left": left, "right": _BAR_LABEL, "top": 0.2 * (lines - 1)}
     figure = _new_figure(fig, rows, columns, colourbar=True, tile=tile, **room)
     tiles = _tiles(figure, count, rows, columns, colourbar=True, **room)
     for position, ax in enumerate(tiles):
@@ -181,13 +190,7 @@ def plot_kernels(
             ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize="small")
     bar = _grid_colourbar(figure, image)
     bar.set_label(f"weight (white = 0)\nscale symmetric about 0: ±{bound:.3g}", fontsize="small")
-    layout = ", filters in columns, input channels in rows" if inputs > 1 else ""
-    if transpose:
-        layout = ", filters in rows, input channels in columns"
-    shape = f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all"
-    if unread:
-        shape += "\nhatched: all weights 0 (where a grouped convolution's filter does not read)"
-    _suptitle(figure, shape if title is None else f"{title}\n{shape}")
+    _suptitle(figure, heading)
     return figure
 
 
