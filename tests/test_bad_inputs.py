@@ -1111,6 +1111,8 @@ CATALOGUE: list[Case] = [
     Case("plot_deletion", "bands='no'", call("plot_deletion", {"fractions": np.linspace(0, 1, 3), "probabilities": np.full((2, 3), 0.5), "auc": np.zeros(2)}, bands="no"), T, r"bands must be True or False; got 'no'"),
     # issue 22: where LeNet-5 looks, where the models fail
     Case("plot_confusion_matrix", "diagonal='hide'", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal="hide"), V, r"diagonal must be one of \('shade', 'mask'\); got 'hide'"),
+    # issue 22: the channel pages' figures (plot_kernels' filters_in_rows)
+    Case("plot_kernels", "filters_in_rows='yes'", call("plot_kernels", np.zeros((3, 3, 2, 2)), filters_in_rows="yes"), T, r"filters_in_rows must be True or False; got 'yes'"),
 ]  # fmt: skip
 
 
