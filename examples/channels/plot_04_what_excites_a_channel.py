@@ -191,9 +191,9 @@ show(
 # the regularised image, for the free one, and the largest over the
 # 60,000 training images at the same unit (and the regularised image's
 # mean pixel in the box: how bright it is). Above the training images
-# means the ascent found an input the channel likes more than any real
-# garment: it shows the channel's preference, not an image it ever
-# meets.
+# means the ascent found an input the channel likes more than any of
+# the garments it was trained on: it shows the channel's preference,
+# not an image it ever meets.
 for p, model in models.items():
     row, col = centre(model, "conv2")
     made = {"regularised": conv2[p]}
