@@ -1118,6 +1118,8 @@ CATALOGUE: list[Case] = [
     Case("plot_deletion", "bands=1", call("plot_deletion", {"fractions": np.linspace(0, 1, 3), "probabilities": np.full((2, 3), 0.5), "auc": np.zeros(2)}, bands=1), T, r"bands must be True or False; got 1"),
     Case("plot_confusion_matrix", "diagonal=None", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal=None), V, r"diagonal must be one of \('shade', 'mask'\); got None"),
     Case("plot_confusion_matrix", "diagonal=True", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal=True), V, r"diagonal must be one of \('shade', 'mask'\); got True"),
+    # issue 22: the channel pages' figures (plot_kernels' filters_in_rows)
+    Case("plot_kernels", "filters_in_rows='yes'", call("plot_kernels", np.zeros((3, 3, 2, 2)), filters_in_rows="yes"), T, r"filters_in_rows must be True or False; got 'yes'"),
 ]  # fmt: skip
 
 

@@ -81,6 +81,47 @@ def test_kernels_share_one_scale_symmetric_about_zero_with_a_labelled_bar():
     assert "±2" in bar.get_ylabel()
 
 
+def test_kernels_with_filters_in_rows_put_one_filter_per_row():
+    kernels = np.random.default_rng(2).normal(size=(3, 3, 2, 4))
+    fig = plot_kernels(kernels, filters_in_rows=True)
+    drawn = tiles(fig)
+    rows = len({round(ax.get_position().y0, 6) for ax in drawn})
+    columns = len({round(ax.get_position().x0, 6) for ax in drawn})
+    assert (rows, columns) == (4, 2)
+    # Row-major: filter f, input channel c is tile f * inputs + c.
+    for f in range(4):
+        for c in range(2):
+            np.testing.assert_array_equal(
+                drawn[f * 2 + c].get_images()[0].get_array(), kernels[:, :, c, f]
+            )
+    assert [ax.get_title() for ax in drawn[:2]] == ["in 0", "in 1"]
+    assert all(ax.get_title() == "" for ax in drawn[2:])
+    assert [ax.get_ylabel() for ax in drawn[::2]] == [f"Filter {f}" for f in range(4)]
+    assert fig._suptitle.get_text().replace("\n", " ") == (  # wrapped to the figure's width
+        "4 filters of 3x3x2 in rows, input channels in columns; one scale for all"
+    )
+    # One input channel: the usual grid, the option has nothing to turn.
+    single = plot_kernels(kernels[:, :, :1, :], filters_in_rows=True)
+    assert [ax.get_title() for ax in tiles(single)] == [f"Filter {f}" for f in range(4)]
+
+
+def test_a_kernels_heading_wrapped_to_a_narrow_figure_stays_above_the_tiles():
+    # Two input channels in columns: a figure about 4 inches wide, whose heading wraps.
+    fig = plot_kernels(
+        np.ones((3, 3, 2, 4)), title="conv2 kernels, valid padding", filters_in_rows=True
+    )
+    fig.canvas.draw()
+    heading = fig._suptitle.get_window_extent()
+    assert fig._suptitle.get_text().count("\n") >= 2  # wrapped
+    labels = [ax.title.get_window_extent() for ax in tiles(fig) if ax.get_title()]
+    assert heading.y0 >= max(label.y1 for label in labels)
+
+
+def test_kernels_refuse_filters_in_rows_that_is_not_a_bool():
+    with pytest.raises(TypeError, match=r"filters_in_rows must be True or False; got 'yes'"):
+        plot_kernels(np.ones((3, 3, 2, 2)), filters_in_rows="yes")
+
+
 def test_all_zero_kernels_get_a_scale_still_centred_on_zero():
     image = tiles(plot_kernels(np.zeros((3, 3, 1, 2))))[0].get_images()[0]
     assert image.norm.vmin == -image.norm.vmax < 0
@@ -405,6 +446,15 @@ def test_ablation_bar_heights_are_the_percentage_points_lost(channels):
     assert "intact accuracy 90.00%" in ax.get_title()
     labels = [text.get_text() for text in ax.texts]
     assert labels == [f"{v:.1f}" for v in 100 * (0.9 - accuracy)]
+
+
+def test_ablation_labels_a_loss_of_a_few_images_with_two_decimals_and_never_minus_zero():
+    # 10,000 test images: one image is 0.01 points. One decimal would print -0.02 as "-0.0".
+    intact = 0.9
+    accuracy = intact - np.array([0.0, -2, 2, -8, 12, 346]) / 10_000
+    result = {"layer": "c", "channels": np.arange(6), "accuracy": accuracy}
+    ax = plot_ablation({**result, "intact_accuracy": intact}).axes[0]
+    assert [text.get_text() for text in ax.texts] == ["0.0", "-0.02", "0.02", "-0.1", "0.1", "3.5"]
 
 
 @pytest.mark.parametrize(

@@ -395,6 +395,13 @@ def plot_class_activations(
 _FILLS = ("zero", "mean")
 
 
+def _points(value: float) -> str:
+    """Label a bar: one decimal, two for a loss or gain too small for one (never -0.0)."""
+    if abs(value) < 0.005:
+        return "0.0"
+    return f"{value:.1f}" if abs(value) >= 0.05 else f"{value:.2f}"
+
+
 def plot_ablation(
     result: Mapping[str, object], *, fig: Figure | SubFigure | None = None
 ) -> Figure | SubFigure:
@@ -403,7 +410,9 @@ def plot_ablation(
     One bar per channel: the intact model's accuracy minus the accuracy
     without that channel, in percentage points, so a tall bar is a channel
     the model needs, a bar at zero one it can do without, and a bar below
-    zero one whose absence helps. Each bar is labelled with its value; the
+    zero one whose absence helps. Each bar is labelled with its value (one
+    decimal, two for a value under 0.05 points, such as one image of
+    thousands); the
     title gives the intact accuracy, and the axis label what the channel
     was replaced by where the result says (its ``"fill"``: zero or the
     channel's mean activation).
@@ -483,7 +492,7 @@ def plot_ablation(
     positions = np.arange(len(channels))
     colours = np.where(lost >= 0, "tab:red", "tab:blue")
     bars = ax.bar(positions, lost, color=colours)
-    ax.bar_label(bars, labels=[f"{v:.1f}" for v in lost], fontsize="x-small", padding=2)
+    ax.bar_label(bars, labels=[_points(v) for v in lost], fontsize="x-small", padding=2)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_xticks(positions, labels=[str(c) for c in channels])
     ax.set_xlim(-0.6, len(channels) - 0.4)

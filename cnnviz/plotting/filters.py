@@ -10,6 +10,7 @@ pixels.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ from matplotlib.patches import Rectangle
 
 from .. import _checks
 from ._figures import (
+    _COLOURBAR,
     _DIVERGING,
     _bare,
     _box_rectangle,
@@ -39,8 +41,9 @@ from ._figures import (
 # Kernel tiles in inches: a 5x5 kernel needs little room, and conv2's 96 tiles must fit a page.
 _KERNEL_TILE = 1.1
 _SMALL_KERNEL_TILE = 0.8
-# Room at the left of a kernel grid for the row labels "in 0", "in 1", ...
+# Room at the left of a kernel grid for the row labels "in 0", "in 1", ... or "Filter 15".
 _ROW_LABELS = 0.45
+_FILTER_LABELS = 0.75
 # Room at the right of the colour bar's ticks for its two-line label, in inches.
 _BAR_LABEL = 0.4
 # Box outlines: distinct colours and dash patterns, so that nested boxes sharing an edge stay apart.
@@ -52,14 +55,20 @@ _BOX_STYLES = ("-", "--", "-.", ":")
 
 
 def plot_kernels(
-    kernels: np.ndarray, *, title: str | None = None, fig: Figure | SubFigure | None = None
+    kernels: np.ndarray,
+    *,
+    title: str | None = None,
+    fig: Figure | SubFigure | None = None,
+    filters_in_rows: bool = False,
 ) -> Figure | SubFigure:
     """Draw a convolution's kernels: one tile per filter and input channel, on one scale.
 
     With one input channel (a first convolution on grayscale images) each
     filter is one tile, titled ``Filter N``, several per row. With more,
     each filter is a column (titled ``Filter N``) and each input channel a
-    row (labelled ``in c``): conv2 of LeNet-5 gives 6 rows of 16 tiles. All
+    row (labelled ``in c``): conv2 of LeNet-5 gives 6 rows of 16 tiles, or,
+    with `filters_in_rows`, 16 rows (``Filter N``) of 6 (``in c``), which
+    fit a narrow page. All
     tiles share one diverging scale, ``RdBu_r`` from ``-m`` to ``m`` where
     ``m`` is the largest absolute weight: white is zero, red a positive
     weight (the filter responds to brightness there), blue a negative one.
@@ -79,6 +88,9 @@ def plot_kernels(
         the second says the kernels' shape and that they share one scale.
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
+    filters_in_rows : bool, default False
+        With more than one input channel: one row per filter and one
+        column per input channel, instead of the other way round.
 
     Returns
     -------
@@ -90,7 +102,8 @@ def plot_kernels(
     ValueError
         If `kernels` is not 4-D, is empty or holds NaN or infinite values.
     TypeError
-        If `kernels` are not numbers or `fig` is not a figure.
+        If `kernels` are not numbers, `fig` is not a figure or
+        `filters_in_rows` is not True or False.
 
     Examples
     --------
@@ -112,7 +125,10 @@ def plot_kernels(
             f"layer's kernel; got shape {array.shape}"
         )
     _checks.finite(array, "kernels")
+    if not isinstance(filters_in_rows, bool):
+        raise TypeError(f"filters_in_rows must be True or False; got {filters_in_rows!r}")
     kh, kw, inputs, filters = array.shape
+    transpose = filters_in_rows and inputs > 1
     bound = float(np.abs(array).max()) or 1.0  # all zeros: any symmetric scale shows white
     norm = Normalize(-bound, bound)
 
@@ -120,22 +136,35 @@ def plot_kernels(
         # The one layout rule (2x3 for 6 filters): tall enough for the colour bar's label.
         rows, columns = _grid(filters)
         count, left = filters, 0.0
+    elif transpose:
+        # One row per filter, one column per input channel.
+        rows, columns, count, left = filters, inputs, inputs * filters, _FILTER_LABELS
     else:
         # One row per input channel, one column per filter.
         rows, columns, count, left = inputs, filters, inputs * filters, _ROW_LABELS
-    tile = _KERNEL_TILE if columns <= 8 else _SMALL_KERNEL_TILE
-    # A title line of the caller's above the shape line: 0.2 inches more at the top.
-    # Tiles of all-zero weights (a grouped convolution's unread channels) get a note: a line more.
+    tile = _KERNEL_TILE if max(rows, columns) <= 8 else _SMALL_KERNEL_TILE
+    # Tiles of all-zero weights (a grouped convolution's unread channels) get a note.
     unread = inputs > 1 and bool((~array.any(axis=(0, 1))).any())
-    room = {
-        "left": left,
-        "right": _BAR_LABEL,
-        "top": (0.0 if title is None else 0.2) + (0.2 if unread else 0.0),
-    }
+    layout = ", filters in columns, input channels in rows" if inputs > 1 else ""
+    if transpose:
+        layout = " in rows, input channels in columns"
+    shape = f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all"
+    if unread:
+        shape += "\nhatched: all weights 0 (where a grouped convolution's filter does not read)"
+    heading = shape if title is None else f"{title}\n{shape}"
+    # 0.2 inches more at the top for each line of the heading past the first, as _suptitle
+    # wraps them to a new figure's width (a "large" character taken as 0.09 inches).
+    width = tile * columns + left + _BAR_LABEL + _COLOURBAR
+    wrap = max(20, int(width / 0.09))
+    lines = sum(len(textwrap.wrap(line, wrap)) or 1 for line in heading.split("\n"))
+    room = {"left": left, "right": _BAR_LABEL, "top": 0.2 * (lines - 1)}
     figure = _new_figure(fig, rows, columns, colourbar=True, tile=tile, **room)
     tiles = _tiles(figure, count, rows, columns, colourbar=True, **room)
     for position, ax in enumerate(tiles):
-        channel, kernel = divmod(position, filters) if inputs > 1 else (0, position)
+        if transpose:
+            kernel, channel = divmod(position, inputs)
+        else:
+            channel, kernel = divmod(position, filters) if inputs > 1 else (0, position)
         weights = array[:, :, channel, kernel]
         image = ax.imshow(weights, cmap=_DIVERGING, norm=norm, interpolation="nearest")
         if unread and not weights.any():
@@ -153,17 +182,15 @@ def plot_kernels(
                 )
             )
         _bare(ax)
-        if channel == 0:
-            ax.set_title(f"Filter {kernel}", fontsize="small")
-        if inputs > 1 and kernel == 0:
-            ax.set_ylabel(f"in {channel}", rotation=0, ha="right", va="center", fontsize="small")
+        top, side = (channel, kernel) if not transpose else (kernel, channel)
+        if top == 0:  # the first row: titled with its column's filter (input channel)
+            ax.set_title(f"in {channel}" if transpose else f"Filter {kernel}", fontsize="small")
+        if inputs > 1 and side == 0:  # the first column: labelled with its row's
+            label = f"Filter {kernel}" if transpose else f"in {channel}"
+            ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize="small")
     bar = _grid_colourbar(figure, image)
     bar.set_label(f"weight (white = 0)\nscale symmetric about 0: ±{bound:.3g}", fontsize="small")
-    layout = "" if inputs == 1 else ", filters in columns, input channels in rows"
-    shape = f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all"
-    if unread:
-        shape += "\nhatched: all weights 0 (where a grouped convolution's filter does not read)"
-    _suptitle(figure, shape if title is None else f"{title}\n{shape}")
+    _suptitle(figure, heading)
     return figure
 
 

@@ -119,9 +119,10 @@ assert max(twins) > 0.8, "no pair of twin kernels stayed alike"
 # conv2: sixteen filters on six maps
 # ----------------------------------
 # A ``conv2`` filter has one 5x5 slice per channel of its input, which
-# is not the image but ``max_pool1``'s six maps. Each column below is one
-# filter, each row the slice it applies to one input channel ("in c").
-# Read a column as a recipe: "red where this input channel is high, blue
+# is not the image but ``max_pool1``'s six maps. Each row below is one
+# filter, each column the slice it applies to one input channel ("in c")
+# (``filters_in_rows=True``; by default the filters are columns, too
+# many for this page's width). Read a row as a recipe: "red where this input channel is high, blue
 # where that one is, ...". A slice that is nearly white means the
 # filter ignores that input channel. What the recipe amounts to in
 # pixels cannot be seen in the weights; the next pages find it from the
@@ -129,6 +130,7 @@ assert max(twins) > 0.8, "no pair of twin kernels stayed alike"
 cnnviz.plot_kernels(
     cnnviz.kernels(models["valid"], "conv2"),
     title="conv2 kernels, valid padding",
+    filters_in_rows=True,
 )
 plt.show()
 
@@ -137,6 +139,7 @@ plt.show()
 cnnviz.plot_kernels(
     cnnviz.kernels(models["same"], "conv2"),
     title="conv2 kernels, same padding",
+    filters_in_rows=True,
 )
 plt.show()
 

@@ -66,18 +66,27 @@ plt.show()
 # Every channel at a glance
 # -------------------------
 # The crops alone (``context=False``), one row per channel, for all
-# sixteen channels of each model, one model per figure. The ``same``
-# model's channel numbers have nothing to do with the ``valid`` model's:
-# two trainings, two sets of filters.
+# sixteen channels of each model, one model per figure. The tiles'
+# titles (image index and activation) would be too small to read here:
+# each row says instead its channel and the activations of its first
+# and ninth patch. The ``same`` model's channel numbers have nothing to
+# do with the ``valid`` model's: two trainings, two sets of filters.
 
 
 def overview(p):
-    fig = plt.figure(figsize=(12.2, 2.0 * 16), layout="constrained")
+    fig = plt.figure(figsize=(12.2, 1.7 * 16), layout="constrained")
     for sub, channel in zip(
         fig.subfigures(16, 1), range(16), strict=True
     ):
         cnnviz.plot_top_patches(
             x_train, patches[p], channel, context=False, fig=sub
+        )
+        for ax in sub.axes:
+            ax.set_title("")
+        first, *_, ninth = patches[p]["value"][channel]
+        sub.suptitle(
+            f"channel {channel}: activation {first:.1f} to {ninth:.1f}",
+            fontsize="large",
         )
     fig.suptitle(
         f"LeNet-5 with {p} padding: conv2, every channel",
@@ -188,18 +197,24 @@ for p, model in models.items():
 # one value at every position and for every image, for each channel in
 # turn, and measures the test accuracy; the model itself is never
 # changed. The bars are the accuracy lost, in percentage points. Two
-# values, two questions:
+# fills, and neither removes only what the channel says:
 #
 # - *Zero ablation* (``fill="zero"``) sets the channel to zero, as if
-#   ``conv2`` had no such filter. It measures two things at once: the
-#   loss of what the channel says, and the shift of the next layers'
-#   input away from its usual range (a channel that is on average
-#   positive is now zero everywhere, on every image).
-# - *Mean ablation* (``fill="mean"``) sets the channel to its mean over
-#   the images and positions. It removes the information the channel
-#   carries, what varies from image to image and place to place, while
-#   keeping its average level. Where zero ablation costs more, the
-#   difference comes from the shift, not from the information.
+#   ``conv2`` had no such filter. Besides the channel's information, it
+#   takes away its average level: the next layers now see zero where
+#   they usually see the channel's answers.
+# - *Mean ablation* (``fill="mean"``) sets the channel to one constant,
+#   its mean over the images and positions. It keeps the channel's
+#   average level, but it puts that level everywhere, also where the
+#   channel is normally silent (the positions where its ReLU gives
+#   zero): the next layers see activity where they usually see none.
+#
+# Both fills move the next layers' input off its usual values, each in
+# its own way, so neither measures the information alone. Read the two
+# together: a channel that costs much under both fills is one the
+# network relies on; one that costs much under one fill only is
+# sensitive to that kind of change. In each figure the two models share
+# one y-axis; the two figures each have their own.
 ablation = {}
 for fill in ("zero", "mean"):
     for p, model in models.items():
@@ -215,6 +230,10 @@ def show_ablation(fill):
         sub.suptitle(
             f"{p} padding", x=0.02, ha="left", fontsize="medium"
         )
+    # One y-axis for both models, so their bars compare at a glance.
+    limits = np.array([ax.get_ylim() for ax in fig.axes])
+    for ax in fig.axes:
+        ax.set_ylim(limits[:, 0].min(), limits[:, 1].max())
     plt.show()
     for p in models:
         result = ablation[p, fill]
@@ -238,9 +257,10 @@ show_ablation("mean")
 # that a channel everything depended on would cause, because the sixteen
 # channels overlap and the dense layers read them all. The page checks
 # it (under ten points). One test image is 0.01 points, so a loss of 0.1
-# points or less, or a small gain (a bar below zero), is within the
-# noise. Ablation measures what *this* trained network does without a
-# channel, not what a network trained without it could do.
+# points (ten images) or less, or a small gain (a bar below zero), is
+# too small to read anything into. Ablation measures what *this*
+# trained network does without a channel, not what a network trained
+# without it could do.
 for (p, fill), result in ablation.items():
     lost = result["intact_accuracy"] - result["accuracy"]
     assert lost.max() < 0.10, f"{p}, {fill}: a channel costs 10 points"

@@ -8,7 +8,7 @@ from noise, change the input image step by step, by gradient ascent,
 until one unit of the channel is as strong as it gets. This page does
 it for every channel of ``conv1`` and ``conv2`` of both trained models,
 shows what the regularisation that keeps the images readable costs, and
-compares the result with the strongest real test image.
+compares the result with the strongest real training image.
 """
 
 # %%
@@ -24,14 +24,15 @@ compares the result with the strongest real test image.
 #
 # Why one unit and not the mean? ``conv1`` is linear in the image, so
 # the mean of its output over all positions is best served by a flat
-# image: white wherever the kernel's weights sum to more than zero.
-# That says nothing about the pattern; one unit does.
+# image: all white if the kernel's weights sum to more than zero, all
+# black if less (except near the border, which fewer of the weights
+# cover). That says nothing about the pattern; one unit does.
 import matplotlib.pyplot as plt
 import numpy as np
 
 import cnnviz
 
-_, (x_test, y_test) = cnnviz.load_fashion_mnist()
+(x_train, _), _ = cnnviz.load_fashion_mnist()
 models = {
     p: cnnviz.trained_lenet5(p, verbose=0)[0] for p in ("valid", "same")
 }
@@ -92,8 +93,9 @@ def show(model, layer, images, title):
 # docstring of :func:`cnnviz.maximize_activation` works it out. Here the
 # kernels themselves are drawn instead.) Each kernel is drawn on one
 # blue-white-red scale per model (white is 0, red positive, the limits
-# the largest weight's size); under it, the unit's best input, in grey
-# from 0 (black) to 1 (white).
+# the largest weight's size, as the colour bar beside the model's
+# kernels shows); under it, the unit's best input, in grey from 0
+# (black) to 1 (white).
 conv1 = {
     p: best_inputs(model, "conv1", jitter=0, blur=0, l2=0, tv=0)
     for p, model in models.items()
@@ -106,13 +108,14 @@ for k, (p, model) in enumerate(models.items()):
     limit = np.abs(kernel).max()
     best = crops(model, "conv1", conv1[p])
     for c in range(6):
-        axes[2 * k, c].imshow(
+        tile = axes[2 * k, c].imshow(
             kernel[..., c], cmap="RdBu_r", vmin=-limit, vmax=limit
         )
         axes[2 * k + 1, c].imshow(
             best[..., c], cmap="gray", vmin=0, vmax=1
         )
         axes[2 * k, c].set_title(f"channel {c}")
+    fig.colorbar(tile, ax=axes[2 * k, :], label=f"{p}: weight")
     axes[2 * k, 0].set_ylabel(f"{p}: kernel")
     axes[2 * k + 1, 0].set_ylabel(f"{p}: best input")
 for ax in axes.flat:
@@ -142,11 +145,11 @@ for p, model in models.items():
 # strokes and blobs, bright where light pixels raise the unit: a map of
 # what the unit prefers, to be read beside the channel's top patches on
 # the previous page, not a picture of a garment. Some channels' images
-# are dim: the penalties, whose size is fixed, hold back a unit whose
-# activations are small more than one whose activations are large (the
-# blur does not: the ascent's Adam steps do not depend on the unit's
-# scale). The table at the end prints each unit's strongest answer to a
-# real image, so a dim image can be read against its unit's strength.
+# are dim. How dim an image is need not follow the unit's strength on
+# real images (compare the table at the end, which prints each unit's
+# strongest answer to a real image and each image's mean pixel): a dim
+# image reads as "the regularised ascent found little for this unit",
+# not as "a weak unit".
 conv2 = {p: best_inputs(model, "conv2") for p, model in models.items()}
 show(
     models["valid"],
@@ -186,30 +189,44 @@ show(
 # -----------------------------
 # For each channel of ``conv2`` at its centre unit: the activation for
 # the regularised image, for the free one, and the largest over the
-# 10,000 test images at the same unit. Above the test images means the
-# ascent found an input the channel likes more than any real garment:
-# it shows the channel's preference, not an image it ever meets.
+# 60,000 training images at the same unit (and the regularised image's
+# mean pixel in the box: how bright it is). Above the training images
+# means the ascent found an input the channel likes more than any of
+# the garments it was trained on: it shows the channel's preference,
+# not an image it ever meets.
 for p, model in models.items():
     row, col = centre(model, "conv2")
     made = {"regularised": conv2[p]}
     if p == "valid":
         made["free"] = free
-    real = cnnviz.layer_outputs(model, x_test, ["conv2"])["conv2"]
-    columns = {"best test": real[:, row, col, :].max(axis=0)}
+    best = [  # 10,000 images at a time, to keep the memory small
+        cnnviz.layer_outputs(model, x_train[i : i + 10000], ["conv2"])[
+            "conv2"
+        ][:, row, col, :].max(axis=0)
+        for i in range(0, len(x_train), 10000)
+    ]
+    columns = {"best training": np.max(best, axis=0)}
     for name, images in made.items():
         out = cnnviz.layer_outputs(model, images, ["conv2"])["conv2"]
         columns[name] = out[np.arange(16), row, col, np.arange(16)]
     print(f"{p} padding, conv2 unit ({row}, {col})")
-    print("  channel " + "".join(f"{name:>13}" for name in columns))
+    brightness = crops(model, "conv2", conv2[p]).mean(axis=(0, 1))
+    print(
+        "  channel "
+        + "".join(f"{name:>14}" for name in columns)
+        + "    mean pixel"
+    )
     for c in range(16):
         print(
             f"  {c:7} "
-            + "".join(f"{v[c]:13.1f}" for v in columns.values())
+            + "".join(f"{v[c]:14.1f}" for v in columns.values())
+            + f"{brightness[c]:14.2f}"
         )
     for name in made:
-        above = int((columns[name] > columns["best test"]).sum())
+        above = int((columns[name] > columns["best training"]).sum())
         print(
-            f"  {name}: above the best test image for {above} of 16 channels"
+            f"  {name}: above the best training image "
+            f"for {above} of 16 channels"
         )
     if "free" in columns:  # the claim of the section above
         free_wins = columns["free"] > columns["regularised"]
