@@ -265,10 +265,13 @@ def channel_ablation(
     value at every position and for every image: zero (``fill="zero"``,
     the default), or the channel's mean activation (``fill="mean"``).
     Zero is not "off" for a channel whose normal level is not zero (a
-    convolution's bias moves it): zeroing moves it to a level it never has,
-    while the mean keeps its average level and removes only what varies
-    from image to image and place to place (mean ablation, as Wang et al.,
-    2023, "Interpretability in the wild", ablate attention heads).
+    convolution's bias moves it): zeroing moves it to a level it never has.
+    The mean keeps its average level (mean ablation, as Wang et al., 2023,
+    "Interpretability in the wild", ablate attention heads), but puts it
+    everywhere, also where the channel is normally silent (below a ReLU, on
+    a black background): that moves the next layer's input too, and can
+    cost more than zeroing. Neither fill removes only the information the
+    channel carries; read the two together.
     The mean is over every image read and every position of the layer's
     output, per channel: a first pass over the same images computes it
     (float64 sums, memory constant in the number of images), the second
