@@ -117,7 +117,9 @@ check("gradients")
 # %%
 # SmoothGrad
 # ~~~~~~~~~~
-# The absolute gradient averaged over noisy copies of the image.
+# The signed gradient of the class score averaged over noisy copies of
+# the image (:func:`cnnviz.smoothgrad`): a signed map, so its two curves
+# can differ.
 check("smoothgrad")
 
 # %%
@@ -138,8 +140,8 @@ check("grad_cam")
 # %%
 # Occlusion
 # ~~~~~~~~~
-# The drop of the class probability when a black square hides each
-# place: a signed map, and exactly 0 wherever the square hides only
+# The drop of the class score (the logit) when a black square hides each
+# place (:func:`cnnviz.occlusion`): a signed map, and exactly 0 wherever the square hides only
 # black pixels, whatever the weights.
 check("occlusion")
 
@@ -168,9 +170,9 @@ check("occlusion")
 # model's trained maps, its maps after the last randomization step, and
 # the maps of a freshly initialised LeNet-5 on 100 images of uniform
 # noise, which have neither a garment nor a black background, so that
-# only the architecture is left to shape the maps. The figure shows the
-# count and the mean of the last maps, each panel on ``magma`` from 0 to
-# its own maximum.
+# only the architecture is left to shape the maps. The figure shows, for
+# each model, the path count and the mean map of the random model on
+# noise, each panel on ``magma`` from 0 to its own maximum.
 
 
 def paths(padding):
@@ -312,8 +314,9 @@ for p in models:
 # %%
 # Grad-CAM's insertion curve does not rise faster than the random
 # order's on either model: its mean area is below the random order's or
-# near it. In all ten models trained while this page was written (five
-# seeds, two paddings) it was below, in some by very little, so the code
+# near it. In all ten models trained while this page was written (seeds
+# 0-4, two paddings, on the 2-core AMD EPYC machine with AVX-512 VNNI,
+# 2026-12-03) it was below, in some by very little, so the code
 # checks only that it is not above by more than 0.03. Putting back first
 # the pixels Grad-CAM ranks highest restores the class probability, on
 # average, no faster than putting back pixels at random. A likely
@@ -392,7 +395,8 @@ for p in models:
 # **Plain gradients'** verdict is not checked. Their maps keep more of
 # their order under ``valid`` than under ``same`` padding (the frame,
 # above); and in one of the models trained with other seeds while this
-# page was written, their deletion area under ``same`` padding came
+# page was written (seeds 0-4, on the 2-core AMD EPYC machine with
+# AVX-512 VNNI, 2026-12-03), their deletion area under ``same`` padding came
 # within a hair of the random order's, so their verdict can change from
 # build to build. Read this build's in the table.
 for p in models:
