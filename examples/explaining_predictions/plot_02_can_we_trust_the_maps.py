@@ -77,10 +77,10 @@ checks = {p: {} for p in models}
 
 def check(name):
     """Run the cascading randomization of one method on both models and draw it."""
-    fig = plt.figure(figsize=(14, 5.5), layout="constrained")
+    fig = plt.figure(figsize=(7.5, 11), layout="constrained")
     fig.suptitle(f"{name}: cascading randomization, 100 test images")
     for sub, (p, model) in zip(
-        fig.subfigures(1, 2, wspace=0.03), models.items(), strict=True
+        fig.subfigures(2, 1, hspace=0.04), models.items(), strict=True
     ):
         result = cnnviz.randomization_check(
             model, x_check, name, seed=0, **CHECK_OPTIONS.get(name, {})
@@ -101,7 +101,7 @@ def check(name):
 # correlation over the pixels, averaged over the 100 images. The trained
 # models are never changed.
 #
-# Each figure below holds one method, both models side by side. The
+# Each figure below holds one method, one model above the other. The
 # solid curve is the mean correlation of the signed maps after each
 # step, the dashed one that of their absolute values, on an axis from
 # -1 to 1. The row below shows the first image's map before and after
@@ -141,8 +141,8 @@ check("grad_cam")
 # Occlusion
 # ~~~~~~~~~
 # The drop of the class score (the logit) when a black square hides each
-# place (:func:`cnnviz.occlusion`): a signed map, and exactly 0 wherever the square hides only
-# black pixels, whatever the weights.
+# place (:func:`cnnviz.occlusion`): a signed map, and exactly 0 wherever
+# the square hides only black pixels, whatever the weights.
 check("occlusion")
 
 # %%
@@ -159,9 +159,10 @@ check("occlusion")
 # has one path and the centre hundreds. With any weights, trained or
 # random, the pixels few paths reach tend to get small gradients (a sum
 # of fewer terms): the ``valid`` model's maps have a dark frame that no
-# weight drew, and a rank correlation counts that frame as agreement. Under ``same`` padding
-# windows hang over the edge into the zero padding, so the border is
-# read by more windows and the frame is much weaker.
+# weight drew, and a rank correlation counts that frame as agreement.
+# Under ``same`` padding windows hang over the edge into the zero
+# padding, so the border is read by more windows and the frame is much
+# weaker.
 #
 # The code counts the paths per pixel (a window that reads a pixel is a
 # path whatever the weights; max pooling passes one of its four inputs
@@ -264,8 +265,9 @@ for k in range(3):
 # baseline is a random order of the pixels (``"random"``, seed 0). Each
 # line is the mean over the 1,000 images, on a y axis from 0 to 1; the
 # spread over the images is wide and the bands of six curves would hide
-# one another, so the figure shows the means alone and the table below
-# says on what share of the images each map beats the random order.
+# one another, so the figure shows the means alone (one legend for the
+# four panels; the mean areas are in the table below) and the table says
+# on what share of the images each map beats the random order.
 x_curve = x_test[:1000]
 curves = {p: {} for p in models}
 for p, model in models.items():
@@ -279,27 +281,37 @@ for p, model in models.items():
         cnnviz.deletion_curve(model, x_curve, "random", seed=0),
         cnnviz.insertion_curve(model, x_curve, "random", seed=0),
     )
-fig = plt.figure(figsize=(13, 9.5), layout="constrained")
-fig.suptitle("Deletion and insertion, 1,000 test images")
+fig = plt.figure(figsize=(7.5, 8.5), layout="constrained")
+fig.suptitle("Deletion and insertion, mean over 1,000 test images")
 for row, p in zip(
     fig.subfigures(2, 1, hspace=0.05), models, strict=True
 ):
     row.suptitle(f"{p} padding")
     for sub, kind, title in zip(
         row.subfigures(1, 2, wspace=0.04),
-        (0, 1),
+        ("deleted", "inserted"),
         (
             "deletion (lower area is better)",
             "insertion (higher is better)",
         ),
         strict=True,
     ):
+        key = 0 if kind == "deleted" else 1
         cnnviz.plot_deletion(
-            {n: c[kind] for n, c in curves[p].items()},
+            {n: c[key] for n, c in curves[p].items()},
             bands=False,
             fig=sub,
         )
-        sub.axes[0].set_title(title, fontsize="medium")
+        ax = sub.axes[0]
+        ax.get_legend().remove()
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel(f"fraction of pixels {kind}")
+fig.legend(
+    ax.get_lines()[: len(curves[p])],
+    list(curves[p]),
+    loc="outside lower center",
+    ncols=3,
+)
 plt.show()
 # Mean areas: [deletion, insertion] per method and for the random order.
 area = {
