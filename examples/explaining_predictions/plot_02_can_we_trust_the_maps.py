@@ -206,10 +206,10 @@ def with_paths(maps, count):
 
 noise = np.random.default_rng(0).integers(0, 256, (100, 28, 28, 1))
 noise = noise.astype(np.uint8)
-fig = plt.figure(figsize=(12, 4.4), layout="constrained")
+fig = plt.figure(figsize=(7.5, 7), layout="constrained")
 frame = {}
 for sub, p in zip(
-    fig.subfigures(1, 2, wspace=0.04), models, strict=True
+    fig.subfigures(2, 1, hspace=0.04), models, strict=True
 ):
     count = paths(p)
     maps = checks[p]["gradients"]["maps"]
