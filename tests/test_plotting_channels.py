@@ -122,6 +122,15 @@ def test_kernels_refuse_filters_in_rows_that_is_not_a_bool():
         plot_kernels(np.ones((3, 3, 2, 2)), filters_in_rows="yes")
 
 
+def test_kernels_take_a_numpy_bool_for_filters_in_rows():
+    # A flag computed with NumPy (np.True_) is True: refused before, unlike every other flag.
+    kernels = np.random.default_rng(3).normal(size=(3, 3, 2, 4))
+    drawn = tiles(plot_kernels(kernels, filters_in_rows=np.True_))
+    assert [ax.get_ylabel() for ax in drawn[::2]] == [f"Filter {f}" for f in range(4)]
+    drawn = tiles(plot_kernels(kernels, filters_in_rows=np.False_))
+    assert [ax.get_ylabel() for ax in drawn[::4]] == ["in 0", "in 1"]
+
+
 def test_all_zero_kernels_get_a_scale_still_centred_on_zero():
     image = tiles(plot_kernels(np.zeros((3, 3, 1, 2))))[0].get_images()[0]
     assert image.norm.vmin == -image.norm.vmax < 0

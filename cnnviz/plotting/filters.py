@@ -125,8 +125,7 @@ def plot_kernels(
             f"layer's kernel; got shape {array.shape}"
         )
     _checks.finite(array, "kernels")
-    if not isinstance(filters_in_rows, bool):
-        raise TypeError(f"filters_in_rows must be True or False; got {filters_in_rows!r}")
+    filters_in_rows = _checks.flag(filters_in_rows, "filters_in_rows")
     kh, kw, inputs, filters = array.shape
     transpose = filters_in_rows and inputs > 1
     bound = float(np.abs(array).max()) or 1.0  # all zeros: any symmetric scale shows white
