@@ -117,6 +117,28 @@ def test_a_kernels_heading_wrapped_to_a_narrow_figure_stays_above_the_tiles():
     assert heading.y0 >= max(label.y1 for label in labels)
 
 
+@pytest.mark.parametrize("filters_in_rows", [False, True])
+def test_a_kernels_heading_in_a_half_page_subfigure_stays_above_the_tiles(filters_in_rows):
+    # conv2 of LeNet-5 drawn for two models side by side: each heading wraps to half the
+    # page, more lines than in a figure of its own; the tiles must leave it room.
+    kernels = np.random.default_rng(4).normal(size=(5, 5, 6, 16))
+    left, right = plt.figure(figsize=(12, 9)).subfigures(1, 2)
+    for sub, title in ((left, "valid padding"), (right, "same padding")):
+        plot_kernels(kernels, title=title, fig=sub, filters_in_rows=filters_in_rows)
+    left.figure.canvas.draw()
+    for sub in (left, right):
+        heading = sub._suptitle.get_window_extent()
+        assert sub._suptitle.get_text().count("\n") >= 2  # wrapped to the subfigure
+        labels = [ax.title.get_window_extent() for ax in tiles(sub) if ax.get_title()]
+        assert heading.y0 >= max(label.y1 for label in labels)
+
+
+def test_kernels_in_a_small_figure_given_with_a_long_title_still_draw():
+    fig = plt.figure(figsize=(4, 2))
+    plot_kernels(np.ones((3, 3, 2, 8)), title="a title " * 40, fig=fig)
+    assert len(tiles(fig)) == 16
+
+
 def test_kernels_refuse_filters_in_rows_that_is_not_a_bool():
     with pytest.raises(TypeError, match=r"filters_in_rows must be True or False; got 'yes'"):
         plot_kernels(np.ones((3, 3, 2, 2)), filters_in_rows="yes")
