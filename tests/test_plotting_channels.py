@@ -488,6 +488,26 @@ def test_ablation_labels_a_loss_of_a_few_images_with_two_decimals_and_never_minu
     assert [text.get_text() for text in ax.texts] == ["0.0", "-0.02", "0.02", "-0.1", "0.1", "3.5"]
 
 
+def test_ablation_draws_rounding_noise_as_no_loss():
+    # The intact accuracy computed another way than the ablated ones: equal but for the last
+    # bit. The bars were drawn full height on a scale of 1e-14 points, red and blue.
+    accuracy = np.array([0.7, 0.7000000000000001, 0.6999999999999999])
+    result = {"layer": "c", "channels": np.arange(3), "accuracy": accuracy}
+    ax = plot_ablation({**result, "intact_accuracy": 0.7}).axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [0.0, 0.0, 0.0]
+    assert ax.get_ylim() == (0.0, 1.0)
+    assert [text.get_text() for text in ax.texts] == ["0.0", "0.0", "0.0"]
+    assert len({tuple(bar.get_facecolor()) for bar in ax.patches}) == 1
+
+
+def test_ablation_labels_a_loss_below_a_hundredth_of_a_point_with_its_digit():
+    # One image of 50,000 is 0.002 points: a visible bar, not "0.0" (nor "-0.00").
+    accuracy = 0.9 - np.array([0.002, -0.002, 0.0004]) / 100
+    result = {"layer": "c", "channels": np.arange(3), "accuracy": accuracy}
+    ax = plot_ablation({**result, "intact_accuracy": 0.9}).axes[0]
+    assert [text.get_text() for text in ax.texts] == ["0.002", "-0.002", "0.0004"]
+
+
 @pytest.mark.parametrize(
     ("fill", "label", "title"),
     [
