@@ -508,6 +508,17 @@ def test_ablation_labels_a_loss_below_a_hundredth_of_a_point_with_its_digit():
     assert [text.get_text() for text in ax.texts] == ["0.002", "-0.002", "0.0004"]
 
 
+def test_ablation_wraps_a_long_layer_name_inside_the_figure():
+    result = {"layer": "block_" * 20, "channels": [0, 1], "accuracy": [0.8, 0.7]}
+    fig = plot_ablation({**result, "intact_accuracy": 0.9})
+    fig.canvas.draw()
+    title = fig.axes[0].title
+    assert title.get_text().count("\n") >= 2
+    extent = title.get_window_extent()
+    assert extent.x0 >= 0
+    assert extent.x1 <= fig.bbox.width
+
+
 @pytest.mark.parametrize(
     ("fill", "label", "title"),
     [

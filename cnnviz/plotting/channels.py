@@ -32,6 +32,7 @@ from ._figures import (
     _map_scale,
     _numbers,
     _sees_nothing,
+    _wrap_title,
 )
 
 # Where a patch's field hangs over the image's edge: no pixel, a light grey unlike black 0.
@@ -509,11 +510,14 @@ def plot_ablation(
     ax.set_ylim(bottom - (room if bottom < 0 else 0), top + room)
     ax.set_xlabel(f"channel {replaced}")
     ax.set_ylabel("accuracy lost\n(percentage points)")
-    ax.set_title(
+    title = (
         f"{layer}: accuracy lost per channel "
         f"{'set to its mean' if fill == 'mean' else 'switched off'}\n"
-        f"intact accuracy {float(intact):.2%} ({len(channels)} channels)",
-        fontsize="medium",
+        f"intact accuracy {float(intact):.2%} ({len(channels)} channels)"
     )
+    # Wrapped to the axes (the figure less about an inch of y labels), centred over it:
+    # a long layer name ran off both edges (Matplotlib does not wrap a title).
+    inches = figure.bbox.width / figure.dpi - 1.0
+    ax.set_title(_wrap_title(title, inches, "medium"), fontsize="medium")
     ax.grid(axis="y", alpha=0.3)
     return figure
