@@ -1120,6 +1120,9 @@ CATALOGUE: list[Case] = [
     Case("plot_confusion_matrix", "diagonal=True", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal=True), V, r"diagonal must be one of \('shade', 'mask'\); got True"),
     # issue 22: the channel pages' figures (plot_kernels' filters_in_rows)
     Case("plot_kernels", "filters_in_rows='yes'", call("plot_kernels", np.zeros((3, 3, 2, 2)), filters_in_rows="yes"), T, r"filters_in_rows must be True or False; got 'yes'"),
+    # issue 22: hostile review 2
+    Case("plot_kernels", "filters_in_rows=1", call("plot_kernels", np.zeros((3, 3, 2, 2)), filters_in_rows=1), T, r"filters_in_rows must be True or False; got 1"),
+    Case("plot_kernels", "title=b'conv1'", call("plot_kernels", np.zeros((3, 3, 1, 2)), title=b"conv1"), T, r"title must be a str or None; got bytes"),
 ]  # fmt: skip
 
 

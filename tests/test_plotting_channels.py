@@ -139,6 +139,19 @@ def test_kernels_in_a_small_figure_given_with_a_long_title_still_draw():
     assert len(tiles(fig)) == 16
 
 
+def test_one_kernel_is_one_filter_in_the_heading():
+    assert plot_kernels(np.ones((7, 7, 1, 1)))._suptitle.get_text().replace("\n", " ") == (
+        "1 filter of 7x7x1; one scale for all"
+    )
+
+
+@pytest.mark.parametrize(("title", "given"), [(5, "int"), (b"conv1", "bytes")])
+def test_kernels_refuse_a_title_that_is_not_text(title, given):
+    # It was drawn as "5" or "b'conv1'".
+    with pytest.raises(TypeError, match=rf"^title must be a str or None; got {given}$"):
+        plot_kernels(np.ones((3, 3, 1, 2)), title=title)
+
+
 def test_kernels_refuse_filters_in_rows_that_is_not_a_bool():
     with pytest.raises(TypeError, match=r"filters_in_rows must be True or False; got 'yes'"):
         plot_kernels(np.ones((3, 3, 2, 2)), filters_in_rows="yes")

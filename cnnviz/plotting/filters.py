@@ -102,8 +102,8 @@ def plot_kernels(
     ValueError
         If `kernels` is not 4-D, is empty or holds NaN or infinite values.
     TypeError
-        If `kernels` are not numbers, `fig` is not a figure or
-        `filters_in_rows` is not True or False.
+        If `kernels` are not numbers, `title` is not a str, `fig` is not
+        a figure or `filters_in_rows` is not True or False.
 
     Examples
     --------
@@ -126,6 +126,7 @@ def plot_kernels(
         )
     _checks.finite(array, "kernels")
     filters_in_rows = _checks.flag(filters_in_rows, "filters_in_rows")
+    title = _checks.optional_text(title, "title")
     kh, kw, inputs, filters = array.shape
     transpose = filters_in_rows and inputs > 1
     bound = float(np.abs(array).max()) or 1.0  # all zeros: any symmetric scale shows white
@@ -147,7 +148,7 @@ def plot_kernels(
     layout = ", filters in columns, input channels in rows" if inputs > 1 else ""
     if transpose:
         layout = " in rows, input channels in columns"
-    shape = f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all"
+    shape = f"{filters} filter{'s' if filters > 1 else ''} of {kh}x{kw}x{inputs}{layout}; one scale for all"
     if unread:
         shape += "\nhatched: all weights 0 (where a grouped convolution's filter does not read)"
     heading = shape if title is None else f"{title}\n{shape}"
