@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -499,6 +501,23 @@ def test_ablation_labels_a_loss_of_a_few_images_with_two_decimals_and_never_minu
     result = {"layer": "c", "channels": np.arange(6), "accuracy": accuracy}
     ax = plot_ablation({**result, "intact_accuracy": intact}).axes[0]
     assert [text.get_text() for text in ax.texts] == ["0.0", "-0.02", "0.02", "-0.1", "0.1", "3.5"]
+
+
+@pytest.mark.parametrize(("channels", "step"), [(23, 1), (64, 2), (256, 8)])
+def test_ablation_of_many_channels_fits_a_page(channels, step):
+    # 256 channels drew a figure 116 inches wide, with 256 labels and numbers.
+    accuracy = np.random.default_rng(channels).uniform(0.85, 0.92, channels)
+    result = {"layer": "c", "channels": np.arange(channels), "accuracy": accuracy}
+    fig = plot_ablation({**result, "intact_accuracy": 0.9})
+    ax = fig.axes[0]
+    assert fig.get_size_inches()[0] <= 12.0
+    assert len(ax.patches) == channels
+    assert len(ax.texts) == (channels if channels <= 23 else 0)  # the bars' value labels
+    numbers = [int(t.get_text()) for t in ax.get_xticklabels()]
+    assert numbers == list(range(0, channels, step))
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.get_xticklabels()]
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes))  # apart
 
 
 def test_ablation_draws_rounding_noise_as_no_loss():
