@@ -595,6 +595,14 @@ def test_ablation_of_a_subset_of_channels_labels_them():
         ),
         ({"intact_accuracy": [0.9, 0.8]}, r"result\['intact_accuracy'\] must be one number"),
         ({"channels": []}, r"result\['channels'\] must be a non-empty 1-D array"),
+        (
+            {"channels": [-1, 3]},
+            r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[-1, 3\]",
+        ),
+        (
+            {"channels": [3, 3]},
+            r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[3, 3\]",
+        ),
     ],
 )
 def test_ablation_refuses_a_malformed_result(change, message):

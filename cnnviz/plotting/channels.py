@@ -51,7 +51,15 @@ def _channels(result: object) -> np.ndarray:
             f"result['channels'] must be a non-empty 1-D array of channel numbers; "
             f"got shape {channels.shape}"
         )
-    return _integers(channels, "result['channels']", channels.shape)
+    channels = _integers(channels, "result['channels']", channels.shape)
+    # Channel numbers index a layer's channels: a negative one or one twice (two bars or
+    # rows both labelled 3) is not a result of cnnviz.channels.
+    if channels.min() < 0 or len(np.unique(channels)) < len(channels):
+        raise ValueError(
+            "result['channels'] must hold distinct channel numbers of at least 0; got "
+            f"{channels.tolist() if len(channels) <= 20 else channels}"
+        )
+    return channels
 
 
 def _layer(result: object) -> str:
