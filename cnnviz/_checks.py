@@ -93,6 +93,13 @@ def flag(value: object, name: str) -> bool:
     return bool(value)
 
 
+def optional_text(value: object, name: str) -> str | None:
+    """Return `value` if it is a str or None (a title): not bytes, not a number shown as one."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or None; got {type(value).__name__}")
+    return value
+
+
 def verbose(value: object) -> Any:
     """Return `value` if Keras' ``verbose`` accepts it."""
     if isinstance(value, (bool, np.bool_)) or value not in VERBOSE:

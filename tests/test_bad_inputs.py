@@ -1120,6 +1120,11 @@ CATALOGUE: list[Case] = [
     Case("plot_confusion_matrix", "diagonal=True", call("plot_confusion_matrix", np.eye(10, dtype=int), diagonal=True), V, r"diagonal must be one of \('shade', 'mask'\); got True"),
     # issue 22: the channel pages' figures (plot_kernels' filters_in_rows)
     Case("plot_kernels", "filters_in_rows='yes'", call("plot_kernels", np.zeros((3, 3, 2, 2)), filters_in_rows="yes"), T, r"filters_in_rows must be True or False; got 'yes'"),
+    # issue 22: hostile review 2
+    Case("plot_kernels", "filters_in_rows=1", call("plot_kernels", np.zeros((3, 3, 2, 2)), filters_in_rows=1), T, r"filters_in_rows must be True or False; got 1"),
+    Case("plot_kernels", "title=b'conv1'", call("plot_kernels", np.zeros((3, 3, 1, 2)), title=b"conv1"), T, r"title must be a str or None; got bytes"),
+    Case("plot_ablation", "channel -1", call("plot_ablation", ablation_result(channels=np.array([-1, 0, 1]))), V, r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[-1, 0, 1\]"),
+    Case("plot_top_patches", "channel 2 twice", call("plot_top_patches", np.zeros((4, 8, 8)), {**top_result(), "channels": np.array([0, 0])}, 0), V, r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[0, 0\]"),
 ]  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -117,9 +119,53 @@ def test_a_kernels_heading_wrapped_to_a_narrow_figure_stays_above_the_tiles():
     assert heading.y0 >= max(label.y1 for label in labels)
 
 
+@pytest.mark.parametrize("filters_in_rows", [False, True])
+def test_a_kernels_heading_in_a_half_page_subfigure_stays_above_the_tiles(filters_in_rows):
+    # conv2 of LeNet-5 drawn for two models side by side: each heading wraps to half the
+    # page, more lines than in a figure of its own; the tiles must leave it room.
+    kernels = np.random.default_rng(4).normal(size=(5, 5, 6, 16))
+    left, right = plt.figure(figsize=(12, 9)).subfigures(1, 2)
+    for sub, title in ((left, "valid padding"), (right, "same padding")):
+        plot_kernels(kernels, title=title, fig=sub, filters_in_rows=filters_in_rows)
+    left.figure.canvas.draw()
+    for sub in (left, right):
+        heading = sub._suptitle.get_window_extent()
+        assert sub._suptitle.get_text().count("\n") >= 2  # wrapped to the subfigure
+        labels = [ax.title.get_window_extent() for ax in tiles(sub) if ax.get_title()]
+        assert heading.y0 >= max(label.y1 for label in labels)
+
+
+def test_kernels_in_a_small_figure_given_with_a_long_title_still_draw():
+    fig = plt.figure(figsize=(4, 2))
+    plot_kernels(np.ones((3, 3, 2, 8)), title="a title " * 40, fig=fig)
+    assert len(tiles(fig)) == 16
+
+
+def test_one_kernel_is_one_filter_in_the_heading():
+    assert plot_kernels(np.ones((7, 7, 1, 1)))._suptitle.get_text().replace("\n", " ") == (
+        "1 filter of 7x7x1; one scale for all"
+    )
+
+
+@pytest.mark.parametrize(("title", "given"), [(5, "int"), (b"conv1", "bytes")])
+def test_kernels_refuse_a_title_that_is_not_text(title, given):
+    # It was drawn as "5" or "b'conv1'".
+    with pytest.raises(TypeError, match=rf"^title must be a str or None; got {given}$"):
+        plot_kernels(np.ones((3, 3, 1, 2)), title=title)
+
+
 def test_kernels_refuse_filters_in_rows_that_is_not_a_bool():
     with pytest.raises(TypeError, match=r"filters_in_rows must be True or False; got 'yes'"):
         plot_kernels(np.ones((3, 3, 2, 2)), filters_in_rows="yes")
+
+
+def test_kernels_take_a_numpy_bool_for_filters_in_rows():
+    # A flag computed with NumPy (np.True_) is True: refused before, unlike every other flag.
+    kernels = np.random.default_rng(3).normal(size=(3, 3, 2, 4))
+    drawn = tiles(plot_kernels(kernels, filters_in_rows=np.True_))
+    assert [ax.get_ylabel() for ax in drawn[::2]] == [f"Filter {f}" for f in range(4)]
+    drawn = tiles(plot_kernels(kernels, filters_in_rows=np.False_))
+    assert [ax.get_ylabel() for ax in drawn[::4]] == ["in 0", "in 1"]
 
 
 def test_all_zero_kernels_get_a_scale_still_centred_on_zero():
@@ -457,6 +503,54 @@ def test_ablation_labels_a_loss_of_a_few_images_with_two_decimals_and_never_minu
     assert [text.get_text() for text in ax.texts] == ["0.0", "-0.02", "0.02", "-0.1", "0.1", "3.5"]
 
 
+@pytest.mark.parametrize(("channels", "step"), [(23, 1), (64, 2), (256, 8)])
+def test_ablation_of_many_channels_fits_a_page(channels, step):
+    # 256 channels drew a figure 116 inches wide, with 256 labels and numbers.
+    accuracy = np.random.default_rng(channels).uniform(0.85, 0.92, channels)
+    result = {"layer": "c", "channels": np.arange(channels), "accuracy": accuracy}
+    fig = plot_ablation({**result, "intact_accuracy": 0.9})
+    ax = fig.axes[0]
+    assert fig.get_size_inches()[0] <= 12.0
+    assert len(ax.patches) == channels
+    assert len(ax.texts) == (channels if channels <= 23 else 0)  # the bars' value labels
+    numbers = [int(t.get_text()) for t in ax.get_xticklabels()]
+    assert numbers == list(range(0, channels, step))
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.get_xticklabels()]
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes))  # apart
+
+
+def test_ablation_draws_rounding_noise_as_no_loss():
+    # The intact accuracy computed another way than the ablated ones: equal but for the last
+    # bit. The bars were drawn full height on a scale of 1e-14 points, red and blue.
+    accuracy = np.array([0.7, 0.7000000000000001, 0.6999999999999999])
+    result = {"layer": "c", "channels": np.arange(3), "accuracy": accuracy}
+    ax = plot_ablation({**result, "intact_accuracy": 0.7}).axes[0]
+    assert [bar.get_height() for bar in ax.patches] == [0.0, 0.0, 0.0]
+    assert ax.get_ylim() == (0.0, 1.0)
+    assert [text.get_text() for text in ax.texts] == ["0.0", "0.0", "0.0"]
+    assert len({tuple(bar.get_facecolor()) for bar in ax.patches}) == 1
+
+
+def test_ablation_labels_a_loss_below_a_hundredth_of_a_point_with_its_digit():
+    # One image of 50,000 is 0.002 points: a visible bar, not "0.0" (nor "-0.00").
+    accuracy = 0.9 - np.array([0.002, -0.002, 0.0004]) / 100
+    result = {"layer": "c", "channels": np.arange(3), "accuracy": accuracy}
+    ax = plot_ablation({**result, "intact_accuracy": 0.9}).axes[0]
+    assert [text.get_text() for text in ax.texts] == ["0.002", "-0.002", "0.0004"]
+
+
+def test_ablation_wraps_a_long_layer_name_inside_the_figure():
+    result = {"layer": "block_" * 20, "channels": [0, 1], "accuracy": [0.8, 0.7]}
+    fig = plot_ablation({**result, "intact_accuracy": 0.9})
+    fig.canvas.draw()
+    title = fig.axes[0].title
+    assert title.get_text().count("\n") >= 2
+    extent = title.get_window_extent()
+    assert extent.x0 >= 0
+    assert extent.x1 <= fig.bbox.width
+
+
 @pytest.mark.parametrize(
     ("fill", "label", "title"),
     [
@@ -501,6 +595,14 @@ def test_ablation_of_a_subset_of_channels_labels_them():
         ),
         ({"intact_accuracy": [0.9, 0.8]}, r"result\['intact_accuracy'\] must be one number"),
         ({"channels": []}, r"result\['channels'\] must be a non-empty 1-D array"),
+        (
+            {"channels": [-1, 3]},
+            r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[-1, 3\]",
+        ),
+        (
+            {"channels": [3, 3]},
+            r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[3, 3\]",
+        ),
     ],
 )
 def test_ablation_refuses_a_malformed_result(change, message):

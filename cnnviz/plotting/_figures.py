@@ -120,11 +120,13 @@ def _tiles(
     """
     height = fig.bbox.height / fig.dpi  # inches; works for a SubFigure too
     width = fig.bbox.width / fig.dpi
+    bottom = 0.1 / height
     margins = {
         "left": 0.02 + left / width,
         "right": 1 - ((_COLOURBAR if colourbar else 0.02 * width) + right) / width,
-        "bottom": 0.1 / height,
-        "top": 1 - min(_TOP / height, 0.3) - top / height,
+        "bottom": bottom,
+        # A title of many lines in a short figure given: the tiles keep a tenth of it.
+        "top": max(1 - min(_TOP / height, 0.3) - top / height, bottom + 0.1),
         "hspace": 0.25,
         "wspace": 0.1,
     }
@@ -146,6 +148,12 @@ def _grid_colourbar(fig: Figure | SubFigure, image) -> Colorbar:
     return fig.colorbar(image, cax=cax)
 
 
+def _wrap_title(title: str, inches: float, fontsize: str = "large") -> str:
+    """Wrap each line of `title` to `inches` (the rule `_suptitle` draws with; count its lines)."""
+    width = max(20, int(inches / (0.075 if fontsize == "medium" else 0.09)))
+    return "\n".join(textwrap.fill(line, width) for line in title.split("\n"))
+
+
 def _suptitle(fig: Figure | SubFigure, title: str, fontsize: str = "large") -> None:
     """Title a figure: in the room a layout engine makes, else 0.08 inches below its top.
 
@@ -153,9 +161,7 @@ def _suptitle(fig: Figure | SubFigure, title: str, fontsize: str = "large") -> N
     figure title, and cuts a line wider than the figure at both edges. A character of
     the "large" size (12 points) is taken as 0.09 inches wide, of "medium" 0.075.
     """
-    inches = fig.bbox.width / fig.dpi
-    width = max(20, int(inches / (0.075 if fontsize == "medium" else 0.09)))
-    title = "\n".join(textwrap.fill(line, width) for line in title.split("\n"))
+    title = _wrap_title(title, fig.bbox.width / fig.dpi, fontsize)
     if fig.get_layout_engine() is not None:
         fig.suptitle(title, fontsize=fontsize)
     else:

@@ -32,6 +32,7 @@ from ._figures import (
     _map_scale,
     _numbers,
     _sees_nothing,
+    _wrap_title,
 )
 
 # Where a patch's field hangs over the image's edge: no pixel, a light grey unlike black 0.
@@ -50,7 +51,15 @@ def _channels(result: object) -> np.ndarray:
             f"result['channels'] must be a non-empty 1-D array of channel numbers; "
             f"got shape {channels.shape}"
         )
-    return _integers(channels, "result['channels']", channels.shape)
+    channels = _integers(channels, "result['channels']", channels.shape)
+    # Channel numbers index a layer's channels: a negative one or one twice (two bars or
+    # rows both labelled 3) is not a result of cnnviz.channels.
+    if channels.min() < 0 or len(np.unique(channels)) < len(channels):
+        raise ValueError(
+            "result['channels'] must hold distinct channel numbers of at least 0; got "
+            f"{channels.tolist() if len(channels) <= 20 else channels}"
+        )
+    return channels
 
 
 def _layer(result: object) -> str:
@@ -395,11 +404,20 @@ def plot_class_activations(
 _FILLS = ("zero", "mean")
 
 
+#: The most bars labelled with their values: 0.45 inch each fill a 12-inch figure.
+_LABELLED_BARS = 23
+
+
 def _points(value: float) -> str:
-    """Label a bar: one decimal, two for a loss or gain too small for one (never -0.0)."""
-    if abs(value) < 0.005:
+    """Label a bar: one decimal, two under 0.05, one digit under 0.005; never -0.0.
+
+    One digit is for one image of more than 20,000; only a zero loss reads "0.0".
+    """
+    if value == 0:
         return "0.0"
-    return f"{value:.1f}" if abs(value) >= 0.05 else f"{value:.2f}"
+    if abs(value) >= 0.05:
+        return f"{value:.1f}"
+    return f"{value:.2f}" if abs(value) >= 0.005 else f"{value:.1g}"
 
 
 def plot_ablation(
@@ -410,9 +428,10 @@ def plot_ablation(
     One bar per channel: the intact model's accuracy minus the accuracy
     without that channel, in percentage points, so a tall bar is a channel
     the model needs, a bar at zero one it can do without, and a bar below
-    zero one whose absence helps. Each bar is labelled with its value (one
-    decimal, two for a value under 0.05 points, such as one image of
-    thousands); the
+    zero one whose absence helps. Up to 23 channels, each bar is labelled
+    with its value (one decimal, two for a value under 0.05 points, such as
+    one image of thousands, one digit under 0.005); more are drawn in a
+    figure a page wide, read on the y axis, every n-th channel numbered. The
     title gives the intact accuracy, and the axis label what the channel
     was replaced by where the result says (its ``"fill"``: zero or the
     channel's mean activation).
@@ -486,15 +505,24 @@ def plot_ablation(
         "mean": "switched off (set to its mean activation)",
     }[fill]
 
-    lost = 100 * (float(intact) - accuracy)
-    figure = _figure(fig, max(1.5 + 0.45 * len(channels), 5.0), 3.6)
+    # Rounded to 1e-9 points (an image of 1e11): accuracies computed two ways (0.7 and
+    # 0.7000000000000001) differ by rounding only, which must draw no bar and no scale of 1e-14.
+    lost = np.round(100 * (float(intact) - accuracy), 9) + 0.0  # + 0.0: no -0.0
+    # 0.45 inch a bar, room for its label, up to a page's width (12 inches, as
+    # plot_class_activations): 256 channels made a figure 116 inches wide. Past
+    # _LABELLED_BARS the bars are too narrow for labels (the y axis gives the values), and
+    # past 32 channels only every n-th is numbered, 32 numbers at most.
+    count = len(channels)
+    figure = _figure(fig, min(max(1.5 + 0.45 * count, 5.0), 12.0), 3.6)
     ax = figure.subplots()
-    positions = np.arange(len(channels))
+    positions = np.arange(count)
     colours = np.where(lost >= 0, "tab:red", "tab:blue")
     bars = ax.bar(positions, lost, color=colours)
-    ax.bar_label(bars, labels=[_points(v) for v in lost], fontsize="x-small", padding=2)
+    if count <= _LABELLED_BARS:
+        ax.bar_label(bars, labels=[_points(v) for v in lost], fontsize="x-small", padding=2)
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xticks(positions, labels=[str(c) for c in channels])
+    step = -(-count // 32)
+    ax.set_xticks(positions[::step], labels=[str(c) for c in channels[::step]])
     ax.set_xlim(-0.6, len(channels) - 0.4)
     top = max(float(lost.max()), 0.0)
     bottom = min(float(lost.min()), 0.0)
@@ -502,11 +530,14 @@ def plot_ablation(
     ax.set_ylim(bottom - (room if bottom < 0 else 0), top + room)
     ax.set_xlabel(f"channel {replaced}")
     ax.set_ylabel("accuracy lost\n(percentage points)")
-    ax.set_title(
+    title = (
         f"{layer}: accuracy lost per channel "
         f"{'set to its mean' if fill == 'mean' else 'switched off'}\n"
-        f"intact accuracy {float(intact):.2%} ({len(channels)} channels)",
-        fontsize="medium",
+        f"intact accuracy {float(intact):.2%} ({len(channels)} channels)"
     )
+    # Wrapped to the axes (the figure less about an inch of y labels), centred over it:
+    # a long layer name ran off both edges (Matplotlib does not wrap a title).
+    inches = figure.bbox.width / figure.dpi - 1.0
+    ax.set_title(_wrap_title(title, inches, "medium"), fontsize="medium")
     ax.grid(axis="y", alpha=0.3)
     return figure

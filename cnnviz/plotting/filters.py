@@ -10,7 +10,6 @@ pixels.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -36,6 +35,7 @@ from ._figures import (
     _sees_nothing,
     _suptitle,
     _tiles,
+    _wrap_title,
 )
 
 # Kernel tiles in inches: a 5x5 kernel needs little room, and conv2's 96 tiles must fit a page.
@@ -102,8 +102,8 @@ def plot_kernels(
     ValueError
         If `kernels` is not 4-D, is empty or holds NaN or infinite values.
     TypeError
-        If `kernels` are not numbers, `fig` is not a figure or
-        `filters_in_rows` is not True or False.
+        If `kernels` are not numbers, `title` is not a str, `fig` is not
+        a figure or `filters_in_rows` is not True or False.
 
     Examples
     --------
@@ -125,8 +125,8 @@ def plot_kernels(
             f"layer's kernel; got shape {array.shape}"
         )
     _checks.finite(array, "kernels")
-    if not isinstance(filters_in_rows, bool):
-        raise TypeError(f"filters_in_rows must be True or False; got {filters_in_rows!r}")
+    filters_in_rows = _checks.flag(filters_in_rows, "filters_in_rows")
+    title = _checks.optional_text(title, "title")
     kh, kw, inputs, filters = array.shape
     transpose = filters_in_rows and inputs > 1
     bound = float(np.abs(array).max()) or 1.0  # all zeros: any symmetric scale shows white
@@ -148,18 +148,22 @@ def plot_kernels(
     layout = ", filters in columns, input channels in rows" if inputs > 1 else ""
     if transpose:
         layout = " in rows, input channels in columns"
-    shape = f"{filters} filters of {kh}x{kw}x{inputs}{layout}; one scale for all"
+    shape = f"{filters} filter{'s' if filters > 1 else ''} of {kh}x{kw}x{inputs}{layout}; one scale for all"
     if unread:
         shape += "\nhatched: all weights 0 (where a grouped convolution's filter does not read)"
     heading = shape if title is None else f"{title}\n{shape}"
+
     # 0.2 inches more at the top for each line of the heading past the first, as _suptitle
-    # wraps them to a new figure's width (a "large" character taken as 0.09 inches).
+    # wraps them: to a new figure's width, or to the width of the figure given (a SubFigure
+    # half a page wide wraps to more lines than a figure of its own would).
+    def room(inches: float) -> dict:
+        lines = _wrap_title(heading, inches).count("\n") + 1
+        return {"left": left, "right": _BAR_LABEL, "top": 0.2 * (lines - 1)}
+
     width = tile * columns + left + _BAR_LABEL + _COLOURBAR
-    wrap = max(20, int(width / 0.09))
-    lines = sum(len(textwrap.wrap(line, wrap)) or 1 for line in heading.split("\n"))
-    room = {"left": left, "right": _BAR_LABEL, "top": 0.2 * (lines - 1)}
-    figure = _new_figure(fig, rows, columns, colourbar=True, tile=tile, **room)
-    tiles = _tiles(figure, count, rows, columns, colourbar=True, **room)
+    figure = _new_figure(fig, rows, columns, colourbar=True, tile=tile, **room(width))
+    given = room(figure.bbox.width / figure.dpi)
+    tiles = _tiles(figure, count, rows, columns, colourbar=True, **given)
     for position, ax in enumerate(tiles):
         if transpose:
             kernel, channel = divmod(position, inputs)
