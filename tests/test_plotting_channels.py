@@ -320,6 +320,15 @@ def test_top_patches_titles_name_the_image_activation_layer_and_channel(images):
     assert fig.get_suptitle().startswith("conv1, channel 2: the 3 strongest activations")
 
 
+def test_top_patches_take_numpy_bools_for_context(images):
+    # A flag computed with NumPy (np.True_, np.False_) is a bool; it was refused as "not True or False".
+    result = top_patches_result()
+    assert len(plot_top_patches(images, result, 5, context=np.False_).axes) == 3
+    assert len(plot_top_patches(images, result, 5, context=np.True_).axes) == len(
+        plot_top_patches(images, result, 5, context=True).axes
+    )
+
+
 def test_top_patches_without_context_draw_the_same_patches_in_one_row(images):
     result = top_patches_result()
     fig = plot_top_patches(images, result, 5, context=False)

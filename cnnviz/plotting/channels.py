@@ -180,8 +180,7 @@ def plot_top_patches(
         )
     _boxes_within(boxes[c], f"result['box'] of channel {channel}", *x.shape[1:3])
 
-    if not isinstance(context, bool):
-        raise TypeError(f"context must be True or False; got {context!r}")
+    context = _checks.flag(context, "context")
     k = shape[1]
     sizes = boxes[c, :, 2:] - boxes[c, :, :2]
     # The largest box: the unclipped field (at least a pixel, where every unit sees none).

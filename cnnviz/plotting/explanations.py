@@ -140,8 +140,7 @@ def plot_attribution(
         titles = [f"image {i}" for i in range(len(x))]
     elif len(_sequence(titles, "titles")) != len(x):
         raise ValueError(f"titles must give one title per image, {len(x)}; got {titles!r}")
-    if not isinstance(overlay, (bool, np.bool_)):
-        raise TypeError(f"overlay must be True or False; got {overlay!r}")
+    overlay = _checks.flag(overlay, "overlay")
 
     per_tile = 1 if overlay else 2
     rows, columns = _grid(len(x), 4 if overlay else 2)
