@@ -100,9 +100,10 @@ plt.show()
 # largest value (white); the box is the unit's field. The page prints
 # the share of the gradient that falls in the middle of the field (the
 # central half of each side, a quarter of its area) and checks that it
-# is well above the quarter an even spread would give. So the crops of a
-# unit's whole field on the next pages (the top patches) show more than
-# the unit mostly answers to: it depends most on their middle.
+# is well above the quarter an even spread would give. So a
+# ``max_pool2`` unit's whole field shows more than the unit mostly
+# answers to: it depends most on its middle, and the same is likely for
+# the ``conv2`` crops of the next pages (the top patches).
 import keras
 import tensorflow as tf
 

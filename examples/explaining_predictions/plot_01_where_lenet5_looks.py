@@ -299,9 +299,9 @@ plt.show()
 # The shares printed with each figure, side by side. Plain gradients
 # and SmoothGrad put much of their weight (a quarter or more, on both
 # models) on the black background, where there is no garment. About
-# half the measured pixels are black (printed at the top), so an even
-# spread would put about half there: the maps do not prefer the
-# background, but neither do they keep to the garment. They measure
+# half the measured pixels are black (printed at the top): their share
+# there is of the same order as an even spread's, so they do not keep to
+# the garment. They measure
 # sensitivity, and the score is sensitive to light appearing next to
 # the garment. Integrated gradients with a black baseline puts
 # exactly none there, by construction, not because the model ignores

@@ -260,7 +260,9 @@ for k in range(3):
 # 5% of the pixels more at each step, and records the probability of the
 # class the model predicts for the intact image;
 # :func:`cnnviz.insertion_curve` starts from a black image and puts the
-# most attributed pixels back. A good map makes the deletion curve fall
+# most attributed pixels back (Petsiuk et al. insert into a blurred copy
+# of the image; here insertion starts from black, the background these
+# images already have). A good map makes the deletion curve fall
 # fast (low area) and the insertion curve rise fast (high area). The
 # baseline is a random order of the pixels (``"random"``, seed 0). Each
 # line is the mean over the 1,000 images, on a y axis from 0 to 1; the
@@ -419,7 +421,7 @@ for p in models:
 # **The two methods that fail the randomization check delete better than
 # plain gradients and Grad-CAM**: integrated gradients and occlusion
 # have lower deletion areas than those two; SmoothGrad, which passes,
-# deletes about as well as they do. Part of this is the substrate:
+# also deletes better than those two (checked). Part of this is the substrate:
 # integrated gradients and occlusion give most of the black background
 # exactly 0, below every pixel they credit, so deletion takes the
 # credited garment pixels first, where a random order spends many of its
@@ -455,9 +457,11 @@ for p in models:
 # %%
 # What these checks cannot tell
 # -----------------------------
-# A method that fails the randomization check draws the image more than
-# the model, and its maps should not be read as the model's reasons. The
-# converse does not hold. Binder et al. (CVPR 2023, "Shortcomings of
+# A method that fails the randomization check may draw the image more
+# than the model. Here both failures come from the zeros that the two
+# methods give black pixels, whatever the weights, while their signed
+# maps did change: read the verdict together with the two correlations.
+# Passing proves less still. Binder et al. (CVPR 2023, "Shortcomings of
 # Top-Down Randomization-Based Sanity Checks for Evaluations of Deep
 # Neural Network Explanations") start from the gap seen above: methods
 # that fail the randomization check can do well on faithfulness measures

@@ -14,7 +14,7 @@ its loss and accuracy per epoch, and measures it on the 10,000 test images.
 # with the notebook's recipe (Adam with learning rate 0.001, batches of 64,
 # 30 epochs, categorical cross-entropy), measuring the test set after every
 # epoch. It stores the result in a cache, so only the first call on a machine
-# trains (a few minutes on a laptop CPU); later calls load the stored model.
+# trains; later calls load the stored model.
 # Pass ``verbose=2`` to see one line per epoch while it trains.
 import matplotlib.pyplot as plt
 import numpy as np
@@ -120,8 +120,8 @@ assert moved < 0.02, "the test accuracy stays flat while the loss rises"
 # :func:`cnnviz.evaluate` measures the trained model, after its 30th epoch,
 # on the 10,000 test images it never trained on; it is the last value of
 # ``val_accuracy`` (the page checks that too). The notebook reports 0.8947
-# for this model. The random seed alone moves this number by about a
-# point: on an AMD EPYC machine with 2 cores (AVX-512 VNNI), on 2026-11-28,
+# for this model. The random seed alone moves this number by up to about
+# two points: on an AMD EPYC machine with 2 cores (AVX-512 VNNI), on 2026-11-28,
 # five seeds of the same recipe ended between 0.877 and 0.894 (see
 # :doc:`/performance`). Another CPU rounds differently and ends elsewhere,
 # as another seed would, so the accuracy printed here, by the machine that

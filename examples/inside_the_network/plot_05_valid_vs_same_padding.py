@@ -146,8 +146,8 @@ print(f"{'total':41} {totals[0]:>7,} {totals[1]:>7,}")
 # human accuracy of 0.835 (see
 # :doc:`../getting_started/plot_01_fashion_mnist`; the page checks it);
 # the notebook reports 0.8947 for ``valid``. Which padding is better, one
-# run of each cannot say: the seed alone moves a model's accuracy by about
-# a point. The performance page (:doc:`/performance`) trained five seeds
+# run of each cannot say: the seed alone moves a model's accuracy by up to
+# about two points. The performance page (:doc:`/performance`) trained five seeds
 # of each on an AMD EPYC machine with 2 cores (AVX-512 VNNI) on
 # 2026-11-28: ``same`` averaged 0.8968 and ``valid`` 0.8843, ``same``
 # ahead on four seeds of the five. A small gain for ``same`` is likely,
