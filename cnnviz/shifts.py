@@ -580,7 +580,8 @@ def pixel_paths(
     size = _geometry._image_size(
         model, image_size, "the paths depend on the images' size (their border clips them)"
     )
-    paths = _geometry._paths(model, parts, size)
+    given = "image_size" if image_size is not None else "images"
+    paths = _geometry._paths(model, parts, size, given)
     if paths.max(initial=0) < 2**53:
         return np.rint(paths).astype(np.int64)
     return paths

@@ -404,6 +404,9 @@ def test_pixel_paths_of_a_model_of_any_size_need_the_image_size():
     np.testing.assert_array_equal(
         pixel_paths(model, "c", image_size=(6, 6)), np.outer(along, along)
     )
+    # A size too small for the layers is said of image_size, the argument it came from.
+    with pytest.raises(ValueError, match=r"^image_size=\(2, 2\) is too small for layer 'c'"):
+        pixel_paths(model, "c", image_size=(2, 2))
 
 
 def test_pixel_paths_of_a_cropped_pixel_are_zero():
