@@ -315,15 +315,20 @@ def shift_consistency(
         n, (height, width) = len(x), x.shape[1:3]
         # Drawn image by image in order (dy1, dx1, dy2, dx2): the same for any batching.
         shifts = rng.integers(-m, m + 1, size=(n, 4), dtype=np.int64).reshape(n, 2, 2)
-        padded = _padded(x, m)
-        index = np.arange(n)[:, None, None]
-        pair = []
-        for k in range(2):
-            rows = (m - shifts[:, k, 0])[:, None, None] + np.arange(height)[None, :, None]
-            cols = (m - shifts[:, k, 1])[:, None, None] + np.arange(width)[None, None, :]
-            pair.append(padded[index, rows, cols])
-        classes = _graph.predict(model, np.concatenate(pair)).argmax(axis=1)
-        agree.add(classes[:n] == classes[n:])
+        # Both shifted copies of a piece go through one pass, which holds no more images
+        # than the chunk policy allows.
+        piece = max(1, _batches.chunk_size(model, x.shape[1:]) // 2)
+        for start in range(0, n, piece):
+            part = slice(start, start + piece)
+            padded = _padded(x[part], m)
+            index = np.arange(len(padded))[:, None, None]
+            pair = []
+            for k in range(2):
+                rows = (m - shifts[part, k, 0])[:, None, None] + np.arange(height)[None, :, None]
+                cols = (m - shifts[part, k, 1])[:, None, None] + np.arange(width)[None, None, :]
+                pair.append(padded[index, rows, cols])
+            classes = _graph.predict(model, np.concatenate(pair)).argmax(axis=1)
+            agree.add(classes[: len(padded)] == classes[len(padded) :])
         drawn.add(shifts)
     agreed = agree.result()
     return {
