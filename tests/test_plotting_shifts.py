@@ -176,6 +176,16 @@ def test_shift_accuracy_labels_fit_in_the_figure(count):
         assert inside_figure(fig, ax.yaxis.label)
 
 
+@pytest.mark.parametrize(("count", "grid"), [(1, (1, 1)), (2, (1, 2)), (3, (1, 3)), (4, (2, 2))])
+def test_shift_accuracy_at_most_3_panels_a_row_and_a_page_wide(count, grid):
+    fig = plot_shift_accuracy({f"model {i}": accuracy_result() for i in range(count)})
+    drawn = panels(fig)
+    rows = len({round(ax.get_position().y0, 6) for ax in drawn})
+    columns = len({round(ax.get_position().x0, 6) for ax in drawn})
+    assert (rows, columns) == grid
+    assert fig.get_figwidth() <= 12.5
+
+
 def test_shift_accuracy_draws_into_a_subfigure():
     fig = plt.figure(figsize=(10, 5))
     _, right = fig.subfigures(1, 2)
@@ -295,6 +305,24 @@ def test_equivariance_of_several_results_side_by_side_on_the_union_of_layers():
     ]
 
 
+def test_equivariance_places_a_layer_only_one_result_has_after_the_layer_before_it():
+    valid = equivariance_result(("conv1", "pool1", "conv2", "pool2"), (1, 2, 2, 4))
+    same = equivariance_result(("pad1", "conv1", "pool1", "pad2", "conv2", "pool2"),
+                               (1, 1, 2, 2, 2, 4))  # fmt: skip
+    ax = plot_equivariance({"valid": valid, "same": same}).axes[0]
+    assert [t.get_text().split("\n")[0] for t in ax.get_xticklabels()] == [
+        "pad1",
+        "conv1",
+        "pool1",
+        "pad2",
+        "conv2",
+        "pool2",
+    ]
+    first, second = (line for line in ax.get_lines() if line.get_marker() == "o")
+    np.testing.assert_allclose(first.get_xdata(), np.array([1, 2, 4, 5]) - 0.075)
+    np.testing.assert_allclose(second.get_xdata(), np.arange(6) + 0.075)
+
+
 def test_equivariance_tick_says_jumps_of_rows_and_columns_and_of_results_that_differ():
     a = equivariance_result(("conv1",), (1,))
     a["jump"] = np.array([[2, 1]])
@@ -373,6 +401,28 @@ def test_pixel_paths_one_panel_and_colour_bar_per_map_on_its_own_scale():
         "paths into the layer's units\n(0 to 1,000, this map's largest)"
     )
     assert "own colour scale" in fig.get_suptitle()
+
+
+@pytest.mark.parametrize(
+    ("count", "vmax", "grid"),
+    [
+        (3, None, (1, 3)),
+        (4, None, (2, 2)),
+        (8, 1000, (2, 4)),
+        (10, None, (5, 2)),
+        (9, 1000, (3, 3)),
+    ],
+)
+def test_pixel_paths_of_many_layers_fit_a_page(count, vmax, grid):
+    # The library's one grid rule (cnnviz.channel_grid): at most 3 columns with a bar each, 4
+    # with one shared bar; no empty tile where a squarish grid allows.
+    maps = {f"layer {i}": conv_paths(28, 5) * (i + 1) for i in range(count)}
+    fig = plot_pixel_paths(maps, vmax=vmax)
+    drawn = panels(fig)
+    rows = len({round(ax.get_position().y0, 6) for ax in drawn})
+    columns = len({round(ax.get_position().x0, 6) for ax in drawn})
+    assert (len(drawn), rows, columns) == (count, *grid)
+    assert fig.get_figwidth() <= 12.5
 
 
 def test_pixel_paths_vmax_gives_one_shared_scale():

@@ -41,6 +41,8 @@ _QUANTITIES = {
 }
 #: The most tick labels an axis of shifts gets: a grid of 2m + 1 > 13 is labelled every n-th.
 _MOST_TICKS = 13
+#: The most panels in a row of plot_shift_accuracy and of plot_pixel_paths' own colour bars.
+_MOST_PANELS = 3
 #: Cosine similarities computed in float32 may pass 1 (or -1) by this much.
 _COSINE_TOLERANCE = 1e-4
 #: The percentiles of the images that plot_equivariance's bars span.
@@ -268,8 +270,10 @@ def plot_shift_accuracy(
     grids = [grid for _, _, grid, _ in panels]
     bottom, top, scale = _colour_limits(grids, vmin, vmax)
 
-    rows, columns = _grid(len(panels))
-    figure = _figure(fig, 4.2 * columns + 1.3, 4.3 * rows + 0.5)
+    # At most 3 panels a row, narrower from 3 on: a page is about 12 inches wide.
+    rows, columns = _grid(len(panels), _MOST_PANELS)
+    panel = 4.2 if columns <= 2 else 3.6
+    figure = _figure(fig, panel * columns + 1.3, (panel + 0.1) * rows + 0.5)
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
@@ -361,6 +365,28 @@ def _equivariance(
     return layers, jump, similarity, per_image
 
 
+def _layer_order(lists: list[list[str]]) -> list[str]:
+    """Return the layers of all `lists` in one order that keeps each list's where it can.
+
+    The first list's order, and each layer that only a later list has placed right after
+    the layer before it there (before the next one, for a list's first layer): a
+    ``same`` model's padding layer lands before the convolution it pads, not after the
+    last layer of a ``valid`` model without padding layers.
+    """
+    order: list[str] = []
+    for layers in lists:
+        for i, layer in enumerate(layers):
+            if layer in order:
+                continue
+            if i > 0:
+                at = order.index(layers[i - 1]) + 1
+            else:
+                later = [order.index(other) for other in layers[1:] if other in order]
+                at = min(later, default=len(order))
+            order.insert(at, layer)
+    return order
+
+
 def _jump_text(jumps: list[tuple[int, int]]) -> str:
     """Return a layer's jump as its tick says it: "jump 2", "jump 2x1" (rows x columns), or more."""
     texts = [f"{r}" if r == c else f"{r}x{c}" for r, c in dict.fromkeys(jumps)]
@@ -377,8 +403,9 @@ def plot_equivariance(
     the shifted images and its output for the originals moved by one unit
     (1.0: exactly equivariant), joined by a line across the layers, and a
     bar from the 10th to the 90th percentile of the images (their
-    ``"per_image"`` values). The x axis holds the layers in order, the union
-    of all results' layers in order of first appearance; each tick gives the
+    ``"per_image"`` values). The x axis holds the layers of all results in
+    order: the first result's, and a layer that only a later one has (a
+    padding layer) after the layer before it there; each tick gives the
     layer's jump, the shift in pixels that moves its output by one unit
     (``"jump 2"``; ``"2x1"`` where rows and columns differ). Several
     results are drawn side by side at each layer, each in its colour.
@@ -433,10 +460,11 @@ def plot_equivariance(
         "a result of cnnviz.equivariance (a dict with 'layers', 'jump', 'similarity', 'per_image')",
     )
     checked = [(title, *_equivariance(r, name)) for title, name, r in titled]
-    order: dict[str, list[tuple[int, int]]] = {}
+    jumps: dict[str, list[tuple[int, int]]] = {}
     for _, layers, jump, _, _ in checked:
         for layer, (rows, columns) in zip(layers, jump, strict=True):
-            order.setdefault(layer, []).append((int(rows), int(columns)))
+            jumps.setdefault(layer, []).append((int(rows), int(columns)))
+    order = _layer_order([layers for _, layers, _, _, _ in checked])
     position = {layer: i for i, layer in enumerate(order)}
 
     if ax is None:
@@ -458,7 +486,7 @@ def plot_equivariance(
         low = min(low, float(bottom.min()), float(similarity.min()))
     ax.axhline(1.0, color="0.5", linestyle=":", linewidth=1)
     ax.set_xticks(
-        range(len(order)), labels=[f"{layer}\n({_jump_text(j)})" for layer, j in order.items()]
+        range(len(order)), labels=[f"{layer}\n({_jump_text(jumps[layer])})" for layer in order]
     )
     ax.set_xlim(-0.5, len(order) - 0.5)
     span = max(1.0 - low, 0.02)
@@ -619,8 +647,9 @@ def plot_pixel_paths(
     maps = [(title, _counts(values, name)) for title, name, values in titled]
 
     own = vmax is None
-    rows, columns = _grid(len(maps))
-    tile = 3.2
+    # At most 3 panels a row (4 without a bar each), narrower from 3 on: a page's width.
+    rows, columns = _grid(len(maps), _MOST_PANELS if own else _MOST_PANELS + 1)
+    tile = 3.2 if columns <= 2 else 2.8
     width = columns * (tile + (1.0 if own else 0.0)) + (1.2 if not own else 0.2)
     figure = _figure(fig, width, rows * (tile + 0.6) + 0.5)
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
