@@ -6,14 +6,16 @@ A convolution is shift equivariant: move the image and its feature maps
 move with it. Follow it with a global maximum over each map and the
 position seems gone: the largest response is the same wherever it lies.
 Kayhan and van Gemert, "On Translation Invariance in CNNs: Convolutional
-Layers can Exploit Absolute Spatial Location" (CVPR 2020), showed that
+Layers can Exploit Absolute Spatial Location" (CVPR 2020,
+`arXiv:2003.07064 <https://arxiv.org/abs/2003.07064>`_), showed that
 this is not so near the border of the image: there a pixel meets only
 some of the kernel's weights, and networks learn to use that to tell
 where something is. Their remedy is *full* convolution, which applies
 every kernel weight to every pixel.
 
-This page repeats their location-only experiment in a few seconds: tiny
-networks of one convolution, global max pooling and a dense layer, with
+This page repeats their location-only experiment at a scale that trains
+in seconds: tiny networks of one convolution, global max pooling and a
+dense layer, with
 ``valid``, ``same`` and full convolution, learn to tell two classes apart
 that differ only in where a pattern lies.
 """
@@ -24,12 +26,13 @@ that differ only in where a pattern lies.
 # The paper's Fig. 1 places an identical image patch at the top left
 # (one class) or at the bottom right (the other) of a black image, and a
 # network with global max pooling is trained to say which. The authors'
-# code for it trains a single 5x5 filter (zero-padded ``same``
-# convolution, ReLU, global max pooling) on two such images of a chess
-# rook. A larger version places ImageNet images in the top-left or
-# bottom-right corner of a black canvas for ResNet-18, BagNet-33 and
-# DenseNet-121 with global max pooling, and then moves them away from
-# the edge with wider black borders. The paper compares ``valid``
+# code (`CNNs-Without-Borders <https://github.com/oskyhn/CNNs-Without-Borders>`_)
+# trains for it a single 5x5 filter (zero-padded ``same`` convolution,
+# ReLU, global max pooling) on two such images of a chess rook. A larger
+# version puts each ImageNet image once in the top-left and once in the
+# bottom-right corner of a black canvas, for ResNet-18, BagNet-33 and
+# DenseNet-121 with global max pooling, and then moves the images away
+# from the edge with wider black borders. The paper compares ``valid``
 # (V-Conv), ``same`` (S-Conv) and full convolution (F-Conv), which pads
 # k - 1 zeros on each side of the input of a k x k kernel, and proposes
 # the last one.
@@ -109,7 +112,7 @@ plt.show()
 #   so the 16x16 image gives 12x12 maps.
 # * ``same``: 2 zeros on each side, so the maps stay 16x16.
 # * full: 4 zeros (k - 1) on each side with
-#   :class:`keras.layers.ZeroPadding2D`, then a ``valid`` convolution: the
+#   ``keras.layers.ZeroPadding2D``, then a ``valid`` convolution: the
 #   maps grow to 20x20, one unit for every window that overlaps the image.
 paddings = ("valid", "same", "full")
 
@@ -119,9 +122,9 @@ def network(padding):
     x = inputs
     if padding == "full":
         x = keras.layers.ZeroPadding2D(KERNEL - 1)(x)
-    conv = "same" if padding == "same" else "valid"
+    mode = "same" if padding == "same" else "valid"
     conv = keras.layers.Conv2D(
-        8, KERNEL, padding=conv, activation="relu"
+        8, KERNEL, padding=mode, activation="relu"
     )
     x = conv(x)
     x = keras.layers.GlobalMaxPooling2D()(x)
@@ -140,7 +143,8 @@ for padding in paddings:
 # kernel weight. The figure counts them (the page "Which pixels count"
 # of this section counts them for LeNet-5 with ``cnnviz.pixel_paths``).
 # With ``valid`` padding a corner pixel is in one window and meets only
-# one of the 25 kernel weights, a pixel 4 or more from every edge in 25.
+# one of the 25 kernel weights; a pixel 4 or more pixels from every edge
+# meets all 25.
 # ``same`` padding lifts the corner to 9; full convolution gives every
 # pixel all 25. Colours on one scale for the three, from 0 to 25.
 
@@ -177,13 +181,13 @@ print("border band, pixels:", band)
 # ---------------------------
 # Each network is trained with Adam (learning rate 0.05) on the cross
 # entropy of its class scores, 2 epochs of batches of 50, from five
-# seeds (:func:`keras.utils.set_random_seed` sets the initial weights
+# seeds (``keras.utils.set_random_seed`` sets the initial weights
 # and the order of the batches). The kernels have the same shapes for the
 # three paddings, so for one seed the three networks start from the same
 # weights (the page checks it for seed 0).
 #
 # Keras compiles a training step once per model, which costs more here
-# than the training itself; so each padding gets one compiled model,
+# than a whole training run; so each padding gets one compiled model,
 # and for each seed its weights are replaced by those of a newly built
 # network and its optimizer's state is set back to the start. That is the
 # same training as a new model per seed, only faster.
@@ -256,8 +260,8 @@ plt.show()
 # chance on every seed, and ``valid`` does better than ``same`` on every
 # seed. The full-convolution networks are at chance: every one of them
 # gives both copies of a pattern the same class scores, up to rounding,
-# so it gets exactly one image of each pair right. The page checks these
-# claims:
+# so it gets one image of each pair right and the other wrong. The page
+# checks these claims:
 valid, same, full = (accuracy[p] for p in paddings)
 assert np.all(valid > 0.55), "valid above chance on every seed"
 assert np.all(same > 0.55), "same above chance on every seed"
@@ -287,8 +291,9 @@ for offset, p in zip((-0.1, 0, 0.1), paddings, strict=True):
         capsize=3,
         label=f"{p} (band {band[p]})",
     )
-ax.axhline(0.5, color="black", ls="--", lw=1)
+ax.axhline(0.5, color="black", ls="--", lw=1, label="chance (0.5)")
 ax.set_ylim(0, 1.05)
+ax.set_title("By distance from the edge, mean ± sd over 5 seeds")
 ax.set_xlabel("pixels between the pattern and the nearest edge")
 ax.set_ylabel("test accuracy (0 to 1)")
 ax.legend(loc="lower left")
@@ -298,8 +303,8 @@ plt.show()
 # Right at the edge (distance 0), the ``valid`` and ``same`` networks
 # get most pairs right on every seed (the page checks more than 0.6);
 # farther in, their accuracy falls, and from the width of their border
-# band on it is exactly chance. That is
-# not learned, it is the arithmetic of the convolution: once the pattern
+# band on it is chance, one image of each pair right. That is not
+# learned, it is the arithmetic of the convolution: once the pattern
 # is at least the band's width from every edge, every unit that sees a
 # pattern pixel exists, the map holds the same set of values wherever
 # the pattern is (moved along with it), and the global maximum is the
