@@ -57,6 +57,11 @@ from .plotting import plot_randomization as plot_randomization
 from .plotting import plot_receptive_field as plot_receptive_field
 from .plotting import plot_side_by_side as plot_side_by_side
 from .plotting import plot_top_patches as plot_top_patches
+from .shifts import equivariance as equivariance
+from .shifts import pixel_paths as pixel_paths
+from .shifts import shift_accuracy as shift_accuracy
+from .shifts import shift_consistency as shift_consistency
+from .shifts import shift_images as shift_images
 from .training import cache_path as cache_path
 from .training import train as train
 from .training import trained_lenet5 as trained_lenet5

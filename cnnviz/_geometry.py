@@ -361,13 +361,16 @@ def _field(
     given: str = "images",
     *,
     boxes: bool = True,
+    steps: list | None = None,
 ) -> _Field:
     """Compute the receptive fields of `parts`' layer, walking back to the input.
 
     `image` is the input's height and width where the model's own is open (None);
     without either, or without `boxes`, the boxes are not computed (``terms`` is None):
     the size, jump and start need none. `given` names the argument the size came from,
-    for the message if it is too small: ``"images"`` or ``"image_size"``.
+    for the message if it is too small: ``"images"`` or ``"image_size"``. A list given as
+    `steps` receives the layers on the way, inputs before the layers that read them (for
+    :func:`_paths`): ``(input ids, output id, ops or None for a merge, input sizes)``.
     """
     _graph.channel_count(parts, spatial=True)
     x, _, trace = _graph.trace(model)
@@ -444,6 +447,8 @@ def _field(
                 f"from its input {tuple(inputs.shape)}"
             )
         affine = tuple(_affine(ops[a], affine[a], layer, a) for a in range(2))
+        if steps is not None:
+            steps.append(((id(inputs),), id(tensor), ops, (sizes,)))
         if terms is not None:
             terms = _joined(
                 [
@@ -471,6 +476,8 @@ def _field(
             for a in range(2)
         )
         affine = tuple(_merged([r[1][a] for r in results], layer, a) for a in range(2))
+        if steps is not None:
+            steps.append((tuple(id(t) for t in inputs), id(tensor), None, [r[0] for r in results]))
         terms = None
         if results[0][2] is not None:
 
@@ -595,3 +602,56 @@ def _covered(field: _Field) -> tuple[np.ndarray, np.ndarray]:
         pixel = np.arange(field.image[a])
         covered.append((pixel >= first) & (pixel < stop))
     return tuple(covered)
+
+
+def _matrix(op: _Op, n_in: int) -> np.ndarray:
+    """Return `op` along one axis as a matrix (output positions, input positions) of tap counts."""
+    if op.kind == "same":
+        return np.eye(n_in)
+    if op.kind == "all":
+        return np.ones((op.size, n_in))
+    o = np.arange(op.size)[:, np.newaxis]
+    if op.kind == "repeat":
+        taps = o // op.factor
+    else:
+        taps = o * op.stride - op.before + np.array(op.offsets)[np.newaxis, :]
+    matrix = np.zeros((op.size, n_in))
+    rows = np.broadcast_to(o, taps.shape)
+    inside = (taps >= 0) & (taps < n_in)
+    np.add.at(matrix, (rows[inside], taps[inside]), 1)
+    return matrix
+
+
+def _paths(model: keras.Model, parts: _graph.Split, image: tuple[int, int]) -> np.ndarray:
+    """Return (H, W) float64: per input pixel, the paths into all units of `parts`' layer.
+
+    A path is a chain of connections, one kernel tap or pooling-window cell per layer,
+    channels not counted (Alsallakh et al., 2021). Counted backwards from the layer (one
+    path per unit), as reverse-mode differentiation counts: a layer hands each of its
+    input positions the counts of the outputs whose taps read it, a merge hands every
+    input its count, and a map read by several layers sums what they hand it.
+    """
+    steps: list = []
+    field = _field(model, parts, image, boxes=False, steps=steps)
+    x, _, _ = _graph.trace(model)
+    counts = {id(parts.feature): np.ones(field.output)}
+
+    def hand(key: int, count: np.ndarray) -> None:
+        counts[key] = counts[key] + count if key in counts else count
+
+    for inputs, output, ops, sizes in reversed(steps):
+        count = counts.pop(output, None)
+        if count is None:  # not on a way to the layer
+            continue
+        if ops is not None:
+            rows, cols = (_matrix(ops[a], sizes[0][a]) for a in range(2))
+            hand(inputs[0], rows.T @ count @ cols)
+            continue
+        for key, size in zip(inputs, sizes, strict=True):
+            # A map of one row or column was broadcast to the others' size: it reads them all.
+            share = count
+            for a in range(2):
+                if size[a] == 1 and share.shape[a] != 1:
+                    share = share.sum(axis=a, keepdims=True)
+            hand(key, share)
+    return counts.get(id(x), np.zeros(image))

@@ -413,6 +413,28 @@ def run(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return keras.ops.convert_to_numpy(model(x, training=False))
 
 
+def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """Return the model's outputs for one chunk of float32 images, as float32 NumPy.
+
+    Through Keras' compiled predict step (``predict_on_batch``: predict's own step
+    without its per-call set-up, so a stream of many small batches costs no more than
+    an array), made anew once per model and what it computes.
+    """
+    cached(model, "predict_function", None, lambda: _fresh_predict_function(model))
+    return np.asarray(model.predict_on_batch(x), dtype=np.float32)
+
+
+def _fresh_predict_function(model: keras.Model) -> bool:
+    """Make the model's compiled predict step anew: once per model and what it computes.
+
+    Keras keeps it on the model and does not make it again when the model changes: after
+    ``model.pop(); model.add(...)`` it would run the old layers. Made anew the first time
+    cnnviz sees the model too, since its step may be older than a change.
+    """
+    model.make_predict_function(force=True)
+    return True
+
+
 # --- what kind of model this is (checked where a model enters) -------------------------------
 
 

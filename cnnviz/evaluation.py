@@ -10,25 +10,6 @@ from . import _batches, _checks, _graph
 __all__ = ["confusion_matrix", "evaluate", "misclassified", "predict"]
 
 
-def _probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """Return the model's outputs for one chunk of float32 images, as float32 NumPy."""
-    _graph.cached(model, "predict_function", None, lambda: _fresh_predict_function(model))
-    # predict_on_batch is predict's own compiled step without its per-call set-up, so a
-    # stream of many small batches costs no more than an array.
-    return np.asarray(model.predict_on_batch(x), dtype=np.float32)
-
-
-def _fresh_predict_function(model: keras.Model) -> bool:
-    """Make the model's compiled predict step anew: once per model and what it computes.
-
-    Keras keeps it on the model and does not make it again when the model changes: after
-    ``model.pop(); model.add(...)`` it would run the old layers. Made anew the first time
-    cnnviz sees the model too, since its step may be older than a change.
-    """
-    model.make_predict_function(force=True)
-    return True
-
-
 def _loss_outputs(model: keras.Model) -> keras.Model:
     """Return a flat model from images to [logits,] the model's output, built once per model.
 
@@ -134,7 +115,7 @@ def predict(
     images = _batches.source(model, images, chunk=batch_size, steps=steps, one_image=True)
     rows = _batches.Rows(images.count)
     for x, _ in images:
-        rows.add(_probabilities(model, x))
+        rows.add(_graph.predict(model, x))
     return rows.result()
 
 
@@ -238,7 +219,7 @@ def evaluate(
     loss = 0.0
     correct = count = 0
     for images, targets in batches:
-        # predict_on_batch: predict's compiled step, as for _probabilities.
+        # predict_on_batch: predict's compiled step, as for _graph.predict.
         *logits, probabilities = keras.tree.flatten(flat.predict_on_batch(images))
         probabilities = np.asarray(probabilities, dtype=np.float32)
         logits = np.asarray(logits[0], dtype=np.float32) if logits else None
@@ -426,7 +407,7 @@ def misclassified(
     confidence, index = [np.empty(0)], [np.empty(0, np.int64)]
     seen = 0
     for x, y in batches:
-        p = _probabilities(model, x).astype(np.float64)
+        p = _graph.predict(model, x).astype(np.float64)
         predicted = p.argmax(axis=1)
         wrong = np.flatnonzero(predicted != y)
         confidence.append(p[wrong, predicted[wrong]])

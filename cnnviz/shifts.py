@@ -1,0 +1,559 @@
+"""What padding does to position: shifted images, shift accuracy and consistency, equivariance, paths.
+
+A convolution is equivariant to shifts (shift the image, and its maps shift
+with it) only where no border and no stride gets in the way. Zero padding
+writes the image's border into the maps, so a network can learn where things
+are (Islam, Jia & Bruce, 2020; Kayhan & van Gemert, 2020); border pixels reach
+the output along fewer paths than central ones (Alsallakh et al., 2021); and
+pooling with a stride makes a network's answer change under shifts of a pixel
+or two (Azulay & Weiss, 2019; Zhang, 2019). The functions here measure each of
+these on any Keras image model, for whole batches or streams of images.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from . import _batches, _checks, _geometry, _graph
+from .activations import layer_outputs
+
+__all__ = ["equivariance", "pixel_paths", "shift_accuracy", "shift_consistency", "shift_images"]
+
+
+def _shift(value: object, name: str) -> int:
+    if not _checks.is_integer(value):
+        raise TypeError(f"{name} must be an integer number of pixels; got {value!r}")
+    return int(value)
+
+
+def shift_images(images: object, dy: int, dx: int) -> np.ndarray:
+    """Return `images` moved down by `dy` and right by `dx` pixels.
+
+    Negative shifts move them up and left. The pixels left behind are 0
+    (Fashion-MNIST's black background); those moved past the edge are
+    dropped, so the images keep their size, as a garment drawn off-centre
+    would be.
+
+    Parameters
+    ----------
+    images : array_like
+        One image (H, W), a batch of one-channel images (N, H, W), as
+        :func:`~cnnviz.load_fashion_mnist` gives them, or a batch
+        (N, H, W, C). One image with channels, (H, W, C), is given as a
+        batch of one: ``image[np.newaxis]``.
+    dy, dx : int
+        The shift in pixels, down and right; each smaller in size than
+        the images' height and width.
+
+    Returns
+    -------
+    numpy.ndarray
+        The shifted images: the same shape and dtype.
+
+    Raises
+    ------
+    TypeError
+        If `images` is not an array of numbers (a stream: shift its
+        batches one by one) or a shift is not an integer.
+    ValueError
+        If `images` has not 2, 3 or 4 axes, a 3-D array looks like one
+        image with channels (its last axis is 1, 3 or 4 long), or a shift
+        is as large as the images or larger.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import shift_images
+    >>> image = np.arange(9).reshape(3, 3)
+    >>> shift_images(image, 1, -1)
+    array([[0, 0, 0],
+           [1, 2, 0],
+           [4, 5, 0]])
+    """
+    if not _batches.is_array(images):
+        raise TypeError(
+            "images must be an array of images: (H, W), (N, H, W) or (N, H, W, C); got "
+            f"{type(images).__name__} (shift a stream's batches one by one)"
+        )
+    array = np.asarray(images)
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    ):
+        raise TypeError(f"images must be an array of numbers; got dtype {array.dtype}")
+    if array.ndim not in (2, 3, 4):
+        raise ValueError(
+            "images must be one image (H, W), a batch of one-channel images (N, H, W) or a "
+            f"batch (N, H, W, C); got shape {array.shape}"
+        )
+    if array.ndim == 3 and array.shape[-1] in (1, 3, 4):
+        raise ValueError(
+            f"images of shape {array.shape} look like one image (H, W, C), but a 3-D array is "
+            "read as a batch of one-channel images (N, H, W): give one image with channels "
+            "as a batch of one, images[np.newaxis]"
+        )
+    rows, cols = (0, 1) if array.ndim == 2 else (1, 2)
+    height, width = array.shape[rows], array.shape[cols]
+    dy, dx = _shift(dy, "dy"), _shift(dx, "dx")
+    for value, name, size, what in ((dy, "dy", height, "height"), (dx, "dx", width, "width")):
+        if abs(value) >= size:
+            raise ValueError(
+                f"{name} must be smaller in size than the images' {what}, {size} pixels "
+                f"(a shift of {size} or more leaves nothing); got {name}={value}"
+            )
+    shifted = np.zeros_like(array)
+    target = [slice(None)] * array.ndim
+    source = [slice(None)] * array.ndim
+    for axis, value in ((rows, dy), (cols, dx)):
+        target[axis] = slice(max(value, 0), array.shape[axis] + min(value, 0))
+        source[axis] = slice(max(-value, 0), array.shape[axis] - max(value, 0))
+    shifted[tuple(target)] = array[tuple(source)]
+    return shifted
+
+
+def _max_shift(value: object, model: keras.Model, image: tuple | None = None) -> int:
+    """Return `max_shift`: a non-negative integer smaller than the images' height and width."""
+    if not _checks.is_integer(value):
+        raise TypeError(f"max_shift must be a non-negative integer (pixels); got {value!r}")
+    m = int(value)
+    if m < 0:
+        raise ValueError(f"max_shift must be a non-negative integer (pixels); got {m}")
+    sizes = [int(n) for n in (image or tuple(model.inputs[0].shape[1:3])) if n is not None]
+    if sizes and m >= min(sizes):
+        raise ValueError(
+            f"max_shift must be smaller than the images' height and width ({min(sizes)} "
+            f"pixels), or a shift would leave nothing of them; got max_shift={m}"
+        )
+    return m
+
+
+def _padded(x: np.ndarray, m: int) -> np.ndarray:
+    return np.pad(x, ((0, 0), (m, m), (m, m), (0, 0)))
+
+
+def _window(padded: np.ndarray, m: int, dy: int, dx: int, size: tuple[int, int]) -> np.ndarray:
+    """Return the images of `padded` (padded by `m`) shifted by (dy, dx): a view, no copy."""
+    return padded[:, m - dy : m - dy + size[0], m - dx : m - dx + size[1]]
+
+
+def shift_accuracy(
+    model: keras.Model,
+    images: object,
+    labels: object = None,
+    *,
+    max_shift: int = 4,
+    steps: int | None = None,
+) -> dict[str, object]:
+    """Return a classifier's accuracy on `images` shifted by every offset up to `max_shift`.
+
+    Every image is moved by each (dy, dx) in ``[-m, m]^2`` (m =
+    `max_shift`; vacated pixels 0, as :func:`shift_images` does) and
+    classified. The shifted copies of a chunk of images are made from one
+    padded copy and classified together, several shifts per forward pass,
+    so the grid costs (2m + 1)^2 passes over the images' pixels but few
+    calls; the images are read once (a stream too).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier that ends in a softmax, with one image input (any
+        Keras image model: functional, Sequential or nested).
+    images : array_like or iterable
+        A batch (N, H, W, C), or (N, H, W) for a one-channel model;
+        ``uint8`` images are scaled to [0, 1] unless the model takes
+        [0, 255], as for :func:`~cnnviz.predict`. Or a stream of
+        ``(images, labels)`` batches (a ``tf.data.Dataset`` or any
+        iterable), read once.
+    labels : array_like, optional
+        The true classes (N,) or one-hot rows (N, classes) of an array of
+        images; None for a stream, which brings its own.
+    max_shift : int, default 4
+        The largest shift in pixels, m, along each axis; smaller than the
+        images.
+    steps : int, optional
+        The number of batches to read from a stream; refused with an
+        array.
+
+    Returns
+    -------
+    dict
+        ``"shifts"``: int64 (2m + 1,), the offsets -m..m;
+        ``"accuracy"``: float64 (2m + 1, 2m + 1), the fraction of images
+        classified right, at ``[dy + m, dx + m]`` for a shift down by dy and
+        right by dx (the centre is the plain accuracy);
+        ``"probability"``: float64, the mean probability of the true class,
+        on the same grid; ``"count"``: the number of images.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`~cnnviz.evaluate` (the model, the images and their
+        labels), and if `max_shift` is not a non-negative integer smaller
+        than the images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import lenet5, shift_accuracy
+    >>> images = np.zeros((4, 28, 28, 1), dtype=np.uint8)
+    >>> result = shift_accuracy(lenet5(), images, [0, 1, 2, 3], max_shift=1)
+    >>> result["shifts"], result["accuracy"].shape
+    (array([-1,  0,  1]), (3, 3))
+    """
+    model = _graph.classifier(model)
+    m = _max_shift(max_shift, model)
+    classes = int(model.outputs[0].shape[-1])
+    batches = _batches.source(
+        model, images, labels, steps=steps, need_labels=True, num_classes=classes
+    )
+    offsets = np.arange(-m, m + 1)
+    grid = [(int(dy), int(dx)) for dy in offsets for dx in offsets]
+    right = np.zeros(len(grid), dtype=np.int64)
+    probability = np.zeros(len(grid))
+    count = 0
+    for x, y in batches:
+        _max_shift(m, model, x.shape[1:3])  # a model of any input size: these images' size
+        padded = _padded(x, m)
+        # Several shifts per pass, the pass no larger than the one chunk policy's.
+        per_pass = max(1, _batches.chunk_size(model, x.shape[1:]) // len(x))
+        for start in range(0, len(grid), per_pass):
+            group = grid[start : start + per_pass]
+            batch = np.concatenate([_window(padded, m, dy, dx, x.shape[1:3]) for dy, dx in group])
+            p = _graph.predict(model, batch).reshape(len(group), len(x), classes)
+            right[start : start + len(group)] += np.sum(p.argmax(axis=2) == y, axis=1)
+            probability[start : start + len(group)] += np.sum(
+                np.take_along_axis(
+                    p, np.broadcast_to(y[None, :, None], (len(group), len(y), 1)), 2
+                )[..., 0],
+                axis=1,
+                dtype=np.float64,
+            )
+        count += len(x)
+    side = 2 * m + 1
+    return {
+        "shifts": offsets.astype(np.int64),
+        "accuracy": (right / count).reshape(side, side),
+        "probability": (probability / count).reshape(side, side),
+        "count": count,
+    }
+
+
+def shift_consistency(
+    model: keras.Model,
+    images: object,
+    *,
+    max_shift: int = 4,
+    seed: int = 0,
+    steps: int | None = None,
+) -> dict[str, object]:
+    """Return how often a classifier's answer survives a random shift: Zhang's consistency.
+
+    Each image is shifted twice, by two offsets (dy, dx) drawn
+    independently and uniformly from ``[-m, m]^2`` (m = `max_shift`;
+    vacated pixels 0, as :func:`shift_images` does), and classified both
+    times; the consistency is the fraction of images given the same class
+    both times (Zhang, "Making Convolutional Networks Shift-Invariant
+    Again", ICML 2019). No labels are needed: it measures whether the
+    answer changes, not whether it is right.
+
+    The offsets come from ``numpy.random.default_rng(seed)``, four
+    integers per image in the images' order, so the same seed gives the
+    same offsets and the same answer for an array and for a stream of the
+    same images, however they are batched.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier that ends in a softmax, with one image input.
+    images : array_like or iterable
+        A batch (N, H, W, C), or (N, H, W) for a one-channel model, or a
+        stream of batches (labels in it ignored), as for
+        :func:`~cnnviz.predict`.
+    max_shift : int, default 4
+        The largest shift in pixels along each axis; smaller than the
+        images.
+    seed : int, default 0
+        The seed of the random offsets: a non-negative integer.
+    steps : int, optional
+        The number of batches to read from a stream.
+
+    Returns
+    -------
+    dict
+        ``"consistency"``: float, the fraction of images whose two
+        classes agree; ``"agree"``: bool (N,), per image;
+        ``"shifts"``: int64 (N, 2, 2), per image the two offsets, each
+        (dy, dx); ``"max_shift"``: m.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`~cnnviz.predict`, and if `max_shift` is not a
+        non-negative integer smaller than the images or `seed` is not a
+        non-negative integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import lenet5, shift_consistency
+    >>> images = np.zeros((5, 28, 28, 1), dtype=np.uint8)  # blank: every shift is the same
+    >>> shift_consistency(lenet5(), images, max_shift=3)["consistency"]
+    1.0
+    """
+    model = _graph.classifier(model)
+    m = _max_shift(max_shift, model)
+    seed = _checks.non_negative_int(seed, "seed")
+    batches = _batches.source(model, images, steps=steps)
+    rng = np.random.default_rng(seed)
+    agree = _batches.Rows(batches.count, "images", "agreements")
+    drawn = _batches.Rows(batches.count, "images", "shifts")
+    for x, _ in batches:
+        _max_shift(m, model, x.shape[1:3])
+        n, (height, width) = len(x), x.shape[1:3]
+        # Drawn image by image in order (dy1, dx1, dy2, dx2): the same for any batching.
+        shifts = rng.integers(-m, m + 1, size=(n, 4), dtype=np.int64).reshape(n, 2, 2)
+        padded = _padded(x, m)
+        index = np.arange(n)[:, None, None]
+        pair = []
+        for k in range(2):
+            rows = (m - shifts[:, k, 0])[:, None, None] + np.arange(height)[None, :, None]
+            cols = (m - shifts[:, k, 1])[:, None, None] + np.arange(width)[None, None, :]
+            pair.append(padded[index, rows, cols])
+        classes = _graph.predict(model, np.concatenate(pair)).argmax(axis=1)
+        agree.add(classes[:n] == classes[n:])
+        drawn.add(shifts)
+    agreed = agree.result()
+    return {
+        "consistency": float(np.mean(agreed)),
+        "agree": agreed,
+        "shifts": drawn.result(),
+        "max_shift": m,
+    }
+
+
+def _spatial_layers(
+    model: keras.Model, layers: Sequence[str | int] | None
+) -> list[tuple[str, _geometry._Field]]:
+    """Return the layers to measure with their fields: named ones checked, by default all spatial."""
+    given = layers is not None
+    names = _graph.layer_names(model, layers)
+    chosen, skipped = [], []
+    _, _, calls = _graph.trace(model)
+    for name in names:
+        layer, _, output = _graph.find(calls, name)
+        shape = tuple(output.shape)
+        if isinstance(layer, keras.layers.InputLayer):
+            if given:
+                raise ValueError(
+                    f"layers holds the input layer {name!r}: its output is the images, "
+                    "equivariant by definition; give layers after it"
+                )
+            continue
+        why = None
+        if len(shape) != 4:
+            why = f"its output {shape} has no spatial axes"
+        elif any(n is not None and n < 2 for n in shape[1:3]):
+            why = f"its output {shape} has fewer than two units along an axis, so none is left after a move by one"
+        if why is None:
+            try:
+                field = _geometry._field(model, _graph.split(model, name), boxes=False)
+            except ValueError as error:
+                why = str(error)
+            else:
+                if field.why:
+                    why = f"its units have no one jump: {field.why}"
+        if why is None:
+            chosen.append((name, field))
+        elif given:
+            raise ValueError(f"layer {name!r} cannot be measured for shift equivariance: {why}")
+        elif len(shape) == 4 and shape[1:3] != (1, 1):
+            skipped.append(f"{name!r} ({why})")
+    if skipped:
+        warnings.warn(
+            f"equivariance leaves out layers with spatial outputs it cannot follow: {'; '.join(skipped)}",
+            stacklevel=3,
+        )
+    if not chosen:
+        raise ValueError(
+            f"model {model.name!r} has no layer with spatial outputs (feature maps of at least "
+            "2x2 units, whose receptive fields are a fixed number of pixels apart) to measure"
+        )
+    return chosen
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per image, the cosine similarity of two maps: 1 where both are all zero, 0 where one is."""
+    a = a.reshape(len(a), -1).astype(np.float64)
+    b = b.reshape(len(b), -1).astype(np.float64)
+    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    both_zero = ~a.any(axis=1) & ~b.any(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cosine = np.where(norms > 0, np.sum(a * b, axis=1) / norms, 0.0)
+    return np.where(both_zero, 1.0, np.clip(cosine, -1.0, 1.0))
+
+
+def equivariance(
+    model: keras.Model,
+    images: object,
+    *,
+    layers: Sequence[str | int] | None = None,
+    steps: int | None = None,
+) -> dict[str, object]:
+    """Return how far each layer is from shift equivariance on `images`.
+
+    A layer is equivariant to a shift when shifting the image shifts its
+    output the same way. One unit of a layer is `jump` pixels apart from
+    the next (:func:`~cnnviz.receptive_field`), so the images are shifted
+    down and right by the layer's jump (vacated pixels 0, as
+    :func:`shift_images` does), and the layer's output for them is
+    compared with its output for the originals moved down and right by
+    one unit, over the units present in both (all but the first row and
+    column of the one, the last row and column of the other). The measure
+    is the cosine similarity of the two, over every channel of those
+    units, per image.
+
+    A network of ``valid`` convolutions and poolings is exactly
+    equivariant on the units it has: each of those units reads the same
+    pixels, moved (1.0, up to float rounding). With ``same`` padding the
+    units at the far border read padding where the originals' units read
+    the pixels the shift pushed out of the image, and from the second
+    padded layer on, units next to the vacated rows read the first
+    layer's answer to black (its bias, through the activation) where the
+    originals' read padding zeros: less than 1.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any Keras image model with one input: functional, Sequential or
+        nested.
+    images : array_like or iterable
+        A batch (N, H, W, C), or (N, H, W) for a one-channel model, or a
+        stream of batches (labels in it ignored), as for
+        :func:`~cnnviz.layer_outputs`.
+    layers : sequence of str or int, optional
+        The layers to measure (names, nested models' layers included, or
+        indices into ``model.layers``); each must give feature maps of at
+        least 2x2 units a fixed number of pixels apart. By default every
+        layer of ``model.layers`` with such outputs; layers with spatial
+        outputs whose fields cnnviz cannot follow (after an upsampling, a
+        ``Lambda``) are left out with a warning that names them.
+    steps : int, optional
+        The number of batches to read from a stream.
+
+    Returns
+    -------
+    dict
+        ``"layers"``: list of str, the layers measured, in order;
+        ``"jump"``: int64 (L, 2), each one's jump in pixels (rows,
+        columns), the shift its images were given; ``"similarity"``:
+        float64 (L,), the mean over the images of ``"per_image"``:
+        float64 (N, L), each image's cosine similarity (1.0 where both
+        outputs are all zero, 0.0 where one is).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`~cnnviz.layer_outputs`, and if a layer given cannot
+        be measured (no spatial output, fewer than 2x2 units, no one jump,
+        the input layer: the message says which), or the model has no
+        layer to measure, or a jump is as large as the images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnviz import equivariance, lenet5
+    >>> images = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
+    >>> result = equivariance(lenet5("valid"), images, layers=["conv1", "max_pool2"])
+    >>> result["layers"], result["jump"].tolist()
+    (['conv1', 'max_pool2'], [[1, 1], [4, 4]])
+    >>> bool(np.allclose(result["similarity"], 1.0, atol=1e-5))
+    True
+    """
+    model = _graph.image_model(model)
+    chosen = _spatial_layers(model, layers)
+    names = [name for name, _ in chosen]
+    jumps = np.array([field.jump for _, field in chosen], dtype=np.int64)
+    by_jump: dict[tuple[int, int], list[int]] = {}
+    for i, jump in enumerate(map(tuple, jumps.tolist())):
+        by_jump.setdefault(jump, []).append(i)
+    batches = _batches.source(model, images, steps=steps)
+    rows = _batches.Rows(batches.count, "images", "similarities")
+    for x, _ in batches:
+        original = layer_outputs(model, x, names)
+        similarity = np.empty((len(x), len(names)))
+        for (jy, jx), members in by_jump.items():
+            moved = layer_outputs(model, shift_images(x, jy, jx), [names[i] for i in members])
+            for i in members:
+                a = moved[names[i]][:, 1:, 1:]
+                b = original[names[i]][:, :-1, :-1]
+                similarity[:, i] = _cosine(a, b)
+        rows.add(similarity)
+    per_image = rows.result()
+    return {
+        "layers": names,
+        "jump": jumps,
+        "similarity": per_image.mean(axis=0),
+        "per_image": per_image,
+    }
+
+
+def pixel_paths(
+    model: keras.Model, layer: str | int, *, image_size: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Return, for each input pixel, the number of paths into all units of `layer`.
+
+    A path runs along the network's spatial connections, one kernel tap or
+    pooling-window cell per layer, channels not counted (Alsallakh et al.,
+    "Mind the Pad", ICLR 2021). A ``valid`` 5x5 convolution of a 28x28
+    image reads a corner pixel once, a pixel in the middle of an edge 5
+    times and a central pixel 25 times: border pixels have fewer ways to
+    reach the output, whatever the weights. ``same`` padding reads every
+    pixel more evenly (9 at a corner for 5x5), its padding taking the
+    missing taps. Merges (``Add``, ``Concatenate``) add their inputs'
+    paths; a layer that mixes every position (global pooling with
+    ``keepdims=True``) connects each unit to all of them.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Any Keras image model with one input: functional, Sequential or
+        nested; the layers on the way are those
+        :func:`~cnnviz.receptive_field` follows.
+    layer : str or int
+        The layer's name (nested models' layers included) or index into
+        ``model.layers``; its output must be feature maps.
+    image_size : tuple of int, optional
+        ``(height, width)``, for a model that takes images of any size.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 (H, W): each pixel's paths (0 for a pixel no unit reads);
+        float64, rounded, where a count passes 2**53 (a deep network).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`~cnnviz.receptive_box`.
+
+    Examples
+    --------
+    >>> from cnnviz import lenet5, pixel_paths
+    >>> paths = pixel_paths(lenet5("valid"), "conv1")
+    >>> int(paths[0, 0]), int(paths[0, 14]), int(paths[14, 14])
+    (1, 5, 25)
+    >>> int(pixel_paths(lenet5("same"), "conv1")[0, 0])
+    9
+    """
+    model = _graph.image_model(model)
+    parts = _graph.split(model, layer)
+    size = _geometry._image_size(
+        model, image_size, "the paths depend on the images' size (their border clips them)"
+    )
+    paths = _geometry._paths(model, parts, size)
+    if paths.max(initial=0) < 2**53:
+        return np.rint(paths).astype(np.int64)
+    return paths

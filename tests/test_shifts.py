@@ -1,0 +1,393 @@
+"""Shifted images, shift accuracy and consistency, equivariance and pixel paths (cnnviz.shifts)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import cnnviz
+from cnnviz import (
+    equivariance,
+    layer_outputs,
+    lenet5,
+    pixel_paths,
+    predict,
+    shift_accuracy,
+    shift_consistency,
+    shift_images,
+)
+
+# --- shift_images -------------------------------------------------------------------------------
+
+
+def test_shift_images_moves_down_right_and_fills_with_zeros():
+    image = np.arange(1, 17).reshape(4, 4)
+    shifted = shift_images(image, 1, 2)
+    expected = np.zeros((4, 4), dtype=image.dtype)
+    expected[1:, 2:] = image[:3, :2]
+    np.testing.assert_array_equal(shifted, expected)
+    assert shifted.dtype == image.dtype
+
+
+def test_shift_images_negative_shifts_move_up_left_and_drop_the_pixels_past_the_edge():
+    image = np.arange(1, 17).reshape(4, 4)
+    np.testing.assert_array_equal(
+        shift_images(image, -1, -3), [[8, 0, 0, 0], [12, 0, 0, 0], [16, 0, 0, 0], [0, 0, 0, 0]]
+    )
+
+
+def test_shift_images_of_a_batch_shifts_every_image_and_channel_alike():
+    rng = np.random.default_rng(0)
+    batch = rng.integers(1, 255, size=(3, 6, 5, 2), dtype=np.uint8)
+    shifted = shift_images(batch, -2, 1)
+    assert shifted.shape == batch.shape
+    assert shifted.dtype == np.uint8
+    for i in range(3):
+        for c in range(2):
+            np.testing.assert_array_equal(shifted[i, ..., c], shift_images(batch[i, ..., c], -2, 1))
+    # A (N, H, W) batch, as load_fashion_mnist gives it, shifts the same way.
+    np.testing.assert_array_equal(shift_images(batch[..., 0], -2, 1), shifted[..., 0])
+
+
+def test_shift_images_by_zero_is_a_copy():
+    image = np.ones((3, 3), dtype=np.float32)
+    shifted = shift_images(image, 0, 0)
+    np.testing.assert_array_equal(shifted, image)
+    shifted[0, 0] = 5
+    assert image[0, 0] == 1
+
+
+def test_shift_images_composes_where_nothing_falls_off():
+    image = np.zeros((8, 8))
+    image[3:5, 3:5] = 1
+    np.testing.assert_array_equal(
+        shift_images(shift_images(image, 2, -1), -1, 3), shift_images(image, 1, 2)
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        ((np.zeros((4, 4)), 4, 0), ValueError, r"dy must be smaller in size .* 4 pixels"),
+        ((np.zeros((4, 5)), 0, -5), ValueError, r"dx must be smaller .* width, 5 pixels"),
+        ((np.zeros((4, 4)), 1.0, 0), TypeError, r"dy must be an integer number of pixels"),
+        ((np.zeros((4, 4)), 0, True), TypeError, r"dx must be an integer"),
+        ((np.zeros((28, 28, 3)), 1, 1), ValueError, r"look like one image \(H, W, C\)"),
+        ((np.zeros(4), 1, 1), ValueError, r"got shape \(4,\)"),
+        ((np.array([["a"]]), 0, 0), TypeError, r"array of numbers; got dtype <U1"),
+        ((iter([np.zeros((1, 4, 4))]), 0, 0), TypeError, r"got list_iterator"),
+    ],
+)
+def test_shift_images_refuses_bad_arguments(args, error, match):
+    with pytest.raises(error, match=match):
+        shift_images(*args)
+
+
+# --- models with known answers --------------------------------------------------------------
+
+
+def _pointwise_max_model(channels: int = 1, classes: int = 3, seed: int = 0) -> keras.Model:
+    """1x1 convolutions and global max pooling: blind to where anything is."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((12, 12, channels))
+    h = keras.layers.Conv2D(6, 1, activation="relu", bias_initializer="ones")(inputs)
+    h = keras.layers.Conv2D(4, 1)(h)
+    h = keras.layers.GlobalMaxPooling2D()(h)
+    outputs = keras.layers.Dense(classes, activation="softmax")(h)
+    return keras.Model(inputs, outputs)
+
+
+def _bordered_images(n: int, border: int, channels: int = 1, seed: int = 0) -> np.ndarray:
+    """Random images whose outer `border` pixels are all zero."""
+    x = np.zeros((n, 12, 12, channels), dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    x[:, border:-border, border:-border] = rng.random(
+        (n, 12 - 2 * border, 12 - 2 * border, channels)
+    )
+    return x
+
+
+def test_a_pointwise_model_is_fully_consistent_on_images_with_an_empty_border():
+    model = _pointwise_max_model(channels=2)
+    x = _bordered_images(40, 3, channels=2)
+    result = shift_consistency(model, x, max_shift=3, seed=1)
+    assert result["consistency"] == 1.0
+    assert result["agree"].shape == (40,)
+    assert result["agree"].all()
+    # Its accuracy does not depend on the shift either.
+    labels = predict(model, x).argmax(axis=1)
+    grid = shift_accuracy(model, x, labels, max_shift=3)
+    np.testing.assert_array_equal(grid["accuracy"], np.ones((7, 7)))
+    np.testing.assert_allclose(grid["probability"], grid["probability"][3, 3], rtol=1e-6)
+
+
+# --- shift_accuracy -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model() -> keras.Model:
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((12, 12, 1))
+    h = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+    h = keras.layers.MaxPooling2D()(h)
+    h = keras.layers.Flatten()(h)
+    outputs = keras.layers.Dense(3, activation="softmax", kernel_initializer="he_normal")(h)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.fixture(scope="module")
+def small_images() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    return rng.random((30, 12, 12, 1)).astype(np.float32), rng.integers(0, 3, 30)
+
+
+def test_shift_accuracy_equals_one_prediction_per_shift(small_model, small_images):
+    x, y = small_images
+    result = shift_accuracy(small_model, x, y, max_shift=2)
+    np.testing.assert_array_equal(result["shifts"], [-2, -1, 0, 1, 2])
+    assert result["count"] == 30
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            p = predict(small_model, shift_images(x, dy, dx))
+            assert result["accuracy"][dy + 2, dx + 2] == pytest.approx(
+                np.mean(p.argmax(axis=1) == y), abs=1.5 / 30
+            )
+            np.testing.assert_allclose(
+                result["probability"][dy + 2, dx + 2], p[np.arange(30), y].mean(), rtol=1e-5
+            )
+
+
+def test_shift_accuracy_centre_is_the_plain_accuracy(small_model, small_images):
+    x, y = small_images
+    result = shift_accuracy(small_model, x, y, max_shift=1)
+    plain = np.mean(predict(small_model, x).argmax(axis=1) == y)
+    assert result["accuracy"][1, 1] == pytest.approx(plain, abs=1.5 / 30)
+
+
+def test_shift_accuracy_of_a_stream_equals_that_of_the_array(small_model, small_images):
+    x, y = small_images
+    whole = shift_accuracy(small_model, x, y, max_shift=2)
+    stream = shift_accuracy(
+        small_model, [(x[i : i + 7], y[i : i + 7]) for i in range(0, 30, 7)], max_shift=2
+    )
+    assert stream["count"] == 30
+    np.testing.assert_allclose(stream["accuracy"], whole["accuracy"], atol=1.5 / 30)
+    np.testing.assert_allclose(stream["probability"], whole["probability"], rtol=1e-5)
+    # One-hot labels count as their classes.
+    onehot = shift_accuracy(small_model, x, np.eye(3)[y], max_shift=2)
+    np.testing.assert_array_equal(onehot["accuracy"], whole["accuracy"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (
+            {"max_shift": 12},
+            ValueError,
+            r"max_shift must be smaller than the images' .* \(12 pixels\)",
+        ),
+        ({"max_shift": -1}, ValueError, r"max_shift must be a non-negative integer .* got -1"),
+        ({"max_shift": 1.5}, TypeError, r"max_shift must be a non-negative integer .* got 1\.5"),
+    ],
+)
+def test_shift_accuracy_refuses_bad_shifts(small_model, small_images, kwargs, error, match):
+    x, y = small_images
+    with pytest.raises(error, match=match):
+        shift_accuracy(small_model, x, y, **kwargs)
+
+
+def test_shift_accuracy_needs_labels_for_an_array(small_model, small_images):
+    with pytest.raises(ValueError, match="labels must be given"):
+        shift_accuracy(small_model, small_images[0])
+
+
+# --- shift_consistency -------------------------------------------------------------------------
+
+
+def test_shift_consistency_agrees_with_the_shifts_it_drew(small_model, small_images):
+    x, _ = small_images
+    result = shift_consistency(small_model, x, max_shift=3, seed=7)
+    shifts = result["shifts"]
+    assert shifts.shape == (30, 2, 2)
+    assert shifts.dtype == np.int64
+    assert shifts.min() >= -3
+    assert shifts.max() <= 3
+    expected = []
+    for image, pair in zip(x, shifts, strict=True):
+        classes = [predict(small_model, shift_images(image[None], *s)).argmax() for s in pair]
+        expected.append(classes[0] == classes[1])
+    np.testing.assert_array_equal(result["agree"], expected)
+    assert result["consistency"] == pytest.approx(np.mean(expected))
+    assert result["max_shift"] == 3
+
+
+def test_shift_consistency_same_seed_same_answer_however_batched(small_model, small_images):
+    x, _ = small_images
+    first = shift_consistency(small_model, x, seed=11, max_shift=2)
+    again = shift_consistency(small_model, [x[:4], x[4:17], x[17:]], seed=11, max_shift=2)
+    np.testing.assert_array_equal(first["shifts"], again["shifts"])
+    np.testing.assert_array_equal(first["agree"], again["agree"])
+    other = shift_consistency(small_model, x, seed=12, max_shift=2)
+    assert not np.array_equal(other["shifts"], first["shifts"])
+
+
+def test_shift_consistency_draws_every_offset_uniformly():
+    model = _pointwise_max_model()
+    x = np.zeros((4000, 12, 12, 1), dtype=np.float32)
+    shifts = shift_consistency(model, x, max_shift=2, seed=0)["shifts"].reshape(-1)
+    counts = np.bincount(shifts + 2, minlength=5)
+    # 16,000 draws of 5 values: each about 3,200 (sd about 51).
+    assert counts.min() > 3000
+    assert counts.max() < 3400
+
+
+def test_shift_consistency_refuses_a_bad_seed(small_model, small_images):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        shift_consistency(small_model, small_images[0], seed=-1)
+
+
+# --- equivariance ----------------------------------------------------------------------------
+
+
+def test_a_valid_network_is_equivariant_on_the_units_it_has():
+    x = np.random.default_rng(0).random((6, 28, 28, 1)).astype(np.float32)
+    result = equivariance(lenet5("valid"), x)
+    assert result["layers"] == ["conv1", "relu1", "max_pool1", "conv2", "relu2", "max_pool2"]
+    np.testing.assert_array_equal(result["jump"], [[1, 1], [1, 1], [2, 2], [2, 2], [2, 2], [4, 4]])
+    assert result["per_image"].shape == (6, 6)
+    np.testing.assert_allclose(result["per_image"], 1.0, atol=1e-6)
+    np.testing.assert_allclose(result["similarity"], result["per_image"].mean(axis=0))
+
+
+def test_same_padding_breaks_equivariance_at_the_border():
+    x = np.random.default_rng(0).random((6, 28, 28, 1)).astype(np.float32)
+    result = equivariance(lenet5("same"), x, layers=["conv1", "conv2"])
+    assert (result["similarity"] < 0.9999).all()
+
+
+def test_equivariance_equals_the_cosine_by_hand():
+    model = lenet5("same")
+    x = np.random.default_rng(1).random((3, 28, 28, 1)).astype(np.float32)
+    result = equivariance(model, x, layers=["max_pool1"])
+    moved = layer_outputs(model, shift_images(x, 2, 2), ["max_pool1"])["max_pool1"][:, 1:, 1:]
+    original = layer_outputs(model, x, ["max_pool1"])["max_pool1"][:, :-1, :-1]
+    a, b = moved.reshape(3, -1).astype(np.float64), original.reshape(3, -1).astype(np.float64)
+    cosine = np.sum(a * b, axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    np.testing.assert_allclose(result["per_image"][:, 0], cosine, rtol=1e-6)
+
+
+def test_equivariance_of_a_stream_equals_that_of_the_array():
+    model = lenet5("same")
+    x = np.random.default_rng(2).random((9, 28, 28, 1)).astype(np.float32)
+    whole = equivariance(model, x)
+    stream = equivariance(model, (x[i : i + 4] for i in range(0, 9, 4)))
+    np.testing.assert_allclose(stream["per_image"], whole["per_image"], rtol=1e-5)
+
+
+def test_equivariance_refuses_a_layer_without_spatial_output():
+    with pytest.raises(ValueError, match=r"layer 'flatten' cannot be measured .* no spatial axes"):
+        equivariance(lenet5("valid"), np.zeros((1, 28, 28, 1), np.float32), layers=["flatten"])
+
+
+def test_equivariance_of_all_zero_maps_is_one():
+    inputs = keras.Input((8, 8, 1))
+    outputs = keras.layers.Conv2D(2, 3, activation="relu", bias_initializer="zeros", name="c")(
+        inputs
+    )
+    model = keras.Model(inputs, outputs)
+    result = equivariance(model, np.zeros((2, 8, 8, 1), np.float32))
+    np.testing.assert_array_equal(result["per_image"], 1.0)
+
+
+# --- pixel_paths -------------------------------------------------------------------------------
+
+
+def _stack(size: int, *layers: keras.layers.Layer) -> keras.Model:
+    inputs = keras.Input((size, size, 1))
+    h = inputs
+    for layer in layers:
+        h = layer(h)
+    return keras.Model(inputs, h)
+
+
+def test_pixel_paths_of_lenet5_match_the_issue():
+    valid = pixel_paths(lenet5("valid"), "conv1")
+    assert valid.shape == (28, 28)
+    assert valid.dtype == np.int64
+    assert (valid[0, 0], valid[0, 14], valid[14, 14]) == (1, 5, 25)
+    assert pixel_paths(lenet5("same"), "conv1")[0, 0] == 9
+
+
+def test_pixel_paths_of_a_strided_convolution_by_hand():
+    # A 3x3 stride-2 valid convolution of 7 pixels: outputs read 0-2, 2-4, 4-6.
+    model = _stack(7, keras.layers.Conv2D(1, 3, strides=2, name="c"))
+    along = np.array([1, 1, 2, 1, 2, 1, 1])
+    np.testing.assert_array_equal(pixel_paths(model, "c"), np.outer(along, along))
+
+
+def test_pixel_paths_of_same_padding_then_pooling_by_hand():
+    # 3x3 same on 4 pixels: pixel k is read by outputs k-1..k+1 that exist: 2, 3, 3, 2;
+    # a 2x2 pooling then reads each of those outputs once.
+    model = _stack(
+        4, keras.layers.Conv2D(1, 3, padding="same"), keras.layers.MaxPooling2D(name="p")
+    )
+    along = np.array([2, 3, 3, 2])
+    np.testing.assert_array_equal(pixel_paths(model, "p"), np.outer(along, along))
+    # A 3x3 pooling of stride 1 on a 3x3 valid convolution of 6 pixels (4 -> 2 outputs):
+    # paths multiply along the way.
+    deeper = _stack(6, keras.layers.Conv2D(1, 3), keras.layers.MaxPooling2D(3, strides=1, name="q"))
+    conv = np.zeros((4, 6))
+    for o in range(4):
+        conv[o, o : o + 3] = 1
+    pool = np.zeros((2, 4))
+    for o in range(2):
+        pool[o, o : o + 3] = 1
+    along = (pool @ conv).sum(axis=0)
+    np.testing.assert_array_equal(pixel_paths(deeper, "q"), np.outer(along, along))
+
+
+def test_pixel_paths_add_over_the_branches_of_a_merge():
+    inputs = keras.Input((5, 5, 1))
+    branch = keras.layers.Conv2D(1, 3, padding="same")(inputs)
+    outputs = keras.layers.Add(name="add")([branch, inputs])
+    model = keras.Model(inputs, outputs)
+    along = np.array([2, 3, 3, 3, 2])
+    np.testing.assert_array_equal(pixel_paths(model, "add"), np.outer(along, along) + 1)
+
+
+def test_pixel_paths_are_the_same_for_sequential_functional_and_nested_models():
+    layers = [keras.layers.Conv2D(2, 5), keras.layers.MaxPooling2D(), keras.layers.Conv2D(3, 3)]
+    sequential = keras.Sequential([keras.Input((16, 16, 3)), *layers])
+    inputs = keras.Input((16, 16, 3))
+    nested = keras.Model(inputs, keras.layers.ReLU(name="after")(sequential(inputs)))
+    expected = pixel_paths(sequential, -1)
+    assert expected.sum() == 4 * 4 * 9 * 4 * 25  # units x their taps, layer by layer
+    np.testing.assert_array_equal(pixel_paths(nested, "after"), expected)
+    np.testing.assert_array_equal(pixel_paths(nested, layers[-1].name), expected)
+
+
+def test_pixel_paths_of_a_model_of_any_size_need_the_image_size():
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 3, name="c")(inputs))
+    with pytest.raises(ValueError, match=r"give image_size=\(height, width\)"):
+        pixel_paths(model, "c")
+    along = np.array([1, 2, 3, 3, 2, 1])
+    np.testing.assert_array_equal(
+        pixel_paths(model, "c", image_size=(6, 6)), np.outer(along, along)
+    )
+
+
+def test_pixel_paths_of_a_cropped_pixel_are_zero():
+    model = _stack(6, keras.layers.Cropping2D(1), keras.layers.Conv2D(1, 1, name="c"))
+    paths = pixel_paths(model, "c")
+    assert paths[0].sum() == 0
+    assert paths[:, -1].sum() == 0
+    np.testing.assert_array_equal(paths[1:-1, 1:-1], 1)
+
+
+def test_pixel_paths_of_the_real_lenet5_total_the_units_times_their_taps():
+    # Every unit of max_pool2 (4x4) reads 2x2 of conv2, each 5x5 of max_pool1, each 2x2 of
+    # conv1, each 5x5 pixels: the total over the pixels is the product.
+    paths = pixel_paths(cnnviz.lenet5("valid"), "max_pool2")
+    assert paths.sum() == 16 * 4 * 25 * 4 * 25
