@@ -74,7 +74,7 @@ def shift_images(images: object, dy: int, dx: int) -> np.ndarray:
            [1, 2, 0],
            [4, 5, 0]])
     """
-    if not _batches.is_array(images):
+    if not (_batches.is_array(images) or isinstance(images, (list, tuple))):
         raise TypeError(
             "images must be an array of images: (H, W), (N, H, W) or (N, H, W, C); got "
             f"{type(images).__name__} (shift a stream's batches one by one)"
