@@ -147,6 +147,10 @@ cnnviz.plot_randomization({"layers": ["conv1"], "correlation": np.array([0.1]),
                            "maps": np.ones((2, 1, 8, 8))})
 cnnviz.plot_deletion({"fractions": np.linspace(0, 1, 3), "probabilities": np.full((1, 3), 0.5),
                       "auc": np.array([0.5])})
+cnnviz.plot_shift_accuracy({"shifts": np.arange(-1, 2), "accuracy": np.full((3, 3), 0.5)})
+cnnviz.plot_equivariance({"layers": ["conv1"], "jump": np.ones((1, 2), dtype=np.int64),
+                          "similarity": np.ones(1), "per_image": np.ones((2, 1))})
+cnnviz.plot_pixel_paths(np.ones((4, 4), dtype=np.int64), log=True)
 cnnviz.scale_images(np.zeros((2, 28, 28), dtype=np.uint8))
 cnnviz.one_hot(np.array([0, 9]))
 cnnviz.parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 2, 3, 4]))

@@ -529,6 +529,25 @@ def ablation_result(**change) -> dict:
     return {**result, **change}
 
 
+def shift_result(**change) -> dict:
+    """A shift_accuracy result for shifts of up to 1 pixel (issue 23's format)."""
+    accuracy = np.array([[0.5, 0.6, 0.5], [0.7, 0.9, 0.6], [0.4, 0.6, 0.5]])
+    result = {"shifts": np.arange(-1, 2), "accuracy": accuracy, "probability": accuracy / 2}
+    return {**result, **change}
+
+
+def equivariance_result(**change) -> dict:
+    """An equivariance result of two layers and two images (issue 23's format)."""
+    per_image = np.array([[1.0, 0.8], [1.0, 0.6]])
+    result = {
+        "layers": ["conv1", "pool1"],
+        "jump": np.array([[1, 1], [2, 2]]),
+        "similarity": per_image.mean(axis=0),
+        "per_image": per_image,
+    }
+    return {**result, **change}
+
+
 # Attribution methods of a user's own that return what no map should be (issue 20).
 def nan_maps(model, x, target):
     return np.full(x.shape[:3], np.nan)
@@ -1125,6 +1144,19 @@ CATALOGUE: list[Case] = [
     Case("plot_kernels", "title=b'conv1'", call("plot_kernels", np.zeros((3, 3, 1, 2)), title=b"conv1"), T, r"title must be a str or None; got bytes"),
     Case("plot_ablation", "channel -1", call("plot_ablation", ablation_result(channels=np.array([-1, 0, 1]))), V, r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[-1, 0, 1\]"),
     Case("plot_top_patches", "channel 2 twice", call("plot_top_patches", np.zeros((4, 8, 8)), {**top_result(), "channels": np.array([0, 0])}, 0), V, r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[0, 0\]"),
+    # issue 23: plots
+    Case("plot_shift_accuracy", "what='loss'", call("plot_shift_accuracy", shift_result(), what="loss"), V, r"what must be one of \('accuracy', 'probability'\); got 'loss'"),
+    Case("plot_shift_accuracy", "shifts 0 to 2, not -1 to 1", call("plot_shift_accuracy", shift_result(shifts=np.arange(3))), V, r"results\['shifts'\] must be the offsets -m..m in order \(-1 to 1\); got \[0, 1, 2\]"),
+    Case("plot_shift_accuracy", "accuracy in percent", call("plot_shift_accuracy", {"valid": shift_result(accuracy=np.full((3, 3), 90.0))}), V, r"results\['valid'\]\['accuracy'\] must hold fractions in \[0, 1\] \(not percentages\); got 90"),
+    Case("plot_shift_accuracy", "vmin above vmax", call("plot_shift_accuracy", shift_result(), vmin=0.9, vmax=0.5), V, r"vmin must be below vmax; got vmin=0\.9 and vmax=0\.5"),
+    Case("plot_shift_accuracy", "a list of results", call("plot_shift_accuracy", [shift_result()]), T, r"results must be a result of cnnviz\.shift_accuracy .*, or a mapping of titles to them; got \["),
+    Case("plot_equivariance", "a layer named twice", call("plot_equivariance", equivariance_result(layers=["conv1", "conv1"])), V, r"results\['layers'\] must name each layer once; got \['conv1'\] twice or more"),
+    Case("plot_equivariance", "a cosine similarity of 1.5", call("plot_equivariance", equivariance_result(similarity=np.array([1.5, 0.7]))), V, r"results\['similarity'\] must hold cosine similarities in \[-1, 1\]; got 1\.5"),
+    Case("plot_equivariance", "ax=a Figure", lambda: __import__("cnnviz").plot_equivariance(equivariance_result(), ax=__import__("matplotlib.pyplot").pyplot.figure()), T, r"ax must be a Matplotlib Axes or None; got Figure"),
+    Case("plot_pixel_paths", "counts as floats", call("plot_pixel_paths", np.ones((4, 4))), T, r"paths must hold path counts, integers \(as cnnviz\.pixel_paths gives\); got dtype float64"),
+    Case("plot_pixel_paths", "a negative count", call("plot_pixel_paths", {"conv1": -np.ones((4, 4), dtype=np.int64)}), V, r"paths\['conv1'\] must hold path counts of at least 0; got -1"),
+    Case("plot_pixel_paths", "log=True with vmax=1", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log=True, vmax=1), V, r"vmax must be above 1 with log=True \(a log scale of counts starts at 1\); got 1$"),
+    Case("plot_pixel_paths", "log='yes'", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log="yes"), T, r"log must be True or False; got 'yes'"),
 ]  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Figures of images, feature maps, whole networks' layer outputs, explanations and channels.
+"""Figures of images, feature maps, whole networks' layer outputs, explanations, channels, shifts.
 
 Every function returns a :class:`matplotlib.figure.Figure` (made with
 :func:`matplotlib.pyplot.figure`, so notebooks and ``plt.show()`` display it)
@@ -12,11 +12,12 @@ count), ``images``, ``history``,
 ``evaluation`` (one image's class probabilities, confusion matrices,
 mistakes), ``networks`` (every layer of one image, or of several models side
 by side), ``explanations`` (attribution maps, randomization and deletion
-checks), ``filters`` (a layer's kernels and its units' receptive fields) and
+checks), ``filters`` (a layer's kernels and its units' receptive fields),
 ``channels`` (each channel's top patches, class means and ablation over a
-data set). What they share (layout, colour scales, checks of the arrays they
-are given) is in one private module, ``_figures``; no module takes another's
-private names.
+data set) and ``shifts`` (accuracy over a grid of shifts, equivariance per
+layer, paths from each input pixel into a layer). What they share (layout,
+colour scales, checks of the arrays they are given) is in one private
+module, ``_figures``; no module takes another's private names.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .filters import plot_kernels, plot_receptive_field
 from .history import plot_history
 from .images import plot_images
 from .networks import plot_layer_outputs, plot_side_by_side
+from .shifts import plot_equivariance, plot_pixel_paths, plot_shift_accuracy
 
 __all__ = [
     "channel_grid",
@@ -37,15 +39,18 @@ __all__ = [
     "plot_class_activations",
     "plot_confusion_matrix",
     "plot_deletion",
+    "plot_equivariance",
     "plot_feature_maps",
     "plot_history",
     "plot_images",
     "plot_kernels",
     "plot_layer_outputs",
     "plot_mistakes",
+    "plot_pixel_paths",
     "plot_probabilities",
     "plot_randomization",
     "plot_receptive_field",
+    "plot_shift_accuracy",
     "plot_side_by_side",
     "plot_top_patches",
 ]
