@@ -6,7 +6,9 @@ A convolution reads a central pixel through every tap of its kernel, a
 corner pixel through one. Stacked layers multiply the difference: a
 pixel's *paths*, the chains of kernel taps and pooling cells that link it
 to a layer's units, are many in the centre and few at the border
-(Alsallakh et al., "Mind the Pad: CNNs can develop blind spots", ICLR
+(Alsallakh et al., "Are convolutional networks inherently foveated?",
+2021); what padding does to them, and the blind spots it can leave, is
+the subject of their "Mind the Pad: CNNs can develop blind spots" (ICLR
 2021). This page counts the paths of both LeNet-5 models with
 :func:`cnnviz.pixel_paths`, sets them next to how strongly each trained
 model's class score answers to each pixel, averaged over the test set,
@@ -96,8 +98,8 @@ for layer in ("conv1", "max_pool2"):
 # Paths count the ways a pixel can reach a unit; the weights decide how
 # much each way carries. :func:`cnnviz.gradients` gives, for each image,
 # the absolute gradient of the predicted class's score (its *logit*, the
-# softmax's input) with respect to each pixel: how much the score would
-# change per unit of brightness there. Averaged over all 10,000 test
+# softmax's input) with respect to each pixel: to first order, how much
+# the score would change per unit of brightness there. Averaged over all 10,000 test
 # images (an average, nothing picked), it says which pixels the trained
 # model's score answers to in general. Each map is divided by its mean
 # over the 784 pixels, so that 1 is an average pixel and the two models
@@ -187,15 +189,52 @@ assert max(ring_means[p][0] for p in paddings) < 1, "border below mean"
 # %%
 # A garment drawn near the edge
 # -----------------------------
-# Move a garment so that a sleeve or a heel lies on the outer pixels. In
-# the ``valid`` model that detail reaches ``max_pool2`` along a few of
-# the paths it had in the centre, and the printed gradients show that
-# the trained weights do not make up the difference: the score answers
-# to it more weakly. The ``same`` model reads those pixels nearly as
-# often as central ones, but through windows that also hold the padding,
-# the frame of :doc:`plot_01_a_blank_image`. Neither model has been
-# shown a garment off centre: the Fashion-MNIST photographs are centred.
-# What a shift of a few pixels does to their answers, the next page
-# measures.
+# The gradients above were taken on centred garments, whose outer pixels
+# are mostly black. To see what the border does to a garment that
+# reaches it, move the first 1,000 test images (the first, not chosen)
+# 4 pixels right with :func:`cnnviz.shift_images`: many garments then
+# cover part of the two rightmost columns. Take those garment pixels
+# (brighter than 0.1) and compare how much the score answers to them
+# after the shift, on the edge, with how much it answered to the same
+# pixels before, 4 pixels further in; each gradient as a multiple of its
+# image's mean |gradient|, and the ratio after / before.
+shift = 4
+before_images = x_test[:1000]
+after_images = cnnviz.shift_images(before_images, 0, shift)
+garment = after_images[:, :, -2:, 0] > 0.1 * 255  # (1000, 28, 2)
+share = garment.any(axis=(1, 2)).mean()
+print(f"{share:.0%} of the images have garment pixels on the edge")
+
+
+def relative(maps):
+    return maps / maps.mean(axis=(1, 2), keepdims=True)
+
+
+ratio = {}
+for p in paddings:
+    maps = relative(cnnviz.gradients(models[p], before_images))
+    before = maps[:, :, -2 - shift : -shift][garment].mean()
+    maps = relative(cnnviz.gradients(models[p], after_images))
+    after = maps[:, :, -2:][garment].mean()
+    ratio[p] = after / before
+    print(
+        f"{p:5}: before {before:.2f}, on the edge {after:.2f}, ratio {ratio[p]:.2f}"
+    )
+
+# %%
+# Moved onto the edge, the same garment pixels count less in both
+# models, and far less in the ``valid`` model, whose border pixels reach
+# ``max_pool2`` along a small fraction of the paths they had 4 pixels
+# further in. A sleeve or a heel drawn at the edge moves its score
+# little. The ``same`` model reads those pixels nearly as often as
+# central ones, but through windows that also hold the padding, the
+# frame of :doc:`plot_01_a_blank_image`. The page checks both:
+assert max(ratio.values()) < 1, "on the edge, garment pixels count less"
+assert ratio["valid"] < ratio["same"], "and less in valid than in same"
+
+# %%
+# Neither model was shown a garment off centre during training: the
+# Fashion-MNIST photographs are centred. What a shift of a few pixels
+# does to their answers, the next page measures.
 
 # sphinx_gallery_thumbnail_number = 1
