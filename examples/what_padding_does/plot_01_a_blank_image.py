@@ -83,15 +83,15 @@ spread_table("zeros")
 # ------------------
 # ``valid`` padding places each 5x5 kernel only where it fits inside its
 # input, so every unit of a channel multiplies the same weights by the
-# same blank pixels and adds the same bias: every map is flat, in every
-# layer. The same holds for the ReLUs and poolings after them.
+# same blank pixels and adds the same bias: every convolution's map is
+# flat, and so is every map of the ReLUs and poolings after them.
 #
 # With ``same`` padding, ``conv1`` is flat as well, for a reason of its
 # own: the zeros it pads with are the zeros of the image, so no unit can
 # tell padding from picture. Its output is its bias everywhere, and
-# ``relu1`` keeps the positive biases. ``conv2`` then pads that map with
-# zeros where the map holds the bias: the border units of ``conv2`` see
-# a step down to zero on their outer side, and their maps show a frame.
+# ``relu1`` keeps the positive biases, as does ``max_pool1``. ``conv2``
+# pads those maps with zeros: its border units see a step down from the
+# bias to zero on their outer side, and their maps show a frame.
 # The frame needs a ``conv1`` channel with a positive bias (with none,
 # ``relu1`` would be all zeros, like the padding); the models have some:
 for p in paddings:
@@ -131,8 +131,9 @@ plt.show()
 # %%
 # The page checks what the tables show. ``valid``'s maps are flat: in exact
 # arithmetic every spread is 0; the check allows a millionth of the
-# layer's largest value, because a convolution routine may round the
-# units at the end of a row in another order than the others. ``same``'s
+# layer's largest value, because a convolution routine may sum some
+# units in another order than others (at the end of a row, say), and so
+# round them differently. ``same``'s
 # maps have a frame, wherever the padding differs from the map it pads:
 # from ``conv2`` on for the zeros, from ``conv1`` on for grey. Its spread
 # is asserted to be at least a tenth of the layer's largest value, far
