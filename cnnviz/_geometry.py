@@ -622,17 +622,20 @@ def _matrix(op: _Op, n_in: int) -> np.ndarray:
     return matrix
 
 
-def _paths(model: keras.Model, parts: _graph.Split, image: tuple[int, int]) -> np.ndarray:
+def _paths(
+    model: keras.Model, parts: _graph.Split, image: tuple[int, int], given: str = "images"
+) -> np.ndarray:
     """Return (H, W) float64: per input pixel, the paths into all units of `parts`' layer.
 
     A path is a chain of connections, one kernel tap or pooling-window cell per layer,
     channels not counted (Alsallakh et al., 2021). Counted backwards from the layer (one
     path per unit), as reverse-mode differentiation counts: a layer hands each of its
     input positions the counts of the outputs whose taps read it, a merge hands every
-    input its count, and a map read by several layers sums what they hand it.
+    input its count, and a map read by several layers sums what they hand it. `given`
+    names the argument the size came from, as for :func:`_field`.
     """
     steps: list = []
-    field = _field(model, parts, image, boxes=False, steps=steps)
+    field = _field(model, parts, image, given, boxes=False, steps=steps)
     x, _, _ = _graph.trace(model)
     counts = {id(parts.feature): np.ones(field.output)}
 

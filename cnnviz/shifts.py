@@ -315,15 +315,20 @@ def shift_consistency(
         n, (height, width) = len(x), x.shape[1:3]
         # Drawn image by image in order (dy1, dx1, dy2, dx2): the same for any batching.
         shifts = rng.integers(-m, m + 1, size=(n, 4), dtype=np.int64).reshape(n, 2, 2)
-        padded = _padded(x, m)
-        index = np.arange(n)[:, None, None]
-        pair = []
-        for k in range(2):
-            rows = (m - shifts[:, k, 0])[:, None, None] + np.arange(height)[None, :, None]
-            cols = (m - shifts[:, k, 1])[:, None, None] + np.arange(width)[None, None, :]
-            pair.append(padded[index, rows, cols])
-        classes = _graph.predict(model, np.concatenate(pair)).argmax(axis=1)
-        agree.add(classes[:n] == classes[n:])
+        # Both shifted copies of a piece go through one pass, which holds no more images
+        # than the chunk policy allows.
+        piece = max(1, _batches.chunk_size(model, x.shape[1:]) // 2)
+        for start in range(0, n, piece):
+            part = slice(start, start + piece)
+            padded = _padded(x[part], m)
+            index = np.arange(len(padded))[:, None, None]
+            pair = []
+            for k in range(2):
+                rows = (m - shifts[part, k, 0])[:, None, None] + np.arange(height)[None, :, None]
+                cols = (m - shifts[part, k, 1])[:, None, None] + np.arange(width)[None, None, :]
+                pair.append(padded[index, rows, cols])
+            classes = _graph.predict(model, np.concatenate(pair)).argmax(axis=1)
+            agree.add(classes[: len(padded)] == classes[len(padded) :])
         drawn.add(shifts)
     agreed = agree.result()
     return {
@@ -395,6 +400,30 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(both_zero, 1.0, np.clip(cosine, -1.0, 1.0))
 
 
+def _comparable(names: list[str], jumps: np.ndarray, outputs: dict, image: tuple) -> None:
+    """Refuse a layer that these images leave nothing to compare in.
+
+    A model of any input size gives small images maps of fewer than 2x2 units (no unit
+    is left after a move by one), and a jump as large as the images is a shift that
+    leaves nothing of them: neither can be told before the images are seen.
+    """
+    height, width = image
+    for name, (jy, jx) in zip(names, jumps.tolist(), strict=True):
+        rows, cols = outputs[name].shape[1:3]
+        if jy >= height or jx >= width:
+            raise ValueError(
+                f"images of {height}x{width} pixels are too small for layer {name!r}, whose "
+                f"units are {jy}x{jx} pixels apart: a shift by that much leaves nothing of "
+                "them; give larger images, or layers without it"
+            )
+        if rows < 2 or cols < 2:
+            raise ValueError(
+                f"images of {height}x{width} pixels give layer {name!r} {rows}x{cols} units, "
+                "fewer than two along an axis, so none is left after a move by one unit; give "
+                "larger images, or layers without it"
+            )
+
+
 def equivariance(
     model: keras.Model,
     images: object,
@@ -459,7 +488,9 @@ def equivariance(
         As for :func:`~cnnviz.layer_outputs`, and if a layer given cannot
         be measured (no spatial output, fewer than 2x2 units, no one jump,
         the input layer: the message says which), or the model has no
-        layer to measure, or a jump is as large as the images.
+        layer to measure, or the images are too small for a layer (a jump
+        as large as them, or, for a model of any input size, maps of fewer
+        than 2x2 units).
 
     Examples
     --------
@@ -483,6 +514,7 @@ def equivariance(
     rows = _batches.Rows(batches.count, "images", "similarities")
     for x, _ in batches:
         original = layer_outputs(model, x, names)
+        _comparable(names, jumps, original, x.shape[1:3])
         similarity = np.empty((len(x), len(names)))
         for (jy, jx), members in by_jump.items():
             moved = layer_outputs(model, shift_images(x, jy, jx), [names[i] for i in members])
@@ -553,7 +585,8 @@ def pixel_paths(
     size = _geometry._image_size(
         model, image_size, "the paths depend on the images' size (their border clips them)"
     )
-    paths = _geometry._paths(model, parts, size)
+    given = "image_size" if image_size is not None else "images"
+    paths = _geometry._paths(model, parts, size, given)
     if paths.max(initial=0) < 2**53:
         return np.rint(paths).astype(np.int64)
     return paths

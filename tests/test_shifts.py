@@ -300,6 +300,34 @@ def test_equivariance_of_all_zero_maps_is_one():
     np.testing.assert_array_equal(result["per_image"], 1.0)
 
 
+def _any_size_model() -> keras.Model:
+    inputs = keras.Input((None, None, 1))
+    h = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+    h = keras.layers.MaxPooling2D(name="pool")(h)
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv2")(h))
+
+
+def test_equivariance_refuses_images_that_leave_a_layer_one_unit():
+    # 8x8 images give conv2 of a model of any size one unit: there is nothing to compare
+    # after a move by one, which must not read as perfectly equivariant (1.0).
+    x = np.random.default_rng(0).random((2, 8, 8, 1)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"images of 8x8 pixels give layer 'conv2' 1x1 units"):
+        equivariance(_any_size_model(), x)
+    # 10x10 images give it 2x2 units: measured, and exactly equivariant (valid layers).
+    result = equivariance(_any_size_model(), np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))))
+    assert result["layers"] == ["conv", "pool", "conv2"]
+    np.testing.assert_allclose(result["per_image"], 1.0, atol=1e-6)
+
+
+def test_equivariance_refuses_a_jump_as_large_as_the_images():
+    # Padding then pooling: two units 10 pixels apart on 3x3 images.
+    inputs = keras.Input((3, 3, 1))
+    padded = keras.layers.ZeroPadding2D(10)(inputs)
+    model = keras.Model(inputs, keras.layers.MaxPooling2D(10, name="wide")(padded))
+    with pytest.raises(ValueError, match=r"images of 3x3 pixels are too small for layer 'wide'"):
+        equivariance(model, np.ones((1, 3, 3, 1), np.float32), layers=["wide"])
+
+
 # --- pixel_paths -------------------------------------------------------------------------------
 
 
@@ -376,6 +404,9 @@ def test_pixel_paths_of_a_model_of_any_size_need_the_image_size():
     np.testing.assert_array_equal(
         pixel_paths(model, "c", image_size=(6, 6)), np.outer(along, along)
     )
+    # A size too small for the layers is said of image_size, the argument it came from.
+    with pytest.raises(ValueError, match=r"^image_size=\(2, 2\) is too small for layer 'c'"):
+        pixel_paths(model, "c", image_size=(2, 2))
 
 
 def test_pixel_paths_of_a_cropped_pixel_are_zero():

@@ -465,6 +465,151 @@ def _check_export(result, model, s):
         np.testing.assert_array_equal(mine, theirs)
 
 
+# The shift functions (issue 23): the model called once per shift on images moved by hand.
+
+#: The ``max_shift`` and ``seed`` the matrix gives the shift functions.
+MAX_SHIFT, SEED = 2, 3
+
+
+def _moved(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Images moved down by `dy` and right by `dx`: rolled, and the pixels that came from
+    beyond the edge set to 0."""
+    moved = np.roll(x, (dy, dx), axis=(1, 2))
+    rows, cols = np.arange(x.shape[1]) - dy, np.arange(x.shape[2]) - dx  # where each came from
+    moved[:, (rows < 0) | (rows >= x.shape[1])] = 0
+    moved[:, :, (cols < 0) | (cols >= x.shape[2])] = 0
+    return moved
+
+
+def _ties(p: np.ndarray) -> np.ndarray:
+    """Images whose two highest outputs are within float rounding: the class may go either way
+    in another graph or batch shape."""
+    top = np.sort(p, axis=1)
+    return top[:, -1] - top[:, -2] < 1e-5
+
+
+def _check_shift_accuracy(result, model, s):
+    m, x, y = MAX_SHIFT, s.model_input(), s.labels()
+    np.testing.assert_array_equal(result["shifts"], np.arange(-m, m + 1))
+    assert result["count"] == zoo.COUNT
+    assert result["accuracy"].shape == result["probability"].shape == (2 * m + 1, 2 * m + 1)
+    for dy, dx in np.ndindex(2 * m + 1, 2 * m + 1):
+        p = _outputs(model, _moved(x, dy - m, dx - m))
+        right = np.sum(p.argmax(axis=1) == y)
+        # Equal but for images whose class is a tie; the centre is the plain accuracy.
+        assert abs(result["accuracy"][dy, dx] * zoo.COUNT - right) <= _ties(p).sum(), (dy, dx)
+        _close(result["probability"][dy, dx], p[np.arange(zoo.COUNT), y].mean(), 1e-5)
+
+
+def _check_shift_consistency(result, model, s):
+    m, x = MAX_SHIFT, s.model_input()
+    # The documented draw: four integers per image from default_rng(seed), in the images' order.
+    rng = np.random.default_rng(SEED)
+    shifts = rng.integers(-m, m + 1, size=(zoo.COUNT, 4)).reshape(zoo.COUNT, 2, 2)
+    np.testing.assert_array_equal(result["shifts"], shifts)
+    assert result["max_shift"] == m
+    assert result["agree"].dtype == np.bool_
+    for i, pair in enumerate(shifts):
+        first, second = (_outputs(model, _moved(x[i : i + 1], *shift)) for shift in pair)
+        same = first.argmax() == second.argmax()
+        assert result["agree"][i] == same or _ties(first)[0] or _ties(second)[0], i
+    assert result["consistency"] == np.mean(result["agree"])
+
+
+#: Per zoo model, the layers of ``model.layers`` that give feature maps of at least 2x2 units
+#: and their jumps (pixels from one unit to the next, rows and columns), worked out by hand.
+SPATIAL: dict[str, dict[str, tuple[int, int]]] = {
+    "sequential": {"conv": (1, 1), "pool": (2, 2)},
+    "functional": {"conv": (1, 1), "relu": (1, 1), "pool": (2, 2)},
+    "nested": {"features": (2, 2)},  # the nested model: its output, its inner pool's
+    "augmented": {"flip": (1, 1), "rescale": (1, 1), "conv": (1, 1)},
+    "normalization": {"norm": (1, 1), "conv": (1, 1), "relu": (1, 1)},
+    "normalization_uint8": {"norm": (1, 1), "conv": (1, 1), "relu": (1, 1)},
+    "variable_size": {"conv": (1, 1), "pool": (2, 2), "conv2": (2, 2)},
+    "rgb": {"conv": (2, 2)},
+    "batchnorm_dropout": {"conv": (1, 1), "bn": (1, 1), "relu": (1, 1), "dropout": (1, 1)},
+    "residual": {"conv_a": (1, 1), "conv_b": (1, 1), "add": (1, 1), "relu": (1, 1)},
+    "logits": {"conv": (1, 1)},
+    "changed": {"conv": (1, 1), "pool": (2, 2)},
+}
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per image, the cosine of the angle between two maps (1 where both are all zero)."""
+    cosines = []
+    for u, v in zip(a.reshape(len(a), -1), b.reshape(len(b), -1), strict=True):
+        u, v = u.astype(np.float64), v.astype(np.float64)
+        both_zero = not u.any() and not v.any()
+        cosines.append(1.0 if both_zero else u @ v / np.linalg.norm(u) / np.linalg.norm(v))
+    return np.array(cosines)
+
+
+def _check_equivariance(result, model, s):
+    everything, one = result
+    x, jumps = s.model_input(), SPATIAL[s.name]
+    assert everything["layers"] == list(jumps)
+    np.testing.assert_array_equal(everything["jump"], list(jumps.values()))
+    assert everything["per_image"].shape == (zoo.COUNT, len(jumps))
+    original = _top_level_outputs(model, x)
+    for i, (name, jump) in enumerate(jumps.items()):
+        # The output for the images moved by one jump, against the output moved by one unit.
+        moved = _top_level_outputs(model, _moved(x, *jump))[name]
+        expected = _cosine(moved[:, 1:, 1:], original[name][:, :-1, :-1])
+        _close(everything["per_image"][:, i], expected, 1e-5)
+    _close(everything["similarity"], everything["per_image"].mean(axis=0), 1e-12)
+    # The layer asked by name (inside a nested model too), at its hand-worked field's jump.
+    jump = s.field[1]
+    assert one["layers"] == [s.layer]
+    np.testing.assert_array_equal(one["jump"], [jump])
+    moved, original = _numpy(s.head(model, _moved(x, *jump))), _numpy(s.head(model, x))
+    _close(one["per_image"][:, 0], _cosine(moved[:, 1:, 1:], original[:, :-1, :-1]), 1e-5)
+
+
+def _taps(t, size: int, stride: int = 1, padding: str = "VALID"):
+    """A layer's spatial connections alone: a kernel of ones, one channel, no bias."""
+    return tf.nn.conv2d(t, tf.ones((size, size, 1, 1)), stride, padding)
+
+
+def _residual_taps(t):
+    a = _taps(t, 3, padding="SAME")
+    return a + _taps(a, 3, padding="SAME")
+
+
+#: Per zoo model, its spatial connections from the pixels to ``specimen.layer`` by hand, as a
+#: network of ones (convolutions and poolings as kernels of ones with their strides and
+#: padding, merges as sums, layers that act pixel by pixel left out): the gradient of the sum
+#: of its output is, at each pixel, the number of paths from it into the layer's units.
+PATHS: dict[str, Callable] = {
+    "sequential": lambda t: _taps(_taps(t, 3), 2, 2),
+    "functional": lambda t: _taps(t, 5, padding="SAME"),
+    "nested": lambda t: _taps(_taps(t, 3), 2, 2),
+    "augmented": lambda t: _taps(t, 3),
+    "normalization": lambda t: _taps(t, 3),
+    "variable_size": lambda t: _taps(_taps(t, 3), 2, 2),
+    "rgb": lambda t: _taps(t, 3, 2),
+    "batchnorm_dropout": lambda t: _taps(t, 3),
+    "residual": _residual_taps,
+    "logits": lambda t: _taps(t, 3),
+    "changed": lambda t: _taps(_taps(t, 3), 2, 2),
+}
+
+
+def _open_size(model, s) -> tuple[int, int] | None:
+    """The images' size for a model that takes any size; None where the model has its own."""
+    size = s.model_input().shape[1:3]
+    return size if None in tuple(model.inputs[0].shape[1:3]) else None
+
+
+def _check_pixel_paths(result, model, s):
+    size = s.model_input().shape[1:3]
+    pixels = tf.ones((1, *size, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(pixels)
+        total = tf.reduce_sum(PATHS[s.name](pixels))
+    assert result.dtype == np.int64
+    np.testing.assert_array_equal(result, _numpy(tape.gradient(total, pixels))[0, ..., 0])
+
+
 CALLS: dict[str, Call] = {
     "layer_outputs": Call(
         lambda m, s, _: (
@@ -547,6 +692,26 @@ CALLS: dict[str, Call] = {
         _check_export,
         images=False,
     ),
+    "shift_accuracy": Call(
+        lambda m, s, _: cnnviz.shift_accuracy(m, s.images(), s.labels(), max_shift=MAX_SHIFT),
+        _check_shift_accuracy,
+    ),
+    "shift_consistency": Call(
+        lambda m, s, _: cnnviz.shift_consistency(m, s.images(), max_shift=MAX_SHIFT, seed=SEED),
+        _check_shift_consistency,
+    ),
+    "equivariance": Call(
+        lambda m, s, _: (
+            cnnviz.equivariance(m, s.images()),
+            cnnviz.equivariance(m, s.images(), layers=[s.layer]),
+        ),
+        _check_equivariance,
+    ),
+    "pixel_paths": Call(
+        lambda m, s, _: cnnviz.pixel_paths(m, s.layer, image_size=_open_size(m, s)),
+        _check_pixel_paths,
+        images=False,
+    ),
 }
 
 
@@ -594,6 +759,9 @@ def _expected() -> dict[tuple[str, str], object]:
         if call.images:
             expected[function, "normalization_uint8"] = NoGuess(AMBIGUOUS)
     for function in ("predict", "evaluate", "misclassified", "train"):
+        expected[function, "logits"] = Refused(NO_SOFTMAX)
+    # Shift accuracy reads class probabilities, and consistency takes the same classifiers.
+    for function in ("shift_accuracy", "shift_consistency"):
         expected[function, "logits"] = Refused(NO_SOFTMAX)
     for name in ("variable_size", "rgb"):
         expected["export", name] = Refused(NOT_28)
