@@ -5,6 +5,8 @@ The results are made here by hand, in the formats cnnviz.shifts returns (no mode
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -149,6 +151,14 @@ def test_shift_accuracy_of_many_shifts_labels_every_other_offset_and_0():
     assert labels == list(range(-10, 11, 2))
 
 
+def test_shift_accuracy_of_results_with_different_largest_shifts():
+    fig = plot_shift_accuracy({"small": accuracy_result(m=1), "large": accuracy_result(m=3)})
+    small, large = panels(fig)
+    assert small.get_images()[0].get_extent() == [-1.5, 1.5, 1.5, -1.5]
+    assert large.get_images()[0].get_extent() == [-3.5, 3.5, 3.5, -3.5]
+    assert small.get_images()[0].norm is large.get_images()[0].norm
+
+
 def test_shift_accuracy_draws_the_probability():
     result = accuracy_result(low=0.4, high=0.9)
     fig = plot_shift_accuracy(result, what="probability")
@@ -278,7 +288,7 @@ def test_equivariance_mean_as_line_and_bars_from_10th_to_90th_percentile():
     ends = np.array([segment[:, 1] for segment in bars.get_segments()])
     np.testing.assert_allclose(ends.T, np.percentile(result["per_image"], [10, 90], axis=0))
     legend = ax.get_legend()
-    assert legend.get_title().get_text() == "bars: 10th to 90th percentile of the images"
+    assert legend.get_title().get_text() == "bars: 10th to 90th\npercentile of the images"
     assert [t.get_text() for t in legend.get_texts()] == ["mean of 20 images"]
 
 
@@ -329,6 +339,33 @@ def test_equivariance_tick_says_jumps_of_rows_and_columns_and_of_results_that_di
     b = equivariance_result(("conv1",), (3,))
     ax = plot_equivariance({"a": a, "b": b}).axes[0]
     assert ax.get_xticklabels()[0].get_text() == "conv1\n(jump 2x1 or 3)"
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        ("conv1", "relu1", "max_pool1", "conv2", "relu2", "max_pool2"),
+        tuple(f"block{i}_conv2d_transpose" for i in range(8)),
+        tuple(f"conv{i}" for i in range(16)),
+    ],
+)
+def test_equivariance_tick_labels_do_not_overlap(layers):
+    fig = plot_equivariance(equivariance_result(layers, (1,) * len(layers)))
+    fig.canvas.draw()
+    boxes = [label.get_window_extent() for label in fig.axes[0].get_xticklabels()]
+    for left, right in itertools.pairwise(boxes):
+        assert left.x1 < right.x0, (left, right)
+    ax = fig.axes[0]
+    assert all(inside_figure(fig, label) for label in ax.get_xticklabels())
+    assert inside_figure(fig, ax.yaxis.label)
+    assert inside_figure(fig, ax.title)
+    # The legend beside the axes, not over the markers and bars.
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 > ax.get_window_extent().x1
+    assert legend.x1 <= fig.bbox.x1
+    # The axes keep at least 2.5 inches of height, however long the labels.
+    assert ax.get_window_extent().height / fig.dpi >= 2.5
 
 
 def test_equivariance_draws_into_the_axes_given():
@@ -498,7 +535,12 @@ def test_pixel_paths_labels_fit_in_the_figure():
     ("paths", "kwargs", "error", "words"),
     [
         (np.ones((4, 4)), {}, TypeError, r"paths must hold path counts, integers"),
-        (np.ones((2, 4, 4), dtype=int), {}, ValueError, r"non-empty \(H, W\) array; got shape"),
+        (
+            np.ones((2, 4, 4), dtype=int),
+            {},
+            ValueError,
+            r"non-empty \(H, W\) array \(several maps: a mapping of titles to them\); got shape \(2, 4, 4\)",
+        ),
         ({"conv1": -np.ones((4, 4), dtype=int)}, {}, ValueError, r"paths\['conv1'\] must hold"),
         ({}, {}, ValueError, r"paths is empty"),
         (np.ones((4, 4), dtype=int), {"log": "yes"}, TypeError, r"log must be True or False"),

@@ -467,8 +467,15 @@ def plot_equivariance(
     order = _layer_order([layers for _, layers, _, _, _ in checked])
     position = {layer: i for i, layer in enumerate(order)}
 
+    labels = [f"{layer}\n({_jump_text(jumps[layer])})" for layer in order]
+    # A character of the tick labels' 10 points is about 0.075 inches wide.
+    longest = 0.075 * max(len(line) for label in labels for line in label.split("\n"))
     if ax is None:
-        figure = _figure(None, min(max(2.0 + 1.0 * len(order), 6.0), 12.0), 4.4)
+        # An inch a layer; the legend's 2.2 inches at the right. A taller figure for labels
+        # turned upright (below), so that the axes keep their height.
+        width = min(max(1.0 * len(order), 4.0), 10.0)
+        turned = longest > width / len(order)
+        figure = _figure(None, width + 2.0 + 2.2, 4.4 + (longest - 0.35 if turned else 0.0))
         ax = figure.subplots()
     else:
         figure = ax.figure
@@ -485,19 +492,23 @@ def plot_equivariance(
         ax.plot(x, bottom, "_", x, top, "_", color=line.get_color(), markersize=8)
         low = min(low, float(bottom.min()), float(similarity.min()))
     ax.axhline(1.0, color="0.5", linestyle=":", linewidth=1)
-    ax.set_xticks(
-        range(len(order)), labels=[f"{layer}\n({_jump_text(jumps[layer])})" for layer in order]
-    )
+    # A label longer than its tick's room (the axes' width over the layers) is turned
+    # upright, where its two lines need about 0.35 inches of the room.
+    room = ax.get_position().width * figure.bbox.width / figure.dpi / len(order)
+    ax.set_xticks(range(len(order)), labels=labels, **({"rotation": 90} if longest > room else {}))
     ax.set_xlim(-0.5, len(order) - 0.5)
     span = max(1.0 - low, 0.02)
     ax.set_ylim(low - 0.08 * span, 1.0 + 0.08 * span)
     ax.set_xlabel("layer (jump: pixels per unit of its output)")
     ax.set_ylabel("cosine similarity to the shifted output\n(1.0: exactly equivariant)")
+    # Outside the axes, at the right: inside, it hid markers and bars wherever it went.
     ax.legend(
         fontsize="small",
-        title=f"bars: {_SPREAD[0]}th to {_SPREAD[1]}th percentile of the images",
+        title=f"bars: {_SPREAD[0]}th to {_SPREAD[1]}th\npercentile of the images",
         title_fontsize="small",
-        loc="best",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
     )
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(
@@ -518,8 +529,8 @@ def _counts(values: object, name: str) -> np.ndarray:
         )
     if array.ndim != 2 or array.size == 0:
         raise ValueError(
-            f"{name} must be one count per input pixel, a non-empty (H, W) array; got shape "
-            f"{array.shape}"
+            f"{name} must be one count per input pixel, a non-empty (H, W) array (several "
+            f"maps: a mapping of titles to them); got shape {array.shape}"
         )
     if (array < 0).any():
         raise ValueError(
