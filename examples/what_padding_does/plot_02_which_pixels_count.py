@@ -83,14 +83,18 @@ plt.show()
 # How wide the band is (the pixels from the edge that have fewer paths
 # than the centre) and the fewest paths as a fraction of the most: how
 # unevenly each padding weighs the image before any weight is learned.
+# The page checks that ``valid``'s band is wider and its fewest fewer.
 for layer in ("conv1", "max_pool2"):
+    band, fewest = {}, {}
     for p in paddings:
         counts = paths[p][layer]
-        band = int(np.argmax(counts[14] == counts.max()))  # row 14
-        fewest = counts.min() / counts.max()
+        band[p] = int(np.argmax(counts[14] == counts.max()))  # row 14
+        fewest[p] = counts.min() / counts.max()
         print(
-            f"{layer:9} {p:5}: band {band:2} pixels, fewest {fewest:.4f}"
+            f"{layer:9} {p:5}: band {band[p]:2}, fewest {fewest[p]:.4f}"
         )
+    assert band["valid"] > band["same"], "valid: a wider band"
+    assert fewest["valid"] < fewest["same"], "valid: fewer paths"
 
 # %%
 # Where the trained models' gradients go

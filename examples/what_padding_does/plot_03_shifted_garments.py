@@ -120,8 +120,9 @@ for m in (1, 2, 4, 6):
 # %%
 # Even shifts of at most one pixel change the class of some images, and
 # the larger the shifts, the more often the two answers differ (checked
-# below). Which padding is more consistent depends on ``m`` and on the
-# seed the models were trained with, so the page claims neither.
+# below). Which padding was the more consistent changed with ``m`` and
+# with the seed of the models when this page was written (five seeds
+# were tried), so the page claims neither.
 for i, p in enumerate(paddings):
     values = [consistency[m][i] for m in (1, 2, 4, 6)]
     assert values[0] < 1, f"{p}: one-pixel shifts change some answers"
