@@ -218,9 +218,7 @@ for name in images:
         pooled = outputs[name][p]["max_pool2"]
         counts.append(positions_told_apart(pooled))
         total = pooled.shape[1] * pooled.shape[2]
-        print(
-            f"{name:5} {p:5}: {total} positions of {counts[-1]} kinds"
-        )
+        print(f"{name:5} {p:5}: {total} positions, kinds: {counts[-1]}")
     assert counts[0] == 1, "valid: every position alike"
     assert counts[1] > 1, "same: positions of several kinds"
 
