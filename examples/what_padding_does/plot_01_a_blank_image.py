@@ -129,15 +129,14 @@ cnnviz.plot_side_by_side(
 plt.show()
 
 # %%
-# The page checks what the tables show. ``valid``'s maps are flat: in exact
-# arithmetic every spread is 0; the check allows a millionth of the
-# layer's largest value, because a convolution routine may sum some
+# The page checks what the tables show. ``valid``'s maps are flat: in
+# exact arithmetic every spread is 0; the check allows a millionth of
+# the layer's largest value, because a convolution routine may sum some
 # units in another order than others (at the end of a row, say), and so
-# round them differently. ``same``'s
-# maps have a frame, wherever the padding differs from the map it pads:
-# from ``conv2`` on for the zeros, from ``conv1`` on for grey. Its spread
-# is asserted to be at least a tenth of the layer's largest value, far
-# above rounding.
+# round them differently. ``same``'s maps have a frame wherever the
+# padding differs from the map it pads: from ``conv2`` on for the zeros,
+# from ``conv1`` on for grey. Its spread is asserted to be at least a
+# tenth of the layer's largest value, far above rounding.
 first_frame = {"zeros": "conv2", "grey": "conv1"}
 for name in images:
     framed = SPATIAL[SPATIAL.index(first_frame[name]) :]

@@ -103,11 +103,11 @@ for layer in ("conv1", "max_pool2"):
 # much each way carries. :func:`cnnviz.gradients` gives, for each image,
 # the absolute gradient of the predicted class's score (its *logit*, the
 # softmax's input) with respect to each pixel: to first order, how much
-# the score would change per unit of brightness there. Averaged over all 10,000 test
-# images (an average, nothing picked), it says which pixels the trained
-# model's score answers to in general. Each map is divided by its mean
-# over the 784 pixels, so that 1 is an average pixel and the two models
-# can be compared on one scale.
+# the score would change per unit of brightness there. Averaged over all
+# 10,000 test images (an average, nothing picked), it says which pixels
+# the trained model's score answers to in general. Each map is divided
+# by its mean over the 784 pixels, so that 1 is an average pixel and the
+# two models can be compared on one scale.
 (x_train, y_train), (x_test, y_test) = cnnviz.load_fashion_mnist()
 gradient = {}
 for p in paddings:
@@ -222,17 +222,20 @@ for p in paddings:
     after = maps[:, :, -2:][garment].mean()
     ratio[p] = after / before
     print(
-        f"{p:5}: before {before:.2f}, on the edge {after:.2f}, ratio {ratio[p]:.2f}"
+        f"{p:5}: before {before:.2f}, on the edge {after:.2f},", end=" "
     )
+    print(f"ratio {ratio[p]:.2f}")
 
 # %%
 # Moved onto the edge, the same garment pixels count less in both
 # models, and far less in the ``valid`` model, whose border pixels reach
 # ``max_pool2`` along a small fraction of the paths they had 4 pixels
-# further in. A sleeve or a heel drawn at the edge moves its score
-# little. The ``same`` model reads those pixels nearly as often as
-# central ones, but through windows that also hold the padding, the
-# frame of :doc:`plot_01_a_blank_image`. The page checks both:
+# further in. A sleeve or a heel drawn at the edge moves the score less
+# than it did further in, and in ``valid`` far less. The ``same`` model
+# too reads its outer pixels along fewer paths than its central ones,
+# though along many more than ``valid`` does, and through windows that
+# also hold the padding, the frame of :doc:`plot_01_a_blank_image`. The
+# page checks both comparisons:
 assert max(ratio.values()) < 1, "on the edge, garment pixels count less"
 assert ratio["valid"] < ratio["same"], "and less in valid than in same"
 

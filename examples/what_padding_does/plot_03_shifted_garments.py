@@ -51,9 +51,8 @@ for p in paddings:
         models[p], images, labels, max_shift=6
     )
     seconds = time.perf_counter() - start
-    print(
-        f"{p:5}: {accuracy[p]['count']} images x 169 shifts, {seconds:.1f} s"
-    )
+    count = accuracy[p]["count"]
+    print(f"{p:5}: {count} images x 169 shifts, {seconds:.1f} s")
 
 # %%
 # The figure shows both grids on one colour scale (``magma``), from the
