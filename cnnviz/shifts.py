@@ -40,11 +40,14 @@ def shift_images(images: object, dy: int, dx: int) -> np.ndarray:
 
     Parameters
     ----------
-    images : array_like
+    images : numpy.ndarray
         One image (H, W), a batch of one-channel images (N, H, W), as
         :func:`~cnnviz.load_fashion_mnist` gives them, or a batch
-        (N, H, W, C). One image with channels, (H, W, C), is given as a
-        batch of one: ``image[np.newaxis]``.
+        (N, H, W, C); an array, or anything with ``__array__`` (a
+        tensor). One image with channels, (H, W, C), is given as a
+        batch of one: ``image[np.newaxis]``. A list is not taken: in
+        cnnviz a list is a stream of batches, whose each batch is
+        shifted on its own.
     dy, dx : int
         The shift in pixels, down and right; each smaller in size than
         the images' height and width.
@@ -74,7 +77,7 @@ def shift_images(images: object, dy: int, dx: int) -> np.ndarray:
            [1, 2, 0],
            [4, 5, 0]])
     """
-    if not (_batches.is_array(images) or isinstance(images, (list, tuple))):
+    if not _batches.is_array(images):
         raise TypeError(
             "images must be an array of images: (H, W), (N, H, W) or (N, H, W, C); got "
             f"{type(images).__name__} (shift a stream's batches one by one)"

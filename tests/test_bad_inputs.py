@@ -1144,19 +1144,6 @@ CATALOGUE: list[Case] = [
     Case("plot_kernels", "title=b'conv1'", call("plot_kernels", np.zeros((3, 3, 1, 2)), title=b"conv1"), T, r"title must be a str or None; got bytes"),
     Case("plot_ablation", "channel -1", call("plot_ablation", ablation_result(channels=np.array([-1, 0, 1]))), V, r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[-1, 0, 1\]"),
     Case("plot_top_patches", "channel 2 twice", call("plot_top_patches", np.zeros((4, 8, 8)), {**top_result(), "channels": np.array([0, 0])}, 0), V, r"result\['channels'\] must hold distinct channel numbers of at least 0; got \[0, 0\]"),
-    # issue 23: plots
-    Case("plot_shift_accuracy", "what='loss'", call("plot_shift_accuracy", shift_result(), what="loss"), V, r"what must be one of \('accuracy', 'probability'\); got 'loss'"),
-    Case("plot_shift_accuracy", "shifts 0 to 2, not -1 to 1", call("plot_shift_accuracy", shift_result(shifts=np.arange(3))), V, r"results\['shifts'\] must be the offsets -m..m in order \(-1 to 1\); got \[0, 1, 2\]"),
-    Case("plot_shift_accuracy", "accuracy in percent", call("plot_shift_accuracy", {"valid": shift_result(accuracy=np.full((3, 3), 90.0))}), V, r"results\['valid'\]\['accuracy'\] must hold fractions in \[0, 1\] \(not percentages\); got 90"),
-    Case("plot_shift_accuracy", "vmin above vmax", call("plot_shift_accuracy", shift_result(), vmin=0.9, vmax=0.5), V, r"vmin must be below vmax; got vmin=0\.9 and vmax=0\.5"),
-    Case("plot_shift_accuracy", "a list of results", call("plot_shift_accuracy", [shift_result()]), T, r"results must be a result of cnnviz\.shift_accuracy .*, or a mapping of titles to them; got \["),
-    Case("plot_equivariance", "a layer named twice", call("plot_equivariance", equivariance_result(layers=["conv1", "conv1"])), V, r"results\['layers'\] must name each layer once; got \['conv1'\] twice or more"),
-    Case("plot_equivariance", "a cosine similarity of 1.5", call("plot_equivariance", equivariance_result(similarity=np.array([1.5, 0.7]))), V, r"results\['similarity'\] must hold cosine similarities in \[-1, 1\]; got 1\.5"),
-    Case("plot_equivariance", "ax=a Figure", lambda: __import__("cnnviz").plot_equivariance(equivariance_result(), ax=__import__("matplotlib.pyplot").pyplot.figure()), T, r"ax must be a Matplotlib Axes or None; got Figure"),
-    Case("plot_pixel_paths", "counts as floats", call("plot_pixel_paths", np.ones((4, 4))), T, r"paths must hold path counts, integers \(as cnnviz\.pixel_paths gives\); got dtype float64"),
-    Case("plot_pixel_paths", "a negative count", call("plot_pixel_paths", {"conv1": -np.ones((4, 4), dtype=np.int64)}), V, r"paths\['conv1'\] must hold path counts of at least 0; got -1"),
-    Case("plot_pixel_paths", "log=True with vmax=1", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log=True, vmax=1), V, r"vmax must be above 1 with log=True \(a log scale of counts starts at 1\); got 1$"),
-    Case("plot_pixel_paths", "log='yes'", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log="yes"), T, r"log must be True or False; got 'yes'"),
     # issue 23: shifts
     Case("shift_images", "dy=1.5", call("shift_images", np.zeros((28, 28)), 1.5, 0), T, r"dy must be an integer number of pixels; got 1\.5"),
     Case("shift_images", "dx=True", call("shift_images", np.zeros((28, 28)), 0, True), T, r"dx must be an integer number of pixels; got True"),
@@ -1199,6 +1186,19 @@ CATALOGUE: list[Case] = [
     Case("pixel_paths", "image_size=(2, 2), too small for the layers", called("pixel_paths", lambda: (open_size_model(), "conv"), image_size=(2, 2)), V, r"image_size=\(2, 2\) is too small for layer 'conv' \(Conv2D\)"),
     Case("pixel_paths", "image_size=(32, 32) for a 28x28 model", channels_call("pixel_paths", "conv1", image_size=(32, 32)), V, r"image_size must be the size model 'lenet5_valid' takes, \(28, 28\) \(None: any\); got \(32, 32\)"),
     Case("pixel_paths", "image_size=28", called("pixel_paths", lambda: (open_size_model(), "conv"), image_size=28), V, r"image_size must be None or a pair of positive integers \(height, width\); got 28"),
+    # issue 23: plots
+    Case("plot_shift_accuracy", "what='loss'", call("plot_shift_accuracy", shift_result(), what="loss"), V, r"what must be one of \('accuracy', 'probability'\); got 'loss'"),
+    Case("plot_shift_accuracy", "shifts 0 to 2, not -1 to 1", call("plot_shift_accuracy", shift_result(shifts=np.arange(3))), V, r"results\['shifts'\] must be the offsets -m..m in order \(-1 to 1\); got \[0, 1, 2\]"),
+    Case("plot_shift_accuracy", "accuracy in percent", call("plot_shift_accuracy", {"valid": shift_result(accuracy=np.full((3, 3), 90.0))}), V, r"results\['valid'\]\['accuracy'\] must hold fractions in \[0, 1\] \(not percentages\); got 90"),
+    Case("plot_shift_accuracy", "vmin above vmax", call("plot_shift_accuracy", shift_result(), vmin=0.9, vmax=0.5), V, r"vmin must be below vmax; got vmin=0\.9 and vmax=0\.5"),
+    Case("plot_shift_accuracy", "a list of results", call("plot_shift_accuracy", [shift_result()]), T, r"results must be a result of cnnviz\.shift_accuracy .*, or a mapping of titles to them; got \["),
+    Case("plot_equivariance", "a layer named twice", call("plot_equivariance", equivariance_result(layers=["conv1", "conv1"])), V, r"results\['layers'\] must name each layer once; got \['conv1'\] twice or more"),
+    Case("plot_equivariance", "a cosine similarity of 1.5", call("plot_equivariance", equivariance_result(similarity=np.array([1.5, 0.7]))), V, r"results\['similarity'\] must hold cosine similarities in \[-1, 1\]; got 1\.5"),
+    Case("plot_equivariance", "ax=a Figure", lambda: __import__("cnnviz").plot_equivariance(equivariance_result(), ax=__import__("matplotlib.pyplot").pyplot.figure()), T, r"ax must be a Matplotlib Axes or None; got Figure"),
+    Case("plot_pixel_paths", "counts as floats", call("plot_pixel_paths", np.ones((4, 4))), T, r"paths must hold path counts, integers \(as cnnviz\.pixel_paths gives\); got dtype float64"),
+    Case("plot_pixel_paths", "a negative count", call("plot_pixel_paths", {"conv1": -np.ones((4, 4), dtype=np.int64)}), V, r"paths\['conv1'\] must hold path counts of at least 0; got -1"),
+    Case("plot_pixel_paths", "log=True with vmax=1", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log=True, vmax=1), V, r"vmax must be above 1 with log=True \(a log scale of counts starts at 1\); got 1$"),
+    Case("plot_pixel_paths", "log='yes'", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log="yes"), T, r"log must be True or False; got 'yes'"),
 ]  # fmt: skip
 
 

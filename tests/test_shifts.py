@@ -422,7 +422,3 @@ def test_pixel_paths_of_the_real_lenet5_total_the_units_times_their_taps():
     # conv1, each 5x5 pixels: the total over the pixels is the product.
     paths = pixel_paths(cnnviz.lenet5("valid"), "max_pool2")
     assert paths.sum() == 16 * 4 * 25 * 4 * 25
-
-
-def test_shift_images_takes_nested_lists():
-    np.testing.assert_array_equal(shift_images([[1, 2], [3, 4]], 0, 1), [[0, 1], [0, 3]])
