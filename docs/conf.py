@@ -155,6 +155,7 @@ sphinx_gallery_conf = {
         "../examples/inside_the_network",
         "../examples/explaining_predictions",
         "../examples/channels",
+        "../examples/what_padding_does",
     ],
     "within_subsection_order": "FileNameSortKey",  # plot_01_ ... in reading order
     "doc_module": ("cnnviz",),

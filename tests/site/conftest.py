@@ -43,6 +43,9 @@ MIN_FIGURES = {
     "plot_03_channel_microscope": 6,  # 4 channels in full, 2 overviews, class means, 2 ablations
     "plot_04_what_excites_a_channel": 4,  # conv1 and conv2, both paddings
     "plot_05_how_the_filters_formed": 4,  # kernels and maps per padding (+ the animation)
+    "plot_01_a_blank_image": 3,  # conv1 and conv2 for zeros and for grey, max_pool2
+    "plot_02_which_pixels_count": 3,  # paths, mean gradients, both by distance from the edge
+    "plot_03_shifted_garments": 2,  # accuracy over the shifts, equivariance per layer
 }
 
 # Debian's chromium; Playwright drives it and downloads no browser of its own.

@@ -41,6 +41,7 @@ SECTIONS = [
     "Inside the network",
     "Explaining predictions",
     "What the channels learned",
+    "What padding does",
 ]
 SCREENS = Path(os.environ.get("CNNVIZ_SCREENSHOT_DIR", "/tmp/screens"))
 
