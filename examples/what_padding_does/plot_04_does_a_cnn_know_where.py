@@ -140,8 +140,8 @@ for padding in paddings:
 # -----------------------------
 # A convolution unit sees a 5x5 window; each pixel is seen by as many
 # units as there are windows that contain it, each through a different
-# kernel weight. The figure counts them (the page "Which pixels count"
-# of this section counts them for LeNet-5 with ``cnnviz.pixel_paths``).
+# kernel weight. The figure counts them (:doc:`plot_02_which_pixels_count`
+# counts them for LeNet-5 with :func:`cnnviz.pixel_paths`).
 # With ``valid`` padding a corner pixel is in one window and meets only
 # one of the 25 kernel weights; a pixel 4 or more pixels from every edge
 # meets all 25.
@@ -336,7 +336,7 @@ for p in paddings:
 # edge: they look exactly like the black background. In a deeper network
 # they can: the background of a feature map is then the ReLU of a bias,
 # which need not be zero, and the zeros around it draw a frame (the
-# blank image on this section's first page shows such a frame in
+# blank image of :doc:`plot_01_a_blank_image` shows such a frame in
 # LeNet-5). That is a second route to position, and deeper
 # full-convolution networks with biases have it too, since the zeros they
 # add in later layers surround such a background; the authors' code for
