@@ -31,6 +31,18 @@ same answer. ``--cases memory`` runs the three data-set functions of
 own, once on the arrays and once on a stream read from the IDX files batch by
 batch, and prints each one's peak resident memory.
 
+``nox -s bench -- --cases shifts --repeats 3`` (not a default case: about
+15 minutes on 2 cores) times ``shift_accuracy`` on the 10,000 test images
+with ``max_shift=6`` (169 shifts), both trained models, against the
+straightforward way (for each shift one ``model.predict`` at Keras' default
+batch size on ``cnnviz.shift_images``' copy), the two alternating, the
+baseline at most 3 times; it checks that both give the same accuracy grid,
+up to 3 near-tie images per shift (``SHIFT_TIE_IMAGES``), and probabilities
+within 1e-5. It also times ``pixel_paths`` for the four spatial layers (first
+call on a model cnnviz has not seen, then warm; the target is under 100 ms),
+and ``shift_consistency`` and ``equivariance`` on the test images
+(``--shift-images`` and ``--max-shift`` make it smaller).
+
 ``nox -s bench -- --accuracy-seeds 0,1,2`` (not part of the default cases:
 30 epochs per seed and padding) trains the recipe once per seed and prints
 the spread of the test accuracy after 30 epochs.

@@ -290,7 +290,6 @@ def _shared_passes(
     for i, (dy, dx) in enumerate(grid):
         phases.setdefault(((m - dy) % jy, (m - dx) % jx), []).append(i)
     first_chunk = _batches.chunk_size(first, (*size, x.shape[-1]))
-    per_pass = max(1, _batches.chunk_size(rest, None) // len(x))
     for (py, px), members in phases.items():
         images = framed[:, py : py + size[0], px : px + size[1]]
         maps = np.concatenate(
@@ -299,15 +298,12 @@ def _shared_passes(
                 for start in range(0, len(x), first_chunk)
             ]
         )
-        for start in range(0, len(members), per_pass):
-            group = members[start : start + per_pass]
-            batch = np.concatenate(
-                [
-                    maps[:, (m - dy - py) // jy :, (m - dx - px) // jx :][:, :h, :w]
-                    for dy, dx in (grid[i] for i in group)
-                ]
-            )
-            yield np.array(group), _graph.predict(rest, batch)
+        # One shift per pass, its cut given as a view: TensorFlow copies it once. Gathering
+        # several shifts' cuts into one batch first copied every value twice, and the cuts
+        # (169 of the chunk's relu2 maps for LeNet-5) were then a third of the time.
+        for i in members:
+            top, left = (m - grid[i][0] - py) // jy, (m - grid[i][1] - px) // jx
+            yield np.array([i]), _graph.predict(rest, maps[:, top : top + h, left : left + w])
 
 
 def shift_accuracy(
