@@ -325,7 +325,7 @@ def shift_accuracy(
     begins with ``valid`` convolutions and poolings (and layers that act on
     each position alone), their output for a shifted image is a cut of
     their output for the image framed by m zeros: they run once per phase
-    of their stride (4 for LeNet-5 ``valid`` up to conv2) instead of once
+    of their stride (4 for LeNet-5 ``valid``, up to relu2) instead of once
     per shift, and only the rest of the model runs per shift. Both ways
     give the same classes and probabilities up to float rounding.
 
