@@ -31,6 +31,18 @@ same answer. ``--cases memory`` runs the three data-set functions of
 own, once on the arrays and once on a stream read from the IDX files batch by
 batch, and prints each one's peak resident memory.
 
+``nox -s bench -- --cases shifts --repeats 3`` (not a default case: about
+15 minutes on 2 cores) times ``shift_accuracy`` on the 10,000 test images
+with ``max_shift=6`` (169 shifts), both trained models, against the
+straightforward way (for each shift one ``model.predict`` at Keras' default
+batch size on ``cnnviz.shift_images``' copy), the two alternating, the
+baseline at most 3 times; it checks that both give the same accuracy grid,
+up to 3 near-tie images per shift (``SHIFT_TIE_IMAGES``), and probabilities
+within 1e-5. It also times ``pixel_paths`` for the four spatial layers (first
+call on a model cnnviz has not seen, then warm; the target is under 100 ms),
+and ``shift_consistency`` and ``equivariance`` on the test images
+(``--shift-images`` and ``--max-shift`` make it smaller).
+
 ``nox -s bench -- --accuracy-seeds 0,1,2`` (not part of the default cases:
 30 epochs per seed and padding) trains the recipe once per seed and prints
 the spread of the test accuracy after 30 epochs.
@@ -677,6 +689,112 @@ def bench_channels(test: tuple[np.ndarray, np.ndarray], n: int, repeats: int) ->
         )
 
 
+# --- shifts ----------------------------------------------------------------------------------
+
+
+def straightforward_shift_accuracy(model, x, y, max_shift: int) -> dict[str, np.ndarray]:
+    """One ``predict`` per shift (Keras' default batch size) on ``cnnviz.shift_images``' copy."""
+    side = 2 * max_shift + 1
+    right = np.zeros((side, side), dtype=np.int64)
+    probability = np.zeros((side, side))
+    rows = np.arange(len(y))
+    for i, dy in enumerate(range(-max_shift, max_shift + 1)):
+        for j, dx in enumerate(range(-max_shift, max_shift + 1)):
+            p = model.predict(cnnviz.shift_images(x, dy, dx), verbose=0)
+            right[i, j] = np.sum(p.argmax(axis=1) == y)
+            probability[i, j] = np.mean(p[rows, y], dtype=np.float64)
+    return {"right": right, "probability": probability}
+
+
+def summary(times: list[float]) -> str:
+    return (
+        f"median {fmt(statistics.median(times)).strip()} "
+        f"[{fmt(min(times)).strip()} .. {fmt(max(times)).strip()}]"
+    )
+
+
+#: Near ties: the two ways run different batch shapes, whose sums round differently, so an
+#: image whose two best classes are within a rounding error may change class. Allowed per shift.
+SHIFT_TIE_IMAGES = 3
+
+
+def bench_shifts(test: tuple[np.ndarray, np.ndarray], n: int, max_shift: int, repeats: int) -> bool:
+    """shift_accuracy against one predict per shift; pixel_paths; consistency and equivariance.
+
+    Baseline and cnnviz repeats alternate (the baseline at most 3 times: 169 predicts
+    of 10,000 images take over a minute), so both see the same machine load. The
+    correctness check compares the last repeat of each.
+    """
+    x_uint8, y = test[0][:n], test[1][:n]
+    x = cnnviz.scale_images(x_uint8)  # scaled once, outside the timing
+    shifts = (2 * max_shift + 1) ** 2
+    baseline_repeats = min(repeats, 3)
+    ok = True
+    for padding in cnnviz.PADDINGS:
+        model, kind = benchmark_model(padding)
+        print(
+            f"shifts: {kind}; {n:,} test images, max_shift={max_shift} ({shifts} shifts); the "
+            "left column is one model.predict per shift (batch size 32) on shift_images' copy",
+            flush=True,
+        )
+        # Warm both ways: Keras' predict function and cnnviz's compiled step.
+        straightforward_shift_accuracy(model, x[:64], y[:64], 1)
+        cnnviz.shift_accuracy(model, x_uint8[:64], y[:64], max_shift=1)
+        base_times, our_times = [], []
+        for r in range(repeats):
+            if r < baseline_repeats:
+                start = time.perf_counter()
+                expected = straightforward_shift_accuracy(model, x, y, max_shift)
+                base_times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            result = cnnviz.shift_accuracy(model, x_uint8, y, max_shift=max_shift)
+            our_times.append(time.perf_counter() - start)
+        right = np.rint(result["accuracy"] * result["count"]).astype(np.int64)
+        images_apart = np.abs(right - expected["right"])
+        gap = float(np.abs(result["probability"] - expected["probability"]).max())
+        same = images_apart.max() <= SHIFT_TIE_IMAGES and gap <= 1e-5
+        ok &= bool(same)
+        record(
+            f"shift_accuracy, {n:,} images, {shifts} shifts, {padding}",
+            base_times,
+            our_times,
+            f"{'agree' if same else 'DIFFER'}: accuracy <= {images_apart.max()} image(s) apart "
+            f"on {np.count_nonzero(images_apart)} shift(s) (tolerance {SHIFT_TIE_IMAGES}), "
+            f"probability {gap:.1e} (tolerance 1e-5)",
+        )
+
+        for layer in CHANNEL_LAYERS:
+            start = time.perf_counter()
+            cnnviz.pixel_paths(cnnviz.lenet5(padding), layer)  # a model cnnviz has not seen
+            first = time.perf_counter() - start
+            times = seconds(lambda m=model, layer=layer: cnnviz.pixel_paths(m, layer), 10 * repeats)
+            print(
+                f"  pixel_paths {layer}, {padding}: {summary(times)} over {len(times)} calls; "
+                f"first call on a new model {fmt(first).strip()} (target: under 100 ms)",
+                flush=True,
+            )
+        times = seconds(
+            lambda m=model: cnnviz.shift_consistency(m, x_uint8, max_shift=max_shift), repeats
+        )
+        consistency = cnnviz.shift_consistency(model, x_uint8, max_shift=max_shift)
+        print(
+            f"  shift_consistency, {n:,} images, max_shift={max_shift}, {padding}: "
+            f"{summary(times)} (consistency {consistency['consistency']:.4f})",
+            flush=True,
+        )
+        times = seconds(lambda m=model: cnnviz.equivariance(m, x_uint8), repeats)
+        measured = cnnviz.equivariance(model, x_uint8)
+        similarity = ", ".join(
+            f"{name} {value:.4f}"
+            for name, value in zip(measured["layers"], measured["similarity"], strict=True)
+        )
+        print(
+            f"  equivariance, {n:,} images, {padding}: {summary(times)} ({similarity})",
+            flush=True,
+        )
+    return ok
+
+
 _PEAK = """
 import gzip, os, sys, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -759,8 +877,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         help="comma-separated subset of: training, activations, plotting, data, attribution, "
-        "channels, memory (default: all but attribution, channels and memory, or none with "
-        "--accuracy-seeds or --gallery-training)",
+        "channels, memory, shifts (default: all but attribution, channels, memory and shifts, "
+        "or none with --accuracy-seeds or --gallery-training)",
     )
     parser.add_argument(
         "--attribution-images",
@@ -779,6 +897,18 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=10_000,
         help="test images for the channels case (default 10000)",
+    )
+    parser.add_argument(
+        "--shift-images",
+        type=int,
+        default=10_000,
+        help="test images for the shifts case (default 10000)",
+    )
+    parser.add_argument(
+        "--max-shift",
+        type=int,
+        default=6,
+        help="the shifts case's max_shift: (2m + 1)^2 shifts (default 6: 169)",
     )
     parser.add_argument(
         "--accuracy-seeds",
@@ -829,11 +959,13 @@ def main(argv: list[str] | None = None) -> int:
         bench_channels(test, args.channel_images, args.repeats)
     if "memory" in cases:
         peak_memory()
+    ok = True
+    if "shifts" in cases:
+        ok &= bench_shifts(test, args.shift_images, args.max_shift, args.repeats)
     if args.accuracy_seeds:
         seeds = [int(seed) for seed in args.accuracy_seeds.split(",")]
         paddings = args.accuracy_paddings.split(",")
         accuracy_spread(x_train, y_train, test, seeds, paddings)
-    ok = True
     if args.gallery_training:  # last: it prints a header of its own
         ok &= gallery_training(args.gallery_training, args.repeats)
 

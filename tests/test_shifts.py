@@ -202,6 +202,80 @@ def test_shift_accuracy_needs_labels_for_an_array(small_model, small_images):
         shift_accuracy(small_model, small_images[0])
 
 
+def _one_prediction_per_shift(model, x, y, m):
+    side = 2 * m + 1
+    accuracy, probability = np.zeros((side, side)), np.zeros((side, side))
+    for dy in range(-m, m + 1):
+        for dx in range(-m, m + 1):
+            p = predict(model, shift_images(x, dy, dx))
+            accuracy[dy + m, dx + m] = np.mean(p.argmax(axis=1) == y)
+            probability[dy + m, dx + m] = p[np.arange(len(y)), y].mean()
+    return accuracy, probability
+
+
+def _strided_valid_model() -> keras.Model:
+    """valid layers of every kind the shifts share, with strides, dilation and odd sizes."""
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((15, 13, 2))
+    h = keras.layers.Conv2D(5, 3, activation="relu", bias_initializer="ones")(inputs)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.Dropout(0.5)(h)
+    h = keras.layers.MaxPooling2D(3, strides=2)(h)
+    h = keras.layers.DepthwiseConv2D(2, dilation_rate=1)(h)
+    h = keras.layers.Conv2D(6, (2, 1), strides=(1, 2), dilation_rate=1)(h)
+    h = keras.layers.LeakyReLU()(h)
+    h = keras.layers.Flatten()(h)
+    outputs = keras.layers.Dense(4, activation="softmax", kernel_initializer="he_normal")(h)
+    model = keras.Model(inputs, outputs)
+    # Batch statistics other than 0 and 1, so that the normalisation does something.
+    bn = model.layers[2]
+    bn.set_weights([w + np.linspace(0.2, 0.9, w.size).astype("float32") for w in bn.get_weights()])
+    return model
+
+
+@pytest.mark.parametrize("max_shift", [1, 4])
+def test_shift_accuracy_shares_a_valid_prefix_and_equals_one_prediction_per_shift(max_shift):
+    # The layers before Flatten run once per phase of their jump on the images framed by
+    # zeros, and only the rest once per shift: the same answer as one pass per shift.
+    from cnnviz import shifts
+
+    model = _strided_valid_model()
+    shared = shifts._shared_prefix(model, max_shift, (15, 13, 2))
+    assert shared is not None
+    if max_shift == 4:  # 81 shifts: it shares past the pooling's stride, one run per phase
+        assert max(shared[2]) > 1
+    rng = np.random.default_rng(9)
+    x = rng.random((37, 15, 13, 2)).astype(np.float32)
+    y = rng.integers(0, 4, 37)
+    result = shift_accuracy(model, x, y, max_shift=max_shift)
+    accuracy, probability = _one_prediction_per_shift(model, x, y, max_shift)
+    # Near ties may change class where the two ways round differently: one image at most.
+    np.testing.assert_allclose(result["accuracy"], accuracy, atol=1.5 / 37)
+    np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
+
+
+def test_shift_accuracy_shares_nothing_past_same_padding_or_a_skip_connection():
+    from cnnviz import shifts
+
+    assert shifts._shared_prefix(lenet5("same"), 2, (28, 28, 1)) is None
+    keras.utils.set_random_seed(6)
+    inputs = keras.Input((10, 10, 1))
+    a = keras.layers.Conv2D(3, 3, activation="relu")(inputs)
+    b = keras.layers.Conv2D(3, 3, padding="same")(a)
+    h = keras.layers.Add()([a, b])  # a is read twice: not a chain past it
+    h = keras.layers.GlobalAveragePooling2D()(h)
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(h))
+    shared = shifts._shared_prefix(model, 2, (10, 10, 1))
+    assert shared is not None
+    assert shared[3] == (8, 8)  # up to a, whose 8x8 units it cuts, and no further
+    rng = np.random.default_rng(2)
+    x, y = rng.random((20, 10, 10, 1)).astype(np.float32), rng.integers(0, 3, 20)
+    result = shift_accuracy(model, x, y, max_shift=2)
+    accuracy, probability = _one_prediction_per_shift(model, x, y, 2)
+    np.testing.assert_allclose(result["accuracy"], accuracy, atol=1.5 / 20)
+    np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
+
+
 # --- shift_consistency -------------------------------------------------------------------------
 
 
