@@ -201,7 +201,7 @@ assert max(ring_means[p][0] for p in paddings) < 1, "border below mean"
 # (brighter than 0.1) and compare how much the score answers to them
 # after the shift, on the edge, with how much it answered to the same
 # pixels before, 4 pixels further in; each gradient as a multiple of its
-# image's mean |gradient|, and the ratio after / before.
+# image's mean absolute gradient, and the ratio after / before.
 shift = 4
 before_images = x_test[:1000]
 after_images = cnnviz.shift_images(before_images, 0, shift)
