@@ -103,8 +103,9 @@ for p in paddings:
 # The figure draws ``conv1`` and ``conv2`` for the all-zero image, the
 # two models side by side. Each model's layer has its own colour scale
 # and colour bar (``scale="layer"``): red-white-blue, white at zero, as
-# these convolution outputs are signed. A flat map is one colour, the
-# value of its bias; a frame is a ring of other colours around it.
+# these convolution outputs are signed. A flat map is one colour (for
+# ``conv1``, the value of its bias); a frame is a ring of other colours
+# around it.
 drawn = ["conv1", "conv2"]
 cnnviz.plot_side_by_side(
     outputs["zeros"], layers=drawn, titles=titles, scale="layer"
@@ -191,10 +192,11 @@ for layer in SPATIAL:
 # neural networks encode?", ICLR 2020) trained a small read-out to
 # recover each unit's absolute position from the feature maps of
 # networks trained for other tasks, and found that much of that
-# information comes from zero padding: without it, the read-out did far
+# information comes from zero padding: without it, the read-out did
 # worse. Kayhan and van Gemert ("On translation invariance in CNNs",
-# CVPR 2020) showed that a network can use it, classifying images by
-# where a pattern is.
+# CVPR 2020) showed that a network can use the image border, with or
+# without padding, to classify images by where a pattern is
+# (:doc:`plot_04_does_a_cnn_know_where` repeats their experiment).
 #
 # The last maps, ``max_pool2``, make this a count: each position holds a
 # vector of 16 channel values, and positions holding the same vector
@@ -235,14 +237,18 @@ plt.show()
 # %%
 # What this does not say
 # ----------------------
-# ``valid``'s maps carry no trace of position, but the model as a whole
-# still knows where a feature is: ``fc1`` has one weight per position of
-# the flattened ``max_pool2``, as any dense layer on a flattened map has.
-# What padding adds is position inside the convolutional maps
-# themselves, the only place a fully convolutional network (no dense
-# layer, global pooling at the end) could find it. And a real garment
-# image is not blank: its own edges vary from place to place as well.
-# What the frame means for garments near the border, the next page
-# measures.
+# On a blank image ``valid``'s maps carry no trace of position, but the
+# model as a whole still knows where a feature is: ``fc1`` has one weight
+# per position of the flattened ``max_pool2``, as any dense layer on a
+# flattened map has. Nor is the frame the only way position gets into
+# the convolutional maps themselves, where a fully convolutional network
+# (no dense layer, global pooling at the end) would have to find it.
+# Near the border a map lacks some of the units that would see a
+# pattern there (``valid`` more of them than ``same``), and a network can
+# use that without any padding, as
+# :doc:`plot_04_does_a_cnn_know_where` shows; the frame is a second
+# route, which only padding opens. And a real garment image is not blank:
+# its own edges vary from place to place as well. The next page measures
+# how much the pixels near the border count.
 
 # sphinx_gallery_thumbnail_number = 2
