@@ -2,8 +2,8 @@
 Which pixels count: paths from the border, and the gradient
 ===========================================================
 
-A convolution reads a central pixel through every tap of its kernel, a
-corner pixel through one. Stacked layers multiply the difference: a
+A convolution without padding reads a central pixel through every tap
+of its kernel, a corner pixel through one. Stacked layers multiply the difference: a
 pixel's *paths*, the chains of kernel taps and pooling cells that link it
 to a layer's units, are many in the centre and few at the border
 (Alsallakh et al., "Are convolutional networks inherently foveated?",
@@ -11,7 +11,8 @@ to a layer's units, are many in the centre and few at the border
 the subject of their "Mind the Pad: CNNs can develop blind spots" (ICLR
 2021). This page counts the paths of both LeNet-5 models with
 :func:`cnnviz.pixel_paths`, sets them next to how strongly each trained
-model's class score answers to each pixel, averaged over the test set,
+model's class score (the logit, the softmax's input) answers to each
+pixel, averaged over the test set,
 and asks what that means for a garment drawn near the edge.
 """
 
@@ -181,10 +182,12 @@ plt.show()
 # %%
 # Both models' scores answer less to the outermost ring than to an
 # average pixel: the photographs are centred, their border mostly
-# background, which gave the models little to learn there. But on the
-# three outer rings the ``valid`` model's score answers less than the
-# ``same`` model's, each relative to its own mean: in ``valid`` those
-# pixels have few paths, and the trained weights do not even that out.
+# background, which likely gave the models little to learn there (a
+# reading; the page does not test it). But on the three outer rings the
+# ``valid`` model's score answers less than the ``same`` model's, each
+# relative to its own mean, as the path counts would lead one to expect:
+# in ``valid`` those pixels have few paths, and the trained weights do
+# not make up for it.
 # The page checks both:
 for d in range(3):
     assert ring_means["valid"][d] < ring_means["same"][d], "valid less"
@@ -228,10 +231,11 @@ for p in paddings:
 
 # %%
 # Moved onto the edge, the same garment pixels count less in both
-# models, and far less in the ``valid`` model, whose border pixels reach
-# ``max_pool2`` along a small fraction of the paths they had 4 pixels
-# further in. A sleeve or a heel drawn at the edge moves the score less
-# than it did further in, and in ``valid`` far less. The ``same`` model
+# models, and less still in the ``valid`` model, whose border pixels
+# reach ``max_pool2`` along a small fraction of the paths they had 4
+# pixels further in. To first order (the gradient is a local measure), a
+# sleeve or a heel drawn at the edge moves the score less than it did
+# further in, and in ``valid`` less still. The ``same`` model
 # too reads its outer pixels along fewer paths than its central ones,
 # though along many more than ``valid`` does, and through windows that
 # also hold the padding, the frame of :doc:`plot_01_a_blank_image`. The
