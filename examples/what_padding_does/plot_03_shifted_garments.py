@@ -80,9 +80,10 @@ for k in range(7):
 # %%
 # Both models lose accuracy with every pixel of shift, and by 6 pixels
 # keep less than half of it, on the way to the 0.1 of chance. The
-# Fashion-MNIST photographs are all centred, so these models never saw a
-# garment off centre; a shift of a few pixels takes them out of what they
-# were trained on, whatever the padding (Azulay and Weiss trace part of
+# Fashion-MNIST photographs are all centred, and these models were
+# trained on them as they are, with no shifts added; a shift of a few
+# pixels takes them out of what they were trained on, whatever the
+# padding (Azulay and Weiss trace part of
 # the failure to this: a network learns to ignore a shift only for
 # images like those it was trained on, and photographs are taken
 # centred). Next to that loss the two paddings differ little: the
@@ -102,7 +103,7 @@ assert gap < 0.5 * loss, "the paddings differ little"
 # :func:`cnnviz.shift_consistency` shifts each image twice, by two
 # offsets drawn at random from ``[-m, m]^2``, and counts how often the
 # model gives the same class both times, right or wrong (Zhang 2019). It
-# needs no labels. For a few largest shifts ``m``:
+# needs no labels. For a few values of ``m``, the largest shift:
 print(f"{'m':>2} {'valid':>6} {'same':>6}")
 consistency = {}
 for m in (1, 2, 4, 6):
@@ -153,8 +154,8 @@ cnnviz.plot_equivariance(equivariance)
 plt.show()
 
 # %%
-# The ``valid`` model is equivariant at every layer, pooling included,
-# up to float rounding: each of its units reads pixels that lie wholly
+# For shifts by the layer's jump, the ``valid`` model is equivariant at
+# every layer, pooling included, up to float rounding: each of its units reads pixels that lie wholly
 # in the image, and after a shift by the jump every unit present in both
 # outputs reads the same pixels as its neighbour did. The ``same`` model
 # is not: its border units read padding where, before the shift, they
