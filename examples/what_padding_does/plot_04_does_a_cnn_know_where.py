@@ -342,9 +342,9 @@ for p in paddings:
 # add in later layers surround such a background; the authors' code for
 # the rook and for their comparison of the three convolutions uses
 # convolutions without bias. The band also widens with every layer, as
-# the receptive field grows: hence the paper's point that in modern
-# networks, with their huge receptive fields, "these boundary effects
-# operate even far from the image boundary".
+# the receptive field grows, so in a deep network the border can be felt
+# far from the edge; the paper's ImageNet experiment with wider black
+# borders measures how far.
 #
 # Full convolution removes the band: every pixel meets every kernel
 # weight, the map contains every response to the pattern wherever it is,
