@@ -2,10 +2,11 @@
 Which pixels count: paths from the border, and the gradient
 ===========================================================
 
-A convolution without padding reads a central pixel through every tap
-of its kernel, a corner pixel through one. Stacked layers multiply the difference: a
-pixel's *paths*, the chains of kernel taps and pooling cells that link it
-to a layer's units, are many in the centre and few at the border
+A convolution without padding reads a central pixel through every
+*tap* of its kernel (every kernel position, 25 for a 5x5 kernel), a
+corner pixel through one. Stacked layers multiply the difference: a
+pixel's *paths*, the chains of kernel taps and pooling cells that link
+it to a layer's units, are many in the centre and few at the border
 (Alsallakh et al., "Are convolutional networks inherently foveated?",
 2021); what padding does to them, and the blind spots it can leave, is
 the subject of their "Mind the Pad: CNNs can develop blind spots" (ICLR

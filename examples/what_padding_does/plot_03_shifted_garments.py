@@ -21,7 +21,7 @@ consistency, and how far each layer is from equivariance.
 # :func:`cnnviz.shift_images` moves images by whole pixels; the pixels
 # it vacates are 0, the black background, and those moved past the edge
 # are dropped. The grid of shifts up to 6 pixels in each direction holds
-# 13 x 13 = 169 shifts, so it costs 169 passes over the images; for all
+# 13 x 13 = 169 shifts, so every image is classified 169 times; for all
 # 10,000 test images ten times what the page prints below, more than
 # this section's share of the time a docs build may take. The page uses
 # the first 1,000 test images (the first, not chosen) for every
@@ -83,10 +83,10 @@ for k in range(7):
 # Fashion-MNIST photographs are all centred, and these models were
 # trained on them as they are, with no shifts added; a shift of a few
 # pixels takes them out of what they were trained on, whatever the
-# padding (Azulay and Weiss trace part of
-# the failure to this: a network learns to ignore a shift only for
-# images like those it was trained on, and photographs are taken
-# centred). Next to that loss the two paddings differ little: the
+# padding. Azulay and Weiss trace part of the failure of ImageNet
+# networks to a like bias: a network learns to ignore a shift only for
+# images like those it was trained on, and photographers centre what
+# they photograph. Next to that loss the two paddings differ little: the
 # largest gap between the models at any size of shift is less than half
 # of what either loses to a 3-pixel shift. The page checks these claims:
 for p in paddings:
