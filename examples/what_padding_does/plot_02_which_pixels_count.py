@@ -13,8 +13,8 @@ the subject of their "Mind the Pad: CNNs can develop blind spots" (ICLR
 2021). This page counts the paths of both LeNet-5 models with
 :func:`cnnviz.pixel_paths`, sets them next to how strongly each trained
 model's class score (the logit, the softmax's input) answers to each
-pixel, averaged over the test set,
-and asks what that means for a garment drawn near the edge.
+pixel, averaged over the test set, and asks what that means for a
+garment drawn near the edge.
 """
 
 # %%
