@@ -54,8 +54,10 @@ for layer in SPATIAL:
 # along each axis pixel 0 lies in one window, pixel 1 in two, and every
 # pixel from 4 to 23 in five; a pixel's count in ``conv1`` is its row's
 # count times its column's: 1 at a corner, 5 in the middle of an edge, 25
-# in the centre. ``same`` padding adds windows centred on the border, so a
-# corner pixel lies in 3 windows along each axis, 9 in all. A ReLU keeps
+# in the centre. ``same`` padding adds the windows centred on the two
+# outer pixels of each row and column, which hang over the edge, so a
+# corner pixel lies in 3 windows along each axis (centred on pixels 0, 1
+# and 2), 9 in all. A ReLU keeps
 # the count, and so does a 2x2 pooling of stride 2, which puts every unit
 # in exactly one window. ``conv2`` multiplies again: up to 625 = 25 x 25.
 # The page checks these counts (exact integers, the same on any machine):

@@ -189,8 +189,9 @@ print("border band, pixels:", band)
 # Keras compiles a training step once per model, which costs more here
 # than a whole training run; so each padding gets one compiled model,
 # and for each seed its weights are replaced by those of a newly built
-# network and its optimizer's state is set back to the start. That is the
-# same training as a new model per seed, only faster.
+# network and its optimizer's state is set back to the start: each seed
+# starts where a new model would (its initial weights, a fresh
+# optimizer), only faster.
 #
 # The test set is the second set of pairs. Besides the accuracy, the page
 # keeps, for each network, the largest difference between the class
