@@ -23,7 +23,7 @@ that differ only in where a pattern lies.
 # %%
 # The paper's experiment, and this one
 # ------------------------------------
-# The paper's Fig. 1 places an identical image patch at the top left
+# The paper's first experiment places an identical image patch at the top left
 # (one class) or at the bottom right (the other) of a black image, and a
 # network with global max pooling is trained to say which. The authors'
 # code (`CNNs-Without-Borders <https://github.com/oskyhn/CNNs-Without-Borders>`_)
@@ -351,8 +351,8 @@ for p in paddings:
 # weight, the map contains every response to the pattern wherever it is,
 # and with stride 1 the global maximum cannot depend on the position.
 # This agrees with the paper's account: near the border, ``valid`` and
-# ``same`` convolution leave some pixels out of some kernel positions
-# (their Fig. 2), which lets a network encode absolute location, and full
+# ``same`` convolution leave some pixels out of some kernel positions,
+# which lets a network encode absolute location, and full
 # convolution, which applies every weight to every pixel, removes that.
 # This page does not test the paper's other claims (on data efficiency,
 # larger networks and strided layers).
