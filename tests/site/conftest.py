@@ -46,6 +46,7 @@ MIN_FIGURES = {
     "plot_01_a_blank_image": 3,  # conv1 and conv2 for zeros and for grey, max_pool2
     "plot_02_which_pixels_count": 3,  # paths, mean gradients, both by distance from the edge
     "plot_03_shifted_garments": 2,  # accuracy over the shifts, equivariance per layer
+    "plot_04_does_a_cnn_know_where": 4,  # the data, units per pixel, accuracy, by distance
 }
 
 # Debian's chromium; Playwright drives it and downloads no browser of its own.
