@@ -174,9 +174,21 @@ _POINTWISE = (
 )
 
 
+# Keras' own activations act on each position alone (softmax and the like along the channels):
+# an activation given as any other callable (a Lambda in disguise) may mix positions.
+_OWN_ACTIVATIONS = tuple(
+    getattr(keras.activations, name)
+    for name in dir(keras.activations)
+    if not name.startswith("_") and name not in ("get", "serialize", "deserialize")
+)
+
+
 def _window_of(layer: object) -> tuple[int, ...] | None:
     """Return (kernel, stride, dilation) per axis of a layer the shifts can share, else None."""
     kind = type(layer)
+    activation = getattr(layer, "activation", None)
+    if activation is not None and not any(activation is own for own in _OWN_ACTIVATIONS):
+        return None
     if kind in _POINTWISE or (kind is keras.layers.BatchNormalization and layer.axis in (-1, 3)):
         return (1, 1, 1, 1, 1, 1)
     if kind not in _WINDOWED:

@@ -276,6 +276,42 @@ def test_shift_accuracy_shares_nothing_past_same_padding_or_a_skip_connection():
     np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
 
 
+@pytest.mark.parametrize("where", ["Activation layer", "Conv2D's activation"])
+def test_shift_accuracy_shares_nothing_past_an_activation_that_may_mix_positions(where):
+    # An activation given as a callable of one's own may read the whole map (here: each
+    # channel divided by its largest value), so a framed image's output is not a cut of
+    # the shifted image's: only Keras' own activations, which act on each position, are
+    # shared. Shared, it gave a third of these images another class at some shifts.
+    from cnnviz import shifts
+
+    def by_largest(t):
+        return t / (1e-3 + keras.ops.max(keras.ops.abs(t), axis=(1, 2), keepdims=True))
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((12, 12, 1))
+    if where == "Activation layer":
+        h = keras.layers.Activation(by_largest)(keras.layers.Conv2D(4, 3)(inputs))
+    else:
+        h = keras.layers.Conv2D(4, 3, activation=by_largest)(inputs)
+    h = keras.layers.Conv2D(3, 2)(keras.layers.MaxPooling2D()(h))
+    head = keras.initializers.RandomNormal(stddev=3.0, seed=1)
+    outputs = keras.layers.Dense(3, activation="softmax", kernel_initializer=head)(
+        keras.layers.Flatten()(h)
+    )
+    model = keras.Model(inputs, outputs)
+    shared = shifts._shared_prefix(model, 2, (12, 12, 1))
+    # Shared at most up to the convolution before it (an Activation layer after it).
+    assert shared is None or all(
+        getattr(layer, "activation", None) is not by_largest for layer in shared[0].layers
+    )
+    rng = np.random.default_rng(0)
+    x, y = rng.random((6, 12, 12, 1)).astype(np.float32), rng.integers(0, 3, 6)
+    result = shift_accuracy(model, x, y, max_shift=2)
+    accuracy, probability = _one_prediction_per_shift(model, x, y, 2)
+    np.testing.assert_allclose(result["accuracy"], accuracy, atol=1.5 / 6)
+    np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
+
+
 # --- shift_consistency -------------------------------------------------------------------------
 
 
