@@ -533,7 +533,13 @@ def _spatial_layers(
 ) -> list[tuple[str, _geometry._Field]]:
     """Return the layers to measure with their fields: named ones checked, by default all spatial."""
     given = layers is not None
-    names = _graph.layer_names(model, layers)
+    names = [str(name) for name in _graph.layer_names(model, layers)]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        # A result names each layer once, as plot_equivariance needs it.
+        raise ValueError(
+            f"layers must name each layer once (by name or index); got {twice} twice or more"
+        )
     chosen, skipped = [], []
     _, _, calls = _graph.trace(model)
     for name in names:

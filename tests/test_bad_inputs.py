@@ -1199,6 +1199,8 @@ CATALOGUE: list[Case] = [
     Case("plot_pixel_paths", "a negative count", call("plot_pixel_paths", {"conv1": -np.ones((4, 4), dtype=np.int64)}), V, r"paths\['conv1'\] must hold path counts of at least 0; got -1"),
     Case("plot_pixel_paths", "log=True with vmax=1", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log=True, vmax=1), V, r"vmax must be above 1 with log=True \(a log scale of counts starts at 1\); got 1$"),
     Case("plot_pixel_paths", "log='yes'", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log="yes"), T, r"log must be True or False; got 'yes'"),
+    # issue 23: hostile
+    Case("equivariance", "layers=['conv1', 1], one layer twice", cnnviz_call("equivariance", lambda: (small()[0][:2],), layers=["conv1", 1]), V, r"layers must name each layer once \(by name or index\); got \['conv1'\] twice or more"),
 ]  # fmt: skip
 
 

@@ -438,6 +438,15 @@ def test_equivariance_refuses_a_jump_as_large_as_the_images():
         equivariance(model, np.ones((1, 3, 3, 1), np.float32), layers=["wide"])
 
 
+def test_equivariance_refuses_a_layer_given_twice_and_gives_plain_names():
+    # Twice (once by name, once by index) made a result that plot_equivariance refuses.
+    x = np.random.default_rng(1).random((2, 28, 28, 1)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"layers must name each layer once .*\['conv1'\] twice"):
+        equivariance(lenet5("valid"), x, layers=["conv1", 1])
+    result = equivariance(lenet5("valid"), x, layers=np.array(["conv1"]))
+    assert type(result["layers"][0]) is str
+
+
 # --- pixel_paths -------------------------------------------------------------------------------
 
 
