@@ -541,3 +541,20 @@ def test_pixel_paths_of_the_real_lenet5_total_the_units_times_their_taps():
     # conv1, each 5x5 pixels: the total over the pixels is the product.
     paths = pixel_paths(cnnviz.lenet5("valid"), "max_pool2")
     assert paths.sum() == 16 * 4 * 25 * 4 * 25
+
+
+def test_pixel_paths_of_a_deep_network_are_float_and_drawn_by_plot_pixel_paths():
+    # Past 2**53 the counts are float64 (as the docstring says); plot_pixel_paths refused them.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ones = {"kernel_initializer": "ones", "use_bias": False}
+    inputs = keras.Input((20, 20, 1))
+    h = inputs
+    for _ in range(40):
+        h = keras.layers.Conv2D(1, 3, padding="same", **ones)(h)
+    paths = pixel_paths(keras.Model(inputs, h), -1)
+    assert paths.dtype == np.float64
+    assert paths.max() > 2**53
+    fig = cnnviz.plot_pixel_paths(paths)
+    assert fig.axes[0].get_images()[0].norm.vmax == paths.max()
