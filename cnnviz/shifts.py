@@ -391,7 +391,9 @@ def shift_accuracy(
     >>> result["shifts"], result["accuracy"].shape
     (array([-1,  0,  1]), (3, 3))
     """
-    model = _graph.classifier(model)
+    model = _graph.classifier(
+        model, need="shift_accuracy gives the mean probability of the true class"
+    )
     m = _max_shift(max_shift, model)
     classes = int(model.outputs[0].shape[-1])
     batches = _batches.source(
@@ -492,7 +494,9 @@ def shift_consistency(
     >>> shift_consistency(lenet5(), images, max_shift=3)["consistency"]
     1.0
     """
-    model = _graph.classifier(model)
+    model = _graph.classifier(
+        model, need="shift_consistency takes a classifier whose output is class probabilities"
+    )
     m = _max_shift(max_shift, model)
     seed = _checks.non_negative_int(seed, "seed")
     batches = _batches.source(model, images, steps=steps)

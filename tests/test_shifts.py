@@ -312,6 +312,20 @@ def test_shift_accuracy_shares_nothing_past_an_activation_that_may_mix_positions
     np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
 
 
+def test_a_model_without_a_softmax_is_refused_for_what_the_function_needs():
+    # The message spoke of "the recipe's loss", a training recipe these functions do not run.
+    inputs = keras.Input((12, 12, 1))
+    logits = keras.layers.Dense(3)(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, logits)
+    x = np.zeros((2, 12, 12, 1), dtype=np.float32)
+    with pytest.raises(ValueError, match="mean probability of the true class") as raised:
+        shift_accuracy(model, x, [0, 1])
+    assert "recipe" not in str(raised.value)
+    with pytest.raises(ValueError, match="shift_consistency takes a classifier") as raised:
+        shift_consistency(model, x)
+    assert "recipe" not in str(raised.value)
+
+
 # --- shift_consistency -------------------------------------------------------------------------
 
 
@@ -545,9 +559,6 @@ def test_pixel_paths_of_the_real_lenet5_total_the_units_times_their_taps():
 
 def test_pixel_paths_of_a_deep_network_are_float_and_drawn_by_plot_pixel_paths():
     # Past 2**53 the counts are float64 (as the docstring says); plot_pixel_paths refused them.
-    import matplotlib
-
-    matplotlib.use("Agg")
     ones = {"kernel_initializer": "ones", "use_bias": False}
     inputs = keras.Input((20, 20, 1))
     h = inputs
