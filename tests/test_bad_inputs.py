@@ -1202,6 +1202,7 @@ CATALOGUE: list[Case] = [
     # issue 23: hostile
     Case("equivariance", "layers=['conv1', 1], one layer twice", cnnviz_call("equivariance", lambda: (small()[0][:2],), layers=["conv1", 1]), V, r"layers must name each layer once \(by name or index\); got \['conv1'\] twice or more"),
     Case("plot_pixel_paths", "a count of 2.5", call("plot_pixel_paths", np.full((4, 4), 2.5)), V, r"paths must hold path counts, whole numbers \(as cnnviz\.pixel_paths gives\); got 2\.5"),
+    Case("plot_shift_accuracy", "a result without 'shifts'", call("plot_shift_accuracy", {"accuracy": np.ones((3, 3)), "probability": np.ones((3, 3))}), V, r"results must have the key 'shifts', as a result of cnnviz\.shift_accuracy .* has; got a mapping with keys \['accuracy', 'probability'\]"),
 ]  # fmt: skip
 
 

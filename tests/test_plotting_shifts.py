@@ -211,6 +211,14 @@ def test_shift_accuracy_draws_into_a_subfigure():
         ([accuracy_result()], {}, TypeError, r"results must be a result of cnnviz.shift_accuracy"),
         ({}, {}, ValueError, r"results is empty"),
         ({"valid": 0.9}, {}, ValueError, r"got results\['valid'\] as float"),
+        # A result without its shifts was read as a mapping of titles ("got results['accuracy']
+        # as ndarray"): the message names the key it lacks.
+        (
+            {k: v for k, v in accuracy_result().items() if k != "shifts"},
+            {},
+            ValueError,
+            r"results must have the key 'shifts', .*keys \['accuracy', 'count', 'probability'\]",
+        ),
         (
             {**accuracy_result(), "shifts": np.arange(0, 5)},
             {},
@@ -409,6 +417,10 @@ def test_equivariance_refuses_what_is_not_a_result_or_axes():
         plot_equivariance({})
     with pytest.raises(ValueError, match=r"got results\['same'\] as a mapping with keys"):
         plot_equivariance({"same": {"layers": ["conv1"]}})
+    # Without its per-image values, a result was read as a mapping of titles to results.
+    partial = {k: v for k, v in equivariance_result().items() if k != "per_image"}
+    with pytest.raises(ValueError, match=r"results must have the key 'per_image', as a result"):
+        plot_equivariance(partial)
 
 
 # --- plot_pixel_paths ------------------------------------------------------------------------

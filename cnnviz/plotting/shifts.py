@@ -57,15 +57,28 @@ _WRITTEN = 12
 
 
 def _titled(
-    value: object, name: str, is_one: Callable[[object], bool], what: str
+    value: object,
+    name: str,
+    is_one: Callable[[object], bool],
+    what: str,
+    keys: tuple[str, ...] = (),
 ) -> list[tuple[str | None, str, object]]:
     """Return ``(title, name, result)`` for one result (no title) or each of a mapping of them.
 
     `name` is how a message names each result: ``results`` for one,
-    ``results['valid']`` for one of a mapping.
+    ``results['valid']`` for one of a mapping. `keys` are a result's keys, the one
+    `is_one` looks for first: a mapping with some of them is a result that lacks it,
+    not a mapping of titles.
     """
     if is_one(value):
         return [(None, name, value)]
+    if isinstance(value, Mapping) and any(
+        key in value and not isinstance(value[key], Mapping) for key in keys[1:]
+    ):
+        raise ValueError(
+            f"{name} must have the key {keys[0]!r}, as {what} has; got a mapping with keys "
+            f"{sorted(map(str, value))}"
+        )
     if not isinstance(value, Mapping):
         raise TypeError(f"{name} must be {what}, or a mapping of titles to them; got {value!r:.80}")
     if not value:
@@ -265,6 +278,7 @@ def plot_shift_accuracy(
         "results",
         _has("shifts"),
         "a result of cnnviz.shift_accuracy (a dict with 'shifts', 'accuracy', 'probability')",
+        ("shifts", "accuracy", "probability", "count"),
     )
     panels = [(title, *_shift_grid(r, name, what)) for title, name, r in titled]
     grids = [grid for _, _, grid, _ in panels]
@@ -458,6 +472,7 @@ def plot_equivariance(
         "results",
         _has("per_image"),
         "a result of cnnviz.equivariance (a dict with 'layers', 'jump', 'similarity', 'per_image')",
+        ("per_image", "layers", "jump", "similarity"),
     )
     checked = [(title, *_equivariance(r, name)) for title, name, r in titled]
     jumps: dict[str, list[tuple[int, int]]] = {}
