@@ -64,8 +64,9 @@ def shift_images(images: object, dy: int, dx: int) -> np.ndarray:
         batches one by one) or a shift is not an integer.
     ValueError
         If `images` has not 2, 3 or 4 axes, a 3-D array looks like one
-        image with channels (its last axis is 1, 3 or 4 long), or a shift
-        is as large as the images or larger.
+        image with channels (its last axis is 1, 3 or 4 long: a batch of
+        one-channel images that narrow is given with a channel axis), or a
+        shift is as large as the images or larger.
 
     Examples
     --------
@@ -96,7 +97,9 @@ def shift_images(images: object, dy: int, dx: int) -> np.ndarray:
         raise ValueError(
             f"images of shape {array.shape} look like one image (H, W, C), but a 3-D array is "
             "read as a batch of one-channel images (N, H, W): give one image with channels "
-            "as a batch of one, images[np.newaxis]"
+            "as a batch of one, images[np.newaxis] (a batch of one-channel images "
+            f"{array.shape[-1]} pixel{'s' if array.shape[-1] > 1 else ''} wide with a "
+            "channel axis, images[..., np.newaxis])"
         )
     rows, cols = (0, 1) if array.ndim == 2 else (1, 2)
     height, width = array.shape[rows], array.shape[cols]

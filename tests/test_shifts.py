@@ -122,6 +122,15 @@ def test_a_pointwise_model_is_fully_consistent_on_images_with_an_empty_border():
     np.testing.assert_allclose(grid["probability"], grid["probability"][3, 3], rtol=1e-6)
 
 
+def test_shift_images_says_how_to_give_a_narrow_batch():
+    # (2, 5, 3) is refused as one image with channels: the message said only how to give
+    # one image, not how to give the batch of 3-pixel-wide images it might be.
+    batch = np.arange(30.0).reshape(2, 5, 3)
+    with pytest.raises(ValueError, match=r"3 pixels wide with a channel axis, images\[\.\.\., np"):
+        shift_images(batch, 0, 1)
+    np.testing.assert_array_equal(shift_images(batch[..., np.newaxis], 0, 1)[..., 0, 0], 0)
+
+
 # --- shift_accuracy -----------------------------------------------------------------------------
 
 
