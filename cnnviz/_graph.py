@@ -549,14 +549,20 @@ def softmax_input(model: keras.Model) -> SoftmaxInput | None:
     return SoftmaxInput(seen[1], identity)
 
 
-def classifier(model: object, name: str = "model"):
-    """Return `model` if it is an image model with one output of class probabilities."""
+def classifier(
+    model: object,
+    name: str = "model",
+    need: str = "the recipe's loss (categorical cross-entropy) needs class probabilities",
+):
+    """Return `model` if it is an image model with one output of class probabilities.
+
+    `need` says, in the message, why probabilities are needed.
+    """
     model = class_output(model, name)
     if not softmax_end(model):
         raise ValueError(
-            f"{name} {model.name!r} does not end in a softmax, but the recipe's loss "
-            "(categorical cross-entropy) needs class probabilities: give its last layer "
-            "activation='softmax' or add keras.layers.Softmax()"
+            f"{name} {model.name!r} does not end in a softmax, but {need}: give its last "
+            "layer activation='softmax' or add keras.layers.Softmax()"
         )
     return model
 

@@ -64,8 +64,9 @@ def shift_images(images: object, dy: int, dx: int) -> np.ndarray:
         batches one by one) or a shift is not an integer.
     ValueError
         If `images` has not 2, 3 or 4 axes, a 3-D array looks like one
-        image with channels (its last axis is 1, 3 or 4 long), or a shift
-        is as large as the images or larger.
+        image with channels (its last axis is 1, 3 or 4 long: a batch of
+        one-channel images that narrow is given with a channel axis), or a
+        shift is as large as the images or larger.
 
     Examples
     --------
@@ -96,7 +97,9 @@ def shift_images(images: object, dy: int, dx: int) -> np.ndarray:
         raise ValueError(
             f"images of shape {array.shape} look like one image (H, W, C), but a 3-D array is "
             "read as a batch of one-channel images (N, H, W): give one image with channels "
-            "as a batch of one, images[np.newaxis]"
+            "as a batch of one, images[np.newaxis] (a batch of one-channel images "
+            f"{array.shape[-1]} pixel{'s' if array.shape[-1] > 1 else ''} wide with a "
+            "channel axis, images[..., np.newaxis])"
         )
     rows, cols = (0, 1) if array.ndim == 2 else (1, 2)
     height, width = array.shape[rows], array.shape[cols]
@@ -174,9 +177,21 @@ _POINTWISE = (
 )
 
 
+# Keras' own activations act on each position alone (softmax and the like along the channels):
+# an activation given as any other callable (a Lambda in disguise) may mix positions.
+_OWN_ACTIVATIONS = tuple(
+    getattr(keras.activations, name)
+    for name in dir(keras.activations)
+    if not name.startswith("_") and name not in ("get", "serialize", "deserialize")
+)
+
+
 def _window_of(layer: object) -> tuple[int, ...] | None:
     """Return (kernel, stride, dilation) per axis of a layer the shifts can share, else None."""
     kind = type(layer)
+    activation = getattr(layer, "activation", None)
+    if activation is not None and not any(activation is own for own in _OWN_ACTIVATIONS):
+        return None
     if kind in _POINTWISE or (kind is keras.layers.BatchNormalization and layer.axis in (-1, 3)):
         return (1, 1, 1, 1, 1, 1)
     if kind not in _WINDOWED:
@@ -379,7 +394,9 @@ def shift_accuracy(
     >>> result["shifts"], result["accuracy"].shape
     (array([-1,  0,  1]), (3, 3))
     """
-    model = _graph.classifier(model)
+    model = _graph.classifier(
+        model, need="shift_accuracy gives the mean probability of the true class"
+    )
     m = _max_shift(max_shift, model)
     classes = int(model.outputs[0].shape[-1])
     batches = _batches.source(
@@ -480,7 +497,9 @@ def shift_consistency(
     >>> shift_consistency(lenet5(), images, max_shift=3)["consistency"]
     1.0
     """
-    model = _graph.classifier(model)
+    model = _graph.classifier(
+        model, need="shift_consistency takes a classifier whose output is class probabilities"
+    )
     m = _max_shift(max_shift, model)
     seed = _checks.non_negative_int(seed, "seed")
     batches = _batches.source(model, images, steps=steps)
@@ -521,7 +540,13 @@ def _spatial_layers(
 ) -> list[tuple[str, _geometry._Field]]:
     """Return the layers to measure with their fields: named ones checked, by default all spatial."""
     given = layers is not None
-    names = _graph.layer_names(model, layers)
+    names = [str(name) for name in _graph.layer_names(model, layers)]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        # A result names each layer once, as plot_equivariance needs it.
+        raise ValueError(
+            f"layers must name each layer once (by name or index); got {twice} twice or more"
+        )
     chosen, skipped = [], []
     _, _, calls = _graph.trace(model)
     for name in names:

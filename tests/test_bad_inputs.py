@@ -1195,10 +1195,14 @@ CATALOGUE: list[Case] = [
     Case("plot_equivariance", "a layer named twice", call("plot_equivariance", equivariance_result(layers=["conv1", "conv1"])), V, r"results\['layers'\] must name each layer once; got \['conv1'\] twice or more"),
     Case("plot_equivariance", "a cosine similarity of 1.5", call("plot_equivariance", equivariance_result(similarity=np.array([1.5, 0.7]))), V, r"results\['similarity'\] must hold cosine similarities in \[-1, 1\]; got 1\.5"),
     Case("plot_equivariance", "ax=a Figure", lambda: __import__("cnnviz").plot_equivariance(equivariance_result(), ax=__import__("matplotlib.pyplot").pyplot.figure()), T, r"ax must be a Matplotlib Axes or None; got Figure"),
-    Case("plot_pixel_paths", "counts as floats", call("plot_pixel_paths", np.ones((4, 4))), T, r"paths must hold path counts, integers \(as cnnviz\.pixel_paths gives\); got dtype float64"),
+    Case("plot_pixel_paths", "counts as booleans", call("plot_pixel_paths", np.ones((4, 4), dtype=bool)), T, r"paths must hold path counts, integers \(as cnnviz\.pixel_paths gives\); got dtype bool"),
     Case("plot_pixel_paths", "a negative count", call("plot_pixel_paths", {"conv1": -np.ones((4, 4), dtype=np.int64)}), V, r"paths\['conv1'\] must hold path counts of at least 0; got -1"),
     Case("plot_pixel_paths", "log=True with vmax=1", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log=True, vmax=1), V, r"vmax must be above 1 with log=True \(a log scale of counts starts at 1\); got 1$"),
     Case("plot_pixel_paths", "log='yes'", call("plot_pixel_paths", np.ones((4, 4), dtype=np.int64), log="yes"), T, r"log must be True or False; got 'yes'"),
+    # issue 23: hostile
+    Case("equivariance", "layers=['conv1', 1], one layer twice", cnnviz_call("equivariance", lambda: (small()[0][:2],), layers=["conv1", 1]), V, r"layers must name each layer once \(by name or index\); got \['conv1'\] twice or more"),
+    Case("plot_pixel_paths", "a count of 2.5", call("plot_pixel_paths", np.full((4, 4), 2.5)), V, r"paths must hold path counts, whole numbers \(as cnnviz\.pixel_paths gives\); got 2\.5"),
+    Case("plot_shift_accuracy", "a result without 'shifts'", call("plot_shift_accuracy", {"accuracy": np.ones((3, 3)), "probability": np.ones((3, 3))}), V, r"results must have the key 'shifts', as a result of cnnviz\.shift_accuracy .* has; got a mapping with keys \['accuracy', 'probability'\]"),
 ]  # fmt: skip
 
 

@@ -211,6 +211,14 @@ def test_shift_accuracy_draws_into_a_subfigure():
         ([accuracy_result()], {}, TypeError, r"results must be a result of cnnviz.shift_accuracy"),
         ({}, {}, ValueError, r"results is empty"),
         ({"valid": 0.9}, {}, ValueError, r"got results\['valid'\] as float"),
+        # A result without its shifts was read as a mapping of titles ("got results['accuracy']
+        # as ndarray"): the message names the key it lacks.
+        (
+            {k: v for k, v in accuracy_result().items() if k != "shifts"},
+            {},
+            ValueError,
+            r"results must have the key 'shifts', .*keys \['accuracy', 'count', 'probability'\]",
+        ),
         (
             {**accuracy_result(), "shifts": np.arange(0, 5)},
             {},
@@ -409,6 +417,10 @@ def test_equivariance_refuses_what_is_not_a_result_or_axes():
         plot_equivariance({})
     with pytest.raises(ValueError, match=r"got results\['same'\] as a mapping with keys"):
         plot_equivariance({"same": {"layers": ["conv1"]}})
+    # Without its per-image values, a result was read as a mapping of titles to results.
+    partial = {k: v for k, v in equivariance_result().items() if k != "per_image"}
+    with pytest.raises(ValueError, match=r"results must have the key 'per_image', as a result"):
+        plot_equivariance(partial)
 
 
 # --- plot_pixel_paths ------------------------------------------------------------------------
@@ -531,10 +543,28 @@ def test_pixel_paths_labels_fit_in_the_figure():
         assert inside_figure(fig, ax.title)
 
 
+def test_pixel_paths_draws_float_counts_and_huge_unsigned_ones():
+    # pixel_paths gives float64 where a count passes 2**53 (test_shifts.py draws a real one).
+    fig = plot_pixel_paths(np.full((3, 3), 2.0**60))
+    assert (
+        panels(fig)[0].get_title()
+        == "1,152,921,504,606,846,976 to 1,152,921,504,606,846,976 paths per pixel"
+    )
+    # Above int64's end a uint64 count wrapped round to a negative one.
+    huge = np.full((3, 3), 2**63 + 2**12, dtype=np.uint64)
+    title = panels(plot_pixel_paths(huge))[0].get_title()
+    assert title == "9,223,372,036,854,779,904 to 9,223,372,036,854,779,904 paths per pixel"
+    # Whole floats below 2**53 are counts too.
+    fig = plot_pixel_paths(np.full((2, 2), 3.0))
+    assert panels(fig)[0].get_title() == "3 to 3 paths per pixel"
+
+
 @pytest.mark.parametrize(
     ("paths", "kwargs", "error", "words"),
     [
-        (np.ones((4, 4)), {}, TypeError, r"paths must hold path counts, integers"),
+        (np.full((4, 4), 0.5), {}, ValueError, r"paths must hold path counts, whole numbers"),
+        (np.ones((4, 4), dtype=bool), {}, TypeError, r"paths must hold path counts, integers"),
+        (np.full((4, 4), np.nan), {}, ValueError, r"paths must hold finite values"),
         (
             np.ones((2, 4, 4), dtype=int),
             {},

@@ -122,6 +122,15 @@ def test_a_pointwise_model_is_fully_consistent_on_images_with_an_empty_border():
     np.testing.assert_allclose(grid["probability"], grid["probability"][3, 3], rtol=1e-6)
 
 
+def test_shift_images_says_how_to_give_a_narrow_batch():
+    # (2, 5, 3) is refused as one image with channels: the message said only how to give
+    # one image, not how to give the batch of 3-pixel-wide images it might be.
+    batch = np.arange(30.0).reshape(2, 5, 3)
+    with pytest.raises(ValueError, match=r"3 pixels wide with a channel axis, images\[\.\.\., np"):
+        shift_images(batch, 0, 1)
+    np.testing.assert_array_equal(shift_images(batch[..., np.newaxis], 0, 1)[..., 0, 0], 0)
+
+
 # --- shift_accuracy -----------------------------------------------------------------------------
 
 
@@ -276,6 +285,56 @@ def test_shift_accuracy_shares_nothing_past_same_padding_or_a_skip_connection():
     np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
 
 
+@pytest.mark.parametrize("where", ["Activation layer", "Conv2D's activation"])
+def test_shift_accuracy_shares_nothing_past_an_activation_that_may_mix_positions(where):
+    # An activation given as a callable of one's own may read the whole map (here: each
+    # channel divided by its largest value), so a framed image's output is not a cut of
+    # the shifted image's: only Keras' own activations, which act on each position, are
+    # shared. Shared, it gave a third of these images another class at some shifts.
+    from cnnviz import shifts
+
+    def by_largest(t):
+        return t / (1e-3 + keras.ops.max(keras.ops.abs(t), axis=(1, 2), keepdims=True))
+
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((12, 12, 1))
+    if where == "Activation layer":
+        h = keras.layers.Activation(by_largest)(keras.layers.Conv2D(4, 3)(inputs))
+    else:
+        h = keras.layers.Conv2D(4, 3, activation=by_largest)(inputs)
+    h = keras.layers.Conv2D(3, 2)(keras.layers.MaxPooling2D()(h))
+    head = keras.initializers.RandomNormal(stddev=3.0, seed=1)
+    outputs = keras.layers.Dense(3, activation="softmax", kernel_initializer=head)(
+        keras.layers.Flatten()(h)
+    )
+    model = keras.Model(inputs, outputs)
+    shared = shifts._shared_prefix(model, 2, (12, 12, 1))
+    # Shared at most up to the convolution before it (an Activation layer after it).
+    assert shared is None or all(
+        getattr(layer, "activation", None) is not by_largest for layer in shared[0].layers
+    )
+    rng = np.random.default_rng(0)
+    x, y = rng.random((6, 12, 12, 1)).astype(np.float32), rng.integers(0, 3, 6)
+    result = shift_accuracy(model, x, y, max_shift=2)
+    accuracy, probability = _one_prediction_per_shift(model, x, y, 2)
+    np.testing.assert_allclose(result["accuracy"], accuracy, atol=1.5 / 6)
+    np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
+
+
+def test_a_model_without_a_softmax_is_refused_for_what_the_function_needs():
+    # The message spoke of "the recipe's loss", a training recipe these functions do not run.
+    inputs = keras.Input((12, 12, 1))
+    logits = keras.layers.Dense(3)(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, logits)
+    x = np.zeros((2, 12, 12, 1), dtype=np.float32)
+    with pytest.raises(ValueError, match="mean probability of the true class") as raised:
+        shift_accuracy(model, x, [0, 1])
+    assert "recipe" not in str(raised.value)
+    with pytest.raises(ValueError, match="shift_consistency takes a classifier") as raised:
+        shift_consistency(model, x)
+    assert "recipe" not in str(raised.value)
+
+
 # --- shift_consistency -------------------------------------------------------------------------
 
 
@@ -402,6 +461,15 @@ def test_equivariance_refuses_a_jump_as_large_as_the_images():
         equivariance(model, np.ones((1, 3, 3, 1), np.float32), layers=["wide"])
 
 
+def test_equivariance_refuses_a_layer_given_twice_and_gives_plain_names():
+    # Twice (once by name, once by index) made a result that plot_equivariance refuses.
+    x = np.random.default_rng(1).random((2, 28, 28, 1)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"layers must name each layer once .*\['conv1'\] twice"):
+        equivariance(lenet5("valid"), x, layers=["conv1", 1])
+    result = equivariance(lenet5("valid"), x, layers=np.array(["conv1"]))
+    assert type(result["layers"][0]) is str
+
+
 # --- pixel_paths -------------------------------------------------------------------------------
 
 
@@ -496,3 +564,17 @@ def test_pixel_paths_of_the_real_lenet5_total_the_units_times_their_taps():
     # conv1, each 5x5 pixels: the total over the pixels is the product.
     paths = pixel_paths(cnnviz.lenet5("valid"), "max_pool2")
     assert paths.sum() == 16 * 4 * 25 * 4 * 25
+
+
+def test_pixel_paths_of_a_deep_network_are_float_and_drawn_by_plot_pixel_paths():
+    # Past 2**53 the counts are float64 (as the docstring says); plot_pixel_paths refused them.
+    ones = {"kernel_initializer": "ones", "use_bias": False}
+    inputs = keras.Input((20, 20, 1))
+    h = inputs
+    for _ in range(40):
+        h = keras.layers.Conv2D(1, 3, padding="same", **ones)(h)
+    paths = pixel_paths(keras.Model(inputs, h), -1)
+    assert paths.dtype == np.float64
+    assert paths.max() > 2**53
+    fig = cnnviz.plot_pixel_paths(paths)
+    assert fig.axes[0].get_images()[0].norm.vmax == paths.max()

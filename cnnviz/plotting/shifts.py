@@ -57,15 +57,28 @@ _WRITTEN = 12
 
 
 def _titled(
-    value: object, name: str, is_one: Callable[[object], bool], what: str
+    value: object,
+    name: str,
+    is_one: Callable[[object], bool],
+    what: str,
+    keys: tuple[str, ...] = (),
 ) -> list[tuple[str | None, str, object]]:
     """Return ``(title, name, result)`` for one result (no title) or each of a mapping of them.
 
     `name` is how a message names each result: ``results`` for one,
-    ``results['valid']`` for one of a mapping.
+    ``results['valid']`` for one of a mapping. `keys` are a result's keys, the one
+    `is_one` looks for first: a mapping with some of them is a result that lacks it,
+    not a mapping of titles.
     """
     if is_one(value):
         return [(None, name, value)]
+    if isinstance(value, Mapping) and any(
+        key in value and not isinstance(value[key], Mapping) for key in keys[1:]
+    ):
+        raise ValueError(
+            f"{name} must have the key {keys[0]!r}, as {what} has; got a mapping with keys "
+            f"{sorted(map(str, value))}"
+        )
     if not isinstance(value, Mapping):
         raise TypeError(f"{name} must be {what}, or a mapping of titles to them; got {value!r:.80}")
     if not value:
@@ -265,6 +278,7 @@ def plot_shift_accuracy(
         "results",
         _has("shifts"),
         "a result of cnnviz.shift_accuracy (a dict with 'shifts', 'accuracy', 'probability')",
+        ("shifts", "accuracy", "probability", "count"),
     )
     panels = [(title, *_shift_grid(r, name, what)) for title, name, r in titled]
     grids = [grid for _, _, grid, _ in panels]
@@ -458,6 +472,7 @@ def plot_equivariance(
         "results",
         _has("per_image"),
         "a result of cnnviz.equivariance (a dict with 'layers', 'jump', 'similarity', 'per_image')",
+        ("per_image", "layers", "jump", "similarity"),
     )
     checked = [(title, *_equivariance(r, name)) for title, name, r in titled]
     jumps: dict[str, list[tuple[int, int]]] = {}
@@ -521,8 +536,11 @@ def plot_equivariance(
 
 
 def _counts(values: object, name: str) -> np.ndarray:
+    """Return path counts as int64, or float64 where one passes 2**53 (as pixel_paths gives them)."""
     array = np.asarray(values)
-    if not np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
+    if array.dtype == np.bool_ or not (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    ):
         raise TypeError(
             f"{name} must hold path counts, integers (as cnnviz.pixel_paths gives); got dtype "
             f"{array.dtype}"
@@ -532,10 +550,20 @@ def _counts(values: object, name: str) -> np.ndarray:
             f"{name} must be one count per input pixel, a non-empty (H, W) array (several "
             f"maps: a mapping of titles to them); got shape {array.shape}"
         )
+    if np.issubdtype(array.dtype, np.floating):
+        # pixel_paths gives float64 where a count passes 2**53 (a deep network): whole numbers.
+        _checks.finite(array, name)
+        broken = array != np.rint(array)
+        if broken.any():
+            raise ValueError(
+                f"{name} must hold path counts, whole numbers (as cnnviz.pixel_paths gives); "
+                f"got {float(array[broken][0]):g}"
+            )
     if (array < 0).any():
-        raise ValueError(
-            f"{name} must hold path counts of at least 0; got {int(array[array < 0][0])}"
-        )
+        raise ValueError(f"{name} must hold path counts of at least 0; got {array[array < 0][0]:g}")
+    # Past 2**53 a count is kept as float64 (rounded), not wrapped past int64's end.
+    if array.max() >= 2**53:
+        return array.astype(np.float64)
     return array.astype(np.int64)
 
 
@@ -553,7 +581,7 @@ def _write_counts(ax, counts: np.ndarray, norm: Normalize, inches: float) -> Non
         ax.text(
             j,
             i,
-            f"{value:,}",
+            f"{int(value):,}",
             ha="center",
             va="center",
             fontsize=size,
@@ -604,9 +632,10 @@ def plot_pixel_paths(
     Parameters
     ----------
     paths : array_like or dict
-        One map (H, W) of non-negative integer counts, or a mapping of
-        titles to maps, e.g. ``{"conv1": p1, "pool1": p2}``, drawn in its
-        order.
+        One map (H, W) of non-negative integer counts (as
+        :func:`cnnviz.pixel_paths` gives them: integers, or float64 whole
+        numbers where a count passes 2**53), or a mapping of titles to
+        maps, e.g. ``{"conv1": p1, "pool1": p2}``, drawn in its order.
     log : bool, default False
         Draw the counts on a logarithmic scale (zeros in grey, off it).
     vmax : float, optional
@@ -623,11 +652,12 @@ def plot_pixel_paths(
     Raises
     ------
     ValueError
-        If a map is not 2-D or holds negative counts, `paths` is an empty
-        mapping, or `vmax` is not a finite number above 0 (above 1 with
+        If a map is not 2-D or holds negative counts, or counts that are
+        not whole numbers or not finite, `paths` is an empty mapping, or `vmax` is not a finite number above 0 (above 1 with
         ``log=True``).
     TypeError
-        If a map does not hold integers, `log` is not True or False, or
+        If a map does not hold numbers (booleans neither), `log` is not
+        True or False, or
         `fig` is not a figure.
 
     Examples
