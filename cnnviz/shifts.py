@@ -160,13 +160,7 @@ def _plain_passes(model: keras.Model, x: np.ndarray, m: int, grid: list[tuple[in
 # position (channels last), and, with ``padding="valid"``, read no padding. On a chain of them
 # the output for an image moved within a zero frame is the output for the framed image, cut:
 # the computation the shifts share. Exact types: a subclass may compute something else.
-_WINDOWED = (
-    keras.layers.Conv2D,
-    keras.layers.DepthwiseConv2D,
-    keras.layers.SeparableConv2D,
-    keras.layers.MaxPooling2D,
-    keras.layers.AveragePooling2D,
-)
+_WINDOWED = _geometry._WINDOWED
 _POINTWISE = (
     keras.layers.Activation,
     keras.layers.ReLU,
