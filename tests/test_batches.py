@@ -421,6 +421,9 @@ READ_STEPS = {
     "predict": lambda m, s, **kw: cnnviz.predict(m, s, **kw),
     "evaluate": lambda m, s, **kw: cnnviz.evaluate(m, s, **kw),
     "misclassified": lambda m, s, **kw: cnnviz.misclassified(model=m, images=s, **kw),
+    "shift_accuracy": lambda m, s, **kw: cnnviz.shift_accuracy(m, s, max_shift=1, **kw),
+    "shift_consistency": lambda m, s, **kw: cnnviz.shift_consistency(m, s, max_shift=1, **kw),
+    "equivariance": lambda m, s, **kw: cnnviz.equivariance(m, s, **kw),
 }
 # Per-image results, all images at once: a finite stream is read to its end.
 READ_WHOLE = {
