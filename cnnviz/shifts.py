@@ -12,6 +12,7 @@ these on any Keras image model, for whole batches or streams of images.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Sequence
 
@@ -156,11 +157,10 @@ def _plain_passes(model: keras.Model, x: np.ndarray, m: int, grid: list[tuple[in
         yield np.arange(start, start + len(group)), _graph.predict(model, batch)
 
 
-# Layers that compute each output unit from one window of their input, the same way at every
-# position (channels last), and, with ``padding="valid"``, read no padding. On a chain of them
-# the output for an image moved within a zero frame is the output for the framed image, cut:
-# the computation the shifts share. Exact types: a subclass may compute something else.
-_WINDOWED = _geometry._WINDOWED
+# Layers whose every output unit is computed from one window of their input, the same way at
+# every position (channels last): on a chain of them from the input, the output for images
+# moved within a zero frame is, away from the border, a cut of the output for the framed
+# images: the computation the shifts share. Exact types: a subclass may compute something else.
 _POINTWISE = (
     keras.layers.Activation,
     keras.layers.ReLU,
@@ -180,41 +180,158 @@ _OWN_ACTIVATIONS = tuple(
 )
 
 
-def _window_of(layer: object) -> tuple[int, ...] | None:
-    """Return (kernel, stride, dilation) per axis of a layer the shifts can share, else None."""
+def _shareable(layer: object) -> bool:
+    """Return whether the shifts can share `layer`'s computation (see ``_POINTWISE``)."""
     kind = type(layer)
     activation = getattr(layer, "activation", None)
     if activation is not None and not any(activation is own for own in _OWN_ACTIVATIONS):
-        return None
-    if kind in _POINTWISE or (kind is keras.layers.BatchNormalization and layer.axis in (-1, 3)):
-        return (1, 1, 1, 1, 1, 1)
-    if kind not in _WINDOWED:
-        return None
-    if layer.padding != "valid" or layer.data_format != "channels_last":
-        return None
-    if kind in (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D):
-        (kh, kw), (sh, sw), (dh, dw) = layer.pool_size, layer.strides, (1, 1)
-    else:
-        (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.strides, layer.dilation_rate
-    return (kh, kw, sh, sw, dh, dw)
+        return False
+    if kind is keras.layers.BatchNormalization:
+        return layer.axis in (-1, 3)
+    if kind in _geometry._WINDOWED:
+        return layer.data_format == "channels_last"
+    return kind in _POINTWISE
+
+
+def _chain_ops(chain: list, size: tuple[int, int]) -> list | None:
+    """Return the chain's `_geometry` ops per layer (rows, columns) on images of `size`.
+
+    None if a map of the chain is empty at that size.
+    """
+    ops = []
+    for layer in chain:
+        pair = _geometry._ops(layer, size, layer.name)
+        size = (pair[0].size, pair[1].size)
+        if min(size) < 1:
+            return None
+        ops.append(pair)
+    return ops
+
+
+def _wrong(ops: list, n: int, low_bad: bool, high_bad: bool, *, framed: bool) -> np.ndarray:
+    """Along one axis: which units at the chain's end may differ from the true ones.
+
+    The chain ran on other images than the true ones, [0, n) of the axis: the framed
+    images (`framed`), of which they are a part, or a strip of them, whose padding
+    stands in for pixels at one end. A unit differs where it reads, at some layer, a
+    unit that differs or a position outside [0, n) whose value is not the padding the
+    true run reads there: so below (`low_bad`) or above (`high_bad`) the images. The
+    framed images' values outside, zeros on the side a shift moved away from, are past
+    the first layer that layer's outputs, never known to be its padding; a strip's
+    padding is the true run's at its end of the images at every layer.
+    """
+    wrong = np.zeros(n, dtype=bool)
+    for op in ops:
+        if op.kind == "taps":
+            reads = np.arange(op.size)[:, None] * op.stride - op.before + np.array(op.offsets)[None]
+            inside = (reads >= 0) & (reads < n)
+            outside = ((reads < 0) & low_bad) | ((reads >= n) & high_bad)
+            wrong = np.where(inside, wrong[np.clip(reads, 0, n - 1)], outside).any(axis=1)
+            n = op.size
+        if framed:
+            low_bad = high_bad = True
+    return wrong
+
+
+def _befores(ops: list, axis: int) -> list:
+    return [pair[axis].before for pair in ops]
+
+
+def _bands(chain: list, frame: list, canvas: list, image: tuple, jump: tuple) -> tuple | None:
+    """Return how to mend the border units of the chain's cut output, per axis, or None.
+
+    Per axis: ``wrong[sign + 1] = (low, high)``, the units at the low and high end that
+    may differ from the true ones for shifts of that sign, and the strip of the shifted
+    images whose run of the chain gives them: ``(low strip, high strip)`` lengths.
+    None when the border cannot be mended (or the framed images' run does not line up).
+    """
+    plan = []
+    for axis in range(2):
+        n, out = image[axis], frame[-1][axis].size
+        if _befores(canvas, axis) != _befores(frame, axis):
+            return None
+        wrong = []
+        for sign in (-1, 0, 1):
+            # Images moved down (sign 1) are framed above by zeros; moved up, below.
+            mask = _wrong([pair[axis] for pair in frame], n, sign < 0, sign > 0, framed=True)
+            low = int(np.argmin(mask)) if not mask.all() else out
+            high = int(np.argmin(mask[::-1])) if not mask.all() else out
+            if low + high >= out or mask[low : out - high].any():
+                return None
+            wrong.append((low, high))
+        need_low, need_high = max(w[0] for w in wrong), max(w[1] for w in wrong)
+        strips, gots = [], []
+        for side, need in (("low", need_low), ("high", need_high)):
+            found = (0, 0) if need == 0 else _strip(chain, frame, image, jump, axis, side, need)
+            if found is None:
+                return None
+            strips.append(found[0])
+            gots.append(found[1])
+        plan.append((tuple(wrong), tuple(strips), tuple(gots)))
+    return tuple(plan)
+
+
+def _strip(chain, frame, image, jump, axis, side, need) -> tuple[int, int] | None:
+    """Return the shortest strip that mends the `need` units at one end, and its output's length.
+
+    The strip is the `side` end of the images along `axis`: its run of the chain must
+    give the `need` end units of the images' own run (the same padding before every
+    layer, whole jumps from the images' start, and no padding of its own read there).
+    """
+    n, out = image[axis], frame[-1][axis].size
+    for r in range(1, n + 1):
+        if side == "high" and (n - r) % jump[axis]:
+            continue
+        size = (r, image[1]) if axis == 0 else (image[0], r)
+        ops = _chain_ops(chain, size)
+        if ops is None or _befores(ops, axis) != _befores(frame, axis):
+            continue
+        got = ops[-1][axis].size
+        if side == "low":
+            mask = _wrong([pair[axis] for pair in ops], r, False, True, framed=False)
+            if got >= need and not mask[:need].any():
+                return r, got
+        elif got + (n - r) // jump[axis] == out:
+            mask = _wrong([pair[axis] for pair in ops], r, True, False, framed=False)
+            if got >= need and not mask[got - need :].any():
+                return r, got
+    return None
 
 
 def _shared_prefix(model: keras.Model, m: int, image_shape: tuple) -> tuple | None:
     """Return how shift_accuracy shares the model's first layers across shifts, or None.
 
     The model's first layers, from the input along a chain (each read by the next
-    alone), that :func:`_window_of` knows, up to the layer where sharing saves the
-    most: (its name, its jump per axis, the chain up to it on images of any size, the
-    model after it). Images moved by (dy, dx) are a window of the images framed by m
-    zeros; on such a chain a unit of the layer reads the same pixels in both, so its
-    output for the moved images is a cut of its output for the framed ones, where the
-    framed images start at the same offset modulo the jump (the phase). The chain
-    runs once per phase, at most (2m + 1)^2 times, and the rest once per shift.
+    alone), that :func:`_shareable` admits, up to the layer where sharing saves the
+    most: (the chain up to it on images of any size, the model after it, the layer's
+    jump per axis, its output size, the border plan of :func:`_bands`). Images moved
+    by (dy, dx) are a window of the images framed by m zeros: a unit of the layer that
+    reads no padding on the way reads the same pixels in both, so its output for the
+    moved images is a cut of its output for the framed ones, where the framed images
+    start at the same offset modulo the jump (the phase). The units near the border
+    that read padding (``same``) are run again on a strip of the moved images. The
+    chain runs once per phase, at most (2m + 1)^2 times, and the rest once per shift.
     """
     declared = tuple(model.inputs[0].shape[1:3])
     if None in declared or tuple(image_shape[:2]) != declared:
         return None
     return _graph.cached(model, "shift_prefix", m, lambda: _choose_prefix(model, m))
+
+
+def _macs(chain: list, ops: list, channels: list[int]) -> list[float]:
+    """Per chain layer: its multiply-adds per image, by the sizes of `ops`.
+
+    `channels` are the input's channels and then every chain layer's.
+    """
+    rows = []
+    for layer, (rows_op, columns_op), (before, out) in zip(
+        chain, ops, itertools.pairwise(channels), strict=False
+    ):
+        taps = len(rows_op.offsets) * len(columns_op.offsets)
+        if type(layer) is keras.layers.Conv2D:
+            taps *= before // layer.groups
+        rows.append(float(rows_op.size * columns_op.size * out * taps))
+    return rows
 
 
 def _choose_prefix(model: keras.Model, m: int) -> tuple | None:
@@ -230,92 +347,200 @@ def _choose_prefix(model: keras.Model, m: int) -> tuple | None:
         for tensor in keras.tree.flatten(inputs):
             readers[id(tensor)] = readers.get(id(tensor), 0) + 1
     outputs = {id(tensor) for tensor in keras.tree.flatten(output)}
-    chain, current = [], x
+    chain, current, channels = [], x, [int(x.shape[-1])]
     while readers.get(id(current)) == 1 and id(current) not in outputs:
         layer, _, out = next(call for call in calls if call[1] is current)
-        window = _window_of(layer)
-        if window is None or trace.counts[id(layer)] != 1 or len(out.shape) != 4:
+        if not _shareable(layer) or trace.counts[id(layer)] != 1 or len(out.shape) != 4:
             break
-        chain.append((layer, window, out))
+        chain.append(layer)
+        channels.append(int(out.shape[-1]))
         current = out
-    if not chain:
-        return None
-    side = 2 * m + 1
-
-    def work(size: tuple[int, int]) -> list[tuple[float, tuple[int, int], tuple[int, int]]]:
-        """Per chain layer: its multiply-adds per image on images of `size`, sizes, jump."""
-        rows, jump, channels = [], (1, 1), int(x.shape[-1])
-        for layer, (kh, kw, sh, sw, dh, dw), out in chain:
-            size = (
-                (size[0] - dh * (kh - 1) - 1) // sh + 1,
-                (size[1] - dw * (kw - 1) - 1) // sw + 1,
-            )
-            jump = (jump[0] * sh, jump[1] * sw)
-            taps = kh * kw * (channels // getattr(layer, "groups", 1))
-            if type(layer) is not keras.layers.Conv2D:
-                taps = kh * kw
-            rows.append((size[0] * size[1] * int(out.shape[-1]) * taps, size, jump))
-            channels = int(out.shape[-1])
-        return rows
-
     image = tuple(int(n) for n in x.shape[1:3])
-    plain = work(image)
-    framed = work((image[0] + 2 * m, image[1] + 2 * m))
-    best, cost = None, side * side * sum(row[0] for row in plain)
-    for k, (_, size, jump) in enumerate(framed):
-        if min(size) < 1 or min(plain[k][1]) < 1:
+    side = 2 * m + 1
+    plain_ops = _chain_ops(chain, image) or []
+    plain = _macs(chain, plain_ops, channels)
+    best, cost = None, side * side * sum(plain)
+    for k in range(len(plain_ops)):
+        frame = plain_ops[: k + 1]
+        canvas = _chain_ops(chain[: k + 1], (image[0] + 2 * m, image[1] + 2 * m))
+        if canvas is None:
             break
-        phases = min(jump[0], side) * min(jump[1], side)
-        total = phases * sum(row[0] for row in framed[: k + 1]) + side * side * sum(
-            row[0] for row in plain[k + 1 :]
+        jump = (
+            int(np.prod([pair[0].stride for pair in frame])),
+            int(np.prod([pair[1].stride for pair in frame])),
         )
+        bands = _bands(chain[: k + 1], frame, canvas, image, jump)
+        if bands is None:
+            continue
+        phases = min(jump[0], side) * min(jump[1], side)
+        total = phases * sum(_macs(chain, canvas, channels)) + side * side * sum(plain[k + 1 :])
+        total += _mending_cost(chain[: k + 1], bands, image, m, jump, channels)
+        # Every shift's cut is copied into the pass and read by the next layer.
+        total += side * side * _MOVE * frame[-1][0].size * frame[-1][1].size * channels[k + 1]
         if total < cost:
-            best, cost = k, total
+            best, cost = (k, jump, bands), total
     if best is None:
         return None
-    name = chain[best][0].name
+    k, jump, bands = best
+    name = chain[k].name
     try:
         rest = _graph.tail(model, _graph.split(model, name))
     except ValueError:
         return None
-    inputs = keras.Input((None, None, int(x.shape[-1])), dtype=model.inputs[0].dtype)
+    inputs = keras.Input((None, None, channels[0]), dtype=model.inputs[0].dtype)
     h = inputs
-    for layer, _, _ in chain[: best + 1]:
+    for layer in chain[: k + 1]:
         h = layer(h)
     first = keras.Model(inputs, h, name=f"{model.name}_to_{name}_any_size")
-    jump = framed[best][2]
-    size = tuple(int(n) for n in chain[best][2].shape[1:3])
-    return first, rest, jump, size
+    size = (plain_ops[k][0].size, plain_ops[k][1].size)
+    return first, rest, jump, size, bands
+
+
+# What moving one value of a cut costs, in multiply-adds: a guess that picks, for LeNet-5
+# (same), the cut after the pooling (a quarter of the values) over the one before it.
+_MOVE = 4
+
+
+def _mending_cost(chain, bands, image, m, jump, channels) -> float:
+    """Return the multiply-adds per image of the strips that mend the cuts of every shift."""
+    side, total = 2 * m + 1, 0.0
+    framed = (image[0] + 2 * m, image[1] + 2 * m)
+
+    def cost(size):
+        return sum(_macs(chain, _chain_ops(chain, size), channels))
+
+    for axis in range(2):
+        wrong, strips, _ = bands[axis]
+        other = min(jump[1 - axis], side)  # the other axis' phases: one strip each
+        for d in range(-m, m + 1):
+            for end in (0, 1):
+                if wrong[int(np.sign(d)) + 1][end]:
+                    size = list(framed)
+                    size[axis] = strips[end]
+                    total += other * cost(tuple(size))
+    for dy in range(-m, m + 1):
+        for dx in range(-m, m + 1):
+            for e0 in (0, 1):
+                for e1 in (0, 1):
+                    if (
+                        bands[0][0][int(np.sign(dy)) + 1][e0]
+                        and bands[1][0][int(np.sign(dx)) + 1][e1]
+                    ):
+                        total += cost((bands[0][1][e0], bands[1][1][e1]))
+    return total
+
+
+def _run(first: keras.Model, images: list[np.ndarray]) -> list[np.ndarray]:
+    """Return `first`'s outputs for each array of images (all of one shape), in order.
+
+    Several arrays share one pass where they fit in one chunk.
+    """
+    chunk = _batches.chunk_size(first, images[0].shape[1:])
+    per_pass = max(1, chunk // len(images[0]))
+    out = []
+    for start in range(0, len(images), per_pass):
+        group = images[start : start + per_pass]
+        batch = group[0] if len(group) == 1 else np.concatenate(group)
+        maps = [_graph.predict(first, batch[i : i + chunk]) for i in range(0, len(batch), chunk)]
+        out.extend(np.split(maps[0] if len(maps) == 1 else np.concatenate(maps), len(group)))
+    return out
+
+
+def _regions(bands: tuple, shift: tuple[int, int]) -> list[tuple]:
+    """Return the regions the cut for `shift` is made of, in the order they are laid.
+
+    A region is a part per axis: None (the whole axis, from the framed images) or the
+    end (0: low, 1: high) whose wrong units a strip mends. The whole cut first, then
+    the bands along one axis, then the corners where two bands meet.
+    """
+    parts = []
+    for axis in range(2):
+        wrong = bands[axis][0][int(np.sign(shift[axis])) + 1]
+        parts.append([end for end in (0, 1) if wrong[end]])
+    return (
+        [(None, None)]
+        + [(end, None) for end in parts[0]]
+        + [(None, end) for end in parts[1]]
+        + [(e0, e1) for e0 in parts[0] for e1 in parts[1]]
+    )
 
 
 def _shared_passes(
     model: keras.Model, shared: tuple, x: np.ndarray, m: int, grid: list[tuple[int, int]]
 ):
-    """Yield (grid indices, probabilities): the shared chain once per phase, the rest per shift."""
-    first, rest, (jy, jx), (h, w) = shared
-    height, width = x.shape[1:3]
+    """Yield (grid indices, probabilities): the shared chain once per phase, the rest per shift.
+
+    Each region of each shift's cut (see :func:`_regions`) is the chain's output for a
+    piece of the framed images: along an axis a region spans whole, the framed images
+    at the shift's phase (shared by every shift of that phase); along an axis it mends,
+    the strip of the moved images at that end (shared by the shifts moved as far along
+    it). Every piece runs once.
+    """
+    first, rest, jump, out, bands = shared
+    image = x.shape[1:3]
     # Framed by m zeros, and by jump - 1 more at the bottom and right, so that the framed
     # images of every phase have one size (one compiled step); no unit cut reads them.
-    framed = np.pad(x, ((0, 0), (m, m + jy - 1), (m, m + jx - 1), (0, 0)))
-    size = (height + 2 * m, width + 2 * m)
+    framed = np.pad(x, ((0, 0), (m, m + jump[0] - 1), (m, m + jump[1] - 1), (0, 0)))
+
+    def along(axis: int, part: int | None, d: int) -> tuple:
+        """Return the piece along `axis` and where its output goes.
+
+        As (its key, its slice of `framed`, the part of its output taken, where in the
+        cut that part is put).
+        """
+        n, size, phase = image[axis], out[axis], (m - d) % jump[axis]
+        if part is None:
+            top = (m - d - phase) // jump[axis]
+            whole = slice(0, size)
+            return ("all", phase), slice(phase, phase + n + 2 * m), slice(top, top + size), whole
+        wrong = bands[axis][0][int(np.sign(d)) + 1][part]
+        strip = bands[axis][1][part]
+        start = m - d + (0 if part == 0 else n - strip)
+        got = bands[axis][2][part]
+        taken = slice(0, wrong) if part == 0 else slice(got - wrong, got)
+        put = slice(0, wrong) if part == 0 else slice(size - wrong, size)
+        return (part, d), slice(start, start + strip), taken, put
+
     phases: dict[tuple[int, int], list[int]] = {}
     for i, (dy, dx) in enumerate(grid):
-        phases.setdefault(((m - dy) % jy, (m - dx) % jx), []).append(i)
-    first_chunk = _batches.chunk_size(first, (*size, x.shape[-1]))
-    for (py, px), members in phases.items():
-        images = framed[:, py : py + size[0], px : px + size[1]]
-        maps = np.concatenate(
-            [
-                _graph.predict(first, images[start : start + first_chunk])
-                for start in range(0, len(x), first_chunk)
-            ]
-        )
-        # One shift per pass, its cut given as a view: TensorFlow copies it once. Gathering
-        # several shifts' cuts into one batch first copied every value twice, and the cuts
-        # (169 of the chunk's relu2 maps for LeNet-5) were then a third of the time.
+        phases.setdefault(((m - dy) % jump[0], (m - dx) % jump[1]), []).append(i)
+    channels = int(first.outputs[0].shape[-1])
+    per_pass = max(1, _batches.chunk_size(rest, (*out, channels)) // len(x))
+    buffer = None  # the cuts of one pass, made once: no fresh pages per pass
+    for members in phases.values():
+        plans = {i: [] for i in members}
+        pieces: dict[tuple, tuple] = {}
         for i in members:
-            top, left = (m - grid[i][0] - py) // jy, (m - grid[i][1] - px) // jx
-            yield np.array([i]), _graph.predict(rest, maps[:, top : top + h, left : left + w])
+            for region in _regions(bands, grid[i]):
+                rows = along(0, region[0], grid[i][0])
+                columns = along(1, region[1], grid[i][1])
+                key = (rows[0], columns[0])
+                pieces[key] = (rows[1], columns[1])
+                plans[i].append((key, rows[2:], columns[2:]))
+        # The pieces of one shape run together.
+        shapes: dict[tuple, list] = {}
+        for key, (rows, columns) in pieces.items():
+            shapes.setdefault((rows.stop - rows.start, columns.stop - columns.start), []).append(
+                key
+            )
+        maps = {}
+        for keys in shapes.values():
+            images = [framed[:, pieces[key][0], pieces[key][1]] for key in keys]
+            maps.update(zip(keys, _run(first, images), strict=True))
+        # Several shifts per pass, as many as the chunk policy lets `rest` take: a pass of
+        # one chunk of images was a quarter slower per image for LeNet-5 (same) than two.
+        n = len(x)
+        for start in range(0, len(members), per_pass):
+            group = members[start : start + per_pass]
+            if buffer is None or len(buffer) != len(group) * n:
+                buffer = np.empty((len(group) * n, *out, channels), dtype=np.float32)
+            for slot, i in enumerate(group):
+                (key, (taken_r, _), (taken_c, _)), *mends = plans[i]
+                cut = buffer[slot * n : (slot + 1) * n]
+                cut[...] = maps[key][:, taken_r, taken_c]
+                for key, (taken_r, put_r), (taken_c, put_c) in mends:
+                    cut[:, put_r, put_c] = maps[key][:, taken_r, taken_c]
+            yield np.array(group), _graph.predict(rest, buffer)
 
 
 def shift_accuracy(

@@ -263,10 +263,87 @@ def test_shift_accuracy_shares_a_valid_prefix_and_equals_one_prediction_per_shif
     np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
 
 
-def test_shift_accuracy_shares_nothing_past_same_padding_or_a_skip_connection():
+def _same_model(kind: str) -> keras.Model:
+    """Models whose first layers read padding: units at the border must be mended."""
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((15, 13, 2))
+    layers = keras.layers
+    if kind == "same convolution and pooling":
+        h = layers.Conv2D(4, 3, padding="same", activation="relu", bias_initializer="ones")(inputs)
+        h = layers.MaxPooling2D(2)(h)
+        h = layers.Conv2D(3, 3, padding="same")(h)
+    elif kind == "even kernel, dilation, same averaging":
+        h = layers.Conv2D(4, (4, 2), padding="same", dilation_rate=(1, 2))(inputs)
+        h = layers.ReLU()(h)
+        h = layers.AveragePooling2D(3, strides=2, padding="same")(h)
+    elif kind == "normalisation first":  # zero in, not zero out: the frame is not padding
+        h = layers.BatchNormalization(beta_initializer="ones")(inputs)
+        h = layers.Conv2D(3, 5, padding="same", activation="elu")(h)
+        h = layers.MaxPooling2D(3, strides=3, padding="same")(h)
+    elif kind == "strided same":  # the padding before depends on the size's parity
+        h = layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(inputs)
+        h = layers.DepthwiseConv2D(3, padding="same")(h)
+    else:  # same, then valid
+        h = layers.Conv2D(4, 5, padding="same", activation="relu")(inputs)
+        h = layers.MaxPooling2D(2)(h)
+        h = layers.Conv2D(3, 3)(h)
+    head = keras.initializers.RandomNormal(stddev=2.0, seed=1)
+    outputs = layers.Dense(4, activation="softmax", kernel_initializer=head)(layers.Flatten()(h))
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.parametrize("max_shift", [1, 4])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "same convolution and pooling",
+        "even kernel, dilation, same averaging",
+        "normalisation first",
+        "strided same",
+        "same, then valid",
+    ],
+)
+def test_shift_accuracy_shares_same_padding_and_mends_the_border(kind, max_shift, monkeypatch):
+    # The framed images' run is right away from the border; the units that read padding
+    # are run again on strips of the moved images. Images with nothing empty at their
+    # border: the pixels moved past the edge are read by the framed run, not by the true.
+    # Whether sharing pays is the cost model's call: mending and moving are made free
+    # here, so that every model shares past its padding and its mending is checked.
     from cnnviz import shifts
 
-    assert shifts._shared_prefix(lenet5("same"), 2, (28, 28, 1)) is None
+    monkeypatch.setattr(shifts, "_mending_cost", lambda *args: 0.0)
+    monkeypatch.setattr(shifts, "_MOVE", 0)
+    model = _same_model(kind)
+    shared = shifts._shared_prefix(model, max_shift, (15, 13, 2))
+    assert shared is not None
+    assert any(isinstance(layer, keras.layers.Conv2D) for layer in shared[0].layers)
+    rng = np.random.default_rng(3)
+    x = rng.random((29, 15, 13, 2)).astype(np.float32) + 0.5
+    y = rng.integers(0, 4, 29)
+    result = shift_accuracy(model, x, y, max_shift=max_shift)
+    accuracy, probability = _one_prediction_per_shift(model, x, y, max_shift)
+    np.testing.assert_allclose(result["accuracy"], accuracy, atol=1.5 / 29)
+    np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
+
+
+def test_lenet5_same_shares_its_first_pooling_and_mends_one_pooled_row_and_column():
+    # conv1's units within 2 pixels of the edge read padding; where the garment left by
+    # that edge, the framed run read its dropped pixels there: one pooled row (column)
+    # at that side is run again on a 4-pixel strip of the moved images.
+    from cnnviz import shifts
+
+    first, _, jump, size, bands = shifts._shared_prefix(lenet5("same"), 6, (28, 28, 1))
+    assert first.layers[-1].name == "max_pool1"
+    assert (jump, size) == ((2, 2), (14, 14))
+    for axis in (0, 1):
+        wrong, strips, _ = bands[axis]
+        assert wrong == ((1, 0), (0, 0), (0, 1))  # moved up (left), not moved, down (right)
+        assert strips == (4, 4)
+
+
+def test_shift_accuracy_shares_nothing_past_a_skip_connection():
+    from cnnviz import shifts
+
     keras.utils.set_random_seed(6)
     inputs = keras.Input((10, 10, 1))
     a = keras.layers.Conv2D(3, 3, activation="relu")(inputs)
