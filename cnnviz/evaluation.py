@@ -110,7 +110,7 @@ def predict(
     >>> predict(model, batches, steps=3).shape  # three batches of a stream
     (6, 10)
     """
-    model = _graph.classifier(model)
+    model = _graph.classifier(model, need="predict returns class probabilities")
     batch_size = _checks.positive_int(batch_size, "batch_size")
     images = _batches.source(model, images, chunk=batch_size, steps=steps, one_image=True)
     rows = _batches.Rows(images.count)
@@ -393,7 +393,9 @@ def misclassified(
             f"model= and images= go together (the model's predictions for the images); got "
             f"{given} without {missing}"
         )
-    model = _graph.classifier(model)
+    model = _graph.classifier(
+        model, need="misclassified ranks mistakes by their class probabilities"
+    )
     batches = _batches.source(
         model,
         images,

@@ -724,7 +724,7 @@ CATALOGUE: list[Case] = [
     Case("evaluate", "a NaN pixel in batch 1 of a stream", lambda: evaluate(x=[small(), (images_with(np.nan), small()[1])], y=None), V, r"batch 1 of x must hold finite values; got 1 NaN or infinite value\(s\), the first at index \(3, 10, 11, 0\)"),
     Case("evaluate", "a batch with fewer labels than images", lambda: evaluate(x=[(small()[0], small()[1][:3])], y=None), V, r"batch 0 of x must hold as many labels as images; got 64 images and 3 labels"),
     Case("predict", "model=None", call("predict", None, np.zeros((28, 28), np.uint8)), T, r"model must be a keras\.Model; got NoneType"),
-    Case("predict", "a model that ends in logits", lambda: __import__("cnnviz").predict(logits_model(), image()), V, r"does not end in a softmax"),
+    Case("predict", "a model that ends in logits", lambda: __import__("cnnviz").predict(logits_model(), image()), V, r"does not end in a softmax, but predict returns class probabilities"),
     Case("predict", "an image of the wrong size", lambda: __import__("cnnviz").predict(model(), np.zeros((32, 32, 1), np.uint8)), V, r"the model takes images of shape \(28, 28, 1\)"),
     Case("predict", "batch_size=0", lambda: __import__("cnnviz").predict(model(), image(), batch_size=0), V, rf"batch_size {POSITIVE}; got 0"),
     Case("predict", "a dataset that never ends, without steps", cnnviz_call("predict", lambda: (endless(),)), V, r"images is a tf\.data\.Dataset that never ends \(its cardinality is tf\.data\.INFINITE_CARDINALITY, as after dataset\.repeat\(\)\): give steps=, the number of batches to read"),
@@ -1203,6 +1203,8 @@ CATALOGUE: list[Case] = [
     Case("equivariance", "layers=['conv1', 1], one layer twice", cnnviz_call("equivariance", lambda: (small()[0][:2],), layers=["conv1", 1]), V, r"layers must name each layer once \(by name or index\); got \['conv1'\] twice or more"),
     Case("plot_pixel_paths", "a count of 2.5", call("plot_pixel_paths", np.full((4, 4), 2.5)), V, r"paths must hold path counts, whole numbers \(as cnnviz\.pixel_paths gives\); got 2\.5"),
     Case("plot_shift_accuracy", "a result without 'shifts'", call("plot_shift_accuracy", {"accuracy": np.ones((3, 3)), "probability": np.ones((3, 3))}), V, r"results must have the key 'shifts', as a result of cnnviz\.shift_accuracy .* has; got a mapping with keys \['accuracy', 'probability'\]"),
+    # issue 23: what a softmax is needed for
+    Case("misclassified", "a model that ends in logits", lambda: __import__("cnnviz").misclassified(small()[1], model=logits_model(), images=small()[0]), V, r"does not end in a softmax, but misclassified ranks mistakes by their class probabilities"),
 ]  # fmt: skip
 
 
