@@ -13,8 +13,10 @@ these on any Keras image model, for whole batches or streams of images.
 from __future__ import annotations
 
 import itertools
+import threading
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -193,14 +195,18 @@ def _shareable(layer: object) -> bool:
     return kind in _POINTWISE
 
 
-def _chain_ops(chain: list, size: tuple[int, int]) -> list | None:
+def _chain_ops(chain: list, size: tuple[int, int], memo: dict) -> list | None:
     """Return the chain's `_geometry` ops per layer (rows, columns) on images of `size`.
 
-    None if a map of the chain is empty at that size.
+    None if a map of the chain is empty at that size. `memo` keeps every layer's ops per
+    input size for the next call: planning asks for the same ones many times.
     """
     ops = []
     for layer in chain:
-        pair = _geometry._ops(layer, size, layer.name)
+        key = (id(layer), size)
+        if key not in memo:
+            memo[key] = _geometry._ops(layer, size, layer.name)
+        pair = memo[key]
         size = (pair[0].size, pair[1].size)
         if min(size) < 1:
             return None
@@ -237,7 +243,9 @@ def _befores(ops: list, axis: int) -> list:
     return [pair[axis].before for pair in ops]
 
 
-def _bands(chain: list, frame: list, canvas: list, image: tuple, jump: tuple) -> tuple | None:
+def _bands(
+    chain: list, frame: list, canvas: list, image: tuple, jump: tuple, memo: dict
+) -> tuple | None:
     """Return how to mend the border units of the chain's cut output, per axis, or None.
 
     Per axis: ``wrong[sign + 1] = (low, high)``, the units at the low and high end that
@@ -262,7 +270,9 @@ def _bands(chain: list, frame: list, canvas: list, image: tuple, jump: tuple) ->
         need_low, need_high = max(w[0] for w in wrong), max(w[1] for w in wrong)
         strips, gots = [], []
         for side, need in (("low", need_low), ("high", need_high)):
-            found = (0, 0) if need == 0 else _strip(chain, frame, image, jump, axis, side, need)
+            found = (
+                (0, 0) if need == 0 else _strip(chain, frame, image, jump, axis, side, need, memo)
+            )
             if found is None:
                 return None
             strips.append(found[0])
@@ -271,19 +281,19 @@ def _bands(chain: list, frame: list, canvas: list, image: tuple, jump: tuple) ->
     return tuple(plan)
 
 
-def _strip(chain, frame, image, jump, axis, side, need) -> tuple[int, int] | None:
+def _strip(chain, frame, image, jump, axis, side, need, memo) -> tuple[int, int] | None:
     """Return the shortest strip that mends the `need` units at one end, and its output's length.
 
     The strip is the `side` end of the images along `axis`: its run of the chain must
     give the `need` end units of the images' own run (the same padding before every
     layer, whole jumps from the images' start, and no padding of its own read there).
     """
-    n, out = image[axis], frame[-1][axis].size
+    n = image[axis]
     for r in range(1, n + 1):
         if side == "high" and (n - r) % jump[axis]:
             continue
         size = (r, image[1]) if axis == 0 else (image[0], r)
-        ops = _chain_ops(chain, size)
+        ops = _chain_ops(chain, size, memo)
         if ops is None or _befores(ops, axis) != _befores(frame, axis):
             continue
         got = ops[-1][axis].size
@@ -291,7 +301,12 @@ def _strip(chain, frame, image, jump, axis, side, need) -> tuple[int, int] | Non
             mask = _wrong([pair[axis] for pair in ops], r, False, True, framed=False)
             if got >= need and not mask[:need].any():
                 return r, got
-        elif got + (n - r) // jump[axis] == out:
+        elif all(  # at every layer, the strip's units are the images' last ones
+            pair[axis].size + (n - r) // step == whole[axis].size
+            for pair, whole, step in zip(
+                ops, frame, np.cumprod([pair[axis].stride for pair in frame]), strict=True
+            )
+        ):
             mask = _wrong([pair[axis] for pair in ops], r, True, False, framed=False)
             if got >= need and not mask[got - need :].any():
                 return r, got
@@ -303,7 +318,7 @@ def _shared_prefix(model: keras.Model, m: int, image_shape: tuple) -> tuple | No
 
     The model's first layers, from the input along a chain (each read by the next
     alone), that :func:`_shareable` admits, up to the layer where sharing saves the
-    most: (the chain up to it on images of any size, the model after it, the layer's
+    most: (the chain up to it, as a :class:`_Chain`, the model after it, the layer's
     jump per axis, its output size, the border plan of :func:`_bands`). Images moved
     by (dy, dx) are a window of the images framed by m zeros: a unit of the layer that
     reads no padding on the way reads the same pixels in both, so its output for the
@@ -357,24 +372,25 @@ def _choose_prefix(model: keras.Model, m: int) -> tuple | None:
         current = out
     image = tuple(int(n) for n in x.shape[1:3])
     side = 2 * m + 1
-    plain_ops = _chain_ops(chain, image) or []
+    memo: dict = {}
+    plain_ops = _chain_ops(chain, image, memo) or []
     plain = _macs(chain, plain_ops, channels)
     best, cost = None, side * side * sum(plain)
     for k in range(len(plain_ops)):
         frame = plain_ops[: k + 1]
-        canvas = _chain_ops(chain[: k + 1], (image[0] + 2 * m, image[1] + 2 * m))
+        canvas = _chain_ops(chain[: k + 1], (image[0] + 2 * m, image[1] + 2 * m), memo)
         if canvas is None:
             break
         jump = (
             int(np.prod([pair[0].stride for pair in frame])),
             int(np.prod([pair[1].stride for pair in frame])),
         )
-        bands = _bands(chain[: k + 1], frame, canvas, image, jump)
+        bands = _bands(chain[: k + 1], frame, canvas, image, jump, memo)
         if bands is None:
             continue
         phases = min(jump[0], side) * min(jump[1], side)
         total = phases * sum(_macs(chain, canvas, channels)) + side * side * sum(plain[k + 1 :])
-        total += _mending_cost(chain[: k + 1], bands, image, m, jump, channels)
+        total += _mending_cost(chain[: k + 1], bands, image, m, jump, channels, memo)
         # Every shift's cut is copied into the pass and read by the next layer.
         total += side * side * _MOVE * frame[-1][0].size * frame[-1][1].size * channels[k + 1]
         if total < cost:
@@ -387,13 +403,34 @@ def _choose_prefix(model: keras.Model, m: int) -> tuple | None:
         rest = _graph.tail(model, _graph.split(model, name))
     except ValueError:
         return None
-    inputs = keras.Input((None, None, channels[0]), dtype=model.inputs[0].dtype)
-    h = inputs
-    for layer in chain[: k + 1]:
-        h = layer(h)
-    first = keras.Model(inputs, h, name=f"{model.name}_to_{name}_any_size")
     size = (plain_ops[k][0].size, plain_ops[k][1].size)
-    return first, rest, jump, size, bands
+    return _Chain(chain[: k + 1], model.inputs[0].dtype, {}), rest, jump, size, bands
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """The shared layers, run as one Keras model per shape of the images they are given.
+
+    A model per shape (the framed images, the strips of each axis, the corners): one
+    model fed all of them made Keras' compiled step trace again and again, and warn.
+    """
+
+    layers: list
+    dtype: object
+    models: dict
+
+    def model(self, shape: tuple[int, int, int]) -> keras.Model:
+        with _CHAIN_LOCK:
+            if shape not in self.models:
+                inputs = keras.Input(shape, dtype=self.dtype)
+                h = inputs
+                for layer in self.layers:
+                    h = layer(h)
+                self.models[shape] = keras.Model(inputs, h, name=f"to_{self.layers[-1].name}")
+            return self.models[shape]
+
+
+_CHAIN_LOCK = threading.Lock()
 
 
 # What moving one value of a cut costs, in multiply-adds: a guess that picks, for LeNet-5
@@ -401,13 +438,15 @@ def _choose_prefix(model: keras.Model, m: int) -> tuple | None:
 _MOVE = 4
 
 
-def _mending_cost(chain, bands, image, m, jump, channels) -> float:
+def _mending_cost(chain, bands, image, m, jump, channels, memo) -> float:
     """Return the multiply-adds per image of the strips that mend the cuts of every shift."""
-    side, total = 2 * m + 1, 0.0
+    side, total, costs = 2 * m + 1, 0.0, {}
     framed = (image[0] + 2 * m, image[1] + 2 * m)
 
     def cost(size):
-        return sum(_macs(chain, _chain_ops(chain, size), channels))
+        if size not in costs:
+            costs[size] = sum(_macs(chain, _chain_ops(chain, size, memo), channels))
+        return costs[size]
 
     for axis in range(2):
         wrong, strips, _ = bands[axis]
@@ -430,11 +469,12 @@ def _mending_cost(chain, bands, image, m, jump, channels) -> float:
     return total
 
 
-def _run(first: keras.Model, images: list[np.ndarray]) -> list[np.ndarray]:
-    """Return `first`'s outputs for each array of images (all of one shape), in order.
+def _run(chain: _Chain, images: list[np.ndarray]) -> list[np.ndarray]:
+    """Return the chain's outputs for each array of images (all of one shape), in order.
 
     Several arrays share one pass where they fit in one chunk.
     """
+    first = chain.model(images[0].shape[1:])
     chunk = _batches.chunk_size(first, images[0].shape[1:])
     per_pass = max(1, chunk // len(images[0]))
     out = []
@@ -476,7 +516,7 @@ def _shared_passes(
     the strip of the moved images at that end (shared by the shifts moved as far along
     it). Every piece runs once.
     """
-    first, rest, jump, out, bands = shared
+    chain, rest, jump, out, bands = shared
     image = x.shape[1:3]
     # Framed by m zeros, and by jump - 1 more at the bottom and right, so that the framed
     # images of every phase have one size (one compiled step); no unit cut reads them.
@@ -504,7 +544,7 @@ def _shared_passes(
     phases: dict[tuple[int, int], list[int]] = {}
     for i, (dy, dx) in enumerate(grid):
         phases.setdefault(((m - dy) % jump[0], (m - dx) % jump[1]), []).append(i)
-    channels = int(first.outputs[0].shape[-1])
+    channels = int(rest.inputs[0].shape[-1])
     per_pass = max(1, _batches.chunk_size(rest, (*out, channels)) // len(x))
     buffer = None  # the cuts of one pass, made once: no fresh pages per pass
     for members in phases.values():
@@ -526,7 +566,7 @@ def _shared_passes(
         maps = {}
         for keys in shapes.values():
             images = [framed[:, pieces[key][0], pieces[key][1]] for key in keys]
-            maps.update(zip(keys, _run(first, images), strict=True))
+            maps.update(zip(keys, _run(chain, images), strict=True))
         # Several shifts per pass, as many as the chunk policy lets `rest` take: a pass of
         # one chunk of images was a quarter slower per image for LeNet-5 (same) than two.
         n = len(x)
