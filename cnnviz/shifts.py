@@ -411,8 +411,10 @@ def _choose_prefix(model: keras.Model, m: int) -> tuple | None:
 class _Chain:
     """The shared layers, run as one Keras model per shape of the images they are given.
 
-    A model per shape (the framed images, the strips of each axis, the corners): one
-    model fed all of them made Keras' compiled step trace again and again, and warn.
+    A model per shape (the framed images, the strips of each axis, the corners), each
+    with its compiled step for that shape. (TensorFlow counts the traces of all Keras
+    models' steps together and may warn of retracing, at most twice per process, when a
+    first call builds several of them; it is harmless.)
     """
 
     layers: list
