@@ -601,12 +601,16 @@ def shift_accuracy(
     padded copy and classified together, several shifts per forward pass,
     so the grid costs (2m + 1)^2 passes over the images' pixels but few
     calls; the images are read once (a stream too). Where the model
-    begins with ``valid`` convolutions and poolings (and layers that act on
-    each position alone), their output for a shifted image is a cut of
-    their output for the image framed by m zeros: they run once per phase
-    of their stride (4 for LeNet-5 ``valid``, up to relu2) instead of once
-    per shift, and only the rest of the model runs per shift. Both ways
-    give the same classes and probabilities up to float rounding.
+    begins with convolutions and poolings (and layers that act on each
+    position alone), their output for a shifted image is a cut of their
+    output for the image framed by m zeros: they run once per phase of
+    their stride (4 for LeNet-5 ``valid``, up to relu2) instead of once per
+    shift, and only the rest of the model runs per shift. With ``same``
+    padding the units near the border, which read padding where the framed
+    image holds the pixels the shift pushed out, are run again on strips of
+    the shifted images (LeNet-5 ``same``: up to max_pool1, one pooled row
+    and column from strips 4 pixels wide). Both ways give the same classes
+    and probabilities up to float rounding.
 
     Parameters
     ----------
