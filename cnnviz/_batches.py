@@ -260,9 +260,15 @@ class Source:
             )
         y = self._checked_labels(labels, label_name)
         if self.count is not None and len(y) != self.count:
+            hint = (
+                f" ({name} of shape {self._images.shape} are read as {self.count} one-channel "
+                f"images (N, H, W); one image with channels is {name}[np.newaxis])"
+                if self._images.ndim == 3
+                else ""
+            )
             raise ValueError(
                 f"{name} and {label_name} must have the same length; got {self.count} images "
-                f"and {len(y)} labels"
+                f"and {len(y)} labels{hint}"
             )
         return y
 

@@ -1203,7 +1203,8 @@ CATALOGUE: list[Case] = [
     Case("equivariance", "layers=['conv1', 1], one layer twice", cnnviz_call("equivariance", lambda: (small()[0][:2],), layers=["conv1", 1]), V, r"layers must name each layer once \(by name or index\); got \['conv1'\] twice or more"),
     Case("plot_pixel_paths", "a count of 2.5", call("plot_pixel_paths", np.full((4, 4), 2.5)), V, r"paths must hold path counts, whole numbers \(as cnnviz\.pixel_paths gives\); got 2\.5"),
     Case("plot_shift_accuracy", "a result without 'shifts'", call("plot_shift_accuracy", {"accuracy": np.ones((3, 3)), "probability": np.ones((3, 3))}), V, r"results must have the key 'shifts', as a result of cnnviz\.shift_accuracy .* has; got a mapping with keys \['accuracy', 'probability'\]"),
-    # issue 23: what a softmax is needed for
+    # issue 23: messages
+    Case("shift_accuracy", "one image with channels, one label", lambda: __import__("cnnviz").shift_accuracy(model(), np.zeros((28, 28, 1), np.uint8), [3]), V, r"got 28 images and 1 labels \(images of shape \(28, 28, 1\) are read as 28 one-channel images \(N, H, W\); one image with channels is images\[np\.newaxis\]\)"),
     Case("misclassified", "a model that ends in logits", lambda: __import__("cnnviz").misclassified(small()[1], model=logits_model(), images=small()[0]), V, r"does not end in a softmax, but misclassified ranks mistakes by their class probabilities"),
 ]  # fmt: skip
 
