@@ -83,12 +83,13 @@ class Padding2D(keras.layers.Layer):
 
     Examples
     --------
+    >>> import keras
     >>> import numpy as np
     >>> from cnnviz import Padding2D
     >>> x = np.arange(4, dtype="float32").reshape(1, 1, 4, 1)  # one row: 0 1 2 3
-    >>> np.asarray(Padding2D((0, 2), "reflect")(x))[0, 0, :, 0]
+    >>> keras.ops.convert_to_numpy(Padding2D((0, 2), "reflect")(x))[0, 0, :, 0]
     array([2., 1., 0., 1., 2., 3., 2., 1.], dtype=float32)
-    >>> np.asarray(Padding2D((0, 2), "circular")(x))[0, 0, :, 0]
+    >>> keras.ops.convert_to_numpy(Padding2D((0, 2), "circular")(x))[0, 0, :, 0]
     array([2., 3., 0., 1., 2., 3., 0., 1.], dtype=float32)
     """
 
