@@ -57,13 +57,15 @@ class Padding2D(keras.layers.Layer):
     with `mode` ``"reflect"`` (the edge pixel is not repeated: ``[2, 1]``
     before ``[0, 1, 2, ...]``) or ``"wrap"`` for ``"circular"`` (the other
     edge's pixels: the image on a torus). Values are copied, never
-    computed, so the output is exact. It has no weights.
+    computed, so the output is exact. It has no weights. Its ``padding``
+    attribute (and configuration) is ``((top, bottom), (left, right))``,
+    whichever form was given.
     :func:`~cnnviz.lenet5` puts one before each convolution of its
     ``"reflect"`` and ``"circular"`` models.
 
     Parameters
     ----------
-    padding : int, tuple of 2 ints or tuple of 2 tuples of 2 ints, default 1
+    padding : int or tuple of int or tuple of tuple of int, default 1
         As for ``ZeroPadding2D``: the same count on every side; ``(rows,
         columns)``, added above and below and left and right; or
         ``((top, bottom), (left, right))``.
