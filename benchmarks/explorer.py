@@ -95,7 +95,10 @@ def export_site(tmp: Path) -> Path:
     import cnnviz
     import cnnviz.explorer
 
-    models = {padding: cnnviz.trained_lenet5(padding, verbose=0)[0] for padding in cnnviz.PADDINGS}
+    # The seed's two: the page does not run reflect and circular's Padding2D yet (issue 26).
+    models = {
+        padding: cnnviz.trained_lenet5(padding, verbose=0)[0] for padding in ("valid", "same")
+    }
     images, labels = picker_images()
     return cnnviz.explorer.export(
         models, tmp / "explorer", images=images, labels=labels, title=TITLE

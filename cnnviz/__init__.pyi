@@ -36,6 +36,7 @@ from .evaluation import confusion_matrix as confusion_matrix
 from .evaluation import evaluate as evaluate
 from .evaluation import misclassified as misclassified
 from .evaluation import predict as predict
+from .layers import Padding2D as Padding2D
 from .models import PADDINGS as PADDINGS
 from .models import lenet5 as lenet5
 from .models import output_size as output_size

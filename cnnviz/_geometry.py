@@ -18,7 +18,9 @@ Three answers come out of one walk back from the layer:
   and a dilated or strided window reaches only some of the pixels it spans).
 
 Every layer on the way is one of: a window (convolutions, poolings, and
-padding and cropping as windows of one tap), a nearest upsampling, a layer
+padding and cropping as windows of one tap; cnnviz's ``Padding2D``, whose
+border is made of real pixels, as a window of one tap at the position each
+padded one copies), a nearest upsampling, a layer
 that works per position (activations, batch normalization at inference, a
 ``Dense`` layer on the channel axis, dropout, ...), a layer that mixes every
 position along an axis (a ``LayerNormalization`` or ``Softmax`` over a
@@ -42,6 +44,7 @@ import keras
 import numpy as np
 
 from . import _checks, _graph
+from .layers import Padding2D
 from .models import same_padding
 
 # Layers whose output at a position depends on their input at that position only (at
@@ -108,8 +111,10 @@ class _Op:
     """What one layer does along one spatial axis.
 
     ``"taps"``: output position o reads input positions ``o * stride - before + offsets``
-    (those inside the input); ``"repeat"``: o reads ``o // factor``; ``"all"``: every
-    position reads every input position; ``"same"``: o reads o.
+    (those inside the input), or, where `index` is given (a border of the image's own
+    pixels, :class:`~cnnviz.Padding2D`), the one position ``index[o]``; ``"repeat"``: o
+    reads ``o // factor``; ``"all"``: every position reads every input position;
+    ``"same"``: o reads o.
     """
 
     kind: str
@@ -118,6 +123,10 @@ class _Op:
     stride: int = 1
     before: int | None = 0  # None: depends on an input size that is open
     factor: int = 1
+    # Where a padded position reads a real one (mirrored, wrapped): the position o reads.
+    # None where the input's size is open; the size, jump and start then follow `before`,
+    # the window as if the border were zeros.
+    index: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +213,22 @@ def _ops(layer: keras.layers.Layer, sizes: tuple[int | None, int | None], target
             offsets = tuple(range(0, span, dilation[a]))
             ops.append(_Op("taps", out, offsets, s, before))
         return tuple(ops)
+    if isinstance(layer, Padding2D):
+        # Its border is made of real pixels: a padded position reads the one NumPy's
+        # np.pad would copy (mirrored or wrapped), so boxes and pixel paths follow the
+        # pixels actually read; the field's size, jump and start (where it is centred)
+        # are those of the window, as for zeros.
+        mode = "reflect" if layer.mode == "reflect" else "wrap"
+        ops = []
+        for a in range(2):
+            first, last = layer.padding[a]
+            n = sizes[a]
+            if n is None:
+                ops.append(_Op("taps", None, (0,), 1, first))
+                continue
+            index = np.pad(np.arange(n), (first, last), mode=mode)
+            ops.append(_Op("taps", len(index), (0,), 1, first, index=tuple(int(i) for i in index)))
+        return tuple(ops)
     if isinstance(layer, (keras.layers.ZeroPadding2D, keras.layers.Cropping2D)):
         _channels_last(layer, config)
         padding = isinstance(layer, keras.layers.ZeroPadding2D)
@@ -252,6 +277,16 @@ def _ops(layer: keras.layers.Layer, sizes: tuple[int | None, int | None], target
 # --- along one axis: the exact intervals, and the size and jump --------------------------------
 
 
+def _taps(op: _Op) -> np.ndarray:
+    """Return (output positions, taps) int: the input positions each output position reads."""
+    o = np.arange(op.size)[:, np.newaxis]
+    if op.kind == "repeat":
+        return o // op.factor
+    if op.index is not None:
+        return np.array(op.index)[:, np.newaxis]
+    return o * op.stride - op.before + np.array(op.offsets)[np.newaxis, :]
+
+
 def _intervals(op: _Op, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Map per-position input intervals [lo, hi) through `op` (empty where lo > hi)."""
     n_in = len(lo)
@@ -259,11 +294,7 @@ def _intervals(op: _Op, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.
         return lo, hi
     if op.kind == "all":
         return np.full(op.size, lo.min()), np.full(op.size, hi.max())
-    o = np.arange(op.size)[:, np.newaxis]
-    if op.kind == "repeat":
-        taps = o // op.factor
-    else:
-        taps = o * op.stride - op.before + np.array(op.offsets)[np.newaxis, :]
+    taps = _taps(op)
     inside = (taps >= 0) & (taps < n_in)
     taps = np.clip(taps, 0, max(n_in - 1, 0))
     return (
@@ -610,11 +641,8 @@ def _matrix(op: _Op, n_in: int) -> np.ndarray:
         return np.eye(n_in)
     if op.kind == "all":
         return np.ones((op.size, n_in))
+    taps = _taps(op)
     o = np.arange(op.size)[:, np.newaxis]
-    if op.kind == "repeat":
-        taps = o // op.factor
-    else:
-        taps = o * op.stride - op.before + np.array(op.offsets)[np.newaxis, :]
     matrix = np.zeros((op.size, n_in))
     rows = np.broadcast_to(o, taps.shape)
     inside = (taps >= 0) & (taps < n_in)

@@ -34,6 +34,7 @@ import keras
 import numpy as np
 
 from . import _checks
+from .layers import Padding2D
 
 
 @dataclass
@@ -599,6 +600,8 @@ KEEPS_SCALE = _keras_layers(
     "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
     "AlphaDropout", "GaussianDropout", "GaussianNoise", "ActivityRegularization",
 )  # fmt: skip
+# cnnviz's own padding copies pixels (mirrored or wrapped): the scale stays.
+KEEPS_SCALE += (Padding2D,)
 
 #: What [0, 1] pixels and [0, 255] pixels are, for messages.
 UNIT, BYTE = (0.0, 1.0), (0.0, 255.0)

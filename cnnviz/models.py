@@ -12,7 +12,13 @@ if TYPE_CHECKING:
 __all__ = ["PADDINGS", "lenet5", "output_size", "same_padding"]
 
 #: The padding modes that :func:`lenet5` accepts.
-PADDINGS: tuple[str, ...] = ("valid", "same")
+PADDINGS: tuple[str, ...] = ("valid", "same", "reflect", "circular")
+# The poolings that lenet5 accepts: Keras' max pooling, or Zhang's MaxBlurPool.
+POOLINGS: tuple[str, ...] = ("max", "blur")
+# Keras' own padding modes, those of a window layer (output_size, same_padding).
+_KERAS_PADDINGS = ("valid", "same")
+# Zhang's blur: the binomial [1, 2, 1] / 4 along each axis; powers of two, exact in float32.
+_BLUR = ((1, 2, 1), (2, 4, 2), (1, 2, 1))
 
 
 def output_size(size: int, kernel_size: int, *, stride: int = 1, padding: str = "valid") -> int:
@@ -56,7 +62,7 @@ def output_size(size: int, kernel_size: int, *, stride: int = 1, padding: str = 
     size = positive_int(size, "size")
     kernel_size = positive_int(kernel_size, "kernel_size")
     stride = positive_int(stride, "stride")
-    one_of(padding, PADDINGS, "padding")
+    one_of(padding, _KERAS_PADDINGS, "padding")
     if padding == "same":
         return -(-size // stride)
     return (size - kernel_size) // stride + 1
@@ -122,10 +128,20 @@ def _check_input_shape(input_shape: object, padding: str) -> tuple[int, int, int
             f"got {input_shape!r}"
         )
     height, width, channels = (int(d) for d in input_shape)  # NumPy integers as Python's
+    shape = "same" if padding in ("reflect", "circular") else padding
     for axis, size in (("height", height), ("width", width)):
         n = size
         for kernel, stride in ((5, 1), (2, 2), (5, 1), (2, 2)):
-            n = output_size(n, kernel, stride=stride, padding=padding)
+            if kernel == 5 and padding in ("reflect", "circular"):
+                # Padding2D: a mirrored border of 2 needs 3 pixels, a wrapped one 2.
+                least = 3 if padding == "reflect" else 2
+                if n < least:
+                    raise ValueError(
+                        f"input_shape {tuple(input_shape)} is too small for LeNet-5 with "
+                        f"padding={padding!r}: the {axis} ({size}) is {n} pixels before a "
+                        f"5x5 convolution, whose {padding} border of 2 needs at least {least}"
+                    )
+            n = output_size(n, kernel, stride=stride, padding=shape)
             if n < 1:
                 raise ValueError(
                     f"input_shape {tuple(input_shape)} is too small for LeNet-5 with "
@@ -139,6 +155,8 @@ def lenet5(
     padding: str = "valid",
     input_shape: tuple[int, int, int] = (28, 28, 1),
     num_classes: int = 10,
+    *,
+    pooling: str = "max",
 ) -> keras.Model:
     """Build the notebook's LeNet-5 as a Keras functional model (untrained).
 
@@ -148,26 +166,54 @@ def lenet5(
     ``fc2`` (84 units, ReLU) and ``op`` (`num_classes` units, softmax).
     The ReLUs are layers of their own so that their outputs can be drawn.
 
+    ``"reflect"`` and ``"circular"`` padding give the shapes of ``"same"``
+    with the image's own pixels in place of its zeros (Alsallakh et al.,
+    "Mind the Pad", ICLR 2021): each convolution reads the output of a
+    :class:`~cnnviz.Padding2D` (``pad1``, ``pad2``), which adds 2 pixels on
+    each side, mirrored (NumPy's ``"reflect"``) or wrapped (``"wrap"``),
+    and is itself ``"valid"``; the poolings are those of ``"same"``.
+
+    ``pooling="blur"`` is Zhang's MaxBlurPool ("Making Convolutional
+    Networks Shift-Invariant Again", ICML 2019), at the place of each max
+    pooling: ``max_pool1`` becomes a 2x2 max with stride 1, and ``blur1``
+    (a ``DepthwiseConv2D``) blurs each channel with the fixed binomial
+    kernel ``[1, 2, 1] x [1, 2, 1] / 16`` (it sums to 1) with stride 2,
+    after ``blur_pad1`` has added one pixel on each side: zeros
+    (``ZeroPadding2D``) for ``"valid"`` and ``"same"``, mirrored or
+    wrapped pixels for ``"reflect"`` and ``"circular"``. The stride-1 max
+    is ``"valid"`` in the ``"valid"`` model and ``"same"`` in the others
+    (in ``"circular"``, a wrapped column and row, ``max_pad1``, in place of
+    ``"same"``'s). So each blurred unit is centred where the max pooling's
+    window was, every output shape is that of the max-pooling model for
+    any input size, and the blur adds no trainable weight (its kernel is
+    stored, not trained). The model's name tells the variant:
+    ``lenet5_same``, ``lenet5_reflect_blur``.
+
     Parameters
     ----------
-    padding : {"valid", "same"}, default "valid"
-        Padding of both convolutions and both poolings.
+    padding : {"valid", "same", "reflect", "circular"}, default "valid"
+        Padding of both convolutions (see above); the poolings are
+        ``"valid"`` in the ``"valid"`` model and ``"same"`` in the others.
     input_shape : tuple of int, default (28, 28, 1)
         (height, width, channels) of one image.
     num_classes : int, default 10
         Number of output classes.
+    pooling : {"max", "blur"}, default "max"
+        Keras' max pooling (2x2, stride 2), or Zhang's MaxBlurPool.
 
     Returns
     -------
     keras.Model
         The model, not compiled. It has 44,426 parameters with ``"valid"``
-        padding and 107,786 with ``"same"`` (for the defaults).
+        padding and 107,786 with the other three (for the defaults); blur
+        pooling adds 198 that are not trained (a 3x3 kernel per channel of
+        ``max_pool1`` and ``max_pool2``).
 
     Raises
     ------
     ValueError
-        If `padding` is not ``"valid"`` or ``"same"``, `input_shape` is not
-        three positive integers or too small for the network, or
+        If `padding` or `pooling` is not one of the above, `input_shape` is
+        not three positive integers or too small for the network, or
         `num_classes` is not a positive integer.
 
     Examples
@@ -178,25 +224,73 @@ def lenet5(
     44426
     >>> model.get_layer("max_pool2").output.shape
     (None, 4, 4, 16)
+    >>> blurred = lenet5("reflect", pooling="blur")
+    >>> blurred.name, blurred.get_layer("blur2").output.shape
+    ('lenet5_reflect_blur', (None, 7, 7, 16))
+    >>> len(blurred.trainable_weights) == len(lenet5("same").trainable_weights)
+    True
     """
     padding = one_of(padding, PADDINGS, "padding")
+    pooling = one_of(pooling, POOLINGS, "pooling")
     input_shape = _check_input_shape(input_shape, padding)
     num_classes = positive_int(num_classes, "num_classes")
 
     import keras  # here: the shape arithmetic of this module needs no Keras
 
+    from .layers import Padding2D
+
     layers = keras.layers
     # Channels last whatever keras.config.image_data_format() says: the inputs are.
     last = "channels_last"
+    own = padding in ("reflect", "circular")  # borders of cnnviz's Padding2D
+    window = "valid" if padding == "valid" else "same"  # the poolings' Keras padding
+
+    def convolution(x, filters: int, k: int):
+        if own:
+            x = Padding2D(2, padding, name=f"pad{k}")(x)
+        conv = "valid" if own else padding
+        return layers.Conv2D(
+            filters, 5, strides=1, padding=conv, data_format=last, name=f"conv{k}"
+        )(x)
+
+    def pool(x, k: int):
+        if pooling == "max":
+            return layers.MaxPooling2D(
+                2, strides=2, padding=window, data_format=last, name=f"max_pool{k}"
+            )(x)
+        stride_1 = window
+        if padding == "circular":  # wrapped, as the rest of the model, so shifts stay exact
+            x = Padding2D(((0, 1), (0, 1)), padding, name=f"max_pad{k}")(x)
+            stride_1 = "valid"
+        x = layers.MaxPooling2D(
+            2, strides=1, padding=stride_1, data_format=last, name=f"max_pool{k}"
+        )(x)
+        if own:
+            x = Padding2D(1, padding, name=f"blur_pad{k}")(x)
+        else:
+            x = layers.ZeroPadding2D(1, data_format=last, name=f"blur_pad{k}")(x)
+        kernel = [[[[value / 16]] for value in row] for row in _BLUR]  # (3, 3, 1, 1)
+        return layers.DepthwiseConv2D(
+            3,
+            strides=2,
+            padding="valid",
+            data_format=last,
+            use_bias=False,
+            depthwise_initializer=keras.initializers.Constant(kernel),
+            trainable=False,
+            name=f"blur{k}",
+        )(x)
+
     inputs = keras.Input(shape=input_shape, name="input")
-    x = layers.Conv2D(6, 5, strides=1, padding=padding, data_format=last, name="conv1")(inputs)
+    x = convolution(inputs, 6, 1)
     x = layers.Activation("relu", name="relu1")(x)
-    x = layers.MaxPooling2D(2, strides=2, padding=padding, data_format=last, name="max_pool1")(x)
-    x = layers.Conv2D(16, 5, strides=1, padding=padding, data_format=last, name="conv2")(x)
+    x = pool(x, 1)
+    x = convolution(x, 16, 2)
     x = layers.Activation("relu", name="relu2")(x)
-    x = layers.MaxPooling2D(2, strides=2, padding=padding, data_format=last, name="max_pool2")(x)
+    x = pool(x, 2)
     x = layers.Flatten(data_format=last, name="flatten")(x)
     x = layers.Dense(120, activation="relu", name="fc1")(x)
     x = layers.Dense(84, activation="relu", name="fc2")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="op")(x)
-    return keras.Model(inputs, outputs, name=f"lenet5_{padding}")
+    name = f"lenet5_{padding}" if pooling == "max" else f"lenet5_{padding}_blur"
+    return keras.Model(inputs, outputs, name=name)

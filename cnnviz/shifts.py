@@ -1011,7 +1011,11 @@ def pixel_paths(
     times and a central pixel 25 times: border pixels have fewer ways to
     reach the output, whatever the weights. ``same`` padding reads every
     pixel more evenly (9 at a corner for 5x5), its padding taking the
-    missing taps. Merges (``Add``, ``Concatenate``) add their inputs'
+    missing taps. A border of the image's own pixels
+    (:class:`~cnnviz.Padding2D`) hands each padded tap to the pixel it
+    copies: mirrored, the pixels next to the edge gain the paths the
+    padding takes from ``same``; wrapped (``circular``), every pixel of an
+    image whose size the strides divide has the same count. Merges (``Add``, ``Concatenate``) add their inputs'
     paths; a layer that mixes every position (global pooling with
     ``keepdims=True``) connects each unit to all of them.
 

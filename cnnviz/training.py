@@ -14,8 +14,9 @@ import keras
 import numpy as np
 
 from . import _batches, _checks, _graph, cache
+from . import layers as _layers  # noqa: F401 (registers Padding2D, which cache.load may meet)
 from .data import FILES, load_fashion_mnist
-from .models import PADDINGS, lenet5
+from .models import PADDINGS, POOLINGS, lenet5
 
 __all__ = ["cache_path", "train", "trained_lenet5"]
 
@@ -258,6 +259,7 @@ def train(
 def cache_path(
     padding: str = "valid",
     *,
+    pooling: str = "max",
     epochs: int = EPOCHS,
     batch_size: int = BATCH_SIZE,
     learning_rate: float = LEARNING_RATE,
@@ -268,14 +270,17 @@ def cache_path(
     """Return the cache entry directory that :func:`trained_lenet5` uses.
 
     The entry's key is the SHA-256 of what decides the trained weights: the
-    configuration of ``lenet5(padding)`` (its Keras JSON), the settings, the
+    configuration of ``lenet5(padding, pooling=pooling)`` (its Keras JSON), the settings, the
     recipe's optimizer and loss, its version (``training.RECIPE_VERSION``,
     changed whenever the training computation changes), the checksums of
     the data, and the Keras and TensorFlow versions. ``labels="permuted"``
     adds itself and the rule that permutes the labels to the key, and its
     entry is named ``lenet5-<padding>-permuted-<key>``; the default,
     ``"true"``, adds nothing, so the key of a model trained on the true
-    labels is the one it had before `labels` existed. Source code is not part
+    labels is the one it had before `labels` existed. Blur pooling names
+    its entries ``lenet5-<padding>-blur-<key>``; max pooling, the default,
+    keeps the names and keys it had before `pooling` existed (its model's
+    configuration is the same). Source code is not part
     of it, so neither a comment nor a new :func:`~cnnviz.lenet5` option
     that leaves a model as it was retrains that model. The model is built
     to read its configuration (not trained), once per process; the random
@@ -286,14 +291,15 @@ def cache_path(
 
     Parameters
     ----------
-    padding, epochs, batch_size, learning_rate, seed, labels, cache_dir
+    padding, pooling, epochs, batch_size, learning_rate, seed, labels, cache_dir
         As for :func:`trained_lenet5`.
 
     Returns
     -------
     pathlib.Path
         ``<cache dir>/lenet5-<padding>-<key>`` (``lenet5-<padding>-permuted-<key>``
-        for permuted labels): the entry, which may not exist yet. Delete it
+        for permuted labels, ``lenet5-<padding>-blur-<key>`` for blur pooling,
+        ``lenet5-<padding>-blur-permuted-<key>`` for both): the entry, which may not exist yet. Delete it
         (or the whole cache directory) to retrain.
 
     Raises
@@ -311,8 +317,11 @@ def cache_path(
     ('models', 'lenet5-same-')
     >>> cache_path("valid", labels="permuted", cache_dir="models").name[:22]
     'lenet5-valid-permuted-'
+    >>> cache_path("reflect", pooling="blur", cache_dir="models").name[:20]
+    'lenet5-reflect-blur-'
     """
     padding = _checks.one_of(padding, PADDINGS, "padding")
+    pooling = _checks.one_of(pooling, POOLINGS, "pooling")
     settings = {
         "epochs": _checks.positive_int(epochs, "epochs"),
         "batch_size": _checks.positive_int(batch_size, "batch_size"),
@@ -320,19 +329,20 @@ def cache_path(
         "seed": _checks.non_negative_int(seed, "seed"),
         "labels": _checks.one_of(labels, LABELS, "labels"),
     }
-    material = _key_material(_configured(padding), **settings)
-    kind = "" if settings["labels"] == "true" else f"{settings['labels']}-"
+    material = _key_material(_configured(padding, pooling), **settings)
+    kind = "" if pooling == "max" else f"{pooling}-"
+    kind += "" if settings["labels"] == "true" else f"{settings['labels']}-"
     return cache.cache_dir(cache_dir) / f"lenet5-{padding}-{kind}{cache.key(material)[:20]}"
 
 
-# lenet5's configuration per (builder, padding and the Keras settings it depends on),
+# lenet5's configuration per (builder, padding, pooling and the Keras settings it depends on),
 # built once per process: see _configured.
 _CONFIGURED: dict[tuple, keras.Model] = {}
 _CONFIGURED_LOCK = threading.Lock()
 
 
-def _configured(padding: str) -> keras.Model:
-    """Return ``lenet5(padding)``, built once per process to read its configuration.
+def _configured(padding: str, pooling: str = "max") -> keras.Model:
+    """Return ``lenet5(padding, pooling=pooling)``, built once per process to read its configuration.
 
     Building draws the layers' initializer seeds from Python's random module.
     The caller's stream (seeded, say, for its own model) must not move, so the
@@ -340,12 +350,12 @@ def _configured(padding: str) -> keras.Model:
     another thread drew meanwhile, the model is built once, under a lock, and
     kept for the next calls.
     """
-    settings = (lenet5, padding, keras.config.floatx(), keras.config.dtype_policy().name)
+    settings = (lenet5, padding, pooling, keras.config.floatx(), keras.config.dtype_policy().name)
     with _CONFIGURED_LOCK:
         if settings not in _CONFIGURED:
             state = random.getstate()
             try:
-                _CONFIGURED[settings] = lenet5(padding)
+                _CONFIGURED[settings] = lenet5(padding, pooling=pooling)
             finally:
                 random.setstate(state)
         return _CONFIGURED[settings]
@@ -412,6 +422,7 @@ def _permuted_labels(y: np.ndarray, seed: int) -> np.ndarray:
 def trained_lenet5(
     padding: str = "valid",
     *,
+    pooling: str = "max",
     epochs: int = EPOCHS,
     batch_size: int = BATCH_SIZE,
     learning_rate: float = LEARNING_RATE,
@@ -451,8 +462,11 @@ def trained_lenet5(
 
     Parameters
     ----------
-    padding : {"valid", "same"}, default "valid"
+    padding : {"valid", "same", "reflect", "circular"}, default "valid"
         Padding of :func:`~cnnviz.lenet5`.
+    pooling : {"max", "blur"}, default "max"
+        Pooling of :func:`~cnnviz.lenet5`. Each padding and pooling is
+        trained and cached in an entry of its own.
     epochs, batch_size, learning_rate, seed
         As for :func:`train` (the notebook's recipe by default). The seed
         is set before the model is built as well as before training, so the
@@ -520,6 +534,7 @@ def trained_lenet5(
     lock_timeout = _checks.positive_number(lock_timeout, "lock_timeout")
     entry = cache_path(
         padding,
+        pooling=pooling,
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
@@ -547,7 +562,7 @@ def trained_lenet5(
             y_train = _permuted_labels(y_train, seed)
         # Seeded before building, so the initial weights are reproducible too.
         keras.utils.set_random_seed(seed)
-        model = lenet5(padding)
+        model = lenet5(padding, pooling=pooling)
         snapshots = _EpochWeights()
         fit = train(
             model,

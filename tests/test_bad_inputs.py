@@ -642,7 +642,7 @@ CATALOGUE: list[Case] = [
     Case("one_hot", "a label of 10 with 10 classes", call("one_hot", [3, 10]), V, r"y must hold labels in range\(0, 10\); got 1 outside it, the first 10 at index 1"),
     Case("one_hot", "a negative label", call("one_hot", [-1, 2]), V, r"got 1 outside it, the first -1 at index 0"),
     # Models and shape arithmetic.
-    Case("lenet5", "padding='full'", call("lenet5", "full"), V, r"padding must be one of \('valid', 'same'\); got 'full'"),
+    Case("lenet5", "padding='full'", call("lenet5", "full"), V, r"padding must be one of \('valid', 'same', 'reflect', 'circular'\); got 'full'"),
     Case("lenet5", "padding=None", call("lenet5", None), V, r"padding must be one of .*got None"),
     Case("lenet5", "padding=True", call("lenet5", True), V, r"padding must be one of .*got True"),
     Case("lenet5", "input_shape=(28, 28)", call("lenet5", input_shape=(28, 28)), V, r"input_shape must be \(height, width, channels\) with three positive integers; got \(28, 28\)"),
@@ -806,7 +806,7 @@ CATALOGUE: list[Case] = [
     Case("insertion_curve", "steps=2.5", lambda: __import__("cnnviz").insertion_curve(model(), image(), np.zeros((1, 28, 28)), steps=2.5), V, rf"steps {POSITIVE}; got 2\.5"),
     Case("insertion_curve", "a dataset that never ends", cnnviz_call("insertion_curve", lambda: (endless(), np.zeros((24, 28, 28)))), V, r"images is a tf\.data\.Dataset that never ends .*: this function reads a stream to its end \(its results are per image\), so give a finite one, e\.g\. dataset\.take\(n\)"),
     # The cache: every setting is checked before the key, so no entry is served for it.
-    Case("trained_lenet5", "padding='full'", lambda: trained_lenet5(padding="full"), V, r"padding must be one of \('valid', 'same'\); got 'full'"),
+    Case("trained_lenet5", "padding='full'", lambda: trained_lenet5(padding="full"), V, r"padding must be one of \('valid', 'same', 'reflect', 'circular'\); got 'full'"),
     Case("trained_lenet5", "epochs=0", lambda: trained_lenet5(epochs=0), V, rf"epochs {POSITIVE}; got 0"),
     Case("trained_lenet5", "epochs=30.0", lambda: trained_lenet5(epochs=30.0), V, rf"epochs {POSITIVE}; got 30\.0"),
     Case("trained_lenet5", "learning_rate='0.001'", lambda: trained_lenet5(learning_rate="0.001"), V, rf"learning_rate {FINITE_POSITIVE}; got '0\.001'"),
@@ -1206,6 +1206,17 @@ CATALOGUE: list[Case] = [
     # issue 23: messages
     Case("shift_accuracy", "one image with channels, one label", lambda: __import__("cnnviz").shift_accuracy(model(), np.zeros((28, 28, 1), np.uint8), [3]), V, r"got 28 images and 1 labels \(images of shape \(28, 28, 1\) are read as 28 one-channel images \(N, H, W\); one image with channels is images\[np\.newaxis\]\)"),
     Case("misclassified", "a model that ends in logits", lambda: __import__("cnnviz").misclassified(small()[1], model=logits_model(), images=small()[0]), V, r"does not end in a softmax, but misclassified ranks mistakes by their class probabilities"),
+    # issue 24: layers
+    Case("lenet5", "pooling='mean'", call("lenet5", "same", pooling="mean"), V, r"pooling must be one of \('max', 'blur'\); got 'mean'"),
+    Case("lenet5", "padding='wrap' (NumPy's name; cnnviz says 'circular')", call("lenet5", "wrap"), V, r"padding must be one of \('valid', 'same', 'reflect', 'circular'\); got 'wrap'"),
+    Case("lenet5", "input_shape too small for a mirrored border", call("lenet5", "reflect", input_shape=(4, 4, 1)), V, r"input_shape \(4, 4, 1\) is too small for LeNet-5 with padding='reflect': the height \(4\) is 2 pixels before a 5x5 convolution, whose reflect border of 2 needs at least 3"),
+    Case("trained_lenet5", "pooling='avg'", lambda: trained_lenet5(pooling="avg"), V, r"pooling must be one of \('max', 'blur'\); got 'avg'"),
+    Case("cache_path", "pooling=None", call("cache_path", "same", pooling=None), V, r"pooling must be one of \('max', 'blur'\); got None"),
+    Case("Padding2D", "mode='symmetric'", call("Padding2D", 2, "symmetric"), V, r"mode must be one of \('reflect', 'circular'\); got 'symmetric'"),
+    Case("Padding2D", "mode='zeros' (Keras' ZeroPadding2D's job)", call("Padding2D", 2, mode="zeros"), V, r"mode must be one of \('reflect', 'circular'\); got 'zeros'"),
+    Case("Padding2D", "padding=-1", call("Padding2D", -1), V, r"padding must be a non-negative integer, a pair \(rows, columns\) or a pair of pairs \(\(top, bottom\), \(left, right\)\) of them; got -1"),
+    Case("Padding2D", "padding=(1, 2, 3, 4)", call("Padding2D", (1, 2, 3, 4)), V, r"padding must be a non-negative integer, .*; got \(1, 2, 3, 4\)"),
+    Case("Padding2D", "a mirrored border as wide as the image", lambda: __import__("cnnviz").Padding2D(3, "reflect", name="pad")(np.zeros((1, 3, 8, 1), np.float32)), V, r"layer 'pad' \(Padding2D, mode='reflect'\) pads the height by 3 and 3, but its input's height is 3 pixels: a reflect border must be less than the input's height"),
 ]  # fmt: skip
 
 

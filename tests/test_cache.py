@@ -58,9 +58,10 @@ RECIPE = {"epochs": 30, "batch_size": 64, "learning_rate": 0.001, "seed": 0}
 
 
 def lenet5_built_another_way(
-    padding="valid", input_shape=(28, 28, 1), num_classes=10, *, filters=6
+    padding="valid", input_shape=(28, 28, 1), num_classes=10, *, pooling="max", filters=6
 ):
     """LeNet-5 from a table of layers, with a new option whose default is the notebook's model."""
+    assert pooling == "max"  # the seed's models only
     layers = keras.layers
     stack = [
         layers.Conv2D(filters, (5, 5), padding=padding, name="conv1"),
@@ -149,7 +150,11 @@ def test_a_change_of_the_recipe_the_model_the_data_or_the_versions_changes_the_k
         changed(training, "_optimizer", lambda lr: keras.optimizers.Adam(lr, amsgrad=True)),
         changed(training, "_optimizer", lambda lr: keras.optimizers.SGD(lr)),
         # A changed layer: conv1 with 8 filters instead of 6.
-        changed(training, "lenet5", lambda padding: lenet5_built_another_way(padding, filters=8)),
+        changed(
+            training,
+            "lenet5",
+            lambda padding, pooling: lenet5_built_another_way(padding, filters=8),
+        ),
         changed(training, "FILES", {**training.FILES, "train-labels-idx1-ubyte": ("0" * 64, 0)}),
         changed(keras, "__version__", "0.0.0"),
         changed(tf, "__version__", "0.0.0"),
@@ -225,7 +230,9 @@ def test_cache_dir_comes_from_argument_then_env_then_xdg(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("padding", ["full", None])
 def test_trained_lenet5_rejects_bad_padding(tmp_path, padding):
-    with pytest.raises(ValueError, match=r"padding must be one of \('valid', 'same'\)"):
+    with pytest.raises(
+        ValueError, match=r"padding must be one of \('valid', 'same', 'reflect', 'circular'\)"
+    ):
         cnnviz.trained_lenet5(padding, cache_dir=tmp_path)
 
 
@@ -981,14 +988,17 @@ def test_cache_path_builds_the_model_once_per_process(tmp_path, monkeypatch):
     # repeat another thread's draws: so it happens once, not on every call.
     built = []
 
-    def counting(padding):
-        built.append(padding)
-        return cnnviz.lenet5(padding)
+    def counting(padding, *, pooling):
+        built.append((padding, pooling))
+        return cnnviz.lenet5(padding, pooling=pooling)
 
     monkeypatch.setattr(training, "lenet5", counting)
     keys = {cnnviz.cache_path("same", seed=seed, cache_dir=tmp_path) for seed in range(3)}
     assert len(keys) == 3  # the seed is in the key; the model's configuration is reused
-    assert built == ["same"]
+    assert built == [("same", "max")]
+    cnnviz.cache_path("same", pooling="blur", cache_dir=tmp_path)
+    cnnviz.cache_path("same", pooling="blur", seed=4, cache_dir=tmp_path)
+    assert built == [("same", "max"), ("same", "blur")]  # one build per padding and pooling
 
 
 # --- permuted labels (issue 21: the data randomization test) ---------------------------------

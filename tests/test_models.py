@@ -6,7 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from cnnviz import PADDINGS, lenet5, output_size, same_padding
+import cnnviz
+from cnnviz import PADDINGS, Padding2D, lenet5, output_size, same_padding
+
+# The seed's two models, the notebook's own layers; Keras' two padding modes.
+SEED = ("valid", "same")
+POOLINGS = ("max", "blur")
 
 LAYER_NAMES = [
     "input",
@@ -53,13 +58,13 @@ SHAPES = {
 }
 
 
-@pytest.fixture(scope="module", params=PADDINGS)
+@pytest.fixture(scope="module", params=SEED)
 def model(request):
     return lenet5(request.param)
 
 
-def test_paddings_are_valid_and_same():
-    assert tuple(PADDINGS) == ("valid", "same")
+def test_paddings_are_keras_two_and_the_image_own_two():
+    assert tuple(PADDINGS) == ("valid", "same", "reflect", "circular")
 
 
 @pytest.mark.parametrize(("padding", "count"), [("valid", 44_426), ("same", 107_786)])
@@ -227,7 +232,7 @@ def test_malformed_num_classes_are_refused(num_classes):
 # --- output_size -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("padding", SEED)
 def test_output_size_matches_keras_conv_and_pooling(padding):
     conv = keras.layers.Conv2D(1, 5, padding=padding)
     pool = keras.layers.MaxPooling2D(2, strides=2, padding=padding)
@@ -246,7 +251,7 @@ def test_output_size_matches_keras_conv_and_pooling(padding):
 
 
 @pytest.mark.parametrize(("size", "kernel", "stride"), [(10, 3, 3), (11, 4, 2), (7, 7, 1)])
-@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("padding", SEED)
 def test_output_size_matches_keras_for_other_kernels_and_strides(size, kernel, stride, padding):
     pool = keras.layers.MaxPooling2D(kernel, strides=stride, padding=padding)
     image = np.zeros((1, size, size, 1), dtype=np.float32)
@@ -263,9 +268,11 @@ def test_output_size_chains_to_the_issues_shapes():
         assert n == final
 
 
-def test_output_size_refuses_other_paddings():
-    with pytest.raises(ValueError, match="valid"):
-        output_size(28, 5, padding="full")
+@pytest.mark.parametrize("padding", ["full", "reflect", "circular"])
+def test_output_size_refuses_other_paddings(padding):
+    # A window layer's own padding: reflect and circular are lenet5's, made of a Padding2D.
+    with pytest.raises(ValueError, match=r"padding must be one of \('valid', 'same'\)"):
+        output_size(28, 5, padding=padding)
 
 
 @pytest.mark.parametrize(
@@ -320,3 +327,253 @@ def test_same_padding_puts_the_smaller_half_before():
     assert same_padding(7, 2, 2) == (0, 1)
     assert same_padding(28, 4) == (1, 2)
     assert same_padding(np.int64(14), np.int32(5), np.uint8(1)) == (2, 2)
+
+
+# --- the variants: reflect and circular padding, blur pooling (issue 24) ---------------------
+
+VARIANT_LAYERS = {
+    ("reflect", "max"): ["input", "pad1", "conv1", "relu1", "max_pool1",
+                         "pad2", "conv2", "relu2", "max_pool2", "flatten", "fc1", "fc2", "op"],
+    ("valid", "blur"): ["input", "conv1", "relu1", "max_pool1", "blur_pad1", "blur1",
+                        "conv2", "relu2", "max_pool2", "blur_pad2", "blur2",
+                        "flatten", "fc1", "fc2", "op"],
+    ("reflect", "blur"): ["input", "pad1", "conv1", "relu1", "max_pool1", "blur_pad1", "blur1",
+                          "pad2", "conv2", "relu2", "max_pool2", "blur_pad2", "blur2",
+                          "flatten", "fc1", "fc2", "op"],
+    ("circular", "blur"): ["input", "pad1", "conv1", "relu1", "max_pad1", "max_pool1",
+                           "blur_pad1", "blur1", "pad2", "conv2", "relu2", "max_pad2",
+                           "max_pool2", "blur_pad2", "blur2", "flatten", "fc1", "fc2", "op"],
+}  # fmt: skip
+VARIANT_LAYERS[("circular", "max")] = VARIANT_LAYERS[("reflect", "max")]
+VARIANT_LAYERS[("same", "blur")] = VARIANT_LAYERS[("valid", "blur")]
+BLUR = np.outer([1, 2, 1], [1, 2, 1]) / 16
+
+
+@pytest.fixture(scope="module")
+def variants():
+    return {(p, q): lenet5(p, pooling=q) for p in PADDINGS for q in POOLINGS}
+
+
+def outputs(model: keras.Model, x: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+    probe = keras.Model(model.input, {name: model.get_layer(name).output for name in names})
+    return {name: np.asarray(a) for name, a in probe(x).items()}
+
+
+def test_the_variants_layers_and_names(variants):
+    for (padding, pooling), model in variants.items():
+        expected = VARIANT_LAYERS.get((padding, pooling), LAYER_NAMES)
+        assert [layer.name for layer in model.layers] == expected, (padding, pooling)
+        suffix = "_blur" if pooling == "blur" else ""
+        assert model.name == f"lenet5_{padding}{suffix}"
+
+
+def test_the_max_pooling_default_is_the_seed_model_itself():
+    for padding in SEED:
+        assert lenet5(padding, pooling="max").to_json() == lenet5(padding).to_json()
+
+
+def test_every_variant_has_the_shapes_of_its_max_pooling_model(variants):
+    # Blur pooling: blurK gives what max_poolK gave; reflect and circular: same's shapes.
+    for side in (28, 21, 30, 31):
+        for padding in PADDINGS:
+            shape = (side, side + 3, 1)
+            plain = lenet5(padding, shape)
+            blurred = lenet5(padding, shape, pooling="blur")
+            for layer in plain.layers:
+                if isinstance(layer, Padding2D):
+                    continue
+                name = layer.name.replace("max_pool", "blur")
+                assert blurred.get_layer(name).output.shape == layer.output.shape, (side, name)
+            if padding in ("reflect", "circular"):
+                same = lenet5("same", shape)
+                for name in LAYER_NAMES:
+                    assert plain.get_layer(name).output.shape == same.get_layer(name).output.shape
+    for (padding, _), model in variants.items():
+        shapes = SHAPES["valid" if padding == "valid" else "same"]
+        assert tuple(model.get_layer("flatten").output.shape[1:]) == shapes["flatten"]
+
+
+def test_reflect_and_circular_use_cnnvizs_padding_then_a_valid_convolution(variants):
+    for padding in ("reflect", "circular"):
+        model = variants[(padding, "max")]
+        for k in (1, 2):
+            pad = model.get_layer(f"pad{k}")
+            assert isinstance(pad, Padding2D)
+            assert (pad.padding, pad.mode) == (((2, 2), (2, 2)), padding)
+            assert model.get_layer(f"conv{k}").padding == "valid"
+            assert model.get_layer(f"max_pool{k}").padding == "same"
+        assert model.count_params() == 107_786
+
+
+def test_blur_adds_no_trainable_weight_and_a_fixed_binomial_kernel(variants):
+    for padding in PADDINGS:
+        plain, blurred = variants[(padding, "max")], variants[(padding, "blur")]
+        assert [w.shape for w in blurred.trainable_weights] == [
+            w.shape for w in plain.trainable_weights
+        ]
+        assert blurred.count_params() == plain.count_params() + 9 * (6 + 16)
+        for k, channels in ((1, 6), (2, 16)):
+            blur = blurred.get_layer(f"blur{k}")
+            assert isinstance(blur, keras.layers.DepthwiseConv2D)
+            assert not blur.trainable
+            assert (tuple(blur.kernel_size), tuple(blur.strides), blur.padding) == (
+                (3, 3),
+                (2, 2),
+                "valid",
+            )
+            (kernel,) = blur.get_weights()  # no bias
+            assert kernel.shape == (3, 3, channels, 1)
+            # Sixteenths: exact in float32.
+            np.testing.assert_array_equal(
+                kernel, np.broadcast_to(BLUR[..., None, None], kernel.shape)
+            )
+            stride_1 = blurred.get_layer(f"max_pool{k}")
+            assert (tuple(stride_1.pool_size), tuple(stride_1.strides)) == ((2, 2), (1, 1))
+            assert stride_1.padding == ("same" if padding in ("same", "reflect") else "valid")
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+def test_blur_pooling_of_a_constant_map_is_the_constant_away_from_the_border(padding, variants):
+    model = variants[(padding, "blur")]
+    size = model.get_layer("max_pool1").output.shape[1]
+    # 3.0: every partial sum of the blur is a multiple of 3/16, exact in float32.
+    constant = np.full((1, size, size, 6), 3.0, np.float32)
+    out = np.asarray(model.get_layer("blur1")(model.get_layer("blur_pad1")(constant)))[0, :, :, 0]
+    assert out.shape == (-(-size // 2),) * 2
+    np.testing.assert_array_equal(out[1:-1, 1:-1], 3.0)
+    if padding in ("reflect", "circular"):
+        np.testing.assert_array_equal(out, 3.0)  # the border is the map's own values
+    else:
+        # Zeros: an edge unit misses one row of the kernel (4 of 16), a corner two (7 of 16).
+        assert out[0, 0] == 3.0 * 9 / 16
+        assert out[0, size // 4] == 3.0 * 12 / 16
+
+
+def hand_correlation(padded: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Keras' Conv2D (a correlation, stride 1, no padding) in NumPy, in float64."""
+    kh, kw = kernel.shape[:2]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))
+    # windows: (N, H, W, C, kh, kw)
+    return np.einsum("nhwcij,ijco->nhwo", windows.astype(np.float64), kernel) + bias
+
+
+@pytest.mark.parametrize("padding", ["reflect", "circular", "same"])
+def test_conv1_is_numpys_padded_correlation(padding, variants):
+    model = variants[(padding, "max")]
+    x = np.random.default_rng(1).random((3, 28, 28, 1), dtype=np.float32)
+    kernel, bias = model.get_layer("conv1").get_weights()
+    bias = bias + np.linspace(-0.1, 0.1, 6, dtype=np.float32)  # a bias that is not zeros
+    model.get_layer("conv1").set_weights([kernel, bias])
+    mode = {"reflect": "reflect", "circular": "wrap", "same": "constant"}[padding]
+    padded = np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)), mode=mode)
+    expected = hand_correlation(padded, kernel, bias)
+    got = outputs(model, x, ["conv1"])["conv1"]
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def assert_rolled(a: np.ndarray, b: np.ndarray, shift: tuple[int, int], what: str) -> None:
+    """`a` rolled by `shift` along the rows and columns equals `b` (float32 sums: 1e-5)."""
+    rolled = np.roll(a, shift, axis=(1, 2))
+    np.testing.assert_allclose(b, rolled, rtol=1e-5, atol=1e-5 * np.abs(a).max(), err_msg=what)
+
+
+@pytest.mark.parametrize("pooling", POOLINGS)
+def test_a_circular_model_is_equivariant_under_circular_shifts(pooling, variants):
+    model = variants[("circular", pooling)]
+    pool = "max_pool" if pooling == "max" else "blur"
+    names = ["conv1", "relu1", f"{pool}1", "conv2", f"{pool}2"]
+    x = np.random.default_rng(2).random((2, 28, 28, 1), dtype=np.float32)
+    plain = outputs(model, x, names)
+    for dy, dx in [(1, 0), (0, 3), (-5, 2), (13, -27), (4, 8), (2, -6), (-12, 4)]:
+        moved = outputs(model, np.roll(x, (dy, dx), axis=(1, 2)), names)
+        assert_rolled(plain["conv1"], moved["conv1"], (dy, dx), f"conv1 {dy, dx}")
+        assert_rolled(plain["relu1"], moved["relu1"], (dy, dx), f"relu1 {dy, dx}")
+        if dy % 2 == 0 and dx % 2 == 0:  # one stride-2 pooling: even shifts, halved
+            for name in (f"{pool}1", "conv2"):
+                assert_rolled(plain[name], moved[name], (dy // 2, dx // 2), f"{name} {dy, dx}")
+        if dy % 4 == 0 and dx % 4 == 0:
+            assert_rolled(plain[f"{pool}2"], moved[f"{pool}2"], (dy // 4, dx // 4), f"{dy, dx}")
+
+
+@pytest.mark.parametrize("padding", ["same", "reflect"])
+def test_other_paddings_are_not_circularly_equivariant(padding, variants):
+    # The border gives it away: what the circular test above checks can fail.
+    model = variants[(padding, "max")]
+    x = np.random.default_rng(2).random((2, 28, 28, 1), dtype=np.float32)
+    plain = outputs(model, x, ["conv1"])["conv1"]
+    moved = outputs(model, np.roll(x, (3, 0), axis=(1, 2)), ["conv1"])["conv1"]
+    assert not np.allclose(moved, np.roll(plain, (3, 0), axis=(1, 2)), atol=1e-3)
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+def test_max_blur_pool_by_hand(padding, variants):
+    model = variants[(padding, "blur")]
+    x = np.random.default_rng(3).random((2, 28, 28, 1), dtype=np.float32)
+    got = outputs(model, x, ["relu1", "max_pool1", "blur1"])
+    relu = got["relu1"].astype(np.float64)
+    # The 2x2 max with stride 1: same's extra row and column at the end hold the edge's own
+    # values (the max of one pixel), circular's the first ones (wrapped), valid has none.
+    if padding == "valid":
+        framed = relu
+    elif padding == "circular":
+        framed = np.pad(relu, ((0, 0), (0, 1), (0, 1), (0, 0)), mode="wrap")
+    else:
+        framed = np.pad(relu, ((0, 0), (0, 1), (0, 1), (0, 0)), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(framed, (2, 2), axis=(1, 2))
+    maxed = windows.max(axis=(-2, -1))
+    np.testing.assert_array_equal(got["max_pool1"], maxed.astype(np.float32))
+    mode = {"reflect": "reflect", "circular": "wrap"}.get(padding, "constant")
+    padded = np.pad(maxed, ((0, 0), (1, 1), (1, 1), (0, 0)), mode=mode)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))
+    blurred = np.einsum("nhwcij,ij->nhwc", windows, BLUR)[:, ::2, ::2]
+    np.testing.assert_allclose(got["blur1"], blurred, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+def test_a_blurred_unit_is_centred_where_the_max_pooling_window_was(padding, variants):
+    # Zhang's layout: a blur unit reads max_pool positions 2i - 1 .. 2i + 1, so its box
+    # is centred on the pixels the stride-2 max of unit i read.
+    plain, blurred = variants[(padding, "max")], variants[(padding, "blur")]
+    checked = set()
+    for name, k in (("max_pool1", "1"), ("max_pool2", "2")):
+        rows = plain.get_layer(name).output.shape[1]
+        for unit in range(1, rows - 1):
+            box = cnnviz.receptive_box(plain, name, unit, unit)
+            blur_box = cnnviz.receptive_box(blurred, f"blur{k}", unit, unit)
+            if blur_box[0] == 0 or blur_box[2] == 28:
+                continue  # clipped by the image's edge (or wrapped), not centred there
+            checked.add((name, unit))
+            assert box[0] + box[2] == blur_box[0] + blur_box[2], (name, unit)
+            # Wider: the blur reads a max position more on each side (blur1: 1 pixel;
+            # blur2: 2, jump 2, plus blur1's widening of conv2's field, 1 on each side).
+            assert blur_box[2] - blur_box[0] == box[2] - box[0] + {"1": 2, "2": 6}[k]
+    assert {name for name, _ in checked} == {"max_pool1", "max_pool2"}
+
+
+@pytest.mark.parametrize("pooling", ["mean", "Max", "blurpool", None, 2, ("max",)])
+def test_other_poolings_are_refused_naming_the_allowed_values(pooling):
+    with pytest.raises(ValueError, match=r"pooling must be one of \('max', 'blur'\)") as info:
+        lenet5("same", pooling=pooling)
+    assert repr(pooling) in str(info.value)
+
+
+def test_pooling_is_keyword_only():
+    with pytest.raises(TypeError):
+        lenet5("valid", (28, 28, 1), 10, "blur")
+
+
+@pytest.mark.parametrize(
+    ("padding", "side", "least"), [("reflect", 4, 3), ("reflect", 3, 3), ("circular", 2, 2)]
+)
+def test_input_too_small_for_a_border_of_the_images_own_pixels(padding, side, least):
+    with pytest.raises(ValueError, match=f"border of 2 needs at least {least}") as info:
+        lenet5(padding, input_shape=(side, side, 1))
+    assert f"({side}, {side}, 1)" in str(info.value)
+
+
+@pytest.mark.parametrize(("padding", "side"), [("reflect", 5), ("circular", 3)])
+def test_the_smallest_inputs_of_reflect_and_circular_run(padding, side):
+    for pooling in POOLINGS:
+        model = lenet5(padding, input_shape=(side, side, 1), pooling=pooling)
+        images = np.zeros((1, side, side, 1), dtype=np.float32)
+        assert keras.ops.convert_to_numpy(model(images)).shape == (1, 10)

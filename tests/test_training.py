@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import keras
 import numpy as np
@@ -524,3 +525,93 @@ def test_a_model_that_scales_its_own_input_gets_uint8_pixels_unscaled(small):
     cnnviz.train(from_float, x.astype(np.float32), y, epochs=1, verbose=0)
     assert weights_equal(from_uint8, from_float)
     assert cnnviz.evaluate(from_uint8, x, y) == cnnviz.evaluate(from_uint8, x.astype(np.float32), y)
+
+
+# --- the variants of issue 24: their own entries, trained and loaded with safe_mode ------------
+
+
+def test_the_seed_models_keep_their_entries_and_every_variant_has_its_own(tmp_path):
+    seed = {p: cnnviz.cache_path(p, cache_dir=tmp_path) for p in ("valid", "same")}
+    for padding, entry in seed.items():
+        # pooling="max" is the seed model itself: the same configuration, the same key.
+        assert cnnviz.cache_path(padding, pooling="max", cache_dir=tmp_path) == entry
+        assert training._key_material(cnnviz.lenet5(padding), **RECIPE) == training._key_material(
+            training._configured(padding, "max"), **RECIPE
+        )
+        assert entry.name.startswith(f"lenet5-{padding}-")
+        assert "blur" not in entry.name
+    entries = {
+        (p, q): cnnviz.cache_path(p, pooling=q, cache_dir=tmp_path)
+        for p in cnnviz.PADDINGS
+        for q in ("max", "blur")
+    }
+    assert len(set(entries.values())) == 8
+    for (padding, pooling), entry in entries.items():
+        kind = "" if pooling == "max" else "blur-"
+        assert re.fullmatch(f"lenet5-{padding}-{kind}[0-9a-f]{{20}}", entry.name), entry.name
+    permuted = cnnviz.cache_path("same", pooling="blur", labels="permuted", cache_dir=tmp_path)
+    assert permuted.name.startswith("lenet5-same-blur-permuted-")
+
+
+# The notebook's recipe, as cache_path's defaults give it.
+RECIPE = {"epochs": 30, "batch_size": 64, "learning_rate": 0.001, "seed": 0}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("padding", ["circular", "reflect"])
+def test_a_variant_trains_caches_and_loads_with_safe_mode(
+    padding, fashion_mnist, tmp_path, monkeypatch
+):
+    # One epoch on 320 real images: a model to cache, not an accuracy.
+    (x_train, y_train), (x_test, y_test) = fashion_mnist
+    few = ((x_train[:320], y_train[:320]), (x_test[:64], y_test[:64]))
+    monkeypatch.setattr(training, "load_fashion_mnist", lambda data_dir=None: few)
+    model, history = cnnviz.trained_lenet5(
+        padding, pooling="blur", epochs=1, cache_dir=tmp_path, verbose=0
+    )
+    entry = cnnviz.cache_path(padding, pooling="blur", epochs=1, cache_dir=tmp_path)
+    assert entry.is_dir()
+    assert entry.name.startswith(f"lenet5-{padding}-blur-")
+    assert model.name == f"lenet5_{padding}_blur"
+    # Training moved the weights it trains and left the blur's fixed kernel alone.
+    keras.utils.set_random_seed(training.SEED)
+    initial = cnnviz.lenet5(padding, pooling="blur")
+    for layer in ("conv1", "fc1"):
+        assert not np.array_equal(model.get_layer(layer).kernel, initial.get_layer(layer).kernel)
+    for layer in ("blur1", "blur2"):
+        np.testing.assert_array_equal(
+            model.get_layer(layer).get_weights()[0], initial.get_layer(layer).get_weights()[0]
+        )
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cache hit must not train")
+
+    monkeypatch.setattr(training, "train", no_training)
+    loaded, loaded_history = cnnviz.trained_lenet5(
+        padding, pooling="blur", epochs=1, cache_dir=tmp_path
+    )
+    assert loaded is not model
+    assert loaded_history == history
+    assert isinstance(loaded.get_layer("pad1"), cnnviz.Padding2D)
+    assert loaded.get_layer("pad1").mode == padding
+    assert all(
+        np.array_equal(a, b) for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True)
+    )
+    x = x_test[:16].astype(np.float32) / 255
+    np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
+    # Its epoch 0 is the initial weights, from the same entry.
+    before, _ = cnnviz.trained_lenet5(
+        padding, pooling="blur", epochs=1, epoch=0, cache_dir=tmp_path
+    )
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(before.get_weights(), initial.get_weights(), strict=True)
+    )
+
+
+@pytest.mark.parametrize("pooling", ["mean", "MAX", None, 1])
+def test_trained_lenet5_and_cache_path_refuse_other_poolings(pooling, tmp_path):
+    for call in (cnnviz.trained_lenet5, cnnviz.cache_path):
+        with pytest.raises(ValueError, match=r"pooling must be one of \('max', 'blur'\)"):
+            call("same", pooling=pooling, cache_dir=tmp_path)
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())

@@ -516,6 +516,17 @@ def _check_shift_consistency(result, model, s):
     assert result["consistency"] == np.mean(result["agree"])
 
 
+# Issue 24's variants of LeNet-5: a border of its own, or blur pooling.
+_PADDED = {
+    "pad1": (1, 1), "conv1": (1, 1), "relu1": (1, 1), "max_pool1": (2, 2),
+    "pad2": (2, 2), "conv2": (2, 2), "relu2": (2, 2), "max_pool2": (4, 4),
+}  # fmt: skip
+_BLURRED = {
+    "conv1": (1, 1), "relu1": (1, 1), "max_pool1": (1, 1), "blur_pad1": (1, 1),
+    "blur1": (2, 2), "conv2": (2, 2), "relu2": (2, 2), "max_pool2": (2, 2),
+    "blur_pad2": (2, 2), "blur2": (4, 4),
+}  # fmt: skip
+
 #: Per zoo model, the layers of ``model.layers`` that give feature maps of at least 2x2 units
 #: and their jumps (pixels from one unit to the next, rows and columns), worked out by hand.
 SPATIAL: dict[str, dict[str, tuple[int, int]]] = {
@@ -531,7 +542,11 @@ SPATIAL: dict[str, dict[str, tuple[int, int]]] = {
     "residual": {"conv_a": (1, 1), "conv_b": (1, 1), "add": (1, 1), "relu": (1, 1)},
     "logits": {"conv": (1, 1)},
     "changed": {"conv": (1, 1), "pool": (2, 2)},
-}
+    "lenet5_reflect": _PADDED,
+    "lenet5_circular": _PADDED,
+    "lenet5_valid_blur": _BLURRED,
+    "lenet5_same_blur": _BLURRED,
+}  # fmt: skip
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -570,6 +585,19 @@ def _taps(t, size: int, stride: int = 1, padding: str = "VALID"):
     return tf.nn.conv2d(t, tf.ones((size, size, 1, 1)), stride, padding)
 
 
+def _mirrored(t, p: int = 2):
+    return tf.pad(t, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
+
+
+def _wrapped(t, p: int = 2):
+    t = tf.concat([t[:, -p:], t, t[:, :p]], axis=1)
+    return tf.concat([t[:, :, -p:], t, t[:, :, :p]], axis=2)
+
+
+def _zeros(t, p: int = 1):
+    return tf.pad(t, [[0, 0], [p, p], [p, p], [0, 0]])
+
+
 def _residual_taps(t):
     a = _taps(t, 3, padding="SAME")
     return a + _taps(a, 3, padding="SAME")
@@ -591,6 +619,14 @@ PATHS: dict[str, Callable] = {
     "residual": _residual_taps,
     "logits": lambda t: _taps(t, 3),
     "changed": lambda t: _taps(_taps(t, 3), 2, 2),
+    # Issue 24: a border of real pixels hands its taps to the pixels it copies (tf.pad's
+    # and the concatenation's gradients add them up there); the blur's zeros take none.
+    "lenet5_reflect": lambda t: _taps(_mirrored(_taps(_taps(_mirrored(t), 5), 2, 2)), 5),
+    "lenet5_circular": lambda t: _taps(_wrapped(_taps(_taps(_wrapped(t), 5), 2, 2)), 5),
+    "lenet5_valid_blur": lambda t: _taps(_zeros(_taps(_taps(t, 5), 2)), 3, 2),
+    "lenet5_same_blur": lambda t: _taps(
+        _zeros(_taps(_taps(t, 5, padding="SAME"), 2, padding="SAME")), 3, 2
+    ),
 }
 
 
@@ -770,6 +806,16 @@ def _expected() -> dict[tuple[str, str], object]:
         ("normalization", r"'norm' \(Normalization\)"),
         ("batchnorm_dropout", r"'bn' \(BatchNormalization\)"),
         ("residual", r"'add' \(Add\)"),
+    ):
+        expected["export", name] = Refused(
+            rf"layer {layer} of model .* not a layer the page can run"
+        )
+    # Issue 24: the page runs neither cnnviz's padding layer nor the blur's (issue 26).
+    for name, layer in (
+        ("lenet5_reflect", r"'pad1' \(Padding2D\)"),
+        ("lenet5_circular", r"'pad1' \(Padding2D\)"),
+        ("lenet5_valid_blur", r"'blur_pad1' \(ZeroPadding2D\)"),
+        ("lenet5_same_blur", r"'blur_pad1' \(ZeroPadding2D\)"),
     ):
         expected["export", name] = Refused(
             rf"layer {layer} of model .* not a layer the page can run"

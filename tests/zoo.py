@@ -589,6 +589,120 @@ TWO_INPUTS = Specimen(
     one_input=False,
 )
 
+# --- issue 24: LeNet-5's variants, cnnviz's own padding layer and Zhang's blur pooling ----------
+
+
+def _lenet5_variant(padding: str, pooling: str, seed: int) -> Callable[[], keras.Model]:
+    """``cnnviz.lenet5`` with CLASSES classes and weights drawn here: seeded, biases not zero,
+    a large head (as _head's), and the blur's fixed kernel left as it is."""
+
+    def build() -> keras.Model:
+        import cnnviz  # the model under test, built by the library; checked by hand below
+
+        model = cnnviz.lenet5(padding, num_classes=CLASSES, pooling=pooling)
+        rng = np.random.default_rng(seed)
+        for layer in model.layers:
+            if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+                kernel, bias = layer.get_weights()
+                fan = np.prod(kernel.shape[:-1]) + kernel.shape[-1]
+                scale = 3.0 if layer.name == "op" else np.sqrt(6 / fan)
+                layer.set_weights(
+                    [
+                        rng.uniform(-scale, scale, kernel.shape).astype(np.float32),
+                        rng.uniform(-0.1, 0.1, bias.shape).astype(np.float32),
+                    ]
+                )
+        return model
+
+    return build
+
+
+def _lenet5_tail(*names: str) -> Callable:
+    """The class scores from a layer's output: the named layers, then op's pre-activation."""
+    return lambda model, h: _dense_scores(
+        model.get_layer("op"), _layers(model, [*names, "flatten", "fc1", "fc2"], h)
+    )
+
+
+# The seeds were picked so that the four images get at least two classes (test_zoo.py).
+_PADDED_HEAD = ["pad1", "conv1", "relu1", "max_pool1", "pad2", "conv2", "relu2"]
+
+REFLECT = Specimen(
+    name="lenet5_reflect",
+    description="lenet5('reflect'): cnnviz's Padding2D mirrors the border before each conv.",
+    build=_lenet5_variant("reflect", "max", 39),
+    images=_floats(39, (28, 28, 1)),
+    labels=_labels(39),
+    takes="float32 (4, 28, 28, 1) in [0, 1]",
+    scaled=False,
+    layer="relu2",
+    conv="conv1",
+    head=lambda model, x: _layers(model, _PADDED_HEAD, x),
+    tail=_lenet5_tail("max_pool2"),
+    # As same's: 5 + 1 * 1 (pool) + 4 * 2 = 14, jump 2. A mirrored border reads real pixels:
+    # unit 0 reads max_pool1 rows 2, 1, 0, 1, 2, so conv1 rows 0..5, so pixels 0..7 (rows
+    # -2 and -1 are 2 and 1); unit 13 reads pool rows 11, 12, 13, 12, 11: pixels 20..27.
+    field=((14, 14), (2, 2)),
+    boxes={(0, 0): (0, 0, 8, 8), (6, 6): (6, 6, 20, 20), (13, 13): (20, 20, 28, 28)},
+)
+
+CIRCULAR = Specimen(
+    name="lenet5_circular",
+    description="lenet5('circular'): Padding2D wraps the border, so edge units read both edges.",
+    build=_lenet5_variant("circular", "max", 42),
+    images=_floats(42, (28, 28, 1)),
+    labels=_labels(42),
+    takes="float32 (4, 28, 28, 1) in [0, 1]",
+    scaled=False,
+    layer="relu2",
+    conv="conv1",
+    head=lambda model, x: _layers(model, _PADDED_HEAD, x),
+    tail=_lenet5_tail("max_pool2"),
+    # Unit 0 reads pool rows 12, 13, 0, 1, 2: pixels at both edges, so its box spans the
+    # image; unit 5 reads pool rows 3..7, conv1 rows 6..15, pixels 4..17.
+    field=((14, 14), (2, 2)),
+    boxes={(0, 0): (0, 0, 28, 28), (6, 6): (6, 6, 20, 20), (13, 5): (0, 4, 28, 18)},
+)
+
+_BLUR_HEAD = ["conv1", "relu1", "max_pool1", "blur_pad1", "blur1"]
+
+VALID_BLUR = Specimen(
+    name="lenet5_valid_blur",
+    description="lenet5('valid', pooling='blur'): a stride-1 max, a zero border, a fixed blur.",
+    build=_lenet5_variant("valid", "blur", 34),
+    images=_floats(34, (28, 28, 1)),
+    labels=_labels(34),
+    takes="float32 (4, 28, 28, 1) in [0, 1]",
+    scaled=False,
+    layer="blur1",
+    conv="conv1",
+    head=lambda model, x: _layers(model, _BLUR_HEAD, x),
+    tail=_lenet5_tail("conv2", "relu2", "max_pool2", "blur_pad2", "blur2"),
+    # conv1 5, the 2x2 max (stride 1) 6, the 3x3 blur 8, jump 2. Unit i reads max_pool1
+    # rows 2i - 1 .. 2i + 1 (one zero row before), so conv1 rows 2i - 1 .. 2i + 2 and
+    # pixels 2i - 1 .. 2i + 6: unit 0 from 0 (row -1 is a zero), unit 11 to 27 (max_pool1
+    # has 23 rows: 23 is a zero).
+    field=((8, 8), (2, 2)),
+    boxes={(0, 0): (0, 0, 7, 7), (5, 5): (9, 9, 17, 17), (11, 11): (21, 21, 28, 28)},
+)
+
+SAME_BLUR = Specimen(
+    name="lenet5_same_blur",
+    description="lenet5('same', pooling='blur'): Keras' same padding, stride-1 max, blur.",
+    build=_lenet5_variant("same", "blur", 41),
+    images=_floats(41, (28, 28, 1)),
+    labels=_labels(41),
+    takes="float32 (4, 28, 28, 1) in [0, 1]",
+    scaled=False,
+    layer="blur1",
+    conv="conv1",
+    head=lambda model, x: _layers(model, _BLUR_HEAD, x),
+    tail=_lenet5_tail("conv2", "relu2", "max_pool2", "blur_pad2", "blur2"),
+    # As valid's, shifted by same's 2 pixels: unit i reads pixels 2i - 3 .. 2i + 4.
+    field=((8, 8), (2, 2)),
+    boxes={(0, 0): (0, 0, 5, 5), (6, 6): (9, 9, 17, 17), (13, 13): (23, 23, 28, 28)},
+)
+
 #: Every specimen, by name.
 ZOO: dict[str, Specimen] = {
     specimen.name: specimen
@@ -606,5 +720,9 @@ ZOO: dict[str, Specimen] = {
         LOGITS,
         CHANGED,
         TWO_INPUTS,
+        REFLECT,
+        CIRCULAR,
+        VALID_BLUR,
+        SAME_BLUR,
     )
 }

@@ -83,7 +83,9 @@ def receptive_field(
     Computed from the layers between the input and `layer`: convolutions
     (``Conv2D``, ``DepthwiseConv2D``, ``SeparableConv2D``) and poolings
     (``MaxPooling2D``, ``AveragePooling2D``) of any window, stride, dilation
-    and padding, ``ZeroPadding2D`` and ``Cropping2D``, with layers that work
+    and padding, ``ZeroPadding2D``, cnnviz's :class:`~cnnviz.Padding2D`
+    (a border of mirrored or wrapped pixels: its field is that of the same
+    window over zeros) and ``Cropping2D``, with layers that work
     per position passed through (activations, batch normalization at
     inference, dropout, rescaling, a ``Dense`` layer on the channel axis, a
     ``LayerNormalization`` or ``Softmax`` over the channel axis only, random
@@ -175,7 +177,12 @@ def receptive_box(
     along an axis (a ``LayerNormalization`` or ``Softmax`` over a spatial
     axis, global pooling with ``keepdims=True``) the box spans the whole
     image along it. A unit that reads only padding sees no pixel: its box
-    is empty, ``(0, 0, 0, 0)``.
+    is empty, ``(0, 0, 0, 0)``. A border of the image's own pixels
+    (:class:`~cnnviz.Padding2D`) is followed to the pixels it copies: a
+    ``reflect`` unit at the edge reads real pixels mirrored back inside,
+    so its box stops at the edge as with zeros; a ``circular`` unit at the
+    edge reads pixels on the far side as well, so its box, which bounds
+    them all, spans the image along that axis.
 
     Parameters
     ----------

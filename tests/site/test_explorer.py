@@ -79,7 +79,8 @@ def explorer(browser, site_url, site_dir):
 def models():
     import cnnviz
 
-    return {padding: cnnviz.trained_lenet5(padding, verbose=0)[0] for padding in cnnviz.PADDINGS}
+    # The seed's two: the page does not run reflect and circular's Padding2D yet (issue 26).
+    return {padding: cnnviz.trained_lenet5(padding, verbose=0)[0] for padding in ("valid", "same")}
 
 
 @pytest.fixture(scope="module")
