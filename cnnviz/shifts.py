@@ -218,7 +218,8 @@ def _wrong(ops: list, n: int, low_bad: bool, high_bad: bool, *, framed: bool) ->
     true run reads there: so below (`low_bad`) or above (`high_bad`) the images. The
     framed images' values outside, zeros on the side a shift moved away from, are past
     the first layer that layer's outputs, never known to be its padding; a strip's
-    padding is the true run's at its end of the images at every layer.
+    padding is the true run's at its end of the images at every layer. (The caller says
+    whether the first layer's padding is zeros at all: a pooling's is not.)
     """
     wrong = np.zeros(n, dtype=bool)
     for op in ops:
@@ -245,6 +246,10 @@ def _bands(chain: list, frame: list, canvas: list, image: tuple, jump: tuple) ->
     images whose run of the chain gives them: ``(low strip, high strip)`` lengths.
     None when the border cannot be mended (or the framed images' run does not line up).
     """
+    # The frame's zeros stand in for the first layer's padding only where that padding is
+    # zeros: a pooling leaves its padding out (a max of negative values is not 0, and an
+    # average counts only the pixels), so there the frame is never its padding.
+    zeros = type(chain[0]) not in (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
     plan = []
     for axis in range(2):
         n, out = image[axis], frame[-1][axis].size
@@ -253,7 +258,8 @@ def _bands(chain: list, frame: list, canvas: list, image: tuple, jump: tuple) ->
         wrong = []
         for sign in (-1, 0, 1):
             # Images moved down (sign 1) are framed above by zeros; moved up, below.
-            mask = _wrong([pair[axis] for pair in frame], n, sign < 0, sign > 0, framed=True)
+            low_bad, high_bad = sign < 0 or not zeros, sign > 0 or not zeros
+            mask = _wrong([pair[axis] for pair in frame], n, low_bad, high_bad, framed=True)
             low = int(np.argmin(mask)) if not mask.all() else out
             high = int(np.argmin(mask[::-1])) if not mask.all() else out
             if low + high >= out or mask[low : out - high].any():

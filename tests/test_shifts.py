@@ -326,6 +326,37 @@ def test_shift_accuracy_shares_same_padding_and_mends_the_border(kind, max_shift
     np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
 
 
+@pytest.mark.parametrize("pooling", [keras.layers.MaxPooling2D, keras.layers.AveragePooling2D])
+def test_a_same_pooling_first_is_mended_where_the_frame_is_not_its_padding(pooling, monkeypatch):
+    # A pooling leaves its padding out (the max of negative pixels is not 0, an average
+    # counts only the pixels): the framed images' zeros are not its padding even on the
+    # side the shift moved away from. Taken for padding, the border units went unmended
+    # and the mean probability of the true class was off by tens of percent.
+    from cnnviz import shifts
+
+    monkeypatch.setattr(shifts, "_mending_cost", lambda *args: 0.0)
+    monkeypatch.setattr(shifts, "_MOVE", 0)
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((8, 7, 2))
+    h = pooling(3, strides=1, padding="same")(inputs)
+    h = keras.layers.Conv2D(3, 1)(h)
+    head = keras.initializers.RandomNormal(stddev=2.0, seed=1)
+    outputs = keras.layers.Dense(4, activation="softmax", kernel_initializer=head)(
+        keras.layers.Flatten()(h)
+    )
+    model = keras.Model(inputs, outputs)
+    shared = shifts._shared_prefix(model, 2, (8, 7, 2))
+    assert shared is not None
+    assert isinstance(shared[0].layers[1], pooling)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(7, 8, 7, 2)).astype(np.float32)  # negative pixels too
+    y = rng.integers(0, 4, 7)
+    result = shift_accuracy(model, x, y, max_shift=2)
+    accuracy, probability = _one_prediction_per_shift(model, x, y, 2)
+    np.testing.assert_allclose(result["accuracy"], accuracy, atol=1.5 / 7)
+    np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
+
+
 def test_lenet5_same_shares_its_first_pooling_and_mends_one_pooled_row_and_column():
     # conv1's units within 2 pixels of the edge read padding; where the garment left by
     # that edge, the framed run read its dropped pixels there: one pooled row (column)
