@@ -357,6 +357,36 @@ def test_a_same_pooling_first_is_mended_where_the_frame_is_not_its_padding(pooli
     np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
 
 
+def test_strips_give_no_map_of_one_unit_that_tensorflow_gets_wrong(monkeypatch):
+    # TensorFlow's CPU Conv2D gives garbage for one output column with a column stride,
+    # one input channel and more than one image. The shortest strip that mends the last
+    # column here is 2 pixels wide (one output column): the answers were wrong at every
+    # shift to the right. The strip is 4 pixels wide now, two output columns.
+    from cnnviz import shifts
+
+    monkeypatch.setattr(shifts, "_mending_cost", lambda *args: 0.0)
+    monkeypatch.setattr(shifts, "_MOVE", 0)
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((6, 6, 1))
+    h = keras.layers.Conv2D(3, 3, strides=(1, 2), padding="same")(inputs)
+    head = keras.initializers.RandomNormal(stddev=2.0, seed=1)
+    outputs = keras.layers.Dense(4, activation="softmax", kernel_initializer=head)(
+        keras.layers.Flatten()(h)
+    )
+    model = keras.Model(inputs, outputs)
+    _, _, jump, size, bands = shifts._shared_prefix(model, 1, (6, 6, 1))
+    assert (jump, size) == ((1, 2), (6, 3))
+    wrong, strips, gots = bands[1]
+    assert wrong == ((0, 0), (0, 0), (0, 1))  # the last column, moved right
+    assert (strips[1], gots[1]) == (4, 2)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 6, 6, 1)).astype(np.float32), rng.integers(0, 4, 5)
+    result = shift_accuracy(model, x, y, max_shift=1)
+    accuracy, probability = _one_prediction_per_shift(model, x, y, 1)
+    np.testing.assert_allclose(result["accuracy"], accuracy, atol=1.5 / 5)
+    np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
+
+
 def test_lenet5_same_shares_its_first_pooling_and_mends_one_pooled_row_and_column():
     # conv1's units within 2 pixels of the edge read padding; where the garment left by
     # that edge, the framed run read its dropped pixels there: one pooled row (column)
