@@ -387,6 +387,34 @@ def test_strips_give_no_map_of_one_unit_that_tensorflow_gets_wrong(monkeypatch):
     np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
 
 
+def test_the_cost_of_mending_is_counted_per_strip_not_per_shift(monkeypatch):
+    # Choosing where to share weighed every shift's strips one by one: 0.8 s for LeNet-5
+    # (same) at max_shift=6, minutes for 64x64 images at 40. A strip's cost depends on its
+    # size alone: each is weighed once, however many shifts, and counted by the shifts.
+    from cnnviz import shifts
+
+    model = lenet5("same")
+    chain, channels = model.layers[1:4], [1, 6, 6, 6]  # conv1, relu1, max_pool1
+    bands = shifts._shared_prefix(model, 6, (28, 28, 1))[4]
+    sizes = []
+    chain_ops = shifts._chain_ops
+
+    def counted(layers, size):
+        sizes.append(size)
+        return chain_ops(layers, size)
+
+    monkeypatch.setattr(shifts, "_chain_ops", counted)
+    costs = [shifts._mending_cost(chain, bands, (28, 28), m, (2, 2), channels) for m in (3, 12)]
+    # Per axis a 4-pixel strip at each end (moved up: the top; down: the bottom), across
+    # the framed images, for m shifts in each of the other axis' 2 phases; a 4x4 corner
+    # for each of the 4 pairs of ends, for the m * m shifts moved both ways.
+    assert len(sizes) == 2 * 8  # 8 strips weighed per m, whatever m
+    for m, cost in zip((3, 12), costs, strict=True):
+        band = sum(shifts._macs(chain, chain_ops(chain, (4, 28 + 2 * m)), channels))
+        corner = sum(shifts._macs(chain, chain_ops(chain, (4, 4)), channels))
+        assert cost == pytest.approx(2 * 2 * m * 2 * band + 4 * m * m * corner)
+
+
 def test_lenet5_same_shares_its_first_pooling_and_mends_one_pooled_row_and_column():
     # conv1's units within 2 pixels of the edge read padding; where the garment left by
     # that edge, the framed run read its dropped pixels there: one pooled row (column)
