@@ -193,14 +193,22 @@ def _shareable(layer: object) -> bool:
     return kind in _POINTWISE
 
 
-def _chain_ops(chain: list, size: tuple[int, int]) -> list | None:
+def _chain_ops(chain: list, size: tuple[int, int], memo: dict | None = None) -> list | None:
     """Return the chain's `_geometry` ops per layer (rows, columns) on images of `size`.
 
-    None if a map of the chain is empty at that size.
+    None if a map of the chain is empty at that size. `memo` keeps each layer's ops per
+    input size for one choice of the shared layers: reading a layer's settings
+    (``get_config``) was most of the 3 s that choice took for a 224x224 model.
     """
     ops = []
     for layer in chain:
-        pair = _geometry._ops(layer, size, layer.name)
+        if memo is None:
+            pair = _geometry._ops(layer, size, layer.name)
+        else:
+            key = (id(layer), size)
+            if key not in memo:
+                memo[key] = _geometry._ops(layer, size, layer.name)
+            pair = memo[key]
         size = (pair[0].size, pair[1].size)
         if min(size) < 1:
             return None
@@ -238,7 +246,9 @@ def _befores(ops: list, axis: int) -> list:
     return [pair[axis].before for pair in ops]
 
 
-def _bands(chain: list, frame: list, canvas: list, image: tuple, jump: tuple) -> tuple | None:
+def _bands(
+    chain: list, frame: list, canvas: list, image: tuple, jump: tuple, memo: dict | None = None
+) -> tuple | None:
     """Return how to mend the border units of the chain's cut output, per axis, or None.
 
     Per axis: ``wrong[sign + 1] = (low, high)``, the units at the low and high end that
@@ -268,7 +278,9 @@ def _bands(chain: list, frame: list, canvas: list, image: tuple, jump: tuple) ->
         need_low, need_high = max(w[0] for w in wrong), max(w[1] for w in wrong)
         strips, gots = [], []
         for side, need in (("low", need_low), ("high", need_high)):
-            found = (0, 0) if need == 0 else _strip(chain, frame, image, jump, axis, side, need)
+            found = (
+                (0, 0) if need == 0 else _strip(chain, frame, image, jump, axis, side, need, memo)
+            )
             if found is None:
                 return None
             strips.append(found[0])
@@ -277,7 +289,7 @@ def _bands(chain: list, frame: list, canvas: list, image: tuple, jump: tuple) ->
     return tuple(plan)
 
 
-def _strip(chain, frame, image, jump, axis, side, need) -> tuple[int, int] | None:
+def _strip(chain, frame, image, jump, axis, side, need, memo=None) -> tuple[int, int] | None:
     """Return the shortest strip that mends the `need` units at one end, and its output's length.
 
     The strip is the `side` end of the images along `axis`: its run of the chain must
@@ -289,7 +301,7 @@ def _strip(chain, frame, image, jump, axis, side, need) -> tuple[int, int] | Non
         if side == "high" and (n - r) % jump[axis]:
             continue
         size = (r, image[1]) if axis == 0 else (image[0], r)
-        ops = _chain_ops(chain, size)
+        ops = _chain_ops(chain, size, memo)
         if ops is None or _befores(ops, axis) != _befores(frame, axis):
             continue
         # No map of one unit the true run has not: TensorFlow 2.21's CPU Conv2D gives
@@ -370,24 +382,25 @@ def _choose_prefix(model: keras.Model, m: int) -> tuple | None:
         current = out
     image = tuple(int(n) for n in x.shape[1:3])
     side = 2 * m + 1
-    plain_ops = _chain_ops(chain, image) or []
+    memo: dict = {}
+    plain_ops = _chain_ops(chain, image, memo) or []
     plain = _macs(chain, plain_ops, channels)
     best, cost = None, side * side * sum(plain)
     for k in range(len(plain_ops)):
         frame = plain_ops[: k + 1]
-        canvas = _chain_ops(chain[: k + 1], (image[0] + 2 * m, image[1] + 2 * m))
+        canvas = _chain_ops(chain[: k + 1], (image[0] + 2 * m, image[1] + 2 * m), memo)
         if canvas is None:
             break
         jump = (
             int(np.prod([pair[0].stride for pair in frame])),
             int(np.prod([pair[1].stride for pair in frame])),
         )
-        bands = _bands(chain[: k + 1], frame, canvas, image, jump)
+        bands = _bands(chain[: k + 1], frame, canvas, image, jump, memo)
         if bands is None:
             continue
         phases = min(jump[0], side) * min(jump[1], side)
         total = phases * sum(_macs(chain, canvas, channels)) + side * side * sum(plain[k + 1 :])
-        total += _mending_cost(chain[: k + 1], bands, image, m, jump, channels)
+        total += _mending_cost(chain[: k + 1], bands, image, m, jump, channels, memo)
         # Every shift's cut is copied into the pass and read by the next layer.
         total += side * side * _MOVE * frame[-1][0].size * frame[-1][1].size * channels[k + 1]
         if total < cost:
@@ -414,7 +427,7 @@ def _choose_prefix(model: keras.Model, m: int) -> tuple | None:
 _MOVE = 4
 
 
-def _mending_cost(chain, bands, image, m, jump, channels) -> float:
+def _mending_cost(chain, bands, image, m, jump, channels, memo=None) -> float:
     """Return the multiply-adds per image of the strips that mend the cuts of every shift."""
     side, total = 2 * m + 1, 0.0
     framed = (image[0] + 2 * m, image[1] + 2 * m)
@@ -424,7 +437,7 @@ def _mending_cost(chain, bands, image, m, jump, channels) -> float:
     counts = {-1: m, 0: 1, 1: m}
 
     def cost(size):
-        return sum(_macs(chain, _chain_ops(chain, size), channels))
+        return sum(_macs(chain, _chain_ops(chain, size, memo), channels))
 
     for axis in range(2):
         wrong, strips, _ = bands[axis]

@@ -399,9 +399,9 @@ def test_the_cost_of_mending_is_counted_per_strip_not_per_shift(monkeypatch):
     sizes = []
     chain_ops = shifts._chain_ops
 
-    def counted(layers, size):
+    def counted(layers, size, memo=None):
         sizes.append(size)
-        return chain_ops(layers, size)
+        return chain_ops(layers, size, memo)
 
     monkeypatch.setattr(shifts, "_chain_ops", counted)
     costs = [shifts._mending_cost(chain, bands, (28, 28), m, (2, 2), channels) for m in (3, 12)]
@@ -413,6 +413,25 @@ def test_the_cost_of_mending_is_counted_per_strip_not_per_shift(monkeypatch):
         band = sum(shifts._macs(chain, chain_ops(chain, (4, 28 + 2 * m)), channels))
         corner = sum(shifts._macs(chain, chain_ops(chain, (4, 4)), channels))
         assert cost == pytest.approx(2 * 2 * m * 2 * band + 4 * m * m * corner)
+
+
+def test_choosing_the_shared_layers_reads_each_layer_once_per_size(monkeypatch):
+    # Reading a layer's settings (get_config) was most of the seconds the choice took for
+    # large models: every prefix and strip length read the whole chain again.
+    from cnnviz import _geometry, shifts
+
+    read = []
+    ops = _geometry._ops
+
+    def counted(layer, size, target):
+        read.append((layer.name, size))
+        return ops(layer, size, target)
+
+    monkeypatch.setattr(_geometry, "_ops", counted)
+    first = shifts._choose_prefix(lenet5("same"), 6)[0]
+    assert first.layers[-1].name == "max_pool1"
+    assert ("conv1", (28, 28)) in read
+    assert len(read) == len(set(read))
 
 
 def test_lenet5_same_shares_its_first_pooling_and_mends_one_pooled_row_and_column():
