@@ -326,6 +326,115 @@ def test_shift_accuracy_shares_same_padding_and_mends_the_border(kind, max_shift
     np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
 
 
+@pytest.mark.parametrize("pooling", [keras.layers.MaxPooling2D, keras.layers.AveragePooling2D])
+def test_a_same_pooling_first_is_mended_where_the_frame_is_not_its_padding(pooling, monkeypatch):
+    # A pooling leaves its padding out (the max of negative pixels is not 0, an average
+    # counts only the pixels): the framed images' zeros are not its padding even on the
+    # side the shift moved away from. Taken for padding, the border units went unmended
+    # and the mean probability of the true class was off by tens of percent.
+    from cnnviz import shifts
+
+    monkeypatch.setattr(shifts, "_mending_cost", lambda *args: 0.0)
+    monkeypatch.setattr(shifts, "_MOVE", 0)
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((8, 7, 2))
+    h = pooling(3, strides=1, padding="same")(inputs)
+    h = keras.layers.Conv2D(3, 1)(h)
+    head = keras.initializers.RandomNormal(stddev=2.0, seed=1)
+    outputs = keras.layers.Dense(4, activation="softmax", kernel_initializer=head)(
+        keras.layers.Flatten()(h)
+    )
+    model = keras.Model(inputs, outputs)
+    shared = shifts._shared_prefix(model, 2, (8, 7, 2))
+    assert shared is not None
+    assert isinstance(shared[0].layers[0], pooling)  # the shared chain starts with it
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(7, 8, 7, 2)).astype(np.float32)  # negative pixels too
+    y = rng.integers(0, 4, 7)
+    result = shift_accuracy(model, x, y, max_shift=2)
+    accuracy, probability = _one_prediction_per_shift(model, x, y, 2)
+    np.testing.assert_allclose(result["accuracy"], accuracy, atol=1.5 / 7)
+    np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
+
+
+def test_strips_give_no_map_of_one_unit_that_tensorflow_gets_wrong(monkeypatch):
+    # TensorFlow's CPU Conv2D gives garbage for one output column with a column stride,
+    # one input channel and more than one image. The shortest strip that mends the last
+    # column here is 2 pixels wide (one output column): the answers were wrong at every
+    # shift to the right. The strip is 4 pixels wide now, two output columns.
+    from cnnviz import shifts
+
+    monkeypatch.setattr(shifts, "_mending_cost", lambda *args: 0.0)
+    monkeypatch.setattr(shifts, "_MOVE", 0)
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((6, 6, 1))
+    h = keras.layers.Conv2D(3, 3, strides=(1, 2), padding="same")(inputs)
+    head = keras.initializers.RandomNormal(stddev=2.0, seed=1)
+    outputs = keras.layers.Dense(4, activation="softmax", kernel_initializer=head)(
+        keras.layers.Flatten()(h)
+    )
+    model = keras.Model(inputs, outputs)
+    _, _, jump, size, bands = shifts._shared_prefix(model, 1, (6, 6, 1))
+    assert (jump, size) == ((1, 2), (6, 3))
+    wrong, strips, gots = bands[1]
+    assert wrong == ((0, 0), (0, 0), (0, 1))  # the last column, moved right
+    assert (strips[1], gots[1]) == (4, 2)
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 6, 6, 1)).astype(np.float32), rng.integers(0, 4, 5)
+    result = shift_accuracy(model, x, y, max_shift=1)
+    accuracy, probability = _one_prediction_per_shift(model, x, y, 1)
+    np.testing.assert_allclose(result["accuracy"], accuracy, atol=1.5 / 5)
+    np.testing.assert_allclose(result["probability"], probability, rtol=1e-5)
+
+
+def test_the_cost_of_mending_is_counted_per_strip_not_per_shift(monkeypatch):
+    # Choosing where to share weighed every shift's strips one by one: 0.8 s for LeNet-5
+    # (same) at max_shift=6, minutes for 64x64 images at 40. A strip's cost depends on its
+    # size alone: each is weighed once, however many shifts, and counted by the shifts.
+    from cnnviz import shifts
+
+    model = lenet5("same")
+    chain, channels = model.layers[1:4], [1, 6, 6, 6]  # conv1, relu1, max_pool1
+    bands = shifts._shared_prefix(model, 6, (28, 28, 1))[4]
+    sizes = []
+    chain_ops = shifts._chain_ops
+
+    def counted(layers, size, memo=None):
+        sizes.append(size)
+        return chain_ops(layers, size, memo)
+
+    monkeypatch.setattr(shifts, "_chain_ops", counted)
+    costs = [shifts._mending_cost(chain, bands, (28, 28), m, (2, 2), channels) for m in (3, 12)]
+    # Per axis a 4-pixel strip at each end (moved up: the top; down: the bottom), across
+    # the framed images, for m shifts in each of the other axis' 2 phases; a 4x4 corner
+    # for each of the 4 pairs of ends, for the m * m shifts moved both ways.
+    # Each size weighed once per m, whatever m: the rows' band, the columns', a corner.
+    assert sorted(sizes) == sorted([(4, 34), (34, 4), (4, 4), (4, 52), (52, 4), (4, 4)])
+    for m, cost in zip((3, 12), costs, strict=True):
+        band = sum(shifts._macs(chain, chain_ops(chain, (4, 28 + 2 * m)), channels))
+        corner = sum(shifts._macs(chain, chain_ops(chain, (4, 4)), channels))
+        assert cost == pytest.approx(2 * 2 * m * 2 * band + 4 * m * m * corner)
+
+
+def test_choosing_the_shared_layers_reads_each_layer_once_per_size(monkeypatch):
+    # Reading a layer's settings (get_config) was most of the seconds the choice took for
+    # large models: every prefix and strip length read the whole chain again.
+    from cnnviz import _geometry, shifts
+
+    read = []
+    ops = _geometry._ops
+
+    def counted(layer, size, target):
+        read.append((layer.name, size))
+        return ops(layer, size, target)
+
+    monkeypatch.setattr(_geometry, "_ops", counted)
+    first = shifts._choose_prefix(lenet5("same"), 6)[0]
+    assert first.layers[-1].name == "max_pool1"
+    assert ("conv1", (28, 28)) in read
+    assert len(read) == len(set(read))
+
+
 def test_lenet5_same_shares_its_first_pooling_and_mends_one_pooled_row_and_column():
     # conv1's units within 2 pixels of the edge read padding; where the garment left by
     # that edge, the framed run read its dropped pixels there: one pooled row (column)
