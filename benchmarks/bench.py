@@ -46,6 +46,12 @@ and ``shift_consistency`` and ``equivariance`` on the test images
 ``nox -s bench -- --accuracy-seeds 0,1,2`` (not part of the default cases:
 30 epochs per seed and padding) trains the recipe once per seed and prints
 the spread of the test accuracy after 30 epochs.
+``nox -s bench -- --padding-seeds 0,1,2,3,4`` (alone) trains the six models of
+"Fixing it" (``valid``, ``same``, ``reflect``, ``circular``; ``valid`` and
+``same`` with blur pooling) once per seed with the recipe, each in its own
+process (``--padding-jobs`` at a time), into the cnnviz cache
+(``--cache-dir``), and prints each test accuracy and a table of mean ± sd;
+``--padding-epochs 10`` gives the page's comparison point.
 ``nox -s bench -- --gallery-training 6`` (also alone) trains the gallery's models
 for 6 epochs in their own processes, once one after the other and once side
 by side as the docs build does, and checks that the weights do not change.
@@ -284,6 +290,113 @@ def accuracy_spread(x, y, test, seeds: list[int], paddings: list[str]) -> None:
         print(
             f"accuracy {padding}, {len(seeds)} seeds: {spread}, "
             f"min {min(finals):.4f}, max {max(finals):.4f}",
+            flush=True,
+        )
+
+
+# --- the padding variants' seed spread -------------------------------------------------------
+
+# The six models of "Fixing it" (examples/what_padding_does/plot_05): padding, pooling.
+PADDING_VARIANTS = (
+    ("valid", "max"),
+    ("same", "max"),
+    ("reflect", "max"),
+    ("circular", "max"),
+    ("valid", "blur"),
+    ("same", "blur"),
+)
+# One training in a process of its own: prints the history as JSON on its last line.
+_TRAIN_ONE = """
+import json, sys
+import cnnviz
+padding, pooling, epochs, seed, cache = sys.argv[1:6]
+_, history = cnnviz.trained_lenet5(
+    padding, pooling=pooling, epochs=int(epochs), seed=int(seed),
+    cache_dir=cache or None, verbose=0,
+)
+print(json.dumps(history))
+"""
+
+
+def variant_name(padding: str, pooling: str) -> str:
+    return padding if pooling == "max" else f"{padding}+{pooling}"
+
+
+def cpu_facts() -> str:
+    """The CPU's model name and the vector extensions TensorFlow's kernels pick from."""
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    wanted = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+    found = [flag for flag in wanted if flag in flags] or ["none of " + ", ".join(wanted)]
+    # Unset, TensorFlow turns its oneDNN kernels on or off by the CPU's extensions.
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset")
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "unset")
+    return (
+        f"CPU {name}: {', '.join(found)}; TF_ENABLE_ONEDNN_OPTS {onednn}, ONEDNN_MAX_CPU_ISA {isa}"
+    )
+
+
+def padding_seeds(seeds: list[int], epochs: int, jobs: int, cache_dir: str | None) -> None:
+    """Train the six models of "Fixing it" once per seed; print each accuracy and the spread.
+
+    Every training is ``cnnviz.trained_lenet5`` (the notebook's recipe) in a
+    process of its own, `jobs` at a time, into `cache_dir` (by default the
+    user's cache, so seed 0 at the gallery's 10 epochs fills the gallery's
+    entries and nothing cached is trained again). The table gives the test
+    accuracy after `epochs` epochs: mean and sample standard deviation over
+    the seeds, and the range.
+    """
+    import subprocess
+
+    runs = [(padding, pooling, seed) for seed in seeds for padding, pooling in PADDING_VARIANTS]
+    print(f"padding variants: {len(runs)} trainings of {epochs} epochs, {jobs} at a time")
+    start = time.perf_counter()
+
+    def one(run: tuple[str, str, int]) -> tuple[tuple[str, str, int], float, float]:
+        padding, pooling, seed = run
+        began = time.perf_counter()
+        command = [sys.executable, "-c", _TRAIN_ONE, padding, pooling, str(epochs), str(seed)]
+        done = subprocess.run(
+            [*command, cache_dir or ""],
+            check=False,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
+        if done.returncode != 0:
+            sys.exit(f"training {run} failed:\n{done.stderr[-4000:]}")
+        history = json.loads(done.stdout.strip().splitlines()[-1])
+        accuracy = history["val_accuracy"][-1]
+        seconds_taken = time.perf_counter() - began
+        print(
+            f"padding {variant_name(padding, pooling)} seed {seed}: test accuracy after "
+            f"{epochs} epochs {accuracy:.4f} ({seconds_taken:.0f} s; a cached model only loads)",
+            flush=True,
+        )
+        return run, accuracy, seconds_taken
+
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        results = list(pool.map(one, runs))
+    print(f"padding variants: all trained or loaded in {time.perf_counter() - start:.0f} s")
+    print(f"| model | test accuracy after {epochs} epochs, {len(seeds)} seeds | min | max |")
+    print("|---|---|---|---|")
+    for padding, pooling in PADDING_VARIANTS:
+        finals = [acc for (p, q, _), acc, _ in results if (p, q) == (padding, pooling)]
+        spread = f"{statistics.mean(finals):.4f}"
+        if len(finals) > 1:
+            spread += f" ± {statistics.stdev(finals):.4f}"
+        print(
+            f"| {variant_name(padding, pooling)} | {spread} | {min(finals):.4f} | "
+            f"{max(finals):.4f} |",
             flush=True,
         )
 
@@ -929,10 +1042,31 @@ def main(argv: list[str] | None = None) -> int:
         help="train both models for EPOCHS epochs in their own processes, one after the other "
         "and side by side (as the docs build does); runs alone",
     )
+    parser.add_argument(
+        "--padding-seeds",
+        help="comma-separated seeds: train the six models of 'Fixing it' (four paddings, two "
+        "with blur pooling) once per seed and print the accuracy table; runs alone",
+    )
+    parser.add_argument(
+        "--padding-epochs",
+        type=int,
+        default=30,
+        help="epochs for --padding-seeds (default 30, the recipe's)",
+    )
+    parser.add_argument(
+        "--padding-jobs",
+        type=int,
+        default=1,
+        help="trainings side by side for --padding-seeds, one process each (default 1)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        help="cnnviz cache for --padding-seeds (default: the user's, as trained_lenet5's)",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     if args.cases is None:
-        alone = args.accuracy_seeds or args.gallery_training
+        alone = args.accuracy_seeds or args.gallery_training or args.padding_seeds
         args.cases = "" if alone else "training,activations,plotting,data"
     cases = set(args.cases.split(",")) - {""}
 
@@ -941,6 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
         f"NumPy {np.__version__}, Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, {platform.machine()}"
     )
+    print(cpu_facts())
     (x_train, y_train), test = cnnviz.load_fashion_mnist()
     if cases:
         header()
@@ -969,6 +1104,9 @@ def main(argv: list[str] | None = None) -> int:
         seeds = [int(seed) for seed in args.accuracy_seeds.split(",")]
         paddings = args.accuracy_paddings.split(",")
         accuracy_spread(x_train, y_train, test, seeds, paddings)
+    if args.padding_seeds:
+        seeds = [int(seed) for seed in args.padding_seeds.split(",")]
+        padding_seeds(seeds, args.padding_epochs, args.padding_jobs, args.cache_dir)
     if args.gallery_training:  # last: it prints a header of its own
         ok &= gallery_training(args.gallery_training, args.repeats)
 
