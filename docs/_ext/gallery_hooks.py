@@ -25,6 +25,12 @@ GALLERY_MODELS: dict[str, dict] = {
     # The data randomization page (explaining_predictions/plot_04): LeNet-5 trained on
     # permuted labels, compared with the valid model at the same epoch, 10.
     "valid-permuted": {"padding": "valid", "labels": "permuted", "epochs": 10},
+    # "Fixing it" (what_padding_does/plot_05): the padding variants and blur pooling, compared
+    # with the seed's two models at the same epoch, 10 (which the seed models' entries keep).
+    "reflect": {"padding": "reflect", "epochs": 10},
+    "circular": {"padding": "circular", "epochs": 10},
+    "valid-blur": {"padding": "valid", "pooling": "blur", "epochs": 10},
+    "same-blur": {"padding": "same", "pooling": "blur", "epochs": 10},
 }
 # The models of the site's explorer (explorer_page.py): the two paddings of the notebook.
 EXPLORER_MODELS = ("valid", "same")
@@ -59,12 +65,14 @@ def train_gallery_models(app) -> None:
     it first calls :func:`cnnviz.trained_lenet5`. The small convolutions of
     LeNet-5 leave the two cores partly idle, so two trainings side by side
     can finish sooner than one after the other (``nox -s bench --
-    --gallery-training 6`` times both ways). Each process has TensorFlow's
+    --gallery-training 6`` times both ways); more than one per core only
+    makes them fight for the cores, so at most ``max(2, os.cpu_count())``
+    run at once, the others waiting for a free slot. Each process has TensorFlow's
     default threads, as a reader's own process has, so the weights are the
     ones ``trained_lenet5`` computes anywhere else on this machine, bit for
     bit: the cache entry is theirs. The examples then load the models from
-    the cache. The log gives each model's time, from the start of all of
-    them to the end of its own process, and the time of the whole.
+    the cache. The log gives each model's time, from the start of its own
+    process to its end, when it started, and the time of the whole.
     """
     from sphinx.errors import ExtensionError
     from sphinx.util import logging
@@ -79,19 +87,37 @@ def train_gallery_models(app) -> None:
     ]
     if not missing:
         return
-    logger.info("training %s in parallel for the gallery (cached afterwards)", ", ".join(missing))
+    at_once = max(2, os.cpu_count() or 1)
+    logger.info(
+        "training %s for the gallery, %d at a time (cached afterwards)",
+        ", ".join(missing),
+        at_once,
+    )
     start = time.monotonic()
-    processes = {name: start_trainer(name) for name in missing}
+    slots = threading.Semaphore(at_once)
+    processes: dict[str, subprocess.Popen] = {}
     outputs: dict[str, list[str]] = {name: [] for name in missing}
     codes: dict[str, int] = {}
 
     def relay(name: str) -> None:
+        with slots:
+            began = time.monotonic()
+            processes[name] = start_trainer(name)
+            _follow(name, began)
+
+    def _follow(name: str, began: float) -> None:
         for line in processes[name].stdout:
             outputs[name].append(line)
             if line.startswith("Epoch ") or " loss: " in line:  # per epoch, not TF's chatter
                 logger.info("[%s] %s", name, line.rstrip())
         codes[name] = processes[name].wait()
-        logger.info("[%s] trained in %.0f s", name, time.monotonic() - start)
+        now = time.monotonic()
+        logger.info(
+            "[%s] trained in %.0f s (started %.0f s after the first)",
+            name,
+            now - began,
+            began - start,
+        )
 
     readers = [threading.Thread(target=relay, args=(name,)) for name in missing]
     for reader in readers:
