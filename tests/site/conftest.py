@@ -47,6 +47,7 @@ MIN_FIGURES = {
     "plot_02_which_pixels_count": 3,  # paths, mean gradients, both by distance from the edge
     "plot_03_shifted_garments": 2,  # accuracy over the shifts, equivariance per layer
     "plot_04_does_a_cnn_know_where": 4,  # the data, units per pixel, accuracy, by distance
+    "plot_05_fixing_it": 4,  # the paddings drawn, accuracy over the shifts, equivariance x2
 }
 
 # Debian's chromium; Playwright drives it and downloads no browser of its own.
