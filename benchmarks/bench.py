@@ -264,6 +264,14 @@ def bench_training(x, y, validation, epochs: int, label: str) -> list[dict]:
     return checks
 
 
+def mean_sd(values: list[float], between: str = " ± ") -> str:
+    """The mean, and the sample standard deviation where there are two values or more."""
+    text = f"{statistics.mean(values):.4f}"
+    if len(values) > 1:
+        text += f"{between}{statistics.stdev(values):.4f}"
+    return text
+
+
 def accuracy_spread(x, y, test, seeds: list[int], paddings: list[str]) -> None:
     """Train the recipe (30 epochs) once per seed; print the test accuracy's spread.
 
@@ -284,11 +292,8 @@ def accuracy_spread(x, y, test, seeds: list[int], paddings: list[str]) -> None:
                 f"trained in {time.perf_counter() - start:.0f} s)",
                 flush=True,
             )
-        spread = f"mean {statistics.mean(finals):.4f}"
-        if len(finals) > 1:
-            spread += f", std {statistics.stdev(finals):.4f}"
         print(
-            f"accuracy {padding}, {len(seeds)} seeds: {spread}, "
+            f"accuracy {padding}, {len(seeds)} seeds: mean {mean_sd(finals, ', std ')}, "
             f"min {min(finals):.4f}, max {max(finals):.4f}",
             flush=True,
         )
@@ -391,11 +396,8 @@ def padding_seeds(seeds: list[int], epochs: int, jobs: int, cache_dir: str | Non
     print("|---|---|---|---|")
     for padding, pooling in PADDING_VARIANTS:
         finals = [acc for (p, q, _), acc, _ in results if (p, q) == (padding, pooling)]
-        spread = f"{statistics.mean(finals):.4f}"
-        if len(finals) > 1:
-            spread += f" ± {statistics.stdev(finals):.4f}"
         print(
-            f"| {variant_name(padding, pooling)} | {spread} | {min(finals):.4f} | "
+            f"| {variant_name(padding, pooling)} | {mean_sd(finals)} | {min(finals):.4f} | "
             f"{max(finals):.4f} |",
             flush=True,
         )
