@@ -162,10 +162,11 @@ for name, value in accuracy.items():
 # initial weights, another order of the batches) moves a model's test
 # accuracy by about as much as most of the models differ. The benchmark
 # ``nox -s bench -- --padding-seeds 0,1,2,3,4 --padding-epochs 10
-# --padding-jobs 2`` trains every model with seeds 0 to 4. Its result of 2026-12-04 on a
-# 2-core AMD EPYC (AVX-512), the test accuracy after 10 epochs (see
-# :doc:`../../performance` for the run); seed 0 gave the models of this
-# page when it was built there:
+# --padding-jobs 2`` trains every model with seeds 0 to 4. The table is
+# its result of 2026-12-04 on a 2-core AMD EPYC (AVX-512): the test
+# accuracy after 10 epochs (the run is on :doc:`../../performance`).
+# Seed 0 gave this page's models when the page was built on that
+# machine; a build on another CPU prints other figures above.
 #
 # .. list-table:: Test accuracy after 10 epochs, seeds 0 to 4
 #    :header-rows: 1
@@ -217,22 +218,22 @@ for name, value in accuracy.items():
 #   ``circular`` (+0.50 and +0.68 points; 2.1 and 2.7).
 #
 # The five seeds' ranges overlap for every pair compared above, so one
-# training of each model can rank two of them the wrong way round, or make a difference
-# within the spread look large: seed 0 put ``reflect`` 0.59 points above
-# ``same``, twice the mean difference; ``same+blur`` with seed 4
-# (0.8997) is below ``same`` with seed 3 (0.9005).
+# training of each model can rank two of them the wrong way round, or
+# make a difference within the spread look large: seed 0 put
+# ``reflect`` 0.59 points above ``same``, twice the mean difference;
+# ``same+blur`` with seed 4 (0.8997) is below ``same`` with seed 3
+# (0.9005).
 
 # %%
 # What changes with padding, and what does not
 # --------------------------------------------
 # ``same``, ``reflect`` and ``circular`` have one shape: the same
 # convolutions and poolings with the same sizes, differing only in what
-# lies past the border. A
-# difference among these three is padding alone. Between ``valid`` and
-# the others it is not: ``valid`` maps shrink, so ``fc1`` reads 256
-# values instead of 784, and the ``valid`` model has 44,426 parameters to
-# the others' 107,786. A gap between the two families mixes the border with
-# the size of the network.
+# lies past the border. A difference among these three is padding alone.
+# Between ``valid`` and the others it is not: ``valid`` maps shrink, so
+# ``fc1`` reads 256 values instead of 784, and the ``valid`` model has
+# 44,426 parameters to the others' 107,786. A gap between the two
+# families mixes the border with the size of the network.
 
 # %%
 # Consistency under shifts
@@ -261,9 +262,10 @@ for name, values in consistency.items():
 # %%
 # With blur pooling each model gives the same class for both shifts more
 # often, at every ``m``: Zhang's result, on Fashion-MNIST. The mirrored
-# and wrapped borders move ``same``'s consistency up or down (which,
-# depended on ``m`` and on the seed in the five seeds tried), always by
-# less than blur pooling adds to it. The page checks both claims:
+# and wrapped borders move ``same``'s consistency up or down (the
+# direction depended on ``m`` and on the seed in the five seeds tried),
+# always by less than blur pooling adds to it. The page checks both
+# claims:
 for plain, blurred in (("valid", "valid+blur"), ("same", "same+blur")):
     for m in (1, 2, 4):
         assert consistency[blurred][m] > consistency[plain][m], (
