@@ -1,0 +1,216 @@
+"""Linear CKA (cnnviz.compare) against a straightforward NumPy reading of its definition."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz import cka
+
+
+def reference_cka(a, b, debiased=False):
+    """CKA from the Gram matrices, term by term as the papers write it (float64)."""
+    x = np.asarray(a, np.float64).reshape(len(a), -1)
+    y = np.asarray(b, np.float64).reshape(len(b), -1)
+    n = len(x)
+    k, l = x @ x.T, y @ y.T
+    if not debiased:
+        # HSIC = tr(K H L H) / (n - 1)^2 with the centring matrix H (Gretton et al., 2005).
+        h = np.eye(n) - np.ones((n, n)) / n
+
+        def hsic(k, l):
+            return np.trace(k @ h @ l @ h) / (n - 1) ** 2
+
+    else:
+        # The unbiased estimator (Song et al., 2012): Gram matrices with zero diagonals.
+        def hsic(k, l):
+            k, l = k - np.diag(np.diag(k)), l - np.diag(np.diag(l))
+            one = np.ones(n)
+            return (
+                np.trace(k @ l)
+                + (one @ k @ one) * (one @ l @ one) / ((n - 1) * (n - 2))
+                - 2 / (n - 2) * (one @ k @ l @ one)
+            ) / (n * (n - 3))
+
+    return hsic(k, l) / np.sqrt(hsic(k, k) * hsic(l, l))
+
+
+def rotation(size, seed):
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(size, size)))
+    return q * np.sign(np.diag(r))
+
+
+@pytest.fixture
+def related():
+    """Two related sets of activations: b is a noisy linear map of a."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(60, 12))
+    b = a @ rng.normal(size=(12, 7)) + 0.5 * rng.normal(size=(60, 7))
+    return a, b
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+@pytest.mark.parametrize(("n", "p", "q"), [(60, 12, 7), (15, 40, 30), (8, 3, 90), (200, 5, 5)])
+def test_equals_the_gram_matrix_definition(n, p, q, debiased):
+    # Both routes (feature products when N is large, Gram matrices when small) are taken.
+    rng = np.random.default_rng(n + p + q)
+    a = rng.normal(size=(n, p))
+    b = a[:, :1] * rng.normal(size=(1, q)) + rng.normal(size=(n, q))
+    assert cka(a, b, debiased=debiased) == pytest.approx(reference_cka(a, b, debiased), rel=1e-9)
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_a_set_compared_with_itself_is_1(related, debiased):
+    a, b = related
+    assert cka(a, a, debiased=debiased) == pytest.approx(1.0, abs=1e-12)
+    assert cka(b, b, debiased=debiased) == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_invariant_to_rotation_isotropic_scaling_and_offset(related, debiased):
+    a, b = related
+    before = cka(a, b, debiased=debiased)
+    moved = 7.5 * b @ rotation(b.shape[1], 1) - 3.0
+    assert cka(a, moved, debiased=debiased) == pytest.approx(before, rel=1e-9)
+    assert cka(0.01 * a @ rotation(a.shape[1], 2) + 100, b, debiased=debiased) == pytest.approx(
+        before, rel=1e-9
+    )
+    assert cka(a, b @ rotation(b.shape[1], 3) * 1e-6, debiased=debiased) == pytest.approx(
+        before, rel=1e-9
+    )
+
+
+def test_a_rotated_scaled_offset_copy_scores_1():
+    a = np.random.default_rng(4).normal(size=(100, 10))
+    assert cka(a, -2 * a @ rotation(10, 5) + 4) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_not_invariant_to_scaling_one_feature(related):
+    # Only isotropic scaling leaves CKA alone: stretching one unit changes it.
+    a, b = related
+    stretched = b * np.array([10.0, 1, 1, 1, 1, 1, 1])
+    assert abs(cka(a, stretched) - cka(a, b)) > 0.01
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_symmetric(related, debiased):
+    a, b = related
+    assert cka(a, b, debiased=debiased) == pytest.approx(cka(b, a, debiased=debiased), rel=1e-12)
+
+
+def test_more_related_activations_score_higher():
+    rng = np.random.default_rng(6)
+    a = rng.normal(size=(300, 8))
+    noise = rng.normal(size=(300, 8))
+    scores = [cka(a, a + level * noise) for level in (0.1, 0.5, 1.0, 3.0)]
+    assert np.all(np.diff(scores) < 0)
+    assert scores[0] > 0.95
+    assert scores[-1] < 0.3
+
+
+def test_unrelated_features_are_biased_upwards_at_small_n_and_about_0_debiased():
+    # Independent random activations: the plain estimate is far from 0 when N is
+    # small against the number of features; the debiased one is near 0 on average.
+    rng = np.random.default_rng(7)
+    plain, unbiased = [], []
+    for _ in range(20):
+        a, b = rng.normal(size=(20, 100)), rng.normal(size=(20, 100))
+        plain.append(cka(a, b))
+        unbiased.append(cka(a, b, debiased=True))
+    assert min(plain) > 0.6
+    assert abs(np.mean(unbiased)) < 0.02
+    assert max(np.abs(unbiased)) < 0.3  # one draw of 20 examples still varies
+
+
+def test_the_bias_shrinks_with_more_examples():
+    rng = np.random.default_rng(8)
+    scores = [cka(rng.normal(size=(n, 50)), rng.normal(size=(n, 50))) for n in (25, 200, 2000)]
+    assert scores[0] > scores[1] > scores[2]
+    assert scores[2] < 0.05
+
+
+def test_maps_of_any_shape_are_flattened_per_example(related):
+    a, b = related
+    maps = a.reshape(60, 2, 3, 2)
+    assert cka(maps, b) == pytest.approx(cka(a, b), rel=1e-12)
+    assert cka(a[:, 0], b) == pytest.approx(cka(a[:, :1], b), rel=1e-12)
+
+
+def test_integer_float32_and_bool_activations_are_taken():
+    rng = np.random.default_rng(9)
+    a = rng.integers(0, 5, size=(40, 6))
+    b = rng.normal(size=(40, 3)).astype(np.float32)
+    assert cka(a, b) == pytest.approx(reference_cka(a, b), rel=1e-6)
+    assert 0 <= cka(a > 2, b) <= 1
+
+
+def test_float32_input_is_computed_in_float64():
+    # Large offsets would lose everything in float32 sums; centring in float64 keeps it.
+    rng = np.random.default_rng(10)
+    a = rng.normal(size=(500, 4))
+    b = a + 0.1 * rng.normal(size=(500, 4))
+    shifted = (b + 1000).astype(np.float32)
+    assert cka(a, shifted) == pytest.approx(cka(a, b.astype(np.float32)), abs=1e-4)
+
+
+def test_different_numbers_of_examples_are_refused():
+    with pytest.raises(
+        ValueError, match=r"same number .* got 10 and 9 \(shapes \(10, 3\) and \(9, 3\)\)"
+    ):
+        cka(np.ones((10, 3)) * np.arange(10)[:, None], np.arange(27.0).reshape(9, 3))
+
+
+@pytest.mark.parametrize(("n", "debiased"), [(1, False), (3, True)])
+def test_too_few_examples_are_refused(n, debiased):
+    rng = np.random.default_rng(11)
+    a, b = rng.normal(size=(n, 4)), rng.normal(size=(n, 4))
+    with pytest.raises(ValueError, match=f"at least {2 if n == 1 else 4} examples; got {n}"):
+        cka(a, b, debiased=debiased)
+
+
+@pytest.mark.parametrize("which", ["a", "b"])
+def test_constant_activations_are_refused_not_nan(which):
+    rng = np.random.default_rng(12)
+    good = rng.normal(size=(30, 5))
+    constant = np.full((30, 4), 0.1)  # its float mean is not exactly 0.1
+    args = (constant, good) if which == "a" else (good, constant)
+    with pytest.raises(ValueError, match=f"{which} is the same for every example"):
+        cka(*args)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_values_are_refused_with_the_example(bad):
+    a = np.random.default_rng(13).normal(size=(10, 3))
+    a[6, 2] = bad
+    with pytest.raises(ValueError, match=r"a must hold finite values; .* example 6"):
+        cka(a, np.arange(30.0).reshape(10, 3))
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        ("activations", TypeError, "a must be an array"),
+        (None, TypeError, "a must be an array"),
+        (np.array(["x", "y"]), TypeError, "numeric array"),
+        (np.ones((4, 2), complex), TypeError, "real numbers"),
+        (np.float64(3.0), ValueError, "scalar"),
+        (np.zeros((0, 3)), ValueError, "at least one value per example"),
+        (np.zeros((5, 0)), ValueError, "at least one value per example"),
+    ],
+)
+def test_what_is_not_activations_is_refused_by_name(value, error, message):
+    with pytest.raises(error, match=message):
+        cka(value, np.arange(8.0).reshape(4, 2))
+
+
+@pytest.mark.parametrize("debiased", [1, "yes", None])
+def test_debiased_must_be_a_bool(debiased):
+    with pytest.raises(TypeError, match="debiased must be True or False"):
+        cka(np.eye(5), np.eye(5), debiased=debiased)
+
+
+def test_a_debiased_normalisation_that_is_not_positive_is_refused():
+    # Four examples of one feature: the unbiased estimate of HSIC(a, a) can be <= 0.
+    a = np.array([[0.0], [0.0], [0.0], [1.0]])
+    with pytest.raises(ValueError, match="too few for debiased CKA"):
+        cka(a, a, debiased=True)
