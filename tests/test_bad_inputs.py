@@ -1217,6 +1217,13 @@ CATALOGUE: list[Case] = [
     Case("Padding2D", "padding=-1", call("Padding2D", -1), V, r"padding must be a non-negative integer, a pair \(rows, columns\) or a pair of pairs \(\(top, bottom\), \(left, right\)\) of them; got -1"),
     Case("Padding2D", "padding=(1, 2, 3, 4)", call("Padding2D", (1, 2, 3, 4)), V, r"padding must be a non-negative integer, .*; got \(1, 2, 3, 4\)"),
     Case("Padding2D", "a mirrored border as wide as the image", lambda: __import__("cnnviz").Padding2D(3, "reflect", name="pad")(np.zeros((1, 3, 8, 1), np.float32)), V, r"layer 'pad' \(Padding2D, mode='reflect'\) pads the height by 3 and 3, but its input's height is 3 pixels: a reflect border must be less than the input's height"),
+    # issue 25: cka
+    Case("cka", "10 examples against 9", call("cka", np.arange(30.0).reshape(10, 3), np.arange(27.0).reshape(9, 3)), V, r"a and b must hold the activations of the same examples, the same number along the first axis; got 10 and 9 \(shapes \(10, 3\) and \(9, 3\)\)"),
+    Case("cka", "constant activations (CKA undefined, not NaN)", call("cka", np.full((6, 2), 0.1), np.arange(12.0).reshape(6, 2)), V, r"a is the same for every example \(no variance across the 6 examples\): CKA is undefined"),
+    Case("cka", "3 examples with debiased=True", call("cka", np.eye(3), np.eye(3), debiased=True), V, r"the debiased estimator needs at least 4 examples; got 3"),
+    Case("cka", "a NaN activation", call("cka", np.array([[0.0], [np.nan], [2.0]]), np.eye(3)), V, r"a must hold finite values; got 1 NaN or infinite value\(s\), the first in example 1"),
+    Case("cka", "a string", call("cka", np.eye(3), "conv1"), T, r"b must be an array of activations \(N, \.\.\.\); got 'conv1'"),
+    Case("cka", "debiased='yes'", call("cka", np.eye(5), np.eye(5), debiased="yes"), T, r"debiased must be True or False; got 'yes'"),
 ]  # fmt: skip
 
 
