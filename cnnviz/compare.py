@@ -19,52 +19,120 @@ __all__ = ["cka"]
 
 
 def _features(x: object, name: str) -> np.ndarray:
-    """Return activations as a float64 (N, features) matrix, or say what is wrong with them."""
+    """Return activations as an (N, features) matrix of real numbers, or say what is wrong."""
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be an array of activations (N, ...); got {x!r}")
-    array = np.asarray(x)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
-    ):
+    if isinstance(x, np.ma.MaskedArray):
         raise TypeError(
-            f"{name} must be a numeric array of activations (N, ...); got dtype {array.dtype}"
+            f"{name} is a masked array; cka does not drop masked values: pass the examples "
+            "to compare, without the masked ones"
         )
-    if np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers; got dtype {array.dtype}")
+    try:
+        array = np.asarray(x)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{name} must be an array of activations (N, ...); {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be a numeric array of activations (N, ...), of real numbers; got "
+            f"dtype {array.dtype}"
+        )
     if array.ndim == 0:
         raise ValueError(f"{name} must have a first axis of N examples; got a scalar")
     if array.shape[0] == 0 or array[0].size == 0:
         raise ValueError(
             f"{name} must hold at least one value per example; got shape {array.shape}"
         )
-    matrix = array.reshape(array.shape[0], -1).astype(np.float64)
-    bad = ~np.isfinite(matrix)
-    if bad.any():
-        row = int(np.argwhere(bad)[0][0])
-        raise ValueError(
-            f"{name} must hold finite values; got {int(bad.sum())} NaN or infinite value(s), "
-            f"the first in example {row}"
-        )
+    matrix = array.reshape(array.shape[0], -1)
+    if matrix.dtype.kind == "f":
+        bad = ~np.isfinite(matrix)
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0])
+            raise ValueError(
+                f"{name} must hold finite values; got {int(bad.sum())} NaN or infinite "
+                f"value(s), the first in example {row}"
+            )
     return matrix
 
 
-def _products(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Return ||X'Y||_F^2, ||X'X||_F^2 and ||Y'Y||_F^2 of centred X, Y, by the cheaper route.
+def _centred(matrix: np.ndarray, name: str) -> np.ndarray:
+    """Return the (N, features) activations less their medians, in float64, largest magnitude 1.
 
-    These are tr(KL), tr(KK) and tr(LL) for the Gram matrices K = XX' and L = YY'
-    of the N examples. With more examples than features the (features x features)
-    products are cheaper; with fewer, the (N x N) Gram matrices.
+    CKA does not change with an offset or an isotropic scaling, so the matrix is
+    moved and scaled here: the fourth powers in its products then neither overflow
+    nor underflow, whatever the activations' magnitude. The median, not the mean:
+    one example far from the others moves the mean far from all the rest, and
+    their differences would be lost in rounding where no centring is needed.
+    """
+    if np.all(matrix == matrix[0]):  # exactly, before rounding: a float mean may round
+        raise ValueError(
+            f"{name} is the same for every example (no variance across the "
+            f"{matrix.shape[0]} examples): CKA is undefined"
+        )
+    if matrix.dtype.kind in "iu":
+        # Integers beyond 2**53 lose their differences in float64: subtract each column's
+        # least value first, exactly, in the integers' own kind.
+        low = matrix.min(axis=0)
+        if matrix.dtype.kind == "u" or float(matrix.max()) - float(low.min()) < 2.0**62:
+            matrix = matrix - low
+    matrix = matrix.astype(np.float64)
+    matrix = matrix - np.median(matrix, axis=0)
+    return matrix / np.abs(matrix).max()
+
+
+def _unbiased(trace: float, d1: np.ndarray, d2: np.ndarray, n: int) -> float:
+    """Return n (n - 3) times the unbiased HSIC of centred features, from tr(KL) and diagonals.
+
+    With K1 = 0 for centred features, Song et al.'s estimator reduces to tr(KL),
+    the diagonals d = ||x_i||^2 and their sums (the factor 1 / (n (n - 3)) cancels
+    in CKA). It loses digits to cancellation where one example's activations are far
+    larger than all the others' (a millionfold costs about 1e-5 relative).
+    """
+    return trace - n / (n - 2) * float(d1 @ d2) + d1.sum() * d2.sum() / ((n - 1) * (n - 2))
+
+
+def _hsic(x: np.ndarray, y: np.ndarray, debiased: bool) -> tuple[float, ...]:
+    """Return HSIC(X, Y), HSIC(X, X) and HSIC(Y, Y), up to one common factor, and two scales.
+
+    The scales are the largest terms summed into HSIC(X, X) and HSIC(Y, Y): their
+    rounding is a few units in the last place of these, so an estimate not above
+    1e-12 of its scale cannot be told from 0.
+
+    `x` and `y` need not be centred. Through the (N x N) Gram matrices where they are
+    cheaper than the (features x features) products, which they are when N is smaller
+    than the numbers of features; the debiased estimator is then computed term by
+    term on the Gram matrices with their diagonals zeroed, which keeps the digits
+    that the closed form (:func:`_unbiased`) loses to cancellation.
     """
     n, p = x.shape
     q = y.shape[1]
     if n * n * (p + q) < n * (p * q + p * p + q * q):
+        if not debiased:  # the unbiased estimator needs no centring; the plain one does
+            x, y = x - x.mean(axis=0), y - y.mean(axis=0)
         k, l = x @ x.T, y @ y.T
-        return float(np.sum(k * l)), float(np.sum(k * k)), float(np.sum(l * l))
-    return (
-        float(np.sum((x.T @ y) ** 2)),
-        float(np.sum((x.T @ x) ** 2)),
-        float(np.sum((y.T @ y) ** 2)),
-    )
+        if not debiased:
+            return float(np.sum(k * l)), float(np.sum(k * k)), float(np.sum(l * l)), 1.0, 1.0
+        np.fill_diagonal(k, 0.0)
+        np.fill_diagonal(l, 0.0)
+        sk, sl = k.sum(axis=1), l.sum(axis=1)
+
+        def unbiased(k1, k2, s1, s2):
+            return (
+                float(np.sum(k1 * k2))
+                + s1.sum() * s2.sum() / ((n - 1) * (n - 2))
+                - 2 / (n - 2) * float(s1 @ s2)
+            )
+
+        scales = float(np.sum(k * k)), float(np.sum(l * l))
+        return unbiased(k, l, sk, sl), unbiased(k, k, sk, sk), unbiased(l, l, sl, sl), *scales
+    x, y = x - x.mean(axis=0), y - y.mean(axis=0)
+    xy = float(np.sum((x.T @ y) ** 2))
+    xx = float(np.sum((x.T @ x) ** 2))
+    yy = float(np.sum((y.T @ y) ** 2))
+    if not debiased:
+        return xy, xx, yy, 1.0, 1.0
+    dx, dy = np.sum(x * x, axis=1), np.sum(y * y, axis=1)
+    hsic = _unbiased(xy, dx, dy, n), _unbiased(xx, dx, dx, n), _unbiased(yy, dy, dy, n)
+    return *hsic, xx, yy
 
 
 def cka(a: object, b: object, *, debiased: bool = False) -> float:
@@ -92,8 +160,13 @@ def cka(a: object, b: object, *, debiased: bool = False) -> float:
     [0, 1]. Prefer it when N is not much larger than the number of
     features.
 
-    The computation is in float64, through the (features x features)
-    cross products or the (N x N) Gram matrices, whichever is cheaper.
+    The computation is in float64, on the activations less their medians
+    and scaled to a largest magnitude of 1 (CKA does not change), so any
+    magnitude gives the same answer; through the (features x features)
+    cross products or the (N x N) Gram matrices, whichever is cheaper. With
+    ``debiased=True`` and more examples than features, an example whose
+    activations are a millionfold larger than all the others' costs about
+    five of the sixteen digits to cancellation.
 
     Parameters
     ----------
@@ -149,31 +222,17 @@ def cka(a: object, b: object, *, debiased: bool = False) -> float:
     if n < least:
         what = "the debiased estimator needs" if debiased else "CKA needs"
         raise ValueError(f"{what} at least {least} examples; got {n}")
-    for matrix, name in ((x, "a"), (y, "b")):
-        if np.all(matrix == matrix[0]):  # exactly: the mean of equal values may round
-            raise ValueError(
-                f"{name} is the same for every example (no variance across the {n} examples): "
-                "CKA is undefined"
-            )
-    x = x - x.mean(axis=0)
-    y = y - y.mean(axis=0)
-    xy, xx, yy = _products(x, y)
+    x, y = _centred(x, "a"), _centred(y, "b")
+    xy, xx, yy, scale_x, scale_y = _hsic(x, y, debiased)
     if not debiased:
-        return float(xy / np.sqrt(xx * yy))
-    # The unbiased HSIC (Song et al., 2012) of centred features, up to the factor
-    # 1 / (n (n - 3)) that cancels in the ratio: with the Gram matrices' diagonals
-    # d_x = ||x_i||² and d_y = ||y_i||², each term needs only those and tr(KL).
-    dx, dy = np.sum(x * x, axis=1), np.sum(y * y, axis=1)
-
-    def unbiased(trace: float, d1: np.ndarray, d2: np.ndarray) -> float:
-        return trace - n / (n - 2) * float(d1 @ d2) + d1.sum() * d2.sum() / ((n - 1) * (n - 2))
-
-    hsic_xy, hsic_xx, hsic_yy = unbiased(xy, dx, dy), unbiased(xx, dx, dx), unbiased(yy, dy, dy)
-    for value, name in ((hsic_xx, "a"), (hsic_yy, "b")):
-        if not value > 0:
+        # In [0, 1] by Cauchy-Schwarz; rounding alone could step past 1.
+        return float(min(1.0, xy / (np.sqrt(xx) * np.sqrt(yy))))
+    for value, scale, name in ((xx, scale_x, "a"), (yy, scale_y, "b")):
+        if not value > 1e-12 * scale:  # not told from 0 by rounding
             raise ValueError(
-                f"the unbiased estimate of {name}'s own HSIC is {value:.3g}, not positive: "
-                f"{n} examples are too few for debiased CKA here; use more examples or "
+                f"the unbiased estimate of {name}'s own HSIC is {value / scale:.3g} of its "
+                f"scale, not positive: {n} examples are too few for debiased CKA here "
+                "(or one example alone differs from the others); use more examples or "
                 "debiased=False"
             )
-    return float(hsic_xy / np.sqrt(hsic_xx * hsic_yy))
+    return float(xy / (np.sqrt(xx) * np.sqrt(yy)))

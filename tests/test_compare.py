@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -214,3 +216,97 @@ def test_a_debiased_normalisation_that_is_not_positive_is_refused():
     a = np.array([[0.0], [0.0], [0.0], [1.0]])
     with pytest.raises(ValueError, match="too few for debiased CKA"):
         cka(a, a, debiased=True)
+
+
+# What a hostile review found (issue 25): magnitudes, rounding, and inputs that are not plain arrays.
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+@pytest.mark.parametrize("scale", [1e38, 1e-45, 1e150, 1e-300])
+def test_any_magnitude_gives_the_same_answer(related, scale, debiased):
+    # Fourth powers of 1e38 overflow and of 1e-45 underflow; the activations are scaled first.
+    a, b = related
+    expected = cka(a, b, debiased=debiased)
+    assert cka(a * scale, b, debiased=debiased) == pytest.approx(expected, rel=1e-9)
+    assert cka(a, b * scale, debiased=debiased) == pytest.approx(expected, rel=1e-9)
+
+
+def test_float32_activations_near_their_largest_values():
+    x = np.random.default_rng(14).normal(size=(300, 16)).astype(np.float32) * np.float32(1e37)
+    assert cka(x, x) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_the_plain_estimate_never_rounds_past_1():
+    rng = np.random.default_rng(15)
+    for _ in range(200):
+        a = rng.normal(size=(10, 3))
+        assert 0.0 <= cka(a, a + 1) <= 1.0
+
+
+def test_one_example_alone_differing_is_refused_when_debiased():
+    # The unbiased HSIC of such a set is exactly 0; rounding must not turn it into an answer.
+    a = np.zeros((10, 1))
+    a[3] = 1.0
+    with pytest.raises(ValueError, match="too few for debiased CKA"):
+        cka(a, np.arange(10.0) ** 2, debiased=True)
+
+
+def exact_debiased_cka(a, b):
+    """Debiased CKA in exact rational arithmetic (Song et al.'s estimator, term by term)."""
+    from fractions import Fraction
+
+    def gram(x):
+        rows = [[Fraction(float(v)) for v in row] for row in np.asarray(x).reshape(len(x), -1)]
+        n = len(rows)
+        return [
+            [Fraction(0) if i == j else sum(u * v for u, v in zip(rows[i], rows[j], strict=True))
+             for j in range(n)]
+            for i in range(n)
+        ]  # fmt: skip
+
+    def hsic(k, l):
+        n = len(k)
+        trace = sum(k[i][j] * l[j][i] for i in range(n) for j in range(n))
+        sk, sl = [sum(row) for row in k], [sum(row) for row in l]
+        return (
+            trace
+            + sum(sk) * sum(sl) / ((n - 1) * (n - 2))
+            - Fraction(2, n - 2) * sum(u * v for u, v in zip(sk, sl, strict=True))
+        )
+
+    k, l = gram(a), gram(b)
+    return float(hsic(k, l)) / np.sqrt(float(hsic(k, k)) * float(hsic(l, l)))
+
+
+def test_an_outlier_example_on_the_gram_route_keeps_its_digits():
+    # Few examples and many features: the debiased estimate is taken term by term on the
+    # centred Gram matrices, where a float64 reading of the definition loses digits.
+    rng = np.random.default_rng(16)
+    a, b = rng.normal(size=(8, 30)), rng.normal(size=(8, 20))
+    a[0] *= 1e6
+    assert cka(a, b, debiased=True) == pytest.approx(exact_debiased_cka(a, b), rel=1e-9)
+
+
+def test_large_integers_keep_their_differences():
+    big = (2**62 + np.arange(20)).reshape(20, 1)
+    assert cka(big, np.arange(20.0)) == pytest.approx(1.0, abs=1e-12)
+    assert cka(np.arange(20, dtype=np.uint64) + np.uint64(2**63), np.arange(20.0)) == pytest.approx(
+        1.0, abs=1e-12
+    )
+
+
+def test_a_masked_array_is_refused_rather_than_its_mask_ignored():
+    masked = np.ma.masked_array([[1.0], [2.0], [1e6], [4.0]], mask=[[0], [0], [1], [0]])
+    with pytest.raises(TypeError, match="a is a masked array"):
+        cka(masked, [[1.0], [2.0], [3.0], [4.0]])
+
+
+def test_ragged_lists_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"b must be an array of activations \(N, \.\.\.\)"):
+        cka([[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0], [3.0]])
+
+
+@pytest.mark.parametrize("dtype", ["timedelta64[s]", "datetime64[s]"])
+def test_times_are_not_activations(dtype):
+    with pytest.raises(TypeError, match="of real numbers; got dtype " + re.escape(dtype)):
+        cka(np.arange(4).astype(dtype), np.arange(4.0))
