@@ -70,10 +70,11 @@ def _centred(matrix: np.ndarray, name: str) -> np.ndarray:
         )
     if matrix.dtype.kind in "iu":
         # Integers beyond 2**53 lose their differences in float64: subtract each column's
-        # least value first, exactly, in the integers' own kind.
-        low = matrix.min(axis=0)
-        if matrix.dtype.kind == "u" or float(matrix.max()) - float(low.min()) < 2.0**62:
-            matrix = matrix - low
+        # least value first, exactly, in 64 bits (int8's -128 to 127 would wrap in its own).
+        wide = np.uint64 if matrix.dtype.kind == "u" else np.int64
+        low = matrix.min(axis=0).astype(wide)
+        if wide is np.uint64 or float(matrix.max()) - float(low.min()) < 2.0**62:
+            matrix = matrix.astype(wide) - low
     matrix = matrix.astype(np.float64)
     matrix = matrix - np.median(matrix, axis=0)
     return matrix / np.abs(matrix).max()

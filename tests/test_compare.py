@@ -295,6 +295,15 @@ def test_large_integers_keep_their_differences():
     )
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16])
+def test_small_integer_kinds_do_not_wrap(dtype):
+    info = np.iinfo(dtype)
+    values = np.array([info.min, info.max, info.min, 0, info.max], dtype=dtype)
+    as_floats = values.astype(np.float64)
+    assert cka(values, as_floats) == pytest.approx(1.0, abs=1e-12)
+    assert cka(values, np.arange(5.0)) == pytest.approx(cka(as_floats, np.arange(5.0)), rel=1e-12)
+
+
 def test_a_masked_array_is_refused_rather_than_its_mask_ignored():
     masked = np.ma.masked_array([[1.0], [2.0], [1e6], [4.0]], mask=[[0], [0], [1], [0]])
     with pytest.raises(TypeError, match="a is a masked array"):
