@@ -36,17 +36,21 @@ GALLERY_MODELS: dict[str, dict] = {
 EXPLORER_MODELS = ("valid", "same")
 
 
-def start_trainer(name: str, *, epochs: int | None = None, cache_dir=None) -> subprocess.Popen:
+def start_trainer(
+    name: str, *, epochs: int | None = None, seed: int | None = None, cache_dir=None
+) -> subprocess.Popen:
     """Start a process that trains the gallery model `name` into the cache.
 
     Its standard output (Keras' per-epoch lines) is a text pipe. `epochs`
     (by default the model's in :data:`GALLERY_MODELS`, else
-    ``trained_lenet5``'s) and `cache_dir` (``trained_lenet5``'s) may be
-    set for every model alike, as the benchmark does.
+    ``trained_lenet5``'s), `seed` and `cache_dir` (``trained_lenet5``'s)
+    may be set for every model alike, as the benchmark does.
     """
     command = [sys.executable, __file__, name]
     if epochs is not None:
         command += ["--epochs", str(epochs)]
+    if seed is not None:
+        command += ["--seed", str(seed)]
     if cache_dir is not None:
         command += ["--cache-dir", str(cache_dir)]
     return subprocess.Popen(
@@ -95,27 +99,22 @@ def train_gallery_models(app) -> None:
     )
     start = time.monotonic()
     slots = threading.Semaphore(at_once)
-    processes: dict[str, subprocess.Popen] = {}
     outputs: dict[str, list[str]] = {name: [] for name in missing}
     codes: dict[str, int] = {}
 
     def relay(name: str) -> None:
         with slots:
             began = time.monotonic()
-            processes[name] = start_trainer(name)
-            _follow(name, began)
-
-    def _follow(name: str, began: float) -> None:
-        for line in processes[name].stdout:
-            outputs[name].append(line)
-            if line.startswith("Epoch ") or " loss: " in line:  # per epoch, not TF's chatter
-                logger.info("[%s] %s", name, line.rstrip())
-        codes[name] = processes[name].wait()
-        now = time.monotonic()
+            process = start_trainer(name)
+            for line in process.stdout:
+                outputs[name].append(line)
+                if line.startswith("Epoch ") or " loss: " in line:  # per epoch, not TF's chatter
+                    logger.info("[%s] %s", name, line.rstrip())
+            codes[name] = process.wait()
         logger.info(
             "[%s] trained in %.0f s (started %.0f s after the first)",
             name,
-            now - began,
+            time.monotonic() - began,
             began - start,
         )
 
@@ -152,6 +151,7 @@ def _main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train one gallery model into the cache.")
     parser.add_argument("name", choices=tuple(GALLERY_MODELS))
     parser.add_argument("--epochs", type=int, help="default: the model's in GALLERY_MODELS")
+    parser.add_argument("--seed", type=int, help="default: trained_lenet5's")
     parser.add_argument("--cache-dir")
     args = parser.parse_args(argv)
     import cnnviz
@@ -159,6 +159,8 @@ def _main(argv: list[str] | None = None) -> None:
     settings = dict(GALLERY_MODELS[args.name])
     if args.epochs is not None:
         settings["epochs"] = args.epochs
+    if args.seed is not None:
+        settings["seed"] = args.seed
     cnnviz.trained_lenet5(cache_dir=args.cache_dir, verbose=2, **settings)
 
 
