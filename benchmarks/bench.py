@@ -301,30 +301,9 @@ def accuracy_spread(x, y, test, seeds: list[int], paddings: list[str]) -> None:
 
 # --- the padding variants' seed spread -------------------------------------------------------
 
-# The six models of "Fixing it" (examples/what_padding_does/plot_05): padding, pooling.
-PADDING_VARIANTS = (
-    ("valid", "max"),
-    ("same", "max"),
-    ("reflect", "max"),
-    ("circular", "max"),
-    ("valid", "blur"),
-    ("same", "blur"),
-)
-# One training in a process of its own: prints the history as JSON on its last line.
-_TRAIN_ONE = """
-import json, sys
-import cnnviz
-padding, pooling, epochs, seed, cache = sys.argv[1:6]
-_, history = cnnviz.trained_lenet5(
-    padding, pooling=pooling, epochs=int(epochs), seed=int(seed),
-    cache_dir=cache or None, verbose=0,
-)
-print(json.dumps(history))
-"""
-
-
-def variant_name(padding: str, pooling: str) -> str:
-    return padding if pooling == "max" else f"{padding}+{pooling}"
+# The six models of "Fixing it" (examples/what_padding_does/plot_05), by their names in the
+# docs build's GALLERY_MODELS (docs/_ext/gallery_hooks.py), which also trains them.
+PADDING_VARIANTS = ("valid", "same", "reflect", "circular", "valid-blur", "same-blur")
 
 
 def cpu_facts() -> str:
@@ -353,54 +332,49 @@ def cpu_facts() -> str:
 def padding_seeds(seeds: list[int], epochs: int, jobs: int, cache_dir: str | None) -> None:
     """Train the six models of "Fixing it" once per seed; print each accuracy and the spread.
 
-    Every training is ``cnnviz.trained_lenet5`` (the notebook's recipe) in a
-    process of its own, `jobs` at a time, into `cache_dir` (by default the
-    user's cache, so seed 0 at the gallery's 10 epochs fills the gallery's
-    entries and nothing cached is trained again). The table gives the test
-    accuracy after `epochs` epochs: mean and sample standard deviation over
-    the seeds, and the range.
+    Every training is the docs build's (``start_trainer``: ``cnnviz.trained_lenet5``,
+    the notebook's recipe, in a process of its own), `jobs` at a time, into
+    `cache_dir` (by default the user's cache, so seed 0 at the gallery's 10
+    epochs fills the gallery's entries and nothing cached is trained again).
+    The table gives the test accuracy after `epochs` epochs: mean and sample
+    standard deviation over the seeds, and the range.
     """
-    import subprocess
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    from gallery_hooks import GALLERY_MODELS, start_trainer
 
-    runs = [(padding, pooling, seed) for seed in seeds for padding, pooling in PADDING_VARIANTS]
+    runs = [(name, seed) for seed in seeds for name in PADDING_VARIANTS]
     print(f"padding variants: {len(runs)} trainings of {epochs} epochs, {jobs} at a time")
     start = time.perf_counter()
 
-    def one(run: tuple[str, str, int]) -> tuple[tuple[str, str, int], float, float]:
-        padding, pooling, seed = run
+    def one(run: tuple[str, int]) -> None:
+        name, seed = run
         began = time.perf_counter()
-        command = [sys.executable, "-c", _TRAIN_ONE, padding, pooling, str(epochs), str(seed)]
-        done = subprocess.run(
-            [*command, cache_dir or ""],
-            check=False,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-        )
-        if done.returncode != 0:
-            sys.exit(f"training {run} failed:\n{done.stderr[-4000:]}")
-        history = json.loads(done.stdout.strip().splitlines()[-1])
-        accuracy = history["val_accuracy"][-1]
-        seconds_taken = time.perf_counter() - began
+        process = start_trainer(name, epochs=epochs, seed=seed, cache_dir=cache_dir)
+        output = process.communicate()[0]
+        if process.returncode != 0:
+            sys.exit(f"training {name} seed {seed} failed:\n{output[-4000:]}")
         print(
-            f"padding {variant_name(padding, pooling)} seed {seed}: test accuracy after "
-            f"{epochs} epochs {accuracy:.4f} ({seconds_taken:.0f} s; a cached model only loads)",
+            f"padding {name} seed {seed}: trained or loaded in {time.perf_counter() - began:.0f} s",
             flush=True,
         )
-        return run, accuracy, seconds_taken
 
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        results = list(pool.map(one, runs))
+        list(pool.map(one, runs))
     print(f"padding variants: all trained or loaded in {time.perf_counter() - start:.0f} s")
+    accuracies = {}
+    for name, seed in runs:  # from the cache, one after the other in this process
+        settings = {**GALLERY_MODELS[name], "epochs": epochs, "seed": seed}
+        _, history = cnnviz.trained_lenet5(**settings, cache_dir=cache_dir, verbose=0)
+        accuracies[name, seed] = history["val_accuracy"][-1]
+        print(
+            f"padding {name} seed {seed}: test accuracy after {epochs} epochs "
+            f"{accuracies[name, seed]:.4f}"
+        )
     print(f"| model | test accuracy after {epochs} epochs, {len(seeds)} seeds | min | max |")
     print("|---|---|---|---|")
-    for padding, pooling in PADDING_VARIANTS:
-        finals = [acc for (p, q, _), acc, _ in results if (p, q) == (padding, pooling)]
-        print(
-            f"| {variant_name(padding, pooling)} | {mean_sd(finals)} | {min(finals):.4f} | "
-            f"{max(finals):.4f} |",
-            flush=True,
-        )
+    for name in PADDING_VARIANTS:
+        finals = [accuracies[name, seed] for seed in seeds]
+        print(f"| {name} | {mean_sd(finals)} | {min(finals):.4f} | {max(finals):.4f} |", flush=True)
 
 
 # --- the docs build's training ----------------------------------------------------------------
