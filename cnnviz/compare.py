@@ -54,7 +54,7 @@ def _features(x: object, name: str) -> np.ndarray:
     return matrix
 
 
-def _centred(matrix: np.ndarray, name: str) -> np.ndarray:
+def _normalised(matrix: np.ndarray, name: str) -> np.ndarray:
     """Return the (N, features) activations less their medians, in float64, largest magnitude 1.
 
     CKA does not change with an offset or an isotropic scaling, so the matrix is
@@ -223,7 +223,7 @@ def cka(a: object, b: object, *, debiased: bool = False) -> float:
     if n < least:
         what = "the debiased estimator needs" if debiased else "CKA needs"
         raise ValueError(f"{what} at least {least} examples; got {n}")
-    x, y = _centred(x, "a"), _centred(y, "b")
+    x, y = _normalised(x, "a"), _normalised(y, "b")
     xy, xx, yy, scale_x, scale_y = _hsic(x, y, debiased)
     if not debiased:
         # In [0, 1] by Cauchy-Schwarz; rounding alone could step past 1.
