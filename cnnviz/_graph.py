@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import keras
@@ -393,6 +393,30 @@ def tail(model: keras.Model, parts: Split) -> keras.Model:
     return cached(model, "tail", parts.name, build)
 
 
+def outputs(
+    model: keras.Model, names: Sequence[str], inputs: Sequence[str] = ()
+) -> keras.Model:
+    """Return one model from `model`'s input to the outputs of the layers `names`, built once.
+
+    Then, after those, to the inputs of the single-input layers `inputs`. The flat
+    graph of the one walk (:func:`trace`): a layer inside a nested model is a tensor of
+    it too, and a layer called more than once (shared) is refused by :func:`find`. Kept
+    per model and names while the model computes the same.
+    """
+    names, inputs = tuple(names), tuple(inputs)
+
+    def build() -> keras.Model:
+        x_in, _, calls = trace(model)
+        return keras.Model(
+            inputs=x_in,
+            outputs=[find(calls, name)[2] for name in names]
+            + [find(calls, name)[1] for name in inputs],
+            name=f"{model.name}_layer_outputs",
+        )
+
+    return cached(model, "outputs", (names, inputs), build)
+
+
 def channel_count(parts: Split, *, spatial: bool) -> int:
     """Return the number of channels (the last axis) of the split layer's output.
 
@@ -603,6 +627,35 @@ KEEPS_SCALE = _keras_layers(
 # cnnviz's own padding copies pixels (mirrored or wrapped): the scale stays.
 KEEPS_SCALE += (Padding2D,)
 
+#: Layers whose output at inference is an affine function of their one input, when their
+#: activation (where they have one) is linear: linear filters and maps, per-channel affine
+#: maps, and layers that move, copy, average or interpolate values.
+AFFINE = _keras_layers(
+    "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
+    "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "Dense",
+    "EinsumDense", "BatchNormalization", "Rescaling", "Identity", "Reshape", "Permute",
+    "Flatten", "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D",
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "UpSampling1D", "UpSampling2D",
+    "UpSampling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout",
+    "GaussianDropout", "GaussianNoise", "ActivityRegularization",
+) + (Padding2D,)  # fmt: skip
+
+
+def affine(layer: keras.layers.Layer) -> bool:
+    """Say whether `layer`'s output at inference is an affine function of its one input.
+
+    By its kind (:data:`AFFINE`) and its activation, where it has one: a
+    subclass may compute something else, so a caller that relies on the
+    answer checks it on data.
+    """
+    activation = getattr(layer, "activation", None)
+    return isinstance(layer, AFFINE) and (
+        activation is None or activation is keras.activations.linear
+    )
+
+
 #: What [0, 1] pixels and [0, 255] pixels are, for messages.
 UNIT, BYTE = (0.0, 1.0), (0.0, 255.0)
 
@@ -793,7 +846,7 @@ def input_range(model) -> tuple[float, float] | None:
     return input_scale(model).range
 
 
-def layer_names(model, layers) -> tuple[str, ...]:
+def layer_names(model, layers, argument: str = "layers") -> tuple[str, ...]:
     """Return the names of `layers` of `model`: names or indices, each as :func:`layer_name` takes it.
 
     ``None`` means every layer of ``model.layers`` after the input (a nested
@@ -808,13 +861,15 @@ def layer_names(model, layers) -> tuple[str, ...]:
         return names
     if isinstance(layers, (str, bytes, int, np.integer)) or not isinstance(layers, Iterable):
         raise TypeError(
-            "layers must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
+            f"{argument} must be a sequence of layer names or indices, e.g. ['conv1'] or [1]; "
             f"got {layers!r}"
         )
     layers = list(layers)
     if not layers:
-        raise ValueError("layers is empty: give at least one layer name or index, or None for all")
+        raise ValueError(
+            f"{argument} is empty: give at least one layer name or index, or None for all"
+        )
     for item in layers:
         if not isinstance(item, str) and not _checks.is_integer(item):
-            raise TypeError(f"layers must hold names (str) or indices (int); got {item!r}")
-    return tuple(layer_name(model, item, "layers", input_ok=True) for item in layers)
+            raise TypeError(f"{argument} must hold names (str) or indices (int); got {item!r}")
+    return tuple(layer_name(model, item, argument, input_ok=True) for item in layers)

@@ -114,19 +114,7 @@ def layer_outputs(
     )
 
     unique = list(dict.fromkeys(names))  # a layer asked for twice is computed once
-
-    def extractor() -> keras.Model:
-        # The flat graph of cnnviz's one walk of a model: a layer inside a nested model is a
-        # tensor of it too, and a layer called more than once (shared) is refused there.
-        x_in, _, calls = _graph.trace(model)
-        return keras.Model(
-            inputs=x_in,
-            outputs=[_graph.find(calls, name)[2] for name in unique],
-            name=f"{model.name}_layer_outputs",
-        )
-
-    # One multi-output model per model and layer names, kept while the model computes the same.
-    extract = _graph.cached(model, "layer_outputs", names, extractor)
+    extract = _graph.outputs(model, unique)
 
     # Each chunk's outputs are copied into one array per layer (allocated once where the
     # number of images is known): concatenating chunks would hold every output twice.

@@ -1224,6 +1224,15 @@ CATALOGUE: list[Case] = [
     Case("cka", "a NaN activation", call("cka", np.array([[0.0], [np.nan], [2.0]]), np.eye(3)), V, r"a must hold finite values; got 1 NaN or infinite value\(s\), the first in example 1"),
     Case("cka", "a string", call("cka", np.eye(3), "conv1"), T, r"b must be an array of activations \(N, \.\.\.\); got 'conv1'"),
     Case("cka", "debiased='yes'", call("cka", np.eye(5), np.eye(5), debiased="yes"), T, r"debiased must be True or False; got 'yes'"),
+    # issue 25: layer_similarity
+    Case("layer_similarity", "model_b a string", called("layer_similarity", lambda: (model(), "same", small()[0][:8])), T, r"model_b must be a keras\.Model; got str"),
+    Case("layer_similarity", "model_b takes 8x8x3 images", called("layer_similarity", lambda: (model(), rgb_model(), small()[0][:8])), V, r"model_a and model_b must take images of the same shape, since both are given the same images; model_a takes \(28, 28, 1\) and model_b \(8, 8, 3\)"),
+    Case("layer_similarity", "layers_b='conv1', not a list", cnnviz_call("layer_similarity", lambda: (model(), small()[0][:8]), layers_b="conv1"), T, r"layers_b must be a sequence of layer names or indices, e\.g\. \['conv1'\] or \[1\]; got 'conv1'"),
+    Case("layer_similarity", "layers_a=['fc9'], no such layer", cnnviz_call("layer_similarity", lambda: (model(), small()[0][:8]), layers_a=["fc9"]), V, r"model 'lenet5_valid' has no layer named 'fc9'"),
+    Case("layer_similarity", "one image", cnnviz_call("layer_similarity", lambda: (model(), small()[0][:1])), V, r"CKA needs at least 2 images; got 1"),
+    Case("layer_similarity", "3 images with debiased=True", cnnviz_call("layer_similarity", lambda: (model(), small()[0][:3]), debiased=True), V, r"the debiased estimator needs at least 4 images; got 3"),
+    Case("layer_similarity", "a NaN pixel", cnnviz_call("layer_similarity", lambda: (model(), images_with(np.nan))), V, r"images must hold finite values"),
+    Case("layer_similarity", "steps with an array", cnnviz_call("layer_similarity", lambda: (model(), small()[0][:8]), steps=2), V, r"steps bounds the batches read from a stream, but images is an array"),
 ]  # fmt: skip
 
 

@@ -424,6 +424,9 @@ READ_STEPS = {
     "shift_accuracy": lambda m, s, **kw: cnnviz.shift_accuracy(m, s, max_shift=1, **kw),
     "shift_consistency": lambda m, s, **kw: cnnviz.shift_consistency(m, s, max_shift=1, **kw),
     "equivariance": lambda m, s, **kw: cnnviz.equivariance(m, s, **kw),
+    "layer_similarity": lambda m, s, **kw: cnnviz.layer_similarity(
+        m, m, s, layers_a=["conv"], layers_b=["relu"], **kw
+    ),
 }
 # Per-image results, all images at once: a finite stream is read to its end.
 READ_WHOLE = {
@@ -463,7 +466,9 @@ def test_every_public_function_that_takes_images_says_how_it_reads_a_stream():
             if not callable(function) or isinstance(function, type):
                 continue
             parameters = inspect.signature(function).parameters
-            if "model" in parameters and {"images", "image", "x"} & set(parameters):
+            if {"model", "model_a"} & set(parameters) and {"images", "image", "x"} & set(
+                parameters
+            ):
                 taking_images.add(qualified)
     assert taking_images == set(READ_STEPS) | set(READ_WHOLE) | set(ARRAYS_ONLY)
 

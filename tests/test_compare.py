@@ -1,13 +1,16 @@
-"""Linear CKA (cnnviz.compare) against a straightforward NumPy reading of its definition."""
+"""cnnviz.compare: linear CKA against a straightforward NumPy reading of its definition, and
+layer_similarity against CKA on the whole set's activations."""
 
 from __future__ import annotations
 
 import re
 
+import keras
 import numpy as np
 import pytest
 
-from cnnviz import cka
+import cnnviz
+from cnnviz import cka, compare, layer_outputs, layer_similarity
 
 
 def reference_cka(a, b, debiased=False):
@@ -319,3 +322,202 @@ def test_ragged_lists_are_refused_by_name():
 def test_times_are_not_activations(dtype):
     with pytest.raises(TypeError, match="of real numbers; got dtype " + re.escape(dtype)):
         cka(np.arange(4).astype(dtype), np.arange(4.0))
+
+
+# --- layer_similarity: every layer against every layer, streamed -----------------------------
+
+
+def whole_set_cka(model_a, model_b, x, result, debiased=False):
+    """CKA of every pair of layers from all the images' activations at once (the reference)."""
+    outs_a = layer_outputs(model_a, x, result["layers_a"])
+    outs_b = layer_outputs(model_b, x, result["layers_b"])
+    return np.array(
+        [
+            [reference_cka(outs_a[a], outs_b[b], debiased) for b in result["layers_b"]]
+            for a in result["layers_a"]
+        ]
+    )
+
+
+def affine_model(seed=0):
+    """Layers that stand for themselves and layers that cnnviz reads as affine maps of their input."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((10, 10, 2))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)  # linear: 2 x 100 in, 4 x 64 out
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.ReLU(name="relu")(x)
+    x = keras.layers.Conv2D(6, 3, padding="same", name="conv_same")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    x = keras.layers.Dense(16, name="dense")(x)  # linear, but narrower than its input
+    outputs = keras.layers.Dense(3, activation="softmax", name="out")(x)
+    model = keras.Model(inputs, outputs)
+    bn = model.get_layer("bn")  # statistics of its own, so that it is not the identity
+    bn.set_weights([w + np.random.default_rng(1).random(w.shape) for w in bn.get_weights()])
+    return model
+
+
+@pytest.fixture(scope="module")
+def pictures():
+    return np.random.default_rng(2).random((300, 10, 10, 2), dtype=np.float32)
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_every_pair_equals_cka_on_the_whole_sets_activations(pictures, debiased):
+    a, b = affine_model(0), affine_model(1)
+    result = layer_similarity(a, b, pictures, debiased=debiased)
+    names = ("conv", "bn", "relu", "conv_same", "flat", "dense", "out")
+    assert result["layers_a"] == result["layers_b"] == names
+    assert result["n"] == 300
+    expected = whole_set_cka(a, b, pictures, result, debiased)
+    # float32 products of activations shifted by their first block's mean, summed in float64
+    np.testing.assert_allclose(result["cka"], expected, atol=2e-6, rtol=0)
+
+
+def test_affine_layers_stand_on_their_input_and_the_others_on_themselves(pictures):
+    side = compare._Side(affine_model(), ("conv", "bn", "relu", "conv_same", "flat"), "model_a")
+    side.plan(side.run(pictures[:20]))
+    mapped = {view.name: view.weights is not None for view in side.views}
+    # conv: 200 inputs for 256 outputs; conv_same: 256 for 384; flat: the same 384 values;
+    # bn is affine but its input (conv's output) is as wide; relu is not affine.
+    assert mapped == {"conv": True, "bn": True, "relu": False, "conv_same": True, "flat": True}
+    # conv and its input, bn and conv's output, relu, conv_same's output: four bases.
+    assert [base.width for base in side.bases] == [200, 256, 256, 384]
+
+
+class Squared(keras.layers.Conv2D):
+    """A convolution that squares its output: of an affine kind, but not affine."""
+
+    def call(self, inputs):
+        return super().call(inputs) ** 2
+
+
+def test_a_layer_that_only_looks_affine_is_found_out_on_the_data(pictures):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((10, 10, 2))
+    out = Squared(4, 3, name="squared")(inputs)
+    model = keras.Model(inputs, keras.layers.Flatten(name="flat")(out))
+    side = compare._Side(model, ("squared",), "model_a")
+    side.plan(side.run(pictures[:20]))
+    assert side.views[0].weights is None  # it stands for itself
+    result = layer_similarity(model, affine_model(), pictures, layers_a=["squared"])
+    expected = whole_set_cka(model, affine_model(), pictures, result)
+    np.testing.assert_allclose(result["cka"], expected, atol=2e-6, rtol=0)
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_many_blocks_sum_to_the_whole_set(monkeypatch, pictures, streams, debiased):
+    monkeypatch.setattr(compare, "BLOCK_IMAGES", 64)  # 300 images: five blocks
+    a, b = affine_model(0), affine_model(3)
+    arrays = layer_similarity(a, b, pictures, debiased=debiased)
+    expected = whole_set_cka(a, b, pictures, arrays, debiased)
+    np.testing.assert_allclose(arrays["cka"], expected, atol=2e-6, rtol=0)
+    for form, stream in streams(pictures, batch=50).items():
+        streamed = layer_similarity(a, b, stream, debiased=debiased)
+        assert streamed["n"] == 300, form
+        np.testing.assert_allclose(streamed["cka"], arrays["cka"], atol=2e-6, rtol=0)
+
+
+def test_a_model_against_itself_has_ones_on_the_diagonal(pictures):
+    model = affine_model()
+    result = layer_similarity(model, model, pictures)
+    np.testing.assert_allclose(np.diag(result["cka"]), 1.0, atol=1e-6)
+    assert np.all(result["cka"] <= 1.0)
+    np.testing.assert_allclose(result["cka"], result["cka"].T, atol=1e-6)
+
+
+def test_the_layers_come_in_the_order_asked_and_a_repeated_one_is_repeated(pictures):
+    model = affine_model()
+    result = layer_similarity(
+        model, model, pictures, layers_a=["relu", -1, "relu"], layers_b=["conv"]
+    )
+    assert result["layers_a"] == ("relu", "out", "relu")
+    assert result["layers_b"] == ("conv",)
+    assert result["cka"].shape == (3, 1)
+    assert result["cka"][0, 0] == result["cka"][2, 0]
+
+
+def test_a_constant_layer_is_nan_with_a_warning(pictures):
+    inputs = keras.Input((10, 10, 2))
+    dead = keras.layers.Conv2D(3, 3, kernel_initializer="zeros", name="dead")(inputs)
+    model = keras.Model(inputs, keras.layers.Flatten(name="flat")(dead))
+    with pytest.warns(RuntimeWarning, match=r"layer 'dead' of model_a .* the same activations"):
+        result = layer_similarity(
+            model, affine_model(), pictures, layers_a=["dead"], layers_b=["conv", "relu"]
+        )
+    assert np.isnan(result["cka"]).all()
+
+
+def test_a_set_too_small_for_the_debiased_estimate_is_nan_with_a_warning(pictures):
+    # One image alone differing from nine identical ones: the unbiased HSIC of any layer is
+    # exactly 0, and rounding must not turn it into an answer.
+    images = np.repeat(pictures[:1], 10, axis=0)
+    images[3] = pictures[1]
+    model = affine_model()
+    with pytest.warns(RuntimeWarning, match="too few for debiased CKA"):
+        result = layer_similarity(
+            model, model, images, layers_a=["relu"], layers_b=["relu"], debiased=True
+        )
+    assert np.isnan(result["cka"]).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"images": np.zeros((1, 10, 10, 2), np.float32)}, ValueError, "at least 2 images; got 1"),
+        (
+            {"images": np.zeros((3, 10, 10, 2), np.float32), "debiased": True},
+            ValueError,
+            "debiased estimator needs at least 4 images; got 3",
+        ),
+        ({"layers_a": ["nope"]}, ValueError, "no layer named 'nope'"),
+        ({"layers_b": "conv"}, TypeError, "layers_b must be a sequence"),
+        ({"layers_a": []}, ValueError, "layers_a is empty"),
+        ({"debiased": "yes"}, TypeError, "debiased must be True or False"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(pictures, kwargs, error, match):
+    arguments = {"images": pictures[:10], **kwargs}
+    images = arguments.pop("images")
+    with pytest.raises(error, match=match):
+        layer_similarity(affine_model(), affine_model(), images, **arguments)
+
+
+def test_models_that_take_different_images_are_refused():
+    given = keras.Input((8, 8, 2))
+    small = keras.Model(given, keras.layers.Flatten()(given))
+    with pytest.raises(ValueError, match=r"same shape.*\(10, 10, 2\) and model_b \(8, 8, 2\)"):
+        layer_similarity(affine_model(), small, np.zeros((4, 10, 10, 2), np.float32))
+    scaled = keras.Sequential(
+        [keras.Input((10, 10, 2)), keras.layers.Rescaling(1 / 255), keras.layers.Flatten()]
+    )
+    with pytest.raises(ValueError, match=r"same range.*\[0, 1\] and model_b \[0, 255\]"):
+        layer_similarity(affine_model(), scaled, np.zeros((4, 10, 10, 2), np.float32))
+
+
+def test_nan_activations_are_refused_with_the_layer():
+    images = np.random.default_rng(0).random((8, 10, 10, 2), dtype=np.float32)
+    inputs = keras.Input((10, 10, 2))
+    log = keras.layers.Lambda(lambda t: keras.ops.log(t - 0.5), name="log")(inputs)
+    model = keras.Model(inputs, log)
+    with pytest.raises(ValueError, match=r"layer 'log' of model .* NaN or infinite"):
+        layer_similarity(model, model, images)
+
+
+@pytest.mark.integration
+def test_lenet5_valid_against_same_on_real_images_equals_the_whole_set(fashion_mnist, monkeypatch):
+    monkeypatch.setattr(compare, "BLOCK_IMAGES", 512)  # 1,200 images: three blocks
+    x = fashion_mnist[1][0][:1200]
+    a, b = cnnviz.lenet5("valid"), cnnviz.lenet5("same")
+    result = layer_similarity(
+        a,
+        b,
+        x,
+        layers_a=["conv1", "relu1", "conv2", "flatten", "op"],
+        layers_b=["conv1", "max_pool1", "conv2", "fc2"],
+    )
+    outs_a, outs_b = (
+        layer_outputs(a, x, result["layers_a"]),
+        layer_outputs(b, x, result["layers_b"]),
+    )
+    expected = [[cka(outs_a[i], outs_b[j]) for j in result["layers_b"]] for i in result["layers_a"]]
+    np.testing.assert_allclose(result["cka"], expected, atol=2e-6, rtol=0)

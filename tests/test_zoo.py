@@ -646,6 +646,35 @@ def _check_pixel_paths(result, model, s):
     np.testing.assert_array_equal(result, _numpy(tape.gradient(total, pixels))[0, ..., 0])
 
 
+# CKA (issue 25): the model against itself, every layer that varies over the images.
+
+
+def _varying(model, s) -> list[str] | None:
+    """The top-level layers whose outputs differ between the images (CKA is undefined for
+    the others); None for a model that takes several inputs (refused before any is used)."""
+    if len(model.inputs) != 1:
+        return None
+    outputs = _top_level_outputs(model, s.model_input())
+    return [name for name, out in outputs.items() if np.ptp(out, axis=0).any()]
+
+
+def _run_similarity(model, s, _):
+    names = _varying(model, s)
+    layers_a = names if names is None or s.layer in (None, *names) else [*names, s.layer]
+    return cnnviz.layer_similarity(model, model, s.images(), layers_a=layers_a, layers_b=names)
+
+
+def _check_similarity(result, model, s):
+    x = s.model_input()
+    outputs = _top_level_outputs(model, x)
+    if s.layer is not None and s.layer not in outputs:
+        outputs[s.layer] = _numpy(s.head(model, x))
+    expected = [[cnnviz.cka(outputs[a], outputs[b]) for b in result["layers_b"]] for a in
+                result["layers_a"]]  # fmt: skip
+    assert result["layers_b"] == tuple(_varying(model, s))
+    _close(result["cka"], expected, 1e-5)
+
+
 CALLS: dict[str, Call] = {
     "layer_outputs": Call(
         lambda m, s, _: (
@@ -748,6 +777,7 @@ CALLS: dict[str, Call] = {
         _check_pixel_paths,
         images=False,
     ),
+    "layer_similarity": Call(_run_similarity, _check_similarity),
 }
 
 
@@ -794,6 +824,9 @@ def _expected() -> dict[tuple[str, str], object]:
         expected[function, "two_inputs"] = Refused(ONE_INPUT)
         if call.images:
             expected[function, "normalization_uint8"] = NoGuess(AMBIGUOUS)
+    expected["layer_similarity", "two_inputs"] = Refused(
+        r"model_a must have exactly one image input; 'zoo_two_inputs' has 2"
+    )
     for function in ("predict", "evaluate", "misclassified", "train"):
         expected[function, "logits"] = Refused(NO_SOFTMAX)
     # Shift accuracy reads class probabilities, and consistency takes the same classifiers.
@@ -982,7 +1015,8 @@ def _public_functions_taking_a_model() -> set[str]:
     for module, names in ((cnnviz, cnnviz.__all__), (cnnviz.explorer, cnnviz.explorer.__all__)):
         for name in names:
             value = getattr(module, name)
-            if inspect.isfunction(value) and "model" in inspect.signature(value).parameters:
+            parameters = inspect.signature(value).parameters if inspect.isfunction(value) else {}
+            if {"model", "model_a"} & set(parameters):  # one model, or two to compare
                 found.add(name)
     return found
 
