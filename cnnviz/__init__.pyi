@@ -27,6 +27,7 @@ from .channels import receptive_field as receptive_field
 from .channels import top_patches as top_patches
 from .compare import cka as cka
 from .compare import layer_similarity as layer_similarity
+from .compare import match_channels as match_channels
 from .data import CLASS_NAMES as CLASS_NAMES
 from .data import find_fashion_mnist as find_fashion_mnist
 from .data import load_fashion_mnist as load_fashion_mnist

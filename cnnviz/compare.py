@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _batches, _checks, _graph
 
-__all__ = ["cka", "layer_similarity"]
+__all__ = ["cka", "layer_similarity", "match_channels"]
 
 
 def _features(x: object, name: str) -> np.ndarray:
@@ -470,6 +470,37 @@ def _hsic_from_sums(
     return _unbiased(trace, products, a - n * uu, b - n * vv, n)
 
 
+def _both(model_a, model_b, images, scale, steps) -> tuple:
+    """Check two models that are to be given the same images; return them and the chunks.
+
+    The chunks, ``(x, x_b)`` pairs of float32 images for model_a and model_b (the
+    same pixels, checked against each model's input), are read once, lazily.
+    """
+    model_a = _graph.image_model(model_a, "model_a")
+    model_b = _graph.image_model(model_b, "model_b")
+    shape_a, shape_b = (tuple(m.inputs[0].shape[1:]) for m in (model_a, model_b))
+    if len(shape_a) != len(shape_b) or any(
+        a is not None and b is not None and a != b for a, b in zip(shape_a, shape_b, strict=True)
+    ):
+        raise ValueError(
+            "model_a and model_b must take images of the same shape, since both are given "
+            f"the same images; model_a takes {shape_a} and model_b {shape_b}"
+        )
+    range_a, range_b = _graph.input_range(model_a), _graph.input_range(model_b)
+    if range_a is not None and range_b is not None and range_a != range_b:
+        raise ValueError(
+            "model_a and model_b must take pixels in the same range, since both are given "
+            f"the same images; model_a takes [{range_a[0]:g}, {range_a[1]:g}] and model_b "
+            f"[{range_b[0]:g}, {range_b[1]:g}]"
+        )
+    chunk = None if None in shape_b else _batches.chunk_size(model_b)
+    batches = _batches.source(
+        model_a, images, steps=steps, chunk=chunk, scale=scale, takes_scale=True
+    )
+    chunks = ((x, _batches.image_batch(x, model_b, "images", one_image=False)) for x, _ in batches)
+    return model_a, model_b, chunks
+
+
 def layer_similarity(
     model_a: keras.Model,
     model_b: keras.Model,
@@ -565,30 +596,9 @@ def layer_similarity(
     array([1., 1.])
     """
     debiased = _checks.flag(debiased, "debiased")
-    model_a = _graph.image_model(model_a, "model_a")
-    model_b = _graph.image_model(model_b, "model_b")
-    shape_a, shape_b = (tuple(m.inputs[0].shape[1:]) for m in (model_a, model_b))
-    if len(shape_a) != len(shape_b) or any(
-        a is not None and b is not None and a != b for a, b in zip(shape_a, shape_b, strict=True)
-    ):
-        raise ValueError(
-            "model_a and model_b must take images of the same shape, since both are given "
-            f"the same images; model_a takes {shape_a} and model_b {shape_b}"
-        )
-    range_a, range_b = _graph.input_range(model_a), _graph.input_range(model_b)
-    if range_a is not None and range_b is not None and range_a != range_b:
-        raise ValueError(
-            "model_a and model_b must take pixels in the same range, since both are given "
-            f"the same images; model_a takes [{range_a[0]:g}, {range_a[1]:g}] and model_b "
-            f"[{range_b[0]:g}, {range_b[1]:g}]"
-        )
+    model_a, model_b, chunks = _both(model_a, model_b, images, scale, steps)
     side_a = _Side(model_a, _graph.layer_names(model_a, layers_a, "layers_a"), "model_a")
     side_b = _Side(model_b, _graph.layer_names(model_b, layers_b, "layers_b"), "model_b")
-    chunk = None if None in shape_b else _batches.chunk_size(model_b)
-    batches = _batches.source(
-        model_a, images, steps=steps, chunk=chunk, scale=scale, takes_scale=True
-    )
-
     sums: dict[str, np.ndarray] = {}
     n = 0
 
@@ -614,8 +624,7 @@ def layer_similarity(
 
     block: list[list[np.ndarray]] = []
     rows = 0
-    for x, _ in batches:
-        x_b = _batches.image_batch(x, model_b, "images", one_image=False)
+    for x, x_b in chunks:
         block += [side_a.run(x), side_b.run(x_b)]  # alternately: model_a's, model_b's
         rows += len(x)
         if rows >= BLOCK_IMAGES:
@@ -692,3 +701,185 @@ def layer_similarity(
     rows = [index_a[name] for name in side_a.names]
     matrix = result[np.ix_(rows, [index_b[name] for name in side_b.names])]
     return {"layers_a": side_a.names, "layers_b": side_b.names, "cka": matrix, "n": n}
+
+
+# --- channels of two layers paired one to one -------------------------------------------------
+
+
+def _centred_on(out: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Return feature maps cropped evenly on each side to `size` (H, W): units paired by position."""
+    top, left = ((have - want) // 2 for have, want in zip(out.shape[1:3], size, strict=True))
+    return out[:, top : top + size[0], left : left + size[1]]
+
+
+def _common_size(size_a: tuple, size_b: tuple, what: str = "") -> tuple[int, int]:
+    """Return the size two maps are paired at, or refuse sizes that differ by an odd number."""
+    if any((a - b) % 2 for a, b in zip(size_a, size_b, strict=True)):
+        raise ValueError(
+            f"layer_a and layer_b give maps of {size_a[0]}x{size_a[1]} and "
+            f"{size_b[0]}x{size_b[1]} units{what}: they can be paired around their centres "
+            "only where the sizes differ by an even number of units"
+        )
+    return tuple(min(a, b) for a, b in zip(size_a, size_b, strict=True))
+
+
+def match_channels(
+    model_a: keras.Model,
+    model_b: keras.Model,
+    images: object,
+    layer_a: str | int,
+    layer_b: str | int,
+    *,
+    scale: bool | None = None,
+    steps: int | None = None,
+) -> dict[str, object]:
+    """Pair the channels of two layers one to one, so that their activations correlate most.
+
+    Each channel of `layer_a` is compared with each channel of `layer_b` by
+    the correlation (Pearson's) of their activations over all the images and
+    all positions, and the pairing that maximises the sum of the paired
+    correlations is found with the Hungarian method
+    (:func:`scipy.optimize.linear_sum_assignment`), as Li et al. do
+    ("Convergent Learning: Do different neural networks learn the same
+    representations?", ICLR 2016). A copy of a model whose channels are
+    permuted is matched back exactly, with correlations of 1. The images are
+    read once, in memory that does not grow with their number.
+
+    Parameters
+    ----------
+    model_a, model_b : keras.Model
+        Built Keras image models with one input each, taking images of the
+        same shape (functional, Sequential or nested; possibly the same).
+    images : array_like or iterable
+        Images (N, H, W, C) or a stream of batches, as for
+        :func:`layer_similarity`.
+    layer_a, layer_b : str or int
+        A layer of each model, by name (nested models' layers included) or
+        index into ``model.layers``: both give feature maps (N, H, W, C), or
+        both vectors (N, C). Maps of different sizes are paired unit by unit
+        around their centres: the larger is cropped evenly on each side to
+        the size of the smaller, which pairs the units that look at the same
+        pixels when both grids are centred on the image, as for ``valid``
+        and ``same`` padding (LeNet-5's conv1, 24x24 and 28x28, and conv2,
+        8x8 and 14x14); sizes that differ by an odd number are refused.
+    scale : bool, optional
+        Whether ``uint8`` images are divided by 255, as for
+        :func:`~cnnviz.layer_outputs`.
+    steps : int, optional
+        The number of batches to read from a stream.
+
+    Returns
+    -------
+    dict
+        ``layer_a`` and ``layer_b``, the layers' names; ``pairs``, int64
+        (K, 2): channel ``pairs[k, 0]`` of `layer_a` with channel
+        ``pairs[k, 1]`` of `layer_b`, K the smaller channel count, in the
+        order of `layer_a`'s channels; ``correlation`` (K,), each pair's
+        correlation; ``matrix`` (channels of `layer_a`, channels of
+        `layer_b`), every correlation, float64; and ``n``, the images read. A
+        channel whose activations never change has NaN correlations (with a
+        warning) and is paired as if they were 0.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`layer_similarity`; ValueError also if one layer gives
+        feature maps and the other vectors, or the maps' sizes differ by an
+        odd number of units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import keras
+    >>> from cnnviz import lenet5, match_channels
+    >>> model = lenet5("valid")
+    >>> permuted = keras.models.clone_model(model)
+    >>> weights = model.get_layer("conv1").get_weights()
+    >>> order = [3, 0, 5, 1, 4, 2]
+    >>> permuted.get_layer("conv1").set_weights([w[..., order] for w in weights])
+    >>> x = np.random.default_rng(0).random((16, 28, 28, 1), dtype=np.float32)
+    >>> match = match_channels(model, permuted, x, "conv1", "conv1")
+    >>> match["pairs"][:, 1].tolist()  # channel k of model is channel order.index(k)
+    [1, 3, 5, 0, 4, 2]
+    >>> np.round(match["correlation"], 6).tolist()
+    [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    model_a, model_b, chunks = _both(model_a, model_b, images, scale, steps)
+    name_a = _graph.layer_name(model_a, layer_a, "layer_a", input_ok=True)
+    name_b = _graph.layer_name(model_b, layer_b, "layer_b", input_ok=True)
+    shapes = []
+    for model, name, argument in ((model_a, name_a, "layer_a"), (model_b, name_b, "layer_b")):
+        shape = tuple(_graph.find(_graph.trace(model)[2], name)[2].shape[1:])
+        if len(shape) not in (1, 3):
+            raise ValueError(
+                f"{argument} {name!r} must give feature maps (batch, height, width, channels) "
+                f"or vectors (batch, channels); it gives {(None, *shape)}"
+            )
+        shapes.append(shape)
+    shape_a, shape_b = shapes
+    if len(shape_a) != len(shape_b):
+        raise ValueError(
+            "layer_a and layer_b must both give feature maps or both vectors, so that their "
+            f"units pair up; got {(None, *shape_a)} and {(None, *shape_b)}"
+        )
+    if len(shape_a) == 3 and None not in shape_a[:2] + shape_b[:2]:
+        _common_size(shape_a[:2], shape_b[:2])  # else checked on each batch's maps
+    extract_a, extract_b = _graph.outputs(model_a, [name_a]), _graph.outputs(model_b, [name_b])
+    sums: dict[str, np.ndarray] = {}
+    n = 0
+    for x, x_b in chunks:
+        a = keras.ops.convert_to_numpy(extract_a(x, training=False))
+        b = keras.ops.convert_to_numpy(extract_b(x_b, training=False))
+        if a.ndim == 4:
+            size = _common_size(a.shape[1:3], b.shape[1:3], " for these images")
+            a, b = _centred_on(a, size), _centred_on(b, size)
+        a = a.reshape(-1, a.shape[-1]).astype(np.float64)
+        b = b.reshape(-1, b.shape[-1]).astype(np.float64)
+        for values, layer, model in ((a, name_a, model_a), (b, name_b, model_b)):
+            if not np.isfinite(values).all():
+                raise ValueError(
+                    f"layer {layer!r} of model {model.name!r} gives NaN or infinite "
+                    "activations for these images: correlations need finite ones"
+                )
+        if not sums:  # shifted by the first chunk's means: the centring then cancels little
+            sums.update(shift_a=a.mean(axis=0), shift_b=b.mean(axis=0), count=np.zeros(()))
+            for key, width in (("a", a.shape[1]), ("b", b.shape[1])):
+                sums[key], sums[key + "2"] = np.zeros(width), np.zeros(width)
+            sums["ab"] = np.zeros((a.shape[1], b.shape[1]))
+        a, b = a - sums["shift_a"], b - sums["shift_b"]
+        sums["count"] += len(a)
+        sums["a"] += a.sum(axis=0)
+        sums["b"] += b.sum(axis=0)
+        sums["a2"] += np.einsum("ij,ij->j", a, a)
+        sums["b2"] += np.einsum("ij,ij->j", b, b)
+        sums["ab"] += a.T @ b
+        n += len(x)
+    count = float(sums["count"])
+    mean_a, mean_b = sums["a"] / count, sums["b"] / count
+    covariance = sums["ab"] - count * np.outer(mean_a, mean_b)
+    spread_a = np.sqrt(np.maximum(sums["a2"] - count * mean_a**2, 0.0))
+    spread_b = np.sqrt(np.maximum(sums["b2"] - count * mean_b**2, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = covariance / np.outer(spread_a, spread_b)
+    for spread, name, argument in ((spread_a, name_a, "layer_a"), (spread_b, name_b, "layer_b")):
+        dead = np.flatnonzero(spread == 0)
+        if dead.size:
+            warnings.warn(
+                f"channel(s) {dead.tolist()} of {argument} {name!r} give the same activation "
+                f"everywhere on these {n} images: their correlations are undefined (NaN), "
+                "and they are paired as if they were 0",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    matrix = np.clip(matrix, -1.0, 1.0)
+    rows, columns = linear_sum_assignment(np.nan_to_num(matrix, nan=0.0), maximize=True)
+    return {
+        "layer_a": name_a,
+        "layer_b": name_b,
+        "pairs": np.stack([rows, columns], axis=1).astype(np.int64),
+        "correlation": matrix[rows, columns],
+        "matrix": matrix,
+        "n": n,
+    }

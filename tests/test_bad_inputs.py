@@ -50,6 +50,13 @@ def model():
 
 
 @functools.cache
+def same_model():
+    import cnnviz
+
+    return cnnviz.lenet5("same")
+
+
+@functools.cache
 def small():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(64, 28, 28, 1), dtype=np.uint8)
@@ -1233,6 +1240,10 @@ CATALOGUE: list[Case] = [
     Case("layer_similarity", "3 images with debiased=True", cnnviz_call("layer_similarity", lambda: (model(), small()[0][:3]), debiased=True), V, r"the debiased estimator needs at least 4 images; got 3"),
     Case("layer_similarity", "a NaN pixel", cnnviz_call("layer_similarity", lambda: (model(), images_with(np.nan))), V, r"images must hold finite values"),
     Case("layer_similarity", "steps with an array", cnnviz_call("layer_similarity", lambda: (model(), small()[0][:8]), steps=2), V, r"steps bounds the batches read from a stream, but images is an array"),
+    # issue 25: match_channels
+    Case("match_channels", "layer_b=3.5", cnnviz_call("match_channels", lambda: (model(), small()[0][:8], "conv1", 3.5)), T, r"layer_b must be a layer name \(str\) or an index \(int\); got 3\.5"),
+    Case("match_channels", "a map against a vector", cnnviz_call("match_channels", lambda: (model(), small()[0][:8], "conv1", "fc1")), V, r"layer_a and layer_b must both give feature maps or both vectors, so that their units pair up; got \(None, 24, 24, 6\) and \(None, 120\)"),
+    Case("match_channels", "maps of 24x24 and 7x7", called("match_channels", lambda: (model(), same_model(), small()[0][:8], "conv1", "max_pool2")), V, r"layer_a and layer_b give maps of 24x24 and 7x7 units: they can be paired around their centres only where the sizes differ by an even number of units"),
 ]  # fmt: skip
 
 

@@ -427,6 +427,7 @@ READ_STEPS = {
     "layer_similarity": lambda m, s, **kw: cnnviz.layer_similarity(
         m, m, s, layers_a=["conv"], layers_b=["relu"], **kw
     ),
+    "match_channels": lambda m, s, **kw: cnnviz.match_channels(m, m, s, "conv", "conv", **kw),
 }
 # Per-image results, all images at once: a finite stream is read to its end.
 READ_WHOLE = {

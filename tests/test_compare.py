@@ -521,3 +521,110 @@ def test_lenet5_valid_against_same_on_real_images_equals_the_whole_set(fashion_m
     )
     expected = [[cka(outs_a[i], outs_b[j]) for j in result["layers_b"]] for i in result["layers_a"]]
     np.testing.assert_allclose(result["cka"], expected, atol=2e-6, rtol=0)
+
+
+# --- match_channels: channels paired one to one by their correlation -------------------------
+
+
+def permuted_lenet5(model, order1, order2):
+    """A copy of LeNet-5 whose conv1 and conv2 filters are permuted, computing the same classes."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    kernel1, bias1 = model.get_layer("conv1").get_weights()
+    copy.get_layer("conv1").set_weights([kernel1[..., order1], bias1[order1]])
+    kernel2, bias2 = model.get_layer("conv2").get_weights()
+    # conv2 reads conv1's channels in their new order, and writes its own in a new order too;
+    # fc1 reads conv2's (pooled, flattened) channels, so its rows follow them.
+    kernel2 = kernel2[:, :, order1][..., order2]
+    copy.get_layer("conv2").set_weights([kernel2, bias2[order2]])
+    w, b = model.get_layer("fc1").get_weights()
+    rows = np.arange(w.shape[0]).reshape(-1, 16)[:, order2].reshape(-1)
+    copy.get_layer("fc1").set_weights([w[rows], b])
+    return copy
+
+
+def test_a_permuted_copy_is_matched_back_exactly_with_correlations_of_1():
+    keras.utils.set_random_seed(4)
+    model = cnnviz.lenet5("valid")
+    rng = np.random.default_rng(4)
+    order1, order2 = rng.permutation(6), rng.permutation(16)
+    copy = permuted_lenet5(model, order1, order2)
+    x = rng.random((40, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(copy.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+    for layer, order in (("conv1", order1), ("conv2", order2)):
+        match = cnnviz.match_channels(model, copy, x, layer, layer)
+        # Channel k of the copy is channel order[k] of the model.
+        np.testing.assert_array_equal(match["pairs"][:, 0], np.arange(len(order)))
+        np.testing.assert_array_equal(match["pairs"][:, 1], np.argsort(order))
+        np.testing.assert_allclose(match["correlation"], 1.0, atol=1e-6)
+        assert match["layer_a"] == match["layer_b"] == layer
+
+
+def reference_correlations(a, b):
+    """Pearson correlations of every channel of a with every channel of b (np.corrcoef)."""
+    a, b = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
+    return np.corrcoef(a.T.astype(np.float64), b.T.astype(np.float64))[: a.shape[1], a.shape[1] :]
+
+
+def test_valid_and_same_maps_are_paired_around_their_centres_and_the_best_pairing_is_found():
+    import itertools
+
+    keras.utils.set_random_seed(1)
+    valid, same = cnnviz.lenet5("valid"), cnnviz.lenet5("same")
+    x = np.random.default_rng(1).random((30, 28, 28, 1), dtype=np.float32)
+    match = cnnviz.match_channels(valid, same, x, "relu1", "relu1")
+    a = layer_outputs(valid, x, ["relu1"])["relu1"]
+    b = layer_outputs(same, x, ["relu1"])["relu1"][:, 2:26, 2:26]  # 28x28 around 24x24
+    expected = reference_correlations(a, b)
+    np.testing.assert_allclose(match["matrix"], expected, atol=1e-9)
+    # Every one of the 720 pairings of six channels: none has a larger total.
+    best = max(itertools.permutations(range(6)), key=lambda p: expected[range(6), p].sum())
+    np.testing.assert_array_equal(match["pairs"][:, 1], best)
+    np.testing.assert_allclose(match["correlation"], expected[range(6), best], atol=1e-9)
+    # conv2: 8x8 against 14x14, three units cut on each side.
+    match = cnnviz.match_channels(valid, same, x, "conv2", "conv2")
+    a = layer_outputs(valid, x, ["conv2"])["conv2"]
+    b = layer_outputs(same, x, ["conv2"])["conv2"][:, 3:11, 3:11]
+    np.testing.assert_allclose(match["matrix"], reference_correlations(a, b), atol=1e-9)
+
+
+def test_more_channels_on_one_side_pair_the_fewer(streams):
+    keras.utils.set_random_seed(2)
+    model = cnnviz.lenet5("valid")
+    x = np.random.default_rng(2).random((24, 28, 28, 1), dtype=np.float32)
+    match = cnnviz.match_channels(model, model, x, "conv1", "conv2")  # 6 and 16 channels
+    assert match["pairs"].shape == (6, 2)
+    assert match["matrix"].shape == (6, 16)
+    assert len(set(match["pairs"][:, 1].tolist())) == 6
+    for form, stream in streams(x, batch=5).items():
+        streamed = cnnviz.match_channels(model, model, stream, "conv1", "conv2")
+        np.testing.assert_array_equal(streamed["pairs"], match["pairs"], err_msg=form)
+        np.testing.assert_allclose(streamed["matrix"], match["matrix"], atol=1e-9)
+        assert streamed["n"] == 24
+
+
+def test_a_channel_that_never_changes_has_nan_correlations_and_a_warning():
+    keras.utils.set_random_seed(3)
+    model = cnnviz.lenet5("valid")
+    kernel, bias = model.get_layer("conv1").get_weights()
+    kernel[..., 2] = 0.0
+    model.get_layer("conv1").set_weights([kernel, bias])
+    x = np.random.default_rng(3).random((10, 28, 28, 1), dtype=np.float32)
+    with pytest.warns(RuntimeWarning, match=r"channel\(s\) \[2\] of layer_a 'conv1'"):
+        match = cnnviz.match_channels(model, cnnviz.lenet5("same"), x, "conv1", "conv1")
+    assert np.isnan(match["matrix"][2]).all()
+    assert np.isnan(match["correlation"][2])
+    assert not np.isnan(np.delete(match["matrix"], 2, axis=0)).any()
+
+
+def test_maps_that_cannot_be_paired_are_refused():
+    valid = cnnviz.lenet5("valid")
+    given = keras.Input((28, 28, 1))
+    odd = keras.Model(given, keras.layers.Conv2D(6, 4, name="conv4")(given))  # 25x25
+    x = np.zeros((4, 28, 28, 1), np.float32)
+    with pytest.raises(ValueError, match=r"maps of 24x24 and 25x25 units: .* even number"):
+        cnnviz.match_channels(valid, odd, x, "conv1", "conv4")
+    with pytest.raises(ValueError, match="both give feature maps or both vectors"):
+        cnnviz.match_channels(valid, valid, x, "conv1", "fc1")
+    with pytest.raises(ValueError, match=r"layer_b 'nope'|no layer named 'nope'"):
+        cnnviz.match_channels(valid, valid, x, "conv1", "nope")

@@ -675,6 +675,35 @@ def _check_similarity(result, model, s):
     _close(result["cka"], expected, 1e-5)
 
 
+def _matched_layer(model, s):
+    """`s.layer` where each of its channels varies over the images (else their correlations
+    are undefined, with a warning), otherwise the model's output; None for two inputs."""
+    if len(model.inputs) != 1:
+        return None, None
+    x = s.model_input()
+    if s.layer is not None:
+        out = _numpy(s.head(model, x))
+        if np.ptp(out.reshape(-1, out.shape[-1]), axis=0).all():
+            return s.layer, out
+    out = _outputs(model, x)
+    return model.layers[-1].name, out
+
+
+def _run_match(model, s, _):
+    layer = _matched_layer(model, s)[0] or "any"
+    return cnnviz.match_channels(model, model, s.images(), layer, layer)
+
+
+def _check_match(result, model, s):
+    layer, out = _matched_layer(model, s)
+    assert result["layer_a"] == result["layer_b"] == layer
+    values = out.reshape(-1, out.shape[-1]).T.astype(np.float64)
+    _close(result["matrix"], np.corrcoef(values), 1e-6)
+    channels = out.shape[-1]
+    np.testing.assert_array_equal(result["pairs"], np.stack([np.arange(channels)] * 2, axis=1))
+    _close(result["correlation"], np.ones(channels), 1e-6)
+
+
 CALLS: dict[str, Call] = {
     "layer_outputs": Call(
         lambda m, s, _: (
@@ -778,6 +807,7 @@ CALLS: dict[str, Call] = {
         images=False,
     ),
     "layer_similarity": Call(_run_similarity, _check_similarity),
+    "match_channels": Call(_run_match, _check_match),
 }
 
 
@@ -824,9 +854,10 @@ def _expected() -> dict[tuple[str, str], object]:
         expected[function, "two_inputs"] = Refused(ONE_INPUT)
         if call.images:
             expected[function, "normalization_uint8"] = NoGuess(AMBIGUOUS)
-    expected["layer_similarity", "two_inputs"] = Refused(
-        r"model_a must have exactly one image input; 'zoo_two_inputs' has 2"
-    )
+    for function in ("layer_similarity", "match_channels"):
+        expected[function, "two_inputs"] = Refused(
+            r"model_a must have exactly one image input; 'zoo_two_inputs' has 2"
+        )
     for function in ("predict", "evaluate", "misclassified", "train"):
         expected[function, "logits"] = Refused(NO_SOFTMAX)
     # Shift accuracy reads class probabilities, and consistency takes the same classifiers.
