@@ -56,6 +56,7 @@ from .plotting import plot_history as plot_history
 from .plotting import plot_images as plot_images
 from .plotting import plot_kernels as plot_kernels
 from .plotting import plot_layer_outputs as plot_layer_outputs
+from .plotting import plot_matched_channels as plot_matched_channels
 from .plotting import plot_mistakes as plot_mistakes
 from .plotting import plot_pixel_paths as plot_pixel_paths
 from .plotting import plot_probabilities as plot_probabilities
@@ -63,6 +64,7 @@ from .plotting import plot_randomization as plot_randomization
 from .plotting import plot_receptive_field as plot_receptive_field
 from .plotting import plot_shift_accuracy as plot_shift_accuracy
 from .plotting import plot_side_by_side as plot_side_by_side
+from .plotting import plot_similarity as plot_similarity
 from .plotting import plot_top_patches as plot_top_patches
 from .shifts import equivariance as equivariance
 from .shifts import pixel_paths as pixel_paths

@@ -393,9 +393,7 @@ def tail(model: keras.Model, parts: Split) -> keras.Model:
     return cached(model, "tail", parts.name, build)
 
 
-def outputs(
-    model: keras.Model, names: Sequence[str], inputs: Sequence[str] = ()
-) -> keras.Model:
+def outputs(model: keras.Model, names: Sequence[str], inputs: Sequence[str] = ()) -> keras.Model:
     """Return one model from `model`'s input to the outputs of the layers `names`, built once.
 
     Then, after those, to the inputs of the single-input layers `inputs`. The flat
@@ -630,7 +628,7 @@ KEEPS_SCALE += (Padding2D,)
 #: Layers whose output at inference is an affine function of their one input, when their
 #: activation (where they have one) is linear: linear filters and maps, per-channel affine
 #: maps, and layers that move, copy, average or interpolate values.
-AFFINE = _keras_layers(
+AFFINE = (*_keras_layers(
     "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
     "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "Dense",
     "EinsumDense", "BatchNormalization", "Rescaling", "Identity", "Reshape", "Permute",
@@ -640,7 +638,7 @@ AFFINE = _keras_layers(
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
     "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "AlphaDropout",
     "GaussianDropout", "GaussianNoise", "ActivityRegularization",
-) + (Padding2D,)  # fmt: skip
+), Padding2D)  # fmt: skip
 
 
 def affine(layer: keras.layers.Layer) -> bool:

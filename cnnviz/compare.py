@@ -429,6 +429,19 @@ def _in(metric: np.ndarray | None, a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b) if metric is None else float(a @ metric @ b)
 
 
+def _centred_trace(n: int, cross, u, v, mx, my) -> float:
+    """Return ||W^T (cross - n u v^T) W2||^2 through the metrics M = W W^T (None: identity)."""
+    if mx is None and my is None:  # expanded: no copy of a (p, q) matrix
+        trace = float(np.vdot(cross, cross)) - 2 * n * float(u @ cross @ v)
+        return trace + n * n * float(u @ u) * float(v @ v)
+    centred = cross - n * np.outer(u, v)  # at most a map's input wide on one side
+    if mx is None:
+        return float(np.sum((centred @ my) * centred))
+    if my is None:
+        return float(np.sum((mx @ centred) * centred))
+    return float(np.sum(mx * (centred @ my @ centred.T)))
+
+
 def _hsic_from_sums(
     n: int,
     cross: np.ndarray,
@@ -449,15 +462,7 @@ def _hsic_from_sums(
     v the layers' means.
     """
     mx, my = metrics
-    centred = cross - n * np.outer(mean_x, mean_y)
-    if mx is None and my is None:
-        trace = float(np.sum(centred * centred))
-    elif mx is None:
-        trace = float(np.sum((centred @ my) * centred))
-    elif my is None:
-        trace = float(np.sum((mx @ centred) * centred))
-    else:
-        trace = float(np.sum(mx * (centred @ my @ centred.T)))
+    trace = _centred_trace(n, cross, mean_x, mean_y, mx, my)
     if moments is None:
         return trace
     ab, a, b, az2, bz = moments

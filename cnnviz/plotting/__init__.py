@@ -14,8 +14,9 @@ mistakes), ``networks`` (every layer of one image, or of several models side
 by side), ``explanations`` (attribution maps, randomization and deletion
 checks), ``filters`` (a layer's kernels and its units' receptive fields),
 ``channels`` (each channel's top patches, class means and ablation over a
-data set) and ``shifts`` (accuracy over a grid of shifts, equivariance per
-layer, paths from each input pixel into a layer). What they share (layout,
+data set), ``shifts`` (accuracy over a grid of shifts, equivariance per
+layer, paths from each input pixel into a layer) and ``similarity`` (a CKA
+matrix of layers, matched channels). What they share (layout,
 colour scales, checks of the arrays they are given) is in one private
 module, ``_figures``; no module takes another's private names.
 """
@@ -31,6 +32,7 @@ from .history import plot_history
 from .images import plot_images
 from .networks import plot_layer_outputs, plot_side_by_side
 from .shifts import plot_equivariance, plot_pixel_paths, plot_shift_accuracy
+from .similarity import plot_matched_channels, plot_similarity
 
 __all__ = [
     "channel_grid",
@@ -45,6 +47,7 @@ __all__ = [
     "plot_images",
     "plot_kernels",
     "plot_layer_outputs",
+    "plot_matched_channels",
     "plot_mistakes",
     "plot_pixel_paths",
     "plot_probabilities",
@@ -52,5 +55,6 @@ __all__ = [
     "plot_receptive_field",
     "plot_shift_accuracy",
     "plot_side_by_side",
+    "plot_similarity",
     "plot_top_patches",
 ]

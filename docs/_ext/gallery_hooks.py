@@ -31,6 +31,9 @@ GALLERY_MODELS: dict[str, dict] = {
     "circular": {"padding": "circular", "epochs": 10},
     "valid-blur": {"padding": "valid", "pooling": "blur", "epochs": 10},
     "same-blur": {"padding": "same", "pooling": "blur", "epochs": 10},
+    # "Do valid and same learn the same thing?" (inside_the_network/plot_06): the baseline
+    # of two trainings that differ only in their seed, at the epoch the cache keeps of valid.
+    "valid-seed1": {"padding": "valid", "seed": 1, "epochs": 10},
 }
 # The models of the site's explorer (explorer_page.py): the two paddings of the notebook.
 EXPLORER_MODELS = ("valid", "same")

@@ -83,6 +83,14 @@ for k, r in enumerate(correlations):
 assert max(correlations) > 0.8, "some conv1 kernels stay close"
 
 # %%
+# Which channel of one model does the work of which channel of the other,
+# and whether the two networks represent the images alike at all, whatever
+# their channels' order, is the question of the next page,
+# :doc:`plot_06_do_valid_and_same_learn_the_same_thing`: it pairs the
+# channels by the correlation of their activations and compares every
+# layer with centred kernel alignment.
+
+# %%
 # The second block
 # ----------------
 # Sixteen filters over the six pooled maps: 8x8 with ``valid`` padding,

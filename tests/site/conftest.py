@@ -34,6 +34,7 @@ MIN_FIGURES = {
     "plot_03_feature_maps_valid_padding": DRAWN_LAYERS + 2,  # + image, kernels
     "plot_04_lenet5_same_padding": DRAWN_LAYERS + 2,  # + curves, image
     "plot_05_valid_vs_same_padding": 5,  # four side-by-side figures, the border
+    "plot_06_do_valid_and_same_learn_the_same_thing": 4,  # CKA matrices, settling, conv1, conv2
     "plot_01_where_lenet5_looks": 6,  # one per method (both models), IG's baselines
     "plot_02_can_we_trust_the_maps": 7,  # five randomization checks, two curve pairs
     "plot_03_where_the_models_fail": 4,  # two confusion matrices, two mistake grids
