@@ -887,6 +887,87 @@ def bench_shifts(test: tuple[np.ndarray, np.ndarray], n: int, max_shift: int, re
     return ok
 
 
+# --- comparing representations (issue 25) ---------------------------------------------------
+
+
+def straightforward_layer_similarity(model_a, model_b, x) -> np.ndarray:
+    """Every layer's outputs for all images at once, then cnnviz.cka for every pair of layers."""
+    outs_a = cnnviz.layer_outputs(model_a, x)
+    outs_b = cnnviz.layer_outputs(model_b, x)
+    return np.array([[cnnviz.cka(a, b) for b in outs_b.values()] for a in outs_a.values()])
+
+
+_PEAK_CKA = """
+import os, sys, time
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import numpy as np
+import cnnviz
+
+def peak():
+    status = open("/proc/self/status").read()
+    return int(status.split("VmHWM:")[1].split()[0])
+
+n = int(sys.argv[1])
+a, b = (cnnviz.trained_lenet5(p, epoch=10, verbose=0)[0] for p in ("valid", "same"))
+(x, _), _ = cnnviz.load_fashion_mnist()
+
+def stream(batch=500):
+    for start in range(0, n, batch):
+        yield x[start : min(start + batch, n)]
+
+cnnviz.layer_similarity(a, b, x[:64])  # warm: the sub-models and the sums' first allocation
+with open("/proc/self/clear_refs", "w") as clear:
+    clear.write("5")
+before = peak()
+start = time.perf_counter()
+cnnviz.layer_similarity(a, b, stream())
+print(before, peak(), time.perf_counter() - start)
+"""
+
+
+def bench_compare(
+    test: tuple[np.ndarray, np.ndarray], n: int, baseline_n: int, repeats: int
+) -> None:
+    """layer_similarity of every layer of valid and same, against whole activations and cka."""
+    import subprocess
+
+    a, b = (cnnviz.trained_lenet5(p, epoch=10, verbose=0)[0] for p in NOTEBOOK_PADDINGS)
+    x = test[0]
+    print(
+        "compare: valid against same at epoch 10, all 10 x 10 layers; the left column is the "
+        "straightforward way (every layer's outputs for all images, then cka per pair)",
+        flush=True,
+    )
+    small = x[:baseline_n]
+    ours = cnnviz.layer_similarity(a, b, small)["cka"]  # also warms
+    theirs = straightforward_layer_similarity(a, b, small)
+    gap = float(np.abs(ours - theirs).max())
+    record(
+        f"layer_similarity, {baseline_n:,} test images",
+        seconds(lambda: straightforward_layer_similarity(a, b, small), max(1, repeats // 2)),
+        seconds(lambda: cnnviz.layer_similarity(a, b, small), repeats),
+        f"CKA agrees to {gap:.1e}",
+    )
+    times = seconds(lambda: cnnviz.layer_similarity(a, b, x[:n]), repeats)
+    print(f"  layer_similarity, {n:,} test images: {summary(times)} (target: 20 s)", flush=True)
+    print("  peak memory (VmHWM, own process each): a stream of 500-image batches")
+    for count in (2_000, 10_000, 60_000):
+        result = subprocess.run(
+            [sys.executable, "-c", _PEAK_CKA, str(count)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        before, after, elapsed = result.stdout.split()[-3:]
+        print(
+            f"  {count:>6,} images: peak {int(after) / 1024:7.1f} MB, the pass added "
+            f"{(int(after) - int(before)) / 1024:6.1f} MB over the warmed models "
+            f"({int(before) / 1024:.1f} MB); {float(elapsed):.1f} s",
+            flush=True,
+        )
+
+
 _PEAK = """
 import gzip, os, sys, time
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -969,7 +1050,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cases",
         help="comma-separated subset of: training, activations, plotting, data, attribution, "
-        "channels, memory, shifts (default: all but attribution, channels, memory and shifts, "
+        "channels, memory, shifts, compare (default: all but attribution, channels, memory, "
+        "shifts and compare, "
         "or none with --accuracy-seeds or --gallery-training)",
     )
     parser.add_argument(
@@ -1039,6 +1121,18 @@ def main(argv: list[str] | None = None) -> int:
         "--cache-dir",
         help="cnnviz cache for --padding-seeds (default: the user's, as trained_lenet5's)",
     )
+    parser.add_argument(
+        "--compare-images",
+        type=int,
+        default=10_000,
+        help="test images for the compare case's layer_similarity (default 10000)",
+    )
+    parser.add_argument(
+        "--compare-baseline-images",
+        type=int,
+        default=1000,
+        help="test images both ways are timed on in the compare case (default 1000)",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     if args.cases is None:
@@ -1073,6 +1167,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_channels(test, args.channel_images, args.repeats)
     if "memory" in cases:
         peak_memory()
+    if "compare" in cases:
+        bench_compare(test, args.compare_images, args.compare_baseline_images, args.repeats)
     ok = True
     if "shifts" in cases:
         ok &= bench_shifts(test, args.shift_images, args.max_shift, args.repeats)

@@ -744,7 +744,7 @@ def match_channels(
     the correlation (Pearson's) of their activations over all the images and
     all positions, and the pairing that maximises the sum of the paired
     correlations is found with the Hungarian method
-    (:func:`scipy.optimize.linear_sum_assignment`), as Li et al. do
+    (SciPy's ``scipy.optimize.linear_sum_assignment``), as Li et al. do
     ("Convergent Learning: Do different neural networks learn the same
     representations?", ICLR 2016). A copy of a model whose channels are
     permuted is matched back exactly, with correlations of 1. The images are

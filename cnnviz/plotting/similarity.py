@@ -71,7 +71,7 @@ def plot_similarity(
 
     Parameters
     ----------
-    result : mapping
+    result : dict
         What :func:`cnnviz.layer_similarity` returns: ``cka`` (rows, columns)
         and ``layers_a``, ``layers_b``, their names.
     labels : (str, str), default ("model_a", "model_b")
@@ -172,7 +172,7 @@ def plot_matched_channels(
 
     Parameters
     ----------
-    match : mapping
+    match : dict
         What :func:`cnnviz.match_channels` returns: ``pairs`` (K, 2) and
         ``correlation`` (K,).
     pictures_a, pictures_b : array_like
