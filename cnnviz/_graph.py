@@ -644,14 +644,13 @@ AFFINE = (*_keras_layers(
 def affine(layer: keras.layers.Layer) -> bool:
     """Say whether `layer`'s output at inference is an affine function of its one input.
 
-    By its kind (:data:`AFFINE`) and its activation, where it has one: a
-    subclass may compute something else, so a caller that relies on the
-    answer checks it on data.
+    By its kind (:data:`AFFINE`, not a subclass of one, which may compute
+    anything) and its activation, where it has one; a caller that relies on
+    the answer checks it on data too.
     """
     activation = getattr(layer, "activation", None)
-    return isinstance(layer, AFFINE) and (
-        activation is None or activation is keras.activations.linear
-    )
+    # The kinds themselves, not subclasses: a subclass may compute anything in its call().
+    return type(layer) in AFFINE and (activation is None or activation is keras.activations.linear)
 
 
 #: What [0, 1] pixels and [0, 255] pixels are, for messages.

@@ -4,6 +4,7 @@ layer_similarity against CKA on the whole set's activations."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import keras
 import numpy as np
@@ -402,6 +403,87 @@ def test_a_layer_that_only_looks_affine_is_found_out_on_the_data(pictures):
     result = layer_similarity(model, affine_model(), pictures, layers_a=["squared"])
     expected = whole_set_cka(model, affine_model(), pictures, result)
     np.testing.assert_allclose(result["cka"], expected, atol=2e-6, rtol=0)
+
+
+class Clipped(keras.layers.Dense):
+    """A dense layer without an activation that clips its output in call(): not affine."""
+
+    def call(self, inputs):
+        return keras.ops.maximum(super().call(inputs), 0.0)
+
+
+def test_a_subclass_of_an_affine_kind_stands_for_itself():
+    # Linear on the first images (all far above the clip), clipped on the rest: a check on a
+    # few images alone would have let its input stand for it (found by a hostile review).
+    rng = np.random.default_rng(0)
+    x = rng.random((400, 3, 3, 1), dtype=np.float32)
+    x[:16] *= 0.1
+    x[16:] = 0.6 + 0.4 * x[16:]
+    inputs = keras.Input((3, 3, 1))
+    model = keras.Model(inputs, Clipped(12, name="clip")(keras.layers.Flatten()(inputs)))
+    model.get_layer("clip").set_weights(
+        [-rng.uniform(0.2, 0.5, (9, 12)).astype(np.float32), np.full(12, 2.0, np.float32)]
+    )
+    side = compare._Side(model, ("clip",), "model_a")
+    side.plan(side.run(x))
+    assert side.views[0].weights is None
+    other = keras.Sequential(
+        [
+            keras.Input((3, 3, 1)),
+            keras.layers.Flatten(name="flat"),
+            keras.layers.Dense(5, activation="tanh"),
+        ]
+    )
+    result = layer_similarity(model, other, x, layers_a=["clip"], layers_b=["flat"])
+    expected = whole_set_cka(model, other, x, result)
+    np.testing.assert_allclose(result["cka"], expected, atol=2e-6, rtol=0)
+
+
+@pytest.mark.parametrize("debiased", [False, True])
+def test_a_map_whose_weights_cancel_stands_for_itself(debiased):
+    # Outputs that are scaled-up differences of nearly equal pixels: through the input's
+    # float32 products the rounding would be magnified (0.79 for 1.0, found by a hostile
+    # review); the layer's own outputs are accurate.
+    rng = np.random.default_rng(1)
+    n, s = 3000, 3e3
+    a, b = rng.random((n, 1)), rng.random((n, 1))
+    near = [a, a + rng.normal(size=(n, 1)) / s, b, b + rng.normal(size=(n, 1)) / s]
+    x = np.concatenate(near, axis=1).astype(np.float32).reshape(n, 2, 2, 1)
+    w = np.array([[-s, 0, -s, -s], [s, 0, s, s], [0, -s, -s, s], [0, s, s, -s]], np.float32)
+    inputs = keras.Input((2, 2, 1))
+    dense = keras.layers.Dense(4, name="d")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, keras.layers.ReLU()(dense))
+    model.get_layer("d").set_weights([w, np.zeros(4, np.float32)])
+    squashed = keras.layers.Dense(4, activation="tanh", name="t")(keras.layers.Flatten()(inputs))
+    other = keras.Model(inputs, squashed)
+    other.get_layer("t").set_weights([w / s * 10, np.zeros(4, np.float32)])
+    result = layer_similarity(model, other, x, layers_a=["d"], layers_b=["t"], debiased=debiased)
+    expected = whole_set_cka(model, other, x, result, debiased)
+    np.testing.assert_allclose(result["cka"], expected, atol=2e-6, rtol=0)
+
+
+@pytest.mark.parametrize("factor", [1e19, 1e-25])
+def test_activations_far_beyond_float32s_comfort_keep_their_answer(factor, pictures):
+    inputs = keras.Input((10, 10, 2))
+    conv = keras.layers.Conv2D(3, 3, name="conv")(inputs)
+    model = keras.Model(inputs, keras.layers.Rescaling(factor, name="scaled")(conv))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow or underflow leaks out
+        result = layer_similarity(
+            model, model, pictures, layers_a=["scaled"], layers_b=["conv"], debiased=True
+        )
+    assert result["cka"][0, 0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_stream_of_two_image_sizes_is_refused_for_maps_by_name():
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs))
+    rng = np.random.default_rng(0)
+    stream = [rng.random((8, 12, 12, 1), np.float32), rng.random((8, 16, 16, 1), np.float32)]
+    with pytest.raises(
+        ValueError, match=r"layer 'conv' of model_a .* shape \(10, 10, 2\) for some"
+    ):
+        layer_similarity(model, model, stream)
 
 
 @pytest.mark.parametrize("debiased", [False, True])

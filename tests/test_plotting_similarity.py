@@ -70,6 +70,16 @@ def test_a_matrix_is_drawn_into_a_given_subfigure():
             "non-empty 2-D array",
         ),
         ({"layers_a": "a", "layers_b": ("b",), "cka": np.ones((1, 1))}, TypeError, "sequence"),
+        (
+            {"layers_a": ("a",), "layers_b": ("b",), "cka": np.array([[np.inf]])},
+            ValueError,
+            "finite",
+        ),
+        (
+            {"layers_a": ("a",), "layers_b": ("b",), "cka": np.array([[1j]])},
+            TypeError,
+            "real numbers",
+        ),
     ],
 )
 def test_a_bad_result_is_refused_by_name(result, error, match):
@@ -131,6 +141,9 @@ def test_more_than_eight_pairs_wrap_to_a_second_band():
         ({"pairs": np.array([0, 0]), "correlation": np.array([0.5])}, np.zeros((1, 2, 2)), ValueError, r"match\['pairs'\] must be \(K, 2\)"),
         ({"pairs": np.array([[0, 0]])}, np.zeros((1, 2, 2)), ValueError, "match must have the key 'correlation'"),
         ({"pairs": np.array([[0, 0]]), "correlation": np.array([0.5])}, np.full((1, 2, 2), np.nan), ValueError, "pictures_a must hold finite"),
+        ({"pairs": np.array([[0, 1.5]]), "correlation": np.array([0.5])}, np.zeros((1, 2, 2)), ValueError, "integers of at least 0; got 1.5"),
+        ({"pairs": np.array([[0, 0]]), "correlation": np.array([np.inf])}, np.zeros((1, 2, 2)), ValueError, "finite values or NaN"),
+        ({"pairs": np.array([[0, 0]]), "correlation": np.array([0.5])}, [np.zeros((2, 2)), np.zeros((3, 3))], ValueError, "all of one shape"),
     ],
 )  # fmt: skip
 def test_bad_matches_and_pictures_are_refused_by_name(match, a, error, pattern):

@@ -108,7 +108,7 @@ def plot_similarity(
     >>> image.norm.vmin, image.norm.vmax
     (0.0, 1.0)
     """
-    matrix = _numbers(_field(result, "cka", "result"), "result['cka']")
+    matrix = _real(_field(result, "cka", "result"), "result['cka']")
     if matrix.ndim != 2 or matrix.size == 0:
         raise ValueError(
             f"result['cka'] must be a non-empty 2-D array (layers_a, layers_b); got shape "
@@ -139,8 +139,23 @@ def plot_similarity(
     return figure
 
 
-def _channel_pictures(values: object, name: str, count: int) -> np.ndarray:
+def _real(values: object, name: str) -> np.ndarray:
+    """Return real numbers, finite or NaN (undefined, drawn as such), as a float64 array."""
+    if np.iscomplexobj(values):
+        raise TypeError(f"{name} must hold real numbers; got dtype {np.asarray(values).dtype}")
     array = _numbers(values, name)
+    if np.isinf(array).any():
+        raise ValueError(f"{name} must hold finite values or NaN (undefined); got an infinity")
+    return array
+
+
+def _channel_pictures(values: object, name: str, count: int) -> np.ndarray:
+    try:
+        array = _numbers(values, name)
+    except ValueError as error:  # pictures of different shapes
+        raise ValueError(
+            f"{name} must hold one 2-D picture per channel, all of one shape; {error}"
+        ) from None
     if array.ndim != 3 or len(array) < count or 0 in array.shape:
         raise ValueError(
             f"{name} must hold one 2-D picture per channel, (channels, height, width), at least "
@@ -208,15 +223,16 @@ def plot_matched_channels(
     >>> [ax.get_title().splitlines() for ax in fig.axes[:2]]  # the best pair first
     [['1 · 0', 'r = 0.90'], ['0 · 1', 'r = 0.50']]
     """
-    pairs = _numbers(_field(match, "pairs", "match"), "match['pairs']")
-    correlation = _numbers(_field(match, "correlation", "match"), "match['correlation']")
-    if (
-        pairs.ndim != 2
-        or pairs.shape[1] != 2
-        or len(pairs) == 0
-        or (pairs != np.round(pairs)).any()
-    ):
+    pairs = _real(_field(match, "pairs", "match"), "match['pairs']")
+    correlation = _real(_field(match, "correlation", "match"), "match['correlation']")
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or len(pairs) == 0:
         raise ValueError(f"match['pairs'] must be (K, 2) channel numbers; got shape {pairs.shape}")
+    bad = np.isnan(pairs) | (pairs != np.round(pairs)) | (pairs < 0)
+    if bad.any():
+        raise ValueError(
+            "match['pairs'] must hold channel numbers, integers of at least 0; got "
+            f"{pairs[bad][0]:g}"
+        )
     if correlation.shape != (len(pairs),):
         raise ValueError(
             f"match['correlation'] must hold one value per pair, ({len(pairs)},); got shape "
@@ -225,8 +241,6 @@ def plot_matched_channels(
     pairs = pairs.astype(np.int64)
     a = _channel_pictures(pictures_a, "pictures_a", int(pairs[:, 0].max()) + 1)
     b = _channel_pictures(pictures_b, "pictures_b", int(pairs[:, 1].max()) + 1)
-    if pairs.min() < 0:
-        raise ValueError(f"match['pairs'] must be channel numbers of at least 0; got {pairs.min()}")
     label_a, label_b = _labels(labels)
     title = _title(title)
     order = np.argsort(-np.nan_to_num(correlation, nan=-np.inf), kind="stable")
