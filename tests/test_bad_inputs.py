@@ -1240,6 +1240,12 @@ CATALOGUE: list[Case] = [
     Case("layer_similarity", "3 images with debiased=True", cnnviz_call("layer_similarity", lambda: (model(), small()[0][:3]), debiased=True), V, r"the debiased estimator needs at least 4 images; got 3"),
     Case("layer_similarity", "a NaN pixel", cnnviz_call("layer_similarity", lambda: (model(), images_with(np.nan))), V, r"images must hold finite values"),
     Case("layer_similarity", "steps with an array", cnnviz_call("layer_similarity", lambda: (model(), small()[0][:8]), steps=2), V, r"steps bounds the batches read from a stream, but images is an array"),
+    # issue 25: the plots
+    Case("plot_similarity", "cka of 3 columns, 2 names", call("plot_similarity", {"layers_a": ("conv1",), "layers_b": ("conv1", "fc1"), "cka": np.ones((1, 3))}), V, r"result\['layers_b'\] must name every column of result\['cka'\]: 3; got 2 names"),
+    Case("plot_similarity", "an infinite CKA", call("plot_similarity", {"layers_a": ("a",), "layers_b": ("b",), "cka": np.array([[np.inf]])}), V, r"result\['cka'\] must hold finite values or NaN \(undefined\); got an infinity"),
+    Case("plot_similarity", "labels='valid'", call("plot_similarity", {"layers_a": ("a",), "layers_b": ("b",), "cka": np.ones((1, 1))}, labels="valid"), T, r"labels must be a sequence of names; got 'valid'"),
+    Case("plot_matched_channels", "a pair of channel 1.5", call("plot_matched_channels", {"pairs": np.array([[0, 1.5]]), "correlation": np.array([0.5])}, np.zeros((2, 3, 3)), np.zeros((2, 3, 3))), V, r"match\['pairs'\] must hold channel numbers, integers of at least 0; got 1\.5"),
+    Case("plot_matched_channels", "channel 3 of 2 pictures", call("plot_matched_channels", {"pairs": np.array([[3, 0]]), "correlation": np.array([0.5])}, np.zeros((2, 3, 3)), np.zeros((2, 3, 3))), V, r"pictures_a must hold one 2-D picture per channel, \(channels, height, width\), at least 4 of them; got shape \(2, 3, 3\)"),
     # issue 25: match_channels
     Case("match_channels", "layer_b=3.5", cnnviz_call("match_channels", lambda: (model(), small()[0][:8], "conv1", 3.5)), T, r"layer_b must be a layer name \(str\) or an index \(int\); got 3\.5"),
     Case("match_channels", "a map against a vector", cnnviz_call("match_channels", lambda: (model(), small()[0][:8], "conv1", "fc1")), V, r"layer_a and layer_b must both give feature maps or both vectors, so that their units pair up; got \(None, 24, 24, 6\) and \(None, 120\)"),
