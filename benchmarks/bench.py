@@ -944,7 +944,7 @@ def bench_compare(
     gap = float(np.abs(ours - theirs).max())
     record(
         f"layer_similarity, {baseline_n:,} test images",
-        seconds(lambda: straightforward_layer_similarity(a, b, small), max(1, repeats // 2)),
+        seconds(lambda: straightforward_layer_similarity(a, b, small), repeats),
         seconds(lambda: cnnviz.layer_similarity(a, b, small), repeats),
         f"CKA agrees to {gap:.1e}",
     )

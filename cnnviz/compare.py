@@ -625,8 +625,9 @@ def layer_similarity(
     values. The map is checked on the first block's images (it must give
     the layer's outputs and their centred sum of squares), and a layer
     that fails stands for itself. For every layer of the two LeNet-5
-    models that is about 0.6 GB of sums, plus one block of
-    ``BLOCK_IMAGES`` images' activations, whatever the number of images.
+    models that is about 1 GB of sums, plus one block of ``BLOCK_IMAGES``
+    images' activations and their products: 1.9 GB in all, measured the
+    same for 2,000 and for 60,000 images.
     The products of a block are computed in float32, on activations
     shifted by the first block's mean, and added up in float64: the result
     agrees with :func:`cka` on the whole set's activations to about 1e-6
