@@ -929,7 +929,6 @@ def bench_compare(
     test: tuple[np.ndarray, np.ndarray], n: int, baseline_n: int, repeats: int
 ) -> None:
     """layer_similarity of every layer of valid and same, against whole activations and cka."""
-    import subprocess
 
     a, b = (cnnviz.trained_lenet5(p, epoch=10, verbose=0)[0] for p in NOTEBOOK_PADDINGS)
     x = test[0]
@@ -952,20 +951,7 @@ def bench_compare(
     print(f"  layer_similarity, {n:,} test images: {summary(times)} (target: 20 s)", flush=True)
     print("  peak memory (VmHWM, own process each): a stream of 500-image batches")
     for count in (2_000, 10_000, 60_000):
-        result = subprocess.run(
-            [sys.executable, "-c", _PEAK_CKA, str(count)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        before, after, elapsed = result.stdout.split()[-3:]
-        print(
-            f"  {count:>6,} images: peak {int(after) / 1024:7.1f} MB, the pass added "
-            f"{(int(after) - int(before)) / 1024:6.1f} MB over the warmed models "
-            f"({int(before) / 1024:.1f} MB); {float(elapsed):.1f} s",
-            flush=True,
-        )
+        print(f"  {count:>6,} images: {peak_run(_PEAK_CKA, str(count))}", flush=True)
 
 
 _PEAK = """
@@ -1020,27 +1006,35 @@ print(before, peak(), time.perf_counter() - start)
 
 def peak_memory(padding: str = "valid") -> None:
     """Peak resident memory of top_patches, class means and ablation over 60,000 images, both ways."""
-    import subprocess
-
     print(
         "peak memory (VmHWM, own process each, Linux): top_patches conv2 + class_mean_activations "
         f"relu2 + channel_ablation conv2 over the training images, {padding}"
     )
     for mode, n in (("arrays", 60_000), ("stream", 10_000), ("stream", 60_000)):
-        result = subprocess.run(
-            [sys.executable, "-c", _PEAK, mode, padding, str(n)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        before, after, elapsed = result.stdout.split()[-3:]
-        print(
-            f"  {mode:<7} {n:>6,} images: peak {int(after) / 1024:7.1f} MB, the data pass added "
-            f"{(int(after) - int(before)) / 1024:6.1f} MB over the warmed model "
-            f"({int(before) / 1024:.1f} MB); {float(elapsed):.1f} s",
-            flush=True,
-        )
+        print(f"  {mode:<7} {n:>6,} images: {peak_run(_PEAK, mode, padding, str(n))}", flush=True)
+
+
+def peak_run(script: str, *arguments: str) -> str:
+    """Run a peak-memory script in a process of its own; say its peak and what its pass added.
+
+    The script prints the peak resident memory (kB) after warming, at the end, and the
+    pass's seconds.
+    """
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-c", script, *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    before, after, elapsed = result.stdout.split()[-3:]
+    return (
+        f"peak {int(after) / 1024:7.1f} MB, the pass added "
+        f"{(int(after) - int(before)) / 1024:6.1f} MB over the warmed model(s) "
+        f"({int(before) / 1024:.1f} MB); {float(elapsed):.1f} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
