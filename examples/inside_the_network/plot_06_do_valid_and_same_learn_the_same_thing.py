@@ -33,8 +33,9 @@ standard tools for it:
 # cache entries keep their weights after every epoch, so the two seed-0
 # models are taken at epoch 10, and the seed-1 model is trained for 10
 # epochs (in the docs build): all three at the same point of the
-# notebook's recipe. Every comparison on this page is over the 10,000
-# test images; nothing is chosen by them.
+# notebook's recipe. The layers are compared on test images (all 10,000
+# for the matrices), and nothing is chosen by them; channels are matched
+# on training images.
 import time
 
 import matplotlib.pyplot as plt
@@ -133,8 +134,9 @@ for name in ("fc2", "op"):
 # The seed models' cache entries keep the weights after every one of
 # their 30 epochs, so each layer can be compared with *itself at the
 # end*: the CKA of each epoch's model with the epoch-30 model, layer by
-# layer (the first 2,000 test images; epoch 0 is the random start). The
-# duplicates ``relu1``, ``relu2`` and ``flatten`` are left out.
+# layer (the first 2,000 test images; epoch 0 is the random start). To
+# keep the plot readable, ``flatten`` (the values of ``max_pool2``, so the
+# same CKA) and the two ReLUs are left out.
 settling_layers = [
     "conv1",
     "max_pool1",
