@@ -335,8 +335,8 @@ for n in (20, 50, 100, 500, 2000):
 
 # %%
 # Each cell is plain / debiased. For the real pairs the two agree from a
-# few hundred images on (within 0.01 at N = 500; on all 10,000 images,
-# ``relu1`` is the matrix's 0.98 above). For unrelated
+# few hundred images on (within 0.01 at N = 500; ``relu1`` on all 10,000
+# images is on the diagonal of the first matrix above). For unrelated
 # activations the plain estimate at N = 20 is far from 0, while the
 # debiased one stays within 0.1 of 0 at every N. So: with fewer images
 # than a few times the number of units, use ``debiased=True``; with
