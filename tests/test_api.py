@@ -404,7 +404,7 @@ _MODULES = frozenset(
         # A package's __init__ uses its private modules, and they use each other.
         ("cnnviz.explorer", "cnnviz.explorer._folder._write_files", True),
         ("cnnviz.explorer._folder", "cnnviz.explorer._weights.MAGIC", True),
-        ("cnnviz.channels.views", "cnnviz.explorer._weights._chain", False),
+        ("cnnviz.channels.views", "cnnviz.explorer._weights._graph_layers", False),
         # Public names are for everyone.
         ("cnnviz.plotting.channels", "cnnviz.plotting.explanations.plot_attribution", True),
         # Outside the package: public names only.

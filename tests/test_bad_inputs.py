@@ -280,20 +280,21 @@ def outputs_of(padding: str = "valid") -> dict:
     return cnnviz.layer_outputs(cnnviz.lenet5(padding), image())
 
 
-def dropout_model():
+def layer_norm_model():
     import keras
 
     inputs = keras.Input((28, 28, 1))
-    return keras.Model(inputs, keras.layers.Dropout(0.5, name="drop")(inputs), name="dropping")
+    normed = keras.layers.LayerNormalization(name="norm")(inputs)
+    return keras.Model(inputs, normed, name="normed")
 
 
-def elu_model():
+def exponential_model():
     import keras
 
     inputs = keras.Input((28, 28, 1))
     flat = keras.layers.Flatten(name="flat")(inputs)
     return keras.Model(
-        inputs, keras.layers.Dense(10, activation="elu", name="fc")(flat), name="elu"
+        inputs, keras.layers.Dense(10, activation="exponential", name="fc")(flat), name="exp"
     )
 
 
@@ -978,8 +979,8 @@ CATALOGUE: list[Case] = [
     Case("plot_deletion", "probabilities for another number of steps", call("plot_deletion", {"fractions": np.linspace(0, 1, 3), "probabilities": np.full((2, 4), 0.5), "auc": np.zeros(2)}), V, r"curves\[0\]\['probabilities'\] must be \(N, steps \+ 1\) = \(N, 3\), one row per image; got shape \(2, 4\)"),
     Case("plot_deletion", "fractions that fall", call("plot_deletion", {"fractions": np.array([0, 0.5, 0.2]), "probabilities": np.full((2, 3), 0.5), "auc": np.zeros(2)}), V, r"curves\[0\]\['fractions'\] must rise from 0 to 1 \(fractions of the pixels\); got \[0\.0, 0\.5, 0\.2\]"),
     Case("plot_deletion", "one label for two results", call("plot_deletion", [{"fractions": np.linspace(0, 1, 3), "probabilities": np.full((2, 3), 0.5), "auc": np.zeros(2)}] * 2, labels=["gradients"]), V, r"labels must give one label per result, 2; got \['gradients'\]"),
-    Case("explorer.export", "a Dropout layer", export(dropout_model), V, r"layer 'drop' \(Dropout\) of model 'dropping' is not a layer the page can run; the explorer runs InputLayer, Conv2D"),
-    Case("explorer.export", "a Dense layer with activation='elu'", export(elu_model), V, r"layer 'fc' \(Dense\) of model 'elu' has the activation 'elu', which the page cannot compute"),
+    Case("explorer.export", "a LayerNormalization layer", export(layer_norm_model), V, r"layer 'norm' \(LayerNormalization\) of model 'normed' is not a layer the page can run; the explorer runs InputLayer, Conv2D"),
+    Case("explorer.export", "a Dense layer with activation='exponential'", export(exponential_model), V, r"layer 'fc' \(Dense\) of model 'exp' has the activation 'exponential', which the page cannot compute"),
     Case("explorer.export", "a model with two inputs", export(two_input_model), V, r"model must have exactly one image input; .* has 2"),
     Case("explorer.export", "a model of 8x8x3 images", export(rgb_model), V, r"model must take images of shape \(28, 28, 1\), as the page draws them; .* takes \(8, 8, 3\)"),
     Case("explorer.export", "a list of models", export(lambda: [model()]), T, r"model must be a keras.Model; got list"),

@@ -26,7 +26,8 @@ import pytest
 import cnnviz
 from cnnviz.explorer import export
 from cnnviz.explorer._folder import MARKER, STATIC_FILES
-from cnnviz.explorer._weights import HEADER_BYTES, MAGIC
+from cnnviz.explorer._weights import ACTIVATIONS, HEADER_BYTES, MAGIC
+from cnnviz.layers import Padding2D
 
 HERE = Path(__file__).resolve().parent
 NODE = shutil.which("node")
@@ -44,7 +45,7 @@ def node() -> str:
 
 def read_weights(directory: Path) -> tuple[dict, bytes]:
     raw = (directory / "weights.bin").read_bytes()
-    assert raw[:8] == MAGIC == b"CNNVIZW2"
+    assert raw[:8] == MAGIC == b"CNNVIZW3"
     # The checksum covers everything after it: the manifest's length, the manifest, the data.
     assert raw[8:40] == hashlib.sha256(raw[40:]).digest()
     (size,) = struct.unpack("<I", raw[40:44])
@@ -145,7 +146,7 @@ def test_export_writes_the_page_and_a_checked_weights_file(tmp_path):
     assert marker["files"] == written
 
     manifest, data = read_weights(folder)
-    assert manifest["version"] == 2
+    assert manifest["version"] == 3
     assert "sha256" not in manifest  # in the header, over the manifest too
     assert manifest["data_bytes"] == len(data)
     assert manifest["class_names"] == list(cnnviz.CLASS_NAMES)
@@ -247,7 +248,7 @@ def test_an_export_from_before_the_list_is_replaced(tmp_path):
     (tmp_path / "weights.bin").write_bytes(b"CNNVIZW1" + bytes(8))
     export(tiny(), tmp_path)
     assert {p.name for p in tmp_path.iterdir()} == PAGE
-    assert read_weights(tmp_path)[0]["version"] == 2
+    assert read_weights(tmp_path)[0]["version"] == 3
 
 
 def test_export_into_the_current_folder_and_a_relative_path(tmp_path, monkeypatch):
@@ -616,6 +617,144 @@ def test_layers_and_models_named_as_javascripts_own_properties_run(node, tmp_pat
         np.testing.assert_allclose(got, values, atol=1e-5, err_msg=name)
 
 
+def residual_model() -> keras.Model:
+    """A functional graph of the layers readers' models hold: residual blocks with batch
+    normalization, a depthwise and a separable convolution, both paddings of cnnviz's
+    Padding2D, cropping, a concatenation of two global poolings, dropout, rescaling."""
+    inputs = keras.Input((28, 28, 1), name="pixels")
+    x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same", use_bias=False, name="stem")(x)
+    x = keras.layers.BatchNormalization(name="stem_bn")(x)
+    x = keras.layers.ReLU(name="stem_relu")(x)
+    # A residual block: conv, BN, ReLU, conv, BN, added to its input.
+    y = Padding2D(1, "reflect", name="b1_pad")(x)
+    y = keras.layers.Conv2D(4, 3, name="b1_conv1")(y)
+    y = keras.layers.BatchNormalization(name="b1_bn1")(y)
+    y = keras.layers.Activation("gelu", name="b1_gelu")(y)
+    y = keras.layers.SpatialDropout2D(0.3, name="b1_drop")(y)
+    y = keras.layers.DepthwiseConv2D(3, padding="same", depth_multiplier=1, name="b1_dw")(y)
+    y = keras.layers.BatchNormalization(name="b1_bn2")(y)
+    x = keras.layers.Add(name="b1_add")([x, y])
+    x = keras.layers.LeakyReLU(0.1, name="b1_out")(x)
+    # A downsampling block with a projection shortcut.
+    y = Padding2D((1, 2), "circular", name="b2_pad")(x)
+    y = keras.layers.SeparableConv2D(6, 3, strides=2, depth_multiplier=2, activation="silu", name="b2_sep")(y)
+    y = keras.layers.Cropping2D(((0, 1), (1, 1)), name="b2_crop")(y)
+    short = keras.layers.ZeroPadding2D(((0, 0), (0, 1)), name="b2_zpad")(x)
+    short = keras.layers.Conv2D(6, 1, strides=2, activation="elu", name="b2_proj")(short)
+    short = keras.layers.Cropping2D(((1, 0), (1, 1)), name="b2_scrop")(short)
+    x = keras.layers.Add(name="b2_add")([y, short])
+    x = keras.layers.ELU(0.5, name="b2_elu")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    pooled = keras.layers.Concatenate(name="both")(
+        [
+            keras.layers.GlobalAveragePooling2D(name="gap")(x),
+            keras.layers.GlobalMaxPooling2D(name="gmp")(x),
+        ]
+    )
+    pooled = keras.layers.Dropout(0.5, name="drop")(pooled)
+    hidden = keras.layers.Dense(12, activation="selu", name="fc")(pooled)
+    outputs = keras.layers.Dense(10, activation="softmax", name="out")(hidden)
+    model = keras.Model(inputs, outputs, name="residual")
+    # Weights, and batch statistics, that are not the initial ones.
+    rng = np.random.default_rng(5)
+    weights = []
+    for layer in model.layers:
+        for variable in layer.weights:
+            shape = tuple(variable.shape)
+            if "variance" in variable.path:
+                weights.append(rng.uniform(0.5, 2.0, shape).astype(np.float32))
+            elif "blur" in variable.path:
+                weights.append(np.asarray(variable))
+            else:
+                weights.append(rng.normal(0, 0.5, shape).astype(np.float32))
+    model.set_weights(weights)
+    return model
+
+
+def test_a_residual_model_with_batch_norm_agrees_with_keras_on_every_layer(node, tmp_path):
+    model = residual_model()
+    folder = export({"residual": model}, tmp_path / "page")
+    manifest, _ = read_weights(folder)
+    layers = manifest["models"][0]["layers"]
+    by_name = {layer["name"]: i for i, layer in enumerate(layers)}
+    # The graph: each layer reads the layers it is called on (-1: the pixels).
+    assert layers[0]["inputs"] == [-1]
+    assert layers[by_name["b1_add"]]["inputs"] == [by_name["stem_relu"], by_name["b1_bn2"]]
+    assert layers[by_name["both"]]["inputs"] == [by_name["gap"], by_name["gmp"]]
+    x = np.random.default_rng(6).random((3, 28, 28, 1), dtype=np.float32)
+    page = run_node(node, folder, x, tmp_path)["residual"]
+    expected = cnnviz.layer_outputs(model, x, list(by_name))
+    for name, values in expected.items():
+        got = np.asarray(page[name], dtype=np.float32).reshape(values.shape)
+        scale = max(1.0, float(np.abs(values).max()))
+        np.testing.assert_allclose(got, values, atol=1e-4 * scale, err_msg=name)
+    np.testing.assert_allclose(
+        expected["out"], keras.ops.convert_to_numpy(model(x, training=False)), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_every_activation_agrees_with_keras(node, tmp_path, activation):
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Conv2D(2, 3, strides=3, activation=activation, name="conv")(inputs)
+    x = keras.layers.Activation(activation, name="again")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="out")(x)
+    model = keras.Model(inputs, outputs)
+    rng = np.random.default_rng(7)
+    # Pre-activations from about -6 to 6: every piece of each activation is crossed.
+    model.set_weights([rng.normal(0, 1.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    folder = export({"m": model}, tmp_path / "page")
+    x = np.random.default_rng(8).random((2, 28, 28, 1), dtype=np.float32)
+    page = run_node(node, folder, x, tmp_path)["m"]
+    for name, values in cnnviz.layer_outputs(model, x, ["conv", "again", "out"]).items():
+        got = np.asarray(page[name], dtype=np.float32).reshape(values.shape)
+        np.testing.assert_allclose(got, values, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def run_saliency(node: str, directory: Path, pixels: np.ndarray, target: int, tmp_path) -> dict:
+    path = tmp_path / "pixels.f32"
+    path.write_bytes(np.ascontiguousarray(pixels, dtype="<f4").tobytes())
+    result = subprocess.run(
+        [node, str(HERE / "explorer" / "forward.mjs"), str(directory), str(path)]
+        + ["saliency", str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(result.stdout)
+
+
+def blurred_reflect() -> keras.Model:
+    model = cnnviz.lenet5("reflect", pooling="blur")
+    rng = np.random.default_rng(9)
+    for layer in model.layers:
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) and layer.trainable:
+            layer.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in layer.get_weights()])
+    return model
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda: cnnviz.lenet5("valid"), lambda: cnnviz.lenet5("same"), residual_model, blurred_reflect],
+    ids=["lenet5_valid", "lenet5_same", "residual", "lenet5_reflect_blur"],
+)
+def test_the_pages_saliency_is_cnnvizs_gradients(node, tmp_path, build):
+    model = build()
+    folder = export({"m": model}, tmp_path / "page")
+    x = np.random.default_rng(10).random((3, 28, 28, 1), dtype=np.float32)
+    for target in (0, 7):
+        page = np.asarray(run_saliency(node, folder, x, target, tmp_path)["m"], dtype=np.float32)
+        expected = cnnviz.gradients(model, x, target=target)
+        got = page.reshape(expected.shape)
+        # Relative to each map's largest value: the issue's 1e-3.
+        peak = expected.reshape(len(x), -1).max(axis=1)[:, None, None]
+        assert np.all(peak > 0)
+        np.testing.assert_array_less(np.abs(got - expected) / peak, 1e-3)
+
+
 # -- what it refuses -----------------------------------------------------------------------
 
 
@@ -629,7 +768,7 @@ def test_a_nested_chain_works_and_a_reused_layer_is_refused(tmp_path):
 
     shared = keras.layers.Activation("tanh", name="twice")
     twice = keras.Model(inputs, shared(shared(inputs)))
-    with pytest.raises(ValueError, match="not its layers run one after the other"):
+    with pytest.raises(ValueError, match=r"layer .twice. of model .* is called 2 times \(a shared layer\)"):
         export(twice, tmp_path / "page")
 
 

@@ -445,24 +445,40 @@ def _check_plot(result, model, s):
     assert result == [f"{name} {out.shape[1:]}" for name, out in outputs.items()]
 
 
+def _flat_layers(model: keras.Model) -> dict[str, keras.layers.Layer]:
+    """Every layer of `model` by name, nested models' layers in their place."""
+    found = {}
+    for layer in model.layers:
+        found.update(_flat_layers(layer) if isinstance(layer, keras.Model) else {layer.name: layer})
+    return found
+
+
 def _check_export(result, model, s):
     raw = (result / "weights.bin").read_bytes()
-    assert raw[:8] == b"CNNVIZW2"
+    assert raw[:8] == b"CNNVIZW3"
     assert raw[8:40] == hashlib.sha256(raw[40:]).digest()
     (length,) = struct.unpack("<I", raw[40:44])
     manifest = json.loads(raw[44 : 44 + length])
     data = raw[44 + length :]
     (spec,) = manifest["models"]
-    # Every weight array of the model, in the order of its layers, bit for bit.
-    exported = [
-        np.frombuffer(data[a["offset"] : a["offset"] + 4 * a["length"]], "<f4").reshape(a["shape"])
-        for layer in spec["layers"]
-        for a in layer["arrays"]
-    ]
-    weights = model.get_weights()
-    assert len(exported) == len(weights)
-    for mine, theirs in zip(exported, weights, strict=True):
-        np.testing.assert_array_equal(mine, theirs)
+    layers = _flat_layers(model)
+    # Every weight array of every layer, bit for bit; batch norm folded as TensorFlow folds it.
+    for entry in spec["layers"]:
+        exported = {
+            a["name"]: np.frombuffer(data[a["offset"] : a["offset"] + 4 * a["length"]], "<f4")
+            for a in entry["arrays"]
+        }
+        weights = layers[entry["name"]].get_weights()
+        if entry["type"] == "BatchNormalization":
+            layer = layers[entry["name"]]
+            gamma, beta, mean, variance = (np.asarray(w) for w in layer.weights)
+            scale = gamma / np.sqrt(variance + np.float32(layer.epsilon))
+            np.testing.assert_allclose(exported["scale"], scale, rtol=1e-6)
+            np.testing.assert_allclose(exported["offset"], beta - mean * scale, rtol=1e-6, atol=1e-7)
+            continue
+        assert len(exported) == len(weights), entry["name"]
+        for mine, theirs in zip(exported.values(), weights, strict=True):
+            np.testing.assert_array_equal(mine.reshape(theirs.shape), theirs)
 
 
 # The shift functions (issue 23): the model called once per shift on images moved by hand.
@@ -865,21 +881,11 @@ def _expected() -> dict[tuple[str, str], object]:
         expected[function, "logits"] = Refused(NO_SOFTMAX)
     for name in ("variable_size", "rgb"):
         expected["export", name] = Refused(NOT_28)
+    # The page runs batch norm, dropout, residual blocks, cnnviz's padding and the blur
+    # (issue 26), but neither augmentation nor Normalization.
     for name, layer in (
         ("augmented", r"'flip' \(RandomFlip\)"),
         ("normalization", r"'norm' \(Normalization\)"),
-        ("batchnorm_dropout", r"'bn' \(BatchNormalization\)"),
-        ("residual", r"'add' \(Add\)"),
-    ):
-        expected["export", name] = Refused(
-            rf"layer {layer} of model .* not a layer the page can run"
-        )
-    # Issue 24: the page runs neither cnnviz's padding layer nor the blur's (issue 26).
-    for name, layer in (
-        ("lenet5_reflect", r"'pad1' \(Padding2D\)"),
-        ("lenet5_circular", r"'pad1' \(Padding2D\)"),
-        ("lenet5_valid_blur", r"'blur_pad1' \(ZeroPadding2D\)"),
-        ("lenet5_same_blur", r"'blur_pad1' \(ZeroPadding2D\)"),
     ):
         expected["export", name] = Refused(
             rf"layer {layer} of model .* not a layer the page can run"

@@ -14,7 +14,7 @@ The weights file, ``weights.bin`` (all integers little-endian):
 ========  =======================================================================
 bytes     content
 ========  =======================================================================
-0-7       the magic ``b"CNNVIZW2"`` (format version 2)
+0-7       the magic ``b"CNNVIZW3"`` (format version 3)
 8-39      the SHA-256 (32 bytes) of every byte from byte 40 to the end of the
           file: the manifest's length, the manifest and the data
 40-43     ``M``, the length of the manifest in bytes (uint32)
@@ -29,33 +29,50 @@ written (no canonical form to agree on: the page hashes the bytes it
 received). The page checks it before it reads a byte of the manifest, and
 refuses the file, saying so, if it does not match; then it checks every field
 of the manifest against the others (below) and refuses, naming the field,
-what was expected and what it holds, any that does not fit. A file of format
-version 1 (magic ``b"CNNVIZW1"``, whose checksum covered the data only) is
-refused with a request to export again.
+what was expected and what it holds, any that does not fit. A file of an
+earlier format (magic ``b"CNNVIZW1"``, whose checksum covered the data only,
+or ``b"CNNVIZW2"``, whose models were chains) is refused with a request to
+export again.
 
-The manifest holds ``"format": "cnnviz-explorer-weights"``, ``"version": 2``,
+The manifest holds ``"format": "cnnviz-explorer-weights"``, ``"version": 3``,
 ``"data_bytes"`` (the length of the data section), ``"class_names"``,
 ``"title"``, ``"images"`` (how many images ``images.json`` holds, 0 if there
 is no such file) and ``"models"``: a list with, for each model, its ``"key"``,
-``"name"``, ``"input_shape"`` ([28, 28, 1]) and ``"layers"``, in the order
-they run. Each layer has ``"name"``, ``"type"`` (the Keras class name),
-``"output_shape"`` (without the batch axis), its settings (``"kernel_size"``,
-``"strides"``, ``"padding"``, ``"activation"``, ``"pool_size"``,
-``"negative_slope"``, ``"max_value"``, ``"threshold"`` where they apply) and
-``"arrays"``: for each weight array its ``"name"`` (``"kernel"``,
-``"bias"``), ``"shape"`` (Keras' own: a Conv2D kernel is (kh, kw, in, out), a
-Dense kernel (in, out)), ``"offset"`` (bytes from the start of the data
-section) and ``"length"`` (number of float32 values).
+``"name"``, ``"input_shape"`` ([28, 28, 1]) and ``"layers"``, in an order
+they can run in; the last layer's output is the model's. Each layer has
+``"name"``, ``"type"`` (the Keras class name), ``"inputs"`` (the indices of
+the earlier layers whose outputs it reads, in the order it reads them; -1 is
+the model's input: a chain has ``[i - 1]``, an ``Add`` of a residual block
+two), ``"output_shape"`` (without the batch axis), its settings
+(``"kernel_size"``, ``"strides"``, ``"padding"``, ``"activation"``,
+``"pool_size"``, ``"keepdims"``, ``"negative_slope"``, ``"max_value"``,
+``"threshold"``, ``"alpha"``, ``"cropping"``, ``"mode"`` where they apply;
+``"padding"`` of a padding layer is ``[[top, bottom], [left, right]]``) and
+``"arrays"``: for each weight array its ``"name"`` (``"kernel"``, ``"bias"``;
+``"depthwise_kernel"`` and ``"pointwise_kernel"`` of a ``SeparableConv2D``;
+``"scale"`` and ``"offset"`` of a ``BatchNormalization``, folded from its
+moving statistics as TensorFlow folds them, or of a ``Rescaling``),
+``"shape"`` (Keras' own: a Conv2D kernel is (kh, kw, in, out), a
+DepthwiseConv2D kernel (kh, kw, in, multiplier), a Dense kernel (in, out)),
+``"offset"`` (bytes from the start of the data section) and ``"length"``
+(number of float32 values).
 
 What the page checks before it runs anything: the format and version; no
 field but those above (a field it does not read, such as a ``"dilation_rate"``,
 may change what a layer computes, so it is refused rather than ignored); keys
 and layer names present and distinct; the input shape [28, 28, 1]; every
-layer type, activation (``linear``, ``relu``, ``sigmoid``, ``tanh``,
-``softmax``) and padding (``valid``, ``same``) one it knows; kernel and pool
-sizes and strides integers of at least 1, a pool window no larger than its
-input; each kernel's shape taking the channels (or values) of the layer
-before and each bias one value per output; every ``"length"`` the product of
+layer's inputs earlier layers (or -1), one for every type but ``Add`` and
+``Concatenate``, whose inputs agree in shape (but the channels, for
+``Concatenate``); every layer type, activation (``linear``, ``relu``,
+``relu6``, ``leaky_relu``, ``elu``, ``selu``, ``gelu``, ``silu``,
+``sigmoid``, ``hard_sigmoid``, ``hard_silu``, ``tanh``, ``softplus``,
+``softsign``, ``mish``, ``softmax``) and padding (``valid``, ``same``; a
+``Padding2D``'s ``reflect`` or ``circular``, no wider than its input allows)
+one it knows; kernel and pool sizes and strides integers of at least 1, a
+pool window no larger than its input, a cropping smaller than its input;
+each kernel's shape taking the channels (or values) of its input and each
+bias one value per output; a scale and offset one value per channel (or one
+for all, for ``Rescaling``); every ``"length"`` the product of
 its ``"shape"``; the arrays following one another from offset 0, 4-byte
 aligned, and filling exactly ``"data_bytes"``, the bytes after the manifest;
 every ``"output_shape"`` the one the layer computes from the layer before

@@ -1,9 +1,10 @@
 """The weights file: a Keras model as the page's layers, and the bytes of ``weights.bin``.
 
-A model is taken layer by layer, as the one chain of layers the page runs, each
-checked to be one the page can compute (its type, activation, padding, finite
-weights) and the chain checked against the model's own output; each layer
-becomes its manifest entry (type, settings, output shape) and its weight arrays.
+A model is taken layer by layer, as the graph the page runs (each layer with
+the layers it reads), each checked to be one the page can compute (its type,
+activation, padding, finite weights) and the graph checked against the model's
+own output; each layer becomes its manifest entry (type, settings, inputs,
+output shape) and its weight arrays.
 The manifest and the arrays, as little-endian float32, then become the file:
 the magic, the SHA-256 of everything after it, the manifest's length, the
 manifest padded so that the data starts 4-byte aligned, and the data. The
@@ -23,26 +24,61 @@ from typing import Any
 import numpy as np
 
 #: The first bytes of every weights file; the digit is the format's version.
-MAGIC = b"CNNVIZW2"
+MAGIC = b"CNNVIZW3"
 #: The weights file's version, also the manifest's ``"version"``.
-VERSION = 2
+VERSION = 3
 #: The header before the manifest: the magic, the SHA-256 of the rest, the manifest's length.
 HEADER_BYTES = len(MAGIC) + 32 + 4
 #: The one input the page draws and uploads: 28x28 pixels, one channel, values in [0, 1].
 INPUT_SHAPE = (28, 28, 1)
-#: Activations the page computes, by Keras' serialized name.
-ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh", "softmax")
+#: Activations the page computes (forward and backward), by Keras' serialized name.
+ACTIVATIONS = (
+    "linear",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "hard_sigmoid",
+    "hard_silu",
+    "tanh",
+    "softplus",
+    "softsign",
+    "mish",
+    "softmax",
+)
 SUPPORTED = (
     "InputLayer",
     "Conv2D",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
+    "Dense",
     "MaxPooling2D",
     "AveragePooling2D",
+    "GlobalMaxPooling2D",
+    "GlobalAveragePooling2D",
+    "BatchNormalization",
+    "Rescaling",
+    "ZeroPadding2D",
+    "Padding2D",
+    "Cropping2D",
+    "Dropout",
+    "SpatialDropout2D",
     "Activation",
     "ReLU",
+    "LeakyReLU",
+    "ELU",
     "Softmax",
     "Flatten",
-    "Dense",
+    "Add",
+    "Concatenate",
 )
+#: Layers that pass their input through unchanged when not training.
+_IDENTITY = ("Dropout", "SpatialDropout2D")
+_CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 
 
 def _manifest(
@@ -56,7 +92,7 @@ def _manifest(
     offset = 0
     for key, keras_model in models.items():
         layers = []
-        for layer, spec, arrays in _chain(keras_model):
+        for layer, spec, arrays in _graph_layers(keras_model):
             spec["arrays"] = []
             for name, array in arrays:
                 data = np.ascontiguousarray(array, dtype="<f4")
@@ -88,43 +124,82 @@ def _manifest(
     return manifest, data
 
 
-def _chain(model: Any) -> list[tuple[Any, dict, list]]:
-    """Return (layer, spec, weight arrays) for each layer, checked to be the model's one chain."""
+def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
+    """Return (layer, spec, weight arrays) for each layer, in an order that runs.
+
+    Each spec's ``"inputs"`` are the indices of the layers whose outputs the layer reads
+    (-1 for the model's input), found by tracing the model, nested models looked into;
+    the graph is then run layer by layer on random images and checked against the
+    model's own output, so that what the page runs is the model.
+    """
     import keras
 
     from .. import _graph
 
-    layers = _graph.layers(model)
-    specs = [_layer_spec(layer, model) for layer in layers]
-    names = [layer.name for layer in layers]
+    x, output, trace = _graph.trace(model)
+    made = {id(x): -1}  # which layer made each tensor: its index, -1 for the input
+    entries = []
+    for key, (layer, inputs, out) in trace.calls.items():
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, keras.Model) and key not in trace.whole:
+            continue  # a nested model looked into: its layers are listed
+        if trace.counts[key] > 1:
+            raise ValueError(
+                f"layer {layer.name!r} of model {model.name!r} is called "
+                f"{trace.counts[key]} times (a shared layer); the page runs each layer once, "
+                "so give each call a layer of its own"
+            )
+        tensors = keras.tree.flatten(inputs)
+        spec, arrays = _layer_spec(layer, model)
+        spec["inputs"] = [made[id(t)] for t in tensors]
+        if len(spec["inputs"]) != 1 and spec["type"] not in ("Add", "Concatenate"):
+            raise _unsupported(layer, model, f"takes {len(spec['inputs'])} inputs")
+        made[id(out)] = len(entries)
+        entries.append((layer, spec, arrays))
+    names = [layer.name for layer, _, _ in entries]
     if len(set(names)) != len(names):
         twice = next(name for name in names if names.count(name) > 1)
         raise ValueError(
             f"model {model.name!r} has two layers named {twice!r} (nested models?); the page "
             "names every output by its layer, so give the layers distinct names"
         )
-    # The chain must be the model: no branch, skip or reused layer. Checked on data.
-    x = np.random.default_rng(0).random((2, *INPUT_SHAPE), dtype=np.float32)
-    y = x
-    for layer, (spec, _) in zip(layers, specs, strict=True):
+    if made.get(id(output)) != len(entries) - 1:
+        raise ValueError(
+            f"model {model.name!r}'s output is not made by its last layer; the page shows the "
+            "last layer's output as the model's"
+        )
+    # Run the graph as the page will, on data, and check it against the model.
+    images = np.random.default_rng(0).random((2, *INPUT_SHAPE), dtype=np.float32)
+    values: list[Any] = []
+    for layer, spec, arrays in entries:
+        inputs = [images if i < 0 else values[i] for i in spec["inputs"]]
+        shape = tuple(inputs[0].shape[1:3])
         window = spec.get("pool_size")
-        if window and any(w > n for w, n in zip(window, y.shape[1:3], strict=True)):
+        if window and any(w > n for w, n in zip(window, shape, strict=True)):
             raise _unsupported(
                 layer,
                 model,
                 f"has a pool window of {window[0]}x{window[1]} on an input of "
-                f"{y.shape[1]}x{y.shape[2]}; the page shows windows that fit in their input",
+                f"{shape[0]}x{shape[1]}; the page shows windows that fit in their input",
             )
-        y = layer(y, training=False)
+        counts = {array.size for _, array in arrays}
+        channels = int(inputs[0].shape[-1])
+        if spec["type"] == "Rescaling" and not counts <= {1, channels}:
+            raise _unsupported(
+                layer, model, f"has {max(counts)} scales or offsets for {channels} channels"
+            )
+        y = layer(inputs if spec["type"] in ("Add", "Concatenate") else inputs[0], training=False)
+        values.append(y)
         spec["output_shape"] = [int(d) for d in y.shape[1:]]
-    expected = keras.ops.convert_to_numpy(model(x, training=False))
-    got = keras.ops.convert_to_numpy(y)
-    if got.shape != expected.shape or not np.allclose(got, expected, atol=1e-5):
+    expected = keras.ops.convert_to_numpy(model(images, training=False))
+    got = keras.ops.convert_to_numpy(values[-1])
+    if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
         raise ValueError(
-            f"model {model.name!r} is not its layers run one after the other (a branch, a skip "
-            "connection or a reused layer?); the page can only run a chain of layers"
+            f"model {model.name!r} does not compute what its layers, run one by one, compute; "
+            "the page can only run a model made of its layers"
         )
-    return [(layer, spec, arrays) for layer, (spec, arrays) in zip(layers, specs, strict=True)]
+    return entries
 
 
 def _unsupported(layer: Any, model: Any, why: str) -> ValueError:
@@ -145,10 +220,8 @@ def _activation(layer: Any, model: Any, activation: object) -> str:
     return name
 
 
-def _arrays(layer: Any, model: Any) -> list[tuple[str, np.ndarray]]:
-    """Return a Conv2D's or Dense's kernel and bias, refused if a value is not finite."""
-    kernel, *bias = layer.get_weights()
-    arrays = [("kernel", kernel), *(("bias", b) for b in bias)]
+def _finite(layer: Any, model: Any, arrays: list[tuple[str, np.ndarray]]) -> list:
+    """Return `arrays` (name, array), refused if a value is not finite."""
     for name, array in arrays:
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         if bad:
@@ -160,16 +233,51 @@ def _arrays(layer: Any, model: Any) -> list[tuple[str, np.ndarray]]:
     return arrays
 
 
+def _edges(config: object) -> list[list[int]]:
+    """Return a padding or cropping setting as [[top, bottom], [left, right]]."""
+    return [[int(a), int(b)] for a, b in config]
+
+
+def _channel_arrays(layer: Any, model: Any) -> list[tuple[str, np.ndarray]]:
+    """Return BatchNormalization's or Rescaling's per-channel scale and offset (x * s + o).
+
+    Rescaling's may hold one value for every channel; the graph's run checks the count.
+    """
+    config = layer.get_config()
+    if type(layer).__name__ == "BatchNormalization":
+        if config["axis"] not in (-1, 3, [-1], [3]):
+            raise _unsupported(layer, model, f"normalizes axis {config['axis']}, not channels")
+        if config.get("renorm"):
+            raise _unsupported(layer, model, "uses batch renormalization")
+        mean = np.asarray(layer.moving_mean, np.float32)
+        variance = np.asarray(layer.moving_variance, np.float32)
+        gamma = np.asarray(layer.gamma, np.float32) if layer.scale else np.ones_like(mean)
+        beta = np.asarray(layer.beta, np.float32) if layer.center else np.zeros_like(mean)
+        # As TensorFlow computes it: x * (gamma / sqrt(var + eps)) + (beta - mean * that).
+        scale = gamma / np.sqrt(variance + np.float32(config["epsilon"]))
+        return _finite(layer, model, [("scale", scale), ("offset", beta - mean * scale)])
+    scale = np.asarray(config["scale"], np.float32).reshape(-1)
+    offset = np.asarray(config["offset"], np.float32).reshape(-1)
+    if scale.size != offset.size and 1 in (scale.size, offset.size):
+        size = max(scale.size, offset.size)
+        scale, offset = np.broadcast_to(scale, (size,)), np.broadcast_to(offset, (size,))
+    return _finite(layer, model, [("scale", scale), ("offset", offset)])
+
+
 def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
-    """Return the manifest entry (without name and output shape) and the arrays of one layer."""
+    """Return the manifest entry (without name, inputs and output shape) and arrays of a layer."""
     import keras
+
+    from ..layers import Padding2D
 
     config = layer.get_config()
     kind = type(layer).__name__
+    if type(layer) is not (Padding2D if kind == "Padding2D" else getattr(keras.layers, kind, None)):
+        kind = "?"  # a subclass, or another library's layer of a Keras name: not known here
     spec: dict[str, Any] = {"type": kind}
     if config.get("data_format", "channels_last") != "channels_last":
         raise _unsupported(layer, model, "is channels_first, and the page runs channels_last")
-    if isinstance(layer, keras.layers.Conv2D) and kind == "Conv2D":
+    if kind in _CONVOLUTIONS:
         if tuple(config["dilation_rate"]) != (1, 1) or config.get("groups", 1) != 1:
             raise _unsupported(layer, model, "has dilation or groups, which the page cannot run")
         spec.update(
@@ -178,10 +286,16 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
             padding=config["padding"],
             activation=_activation(layer, model, layer.activation),
         )
-        return spec, _arrays(layer, model)
+        names = (
+            ("depthwise_kernel", "pointwise_kernel") if kind == "SeparableConv2D" else ("kernel",)
+        )
+        weights = layer.get_weights()
+        return spec, _finite(layer, model, list(zip((*names, "bias"), weights, strict=False)))
     if kind == "Dense":
         spec["activation"] = _activation(layer, model, layer.activation)
-        return spec, _arrays(layer, model)
+        return spec, _finite(
+            layer, model, list(zip(("kernel", "bias"), layer.get_weights(), strict=False))
+        )
     if kind in ("MaxPooling2D", "AveragePooling2D"):
         spec.update(
             pool_size=list(config["pool_size"]),
@@ -189,28 +303,53 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
             padding=config["padding"],
         )
         return spec, []
+    if kind in ("GlobalMaxPooling2D", "GlobalAveragePooling2D"):
+        spec["keepdims"] = bool(config["keepdims"])
+        return spec, []
+    if kind in ("BatchNormalization", "Rescaling"):
+        return spec, _channel_arrays(layer, model)
+    if kind in ("ZeroPadding2D", "Padding2D"):
+        spec["padding"] = _edges(config["padding"])
+        if kind == "Padding2D":
+            spec["mode"] = config["mode"]
+        return spec, []
+    if kind == "Cropping2D":
+        spec["cropping"] = _edges(config["cropping"])
+        return spec, []
     if kind == "Activation":
         spec["activation"] = _activation(layer, model, layer.activation)
         return spec, []
-    if kind == "ReLU":
-        settings = {
-            key: None if config[key] is None else float(config[key])
-            for key in ("negative_slope", "max_value", "threshold")
-        }
-        if settings["max_value"] == math.inf:
+    if kind in ("ReLU", "LeakyReLU"):
+        keys = (
+            ("negative_slope", "max_value", "threshold") if kind == "ReLU" else ("negative_slope",)
+        )
+        settings = {key: None if config[key] is None else float(config[key]) for key in keys}
+        if settings.get("max_value") == math.inf:
             settings["max_value"] = None  # no cap, as the page reads it
         for key, value in settings.items():
             if value is not None and not math.isfinite(value):
                 raise _unsupported(layer, model, f"has {key}={value}, which is not finite")
-        if settings["negative_slope"] is None or settings["threshold"] is None:
+        if settings["negative_slope"] is None or settings.get("threshold", 0) is None:
             raise _unsupported(layer, model, "has no negative_slope or threshold")
         spec.update(settings)
+        return spec, []
+    if kind == "ELU":
+        alpha = float(config["alpha"])
+        if not math.isfinite(alpha):
+            raise _unsupported(layer, model, f"has alpha={alpha}, which is not finite")
+        spec["alpha"] = alpha
         return spec, []
     if kind == "Softmax":
         if config["axis"] not in (-1, [-1]):
             raise _unsupported(layer, model, f"has axis {config['axis']}; the page takes -1")
         return spec, []
-    if kind == "Flatten":
+    if kind == "Concatenate":
+        if config["axis"] != -1:
+            raise _unsupported(
+                layer, model, f"joins along axis {config['axis']}; the page takes -1"
+            )
+        return spec, []
+    if kind in ("Flatten", "Add", *_IDENTITY):
         return spec, []
     raise _unsupported(layer, model, "is not a layer the page can run")
 

@@ -104,7 +104,9 @@ test("relu and its options: negative slope, cap, threshold", () => {
   close(relu(Float32Array.of(-2, 0, 3)), [0, 0, 3]);
   close(relu(Float32Array.of(-2, 0, 3), 0.5), [-1, 0, 3]);
   close(relu(Float32Array.of(-2, 0, 3), 0, 2), [0, 0, 2]);
-  close(relu(Float32Array.of(0.5, 1, 3), 0, null, 1), [0, 1, 3]);
+  // Keras passes what is strictly above the threshold: 1 itself becomes 0.
+  close(relu(Float32Array.of(0.5, 1, 3), 0, null, 1), [0, 0, 3]);
+  close(relu(Float32Array.of(0.5, 1, 3), 0.5, 2.5, 1), [-0.25, 0, 2.5]);
 });
 
 // A tiny model in the manifest's form: conv 2x2 -> relu -> max pool 2 -> flatten -> dense softmax.

@@ -47,7 +47,7 @@ function model() {
   const array = (i, name, shape) => ({ name, shape, offset: offsets[i], length: lengths[i] });
   const manifest = {
     format: "cnnviz-explorer-weights",
-    version: 2,
+    version: 3,
     data_bytes: 4 * lengths.reduce((a, b) => a + b, 0),
     title: "test",
     class_names: ["a", "b", "c"],
@@ -70,6 +70,10 @@ function model() {
       },
     ],
   };
+  // A chain: each layer reads the one before (-1: the input).
+  manifest.models[0].layers.forEach((layer, i) => {
+    layer.inputs = [i - 1];
+  });
   const data = new Uint8Array(Float32Array.from(arrays.flat()).buffer);
   return { manifest, data };
 }
@@ -137,7 +141,7 @@ test("a changed byte anywhere after the magic is refused as damaged, the manifes
 const DAMAGE = [
   ["the top level is a list", () => [], /at the top level: expected an object; got \[\]/],
   ["another format", (m) => { m.format = "other"; }, /at format: expected "cnnviz-explorer-weights"; got "other"/],
-  ["version 1", (m) => { m.version = 1; }, /at version: expected 2; got 1/],
+  ["version 1", (m) => { m.version = 1; }, /at version: expected 3; got 1/],
   ["data_bytes off by 4", (m) => { m.data_bytes += 4; }, /at data_bytes: expected 1268, the bytes after the manifest; got 1272/],
   ["a title that is a number", (m) => { m.title = 5; }, /at title: expected a string; got 5/],
   ["two class names for three outputs", (m) => { m.class_names.pop(); }, /at class_names: expected 3 names, one per output of model "m"; got "2 names"/],
@@ -155,7 +159,7 @@ const DAMAGE = [
   ["a stride of 0", (m) => { m.models[0].layers[0].strides = [0, 1]; }, /at models\[0\]\.layers\[0\]\.strides: expected two integers of at least 1; got \[0,1\]/],
   ["a stride of 2 that the output shape does not follow", (m) => { m.models[0].layers[0].strides = [2, 2]; }, /at models\[0\]\.layers\[0\]\.output_shape: expected \[13,13,2\], what this Conv2D makes of its input; got \[26,26,2\]/],
   ["an unknown padding", (m) => { m.models[0].layers[0].padding = "causal"; }, /at models\[0\]\.layers\[0\]\.padding: expected one of "valid", "same"; got "causal"/],
-  ["an unknown activation", (m) => { m.models[0].layers[0].activation = "elu"; }, /at models\[0\]\.layers\[0\]\.activation: expected one of "linear", "relu", "sigmoid", "tanh", "softmax"; got "elu"/],
+  ["an unknown activation", (m) => { m.models[0].layers[0].activation = "swish"; }, /at models\[0\]\.layers\[0\]\.activation: expected one of "linear", "relu", .*"softmax"; got "swish"/],
   ["a kernel that starts 4 bytes late", (m) => { m.models[0].layers[0].arrays[0].offset = 4; }, /at models\[0\]\.layers\[0\]\.arrays\[0\]\.offset: expected 0, where the array before it ends \(arrays follow one another from 0\); got 4/],
   ["a bias that overlaps the kernel", (m) => { m.models[0].layers[0].arrays[1].offset = 68; }, /at models\[0\]\.layers\[0\]\.arrays\[1\]\.offset: expected 72, .*; got 68/],
   ["an offset that is not aligned", (m) => { m.models[0].layers[6].arrays[0].offset += 2; }, /at models\[0\]\.layers\[6\]\.arrays\[0\]\.offset: expected 80, .*; got 82/],
@@ -175,13 +179,13 @@ const DAMAGE = [
   ["no max_value", (m) => { delete m.models[0].layers[1].max_value; }, /at models\[0\]\.layers\[1\]\.max_value: expected a number or null; got nothing/],
   ["a flattened length that is not the product", (m) => { m.models[0].layers[5].output_shape = [99]; }, /at models\[0\]\.layers\[5\]\.output_shape: expected \[98\], what this Flatten makes of its input; got \[99\]/],
   ["a pooling after the flattening", (m) => { m.models[0].layers[7].type = "MaxPooling2D"; }, /at models\[0\]\.layers\[7\]\.type: expected a layer that takes a \(height, width, channels\) input, as the layer before gives \[3\]; got "MaxPooling2D"/],
-  ["a dilation the page does not run", (m) => { m.models[0].layers[0].dilation_rate = [2, 2]; }, /at models\[0\]\.layers\[0\]: it has a field "dilation_rate", which a Conv2D layer does not have \(its fields: name, type, output_shape, arrays, kernel_size, strides, padding, activation\); the page does not run what it cannot read/],
+  ["a dilation the page does not run", (m) => { m.models[0].layers[0].dilation_rate = [2, 2]; }, /at models\[0\]\.layers\[0\]: it has a field "dilation_rate", which a Conv2D layer does not have \(its fields: name, type, inputs, output_shape, arrays, kernel_size, strides, padding, activation\); the page does not run what it cannot read/],
   ["a pool size on a Dense layer", (m) => { m.models[0].layers[6].pool_size = [2, 2]; }, /at models\[0\]\.layers\[6\]: it has a field "pool_size", which a Dense layer does not have/],
   ["a field __proto__ in a layer", (m) => { Object.defineProperty(m.models[0].layers[7], "__proto__", { value: { axis: 1 }, enumerable: true }); }, /at models\[0\]\.layers\[7\]: it has a field "__proto__", which a Softmax layer does not have/],
   ["a dtype on an array", (m) => { m.models[0].layers[0].arrays[0].dtype = "float16"; }, /at models\[0\]\.layers\[0\]\.arrays\[0\]: it has a field "dtype", which an array does not have \(its fields: name, shape, offset, length\)/],
   ["a field of a newer model", (m) => { m.models[0].preprocessing = "invert"; }, /at models\[0\]: it has a field "preprocessing", which a model does not have/],
   ["a field of a newer manifest", (m) => { m.mean = 0.5; }, /at the top level: it has a field "mean", which a manifest does not have/],
-  ["a kernel too large for valid padding", (m) => { const layer = m.models[0].layers[0]; layer.kernel_size = [29, 1]; layer.arrays[0].shape = [29, 1, 1, 2]; layer.arrays[0].length = 58; layer.arrays[1].offset = 232; }, /at models\[0\]\.layers\[0\]\.kernel_size: expected a kernel that fits the 28x28 input with valid padding; got \[29,1\]/],
+  ["a kernel too large for valid padding", (m) => { const layer = m.models[0].layers[0]; layer.kernel_size = [29, 1]; layer.arrays[0].shape = [29, 1, 1, 2]; layer.arrays[0].length = 58; layer.arrays[1].offset = 232; }, /at models\[0\]\.layers\[0\]\.kernel_size: expected a window that fits the 28x28 input with valid padding; got \[29,1\]/],
 ];
 
 for (const [what, change, message] of DAMAGE) {
@@ -208,11 +212,11 @@ test("refused: weights that are not finite, a manifest that is not JSON or not a
   const bytes = weightsFile(manifest, data);
   const old = bytes.slice();
   old.set(new TextEncoder().encode("CNNVIZW1"));
-  assert.throws(() => parseWeights(old.buffer), refusal(/in format version 1, and this page reads version 2: export the models again/));
+  assert.throws(() => parseWeights(old.buffer), refusal(/in format version 1, and this page reads version 3: export the models again/));
   assert.throws(() => parseWeights(bytes.slice(0, 30).buffer), refusal(/cut short: it has 30 bytes, fewer than its 44-byte header/));
   assert.throws(() => parseWeights(new TextEncoder().encode("<html>not found</html>").buffer), refusal(/not a cnnviz weights file/));
   assert.throws(() => parseWeights(new Uint8Array(0).buffer), refusal(/not a cnnviz weights file/));
-  assert.throws(() => parseWeights("CNNVIZW2"), refusal(/must be read as an ArrayBuffer/));
+  assert.throws(() => parseWeights("CNNVIZW3"), refusal(/must be read as an ArrayBuffer/));
   // A manifest length past the end, under a good checksum.
   const long = weightsFile(manifest, data);
   new DataView(long.buffer).setUint32(40, long.length, true);

@@ -1,4 +1,5 @@
-// The arithmetic of the explorer: each layer as a plain function on Float32Arrays.
+// The arithmetic of the explorer: each layer as a plain function on Float32Arrays,
+// forward and backward (the gradient of its output back to its input, for saliency).
 // Shapes are [height, width, channels] (Keras' channels-last order) or [n] for
 // flat vectors; every output is a new Float32Array. No DOM here: this module
 // runs unchanged under `node --test` (tests/explorer/layers.test.mjs).
@@ -105,6 +106,124 @@ export function dense(input, shape, kernel, kernelShape, bias) {
   return { output: out, shape: [...shape.slice(0, -1), nout] };
 }
 
+/** Depthwise convolution: each input channel with its own (kh, kw) kernels, `multiplier` per channel. */
+export function depthwiseConv2d(input, shape, kernel, kernelShape, bias, strides, padding) {
+  const [h, w, cin] = shape;
+  const [kh, kw, kin, multiplier] = kernelShape;
+  if (kin !== cin) throw new Error(`kernel takes ${kin} channels; input has ${cin}`);
+  const cout = cin * multiplier;
+  const rows = axisPlan(h, kh, strides[0], padding);
+  const cols = axisPlan(w, kw, strides[1], padding);
+  const out = new Float32Array(rows.out * cols.out * cout);
+  const sums = new Float64Array(cout);
+  for (let r = 0; r < rows.out; r++) {
+    const y0 = r * strides[0] - rows.before;
+    const i0 = Math.max(0, -y0);
+    const i1 = Math.min(kh, h - y0);
+    for (let c = 0; c < cols.out; c++) {
+      const x0 = c * strides[1] - cols.before;
+      const j0 = Math.max(0, -x0);
+      const j1 = Math.min(kw, w - x0);
+      for (let o = 0; o < cout; o++) sums[o] = bias ? bias[o] : 0;
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          const at = ((y0 + i) * w + x0 + j) * cin;
+          const k0 = (i * kw + j) * cout; // (kh, kw, in, multiplier): in * multiplier per tap
+          for (let o = 0; o < cout; o++) sums[o] += input[at + Math.floor(o / multiplier)] * kernel[k0 + o];
+        }
+      }
+      const base = (r * cols.out + c) * cout;
+      for (let o = 0; o < cout; o++) out[base + o] = sums[o];
+    }
+  }
+  return { output: out, shape: [rows.out, cols.out, cout] };
+}
+
+/** Global average or max pooling over rows and columns: one value per channel. */
+export function globalPool(kind, input, shape) {
+  const [h, w, ch] = shape;
+  const out = new Float32Array(ch);
+  for (let k = 0; k < ch; k++) {
+    let best = -Infinity;
+    let sum = 0;
+    for (let p = 0; p < h * w; p++) {
+      const v = input[p * ch + k];
+      if (v > best) best = v;
+      sum += v;
+    }
+    out[k] = kind === "max" ? best : sum / (h * w);
+  }
+  return out;
+}
+
+/**
+ * Where padded row (or column) `p` reads from, along an axis of `size` with `before`
+ * added first: an index of the input, or -1 for a zero. "reflect" mirrors without
+ * repeating the edge (NumPy's reflect), "circular" wraps round.
+ */
+export function padSource(p, size, before, mode) {
+  const i = p - before;
+  if (i >= 0 && i < size) return i;
+  if (mode === "zero") return -1;
+  if (mode === "circular") return ((i % size) + size) % size;
+  return i < 0 ? -i : 2 * (size - 1) - i; // reflect: Padding2D keeps the border under the size
+}
+
+/** Pad rows by [top, bottom] and columns by [left, right]: zeros, a mirror or a wrap. */
+export function pad2d(input, shape, [[top, bottom], [left, right]], mode = "zero") {
+  const [h, w, ch] = shape;
+  const oh = h + top + bottom;
+  const ow = w + left + right;
+  const out = new Float32Array(oh * ow * ch);
+  for (let r = 0; r < oh; r++) {
+    const y = padSource(r, h, top, mode);
+    if (y < 0) continue;
+    for (let c = 0; c < ow; c++) {
+      const x = padSource(c, w, left, mode);
+      if (x < 0) continue;
+      out.set(input.subarray((y * w + x) * ch, (y * w + x + 1) * ch), (r * ow + c) * ch);
+    }
+  }
+  return { output: out, shape: [oh, ow, ch] };
+}
+
+/** Remove rows [top, bottom] and columns [left, right] from the edges. */
+export function crop2d(input, shape, [[top, bottom], [left, right]]) {
+  const [h, w, ch] = shape;
+  const oh = h - top - bottom;
+  const ow = w - left - right;
+  const out = new Float32Array(oh * ow * ch);
+  for (let r = 0; r < oh; r++) {
+    const from = ((r + top) * w + left) * ch;
+    out.set(input.subarray(from, from + ow * ch), r * ow * ch);
+  }
+  return { output: out, shape: [oh, ow, ch] };
+}
+
+/** x * scale + offset, per channel (the last axis): batch normalization folded, rescaling. */
+export function channelAffine(input, scale, offset) {
+  const n = scale.length;
+  const out = new Float32Array(input.length);
+  for (let i = 0; i < input.length; i++) out[i] = input[i] * scale[i % n] + offset[i % n];
+  return out;
+}
+
+/** Join inputs along the last axis; `shapes` agree on every axis but the last. */
+export function concatenate(inputs, shapes) {
+  const lasts = shapes.map((s) => s[s.length - 1]);
+  const total = lasts.reduce((a, b) => a + b, 0);
+  const rows = inputs[0].length / lasts[0];
+  const out = new Float32Array(rows * total);
+  for (let r = 0; r < rows; r++) {
+    let at = r * total;
+    inputs.forEach((x, k) => {
+      out.set(x.subarray(r * lasts[k], (r + 1) * lasts[k]), at);
+      at += lasts[k];
+    });
+  }
+  return { output: out, shape: [...shapes[0].slice(0, -1), total] };
+}
+
 /** Softmax over the last axis (of `last` values), shifted by the maximum for stability. */
 export function softmax(input, last) {
   const out = new Float32Array(input.length);
@@ -118,94 +237,534 @@ export function softmax(input, last) {
   return out;
 }
 
-/** Keras' ReLU layer: max_value caps, threshold shifts, negative_slope leaks. */
+/** Keras' ReLU layer: max_value caps, threshold shifts (strictly above it passes), negative_slope leaks. */
 export function relu(input, negativeSlope = 0, maxValue = null, threshold = 0) {
   const out = new Float32Array(input.length);
   for (let i = 0; i < input.length; i++) {
     const v = input[i];
-    let y = v >= threshold ? v : negativeSlope * (v - threshold);
+    let y = v > threshold ? v : negativeSlope * (v - threshold);
     if (maxValue !== null && y > maxValue) y = maxValue;
     out[i] = y;
   }
   return out;
 }
 
-/** An activation by Keras' name: linear, relu, sigmoid, tanh, softmax (last axis). */
+/** The error function, to 1.2e-7 relative (Numerical Recipes' erfc, a Chebyshev fit). */
+export function erf(x) {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const erfc =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - erfc : erfc - 1;
+}
+
+const sigmoid = (x) => 1 / (1 + Math.exp(-x));
+const softplus = (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+const LEAKY_SLOPE = 0.2; // keras.activations.leaky_relu's default
+
+/**
+ * Keras' activations by serialized name, each as [f(x), f'(x)] (the derivative where
+ * TensorFlow takes it: ReLU's is 0 at 0). Softmax works on a whole axis: see `activate`.
+ */
+export const ACTIVATIONS = {
+  linear: [(x) => x, () => 1],
+  relu: [(x) => (x > 0 ? x : 0), (x) => (x > 0 ? 1 : 0)],
+  relu6: [(x) => Math.min(Math.max(x, 0), 6), (x) => (x > 0 && x < 6 ? 1 : 0)],
+  leaky_relu: [(x) => (x > 0 ? x : LEAKY_SLOPE * x), (x) => (x > 0 ? 1 : LEAKY_SLOPE)],
+  elu: [(x) => (x > 0 ? x : Math.expm1(x)), (x) => (x > 0 ? 1 : Math.exp(x))],
+  selu: [(x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)), (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x))],
+  gelu: [(x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI)],
+  silu: [(x) => x * sigmoid(x), (x) => sigmoid(x) * (1 + x * (1 - sigmoid(x)))],
+  sigmoid: [sigmoid, (x) => sigmoid(x) * (1 - sigmoid(x))],
+  hard_sigmoid: [(x) => Math.min(Math.max(x + 3, 0), 6) / 6, (x) => (x > -3 && x < 3 ? 1 / 6 : 0)],
+  hard_silu: [(x) => (x * Math.min(Math.max(x + 3, 0), 6)) / 6, (x) => (x <= -3 ? 0 : x >= 3 ? 1 : (2 * x + 3) / 6)],
+  tanh: [Math.tanh, (x) => 1 - Math.tanh(x) ** 2],
+  softplus: [softplus, sigmoid],
+  softsign: [(x) => x / (1 + Math.abs(x)), (x) => 1 / (1 + Math.abs(x)) ** 2],
+  mish: [
+    (x) => x * Math.tanh(softplus(x)),
+    (x) => {
+      const t = Math.tanh(softplus(x));
+      return t + x * (1 - t * t) * sigmoid(x);
+    },
+  ],
+  softmax: null,
+};
+
+/** An activation by Keras' name (ACTIVATIONS' keys); softmax over the last axis of `shape`. */
 export function activate(name, input, shape) {
-  switch (name) {
-    case "linear":
-      return input;
-    case "relu":
-      return relu(input);
-    case "sigmoid":
-      return input.map((v) => 1 / (1 + Math.exp(-v)));
-    case "tanh":
-      return input.map(Math.tanh);
-    case "softmax":
-      return softmax(input, shape[shape.length - 1]);
+  if (name === "linear") return input;
+  if (name === "softmax") return softmax(input, shape[shape.length - 1]);
+  const pair = ACTIVATIONS[name];
+  if (!pair) throw new Error(`unknown activation ${name}`);
+  const f = pair[0];
+  const out = new Float32Array(input.length);
+  for (let i = 0; i < input.length; i++) out[i] = f(input[i]);
+  return out;
+}
+
+/** The gradient through an activation: `grad` of its output to its input `pre` (output `y`). */
+export function activateBackward(name, pre, y, grad, shape) {
+  if (name === "linear") return grad;
+  if (name === "softmax") return softmaxBackward(y, grad, shape[shape.length - 1]);
+  const d = ACTIVATIONS[name][1];
+  const out = new Float32Array(grad.length);
+  for (let i = 0; i < grad.length; i++) if (grad[i] !== 0) out[i] = grad[i] * d(pre[i]);
+  return out;
+}
+
+/** Softmax's gradient, per row of `last` values: y * (g - sum(g * y)). */
+export function softmaxBackward(y, grad, last) {
+  const out = new Float32Array(grad.length);
+  for (let start = 0; start < grad.length; start += last) {
+    let dot = 0;
+    for (let i = 0; i < last; i++) dot += grad[start + i] * y[start + i];
+    for (let i = 0; i < last; i++) out[start + i] = y[start + i] * (grad[start + i] - dot);
+  }
+  return out;
+}
+
+// -- backward: the gradient of a layer's output back to its input -------------------------
+// Each takes the gradient of the output (same layout as the output) and returns that
+// of the input; only what saliency needs (no weight gradients).
+
+/** A convolution's gradient to its input: each output's gradient spread back over its window. */
+export function conv2dBackward(grad, shape, kernel, kernelShape, strides, padding) {
+  const [h, w, cin] = shape;
+  const [kh, kw, , cout] = kernelShape;
+  const rows = axisPlan(h, kh, strides[0], padding);
+  const cols = axisPlan(w, kw, strides[1], padding);
+  const out = new Float64Array(h * w * cin);
+  for (let r = 0; r < rows.out; r++) {
+    const y0 = r * strides[0] - rows.before;
+    const i0 = Math.max(0, -y0);
+    const i1 = Math.min(kh, h - y0);
+    for (let c = 0; c < cols.out; c++) {
+      const x0 = c * strides[1] - cols.before;
+      const j0 = Math.max(0, -x0);
+      const j1 = Math.min(kw, w - x0);
+      const base = (r * cols.out + c) * cout;
+      let any = false;
+      for (let o = 0; o < cout; o++) if (grad[base + o] !== 0) any = true;
+      if (!any) continue; // behind a ReLU, most of the gradient is zeros
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          const at = ((y0 + i) * w + x0 + j) * cin;
+          const k0 = (i * kw + j) * cin * cout;
+          for (let ch = 0; ch < cin; ch++) {
+            const k = k0 + ch * cout;
+            let sum = 0;
+            for (let o = 0; o < cout; o++) sum += grad[base + o] * kernel[k + o];
+            out[at + ch] += sum;
+          }
+        }
+      }
+    }
+  }
+  return Float32Array.from(out);
+}
+
+/** A depthwise convolution's gradient to its input. */
+export function depthwiseConv2dBackward(grad, shape, kernel, kernelShape, strides, padding) {
+  const [h, w, cin] = shape;
+  const [kh, kw, , multiplier] = kernelShape;
+  const cout = cin * multiplier;
+  const rows = axisPlan(h, kh, strides[0], padding);
+  const cols = axisPlan(w, kw, strides[1], padding);
+  const out = new Float64Array(h * w * cin);
+  for (let r = 0; r < rows.out; r++) {
+    const y0 = r * strides[0] - rows.before;
+    const i0 = Math.max(0, -y0);
+    const i1 = Math.min(kh, h - y0);
+    for (let c = 0; c < cols.out; c++) {
+      const x0 = c * strides[1] - cols.before;
+      const j0 = Math.max(0, -x0);
+      const j1 = Math.min(kw, w - x0);
+      const base = (r * cols.out + c) * cout;
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          const at = ((y0 + i) * w + x0 + j) * cin;
+          const k0 = (i * kw + j) * cout;
+          for (let o = 0; o < cout; o++) out[at + Math.floor(o / multiplier)] += grad[base + o] * kernel[k0 + o];
+        }
+      }
+    }
+  }
+  return Float32Array.from(out);
+}
+
+/**
+ * Pooling's gradient to its input. Max: each output's gradient goes to its window's
+ * first largest value (row by row, as TensorFlow's CPU kernel picks it); average: shared
+ * equally by the window's cells inside the input.
+ */
+export function pool2dBackward(kind, input, shape, grad, poolSize, strides, padding) {
+  const [h, w, ch] = shape;
+  const rows = axisPlan(h, poolSize[0], strides[0], padding);
+  const cols = axisPlan(w, poolSize[1], strides[1], padding);
+  const out = new Float64Array(h * w * ch);
+  for (let r = 0; r < rows.out; r++) {
+    for (let c = 0; c < cols.out; c++) {
+      for (let k = 0; k < ch; k++) {
+        const g = grad[(r * cols.out + c) * ch + k];
+        if (g === 0) continue;
+        let best = -1;
+        let count = 0;
+        const cells = [];
+        for (let i = 0; i < poolSize[0]; i++) {
+          const y = r * strides[0] - rows.before + i;
+          if (y < 0 || y >= h) continue;
+          for (let j = 0; j < poolSize[1]; j++) {
+            const x = c * strides[1] - cols.before + j;
+            if (x < 0 || x >= w) continue;
+            const at = (y * w + x) * ch + k;
+            if (best < 0 || input[at] > input[best]) best = at;
+            cells.push(at);
+            count++;
+          }
+        }
+        if (kind === "max") out[best] += g;
+        else for (const at of cells) out[at] += g / count;
+      }
+    }
+  }
+  return Float32Array.from(out);
+}
+
+/** Global pooling's gradient: average shares it out; max splits it among the ties for largest. */
+export function globalPoolBackward(kind, input, shape, output, grad) {
+  const [h, w, ch] = shape;
+  const out = new Float32Array(h * w * ch);
+  for (let k = 0; k < ch; k++) {
+    let ties = 0;
+    if (kind === "max") for (let p = 0; p < h * w; p++) if (input[p * ch + k] === output[k]) ties++;
+    for (let p = 0; p < h * w; p++) {
+      if (kind === "max") out[p * ch + k] = input[p * ch + k] === output[k] ? grad[k] / ties : 0;
+      else out[p * ch + k] = grad[k] / (h * w);
+    }
+  }
+  return out;
+}
+
+/** Padding's gradient: each padded cell's gradient goes back to the cell it copies (none for zeros). */
+export function pad2dBackward(grad, shape, [[top, bottom], [left, right]], mode = "zero") {
+  const [h, w, ch] = shape;
+  const oh = h + top + bottom;
+  const ow = w + left + right;
+  const out = new Float32Array(h * w * ch);
+  for (let r = 0; r < oh; r++) {
+    const y = padSource(r, h, top, mode);
+    if (y < 0) continue;
+    for (let c = 0; c < ow; c++) {
+      const x = padSource(c, w, left, mode);
+      if (x < 0) continue;
+      for (let k = 0; k < ch; k++) out[(y * w + x) * ch + k] += grad[(r * ow + c) * ch + k];
+    }
+  }
+  return out;
+}
+
+/** Cropping's gradient: the output's gradient in place, zeros on the cropped edges. */
+export function crop2dBackward(grad, shape, [[top], [left]], outShape) {
+  const [, w, ch] = shape;
+  const [oh, ow] = outShape;
+  const out = new Float32Array(shape[0] * w * ch);
+  for (let r = 0; r < oh; r++) out.set(grad.subarray(r * ow * ch, (r + 1) * ow * ch), ((r + top) * w + left) * ch);
+  return out;
+}
+
+/** A dense layer's gradient to its input: the output's gradient times the kernel's transpose. */
+export function denseBackward(grad, shape, kernel, kernelShape) {
+  const [nin, nout] = kernelShape;
+  const rows = grad.length / nout;
+  const out = new Float32Array(rows * nin);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < nin; i++) {
+      let sum = 0;
+      const k = i * nout;
+      for (let o = 0; o < nout; o++) sum += grad[r * nout + o] * kernel[k + o];
+      out[r * nin + i] = sum;
+    }
+  }
+  return out;
+}
+
+// -- layers of a manifest: forward and backward by type ----------------------------------
+
+const kernelOf = (layer, name = "kernel") => layer.arrays.find((a) => a.name === name).shape;
+const IDENTITY = new Set(["Flatten", "Dropout", "SpatialDropout2D"]);
+
+/**
+ * The linear part of a layer that has an activation (Conv2D, Dense, DepthwiseConv2D,
+ * SeparableConv2D), before it: {output, shape}.
+ */
+function linearPart(layer, x, shape, arrays) {
+  switch (layer.type) {
+    case "Conv2D":
+      return conv2d(x, shape, arrays.kernel, kernelOf(layer), arrays.bias, layer.strides, layer.padding);
+    case "Dense":
+      return dense(x, shape, arrays.kernel, kernelOf(layer), arrays.bias);
+    case "DepthwiseConv2D":
+      return depthwiseConv2d(x, shape, arrays.kernel, kernelOf(layer), arrays.bias, layer.strides, layer.padding);
+    case "SeparableConv2D": {
+      const d = depthwiseConv2d(x, shape, arrays.depthwise_kernel, kernelOf(layer, "depthwise_kernel"), null, layer.strides, layer.padding);
+      const [, , mid, out] = kernelOf(layer, "pointwise_kernel");
+      return dense(d.output, d.shape, arrays.pointwise_kernel, [mid, out], arrays.bias);
+    }
     default:
-      throw new Error(`unknown activation ${name}`);
+      return null;
   }
 }
 
-/** One layer of a manifest entry on `input` of `shape`; `arrays` maps "kernel"/"bias" to data. */
-export function runLayer(layer, input, shape, arrays) {
+function linearBackward(layer, grad, shape, arrays, mid) {
   switch (layer.type) {
-    case "Conv2D": {
-      const k = layer.arrays.find((a) => a.name === "kernel");
-      const r = conv2d(input, shape, arrays.kernel, k.shape, arrays.bias, layer.strides, layer.padding);
-      return { output: activate(layer.activation, r.output, r.shape), shape: r.shape };
+    case "Conv2D":
+      return conv2dBackward(grad, shape, arrays.kernel, kernelOf(layer), layer.strides, layer.padding);
+    case "Dense":
+      return denseBackward(grad, shape, arrays.kernel, kernelOf(layer));
+    case "DepthwiseConv2D":
+      return depthwiseConv2dBackward(grad, shape, arrays.kernel, kernelOf(layer), layer.strides, layer.padding);
+    case "SeparableConv2D": {
+      const [, , inner, out] = kernelOf(layer, "pointwise_kernel");
+      const g = denseBackward(grad, mid, arrays.pointwise_kernel, [inner, out]);
+      return depthwiseConv2dBackward(g, shape, arrays.depthwise_kernel, kernelOf(layer, "depthwise_kernel"), layer.strides, layer.padding);
     }
-    case "Dense": {
-      const k = layer.arrays.find((a) => a.name === "kernel");
-      const r = dense(input, shape, arrays.kernel, k.shape, arrays.bias);
-      return { output: activate(layer.activation, r.output, r.shape), shape: r.shape };
-    }
+    default:
+      throw new Error(`no linear part in ${layer.type}`);
+  }
+}
+
+/** A layer's padding or cropping as [[top, bottom], [left, right]] and its mode. */
+const padMode = (layer) => (layer.type === "Padding2D" ? layer.mode : "zero");
+
+/**
+ * One layer of a manifest entry on its `inputs` (Float32Arrays) of `shapes`; `arrays`
+ * maps its array names to data. Returns {output, shape, pre}: `pre` is what went into
+ * the layer's activation, kept for the backward pass.
+ */
+export function runLayer(layer, inputs, shapes, arrays) {
+  const [x] = inputs;
+  const [shape] = shapes;
+  const linear = linearPart(layer, x, shape, arrays);
+  if (linear) {
+    return { output: activate(layer.activation, linear.output, linear.shape), shape: linear.shape, pre: linear.output };
+  }
+  if (IDENTITY.has(layer.type)) {
+    // Flatten: channels-last data is already in Keras' flattened order; dropout is off.
+    return { output: x, shape: layer.type === "Flatten" ? [x.length] : shape, pre: x };
+  }
+  switch (layer.type) {
     case "MaxPooling2D":
     case "AveragePooling2D": {
       const kind = layer.type === "MaxPooling2D" ? "max" : "average";
-      return pool2d(kind, input, shape, layer.pool_size, layer.strides, layer.padding);
+      return { ...pool2d(kind, x, shape, layer.pool_size, layer.strides, layer.padding), pre: x };
+    }
+    case "GlobalMaxPooling2D":
+    case "GlobalAveragePooling2D": {
+      const output = globalPool(layer.type === "GlobalMaxPooling2D" ? "max" : "average", x, shape);
+      return { output, shape: layer.keepdims ? [1, 1, shape[2]] : [shape[2]], pre: x };
     }
     case "Activation":
-      return { output: activate(layer.activation, input, shape), shape };
+      return { output: activate(layer.activation, x, shape), shape, pre: x };
     case "ReLU":
-      return {
-        output: relu(input, layer.negative_slope, layer.max_value, layer.threshold),
-        shape,
-      };
+    case "LeakyReLU":
+      return { output: relu(x, layer.negative_slope, layer.max_value ?? null, layer.threshold ?? 0), shape, pre: x };
+    case "ELU":
+      return { output: x.map((v) => (v > 0 ? v : layer.alpha * Math.expm1(v))), shape, pre: x };
     case "Softmax":
-      return { output: softmax(input, shape[shape.length - 1]), shape };
-    case "Flatten":
-      // Channels-last data is already in Keras' flattened order.
-      return { output: input, shape: [input.length] };
+      return { output: softmax(x, shape[shape.length - 1]), shape, pre: x };
+    case "BatchNormalization":
+    case "Rescaling":
+      return { output: channelAffine(x, arrays.scale, arrays.offset), shape, pre: x };
+    case "ZeroPadding2D":
+    case "Padding2D":
+      return { ...pad2d(x, shape, layer.padding, padMode(layer)), pre: x };
+    case "Cropping2D":
+      return { ...crop2d(x, shape, layer.cropping), pre: x };
+    case "Add": {
+      const out = Float32Array.from(x);
+      for (const other of inputs.slice(1)) for (let i = 0; i < out.length; i++) out[i] += other[i];
+      return { output: out, shape, pre: x };
+    }
+    case "Concatenate":
+      return { ...concatenate(inputs, shapes), pre: x };
     default:
       throw new Error(`layer ${layer.name}: type ${layer.type} is not supported`);
   }
 }
 
 /**
- * Run a model of the manifest on `pixels` (Float32Array, 28x28x1 row-major).
- * `arrays[i]` holds layer i's arrays by name. Returns {layer name: output} and shapes.
+ * The gradient of a layer's output (`grad`) back to each of its inputs: a list, one
+ * Float32Array per input. `run` is what runLayer returned; `activation` false starts
+ * below the layer's activation (`grad` is then the gradient of `run.pre`).
+ */
+export function layerBackward(layer, inputs, shapes, arrays, run, grad, activation = true) {
+  const [x] = inputs;
+  const [shape] = shapes;
+  if (["Conv2D", "Dense", "DepthwiseConv2D", "SeparableConv2D"].includes(layer.type)) {
+    const g = activation ? activateBackward(layer.activation, run.pre, run.output, grad, run.shape) : grad;
+    let mid = null;
+    if (layer.type === "SeparableConv2D") {
+      const [, , inner] = kernelOf(layer, "pointwise_kernel");
+      mid = [...run.shape.slice(0, -1), inner];
+    }
+    return [linearBackward(layer, g, shape, arrays, mid)];
+  }
+  if (IDENTITY.has(layer.type)) return [grad];
+  switch (layer.type) {
+    case "MaxPooling2D":
+    case "AveragePooling2D": {
+      const kind = layer.type === "MaxPooling2D" ? "max" : "average";
+      return [pool2dBackward(kind, x, shape, grad, layer.pool_size, layer.strides, layer.padding)];
+    }
+    case "GlobalMaxPooling2D":
+    case "GlobalAveragePooling2D":
+      return [globalPoolBackward(layer.type === "GlobalMaxPooling2D" ? "max" : "average", x, shape, run.output, grad)];
+    case "Activation":
+      return [activateBackward(layer.activation, x, run.output, grad, shape)];
+    case "ReLU":
+    case "LeakyReLU": {
+      const t = layer.threshold ?? 0;
+      const cap = layer.max_value ?? null;
+      return [grad.map((g, i) => (x[i] > t ? (cap !== null && x[i] > cap ? 0 : g) : g * layer.negative_slope))];
+    }
+    case "ELU":
+      return [grad.map((g, i) => (x[i] > 0 ? g : g * layer.alpha * Math.exp(x[i])))];
+    case "Softmax":
+      return [softmaxBackward(run.output, grad, shape[shape.length - 1])];
+    case "BatchNormalization":
+    case "Rescaling": {
+      const n = arrays.scale.length;
+      return [grad.map((g, i) => g * arrays.scale[i % n])];
+    }
+    case "ZeroPadding2D":
+    case "Padding2D":
+      return [pad2dBackward(grad, shape, layer.padding, padMode(layer))];
+    case "Cropping2D":
+      return [crop2dBackward(grad, shape, layer.cropping, run.shape)];
+    case "Add":
+      return inputs.map(() => grad);
+    case "Concatenate": {
+      const lasts = shapes.map((s) => s[s.length - 1]);
+      const total = lasts.reduce((a, b) => a + b, 0);
+      const rows = grad.length / total;
+      let offset = 0;
+      return lasts.map((last) => {
+        const g = new Float32Array(rows * last);
+        for (let r = 0; r < rows; r++) g.set(grad.subarray(r * total + offset, r * total + offset + last), r * last);
+        offset += last;
+        return g;
+      });
+    }
+    default:
+      throw new Error(`layer ${layer.name}: type ${layer.type} is not supported`);
+  }
+}
+
+/**
+ * Run a model of the manifest on `pixels` (Float32Array of its input shape, row-major,
+ * channels last). Each layer reads the outputs its `inputs` name (indices of earlier
+ * layers; -1 the pixels). `arrays[i]` holds layer i's arrays by name. Returns
+ * {outputs, shapes} keyed by layer name and `runs`, what each layer's runLayer gave.
  */
 export function forward(model, arrays, pixels) {
-  let x = pixels;
-  let shape = model.input_shape;
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (x.length !== size) {
-    throw new Error(`input must have ${size} values (${shape.join("x")}); got ${x.length}`);
+  const size = model.input_shape.reduce((a, b) => a * b, 1);
+  if (pixels.length !== size) {
+    throw new Error(`input must have ${size} values (${model.input_shape.join("x")}); got ${pixels.length}`);
   }
   // Keyed by layer names, which may be any string: without a prototype, "__proto__" or
   // "constructor" is an entry like any other, not Object.prototype's.
   const outputs = Object.create(null);
   const shapes = Object.create(null);
-  model.layers.forEach((layer, i) => {
-    const r = runLayer(layer, x, shape, arrays[i]);
-    x = r.output;
-    shape = r.shape;
-    outputs[layer.name] = x;
-    shapes[layer.name] = shape;
+  const runs = [];
+  model.layers.forEach((layer, l) => {
+    const from = layer.inputs ?? [l - 1];
+    const xs = from.map((i) => (i < 0 ? pixels : runs[i].output));
+    const ss = from.map((i) => (i < 0 ? model.input_shape : runs[i].shape));
+    const r = runLayer(layer, xs, ss, arrays[l]);
+    runs.push(r);
+    outputs[layer.name] = r.output;
+    shapes[layer.name] = r.shape;
   });
-  return { outputs, shapes };
+  return { outputs, shapes, runs };
+}
+
+/**
+ * Where a model's class scores are, as cnnviz.gradients reads them: the input of the
+ * final softmax (the output layer's pre-activation, or the input of a final Softmax or
+ * softmax Activation layer), or the output itself if the model does not end in a softmax.
+ * Returns {layer, activation}: start the backward pass at `layer`'s output, through its
+ * activation or not.
+ */
+export function scoreSource(model) {
+  const last = model.layers.length - 1;
+  const layer = model.layers[last];
+  const from = layer.inputs ?? [last - 1];
+  if ((layer.type === "Softmax" || (layer.type === "Activation" && layer.activation === "softmax")) && from[0] >= 0) {
+    return { layer: from[0], activation: true };
+  }
+  if (layer.activation === "softmax" && layer.type !== "Activation") return { layer: last, activation: false };
+  return { layer: last, activation: true };
+}
+
+/**
+ * The gradient of class `classIndex`'s score (see scoreSource) with respect to the
+ * input pixels, by backpropagation through the same layers: a Float32Array of the
+ * input's shape. `run` may be forward's result for these pixels, to reuse it.
+ */
+export function inputGradient(model, arrays, pixels, classIndex, run = forward(model, arrays, pixels)) {
+  const { layer: start, activation } = scoreSource(model);
+  const scores = start === model.layers.length - 1 && !activation ? run.runs[start].pre : run.runs[start].output;
+  if (run.runs[start].shape.length !== 1) {
+    throw new Error(`the class scores of model ${model.key} are not a vector (shape ${run.runs[start].shape.join("x")})`);
+  }
+  if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= scores.length) {
+    throw new Error(`classIndex must be an integer from 0 to ${scores.length - 1}; got ${classIndex}`);
+  }
+  const grads = new Array(model.layers.length).fill(null);
+  let input = null;
+  grads[start] = new Float32Array(scores.length);
+  grads[start][classIndex] = 1;
+  for (let l = start; l >= 0; l--) {
+    if (!grads[l]) continue; // not on a path to the score
+    const layer = model.layers[l];
+    const from = layer.inputs ?? [l - 1];
+    const xs = from.map((i) => (i < 0 ? pixels : run.runs[i].output));
+    const ss = from.map((i) => (i < 0 ? model.input_shape : run.runs[i].shape));
+    const back = layerBackward(layer, xs, ss, arrays[l], run.runs[l], grads[l], !(l === start && !activation));
+    from.forEach((i, k) => {
+      const g = back[k];
+      if (i < 0) {
+        if (!input) input = Float32Array.from(g);
+        else for (let p = 0; p < g.length; p++) input[p] += g[p];
+      } else if (!grads[i]) grads[i] = Float32Array.from(g);
+      else for (let p = 0; p < g.length; p++) grads[i][p] += g[p];
+    });
+  }
+  return input ?? new Float32Array(pixels.length); // a score that does not depend on the pixels
+}
+
+/**
+ * The saliency map of class `classIndex`, as cnnviz.gradients computes it: the absolute
+ * input gradient of its score, the largest over channels. A Float32Array of H*W values.
+ */
+export function saliency(model, arrays, pixels, classIndex, run = undefined) {
+  const g = inputGradient(model, arrays, pixels, classIndex, run ?? forward(model, arrays, pixels));
+  const [h, w, c] = model.input_shape;
+  const out = new Float32Array(h * w);
+  for (let p = 0; p < h * w; p++) {
+    let best = 0;
+    for (let k = 0; k < c; k++) best = Math.max(best, Math.abs(g[p * c + k]));
+    out[p] = best;
+  }
+  return out;
 }
 
 /**
@@ -264,26 +823,53 @@ export function poolUnit(input, shape, poolSize, strides, padding, row, col, cha
 }
 
 /**
- * The box of input pixels that output unit (row, col) of layer `index` sees,
- * walking back through the spatial layers before it: [top, left, bottom, right],
- * inclusive, clipped to the input.
+ * The box of input pixels that output unit (row, col) of layer `index` sees, walking
+ * back through the layers before it (every branch of a merge): [top, left, bottom,
+ * right], inclusive. Padding that copies pixels (a mirror, a wrap) adds the pixels it
+ * copies; a unit of a flat layer (after Flatten, Dense, global pooling) sees the whole input.
  */
 export function receptiveBox(model, index, row, col) {
-  let [top, left, bottom, right] = [row, col, row, col];
-  let shapes = [model.input_shape];
-  for (const layer of model.layers) shapes.push(layer.output_shape);
-  for (let i = index; i >= 0; i--) {
-    const layer = model.layers[i];
-    const size = layer.kernel_size ?? layer.pool_size;
-    if (!size) continue;
-    const [h, w] = shapes[i];
-    const rp = axisPlan(h, size[0], layer.strides[0], layer.padding);
-    const cp = axisPlan(w, size[1], layer.strides[1], layer.padding);
-    top = top * layer.strides[0] - rp.before;
-    bottom = bottom * layer.strides[0] - rp.before + size[0] - 1;
-    left = left * layer.strides[1] - cp.before;
-    right = right * layer.strides[1] - cp.before + size[1] - 1;
-  }
   const [h, w] = model.input_shape;
-  return [Math.max(top, 0), Math.max(left, 0), Math.min(bottom, h - 1), Math.min(right, w - 1)];
+  const whole = [0, 0, h - 1, w - 1];
+  const shapeOf = (i) => (i < 0 ? model.input_shape : model.layers[i].output_shape);
+  // The rows (or columns) [a, b] of a layer's output that read [from, to] of its input.
+  const span = (a, b, size, plan, stride, kernel) => [Math.max(a * stride - plan.before, 0), Math.min(b * stride - plan.before + kernel - 1, size - 1)];
+  const copied = (a, b, size, before, mode) => {
+    let [lo, hi] = [Infinity, -Infinity];
+    for (let p = a; p <= b; p++) {
+      const s = padSource(p, size, before, mode);
+      if (s >= 0) [lo, hi] = [Math.min(lo, s), Math.max(hi, s)];
+    }
+    return [lo, hi];
+  };
+  const back = (i, box) => {
+    if (i < 0) return box;
+    const layer = model.layers[i];
+    const from = layer.inputs ?? [i - 1];
+    const inShape = shapeOf(from[0]);
+    if (inShape.length !== 3 || layer.output_shape.length !== 3 || layer.type.startsWith("Global")) return whole;
+    let [top, left, bottom, right] = box;
+    const size = layer.kernel_size ?? layer.pool_size;
+    if (size) {
+      const [ih, iw] = inShape;
+      [top, bottom] = span(top, bottom, ih, axisPlan(ih, size[0], layer.strides[0], layer.padding), layer.strides[0], size[0]);
+      [left, right] = span(left, right, iw, axisPlan(iw, size[1], layer.strides[1], layer.padding), layer.strides[1], size[1]);
+    } else if (layer.type === "ZeroPadding2D" || layer.type === "Padding2D") {
+      const mode = layer.type === "Padding2D" ? layer.mode : "zero";
+      [top, bottom] = copied(top, bottom, inShape[0], layer.padding[0][0], mode);
+      [left, right] = copied(left, right, inShape[1], layer.padding[1][0], mode);
+    } else if (layer.type === "Cropping2D") {
+      [top, bottom] = [top + layer.cropping[0][0], bottom + layer.cropping[0][0]];
+      [left, right] = [left + layer.cropping[1][0], right + layer.cropping[1][0]];
+    }
+    if (top > bottom || left > right) return null; // only padding: no pixel
+    return from.map((k) => back(k, [top, left, bottom, right])).reduce(union, null);
+  };
+  return back(index, [row, col, row, col]) ?? null;
+}
+
+function union(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
 }

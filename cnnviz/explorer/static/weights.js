@@ -9,17 +9,18 @@
 // which browsers offer only on https and localhost pages: the explorer must check
 // its weights on any static host. No DOM here: this module runs under `node --test`.
 
-import { axisPlan } from "./layers.js";
+import { ACTIVATIONS as ACTIVATION_TABLE, axisPlan } from "./layers.js";
 
-export const MAGIC = "CNNVIZW2";
+export const MAGIC = "CNNVIZW3";
 /** The format's version: the magic's digit and the manifest's "version". */
-export const VERSION = 2;
+export const VERSION = 3;
 /** The header: the magic (8 bytes), the SHA-256 of the rest (32), the manifest's length (4). */
 export const HEADER_BYTES = 44;
 /** What the page computes; anything else in a manifest is refused. */
-export const ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh", "softmax"];
+export const ACTIVATIONS = Object.keys(ACTIVATION_TABLE);
 export const PADDINGS = ["valid", "same"];
-export const LAYER_TYPES = ["Conv2D", "Dense", "MaxPooling2D", "AveragePooling2D", "Activation", "ReLU", "Softmax", "Flatten"];
+/** cnnviz's Padding2D's modes. */
+export const PAD_MODES = ["reflect", "circular"];
 /** The one input the page draws: 28x28 pixels, one channel. */
 export const INPUT_SHAPE = [28, 28, 1];
 
@@ -223,17 +224,38 @@ const FIELDS = {
   model: ["key", "name", "input_shape", "layers"],
   array: ["name", "shape", "offset", "length"],
 };
-const LAYER_FIELDS = ["name", "type", "output_shape", "arrays"];
+const LAYER_FIELDS = ["name", "type", "inputs", "output_shape", "arrays"];
+const CONVOLUTION = ["kernel_size", "strides", "padding", "activation"];
+const POOLING = ["pool_size", "strides", "padding"];
+/** Each layer type's own fields; the page runs these types and no other. */
 const TYPE_FIELDS = {
-  Conv2D: ["kernel_size", "strides", "padding", "activation"],
+  Conv2D: CONVOLUTION,
+  DepthwiseConv2D: CONVOLUTION,
+  SeparableConv2D: CONVOLUTION,
   Dense: ["activation"],
-  MaxPooling2D: ["pool_size", "strides", "padding"],
-  AveragePooling2D: ["pool_size", "strides", "padding"],
+  MaxPooling2D: POOLING,
+  AveragePooling2D: POOLING,
+  GlobalMaxPooling2D: ["keepdims"],
+  GlobalAveragePooling2D: ["keepdims"],
+  BatchNormalization: [],
+  Rescaling: [],
+  ZeroPadding2D: ["padding"],
+  Padding2D: ["padding", "mode"],
+  Cropping2D: ["cropping"],
+  Dropout: [],
+  SpatialDropout2D: [],
   Activation: ["activation"],
   ReLU: ["negative_slope", "max_value", "threshold"],
+  LeakyReLU: ["negative_slope"],
+  ELU: ["alpha"],
   Softmax: [],
   Flatten: [],
+  Add: [],
+  Concatenate: [],
 };
+export const LAYER_TYPES = Object.keys(TYPE_FIELDS);
+/** The layers that read several inputs; every other reads one. */
+const MERGES = ["Add", "Concatenate"];
 
 /**
  * Refuse a field of `value` that is not one of `fields`: a field the page does not read
@@ -292,6 +314,7 @@ export function checkManifest(manifest, dataBytes) {
     }
     const layers = list(model.layers, `${path}.layers`, 1);
     const names = new Set();
+    const shapes = [];
     let shape = INPUT_SHAPE;
     layers.forEach((layer, l) => {
       const at = `${path}.layers[${l}]`;
@@ -301,8 +324,16 @@ export function checkManifest(manifest, dataBytes) {
       names.add(layerName);
       oneOf(layer.type, `${at}.type`, LAYER_TYPES);
       onlyFields(layer, at, [...LAYER_FIELDS, ...TYPE_FIELDS[layer.type]], `a ${layer.type} layer`);
+      const inputs = list(layer.inputs, `${at}.inputs`, 1);
+      inputs.forEach((i, k) => {
+        if (!Number.isSafeInteger(i) || i < -1 || i >= l) {
+          throw wrong(`${at}.inputs[${k}]`, `the index of an earlier layer (0 to ${l - 1}) or -1, the model's input`, i);
+        }
+      });
+      if (!MERGES.includes(layer.type) && inputs.length !== 1) throw wrong(`${at}.inputs`, `one input for a ${layer.type} layer`, inputs);
       offset = checkArrays(layer, at, offset, dataBytes);
-      shape = checkLayer(layer, at, shape);
+      shape = checkLayer(layer, at, inputs.map((i) => (i < 0 ? INPUT_SHAPE : shapes[i])));
+      shapes.push(shape);
       if (!sameList(layer.output_shape, shape)) {
         throw wrong(`${at}.output_shape`, `${show(shape)}, what this ${layer.type} makes of its input`, layer.output_shape);
       }
@@ -316,7 +347,16 @@ export function checkManifest(manifest, dataBytes) {
   }
 }
 
-const ARRAYS = { Conv2D: ["kernel", "bias"], Dense: ["kernel", "bias"] };
+/** The arrays of each type that has any: the first named is required, the others optional. */
+const ARRAYS = {
+  Conv2D: ["kernel", "bias"],
+  DepthwiseConv2D: ["kernel", "bias"],
+  SeparableConv2D: ["depthwise_kernel", "pointwise_kernel", "bias"],
+  Dense: ["kernel", "bias"],
+  BatchNormalization: ["scale", "offset"],
+  Rescaling: ["scale", "offset"],
+};
+const REQUIRED = { SeparableConv2D: ["depthwise_kernel", "pointwise_kernel"], BatchNormalization: ["scale", "offset"], Rescaling: ["scale", "offset"] };
 
 /** Check a layer's arrays: names, shapes, lengths, one after the other from `offset`. Returns the end. */
 function checkArrays(layer, path, offset, dataBytes) {
@@ -343,13 +383,22 @@ function checkArrays(layer, path, offset, dataBytes) {
       throw wrong(`${at}.length`, `at most ${(dataBytes - a.offset) / 4} values, the rest of the ${dataBytes} bytes of weights`, a.length);
     }
   });
-  if (allowed.length && !seen.has("kernel")) throw wrong(`${path}.arrays`, `a kernel for a ${layer.type} layer`, arrays);
+  for (const needed of REQUIRED[layer.type] ?? (allowed.length ? ["kernel"] : [])) {
+    if (!seen.has(needed)) throw wrong(`${path}.arrays`, `a ${needed} for a ${layer.type} layer`, arrays);
+  }
   return offset;
 }
 
-/** Check one layer's settings and arrays against its input `shape`; return its output shape. */
-function checkLayer(layer, path, shape) {
+function edges(value, path) {
+  const ok = Array.isArray(value) && value.length === 2 && value.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => isCount(v, 0)));
+  if (!ok) throw wrong(path, "[[top, bottom], [left, right]], integers of at least 0", value);
+  return value;
+}
+
+/** Check one layer's settings and arrays against its inputs' `shapes`; return its output shape. */
+function checkLayer(layer, path, shapes) {
   const type = oneOf(layer.type, `${path}.type`, LAYER_TYPES);
+  const shape = shapes[0];
   const spatial = () => {
     if (shape.length !== 3) throw wrong(`${path}.type`, `a layer that takes a (height, width, channels) input, as the layer before gives ${show(shape)}`, type);
   };
@@ -361,29 +410,47 @@ function checkLayer(layer, path, shape) {
     const said = `[${expected.map((d) => d ?? "any").join(",")}]`;
     if (!ok) throw wrong(`${path}.arrays[${i}].shape`, `${said}, ${why}`, a.shape);
   };
+  const window = (size, strides, padding) => {
+    const rows = axisPlan(shape[0], size[0], strides[0], padding).out;
+    const cols = axisPlan(shape[1], size[1], strides[1], padding).out;
+    if (rows < 1 || cols < 1) {
+      throw wrong(`${path}.${layer.kernel_size ? "kernel_size" : "pool_size"}`, `a window that fits the ${shape[0]}x${shape[1]} input with valid padding`, size);
+    }
+    return [rows, cols];
+  };
+  const last = shape[shape.length - 1];
   switch (type) {
-    case "Conv2D": {
+    case "Conv2D":
+    case "DepthwiseConv2D":
+    case "SeparableConv2D": {
       spatial();
-      const [kh, kw] = pair(layer.kernel_size, `${path}.kernel_size`);
+      const size = pair(layer.kernel_size, `${path}.kernel_size`);
       const strides = pair(layer.strides, `${path}.strides`);
       const padding = oneOf(layer.padding, `${path}.padding`, PADDINGS);
       oneOf(layer.activation, `${path}.activation`, ACTIVATIONS);
-      const kernel = array("kernel");
-      expectShape(kernel, [kh, kw, shape[2], null], `the kernel size by the ${shape[2]} input channels by the filters`);
-      const filters = kernel.shape[3];
-      const bias = array("bias");
-      if (bias) expectShape(bias, [filters], "one value per filter");
-      const rows = axisPlan(shape[0], kh, strides[0], padding).out;
-      const cols = axisPlan(shape[1], kw, strides[1], padding).out;
-      if (rows < 1 || cols < 1) {
-        throw wrong(`${path}.kernel_size`, `a kernel that fits the ${shape[0]}x${shape[1]} input with valid padding`, layer.kernel_size);
+      let filters;
+      if (type === "Conv2D") {
+        const kernel = array("kernel");
+        expectShape(kernel, [...size, last, null], `the kernel size by the ${last} input channels by the filters`);
+        filters = kernel.shape[3];
+      } else {
+        const kernel = array(type === "Conv2D" || type === "DepthwiseConv2D" ? "kernel" : "depthwise_kernel");
+        expectShape(kernel, [...size, last, null], `the kernel size by the ${last} input channels by the depth multiplier`);
+        filters = last * kernel.shape[3];
+        if (type === "SeparableConv2D") {
+          const pointwise = array("pointwise_kernel");
+          expectShape(pointwise, [1, 1, filters, null], `1x1 by the ${filters} depthwise outputs by the filters`);
+          filters = pointwise.shape[3];
+        }
       }
-      return [rows, cols, filters];
+      const bias = array("bias");
+      if (bias) expectShape(bias, [filters], "one value per output channel");
+      return [...window(size, strides, padding), filters];
     }
     case "Dense": {
       oneOf(layer.activation, `${path}.activation`, ACTIVATIONS);
       const kernel = array("kernel");
-      expectShape(kernel, [shape[shape.length - 1], null], `the ${shape[shape.length - 1]} input values by the units`);
+      expectShape(kernel, [last, null], `the ${last} input values by the units`);
       const units = kernel.shape[1];
       const bias = array("bias");
       if (bias) expectShape(bias, [units], "one value per unit");
@@ -398,7 +465,47 @@ function checkLayer(layer, path, shape) {
       }
       const strides = pair(layer.strides, `${path}.strides`);
       const padding = oneOf(layer.padding, `${path}.padding`, PADDINGS);
-      return [axisPlan(shape[0], size[0], strides[0], padding).out, axisPlan(shape[1], size[1], strides[1], padding).out, shape[2]];
+      return [...window(size, strides, padding), last];
+    }
+    case "GlobalMaxPooling2D":
+    case "GlobalAveragePooling2D":
+      spatial();
+      oneOf(layer.keepdims, `${path}.keepdims`, [true, false]);
+      return layer.keepdims ? [1, 1, last] : [last];
+    case "BatchNormalization":
+    case "Rescaling": {
+      const counts = type === "Rescaling" ? [1, last] : [last];
+      for (const a of layer.arrays) {
+        if (a.shape.length !== 1 || !counts.includes(a.shape[0])) {
+          throw wrong(`${path}.arrays[${layer.arrays.indexOf(a)}].shape`, `[${counts.join("] or [")}], ${type === "Rescaling" ? "one value, or " : ""}one per channel`, a.shape);
+        }
+      }
+      if (array("scale").length !== array("offset").length) {
+        throw wrong(`${path}.arrays`, "a scale and an offset of the same length", layer.arrays.map((a) => a.shape));
+      }
+      return shape;
+    }
+    case "ZeroPadding2D":
+    case "Padding2D": {
+      spatial();
+      const [[top, bottom], [left, right]] = edges(layer.padding, `${path}.padding`);
+      if (type === "Padding2D") {
+        const mode = oneOf(layer.mode, `${path}.mode`, PAD_MODES);
+        // A mirror must not pass the far edge; a wrap may take the whole axis at most.
+        const most = (size) => (mode === "reflect" ? size - 1 : size);
+        if (Math.max(top, bottom) > most(shape[0]) || Math.max(left, right) > most(shape[1])) {
+          throw wrong(`${path}.padding`, `a ${mode} border of at most ${most(shape[0])} rows and ${most(shape[1])} columns`, layer.padding);
+        }
+      }
+      return [shape[0] + top + bottom, shape[1] + left + right, last];
+    }
+    case "Cropping2D": {
+      spatial();
+      const [[top, bottom], [left, right]] = edges(layer.cropping, `${path}.cropping`);
+      if (top + bottom >= shape[0] || left + right >= shape[1]) {
+        throw wrong(`${path}.cropping`, `less than the ${shape[0]}x${shape[1]} input`, layer.cropping);
+      }
+      return [shape[0] - top - bottom, shape[1] - left - right, last];
     }
     case "Activation":
       oneOf(layer.activation, `${path}.activation`, ACTIVATIONS);
@@ -408,7 +515,27 @@ function checkLayer(layer, path, shape) {
       finite(layer.max_value, `${path}.max_value`, true);
       finite(layer.threshold, `${path}.threshold`);
       return shape;
+    case "LeakyReLU":
+      finite(layer.negative_slope, `${path}.negative_slope`);
+      return shape;
+    case "ELU":
+      finite(layer.alpha, `${path}.alpha`);
+      return shape;
+    case "Add":
+      shapes.forEach((s, k) => {
+        if (!sameList(s, shape)) throw wrong(`${path}.inputs[${k}]`, `an input of shape ${show(shape)}, as the first`, s);
+      });
+      return shape;
+    case "Concatenate":
+      shapes.forEach((s, k) => {
+        if (!sameList(s.slice(0, -1), shape.slice(0, -1))) {
+          throw wrong(`${path}.inputs[${k}]`, `an input of shape ${show([...shape.slice(0, -1), "any"])}, as the first but its channels`, s);
+        }
+      });
+      return [...shape.slice(0, -1), shapes.reduce((a, s) => a + s[s.length - 1], 0)];
     case "Softmax":
+    case "Dropout":
+    case "SpatialDropout2D":
       return shape;
     case "Flatten":
       return [product(shape)];
