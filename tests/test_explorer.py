@@ -96,11 +96,13 @@ def chain_outputs(model: keras.Model, x: np.ndarray) -> dict[str, np.ndarray]:
     return cnnviz.layer_outputs(model, x, layers=flat_names(model))
 
 
-def run_node(node: str, directory: Path, pixels: np.ndarray, tmp_path: Path) -> dict:
+def run_node(node: str, directory: Path, pixels: np.ndarray, tmp_path: Path, *mode: str) -> dict:
+    """The page's arithmetic on `pixels` in Node: every layer's output, or with
+    `mode` ``("saliency", "K")`` each image's saliency map of class K."""
     path = tmp_path / "pixels.f32"
     path.write_bytes(np.ascontiguousarray(pixels, dtype="<f4").tobytes())
     result = subprocess.run(
-        [node, str(HERE / "explorer" / "forward.mjs"), str(directory), str(path)],
+        [node, str(HERE / "explorer" / "forward.mjs"), str(directory), str(path), *mode],
         capture_output=True,
         text=True,
         check=True,
@@ -638,7 +640,9 @@ def residual_model() -> keras.Model:
     x = keras.layers.LeakyReLU(0.1, name="b1_out")(x)
     # A downsampling block with a projection shortcut.
     y = Padding2D((1, 2), "circular", name="b2_pad")(x)
-    y = keras.layers.SeparableConv2D(6, 3, strides=2, depth_multiplier=2, activation="silu", name="b2_sep")(y)
+    y = keras.layers.SeparableConv2D(
+        6, 3, strides=2, depth_multiplier=2, activation="silu", name="b2_sep"
+    )(y)
     y = keras.layers.Cropping2D(((0, 1), (1, 1)), name="b2_crop")(y)
     short = keras.layers.ZeroPadding2D(((0, 0), (0, 1)), name="b2_zpad")(x)
     short = keras.layers.Conv2D(6, 1, strides=2, activation="elu", name="b2_proj")(short)
@@ -713,32 +717,25 @@ def test_every_activation_agrees_with_keras(node, tmp_path, activation):
         np.testing.assert_allclose(got, values, rtol=1e-5, atol=1e-5, err_msg=name)
 
 
-def run_saliency(node: str, directory: Path, pixels: np.ndarray, target: int, tmp_path) -> dict:
-    path = tmp_path / "pixels.f32"
-    path.write_bytes(np.ascontiguousarray(pixels, dtype="<f4").tobytes())
-    result = subprocess.run(
-        [node, str(HERE / "explorer" / "forward.mjs"), str(directory), str(path)]
-        + ["saliency", str(target)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(result.stdout)
-
-
 def blurred_reflect() -> keras.Model:
     model = cnnviz.lenet5("reflect", pooling="blur")
     rng = np.random.default_rng(9)
     for layer in model.layers:
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)) and layer.trainable:
-            layer.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in layer.get_weights()])
+            layer.set_weights(
+                [rng.normal(0, 0.3, w.shape).astype(np.float32) for w in layer.get_weights()]
+            )
     return model
 
 
 @pytest.mark.parametrize(
     "build",
-    [lambda: cnnviz.lenet5("valid"), lambda: cnnviz.lenet5("same"), residual_model, blurred_reflect],
+    [
+        lambda: cnnviz.lenet5("valid"),
+        lambda: cnnviz.lenet5("same"),
+        residual_model,
+        blurred_reflect,
+    ],
     ids=["lenet5_valid", "lenet5_same", "residual", "lenet5_reflect_blur"],
 )
 def test_the_pages_saliency_is_cnnvizs_gradients(node, tmp_path, build):
@@ -746,7 +743,8 @@ def test_the_pages_saliency_is_cnnvizs_gradients(node, tmp_path, build):
     folder = export({"m": model}, tmp_path / "page")
     x = np.random.default_rng(10).random((3, 28, 28, 1), dtype=np.float32)
     for target in (0, 7):
-        page = np.asarray(run_saliency(node, folder, x, target, tmp_path)["m"], dtype=np.float32)
+        page = run_node(node, folder, x, tmp_path, "saliency", str(target))["m"]
+        page = np.asarray(page, dtype=np.float32)
         expected = cnnviz.gradients(model, x, target=target)
         got = page.reshape(expected.shape)
         # Relative to each map's largest value: the issue's 1e-3.
@@ -768,7 +766,9 @@ def test_a_nested_chain_works_and_a_reused_layer_is_refused(tmp_path):
 
     shared = keras.layers.Activation("tanh", name="twice")
     twice = keras.Model(inputs, shared(shared(inputs)))
-    with pytest.raises(ValueError, match=r"layer .twice. of model .* is called 2 times \(a shared layer\)"):
+    with pytest.raises(
+        ValueError, match=r"layer .twice. of model .* is called 2 times \(a shared layer\)"
+    ):
         export(twice, tmp_path / "page")
 
 

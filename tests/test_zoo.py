@@ -474,7 +474,9 @@ def _check_export(result, model, s):
             gamma, beta, mean, variance = (np.asarray(w) for w in layer.weights)
             scale = gamma / np.sqrt(variance + np.float32(layer.epsilon))
             np.testing.assert_allclose(exported["scale"], scale, rtol=1e-6)
-            np.testing.assert_allclose(exported["offset"], beta - mean * scale, rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(
+                exported["offset"], beta - mean * scale, rtol=1e-6, atol=1e-7
+            )
             continue
         assert len(exported) == len(weights), entry["name"]
         for mine, theirs in zip(exported.values(), weights, strict=True):

@@ -1,9 +1,10 @@
 """Export Keras models to a static page that runs them in the browser: the explorer.
 
 :func:`export` writes a self-contained folder: ``index.html``, its JavaScript
-modules (``layers.js`` the arithmetic, ``weights.js`` reading and checking the
-weights, ``images.js`` the brush, uploads and checking ``images.json``,
-``view.js`` the drawing, ``main.js`` the wiring), ``style.css``,
+modules (``layers.js`` the arithmetic, forward and backward, ``weights.js``
+reading and checking the weights, ``images.js`` the brush, uploads and
+checking ``images.json``, ``view.js`` the drawing, ``state.js`` the view in
+the URL and the shift, ``main.js`` the wiring), ``style.css``,
 ``weights.bin``, if images are given ``images.json``, and, last,
 ``cnnviz-export.json``, the list of the files it wrote. Any static web
 server serves it; nothing is fetched from elsewhere, so it works offline once
@@ -205,7 +206,7 @@ def export(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     folder = export({"valid": lenet5("valid")}, f"{tmp}/explorer")
     ...     print(sorted(path.name for path in folder.glob("*.js")))
-    ['images.js', 'layers.js', 'main.js', 'view.js', 'weights.js']
+    ['images.js', 'layers.js', 'main.js', 'state.js', 'view.js', 'weights.js']
     """
     models = _models(model)
     class_names = _class_names(class_names, models)

@@ -31,6 +31,7 @@ STATIC_FILES = (
     "weights.js",
     "images.js",
     "view.js",
+    "state.js",
     "main.js",
     "style.css",
 )

@@ -1,9 +1,11 @@
 // Wiring: load and check the weights, then the input controls, the model
-// columns and the unit panel. The one global: window.cnnvizExplorer.
-import { convUnit, forward, poolUnit, receptiveBox } from "./layers.js";
+// columns, the saliency overlay, the shift and the unit panel; the view lives
+// in the page's URL. The one global: window.cnnvizExplorer.
+import { convUnit, forward, poolUnit, receptiveBox, saliency } from "./layers.js";
 import { parseWeights, WeightsError } from "./weights.js";
 import { fashionMnistPixels, parseImages, stroke } from "./images.js";
-import { buildModel, drawPixels, showConv, showPool, update } from "./view.js";
+import { buildModel, drawPixels, drawSaliency, showConv, showPool, update } from "./view.js";
+import { MAX_SHIFT, readView, shifted, writeView } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const SIZE = 28;
@@ -42,16 +44,26 @@ async function load() {
 
 function start(manifest, arrays, samples) {
   const models = manifest.models;
+  const keys = models.map((model) => model.key);
   const classNames = manifest.class_names;
-  const pixels = new Float32Array(SIZE * SIZE);
+  const pixels = new Float32Array(SIZE * SIZE); // the drawing, before the shift
+  let input = pixels; // what the models see: the drawing shifted
   const canvas = $("draw");
+  const overlay = $("saliency");
   const box = $("box");
   const panel = $("unit-details");
   const perLayer = () => document.querySelector('input[name="scale"]:checked').value === "layer";
-  let selected = null; // {model, layer, row, col, channel}
+  const view = {
+    shown: new Set([0]),
+    image: null, // the test image shown, or null for a drawing
+    shift: [0, 0], // rows down, columns right
+    target: null, // the class whose saliency is shown; null: the predicted one
+    look: 0, // the model whose saliency is shown
+    unit: null, // {model, layer, row, col, channel}
+  };
   let results = [];
 
-  const run = (index, input) => forward(models[index], arrays[index], input);
+  const run = (m, values) => forward(models[m], arrays[m], values);
 
   const columns = models.map((model, m) =>
     buildModel($("models"), model, classNames, (layer, row, col, channel) => {
@@ -61,30 +73,68 @@ function start(manifest, arrays, samples) {
     }),
   );
 
+  // -- which models are shown ----------------------------------------------------------
+  const choice = $("model-choice");
+  const boxes = models.map((model, m) => {
+    const label = document.createElement("label");
+    const check = document.createElement("input");
+    check.type = "checkbox";
+    check.value = String(m);
+    check.addEventListener("change", () => {
+      if (check.checked) view.shown.add(m);
+      else if (view.shown.size > 1) view.shown.delete(m);
+      else check.checked = true; // one model at least
+      showModels();
+      redraw();
+    });
+    label.append(check, ` ${model.key}`);
+    choice.append(label);
+    return check;
+  });
+  function showModels() {
+    columns.forEach((handles, m) => {
+      handles.column.hidden = !view.shown.has(m);
+      boxes[m].checked = view.shown.has(m);
+    });
+    if (!view.shown.has(view.look)) view.look = [...view.shown][0];
+    fillLooks();
+  }
+
+  // -- one unit, worked out --------------------------------------------------------------
   function showUnit() {
-    if (!selected) return;
-    const { model: m, layer: l, row, col, channel } = selected;
+    const unit = view.unit;
+    if (!unit || !view.shown.has(unit.model)) {
+      box.hidden = true;
+      return;
+    }
+    const { model: m, layer: l, row, col, channel } = unit;
     const model = models[m];
     const layer = model.layers[l];
-    const input = l === 0 ? pixels : results[m].outputs[model.layers[l - 1].name];
-    const inShape = l === 0 ? model.input_shape : model.layers[l - 1].output_shape;
+    const from = layer.inputs[0];
+    const inValues = from < 0 ? input : results[m].outputs[model.layers[from].name];
+    const inShape = from < 0 ? model.input_shape : model.layers[from].output_shape;
     const shown = results[m].outputs[layer.name][(row * layer.output_shape[1] + col) * layer.output_shape[2] + channel];
     const title = `${model.key}: ${layer.name}[row ${row}, column ${col}, channel ${channel}]`;
     if (layer.type === "Conv2D") {
       const kShape = layer.arrays.find((a) => a.name === "kernel").shape;
       const a = arrays[m][l];
-      const unit = convUnit(input, inShape, a.kernel, kShape, a.bias, layer.strides, layer.padding, row, col, channel);
-      showConv(panel, title, unit, kShape, layer.activation, shown);
+      const worked = convUnit(inValues, inShape, a.kernel, kShape, a.bias, layer.strides, layer.padding, row, col, channel);
+      showConv(panel, title, worked, kShape, layer.activation, shown);
     } else if (layer.type === "MaxPooling2D" || layer.type === "AveragePooling2D") {
-      const unit = poolUnit(input, inShape, layer.pool_size, layer.strides, layer.padding, row, col, channel);
-      showPool(panel, title, unit, layer.pool_size, layer.type === "MaxPooling2D" ? "max" : "average", shown);
+      const worked = poolUnit(inValues, inShape, layer.pool_size, layer.strides, layer.padding, row, col, channel);
+      showPool(panel, title, worked, layer.pool_size, layer.type === "MaxPooling2D" ? "max" : "average", shown);
     } else {
       panel.textContent = `${title} = ${shown.toFixed(4)}. Click a unit of a convolution or a pooling to see how it is computed.`;
     }
     for (const tile of document.querySelectorAll(".tile.selected")) tile.classList.remove("selected");
     columns[m].layers[l].tiles?.[channel]?.classList.add("selected");
-    const [top, left, bottom, right] = receptiveBox(model, l, row, col);
-    box.hidden = false;
+    const seen = receptiveBox(model, l, row, col);
+    box.hidden = seen === null;
+    if (seen === null) {
+      $("box-note").textContent = `${model.key}: ${layer.name}[${row}, ${col}] sees only padding, no pixel.`;
+      return;
+    }
+    const [top, left, bottom, right] = seen;
     box.style.top = `${(100 * top) / SIZE}%`;
     box.style.left = `${(100 * left) / SIZE}%`;
     box.style.height = `${(100 * (bottom - top + 1)) / SIZE}%`;
@@ -92,11 +142,51 @@ function start(manifest, arrays, samples) {
     $("box-note").textContent = `The box on the input: the ${bottom - top + 1}×${right - left + 1} pixels (rows ${top}–${bottom}, columns ${left}–${right}) that ${model.key}: ${layer.name}[${row}, ${col}] sees.`;
   }
 
+  // -- saliency: where the chosen model looks, for the predicted or a chosen class --------
+  const lookModel = $("look-model");
+  const lookClass = $("look-class");
+  lookClass.append(new Option("the predicted class", ""));
+  classNames.forEach((name, k) => lookClass.append(new Option(name, String(k))));
+  function fillLooks() {
+    lookModel.replaceChildren(...[...view.shown].sort((a, b) => a - b).map((m) => new Option(models[m].key, String(m))));
+    lookModel.value = String(view.look);
+  }
+  lookModel.addEventListener("change", () => {
+    view.look = Number(lookModel.value);
+    redraw();
+  });
+  lookClass.addEventListener("change", () => {
+    view.target = lookClass.value === "" ? null : Number(lookClass.value);
+    redraw();
+  });
+  $("look-show").addEventListener("change", redraw);
+
+  function showSaliency() {
+    const m = view.look;
+    const probabilities = results[m].outputs[models[m].layers.at(-1).name];
+    let best = 0;
+    for (let k = 1; k < probabilities.length; k++) if (probabilities[k] > probabilities[best]) best = k;
+    const target = view.target ?? best;
+    const map = saliency(models[m], arrays[m], input, target, results[m]);
+    const peak = drawSaliency(overlay, map);
+    overlay.hidden = !$("look-show").checked;
+    $("look-note").textContent =
+      `${models[m].key}, ${classNames[target]}${view.target === null ? " (predicted)" : ""}: ` +
+      `|∂ score / ∂ pixel|, the class's input to the softmax; transparent at 0, opaque red at this map's largest value, ${peak.toPrecision(3)}.`;
+  }
+
   function redraw() {
-    drawPixels(canvas, pixels);
-    results = models.map((_, m) => run(m, pixels));
-    columns.forEach((handles, m) => update(handles, results[m].outputs, classNames, perLayer()));
+    input = shifted(pixels, SIZE, SIZE, ...view.shift);
+    drawPixels(canvas, input);
+    results = models.map((_, m) => (view.shown.has(m) ? run(m, input) : null));
+    columns.forEach((handles, m) => {
+      if (results[m]) update(handles, results[m].outputs, classNames, perLayer());
+    });
+    showSaliency();
     showUnit();
+    $("shift-note").textContent = `Shift: ${view.shift[0]} down, ${view.shift[1]} right (at most ${MAX_SHIFT} each way).`;
+    [$("shift-rows").value, $("shift-cols").value] = view.shift.map(String);
+    writeView(window, view, keys, models, view.image === null ? pixels : null);
   }
 
   // -- choosing a unit, by click or by the form -------------------------------------
@@ -112,8 +202,7 @@ function start(manifest, arrays, samples) {
     const layer = models[Number(form.model.value)].layers[Number(form.layer.value)];
     [form.row.max, form.col.max, form.channel.max] = layer.output_shape.map((n) => n - 1);
   }
-  function select(unit) {
-    selected = unit;
+  function fillForm(unit) {
     form.model.value = String(unit.model);
     fillLayers();
     form.layer.value = String(unit.layer);
@@ -121,64 +210,116 @@ function start(manifest, arrays, samples) {
     form.row.value = unit.row;
     form.col.value = unit.col;
     form.channel.value = unit.channel;
+  }
+  function select(unit) {
+    view.unit = unit;
+    fillForm(unit);
+    if (!view.shown.has(unit.model)) {
+      view.shown.add(unit.model);
+      showModels();
+      redraw();
+      return;
+    }
     showUnit();
+    writeView(window, view, keys, models, view.image === null ? pixels : null);
   }
   function fromForm() {
     limits();
-    const clamp = (input) => Math.max(0, Math.min(Number(input.max), Math.floor(Number(input.value) || 0)));
+    const clamp = (field) => Math.max(0, Math.min(Number(field.max), Math.floor(Number(field.value) || 0)));
     select({ model: Number(form.model.value), layer: Number(form.layer.value), row: clamp(form.row), col: clamp(form.col), channel: clamp(form.channel) });
   }
   form.model.addEventListener("change", () => {
     fillLayers();
     fromForm();
   });
-  for (const input of [form.layer, form.row, form.col, form.channel]) input.addEventListener("change", fromForm);
+  for (const field of [form.layer, form.row, form.col, form.channel]) field.addEventListener("change", fromForm);
   fillLayers();
   limits();
 
-  // -- drawing with pointer events: mouse, touch, pen -------------------------------
+  // -- drawing and moving with pointer events: mouse, touch, pen; arrow keys move -------
   let last = null;
+  let grab = null; // where a move started: the pointer and the shift
   const at = (event) => {
     const rect = canvas.getBoundingClientRect();
     return [((event.clientX - rect.left) / rect.width) * SIZE, ((event.clientY - rect.top) / rect.height) * SIZE];
   };
+  const moving = () => document.querySelector('input[name="pen"]:checked').value === "move";
   const brush = () => Number($("brush").value);
+  const clampShift = (v) => Math.max(-MAX_SHIFT, Math.min(MAX_SHIFT, Math.round(v)));
+  function setShift(rows, cols) {
+    const next = [clampShift(rows), clampShift(cols)];
+    if (next[0] === view.shift[0] && next[1] === view.shift[1]) return;
+    view.shift = next;
+    redraw();
+  }
+  // A stroke lands on the drawing where it shows: the shift taken back.
+  const unshift = ([x, y]) => [x - view.shift[1], y - view.shift[0]];
   canvas.addEventListener("pointerdown", (event) => {
     event.preventDefault();
     canvas.setPointerCapture(event.pointerId);
-    last = at(event);
+    if (moving()) {
+      grab = { point: at(event), shift: [...view.shift] };
+      return;
+    }
+    last = unshift(at(event));
     stroke(pixels, ...last, ...last, brush());
-    $("picker").value = "";
+    forget();
     redraw();
   });
   canvas.addEventListener("pointermove", (event) => {
+    if (grab) {
+      const [x, y] = at(event);
+      setShift(grab.shift[0] + y - grab.point[1], grab.shift[1] + x - grab.point[0]);
+      return;
+    }
     if (last === null) return;
-    const point = at(event);
+    const point = unshift(at(event));
     stroke(pixels, ...last, ...point, brush());
     last = point;
     redraw(); // at once, not in the next frame: the page follows the pen
   });
   const end = () => {
     last = null;
+    grab = null;
   };
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
+  const ARROWS = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+  canvas.addEventListener("keydown", (event) => {
+    const step = ARROWS[event.key];
+    if (!step) return;
+    event.preventDefault();
+    setShift(view.shift[0] + step[0], view.shift[1] + step[1]);
+  });
+  $("shift-rows").addEventListener("input", () => setShift(Number($("shift-rows").value), view.shift[1]));
+  $("shift-cols").addEventListener("input", () => setShift(view.shift[0], Number($("shift-cols").value)));
+  $("shift-reset").addEventListener("click", () => setShift(0, 0));
 
+  // The drawing is no longer a test image once it is drawn on.
+  function forget() {
+    view.image = null;
+    $("picker").value = "";
+  }
   $("clear").addEventListener("click", () => {
     pixels.fill(0);
-    $("picker").value = "";
+    forget();
     redraw();
   });
   $("invert").addEventListener("click", () => {
     for (let i = 0; i < pixels.length; i++) pixels[i] = 1 - pixels[i];
+    forget();
     redraw();
   });
   for (const radio of document.querySelectorAll('input[name="scale"]')) radio.addEventListener("change", redraw);
 
   // -- test images by class ----------------------------------------------------------
   const picker = $("picker");
+  const showImage = (i) => {
+    for (let p = 0; p < SIZE * SIZE; p++) pixels[p] = samples.bytes[i * SIZE * SIZE + p] / 255;
+    view.image = i;
+    picker.value = String(i);
+  };
   if (samples) {
-    const { bytes } = samples;
     const count = {};
     classNames.forEach((name, k) => {
       const group = document.createElement("optgroup");
@@ -191,17 +332,11 @@ function start(manifest, arrays, samples) {
       });
       if (group.children.length) picker.append(group);
     });
-    const show = (i) => {
-      for (let p = 0; p < SIZE * SIZE; p++) pixels[p] = bytes[i * SIZE * SIZE + p] / 255;
-    };
     picker.addEventListener("change", () => {
       if (picker.value === "") return;
-      show(Number(picker.value));
+      showImage(Number(picker.value));
       redraw();
     });
-    // Start from the first test image: a blank canvas shows only the biases.
-    picker.value = "0";
-    show(0);
   } else {
     $("picker-label").hidden = true;
   }
@@ -220,27 +355,55 @@ function start(manifest, arrays, samples) {
       context.drawImage(bitmap, 0, 0, w, h);
       pixels.set(fashionMnistPixels(context.getImageData(0, 0, w, h).data, w, h));
       $("upload-note").textContent = `${file.name}: made 28×28 as described below.`;
-      picker.value = "";
+      forget();
       redraw();
     } catch (error) {
       $("upload-note").textContent = `${file.name} could not be read as an image (${error.message}).`;
     }
   });
 
+  // -- the view from the URL: a shared link opens what its sender saw -------------------
+  function restore() {
+    const { view: wanted, drawing, problems } = readView(window.location.hash, keys, models, classNames.length, samples ? samples.labels.length : 0);
+    Object.assign(view, wanted);
+    if (view.image !== null) showImage(view.image);
+    else if (drawing) pixels.set(drawing);
+    else if (samples) showImage(0); // a blank canvas shows only the biases
+    lookClass.value = view.target === null ? "" : String(view.target);
+    showModels();
+    if (view.unit) fillForm(view.unit);
+    $("url-note").textContent = problems.length ? `Parts of the link were left out: ${problems.join("; ")}.` : "";
+  }
+  window.addEventListener("hashchange", () => {
+    restore();
+    redraw();
+  });
+
   const explorer = {
-    models: models.map((model) => model.key),
-    run(key, input) {
-      const m = models.findIndex((model) => model.key === key);
-      if (m < 0) throw new Error(`no model ${key}; the models are ${explorer.models.join(", ")}`);
-      return run(m, Float32Array.from(input)).outputs;
+    models: keys,
+    run(key, values) {
+      return run(index(key), Float32Array.from(values)).outputs;
+    },
+    saliency(key, values, classIndex) {
+      const m = index(key);
+      return saliency(models[m], arrays[m], Float32Array.from(values), classIndex);
     },
     pixels: () => Float32Array.from(pixels),
-    setPixels(input) {
-      pixels.set(input);
+    input: () => Float32Array.from(input),
+    setPixels(values) {
+      pixels.set(values);
+      forget();
       redraw();
     },
+    view: () => structuredClone(view),
   };
+  function index(key) {
+    const m = keys.indexOf(key);
+    if (m < 0) throw new Error(`no model ${key}; the models are ${keys.join(", ")}`);
+    return m;
+  }
   window.cnnvizExplorer = explorer;
+  restore();
   redraw();
   $("status").textContent = "";
   document.body.dataset.state = "ready";

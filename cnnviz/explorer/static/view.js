@@ -253,3 +253,21 @@ export function drawPixels(canvas, pixels) {
   const rgba = colours(pixels, 0, 1, pixels.length, 1, false);
   canvas.getContext("2d").putImageData(new ImageData(rgba, canvas.width, canvas.height), 0, 0);
 }
+
+/**
+ * Draw a saliency map (h x w values of at least 0) into the overlay canvas: red whose
+ * opacity goes from 0 (transparent) to 1 at the map's largest value. Returns that value.
+ */
+export function drawSaliency(canvas, map) {
+  let peak = 0;
+  for (const v of map) if (v > peak) peak = v;
+  const rgba = new Uint8ClampedArray(map.length * 4);
+  for (let i = 0; i < map.length; i++) {
+    rgba[4 * i] = 255;
+    rgba[4 * i + 1] = 32;
+    rgba[4 * i + 2] = 32;
+    rgba[4 * i + 3] = peak > 0 ? (255 * map[i]) / peak : 0;
+  }
+  canvas.getContext("2d").putImageData(new ImageData(rgba, canvas.width, canvas.height), 0, 0);
+  return peak;
+}

@@ -384,7 +384,7 @@ function checkArrays(layer, path, offset, dataBytes) {
     }
   });
   for (const needed of REQUIRED[layer.type] ?? (allowed.length ? ["kernel"] : [])) {
-    if (!seen.has(needed)) throw wrong(`${path}.arrays`, `a ${needed} for a ${layer.type} layer`, arrays);
+    if (!seen.has(needed)) throw wrong(`${path}.arrays`, `the ${needed} array of a ${layer.type} layer`, arrays);
   }
   return offset;
 }
@@ -511,12 +511,12 @@ function checkLayer(layer, path, shapes) {
       oneOf(layer.activation, `${path}.activation`, ACTIVATIONS);
       return shape;
     case "ReLU":
-      finite(layer.negative_slope, `${path}.negative_slope`);
-      finite(layer.max_value, `${path}.max_value`, true);
-      finite(layer.threshold, `${path}.threshold`);
-      return shape;
     case "LeakyReLU":
-      finite(layer.negative_slope, `${path}.negative_slope`);
+      // Keras takes none of them negative (and the page's cap assumes so).
+      for (const field of type === "ReLU" ? ["negative_slope", "max_value", "threshold"] : ["negative_slope"]) {
+        const value = finite(layer[field], `${path}.${field}`, field === "max_value");
+        if (value !== null && value < 0) throw wrong(`${path}.${field}`, "a number of at least 0", value);
+      }
       return shape;
     case "ELU":
       finite(layer.alpha, `${path}.alpha`);
