@@ -15,6 +15,7 @@ import os
 import shutil
 import struct
 import subprocess
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
@@ -43,15 +44,27 @@ def node() -> str:
     return NODE
 
 
-def read_weights(directory: Path) -> tuple[dict, bytes]:
+def read_weights(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    """The manifest of an export, and each model's weights (float32, in the arrays' order)."""
     raw = (directory / "weights.bin").read_bytes()
     assert raw[:8] == MAGIC == b"CNNVIZW3"
-    # The checksum covers everything after it: the manifest's length, the manifest, the data.
+    # The checksum covers everything after it: the manifest's length and the manifest.
     assert raw[8:40] == hashlib.sha256(raw[40:]).digest()
     (size,) = struct.unpack("<I", raw[40:44])
     assert HEADER_BYTES == 44
-    assert (44 + size) % 4 == 0, "the data must start 4-byte aligned"
-    return json.loads(raw[44 : 44 + size]), raw[44 + size :]
+    assert 44 + size == len(raw)
+    manifest = json.loads(raw[44:])
+    weights = {}
+    for index, model in enumerate(manifest["models"]):
+        # Each model's own file, named and checksummed by the manifest: byte planes, deflated.
+        spec = model["weights"]
+        assert spec["file"] == f"weights-{index}.bin"
+        stored = (directory / spec["file"]).read_bytes()
+        assert (len(stored), hashlib.sha256(stored).hexdigest()) == (spec["bytes"], spec["sha256"])
+        planes = np.frombuffer(zlib.decompress(stored, -15), np.uint8)
+        weights[model["key"]] = planes.reshape(4, -1).T.copy().view("<f4").ravel()
+        assert weights[model["key"]].size == spec["values"]
+    return manifest, weights
 
 
 def every_layer_model() -> keras.Model:
@@ -139,7 +152,7 @@ def test_export_writes_the_page_and_a_checked_weights_file(tmp_path):
     images = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
     folder = export({"same": model}, tmp_path / "page", images=images, labels=[3, 9], title="A <b>")
     assert folder == tmp_path / "page"
-    written = [*STATIC_FILES, "images.json", "weights.bin"]
+    written = [*STATIC_FILES, "images.json", "weights-0.bin", "weights.bin"]
     assert {p.name for p in folder.iterdir()} == {*written, MARKER}
     assert "<title>A &lt;b&gt;</title>" in (folder / "index.html").read_text()
     marker = json.loads((folder / MARKER).read_text())
@@ -147,10 +160,9 @@ def test_export_writes_the_page_and_a_checked_weights_file(tmp_path):
     assert marker["cnnviz"] == cnnviz.__version__
     assert marker["files"] == written
 
-    manifest, data = read_weights(folder)
+    manifest, weights = read_weights(folder)
     assert manifest["version"] == 3
     assert "sha256" not in manifest  # in the header, over the manifest too
-    assert manifest["data_bytes"] == len(data)
     assert manifest["class_names"] == list(cnnviz.CLASS_NAMES)
     assert manifest["images"] == 2
     (entry,) = manifest["models"]
@@ -161,12 +173,14 @@ def test_export_writes_the_page_and_a_checked_weights_file(tmp_path):
     conv1 = entry["layers"][0]
     assert conv1["output_shape"] == [28, 28, 6]
     assert conv1["padding"] == "same"
-    # Every array reads back as the model's weights, little-endian float32 at its offset.
-    weights = iter(model.get_weights())
+    # Every array reads back as the model's weights, bit for bit, at its offset.
+    expected = iter(model.get_weights())
+    data = weights["same"]
     for layer in entry["layers"]:
         for array in layer["arrays"]:
-            values = np.frombuffer(data, "<f4", array["length"], array["offset"])
-            np.testing.assert_array_equal(values.reshape(array["shape"]), next(weights))
+            start = array["offset"] // 4
+            values = data[start : start + array["length"]]
+            np.testing.assert_array_equal(values.reshape(array["shape"]), next(expected))
 
     samples = json.loads((folder / "images.json").read_text())
     assert samples["labels"] == [3, 9]
@@ -195,7 +209,7 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
     }
 
 
-PAGE = {*STATIC_FILES, "weights.bin", MARKER}
+PAGE = {*STATIC_FILES, "weights.bin", "weights-0.bin", MARKER}
 
 
 def test_re_exporting_replaces_only_the_files_the_earlier_export_wrote(tmp_path):
@@ -209,7 +223,11 @@ def test_re_exporting_replaces_only_the_files_the_earlier_export_wrote(tmp_path)
     assert (target / "README.md").read_text() == "my notes"
     assert (target / "extra" / "weights.bin").read_text() == "mine too"
     assert read_weights(target)[0]["models"][0]["name"] == "second"
-    assert json.loads((target / MARKER).read_text())["files"] == [*STATIC_FILES, "weights.bin"]
+    assert json.loads((target / MARKER).read_text())["files"] == [
+        *STATIC_FILES,
+        "weights-0.bin",
+        "weights.bin",
+    ]
     assert [p.name for p in tmp_path.iterdir()] == ["page"]
 
 

@@ -23,12 +23,9 @@ mark is removed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import inspect
-import json
 import re
 import signal
-import struct
 import traceback
 import warnings
 from collections.abc import Callable
@@ -41,6 +38,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import zoo
+from test_explorer import read_weights
 
 import cnnviz
 import cnnviz.explorer
@@ -454,18 +452,14 @@ def _flat_layers(model: keras.Model) -> dict[str, keras.layers.Layer]:
 
 
 def _check_export(result, model, s):
-    raw = (result / "weights.bin").read_bytes()
-    assert raw[:8] == b"CNNVIZW3"
-    assert raw[8:40] == hashlib.sha256(raw[40:]).digest()
-    (length,) = struct.unpack("<I", raw[40:44])
-    manifest = json.loads(raw[44 : 44 + length])
-    data = raw[44 + length :]
+    manifest, weights = read_weights(result)  # checksums and lengths checked there
     (spec,) = manifest["models"]
+    data = weights[spec["key"]]
     layers = _flat_layers(model)
     # Every weight array of every layer, bit for bit; batch norm folded as TensorFlow folds it.
     for entry in spec["layers"]:
         exported = {
-            a["name"]: np.frombuffer(data[a["offset"] : a["offset"] + 4 * a["length"]], "<f4")
+            a["name"]: data[a["offset"] // 4 : a["offset"] // 4 + a["length"]]
             for a in entry["arrays"]
         }
         weights = layers[entry["name"]].get_weights()

@@ -109,7 +109,7 @@ import numpy as np
 from .. import _checks
 from ..data import CLASS_NAMES
 from ._folder import STATIC_FILES, _earlier_export, _target, _write_files
-from ._weights import INPUT_SHAPE, MAGIC, _manifest, _weights_file
+from ._weights import INPUT_SHAPE, MAGIC, _manifest, _weights_file, model_file
 
 __all__ = ["export"]
 
@@ -216,23 +216,28 @@ def export(
     if not isinstance(title, str):
         raise TypeError(f"title must be a str or None; got {type(title).__name__}")
     target = _target(directory)
-    names = [*STATIC_FILES, "weights.bin", *([] if samples is None else ["images.json"])]
+    names = [
+        *STATIC_FILES,
+        *(model_file(index) for index in range(len(models))),
+        "weights.bin",
+        *([] if samples is None else ["images.json"]),
+    ]
     _earlier_export(target, names)  # refused before the models are run, and again when written
-
-    manifest, data = _manifest(
+    manifest, weights_files = _manifest(
         models,
         title=title,
         class_names=class_names,
         images=0 if samples is None else len(samples["labels"]),
     )
-    weights = _weights_file(manifest, data)
-    # Written in this order, weights.bin after the page and the images that go with it:
-    # a page that reads the new weights finds the new scripts and images.
+    weights = _weights_file(manifest)
+    # Written in this order, weights.bin after the page, the images and the models' files it
+    # names: a page that reads the new weights.bin finds the files that go with it.
     files = _page_files(title)
     if samples is not None:
         # Tied to these weights: the page does not show them with another export's.
         digest = weights[len(MAGIC) : len(MAGIC) + 32].hex()
         files["images.json"] = json.dumps({"weights_sha256": digest, **samples}).encode("utf-8")
+    files.update(weights_files)
     files["weights.bin"] = weights
     _write_files(target, files)
     return target

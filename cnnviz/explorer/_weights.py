@@ -5,9 +5,11 @@ the layers it reads), each checked to be one the page can compute (its type,
 activation, padding, finite weights) and the graph checked against the model's
 own output; each layer becomes its manifest entry (type, settings, inputs,
 output shape) and its weight arrays.
-The manifest and the arrays, as little-endian float32, then become the file:
-the magic, the SHA-256 of everything after it, the manifest's length, the
-manifest padded so that the data starts 4-byte aligned, and the data. The
+The manifest becomes ``weights.bin``: the magic, the SHA-256 of everything
+after it, the manifest's length and the manifest; each model's arrays, as
+little-endian float32, become its own file (byte planes, deflated), named and
+checksummed in the manifest, so that the page loads a model's weights only
+when it shows the model. The
 format is documented for readers in :mod:`cnnviz.explorer`; the page reads and
 checks it in ``static/weights.js``.
 """
@@ -18,6 +20,7 @@ import hashlib
 import json
 import math
 import struct
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,17 +84,22 @@ _IDENTITY = ("Dropout", "SpatialDropout2D")
 _CONVOLUTIONS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 
 
+def model_file(index: int) -> str:
+    """Return the name of the file holding the weights of the model at `index` of the manifest."""
+    return f"weights-{index}.bin"
+
+
 def _manifest(
     models: dict[str, Any], *, title: str, class_names: Sequence[str], images: int
-) -> tuple[dict, bytes]:
-    """Return the manifest of `models` (key to Keras model) and the data it describes.
+) -> tuple[dict, dict[str, bytes]]:
+    """Return the manifest of `models` (key to Keras model) and each model's weights file.
 
     Each model is refused, naming the layer and the reason, if the page cannot run it.
     """
-    specs, chunks = [], []
-    offset = 0
-    for key, keras_model in models.items():
-        layers = []
+    specs, files = [], {}
+    for index, (key, keras_model) in enumerate(models.items()):
+        layers, chunks = [], []
+        offset = 0
         for layer, spec, arrays in _graph_layers(keras_model):
             spec["arrays"] = []
             for name, array in arrays:
@@ -103,25 +111,44 @@ def _manifest(
                 offset += data.nbytes
             spec["name"] = layer.name
             layers.append(spec)
+        stored = _packed(b"".join(chunks))
+        files[model_file(index)] = stored
         specs.append(
             {
                 "key": key,
                 "name": keras_model.name,
                 "input_shape": list(INPUT_SHAPE),
+                "weights": {
+                    "file": model_file(index),
+                    "bytes": len(stored),
+                    "sha256": hashlib.sha256(stored).hexdigest(),
+                    "values": offset // 4,
+                },
                 "layers": layers,
             }
         )
-    data = b"".join(chunks)
     manifest = {
         "format": "cnnviz-explorer-weights",
         "version": VERSION,
-        "data_bytes": len(data),
         "title": title,
         "class_names": list(class_names),
         "images": images,
         "models": specs,
     }
-    return manifest, data
+    return manifest, files
+
+
+def _packed(data: bytes) -> bytes:
+    """Return float32 `data` as a model's weights file stores it: byte planes, deflated.
+
+    The first byte of every value, then the second, and so on (the bytes that hold the
+    sign and exponent are alike from weight to weight), compressed with raw DEFLATE
+    (RFC 1951), which browsers inflate with ``DecompressionStream("deflate-raw")``.
+    Lossless: the page runs the very float32 weights.
+    """
+    planes = np.frombuffer(data, np.uint8).reshape(-1, 4).T.tobytes()
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(planes) + packer.flush()
 
 
 def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
@@ -354,9 +381,12 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
     raise _unsupported(layer, model, "is not a layer the page can run")
 
 
-def _weights_file(manifest: dict, data: bytes) -> bytes:
-    """Return the bytes of weights.bin: header (magic, SHA-256, length), manifest, `data`."""
+def _weights_file(manifest: dict) -> bytes:
+    """Return the bytes of weights.bin: magic, SHA-256 of the rest, the length, the manifest.
+
+    The manifest holds each model's weights file's SHA-256, so this one checksum
+    covers every weight the page runs.
+    """
     text = json.dumps(manifest, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    text += b" " * (-(HEADER_BYTES + len(text)) % 4)  # the data starts 4-byte aligned
-    body = struct.pack("<I", len(text)) + text + data
+    body = struct.pack("<I", len(text)) + text
     return MAGIC + hashlib.sha256(body).digest() + body

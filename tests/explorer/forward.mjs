@@ -8,11 +8,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { forward, saliency } from "../../cnnviz/explorer/static/layers.js";
-import { parseWeights } from "../../cnnviz/explorer/static/weights.js";
+import { parseWeights, readModel } from "../../cnnviz/explorer/static/weights.js";
 
 const [directory, pixelsPath, mode, target] = process.argv.slice(2);
-const file = readFileSync(join(directory, "weights.bin"));
-const { manifest, arrays } = parseWeights(file.buffer.slice(file.byteOffset, file.byteOffset + file.length));
+const read = (name) => {
+  const file = readFileSync(join(directory, name));
+  return file.buffer.slice(file.byteOffset, file.byteOffset + file.length);
+};
+const { manifest } = parseWeights(read("weights.bin"));
+const arrays = await Promise.all(manifest.models.map((model, m) => readModel(manifest, m, read(model.weights.file))));
 const raw = readFileSync(pixelsPath);
 const pixels = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
 // Keyed by model keys and layer names, any strings ("__proto__" too): no prototype.

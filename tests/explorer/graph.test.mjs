@@ -3,23 +3,11 @@
 // `inputs` name; then one damage at a time (inputs, merges, scales, padding, cropping,
 // settings) is refused with a WeightsError naming the field.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { test } from "node:test";
 
 import { forward } from "../../cnnviz/explorer/static/layers.js";
-import { checkManifest, HEADER_BYTES, MAGIC, parseWeights, VERSION, WeightsError } from "../../cnnviz/explorer/static/weights.js";
-
-/** A seeded generator of numbers in [0, 1) (mulberry32, as in weights.test.mjs). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { checkManifest, MAGIC, parseWeights, VERSION, WeightsError } from "../../cnnviz/explorer/static/weights.js";
+import { arraysOf, describe, random, weightsFile } from "./files.mjs";
 
 const product = (shape) => shape.reduce((a, b) => a * b, 1);
 
@@ -65,27 +53,14 @@ function model(spec = layers()) {
   const manifest = {
     format: "cnnviz-explorer-weights",
     version: 3,
-    data_bytes: offset,
     title: "graph",
     class_names: ["a", "b", "c"],
     images: 0,
-    models: [{ key: "g", name: "graph", input_shape: [28, 28, 1], layers: laid }],
+    models: [{ key: "g", name: "graph", input_shape: [28, 28, 1], weights: null, layers: laid }],
   };
-  return { manifest, data: new Uint8Array(Float32Array.from(values).buffer) };
-}
-
-/** The bytes of a weights file: magic, SHA-256 of the rest, manifest length, manifest, data. */
-function weightsFile(manifest, data) {
-  const text = JSON.stringify(manifest);
-  const spaces = (4 - ((HEADER_BYTES + new TextEncoder().encode(text).length) % 4)) % 4;
-  const json = new TextEncoder().encode(text + " ".repeat(spaces));
-  const bytes = new Uint8Array(HEADER_BYTES + json.length + data.length);
-  bytes.set(new TextEncoder().encode(MAGIC));
-  new DataView(bytes.buffer).setUint32(40, json.length, true);
-  bytes.set(json, HEADER_BYTES);
-  bytes.set(data, HEADER_BYTES + json.length);
-  bytes.set(createHash("sha256").update(bytes.subarray(40)).digest(), 8);
-  return bytes;
+  const data = new Uint8Array(Float32Array.from(values).buffer);
+  describe(manifest, 0, data);
+  return { manifest, data };
 }
 
 const refusal = (pattern) => (error) => {
@@ -103,10 +78,10 @@ test("the format is version 3, magic CNNVIZW3", () => {
 
 test("a good graph manifest passes and runs, each layer reading the layers its inputs name", () => {
   const { manifest, data } = model();
-  checkManifest(manifest, data.length);
-  const parsed = parseWeights(weightsFile(manifest, data).buffer);
+  checkManifest(manifest);
+  const parsed = parseWeights(weightsFile(manifest).buffer);
   assert.deepEqual(parsed.manifest, manifest);
-  const { outputs, shapes } = forward(parsed.manifest.models[0], parsed.arrays[0], pixels);
+  const { outputs, shapes } = forward(parsed.manifest.models[0], arraysOf(parsed.manifest, 0, data), pixels);
   manifest.models[0].layers.forEach((layer) => assert.deepEqual(shapes[layer.name], layer.output_shape, layer.name));
   // Reflect padding then cropping by as much gives the batch norm's output back.
   assert.deepEqual(Array.from(outputs.crop), Array.from(outputs.bn));
@@ -125,10 +100,10 @@ test("a Rescaling with one scale and one offset for all 3 channels passes and ru
   const spec = layers();
   spec[1] = { ...spec[1], type: "Rescaling", arrays: [["scale", [1]], ["offset", [1]]] };
   const { manifest, data } = model(spec);
-  const parsed = parseWeights(weightsFile(manifest, data).buffer);
-  const { outputs } = forward(parsed.manifest.models[0], parsed.arrays[0], pixels);
-  const [scale] = parsed.arrays[0][1].scale;
-  const [offset] = parsed.arrays[0][1].offset;
+  const parsed = parseWeights(weightsFile(manifest).buffer);
+  const { outputs } = forward(parsed.manifest.models[0], arraysOf(parsed.manifest, 0, data), pixels);
+  const [scale] = arraysOf(parsed.manifest, 0, data)[1].scale;
+  const [offset] = arraysOf(parsed.manifest, 0, data)[1].offset;
   for (const i of [0, 1, 2, 1000]) assert.ok(Math.abs(outputs.bn[i] - (outputs.conv[i] * scale + offset)) < 1e-6);
 });
 
@@ -136,7 +111,7 @@ test("a circular Padding2D passes where a reflect one does", () => {
   const spec = layers();
   spec[2].mode = "circular";
   const { manifest, data } = model(spec);
-  assert.doesNotThrow(() => parseWeights(weightsFile(manifest, data).buffer));
+  assert.doesNotThrow(() => parseWeights(weightsFile(manifest).buffer));
 });
 
 // One damage each to the layers, the arrays laid out again and the checksum made again.
@@ -176,7 +151,7 @@ for (const [what, change, message] of DAMAGE) {
     const spec = layers();
     change(spec);
     const { manifest, data } = model(spec);
-    assert.throws(() => checkManifest(manifest, data.length), refusal(new RegExp(AT)));
-    assert.throws(() => parseWeights(weightsFile(manifest, data).buffer), refusal(message));
+    assert.throws(() => checkManifest(manifest), refusal(new RegExp(AT)));
+    assert.throws(() => parseWeights(weightsFile(manifest).buffer), refusal(message));
   });
 }

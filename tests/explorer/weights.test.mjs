@@ -1,15 +1,13 @@
-// The weights file: SHA-256 against known digests and node:crypto; the checksum over the
-// manifest and the weights; every field of the manifest checked, one damaged field at a
-// time; and fuzzing: flipped bytes, cut files, and manifests changed with their checksum
-// made again, which must be refused or run.
+// The weight files: SHA-256 against known digests and node:crypto; weights.bin's checksum
+// over the manifest, and each model file's checksum in the manifest; every field of the
+// manifest checked, one damaged field at a time; and fuzzing: flipped bytes, cut files, and
+// manifests changed with their checksum made again, which must be refused or run.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { test } from "node:test";
 
 import { forward } from "../../cnnviz/explorer/static/layers.js";
-import { HEADER_BYTES, MAGIC, parseWeights, sha256, WeightsError } from "../../cnnviz/explorer/static/weights.js";
-
-const nodeDigest = (bytes) => createHash("sha256").update(bytes).digest();
+import { checkModelFile, HEADER_BYTES, modelArrays, parseWeights, readModel, sha256, WeightsError } from "../../cnnviz/explorer/static/weights.js";
+import { arraysOf, describe, digest as nodeDigest, planes, random, weightsFile } from "./files.mjs";
 
 test("sha256 of the FIPS 180-4 examples", () => {
   assert.equal(sha256(new Uint8Array(0)), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -25,18 +23,6 @@ test("sha256 agrees with node:crypto at every padding boundary", () => {
 
 // -- a small model, written as cnnviz.explorer.export writes its file -------------------------
 
-/** A seeded generator of numbers in [0, 1) (mulberry32): the fuzzing is the same every run. */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Conv2D (relu), ReLU, MaxPooling2D, Activation, AveragePooling2D, Flatten, Dense, Softmax. */
 function model() {
   const next = random(1);
@@ -48,7 +34,6 @@ function model() {
   const manifest = {
     format: "cnnviz-explorer-weights",
     version: 3,
-    data_bytes: 4 * lengths.reduce((a, b) => a + b, 0),
     title: "test",
     class_names: ["a", "b", "c"],
     images: 0,
@@ -57,6 +42,7 @@ function model() {
         key: "m",
         name: "small",
         input_shape: [28, 28, 1],
+        weights: null,
         layers: [
           { name: "conv", type: "Conv2D", kernel_size: [3, 3], strides: [1, 1], padding: "valid", activation: "relu", output_shape: [26, 26, 2], arrays: [array(0, "kernel", [3, 3, 1, 2]), array(1, "bias", [2])] },
           { name: "leaky", type: "ReLU", negative_slope: 0.1, max_value: null, threshold: 0, output_shape: [26, 26, 2], arrays: [] },
@@ -75,23 +61,8 @@ function model() {
     layer.inputs = [i - 1];
   });
   const data = new Uint8Array(Float32Array.from(arrays.flat()).buffer);
-  return { manifest, data };
-}
-
-/** The bytes of a weights file: magic, SHA-256 of the rest, manifest length, manifest, data. */
-function weightsFile(manifest, data, { pad = true, text = JSON.stringify(manifest) } = {}) {
-  let json = new TextEncoder().encode(text);
-  if (pad) {
-    const spaces = (4 - ((HEADER_BYTES + json.length) % 4)) % 4;
-    json = new TextEncoder().encode(text + " ".repeat(spaces));
-  }
-  const bytes = new Uint8Array(HEADER_BYTES + json.length + data.length);
-  bytes.set(new TextEncoder().encode(MAGIC));
-  new DataView(bytes.buffer).setUint32(40, json.length, true);
-  bytes.set(json, HEADER_BYTES);
-  bytes.set(data, HEADER_BYTES + json.length);
-  bytes.set(nodeDigest(bytes.subarray(40)), 8);
-  return bytes;
+  const file = describe(manifest, 0, data);
+  return { manifest, data, file };
 }
 
 const clone = (value) => structuredClone(value);
@@ -101,21 +72,40 @@ const refusal = (pattern) => (error) => {
   return true;
 };
 
-test("a good file gives float32 views of its arrays and runs", () => {
-  const { manifest, data } = model();
-  const parsed = parseWeights(weightsFile(manifest, data).buffer);
+test("good files give float32 views of their arrays, which run", async () => {
+  const { manifest, data, file } = model();
+  const parsed = parseWeights(weightsFile(manifest).buffer);
   assert.deepEqual(parsed.manifest, manifest);
-  assert.deepEqual(Array.from(parsed.arrays[0][0].bias), Array.from(new Float32Array(data.buffer, 72, 2)));
-  assert.equal(parsed.sha256, nodeDigest(weightsFile(manifest, data).subarray(40)).toString("hex"));
-  const { outputs } = forward(parsed.manifest.models[0], parsed.arrays[0], new Float32Array(784).fill(0.5));
+  assert.equal(parsed.sha256, nodeDigest(weightsFile(manifest).subarray(40)).toString("hex"));
+  // The model's file: checked against the manifest, inflated by the platform, its planes joined.
+  const arrays = await readModel(parsed.manifest, 0, file.slice().buffer);
+  assert.deepEqual(Array.from(arrays[0].bias), Array.from(new Float32Array(data.buffer, 72, 2)));
+  assert.deepEqual(Array.from(arrays[6].kernel), Array.from(new Float32Array(data.buffer, 80, 294)));
+  const { outputs } = forward(parsed.manifest.models[0], arrays, new Float32Array(784).fill(0.5));
   const p = outputs.probabilities;
   assert.equal(p.length, 3);
   assert.ok(Math.abs(p[0] + p[1] + p[2] - 1) < 1e-6);
 });
 
+test("a model file that is not the one weights.bin names is refused before it is inflated", async () => {
+  const { manifest, data, file } = model();
+  const flipped = file.slice();
+  flipped[5] ^= 0x10;
+  assert.throws(() => checkModelFile(manifest, 0, flipped.buffer), refusal(/^weights-0\.bin is damaged or was changed: its SHA-256 is [0-9a-f]{64}, but weights\.bin says [0-9a-f]{64}\. The page will not run weights it cannot trust\.$/));
+  await assert.rejects(readModel(manifest, 0, flipped.buffer), refusal(/weights-0\.bin is damaged/));
+  assert.throws(() => checkModelFile(manifest, 0, file.slice(0, -1).buffer), refusal(/weights-0\.bin is damaged or was changed: it has \d+ bytes, and weights\.bin says \d+/));
+  assert.throws(() => checkModelFile(manifest, 0, file), refusal(/weights-0\.bin must be read as an ArrayBuffer/));
+  // A file the manifest names rightly but that does not inflate, or inflates to another length.
+  const junk = new Uint8Array([0xff, 0xff, 0xff, 0xff]);
+  const bad = clone(manifest);
+  bad.models[0].weights = { ...bad.models[0].weights, bytes: 4, sha256: nodeDigest(junk).toString("hex") };
+  await assert.rejects(readModel(bad, 0, junk.buffer), refusal(/weights-0\.bin could not be inflated/));
+  assert.throws(() => modelArrays(manifest, 0, planes(data).subarray(4)), refusal(/weights-0\.bin holds 1264 bytes of weights once inflated; weights\.bin says 317 float32 values \(1268 bytes\)/));
+});
+
 test("a changed byte anywhere after the magic is refused as damaged, the manifest's too", () => {
-  const { manifest, data } = model();
-  const good = weightsFile(manifest, data);
+  const { manifest } = model();
+  const good = weightsFile(manifest);
   const text = new TextDecoder().decode(good.subarray(HEADER_BYTES));
   // The changes the checksum used to miss: an offset, an activation, the order of the class names.
   for (const [from, to] of [
@@ -142,7 +132,13 @@ const DAMAGE = [
   ["the top level is a list", () => [], /at the top level: expected an object; got \[\]/],
   ["another format", (m) => { m.format = "other"; }, /at format: expected "cnnviz-explorer-weights"; got "other"/],
   ["version 1", (m) => { m.version = 1; }, /at version: expected 3; got 1/],
-  ["data_bytes off by 4", (m) => { m.data_bytes += 4; }, /at data_bytes: expected 1268, the bytes after the manifest; got 1272/],
+  ["a values count off by one", (m) => { m.models[0].weights.values += 1; }, /at models\[0\]\.weights\.values: expected 317, the values of the model's arrays; got 318/],
+  ["a weights file in another folder", (m) => { m.models[0].weights.file = "../weights-0.bin"; }, /at models\[0\]\.weights\.file: expected the name of a \.bin file beside the page/],
+  ["a weights file at another site", (m) => { m.models[0].weights.file = "https://example.org/w.bin"; }, /at models\[0\]\.weights\.file: expected the name of a \.bin file beside the page/],
+  ["two models of one file", (m) => { m.models.push({ ...clone(m.models[0]), key: "n" }); }, /at models\[1\]\.weights\.file: expected the name of a \.bin file beside the page .*, no other model's; got "weights-0\.bin"/],
+  ["a checksum in capitals", (m) => { m.models[0].weights.sha256 = m.models[0].weights.sha256.toUpperCase(); }, /at models\[0\]\.weights\.sha256: expected 64 lowercase hexadecimal digits/],
+  ["no weights", (m) => { delete m.models[0].weights; }, /at models\[0\]\.weights: expected an object; got nothing/],
+  ["a field of newer weights", (m) => { m.models[0].weights.dtype = "float16"; }, /at models\[0\]\.weights: it has a field "dtype", which a model's weights does not have/],
   ["a title that is a number", (m) => { m.title = 5; }, /at title: expected a string; got 5/],
   ["two class names for three outputs", (m) => { m.class_names.pop(); }, /at class_names: expected 3 names, one per output of model "m"; got "2 names"/],
   ["a class name that is a number", (m) => { m.class_names[1] = 7; }, /at class_names\[1\]: expected a string; got 7/],
@@ -193,45 +189,42 @@ const DAMAGE = [
 
 for (const [what, change, message] of DAMAGE) {
   test(`refused, naming the field: ${what}`, () => {
-    const { manifest, data } = model();
+    const { manifest } = model();
     const changed = change(manifest) ?? manifest;
-    assert.throws(() => parseWeights(weightsFile(changed, data).buffer), refusal(message));
+    assert.throws(() => parseWeights(weightsFile(changed).buffer), refusal(message));
   });
 }
 
-test("refused: weights that are not finite, a manifest that is not JSON or not aligned, other files", () => {
+test("refused: weights that are not finite, a manifest that is not JSON or of another length, other files", () => {
   const { manifest, data } = model();
   const nan = data.slice();
   new DataView(nan.buffer).setFloat32(76, NaN, true); // the conv's second bias value
-  assert.throws(() => parseWeights(weightsFile(manifest, nan).buffer), refusal(/the weights file's bias of layer "conv" \(models\[0\]\.layers\[0\]\.arrays\[1\]\) holds NaN at index 1: expected finite weights/));
-  const longer = new Uint8Array(data.length + 4);
-  longer.set(data);
-  const more = { ...clone(manifest), data_bytes: longer.length };
-  assert.throws(() => parseWeights(weightsFile(more, longer).buffer), refusal(/at the arrays: expected arrays that fill the 1272 bytes of weights; got "arrays that end at byte 1268"/));
-  assert.throws(() => parseWeights(weightsFile(manifest, data, { text: "{not json}" }).buffer), refusal(/manifest is not valid JSON/));
-  const text = JSON.stringify(manifest);
-  const unaligned = text + " ".repeat((5 - ((HEADER_BYTES + text.length) % 4)) % 4);
-  assert.throws(() => parseWeights(weightsFile(manifest, data, { text: unaligned, pad: false }).buffer), refusal(/manifest length \(bytes 40-43\) is wrong: expected a length that ends the manifest on a multiple of 4 bytes/));
-  const bytes = weightsFile(manifest, data);
-  const old = bytes.slice();
-  old.set(new TextEncoder().encode("CNNVIZW1"));
-  assert.throws(() => parseWeights(old.buffer), refusal(/in format version 1, and this page reads version 3: export the models again/));
+  assert.throws(() => arraysOf(manifest, 0, nan), refusal(/weights-0\.bin's bias of layer "conv" \(models\[0\]\.layers\[0\]\.arrays\[1\]\) holds NaN at index 1: expected finite weights/));
+  assert.throws(() => parseWeights(weightsFile(manifest, { text: "{not json}" }).buffer), refusal(/manifest is not valid JSON/));
+  const bytes = weightsFile(manifest);
+  for (const version of ["1", "2"]) {
+    const old = bytes.slice();
+    old.set(new TextEncoder().encode(`CNNVIZW${version}`));
+    assert.throws(() => parseWeights(old.buffer), refusal(new RegExp(`in format version ${version}, and this page reads version 3: export the models again`)));
+  }
   assert.throws(() => parseWeights(bytes.slice(0, 30).buffer), refusal(/cut short: it has 30 bytes, fewer than its 44-byte header/));
   assert.throws(() => parseWeights(new TextEncoder().encode("<html>not found</html>").buffer), refusal(/not a cnnviz weights file/));
   assert.throws(() => parseWeights(new Uint8Array(0).buffer), refusal(/not a cnnviz weights file/));
   assert.throws(() => parseWeights("CNNVIZW3"), refusal(/must be read as an ArrayBuffer/));
-  // A manifest length past the end, under a good checksum.
-  const long = weightsFile(manifest, data);
-  new DataView(long.buffer).setUint32(40, long.length, true);
-  long.set(nodeDigest(long.subarray(40)), 8);
-  assert.throws(() => parseWeights(long.buffer), refusal(/manifest length \(bytes 40-43\) is wrong: expected at most \d+, the bytes after the header/));
+  // A manifest length that is not the rest of the file, under a good checksum.
+  for (const size of [bytes.length, bytes.length - HEADER_BYTES - 1]) {
+    const wrongLength = bytes.slice();
+    new DataView(wrongLength.buffer).setUint32(40, size, true);
+    wrongLength.set(nodeDigest(wrongLength.subarray(40)), 8);
+    assert.throws(() => parseWeights(wrongLength.buffer), refusal(/manifest length \(bytes 40-43\) is wrong: expected \d+, the bytes after the header/));
+  }
 });
 
 // -- fuzzing --------------------------------------------------------------------------------
 
 test("fuzz: flipped bytes and cut or lengthened files are always refused, with a WeightsError", () => {
-  const { manifest, data } = model();
-  const good = weightsFile(manifest, data);
+  const { manifest } = model();
+  const good = weightsFile(manifest);
   for (let seed = 1; seed <= 400; seed++) {
     const next = random(seed);
     const bytes = good.slice();
@@ -280,8 +273,10 @@ test("fuzz: a manifest changed with its checksum made again is refused with a We
       }
     }
     let parsed;
+    let arrays;
     try {
-      parsed = parseWeights(weightsFile(changed, data).buffer);
+      parsed = parseWeights(weightsFile(changed).buffer);
+      arrays = parsed.manifest.models.map((_, i) => arraysOf(parsed.manifest, i, data));
     } catch (error) {
       assert.ok(error instanceof WeightsError, `seed ${seed} (${done.join(", ")}): ${error.name}: ${error.message}`);
       refused++;
@@ -289,7 +284,7 @@ test("fuzz: a manifest changed with its checksum made again is refused with a We
     }
     // Accepted: then every model must run, every layer giving as many values as its shape says.
     parsed.manifest.models.forEach((m, i) => {
-      const { outputs } = forward(m, parsed.arrays[i], pixels);
+      const { outputs } = forward(m, arrays[i], pixels);
       for (const layer of m.layers) {
         const values = outputs[layer.name];
         const size = layer.output_shape.reduce((a, b) => a * b, 1);

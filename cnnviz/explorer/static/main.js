@@ -2,7 +2,7 @@
 // columns, the saliency overlay, the shift and the unit panel; the view lives
 // in the page's URL. The one global: window.cnnvizExplorer.
 import { convUnit, forward, poolUnit, receptiveBox, saliency } from "./layers.js";
-import { parseWeights, WeightsError } from "./weights.js";
+import { parseWeights, readModel, WeightsError } from "./weights.js";
 import { fashionMnistPixels, parseImages, stroke } from "./images.js";
 import { buildModel, drawPixels, drawSaliency, showConv, showPool, update } from "./view.js";
 import { MAX_SHIFT, readView, shifted, writeView } from "./state.js";
@@ -27,7 +27,7 @@ async function load() {
     refuse(`The models were not loaded: ${error.message}`);
     return;
   }
-  const { manifest, arrays } = parsed;
+  const { manifest } = parsed;
   let samples = null;
   if (manifest.images) {
     try {
@@ -39,10 +39,18 @@ async function load() {
       $("upload-note").textContent = `The test images could not be loaded (${error.message}).`;
     }
   }
-  start(manifest, arrays, samples);
+  start(manifest, samples);
 }
 
-function start(manifest, arrays, samples) {
+/** Fetch and check model `m`'s weights file: its arrays, or a WeightsError. */
+async function fetchModel(manifest, m) {
+  const { file } = manifest.models[m].weights;
+  const response = await fetch(file);
+  if (!response.ok) throw new WeightsError(`${file} could not be loaded (HTTP ${response.status})`);
+  return readModel(manifest, m, await response.arrayBuffer());
+}
+
+async function start(manifest, samples) {
   const models = manifest.models;
   const keys = models.map((model) => model.key);
   const classNames = manifest.class_names;
@@ -62,8 +70,23 @@ function start(manifest, arrays, samples) {
     unit: null, // {model, layer, row, col, channel}
   };
   let results = [];
+  // Each model's weights, fetched when the model is first shown: its arrays, or the
+  // promise of them while they load.
+  const arrays = models.map(() => null);
+  const loading = models.map(() => null);
+  function ensure(m) {
+    loading[m] ??= fetchModel(manifest, m).then((loaded) => {
+      arrays[m] = loaded;
+      return loaded;
+    });
+    return loading[m];
+  }
 
-  const run = (m, values) => forward(models[m], arrays[m], values);
+  const loaded = (m) => {
+    if (!arrays[m]) throw new Error(`model ${keys[m]}'s weights are not loaded yet: show it first, or await cnnvizExplorer.load(key)`);
+    return arrays[m];
+  };
+  const run = (m, values) => forward(models[m], loaded(m), values);
 
   const columns = models.map((model, m) =>
     buildModel($("models"), model, classNames, (layer, row, col, channel) => {
@@ -80,12 +103,11 @@ function start(manifest, arrays, samples) {
     const check = document.createElement("input");
     check.type = "checkbox";
     check.value = String(m);
-    check.addEventListener("change", () => {
+    check.addEventListener("change", async () => {
       if (check.checked) view.shown.add(m);
       else if (view.shown.size > 1) view.shown.delete(m);
       else check.checked = true; // one model at least
-      showModels();
-      redraw();
+      await showShown();
     });
     label.append(check, ` ${model.key}`);
     choice.append(label);
@@ -99,11 +121,24 @@ function start(manifest, arrays, samples) {
     if (!view.shown.has(view.look)) view.look = [...view.shown][0];
     fillLooks();
   }
+  /** Show the models of view.shown, loading the weights of those not loaded yet. */
+  async function showShown() {
+    showModels();
+    const wanted = [...view.shown].filter((m) => !arrays[m]);
+    for (const m of wanted) columns[m].prediction.textContent = "Loading the weights…";
+    try {
+      await Promise.all(wanted.map(ensure));
+    } catch (error) {
+      refuse(`The models were not loaded: ${error.message}`);
+      throw error;
+    }
+    redraw();
+  }
 
   // -- one unit, worked out --------------------------------------------------------------
   function showUnit() {
     const unit = view.unit;
-    if (!unit || !view.shown.has(unit.model)) {
+    if (!unit || !results[unit.model]) {
       box.hidden = true;
       return;
     }
@@ -163,6 +198,7 @@ function start(manifest, arrays, samples) {
 
   function showSaliency() {
     const m = view.look;
+    if (!results[m]) return;
     const probabilities = results[m].outputs[models[m].layers.at(-1).name];
     let best = 0;
     for (let k = 1; k < probabilities.length; k++) if (probabilities[k] > probabilities[best]) best = k;
@@ -178,7 +214,7 @@ function start(manifest, arrays, samples) {
   function redraw() {
     input = shifted(pixels, SIZE, SIZE, ...view.shift);
     drawPixels(canvas, input);
-    results = models.map((_, m) => (view.shown.has(m) ? run(m, input) : null));
+    results = models.map((_, m) => (view.shown.has(m) && arrays[m] ? run(m, input) : null));
     columns.forEach((handles, m) => {
       if (results[m]) update(handles, results[m].outputs, classNames, perLayer());
     });
@@ -216,8 +252,7 @@ function start(manifest, arrays, samples) {
     fillForm(unit);
     if (!view.shown.has(unit.model)) {
       view.shown.add(unit.model);
-      showModels();
-      redraw();
+      showShown();
       return;
     }
     showUnit();
@@ -374,9 +409,9 @@ function start(manifest, arrays, samples) {
     if (view.unit) fillForm(view.unit);
     $("url-note").textContent = problems.length ? `Parts of the link were left out: ${problems.join("; ")}.` : "";
   }
-  window.addEventListener("hashchange", () => {
+  window.addEventListener("hashchange", async () => {
     restore();
-    redraw();
+    await showShown();
   });
 
   const explorer = {
@@ -386,7 +421,7 @@ function start(manifest, arrays, samples) {
     },
     saliency(key, values, classIndex) {
       const m = index(key);
-      return saliency(models[m], arrays[m], Float32Array.from(values), classIndex);
+      return saliency(models[m], loaded(m), Float32Array.from(values), classIndex);
     },
     pixels: () => Float32Array.from(pixels),
     input: () => Float32Array.from(input),
@@ -396,6 +431,10 @@ function start(manifest, arrays, samples) {
       redraw();
     },
     view: () => structuredClone(view),
+    /** Load a model's weights (without showing it), so that run and saliency take it. */
+    async load(key) {
+      await ensure(index(key));
+    },
   };
   function index(key) {
     const m = keys.indexOf(key);
@@ -404,7 +443,11 @@ function start(manifest, arrays, samples) {
   }
   window.cnnvizExplorer = explorer;
   restore();
-  redraw();
+  try {
+    await showShown();
+  } catch {
+    return; // said on the page
+  }
   $("status").textContent = "";
   document.body.dataset.state = "ready";
 }

@@ -1,8 +1,10 @@
-// Reading the weights file: magic, checksum, manifest, then float32 views.
-// The format is documented in cnnviz/explorer/__init__.py. The SHA-256 in the
-// header covers every byte after it (the manifest's length, the manifest and the
-// weights), so nothing in the manifest is read before it is known to be the
-// bytes the export wrote; then every field is checked against the others, so that
+// Reading the weights: weights.bin (magic, checksum, manifest), then each
+// model's own file (its float32 weights as byte planes, deflated) when the
+// model is shown. The format is documented in cnnviz/explorer/__init__.py. The
+// SHA-256 in weights.bin's header covers every byte after it, so nothing in the
+// manifest is read before it is known to be the bytes the export wrote; the
+// manifest holds each model file's SHA-256, checked before the file is inflated;
+// then every field is checked against the others, so that
 // a file from another writer (or an edited one, its checksum made again) is
 // refused with a message rather than run into a wrong answer or a RangeError.
 // SHA-256 is computed here, in plain JavaScript, rather than with crypto.subtle,
@@ -91,12 +93,11 @@ export class WeightsError extends Error {
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
 /**
- * Parse a weights file (ArrayBuffer). Returns {manifest, arrays, sha256} where
- * arrays[m][i] maps each array name of layer i of model m to a Float32Array and
- * sha256 is the header's checksum (hex), which images.json names.
- * Throws WeightsError for any file the page must not run: not a weights file,
- * another format version, a checksum that does not match, a manifest that is not
- * JSON or whose fields do not fit together, a weight that is not finite.
+ * Parse weights.bin (an ArrayBuffer). Returns {manifest, sha256}: sha256 is the
+ * header's checksum (hex), which images.json names. Throws WeightsError for any
+ * file the page must not use: not a weights file, another format version, a
+ * checksum that does not match, a manifest that is not JSON or whose fields do
+ * not fit together.
  */
 export function parseWeights(buffer) {
   if (!(buffer instanceof ArrayBuffer)) {
@@ -122,7 +123,7 @@ export function parseWeights(buffer) {
   const digest = sha256(bytes.subarray(40));
   if (digest !== stated) {
     throw new WeightsError(
-      `the weights file is damaged or was changed: the SHA-256 of its manifest and weights ` +
+      `the weights file is damaged or was changed: the SHA-256 of its manifest ` +
         `(${bytes.length - 40} bytes) is ${digest}, but its header says ${stated}. ` +
         "The page will not run weights it cannot trust.",
     );
@@ -130,45 +131,97 @@ export function parseWeights(buffer) {
   // From here on the bytes are the writer's: what is wrong is the writer's mistake.
   const size = new DataView(buffer).getUint32(40, true);
   const room = bytes.length - HEADER_BYTES;
-  if (size > room) {
+  if (size !== room) {
     throw new WeightsError(
-      `the weights file's manifest length (bytes 40-43) is wrong: expected at most ${room}, the bytes after the header; got ${size}`,
-    );
-  }
-  if ((HEADER_BYTES + size) % 4 !== 0) {
-    throw new WeightsError(
-      `the weights file's manifest length (bytes 40-43) is wrong: expected a length that ends the manifest ` +
-        `on a multiple of 4 bytes (the weights are float32); got ${size}`,
+      `the weights file's manifest length (bytes 40-43) is wrong: expected ${room}, the bytes after the header; got ${size}`,
     );
   }
   let manifest;
   try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + size));
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(HEADER_BYTES));
     manifest = JSON.parse(text);
   } catch (error) {
     throw new WeightsError(`the weights file's manifest is not valid JSON (${error.message})`);
   }
-  const start = HEADER_BYTES + size;
-  checkManifest(manifest, bytes.length - start);
-  const arrays = manifest.models.map((model, m) =>
-    model.layers.map((layer, l) => {
-      const named = {};
-      for (const [i, a] of layer.arrays.entries()) {
-        // Aligned by the checks above; every browser is little-endian, as the file is.
-        const values = new Float32Array(buffer, start + a.offset, a.length);
-        const bad = values.findIndex((v) => !Number.isFinite(v));
-        if (bad >= 0) {
-          throw new WeightsError(
-            `the weights file's ${a.name} of layer ${JSON.stringify(layer.name)} (models[${m}].layers[${l}].arrays[${i}]) ` +
-              `holds ${values[bad]} at index ${bad}: expected finite weights`,
-          );
-        }
-        named[a.name] = values;
+  checkManifest(manifest);
+  return { manifest, sha256: digest };
+}
+
+/**
+ * Check model `m`'s weights file (an ArrayBuffer, as fetched) against the manifest:
+ * its length and SHA-256. Returns its bytes; throws WeightsError if it is not the file.
+ */
+export function checkModelFile(manifest, m, buffer) {
+  const { file, bytes: size, sha256: stated } = manifest.models[m].weights;
+  if (!(buffer instanceof ArrayBuffer)) {
+    throw new WeightsError(`${file} must be read as an ArrayBuffer; got ${Object.prototype.toString.call(buffer)}`);
+  }
+  const bytes = new Uint8Array(buffer);
+  if (bytes.length !== size) {
+    throw new WeightsError(`${file} is damaged or was changed: it has ${bytes.length} bytes, and weights.bin says ${size}`);
+  }
+  const digest = sha256(bytes);
+  if (digest !== stated) {
+    throw new WeightsError(
+      `${file} is damaged or was changed: its SHA-256 is ${digest}, but weights.bin says ${stated}. ` +
+        "The page will not run weights it cannot trust.",
+    );
+  }
+  return bytes;
+}
+
+/** Raw DEFLATE (RFC 1951) inflated by the platform (browsers and Node have DecompressionStream). */
+export async function inflate(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * The arrays of model `m` from its inflated weights (`planes`: the first byte of every
+ * float32, then the second, the third, the fourth): arrays[l] maps each array name of
+ * layer l to a Float32Array. Throws WeightsError if the length is not the manifest's
+ * or a weight is not finite.
+ */
+export function modelArrays(manifest, m, planes) {
+  const model = manifest.models[m];
+  const { file, values: count } = model.weights;
+  if (planes.length !== 4 * count) {
+    throw new WeightsError(`${file} holds ${planes.length} bytes of weights once inflated; weights.bin says ${count} float32 values (${4 * count} bytes)`);
+  }
+  const bytes = new Uint8Array(4 * count);
+  for (let k = 0; k < 4; k++) {
+    const plane = planes.subarray(k * count, (k + 1) * count);
+    for (let i = 0; i < count; i++) bytes[4 * i + k] = plane[i];
+  }
+  // Every browser is little-endian, as the file is.
+  const data = new Float32Array(bytes.buffer);
+  return model.layers.map((layer, l) => {
+    const named = {};
+    for (const [i, a] of layer.arrays.entries()) {
+      const values = data.subarray(a.offset / 4, a.offset / 4 + a.length);
+      const bad = values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new WeightsError(
+          `${file}'s ${a.name} of layer ${JSON.stringify(layer.name)} (models[${m}].layers[${l}].arrays[${i}]) ` +
+            `holds ${values[bad]} at index ${bad}: expected finite weights`,
+        );
       }
-      return named;
-    }),
-  );
-  return { manifest, arrays, sha256: digest };
+      named[a.name] = values;
+    }
+    return named;
+  });
+}
+
+/** Model `m`'s arrays from its weights file as fetched: checked, inflated, read. */
+export async function readModel(manifest, m, buffer) {
+  const bytes = checkModelFile(manifest, m, buffer);
+  let planes;
+  try {
+    planes = await inflate(bytes);
+  } catch (error) {
+    throw new WeightsError(`${manifest.models[m].weights.file} could not be inflated (${error.message})`);
+  }
+  return modelArrays(manifest, m, planes);
 }
 
 // -- the manifest's fields, each against the others ------------------------------------
@@ -220,8 +273,9 @@ function pair(value, path) {
 
 /** The fields each part of a manifest has: a field the page does not read is refused, not ignored. */
 const FIELDS = {
-  manifest: ["format", "version", "data_bytes", "title", "class_names", "images", "models"],
-  model: ["key", "name", "input_shape", "layers"],
+  manifest: ["format", "version", "title", "class_names", "images", "models"],
+  model: ["key", "name", "input_shape", "weights", "layers"],
+  weights: ["file", "bytes", "sha256", "values"],
   array: ["name", "shape", "offset", "length"],
 };
 const LAYER_FIELDS = ["name", "type", "inputs", "output_shape", "arrays"];
@@ -280,18 +334,12 @@ function finite(value, path, allowNull = false) {
   return value;
 }
 
-/**
- * Check every field of a manifest whose data section has `dataBytes` bytes;
- * throw WeightsError naming the first field that is wrong. Exported for tests.
- */
-export function checkManifest(manifest, dataBytes) {
+/** Check every field of a manifest; throw WeightsError naming the first that is wrong. */
+export function checkManifest(manifest) {
   object(manifest, "the top level");
   onlyFields(manifest, "the top level", FIELDS.manifest, "a manifest");
   if (manifest.format !== "cnnviz-explorer-weights") throw wrong("format", '"cnnviz-explorer-weights"', manifest.format);
   if (manifest.version !== VERSION) throw wrong("version", `${VERSION}`, manifest.version);
-  if (manifest.data_bytes !== dataBytes) {
-    throw wrong("data_bytes", `${dataBytes}, the bytes after the manifest`, manifest.data_bytes);
-  }
   if (typeof manifest.title !== "string") throw wrong("title", "a string", manifest.title);
   const classNames = list(manifest.class_names, "class_names");
   classNames.forEach((n, k) => {
@@ -300,13 +348,26 @@ export function checkManifest(manifest, dataBytes) {
   if (!isCount(manifest.images, 0)) throw wrong("images", "the number of images, an integer of at least 0", manifest.images);
   const models = list(manifest.models, "models", 1);
   const keys = new Set();
-  let offset = 0;
+  const files = new Set();
   models.forEach((model, m) => {
     const path = `models[${m}]`;
     object(model, path);
     onlyFields(model, path, FIELDS.model, "a model");
     const key = name(model.key, `${path}.key`);
     if (keys.has(key)) throw wrong(`${path}.key`, "a key no other model has", key);
+    const weights = object(model.weights, `${path}.weights`);
+    onlyFields(weights, `${path}.weights`, FIELDS.weights, "a model's weights");
+    // A file beside the page: the page fetches nothing from elsewhere.
+    if (typeof weights.file !== "string" || !/^[A-Za-z0-9_-][A-Za-z0-9._-]*\.bin$/.test(weights.file) || files.has(weights.file)) {
+      throw wrong(`${path}.weights.file`, "the name of a .bin file beside the page (letters, digits, . _ -), no other model's", weights.file);
+    }
+    files.add(weights.file);
+    if (!isCount(weights.bytes, 0)) throw wrong(`${path}.weights.bytes`, "the file's length, an integer of at least 0", weights.bytes);
+    if (typeof weights.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(weights.sha256)) {
+      throw wrong(`${path}.weights.sha256`, "64 lowercase hexadecimal digits", weights.sha256);
+    }
+    if (!isCount(weights.values, 0)) throw wrong(`${path}.weights.values`, "the number of float32 weights, an integer of at least 0", weights.values);
+    let offset = 0;
     keys.add(key);
     if (typeof model.name !== "string") throw wrong(`${path}.name`, "a string", model.name);
     if (!sameList(model.input_shape, INPUT_SHAPE)) {
@@ -331,7 +392,7 @@ export function checkManifest(manifest, dataBytes) {
         }
       });
       if (!MERGES.includes(layer.type) && inputs.length !== 1) throw wrong(`${at}.inputs`, `one input for a ${layer.type} layer`, inputs);
-      offset = checkArrays(layer, at, offset, dataBytes);
+      offset = checkArrays(layer, at, offset, 4 * weights.values);
       shape = checkLayer(layer, at, inputs.map((i) => (i < 0 ? INPUT_SHAPE : shapes[i])));
       shapes.push(shape);
       if (!sameList(layer.output_shape, shape)) {
@@ -341,10 +402,10 @@ export function checkManifest(manifest, dataBytes) {
     if (shape.length === 1 && shape[0] !== classNames.length) {
       throw wrong("class_names", `${shape[0]} names, one per output of model ${JSON.stringify(key)}`, `${classNames.length} names`);
     }
+    if (offset !== 4 * weights.values) {
+      throw wrong(`${path}.weights.values`, `${offset / 4}, the values of the model's arrays`, weights.values);
+    }
   });
-  if (offset !== dataBytes) {
-    throw wrong("the arrays", `arrays that fill the ${dataBytes} bytes of weights`, `arrays that end at byte ${offset}`);
-  }
 }
 
 /** The arrays of each type that has any: the first named is required, the others optional. */
