@@ -1,4 +1,4 @@
-"""Write the site's explorer, ``explorer/index.html``, from the gallery's two trained models.
+"""Write the site's explorer, ``explorer/index.html``, from the gallery's six trained models.
 
 Runs at ``build-finished`` of the HTML build: the models are in the cache by
 then (``gallery_hooks.train_gallery_models`` trained them before the
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gallery_hooks import EXPLORER_MODELS
+from gallery_hooks import EXPLORER_MODELS, GALLERY_MODELS
 
 #: Test images per class in the page's picker.
 PER_CLASS = 3
-TITLE = "cnnviz explorer: LeNet-5 with valid and same padding, live"
+TITLE = "cnnviz explorer: LeNet-5 with valid, same and fixed padding, live"
 
 
 def picker_images():
@@ -32,13 +32,15 @@ def picker_images():
 
 
 def write_explorer(app, exception) -> None:
-    """Export both gallery models into ``<outdir>/explorer`` after a successful HTML build."""
+    """Export the explorer's gallery models into ``<outdir>/explorer`` after an HTML build."""
     if exception is not None or app.builder.format != "html":
         return
     import cnnviz
     import cnnviz.explorer
 
-    models = {padding: cnnviz.trained_lenet5(padding, verbose=0)[0] for padding in EXPLORER_MODELS}
+    models = {
+        name: cnnviz.trained_lenet5(**GALLERY_MODELS[name], verbose=0)[0] for name in EXPLORER_MODELS
+    }
     images, labels = picker_images()
     target = cnnviz.explorer.export(
         models, Path(app.outdir) / "explorer", images=images, labels=labels, title=TITLE

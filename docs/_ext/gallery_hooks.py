@@ -35,8 +35,9 @@ GALLERY_MODELS: dict[str, dict] = {
     # of two trainings that differ only in their seed, at the epoch the cache keeps of valid.
     "valid-seed1": {"padding": "valid", "seed": 1, "epochs": 10},
 }
-# The models of the site's explorer (explorer_page.py): the two paddings of the notebook.
-EXPLORER_MODELS = ("valid", "same")
+# The models of the site's explorer (explorer_page.py): the two paddings of the notebook,
+# shown first, and the padding section's fixes, loaded when a reader shows them.
+EXPLORER_MODELS = ("valid", "same", "reflect", "circular", "valid-blur", "same-blur")
 
 
 def start_trainer(

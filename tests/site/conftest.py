@@ -7,6 +7,7 @@ sets ``CNNVIZ_SITE_REQUIRED=1`` so that a missing site fails; elsewhere (a plain
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -93,10 +94,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass  # one line per request would drown pytest's output
 
 
-@pytest.fixture(scope="session")
-def site_url(site_dir: Path) -> Iterator[str]:
-    """Serve the built site on 127.0.0.1, on a free port, from a thread."""
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+@contextlib.contextmanager
+def serving(directory: Path) -> Iterator[str]:
+    """Serve `directory` on 127.0.0.1, on a free port, from a thread; yield its URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
@@ -106,6 +107,20 @@ def site_url(site_dir: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir: Path) -> Iterator[str]:
+    """Serve the built site on 127.0.0.1, on a free port, from a thread."""
+    with serving(site_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def serve() -> Iterator:
+    """Serve other folders for one test: ``serve(directory)`` returns the folder's URL."""
+    with contextlib.ExitStack() as stack:
+        yield lambda directory: stack.enter_context(serving(directory))
 
 
 @pytest.fixture(scope="session")

@@ -69,6 +69,7 @@ class Visit:
     failed_requests: list[str] = field(default_factory=list)
     bad_responses: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # every request to the site, in order
 
 
 def visit(browser, site_url: str, path: str, screenshot: Path | None = None):
@@ -80,6 +81,7 @@ def visit(browser, site_url: str, path: str, screenshot: Path | None = None):
 
     def route(route) -> None:
         if urllib.parse.urlsplit(route.request.url).netloc == origin:
+            seen.requests.append(route.request.url)
             route.continue_()
         else:  # the site must not need the network
             seen.external_requests.append(route.request.url)
@@ -118,7 +120,7 @@ def visit(browser, site_url: str, path: str, screenshot: Path | None = None):
 
 
 def assert_clean(path: str, seen: Visit) -> None:
-    problems = {name: value for name, value in vars(seen).items() if value}
+    problems = {name: value for name, value in vars(seen).items() if value and name != "requests"}
     assert not problems, f"{path}: {problems}"
 
 

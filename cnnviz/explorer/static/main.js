@@ -220,7 +220,9 @@ async function start(manifest, samples) {
     });
     showSaliency();
     showUnit();
-    $("shift-note").textContent = `Shift: ${view.shift[0]} down, ${view.shift[1]} right (at most ${MAX_SHIFT} each way).`;
+    const [down, right] = view.shift;
+    const moves = [down && `${Math.abs(down)} ${down > 0 ? "down" : "up"}`, right && `${Math.abs(right)} ${right > 0 ? "right" : "left"}`].filter(Boolean);
+    $("shift-note").textContent = `The models see the drawing ${moves.length ? `moved ${moves.join(" and ")}` : "where it is"} (at most ${MAX_SHIFT} pixels each way).`;
     [$("shift-rows").value, $("shift-cols").value] = view.shift.map(String);
     writeView(window, view, keys, models, view.image === null ? pixels : null);
   }
