@@ -31,19 +31,25 @@ def picker_images():
     return x_test[index], y_test[index]
 
 
+def explorer_models() -> dict:
+    """The explorer's models, keyed as the page shows them, from the cache."""
+    import cnnviz
+
+    return {
+        name: cnnviz.trained_lenet5(**GALLERY_MODELS[name], verbose=0)[0]
+        for name in EXPLORER_MODELS
+    }
+
+
 def write_explorer(app, exception) -> None:
     """Export the explorer's gallery models into ``<outdir>/explorer`` after an HTML build."""
     if exception is not None or app.builder.format != "html":
         return
-    import cnnviz
     import cnnviz.explorer
 
-    models = {
-        name: cnnviz.trained_lenet5(**GALLERY_MODELS[name], verbose=0)[0] for name in EXPLORER_MODELS
-    }
     images, labels = picker_images()
     target = cnnviz.explorer.export(
-        models, Path(app.outdir) / "explorer", images=images, labels=labels, title=TITLE
+        explorer_models(), Path(app.outdir) / "explorer", images=images, labels=labels, title=TITLE
     )
     size = sum(path.stat().st_size for path in target.iterdir())
     from sphinx.util import logging
