@@ -4,8 +4,9 @@
 modules (``layers.js`` the arithmetic, forward and backward, ``weights.js``
 reading and checking the weights, ``images.js`` the brush, uploads and
 checking ``images.json``, ``view.js`` the drawing, ``state.js`` the view in
-the URL and the shift, ``main.js`` the wiring), ``style.css``,
-``weights.bin``, if images are given ``images.json``, and, last,
+the URL and the shift, ``main.js`` the wiring), ``style.css``, one weights
+file per model (``weights-0.bin``, ``weights-1.bin``, ...), ``weights.bin``,
+if images are given ``images.json``, and, last,
 ``cnnviz-export.json``, the list of the files it wrote. Any static web
 server serves it; nothing is fetched from elsewhere, so it works offline once
 loaded.
@@ -17,17 +18,25 @@ bytes     content
 ========  =======================================================================
 0-7       the magic ``b"CNNVIZW3"`` (format version 3)
 8-39      the SHA-256 (32 bytes) of every byte from byte 40 to the end of the
-          file: the manifest's length, the manifest and the data
+          file: the manifest's length and the manifest
 40-43     ``M``, the length of the manifest in bytes (uint32)
-44-...    the manifest, ``M`` bytes of UTF-8 JSON, padded with spaces so that the
-          data starts at a multiple of 4 bytes
-then      the data: every array as little-endian float32, C order, one after the
-          other, the first at the data's start
+44-...    the manifest, ``M`` bytes of UTF-8 JSON, to the end of the file
 ========  =======================================================================
 
-The checksum covers the manifest as well as the weights, byte for byte as
-written (no canonical form to agree on: the page hashes the bytes it
-received). The page checks it before it reads a byte of the manifest, and
+Each model's weights file holds its arrays, as little-endian float32 in C
+order, one after the other, stored as byte planes (the first byte of every
+value, then the second, the third and the fourth: the bytes that hold the
+sign and exponent are alike from weight to weight) compressed with raw
+DEFLATE (RFC 1951), which the browser inflates with its
+``DecompressionStream``. It is lossless: the page runs the very float32
+weights of the model. The page fetches a model's file when it first shows
+the model, and checks its length and SHA-256 against the manifest before it
+inflates it.
+
+The checksum covers the manifest byte for byte as written (no canonical form
+to agree on: the page hashes the bytes it received), and the manifest holds
+each weights file's SHA-256, so one checksum stands for every weight. The
+page checks it before it reads a byte of the manifest, and
 refuses the file, saying so, if it does not match; then it checks every field
 of the manifest against the others (below) and refuses, naming the field,
 what was expected and what it holds, any that does not fit. A file of an
@@ -36,10 +45,13 @@ or ``b"CNNVIZW2"``, whose models were chains) is refused with a request to
 export again.
 
 The manifest holds ``"format": "cnnviz-explorer-weights"``, ``"version": 3``,
-``"data_bytes"`` (the length of the data section), ``"class_names"``,
-``"title"``, ``"images"`` (how many images ``images.json`` holds, 0 if there
-is no such file) and ``"models"``: a list with, for each model, its ``"key"``,
-``"name"``, ``"input_shape"`` ([28, 28, 1]) and ``"layers"``, in an order
+``"class_names"``, ``"title"``, ``"images"`` (how many images
+``images.json`` holds, 0 if there is no such file) and ``"models"``: a list
+with, for each model, its ``"key"``, ``"name"``, ``"input_shape"`` ([28, 28,
+1]), ``"weights"`` (its weights file: ``"file"``, the name,
+``"weights-<index>.bin"``; ``"bytes"``, its length; ``"sha256"``, its
+SHA-256 as hex; ``"values"``, the number of float32 values it holds) and
+``"layers"``, in an order
 they can run in; the last layer's output is the model's. Each layer has
 ``"name"``, ``"type"`` (the Keras class name), ``"inputs"`` (the indices of
 the earlier layers whose outputs it reads, in the order it reads them; -1 is
@@ -55,8 +67,8 @@ two), ``"output_shape"`` (without the batch axis), its settings
 moving statistics as TensorFlow folds them, or of a ``Rescaling``),
 ``"shape"`` (Keras' own: a Conv2D kernel is (kh, kw, in, out), a
 DepthwiseConv2D kernel (kh, kw, in, multiplier), a Dense kernel (in, out)),
-``"offset"`` (bytes from the start of the data section) and ``"length"``
-(number of float32 values).
+``"offset"`` (bytes from the start of the model's weights, once inflated)
+and ``"length"`` (number of float32 values).
 
 What the page checks before it runs anything: the format and version; no
 field but those above (a field it does not read, such as a ``"dilation_rate"``,
@@ -74,12 +86,15 @@ pool window no larger than its input, a cropping smaller than its input;
 each kernel's shape taking the channels (or values) of its input and each
 bias one value per output; a scale and offset one value per channel (or one
 for all, for ``Rescaling``); every ``"length"`` the product of
-its ``"shape"``; the arrays following one another from offset 0, 4-byte
-aligned, and filling exactly ``"data_bytes"``, the bytes after the manifest;
-every ``"output_shape"`` the one the layer computes from the layer before
-(the shapes chain from the input to the output); as many class names as
-output units where the output is a vector; ReLU settings finite numbers;
-``"images"`` a count; and every weight finite.
+its ``"shape"``; each model's arrays following one another from offset 0,
+4-byte aligned, and filling exactly its ``"values"``; each weights file a
+plain name beside the page, no two models' the same, with a length and a
+SHA-256 of 64 lowercase hexadecimal digits; every ``"output_shape"`` the one
+the layer computes from its inputs (the shapes chain from the input to the
+output); as many class names as output units where the output is a vector;
+ReLU settings finite numbers of at least 0; ``"images"`` a count; and, when
+a model's file is read, its length, SHA-256 and inflated length the
+manifest's, and every weight finite.
 
 ``images.json`` holds ``"weights_sha256"`` (the checksum in bytes 8-39 of
 the ``weights.bin`` it was written with, as hex: the page uses the images
@@ -126,23 +141,42 @@ def export(
     """Write a static page that runs `model` in the browser, layer by layer, on a drawing.
 
     The page has a 28x28 drawing canvas, a picker of the given `images` by
-    class and an upload, and shows every layer of every model side by side,
-    live while drawing; clicking a convolution or pooling unit shows its
-    window, kernel and arithmetic. It runs the models in plain JavaScript from
-    the exported weights (the module docstring, :mod:`cnnviz.explorer`,
-    documents the weights file), so it needs no server but a static one and
-    works offline once loaded. For scripts and tests the page exposes
-    ``window.cnnvizExplorer.models`` (the keys) and
-    ``window.cnnvizExplorer.run(key, pixels)`` (784 float32 values in [0, 1],
-    row-major; returns layer name to ``Float32Array``, channels-last).
+    class and an upload, and shows every layer of the models the reader
+    chooses side by side (the first two at first), live while drawing;
+    clicking a convolution or pooling unit shows its window, kernel and
+    arithmetic. It overlays the saliency map of a chosen model and class
+    (:func:`cnnviz.gradients`' map, computed in the page by backpropagation),
+    moves the drawing by up to 6 pixels with the arrow keys or a drag while
+    every prediction follows, and keeps the view in its URL, so that a link
+    reopens it. It runs the models in plain JavaScript from the exported
+    weights (the module docstring, :mod:`cnnviz.explorer`, documents the
+    files), fetching a model's weights when it is first shown, so it needs
+    no server but a static one and works offline once loaded. For scripts
+    and tests the page exposes ``window.cnnvizExplorer.models`` (the keys),
+    ``window.cnnvizExplorer.run(key, pixels)`` (784 float32 values in
+    [0, 1], row-major; returns layer name to ``Float32Array``,
+    channels-last), ``window.cnnvizExplorer.saliency(key, pixels,
+    classIndex)`` (a ``Float32Array`` of 784 values) and
+    ``await window.cnnvizExplorer.load(key)``, which loads a model's weights
+    without showing it.
 
-    Supported layers: ``InputLayer``, ``Conv2D`` (any kernel size and
-    stride, ``valid`` or ``same`` padding, activation ``linear``, ``relu``,
-    ``sigmoid``, ``tanh`` or ``softmax``; no dilation, no groups),
-    ``MaxPooling2D``, ``AveragePooling2D``, ``Activation``, ``ReLU``,
-    ``Softmax`` (last axis), ``Flatten`` and ``Dense``. Sequential and nested
-    models work: nested models' layers are taken in order, as one chain, and
-    the chain is checked against the model's own output on a random batch.
+    Supported layers: ``InputLayer``; ``Conv2D`` (any kernel size and
+    stride, ``valid`` or ``same`` padding; no dilation, no groups),
+    ``DepthwiseConv2D`` and ``SeparableConv2D`` (the same), ``Dense``, each
+    with an activation the page computes: ``linear``, ``relu``, ``relu6``,
+    ``leaky_relu``, ``elu``, ``selu``, ``gelu``, ``silu``, ``sigmoid``,
+    ``hard_sigmoid``, ``hard_silu``, ``tanh``, ``softplus``, ``softsign``,
+    ``mish``, ``softmax``; ``MaxPooling2D``, ``AveragePooling2D``,
+    ``GlobalMaxPooling2D``, ``GlobalAveragePooling2D``;
+    ``BatchNormalization`` (on the channels, with its moving statistics, as
+    at inference), ``Rescaling``; ``ZeroPadding2D``, cnnviz's
+    :class:`~cnnviz.Padding2D`, ``Cropping2D``; ``Dropout`` and
+    ``SpatialDropout2D`` (off, as at inference); ``Activation``, ``ReLU``,
+    ``LeakyReLU``, ``ELU``, ``Softmax`` (last axis); ``Flatten``; ``Add`` and
+    ``Concatenate`` (last axis). Functional, Sequential and nested models
+    work, with branches (residual blocks): nested models are looked into, and
+    the graph, run layer by layer, is checked against the model's own output
+    on a random batch. Anything else is refused, naming the layer.
 
     Parameters
     ----------
@@ -161,7 +195,8 @@ def export(
         export's, a folder where the export writes a file, or a file the
         earlier export did not write where this one writes. Each file is
         written beside its place and renamed over it, ``weights.bin`` after
-        the page's files and the list last; if anything fails, the folder is
+        the page's files, the images and the models' weights files it names,
+        and the list last; if anything fails, the folder is
         put back as it was, with nothing left behind.
     images : array_like, optional
         Images for the page's picker, (N, 28, 28) or (N, 28, 28, 1):
@@ -189,8 +224,9 @@ def export(
         not a str.
     ValueError
         If a model has a layer the page cannot run (the message names it),
-        not one input of shape (28, 28, 1) or not one output, its layers do
-        not form one chain, a pool window is larger than its input, a weight
+        not one input of shape (28, 28, 1) or not one output, a layer called
+        twice (a shared layer), a graph that does not compute what the model
+        computes, a pool window larger than its input, a weight
         is NaN or infinite, `class_names` does not match its outputs,
         `images` and `labels` do not match, `directory` is ``""`` (give
         ``"."`` for the current folder), or it holds something an export may
