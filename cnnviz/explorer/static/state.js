@@ -131,10 +131,11 @@ export function readView(hash, keys, models, classCount, imageCount, size = 28) 
       const [key, name, ...place] = value.split(",");
       const m = model(key ?? "", field);
       if (m < 0) continue;
-      const l = models[m].layers.findIndex((layer) => layer.name === decode(name ?? ""));
+      const layerName = decode(name ?? "") ?? name; // a malformed escape is shown as it came
+      const l = models[m].layers.findIndex((layer) => layer.name === layerName);
       const shape = l >= 0 ? models[m].layers[l].output_shape : [];
       const [row, col, channel] = place.map(integer);
-      if (l < 0 || shape.length !== 3) problems.push(`unit: model ${keys[m]} has no layer of maps named ${JSON.stringify(decode(name ?? ""))}`);
+      if (l < 0 || shape.length !== 3) problems.push(`unit: model ${keys[m]} has no layer of maps named ${JSON.stringify(layerName)}`);
       else if (place.length !== 3 || ![row, col, channel].every((v, i) => v >= 0 && v < shape[i])) {
         problems.push(`unit: expected a row, column and channel inside ${models[m].layers[l].name}'s ${shape.join("×")}; got ${place.join(",")}`);
       } else view.unit = { model: m, layer: l, row, col, channel };
@@ -143,7 +144,7 @@ export function readView(hash, keys, models, classCount, imageCount, size = 28) 
     }
   }
   if (view.image !== null) drawing = null;
+  if (view.unit) view.shown.add(view.unit.model); // before look falls back to a shown model
   if (!view.shown.has(view.look)) view.look = [...view.shown][0];
-  if (view.unit) view.shown.add(view.unit.model);
   return { view, drawing, problems };
 }
