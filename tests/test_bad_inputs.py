@@ -175,6 +175,20 @@ def rgb_model():
     return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs))
 
 
+def any_size_model():
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs), name="any_size")
+
+
+def two_channel_model():
+    import keras
+
+    inputs = keras.Input((8, 8, 2))
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs), name="two")
+
+
 def shared_layer_model():
     import keras
 
@@ -982,12 +996,15 @@ CATALOGUE: list[Case] = [
     Case("explorer.export", "a LayerNormalization layer", export(layer_norm_model), V, r"layer 'norm' \(LayerNormalization\) of model 'normed' is not a layer the page can run; the explorer runs InputLayer, Conv2D"),
     Case("explorer.export", "a Dense layer with activation='exponential'", export(exponential_model), V, r"layer 'fc' \(Dense\) of model 'exp' has the activation 'exponential', which the page cannot compute"),
     Case("explorer.export", "a model with two inputs", export(two_input_model), V, r"model must have exactly one image input; .* has 2"),
-    Case("explorer.export", "a model of 8x8x3 images", export(rgb_model), V, r"model must take images of shape \(28, 28, 1\), as the page draws them; .* takes \(8, 8, 3\)"),
+    Case("explorer.export", "a model of images of any size", export(any_size_model), V, r"model must take images of one fixed size with 1 or 3 channels, \(height, width, 1\) or \(height, width, 3\), as the page draws them; .* takes \(None, None, 1\)"),
+    Case("explorer.export", "a model of 8x8x2 images", export(two_channel_model), V, r"model must take images of one fixed size with 1 or 3 channels, .* takes \(8, 8, 2\)"),
+    Case("explorer.export", "two models of two image shapes", export(lambda: {"a": model(), "b": rgb_model()}), V, r"model's models must take images of one shape, as the page draws one; 'a' takes \(28, 28, 1\) and 'b' takes \(8, 8, 3\)"),
+    Case("explorer.export", "28x28 images for an 8x8x3 model", export(rgb_model, images=np.zeros((2, 28, 28), np.uint8), labels=[0, 1], class_names=["a", "b"]), V, r"images must be a batch of the models' 8x8 images, \(N, 8, 8, 3\); got shape \(2, 28, 28\)"),
     Case("explorer.export", "a list of models", export(lambda: [model()]), T, r"model must be a keras.Model; got list"),
     Case("explorer.export", "a directory that is a file", export(model, a_file), NotADirectoryError, r"directory names .*data\.txt', which is a file, not a directory"),
     Case("explorer.export", "a directory holding other files", export(model, non_export_dir), V, r"holds files that are not an explorer export; give a new or empty directory"),
     Case("explorer.export", "images without labels", export(model, images=np.zeros((2, 28, 28), np.uint8)), V, r"images were given without labels: give both or neither"),
-    Case("explorer.export", "images of 32x32", export(model, images=np.zeros((2, 32, 32), np.uint8), labels=[0, 1]), V, r"images must be a batch of 28x28 images, \(N, 28, 28\) or \(N, 28, 28, 1\); got shape \(2, 32, 32\)"),
+    Case("explorer.export", "images of 32x32", export(model, images=np.zeros((2, 32, 32), np.uint8), labels=[0, 1]), V, r"images must be a batch of the models' 28x28 images, \(N, 28, 28\) or \(N, 28, 28, 1\); got shape \(2, 32, 32\)"),
     Case("explorer.export", "class_names=7", export(model, class_names=7), T, r"class_names must be a list or tuple of str; got 7"),
     Case("explorer.export", "three class names for ten outputs", export(model, class_names=["a", "b", "c"]), V, r"class_names must give one name per output of model 'lenet5_valid', 10; got 3 names"),
     Case("channel_grid", "n=0", call("channel_grid", 0), V, rf"n {POSITIVE}; got 0"),

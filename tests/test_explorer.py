@@ -155,6 +155,7 @@ def test_export_writes_the_page_and_a_checked_weights_file(tmp_path):
     written = [*STATIC_FILES, "images.json", "weights-0.bin", "weights.bin"]
     assert {p.name for p in folder.iterdir()} == {*written, MARKER}
     assert "<title>A &lt;b&gt;</title>" in (folder / "index.html").read_text()
+    assert "Models trained on Fashion-MNIST" in (folder / "index.html").read_text()
     marker = json.loads((folder / MARKER).read_text())
     assert marker["format"] == "cnnviz-explorer-export"
     assert marker["cnnviz"] == cnnviz.__version__
@@ -769,6 +770,51 @@ def test_the_pages_saliency_is_cnnvizs_gradients(node, tmp_path, build):
         peak = expected.reshape(len(x), -1).max(axis=1)[:, None, None]
         assert np.all(peak > 0)
         np.testing.assert_array_less(np.abs(got - expected) / peak, 1e-3)
+
+
+def colour_model() -> keras.Model:
+    """Three channels, 20x24 images: the page's canvas takes the models' size."""
+    inputs = keras.Input((20, 24, 3), name="rgb")
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.ReLU(name="relu")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="out")(x))
+    rng = np.random.default_rng(11)
+    model.set_weights(
+        [
+            rng.uniform(0.5, 2.0, w.shape).astype(np.float32)
+            if "variance" in v.path
+            else rng.normal(0, 0.5, w.shape).astype(np.float32)
+            for v, w in zip(model.weights, model.get_weights(), strict=True)
+        ]
+    )
+    return model
+
+
+def test_a_colour_model_of_another_size_runs_as_keras_does(node, tmp_path):
+    model = colour_model()
+    images = np.random.default_rng(12).integers(0, 256, (3, 20, 24, 3), dtype=np.uint8)
+    folder = export({"rgb": model}, tmp_path / "page", images=images, labels=[1, 2, 3])
+    manifest, _ = read_weights(folder)
+    assert manifest["models"][0]["input_shape"] == [20, 24, 3]
+    samples = json.loads((folder / "images.json").read_text())
+    assert samples["shape"] == [20, 24, 3]
+    # Not Fashion-MNIST's models: the page does not say they learned from product photos.
+    page_text = (folder / "index.html").read_text()
+    assert "learned from product photos" not in page_text
+    assert "A drawing or an upload may lie outside the data" in page_text
+    x = images.astype(np.float32) / 255
+    page = run_node(node, folder, x, tmp_path)["rgb"]
+    for name, values in cnnviz.layer_outputs(model, x, ["conv", "bn", "pool", "out"]).items():
+        got = np.asarray(page[name], dtype=np.float32).reshape(values.shape)
+        np.testing.assert_allclose(got, values, atol=1e-5 * max(1.0, float(np.abs(values).max())))
+    maps = run_node(node, folder, x, tmp_path, "saliency", "4")["rgb"]
+    expected = cnnviz.gradients(model, x, target=4)
+    got = np.asarray(maps, dtype=np.float32).reshape(expected.shape)  # (3, 20, 24): max over RGB
+    peak = expected.reshape(3, -1).max(axis=1)[:, None, None]
+    np.testing.assert_array_less(np.abs(got - expected) / peak, 1e-3)
 
 
 # -- what it refuses -----------------------------------------------------------------------

@@ -853,9 +853,8 @@ class NoGuess:
 
 ONE_INPUT = r"model must have exactly one image input; 'zoo_two_inputs' has 2"
 NO_SOFTMAX = r"model 'zoo_logits' does not end in a softmax"
-# The explorer page runs 28x28 one-channel chains of a few kinds of layers (the others are
-# refused by name below).
-NOT_28 = r"model must take images of shape \(28, 28, 1\)"
+# The explorer page draws images of one fixed size with one or three channels (issue 26).
+NOT_FIXED = r"model must take images of one fixed size with 1 or 3 channels"
 # Where cnnviz cannot tell whether uint8 pixels are to be divided by 255 (issue 20, class 2).
 AMBIGUOUS = r"scale=|as floats"  # the way to say the scale outright
 
@@ -875,8 +874,7 @@ def _expected() -> dict[tuple[str, str], object]:
     # Shift accuracy reads class probabilities, and consistency takes the same classifiers.
     for function in ("shift_accuracy", "shift_consistency"):
         expected[function, "logits"] = Refused(NO_SOFTMAX)
-    for name in ("variable_size", "rgb"):
-        expected["export", name] = Refused(NOT_28)
+    expected["export", "variable_size"] = Refused(NOT_FIXED)
     # The page runs batch norm, dropout, residual blocks, cnnviz's padding and the blur
     # (issue 26), but neither augmentation nor Normalization.
     for name, layer in (

@@ -47,8 +47,8 @@ export again.
 The manifest holds ``"format": "cnnviz-explorer-weights"``, ``"version": 3``,
 ``"class_names"``, ``"title"``, ``"images"`` (how many images
 ``images.json`` holds, 0 if there is no such file) and ``"models"``: a list
-with, for each model, its ``"key"``, ``"name"``, ``"input_shape"`` ([28, 28,
-1]), ``"weights"`` (its weights file: ``"file"``, the name,
+with, for each model, its ``"key"``, ``"name"``, ``"input_shape"``
+([height, width, channels], the same for every model), ``"weights"`` (its weights file: ``"file"``, the name,
 ``"weights-<index>.bin"``; ``"bytes"``, its length; ``"sha256"``, its
 SHA-256 as hex; ``"values"``, the number of float32 values it holds) and
 ``"layers"``, in an order
@@ -73,7 +73,8 @@ and ``"length"`` (number of float32 values).
 What the page checks before it runs anything: the format and version; no
 field but those above (a field it does not read, such as a ``"dilation_rate"``,
 may change what a layer computes, so it is refused rather than ignored); keys
-and layer names present and distinct; the input shape [28, 28, 1]; every
+and layer names present and distinct; the input shape three integers of at
+least 1, the channels 1 or 3, the same for every model; every
 layer's inputs earlier layers (or -1), one for every type but ``Add`` and
 ``Concatenate``, whose inputs agree in shape (but the channels, for
 ``Concatenate``); every layer type, activation (``linear``, ``relu``,
@@ -98,8 +99,10 @@ manifest's, and every weight finite.
 
 ``images.json`` holds ``"weights_sha256"`` (the checksum in bytes 8-39 of
 the ``weights.bin`` it was written with, as hex: the page uses the images
-only with those weights), ``"labels"``, ``"shape"`` ([28, 28]) and ``"pixels"``: the
-images as base64 of ``uint8`` bytes, 784 per image, row-major.
+only with those weights), ``"labels"``, ``"shape"`` ([height, width] for
+one channel, [height, width, 3] for three: the models' input) and
+``"pixels"``: the images as base64 of ``uint8`` bytes, row-major, channels
+last.
 
 ``cnnviz-export.json`` holds ``"format": "cnnviz-explorer-export"``,
 ``"version": 1``, ``"cnnviz"`` (the version that wrote it) and ``"files"``:
@@ -124,7 +127,7 @@ import numpy as np
 from .. import _checks
 from ..data import CLASS_NAMES
 from ._folder import STATIC_FILES, _earlier_export, _target, _write_files
-from ._weights import INPUT_SHAPE, MAGIC, _manifest, _weights_file, model_file
+from ._weights import CHANNELS, MAGIC, _manifest, _weights_file, model_file
 
 __all__ = ["export"]
 
@@ -140,7 +143,9 @@ def export(
 ) -> Path:
     """Write a static page that runs `model` in the browser, layer by layer, on a drawing.
 
-    The page has a 28x28 drawing canvas, a picker of the given `images` by
+    The page has a drawing canvas of the models' input size (a 28x28 one
+    for Fashion-MNIST models; the brush paints white in every channel), a
+    picker of the given `images` by
     class and an upload, and shows every layer of the models the reader
     chooses side by side (the first two at first), live while drawing;
     clicking a convolution or pooling unit shows its window, kernel and
@@ -153,10 +158,11 @@ def export(
     files), fetching a model's weights when it is first shown, so it needs
     no server but a static one and works offline once loaded. For scripts
     and tests the page exposes ``window.cnnvizExplorer.models`` (the keys),
-    ``window.cnnvizExplorer.run(key, pixels)`` (784 float32 values in
-    [0, 1], row-major; returns layer name to ``Float32Array``,
-    channels-last), ``window.cnnvizExplorer.saliency(key, pixels,
-    classIndex)`` (a ``Float32Array`` of 784 values) and
+    ``window.cnnvizExplorer.run(key, pixels)`` (the input's float32 values
+    in [0, 1], row-major, channels last: 784 for Fashion-MNIST; returns
+    layer name to ``Float32Array``, channels-last),
+    ``window.cnnvizExplorer.saliency(key, pixels,
+    classIndex)`` (a ``Float32Array`` of height times width values) and
     ``await window.cnnvizExplorer.load(key)``, which loads a model's weights
     without showing it.
 
@@ -183,7 +189,8 @@ def export(
     model : keras.Model or dict of str to keras.Model
         One model, or several keyed by the names the page shows (the site
         exports ``{"valid": ..., "same": ...}``), each with one input of
-        shape (batch, 28, 28, 1) taking pixels in [0, 1] and one output.
+        shape (batch, height, width, 1) or (batch, height, width, 3), the
+        same for all, taking pixels in [0, 1], and one output.
     directory : path-like
         The folder to write (made if it does not exist; ``"."`` and relative
         paths work). It must be new, empty or an earlier export's folder,
@@ -199,7 +206,8 @@ def export(
         and the list last; if anything fails, the folder is
         put back as it was, with nothing left behind.
     images : array_like, optional
-        Images for the page's picker, (N, 28, 28) or (N, 28, 28, 1):
+        Images for the page's picker, of the models' input shape: (N, H, W)
+        or (N, H, W, 1) for one channel, (N, H, W, 3) for three;
         ``uint8``, or float in [0, 1]. Pick them without looking at the
         models' results (for example the first few test images of each class).
     labels : array_like of int, optional
@@ -224,7 +232,8 @@ def export(
         not a str.
     ValueError
         If a model has a layer the page cannot run (the message names it),
-        not one input of shape (28, 28, 1) or not one output, a layer called
+        not one input of a fixed size with 1 or 3 channels (the same for every
+        model) or not one output, a layer called
         twice (a shared layer), a graph that does not compute what the model
         computes, a pool window larger than its input, a weight
         is NaN or infinite, `class_names` does not match its outputs,
@@ -246,7 +255,7 @@ def export(
     """
     models = _models(model)
     class_names = _class_names(class_names, models)
-    samples = _samples(images, labels, len(class_names))
+    samples = _samples(images, labels, len(class_names), _input_shape(models))
     if title is None:
         title = "cnnviz explorer"
     if not isinstance(title, str):
@@ -268,7 +277,8 @@ def export(
     weights = _weights_file(manifest)
     # Written in this order, weights.bin after the page, the images and the models' files it
     # names: a page that reads the new weights.bin finds the files that go with it.
-    files = _page_files(title)
+    fashion_mnist = class_names == CLASS_NAMES and _input_shape(models) == (28, 28, 1)
+    files = _page_files(title, fashion_mnist)
     if samples is not None:
         # Tied to these weights: the page does not show them with another export's.
         digest = weights[len(MAGIC) : len(MAGIC) + 32].hex()
@@ -293,13 +303,22 @@ def _models(model: Any) -> dict[str, Any]:
     else:
         checked = _graph.image_model(model)
         models = {checked.name: checked}
+    first = None
     for key, value in models.items():
         name = "model" if len(models) == 1 and not isinstance(model, dict) else f"model[{key!r}]"
         shape = tuple(value.inputs[0].shape[1:])
-        if shape != INPUT_SHAPE:
+        if any(size is None for size in shape) or shape[-1] not in CHANNELS:
             raise ValueError(
-                f"{name} must take images of shape (28, 28, 1), as the page draws them; "
-                f"{value.name!r} takes {shape}"
+                f"{name} must take images of one fixed size with 1 or 3 channels, (height, "
+                f"width, 1) or (height, width, 3), as the page draws them; {value.name!r} "
+                f"takes {shape}"
+            )
+        if first is None:
+            first = (key, shape)
+        elif shape != first[1]:
+            raise ValueError(
+                f"model's models must take images of one shape, as the page draws one; "
+                f"{first[0]!r} takes {first[1]} and {key!r} takes {shape}"
             )
         if len(value.outputs) != 1:
             raise ValueError(
@@ -310,6 +329,11 @@ def _models(model: Any) -> dict[str, Any]:
                 f"{name} {value.name!r} has no layer but its input: the page has nothing to run"
             )
     return models
+
+
+def _input_shape(models: dict[str, Any]) -> tuple[int, int, int]:
+    """Return the one image shape, (height, width, channels), the models take."""
+    return tuple(int(size) for size in next(iter(models.values())).inputs[0].shape[1:])
 
 
 def _class_names(class_names: object, models: dict[str, Any]) -> tuple[str, ...]:
@@ -328,20 +352,29 @@ def _class_names(class_names: object, models: dict[str, Any]) -> tuple[str, ...]
     return names
 
 
-def _samples(images: object, labels: object, num_classes: int) -> dict | None:
+def _samples(
+    images: object, labels: object, num_classes: int, shape: tuple[int, int, int]
+) -> dict | None:
     """Return the picker's images as uint8 base64 and their labels, or None."""
     if images is None and labels is None:
         return None
     if images is None or labels is None:
         given, missing = ("images", "labels") if labels is None else ("labels", "images")
         raise ValueError(f"{given} were given without {missing}: give both or neither")
+    height, width, channels = shape
     array = np.asarray(images)
-    if array.ndim == 4 and array.shape[-1] == 1:
+    if channels == 1 and array.ndim == 4 and array.shape[-1] == 1:
         array = array[..., 0]
-    if array.ndim != 3 or array.shape[1:] != INPUT_SHAPE[:2]:
+    expected = (height, width) if channels == 1 else (height, width, channels)
+    if array.ndim != 1 + len(expected) or array.shape[1:] != expected:
+        said = (
+            f"(N, {height}, {width}) or (N, {height}, {width}, 1)"
+            if channels == 1
+            else f"(N, {height}, {width}, {channels})"
+        )
         raise ValueError(
-            f"images must be a batch of 28x28 images, (N, 28, 28) or (N, 28, 28, 1); "
-            f"got shape {np.shape(images)}"
+            f"images must be a batch of the models' {height}x{width} images, {said}; got "
+            f"shape {np.shape(images)}"
         )
     pixels = _checks.float_images(array, "images")
     if pixels.size and (pixels.min() < 0 or pixels.max() > 1):
@@ -358,18 +391,39 @@ def _samples(images: object, labels: object, num_classes: int) -> dict | None:
     as_bytes = array if array.dtype == np.uint8 else np.rint(pixels * 255).astype(np.uint8)
     return {
         "labels": y.tolist(),
-        "shape": list(INPUT_SHAPE[:2]),
+        "shape": list(expected),
         "pixels": base64.b64encode(np.ascontiguousarray(as_bytes).tobytes()).decode("ascii"),
     }
 
 
-def _page_files(title: str) -> dict[str, bytes]:
-    """Return the page's own files, package data, with the title put into index.html."""
+#: What the page says of its input when the models are Fashion-MNIST's (their class names,
+#: 28x28 gray images): a drawing is not what they learned from.
+FASHION_MNIST_NOTE = """<p class="note">Models trained on Fashion-MNIST, as the gallery's are,
+  learned from product photos: one garment, centred, filling the square, bright on black, with
+  soft grey shading. A drawn stroke is none of these: it lies outside the data the models were
+  trained on. They answer all the same, often with a high probability for one class, because a
+  softmax spreads all of its probability over the ten classes it knows and has no answer for
+  "none of these". On such an input a high probability is not evidence that the drawing looks
+  like that class (Nguyen, Yosinski and Clune, 2015, "Deep neural networks are easily
+  fooled").</p>"""
+#: The same for any other models: the page does not know their data.
+OTHER_NOTE = """<p class="note">A drawing or an upload may lie outside the data the models
+  were trained on. They answer all the same, often with a high probability for one class,
+  because a softmax spreads all of its probability over the classes it knows and has no answer
+  for "none of these"; on such an input a high probability is not evidence that the input looks
+  like that class (Nguyen, Yosinski and Clune, 2015, "Deep neural networks are easily
+  fooled").</p>"""
+
+
+def _page_files(title: str, fashion_mnist: bool) -> dict[str, bytes]:
+    """Return the page's own files, package data, with the title and the note put in."""
     static = resources.files(__package__) / "static"
     files = {}
     for name in STATIC_FILES:
         text = (static / name).read_text(encoding="utf-8")
         if name == "index.html":
+            # The note first: a title that holds "{{about}}" stays as written.
+            text = text.replace("{{about}}", FASHION_MNIST_NOTE if fashion_mnist else OTHER_NOTE)
             text = text.replace("{{title}}", html.escape(title))
         files[name] = text.encode("utf-8")
     return files

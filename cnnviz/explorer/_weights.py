@@ -32,8 +32,8 @@ MAGIC = b"CNNVIZW3"
 VERSION = 3
 #: The header before the manifest: the magic, the SHA-256 of the rest, the manifest's length.
 HEADER_BYTES = len(MAGIC) + 32 + 4
-#: The one input the page draws and uploads: 28x28 pixels, one channel, values in [0, 1].
-INPUT_SHAPE = (28, 28, 1)
+#: The channels of the images the page draws and uploads (gray, or red, green, blue), in [0, 1].
+CHANNELS = (1, 3)
 #: Activations the page computes (forward and backward), by Keras' serialized name.
 ACTIVATIONS = (
     "linear",
@@ -117,7 +117,7 @@ def _manifest(
             {
                 "key": key,
                 "name": keras_model.name,
-                "input_shape": list(INPUT_SHAPE),
+                "input_shape": [int(size) for size in keras_model.inputs[0].shape[1:]],
                 "weights": {
                     "file": model_file(index),
                     "bytes": len(stored),
@@ -197,7 +197,8 @@ def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
             "last layer's output as the model's"
         )
     # Run the graph as the page will, on data, and check it against the model.
-    images = np.random.default_rng(0).random((2, *INPUT_SHAPE), dtype=np.float32)
+    input_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
+    images = np.random.default_rng(0).random((2, *input_shape), dtype=np.float32)
     values: list[Any] = []
     for layer, spec, arrays in entries:
         inputs = [images if i < 0 else values[i] for i in spec["inputs"]]

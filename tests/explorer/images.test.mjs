@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { fashionMnistPixels, ImagesError, paint, parseImages, stroke } from "../../cnnviz/explorer/static/images.js";
+import { colourPixels, fashionMnistPixels, ImagesError, paint, parseImages, stroke } from "../../cnnviz/explorer/static/images.js";
 
 function picture(width, height, background, shape) {
   const rgba = new Uint8ClampedArray(width * height * 4);
@@ -48,7 +48,7 @@ test("the brush paints a soft disc and never darkens", () => {
   assert.ok(Math.abs(pixels[14 * 28 + 15] - 0.5) < 1e-6); // 1 px away: radius 1 + 0.5 - 1
   assert.equal(pixels[0], 0);
   pixels[0] = 1;
-  paint(pixels, 0.5, 0.5, 1, 28, 0.2);
+  paint(pixels, 0.5, 0.5, 1, [28, 28, 1], 0.2);
   assert.equal(pixels[0], 1);
   stroke(pixels, 2, 20.5, 26, 20.5, 1); // along the centres of row 20
   assert.ok(pixels[20 * 28 + 10] > 0.9);
@@ -70,7 +70,8 @@ test("images.json is used only with the weights it was written with, and only if
     [{ ...good, labels: "20" }, /must hold 2 labels, as weights\.bin says; it holds none/],
     [{ ...good, labels: [2, 3] }, /images\.json's label 1 must be a class from 0 to 2; it is 3/],
     [{ ...good, labels: [0.5, 1] }, /label 0 must be a class from 0 to 2; it is 0\.5/],
-    [{ ...good, shape: [32, 32] }, /images\.json's images must be 28x28; its shape is \[32,32\]/],
+    [{ ...good, shape: [32, 32] }, /images\.json's images must be of shape \[28,28\], the models' input; its shape is \[32,32\]/],
+    [{ ...good, shape: [28, 28, 1] }, /must be of shape \[28,28\], the models' input; its shape is \[28,28,1\]/],
     [{ ...good, pixels: "not base64!" }, /images\.json's pixels are not base64/],
     [{ ...good, pixels: 7 }, /pixels are not base64 \(a number, not a string\)/],
     [{ ...good, pixels: Buffer.from(pixels.subarray(1)).toString("base64") }, /images\.json must hold 1568 pixel bytes, 784 per image; it holds 1567/],
@@ -78,4 +79,30 @@ test("images.json is used only with the weights it was written with, and only if
   for (const [samples, message] of refused) {
     assert.throws(() => parseImages(samples, weights), (error) => error instanceof ImagesError && message.test(error.message), JSON.stringify(samples).slice(0, 80));
   }
+  // Colour models' images: three bytes a pixel, the shape saying so.
+  const colour = { ...good, shape: [4, 5, 3], pixels: Buffer.from(pixels.subarray(0, 120)).toString("base64") };
+  assert.equal(parseImages(colour, weights, [4, 5, 3]).bytes.length, 120);
+  assert.throws(() => parseImages({ ...colour, shape: [4, 5] }, weights, [4, 5, 3]), /must be of shape \[4,5,3\]/);
+});
+
+test("a colour upload keeps its colours: the centred part of the models' shape, averaged by area", () => {
+  // A 4x2 picture (width 4, height 2): left half red, right half blue; into 1x2 (h x w).
+  const rgba = new Uint8ClampedArray(4 * 2 * 4);
+  for (let y = 0; y < 2; y++) {
+    for (let x = 0; x < 4; x++) rgba.set(x < 2 ? [255, 0, 0, 255] : [0, 0, 255, 255], 4 * (y * 4 + x));
+  }
+  assert.deepEqual(Array.from(colourPixels(rgba, 4, 2, 1, 2)), [1, 0, 0, 0, 0, 1]);
+  // Into 2x2: the centred 2x2 part (columns 1-2) is one red and one blue column.
+  assert.deepEqual(Array.from(colourPixels(rgba, 4, 2, 2, 2)), [1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1]);
+  // Into 1x1: the centred 2x2 part, half red, half blue.
+  assert.deepEqual(Array.from(colourPixels(rgba, 4, 2, 1, 1)), [0.5, 0, 0.5]);
+});
+
+test("the brush paints white in every channel of a colour input, and on a non-square one", () => {
+  const pixels = new Float32Array(3 * 5 * 3);
+  paint(pixels, 4.5, 1.5, 1, [3, 5, 3]); // the centre of pixel (1, 4), the last column
+  assert.deepEqual(Array.from(pixels.subarray((1 * 5 + 4) * 3, (1 * 5 + 4) * 3 + 3)), [1, 1, 1]);
+  assert.equal(pixels.reduce((a, b) => a + b, 0), 3);
+  const gray = fashionMnistPixels(new Uint8ClampedArray(10 * 10 * 4).fill(255), 10, 10, 3, 5);
+  assert.equal(gray.length, 15);
 });

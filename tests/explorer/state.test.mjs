@@ -266,11 +266,11 @@ const badParts = [
   ["an image past the count", { image: "image=100" }, {}, /^image: expected an image from 0 to 99; got "100"$/],
   ["an image -1", { image: "image=-1" }, {}, /^image: expected an image from 0 to 99; got "-1"$/],
   ["an image that is not a number", { image: "image=seven" }, {}, /^image: expected an image from 0 to 99; got "seven"$/],
-  ["a drawing one pixel short", { drawing: `drawing=${toBase64Url(new Uint8Array(783))}` }, {}, /^drawing: expected 784 pixels as base64url$/],
-  ["a drawing one pixel long", { drawing: `drawing=${toBase64Url(new Uint8Array(785))}` }, {}, /^drawing: expected 784 pixels as base64url$/],
-  ["a drawing in plain base64, with '+' and '/'", { drawing: `drawing=${"+/".repeat(523)}` }, {}, /^drawing: expected 784 pixels as base64url$/],
-  ["a drawing with '=' padding", { drawing: `drawing=${toBase64Url(new Uint8Array(784))}==` }, {}, /^drawing: expected 784 pixels as base64url$/],
-  ["a drawing with a '*' in it", { drawing: `drawing=*${toBase64Url(new Uint8Array(784)).slice(1)}` }, {}, /^drawing: expected 784 pixels as base64url$/],
+  ["a drawing one pixel short", { drawing: `drawing=${toBase64Url(new Uint8Array(783))}` }, {}, /^drawing: expected 784 pixel values \(28×28×1\) as base64url$/],
+  ["a drawing one pixel long", { drawing: `drawing=${toBase64Url(new Uint8Array(785))}` }, {}, /^drawing: expected 784 pixel values \(28×28×1\) as base64url$/],
+  ["a drawing in plain base64, with '+' and '/'", { drawing: `drawing=${"+/".repeat(523)}` }, {}, /^drawing: expected 784 pixel values \(28×28×1\) as base64url$/],
+  ["a drawing with '=' padding", { drawing: `drawing=${toBase64Url(new Uint8Array(784))}==` }, {}, /^drawing: expected 784 pixel values \(28×28×1\) as base64url$/],
+  ["a drawing with a '*' in it", { drawing: `drawing=*${toBase64Url(new Uint8Array(784)).slice(1)}` }, {}, /^drawing: expected 784 pixel values \(28×28×1\) as base64url$/],
   ["a shift of 7 rows", { shift: "shift=7,0" }, { shift: [0, 0] }, /^shift: expected two whole numbers from -6 to 6; got "7,0"$/],
   ["a shift of -7 columns", { shift: "shift=0,-7" }, { shift: [0, 0] }, /^shift: expected two whole numbers from -6 to 6; got "0,-7"$/],
   ["a shift of one number", { shift: "shift=1" }, { shift: [0, 0] }, /^shift: expected two whole numbers from -6 to 6; got "1"$/],
@@ -334,11 +334,13 @@ test("readView: a drawing is read at the page's size", () => {
   const bytes = Uint8Array.from({ length: 16 }, (_, i) => 17 * i);
   const hash = `drawing=${toBase64Url(bytes)}`;
   // 4x4: 0, 17/255, ..., 255/255.
-  const small = readView(hash, KEYS, MODELS, CLASSES, IMAGES, 4);
+  const small = readView(hash, KEYS, MODELS, CLASSES, IMAGES, [4, 4, 1]);
   assert.deepEqual(small.problems, []);
   assert.deepEqual(small.drawing, Float32Array.from(bytes, (b) => b / 255));
   // The same link at 28x28 is 768 pixels short.
-  assert.deepEqual(read(hash).problems, ["drawing: expected 784 pixels as base64url"]);
+  assert.deepEqual(read(hash).problems, ["drawing: expected 784 pixel values (28×28×1) as base64url"]);
+  // A colour drawing: three values a pixel.
+  assert.deepEqual(readView(hash, KEYS, MODELS, CLASSES, IMAGES, [2, 2, 3]).problems, ["drawing: expected 12 pixel values (2×2×3) as base64url"]);
 });
 
 test("readView: a unit's layer name that is a malformed percent-escape is named as written", () => {
@@ -407,4 +409,11 @@ test("readView: a unit's model is shown before look falls back, so look may name
   assert.deepEqual([...view.shown].sort(), [0, 1]);
   assert.equal(view.look, 1);
   assert.deepEqual(problems, []);
+});
+
+test("shifted moves every channel of a colour image together", () => {
+  // 2x2 pixels, 3 channels: pixel p holds (10p, 10p + 1, 10p + 2); one down, one right.
+  const p = Float32Array.from({ length: 12 }, (_, i) => 10 * Math.floor(i / 3) + (i % 3));
+  assert.deepEqual(Array.from(shifted(p, 2, 2, 1, 1, 3)), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2]);
+  assert.deepEqual(Array.from(shifted(p, 2, 2, 0, -1, 3)), [10, 11, 12, 0, 0, 0, 30, 31, 32, 0, 0, 0]);
 });

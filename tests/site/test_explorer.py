@@ -396,6 +396,24 @@ def grey_png(pixels: np.ndarray) -> bytes:
     )
 
 
+def rgb_png(pixels: np.ndarray) -> bytes:
+    """A colour 8-bit PNG of `pixels` (H, W, 3) uint8, made as grey_png makes its own."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    height, width, _ = pixels.shape
+    rows = b"".join(b"\x00" + row.tobytes() for row in pixels)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # colour type 2: RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
 def test_an_upload_is_made_fashion_mnist_like(explorer):
     """A dark bar on white, 100x60: trimmed, scaled to 28 wide, centred, negated."""
     page, _, _ = explorer
@@ -482,17 +500,89 @@ def test_a_changed_model_file_is_refused(browser, site_url, site_dir):
     assert "weights-0.bin is damaged or was changed" in message
 
 
+def explorer_tests():
+    """tests/test_explorer.py, whose models these tests export too."""
+    spec = importlib.util.spec_from_file_location(
+        "cnnviz_explorer_tests", Path(__file__).parents[1] / "test_explorer.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_colour_model_of_another_size_gets_a_canvas_of_its_size(browser, serve, tmp_path):
+    """20x24 RGB images: the canvas, the picker, the brush and an upload take the model's shape."""
+    import cnnviz
+    import cnnviz.explorer
+
+    model = explorer_tests().colour_model()
+    images = np.random.default_rng(13).integers(0, 256, (4, 20, 24, 3), dtype=np.uint8)
+    folder = cnnviz.explorer.export(
+        {"rgb": model}, tmp_path / "page", images=images, labels=[0, 1, 2, 3]
+    )
+    url = serve(folder)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url + "index.html")
+        page.wait_for_selector("body[data-state=ready]", timeout=30_000)
+        assert page.evaluate("[draw.width, draw.height, saliency.width, saliency.height]") == [
+            24,
+            20,
+            24,
+            20,
+        ]
+        assert page.locator("#input-heading").inner_text() == "Input (20\u00d724, colour)"
+        # The first test image, as the models see it, channels last.
+        shown = np.asarray(page.evaluate("Array.from(window.cnnvizExplorer.input())"))
+        np.testing.assert_allclose(shown, images[0].ravel() / 255, atol=1e-7)
+        predicted = int(page.locator(".prediction").first.get_attribute("data-class"))
+        assert predicted == int(model(images[:1].astype(np.float32) / 255).numpy().argmax())
+        # The brush paints white in all three channels.
+        page.get_by_role("button", name="Clear").click()
+        box = page.locator("#draw").bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.5)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.5, steps=8)
+        page.mouse.up()
+        drawn = np.asarray(page.evaluate("Array.from(window.cnnvizExplorer.pixels())")).reshape(
+            20, 24, 3
+        )
+        assert (drawn[10, 6:18] == 1).all()
+        np.testing.assert_array_equal(drawn[..., 0], drawn[..., 2])
+        x = drawn.reshape(1, 20, 24, 3).astype(np.float32)
+        got = np.asarray(
+            page.evaluate(
+                "(p) => Array.from(window.cnnvizExplorer.saliency('rgb', p, 2))",
+                drawn.ravel().tolist(),
+            )
+        )
+        expected = cnnviz.gradients(model, x, target=2)[0]
+        assert np.abs(got.reshape(20, 24) - expected).max() / expected.max() <= 1e-3
+        # An upload keeps its colours: a red picture, 40 wide and 30 high.
+        red = np.zeros((30, 40, 3), np.uint8)
+        red[..., 0] = 255
+        page.set_input_files(
+            "#upload", files=[{"name": "red.png", "mimeType": "image/png", "buffer": rgb_png(red)}]
+        )
+        page.wait_for_function(
+            "document.getElementById('upload-note').textContent.includes('red.png')"
+        )
+        uploaded = np.asarray(page.evaluate("Array.from(window.cnnvizExplorer.pixels())")).reshape(
+            20, 24, 3
+        )
+        np.testing.assert_allclose(uploaded[..., 0], 1, atol=1e-6)
+        assert uploaded[..., 1:].max() == 0
+    finally:
+        context.close()
+
+
 def test_a_residual_model_with_batch_norm_agrees_with_keras(browser, serve, tmp_path, test_pixels):
     """A reader's kind of model, exported by the test: every layer and the saliency."""
     import cnnviz
     import cnnviz.explorer
 
-    spec = importlib.util.spec_from_file_location(
-        "cnnviz_explorer_tests", Path(__file__).parents[1] / "test_explorer.py"
-    )
-    explorer_tests = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(explorer_tests)
-    model = explorer_tests.residual_model()
+    model = explorer_tests().residual_model()
     url = serve(cnnviz.explorer.export({"residual": model}, tmp_path / "page"))
     context = browser.new_context()
     try:

@@ -1,17 +1,46 @@
-// The input side: an uploaded picture made into a Fashion-MNIST-like 28x28
-// image, the brush, and images.json checked against its weights. Plain functions on typed arrays, no DOM: this module
-// runs under `node --test`.
+// The input side: an uploaded picture made into the models' input (a
+// Fashion-MNIST-like image for one channel, the picture's colours for three),
+// the brush, and images.json checked against its weights. Plain functions on
+// typed arrays, no DOM: this module runs under `node --test`.
 
 /**
- * Turn an RGBA picture (Uint8ClampedArray, width x height) into 784 values in
+ * The mean of `values` (`channels` per pixel, `width` pixels a row) over each of
+ * `oh` x `ow` output cells that split the source rectangle (top, left, height, width;
+ * fractional) evenly: area averaging. Returns oh * ow * channels values.
+ */
+function areaAverage(values, channels, width, [top, left, h, w], oh, ow) {
+  const out = new Float32Array(oh * ow * channels);
+  for (let r = 0; r < oh; r++) {
+    const y0 = top + (r * h) / oh;
+    const y1 = top + ((r + 1) * h) / oh;
+    for (let c = 0; c < ow; c++) {
+      const x0 = left + (c * w) / ow;
+      const x1 = left + ((c + 1) * w) / ow;
+      const sums = new Float64Array(channels);
+      let area = 0;
+      for (let y = Math.floor(y0); y < Math.ceil(y1); y++) {
+        const fy = Math.min(y + 1, y1) - Math.max(y, y0);
+        for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
+          const f = fy * (Math.min(x + 1, x1) - Math.max(x, x0));
+          for (let k = 0; k < channels; k++) sums[k] += f * values[(y * width + x) * channels + k];
+          area += f;
+        }
+      }
+      for (let k = 0; k < channels; k++) out[(r * ow + c) * channels + k] = sums[k] / area;
+    }
+  }
+  return out;
+}
+
+/**
+ * Turn an RGBA picture (Uint8ClampedArray, width x height) into h x w values in
  * [0, 1], the way Fashion-MNIST's images were made from product photos:
  * grayscale; trim the edges whose pixels are all within 5% of the corners'
- * colour; scale the longest edge to 28 pixels (area averaging); centre on a
- * 28x28 square of the background; negate if the background is light, so that
- * the background is dark and the garment bright. (Fashion-MNIST also sharpened
- * its images; this does not.)
+ * colour; scale it to fit h x w (area averaging); centre it on the background;
+ * negate if the background is light, so that the background is dark and the
+ * garment bright. (Fashion-MNIST also sharpened its images; this does not.)
  */
-export function fashionMnistPixels(rgba, width, height, size = 28) {
+export function fashionMnistPixels(rgba, width, height, h = 28, w = h) {
   const gray = new Float32Array(width * height);
   for (let i = 0; i < gray.length; i++) {
     // ITU-R 601 luma, as PIL's convert("L") and Fashion-MNIST's pipeline use.
@@ -31,65 +60,65 @@ export function fashionMnistPixels(rgba, width, height, size = 28) {
       }
     }
   }
-  const out = new Float32Array(size * size).fill(background);
+  const out = new Float32Array(h * w).fill(background);
   if (bottom >= 0) {
-    const h = bottom - top + 1;
-    const w = right - left + 1;
-    const scale = size / Math.max(h, w);
-    const oh = Math.max(1, Math.round(h * scale));
-    const ow = Math.max(1, Math.round(w * scale));
-    const oy = Math.floor((size - oh) / 2);
-    const ox = Math.floor((size - ow) / 2);
-    for (let r = 0; r < oh; r++) {
-      for (let c = 0; c < ow; c++) {
-        // The source rectangle this output pixel covers, averaged by area.
-        const y0 = top + (r * h) / oh;
-        const y1 = top + ((r + 1) * h) / oh;
-        const x0 = left + (c * w) / ow;
-        const x1 = left + ((c + 1) * w) / ow;
-        let sum = 0;
-        let area = 0;
-        for (let y = Math.floor(y0); y < Math.ceil(y1); y++) {
-          const fy = Math.min(y + 1, y1) - Math.max(y, y0);
-          for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
-            const f = fy * (Math.min(x + 1, x1) - Math.max(x, x0));
-            sum += f * gray[y * width + x];
-            area += f;
-          }
-        }
-        out[(oy + r) * size + ox + c] = sum / area;
-      }
-    }
+    const bh = bottom - top + 1;
+    const bw = right - left + 1;
+    const scale = Math.min(h / bh, w / bw);
+    const oh = Math.max(1, Math.round(bh * scale));
+    const ow = Math.max(1, Math.round(bw * scale));
+    const oy = Math.floor((h - oh) / 2);
+    const ox = Math.floor((w - ow) / 2);
+    const scaled = areaAverage(gray, 1, width, [top, left, bh, bw], oh, ow);
+    for (let r = 0; r < oh; r++) out.set(scaled.subarray(r * ow, (r + 1) * ow), (oy + r) * w + ox);
   }
   if (background > 0.5) for (let i = 0; i < out.length; i++) out[i] = 1 - out[i];
   return out;
 }
 
 /**
- * Paint a round brush of `diameter` pixels at (x, y) (pixel units, may be
- * fractional) onto `pixels` (size x size, values in [0, 1]); soft by half a
- * pixel at the edge, never darkening what is there. Returns `pixels`.
+ * Turn an RGBA picture (width x height) into h x w x 3 values in [0, 1], red, green,
+ * blue: the largest centred part of the picture with the models' shape (h : w),
+ * scaled by area averaging, colours as they are.
  */
-export function paint(pixels, x, y, diameter, size = 28, value = 1) {
+export function colourPixels(rgba, width, height, h, w) {
+  const rgb = new Float32Array(width * height * 3);
+  for (let i = 0; i < width * height; i++) for (let k = 0; k < 3; k++) rgb[3 * i + k] = rgba[4 * i + k] / 255;
+  const scale = Math.min(width / w, height / h);
+  const [ch, cw] = [h * scale, w * scale];
+  return areaAverage(rgb, 3, width, [(height - ch) / 2, (width - cw) / 2, ch, cw], h, w);
+}
+
+/**
+ * Paint a round brush of `diameter` pixels at (x, y) (pixel units, may be
+ * fractional) onto `pixels` ([height, width, channels] = `shape`, values in
+ * [0, 1]), in every channel (white); soft by half a pixel at the edge, never
+ * darkening what is there. Returns `pixels`.
+ */
+export function paint(pixels, x, y, diameter, shape = [28, 28, 1], value = 1) {
+  const [h, w, channels] = shape;
   const radius = diameter / 2;
   const reach = Math.ceil(radius + 1);
   for (let r = Math.floor(y) - reach; r <= Math.floor(y) + reach; r++) {
-    if (r < 0 || r >= size) continue;
+    if (r < 0 || r >= h) continue;
     for (let c = Math.floor(x) - reach; c <= Math.floor(x) + reach; c++) {
-      if (c < 0 || c >= size) continue;
+      if (c < 0 || c >= w) continue;
       const d = Math.hypot(c + 0.5 - x, r + 0.5 - y);
       const v = value * Math.min(1, Math.max(0, radius + 0.5 - d));
-      if (v > pixels[r * size + c]) pixels[r * size + c] = v;
+      for (let k = 0; k < channels; k++) {
+        const at = (r * w + c) * channels + k;
+        if (v > pixels[at]) pixels[at] = v;
+      }
     }
   }
   return pixels;
 }
 
 /** Paint along the segment from (x0, y0) to (x1, y1), every half pixel. */
-export function stroke(pixels, x0, y0, x1, y1, diameter, size = 28) {
+export function stroke(pixels, x0, y0, x1, y1, diameter, shape = [28, 28, 1]) {
   const steps = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) * 2));
   for (let s = 0; s <= steps; s++) {
-    paint(pixels, x0 + ((x1 - x0) * s) / steps, y0 + ((y1 - y0) * s) / steps, diameter, size);
+    paint(pixels, x0 + ((x1 - x0) * s) / steps, y0 + ((y1 - y0) * s) / steps, diameter, shape);
   }
   return pixels;
 }
@@ -105,11 +134,12 @@ export class ImagesError extends Error {
 /**
  * Check images.json (its parsed JSON) against the weights it was written with,
  * `weights` as parseWeights returns it. Returns {labels, bytes}: the class of
- * each image and its pixels, `size` x `size` bytes per image, row-major. Throws
- * ImagesError if the file belongs to other weights or does not hold what the
- * manifest's "images" and "class_names" say.
+ * each image and its pixels, bytes of the models' input `shape` ([height, width,
+ * channels]) per image, row-major, channels last. Throws ImagesError if the file
+ * belongs to other weights or does not hold what the manifest's "images" and
+ * "class_names" say.
  */
-export function parseImages(samples, weights, size = 28) {
+export function parseImages(samples, weights, shape = [28, 28, 1]) {
   if (typeof samples !== "object" || samples === null || Array.isArray(samples)) {
     throw new ImagesError("images.json is not an object with labels and pixels");
   }
@@ -128,8 +158,11 @@ export function parseImages(samples, weights, size = 28) {
   if (bad >= 0) {
     throw new ImagesError(`images.json's label ${bad} must be a class from 0 to ${classNames.length - 1}; it is ${JSON.stringify(labels[bad])}`);
   }
-  if (!Array.isArray(samples.shape) || samples.shape[0] !== size || samples.shape[1] !== size || samples.shape.length !== 2) {
-    throw new ImagesError(`images.json's images must be ${size}x${size}; its shape is ${JSON.stringify(samples.shape)}`);
+  const [h, w, channels] = shape;
+  const expected = channels === 1 ? [h, w] : [h, w, channels];
+  const same = Array.isArray(samples.shape) && samples.shape.length === expected.length && expected.every((d, i) => samples.shape[i] === d);
+  if (!same) {
+    throw new ImagesError(`images.json's images must be of shape ${JSON.stringify(expected)}, the models' input; its shape is ${JSON.stringify(samples.shape)}`);
   }
   let bytes;
   try {
@@ -138,8 +171,9 @@ export function parseImages(samples, weights, size = 28) {
   } catch (error) {
     throw new ImagesError(`images.json's pixels are not base64 (${error.message})`);
   }
-  if (bytes.length !== labels.length * size * size) {
-    throw new ImagesError(`images.json must hold ${labels.length * size * size} pixel bytes, ${size * size} per image; it holds ${bytes.length}`);
+  const size = h * w * channels;
+  if (bytes.length !== labels.length * size) {
+    throw new ImagesError(`images.json must hold ${labels.length * size} pixel bytes, ${size} per image; it holds ${bytes.length}`);
   }
   return { labels, bytes };
 }

@@ -3,12 +3,11 @@
 // in the page's URL. The one global: window.cnnvizExplorer.
 import { convUnit, forward, poolUnit, receptiveBox, saliency } from "./layers.js";
 import { parseWeights, readModel, WeightsError } from "./weights.js";
-import { fashionMnistPixels, parseImages, stroke } from "./images.js";
+import { colourPixels, fashionMnistPixels, parseImages, stroke } from "./images.js";
 import { buildModel, drawPixels, drawSaliency, showConv, showPool, update } from "./view.js";
 import { MAX_SHIFT, readView, shifted, writeView } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
-const SIZE = 28;
 
 function refuse(message) {
   const status = $("status");
@@ -33,7 +32,7 @@ async function load() {
     try {
       const response = await fetch("images.json");
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      samples = parseImages(await response.json(), parsed);
+      samples = parseImages(await response.json(), parsed, manifest.models[0].input_shape);
     } catch (error) {
       // The models still run on drawings and uploads; say why the picker is missing.
       $("upload-note").textContent = `The test images could not be loaded (${error.message}).`;
@@ -54,12 +53,30 @@ async function start(manifest, samples) {
   const models = manifest.models;
   const keys = models.map((model) => model.key);
   const classNames = manifest.class_names;
-  const pixels = new Float32Array(SIZE * SIZE); // the drawing, before the shift
+  // Every model takes one input shape (weights.js checks it): the page draws one.
+  const shape = models[0].input_shape;
+  const [H, W, C] = shape;
+  const pixels = new Float32Array(H * W * C); // the drawing, before the shift
   let input = pixels; // what the models see: the drawing shifted
   const canvas = $("draw");
   const overlay = $("saliency");
   const box = $("box");
   const panel = $("unit-details");
+  // The canvas takes the models' input size; the page's text says what it is.
+  for (const c of [canvas, overlay]) [c.width, c.height] = [W, H];
+  canvas.parentElement.style.aspectRatio = `${W} / ${H}`;
+  $("input-heading").textContent = `Input (${H}×${W}${C === 3 ? ", colour" : ""})`;
+  canvas.setAttribute("aria-label", `Drawing canvas, ${H} by ${W} pixels: draw with a mouse, a finger or a pen; arrow keys move the drawing`);
+  if (C === 3) {
+    $("upload-how").replaceChildren(
+      Object.assign(document.createElement("summary"), { textContent: `How an upload becomes a ${H}×${W} image` }),
+      Object.assign(document.createElement("p"), {
+        textContent: `The largest centred part of the picture with the models' shape is scaled to ${H}×${W} pixels, each the mean of the area it covers, its colours kept. The brush paints white.`,
+      }),
+    );
+  } else {
+    $("upload-how").querySelector("summary").textContent = `How an upload becomes a ${H}×${W} image`;
+  }
   const perLayer = () => document.querySelector('input[name="scale"]:checked').value === "layer";
   const view = {
     shown: new Set([0]),
@@ -170,10 +187,10 @@ async function start(manifest, samples) {
       return;
     }
     const [top, left, bottom, right] = seen;
-    box.style.top = `${(100 * top) / SIZE}%`;
-    box.style.left = `${(100 * left) / SIZE}%`;
-    box.style.height = `${(100 * (bottom - top + 1)) / SIZE}%`;
-    box.style.width = `${(100 * (right - left + 1)) / SIZE}%`;
+    box.style.top = `${(100 * top) / H}%`;
+    box.style.left = `${(100 * left) / W}%`;
+    box.style.height = `${(100 * (bottom - top + 1)) / H}%`;
+    box.style.width = `${(100 * (right - left + 1)) / W}%`;
     $("box-note").textContent = `The box on the input: the ${bottom - top + 1}×${right - left + 1} pixels (rows ${top}–${bottom}, columns ${left}–${right}) that ${model.key}: ${layer.name}[${row}, ${col}] sees.`;
   }
 
@@ -212,8 +229,8 @@ async function start(manifest, samples) {
   }
 
   function redraw() {
-    input = shifted(pixels, SIZE, SIZE, ...view.shift);
-    drawPixels(canvas, input);
+    input = shifted(pixels, H, W, ...view.shift, C);
+    drawPixels(canvas, input, C);
     results = models.map((_, m) => (view.shown.has(m) && arrays[m] ? run(m, input) : null));
     columns.forEach((handles, m) => {
       if (results[m]) update(handles, results[m].outputs, classNames, perLayer());
@@ -278,7 +295,7 @@ async function start(manifest, samples) {
   let grab = null; // where a move started: the pointer and the shift
   const at = (event) => {
     const rect = canvas.getBoundingClientRect();
-    return [((event.clientX - rect.left) / rect.width) * SIZE, ((event.clientY - rect.top) / rect.height) * SIZE];
+    return [((event.clientX - rect.left) / rect.width) * W, ((event.clientY - rect.top) / rect.height) * H];
   };
   const moving = () => document.querySelector('input[name="pen"]:checked').value === "move";
   const brush = () => Number($("brush").value);
@@ -299,7 +316,7 @@ async function start(manifest, samples) {
       return;
     }
     last = unshift(at(event));
-    stroke(pixels, ...last, ...last, brush());
+    stroke(pixels, ...last, ...last, brush(), shape);
     forget();
     redraw();
   });
@@ -311,7 +328,7 @@ async function start(manifest, samples) {
     }
     if (last === null) return;
     const point = unshift(at(event));
-    stroke(pixels, ...last, ...point, brush());
+    stroke(pixels, ...last, ...point, brush(), shape);
     last = point;
     redraw(); // at once, not in the next frame: the page follows the pen
   });
@@ -352,7 +369,7 @@ async function start(manifest, samples) {
   // -- test images by class ----------------------------------------------------------
   const picker = $("picker");
   const showImage = (i) => {
-    for (let p = 0; p < SIZE * SIZE; p++) pixels[p] = samples.bytes[i * SIZE * SIZE + p] / 255;
+    for (let p = 0; p < pixels.length; p++) pixels[p] = samples.bytes[i * pixels.length + p] / 255;
     view.image = i;
     picker.value = String(i);
   };
@@ -390,8 +407,9 @@ async function start(manifest, samples) {
       const work = new OffscreenCanvas(w, h);
       const context = work.getContext("2d");
       context.drawImage(bitmap, 0, 0, w, h);
-      pixels.set(fashionMnistPixels(context.getImageData(0, 0, w, h).data, w, h));
-      $("upload-note").textContent = `${file.name}: made 28×28 as described below.`;
+      const rgba = context.getImageData(0, 0, w, h).data;
+      pixels.set(C === 1 ? fashionMnistPixels(rgba, w, h, H, W) : colourPixels(rgba, w, h, H, W));
+      $("upload-note").textContent = `${file.name}: made ${H}×${W} as described below.`;
       forget();
       redraw();
     } catch (error) {
@@ -401,7 +419,7 @@ async function start(manifest, samples) {
 
   // -- the view from the URL: a shared link opens what its sender saw -------------------
   function restore() {
-    const { view: wanted, drawing, problems } = readView(window.location.hash, keys, models, classNames.length, samples ? samples.labels.length : 0);
+    const { view: wanted, drawing, problems } = readView(window.location.hash, keys, models, classNames.length, samples ? samples.labels.length : 0, shape);
     Object.assign(view, wanted);
     if (view.image !== null) showImage(view.image);
     else if (drawing) pixels.set(drawing);

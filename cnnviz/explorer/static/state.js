@@ -6,7 +6,7 @@
 //   look=valid            the model whose saliency is drawn
 //   class=3               the class whose saliency is drawn (absent: the predicted one)
 //   image=12              the test image shown, by its place in the picker, or
-//   drawing=...           a drawing: its 28x28 pixels as bytes (0-255), base64url
+//   drawing=...           a drawing: its pixel values as bytes (0-255), base64url
 //   shift=1,-2            the shift: rows down, columns right
 //   unit=valid,conv1,3,4,0  the clicked unit: model, layer name, row, column, channel
 // A part that does not fit the page (a model it does not have, a row past the
@@ -15,13 +15,19 @@
 /** How far the drawing may be moved, in pixels, each way: as the padding section's grid. */
 export const MAX_SHIFT = 6;
 
-/** `pixels` (h x w, one channel) moved `rows` down and `cols` right; zeros come in at the edges. */
-export function shifted(pixels, h, w, rows, cols) {
+/**
+ * `pixels` (h x w, `channels` values a pixel) moved `rows` down and `cols` right;
+ * zeros come in at the edges.
+ */
+export function shifted(pixels, h, w, rows, cols, channels = 1) {
   if (rows === 0 && cols === 0) return pixels;
-  const out = new Float32Array(h * w);
+  const out = new Float32Array(h * w * channels);
+  const x0 = Math.max(0, cols);
+  const x1 = Math.min(w, w + cols);
+  if (x1 <= x0) return out;
   for (let y = Math.max(0, rows); y < Math.min(h, h + rows); y++) {
-    const from = (y - rows) * w;
-    for (let x = Math.max(0, cols); x < Math.min(w, w + cols); x++) out[y * w + x] = pixels[from + x - cols];
+    const from = ((y - rows) * w + x0 - cols) * channels;
+    out.set(pixels.subarray(from, from + (x1 - x0) * channels), (y * w + x0) * channels);
   }
   return out;
 }
@@ -72,8 +78,10 @@ export function writeView(window, view, keys, models, drawing) {
  * Read a view from a URL fragment (with or without "#"). Returns {view, drawing,
  * problems}: `drawing` is the pixels of a drawing in the link (or null), `problems`
  * says what was left out and why. With no fragment: the first two models, no shift.
+ * `shape` is the models' input, [height, width, channels]: a drawing's size.
  */
-export function readView(hash, keys, models, classCount, imageCount, size = 28) {
+export function readView(hash, keys, models, classCount, imageCount, shape = [28, 28, 1]) {
+  const size = shape[0] * shape[1] * shape[2];
   const view = { shown: new Set(keys.length > 1 ? [0, 1] : [0]), look: 0, target: null, image: null, shift: [0, 0], unit: null };
   const problems = [];
   let drawing = null;
@@ -121,8 +129,8 @@ export function readView(hash, keys, models, classCount, imageCount, size = 28) 
       } catch {
         // said below
       }
-      if (bytes && bytes.length === size * size) drawing = Float32Array.from(bytes, (b) => b / 255);
-      else problems.push(`drawing: expected ${size * size} pixels as base64url`);
+      if (bytes && bytes.length === size) drawing = Float32Array.from(bytes, (b) => b / 255);
+      else problems.push(`drawing: expected ${size} pixel values (${shape.join("×")}) as base64url`);
     } else if (field === "shift") {
       const shift = value.split(",").map(integer);
       if (shift.length === 2 && shift.every((v) => Math.abs(v) <= MAX_SHIFT)) view.shift = shift;

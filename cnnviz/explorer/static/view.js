@@ -115,7 +115,8 @@ export function buildModel(container, model, classNames, onUnit) {
       block.append(list);
     } else {
       handle.kind = "bars";
-      handle.canvas = element("canvas", { class: "bars", width: 2 * shape[shape.length - 1], height: 48 });
+      // At least 240 pixels wide: a few units get wide bars, not a smear when stretched.
+      handle.canvas = element("canvas", { class: "bars", width: Math.max(240, 2 * shape[shape.length - 1]), height: 48 });
       block.append(handle.canvas);
     }
     column.append(block);
@@ -248,9 +249,21 @@ export function showPool(panel, title, unit, poolSize, kind, shown) {
   panel.append(element("p", { class: "sum" }, `${text} Window rows ${unit.top}–${unit.top + poolSize[0] - 1}, columns ${unit.left}–${unit.left + poolSize[1] - 1} of the layer's input.`));
 }
 
-/** Draw 784 pixels in [0, 1] (white on black, as Fashion-MNIST shows) into a 28x28 canvas. */
-export function drawPixels(canvas, pixels) {
-  const rgba = colours(pixels, 0, 1, pixels.length, 1, false);
+/**
+ * Draw an input of values in [0, 1] into a canvas of its size: one channel as gray
+ * (white on black, as Fashion-MNIST shows), three as red, green, blue.
+ */
+export function drawPixels(canvas, pixels, channels = 1) {
+  let rgba;
+  if (channels === 1) rgba = colours(pixels, 0, 1, pixels.length, 1, false);
+  else {
+    const n = pixels.length / channels;
+    rgba = new Uint8ClampedArray(4 * n);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < 3; k++) rgba[4 * i + k] = 255 * pixels[channels * i + k];
+      rgba[4 * i + 3] = 255;
+    }
+  }
   canvas.getContext("2d").putImageData(new ImageData(rgba, canvas.width, canvas.height), 0, 0);
 }
 

@@ -23,8 +23,8 @@ export const ACTIVATIONS = Object.keys(ACTIVATION_TABLE);
 export const PADDINGS = ["valid", "same"];
 /** cnnviz's Padding2D's modes. */
 export const PAD_MODES = ["reflect", "circular"];
-/** The one input the page draws: 28x28 pixels, one channel. */
-export const INPUT_SHAPE = [28, 28, 1];
+/** The channels of the images the page draws: gray, or red, green and blue. */
+export const CHANNELS = [1, 3];
 
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -370,13 +370,17 @@ export function checkManifest(manifest) {
     let offset = 0;
     keys.add(key);
     if (typeof model.name !== "string") throw wrong(`${path}.name`, "a string", model.name);
-    if (!sameList(model.input_shape, INPUT_SHAPE)) {
-      throw wrong(`${path}.input_shape`, "[28,28,1], the page's drawing", model.input_shape);
+    const input = model.input_shape;
+    const ok = Array.isArray(input) && input.length === 3 && input.every((d) => isCount(d, 1)) && CHANNELS.includes(input[2]);
+    if (!ok) throw wrong(`${path}.input_shape`, "[height, width, channels], channels 1 or 3", input);
+    // One canvas for every model: the first model's input is the page's.
+    if (m > 0 && !sameList(input, models[0].input_shape)) {
+      throw wrong(`${path}.input_shape`, `${show(models[0].input_shape)}, the first model's: the page draws one input`, input);
     }
     const layers = list(model.layers, `${path}.layers`, 1);
     const names = new Set();
     const shapes = [];
-    let shape = INPUT_SHAPE;
+    let shape = input;
     layers.forEach((layer, l) => {
       const at = `${path}.layers[${l}]`;
       object(layer, at);
@@ -393,7 +397,7 @@ export function checkManifest(manifest) {
       });
       if (!MERGES.includes(layer.type) && inputs.length !== 1) throw wrong(`${at}.inputs`, `one input for a ${layer.type} layer`, inputs);
       offset = checkArrays(layer, at, offset, 4 * weights.values);
-      shape = checkLayer(layer, at, inputs.map((i) => (i < 0 ? INPUT_SHAPE : shapes[i])));
+      shape = checkLayer(layer, at, inputs.map((i) => (i < 0 ? input : shapes[i])));
       shapes.push(shape);
       if (!sameList(layer.output_shape, shape)) {
         throw wrong(`${at}.output_shape`, `${show(shape)}, what this ${layer.type} makes of its input`, layer.output_shape);
