@@ -179,6 +179,8 @@ def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
             )
         tensors = keras.tree.flatten(inputs)
         spec, arrays = _layer_spec(layer, model)
+        if not all(id(t) in made for t in tensors):
+            raise _unsupported(layer, model, "reads a value that no layer the page runs makes")
         spec["inputs"] = [made[id(t)] for t in tensors]
         if len(spec["inputs"]) != 1 and spec["type"] not in ("Add", "Concatenate"):
             raise _unsupported(layer, model, f"takes {len(spec['inputs'])} inputs")

@@ -138,7 +138,10 @@ async function start(manifest, samples) {
     if (!view.shown.has(view.look)) view.look = [...view.shown][0];
     fillLooks();
   }
-  /** Show the models of view.shown, loading the weights of those not loaded yet. */
+  /**
+   * Show the models of view.shown, loading the weights of those not loaded yet.
+   * Returns false, the page saying why, if a model's weights could not be used.
+   */
   async function showShown() {
     showModels();
     const wanted = [...view.shown].filter((m) => !arrays[m]);
@@ -147,9 +150,10 @@ async function start(manifest, samples) {
       await Promise.all(wanted.map(ensure));
     } catch (error) {
       refuse(`The models were not loaded: ${error.message}`);
-      throw error;
+      return false;
     }
     redraw();
+    return true;
   }
 
   // -- one unit, worked out --------------------------------------------------------------
@@ -463,11 +467,7 @@ async function start(manifest, samples) {
   }
   window.cnnvizExplorer = explorer;
   restore();
-  try {
-    await showShown();
-  } catch {
-    return; // said on the page
-  }
+  if (!(await showShown())) return; // said on the page
   $("status").textContent = "";
   document.body.dataset.state = "ready";
 }
