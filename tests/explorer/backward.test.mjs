@@ -27,6 +27,7 @@ import {
   saliency,
 } from "../../cnnviz/explorer/static/layers.js";
 import { LAYER_TYPES } from "../../cnnviz/explorer/static/weights.js";
+import { random } from "./files.mjs";
 
 const range = (n) => Float32Array.from({ length: n }, (_, i) => i);
 const close = (got, want, tolerance = 1e-6) => {
@@ -34,18 +35,6 @@ const close = (got, want, tolerance = 1e-6) => {
   want.forEach((w, i) => assert.ok(Math.abs(got[i] - w) <= tolerance, `index ${i}: ${got[i]} != ${w}`));
 };
 const size = (shape) => shape.reduce((a, b) => a * b, 1);
-
-/** A seeded generator of numbers in [0, 1) (mulberry32, as in weights.test.mjs). */
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const uniform = (next, n, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * next());
 

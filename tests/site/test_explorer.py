@@ -456,47 +456,36 @@ def test_the_phone_layout_fits_390_pixels_and_draws_by_touch(browser, site_url, 
     assert (pixels.reshape(28, 28)[13:15, 6:22] > 0.5).all(), "the finger stroke did not draw"
 
 
-def test_a_changed_weights_file_is_refused(browser, site_url, site_dir):
-    original = (site_dir / "explorer" / "weights.bin").read_bytes()
-    changed = bytearray(original)
-    changed[-1] ^= 0x40  # one bit of the last weight
+def open_changed(browser, site_url, site_dir, name: str, at: int, bit: int) -> tuple[str, int]:
+    """Open the explorer with one bit of its file `name` flipped, at byte `at`; return the
+    page's message and how many tiles it drew."""
+    changed = bytearray((site_dir / "explorer" / name).read_bytes())
+    changed[at] ^= bit
     context = browser.new_context()
     page = context.new_page()
     try:
         page.route(
-            "**/explorer/weights.bin",
+            f"**/explorer/{name}",
             lambda route: route.fulfill(
                 body=bytes(changed), content_type="application/octet-stream"
             ),
         )
         page.goto(site_url + PATH)
         page.wait_for_selector("body[data-state=refused]", timeout=30_000)
-        message = page.locator("#status").inner_text()
-        tiles = page.locator("canvas.tile").count()
+        return page.locator("#status").inner_text(), page.locator("canvas.tile").count()
     finally:
         context.close()
+
+
+def test_a_changed_weights_file_is_refused(browser, site_url, site_dir):
+    message, tiles = open_changed(browser, site_url, site_dir, "weights.bin", -1, 0x40)
     assert "damaged or was changed" in message
     assert tiles == 0, "the page drew layers from weights it refused"
 
 
 def test_a_changed_model_file_is_refused(browser, site_url, site_dir):
-    original = (site_dir / "explorer" / "weights-0.bin").read_bytes()
-    changed = bytearray(original)
-    changed[len(changed) // 2] ^= 0x01
-    context = browser.new_context()
-    page = context.new_page()
-    try:
-        page.route(
-            "**/explorer/weights-0.bin",
-            lambda route: route.fulfill(
-                body=bytes(changed), content_type="application/octet-stream"
-            ),
-        )
-        page.goto(site_url + PATH)
-        page.wait_for_selector("body[data-state=refused]", timeout=30_000)
-        message = page.locator("#status").inner_text()
-    finally:
-        context.close()
+    size = (site_dir / "explorer" / "weights-0.bin").stat().st_size
+    message, _ = open_changed(browser, site_url, site_dir, "weights-0.bin", size // 2, 0x01)
     assert "weights-0.bin is damaged or was changed" in message
 
 

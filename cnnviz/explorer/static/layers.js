@@ -16,42 +16,58 @@ export function axisPlan(size, kernel, stride, padding) {
   return { out: Math.floor((size - kernel) / stride) + 1, before: 0 };
 }
 
+/**
+ * The windows of a convolution of kernel `size` over an input of `h` x `w`:
+ * {rows, cols} of the output, and each(visit), which calls
+ * visit(cell, y0, x0, i0, i1, j0, j1) for every output cell (r * cols + c): the
+ * window's top-left in the input (y0, x0) and the kernel rows [i0, i1) and columns
+ * [j0, j1) that fall inside the input (zero padding adds nothing).
+ */
+export function windows([h, w], [kh, kw], strides, padding) {
+  const rows = axisPlan(h, kh, strides[0], padding);
+  const cols = axisPlan(w, kw, strides[1], padding);
+  return {
+    rows: rows.out,
+    cols: cols.out,
+    each(visit) {
+      for (let r = 0; r < rows.out; r++) {
+        const y0 = r * strides[0] - rows.before;
+        const i0 = Math.max(0, -y0);
+        const i1 = Math.min(kh, h - y0);
+        for (let c = 0; c < cols.out; c++) {
+          const x0 = c * strides[1] - cols.before;
+          visit(r * cols.out + c, y0, x0, i0, i1, Math.max(0, -x0), Math.min(kw, w - x0));
+        }
+      }
+    },
+  };
+}
+
 /** A 2-D convolution; kernel is Keras' (kh, kw, in, out) flattened in C order. */
 export function conv2d(input, shape, kernel, kernelShape, bias, strides, padding) {
   const [h, w, cin] = shape;
   const [kh, kw, kin, cout] = kernelShape;
   if (kin !== cin) throw new Error(`kernel takes ${kin} channels; input has ${cin}`);
-  const rows = axisPlan(h, kh, strides[0], padding);
-  const cols = axisPlan(w, kw, strides[1], padding);
-  const out = new Float32Array(rows.out * cols.out * cout);
+  const plan = windows([h, w], [kh, kw], strides, padding);
+  const out = new Float32Array(plan.rows * plan.cols * cout);
   const sums = new Float64Array(cout);
-  for (let r = 0; r < rows.out; r++) {
-    const y0 = r * strides[0] - rows.before;
-    // Only the kernel rows and columns that fall inside the input: zero padding adds nothing.
-    const i0 = Math.max(0, -y0);
-    const i1 = Math.min(kh, h - y0);
-    for (let c = 0; c < cols.out; c++) {
-      const x0 = c * strides[1] - cols.before;
-      const j0 = Math.max(0, -x0);
-      const j1 = Math.min(kw, w - x0);
-      for (let o = 0; o < cout; o++) sums[o] = bias ? bias[o] : 0;
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < j1; j++) {
-          const at = ((y0 + i) * w + x0 + j) * cin;
-          const k0 = (i * kw + j) * cin * cout;
-          for (let ch = 0; ch < cin; ch++) {
-            const v = input[at + ch];
-            if (v === 0) continue; // ReLU outputs and blank pixels are mostly zeros
-            const k = k0 + ch * cout;
-            for (let o = 0; o < cout; o++) sums[o] += v * kernel[k + o];
-          }
+  plan.each((cell, y0, x0, i0, i1, j0, j1) => {
+    for (let o = 0; o < cout; o++) sums[o] = bias ? bias[o] : 0;
+    for (let i = i0; i < i1; i++) {
+      for (let j = j0; j < j1; j++) {
+        const at = ((y0 + i) * w + x0 + j) * cin;
+        const k0 = (i * kw + j) * cin * cout;
+        for (let ch = 0; ch < cin; ch++) {
+          const v = input[at + ch];
+          if (v === 0) continue; // ReLU outputs and blank pixels are mostly zeros
+          const k = k0 + ch * cout;
+          for (let o = 0; o < cout; o++) sums[o] += v * kernel[k + o];
         }
       }
-      const base = (r * cols.out + c) * cout;
-      for (let o = 0; o < cout; o++) out[base + o] = sums[o];
     }
-  }
-  return { output: out, shape: [rows.out, cols.out, cout] };
+    out.set(sums, cell * cout);
+  });
+  return { output: out, shape: [plan.rows, plan.cols, cout] };
 }
 
 /** Max or average pooling; "same" padding ignores padded cells (TensorFlow's rule). */
@@ -112,31 +128,21 @@ export function depthwiseConv2d(input, shape, kernel, kernelShape, bias, strides
   const [kh, kw, kin, multiplier] = kernelShape;
   if (kin !== cin) throw new Error(`kernel takes ${kin} channels; input has ${cin}`);
   const cout = cin * multiplier;
-  const rows = axisPlan(h, kh, strides[0], padding);
-  const cols = axisPlan(w, kw, strides[1], padding);
-  const out = new Float32Array(rows.out * cols.out * cout);
+  const plan = windows([h, w], [kh, kw], strides, padding);
+  const out = new Float32Array(plan.rows * plan.cols * cout);
   const sums = new Float64Array(cout);
-  for (let r = 0; r < rows.out; r++) {
-    const y0 = r * strides[0] - rows.before;
-    const i0 = Math.max(0, -y0);
-    const i1 = Math.min(kh, h - y0);
-    for (let c = 0; c < cols.out; c++) {
-      const x0 = c * strides[1] - cols.before;
-      const j0 = Math.max(0, -x0);
-      const j1 = Math.min(kw, w - x0);
-      for (let o = 0; o < cout; o++) sums[o] = bias ? bias[o] : 0;
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < j1; j++) {
-          const at = ((y0 + i) * w + x0 + j) * cin;
-          const k0 = (i * kw + j) * cout; // (kh, kw, in, multiplier): in * multiplier per tap
-          for (let o = 0; o < cout; o++) sums[o] += input[at + Math.floor(o / multiplier)] * kernel[k0 + o];
-        }
+  plan.each((cell, y0, x0, i0, i1, j0, j1) => {
+    for (let o = 0; o < cout; o++) sums[o] = bias ? bias[o] : 0;
+    for (let i = i0; i < i1; i++) {
+      for (let j = j0; j < j1; j++) {
+        const at = ((y0 + i) * w + x0 + j) * cin;
+        const k0 = (i * kw + j) * cout; // (kh, kw, in, multiplier): in * multiplier per tap
+        for (let o = 0; o < cout; o++) sums[o] += input[at + Math.floor(o / multiplier)] * kernel[k0 + o];
       }
-      const base = (r * cols.out + c) * cout;
-      for (let o = 0; o < cout; o++) out[base + o] = sums[o];
     }
-  }
-  return { output: out, shape: [rows.out, cols.out, cout] };
+    out.set(sums, cell * cout);
+  });
+  return { output: out, shape: [plan.rows, plan.cols, cout] };
 }
 
 /** Global average or max pooling over rows and columns: one value per channel. */
@@ -169,21 +175,31 @@ export function padSource(p, size, before, mode) {
   return i < 0 ? -i : 2 * (size - 1) - i; // reflect: Padding2D keeps the border under the size
 }
 
-/** Pad rows by [top, bottom] and columns by [left, right]: zeros, a mirror or a wrap. */
-export function pad2d(input, shape, [[top, bottom], [left, right]], mode = "zero") {
-  const [h, w, ch] = shape;
+/**
+ * The cells of a padded image (rows by [top, bottom], columns by [left, right]) that copy
+ * an input pixel: visit(from, to) with both pixel indices (not zeros, which copy nothing).
+ * Returns the padded [rows, columns].
+ */
+function eachCopy([h, w], [[top, bottom], [left, right]], mode, visit) {
   const oh = h + top + bottom;
   const ow = w + left + right;
-  const out = new Float32Array(oh * ow * ch);
   for (let r = 0; r < oh; r++) {
     const y = padSource(r, h, top, mode);
     if (y < 0) continue;
     for (let c = 0; c < ow; c++) {
       const x = padSource(c, w, left, mode);
-      if (x < 0) continue;
-      out.set(input.subarray((y * w + x) * ch, (y * w + x + 1) * ch), (r * ow + c) * ch);
+      if (x >= 0) visit(y * w + x, r * ow + c);
     }
   }
+  return [oh, ow];
+}
+
+/** Pad rows by [top, bottom] and columns by [left, right]: zeros, a mirror or a wrap. */
+export function pad2d(input, shape, edges, mode = "zero") {
+  const [h, w, ch] = shape;
+  const [[top, bottom], [left, right]] = edges;
+  const out = new Float32Array((h + top + bottom) * (w + left + right) * ch);
+  const [oh, ow] = eachCopy([h, w], edges, mode, (from, to) => out.set(input.subarray(from * ch, (from + 1) * ch), to * ch));
   return { output: out, shape: [oh, ow, ch] };
 }
 
@@ -339,35 +355,25 @@ export function softmaxBackward(y, grad, last) {
 export function conv2dBackward(grad, shape, kernel, kernelShape, strides, padding) {
   const [h, w, cin] = shape;
   const [kh, kw, , cout] = kernelShape;
-  const rows = axisPlan(h, kh, strides[0], padding);
-  const cols = axisPlan(w, kw, strides[1], padding);
   const out = new Float64Array(h * w * cin);
-  for (let r = 0; r < rows.out; r++) {
-    const y0 = r * strides[0] - rows.before;
-    const i0 = Math.max(0, -y0);
-    const i1 = Math.min(kh, h - y0);
-    for (let c = 0; c < cols.out; c++) {
-      const x0 = c * strides[1] - cols.before;
-      const j0 = Math.max(0, -x0);
-      const j1 = Math.min(kw, w - x0);
-      const base = (r * cols.out + c) * cout;
-      let any = false;
-      for (let o = 0; o < cout; o++) if (grad[base + o] !== 0) any = true;
-      if (!any) continue; // behind a ReLU, most of the gradient is zeros
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < j1; j++) {
-          const at = ((y0 + i) * w + x0 + j) * cin;
-          const k0 = (i * kw + j) * cin * cout;
-          for (let ch = 0; ch < cin; ch++) {
-            const k = k0 + ch * cout;
-            let sum = 0;
-            for (let o = 0; o < cout; o++) sum += grad[base + o] * kernel[k + o];
-            out[at + ch] += sum;
-          }
+  windows([h, w], [kh, kw], strides, padding).each((cell, y0, x0, i0, i1, j0, j1) => {
+    const base = cell * cout;
+    let any = false;
+    for (let o = 0; o < cout; o++) if (grad[base + o] !== 0) any = true;
+    if (!any) return; // behind a ReLU, most of the gradient is zeros
+    for (let i = i0; i < i1; i++) {
+      for (let j = j0; j < j1; j++) {
+        const at = ((y0 + i) * w + x0 + j) * cin;
+        const k0 = (i * kw + j) * cin * cout;
+        for (let ch = 0; ch < cin; ch++) {
+          const k = k0 + ch * cout;
+          let sum = 0;
+          for (let o = 0; o < cout; o++) sum += grad[base + o] * kernel[k + o];
+          out[at + ch] += sum;
         }
       }
     }
-  }
+  });
   return Float32Array.from(out);
 }
 
@@ -376,27 +382,17 @@ export function depthwiseConv2dBackward(grad, shape, kernel, kernelShape, stride
   const [h, w, cin] = shape;
   const [kh, kw, , multiplier] = kernelShape;
   const cout = cin * multiplier;
-  const rows = axisPlan(h, kh, strides[0], padding);
-  const cols = axisPlan(w, kw, strides[1], padding);
   const out = new Float64Array(h * w * cin);
-  for (let r = 0; r < rows.out; r++) {
-    const y0 = r * strides[0] - rows.before;
-    const i0 = Math.max(0, -y0);
-    const i1 = Math.min(kh, h - y0);
-    for (let c = 0; c < cols.out; c++) {
-      const x0 = c * strides[1] - cols.before;
-      const j0 = Math.max(0, -x0);
-      const j1 = Math.min(kw, w - x0);
-      const base = (r * cols.out + c) * cout;
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0; j < j1; j++) {
-          const at = ((y0 + i) * w + x0 + j) * cin;
-          const k0 = (i * kw + j) * cout;
-          for (let o = 0; o < cout; o++) out[at + Math.floor(o / multiplier)] += grad[base + o] * kernel[k0 + o];
-        }
+  windows([h, w], [kh, kw], strides, padding).each((cell, y0, x0, i0, i1, j0, j1) => {
+    const base = cell * cout;
+    for (let i = i0; i < i1; i++) {
+      for (let j = j0; j < j1; j++) {
+        const at = ((y0 + i) * w + x0 + j) * cin;
+        const k0 = (i * kw + j) * cout;
+        for (let o = 0; o < cout; o++) out[at + Math.floor(o / multiplier)] += grad[base + o] * kernel[k0 + o];
       }
     }
-  }
+  });
   return Float32Array.from(out);
 }
 
@@ -454,20 +450,12 @@ export function globalPoolBackward(kind, input, shape, output, grad) {
 }
 
 /** Padding's gradient: each padded cell's gradient goes back to the cell it copies (none for zeros). */
-export function pad2dBackward(grad, shape, [[top, bottom], [left, right]], mode = "zero") {
+export function pad2dBackward(grad, shape, edges, mode = "zero") {
   const [h, w, ch] = shape;
-  const oh = h + top + bottom;
-  const ow = w + left + right;
   const out = new Float32Array(h * w * ch);
-  for (let r = 0; r < oh; r++) {
-    const y = padSource(r, h, top, mode);
-    if (y < 0) continue;
-    for (let c = 0; c < ow; c++) {
-      const x = padSource(c, w, left, mode);
-      if (x < 0) continue;
-      for (let k = 0; k < ch; k++) out[(y * w + x) * ch + k] += grad[(r * ow + c) * ch + k];
-    }
-  }
+  eachCopy([h, w], edges, mode, (from, to) => {
+    for (let k = 0; k < ch; k++) out[from * ch + k] += grad[to * ch + k];
+  });
   return out;
 }
 
