@@ -220,4 +220,13 @@ assert best[0] > 1 - 1e-5, "no shift: equal"
 assert best[4] > 1 - 1e-5, "a whole unit: equal"
 assert max(best[1:4]) < 0.95, "between whole units: no match"
 
+# %%
+# Your own drawing, moved
+# -----------------------
+#
+# In the `explorer <../../explorer/index.html>`__ the arrow keys on the
+# drawing move it by one pixel at a time, up to 6 each way, and every model
+# shown answers as it moves: the grids above, for one garment of your own,
+# and for the padding fixes of :doc:`plot_05_fixing_it` side by side.
+
 # sphinx_gallery_thumbnail_number = 1
