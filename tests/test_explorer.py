@@ -883,3 +883,126 @@ def test_a_subclassed_model_inside_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match=r"layer 'sub' \(Sub\) .* is not a layer the page can run"):
         export(model, tmp_path / "page")
     assert not (tmp_path / "page").exists()
+
+
+def small_dense() -> keras.Model:
+    inputs = keras.Input((6, 6, 1))
+    x = keras.layers.Conv2D(3, 3, name="conv")(inputs)
+    x = keras.layers.Flatten(name="flat")(x)
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="out")(x))
+
+
+def with_lora() -> keras.Model:
+    model = small_dense()
+    model.get_layer("out").enable_lora(2)
+    for variable in model.get_layer("out").weights:
+        if "lora" in variable.path:
+            variable.assign(np.full(variable.shape, 0.5, np.float32))
+    return model
+
+
+def quantized(mode: str):
+    def build() -> keras.Model:
+        model = small_dense()
+        model.get_layer("out").quantize(mode)
+        return model
+
+    return build
+
+
+def mixed_precision() -> keras.Model:
+    inputs = keras.Input((6, 6, 1))
+    conv = keras.layers.Conv2D(3, 3, dtype="mixed_float16", name="conv")(inputs)
+    flat = keras.layers.Flatten(name="flat")(conv)
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="out")(flat))
+
+
+def broadcast_add() -> keras.Model:
+    inputs = keras.Input((6, 6, 1))
+    conv = keras.layers.Conv2D(3, 3, name="conv")(inputs)
+    mean = keras.layers.GlobalAveragePooling2D(keepdims=True, name="mean")(conv)
+    added = keras.layers.Add(name="add")([conv, mean])
+    flat = keras.layers.Flatten(name="flat")(added)
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="out")(flat))
+
+
+def byte_pixels() -> keras.Model:
+    inputs = keras.Input((6, 6, 1))
+    x = keras.layers.Rescaling(1 / 255, name="scale")(inputs)
+    x = keras.layers.Flatten(name="flat")(x)
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="out")(x))
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (with_lora, r"layer 'out' \(Dense\) .* has LoRA enabled, which the page does not add"),
+        (quantized("int8"), r"layer 'out' \(Dense\) .* is quantized \(int8\)"),
+        (quantized("float8"), r"layer 'out' \(Dense\) .* is quantized \(float8\)"),
+        (
+            mixed_precision,
+            r"layer 'conv' \(Conv2D\) .* computes in float16, and the page computes in float32",
+        ),
+        (
+            broadcast_add,
+            r"layer 'add' \(Add\) .* adds inputs of shapes \(4, 4, 3\), \(1, 1, 3\); the page adds inputs of one shape",
+        ),
+        (
+            byte_pixels,
+            r"model\[.m.\] .* takes pixels in \[0, 255\] .*the page gives its models pixels in \[0, 1\]",
+        ),
+    ],
+    ids=["lora", "int8", "float8", "mixed_float16", "broadcast_add", "byte_pixels"],
+)
+def test_models_the_page_would_compute_wrongly_are_refused(tmp_path, build, message):
+    """What the hostile review found accepted: each would have given the page silently
+    different numbers from Keras' (or, for the Add, a page that refuses every model)."""
+    with pytest.raises(ValueError, match=message):
+        export({"m": build()}, tmp_path / "page")
+    assert not (tmp_path / "page").exists()
+
+
+def test_the_last_axis_by_its_number_and_rescaling_by_arrays_run(node, tmp_path):
+    inputs = keras.Input((6, 6, 3))
+    x = keras.layers.Rescaling(np.array([1.0, 2.0, 0.5], np.float32), offset=np.float32(0.25))(
+        inputs
+    )
+    a = keras.layers.Conv2D(2, 3, name="a")(x)
+    b = keras.layers.Conv2D(3, 3, name="b")(x)
+    joined = keras.layers.Concatenate(axis=3, name="joined")([a, b])
+    flat = keras.layers.Flatten(name="flat")(keras.layers.Softmax(axis=3, name="soft")(joined))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="out")(flat))
+    folder = export({"m": model}, tmp_path / "page")
+    x = np.random.default_rng(14).random((2, 6, 6, 3), dtype=np.float32)
+    page = run_node(node, folder, x, tmp_path)["m"]
+    for name, values in cnnviz.layer_outputs(model, x, ["joined", "soft", "out"]).items():
+        got = np.asarray(page[name], dtype=np.float32).reshape(values.shape)
+        np.testing.assert_allclose(got, values, atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("scale", "relu"),
+    [
+        (6.0, {"max_value": 6.0}),  # Keras' relu6: no gradient at 6
+        (2.0, {"max_value": 2.0}),  # a clip: the gradient passes at the cap
+        (2.0, {"threshold": 1.0, "negative_slope": 0.1}),  # none at the threshold
+        (2.0, {"threshold": 1.0, "max_value": 2.0}),
+        (2.0, {"max_value": 2.0, "negative_slope": 0.1}),
+        (2.0, {"negative_slope": 0.1}),  # leaky_relu: the slope at 0
+    ],
+    ids=["relu6", "cap", "threshold_slope", "threshold_cap", "cap_slope", "leaky"],
+)
+def test_relus_corners_have_tensorflows_gradient(node, tmp_path, scale, relu):
+    """Pixels of 0, 0.5 and 1, scaled to land on the ReLU's threshold and cap exactly."""
+    inputs = keras.Input((3, 3, 1))
+    x = keras.layers.Rescaling(scale, name="scale")(inputs)
+    x = keras.layers.ReLU(**relu, name="relu")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, name="out")(x))
+    rng = np.random.default_rng(15)
+    model.set_weights([rng.normal(0, 1, w.shape).astype(np.float32) for w in model.get_weights()])
+    pixels = np.array([0, 0.5, 1, 0.5, 1, 0, 1, 0, 0.5], np.float32).reshape(1, 3, 3, 1)
+    folder = export({"m": model}, tmp_path / "page")
+    got = np.asarray(run_node(node, folder, pixels, tmp_path, "saliency", "3")["m"], np.float32)
+    expected = cnnviz.gradients(model, pixels, target=3)
+    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=1e-5, atol=1e-6)

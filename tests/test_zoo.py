@@ -876,14 +876,15 @@ def _expected() -> dict[tuple[str, str], object]:
         expected[function, "logits"] = Refused(NO_SOFTMAX)
     expected["export", "variable_size"] = Refused(NOT_FIXED)
     # The page runs batch norm, dropout, residual blocks, cnnviz's padding and the blur
-    # (issue 26), but neither augmentation nor Normalization.
-    for name, layer in (
-        ("augmented", r"'flip' \(RandomFlip\)"),
-        ("normalization", r"'norm' \(Normalization\)"),
-    ):
-        expected["export", name] = Refused(
-            rf"layer {layer} of model .* not a layer the page can run"
-        )
+    # (issue 26), but not Normalization, and it gives pixels in [0, 1] (the augmented
+    # specimen rescales [0, 255] itself).
+    expected["export", "normalization"] = Refused(
+        r"layer 'norm' \(Normalization\) of model .* not a layer the page can run"
+    )
+    expected["export", "augmented"] = Refused(
+        r"model 'zoo_augmented' takes pixels in \[0, 255\] .*the page gives its models pixels "
+        r"in \[0, 1\]"
+    )
     # A field through a merge: exact (the largest branch) or refused for the merge.
     for function in ("receptive_field", "receptive_box", "top_patches"):
         expected[function, "residual"] = Either(r"layer 'add' .*several inputs")

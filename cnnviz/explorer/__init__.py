@@ -328,6 +328,13 @@ def _models(model: Any) -> dict[str, Any]:
             raise ValueError(
                 f"{name} {value.name!r} has no layer but its input: the page has nothing to run"
             )
+        scale = _graph.input_scale(value)
+        if scale.range is not None and scale.range != _graph.UNIT:
+            raise ValueError(
+                f"{name} {value.name!r} takes pixels in [{scale.range[0]:g}, "
+                f"{scale.range[1]:g}] ({scale.reason}), and the page gives its models pixels "
+                "in [0, 1]; export a model that takes [0, 1]"
+            )
     return models
 
 

@@ -219,6 +219,17 @@ def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
             raise _unsupported(
                 layer, model, f"has {max(counts)} scales or offsets for {channels} channels"
             )
+        axis = spec.pop("_axis", -1)
+        if axis not in (-1, len(inputs[0].shape) - 1):
+            action = "joins along" if spec["type"] == "Concatenate" else "has"
+            raise _unsupported(
+                layer, model, f"{action} axis {axis}; the page takes the last axis, -1"
+            )
+        if spec["type"] == "Add" and len({tuple(t.shape[1:]) for t in inputs}) > 1:
+            shapes = ", ".join(str(tuple(t.shape[1:])) for t in inputs)
+            raise _unsupported(
+                layer, model, f"adds inputs of shapes {shapes}; the page adds inputs of one shape"
+            )
         y = layer(inputs if spec["type"] in ("Add", "Concatenate") else inputs[0], training=False)
         values.append(y)
         spec["output_shape"] = [int(d) for d in y.shape[1:]]
@@ -263,9 +274,51 @@ def _finite(layer: Any, model: Any, arrays: list[tuple[str, np.ndarray]]) -> lis
     return arrays
 
 
+def _plain_float32(layer: Any, model: Any) -> None:
+    """Refuse a layer that does not compute as its float32 weights say.
+
+    The page would compute something else from them, silently: mixed precision,
+    quantized weights, LoRA.
+    """
+    compute = getattr(getattr(layer, "dtype_policy", None), "compute_dtype", "float32")
+    if compute != "float32":
+        raise _unsupported(layer, model, f"computes in {compute}, and the page computes in float32")
+    mode = getattr(layer, "quantization_mode", None)
+    if mode:
+        raise _unsupported(
+            layer, model, f"is quantized ({mode}), and the page runs float32 weights"
+        )
+    if getattr(layer, "lora_enabled", False):
+        raise _unsupported(layer, model, "has LoRA enabled, which the page does not add")
+
+
+def _weights_of(layer: Any, model: Any, names: tuple[str, ...]) -> list:
+    """Return `layer`'s weights named `names`, and its bias, last, if it has one.
+
+    A layer with more or fewer weights than those is refused: the page would drop them.
+    """
+    weights = layer.get_weights()
+    read = (*names, "bias") if getattr(layer, "use_bias", False) else names
+    if len(weights) != len(read):
+        raise _unsupported(
+            layer,
+            model,
+            f"has {len(weights)} weight arrays where the page reads {len(read)} "
+            f"({', '.join(read)})",
+        )
+    return _finite(layer, model, list(zip(read, weights, strict=True)))
+
+
 def _edges(config: object) -> list[list[int]]:
     """Return a padding or cropping setting as [[top, bottom], [left, right]]."""
     return [[int(a), int(b)] for a, b in config]
+
+
+def _numpy(value: object) -> object:
+    """Return `value` as NumPy can read it: a Keras or backend tensor converted."""
+    import keras
+
+    return keras.ops.convert_to_numpy(value) if keras.ops.is_tensor(value) else value
 
 
 def _channel_arrays(layer: Any, model: Any) -> list[tuple[str, np.ndarray]]:
@@ -286,8 +339,9 @@ def _channel_arrays(layer: Any, model: Any) -> list[tuple[str, np.ndarray]]:
         # As TensorFlow computes it: x * (gamma / sqrt(var + eps)) + (beta - mean * that).
         scale = gamma / np.sqrt(variance + np.float32(config["epsilon"]))
         return _finite(layer, model, [("scale", scale), ("offset", beta - mean * scale)])
-    scale = np.asarray(config["scale"], np.float32).reshape(-1)
-    offset = np.asarray(config["offset"], np.float32).reshape(-1)
+    # The layer's own values: its config holds NumPy arrays in a serialized form.
+    scale = np.asarray(_numpy(layer.scale), np.float32).reshape(-1)
+    offset = np.asarray(_numpy(layer.offset), np.float32).reshape(-1)
     if scale.size != offset.size and 1 in (scale.size, offset.size):
         size = max(scale.size, offset.size)
         scale, offset = np.broadcast_to(scale, (size,)), np.broadcast_to(offset, (size,))
@@ -305,6 +359,7 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
     if type(layer) is not (Padding2D if kind == "Padding2D" else getattr(keras.layers, kind, None)):
         kind = "?"  # a subclass, or another library's layer of a Keras name: not known here
     spec: dict[str, Any] = {"type": kind}
+    _plain_float32(layer, model)
     if config.get("data_format", "channels_last") != "channels_last":
         raise _unsupported(layer, model, "is channels_first, and the page runs channels_last")
     if kind in _CONVOLUTIONS:
@@ -319,13 +374,10 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
         names = (
             ("depthwise_kernel", "pointwise_kernel") if kind == "SeparableConv2D" else ("kernel",)
         )
-        weights = layer.get_weights()
-        return spec, _finite(layer, model, list(zip((*names, "bias"), weights, strict=False)))
+        return spec, _weights_of(layer, model, names)
     if kind == "Dense":
         spec["activation"] = _activation(layer, model, layer.activation)
-        return spec, _finite(
-            layer, model, list(zip(("kernel", "bias"), layer.get_weights(), strict=False))
-        )
+        return spec, _weights_of(layer, model, ("kernel",))
     if kind in ("MaxPooling2D", "AveragePooling2D"):
         spec.update(
             pool_size=list(config["pool_size"]),
@@ -369,15 +421,10 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
             raise _unsupported(layer, model, f"has alpha={alpha}, which is not finite")
         spec["alpha"] = alpha
         return spec, []
-    if kind == "Softmax":
-        if config["axis"] not in (-1, [-1]):
-            raise _unsupported(layer, model, f"has axis {config['axis']}; the page takes -1")
-        return spec, []
-    if kind == "Concatenate":
-        if config["axis"] != -1:
-            raise _unsupported(
-                layer, model, f"joins along axis {config['axis']}; the page takes -1"
-            )
+    if kind in ("Softmax", "Concatenate"):
+        # The last axis, -1 or its number: checked against the input when the graph is run.
+        axis = config["axis"]
+        spec["_axis"] = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
         return spec, []
     if kind in ("Flatten", "Add", *_IDENTITY):
         return spec, []

@@ -566,6 +566,46 @@ def test_a_colour_model_of_another_size_gets_a_canvas_of_its_size(browser, serve
         context.close()
 
 
+def test_models_without_probabilities_get_a_ready_page(browser, serve, tmp_path):
+    """Logits: the prediction is the largest score; maps out: no saliency, said so."""
+    import keras
+
+    import cnnviz.explorer
+
+    inputs = keras.Input((28, 28, 1))
+    conv = keras.layers.Conv2D(10, 3, strides=7, name="conv")(inputs)
+    logits = keras.layers.Dense(10, name="logits")(keras.layers.Flatten(name="flat")(conv))
+    pages = {
+        "logits": keras.Model(inputs, logits),
+        "maps": keras.Model(inputs, keras.layers.Softmax(name="soft")(conv)),
+    }
+    context = browser.new_context()
+    try:
+        for name, model in pages.items():
+            url = serve(cnnviz.explorer.export({name: model}, tmp_path / name))
+            page = context.new_page()
+            errors = []
+            page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+            page.goto(url + "index.html")
+            page.wait_for_selector("body[data-state=ready]", timeout=30_000)
+            prediction = page.locator(".prediction").first.inner_text()
+            note = page.locator("#look-note").inner_text()
+            assert errors == [], errors
+            if name == "logits":
+                x = np.asarray(page.evaluate("Array.from(window.cnnvizExplorer.input())"))
+                best = int(model(x.reshape(1, 28, 28, 1).astype(np.float32)).numpy().argmax())
+                assert prediction.startswith(f"Largest score: {cnnviz.CLASS_NAMES[best]} (")
+                assert "the model's output for the class" in note
+            else:
+                assert prediction == ""
+                assert (
+                    note
+                    == "maps gives 4\u00d74\u00d710 values, not one score per class: no saliency to draw."
+                )
+    finally:
+        context.close()
+
+
 def test_a_residual_model_with_batch_norm_agrees_with_keras(browser, serve, tmp_path, test_pixels):
     """A reader's kind of model, exported by the test: every layer and the saliency."""
     import cnnviz

@@ -265,6 +265,21 @@ export function relu(input, negativeSlope = 0, maxValue = null, threshold = 0) {
   return out;
 }
 
+/**
+ * The derivative of Keras' ReLU layer at `x`, as TensorFlow takes it where the pieces
+ * meet: the operations Keras builds it from (leaky_relu; or x * (x > threshold), relu
+ * or relu6, a clip to the cap, minus the slope times relu(threshold - x)) each have
+ * their own rule at the corners, and cnnviz.gradients follows them.
+ */
+export function reluSlope(x, negativeSlope = 0, maxValue = null, threshold = 0) {
+  if (negativeSlope !== 0 && maxValue === null && threshold === 0) return x > 0 ? 1 : negativeSlope;
+  let positive;
+  if (threshold !== 0) positive = x > threshold && (maxValue === null || x <= maxValue) ? 1 : 0;
+  else if (maxValue === 6) positive = x > 0 && x < 6 ? 1 : 0; // relu6, then no clip
+  else positive = x > 0 && (maxValue === null || x <= maxValue) ? 1 : 0;
+  return positive + (negativeSlope !== 0 && x < threshold ? negativeSlope : 0);
+}
+
 /** The error function, to 1.2e-7 relative (Numerical Recipes' erfc, a Chebyshev fit). */
 export function erf(x) {
   const z = Math.abs(x);
@@ -618,11 +633,8 @@ export function layerBackward(layer, inputs, shapes, arrays, run, grad, activati
     case "Activation":
       return [activateBackward(layer.activation, x, run.output, grad, shape)];
     case "ReLU":
-    case "LeakyReLU": {
-      const t = layer.threshold ?? 0;
-      const cap = layer.max_value ?? null;
-      return [grad.map((g, i) => (x[i] > t ? (cap !== null && x[i] > cap ? 0 : g) : g * layer.negative_slope))];
-    }
+    case "LeakyReLU":
+      return [grad.map((g, i) => g * reluSlope(x[i], layer.negative_slope, layer.max_value ?? null, layer.threshold ?? 0))];
     case "ELU":
       return [grad.map((g, i) => (x[i] > 0 ? g : g * layer.alpha * Math.exp(x[i])))];
     case "Softmax":

@@ -220,16 +220,25 @@ async function start(manifest, samples) {
   function showSaliency() {
     const m = view.look;
     if (!results[m]) return;
-    const probabilities = results[m].outputs[models[m].layers.at(-1).name];
+    const model = models[m];
+    const last = model.layers.at(-1);
+    const scores = results[m].outputs[last.name];
+    if (last.output_shape.length !== 1 || scores.length !== classNames.length) {
+      overlay.hidden = true;
+      $("look-note").textContent = `${model.key} gives ${last.output_shape.join("×")} values, not one score per class: no saliency to draw.`;
+      return;
+    }
     let best = 0;
-    for (let k = 1; k < probabilities.length; k++) if (probabilities[k] > probabilities[best]) best = k;
+    for (let k = 1; k < scores.length; k++) if (scores[k] > scores[best]) best = k;
     const target = view.target ?? best;
-    const map = saliency(models[m], arrays[m], input, target, results[m]);
+    const map = saliency(model, arrays[m], input, target, results[m]);
     const peak = drawSaliency(overlay, map);
     overlay.hidden = !$("look-show").checked;
+    const softmax = last.type === "Softmax" || last.activation === "softmax";
     $("look-note").textContent =
-      `${models[m].key}, ${classNames[target]}${view.target === null ? " (predicted)" : ""}: ` +
-      `|∂ score / ∂ pixel|, the class's input to the softmax; transparent at 0, opaque red at this map's largest value, ${peak.toPrecision(3)}.`;
+      `${model.key}, ${classNames[target]}${view.target === null ? " (predicted)" : ""}: ` +
+      `|∂ score / ∂ pixel|, the score being ${softmax ? "the class's input to the softmax" : "the model's output for the class"}; ` +
+      `transparent at 0, opaque red at this map's largest value, ${peak.toPrecision(3)}.`;
   }
 
   function redraw() {

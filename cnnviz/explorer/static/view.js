@@ -134,6 +134,20 @@ function describe(limit, signed, per) {
 
 /** Draw one model's outputs into its handles; `perLayer` puts a layer's tiles on one scale. */
 export function update(handles, outputs, classNames, perLayer) {
+  // Without class probabilities, the prediction is the largest of one score per class.
+  const last = handles.layers.at(-1);
+  if (last.kind !== "probabilities") {
+    const values = outputs[last.layer.name];
+    if (last.layer.output_shape.length === 1 && values.length === classNames.length) {
+      let best = 0;
+      for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+      handles.prediction.textContent = `Largest score: ${classNames[best]} (${values[best].toFixed(2)})`;
+      handles.prediction.dataset.class = String(best);
+    } else {
+      handles.prediction.textContent = "";
+      delete handles.prediction.dataset.class;
+    }
+  }
   for (const handle of handles.layers) {
     const values = outputs[handle.layer.name];
     const shape = handle.layer.output_shape;
