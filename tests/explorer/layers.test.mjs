@@ -6,6 +6,7 @@ import { test } from "node:test";
 import {
   axisPlan,
   conv2d,
+  depthwiseConv2d,
   convUnit,
   dense,
   forward,
@@ -192,4 +193,18 @@ test("receptive box of LeNet-5 (valid): conv2 sees 14x14 pixels, max_pool2 16x16
   assert.deepEqual(receptiveBox(lenet, 0, 3, 4), [3, 4, 7, 8]);
   assert.deepEqual(receptiveBox(lenet, 2, 0, 0), [0, 0, 13, 13]);
   assert.deepEqual(receptiveBox(lenet, 3, 3, 3), [12, 12, 27, 27]);
+});
+
+test("one depthwise unit worked out reads its one input channel and equals the layer's output", () => {
+  // 4x4 input, 3 channels; multiplier 2: output channel 5 is input channel 2's second kernel.
+  const input = Float32Array.from({ length: 48 }, (_, i) => ((i * 7) % 11) - 5);
+  const kernel = Float32Array.from({ length: 3 * 3 * 3 * 2 }, (_, i) => ((i * 5) % 13) / 13 - 0.5);
+  const bias = Float32Array.of(0.1, 0.2, 0.3, 0.4, 0.5, 0.6);
+  const whole = depthwiseConv2d(input, [4, 4, 3], kernel, [3, 3, 3, 2], bias, [1, 1], "same");
+  for (const [row, col, channel] of [[0, 0, 5], [2, 1, 0], [3, 3, 3]]) {
+    const unit = convUnit(input, [4, 4, 3], kernel, [3, 3, 3, 2], bias, [1, 1], "same", row, col, channel, true);
+    assert.deepEqual(unit.inputChannels, [Math.floor(channel / 2)]);
+    assert.equal(unit.window.length, 9);
+    assert.ok(Math.abs(unit.value - whole.output[(row * 4 + col) * 6 + channel]) < 1e-5, `${row},${col},${channel}`);
+  }
 });

@@ -771,10 +771,14 @@ export function saliency(model, arrays, pixels, classIndex, run = undefined) {
  * One output unit of a convolution worked out: the window it sees of the
  * input (zero where padded), the kernel, their products, the sum and the bias.
  * `row`, `col`, `channel` index the output; arrays are [kh][kw][in] in C order.
+ * With `depthwise`, the kernel is a DepthwiseConv2D's (kh, kw, in, multiplier) and
+ * the unit reads its one input channel; `inputChannels` names the channels read.
  */
-export function convUnit(input, shape, kernel, kernelShape, bias, strides, padding, row, col, channel) {
-  const [h, w, cin] = shape;
-  const [kh, kw, , cout] = kernelShape;
+export function convUnit(input, shape, kernel, kernelShape, bias, strides, padding, row, col, channel, depthwise = false) {
+  const [h, w, channels] = shape;
+  const [kh, kw, , last] = kernelShape;
+  const inputChannels = depthwise ? [Math.floor(channel / last)] : Array.from({ length: channels }, (_, k) => k);
+  const cin = inputChannels.length;
   const rows = axisPlan(h, kh, strides[0], padding);
   const cols = axisPlan(w, kw, strides[1], padding);
   const top = row * strides[0] - rows.before;
@@ -789,16 +793,17 @@ export function convUnit(input, shape, kernel, kernelShape, bias, strides, paddi
       const x = left + j;
       const inside = y >= 0 && y < h && x >= 0 && x < w;
       padded[i * kw + j] = inside ? 0 : 1;
-      for (let ch = 0; ch < cin; ch++) {
-        const at = (i * kw + j) * cin + ch;
-        window[at] = inside ? input[(y * w + x) * cin + ch] : 0;
-        weights[at] = kernel[((i * kw + j) * cin + ch) * cout + channel];
+      inputChannels.forEach((ch, k) => {
+        const at = (i * kw + j) * cin + k;
+        window[at] = inside ? input[(y * w + x) * channels + ch] : 0;
+        // A depthwise kernel's output channel `channel` is ch * multiplier + m.
+        weights[at] = depthwise ? kernel[(i * kw + j) * channels * last + channel] : kernel[((i * kw + j) * channels + ch) * last + channel];
         sum += window[at] * weights[at];
-      }
+      });
     }
   }
   const b = bias ? bias[channel] : 0;
-  return { top, left, window, weights, padded, sum, bias: b, value: sum + b };
+  return { top, left, window, weights, padded, sum, bias: b, value: sum + b, inputChannels };
 }
 
 /** One output unit of a pooling: its window (NaN where padded) and the winner's index. */

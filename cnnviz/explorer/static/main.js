@@ -171,10 +171,11 @@ async function start(manifest, samples) {
     const inShape = from < 0 ? model.input_shape : model.layers[from].output_shape;
     const shown = results[m].outputs[layer.name][(row * layer.output_shape[1] + col) * layer.output_shape[2] + channel];
     const title = `${model.key}: ${layer.name}[row ${row}, column ${col}, channel ${channel}]`;
-    if (layer.type === "Conv2D") {
+    if (layer.type === "Conv2D" || layer.type === "DepthwiseConv2D") {
       const kShape = layer.arrays.find((a) => a.name === "kernel").shape;
       const a = arrays[m][l];
-      const worked = convUnit(inValues, inShape, a.kernel, kShape, a.bias, layer.strides, layer.padding, row, col, channel);
+      const depthwise = layer.type === "DepthwiseConv2D";
+      const worked = convUnit(inValues, inShape, a.kernel, kShape, a.bias, layer.strides, layer.padding, row, col, channel, depthwise);
       showConv(panel, title, worked, kShape, layer.activation, shown);
     } else if (layer.type === "MaxPooling2D" || layer.type === "AveragePooling2D") {
       const worked = poolUnit(inValues, inShape, layer.pool_size, layer.strides, layer.padding, row, col, channel);

@@ -221,14 +221,15 @@ function grid(values, rows, cols, channels, channel, highlight, padded) {
 /** Show a convolution unit: per input channel the window, the kernel and their sum; then the total. */
 export function showConv(panel, title, unit, kernelShape, activation, shown) {
   panel.replaceChildren(element("h3", {}, title));
-  const [kh, kw, cin] = kernelShape;
+  const [kh, kw] = kernelShape;
+  const cin = unit.inputChannels?.length ?? kernelShape[2];
   const parts = element("div", { class: "parts" });
   for (let ch = 0; ch < cin; ch++) {
     let partial = 0;
     for (let i = 0; i < kh * kw; i++) partial += unit.window[i * cin + ch] * unit.weights[i * cin + ch];
     const part = element("figure", { class: "part" });
     part.append(
-      element("figcaption", {}, `input channel ${ch}: window × kernel, summed = ${partial.toFixed(3)}`),
+      element("figcaption", {}, `input channel ${unit.inputChannels?.[ch] ?? ch}: window × kernel, summed = ${partial.toFixed(3)}`),
       grid(unit.window, kh, kw, cin, ch, -1, unit.padded),
       element("span", { class: "times" }, "×"),
       grid(unit.weights, kh, kw, cin, ch, -1, null),
