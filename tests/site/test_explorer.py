@@ -340,6 +340,8 @@ def test_a_drawing_gets_the_prediction_keras_gives_offline(explorer, models):
                 )
             page.mouse.up()
         pixels = np.asarray(page.evaluate("Array.from(window.cnnvizExplorer.pixels())"))
+        # The stroke's end puts the drawing in the link at once (moves only schedule it).
+        hash_ = page.evaluate("location.hash")
         shown = page.eval_on_selector_all(
             "#models .model:not([hidden]) .prediction", "ps => ps.map(p => +p.dataset.class)"
         )
@@ -347,6 +349,7 @@ def test_a_drawing_gets_the_prediction_keras_gives_offline(explorer, models):
     finally:
         context.set_offline(False)
     assert (pixels > 0.5).sum() > 40, "the strokes did not draw"
+    assert "drawing=" in hash_
     image = pixels.reshape(1, 28, 28, 1).astype(np.float32)
     expected = [int(models[key](image).numpy().argmax()) for key in keys]
     assert shown == expected

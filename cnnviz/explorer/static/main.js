@@ -255,6 +255,20 @@ async function start(manifest, samples) {
     const moves = [down && `${Math.abs(down)} ${down > 0 ? "down" : "up"}`, right && `${Math.abs(right)} ${right > 0 ? "right" : "left"}`].filter(Boolean);
     $("shift-note").textContent = `The models see the drawing ${moves.length ? `moved ${moves.join(" and ")}` : "where it is"} (at most ${MAX_SHIFT} pixels each way).`;
     [$("shift-rows").value, $("shift-cols").value] = view.shift.map(String);
+    keepView();
+  }
+
+  // The view goes into the URL once the reader pauses, not on every pointer move:
+  // encoding the drawing and replacing the history entry 60 times a second is work the
+  // pen does not need, and browsers throttle a page that replaces its URL that often.
+  let pendingView = null;
+  function keepView() {
+    clearTimeout(pendingView);
+    pendingView = setTimeout(writeViewNow, 250);
+  }
+  function writeViewNow() {
+    clearTimeout(pendingView);
+    pendingView = null;
     writeView(window, view, keys, models, view.image === null ? pixels : null);
   }
 
@@ -289,7 +303,7 @@ async function start(manifest, samples) {
       return;
     }
     showUnit();
-    writeView(window, view, keys, models, view.image === null ? pixels : null);
+    writeViewNow();
   }
   function fromForm() {
     limits();
@@ -347,6 +361,7 @@ async function start(manifest, samples) {
     redraw(); // at once, not in the next frame: the page follows the pen
   });
   const end = () => {
+    if (last !== null || grab !== null) writeViewNow(); // the stroke or move is done
     last = null;
     grab = null;
   };
@@ -463,6 +478,7 @@ async function start(manifest, samples) {
       pixels.set(values);
       forget();
       redraw();
+      writeViewNow();
     },
     view: () => structuredClone(view),
     /** Load a model's weights (without showing it), so that run and saliency take it. */
