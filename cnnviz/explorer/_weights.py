@@ -213,12 +213,13 @@ def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
                 f"has a pool window of {window[0]}x{window[1]} on an input of "
                 f"{shape[0]}x{shape[1]}; the page shows windows that fit in their input",
             )
-        counts = {array.size for _, array in arrays}
-        channels = int(inputs[0].shape[-1])
-        if spec["type"] == "Rescaling" and not counts <= {1, channels}:
-            raise _unsupported(
-                layer, model, f"has {max(counts)} scales or offsets for {channels} channels"
-            )
+        if spec["type"] == "Rescaling":
+            counts = {array.size for _, array in arrays}
+            channels = int(inputs[0].shape[-1])
+            if not counts <= {1, channels}:
+                raise _unsupported(
+                    layer, model, f"has {max(counts)} scales or offsets for {channels} channels"
+                )
         axis = spec.pop("_axis", -1)
         if axis not in (-1, len(inputs[0].shape) - 1):
             action = "joins along" if spec["type"] == "Concatenate" else "has"
