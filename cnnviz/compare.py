@@ -300,10 +300,10 @@ class _View:
     debiased estimator, and its least and largest values, to tell a constant layer.
     """
 
-    def __init__(self, name: str, base: int, weights: np.ndarray | None, bias) -> None:
+    def __init__(self, name: str, base: int, weights=None, bias=None, metric=None) -> None:
         self.name, self.base = name, base
         self.weights, self.bias = weights, bias
-        self.metric = None if weights is None else weights.astype(np.float64) @ weights.T
+        self.metric = metric  # W W^T, float64 (None: the identity)
         self.offset: np.ndarray | None = None  # the layer's output at the base's shift
         self.low = self.high = None
         self.norms = 0.0  # sum of a
@@ -348,7 +348,9 @@ def _affine_map(layer: keras.layers.Layer, shape: tuple) -> tuple[np.ndarray, np
     return images.reshape(width, -1) - bias, bias
 
 
-def _stands_for(z: np.ndarray, out: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> bool:
+def _stands_for(
+    z: np.ndarray, out: np.ndarray, weights: np.ndarray, bias: np.ndarray, metric: np.ndarray
+) -> bool:
     """Say whether a layer's input `z` may stand for its output `out` through its map.
 
     Checked on the first block: the map must give the layer's own outputs
@@ -357,7 +359,8 @@ def _stands_for(z: np.ndarray, out: np.ndarray, weights: np.ndarray, bias: np.nd
     made of, must come out the same through the map and the input's float32
     products as from the outputs themselves (to 1e-5): where the map's weights cancel (a difference of
     nearly equal inputs, scaled up), rounding in the input's products would
-    be magnified, and the layer stands for itself instead.
+    be magnified, and the layer stands for itself instead. `metric` is the
+    map's W W^T, in float64.
     """
     flat_z = z.reshape(len(z), -1)
     actual = out.reshape(len(out), -1).astype(np.float64)
@@ -369,7 +372,7 @@ def _stands_for(z: np.ndarray, out: np.ndarray, weights: np.ndarray, bias: np.nd
     largest = float(np.abs(centred).max()) or 1.0
     centred *= np.float32(1 / largest)
     gram = np.dot(centred.T, centred).astype(np.float64)
-    through = float(np.sum(gram * (weights.astype(np.float64) @ weights.T)))
+    through = float(np.sum(gram * metric))
     direct = float(np.sum((actual - actual.mean(axis=0)) ** 2)) / largest**2
     return abs(through - direct) <= 1e-5 * direct if direct > 0 else through == 0
 
@@ -440,10 +443,11 @@ class _Side:
             if name in self.candidates:
                 k = count + self.candidates.index(name)
                 weights, bias = _affine_map(self.layers[name], outs[k].shape[1:])
-                if _stands_for(outs[k], outs[i], weights, bias):
-                    self.views.append(_View(name, base_of(k), weights, bias))
+                metric = weights.astype(np.float64) @ weights.T  # once, for the check and the view
+                if _stands_for(outs[k], outs[i], weights, bias, metric):
+                    self.views.append(_View(name, base_of(k), weights, bias, metric))
                     continue
-            self.views.append(_View(name, base_of(i), None, None))
+            self.views.append(_View(name, base_of(i)))
 
     def add(self, outs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Add one block; return its z' of every base side by side and each view's a."""
