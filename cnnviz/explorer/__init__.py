@@ -148,8 +148,9 @@ def export(
     picker of the given `images` by
     class and an upload, and shows every layer of the models the reader
     chooses side by side (the first two at first), live while drawing;
-    clicking a convolution or pooling unit shows its window, kernel and
-    arithmetic. It overlays the saliency map of a chosen model and class
+    clicking a unit of any layer shows how its value is computed (a
+    convolution's window, kernel and sum; a dense unit's largest products;
+    the other layers' arithmetic in words). It overlays the saliency map of a chosen model and class
     (:func:`cnnviz.gradients`' map, computed in the page by backpropagation),
     moves the drawing by up to 6 pixels with the arrow keys or a drag while
     every prediction follows, and keeps the view in its URL, so that a link

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { forward } from "../../cnnviz/explorer/static/layers.js";
+import { forward, layerUnit } from "../../cnnviz/explorer/static/layers.js";
 import { checkManifest, MAGIC, parseWeights, VERSION, WeightsError } from "../../cnnviz/explorer/static/weights.js";
 import { arraysOf, describe, random, weightsFile } from "./files.mjs";
 
@@ -94,6 +94,54 @@ test("a good graph manifest passes and runs, each layer reading the layers its i
   const probabilities = outputs.dense;
   assert.equal(probabilities.length, 3);
   assert.ok(Math.abs(probabilities[0] + probabilities[1] + probabilities[2] - 1) < 1e-6);
+});
+
+test("every unit of every layer of the graph is worked out to the value the layer gives", () => {
+  const { manifest, data } = model();
+  const spec = manifest.models[0];
+  const arrays = arraysOf(manifest, 0, data);
+  const { runs } = forward(spec, arrays, pixels);
+  const near = (a, b, what) => assert.ok(Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b)), `${what}: ${a} != ${b}`);
+  let checked = 0;
+  spec.layers.forEach((layer, l) => {
+    if (layer.type === "Conv2D" || layer.type === "DepthwiseConv2D") return; // convUnit's
+    const xs = layer.inputs.map((i) => (i < 0 ? pixels : runs[i].output));
+    const shapes = layer.inputs.map((i) => (i < 0 ? spec.input_shape : runs[i].shape));
+    const out = runs[l].shape;
+    const last = out.at(-1);
+    const cells = runs[l].output.length / last;
+    for (let cell = 0; cell < cells; cell++) {
+      for (let channel = 0; channel < last; channel++) {
+        const unit = layerUnit(layer, xs, shapes, arrays[l], runs[l], cell, channel);
+        const index = cell * last + channel;
+        const what = `${layer.name}[${cell}, ${channel}]`;
+        assert.equal(unit.value, runs[l].output[index], what);
+        // The worked numbers give the value.
+        if (unit.kind === "affine") near(unit.input * unit.scale + unit.offset, unit.value, what);
+        if (unit.kind === "add") near(unit.terms.reduce((a, b) => a + b, 0), unit.value, what);
+        if (unit.kind === "copy") {
+          const [w, ch] = [shapes[0][1], shapes[0][2]];
+          assert.equal(unit.from === null ? 0 : xs[0][(unit.from[0] * w + unit.from[1]) * ch + unit.from[2]], unit.value, what);
+        }
+        if (unit.kind === "concatenate") {
+          const k = shapes[unit.input].at(-1);
+          assert.equal(xs[unit.input][cell * k + unit.from], unit.value, what);
+        }
+        if (unit.kind === "global") {
+          const [h, w, ch] = shapes[0];
+          const values = Array.from({ length: h * w }, (_, p) => xs[0][p * ch + channel]);
+          if (unit.pooling === "average") near(values.reduce((a, b) => a + b, 0) / (h * w), unit.value, what);
+        }
+        if (unit.kind === "dense") {
+          near(unit.sum, runs[l].pre[index], what);
+          near(unit.terms.reduce((a, t) => a + t.product, 0) + unit.rest + unit.bias, unit.sum, what);
+        }
+        checked++;
+      }
+    }
+  });
+  // bn, pad, crop, add: 26x26x3 or 28x28x3 each; concat 26x26x6; gap 6; dense 3.
+  assert.equal(checked, 3 * 26 * 26 * 3 + 28 * 28 * 3 + 26 * 26 * 6 + 6 + 3);
 });
 
 test("a Rescaling with one scale and one offset for all 3 channels passes and runs", () => {

@@ -278,10 +278,12 @@ const badParts = [
   ["a shift of letters", { shift: "shift=a,b" }, { shift: [0, 0] }, /^shift: expected two whole numbers from -6 to 6; got "a,b"$/],
   ["a shift of halves", { shift: "shift=0.5,1" }, { shift: [0, 0] }, /^shift: expected two whole numbers from -6 to 6; got "0.5,1"$/],
   ["a unit in an unknown model", { unit: "unit=nope,conv1,1,2,3" }, { unit: null }, /^unit: no model "nope"/],
-  ["a unit in an unknown layer", { unit: "unit=valid,conv9,1,2,3" }, { unit: null }, /^unit: model valid has no layer of maps named "conv9"$/],
-  ["a unit in a layer of another model only", { unit: "unit=same,pool1,1,2,3" }, { unit: null }, /^unit: model same has no layer of maps named "pool1"$/],
-  ["a unit in a layer whose output is a vector", { unit: "unit=valid,dense,0,0,0" }, { unit: null }, /^unit: model valid has no layer of maps named "dense"$/],
-  ["a unit in a flatten layer", { unit: "unit=valid,flatten,0,0,0" }, { unit: null }, /^unit: model valid has no layer of maps named "flatten"$/],
+  ["a unit in an unknown layer", { unit: "unit=valid,conv9,1,2,3" }, { unit: null }, /^unit: model valid has no layer named "conv9"$/],
+  ["a unit in a layer of another model only", { unit: "unit=same,pool1,1,2,3" }, { unit: null }, /^unit: model same has no layer named "pool1"$/],
+  ["a unit of a vector in row 1", { unit: "unit=valid,dense,1,0,0" }, { unit: null }, /^unit: expected row 0, column 0 and a unit inside dense's 10; got 1,0,0$/],
+  ["a unit of a vector in column 1", { unit: "unit=valid,dense,0,1,0" }, { unit: null }, /^unit: expected row 0, column 0 and a unit inside dense's 10; got 0,1,0$/],
+  ["a unit of a vector past its last", { unit: "unit=valid,dense,0,0,10" }, { unit: null }, /^unit: expected row 0, column 0 and a unit inside dense's 10; got 0,0,10$/],
+  ["a unit of a vector with one number", { unit: "unit=valid,flatten,5" }, { unit: null }, /^unit: expected row 0, column 0 and a unit inside flatten's 1152; got 5$/],
   ["a unit's row past the edge", { unit: "unit=valid,conv1,24,0,0" }, { unit: null }, /^unit: expected a row, column and channel inside conv1's 24×24×8; got 24,0,0$/],
   ["a unit's column past the edge", { unit: "unit=valid,conv1,0,24,0" }, { unit: null }, /^unit: expected a row, column and channel inside conv1's 24×24×8; got 0,24,0$/],
   ["a unit's channel past the last", { unit: "unit=valid,conv1,0,0,8" }, { unit: null }, /^unit: expected a row, column and channel inside conv1's 24×24×8; got 0,0,8$/],
@@ -289,7 +291,7 @@ const badParts = [
   ["a unit's row 1.5", { unit: "unit=valid,conv1,1.5,0,0" }, { unit: null }, /^unit: expected a row, column and channel inside conv1's 24×24×8; got 1.5,0,0$/],
   ["a unit with too few numbers", { unit: "unit=valid,conv1,1,2" }, { unit: null }, /^unit: expected a row, column and channel inside conv1's 24×24×8; got 1,2$/],
   ["a unit with too many numbers", { unit: "unit=valid,conv1,1,2,3,4" }, { unit: null }, /^unit: expected a row, column and channel inside conv1's 24×24×8; got 1,2,3,4$/],
-  ["a unit of a model's key alone", { unit: "unit=valid" }, { unit: null }, /^unit: model valid has no layer of maps named ""$/],
+  ["a unit of a model's key alone", { unit: "unit=valid" }, { unit: null }, /^unit: model valid has no layer named ""$/],
   ["a part without '='", { junk: "junk" }, {}, /^"junk" is not a field=value pair$/],
   ["an unknown field", { zoom: "zoom=2" }, {}, /^"zoom" is not a part of this page's links$/],
   ["a field named as an escape of a known one", { models2: "mod%65ls=valid" }, {}, /^"mod%65ls" is not a part of this page's links$/],
@@ -343,17 +345,27 @@ test("readView: a drawing is read at the page's size", () => {
   assert.deepEqual(readView(hash, KEYS, MODELS, CLASSES, IMAGES, [2, 2, 3]).problems, ["drawing: expected 12 pixel values (2×2×3) as base64url"]);
 });
 
+test("readView: a unit of a vector (a dense or flatten layer) is row 0, column 0 and its index", () => {
+  for (const [link, layer, channel] of [["unit=valid,dense,0,0,9", 3, 9], ["unit=valid,flatten,0,0,1151", 2, 1151], ["unit=same,dense,0,0,0", 1, 0]]) {
+    const got = read(linkWith({ unit: link }));
+    assert.deepEqual(got.problems, []);
+    const model = link.startsWith("unit=same") ? 1 : 0;
+    assert.deepEqual(got.view.unit, { model, layer, row: 0, col: 0, channel });
+    assert.equal(viewHash(got.view, KEYS, MODELS).split("&").at(-1), link); // and back
+  }
+});
+
 test("readView: a unit's layer name that is a malformed percent-escape is named as written", () => {
   const got = read(linkWith({ unit: "unit=valid,%E0%A4%A,1,2,3" }));
   assert.deepEqual(got.view, { ...GOOD_VIEW, unit: null });
-  assert.deepEqual(got.problems, ['unit: model valid has no layer of maps named "%E0%A4%A"']);
+  assert.deepEqual(got.problems, ['unit: model valid has no layer named "%E0%A4%A"']);
 });
 
 test("readView: a unit's layer name that is a malformed percent-escape is still left out", () => {
   const got = read(linkWith({ unit: "unit=valid,%E0%A4%A,1,2,3" }));
   assert.deepEqual(got.view, { ...GOOD_VIEW, unit: null });
   assert.equal(got.problems.length, 1);
-  assert.match(got.problems[0], /^unit: model valid has no layer of maps named /);
+  assert.match(got.problems[0], /^unit: model valid has no layer named /);
 });
 
 test("readView: several bad parts at once are each named, in the link's order", () => {

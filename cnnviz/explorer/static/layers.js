@@ -828,6 +828,153 @@ export function poolUnit(input, shape, poolSize, strides, padding, row, col, cha
 }
 
 /**
+ * One unit of a dense layer (or of a separable convolution's pointwise step) worked out:
+ * its non-zero inputs times their weights, the `top` largest products by size first.
+ * Returns {terms: [{index, input, weight, product}], rest (the other products' sum),
+ * others (how many), zeros (inputs that are 0), bias, sum}: sum is every product plus
+ * the bias, what goes into the activation.
+ */
+export function denseUnit(input, kernel, kernelShape, bias, channel, top = 8) {
+  const [nin, nout] = kernelShape;
+  if (input.length !== nin) throw new Error(`kernel takes ${nin} values; input has ${input.length}`);
+  const b = bias ? bias[channel] : 0;
+  const terms = [];
+  let sum = b;
+  for (let i = 0; i < nin; i++) {
+    const v = input[i];
+    if (v === 0) continue;
+    const weight = kernel[i * nout + channel];
+    terms.push({ index: i, input: v, weight, product: v * weight });
+    sum += v * weight;
+  }
+  terms.sort((a, c) => Math.abs(c.product) - Math.abs(a.product) || a.index - c.index);
+  const rest = terms.slice(top).reduce((total, t) => total + t.product, 0);
+  return { terms: terms.slice(0, top), rest, others: Math.max(0, terms.length - top), zeros: nin - terms.length, bias: b, sum };
+}
+
+/** A flat index of a [h, w, channels] array as [row, col, channel]; of an [n] one, [index]. */
+const place = (shape, index) => {
+  if (shape.length !== 3) return [index];
+  const ch = shape[2];
+  const cell = Math.floor(index / ch);
+  return [Math.floor(cell / shape[1]), cell % shape[1], index % ch];
+};
+
+/** The activation of an activation layer: [its name, its settings in words, or ""]. */
+function activationOf(layer) {
+  if (layer.type === "ELU") return ["elu", `alpha ${layer.alpha}`];
+  if (layer.type === "Softmax") return ["softmax", ""];
+  if (layer.type === "ReLU" || layer.type === "LeakyReLU") {
+    const threshold = layer.threshold ?? 0;
+    const parts = [];
+    if (layer.negative_slope) parts.push(`slope ${layer.negative_slope} below ${threshold}`);
+    else if (threshold) parts.push(`0 below ${threshold}`);
+    if (layer.max_value !== null && layer.max_value !== undefined) parts.push(`capped at ${layer.max_value}`);
+    return [layer.type === "LeakyReLU" ? "leaky_relu" : "relu", parts.join(", ")];
+  }
+  return [layer.activation, ""];
+}
+
+/**
+ * How output unit (`cell`, `channel`) of a layer comes from its inputs, for the unit
+ * panel; `cell` is row * columns + column (0 for a flat layer). `inputs`, `shapes` and
+ * `arrays` are what runLayer took, `run` what it gave. Returns {kind, value, ...}:
+ * - "dense": Dense, or a SeparableConv2D's pointwise step over its depthwise outputs
+ *   (`depthwise`: true): denseUnit's terms, `activation` and `score` (the sum);
+ * - "affine": BatchNormalization (folded from its statistics) or Rescaling: input ×
+ *   scale + offset, {input, scale, offset};
+ * - "activation": {input, activation, settings} (the activation's name, and its
+ *   settings in words or ""; softmax: also `max` and `total`, the sum of exp(x - max)
+ *   over the last axis);
+ * - "copy": padding, cropping, flatten or dropout: `from` [row, col, channel] of the
+ *   input ([index] of a flat one), or null where padding adds a zero;
+ * - "add": `terms`, the inputs' values at the unit;
+ * - "concatenate": `channel` of the joined channels is input `input`'s channel `from`;
+ * - "global": a channel's h × w values, their mean or maximum (`at` [row, col] of it).
+ * Conv2D, DepthwiseConv2D and pooling units are worked out by convUnit and poolUnit.
+ */
+export function layerUnit(layer, inputs, shapes, arrays, run, cell, channel, top = 8) {
+  const [x] = inputs;
+  const [shape] = shapes;
+  const last = run.shape[run.shape.length - 1];
+  const index = cell * last + channel;
+  const value = run.output[index];
+  const activation = layer.activation && layer.activation !== "linear" ? layer.activation : null;
+  switch (layer.type) {
+    case "Dense": {
+      const nin = shape[shape.length - 1];
+      const row = x.subarray(Math.floor(index / last) * nin, (Math.floor(index / last) + 1) * nin);
+      const worked = denseUnit(row, arrays.kernel, kernelOf(layer), arrays.bias, channel, top);
+      return { kind: "dense", value, activation, depthwise: false, ...worked };
+    }
+    case "SeparableConv2D": {
+      const d = depthwiseConv2d(x, shape, arrays.depthwise_kernel, kernelOf(layer, "depthwise_kernel"), null, layer.strides, layer.padding);
+      const [, , mid, out] = kernelOf(layer, "pointwise_kernel");
+      const row = d.output.subarray(cell * mid, (cell + 1) * mid);
+      const worked = denseUnit(row, arrays.pointwise_kernel, [mid, out], arrays.bias, channel, top);
+      return { kind: "dense", value, activation, depthwise: true, ...worked };
+    }
+    case "BatchNormalization":
+    case "Rescaling": {
+      const n = arrays.scale.length;
+      return { kind: "affine", value, input: x[index], scale: arrays.scale[channel % n], offset: arrays.offset[channel % n] };
+    }
+    case "Activation":
+    case "ReLU":
+    case "LeakyReLU":
+    case "ELU":
+    case "Softmax": {
+      const [name, settings] = activationOf(layer);
+      const worked = { kind: "activation", value, input: x[index], activation: name, settings };
+      if (worked.activation === "softmax") {
+        const start = index - channel;
+        const row = x.subarray(start, start + last);
+        worked.max = Math.max(...row);
+        worked.total = row.reduce((total, v) => total + Math.exp(v - worked.max), 0);
+      }
+      return worked;
+    }
+    case "ZeroPadding2D":
+    case "Padding2D": {
+      const [h, w] = shape;
+      const [[before], [left]] = layer.padding;
+      const cols = run.shape[1];
+      const y = padSource(Math.floor(cell / cols), h, before, padMode(layer));
+      const xx = padSource(cell % cols, w, left, padMode(layer));
+      return { kind: "copy", value, from: y < 0 || xx < 0 ? null : [y, xx, channel] };
+    }
+    case "Cropping2D": {
+      const [[before], [left]] = layer.cropping;
+      const cols = run.shape[1];
+      return { kind: "copy", value, from: [Math.floor(cell / cols) + before, (cell % cols) + left, channel] };
+    }
+    case "Flatten":
+    case "Dropout":
+    case "SpatialDropout2D":
+      return { kind: "copy", value, from: place(shape, index) };
+    case "Add":
+      return { kind: "add", value, terms: inputs.map((input) => input[index]) };
+    case "Concatenate": {
+      const lastOf = (s) => s[s.length - 1];
+      let k = 0;
+      let from = channel;
+      for (; from >= lastOf(shapes[k]); k++) from -= lastOf(shapes[k]);
+      return { kind: "concatenate", value, channel, input: k, from };
+    }
+    case "GlobalMaxPooling2D":
+    case "GlobalAveragePooling2D": {
+      const [h, w, ch] = shape;
+      let at = 0;
+      for (let p = 1; p < h * w; p++) if (x[p * ch + channel] > x[at * ch + channel]) at = p;
+      const kind = layer.type === "GlobalMaxPooling2D" ? "max" : "average";
+      return { kind: "global", value, pooling: kind, count: h * w, at: kind === "max" ? [Math.floor(at / w), at % w] : null };
+    }
+    default:
+      throw new Error(`layer ${layer.name}: no worked unit for type ${layer.type}`);
+  }
+}
+
+/**
  * The box of input pixels that output unit (row, col) of layer `index` sees, walking
  * back through the layers before it (every branch of a merge): [top, left, bottom,
  * right], inclusive. Padding that copies pixels (a mirror, a wrap) adds the pixels it

@@ -1,10 +1,10 @@
 // Wiring: load and check the weights, then the input controls, the model
 // columns, the saliency overlay, the shift and the unit panel; the view lives
 // in the page's URL. The one global: window.cnnvizExplorer.
-import { convUnit, forward, poolUnit, receptiveBox, saliency } from "./layers.js";
+import { convUnit, forward, layerUnit, poolUnit, receptiveBox, saliency } from "./layers.js";
 import { parseWeights, readModel, WeightsError } from "./weights.js";
 import { colourPixels, fashionMnistPixels, parseImages, stroke } from "./images.js";
-import { buildModel, drawPixels, drawSaliency, showConv, showPool, update } from "./view.js";
+import { buildModel, drawPixels, drawSaliency, showConv, showPool, showWorked, update } from "./view.js";
 import { MAX_SHIFT, readView, shifted, writeView } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -166,29 +166,35 @@ async function start(manifest, samples) {
     const { model: m, layer: l, row, col, channel } = unit;
     const model = models[m];
     const layer = model.layers[l];
-    const from = layer.inputs[0];
-    const inValues = from < 0 ? input : results[m].outputs[model.layers[from].name];
-    const inShape = from < 0 ? model.input_shape : model.layers[from].output_shape;
-    const shown = results[m].outputs[layer.name][(row * layer.output_shape[1] + col) * layer.output_shape[2] + channel];
-    const title = `${model.key}: ${layer.name}[row ${row}, column ${col}, channel ${channel}]`;
+    const run = results[m].runs;
+    const from = layer.inputs ?? [l - 1];
+    const xs = from.map((i) => (i < 0 ? input : run[i].output));
+    const shapes = from.map((i) => (i < 0 ? model.input_shape : run[i].shape));
+    const flat = layer.output_shape.length !== 3;
+    const cell = flat ? 0 : row * layer.output_shape[1] + col;
+    const shown = run[l].output[cell * layer.output_shape.at(-1) + channel];
+    const scores = flat && l === model.layers.length - 1 && layer.output_shape[0] === classNames.length;
+    const where = flat ? `[unit ${channel}${scores ? `: ${classNames[channel]}` : ""}]` : `[row ${row}, column ${col}, channel ${channel}]`;
+    const title = `${model.key}: ${layer.name}${where}`;
     if (layer.type === "Conv2D" || layer.type === "DepthwiseConv2D") {
       const kShape = layer.arrays.find((a) => a.name === "kernel").shape;
       const a = arrays[m][l];
       const depthwise = layer.type === "DepthwiseConv2D";
-      const worked = convUnit(inValues, inShape, a.kernel, kShape, a.bias, layer.strides, layer.padding, row, col, channel, depthwise);
+      const worked = convUnit(xs[0], shapes[0], a.kernel, kShape, a.bias, layer.strides, layer.padding, row, col, channel, depthwise);
       showConv(panel, title, worked, kShape, layer.activation, shown);
     } else if (layer.type === "MaxPooling2D" || layer.type === "AveragePooling2D") {
-      const worked = poolUnit(inValues, inShape, layer.pool_size, layer.strides, layer.padding, row, col, channel);
+      const worked = poolUnit(xs[0], shapes[0], layer.pool_size, layer.strides, layer.padding, row, col, channel);
       showPool(panel, title, worked, layer.pool_size, layer.type === "MaxPooling2D" ? "max" : "average", shown);
     } else {
-      panel.textContent = `${title} = ${shown.toFixed(4)}. Click a unit of a convolution or a pooling to see how it is computed.`;
+      const names = from.map((i) => (i < 0 ? "the input" : model.layers[i].name));
+      showWorked(panel, title, layerUnit(layer, xs, shapes, arrays[m][l], run[l], cell, channel), layer, names, shown);
     }
     for (const tile of document.querySelectorAll(".tile.selected")) tile.classList.remove("selected");
     columns[m].layers[l].tiles?.[channel]?.classList.add("selected");
     const seen = receptiveBox(model, l, row, col);
     box.hidden = seen === null;
     if (seen === null) {
-      $("box-note").textContent = `${model.key}: ${layer.name}[${row}, ${col}] sees only padding, no pixel.`;
+      $("box-note").textContent = `${title} sees only padding, no pixel.`;
       return;
     }
     const [top, left, bottom, right] = seen;
@@ -196,7 +202,7 @@ async function start(manifest, samples) {
     box.style.left = `${(100 * left) / W}%`;
     box.style.height = `${(100 * (bottom - top + 1)) / H}%`;
     box.style.width = `${(100 * (right - left + 1)) / W}%`;
-    $("box-note").textContent = `The box on the input: the ${bottom - top + 1}×${right - left + 1} pixels (rows ${top}–${bottom}, columns ${left}–${right}) that ${model.key}: ${layer.name}[${row}, ${col}] sees.`;
+    $("box-note").textContent = `The box on the input: the ${bottom - top + 1}×${right - left + 1} pixels (rows ${top}–${bottom}, columns ${left}–${right}) that ${title} sees.`;
   }
 
   // -- saliency: where the chosen model looks, for the predicted or a chosen class --------
@@ -278,12 +284,14 @@ async function start(manifest, samples) {
   function fillLayers() {
     const m = Number(form.model.value);
     form.layer.replaceChildren(
-      ...models[m].layers.flatMap((layer, l) => (layer.output_shape.length === 3 ? [new Option(`${layer.name} (${layer.type})`, String(l))] : [])),
+      ...models[m].layers.map((layer, l) => new Option(`${layer.name} (${layer.type})`, String(l))),
     );
   }
   function limits() {
-    const layer = models[Number(form.model.value)].layers[Number(form.layer.value)];
-    [form.row.max, form.col.max, form.channel.max] = layer.output_shape.map((n) => n - 1);
+    const shape = models[Number(form.model.value)].layers[Number(form.layer.value)].output_shape;
+    const flat = shape.length !== 3; // one unit per index: row and column are 0
+    [form.row.max, form.col.max, form.channel.max] = flat ? [0, 0, shape[0] - 1] : shape.map((n) => n - 1);
+    form.row.disabled = form.col.disabled = flat;
   }
   function fillForm(unit) {
     form.model.value = String(unit.model);

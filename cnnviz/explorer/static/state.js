@@ -143,9 +143,12 @@ export function readView(hash, keys, models, classCount, imageCount, shape = [28
       const l = models[m].layers.findIndex((layer) => layer.name === layerName);
       const shape = l >= 0 ? models[m].layers[l].output_shape : [];
       const [row, col, channel] = place.map(integer);
-      if (l < 0 || shape.length !== 3) problems.push(`unit: model ${keys[m]} has no layer of maps named ${JSON.stringify(layerName)}`);
-      else if (place.length !== 3 || ![row, col, channel].every((v, i) => v >= 0 && v < shape[i])) {
-        problems.push(`unit: expected a row, column and channel inside ${models[m].layers[l].name}'s ${shape.join("×")}; got ${place.join(",")}`);
+      // A flat layer's unit k is row 0, column 0, channel k.
+      const bounds = shape.length === 3 ? shape : [1, 1, shape[0]];
+      if (l < 0) problems.push(`unit: model ${keys[m]} has no layer named ${JSON.stringify(layerName)}`);
+      else if (place.length !== 3 || ![row, col, channel].every((v, i) => v >= 0 && v < bounds[i])) {
+        const what = shape.length === 3 ? "a row, column and channel" : "row 0, column 0 and a unit";
+        problems.push(`unit: expected ${what} inside ${models[m].layers[l].name}'s ${shape.join("×")}; got ${place.join(",")}`);
       } else view.unit = { model: m, layer: l, row, col, channel };
     } else {
       problems.push(`"${field}" is not a part of this page's links`);

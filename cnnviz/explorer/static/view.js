@@ -101,8 +101,9 @@ export function buildModel(container, model, classNames, onUnit) {
     } else if (isProbabilities(layer, classNames.length)) {
       handle.kind = "probabilities";
       const list = element("ol", { class: "probabilities" });
-      handle.rows = classNames.map((name) => {
-        const item = element("li");
+      handle.rows = classNames.map((name, k) => {
+        const item = element("li", { title: `${name}: click to see how its probability is computed` });
+        item.addEventListener("click", () => onUnit(index, 0, 0, k));
         const label = element("span", { class: "class-name" }, name);
         const bar = element("span", { class: "bar" });
         const fill = element("span", { class: "fill" });
@@ -116,7 +117,12 @@ export function buildModel(container, model, classNames, onUnit) {
     } else {
       handle.kind = "bars";
       // At least 240 pixels wide: a few units get wide bars, not a smear when stretched.
-      handle.canvas = element("canvas", { class: "bars", width: Math.max(240, 2 * shape[shape.length - 1]), height: 48 });
+      const units = shape[shape.length - 1];
+      handle.canvas = element("canvas", { class: "bars", width: Math.max(240, 2 * units), height: 48, title: `${layer.name}: click a bar to see its arithmetic` });
+      handle.canvas.addEventListener("click", (event) => {
+        const box = handle.canvas.getBoundingClientRect();
+        onUnit(index, 0, 0, Math.min(units - 1, Math.floor(((event.clientX - box.left) / box.width) * units)));
+      });
       block.append(handle.canvas);
     }
     column.append(block);
@@ -262,6 +268,87 @@ export function showPool(panel, title, unit, poolSize, kind, shown) {
       ? `The largest of the window's ${valid.length} values wins: ${shown.toFixed(4)} (marked).`
       : `The mean of the window's ${valid.length} values: ${shown.toFixed(4)}.`;
   panel.append(element("p", { class: "sum" }, `${text} Window rows ${unit.top}–${unit.top + poolSize[0] - 1}, columns ${unit.left}–${unit.left + poolSize[1] - 1} of the layer's input.`));
+}
+
+const AFFINE_NOTE = {
+  BatchNormalization: " (batch normalization at inference, folded: scale = γ / √(moving variance + ε), offset = β − moving mean × scale)",
+  Rescaling: " (rescaling)",
+};
+
+/**
+ * Show a unit that layerUnit worked out. `layer` is its layer, `inputs` names the
+ * layer's inputs (layer names, or "the input"), `shown` is the value the page draws.
+ */
+export function showWorked(panel, title, worked, layer, inputs, shown) {
+  panel.replaceChildren(element("h3", {}, title));
+  const v = (x) => x.toFixed(4);
+  // Weights and scales can be small: four significant digits where 4 decimals would show 0.
+  const w = (x) => (x === 0 || Math.abs(x) >= 5e-4 ? x.toFixed(4) : x.toExponential(3));
+  const at = (from) => (from.length === 1 ? `[${from[0]}]` : `[row ${from[0]}, column ${from[1]}, channel ${from[2]}]`);
+  const say = (text) => panel.append(element("p", { class: "sum" }, text));
+  const [first] = inputs;
+  switch (worked.kind) {
+    case "dense": {
+      const table = element("table", { class: "numbers terms" });
+      const head = element("tr");
+      for (const h of [worked.depthwise ? "depthwise output" : `${first}`, "value", "× weight", "= product"]) head.append(element("th", {}, h));
+      table.append(head);
+      for (const t of worked.terms) {
+        const tr = element("tr");
+        tr.append(element("td", {}, worked.depthwise ? `channel ${t.index}` : `[${t.index}]`));
+        tr.append(element("td", {}, v(t.input)), element("td", {}, w(t.weight)), element("td", {}, w(t.product)));
+        table.append(tr);
+      }
+      panel.append(table);
+      const count = worked.terms.length + worked.others;
+      const parts = [];
+      if (worked.others) parts.push(`The ${worked.terms.length} largest of the ${count} products of a non-zero input and its weight, by size; the other ${worked.others} add up to ${v(worked.rest)}`);
+      else if (count) parts.push(`The ${count === 1 ? "one product" : `${count} products`} of a non-zero input and its weight, largest first`);
+      if (worked.zeros) parts.push(count ? `${worked.zeros} inputs are 0 and add nothing` : `All ${worked.zeros} inputs are 0: only the bias is left`);
+      const step = worked.depthwise ? ` Each input is channel k of ${first} after the depthwise step at this cell (its 2-D window × kernel, summed).` : "";
+      let after = `, the value shown (${v(shown)})`;
+      if (worked.activation === "softmax") after = `, this unit's score; softmax over the layer's scores makes it ${v(shown)}`;
+      else if (worked.activation) after = `; after ${worked.activation}, the layer shows ${v(shown)}`;
+      say(`${parts.join("; ")}.${step} Σ input × weight + bias (${v(worked.bias)}) = ${v(worked.sum)}${after}.`);
+      return;
+    }
+    case "affine":
+      say(`${first}'s value ${v(worked.input)} × scale ${w(worked.scale)} + offset ${w(worked.offset)} = ${v(worked.value)}${AFFINE_NOTE[layer.type] ?? ""}.`);
+      return;
+    case "activation":
+      if (worked.activation === "softmax") {
+        say(`exp(${v(worked.input)} − ${v(worked.max)}) / ${v(worked.total)} = ${v(worked.value)}: the score from ${first}, less the largest score, exponentiated, over the sum of that for every score (so the probabilities add up to 1).`);
+      } else {
+        const settings = worked.settings ? ` (${worked.settings})` : "";
+        say(`${worked.activation}(${v(worked.input)}) = ${v(worked.value)}${settings}, from ${first}'s value at the same place.`);
+      }
+      return;
+    case "copy": {
+      if (worked.from === null) {
+        say(`This cell is padding: a zero, which is ${v(worked.value)}.`);
+        return;
+      }
+      const dropout = "Dropout is off at inference: a copy of";
+      const why = { Flatten: "Flatten reads its input in channels-last order: this is", Dropout: dropout, SpatialDropout2D: dropout }[layer.type] ?? "A copy of";
+      say(`${why} ${first}${at(worked.from)} = ${v(worked.value)}.`);
+      return;
+    }
+    case "add":
+      say(`${worked.terms.map((t, k) => `${inputs[k]} ${v(t)}`).join(" + ")} = ${v(worked.value)}, added at the same place.`);
+      return;
+    case "concatenate":
+      say(`Channel ${worked.channel} of the joined channels is channel ${worked.from} of ${inputs[worked.input]}: ${v(worked.value)}.`);
+      return;
+    case "global":
+      say(
+        worked.pooling === "max"
+          ? `The largest of this channel's ${worked.count} values in ${first}, at row ${worked.at[0]}, column ${worked.at[1]}: ${v(worked.value)}.`
+          : `The mean of this channel's ${worked.count} values in ${first}: ${v(worked.value)}.`,
+      );
+      return;
+    default:
+      say(`${title} = ${v(shown)}.`);
+  }
 }
 
 /**
