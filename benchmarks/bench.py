@@ -54,7 +54,8 @@ process (``--padding-jobs`` at a time), into the cnnviz cache
 ``--padding-epochs 10`` gives the page's comparison point.
 ``nox -s bench -- --gallery-training 6`` (also alone) trains the gallery's models
 for 6 epochs in their own processes, once one after the other and once side
-by side as the docs build does, and checks that the weights do not change.
+by side as the docs build runs them (``trainings_at_once()`` at a time), and
+checks that the weights do not change.
 
 Why a script and not asv or pytest-benchmark: the point is a ratio of two
 ways measured under the same conditions (same process, same warm caches,
@@ -391,35 +392,39 @@ def gallery_training(epochs: int, repeats: int) -> bool:
     """Time the docs build's training of its models: one after the other, or side by side.
 
     The docs build trains the models of ``GALLERY_MODELS`` side by side, one
-    process each (``docs/_ext/gallery_hooks.py``), here every one for
-    `epochs` epochs. Each repeat runs both ways, into fresh
+    process each, ``trainings_at_once()`` at a time (``docs/_ext/gallery_hooks.py``),
+    here every one for `epochs` epochs. Each repeat runs both ways, into fresh
     cache directories, and times from the start of the first process to the
     end of the last. The weights of every run are compared: they must not
     depend on what ran beside them.
     """
     sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-    from gallery_hooks import GALLERY_MODELS, start_trainer
+    from gallery_hooks import GALLERY_MODELS, start_trainer, trainings_at_once
 
     def finish(process) -> None:
         output = process.communicate()[0]
         if process.returncode != 0:
             sys.exit(f"a training process failed:\n{output}")
 
-    print("docs-build training: one process after the other against both side by side")
-    header("one after the other", "side by side")
+    at_once = trainings_at_once()
+    print(
+        "docs-build training: one process after the other against side by side, "
+        f"{at_once} at a time as the build runs them"
+    )
+    header("one after the other", f"{at_once} side by side")
     times: dict[bool, list[float]] = {False: [], True: []}
     digests: set[tuple[str, ...]] = set()
     for _ in range(repeats):
         for together in (False, True):
             with tempfile.TemporaryDirectory() as cache:
                 start = time.perf_counter()
-                if together:
-                    processes = [
-                        start_trainer(name, epochs=epochs, cache_dir=cache)
-                        for name in GALLERY_MODELS
-                    ]
-                    with ThreadPoolExecutor(len(processes)) as pool:
-                        list(pool.map(finish, processes))
+                if together:  # as the build: when a slot frees, the next model starts
+
+                    def train(name: str, cache: str = cache) -> None:
+                        finish(start_trainer(name, epochs=epochs, cache_dir=cache))
+
+                    with ThreadPoolExecutor(at_once) as pool:
+                        list(pool.map(train, GALLERY_MODELS))
                 else:
                     for name in GALLERY_MODELS:
                         finish(start_trainer(name, epochs=epochs, cache_dir=cache))

@@ -66,6 +66,11 @@ def start_trainer(
     )
 
 
+def trainings_at_once() -> int:
+    """How many gallery trainings run side by side: one per core, and at least two."""
+    return max(2, os.cpu_count() or 1)
+
+
 def train_gallery_models(app) -> None:
     """Train the gallery's models that are not cached yet, in parallel processes.
 
@@ -95,7 +100,7 @@ def train_gallery_models(app) -> None:
     ]
     if not missing:
         return
-    at_once = max(2, os.cpu_count() or 1)
+    at_once = trainings_at_once()
     logger.info(
         "training %s for the gallery, %d at a time (cached afterwards)",
         ", ".join(missing),
