@@ -609,9 +609,10 @@ def test_models_without_probabilities_get_a_ready_page(browser, serve, tmp_path)
         context.close()
 
 
-def test_a_residual_model_with_batch_norm_agrees_with_keras(browser, serve, tmp_path, test_pixels):
-    """A reader's kind of model, exported by the test: every layer and the saliency."""
-    import cnnviz
+@pytest.fixture
+def residual_page(browser, serve, tmp_path):
+    """A reader's kind of model (tests/test_explorer.py's residual_model), exported by
+    the test and opened: the model and the ready page."""
     import cnnviz.explorer
 
     model = explorer_tests().residual_model()
@@ -621,92 +622,89 @@ def test_a_residual_model_with_batch_norm_agrees_with_keras(browser, serve, tmp_
         page = context.new_page()
         page.goto(url + "index.html")
         page.wait_for_selector("body[data-state=ready]", timeout=30_000)
-        x = test_pixels[:10]
-        encoded = base64.b64encode(x.astype("<f4").tobytes()).decode("ascii")
-        result = dict(page.evaluate(RUN_IN_PAGE, ["residual", encoded, len(x)]))
-        expected = cnnviz.layer_outputs(model, x, list(result))
-        for name, values in expected.items():
-            got = np.frombuffer(base64.b64decode(result[name]), "<f4").reshape(values.shape)
-            scale = max(1.0, float(np.abs(values).max()))
-            np.testing.assert_allclose(got, values, atol=TOLERANCE * scale, err_msg=name)
-        targets = [i % 10 for i in range(len(x))]
-        got = saliency_in_page(page, "residual", x, targets)
-        assert_same_saliency(got, cnnviz.gradients(model, x, target=targets))
+        yield model, page
     finally:
         context.close()
 
 
-def test_every_layer_kind_has_its_unit_worked_out(browser, serve, tmp_path, test_pixels):
+def test_a_residual_model_with_batch_norm_agrees_with_keras(residual_page, test_pixels):
+    """A reader's kind of model, exported by the test: every layer and the saliency."""
+    import cnnviz
+
+    model, page = residual_page
+    x = test_pixels[:10]
+    encoded = base64.b64encode(x.astype("<f4").tobytes()).decode("ascii")
+    result = dict(page.evaluate(RUN_IN_PAGE, ["residual", encoded, len(x)]))
+    expected = cnnviz.layer_outputs(model, x, list(result))
+    for name, values in expected.items():
+        got = np.frombuffer(base64.b64decode(result[name]), "<f4").reshape(values.shape)
+        scale = max(1.0, float(np.abs(values).max()))
+        np.testing.assert_allclose(got, values, atol=TOLERANCE * scale, err_msg=name)
+    targets = [i % 10 for i in range(len(x))]
+    got = saliency_in_page(page, "residual", x, targets)
+    assert_same_saliency(got, cnnviz.gradients(model, x, target=targets))
+
+
+def test_every_layer_kind_has_its_unit_worked_out(residual_page, test_pixels):
     """The unit panel of the residual model: one unit of every layer, each worked out to
     the value Keras gives, in words that fit the layer's kind."""
     import cnnviz
-    import cnnviz.explorer
 
-    model = explorer_tests().residual_model()
-    url = serve(cnnviz.explorer.export({"residual": model}, tmp_path / "page"))
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(url + "index.html")
-        page.wait_for_selector("body[data-state=ready]", timeout=30_000)
-        x = test_pixels[:1]
-        page.evaluate("values => window.cnnvizExplorer.setPixels(values)", x.ravel().tolist())
-        names = [layer.name for layer in model.layers[1:]]
-        expected = cnnviz.layer_outputs(model, x, names)
-        words = {
-            "Rescaling": "\u00d7 scale",
-            "Conv2D": "window \u00d7 kernel",
-            "BatchNormalization": "batch normalization at inference, folded",
-            "ReLU": "relu(",
-            "Padding2D": "A copy of",
-            "Activation": "gelu(",
-            "SpatialDropout2D": "Dropout is off at inference",
-            "DepthwiseConv2D": "window \u00d7 kernel",
-            "Add": "added at the same place",
-            "LeakyReLU": "(slope 0.1 below 0)",
-            "SeparableConv2D": "after the depthwise step",
-            "Cropping2D": "A copy of",
-            "ZeroPadding2D": "This cell is padding",  # b2_zpad's last column
-            "ELU": "(alpha 0.5)",
-            "MaxPooling2D": "largest of the window",
-            "GlobalAveragePooling2D": "The mean of this channel's",
-            "GlobalMaxPooling2D": "The largest of this channel's",
-            "Concatenate": "of the joined channels is channel",
-            "Dropout": "Dropout is off at inference",
-            "Dense": "\u03a3 input \u00d7 weight + bias",
-        }
-        for name in names:
-            values = expected[name][0]
-            if values.ndim == 3:  # the last row and column: where padding shows
-                row, col, channel = values.shape[0] - 1, values.shape[1] - 1, values.shape[2] - 1
-            else:
-                row, col, channel = 0, 0, values.shape[0] - 1
-            option = page.evaluate(
-                "name => [...document.querySelectorAll('#unit-layer option')]"
-                ".find(o => o.textContent.startsWith(name + ' (')).value",
-                name,
-            )
-            page.select_option("#unit-layer", value=option)
-            fields = ("row", "col", "channel") if values.ndim == 3 else ("channel",)
-            for field in fields:
-                page.fill(
-                    f"#unit-{field}", str({"row": row, "col": col, "channel": channel}[field])
-                )
-            page.dispatch_event("#unit-channel", "change")
-            text = page.locator("#unit-details").inner_text()
-            value = float(values[row, col, channel] if values.ndim == 3 else values[channel])
-            kind = type(model.get_layer(name)).__name__
-            assert words[kind] in text, (name, text)
-            if name == "b1_pad":  # 28 rows, one mirrored on each side: row 29 copies row 26
-                assert "A copy of stem_relu[row 26, column 26, channel 3]" in text
-            assert f"{value:.4f}" in text.replace("-0.0000", "0.0000"), (name, value, text)
-            assert "NaN" not in text, (name, text)
-            assert "undefined" not in text, (name, text)
-            assert page.evaluate("location.hash").endswith(
-                f"unit=residual,{name},{row},{col},{channel}"
-            )
-    finally:
-        context.close()
+    model, page = residual_page
+    x = test_pixels[:1]
+    page.evaluate("values => window.cnnvizExplorer.setPixels(values)", x.ravel().tolist())
+    names = [layer.name for layer in model.layers[1:]]
+    expected = cnnviz.layer_outputs(model, x, names)
+    words = {
+        "Rescaling": "\u00d7 scale",
+        "Conv2D": "window \u00d7 kernel",
+        "BatchNormalization": "batch normalization at inference, folded",
+        "ReLU": "relu(",
+        "Padding2D": "A copy of",
+        "Activation": "gelu(",
+        "SpatialDropout2D": "Dropout is off at inference",
+        "DepthwiseConv2D": "window \u00d7 kernel",
+        "Add": "added at the same place",
+        "LeakyReLU": "(slope 0.1 below 0)",
+        "SeparableConv2D": "after the depthwise step",
+        "Cropping2D": "A copy of",
+        "ZeroPadding2D": "This cell is padding",  # b2_zpad's last column
+        "ELU": "(alpha 0.5)",
+        "MaxPooling2D": "largest of the window",
+        "GlobalAveragePooling2D": "The mean of this channel's",
+        "GlobalMaxPooling2D": "The largest of this channel's",
+        "Concatenate": "of the joined channels is channel",
+        "Dropout": "Dropout is off at inference",
+        "Dense": "\u03a3 input \u00d7 weight + bias",
+    }
+    for name in names:
+        values = expected[name][0]
+        if values.ndim == 3:  # the last row and column: where padding shows
+            row, col, channel = values.shape[0] - 1, values.shape[1] - 1, values.shape[2] - 1
+        else:
+            row, col, channel = 0, 0, values.shape[0] - 1
+        option = page.evaluate(
+            "name => [...document.querySelectorAll('#unit-layer option')]"
+            ".find(o => o.textContent.startsWith(name + ' (')).value",
+            name,
+        )
+        page.select_option("#unit-layer", value=option)
+        fields = ("row", "col", "channel") if values.ndim == 3 else ("channel",)
+        for field in fields:
+            page.fill(f"#unit-{field}", str({"row": row, "col": col, "channel": channel}[field]))
+        page.dispatch_event("#unit-channel", "change")
+        text = page.locator("#unit-details").inner_text()
+        value = float(values[row, col, channel] if values.ndim == 3 else values[channel])
+        kind = type(model.get_layer(name)).__name__
+        assert words[kind] in text, (name, text)
+        if name == "b1_pad":  # 28 rows, one mirrored on each side: row 29 copies row 26
+            assert "A copy of stem_relu[row 26, column 26, channel 3]" in text
+        assert f"{value:.4f}" in text.replace("-0.0000", "0.0000"), (name, value, text)
+        assert "NaN" not in text, (name, text)
+        assert "undefined" not in text, (name, text)
+        assert page.evaluate("location.hash").endswith(
+            f"unit=residual,{name},{row},{col},{channel}"
+        )
 
 
 def test_no_console_error_and_no_failed_request(explorer):
