@@ -471,6 +471,53 @@ test("receptive box after global pooling or a Dense is the whole input", () => {
   assert.deepEqual(receptiveBox(RESIDUAL, 4, 0, 0), [0, 0, 7, 7]);
 });
 
+test("receptive box of a flat unit: Flatten and element-wise layers follow it to its cell", () => {
+  // 28x28 cropped by 10 on every side (8x8x2 after a 1x1 conv), flattened, dropout, Dense.
+  const model = {
+    input_shape: [28, 28, 1],
+    layers: [
+      spatial("Cropping2D", { cropping: [[10, 10], [10, 10]] }, [-1], [8, 8, 1]),
+      spatial("Conv2D", { kernel_size: [1, 1], strides: [1, 1], padding: "valid" }, [0], [8, 8, 2]),
+      spatial("Flatten", {}, [1], [128]),
+      spatial("Dropout", {}, [2], [128]),
+      spatial("Dense", {}, [3], [4]),
+      spatial("Activation", { activation: "softmax" }, [4], [4]),
+    ],
+  };
+  // Flat index 37 of an 8x8x2 map: cell 18, row 2, column 2 of the crop: pixel (12, 12).
+  assert.deepEqual(receptiveBox(model, 2, 0, 0, 37), [12, 12, 12, 12]);
+  assert.deepEqual(receptiveBox(model, 3, 0, 0, 37), [12, 12, 12, 12]);
+  // A Dense unit, and the softmax after it, see every cell: the crop, not the whole input.
+  assert.deepEqual(receptiveBox(model, 4, 0, 0, 3), [10, 10, 17, 17]);
+  assert.deepEqual(receptiveBox(model, 5, 0, 0, 0), [10, 10, 17, 17]);
+});
+
+test("receptive box of global pooling: every cell of its input, which may not be every pixel", () => {
+  // 28x28 -> 3x3 valid conv, stride 2 (13x13: rows 0-26 read) -> global max, flat or keepdims.
+  const conv = spatial("Conv2D", { kernel_size: [3, 3], strides: [2, 2], padding: "valid" }, [-1], [13, 13, 1]);
+  for (const [keepdims, shape] of [[false, [1]], [true, [1, 1, 1]]]) {
+    const model = { input_shape: [28, 28, 1], layers: [conv, spatial("GlobalMaxPooling2D", { keepdims }, [0], shape)] };
+    assert.deepEqual(receptiveBox(model, 1, 0, 0, 0), [0, 0, 26, 26]);
+  }
+});
+
+test("receptive box of a concatenated vector: each unit follows its own input", () => {
+  // Two crops of a 6x6 input, each flattened (4 and 9 values), joined: 13 units.
+  const model = {
+    input_shape: [6, 6, 1],
+    layers: [
+      spatial("Cropping2D", { cropping: [[0, 4], [0, 4]] }, [-1], [2, 2, 1]),
+      spatial("Cropping2D", { cropping: [[3, 0], [3, 0]] }, [-1], [3, 3, 1]),
+      spatial("Flatten", {}, [0], [4]),
+      spatial("Flatten", {}, [1], [9]),
+      spatial("Concatenate", {}, [2, 3], [13]),
+    ],
+  };
+  assert.deepEqual(receptiveBox(model, 4, 0, 0, 3), [1, 1, 1, 1]); // the first crop's (1, 1)
+  assert.deepEqual(receptiveBox(model, 4, 0, 0, 4), [3, 3, 3, 3]); // the second's (0, 0)
+  assert.deepEqual(receptiveBox(model, 4, 0, 0, 12), [5, 5, 5, 5]); // the second's (2, 2)
+});
+
 test("receptive box through ZeroPadding2D: shifted back by the padding, padding itself no pixel", () => {
   // 5x5 padded 2 rows on top and 1 column on the left (7x6), then a 3x3 valid conv (5x4).
   const model = {

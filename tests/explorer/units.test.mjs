@@ -48,7 +48,8 @@ test("a dense unit is its products plus the bias, then its activation", () => {
   assert.equal(unit.value, 0);
   assert.equal(unit.value, run.output[1]);
   assert.equal(unit.activation, "relu");
-  assert.equal(unit.depthwise, false);
+  assert.equal(unit.multiplier, 0);
+  assert.equal(unit.inputCell, null);
   // Unit 0: 1 + 2 + 3 + 0.5 = 6.5, shown as is.
   assert.equal(worked(layer, [f32(1, 1, 1)], [[3]], arrays, 0, 0).unit.value, 6.5);
 });
@@ -72,7 +73,7 @@ test("a separable convolution's unit is its pointwise sum over the depthwise out
   const arrays = { depthwise_kernel: f32(1, 0.1, 1, 0.1, 1, 0.1, 1, 0.1), pointwise_kernel: f32(2, -1), bias: f32(3) };
   const { run, unit } = worked(layer, [input], [[2, 2, 2]], arrays, 0, 0);
   assert.equal(unit.kind, "dense");
-  assert.equal(unit.depthwise, true);
+  assert.equal(unit.multiplier, 1);
   assert.deepEqual(
     unit.terms.map((t) => [t.index, t.weight]),
     [
@@ -83,6 +84,58 @@ test("a separable convolution's unit is its pointwise sum over the depthwise out
   assert.ok(Math.abs(unit.terms[1].input - 10) < 1e-5);
   assert.ok(Math.abs(unit.sum - (2 * 10 - 10 + 3)) < 1e-5);
   assert.ok(Math.abs(unit.value - run.output[0]) < 1e-6);
+});
+
+test("a dense layer on a map reads the channels of one cell", () => {
+  // A 1x2 map of 2 channels; Dense(1) with weights 1, 10 and no bias: cell 1 is 3 + 40.
+  const layer = { name: "fc", type: "Dense", activation: "linear", arrays: [{ name: "kernel", shape: [2, 1] }] };
+  const { run, unit } = worked(layer, [f32(1, 2, 3, 4)], [[1, 2, 2]], { kernel: f32(1, 10), bias: null }, 1, 0);
+  assert.deepEqual(unit.inputCell, [0, 1]);
+  assert.equal(unit.sum, 43);
+  assert.equal(unit.activation, null);
+  assert.equal(unit.value, run.output[1]);
+});
+
+test("a separable convolution with 2 kernels per channel: depthwise channel k reads input channel k / 2", () => {
+  // 1x1 input of 2 channels (3, 5); depthwise 1x1 kernels 1, 2 (channel 0) and 10, 20 (channel 1),
+  // so depthwise channels 3, 6, 50, 100; pointwise weights 1, 1, 1, 1 into one output.
+  const layer = {
+    name: "sep",
+    type: "SeparableConv2D",
+    activation: "linear",
+    strides: [1, 1],
+    padding: "valid",
+    arrays: [
+      { name: "depthwise_kernel", shape: [1, 1, 2, 2] },
+      { name: "pointwise_kernel", shape: [1, 1, 4, 1] },
+    ],
+  };
+  const arrays = { depthwise_kernel: f32(1, 2, 10, 20), pointwise_kernel: f32(1, 1, 1, 1), bias: null };
+  const { run, unit } = worked(layer, [f32(3, 5)], [[1, 1, 2]], arrays, 0, 0);
+  assert.equal(unit.multiplier, 2);
+  assert.deepEqual(
+    unit.terms.map((t) => [t.index, t.input]),
+    [
+      [3, 100],
+      [2, 50],
+      [1, 6],
+      [0, 3],
+    ],
+  );
+  assert.equal(unit.value, 159);
+  assert.equal(unit.value, run.output[0]);
+});
+
+test("a softmax on a map is over the channels of one cell", () => {
+  const { run, unit } = worked({ name: "s", type: "Activation", activation: "softmax" }, [f32(0, 0, 1, 3)], [[1, 2, 2]], {}, 1, 0);
+  assert.equal(unit.perCell, true);
+  assert.equal(unit.count, 2);
+  assert.equal(unit.max, 3);
+  assert.ok(Math.abs(unit.value - Math.exp(-2) / (Math.exp(-2) + 1)) < 1e-6);
+  assert.equal(unit.value, run.output[2]);
+  // An Activation("leaky_relu") says its slope, Keras' default.
+  const leaky = worked({ name: "l", type: "Activation", activation: "leaky_relu" }, [f32(-1)], [[1]], {}, 0, 0).unit;
+  assert.deepEqual([leaky.activation, leaky.settings, leaky.value], ["leaky_relu", "slope 0.2 below 0", Math.fround(-0.2)]);
 });
 
 test("batch normalization and rescaling units are input x scale + offset, per channel", () => {

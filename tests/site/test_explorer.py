@@ -666,7 +666,7 @@ def test_every_layer_kind_has_its_unit_worked_out(residual_page, test_pixels):
         "DepthwiseConv2D": "window \u00d7 kernel",
         "Add": "added at the same place",
         "LeakyReLU": "(slope 0.1 below 0)",
-        "SeparableConv2D": "after the depthwise step",
+        "SeparableConv2D": "the depthwise step's channel k at this cell",
         "Cropping2D": "A copy of",
         "ZeroPadding2D": "This cell is padding",  # b2_zpad's last column
         "ELU": "(alpha 0.5)",
@@ -697,6 +697,9 @@ def test_every_layer_kind_has_its_unit_worked_out(residual_page, test_pixels):
         value = float(values[row, col, channel] if values.ndim == 3 else values[channel])
         kind = type(model.get_layer(name)).__name__
         assert words[kind] in text, (name, text)
+        if name == "b2_sep":  # two depthwise kernels per input channel
+            assert "(input channel 2)" in text
+            assert "\u230ak / 2\u230b" in text
         if name == "b1_pad":  # 28 rows, one mirrored on each side: row 29 copies row 26
             assert "A copy of stem_relu[row 26, column 26, channel 3]" in text
         assert f"{value:.4f}" in text.replace("-0.0000", "0.0000"), (name, value, text)
@@ -705,6 +708,13 @@ def test_every_layer_kind_has_its_unit_worked_out(residual_page, test_pixels):
         assert page.evaluate("location.hash").endswith(
             f"unit=residual,{name},{row},{col},{channel}"
         )
+    # The output layer's unit is marked in its class list, and named by its class.
+    assert page.locator(".probabilities li.selected").count() == 1
+    assert (
+        page.locator(".probabilities li.selected .class-name").inner_text()
+        == (cnnviz.CLASS_NAMES[9])
+    )
+    assert f"out[unit 9: {cnnviz.CLASS_NAMES[9]}]" in page.locator("#unit-details").inner_text()
 
 
 def test_no_console_error_and_no_failed_request(explorer):

@@ -872,6 +872,7 @@ function activationOf(layer) {
     if (layer.max_value !== null && layer.max_value !== undefined) parts.push(`capped at ${layer.max_value}`);
     return [layer.type === "LeakyReLU" ? "leaky_relu" : "relu", parts.join(", ")];
   }
+  if (layer.activation === "leaky_relu") return ["leaky_relu", `slope ${LEAKY_SLOPE} below 0`];
   return [layer.activation, ""];
 }
 
@@ -880,12 +881,14 @@ function activationOf(layer) {
  * panel; `cell` is row * columns + column (0 for a flat layer). `inputs`, `shapes` and
  * `arrays` are what runLayer took, `run` what it gave. Returns {kind, value, ...}:
  * - "dense": Dense, or a SeparableConv2D's pointwise step over its depthwise outputs
- *   (`depthwise`: true): denseUnit's terms, `activation` and `score` (the sum);
+ *   (`multiplier`, the depthwise step's outputs per input channel; 0 for Dense):
+ *   denseUnit's terms, the `activation` (null: none) and, for a Dense layer on a map,
+ *   `inputCell` [row, col], the cell whose channels it reads;
  * - "affine": BatchNormalization (folded from its statistics) or Rescaling: input ×
  *   scale + offset, {input, scale, offset};
  * - "activation": {input, activation, settings} (the activation's name, and its
- *   settings in words or ""; softmax: also `max` and `total`, the sum of exp(x - max)
- *   over the last axis);
+ *   settings in words or ""; softmax: also `max`, `total`, the sum of exp(x - max)
+ *   over the last axis, `count`, its length, and `perCell`, true on a map);
  * - "copy": padding, cropping, flatten or dropout: `from` [row, col, channel] of the
  *   input ([index] of a flat one), or null where padding adds a zero;
  * - "add": `terms`, the inputs' values at the unit;
@@ -903,16 +906,20 @@ export function layerUnit(layer, inputs, shapes, arrays, run, cell, channel, top
   switch (layer.type) {
     case "Dense": {
       const nin = shape[shape.length - 1];
-      const row = x.subarray(Math.floor(index / last) * nin, (Math.floor(index / last) + 1) * nin);
+      const row = x.subarray(cell * nin, (cell + 1) * nin);
       const worked = denseUnit(row, arrays.kernel, kernelOf(layer), arrays.bias, channel, top);
-      return { kind: "dense", value, activation, depthwise: false, ...worked };
+      // On a map, a Dense layer reads the channels of one cell.
+      const inputCell = shape.length === 3 ? [Math.floor(cell / shape[1]), cell % shape[1]] : null;
+      return { kind: "dense", value, activation, inputCell, multiplier: 0, ...worked };
     }
     case "SeparableConv2D": {
       const d = depthwiseConv2d(x, shape, arrays.depthwise_kernel, kernelOf(layer, "depthwise_kernel"), null, layer.strides, layer.padding);
       const [, , mid, out] = kernelOf(layer, "pointwise_kernel");
       const row = d.output.subarray(cell * mid, (cell + 1) * mid);
       const worked = denseUnit(row, arrays.pointwise_kernel, [mid, out], arrays.bias, channel, top);
-      return { kind: "dense", value, activation, depthwise: true, ...worked };
+      // Depthwise channel k is input channel floor(k / multiplier) through its own kernel.
+      const multiplier = kernelOf(layer, "depthwise_kernel")[3];
+      return { kind: "dense", value, activation, inputCell: null, multiplier, ...worked };
     }
     case "BatchNormalization":
     case "Rescaling": {
@@ -931,6 +938,8 @@ export function layerUnit(layer, inputs, shapes, arrays, run, cell, channel, top
         const row = x.subarray(start, start + last);
         worked.max = Math.max(...row);
         worked.total = row.reduce((total, v) => total + Math.exp(v - worked.max), 0);
+        worked.count = last;
+        worked.perCell = shape.length === 3; // over the channels of one cell
       }
       return worked;
     }
@@ -977,13 +986,14 @@ export function layerUnit(layer, inputs, shapes, arrays, run, cell, channel, top
 /**
  * The box of input pixels that output unit (row, col) of layer `index` sees, walking
  * back through the layers before it (every branch of a merge): [top, left, bottom,
- * right], inclusive. Padding that copies pixels (a mirror, a wrap) adds the pixels it
- * copies; a unit of a flat layer (after Flatten, Dense, global pooling) sees the whole input.
+ * right], inclusive, or null if it sees only padding. Padding that copies pixels (a
+ * mirror, a wrap) adds the pixels it copies. A unit of a flat layer is unit `unit` of
+ * its vector: after a Flatten, an element-wise layer follows it to the one cell it
+ * comes from; a Dense unit, a global pooling or a softmax sees every cell of its input.
  */
-export function receptiveBox(model, index, row, col) {
-  const [h, w] = model.input_shape;
-  const whole = [0, 0, h - 1, w - 1];
+export function receptiveBox(model, index, row, col, unit = 0) {
   const shapeOf = (i) => (i < 0 ? model.input_shape : model.layers[i].output_shape);
+  const inputsOf = (i) => model.layers[i].inputs ?? [i - 1];
   // The rows (or columns) [a, b] of a layer's output that read [from, to] of its input.
   const span = (a, b, size, plan, stride, kernel) => [Math.max(a * stride - plan.before, 0), Math.min(b * stride - plan.before + kernel - 1, size - 1)];
   const copied = (a, b, size, before, mode) => {
@@ -994,12 +1004,43 @@ export function receptiveBox(model, index, row, col) {
     }
     return [lo, hi];
   };
+  const wholes = new Map(); // layer -> the box of its whole output
+  // What all of layer i's output sees: its whole map, or the union of its inputs' for a vector.
+  const whole = (i) => {
+    if (!wholes.has(i)) {
+      const shape = shapeOf(i);
+      wholes.set(i, shape.length === 3 ? back(i, [0, 0, shape[0] - 1, shape[1] - 1]) : inputsOf(i).map(whole).reduce(union, null));
+    }
+    return wholes.get(i);
+  };
+  // What element k (a flat index, channels last) of layer i's output sees.
+  const element = (i, k) => {
+    const shape = shapeOf(i);
+    if (shape.length === 3) {
+      const cell = Math.floor(k / shape[2]);
+      return back(i, [Math.floor(cell / shape[1]), cell % shape[1], Math.floor(cell / shape[1]), cell % shape[1]]);
+    }
+    const layer = model.layers[i];
+    const from = inputsOf(i);
+    if (layer.type === "Concatenate") {
+      for (const f of from) {
+        const n = shapeOf(f).at(-1);
+        if (k < n) return element(f, k);
+        k -= n;
+      }
+    }
+    const oneToOne = ["Flatten", "Dropout", "SpatialDropout2D", "BatchNormalization", "Rescaling", "ReLU", "LeakyReLU", "ELU", "Add"];
+    if (oneToOne.includes(layer.type) || (layer.type === "Activation" && layer.activation !== "softmax")) {
+      return from.map((f) => element(f, k)).reduce(union, null);
+    }
+    return from.map(whole).reduce(union, null); // Dense, softmax, global pooling: every input
+  };
   const back = (i, box) => {
     if (i < 0) return box;
     const layer = model.layers[i];
-    const from = layer.inputs ?? [i - 1];
+    const from = inputsOf(i);
+    if (layer.type.startsWith("Global")) return whole(from[0]); // keepdims: a 1x1 map
     const inShape = shapeOf(from[0]);
-    if (inShape.length !== 3 || layer.output_shape.length !== 3 || layer.type.startsWith("Global")) return whole;
     let [top, left, bottom, right] = box;
     const size = layer.kernel_size ?? layer.pool_size;
     if (size) {
@@ -1017,7 +1058,7 @@ export function receptiveBox(model, index, row, col) {
     if (top > bottom || left > right) return null; // only padding: no pixel
     return from.map((k) => back(k, [top, left, bottom, right])).reduce(union, null);
   };
-  return back(index, [row, col, row, col]) ?? null;
+  return (shapeOf(index).length === 3 ? back(index, [row, col, row, col]) : element(index, unit)) ?? null;
 }
 
 function union(a, b) {

@@ -1,10 +1,10 @@
 // Wiring: load and check the weights, then the input controls, the model
 // columns, the saliency overlay, the shift and the unit panel; the view lives
 // in the page's URL. The one global: window.cnnvizExplorer.
-import { convUnit, forward, layerUnit, poolUnit, receptiveBox, saliency } from "./layers.js";
+import { convUnit, forward, layerUnit, poolUnit, receptiveBox, saliency, scoreSource } from "./layers.js";
 import { parseWeights, readModel, WeightsError } from "./weights.js";
 import { colourPixels, fashionMnistPixels, parseImages, stroke } from "./images.js";
-import { buildModel, drawPixels, drawSaliency, showConv, showPool, showWorked, update } from "./view.js";
+import { buildModel, drawPixels, drawSaliency, markUnit, showConv, showPool, showWorked, update } from "./view.js";
 import { MAX_SHIFT, readView, shifted, writeView } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -157,6 +157,7 @@ async function start(manifest, samples) {
   }
 
   // -- one unit, worked out --------------------------------------------------------------
+  let marked = null; // the unit whose tile, bar or class row is marked
   function showUnit() {
     const unit = view.unit;
     if (!unit || !results[unit.model]) {
@@ -173,7 +174,8 @@ async function start(manifest, samples) {
     const flat = layer.output_shape.length !== 3;
     const cell = flat ? 0 : row * layer.output_shape[1] + col;
     const shown = run[l].output[cell * layer.output_shape.at(-1) + channel];
-    const scores = flat && l === model.layers.length - 1 && layer.output_shape[0] === classNames.length;
+    // The output layer's units, and those of the layer whose scores its softmax reads, are classes.
+    const scores = flat && (l === model.layers.length - 1 || l === scoreSource(model).layer) && layer.output_shape[0] === classNames.length;
     const where = flat ? `[unit ${channel}${scores ? `: ${classNames[channel]}` : ""}]` : `[row ${row}, column ${col}, channel ${channel}]`;
     const title = `${model.key}: ${layer.name}${where}`;
     if (layer.type === "Conv2D" || layer.type === "DepthwiseConv2D") {
@@ -189,9 +191,14 @@ async function start(manifest, samples) {
       const names = from.map((i) => (i < 0 ? "the input" : model.layers[i].name));
       showWorked(panel, title, layerUnit(layer, xs, shapes, arrays[m][l], run[l], cell, channel), layer, names, shown);
     }
-    for (const tile of document.querySelectorAll(".tile.selected")) tile.classList.remove("selected");
-    columns[m].layers[l].tiles?.[channel]?.classList.add("selected");
-    const seen = receptiveBox(model, l, row, col);
+    if (marked !== `${m},${l},${channel}`) {
+      // Only when the unit changes: showUnit runs on every redraw, while the pen moves.
+      marked = `${m},${l},${channel}`;
+      columns.forEach((column, mm) =>
+        column.layers.forEach((handle, ll) => markUnit(handle, results[mm]?.outputs[handle.layer.name], mm === m && ll === l ? channel : null)),
+      );
+    }
+    const seen = receptiveBox(model, l, row, col, channel);
     box.hidden = seen === null;
     if (seen === null) {
       $("box-note").textContent = `${title} sees only padding, no pixel.`;

@@ -97,7 +97,7 @@ export function buildModel(container, model, classNames, onUnit) {
       }
       block.append(tiles);
     } else if (layer.type === "Flatten") {
-      scale.textContent = `${shape[0]} values: the layer before, read in channels-last order.`;
+      scale.textContent = `${shape[0]} values: the layer before, read in channels-last order (choose one in “One unit, worked out” to see its cell).`;
     } else if (isProbabilities(layer, classNames.length)) {
       handle.kind = "probabilities";
       const list = element("ol", { class: "probabilities" });
@@ -172,9 +172,11 @@ export function update(handles, outputs, classNames, perLayer) {
         ? describe(whole.limit, whole.signed, "one scale for the layer")
         : `${whole.signed ? "blue − · white 0 · red +" : "black 0 · white max"}, each map to its own largest |value| (${Math.min(...limits).toPrecision(2)} to ${Math.max(...limits).toPrecision(2)})`;
     } else if (handle.kind === "bars") {
-      drawBars(handle.canvas, values);
+      drawBars(handle.canvas, values, handle.selected ?? null);
       const { limit, signed } = limitOf(values, 1, null);
-      handle.scale.textContent = `one bar per unit, ${describe(limit, signed, "height to the largest |value|")}`;
+      // Bars are red up from 0 (blue down, for negative values): not the tiles' gray or blue-white-red.
+      const colours = signed ? "red above 0, blue below" : "red";
+      handle.scale.textContent = `one bar per unit, ${colours}; the largest |value| (${limit.toPrecision(3)}) reaches the edge`;
     } else if (handle.kind === "probabilities") {
       let best = 0;
       for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
@@ -190,7 +192,8 @@ export function update(handles, outputs, classNames, perLayer) {
   }
 }
 
-function drawBars(canvas, values) {
+/** Draw one bar per value; `selected` (an index, or null) gets an amber frame the height of the canvas. */
+function drawBars(canvas, values, selected = null) {
   const context = canvas.getContext("2d");
   const { width, height } = canvas;
   context.clearRect(0, 0, width, height);
@@ -205,6 +208,24 @@ function drawBars(canvas, values) {
   }
   context.fillStyle = "#888";
   context.fillRect(0, zero - 0.5, width, 1);
+  if (selected !== null && selected < values.length) {
+    context.strokeStyle = "#ffb000";
+    context.lineWidth = 2;
+    context.strokeRect(selected * step - 1, 1, Math.max(1, step - 0.5) + 2, height - 2);
+  }
+}
+
+/**
+ * Mark unit `k` of a layer's handle, or none (`k` null): its tile, its class row or its
+ * bar (redrawn from `values`, the layer's current output).
+ */
+export function markUnit(handle, values, k) {
+  if (handle.kind === "tiles") handle.tiles.forEach((tile, i) => tile.classList.toggle("selected", i === k));
+  else if (handle.kind === "probabilities") handle.rows.forEach((row, i) => row.item.classList.toggle("selected", i === k));
+  else if (handle.kind === "bars" && handle.selected !== k) {
+    handle.selected = k;
+    if (values) drawBars(handle.canvas, values, k);
+  }
 }
 
 function grid(values, rows, cols, channels, channel, highlight, padded) {
@@ -289,14 +310,23 @@ export function showWorked(panel, title, worked, layer, inputs, shown) {
   const [first] = inputs;
   switch (worked.kind) {
     case "dense": {
+      const m = worked.multiplier;
+      let heading = first;
+      let label = (k) => `[${k}]`;
+      if (m) {
+        heading = "depthwise output";
+        label = (k) => (m === 1 ? `channel ${k}` : `channel ${k} (input channel ${Math.floor(k / m)})`);
+      } else if (worked.inputCell) {
+        heading = `${first}[row ${worked.inputCell[0]}, column ${worked.inputCell[1]}]`;
+        label = (k) => `channel ${k}`;
+      }
       const table = element("table", { class: "numbers terms" });
       const head = element("tr");
-      for (const h of [worked.depthwise ? "depthwise output" : `${first}`, "value", "× weight", "= product"]) head.append(element("th", {}, h));
+      for (const h of [heading, "value", "× weight", "= product"]) head.append(element("th", {}, h));
       table.append(head);
       for (const t of worked.terms) {
         const tr = element("tr");
-        tr.append(element("td", {}, worked.depthwise ? `channel ${t.index}` : `[${t.index}]`));
-        tr.append(element("td", {}, v(t.input)), element("td", {}, w(t.weight)), element("td", {}, w(t.product)));
+        tr.append(element("td", {}, label(t.index)), element("td", {}, w(t.input)), element("td", {}, w(t.weight)), element("td", {}, w(t.product)));
         table.append(tr);
       }
       panel.append(table);
@@ -304,8 +334,11 @@ export function showWorked(panel, title, worked, layer, inputs, shown) {
       const parts = [];
       if (worked.others) parts.push(`The ${worked.terms.length} largest of the ${count} products of a non-zero input and its weight, by size; the other ${worked.others} add up to ${v(worked.rest)}`);
       else if (count) parts.push(`The ${count === 1 ? "one product" : `${count} products`} of a non-zero input and its weight, largest first`);
-      if (worked.zeros) parts.push(count ? `${worked.zeros} inputs are 0 and add nothing` : `All ${worked.zeros} inputs are 0: only the bias is left`);
-      const step = worked.depthwise ? ` Each input is channel k of ${first} after the depthwise step at this cell (its 2-D window × kernel, summed).` : "";
+      if (worked.zeros && count) parts.push(worked.zeros === 1 ? "one input is 0 and adds nothing" : `${worked.zeros} inputs are 0 and add nothing`);
+      else if (worked.zeros) parts.push(worked.zeros === 1 ? "The one input is 0: only the bias is left" : `All ${worked.zeros} inputs are 0: only the bias is left`);
+      let step = "";
+      if (m === 1) step = ` Each input is the depthwise step's channel k at this cell: channel k of ${first}, its window × its own kernel, summed.`;
+      else if (m) step = ` Each input is the depthwise step's channel k at this cell: channel ⌊k / ${m}⌋ of ${first} (${m} kernels for each), its window × kernel k, summed.`;
       let after = `, the value shown (${v(shown)})`;
       if (worked.activation === "softmax") after = `, this unit's score; softmax over the layer's scores makes it ${v(shown)}`;
       else if (worked.activation) after = `; after ${worked.activation}, the layer shows ${v(shown)}`;
@@ -317,7 +350,8 @@ export function showWorked(panel, title, worked, layer, inputs, shown) {
       return;
     case "activation":
       if (worked.activation === "softmax") {
-        say(`exp(${v(worked.input)} − ${v(worked.max)}) / ${v(worked.total)} = ${v(worked.value)}: the score from ${first}, less the largest score, exponentiated, over the sum of that for every score (so the probabilities add up to 1).`);
+        const over = worked.perCell ? `this cell's ${worked.count} channels` : `the ${worked.count} scores`;
+        say(`exp(${v(worked.input)} − ${v(worked.max)}) / ${v(worked.total)} = ${v(worked.value)}: the score from ${first}, less the largest score, exponentiated, over the sum of that for ${over} (so they add up to 1).`);
       } else {
         const settings = worked.settings ? ` (${worked.settings})` : "";
         say(`${worked.activation}(${v(worked.input)}) = ${v(worked.value)}${settings}, from ${first}'s value at the same place.`);
