@@ -365,6 +365,12 @@ def test_a_clicked_unit_shows_its_arithmetic(explorer):
     page.locator("#models .model").first.locator(".layer-MaxPooling2D canvas.tile").first.click()
     assert "largest of the window" in page.locator("#unit-details").inner_text()
     assert page.locator("#box").is_visible()
+    # A bar of fc1: its largest inputs, each named by the max_pool2 cell it flattens.
+    page.locator("#models .model").first.locator(".layer-Dense canvas.bars").first.click()
+    text = page.locator("#unit-details").inner_text()
+    assert "= max_pool2[row " in text
+    assert "\u03a3 input \u00d7 weight + bias" in text
+    assert "after relu" in text
 
 
 def test_the_maps_open_on_one_scale_per_layer(explorer):

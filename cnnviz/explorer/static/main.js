@@ -189,7 +189,19 @@ async function start(manifest, samples) {
       showPool(panel, title, worked, layer.pool_size, layer.type === "MaxPooling2D" ? "max" : "average", shown);
     } else {
       const names = from.map((i) => (i < 0 ? "the input" : model.layers[i].name));
-      showWorked(panel, title, layerUnit(layer, xs, shapes, arrays[m][l], run[l], cell, channel), layer, names, shown);
+      // A Dense unit after a Flatten: each input is a cell and channel of the map before it.
+      const flatten = from[0] >= 0 && model.layers[from[0]].type === "Flatten" ? model.layers[from[0]] : null;
+      const mapIndex = flatten ? (flatten.inputs ?? [from[0] - 1])[0] : -1;
+      const map = flatten ? (mapIndex < 0 ? model.input_shape : model.layers[mapIndex].output_shape) : null;
+      let place = null;
+      if (layer.type === "Dense" && map?.length === 3) {
+        const mapName = mapIndex < 0 ? "input" : model.layers[mapIndex].name;
+        place = (k) => {
+          const c = Math.floor(k / map[2]);
+          return `= ${mapName}[row ${Math.floor(c / map[1])}, column ${c % map[1]}, channel ${k % map[2]}]`;
+        };
+      }
+      showWorked(panel, title, layerUnit(layer, xs, shapes, arrays[m][l], run[l], cell, channel), layer, names, shown, place);
     }
     if (marked !== `${m},${l},${channel}`) {
       // Only when the unit changes: showUnit runs on every redraw, while the pen moves.

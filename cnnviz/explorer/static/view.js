@@ -298,9 +298,10 @@ const AFFINE_NOTE = {
 
 /**
  * Show a unit that layerUnit worked out. `layer` is its layer, `inputs` names the
- * layer's inputs (layer names, or "the input"), `shown` is the value the page draws.
+ * layer's inputs (layer names, or "the input"), `shown` is the value the page draws;
+ * `place(k)`, if given, says where a Dense unit's input k comes from (a flattened cell).
  */
-export function showWorked(panel, title, worked, layer, inputs, shown) {
+export function showWorked(panel, title, worked, layer, inputs, shown, place = null) {
   panel.replaceChildren(element("h3", {}, title));
   const v = (x) => x.toFixed(4);
   // Weights and scales can be small: four significant digits where 4 decimals would show 0.
@@ -312,7 +313,7 @@ export function showWorked(panel, title, worked, layer, inputs, shown) {
     case "dense": {
       const m = worked.multiplier;
       let heading = first;
-      let label = (k) => `[${k}]`;
+      let label = (k) => (place ? `[${k}] ${place(k)}` : `[${k}]`);
       if (m) {
         heading = "depthwise output";
         label = (k) => (m === 1 ? `channel ${k}` : `channel ${k} (input channel ${Math.floor(k / m)})`);
