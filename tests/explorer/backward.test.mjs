@@ -492,6 +492,26 @@ test("receptive box of a flat unit: Flatten and element-wise layers follow it to
   assert.deepEqual(receptiveBox(model, 5, 0, 0, 0), [10, 10, 17, 17]);
 });
 
+test("receptive box of a concatenated map: a channel follows its own branch, until a convolution mixes them", () => {
+  // 8x8 input; branch a a 1x1 conv (1 channel), branch b a 5x5 same conv (1 channel);
+  // joined (2 channels), max-pooled 2x2 (channels kept), then a 1x1 conv (mixes them).
+  const model = {
+    input_shape: [8, 8, 1],
+    layers: [
+      spatial("Conv2D", { kernel_size: [1, 1], strides: [1, 1], padding: "valid" }, [-1], [8, 8, 1]),
+      spatial("Conv2D", { kernel_size: [5, 5], strides: [1, 1], padding: "same" }, [-1], [8, 8, 1]),
+      spatial("Concatenate", {}, [0, 1], [8, 8, 2]),
+      spatial("MaxPooling2D", { pool_size: [2, 2], strides: [2, 2], padding: "valid" }, [2], [4, 4, 2]),
+      spatial("Conv2D", { kernel_size: [1, 1], strides: [1, 1], padding: "valid" }, [3], [4, 4, 1]),
+    ],
+  };
+  assert.deepEqual(receptiveBox(model, 2, 4, 4, 0), [4, 4, 4, 4]); // branch a: the pixel
+  assert.deepEqual(receptiveBox(model, 2, 4, 4, 1), [2, 2, 6, 6]); // branch b: its 5x5 window
+  assert.deepEqual(receptiveBox(model, 3, 1, 1, 0), [2, 2, 3, 3]); // pooled, channel a
+  assert.deepEqual(receptiveBox(model, 3, 1, 1, 1), [0, 0, 5, 5]); // pooled, channel b
+  assert.deepEqual(receptiveBox(model, 4, 1, 1, 0), [0, 0, 5, 5]); // both, mixed
+});
+
 test("receptive box of global pooling: every cell of its input, which may not be every pixel", () => {
   // 28x28 -> 3x3 valid conv, stride 2 (13x13: rows 0-26 read) -> global max, flat or keepdims.
   const conv = spatial("Conv2D", { kernel_size: [3, 3], strides: [2, 2], padding: "valid" }, [-1], [13, 13, 1]);

@@ -987,9 +987,11 @@ export function layerUnit(layer, inputs, shapes, arrays, run, cell, channel, top
  * The box of input pixels that output unit (row, col) of layer `index` sees, walking
  * back through the layers before it (every branch of a merge): [top, left, bottom,
  * right], inclusive, or null if it sees only padding. Padding that copies pixels (a
- * mirror, a wrap) adds the pixels it copies. A unit of a flat layer is unit `unit` of
- * its vector: after a Flatten, an element-wise layer follows it to the one cell it
- * comes from; a Dense unit, a global pooling or a softmax sees every cell of its input.
+ * mirror, a wrap) adds the pixels it copies. `unit` is the unit's channel, or its
+ * index in a flat layer's vector: a concatenation follows it to the input it comes
+ * from (and layers that keep channels apart, to its channel), a Flatten or an
+ * element-wise layer to its one cell; a Dense unit, a global pooling or a softmax sees
+ * every cell of its input.
  */
 export function receptiveBox(model, index, row, col, unit = 0) {
   const shapeOf = (i) => (i < 0 ? model.input_shape : model.layers[i].output_shape);
@@ -1018,7 +1020,7 @@ export function receptiveBox(model, index, row, col, unit = 0) {
     const shape = shapeOf(i);
     if (shape.length === 3) {
       const cell = Math.floor(k / shape[2]);
-      return back(i, [Math.floor(cell / shape[1]), cell % shape[1], Math.floor(cell / shape[1]), cell % shape[1]]);
+      return back(i, [Math.floor(cell / shape[1]), cell % shape[1], Math.floor(cell / shape[1]), cell % shape[1]], k % shape[2]);
     }
     const layer = model.layers[i];
     const from = inputsOf(i);
@@ -1035,11 +1037,28 @@ export function receptiveBox(model, index, row, col, unit = 0) {
     }
     return from.map(whole).reduce(union, null); // Dense, softmax, global pooling: every input
   };
-  const back = (i, box) => {
+  // The layers whose output channel c reads input channel c alone (Concatenate and
+  // DepthwiseConv2D map it; the rest, convolutions above all, read every channel).
+  const sameChannel = new Set(["MaxPooling2D", "AveragePooling2D", "BatchNormalization", "Rescaling", "ReLU", "LeakyReLU", "ELU", "Dropout", "SpatialDropout2D", "ZeroPadding2D", "Padding2D", "Cropping2D", "Add"]);
+  // What the box of layer i's output sees, in `channel` (null: every channel).
+  const back = (i, box, channel = null) => {
     if (i < 0) return box;
     const layer = model.layers[i];
     const from = inputsOf(i);
     if (layer.type.startsWith("Global")) return whole(from[0]); // keepdims: a 1x1 map
+    if (layer.type === "Concatenate" && channel !== null) {
+      for (const f of from) {
+        const n = shapeOf(f).at(-1);
+        if (channel < n) return back(f, box, channel);
+        channel -= n;
+      }
+    }
+    let next = null;
+    if (sameChannel.has(layer.type) || (layer.type === "Activation" && layer.activation !== "softmax")) next = channel;
+    if (layer.type === "DepthwiseConv2D" && channel !== null) {
+      const multiplier = layer.arrays?.find((a) => a.name === "kernel")?.shape[3];
+      next = multiplier ? Math.floor(channel / multiplier) : null;
+    }
     const inShape = shapeOf(from[0]);
     let [top, left, bottom, right] = box;
     const size = layer.kernel_size ?? layer.pool_size;
@@ -1056,9 +1075,10 @@ export function receptiveBox(model, index, row, col, unit = 0) {
       [left, right] = [left + layer.cropping[1][0], right + layer.cropping[1][0]];
     }
     if (top > bottom || left > right) return null; // only padding: no pixel
-    return from.map((k) => back(k, [top, left, bottom, right])).reduce(union, null);
+    return from.map((k) => back(k, [top, left, bottom, right], next)).reduce(union, null);
   };
-  return (shapeOf(index).length === 3 ? back(index, [row, col, row, col]) : element(index, unit)) ?? null;
+  const [, cols, channels] = shapeOf(index);
+  return (channels === undefined ? element(index, unit) : element(index, (row * cols + col) * channels + unit)) ?? null;
 }
 
 function union(a, b) {
