@@ -521,6 +521,28 @@ test("receptive box of global pooling: every cell of its input, which may not be
   }
 });
 
+test("receptive box of global pooling follows its channel; a softmax over channels mixes them", () => {
+  // 4x4 input: branch a a 1x1 conv then cropped to the lower-right 2x2, branch b a 3x3
+  // valid conv (2x2, every pixel); joined (2 channels) and pooled to one value each.
+  const layers = [
+    spatial("Conv2D", { kernel_size: [1, 1], strides: [1, 1], padding: "valid" }, [-1], [4, 4, 1]),
+    spatial("Cropping2D", { cropping: [[2, 0], [2, 0]] }, [0], [2, 2, 1]),
+    spatial("Conv2D", { kernel_size: [3, 3], strides: [1, 1], padding: "valid" }, [-1], [2, 2, 1]),
+    spatial("Concatenate", {}, [1, 2], [2, 2, 2]),
+  ];
+  for (const [keepdims, shape] of [[false, [2]], [true, [1, 1, 2]]]) {
+    const model = { input_shape: [4, 4, 1], layers: [...layers, spatial("GlobalAveragePooling2D", { keepdims }, [3], shape)] };
+    assert.deepEqual(receptiveBox(model, 4, 0, 0, 0), [2, 2, 3, 3]); // branch a's pixels only
+    assert.deepEqual(receptiveBox(model, 4, 0, 0, 1), [0, 0, 3, 3]);
+  }
+  // A depthwise convolution with a softmax: each unit reads every channel of its cell.
+  const depthwise = { ...spatial("DepthwiseConv2D", { kernel_size: [1, 1], strides: [1, 1], padding: "valid", activation: "softmax" }, [3], [2, 2, 2]), arrays: [{ name: "kernel", shape: [1, 1, 2, 1] }] };
+  const model = { input_shape: [4, 4, 1], layers: [...layers, depthwise] };
+  assert.deepEqual(receptiveBox(model, 4, 0, 0, 0), [0, 0, 2, 2]);
+  const linear = { input_shape: [4, 4, 1], layers: [...layers, { ...depthwise, activation: "linear" }] };
+  assert.deepEqual(receptiveBox(linear, 4, 0, 0, 0), [2, 2, 2, 2]); // channel a at (0, 0): pixel (2, 2)
+});
+
 test("receptive box of a concatenated vector: each unit follows its own input", () => {
   // Two crops of a 6x6 input, each flattened (4 and 9 values), joined: 13 units.
   const model = {

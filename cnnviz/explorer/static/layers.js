@@ -1015,6 +1015,11 @@ export function receptiveBox(model, index, row, col, unit = 0) {
     }
     return wholes.get(i);
   };
+  // What every cell of map i sees, in one channel (null: every channel).
+  const all = (i, channel) => {
+    const [h, w] = shapeOf(i);
+    return back(i, [0, 0, h - 1, w - 1], channel);
+  };
   // What element k (a flat index, channels last) of layer i's output sees.
   const element = (i, k) => {
     const shape = shapeOf(i);
@@ -1031,11 +1036,12 @@ export function receptiveBox(model, index, row, col, unit = 0) {
         k -= n;
       }
     }
+    if (layer.type.startsWith("Global")) return all(from[0], k); // channel k's every cell
     const oneToOne = ["Flatten", "Dropout", "SpatialDropout2D", "BatchNormalization", "Rescaling", "ReLU", "LeakyReLU", "ELU", "Add"];
     if (oneToOne.includes(layer.type) || (layer.type === "Activation" && layer.activation !== "softmax")) {
       return from.map((f) => element(f, k)).reduce(union, null);
     }
-    return from.map(whole).reduce(union, null); // Dense, softmax, global pooling: every input
+    return from.map(whole).reduce(union, null); // Dense, softmax: every input
   };
   // The layers whose output channel c reads input channel c alone (Concatenate and
   // DepthwiseConv2D map it; the rest, convolutions above all, read every channel).
@@ -1045,7 +1051,7 @@ export function receptiveBox(model, index, row, col, unit = 0) {
     if (i < 0) return box;
     const layer = model.layers[i];
     const from = inputsOf(i);
-    if (layer.type.startsWith("Global")) return whole(from[0]); // keepdims: a 1x1 map
+    if (layer.type.startsWith("Global")) return all(from[0], channel); // keepdims: a 1x1 map
     if (layer.type === "Concatenate" && channel !== null) {
       for (const f of from) {
         const n = shapeOf(f).at(-1);
@@ -1055,7 +1061,7 @@ export function receptiveBox(model, index, row, col, unit = 0) {
     }
     let next = null;
     if (sameChannel.has(layer.type) || (layer.type === "Activation" && layer.activation !== "softmax")) next = channel;
-    if (layer.type === "DepthwiseConv2D" && channel !== null) {
+    if (layer.type === "DepthwiseConv2D" && channel !== null && layer.activation !== "softmax") {
       const multiplier = layer.arrays?.find((a) => a.name === "kernel")?.shape[3];
       next = multiplier ? Math.floor(channel / multiplier) : null;
     }
