@@ -54,21 +54,24 @@ test("a dense unit is its products plus the bias, then its activation", () => {
   assert.equal(worked(layer, [f32(1, 1, 1)], [[3]], arrays, 0, 0).unit.value, 6.5);
 });
 
+/** A linear, valid, stride-1 SeparableConv2D of these kernel shapes, with a bias or not. */
+const separable = (depthwise, pointwise, bias) => ({
+  name: "sep",
+  type: "SeparableConv2D",
+  activation: "linear",
+  strides: [1, 1],
+  padding: "valid",
+  arrays: [
+    { name: "depthwise_kernel", shape: depthwise },
+    { name: "pointwise_kernel", shape: pointwise },
+    ...(bias ? [{ name: "bias", shape: [pointwise[3]] }] : []),
+  ],
+});
+
 test("a separable convolution's unit is its pointwise sum over the depthwise outputs at the cell", () => {
   // 2x2 input, 2 channels: channel 0 is 1, 2, 3, 4 and channel 1 is 10, 20, 30, 40.
   const input = f32(1, 10, 2, 20, 3, 30, 4, 40);
-  const layer = {
-    name: "sep",
-    type: "SeparableConv2D",
-    activation: "linear",
-    strides: [1, 1],
-    padding: "valid",
-    arrays: [
-      { name: "depthwise_kernel", shape: [2, 2, 2, 1] },
-      { name: "pointwise_kernel", shape: [1, 1, 2, 1] },
-      { name: "bias", shape: [1] },
-    ],
-  };
+  const layer = separable([2, 2, 2, 1], [1, 1, 2, 1], true);
   // Depthwise: channel 0 summed (kernel of ones) = 10; channel 1 times 0.1 = 10.
   const arrays = { depthwise_kernel: f32(1, 0.1, 1, 0.1, 1, 0.1, 1, 0.1), pointwise_kernel: f32(2, -1), bias: f32(3) };
   const { run, unit } = worked(layer, [input], [[2, 2, 2]], arrays, 0, 0);
@@ -99,17 +102,7 @@ test("a dense layer on a map reads the channels of one cell", () => {
 test("a separable convolution with 2 kernels per channel: depthwise channel k reads input channel k / 2", () => {
   // 1x1 input of 2 channels (3, 5); depthwise 1x1 kernels 1, 2 (channel 0) and 10, 20 (channel 1),
   // so depthwise channels 3, 6, 50, 100; pointwise weights 1, 1, 1, 1 into one output.
-  const layer = {
-    name: "sep",
-    type: "SeparableConv2D",
-    activation: "linear",
-    strides: [1, 1],
-    padding: "valid",
-    arrays: [
-      { name: "depthwise_kernel", shape: [1, 1, 2, 2] },
-      { name: "pointwise_kernel", shape: [1, 1, 4, 1] },
-    ],
-  };
+  const layer = separable([1, 1, 2, 2], [1, 1, 4, 1], false);
   const arrays = { depthwise_kernel: f32(1, 2, 10, 20), pointwise_kernel: f32(1, 1, 1, 1), bias: null };
   const { run, unit } = worked(layer, [f32(3, 5)], [[1, 1, 2]], arrays, 0, 0);
   assert.equal(unit.multiplier, 2);
