@@ -853,7 +853,7 @@ export function denseUnit(input, kernel, kernelShape, bias, channel, top = 8) {
 }
 
 /** A flat index of a [h, w, channels] array as [row, col, channel]; of an [n] one, [index]. */
-const place = (shape, index) => {
+export const place = (shape, index) => {
   if (shape.length !== 3) return [index];
   const ch = shape[2];
   const cell = Math.floor(index / ch);
@@ -1024,8 +1024,8 @@ export function receptiveBox(model, index, row, col, unit = 0) {
   const element = (i, k) => {
     const shape = shapeOf(i);
     if (shape.length === 3) {
-      const cell = Math.floor(k / shape[2]);
-      return back(i, [Math.floor(cell / shape[1]), cell % shape[1], Math.floor(cell / shape[1]), cell % shape[1]], k % shape[2]);
+      const [r, c, channel] = place(shape, k);
+      return back(i, [r, c, r, c], channel);
     }
     const layer = model.layers[i];
     const from = inputsOf(i);

@@ -193,15 +193,8 @@ async function start(manifest, samples) {
       const flatten = from[0] >= 0 && model.layers[from[0]].type === "Flatten" ? model.layers[from[0]] : null;
       const mapIndex = flatten ? (flatten.inputs ?? [from[0] - 1])[0] : -1;
       const map = flatten ? (mapIndex < 0 ? model.input_shape : model.layers[mapIndex].output_shape) : null;
-      let place = null;
-      if (layer.type === "Dense" && map?.length === 3) {
-        const mapName = mapIndex < 0 ? "input" : model.layers[mapIndex].name;
-        place = (k) => {
-          const c = Math.floor(k / map[2]);
-          return `= ${mapName}[row ${Math.floor(c / map[1])}, column ${c % map[1]}, channel ${k % map[2]}]`;
-        };
-      }
-      showWorked(panel, title, layerUnit(layer, xs, shapes, arrays[m][l], run[l], cell, channel), layer, names, shown, place);
+      const flattened = layer.type === "Dense" && map?.length === 3 ? { name: mapIndex < 0 ? "input" : model.layers[mapIndex].name, shape: map } : null;
+      showWorked(panel, title, layerUnit(layer, xs, shapes, arrays[m][l], run[l], cell, channel), layer, names, shown, flattened);
     }
     if (marked !== `${m},${l},${channel}`) {
       // Only when the unit changes: showUnit runs on every redraw, while the pen moves.

@@ -2,6 +2,7 @@
 // Colour rules (one per figure, said on the page): values with a sign on a
 // blue-white-red scale centred on zero (limit: the largest |value|), values of
 // at least zero on a black-to-white scale from 0 to the largest value.
+import { place } from "./layers.js";
 
 /** RGBA bytes for `n` values read as values[start + i * step], on the scale [lo, hi]. */
 export function colours(values, start, step, n, limit, signed) {
@@ -299,9 +300,10 @@ const AFFINE_NOTE = {
 /**
  * Show a unit that layerUnit worked out. `layer` is its layer, `inputs` names the
  * layer's inputs (layer names, or "the input"), `shown` is the value the page draws;
- * `place(k)`, if given, says where a Dense unit's input k comes from (a flattened cell).
+ * `flattened` ({name, shape}), if given, is the map a Dense unit's inputs are the
+ * flattened cells of, so that each input is named by its cell.
  */
-export function showWorked(panel, title, worked, layer, inputs, shown, place = null) {
+export function showWorked(panel, title, worked, layer, inputs, shown, flattened = null) {
   panel.replaceChildren(element("h3", {}, title));
   const v = (x) => x.toFixed(4);
   // Weights and scales can be small: four significant digits where 4 decimals would show 0.
@@ -313,7 +315,7 @@ export function showWorked(panel, title, worked, layer, inputs, shown, place = n
     case "dense": {
       const m = worked.multiplier;
       let heading = first;
-      let label = (k) => (place ? `[${k}] ${place(k)}` : `[${k}]`);
+      let label = (k) => (flattened ? `[${k}] = ${flattened.name}${at(place(flattened.shape, k))}` : `[${k}]`);
       if (m) {
         heading = "depthwise output";
         label = (k) => (m === 1 ? `channel ${k}` : `channel ${k} (input channel ${Math.floor(k / m)})`);
