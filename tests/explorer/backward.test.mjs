@@ -10,6 +10,7 @@ import {
   ACTIVATIONS,
   channelAffine,
   concatenate,
+  concatSource,
   crop2d,
   crop2dBackward,
   depthwiseConv2d,
@@ -141,6 +142,16 @@ test("concatenate joins along the last axis, pixel by pixel", () => {
   const r = concatenate([Float32Array.of(1, 2, 3, 4), Float32Array.of(10, 20)], [[2, 1, 2], [2, 1, 1]]);
   assert.deepEqual(r.shape, [2, 1, 3]);
   close(r.output, [1, 2, 10, 3, 4, 20]);
+});
+
+test("concatSource names the input and its channel behind each joined channel", () => {
+  // Inputs of 2, 1 and 3 channels: joined channels 0-1, 2, 3-5.
+  const shapes = [[4, 4, 2], [4, 4, 1], [4, 4, 3]];
+  const found = [0, 1, 2, 3, 4, 5].map((c) => concatSource(shapes, c));
+  assert.deepEqual(found, [[0, 0], [0, 1], [1, 0], [2, 0], [2, 1], [2, 2]]);
+  assert.deepEqual(concatSource([[7], [5]], 9), [1, 2]); // vectors: the last axis alike
+  assert.throws(() => concatSource(shapes, 6), RangeError);
+  assert.throws(() => concatSource(shapes, -1), RangeError);
 });
 
 test("runLayer Add sums its inputs", () => {

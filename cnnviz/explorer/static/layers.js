@@ -240,6 +240,17 @@ export function concatenate(inputs, shapes) {
   return { output: out, shape: [...shapes[0].slice(0, -1), total] };
 }
 
+/**
+ * Which of a concatenation's inputs (of `shapes`) holds its output channel `channel`, and
+ * as which of that input's channels: [input, channel].
+ */
+export function concatSource(shapes, channel) {
+  let k = 0;
+  for (; k < shapes.length && channel >= shapes[k].at(-1); k++) channel -= shapes[k].at(-1);
+  if (k === shapes.length || channel < 0) throw new RangeError("channel outside the concatenation");
+  return [k, channel];
+}
+
 /** Softmax over the last axis (of `last` values), shifted by the maximum for stability. */
 export function softmax(input, last) {
   const out = new Float32Array(input.length);
@@ -964,10 +975,7 @@ export function layerUnit(layer, inputs, shapes, arrays, run, cell, channel, top
     case "Add":
       return { kind: "add", value, terms: inputs.map((input) => input[index]) };
     case "Concatenate": {
-      const lastOf = (s) => s[s.length - 1];
-      let k = 0;
-      let from = channel;
-      for (; from >= lastOf(shapes[k]); k++) from -= lastOf(shapes[k]);
+      const [k, from] = concatSource(shapes, channel);
       return { kind: "concatenate", value, channel, input: k, from };
     }
     case "GlobalMaxPooling2D":
@@ -981,6 +989,21 @@ export function layerUnit(layer, inputs, shapes, arrays, run, cell, channel, top
     default:
       throw new Error(`layer ${layer.name}: no worked unit for type ${layer.type}`);
   }
+}
+
+/**
+ * The map whose flattened cells are layer `index`'s input: {index, shape} of the layer
+ * (-1: the model's input) before a Flatten that feeds it, through any Dropout after the
+ * Flatten (a copy at inference); null if its input is not a flattened map.
+ */
+export function flattenedMap(model, index) {
+  const inputOf = (i) => (model.layers[i].inputs ?? [i - 1])[0];
+  let at = inputOf(index);
+  while (at >= 0 && model.layers[at].type === "Dropout") at = inputOf(at);
+  if (at < 0 || model.layers[at].type !== "Flatten") return null;
+  const map = inputOf(at);
+  const shape = map < 0 ? model.input_shape : model.layers[map].output_shape;
+  return shape.length === 3 ? { index: map, shape } : null;
 }
 
 /**
@@ -1030,11 +1053,8 @@ export function receptiveBox(model, index, row, col, unit = 0) {
     const layer = model.layers[i];
     const from = inputsOf(i);
     if (layer.type === "Concatenate") {
-      for (const f of from) {
-        const n = shapeOf(f).at(-1);
-        if (k < n) return element(f, k);
-        k -= n;
-      }
+      const [input, at] = concatSource(from.map(shapeOf), k);
+      return element(from[input], at);
     }
     if (layer.type.startsWith("Global")) return all(from[0], k); // channel k's every cell
     const oneToOne = ["Flatten", "Dropout", "SpatialDropout2D", "BatchNormalization", "Rescaling", "ReLU", "LeakyReLU", "ELU", "Add"];
@@ -1053,11 +1073,8 @@ export function receptiveBox(model, index, row, col, unit = 0) {
     const from = inputsOf(i);
     if (layer.type.startsWith("Global")) return all(from[0], channel); // keepdims: a 1x1 map
     if (layer.type === "Concatenate" && channel !== null) {
-      for (const f of from) {
-        const n = shapeOf(f).at(-1);
-        if (channel < n) return back(f, box, channel);
-        channel -= n;
-      }
+      const [input, at] = concatSource(from.map(shapeOf), channel);
+      return back(from[input], box, at);
     }
     let next = null;
     if (sameChannel.has(layer.type) || (layer.type === "Activation" && layer.activation !== "softmax")) next = channel;
