@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { denseUnit, layerUnit, runLayer } from "../../cnnviz/explorer/static/layers.js";
+import { denseUnit, flattenedMap, layerUnit, runLayer } from "../../cnnviz/explorer/static/layers.js";
 
 const f32 = (...values) => Float32Array.from(values);
 /** Work out unit (cell, channel) of `layer` on `inputs` of `shapes`, and run the layer. */
@@ -229,4 +229,27 @@ test("global pooling units are a channel's mean, or its largest value and where 
 
 test("a layer without a worked unit is named", () => {
   assert.throws(() => layerUnit({ name: "odd", type: "Odd" }, [f32(1)], [[1]], {}, { output: f32(1), shape: [1] }, 0, 0), /layer odd: no worked unit for type Odd/);
+});
+
+test("flattenedMap finds the map a Dense layer's inputs are the cells of, through Dropout", () => {
+  const model = {
+    input_shape: [4, 4, 1],
+    layers: [
+      { name: "pool", type: "MaxPooling2D", output_shape: [2, 2, 3] },
+      { name: "flat", type: "Flatten", output_shape: [12] },
+      { name: "drop", type: "Dropout", output_shape: [12] },
+      { name: "drop2", type: "Dropout", output_shape: [12] },
+      { name: "fc", type: "Dense", output_shape: [5] },
+      { name: "fc2", type: "Dense", output_shape: [2] },
+      { name: "gap", type: "GlobalAveragePooling2D", output_shape: [3], inputs: [0] },
+      { name: "flat_in", type: "Flatten", output_shape: [16], inputs: [-1] },
+      { name: "fc3", type: "Dense", output_shape: [2], inputs: [7] },
+    ],
+  };
+  assert.deepEqual(flattenedMap(model, 4), { index: 0, shape: [2, 2, 3] }); // two Dropouts back
+  assert.deepEqual(flattenedMap(model, 2), { index: 0, shape: [2, 2, 3] }); // right after it
+  assert.equal(flattenedMap(model, 5), null); // fc2 reads fc's units, not a map
+  assert.equal(flattenedMap(model, 7), null); // a Flatten's input is the map, not flattened
+  assert.deepEqual(flattenedMap(model, 8), { index: -1, shape: [4, 4, 1] }); // the image itself
+  assert.equal(flattenedMap({ ...model, layers: [...model.layers, { name: "fc4", type: "Dense", inputs: [6] }] }, 9), null);
 });

@@ -1,7 +1,7 @@
 // Wiring: load and check the weights, then the input controls, the model
 // columns, the saliency overlay, the shift and the unit panel; the view lives
 // in the page's URL. The one global: window.cnnvizExplorer.
-import { convUnit, forward, layerUnit, poolUnit, receptiveBox, saliency, scoreSource } from "./layers.js";
+import { convUnit, flattenedMap, forward, layerUnit, poolUnit, receptiveBox, saliency, scoreSource } from "./layers.js";
 import { parseWeights, readModel, WeightsError } from "./weights.js";
 import { colourPixels, fashionMnistPixels, parseImages, stroke } from "./images.js";
 import { buildModel, drawPixels, drawSaliency, markUnit, showConv, showPool, showWorked, update } from "./view.js";
@@ -189,11 +189,8 @@ async function start(manifest, samples) {
       showPool(panel, title, worked, layer.pool_size, layer.type === "MaxPooling2D" ? "max" : "average", shown);
     } else {
       const names = from.map((i) => (i < 0 ? "the input" : model.layers[i].name));
-      // A Dense unit after a Flatten: each input is a cell and channel of the map before it.
-      const flatten = from[0] >= 0 && model.layers[from[0]].type === "Flatten" ? model.layers[from[0]] : null;
-      const mapIndex = flatten ? (flatten.inputs ?? [from[0] - 1])[0] : -1;
-      const map = flatten ? (mapIndex < 0 ? model.input_shape : model.layers[mapIndex].output_shape) : null;
-      const flattened = layer.type === "Dense" && map?.length === 3 ? { name: mapIndex < 0 ? "input" : model.layers[mapIndex].name, shape: map } : null;
+      const map = layer.type === "Dense" ? flattenedMap(model, l) : null;
+      const flattened = map && { name: map.index < 0 ? "input" : model.layers[map.index].name, shape: map.shape };
       showWorked(panel, title, layerUnit(layer, xs, shapes, arrays[m][l], run[l], cell, channel), layer, names, shown, flattened);
     }
     if (marked !== `${m},${l},${channel}`) {
