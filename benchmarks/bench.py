@@ -330,6 +330,20 @@ def cpu_facts() -> str:
     )
 
 
+def train_apart(name: str, **settings) -> None:
+    """Train gallery model `name` as the docs build does, in a process of its own; exit if it fails.
+
+    `settings` go to the build's ``start_trainer`` (``docs/_ext/gallery_hooks.py``):
+    ``epochs``, ``seed``, ``cache_dir``.
+    """
+    from gallery_hooks import start_trainer  # the callers put docs/_ext on the path
+
+    process = start_trainer(name, **settings)
+    output = process.communicate()[0]
+    if process.returncode != 0:
+        sys.exit(f"training {name} ({settings}) failed:\n{output[-4000:]}")
+
+
 def padding_seeds(seeds: list[int], epochs: int, jobs: int, cache_dir: str | None) -> None:
     """Train the six models of "Fixing it" once per seed; print each accuracy and the spread.
 
@@ -341,7 +355,7 @@ def padding_seeds(seeds: list[int], epochs: int, jobs: int, cache_dir: str | Non
     standard deviation over the seeds, and the range.
     """
     sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-    from gallery_hooks import GALLERY_MODELS, start_trainer
+    from gallery_hooks import GALLERY_MODELS
 
     runs = [(name, seed) for seed in seeds for name in PADDING_VARIANTS]
     print(f"padding variants: {len(runs)} trainings of {epochs} epochs, {jobs} at a time")
@@ -350,10 +364,7 @@ def padding_seeds(seeds: list[int], epochs: int, jobs: int, cache_dir: str | Non
     def one(run: tuple[str, int]) -> None:
         name, seed = run
         began = time.perf_counter()
-        process = start_trainer(name, epochs=epochs, seed=seed, cache_dir=cache_dir)
-        output = process.communicate()[0]
-        if process.returncode != 0:
-            sys.exit(f"training {name} seed {seed} failed:\n{output[-4000:]}")
+        train_apart(name, epochs=epochs, seed=seed, cache_dir=cache_dir)
         print(
             f"padding {name} seed {seed}: trained or loaded in {time.perf_counter() - began:.0f} s",
             flush=True,
@@ -399,12 +410,7 @@ def gallery_training(epochs: int, repeats: int) -> bool:
     depend on what ran beside them.
     """
     sys.path.insert(0, str(ROOT / "docs" / "_ext"))
-    from gallery_hooks import GALLERY_MODELS, start_trainer, trainings_at_once
-
-    def finish(process) -> None:
-        output = process.communicate()[0]
-        if process.returncode != 0:
-            sys.exit(f"a training process failed:\n{output}")
+    from gallery_hooks import GALLERY_MODELS, trainings_at_once
 
     at_once = trainings_at_once()
     print(
@@ -421,13 +427,13 @@ def gallery_training(epochs: int, repeats: int) -> bool:
                 if together:  # as the build: when a slot frees, the next model starts
 
                     def train(name: str, cache: str = cache) -> None:
-                        finish(start_trainer(name, epochs=epochs, cache_dir=cache))
+                        train_apart(name, epochs=epochs, cache_dir=cache)
 
                     with ThreadPoolExecutor(at_once) as pool:
                         list(pool.map(train, GALLERY_MODELS))
                 else:
                     for name in GALLERY_MODELS:
-                        finish(start_trainer(name, epochs=epochs, cache_dir=cache))
+                        train_apart(name, epochs=epochs, cache_dir=cache)
                 times[together].append(time.perf_counter() - start)
                 digests.add(
                     tuple(
