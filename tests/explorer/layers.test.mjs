@@ -16,6 +16,7 @@ import {
   relu,
   softmax,
 } from "../../cnnviz/explorer/static/layers.js";
+import { random } from "./files.mjs";
 
 const range = (n) => Float32Array.from({ length: n }, (_, i) => i);
 const ones = (n) => new Float32Array(n).fill(1);
@@ -68,6 +69,49 @@ test("convolution over channels: Keras' (kh, kw, in, out) kernel order", () => {
   // One pixel with channels [1, 2]; kernel rows are input channels: [[1, 2, 3], [4, 5, 6]].
   const r = conv2d(Float32Array.of(1, 2), [1, 1, 2], Float32Array.of(1, 2, 3, 4, 5, 6), [1, 1, 2, 3], null, [1, 1], "valid");
   close(r.output, [1 + 8, 2 + 10, 3 + 12]);
+});
+
+test("convolution equals its windows' sums bit for bit: 400 random cases, strides 1-3, both paddings", () => {
+  // The sums as the definition reads: per output, the bias, then each tap of the window
+  // (rows, columns, channels) inside the input, in float64.
+  const windowSums = (input, [h, w, cin], kernel, [kh, kw, , cout], bias, [sy, sx], padding) => {
+    const rows = axisPlan(h, kh, sy, padding);
+    const cols = axisPlan(w, kw, sx, padding);
+    const out = new Float32Array(rows.out * cols.out * cout);
+    for (let r = 0; r < rows.out; r++) {
+      for (let c = 0; c < cols.out; c++) {
+        for (let o = 0; o < cout; o++) {
+          let sum = bias ? bias[o] : 0;
+          for (let i = 0; i < kh; i++) {
+            for (let j = 0; j < kw; j++) {
+              const [y, x] = [r * sy - rows.before + i, c * sx - cols.before + j];
+              if (y < 0 || y >= h || x < 0 || x >= w) continue;
+              for (let ch = 0; ch < cin; ch++) sum += input[(y * w + x) * cin + ch] * kernel[((i * kw + j) * cin + ch) * cout + o];
+            }
+          }
+          out[(r * cols.out + c) * cout + o] = sum;
+        }
+      }
+    }
+    return { output: out, shape: [rows.out, cols.out, cout] };
+  };
+  const next = random(26);
+  const int = (lo, hi) => lo + Math.floor(next() * (hi - lo + 1));
+  for (let n = 0; n < 400; n++) {
+    const padding = next() < 0.5 ? "valid" : "same";
+    const [h, w, cin, cout] = [int(1, 9), int(1, 9), int(1, 4), int(1, 9)];
+    const kh = padding === "valid" ? int(1, h) : int(1, 5);
+    const kw = padding === "valid" ? int(1, w) : int(1, 5);
+    const strides = [int(1, 3), int(1, 3)];
+    const input = Float32Array.from({ length: h * w * cin }, () => (next() < 0.4 ? 0 : next() * 2 - 1));
+    const kernel = Float32Array.from({ length: kh * kw * cin * cout }, () => next() * 2 - 1);
+    const bias = next() < 0.5 ? null : Float32Array.from({ length: cout }, () => next() - 0.5);
+    const args = [input, [h, w, cin], kernel, [kh, kw, cin, cout], bias, strides, padding];
+    const got = conv2d(...args);
+    const want = windowSums(...args);
+    assert.deepEqual(got.shape, want.shape, JSON.stringify(args.slice(1)));
+    assert.deepEqual(Array.from(got.output), Array.from(want.output), JSON.stringify([args[1], args[3], strides, padding]));
+  }
 });
 
 test("max and average pooling, valid and same", () => {

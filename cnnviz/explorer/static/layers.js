@@ -43,31 +43,71 @@ export function windows([h, w], [kh, kw], strides, padding) {
   };
 }
 
-/** A 2-D convolution; kernel is Keras' (kh, kw, in, out) flattened in C order. */
+/**
+ * The kernel taps through which each input position along one axis reaches an output:
+ * for input position p, taps first[p], first[p] + stride, ... up to last[p], the tap t
+ * reaching output (p + before - t) / stride.
+ */
+function reach(size, plan, kernel, stride) {
+  const first = new Int32Array(size);
+  const last = new Int32Array(size);
+  for (let p = 0; p < size; p++) {
+    const q = p + plan.before; // = output * stride + tap
+    const t = Math.max(0, q - (plan.out - 1) * stride);
+    first[p] = t + ((((q - t) % stride) + stride) % stride);
+    last[p] = Math.min(kernel - 1, q);
+  }
+  return { first, last };
+}
+
+/**
+ * A 2-D convolution; kernel is Keras' (kh, kw, in, out) flattened in C order.
+ *
+ * Each non-zero input value adds its products to the outputs it reaches (most inputs
+ * are zeros: blank pixels, ReLU outputs), in float64. Every output receives its terms
+ * in the order of a window's rows, columns and channels, after its bias: the sums of
+ * a window visited tap by tap, bit for bit.
+ */
 export function conv2d(input, shape, kernel, kernelShape, bias, strides, padding) {
   const [h, w, cin] = shape;
   const [kh, kw, kin, cout] = kernelShape;
   if (kin !== cin) throw new Error(`kernel takes ${kin} channels; input has ${cin}`);
-  const plan = windows([h, w], [kh, kw], strides, padding);
-  const out = new Float32Array(plan.rows * plan.cols * cout);
-  const sums = new Float64Array(cout);
-  plan.each((cell, y0, x0, i0, i1, j0, j1) => {
-    for (let o = 0; o < cout; o++) sums[o] = bias ? bias[o] : 0;
-    for (let i = i0; i < i1; i++) {
-      for (let j = j0; j < j1; j++) {
-        const at = ((y0 + i) * w + x0 + j) * cin;
-        const k0 = (i * kw + j) * cin * cout;
-        for (let ch = 0; ch < cin; ch++) {
-          const v = input[at + ch];
-          if (v === 0) continue; // ReLU outputs and blank pixels are mostly zeros
-          const k = k0 + ch * cout;
-          for (let o = 0; o < cout; o++) sums[o] += v * kernel[k + o];
+  const [sy, sx] = strides;
+  const rowPlan = axisPlan(h, kh, sy, padding);
+  const colPlan = axisPlan(w, kw, sx, padding);
+  const cols = colPlan.out;
+  const sums = new Float64Array(rowPlan.out * cols * cout);
+  if (bias) for (let at = 0; at < sums.length; at += cout) for (let o = 0; o < cout; o++) sums[at + o] = bias[o];
+  const down = reach(h, rowPlan, kh, sy);
+  const across = reach(w, colPlan, kw, sx);
+  for (let y = 0; y < h; y++) {
+    const qy = y + rowPlan.before;
+    for (let x = 0; x < w; x++) {
+      const qx = x + colPlan.before;
+      const at = (y * w + x) * cin;
+      for (let ch = 0; ch < cin; ch++) {
+        const v = input[at + ch];
+        if (v === 0) continue;
+        for (let i = down.first[y]; i <= down.last[y]; i += sy) {
+          const row = ((qy - i) / sy) * cols;
+          for (let j = across.first[x]; j <= across.last[x]; j += sx) {
+            const k = ((i * kw + j) * cin + ch) * cout;
+            const o0 = (row + (qx - j) / sx) * cout;
+            let o = 0;
+            for (; o + 3 < cout; o += 4) {
+              // Four at a time: the loop's own work is most of a short one's time.
+              sums[o0 + o] += v * kernel[k + o];
+              sums[o0 + o + 1] += v * kernel[k + o + 1];
+              sums[o0 + o + 2] += v * kernel[k + o + 2];
+              sums[o0 + o + 3] += v * kernel[k + o + 3];
+            }
+            for (; o < cout; o++) sums[o0 + o] += v * kernel[k + o];
+          }
         }
       }
     }
-    out.set(sums, cell * cout);
-  });
-  return { output: out, shape: [plan.rows, plan.cols, cout] };
+  }
+  return { output: Float32Array.from(sums), shape: [rowPlan.out, cols, cout] };
 }
 
 /** Max or average pooling; "same" padding ignores padded cells (TensorFlow's rule). */
