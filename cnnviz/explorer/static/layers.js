@@ -353,7 +353,8 @@ const LEAKY_SLOPE = 0.2; // keras.activations.leaky_relu's default
 
 /**
  * Keras' activations by serialized name, each as [f(x), f'(x)] (the derivative where
- * TensorFlow takes it: ReLU's is 0 at 0). Softmax works on a whole axis: see `activate`.
+ * TensorFlow takes it at a kink: ReLU's is 0 at 0, SELU's the positive side's scale).
+ * Softmax works on a whole axis: see `activate`.
  */
 export const ACTIVATIONS = {
   linear: [(x) => x, () => 1],
@@ -361,7 +362,7 @@ export const ACTIVATIONS = {
   relu6: [(x) => Math.min(Math.max(x, 0), 6), (x) => (x > 0 && x < 6 ? 1 : 0)],
   leaky_relu: [(x) => (x > 0 ? x : LEAKY_SLOPE * x), (x) => (x > 0 ? 1 : LEAKY_SLOPE)],
   elu: [(x) => (x > 0 ? x : Math.expm1(x)), (x) => (x > 0 ? 1 : Math.exp(x))],
-  selu: [(x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)), (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x))],
+  selu: [(x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)), (x) => SELU_SCALE * (x >= 0 ? 1 : SELU_ALPHA * Math.exp(x))],
   gelu: [(x) => 0.5 * x * (1 + erf(x / Math.SQRT2)), (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI)],
   silu: [(x) => x * sigmoid(x), (x) => sigmoid(x) * (1 + x * (1 - sigmoid(x)))],
   sigmoid: [sigmoid, (x) => sigmoid(x) * (1 - sigmoid(x))],
