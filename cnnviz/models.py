@@ -117,7 +117,7 @@ def same_padding(size: int, kernel: int, stride: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _check_input_shape(input_shape: object, padding: str) -> tuple[int, int, int]:
+def _check_input_shape(input_shape: object, padding: str, pooling: str) -> tuple[int, int, int]:
     if (
         not isinstance(input_shape, (tuple, list))
         or len(input_shape) != 3
@@ -140,6 +140,17 @@ def _check_input_shape(input_shape: object, padding: str) -> tuple[int, int, int
                         f"input_shape {tuple(input_shape)} is too small for LeNet-5 with "
                         f"padding={padding!r}: the {axis} ({size}) is {n} pixels before a "
                         f"5x5 convolution, whose {padding} border of 2 needs at least {least}"
+                    )
+            if kernel == 2 and pooling == "blur" and padding == "reflect":
+                # The blur's mirrored border of 1 (2 after a map of odd size) after the
+                # stride-1 max, which leaves n - 1.
+                border = 1 + n % 2
+                if n - 1 <= border:
+                    raise ValueError(
+                        f"input_shape {tuple(input_shape)} is too small for LeNet-5 with "
+                        f"padding='reflect' and pooling='blur': the {axis} ({size}) is "
+                        f"{n - 1} pixels after a stride-1 max, whose mirrored border of "
+                        f"{border} needs at least {border + 1}"
                     )
             n = output_size(n, kernel, stride=stride, padding=shape)
             if n < 1:
@@ -178,16 +189,19 @@ def lenet5(
     pooling: ``max_pool1`` becomes a 2x2 max with stride 1, and ``blur1``
     (a ``DepthwiseConv2D``) blurs each channel with the fixed binomial
     kernel ``[1, 2, 1] x [1, 2, 1] / 16`` (it sums to 1) with stride 2,
-    after ``blur_pad1`` has added one pixel on each side: zeros
-    (``ZeroPadding2D``) for ``"valid"`` and ``"same"``, mirrored or
-    wrapped pixels for ``"reflect"`` and ``"circular"``. The stride-1 max
-    is ``"valid"`` in the ``"valid"`` model and ``"same"`` in the others
-    (in ``"circular"``, a wrapped column and row, ``max_pad1``, in place of
-    ``"same"``'s). So each blurred unit is centred where the max pooling's
-    window was, every output shape is that of the max-pooling model for
-    any input size, and the blur adds no trainable weight (its kernel is
-    stored, not trained). The model's name tells the variant:
-    ``lenet5_same``, ``lenet5_reflect_blur``.
+    as in Zhang's code: the stride-1 max is ``"valid"`` (one row and column
+    fewer; in ``"circular"``, a wrapped column and row, ``max_pad1``, come
+    first, so that the max map keeps the period), and ``blur_pad1`` adds a
+    pixel on each side before the blur: zeros (``ZeroPadding2D``) for
+    ``"valid"`` and ``"same"``, mirrored or wrapped pixels for
+    ``"reflect"`` and ``"circular"``. So each blurred unit is centred where
+    the max pooling's window was, both borders of a map of even size are
+    treated alike, and the blur adds no trainable weight (its kernel is
+    stored, not trained). Every output shape is that of the max-pooling
+    model for any input size: where a map's size is odd, ``"same"`` and
+    ``"reflect"`` pad a second pixel after it, as ``"same"`` max pooling
+    reads one beyond it. The model's name tells the variant: ``lenet5_same``,
+    ``lenet5_reflect_blur``.
 
     Parameters
     ----------
@@ -232,7 +246,7 @@ def lenet5(
     """
     padding = one_of(padding, PADDINGS, "padding")
     pooling = one_of(pooling, POOLINGS, "pooling")
-    input_shape = _check_input_shape(input_shape, padding)
+    input_shape = _check_input_shape(input_shape, padding, pooling)
     num_classes = positive_int(num_classes, "num_classes")
 
     import keras  # here: the shape arithmetic of this module needs no Keras
@@ -258,17 +272,22 @@ def lenet5(
             return layers.MaxPooling2D(
                 2, strides=2, padding=window, data_format=last, name=f"max_pool{k}"
             )(x)
-        stride_1 = window
+        # Unit i of the blur reads max positions 2i - 1 .. 2i + 1: one pixel of padding
+        # before the map and one after it. "valid" keeps floor(n / 2) units of a map of n;
+        # the others keep "same"'s ceil(n / 2), so for an odd n a second pixel after the map
+        # (as "same" max pooling reads one beyond it).
+        sizes = x.shape[1:3]
         if padding == "circular":  # wrapped, as the rest of the model, so shifts stay exact
             x = Padding2D(((0, 1), (0, 1)), padding, name=f"max_pad{k}")(x)
-            stride_1 = "valid"
         x = layers.MaxPooling2D(
-            2, strides=1, padding=stride_1, data_format=last, name=f"max_pool{k}"
+            2, strides=1, padding="valid", data_format=last, name=f"max_pool{k}"
         )(x)
+        odd = padding in ("same", "reflect")
+        around = tuple((1, 1 + (odd and n % 2)) for n in sizes)
         if own:
-            x = Padding2D(1, padding, name=f"blur_pad{k}")(x)
+            x = Padding2D(around, padding, name=f"blur_pad{k}")(x)
         else:
-            x = layers.ZeroPadding2D(1, data_format=last, name=f"blur_pad{k}")(x)
+            x = layers.ZeroPadding2D(around, data_format=last, name=f"blur_pad{k}")(x)
         kernel = [[[[value / 16]] for value in row] for row in _BLUR]  # (3, 3, 1, 1)
         return layers.DepthwiseConv2D(
             3,

@@ -429,7 +429,7 @@ def test_blur_adds_no_trainable_weight_and_a_fixed_binomial_kernel(variants):
             )
             stride_1 = blurred.get_layer(f"max_pool{k}")
             assert (tuple(stride_1.pool_size), tuple(stride_1.strides)) == ((2, 2), (1, 1))
-            assert stride_1.padding == ("same" if padding in ("same", "reflect") else "valid")
+            assert stride_1.padding == "valid"  # Zhang's: the padding comes after, for the blur
 
 
 @pytest.mark.parametrize("padding", PADDINGS)
@@ -444,9 +444,12 @@ def test_blur_pooling_of_a_constant_map_is_the_constant_away_from_the_border(pad
     if padding in ("reflect", "circular"):
         np.testing.assert_array_equal(out, 3.0)  # the border is the map's own values
     else:
-        # Zeros: an edge unit misses one row of the kernel (4 of 16), a corner two (7 of 16).
-        assert out[0, 0] == 3.0 * 9 / 16
-        assert out[0, size // 4] == 3.0 * 12 / 16
+        # Zeros: an edge unit misses one row of the kernel (4 of 16), a corner two (7 of 16),
+        # at the bottom and right as at the top and left.
+        for corner in (out[0, 0], out[-1, -1], out[0, -1], out[-1, 0]):
+            assert corner == 3.0 * 9 / 16
+        for edge in (out[0, 2], out[-1, 2], out[2, 0], out[2, -1]):
+            assert edge == 3.0 * 12 / 16
 
 
 def hand_correlation(padded: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -511,17 +514,15 @@ def test_max_blur_pool_by_hand(padding, variants):
     x = np.random.default_rng(3).random((2, 28, 28, 1), dtype=np.float32)
     got = outputs(model, x, ["relu1", "max_pool1", "blur1"])
     relu = got["relu1"].astype(np.float64)
-    # The 2x2 max with stride 1: same's extra row and column at the end hold the edge's own
-    # values (the max of one pixel), circular's the first ones (wrapped), valid has none.
-    if padding == "valid":
-        framed = relu
-    elif padding == "circular":
+    # The 2x2 max with stride 1 over the map itself (one row and column fewer); circular's
+    # map first gets its first row and column again at the end (wrapped), keeping 28.
+    framed = relu
+    if padding == "circular":
         framed = np.pad(relu, ((0, 0), (0, 1), (0, 1), (0, 0)), mode="wrap")
-    else:
-        framed = np.pad(relu, ((0, 0), (0, 1), (0, 1), (0, 0)), mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(framed, (2, 2), axis=(1, 2))
     maxed = windows.max(axis=(-2, -1))
     np.testing.assert_array_equal(got["max_pool1"], maxed.astype(np.float32))
+    # Then a pixel on each side (maps of even size here: 28, or 24 with valid).
     mode = {"reflect": "reflect", "circular": "wrap"}.get(padding, "constant")
     padded = np.pad(maxed, ((0, 0), (1, 1), (1, 1), (0, 0)), mode=mode)
     windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))
@@ -571,9 +572,45 @@ def test_input_too_small_for_a_border_of_the_images_own_pixels(padding, side, le
     assert f"({side}, {side}, 1)" in str(info.value)
 
 
-@pytest.mark.parametrize(("padding", "side"), [("reflect", 5), ("circular", 3)])
-def test_the_smallest_inputs_of_reflect_and_circular_run(padding, side):
-    for pooling in POOLINGS:
-        model = lenet5(padding, input_shape=(side, side, 1), pooling=pooling)
-        images = np.zeros((1, side, side, 1), dtype=np.float32)
-        assert keras.ops.convert_to_numpy(model(images)).shape == (1, 10)
+@pytest.mark.parametrize(
+    ("padding", "pooling", "side"),
+    [
+        ("reflect", "max", 5),
+        ("circular", "max", 3),
+        ("reflect", "blur", 7),
+        ("circular", "blur", 3),
+    ],
+)
+def test_the_smallest_inputs_of_reflect_and_circular_run(padding, pooling, side):
+    model = lenet5(padding, input_shape=(side, side, 1), pooling=pooling)
+    images = np.zeros((1, side, side, 1), dtype=np.float32)
+    assert keras.ops.convert_to_numpy(model(images)).shape == (1, 10)
+
+
+@pytest.mark.parametrize("side", [5, 6])
+def test_reflect_blur_refuses_maps_too_small_to_mirror(side):
+    # conv2's 3 rows (odd) leave 2 after the stride-1 max, short of a mirrored border of 2.
+    with pytest.raises(
+        ValueError,
+        match="is 2 pixels after a stride-1 max, whose mirrored border of 2 needs at least 3",
+    ) as info:
+        lenet5("reflect", input_shape=(side, 28, 1), pooling="blur")
+    assert f"({side}, 28, 1)" in str(info.value) and "pooling='blur'" in str(info.value)
+    lenet5("reflect", input_shape=(side, 28, 1))  # max pooling takes it
+
+
+@pytest.mark.parametrize("padding", ["same", "reflect"])
+@pytest.mark.parametrize("side", [27, 29, 30, 31])
+def test_blur_keeps_the_max_models_shapes_for_odd_sizes_too(padding, side):
+    plain = lenet5(padding, input_shape=(side, side + 1, 1))
+    blurred = lenet5(padding, input_shape=(side, side + 1, 1), pooling="blur")
+    for k in (1, 2):
+        assert (
+            blurred.get_layer(f"blur{k}").output.shape
+            == plain.get_layer(f"max_pool{k}").output.shape
+        )
+        pad = blurred.get_layer(f"blur_pad{k}")
+        size = blurred.get_layer(f"relu{k}").output.shape[1:3]
+        # One pixel before; after, one for a map of even size, two for an odd one.
+        expected = tuple((1, 1 + n % 2) for n in size)
+        assert tuple(tuple(p) for p in pad.padding) == expected, (k, pad.padding)
