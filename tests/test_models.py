@@ -595,7 +595,8 @@ def test_reflect_blur_refuses_maps_too_small_to_mirror(side):
         match="is 2 pixels after a stride-1 max, whose mirrored border of 2 needs at least 3",
     ) as info:
         lenet5("reflect", input_shape=(side, 28, 1), pooling="blur")
-    assert f"({side}, 28, 1)" in str(info.value) and "pooling='blur'" in str(info.value)
+    assert f"({side}, 28, 1)" in str(info.value)
+    assert "pooling='blur'" in str(info.value)
     lenet5("reflect", input_shape=(side, 28, 1))  # max pooling takes it
 
 
