@@ -326,8 +326,31 @@ def cpu_facts() -> str:
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset")
     isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "unset")
     return (
-        f"CPU {name}: {', '.join(found)}; TF_ENABLE_ONEDNN_OPTS {onednn}, ONEDNN_MAX_CPU_ISA {isa}"
+        f"CPU {name}: {', '.join(found)}; TF_ENABLE_ONEDNN_OPTS {onednn}, ONEDNN_MAX_CPU_ISA {isa}; "
+        f"{onednn_state()}"
     )
+
+
+def onednn_state() -> str:
+    """Whether TensorFlow, imported with this environment, says its oneDNN kernels are on.
+
+    TensorFlow has no public call for it, but logs "oneDNN custom operations are on"
+    when it imports with them on; a fresh process, with that log level, is asked.
+    """
+    import subprocess
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"}
+    found = subprocess.run(
+        [sys.executable, "-c", "import tensorflow"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    if "oneDNN custom operations are on" in found.stderr:
+        return "TensorFlow says its oneDNN kernels are on"
+    return "TensorFlow does not say its oneDNN kernels are on (Eigen's kernels run)"
 
 
 def train_apart(name: str, **settings) -> None:

@@ -18,6 +18,9 @@ from pathlib import Path
 # Set before anything imports TensorFlow (the examples run in this process).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# TensorFlow's oneDNN kernels on every x86-64 CPU, as for the build's trainings (KERNELS in
+# _ext/gallery_hooks.py says why); where TensorFlow turns them on itself, this changes nothing.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import cnnviz
 

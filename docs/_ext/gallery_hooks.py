@@ -35,6 +35,14 @@ GALLERY_MODELS: dict[str, dict] = {
     # of two trainings that differ only in their seed, at the epoch the cache keeps of valid.
     "valid-seed1": {"padding": "valid", "seed": 1, "epochs": 10},
 }
+# TensorFlow's oneDNN kernels, asked for unless the caller chose (docs/conf.py asks the same
+# of the examples' processes). TensorFlow turns them on by itself only on CPUs with AVX-512
+# VNNI or BF16, AVX-VNNI or AMX, and runs Eigen's kernels elsewhere: where it turns them on,
+# asking changes nothing, not a bit of a trained model; capped at AVX2 (as on CPUs without
+# AVX-512), oneDNN trained LeNet-5 2x (valid) to 4x (same) faster than Eigen's kernels here
+# (docs/performance.rst, "Speed and reproducibility").
+KERNELS = {"TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1")}
+
 # The models of the site's explorer (explorer_page.py): the two paddings of the notebook,
 # shown first, and the padding section's fixes, loaded when a reader shows them.
 EXPLORER_MODELS = ("valid", "same", "reflect", "circular", "valid-blur", "same-blur")
@@ -62,7 +70,7 @@ def start_trainer(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},  # progress as it comes
+        env={**os.environ, **KERNELS, "PYTHONUNBUFFERED": "1"},  # progress as it comes
     )
 
 
