@@ -15,7 +15,7 @@ from gallery_hooks import EXPLORER_MODELS, GALLERY_MODELS
 
 #: Test images per class in the page's picker.
 PER_CLASS = 3
-TITLE = "cnnviz explorer: LeNet-5 with valid, same and fixed padding, live"
+TITLE = "cnnviz explorer: LeNet-5 with valid, same, reflect and circular padding and blur pooling, live"
 
 
 def picker_images():
