@@ -15,7 +15,9 @@ from gallery_hooks import EXPLORER_MODELS, GALLERY_MODELS
 
 #: Test images per class in the page's picker.
 PER_CLASS = 3
-TITLE = "cnnviz explorer: LeNet-5 with valid, same, reflect and circular padding and blur pooling, live"
+TITLE = (
+    "cnnviz explorer: LeNet-5 with valid, same, reflect and circular padding and blur pooling, live"
+)
 
 
 def picker_images():
