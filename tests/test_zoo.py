@@ -636,9 +636,8 @@ PATHS: dict[str, Callable] = {
     "lenet5_reflect": lambda t: _taps(_mirrored(_taps(_taps(_mirrored(t), 5), 2, 2)), 5),
     "lenet5_circular": lambda t: _taps(_wrapped(_taps(_taps(_wrapped(t), 5), 2, 2)), 5),
     "lenet5_valid_blur": lambda t: _taps(_zeros(_taps(_taps(t, 5), 2)), 3, 2),
-    "lenet5_same_blur": lambda t: _taps(
-        _zeros(_taps(_taps(t, 5, padding="SAME"), 2, padding="SAME")), 3, 2
-    ),
+    # Zhang's layout: the stride-1 max takes no padding, the blur's border comes after it.
+    "lenet5_same_blur": lambda t: _taps(_zeros(_taps(_taps(t, 5, padding="SAME"), 2)), 3, 2),
 }
 
 
