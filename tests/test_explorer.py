@@ -9,6 +9,7 @@ tests/site/test_explorer.py.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -882,6 +883,63 @@ def test_a_subclassed_model_inside_is_refused_by_name(tmp_path):
     model = keras.Model(inputs, keras.layers.Dense(10)(hidden))
     with pytest.raises(ValueError, match=r"layer 'sub' \(Sub\) .* is not a layer the page can run"):
         export(model, tmp_path / "page")
+    assert not (tmp_path / "page").exists()
+
+
+def test_a_subclass_of_a_keras_layer_is_refused_as_one(tmp_path):
+    # Same class name as Keras' own, another call: the page cannot know what it computes.
+    class Conv2D(keras.layers.Conv2D):
+        def call(self, x):
+            return super().call(x) * 2
+
+    inputs = keras.Input((8, 8, 1))
+    hidden = keras.layers.Flatten()(Conv2D(2, 3, name="sneaky")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(10)(hidden))
+    with pytest.raises(
+        ValueError,
+        match=r"layer 'sneaky' \(Conv2D\) .* is .*Conv2D, not Keras' own Conv2D \(a subclass",
+    ) as info:
+        export(model, tmp_path / "page")
+    assert "the page runs Keras' own layers only" in str(info.value)
+    assert not (tmp_path / "page").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"dilation_rate": 2}, r"dilation_rate=\(2, 2\) and groups=1"),
+        ({"groups": 2}, r"dilation_rate=\(1, 1\) and groups=2"),
+    ],
+)
+def test_dilation_and_groups_are_refused_with_their_values(tmp_path, options, said):
+    inputs = keras.Input((8, 8, 1))
+    two = keras.layers.Conv2D(2, 1, name="two")(inputs)  # groups=2 needs 2 input channels
+    hidden = keras.layers.Flatten()(keras.layers.Conv2D(2, 3, name="conv", **options)(two))
+    model = keras.Model(inputs, keras.layers.Dense(10)(hidden))
+    with pytest.raises(
+        ValueError, match=rf"layer 'conv' \(Conv2D\) .* has {said}, and the page runs only"
+    ):
+        export(model, tmp_path / "page")
+
+
+@pytest.mark.parametrize(
+    ("activation", "named"),
+    [
+        (lambda t: t * 2, "<lambda>"),
+        (functools.partial(keras.activations.leaky_relu, negative_slope=0.01), "partial"),
+    ],
+    ids=["lambda", "partial"],
+)
+def test_an_activation_of_its_own_is_refused_by_name_not_by_bytecode(tmp_path, activation, named):
+    inputs = keras.Input((8, 8, 1))
+    hidden = keras.layers.Conv2D(2, 3, activation=activation, name="conv")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(hidden)))
+    with pytest.raises(
+        ValueError,
+        match=rf"layer 'conv' \(Conv2D\) .* has the activation '{named}', a function of its own",
+    ) as info:
+        export(model, tmp_path / "page")
+    assert len(str(info.value)) < 600  # no serialized bytecode
     assert not (tmp_path / "page").exists()
 
 

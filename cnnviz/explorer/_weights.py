@@ -254,7 +254,20 @@ def _unsupported(layer: Any, model: Any, why: str) -> ValueError:
 def _activation(layer: Any, model: Any, activation: object) -> str:
     import keras
 
-    name = keras.activations.serialize(activation) if activation is not None else "linear"
+    if activation is None:
+        return "linear"
+    # Keras' own activations only: a function of the user's (a lambda, a functools.partial)
+    # is not serialized at all, since Keras would warn, fail, or spell out its bytecode.
+    called = getattr(activation, "__name__", None)
+    if called is None or getattr(keras.activations, called, None) is not activation:
+        what = called or type(activation).__name__
+        raise _unsupported(
+            layer,
+            model,
+            f"has the activation {what!r}, a function of its own rather than one of Keras' "
+            "activations, which the page cannot compute",
+        )
+    name = keras.activations.serialize(activation)
     if name not in ACTIVATIONS:
         raise _unsupported(
             layer, model, f"has the activation {name!r}, which the page cannot compute"
@@ -355,6 +368,8 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
 
     from ..layers import Padding2D
 
+    if hasattr(layer, "activation"):  # first: get_config fails on some functions of one's own
+        _activation(layer, model, layer.activation)
     config = layer.get_config()
     kind = type(layer).__name__
     if type(layer) is not (Padding2D if kind == "Padding2D" else getattr(keras.layers, kind, None)):
@@ -364,8 +379,14 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
     if config.get("data_format", "channels_last") != "channels_last":
         raise _unsupported(layer, model, "is channels_first, and the page runs channels_last")
     if kind in _CONVOLUTIONS:
-        if tuple(config["dilation_rate"]) != (1, 1) or config.get("groups", 1) != 1:
-            raise _unsupported(layer, model, "has dilation or groups, which the page cannot run")
+        dilation, groups = tuple(config["dilation_rate"]), config.get("groups", 1)
+        if dilation != (1, 1) or groups != 1:
+            raise _unsupported(
+                layer,
+                model,
+                f"has dilation_rate={dilation} and groups={groups}, and the page runs only "
+                "dilation_rate=(1, 1) and groups=1",
+            )
         spec.update(
             kernel_size=list(config["kernel_size"]),
             strides=list(config["strides"]),
@@ -429,6 +450,15 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
         return spec, []
     if kind in ("Flatten", "Add", *_IDENTITY):
         return spec, []
+    if kind == "?" and hasattr(keras.layers, type(layer).__name__):
+        cls = type(layer)
+        raise _unsupported(
+            layer,
+            model,
+            f"is {cls.__module__}.{cls.__qualname__}, not Keras' own {cls.__name__} (a "
+            "subclass, or another library's layer of that name, may compute anything), and "
+            "the page runs Keras' own layers only",
+        )
     raise _unsupported(layer, model, "is not a layer the page can run")
 
 
