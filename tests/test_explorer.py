@@ -1038,6 +1038,20 @@ def test_the_last_axis_by_its_number_and_rescaling_by_arrays_run(node, tmp_path)
         np.testing.assert_allclose(got, values, atol=1e-5, err_msg=name)
 
 
+def assert_corner_gradients(node, tmp_path, scaling: keras.layers.Layer, kink) -> None:
+    """Pixels of 0, 0.5 and 1, scaled onto `kink`'s corners: the page's saliency is TensorFlow's."""
+    inputs = keras.Input((3, 3, 1))
+    x = keras.layers.Flatten(name="flat")(kink(scaling(inputs)))
+    model = keras.Model(inputs, keras.layers.Dense(10, name="out")(x))
+    rng = np.random.default_rng(15)
+    model.set_weights([rng.normal(0, 1, w.shape).astype(np.float32) for w in model.get_weights()])
+    pixels = np.array([0, 0.5, 1, 0.5, 1, 0, 1, 0, 0.5], np.float32).reshape(1, 3, 3, 1)
+    folder = export({"m": model}, tmp_path / "page")
+    got = np.asarray(run_node(node, folder, pixels, tmp_path, "saliency", "3")["m"], np.float32)
+    expected = cnnviz.gradients(model, pixels, target=3)
+    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("offset", [-3.0, 0.0])
 @pytest.mark.parametrize(
     "activation",
@@ -1048,18 +1062,8 @@ def test_the_last_axis_by_its_number_and_rescaling_by_arrays_run(node, tmp_path)
 )  # fmt: skip
 def test_activations_at_their_corners_have_tensorflows_gradient(node, tmp_path, activation, offset):
     """Pixels of 0, 0.5 and 1 become -3, 0 and 3 (or 0, 3 and 6): every activation's kinks."""
-    inputs = keras.Input((3, 3, 1))
-    x = keras.layers.Rescaling(6.0, offset=offset, name="scale")(inputs)
-    x = keras.layers.Activation(activation, name="act")(x)
-    x = keras.layers.Flatten(name="flat")(x)
-    model = keras.Model(inputs, keras.layers.Dense(10, name="out")(x))
-    rng = np.random.default_rng(16)
-    model.set_weights([rng.normal(0, 1, w.shape).astype(np.float32) for w in model.get_weights()])
-    pixels = np.array([0, 0.5, 1, 0.5, 1, 0, 1, 0, 0.5], np.float32).reshape(1, 3, 3, 1)
-    folder = export({"m": model}, tmp_path / "page")
-    got = np.asarray(run_node(node, folder, pixels, tmp_path, "saliency", "3")["m"], np.float32)
-    expected = cnnviz.gradients(model, pixels, target=3)
-    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=1e-5, atol=1e-6)
+    scaling = keras.layers.Rescaling(6.0, offset=offset, name="scale")
+    assert_corner_gradients(node, tmp_path, scaling, keras.layers.Activation(activation))
 
 
 @pytest.mark.parametrize(
@@ -1076,15 +1080,5 @@ def test_activations_at_their_corners_have_tensorflows_gradient(node, tmp_path, 
 )
 def test_relus_corners_have_tensorflows_gradient(node, tmp_path, scale, relu):
     """Pixels of 0, 0.5 and 1, scaled to land on the ReLU's threshold and cap exactly."""
-    inputs = keras.Input((3, 3, 1))
-    x = keras.layers.Rescaling(scale, name="scale")(inputs)
-    x = keras.layers.ReLU(**relu, name="relu")(x)
-    x = keras.layers.Flatten(name="flat")(x)
-    model = keras.Model(inputs, keras.layers.Dense(10, name="out")(x))
-    rng = np.random.default_rng(15)
-    model.set_weights([rng.normal(0, 1, w.shape).astype(np.float32) for w in model.get_weights()])
-    pixels = np.array([0, 0.5, 1, 0.5, 1, 0, 1, 0, 0.5], np.float32).reshape(1, 3, 3, 1)
-    folder = export({"m": model}, tmp_path / "page")
-    got = np.asarray(run_node(node, folder, pixels, tmp_path, "saliency", "3")["m"], np.float32)
-    expected = cnnviz.gradients(model, pixels, target=3)
-    np.testing.assert_allclose(got.reshape(expected.shape), expected, rtol=1e-5, atol=1e-6)
+    scaling = keras.layers.Rescaling(scale, name="scale")
+    assert_corner_gradients(node, tmp_path, scaling, keras.layers.ReLU(**relu, name="relu"))
