@@ -117,7 +117,7 @@ def same_padding(size: int, kernel: int, stride: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _check_input_shape(input_shape: object, padding: str, pooling: str) -> tuple[int, int, int]:
+def _check_input_shape(input_shape: object, padding: str) -> tuple[int, int, int]:
     if (
         not isinstance(input_shape, (tuple, list))
         or len(input_shape) != 3
@@ -140,17 +140,6 @@ def _check_input_shape(input_shape: object, padding: str, pooling: str) -> tuple
                         f"input_shape {tuple(input_shape)} is too small for LeNet-5 with "
                         f"padding={padding!r}: the {axis} ({size}) is {n} pixels before a "
                         f"5x5 convolution, whose {padding} border of 2 needs at least {least}"
-                    )
-            if kernel == 2 and pooling == "blur" and padding == "reflect":
-                # The blur's mirrored border of 1 (2 after a map of odd size) after the
-                # stride-1 max, which leaves n - 1.
-                border = 1 + n % 2
-                if n - 1 <= border:
-                    raise ValueError(
-                        f"input_shape {tuple(input_shape)} is too small for LeNet-5 with "
-                        f"padding='reflect' and pooling='blur': the {axis} ({size}) is "
-                        f"{n - 1} pixels after a stride-1 max, whose mirrored border of "
-                        f"{border} needs at least {border + 1}"
                     )
             n = output_size(n, kernel, stride=stride, padding=shape)
             if n < 1:
@@ -198,16 +187,18 @@ def lenet5(
     the max pooling's window was, both borders of a map of even size are
     treated alike, and the blur adds no trainable weight (its kernel is
     stored, not trained). Every output shape is that of the max-pooling
-    model for any input size: where a map's size is odd, ``"same"`` and
-    ``"reflect"`` pad a second pixel after it, as ``"same"`` max pooling
-    reads one beyond it. The model's name tells the variant: ``lenet5_same``,
-    ``lenet5_reflect_blur``.
+    model for any input size: along an axis of odd size, ``"same"`` and
+    ``"reflect"`` first give the max a row or column of zeros after the map
+    (``max_pad1``), as ``"same"`` max pooling reads one beyond it (zeros
+    never win over the ReLU's outputs before it). The model's name tells
+    the variant: ``lenet5_same``, ``lenet5_reflect_blur``.
 
     Parameters
     ----------
     padding : {"valid", "same", "reflect", "circular"}, default "valid"
-        Padding of both convolutions (see above); the poolings are
-        ``"valid"`` in the ``"valid"`` model and ``"same"`` in the others.
+        Padding of both convolutions (see above); the max poolings are
+        ``"valid"`` in the ``"valid"`` model and ``"same"`` in the others
+        (with blur pooling, their output sizes are kept: see above).
     input_shape : tuple of int, default (28, 28, 1)
         (height, width, channels) of one image.
     num_classes : int, default 10
@@ -246,7 +237,7 @@ def lenet5(
     """
     padding = one_of(padding, PADDINGS, "padding")
     pooling = one_of(pooling, POOLINGS, "pooling")
-    input_shape = _check_input_shape(input_shape, padding, pooling)
+    input_shape = _check_input_shape(input_shape, padding)
     num_classes = positive_int(num_classes, "num_classes")
 
     import keras  # here: the shape arithmetic of this module needs no Keras
@@ -272,22 +263,23 @@ def lenet5(
             return layers.MaxPooling2D(
                 2, strides=2, padding=window, data_format=last, name=f"max_pool{k}"
             )(x)
-        # Unit i of the blur reads max positions 2i - 1 .. 2i + 1: one pixel of padding
-        # before the map and one after it. "valid" keeps floor(n / 2) units of a map of n;
-        # the others keep "same"'s ceil(n / 2), so for an odd n a second pixel after the map
-        # (as "same" max pooling reads one beyond it).
-        sizes = x.shape[1:3]
+        # Unit i of the blur reads max positions 2i - 1 .. 2i + 1, one pixel of padding
+        # before the max map and one after it. "valid" keeps floor(n / 2) units of a map of
+        # n. The others keep "same"'s ceil(n / 2): along an axis of odd size, the max first
+        # gets one more row or column after the map, as "same" max pooling reads one beyond
+        # it; zeros, which never beat the ReLU's outputs it follows (circular's is wrapped).
         if padding == "circular":  # wrapped, as the rest of the model, so shifts stay exact
             x = Padding2D(((0, 1), (0, 1)), padding, name=f"max_pad{k}")(x)
+        elif padding != "valid" and any(n % 2 for n in x.shape[1:3]):
+            odd = tuple((0, n % 2) for n in x.shape[1:3])
+            x = layers.ZeroPadding2D(odd, data_format=last, name=f"max_pad{k}")(x)
         x = layers.MaxPooling2D(
             2, strides=1, padding="valid", data_format=last, name=f"max_pool{k}"
         )(x)
-        odd = padding in ("same", "reflect")
-        around = tuple((1, 1 + (odd and n % 2)) for n in sizes)
         if own:
-            x = Padding2D(around, padding, name=f"blur_pad{k}")(x)
+            x = Padding2D(1, padding, name=f"blur_pad{k}")(x)
         else:
-            x = layers.ZeroPadding2D(around, data_format=last, name=f"blur_pad{k}")(x)
+            x = layers.ZeroPadding2D(1, data_format=last, name=f"blur_pad{k}")(x)
         kernel = [[[[value / 16]] for value in row] for row in _BLUR]  # (3, 3, 1, 1)
         return layers.DepthwiseConv2D(
             3,

@@ -577,7 +577,7 @@ def test_input_too_small_for_a_border_of_the_images_own_pixels(padding, side, le
     [
         ("reflect", "max", 5),
         ("circular", "max", 3),
-        ("reflect", "blur", 7),
+        ("reflect", "blur", 5),
         ("circular", "blur", 3),
     ],
 )
@@ -587,31 +587,46 @@ def test_the_smallest_inputs_of_reflect_and_circular_run(padding, pooling, side)
     assert keras.ops.convert_to_numpy(model(images)).shape == (1, 10)
 
 
-@pytest.mark.parametrize("side", [5, 6])
-def test_reflect_blur_refuses_maps_too_small_to_mirror(side):
-    # conv2's 3 rows (odd) leave 2 after the stride-1 max, short of a mirrored border of 2.
-    with pytest.raises(
-        ValueError,
-        match="is 2 pixels after a stride-1 max, whose mirrored border of 2 needs at least 3",
-    ) as info:
-        lenet5("reflect", input_shape=(side, 28, 1), pooling="blur")
-    assert f"({side}, 28, 1)" in str(info.value)
-    assert "pooling='blur'" in str(info.value)
-    lenet5("reflect", input_shape=(side, 28, 1))  # max pooling takes it
-
-
-@pytest.mark.parametrize("padding", ["same", "reflect"])
-@pytest.mark.parametrize("side", [27, 29, 30, 31])
-def test_blur_keeps_the_max_models_shapes_for_odd_sizes_too(padding, side):
-    plain = lenet5(padding, input_shape=(side, side + 1, 1))
-    blurred = lenet5(padding, input_shape=(side, side + 1, 1), pooling="blur")
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("shape", [(1, 1), (2, 28), (1, 2), (5, 6), (27, 28), (29, 31), (30, 30)])
+def test_blur_keeps_the_max_models_shapes_for_any_size(padding, shape):
+    too_small = {"reflect": 5, "circular": 3, "valid": 16}.get(padding, 1)  # the convolutions
+    if min(shape) < too_small:
+        return
+    plain = lenet5(padding, input_shape=(*shape, 1))
+    blurred = lenet5(padding, input_shape=(*shape, 1), pooling="blur")
     for k in (1, 2):
-        assert (
-            blurred.get_layer(f"blur{k}").output.shape
-            == plain.get_layer(f"max_pool{k}").output.shape
-        )
-        pad = blurred.get_layer(f"blur_pad{k}")
-        size = blurred.get_layer(f"relu{k}").output.shape[1:3]
-        # One pixel before; after, one for a map of even size, two for an odd one.
-        expected = tuple((1, 1 + n % 2) for n in size)
-        assert tuple(tuple(p) for p in pad.padding) == expected, (k, pad.padding)
+        got = blurred.get_layer(f"blur{k}").output.shape
+        assert got == plain.get_layer(f"max_pool{k}").output.shape, (k, got)
+    images = np.zeros((1, *shape, 1), np.float32)
+    assert keras.ops.convert_to_numpy(blurred(images)).shape == (1, 10)
+
+
+def through(model, first: str, last: str, x: np.ndarray) -> np.ndarray:
+    """Run the layers after `first` up to `last` (a chain of one-input layers) on `x`."""
+    names = [layer.name for layer in model.layers]
+    for name in names[names.index(first) + 1 : names.index(last) + 1]:
+        x = model.get_layer(name)(x)
+    return np.asarray(x)
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("size", [24, 25, 26, 27])
+def test_blur_pooling_treats_both_ends_of_a_constant_map_alike(padding, size):
+    # relu1's output of the constant 16 (exact sums in float32), of even and odd sizes: the
+    # blur's units at the bottom and right read as many border pixels as at the top and left.
+    # (valid pooling drops the last row and column of a map of odd size, blur or not.)
+    if padding == "valid" and size % 2:
+        return
+    extra = 4 if padding == "valid" else 0  # conv1's valid 5x5 takes 4 rows and columns
+    model = lenet5(padding, input_shape=(size + extra, size + extra + 2, 1), pooling="blur")
+    shape = model.get_layer("relu1").output.shape[1:3]
+    constant = np.full((1, *shape, 6), 16.0, np.float32)
+    out = through(model, "relu1", "blur1", constant)[0, :, :, 0]
+    if padding in ("reflect", "circular"):
+        np.testing.assert_array_equal(out, 16.0)  # the border is the map's own values
+        return
+    for corner in (out[0, 0], out[-1, -1], out[0, -1], out[-1, 0]):
+        assert corner == 9.0  # zeros: a corner misses 7 of the 16 sixteenths
+    for edge in (out[0, 1:-1], out[-1, 1:-1], out[1:-1, 0], out[1:-1, -1]):
+        np.testing.assert_array_equal(edge, 12.0)  # an edge 4
