@@ -608,8 +608,8 @@ def test_every_supported_layer_agrees_with_keras(node, tmp_path):
 
 
 def test_both_lenet5_models_agree_with_layer_outputs(node, tmp_path):
-    # The seed's two: the page does not run reflect and circular's Padding2D yet (issue 26;
-    # the zoo checks that export refuses it by name).
+    # The seed's two (the padding variants' Padding2D and blur are checked with the zoo's
+    # models and in the site's explorer).
     models = {padding: cnnviz.lenet5(padding) for padding in ("valid", "same")}
     folder = export(models, tmp_path / "page")
     x = np.random.default_rng(3).random((4, 28, 28, 1), dtype=np.float32)
