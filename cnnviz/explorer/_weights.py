@@ -368,8 +368,10 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
 
     from ..layers import Padding2D
 
-    if hasattr(layer, "activation"):  # first: get_config fails on some functions of one's own
-        _activation(layer, model, layer.activation)
+    # Named first: get_config fails on some activations of one's own (a functools.partial).
+    activation = (
+        _activation(layer, model, layer.activation) if hasattr(layer, "activation") else None
+    )
     config = layer.get_config()
     kind = type(layer).__name__
     if type(layer) is not (Padding2D if kind == "Padding2D" else getattr(keras.layers, kind, None)):
@@ -391,14 +393,14 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
             kernel_size=list(config["kernel_size"]),
             strides=list(config["strides"]),
             padding=config["padding"],
-            activation=_activation(layer, model, layer.activation),
+            activation=activation,
         )
         names = (
             ("depthwise_kernel", "pointwise_kernel") if kind == "SeparableConv2D" else ("kernel",)
         )
         return spec, _weights_of(layer, model, names)
     if kind == "Dense":
-        spec["activation"] = _activation(layer, model, layer.activation)
+        spec["activation"] = activation
         return spec, _weights_of(layer, model, ("kernel",))
     if kind in ("MaxPooling2D", "AveragePooling2D"):
         spec.update(
@@ -421,7 +423,7 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
         spec["cropping"] = _edges(config["cropping"])
         return spec, []
     if kind == "Activation":
-        spec["activation"] = _activation(layer, model, layer.activation)
+        spec["activation"] = activation
         return spec, []
     if kind in ("ReLU", "LeakyReLU"):
         keys = (
