@@ -18,14 +18,16 @@ from pathlib import Path
 # Set before anything imports TensorFlow (the examples run in this process).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
-# TensorFlow's oneDNN kernels on every x86-64 CPU, as for the build's trainings (KERNELS in
-# _ext/gallery_hooks.py says why); where TensorFlow turns them on itself, this changes nothing.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-
-import cnnviz
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))  # gallery_hooks, for sphinx-gallery's reset_modules
+
+from gallery_hooks import KERNELS  # from the path above
+
+# The kernels the build's trainings ask for, for the examples too (KERNELS says why).
+for key, value in KERNELS.items():
+    os.environ.setdefault(key, value)
+
+import cnnviz  # after the environment above
 
 project = "cnnviz"
 author = "The cnnviz developers"
