@@ -98,14 +98,9 @@ def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 def export_site(tmp: Path) -> Path:
-    from explorer_page import TITLE, explorer_models, picker_images
+    from explorer_page import export_explorer
 
-    import cnnviz.explorer
-
-    images, labels = picker_images()
-    return cnnviz.explorer.export(
-        explorer_models(), tmp / "explorer", images=images, labels=labels, title=TITLE
-    )
+    return export_explorer(tmp / "explorer")
 
 
 def keras_gradient_ms(pixels, repeats: int = 30) -> float:

@@ -141,3 +141,18 @@ def lenet5_one_epoch(fashion_mnist, tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
     model, _ = trained_lenet5("valid", epochs=1, cache_dir=cache, verbose=0)
     return model
+
+
+@pytest.fixture(scope="session")
+def float16_copy():
+    """A function: a copy of a Keras model with every weight rounded to float16 (and back),
+    the model ``cnnviz.explorer.export(..., precision="float16")`` stores and its page runs."""
+
+    def copy(model):
+        import keras
+
+        rounded = keras.models.clone_model(model)
+        rounded.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
+        return rounded
+
+    return copy

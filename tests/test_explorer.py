@@ -48,7 +48,7 @@ def node() -> str:
 def read_weights(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
     """The manifest of an export, and each model's weights (float32, in the arrays' order)."""
     raw = (directory / "weights.bin").read_bytes()
-    assert raw[:8] == MAGIC == b"CNNVIZW3"
+    assert raw[:8] == MAGIC == b"CNNVIZW4"
     # The checksum covers everything after it: the manifest's length and the manifest.
     assert raw[8:40] == hashlib.sha256(raw[40:]).digest()
     (size,) = struct.unpack("<I", raw[40:44])
@@ -63,7 +63,9 @@ def read_weights(directory: Path) -> tuple[dict, dict[str, np.ndarray]]:
         stored = (directory / spec["file"]).read_bytes()
         assert (len(stored), hashlib.sha256(stored).hexdigest()) == (spec["bytes"], spec["sha256"])
         planes = np.frombuffer(zlib.decompress(stored, -15), np.uint8)
-        weights[model["key"]] = planes.reshape(4, -1).T.copy().view("<f4").ravel()
+        dtype = {"float32": "<f4", "float16": "<f2"}[spec["dtype"]]
+        values = planes.reshape(np.dtype(dtype).itemsize, -1).T.copy().view(dtype).ravel()
+        weights[model["key"]] = values.astype(np.float32)
         assert weights[model["key"]].size == spec["values"]
     return manifest, weights
 
@@ -163,7 +165,7 @@ def test_export_writes_the_page_and_a_checked_weights_file(tmp_path):
     assert marker["files"] == written
 
     manifest, weights = read_weights(folder)
-    assert manifest["version"] == 3
+    assert manifest["version"] == 4
     assert "sha256" not in manifest  # in the header, over the manifest too
     assert manifest["class_names"] == list(cnnviz.CLASS_NAMES)
     assert manifest["images"] == 2
@@ -270,7 +272,7 @@ def test_an_export_from_before_the_list_is_replaced(tmp_path):
     (tmp_path / "weights.bin").write_bytes(b"CNNVIZW1" + bytes(8))
     export(tiny(), tmp_path)
     assert {p.name for p in tmp_path.iterdir()} == PAGE
-    assert read_weights(tmp_path)[0]["version"] == 3
+    assert read_weights(tmp_path)[0]["version"] == 4
 
 
 def test_export_into_the_current_folder_and_a_relative_path(tmp_path, monkeypatch):
@@ -618,6 +620,61 @@ def test_both_lenet5_models_agree_with_layer_outputs(node, tmp_path):
         for name, values in cnnviz.layer_outputs(model, x).items():
             got = np.asarray(page[key][name], dtype=np.float32).reshape(values.shape)
             np.testing.assert_allclose(got, values, atol=1e-5, err_msg=f"{key} {name}")
+
+
+@pytest.mark.parametrize("padding", ["valid", "circular"])
+def test_float16_weights_are_numpys_rounding_and_the_page_runs_them(
+    node, tmp_path, float16_copy, padding
+):
+    model = cnnviz.lenet5(padding, pooling="blur" if padding == "circular" else "max")
+    whole = export({"m": model}, tmp_path / "f32")
+    half = export({"m": model}, tmp_path / "f16", precision="float16")
+    manifest, weights = read_weights(half)
+    assert manifest["models"][0]["weights"]["dtype"] == "float16"
+    assert read_weights(whole)[0]["models"][0]["weights"]["dtype"] == "float32"
+    # The page says which weights it runs.
+    assert "rounded to half precision (float16)" in (half / "index.html").read_text()
+    assert "as they are in the model" in (whole / "index.html").read_text()
+    # The file holds NumPy's float16 of every weight, bit for bit, at the float32 offsets.
+    rounded = float16_copy(model)
+    expected = iter(rounded.get_weights())
+    for layer in manifest["models"][0]["layers"]:
+        for array in layer["arrays"]:
+            start = array["offset"] // 4
+            values = weights["m"][start : start + array["length"]]
+            np.testing.assert_array_equal(values.reshape(array["shape"]), next(expected))
+    # About half the bytes: two per value, the byte planes deflated alike.
+    ratio = (half / "weights-0.bin").stat().st_size / (whole / "weights-0.bin").stat().st_size
+    assert 0.4 < ratio < 0.55, ratio
+    # The page runs the rounded model: Keras with those weights, to float32's rounding,
+    # and not the exported one exactly (the rounding changed its outputs).
+    x = np.random.default_rng(5).random((4, 28, 28, 1), dtype=np.float32)
+    page = run_node(node, half, x, tmp_path)["m"]
+    expected = cnnviz.layer_outputs(rounded, x)
+    for name, values in expected.items():
+        got = np.asarray(page[name], dtype=np.float32).reshape(values.shape)
+        np.testing.assert_allclose(got, values, atol=1e-5, err_msg=name)
+    original = cnnviz.layer_outputs(model, x, ["fc1"])["fc1"]
+    assert np.abs(original - expected["fc1"]).max() > 1e-6
+
+
+def test_float16_refuses_a_weight_beyond_its_range(tmp_path):
+    model = cnnviz.lenet5("valid")
+    kernel, bias = model.get_layer("fc2").get_weights()
+    kernel[3, 7] = -7e4
+    model.get_layer("fc2").set_weights([kernel, bias])
+    with pytest.raises(ValueError, match="beyond float16") as error:
+        export({"big": model}, tmp_path / "page", precision="float16")
+    assert str(error.value) == (
+        "The kernel of layer 'fc2' (model 'big') holds -70000 at (3, 7), beyond float16's "
+        'range (at most 65504): export with precision="float32"'
+    )
+    assert not (tmp_path / "page").exists()
+    # 65504 itself, and values that round to it, are float16 numbers.
+    kernel[3, 7] = -65519
+    model.get_layer("fc2").set_weights([kernel, bias])
+    _, weights = read_weights(export({"big": model}, tmp_path / "page", precision="float16"))
+    assert weights["big"].min() == -65504
 
 
 def test_layers_and_models_named_as_javascripts_own_properties_run(node, tmp_path):

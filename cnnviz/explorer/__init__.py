@@ -16,20 +16,22 @@ The weights file, ``weights.bin`` (all integers little-endian):
 ========  =======================================================================
 bytes     content
 ========  =======================================================================
-0-7       the magic ``b"CNNVIZW3"`` (format version 3)
+0-7       the magic ``b"CNNVIZW4"`` (format version 4)
 8-39      the SHA-256 (32 bytes) of every byte from byte 40 to the end of the
           file: the manifest's length and the manifest
 40-43     ``M``, the length of the manifest in bytes (uint32)
 44-...    the manifest, ``M`` bytes of UTF-8 JSON, to the end of the file
 ========  =======================================================================
 
-Each model's weights file holds its arrays, as little-endian float32 in C
-order, one after the other, stored as byte planes (the first byte of every
-value, then the second, the third and the fourth: the bytes that hold the
-sign and exponent are alike from weight to weight) compressed with raw
-DEFLATE (RFC 1951), which the browser inflates with its
-``DecompressionStream``. It is lossless: the page runs the very float32
-weights of the model. The page fetches a model's file when it first shows
+Each model's weights file holds its arrays in C order, one after the other,
+as little-endian float32 (``"dtype": "float32"``, the default: lossless, the
+page runs the very weights of the model) or float16 (``"float16"``, each
+weight rounded to half precision, for half the download; the page reads
+them into float32, exactly, and computes in float32), stored as byte planes
+(the first byte of every value, then the second, and so on: the bytes that
+hold the sign and exponent are alike from weight to weight) compressed with
+raw DEFLATE (RFC 1951), which the browser inflates with its
+``DecompressionStream``. The page fetches a model's file when it first shows
 the model, and checks its length and SHA-256 against the manifest before it
 inflates it.
 
@@ -41,16 +43,17 @@ refuses the file, saying so, if it does not match; then it checks every field
 of the manifest against the others (below) and refuses, naming the field,
 what was expected and what it holds, any that does not fit. A file of an
 earlier format (magic ``b"CNNVIZW1"``, whose checksum covered the data only,
-or ``b"CNNVIZW2"``, whose models were chains) is refused with a request to
-export again.
+``b"CNNVIZW2"``, whose models were chains, or ``b"CNNVIZW3"``, whose weights
+were float32 only) is refused with a request to export again.
 
-The manifest holds ``"format": "cnnviz-explorer-weights"``, ``"version": 3``,
+The manifest holds ``"format": "cnnviz-explorer-weights"``, ``"version": 4``,
 ``"class_names"``, ``"title"``, ``"images"`` (how many images
 ``images.json`` holds, 0 if there is no such file) and ``"models"``: a list
 with, for each model, its ``"key"``, ``"name"``, ``"input_shape"``
 ([height, width, channels], the same for every model), ``"weights"`` (its weights file: ``"file"``, the name,
 ``"weights-<index>.bin"``; ``"bytes"``, its length; ``"sha256"``, its
-SHA-256 as hex; ``"values"``, the number of float32 values it holds) and
+SHA-256 as hex; ``"values"``, the number of values it holds;
+``"dtype"``, ``"float32"`` or ``"float16"``) and
 ``"layers"``, in an order
 they can run in; the last layer's output is the model's. Each layer has
 ``"name"``, ``"type"`` (the Keras class name), ``"inputs"`` (the indices of
@@ -67,8 +70,9 @@ two), ``"output_shape"`` (without the batch axis), its settings
 moving statistics as TensorFlow folds them, or of a ``Rescaling``),
 ``"shape"`` (Keras' own: a Conv2D kernel is (kh, kw, in, out), a
 DepthwiseConv2D kernel (kh, kw, in, multiplier), a Dense kernel (in, out)),
-``"offset"`` (bytes from the start of the model's weights, once inflated)
-and ``"length"`` (number of float32 values).
+``"offset"`` (bytes from the start of the model's weights read as float32,
+four per value, whatever the file stores) and ``"length"`` (number of
+values).
 
 What the page checks before it runs anything: the format and version; no
 field but those above (a field it does not read, such as a ``"dilation_rate"``,
@@ -90,12 +94,12 @@ for all, for ``Rescaling``); every ``"length"`` the product of
 its ``"shape"``; each model's arrays following one another from offset 0,
 4-byte aligned, and filling exactly its ``"values"``; each weights file a
 plain name beside the page, no two models' the same, with a length and a
-SHA-256 of 64 lowercase hexadecimal digits; every ``"output_shape"`` the one
+SHA-256 of 64 lowercase hexadecimal digits, and a ``"dtype"`` of the two; every ``"output_shape"`` the one
 the layer computes from its inputs (the shapes chain from the input to the
 output); as many class names as output units where the output is a vector;
 ReLU settings finite numbers of at least 0; ``"images"`` a count; and, when
-a model's file is read, its length, SHA-256 and inflated length the
-manifest's, and every weight finite.
+a model's file is read, its length, SHA-256 and inflated length (its
+values times 4 or 2 bytes) the manifest's, and every weight finite.
 
 ``images.json`` holds ``"weights_sha256"`` (the checksum in bytes 8-39 of
 the ``weights.bin`` it was written with, as hex: the page uses the images
@@ -127,7 +131,7 @@ import numpy as np
 from .. import _checks
 from ..data import CLASS_NAMES
 from ._folder import STATIC_FILES, _earlier_export, _target, _write_files
-from ._weights import CHANNELS, MAGIC, _manifest, _weights_file, model_file
+from ._weights import CHANNELS, MAGIC, PRECISIONS, _manifest, _weights_file, model_file
 
 __all__ = ["export"]
 
@@ -140,6 +144,7 @@ def export(
     labels: Any = None,
     class_names: Sequence[str] = CLASS_NAMES,
     title: str | None = None,
+    precision: str = "float32",
 ) -> Path:
     """Write a static page that runs `model` in the browser, layer by layer, on a drawing.
 
@@ -217,6 +222,17 @@ def export(
         One name per class, as many as the models' outputs have values.
     title : str, optional
         The page's title; by default "cnnviz explorer".
+    precision : {"float32", "float16"}, default "float32"
+        How the weights files store the weights. ``"float32"``: the very
+        weights, so the page computes what the model computes. ``"float16"``:
+        each weight rounded to the nearest half-precision value (a relative
+        change of at most 2**-11, about 0.05 %; values below 6.1e-5 keep
+        fewer digits), which halves the download; the page then runs the
+        model with those weights, in float32, and its outputs are that
+        model's, not exactly the exported one's (measure how far on your own
+        data before you publish: the site's explorer does, see
+        :doc:`/explorer`). A weight beyond float16's range (65504) is
+        refused.
 
     Returns
     -------
@@ -239,8 +255,10 @@ def export(
         computes, a pool window larger than its input, a weight
         is NaN or infinite, `class_names` does not match its outputs,
         `images` and `labels` do not match, `directory` is ``""`` (give
-        ``"."`` for the current folder), or it holds something an export may
-        not replace (the message names it and says what to do).
+        ``"."`` for the current folder), it holds something an export may
+        not replace (the message names it and says what to do), `precision`
+        is not ``"float32"`` or ``"float16"``, or a weight is beyond
+        float16's range with ``"float16"``.
     NotADirectoryError
         If `directory` is an existing file or a broken symbolic link.
 
@@ -261,6 +279,7 @@ def export(
         title = "cnnviz explorer"
     if not isinstance(title, str):
         raise TypeError(f"title must be a str or None; got {type(title).__name__}")
+    _checks.one_of(precision, tuple(PRECISIONS), "precision")
     target = _target(directory)
     names = [
         *STATIC_FILES,
@@ -274,12 +293,13 @@ def export(
         title=title,
         class_names=class_names,
         images=0 if samples is None else len(samples["labels"]),
+        precision=precision,
     )
     weights = _weights_file(manifest)
     # Written in this order, weights.bin after the page, the images and the models' files it
     # names: a page that reads the new weights.bin finds the files that go with it.
     fashion_mnist = class_names == CLASS_NAMES and _input_shape(models) == (28, 28, 1)
-    files = _page_files(title, fashion_mnist)
+    files = _page_files(title, fashion_mnist, precision)
     if samples is not None:
         # Tied to these weights: the page does not show them with another export's.
         digest = weights[len(MAGIC) : len(MAGIC) + 32].hex()
@@ -423,8 +443,19 @@ OTHER_NOTE = """<p class="note">A drawing or an upload may lie outside the data 
   fooled").</p>"""
 
 
-def _page_files(title: str, fashion_mnist: bool) -> dict[str, bytes]:
-    """Return the page's own files, package data, with the title and the note put in."""
+#: What the page's footer says of its weights, by the export's precision.
+WEIGHTS_NOTE = {
+    "float32": "from the exported weights, as they are in the model",
+    "float16": (
+        "from the exported weights, rounded to half precision (float16) to halve the download: "
+        "each weight changed by at most 0.05 % (those below 6e-5 by at most 3e-8), and the "
+        "outputs are those of the model with the rounded weights"
+    ),
+}
+
+
+def _page_files(title: str, fashion_mnist: bool, precision: str) -> dict[str, bytes]:
+    """Return the page's own files, package data, with the title and the notes put in."""
     static = resources.files(__package__) / "static"
     files = {}
     for name in STATIC_FILES:
@@ -432,6 +463,7 @@ def _page_files(title: str, fashion_mnist: bool) -> dict[str, bytes]:
         if name == "index.html":
             # The note first: a title that holds "{{about}}" stays as written.
             text = text.replace("{{about}}", FASHION_MNIST_NOTE if fashion_mnist else OTHER_NOTE)
+            text = text.replace("{{weights}}", WEIGHTS_NOTE[precision])
             text = text.replace("{{title}}", html.escape(title))
         files[name] = text.encode("utf-8")
     return files

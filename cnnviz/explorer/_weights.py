@@ -7,7 +7,8 @@ own output; each layer becomes its manifest entry (type, settings, inputs,
 output shape) and its weight arrays.
 The manifest becomes ``weights.bin``: the magic, the SHA-256 of everything
 after it, the manifest's length and the manifest; each model's arrays, as
-little-endian float32, become its own file (byte planes, deflated), named and
+little-endian float32 (or rounded to float16, if asked), become its own file
+(byte planes, deflated), named and
 checksummed in the manifest, so that the page loads a model's weights only
 when it shows the model. The
 format is documented for readers in :mod:`cnnviz.explorer`; the page reads and
@@ -27,9 +28,11 @@ from typing import Any
 import numpy as np
 
 #: The first bytes of every weights file; the digit is the format's version.
-MAGIC = b"CNNVIZW3"
+MAGIC = b"CNNVIZW4"
 #: The weights file's version, also the manifest's ``"version"``.
-VERSION = 3
+VERSION = 4
+#: How a model's weights file may store its values: NumPy's name to its bytes per value.
+PRECISIONS = {"float32": 4, "float16": 2}
 #: The header before the manifest: the magic, the SHA-256 of the rest, the manifest's length.
 HEADER_BYTES = len(MAGIC) + 32 + 4
 #: The channels of the images the page draws and uploads (gray, or red, green, blue), in [0, 1].
@@ -90,11 +93,17 @@ def model_file(index: int) -> str:
 
 
 def _manifest(
-    models: dict[str, Any], *, title: str, class_names: Sequence[str], images: int
+    models: dict[str, Any],
+    *,
+    title: str,
+    class_names: Sequence[str],
+    images: int,
+    precision: str = "float32",
 ) -> tuple[dict, dict[str, bytes]]:
     """Return the manifest of `models` (key to Keras model) and each model's weights file.
 
-    Each model is refused, naming the layer and the reason, if the page cannot run it.
+    Each model is refused, naming the layer and the reason, if the page cannot run it,
+    or, with `precision` ``"float16"``, if a weight is beyond float16's range.
     """
     specs, files = [], {}
     for index, (key, keras_model) in enumerate(models.items()):
@@ -107,11 +116,13 @@ def _manifest(
                 spec["arrays"].append(
                     {"name": name, "shape": list(data.shape), "offset": offset, "length": data.size}
                 )
-                chunks.append(data.tobytes())
-                offset += data.nbytes
+                chunks.append(
+                    _stored(data, precision, f"The {name} of layer {layer.name!r} (model {key!r})")
+                )
+                offset += data.nbytes  # offsets count float32 bytes, the page's form
             spec["name"] = layer.name
             layers.append(spec)
-        stored = _packed(b"".join(chunks))
+        stored = _packed(b"".join(chunks), PRECISIONS[precision])
         files[model_file(index)] = stored
         specs.append(
             {
@@ -123,6 +134,7 @@ def _manifest(
                     "bytes": len(stored),
                     "sha256": hashlib.sha256(stored).hexdigest(),
                     "values": offset // 4,
+                    "dtype": precision,
                 },
                 "layers": layers,
             }
@@ -138,15 +150,36 @@ def _manifest(
     return manifest, files
 
 
-def _packed(data: bytes) -> bytes:
-    """Return float32 `data` as a model's weights file stores it: byte planes, deflated.
+def _stored(data: np.ndarray, precision: str, what: str) -> bytes:
+    """Return float32 `data` as little-endian bytes of `precision`.
+
+    ``"float32"`` is the weights themselves. ``"float16"`` rounds each to the
+    nearest half-precision value (11 significant bits, a relative change of at
+    most 2**-11, about 0.05 %; values below 6.1e-5 keep less, as subnormals);
+    a weight beyond its range (65504, rounded) is refused, naming `what`.
+    """
+    if precision == "float32":
+        return data.tobytes()
+    with np.errstate(over="ignore"):
+        half = data.astype("<f2")
+    if np.isinf(half).any():
+        index = np.unravel_index(int(np.argmax(np.isinf(half))), data.shape)
+        raise ValueError(
+            f"{what} holds {data[index]:g} at {tuple(int(i) for i in index)}, beyond float16's "
+            f"range (at most {float(np.finfo(np.float16).max):g}): export with "
+            'precision="float32"'
+        )
+    return half.tobytes()
+
+
+def _packed(data: bytes, width: int = 4) -> bytes:
+    """Return `data`, values of `width` bytes, as a model's weights file stores it.
 
     The first byte of every value, then the second, and so on (the bytes that hold the
     sign and exponent are alike from weight to weight), compressed with raw DEFLATE
     (RFC 1951), which browsers inflate with ``DecompressionStream("deflate-raw")``.
-    Lossless: the page runs the very float32 weights.
     """
-    planes = np.frombuffer(data, np.uint8).reshape(-1, 4).T.tobytes()
+    planes = np.frombuffer(data, np.uint8).reshape(-1, width).T.tobytes()
     packer = zlib.compressobj(9, zlib.DEFLATED, -15)
     return packer.compress(planes) + packer.flush()
 

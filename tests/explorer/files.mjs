@@ -1,6 +1,6 @@
 // Writing an export's weight files in Node, as cnnviz.explorer.export writes them, for the
 // tests of weights.js: weights.bin (magic, SHA-256 of the rest, manifest length, manifest)
-// and each model's own file (its float32 weights as byte planes, raw DEFLATE).
+// and each model's own file (its float32 or float16 weights as byte planes, raw DEFLATE).
 import { createHash } from "node:crypto";
 import { deflateRawSync } from "node:zlib";
 
@@ -20,24 +20,26 @@ export function random(seed) {
   };
 }
 
-/** The byte planes of float32 `data` (bytes): every value's first byte, then second, ... */
-export function planes(data) {
-  const count = data.length / 4;
+/** The byte planes of `data` (bytes, values of `width` bytes): every value's first byte, then second, ... */
+export function planes(data, width = 4) {
+  const count = data.length / width;
   const out = new Uint8Array(data.length);
-  for (let i = 0; i < count; i++) for (let k = 0; k < 4; k++) out[k * count + i] = data[4 * i + k];
+  for (let i = 0; i < count; i++) for (let k = 0; k < width; k++) out[k * count + i] = data[width * i + k];
   return out;
 }
 
 /** A model's weights file: its data's byte planes, deflated. */
-export const modelFile = (data) => new Uint8Array(deflateRawSync(planes(data), { level: 9 }));
+export const modelFile = (data, width = 4) => new Uint8Array(deflateRawSync(planes(data, width), { level: 9 }));
 
 /**
- * Fill model `m`'s "weights" field of `manifest` (in place) for `data` (its float32
- * weights as bytes), as the writer does; returns the model's file.
+ * Fill model `m`'s "weights" field of `manifest` (in place) for `data` (its weights as
+ * bytes of `dtype`: float32, or float16 bit patterns), as the writer does; returns the
+ * model's file.
  */
-export function describe(manifest, m, data) {
-  const file = modelFile(data);
-  manifest.models[m].weights = { file: `weights-${m}.bin`, bytes: file.length, sha256: digest(file).toString("hex"), values: data.length / 4 };
+export function describe(manifest, m, data, dtype = "float32") {
+  const width = dtype === "float16" ? 2 : 4;
+  const file = modelFile(data, width);
+  manifest.models[m].weights = { file: `weights-${m}.bin`, bytes: file.length, sha256: digest(file).toString("hex"), values: data.length / width, dtype };
   return file;
 }
 

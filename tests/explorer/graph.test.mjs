@@ -33,7 +33,7 @@ function layers() {
 }
 
 /**
- * A version-3 manifest of `spec` (layers() changed or not) and its data: each array
+ * A version-4 manifest of `spec` (layers() changed or not) and its data: each array
  * laid out after the one before, random values, as cnnviz.explorer.export writes them.
  */
 function model(spec = layers()) {
@@ -52,7 +52,7 @@ function model(spec = layers()) {
   }));
   const manifest = {
     format: "cnnviz-explorer-weights",
-    version: 3,
+    version: 4,
     title: "graph",
     class_names: ["a", "b", "c"],
     images: 0,
@@ -71,9 +71,9 @@ const refusal = (pattern) => (error) => {
 
 const pixels = Float32Array.from({ length: 784 }, (_, i) => ((i * 37) % 101) / 100);
 
-test("the format is version 3, magic CNNVIZW3", () => {
-  assert.equal(VERSION, 3);
-  assert.equal(MAGIC, "CNNVIZW3");
+test("the format is version 4, magic CNNVIZW4", () => {
+  assert.equal(VERSION, 4);
+  assert.equal(MAGIC, "CNNVIZW4");
 });
 
 test("a good graph manifest passes and runs, each layer reading the layers its inputs name", () => {

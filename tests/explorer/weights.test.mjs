@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { forward } from "../../cnnviz/explorer/static/layers.js";
-import { checkModelFile, HEADER_BYTES, modelArrays, parseWeights, readModel, sha256, WeightsError } from "../../cnnviz/explorer/static/weights.js";
+import { checkModelFile, float16Table, HEADER_BYTES, modelArrays, parseWeights, readModel, sha256, WeightsError } from "../../cnnviz/explorer/static/weights.js";
 import { arraysOf, describe, digest as nodeDigest, planes, random, weightsFile } from "./files.mjs";
 
 test("sha256 of the FIPS 180-4 examples", () => {
@@ -33,7 +33,7 @@ function model() {
   const array = (i, name, shape) => ({ name, shape, offset: offsets[i], length: lengths[i] });
   const manifest = {
     format: "cnnviz-explorer-weights",
-    version: 3,
+    version: 4,
     title: "test",
     class_names: ["a", "b", "c"],
     images: 0,
@@ -87,6 +87,54 @@ test("good files give float32 views of their arrays, which run", async () => {
   assert.ok(Math.abs(p[0] + p[1] + p[2] - 1) < 1e-6);
 });
 
+// -- float16 weights: IEEE 754 binary16, read into float32 exactly ----------------------------
+
+test("float16 bit patterns read as the values worked out by hand", () => {
+  const table = float16Table();
+  const cases = [
+    [0x0000, 0], [0x3c00, 1], [0xc000, -2], [0x3e00, 1.5], [0x3555, 0.333251953125],
+    [0x7bff, 65504], [0xfbff, -65504], [0x0400, 2 ** -14], [0x0001, 2 ** -24],
+    [0x03ff, 1023 * 2 ** -24], [0x7c00, Infinity], [0xfc00, -Infinity], [0x4248, 3.140625],
+  ];
+  for (const [bits, value] of cases) assert.equal(table[bits], value, `0x${bits.toString(16)}`);
+  assert.ok(Object.is(table[0x8000], -0));
+  for (const nan of [0x7c01, 0x7e00, 0xffff]) assert.ok(Number.isNaN(table[nan]), `0x${nan.toString(16)}`);
+  // Every finite positive pattern is above the one before it, and its negative is its mirror.
+  for (let h = 1; h <= 0x7bff; h++) {
+    assert.ok(table[h] > table[h - 1], `0x${h.toString(16)}`);
+    assert.ok(Object.is(table[h | 0x8000], -table[h]), `0x${(h | 0x8000).toString(16)}`);
+  }
+  // Each value is its exponent's power of two times 1.fraction (0.fraction below the normals).
+  for (let h = 0; h <= 0x7bff; h += 97) {
+    const e = h >> 10;
+    const f = h & 0x3ff;
+    assert.equal(table[h], e === 0 ? (f / 1024) * 2 ** -14 : (1 + f / 1024) * 2 ** (e - 15));
+  }
+  assert.equal(float16Table(), table); // made once
+});
+
+test("a float16 model file reads back as its values in float32, and runs", async () => {
+  const { manifest } = model();
+  const next = random(7);
+  // Finite float16 patterns of both signs, exponents 1 to 16 (weights from 6e-5 to 2).
+  const bits = Uint16Array.from({ length: 317 }, () => ((next() < 0.5 ? 0x8000 : 0) | ((1 + Math.floor(next() * 16)) << 10) | Math.floor(next() * 1024)));
+  const data = new Uint8Array(bits.buffer);
+  const file = describe(manifest, 0, data, "float16");
+  assert.equal(manifest.models[0].weights.values, 317);
+  const parsed = parseWeights(weightsFile(manifest).buffer);
+  const arrays = await readModel(parsed.manifest, 0, file.slice().buffer);
+  const table = float16Table();
+  assert.deepEqual(Array.from(arrays[0].kernel), Array.from(bits.subarray(0, 18), (h) => table[h]));
+  assert.deepEqual(Array.from(arrays[6].bias), Array.from(bits.subarray(314), (h) => table[h]));
+  const { outputs } = forward(parsed.manifest.models[0], arrays, new Float32Array(784).fill(0.5));
+  assert.ok(outputs.probabilities.every(Number.isFinite));
+  // Two bytes a value: a float32-long file is refused, and so is a float16 infinity.
+  assert.throws(() => modelArrays(manifest, 0, new Uint8Array(4 * 317)), refusal(/weights-0\.bin holds 1268 bytes of weights once inflated; weights\.bin says 317 float16 values \(634 bytes\)/));
+  const infinite = bits.slice();
+  infinite[19] = 0xfc00; // the conv's second bias value
+  assert.throws(() => modelArrays(manifest, 0, planes(new Uint8Array(infinite.buffer), 2)), refusal(/weights-0\.bin's bias of layer "conv" \(models\[0\]\.layers\[0\]\.arrays\[1\]\) holds -Infinity at index 1: expected finite weights/));
+});
+
 test("a model file that is not the one weights.bin names is refused before it is inflated", async () => {
   const { manifest, data, file } = model();
   const flipped = file.slice();
@@ -131,14 +179,16 @@ test("a changed byte anywhere after the magic is refused as damaged, the manifes
 const DAMAGE = [
   ["the top level is a list", () => [], /at the top level: expected an object; got \[\]/],
   ["another format", (m) => { m.format = "other"; }, /at format: expected "cnnviz-explorer-weights"; got "other"/],
-  ["version 1", (m) => { m.version = 1; }, /at version: expected 3; got 1/],
+  ["version 1", (m) => { m.version = 1; }, /at version: expected 4; got 1/],
   ["a values count off by one", (m) => { m.models[0].weights.values += 1; }, /at models\[0\]\.weights\.values: expected 317, the values of the model's arrays; got 318/],
   ["a weights file in another folder", (m) => { m.models[0].weights.file = "../weights-0.bin"; }, /at models\[0\]\.weights\.file: expected the name of a \.bin file beside the page/],
   ["a weights file at another site", (m) => { m.models[0].weights.file = "https://example.org/w.bin"; }, /at models\[0\]\.weights\.file: expected the name of a \.bin file beside the page/],
   ["two models of one file", (m) => { m.models.push({ ...clone(m.models[0]), key: "n" }); }, /at models\[1\]\.weights\.file: expected the name of a \.bin file beside the page .*, no other model's; got "weights-0\.bin"/],
   ["a checksum in capitals", (m) => { m.models[0].weights.sha256 = m.models[0].weights.sha256.toUpperCase(); }, /at models\[0\]\.weights\.sha256: expected 64 lowercase hexadecimal digits/],
   ["no weights", (m) => { delete m.models[0].weights; }, /at models\[0\]\.weights: expected an object; got nothing/],
-  ["a field of newer weights", (m) => { m.models[0].weights.dtype = "float16"; }, /at models\[0\]\.weights: it has a field "dtype", which a model's weights does not have/],
+  ["a field of newer weights", (m) => { m.models[0].weights.scale = 0.01; }, /at models\[0\]\.weights: it has a field "scale", which a model's weights does not have/],
+  ["weights stored as float64", (m) => { m.models[0].weights.dtype = "float64"; }, /at models\[0\]\.weights\.dtype: expected one of "float32", "float16"; got "float64"/],
+  ["weights without their dtype (format 3)", (m) => { delete m.models[0].weights.dtype; }, /at models\[0\]\.weights\.dtype: expected one of "float32", "float16"; got nothing/],
   ["a title that is a number", (m) => { m.title = 5; }, /at title: expected a string; got 5/],
   ["two class names for three outputs", (m) => { m.class_names.pop(); }, /at class_names: expected 3 names, one per output of model "m"; got "2 names"/],
   ["a class name that is a number", (m) => { m.class_names[1] = 7; }, /at class_names\[1\]: expected a string; got 7/],
@@ -205,15 +255,15 @@ test("refused: weights that are not finite, a manifest that is not JSON or of an
   assert.throws(() => arraysOf(manifest, 0, nan), refusal(/weights-0\.bin's bias of layer "conv" \(models\[0\]\.layers\[0\]\.arrays\[1\]\) holds NaN at index 1: expected finite weights/));
   assert.throws(() => parseWeights(weightsFile(manifest, { text: "{not json}" }).buffer), refusal(/manifest is not valid JSON/));
   const bytes = weightsFile(manifest);
-  for (const version of ["1", "2"]) {
+  for (const version of ["1", "2", "3"]) {
     const old = bytes.slice();
     old.set(new TextEncoder().encode(`CNNVIZW${version}`));
-    assert.throws(() => parseWeights(old.buffer), refusal(new RegExp(`in format version ${version}, and this page reads version 3: export the models again`)));
+    assert.throws(() => parseWeights(old.buffer), refusal(new RegExp(`in format version ${version}, and this page reads version 4: export the models again`)));
   }
   assert.throws(() => parseWeights(bytes.slice(0, 30).buffer), refusal(/cut short: it has 30 bytes, fewer than its 44-byte header/));
   assert.throws(() => parseWeights(new TextEncoder().encode("<html>not found</html>").buffer), refusal(/not a cnnviz weights file/));
   assert.throws(() => parseWeights(new Uint8Array(0).buffer), refusal(/not a cnnviz weights file/));
-  assert.throws(() => parseWeights("CNNVIZW3"), refusal(/must be read as an ArrayBuffer/));
+  assert.throws(() => parseWeights("CNNVIZW4"), refusal(/must be read as an ArrayBuffer/));
   // A manifest length that is not the rest of the file, under a good checksum.
   for (const size of [bytes.length, bytes.length - HEADER_BYTES - 1]) {
     const wrongLength = bytes.slice();

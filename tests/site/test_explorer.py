@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import struct
 import sys
 import zlib
@@ -94,12 +95,54 @@ LOADED_AT_START: list[str] = []
 
 
 @pytest.fixture(scope="module")
-def models():
+def trained():
+    """The explorer's models as trained, from the cache."""
     import cnnviz
 
     return {
         name: cnnviz.trained_lenet5(**gallery.GALLERY_MODELS[name], verbose=0)[0] for name in KEYS
     }
+
+
+def site_manifest(site_dir: Path) -> dict:
+    """The manifest of the site's explorer/weights.bin (its checksum is the page's to check)."""
+    raw = (site_dir / "explorer" / "weights.bin").read_bytes()
+    (size,) = struct.unpack("<I", raw[40:44])
+    return json.loads(raw[44 : 44 + size])
+
+
+@pytest.fixture(scope="module")
+def models(trained, site_dir, float16_copy):
+    """The models the page runs: the trained ones, their weights as the site stores them."""
+    dtypes = {
+        model["key"]: model["weights"]["dtype"] for model in site_manifest(site_dir)["models"]
+    }
+    assert set(dtypes) == set(trained)
+    return {
+        key: float16_copy(model) if dtypes[key] == "float16" else model
+        for key, model in trained.items()
+    }
+
+
+def test_the_sites_weights_are_float16_and_change_few_test_predictions(
+    site_dir, trained, models, fashion_mnist
+):
+    # The site stores its weights rounded to float16 (half the download). Rounding may move
+    # a prediction whose two best classes are close; over the 10,000 test images it must
+    # move at most 10 (0.1 %) for each model, the bound docs/explorer.rst states.
+    assert {model["weights"]["dtype"] for model in site_manifest(site_dir)["models"]} == {"float16"}
+    import cnnviz
+
+    (_, _), (x_test, y_test) = fashion_mnist
+    x = cnnviz.scale_images(x_test)
+    for key in KEYS:
+        before = trained[key].predict(x, batch_size=2000, verbose=0)
+        after = models[key].predict(x, batch_size=2000, verbose=0)
+        moved = int((before.argmax(1) != after.argmax(1)).sum())
+        accuracy = [float((p.argmax(1) == y_test).mean()) for p in (before, after)]
+        print(f"{key}: {moved} of {len(x)} predictions moved; accuracy {accuracy}")
+        assert moved <= 10, (key, moved)
+        assert abs(accuracy[1] - accuracy[0]) <= 0.001, (key, accuracy)
 
 
 @pytest.fixture(scope="module")

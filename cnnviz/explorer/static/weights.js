@@ -1,5 +1,5 @@
 // Reading the weights: weights.bin (magic, checksum, manifest), then each
-// model's own file (its float32 weights as byte planes, deflated) when the
+// model's own file (its float32 or float16 weights as byte planes, deflated) when the
 // model is shown. The format is documented in cnnviz/explorer/__init__.py. The
 // SHA-256 in weights.bin's header covers every byte after it, so nothing in the
 // manifest is read before it is known to be the bytes the export wrote; the
@@ -13,9 +13,11 @@
 
 import { ACTIVATIONS as ACTIVATION_TABLE, axisPlan } from "./layers.js";
 
-export const MAGIC = "CNNVIZW3";
+export const MAGIC = "CNNVIZW4";
 /** The format's version: the magic's digit and the manifest's "version". */
-export const VERSION = 3;
+export const VERSION = 4;
+/** How a model's file may store its weights, and the bytes of each value. */
+export const DTYPES = { float32: 4, float16: 2 };
 /** The header: the magic (8 bytes), the SHA-256 of the rest (32), the manifest's length (4). */
 export const HEADER_BYTES = 44;
 /** What the page computes; anything else in a manifest is refused. */
@@ -176,25 +178,62 @@ export async function inflate(bytes) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+let halves = null;
+
+/**
+ * The float32 value of each of the 65,536 float16 bit patterns (IEEE 754 binary16:
+ * 1 sign bit, 5 exponent bits biased by 15, 10 fraction bits), made once, when
+ * first asked for: every float16 is a float32 exactly.
+ */
+export function float16Table() {
+  if (halves === null) {
+    halves = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const sign = h & 0x8000 ? -1 : 1;
+      const exponent = (h >> 10) & 0x1f;
+      const fraction = h & 0x3ff;
+      halves[h] =
+        exponent === 0x1f
+          ? fraction === 0 ? sign * Infinity : NaN
+          : exponent === 0
+            ? sign * fraction * 2 ** -24 // subnormal: 0.fraction x 2^-14
+            : sign * (1024 + fraction) * 2 ** (exponent - 25); // 1.fraction x 2^(exponent - 15)
+    }
+  }
+  return halves;
+}
+
 /**
  * The arrays of model `m` from its inflated weights (`planes`: the first byte of every
- * float32, then the second, the third, the fourth): arrays[l] maps each array name of
- * layer l to a Float32Array. Throws WeightsError if the length is not the manifest's
- * or a weight is not finite.
+ * value, then the second, ...; four bytes a value for float32, two for float16):
+ * arrays[l] maps each array name of layer l to a Float32Array. Throws WeightsError if
+ * the length is not the manifest's or a weight is not finite.
  */
 export function modelArrays(manifest, m, planes) {
   const model = manifest.models[m];
-  const { file, values: count } = model.weights;
-  if (planes.length !== 4 * count) {
-    throw new WeightsError(`${file} holds ${planes.length} bytes of weights once inflated; weights.bin says ${count} float32 values (${4 * count} bytes)`);
+  const { file, values: count, dtype } = model.weights;
+  const width = DTYPES[dtype];
+  if (planes.length !== width * count) {
+    throw new WeightsError(
+      `${file} holds ${planes.length} bytes of weights once inflated; weights.bin says ${count} ${dtype} values (${width * count} bytes)`,
+    );
   }
-  const bytes = new Uint8Array(4 * count);
-  for (let k = 0; k < 4; k++) {
-    const plane = planes.subarray(k * count, (k + 1) * count);
-    for (let i = 0; i < count; i++) bytes[4 * i + k] = plane[i];
+  let data;
+  if (width === 2) {
+    const table = float16Table();
+    const low = planes.subarray(0, count);
+    const high = planes.subarray(count);
+    data = new Float32Array(count);
+    for (let i = 0; i < count; i++) data[i] = table[low[i] | (high[i] << 8)];
+  } else {
+    const bytes = new Uint8Array(4 * count);
+    for (let k = 0; k < 4; k++) {
+      const plane = planes.subarray(k * count, (k + 1) * count);
+      for (let i = 0; i < count; i++) bytes[4 * i + k] = plane[i];
+    }
+    // Every browser is little-endian, as the file is.
+    data = new Float32Array(bytes.buffer);
   }
-  // Every browser is little-endian, as the file is.
-  const data = new Float32Array(bytes.buffer);
   return model.layers.map((layer, l) => {
     const named = {};
     for (const [i, a] of layer.arrays.entries()) {
@@ -275,7 +314,7 @@ function pair(value, path) {
 const FIELDS = {
   manifest: ["format", "version", "title", "class_names", "images", "models"],
   model: ["key", "name", "input_shape", "weights", "layers"],
-  weights: ["file", "bytes", "sha256", "values"],
+  weights: ["file", "bytes", "sha256", "values", "dtype"],
   array: ["name", "shape", "offset", "length"],
 };
 const LAYER_FIELDS = ["name", "type", "inputs", "output_shape", "arrays"];
@@ -366,7 +405,8 @@ export function checkManifest(manifest) {
     if (typeof weights.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(weights.sha256)) {
       throw wrong(`${path}.weights.sha256`, "64 lowercase hexadecimal digits", weights.sha256);
     }
-    if (!isCount(weights.values, 0)) throw wrong(`${path}.weights.values`, "the number of float32 weights, an integer of at least 0", weights.values);
+    if (!isCount(weights.values, 0)) throw wrong(`${path}.weights.values`, "the number of weights, an integer of at least 0", weights.values);
+    oneOf(weights.dtype, `${path}.weights.dtype`, Object.keys(DTYPES));
     let offset = 0;
     keys.add(key);
     if (typeof model.name !== "string") throw wrong(`${path}.name`, "a string", model.name);
