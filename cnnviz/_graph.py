@@ -25,6 +25,7 @@ it is traced again; built under one lock, and never kept when building fails.
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -437,14 +438,61 @@ def run(model: keras.Model, x: np.ndarray) -> np.ndarray:
 
 
 def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """Return the model's outputs for one chunk of float32 images, as float32 NumPy.
+    """Return the model's output for one chunk of float32 images, as float32 NumPy."""
+    return np.asarray(predict_outputs(model, x), dtype=np.float32)
+
+
+def predict_outputs(model: keras.Model, x: np.ndarray):
+    """Return the model's outputs (its own structure, NumPy) for one chunk of images.
 
     Through Keras' compiled predict step (``predict_on_batch``: predict's own step
     without its per-call set-up, so a stream of many small batches costs no more than
-    an array), made anew once per model and what it computes.
+    an array), made anew once per model and what it computes; eagerly if TensorFlow
+    cannot compile the model (:func:`compilable`).
     """
+    if not compilable(model):
+        return keras.tree.map_structure(keras.ops.convert_to_numpy, model(x, training=False))
     cached(model, "predict_function", None, lambda: _fresh_predict_function(model))
-    return np.asarray(model.predict_on_batch(x), dtype=np.float32)
+    return model.predict_on_batch(x)
+
+
+#: The names TensorFlow takes in a compiled function's name scopes and nodes. Keras calls
+#: a layer under its name, so a model with a layer named otherwise (a space, a colon, a
+#: backslash, a letter beyond ASCII: "conv ü") runs only eagerly; Keras' own ``predict``
+#: fails on it.
+_GRAPH_NAME = re.compile(r"[A-Za-z0-9_.>-]*")
+
+
+#: The outermost scope's name (a model's, in Keras' steps) must also begin with one of these.
+_GRAPH_FIRST = re.compile(r"[A-Za-z0-9.]")
+
+
+def _names(model: keras.Model) -> Iterable[str]:
+    """Yield the name of every layer in `model`, nested models' and their layers' (not its own)."""
+    for item in model.layers:
+        yield item.name
+        if isinstance(item, keras.Model):
+            yield from _names(item)
+
+
+def compilable(model: keras.Model) -> bool:
+    """Whether TensorFlow can compile `model`'s call: every name in it is one it takes."""
+
+    def check() -> bool:
+        names = [model.name, *_names(model)]
+        return bool(_GRAPH_FIRST.match(model.name)) and all(map(_GRAPH_NAME.fullmatch, names))
+
+    return cached(model, "compilable", None, check)
+
+
+def compiled(model: keras.Model, function: Callable, **options) -> Callable:
+    """Return `function` compiled (``tf.function(function, **options)``) if `model` compiles.
+
+    Otherwise `function` itself, run eagerly: slower, the same numbers.
+    """
+    import tensorflow as tf
+
+    return tf.function(function, **options) if compilable(model) else function
 
 
 def _fresh_predict_function(model: keras.Model) -> bool:

@@ -219,8 +219,7 @@ def evaluate(
     loss = 0.0
     correct = count = 0
     for images, targets in batches:
-        # predict_on_batch: predict's compiled step, as for _graph.predict.
-        *logits, probabilities = keras.tree.flatten(flat.predict_on_batch(images))
+        *logits, probabilities = keras.tree.flatten(_graph.predict_outputs(flat, images))
         probabilities = np.asarray(probabilities, dtype=np.float32)
         logits = np.asarray(logits[0], dtype=np.float32) if logits else None
         loss += _cross_entropy(targets, logits, probabilities)

@@ -243,6 +243,8 @@ def train(
         loss=_LOSS,
         metrics=["accuracy"],
         steps_per_execution=_STEPS_PER_EXECUTION,
+        # A layer name TensorFlow cannot compile ("conv ü") fails Keras' compiled step.
+        run_eagerly=not _graph.compilable(model),
     )
     return model.fit(
         x,

@@ -438,3 +438,68 @@ def assert_threaded(name: str, got, want) -> None:
         np.testing.assert_allclose(got["value"], want["value"], rtol=1e-5, atol=1e-6)
     else:
         assert_close(got, want)
+
+
+# -- names TensorFlow cannot compile -----------------------------------------------------------
+
+
+def renamed(model: keras.Model, names: dict[str, str], model_name: str) -> keras.Model:
+    """A copy of a Sequential `model` with its layers renamed and the same weights."""
+    copy = keras.Sequential(
+        [keras.Input(model.inputs[0].shape[1:])]
+        + [
+            layer.__class__.from_config(
+                {**layer.get_config(), "name": names.get(layer.name, layer.name)}
+            )
+            for layer in model.layers
+        ],
+        name=model_name,
+    )
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("names", "model_name", "compiles"),
+    [
+        ({}, "plain", True),
+        ({"c1": "_c1", "fc": "fc-1.a>b"}, "plain", True),
+        ({"c1": "faltung ü"}, "plain", False),  # a space and a letter beyond ASCII
+        ({"c2": "c:2"}, "plain", False),
+        ({"fc": "fc\\1"}, "plain", False),
+        ({"out": "出力"}, "plain", False),
+        ({}, "modell ö", False),
+        ({}, "_model", False),  # an outermost scope must begin with a letter, digit or "."
+    ],
+)
+def test_a_model_named_beyond_what_tensorflow_compiles_runs_eagerly_to_the_same_answers(
+    names, model_name, compiles
+):
+    # Keras calls each layer under its name, and TensorFlow's compiled functions take only
+    # some names: with others Keras' own predict fails (and leaves its name scopes behind,
+    # so this test does not show it). cnnviz runs such models eagerly.
+    model = small_sequential()
+    other = renamed(model, names, model_name)
+    assert _graph.compilable(model)
+    assert _graph.compilable(other) is compiles
+    x = np.random.default_rng(1).random((6, 12, 12, 1), dtype=np.float32)
+    y = np.arange(6) % 5
+
+    def name(m, layer):  # a layer's name in `m`
+        return names.get(layer, layer) if m is other else layer
+
+    for run in (
+        lambda m: cnnviz.gradients(m, x, target=y),
+        lambda m: cnnviz.integrated_gradients(m, x[:2], target=1, steps=8),
+        lambda m: cnnviz.grad_cam(m, x, layer=name(m, "c2"), target=y),
+        lambda m: cnnviz.evaluate(m, x, y)["loss"],
+        lambda m: cnnviz.shift_accuracy(m, x, y, max_shift=1)["accuracy"],
+        lambda m: cnnviz.maximize_activation(m, name(m, "c1"), 2, steps=4),
+    ):
+        np.testing.assert_allclose(run(other), run(model), rtol=1e-5, atol=1e-6)
+    # Training runs too (Keras' fit, eagerly), one epoch of the same seed to the same loss.
+    losses = [
+        cnnviz.train(m, x, y, epochs=1, batch_size=3, verbose=0).history["loss"]
+        for m in (renamed(model, {}, "again"), renamed(model, names, model_name))
+    ]
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)

@@ -61,8 +61,10 @@ def _compiled(model: keras.Model, head: Callable) -> tuple[Callable, Callable]:
     # One trace for any number of images (the last chunk of a batch is shorter).
     images = _images_spec(model)
     return (
-        tf.function(scores, input_signature=[images]),
-        tf.function(gradients, input_signature=[images, tf.TensorSpec((None,), tf.int64)]),
+        _graph.compiled(model, scores, input_signature=[images]),
+        _graph.compiled(
+            model, gradients, input_signature=[images, tf.TensorSpec((None,), tf.int64)]
+        ),
     )
 
 
@@ -82,8 +84,8 @@ def _forward(model: keras.Model) -> Callable:
         # A weak reference: the compiled function, kept for the model, must not keep the
         # model alive.
         ref = weakref.ref(model)
-        return tf.function(
-            lambda t: ref()(t, training=False), input_signature=[_images_spec(model)]
+        return _graph.compiled(
+            model, lambda t: ref()(t, training=False), input_signature=[_images_spec(model)]
         )
 
     # For the probabilities of many images (curves, occlusion with measure="probability").

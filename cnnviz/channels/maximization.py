@@ -41,10 +41,10 @@ def _ascent(model: keras.Model, parts: _graph.Split):
     of channels traces once more). Kept per model and layer while the model computes the
     same (``_graph.cached``).
     """
-    return _graph.cached(model, "ascent", parts.name, lambda: _built_ascent(parts))
+    return _graph.cached(model, "ascent", parts.name, lambda: _built_ascent(model, parts))
 
 
-def _built_ascent(parts: _graph.Split):
+def _built_ascent(model: keras.Model, parts: _graph.Split):
     head = parts.head
 
     def objective(unit, low, high, shift, chosen, where, l2, tv):
@@ -61,8 +61,6 @@ def _built_ascent(parts: _graph.Split):
         penalty = l2 * tf.reduce_mean(unit**2, axes) + tv * smooth
         return activation, tf.reduce_sum(penalty - activation)
 
-    # Not reduce_retracing: the blur's taps need a known length, one trace per width.
-    @tf.function
     def step(z, m, v, t, shift, chosen, where, low, high, rate, l2, tv, taps, blur):
         with tf.GradientTape() as tape:
             tape.watch(z)
@@ -74,13 +72,13 @@ def _built_ascent(parts: _graph.Split):
         z = tf.cond(blur, lambda: _blurred(z, taps), lambda: z)
         return z, m, v
 
-    @tf.function
     def score(z, chosen, where, low, high):
         no_shift = tf.zeros(2, tf.int32)
         zero = tf.constant(0.0)
         return objective(tf.sigmoid(z), low, high, no_shift, chosen, where, zero, zero)[0]
 
-    return step, score
+    # Not reduce_retracing: the blur's taps need a known length, one trace per width.
+    return _graph.compiled(model, step), _graph.compiled(model, score)
 
 
 def _unit_weights(parts: _graph.Split, position: object, spatial: tuple) -> np.ndarray:
