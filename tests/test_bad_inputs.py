@@ -1061,8 +1061,9 @@ CATALOGUE: list[Case] = [
     Case("explorer.export", "a pool window larger than its input", export(wide_pool_model), V, r"layer 'wide' \(MaxPooling2D\) of model 'wide_pool' has a pool window of 30x30 on an input of 28x28; the page shows windows that fit in their input"),
     Case("explorer.export", "a ReLU with threshold=nan", export(nan_relu_model), V, r"layer 'r' \(ReLU\) of model 'nan_relu' has threshold=nan, which is not finite"),
     Case("explorer.export", "precision='float64'", export(model, precision="float64"), V, r"precision must be one of \('float32', 'float16'\); got 'float64'"),
-    Case("explorer.export", "precision=np.float16, a dtype, not its name", export(model, precision=np.float16), V, r"precision must be one of \('float32', 'float16'\); got <class 'numpy\.float16'>"),
-    Case("explorer.export", "a weight of 1e6 with precision='float16'", export(huge_weight_model, precision="float16"), V, r"The bias of layer 'fc' \(model 'huge'\) holds 1e\+06 at \(0,\), beyond float16's range \(at most 65504\): export with precision=\"float32\""),
+    Case("explorer.export", "precision=np.float16, a type, not its name", export(model, precision=np.float16), T, r"precision must be a str, one of \('float32', 'float16'\); got <class 'numpy\.float16'>"),
+    Case("explorer.export", "precision=np.dtype('float16')", export(model, precision=np.dtype("float16")), T, r"precision must be a str, one of \('float32', 'float16'\); got dtype\('float16'\)"),
+    Case("explorer.export", "a weight of 1e6 with precision='float16'", export(huge_weight_model, precision="float16"), V, r"layer 'fc' of model 'huge' has 1e\+06 in its bias at \(0,\), which rounds beyond float16's largest value, 65504: export it with precision=\"float32\""),
     # issue 20: the input layer as a layer to explain
     Case("grad_cam", "layer=0, the input layer", cnnviz_call("grad_cam", lambda: (small()[0][:2],), layer=0), V, r"layer 0 is " + INPUT_LAYER),
     Case("top_patches", "layer=0, the input layer", cnnviz_call("top_patches", lambda: (small()[0][:4], 0)), V, r"layer 0 is " + INPUT_LAYER),

@@ -666,15 +666,55 @@ def test_float16_refuses_a_weight_beyond_its_range(tmp_path):
     with pytest.raises(ValueError, match="beyond float16") as error:
         export({"big": model}, tmp_path / "page", precision="float16")
     assert str(error.value) == (
-        "The kernel of layer 'fc2' (model 'big') holds -70000 at (3, 7), beyond float16's "
-        'range (at most 65504): export with precision="float32"'
+        "layer 'fc2' of model 'lenet5_valid' has -70000 in its kernel at (3, 7), which rounds "
+        'beyond float16\'s largest value, 65504: export it with precision="float32"'
     )
     assert not (tmp_path / "page").exists()
-    # 65504 itself, and values that round to it, are float16 numbers.
+    # 65504 itself, and values that round to it (below 65520), are float16 numbers.
     kernel[3, 7] = -65519
     model.get_layer("fc2").set_weights([kernel, bias])
     _, weights = read_weights(export({"big": model}, tmp_path / "page", precision="float16"))
     assert weights["big"].min() == -65504
+
+
+def test_float16_rounds_batch_norms_weights_and_keeps_rescaling(node, tmp_path, float16_copy):
+    # A batch norm's four weights are rounded, then folded in float32 (the manifest holds
+    # the folded numbers); a Rescaling's scale and offset are settings, kept as they are:
+    # the page is then the model with every weight of get_weights() rounded.
+    rng = np.random.default_rng(6)
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Rescaling(1 / 0.3081, offset=-0.1307 / 0.3081, name="standard")(inputs)
+    x = keras.layers.Conv2D(4, 3, name="conv")(x)
+    bn = keras.layers.BatchNormalization(epsilon=1e-10, name="bn")
+    x = keras.layers.Flatten(name="flat")(keras.layers.ReLU(name="relu")(bn(x)))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="out")(x))
+    gamma, beta = rng.normal(1, 0.3, 4), rng.normal(0, 0.5, 4)
+    mean, variance = rng.uniform(-0.5, 1.5, 4), np.array([0.3, 0.005, 0.1, 0.0])
+    bn.set_weights([w.astype(np.float32) for w in (gamma, beta, mean, variance)])
+    folder = export({"bn": model}, tmp_path / "page", precision="float16")
+    manifest, _ = read_weights(folder)
+    layers = {layer["name"]: layer for layer in manifest["models"][0]["layers"]}
+    assert layers["bn"]["arrays"] == []
+    assert layers["standard"]["arrays"] == []
+    assert layers["standard"]["scale"] == [float(np.float32(1 / 0.3081))]
+    # The folded scale of a variance of 0 and an epsilon of 1e-10 is 1e5 times gamma:
+    # beyond float16, and no weight of the model, so it is not refused.
+    half = [w.astype(np.float16).astype(np.float32) for w in (gamma, beta, mean, variance)]
+    scale = half[0] / np.sqrt(half[3] + np.float32(1e-10))
+    np.testing.assert_array_equal(np.float32(layers["bn"]["scale"]), scale)
+    assert max(abs(v) for v in layers["bn"]["scale"]) > 65504
+    x = np.random.default_rng(7).random((3, 28, 28, 1), dtype=np.float32)
+    page = run_node(node, folder, x, tmp_path)["bn"]
+    for name, values in cnnviz.layer_outputs(float16_copy(model), x).items():
+        got = np.asarray(page[name], dtype=np.float32).reshape(values.shape)
+        scale = max(1.0, float(np.abs(values).max()))
+        np.testing.assert_allclose(got, values, atol=1e-5 * scale, err_msg=name)
+    # A batch norm weight beyond float16's range is refused by its own name.
+    bn.set_weights([w.astype(np.float32) for w in (gamma, beta, mean, np.full(4, 1e5))])
+    with pytest.raises(
+        ValueError, match=r"layer 'bn' of model .* has 100000 in its moving_variance at \(0,\)"
+    ):
+        export({"bn": model}, tmp_path / "other", precision="float16")
 
 
 def test_layers_and_models_named_as_javascripts_own_properties_run(node, tmp_path):

@@ -63,11 +63,14 @@ two), ``"output_shape"`` (without the batch axis), its settings
 (``"kernel_size"``, ``"strides"``, ``"padding"``, ``"activation"``,
 ``"pool_size"``, ``"keepdims"``, ``"negative_slope"``, ``"max_value"``,
 ``"threshold"``, ``"alpha"``, ``"cropping"``, ``"mode"`` where they apply;
-``"padding"`` of a padding layer is ``[[top, bottom], [left, right]]``) and
-``"arrays"``: for each weight array its ``"name"`` (``"kernel"``, ``"bias"``;
-``"depthwise_kernel"`` and ``"pointwise_kernel"`` of a ``SeparableConv2D``;
-``"scale"`` and ``"offset"`` of a ``BatchNormalization``, folded from its
-moving statistics as TensorFlow folds them, or of a ``Rescaling``),
+``"padding"`` of a padding layer is ``[[top, bottom], [left, right]]``;
+``"scale"`` and ``"offset"`` of a ``BatchNormalization`` or a
+``Rescaling``: lists of numbers, each a float32 value, one per channel or,
+for ``Rescaling``, one for all; a batch normalization's are folded from its
+four weights as stored, in float32, as TensorFlow folds them:
+gamma / sqrt(moving_variance + epsilon), and beta - moving_mean times that)
+and ``"arrays"``: for each weight array its ``"name"`` (``"kernel"``, ``"bias"``;
+``"depthwise_kernel"`` and ``"pointwise_kernel"`` of a ``SeparableConv2D``),
 ``"shape"`` (Keras' own: a Conv2D kernel is (kh, kw, in, out), a
 DepthwiseConv2D kernel (kh, kw, in, multiplier), a Dense kernel (in, out)),
 ``"offset"`` (bytes from the start of the model's weights read as float32,
@@ -89,8 +92,8 @@ layer's inputs earlier layers (or -1), one for every type but ``Add`` and
 one it knows; kernel and pool sizes and strides integers of at least 1, a
 pool window no larger than its input, a cropping smaller than its input;
 each kernel's shape taking the channels (or values) of its input and each
-bias one value per output; a scale and offset one value per channel (or one
-for all, for ``Rescaling``); every ``"length"`` the product of
+bias one value per output; a scale and offset one number finite in float32
+per channel (or one for all, for ``Rescaling``); every ``"length"`` the product of
 its ``"shape"``; each model's arrays following one another from offset 0,
 4-byte aligned, and filling exactly its ``"values"``; each weights file a
 plain name beside the page, no two models' the same, with a length and a
@@ -223,16 +226,18 @@ def export(
     title : str, optional
         The page's title; by default "cnnviz explorer".
     precision : {"float32", "float16"}, default "float32"
-        How the weights files store the weights. ``"float32"``: the very
-        weights, so the page computes what the model computes. ``"float16"``:
-        each weight rounded to the nearest half-precision value (a relative
-        change of at most 2**-11, about 0.05 %; values below 6.1e-5 keep
-        fewer digits), which halves the download; the page then runs the
-        model with those weights, in float32, and its outputs are that
-        model's, not exactly the exported one's (measure how far on your own
-        data before you publish: the site's explorer does, see
-        :doc:`/explorer`). A weight beyond float16's range (65504) is
-        refused.
+        How the weights are stored. ``"float32"``: the very weights, so the
+        page computes what the model computes. ``"float16"``: each weight
+        (every array of ``model.get_weights()``, a batch normalization's
+        four included) rounded to the nearest half-precision value (a
+        relative change of at most 2**-11, about 0.05 %; values below 6.1e-5
+        keep fewer digits), which halves the download; a ``Rescaling``'s
+        scale and offset are settings, not weights, and kept as they are.
+        The page then runs, in float32, the model with those weights: its
+        outputs are that model's, not exactly the exported one's (measure
+        how far on your own data before you publish: the site's explorer
+        does, see :doc:`/explorer`). A weight that rounds beyond float16's
+        largest value, 65504 (from 65520 up), is refused.
 
     Returns
     -------
@@ -257,7 +262,7 @@ def export(
         `images` and `labels` do not match, `directory` is ``""`` (give
         ``"."`` for the current folder), it holds something an export may
         not replace (the message names it and says what to do), `precision`
-        is not ``"float32"`` or ``"float16"``, or a weight is beyond
+        is not ``"float32"`` or ``"float16"``, or a weight rounds beyond
         float16's range with ``"float16"``.
     NotADirectoryError
         If `directory` is an existing file or a broken symbolic link.
@@ -279,7 +284,9 @@ def export(
         title = "cnnviz explorer"
     if not isinstance(title, str):
         raise TypeError(f"title must be a str or None; got {type(title).__name__}")
-    _checks.one_of(precision, tuple(PRECISIONS), "precision")
+    if not isinstance(precision, str):  # np.dtype("float16") == "float16", yet no name
+        raise TypeError(f"precision must be a str, one of {tuple(PRECISIONS)}; got {precision!r}")
+    precision = str(_checks.one_of(precision, tuple(PRECISIONS), "precision"))
     target = _target(directory)
     names = [
         *STATIC_FILES,

@@ -109,16 +109,14 @@ def _manifest(
     for index, (key, keras_model) in enumerate(models.items()):
         layers, chunks = [], []
         offset = 0
-        for layer, spec, arrays in _graph_layers(keras_model):
+        for layer, spec, arrays in _graph_layers(keras_model, precision):
             spec["arrays"] = []
             for name, array in arrays:
-                data = np.ascontiguousarray(array, dtype="<f4")
+                data = _rounded(array, precision, name, layer, keras_model)
                 spec["arrays"].append(
                     {"name": name, "shape": list(data.shape), "offset": offset, "length": data.size}
                 )
-                chunks.append(
-                    _stored(data, precision, f"The {name} of layer {layer.name!r} (model {key!r})")
-                )
+                chunks.append(data.astype("<f2" if precision == "float16" else "<f4").tobytes())
                 offset += data.nbytes  # offsets count float32 bytes, the page's form
             spec["name"] = layer.name
             layers.append(spec)
@@ -150,26 +148,27 @@ def _manifest(
     return manifest, files
 
 
-def _stored(data: np.ndarray, precision: str, what: str) -> bytes:
-    """Return float32 `data` as little-endian bytes of `precision`.
+def _rounded(array: Any, precision: str, name: str, layer: Any, model: Any) -> np.ndarray:
+    """Return the finite `array` (layer's `name`) as float32 holding what `precision` stores.
 
     ``"float32"`` is the weights themselves. ``"float16"`` rounds each to the
     nearest half-precision value (11 significant bits, a relative change of at
     most 2**-11, about 0.05 %; values below 6.1e-5 keep less, as subnormals);
-    a weight beyond its range (65504, rounded) is refused, naming `what`.
+    a value that rounds beyond its largest, 65504 (from 65520 up), is refused.
     """
+    data = np.ascontiguousarray(array, dtype=np.float32)
     if precision == "float32":
-        return data.tobytes()
+        return data
     with np.errstate(over="ignore"):
-        half = data.astype("<f2")
+        half = data.astype(np.float16)
     if np.isinf(half).any():
         index = np.unravel_index(int(np.argmax(np.isinf(half))), data.shape)
         raise ValueError(
-            f"{what} holds {data[index]:g} at {tuple(int(i) for i in index)}, beyond float16's "
-            f"range (at most {float(np.finfo(np.float16).max):g}): export with "
-            'precision="float32"'
+            f"layer {layer.name!r} of model {model.name!r} has {data[index]:g} in its {name} "
+            f"at {tuple(int(i) for i in index)}, which rounds beyond float16's largest value, "
+            f'{float(np.finfo(np.float16).max):g}: export it with precision="float32"'
         )
-    return half.tobytes()
+    return half.astype(np.float32)
 
 
 def _packed(data: bytes, width: int = 4) -> bytes:
@@ -184,8 +183,11 @@ def _packed(data: bytes, width: int = 4) -> bytes:
     return packer.compress(planes) + packer.flush()
 
 
-def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
+def _graph_layers(model: Any, precision: str = "float32") -> list[tuple[Any, dict, list]]:
     """Return (layer, spec, weight arrays) for each layer, in an order that runs.
+
+    `precision` is the weights' (see :func:`_rounded`): batch normalization's scale and
+    offset are folded from its weights as stored.
 
     Each spec's ``"inputs"`` are the indices of the layers whose outputs the layer reads
     (-1 for the model's input), found by tracing the model, nested models looked into;
@@ -211,7 +213,7 @@ def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
                 "so give each call a layer of its own"
             )
         tensors = keras.tree.flatten(inputs)
-        spec, arrays = _layer_spec(layer, model)
+        spec, arrays = _layer_spec(layer, model, precision)
         if not all(id(t) in made for t in tensors):
             raise _unsupported(layer, model, "reads a value that no layer the page runs makes")
         spec["inputs"] = [made[id(t)] for t in tensors]
@@ -235,7 +237,7 @@ def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
     input_shape = tuple(int(size) for size in model.inputs[0].shape[1:])
     images = np.random.default_rng(0).random((2, *input_shape), dtype=np.float32)
     values: list[Any] = []
-    for layer, spec, arrays in entries:
+    for layer, spec, _ in entries:
         inputs = [images if i < 0 else values[i] for i in spec["inputs"]]
         shape = tuple(inputs[0].shape[1:3])
         window = spec.get("pool_size")
@@ -247,7 +249,7 @@ def _graph_layers(model: Any) -> list[tuple[Any, dict, list]]:
                 f"{shape[0]}x{shape[1]}; the page shows windows that fit in their input",
             )
         if spec["type"] == "Rescaling":
-            counts = {array.size for _, array in arrays}
+            counts = {len(spec["scale"]), len(spec["offset"])}
             channels = int(inputs[0].shape[-1])
             if not counts <= {1, channels}:
                 raise _unsupported(
@@ -368,9 +370,13 @@ def _numpy(value: object) -> object:
     return keras.ops.convert_to_numpy(value) if keras.ops.is_tensor(value) else value
 
 
-def _channel_arrays(layer: Any, model: Any) -> list[tuple[str, np.ndarray]]:
+def _affine(layer: Any, model: Any, precision: str) -> dict[str, list[float]]:
     """Return BatchNormalization's or Rescaling's per-channel scale and offset (x * s + o).
 
+    A batch normalization's are folded from its weights as `precision` stores them
+    (each rounded to float16, or not), in float32 as TensorFlow folds them; a
+    Rescaling's are its settings, not weights, and kept as they are. Both go into the
+    manifest as numbers (each a float32 value, exactly), not into the weights file.
     Rescaling's may hold one value for every channel; the graph's run checks the count.
     """
     config = layer.get_config()
@@ -379,23 +385,35 @@ def _channel_arrays(layer: Any, model: Any) -> list[tuple[str, np.ndarray]]:
             raise _unsupported(layer, model, f"normalizes axis {config['axis']}, not channels")
         if config.get("renorm"):
             raise _unsupported(layer, model, "uses batch renormalization")
-        mean = np.asarray(layer.moving_mean, np.float32)
-        variance = np.asarray(layer.moving_variance, np.float32)
-        gamma = np.asarray(layer.gamma, np.float32) if layer.scale else np.ones_like(mean)
-        beta = np.asarray(layer.beta, np.float32) if layer.center else np.zeros_like(mean)
+        names = ["moving_mean", "moving_variance"]
+        names += ["gamma"] * bool(layer.scale) + ["beta"] * bool(layer.center)
+        weights = {
+            name: _rounded(array, precision, name, layer, model)
+            for name, array in _finite(
+                layer,
+                model,
+                [(name, np.asarray(getattr(layer, name), np.float32)) for name in names],
+            )
+        }
+        mean, variance = weights["moving_mean"], weights["moving_variance"]
+        gamma = weights.get("gamma", np.ones_like(mean))
+        beta = weights.get("beta", np.zeros_like(mean))
         # As TensorFlow computes it: x * (gamma / sqrt(var + eps)) + (beta - mean * that).
         scale = gamma / np.sqrt(variance + np.float32(config["epsilon"]))
-        return _finite(layer, model, [("scale", scale), ("offset", beta - mean * scale)])
-    # The layer's own values: its config holds NumPy arrays in a serialized form.
-    scale = np.asarray(_numpy(layer.scale), np.float32).reshape(-1)
-    offset = np.asarray(_numpy(layer.offset), np.float32).reshape(-1)
-    if scale.size != offset.size and 1 in (scale.size, offset.size):
-        size = max(scale.size, offset.size)
-        scale, offset = np.broadcast_to(scale, (size,)), np.broadcast_to(offset, (size,))
-    return _finite(layer, model, [("scale", scale), ("offset", offset)])
+        values = [("scale", scale), ("offset", beta - mean * scale)]
+    else:
+        # The layer's own values: its config holds NumPy arrays in a serialized form.
+        scale = np.asarray(_numpy(layer.scale), np.float32).reshape(-1)
+        offset = np.asarray(_numpy(layer.offset), np.float32).reshape(-1)
+        if scale.size != offset.size and 1 in (scale.size, offset.size):
+            size = max(scale.size, offset.size)
+            scale, offset = np.broadcast_to(scale, (size,)), np.broadcast_to(offset, (size,))
+        values = [("scale", scale), ("offset", offset)]
+    # A Python float holds a float32 exactly, and JSON writes it so that it reads back exactly.
+    return {name: [float(v) for v in array] for name, array in _finite(layer, model, values)}
 
 
-def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
+def _layer_spec(layer: Any, model: Any, precision: str = "float32") -> tuple[dict, list]:
     """Return the manifest entry (without name, inputs and output shape) and arrays of a layer."""
     import keras
 
@@ -446,7 +464,8 @@ def _layer_spec(layer: Any, model: Any) -> tuple[dict, list]:
         spec["keepdims"] = bool(config["keepdims"])
         return spec, []
     if kind in ("BatchNormalization", "Rescaling"):
-        return spec, _channel_arrays(layer, model)
+        spec.update(_affine(layer, model, precision))
+        return spec, []
     if kind in ("ZeroPadding2D", "Padding2D"):
         spec["padding"] = _edges(config["padding"])
         if kind == "Padding2D":

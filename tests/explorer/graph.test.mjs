@@ -1,4 +1,4 @@
-// Manifests of graph models (format 3): a good one with every merge and the new layers
+// Manifests of graph models (format 4): a good one with every merge and the new layers
 // passes checkManifest and runs through forward, each layer reading the layers its
 // `inputs` name; then one damage at a time (inputs, merges, scales, padding, cropping,
 // settings) is refused with a WeightsError naming the field.
@@ -21,7 +21,7 @@ const product = (shape) => shape.reduce((a, b) => a * b, 1);
 function layers() {
   return [
     { name: "conv", type: "Conv2D", inputs: [-1], kernel_size: [3, 3], strides: [1, 1], padding: "valid", activation: "relu", output_shape: [26, 26, 3], arrays: [["kernel", [3, 3, 1, 3]], ["bias", [3]]] },
-    { name: "bn", type: "BatchNormalization", inputs: [0], output_shape: [26, 26, 3], arrays: [["scale", [3]], ["offset", [3]]] },
+    { name: "bn", type: "BatchNormalization", inputs: [0], scale: [0.5, -1.25, 2], offset: [0.125, 0, -3], output_shape: [26, 26, 3], arrays: [] },
     { name: "pad", type: "Padding2D", inputs: [1], padding: [[1, 1], [1, 1]], mode: "reflect", output_shape: [28, 28, 3], arrays: [] },
     { name: "crop", type: "Cropping2D", inputs: [2], cropping: [[1, 1], [1, 1]], output_shape: [26, 26, 3], arrays: [] },
     { name: "depthwise", type: "DepthwiseConv2D", inputs: [0], kernel_size: [3, 3], strides: [1, 1], padding: "same", activation: "linear", output_shape: [26, 26, 3], arrays: [["kernel", [3, 3, 3, 1]], ["bias", [3]]] },
@@ -70,6 +70,9 @@ const refusal = (pattern) => (error) => {
 };
 
 const pixels = Float32Array.from({ length: 784 }, (_, i) => ((i * 37) % 101) / 100);
+
+/** The manifest as the page reads it: written to weights.bin, checked, parsed. */
+const parsed = (manifest) => parseWeights(weightsFile(manifest).buffer).manifest;
 
 test("the format is version 4, magic CNNVIZW4", () => {
   assert.equal(VERSION, 4);
@@ -144,15 +147,27 @@ test("every unit of every layer of the graph is worked out to the value the laye
   assert.equal(checked, 3 * 26 * 26 * 3 + 28 * 28 * 3 + 26 * 26 * 6 + 6 + 3);
 });
 
+test("a batch norm's scale and offset are the manifest's numbers, read as float32", () => {
+  const spec = layers();
+  spec[1].scale = [0.1, 1 / 3, 1e-30];
+  const { manifest, data } = model(spec);
+  const arrays = arraysOf(parsed(manifest), 0, data)[1];
+  assert.ok(arrays.scale instanceof Float32Array && arrays.offset instanceof Float32Array);
+  assert.deepEqual(Array.from(arrays.scale), [Math.fround(0.1), Math.fround(1 / 3), Math.fround(1e-30)]);
+  assert.deepEqual(Array.from(arrays.offset), [0.125, 0, -3]);
+  const { outputs } = forward(manifest.models[0], arraysOf(manifest, 0, data), pixels);
+  for (const i of [0, 1, 2, 1000]) {
+    const c = i % 3;
+    assert.equal(outputs.bn[i], Math.fround(outputs.conv[i] * arrays.scale[c] + arrays.offset[c]));
+  }
+});
+
 test("a Rescaling with one scale and one offset for all 3 channels passes and runs", () => {
   const spec = layers();
-  spec[1] = { ...spec[1], type: "Rescaling", arrays: [["scale", [1]], ["offset", [1]]] };
+  spec[1] = { ...spec[1], type: "Rescaling", scale: [1 / 255], offset: [-0.5] };
   const { manifest, data } = model(spec);
-  const parsed = parseWeights(weightsFile(manifest).buffer);
-  const { outputs } = forward(parsed.manifest.models[0], arraysOf(parsed.manifest, 0, data), pixels);
-  const [scale] = arraysOf(parsed.manifest, 0, data)[1].scale;
-  const [offset] = arraysOf(parsed.manifest, 0, data)[1].offset;
-  for (const i of [0, 1, 2, 1000]) assert.ok(Math.abs(outputs.bn[i] - (outputs.conv[i] * scale + offset)) < 1e-6);
+  const { outputs } = forward(manifest.models[0], arraysOf(parsed(manifest), 0, data), pixels);
+  for (const i of [0, 1, 2, 1000]) assert.ok(Math.abs(outputs.bn[i] - (outputs.conv[i] / 255 - 0.5)) < 1e-6);
 });
 
 test("a circular Padding2D passes where a reflect one does", () => {
@@ -176,11 +191,14 @@ const DAMAGE = [
   ["two inputs for a DepthwiseConv2D", (s) => { s[4].inputs = [0, 1]; }, /layers\[4\]\.inputs: expected one input for a DepthwiseConv2D layer; got \[0,1\]/],
   ["an Add of two different shapes", (s) => { s[5].inputs = [3, 2]; }, /layers\[5\]\.inputs\[1\]: expected an input of shape \[26,26,3\], as the first; got \[28,28,3\]/],
   ["a Concatenate whose inputs differ in rows", (s) => { s[6].inputs = [5, 2]; }, /layers\[6\]\.inputs\[1\]: expected an input of shape \[26,26,"any"\], as the first but its channels; got \[28,28,3\]/],
-  ["a BatchNormalization without its offset", (s) => { s[1].arrays = [["scale", [3]]]; }, /layers\[1\]\.arrays: expected the offset array of a BatchNormalization layer; got/],
-  ["a BatchNormalization scale of the wrong length", (s) => { s[1].arrays = [["scale", [2]], ["offset", [3]]]; }, /layers\[1\]\.arrays\[0\]\.shape: expected \[3\], one per channel; got \[2\]/],
-  ["a BatchNormalization scale of one value", (s) => { s[1].arrays = [["scale", [1]], ["offset", [1]]]; }, /layers\[1\]\.arrays\[0\]\.shape: expected \[3\], one per channel; got \[1\]/],
-  ["a Rescaling of 2 scale values for 3 channels", (s) => { s[1] = { ...s[1], type: "Rescaling", arrays: [["scale", [2]], ["offset", [2]]] }; }, /layers\[1\]\.arrays\[0\]\.shape: expected \[1\] or \[3\], one value, or one per channel; got \[2\]/],
-  ["a Rescaling of one scale and 3 offsets", (s) => { s[1] = { ...s[1], type: "Rescaling", arrays: [["scale", [1]], ["offset", [3]]] }; }, /layers\[1\]\.arrays: expected a scale and an offset of the same length; got \[\[1\],\[3\]\]/],
+  ["a BatchNormalization without its offset", (s) => { delete s[1].offset; }, /layers\[1\]\.offset: expected 3 numbers finite in float32: one per channel; got nothing/],
+  ["a BatchNormalization scale of the wrong length", (s) => { s[1].scale = [1, 2]; }, /layers\[1\]\.scale: expected 3 numbers finite in float32: one per channel; got \[1,2\]/],
+  ["a BatchNormalization scale of one value", (s) => { s[1].scale = [1]; s[1].offset = [0]; }, /layers\[1\]\.scale: expected 3 numbers finite in float32: one per channel; got \[1\]/],
+  ["a BatchNormalization scale given as text", (s) => { s[1].scale = [1, "2", 3]; }, /layers\[1\]\.scale: expected 3 numbers finite in float32: one per channel; got \[1,"2",3\]/],
+  ["a BatchNormalization offset beyond float32", (s) => { s[1].offset = [0, 1e39, 0]; }, /layers\[1\]\.offset: expected 3 numbers finite in float32: one per channel; got \[0,1e\+39,0\]/],
+  ["a BatchNormalization's scale as an array of the weights file", (s) => { delete s[1].scale; delete s[1].offset; s[1].arrays = [["scale", [3]], ["offset", [3]]]; }, /layers\[1\]\.arrays: expected no arrays for a "BatchNormalization" layer; got/],
+  ["a Rescaling of 2 scale values for 3 channels", (s) => { s[1] = { ...s[1], type: "Rescaling", scale: [1, 2], offset: [0, 0] }; }, /layers\[1\]\.scale: expected 1 or 3 numbers finite in float32: one value, or one per channel; got \[1,2\]/],
+  ["a Rescaling of one scale and 3 offsets", (s) => { s[1] = { ...s[1], type: "Rescaling", scale: [1], offset: [0, 0, 0] }; }, /layers\[1\]\.offset: expected 1 values, as many as the scale; got \[0,0,0\]/],
   ["a reflect border as wide as the input", (s) => { s[2].padding = [[26, 0], [1, 1]]; s[2].output_shape = [52, 28, 3]; }, /layers\[2\]\.padding: expected a reflect border of at most 25 rows and 25 columns; got \[\[26,0\],\[1,1\]\]/],
   ["a circular border wider than the input", (s) => { s[2].mode = "circular"; s[2].padding = [[1, 1], [27, 0]]; }, /layers\[2\]\.padding: expected a circular border of at most 26 rows and 26 columns; got \[\[1,1\],\[27,0\]\]/],
   ["padding mode symmetric", (s) => { s[2].mode = "symmetric"; }, /layers\[2\]\.mode: expected one of "reflect", "circular"; got "symmetric"/],

@@ -247,6 +247,11 @@ export function modelArrays(manifest, m, planes) {
       }
       named[a.name] = values;
     }
+    if (layer.type === "BatchNormalization" || layer.type === "Rescaling") {
+      // Numbers of the manifest, each a float32 value: read exactly.
+      named.scale = Float32Array.from(layer.scale);
+      named.offset = Float32Array.from(layer.offset);
+    }
     return named;
   });
 }
@@ -330,8 +335,8 @@ const TYPE_FIELDS = {
   AveragePooling2D: POOLING,
   GlobalMaxPooling2D: ["keepdims"],
   GlobalAveragePooling2D: ["keepdims"],
-  BatchNormalization: [],
-  Rescaling: [],
+  BatchNormalization: ["scale", "offset"],
+  Rescaling: ["scale", "offset"],
   ZeroPadding2D: ["padding"],
   Padding2D: ["padding", "mode"],
   Cropping2D: ["cropping"],
@@ -458,10 +463,8 @@ const ARRAYS = {
   DepthwiseConv2D: ["kernel", "bias"],
   SeparableConv2D: ["depthwise_kernel", "pointwise_kernel", "bias"],
   Dense: ["kernel", "bias"],
-  BatchNormalization: ["scale", "offset"],
-  Rescaling: ["scale", "offset"],
 };
-const REQUIRED = { SeparableConv2D: ["depthwise_kernel", "pointwise_kernel"], BatchNormalization: ["scale", "offset"], Rescaling: ["scale", "offset"] };
+const REQUIRED = { SeparableConv2D: ["depthwise_kernel", "pointwise_kernel"] };
 
 /** Check a layer's arrays: names, shapes, lengths, one after the other from `offset`. Returns the end. */
 function checkArrays(layer, path, offset, dataBytes) {
@@ -579,14 +582,15 @@ function checkLayer(layer, path, shapes) {
       return layer.keepdims ? [1, 1, last] : [last];
     case "BatchNormalization":
     case "Rescaling": {
+      // The per-channel x * scale + offset, as numbers in the manifest (float32 values).
       const counts = type === "Rescaling" ? [1, last] : [last];
-      for (const a of layer.arrays) {
-        if (a.shape.length !== 1 || !counts.includes(a.shape[0])) {
-          throw wrong(`${path}.arrays[${layer.arrays.indexOf(a)}].shape`, `[${counts.join("] or [")}], ${type === "Rescaling" ? "one value, or " : ""}one per channel`, a.shape);
-        }
+      for (const field of ["scale", "offset"]) {
+        const values = layer[field];
+        const ok = Array.isArray(values) && counts.includes(values.length) && values.every((v) => typeof v === "number" && Number.isFinite(Math.fround(v)));
+        if (!ok) throw wrong(`${path}.${field}`, `${counts.join(" or ")} numbers finite in float32: ${type === "Rescaling" ? "one value, or " : ""}one per channel`, values);
       }
-      if (array("scale").length !== array("offset").length) {
-        throw wrong(`${path}.arrays`, "a scale and an offset of the same length", layer.arrays.map((a) => a.shape));
+      if (layer.scale.length !== layer.offset.length) {
+        throw wrong(`${path}.offset`, `${layer.scale.length} values, as many as the scale`, layer.offset);
       }
       return shape;
     }
