@@ -470,6 +470,8 @@ _GRAPH_FIRST = re.compile(r"[A-Za-z0-9.]")
 def _names(model: keras.Model) -> Iterable[str]:
     """Yield the name of every layer in `model`, nested models' and their layers' (not its own)."""
     for item in model.layers:
+        if isinstance(item, keras.layers.InputLayer):
+            continue  # an input is no scope of the call: TensorFlow compiles any name
         yield item.name
         if isinstance(item, keras.Model):
             yield from _names(item)
@@ -488,7 +490,8 @@ def compilable(model: keras.Model) -> bool:
 def compiled(model: keras.Model, function: Callable, **options) -> Callable:
     """Return `function` compiled (``tf.function(function, **options)``) if `model` compiles.
 
-    Otherwise `function` itself, run eagerly: slower, the same numbers.
+    Otherwise `function` itself, run eagerly: slower, the same arithmetic (to float32's
+    rounding: kernels may sum in another order).
     """
     import tensorflow as tf
 

@@ -394,6 +394,24 @@ def huge_weight_model():
     return model
 
 
+def folded_model(variance: float, epsilon: float = 1e-3, scale: float = 1.0):
+    """A conv, a batch norm of `variance` and `epsilon`, a Rescaling by `scale`, a Dense."""
+
+    def make():
+        import keras
+
+        inputs = keras.Input((8, 8, 1))
+        x = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+        norm = keras.layers.BatchNormalization(epsilon=epsilon, name="bn")
+        x = keras.layers.Rescaling(scale, name="r")(norm(x))
+        model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(x)), name="m")
+        ones = np.ones(2, np.float32)
+        norm.set_weights([ones, 0 * ones, 0 * ones, np.array([variance, 1], np.float32)])
+        return model
+
+    return make
+
+
 def wide_pool_model():
     import keras
 
@@ -1058,6 +1076,9 @@ CATALOGUE: list[Case] = [
     Case("explorer.export", "directory=''", lambda: __import__("cnnviz").explorer.export(model(), ""), V, r"directory is an empty path; give '\.' for the current folder"),
     Case("explorer.export", "a model that is only its input", export(bare_model), V, r"model 'bare' has no layer but its input: the page has nothing to run"),
     Case("explorer.export", "a NaN weight", export(nan_weights_model), V, r"layer 'fc' of model 'diverged' has 7840 NaN or infinite value\(s\) in its kernel; the page runs only finite weights"),
+    Case("explorer.export", "a batch norm of variance -0.5", export(folded_model(-0.5), class_names=["a", "b"]), V, r"layer 'bn' of model 'm' has moving_variance \+ epsilon = -0\.499, below float32's smallest normal number \(1\.2e-38\), so it normalizes by no finite scale"),
+    Case("explorer.export", "a batch norm of variance 0 and epsilon 1e-40", export(folded_model(0.0, epsilon=1e-40), class_names=["a", "b"]), V, r"layer 'bn' of model 'm' has moving_variance \+ epsilon = 9\.99995e-41, below float32's smallest normal number"),
+    Case("explorer.export", "a Rescaling by 1e39", export(folded_model(1.0, scale=1e39), class_names=["a", "b"]), V, r"layer 'r' of model 'm' has a scale of 1e\+39, not finite in float32; the page runs finite numbers only"),
     Case("explorer.export", "a pool window larger than its input", export(wide_pool_model), V, r"layer 'wide' \(MaxPooling2D\) of model 'wide_pool' has a pool window of 30x30 on an input of 28x28; the page shows windows that fit in their input"),
     Case("explorer.export", "a ReLU with threshold=nan", export(nan_relu_model), V, r"layer 'r' \(ReLU\) of model 'nan_relu' has threshold=nan, which is not finite"),
     Case("explorer.export", "precision='float64'", export(model, precision="float64"), V, r"precision must be one of \('float32', 'float16'\); got 'float64'"),

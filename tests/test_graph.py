@@ -503,3 +503,11 @@ def test_a_model_named_beyond_what_tensorflow_compiles_runs_eagerly_to_the_same_
         for m in (renamed(model, {}, "again"), renamed(model, names, model_name))
     ]
     np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+
+
+def test_an_input_is_named_as_one_likes():
+    # A functional model's input layer is no scope of its call: it compiles.
+    inputs = keras.Input((12, 12, 1), name="pixels ü")
+    model = keras.Model(inputs, keras.layers.Dense(3, name="out")(keras.layers.Flatten()(inputs)))
+    assert _graph.compilable(model)
+    model.predict_on_batch(np.zeros((1, 12, 12, 1), np.float32))  # Keras compiles it too

@@ -270,6 +270,11 @@ def _graph_layers(model: Any, precision: str = "float32") -> list[tuple[Any, dic
         values.append(y)
         spec["output_shape"] = [int(d) for d in y.shape[1:]]
     expected = keras.ops.convert_to_numpy(model(images, training=False))
+    if not np.isfinite(expected).all():
+        raise ValueError(
+            f"model {model.name!r} gives NaN or infinite outputs for images in [0, 1]; the "
+            "page runs models whose outputs are finite"
+        )
     got = keras.ops.convert_to_numpy(values[-1])
     if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
         raise ValueError(
@@ -398,13 +403,30 @@ def _affine(layer: Any, model: Any, precision: str) -> dict[str, list[float]]:
         mean, variance = weights["moving_mean"], weights["moving_variance"]
         gamma = weights.get("gamma", np.ones_like(mean))
         beta = weights.get("beta", np.zeros_like(mean))
+        spread = variance + np.float32(config["epsilon"])
+        if spread.size and not spread.min() >= np.finfo(np.float32).tiny:
+            # TensorFlow flushes a subnormal to zero (a sum below zero has no root): its
+            # scale is then infinite or NaN, where NumPy's would be finite.
+            raise ValueError(
+                f"layer {layer.name!r} of model {model.name!r} has moving_variance + epsilon "
+                f"= {spread.min():g}, below float32's smallest normal number (1.2e-38), so it "
+                "normalizes by no finite scale; the page runs finite numbers only"
+            )
         # As TensorFlow computes it: x * (gamma / sqrt(var + eps)) + (beta - mean * that).
-        scale = gamma / np.sqrt(variance + np.float32(config["epsilon"]))
+        scale = gamma / np.sqrt(spread)
         values = [("scale", scale), ("offset", beta - mean * scale)]
     else:
         # The layer's own values: its config holds NumPy arrays in a serialized form.
-        scale = np.asarray(_numpy(layer.scale), np.float32).reshape(-1)
-        offset = np.asarray(_numpy(layer.offset), np.float32).reshape(-1)
+        with np.errstate(over="ignore"):
+            scale = np.asarray(_numpy(layer.scale), np.float32).reshape(-1)
+            offset = np.asarray(_numpy(layer.offset), np.float32).reshape(-1)
+        for name, array in (("scale", scale), ("offset", offset)):
+            if not np.isfinite(array).all():
+                raise ValueError(
+                    f"layer {layer.name!r} of model {model.name!r} has a {name} of "
+                    f"{_numpy(getattr(layer, name))}, not finite in float32; the page runs "
+                    "finite numbers only"
+                )
         if scale.size != offset.size and 1 in (scale.size, offset.size):
             size = max(scale.size, offset.size)
             scale, offset = np.broadcast_to(scale, (size,)), np.broadcast_to(offset, (size,))

@@ -221,3 +221,10 @@ for (const [what, change, message] of DAMAGE) {
     assert.throws(() => parseWeights(weightsFile(manifest).buffer), refusal(message));
   });
 }
+
+test("a scale of 1e999 in the manifest's text is refused, and shown as Infinity, not null", () => {
+  const { manifest } = model();
+  const text = JSON.stringify(manifest).replace('"scale":[0.5,-1.25,2]', '"scale":[0.5,1e999,2]');
+  assert.ok(text.includes("1e999"));
+  assert.throws(() => parseWeights(weightsFile(manifest, { text }).buffer), refusal(/layers\[1\]\.scale: expected 3 numbers finite in float32: one per channel; got \[0\.5,"Infinity",2\]/));
+});

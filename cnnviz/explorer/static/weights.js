@@ -272,7 +272,8 @@ export async function readModel(manifest, m, buffer) {
 
 function show(value) {
   if (value === undefined) return "nothing (the field is missing)";
-  const text = JSON.stringify(value);
+  // Infinity and NaN as themselves: JSON would write them as null.
+  const text = JSON.stringify(value, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? `${v}` : v)) ?? `${value}`;
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
