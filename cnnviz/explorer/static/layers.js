@@ -85,14 +85,25 @@ export function conv2d(input, shape, kernel, kernelShape, bias, strides, padding
     for (let x = 0; x < w; x++) {
       const qx = x + colPlan.before;
       const at = (y * w + x) * cin;
+      const i0 = down.first[y];
+      const i1 = down.last[y];
+      const j0 = across.first[x];
+      const j1 = across.last[x];
+      // Indices stepped, not computed: one tap further along a row or column is one
+      // output back (first's taps are a stride's multiple from q, so these are exact).
+      const oFirst = (((qy - i0) / sy) * cols + (qx - j0) / sx) * cout;
+      const kRow = sy * kw * cin * cout;
+      const kCol = sx * cin * cout;
+      const oRow = cols * cout;
       for (let ch = 0; ch < cin; ch++) {
         const v = input[at + ch];
         if (v === 0) continue;
-        for (let i = down.first[y]; i <= down.last[y]; i += sy) {
-          const row = ((qy - i) / sy) * cols;
-          for (let j = across.first[x]; j <= across.last[x]; j += sx) {
-            const k = ((i * kw + j) * cin + ch) * cout;
-            const o0 = (row + (qx - j) / sx) * cout;
+        let kStart = ((i0 * kw + j0) * cin + ch) * cout;
+        let oStart = oFirst;
+        for (let i = i0; i <= i1; i += sy, kStart += kRow, oStart -= oRow) {
+          let k = kStart;
+          let o0 = oStart;
+          for (let j = j0; j <= j1; j += sx, k += kCol, o0 -= cout) {
             let o = 0;
             for (; o + 3 < cout; o += 4) {
               // Four at a time: the loop's own work is most of a short one's time.
