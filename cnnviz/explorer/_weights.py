@@ -103,7 +103,7 @@ def _manifest(
     """Return the manifest of `models` (key to Keras model) and each model's weights file.
 
     Each model is refused, naming the layer and the reason, if the page cannot run it,
-    or, with `precision` ``"float16"``, if a weight is beyond float16's range.
+    or, with `precision` ``"float16"``, if a weight rounds beyond float16's range.
     """
     specs, files = [], {}
     for index, (key, keras_model) in enumerate(models.items()):
