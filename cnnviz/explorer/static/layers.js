@@ -732,6 +732,15 @@ export function layerBackward(layer, inputs, shapes, arrays, run, grad, activati
 }
 
 /**
+ * The indices of the layers whose outputs layer `l` reads (-1: the model's input): its
+ * "inputs", which every checked manifest has, or else the layer before it (a chain, as
+ * hand-written test models leave them out).
+ */
+export function inputsOf(model, l) {
+  return model.layers[l].inputs ?? [l - 1];
+}
+
+/**
  * Run a model of the manifest on `pixels` (Float32Array of its input shape, row-major,
  * channels last). Each layer reads the outputs its `inputs` name (indices of earlier
  * layers; -1 the pixels). `arrays[i]` holds layer i's arrays by name. Returns
@@ -748,7 +757,7 @@ export function forward(model, arrays, pixels) {
   const shapes = Object.create(null);
   const runs = [];
   model.layers.forEach((layer, l) => {
-    const from = layer.inputs ?? [l - 1];
+    const from = inputsOf(model, l);
     const xs = from.map((i) => (i < 0 ? pixels : runs[i].output));
     const ss = from.map((i) => (i < 0 ? model.input_shape : runs[i].shape));
     const r = runLayer(layer, xs, ss, arrays[l]);
@@ -769,7 +778,7 @@ export function forward(model, arrays, pixels) {
 export function scoreSource(model) {
   const last = model.layers.length - 1;
   const layer = model.layers[last];
-  const from = layer.inputs ?? [last - 1];
+  const from = inputsOf(model, last);
   if ((layer.type === "Softmax" || (layer.type === "Activation" && layer.activation === "softmax")) && from[0] >= 0) {
     return { layer: from[0], activation: true };
   }
@@ -798,7 +807,7 @@ export function inputGradient(model, arrays, pixels, classIndex, run = forward(m
   for (let l = start; l >= 0; l--) {
     if (!grads[l]) continue; // not on a path to the score
     const layer = model.layers[l];
-    const from = layer.inputs ?? [l - 1];
+    const from = inputsOf(model, l);
     const xs = from.map((i) => (i < 0 ? pixels : run.runs[i].output));
     const ss = from.map((i) => (i < 0 ? model.input_shape : run.runs[i].shape));
     const back = layerBackward(layer, xs, ss, arrays[l], run.runs[l], grads[l], !(l === start && !activation));
@@ -1049,7 +1058,7 @@ export function layerUnit(layer, inputs, shapes, arrays, run, cell, channel, top
  * Flatten (a copy at inference); null if its input is not a flattened map.
  */
 export function flattenedMap(model, index) {
-  const inputOf = (i) => (model.layers[i].inputs ?? [i - 1])[0];
+  const inputOf = (i) => inputsOf(model, i)[0];
   let at = inputOf(index);
   while (at >= 0 && model.layers[at].type === "Dropout") at = inputOf(at);
   if (at < 0 || model.layers[at].type !== "Flatten") return null;
@@ -1070,7 +1079,6 @@ export function flattenedMap(model, index) {
  */
 export function receptiveBox(model, index, row, col, unit = 0) {
   const shapeOf = (i) => (i < 0 ? model.input_shape : model.layers[i].output_shape);
-  const inputsOf = (i) => model.layers[i].inputs ?? [i - 1];
   // The rows (or columns) [a, b] of a layer's output that read [from, to] of its input.
   const span = (a, b, size, plan, stride, kernel) => [Math.max(a * stride - plan.before, 0), Math.min(b * stride - plan.before + kernel - 1, size - 1)];
   const copied = (a, b, size, before, mode) => {
@@ -1086,7 +1094,7 @@ export function receptiveBox(model, index, row, col, unit = 0) {
   const whole = (i) => {
     if (!wholes.has(i)) {
       const shape = shapeOf(i);
-      wholes.set(i, shape.length === 3 ? back(i, [0, 0, shape[0] - 1, shape[1] - 1]) : inputsOf(i).map(whole).reduce(union, null));
+      wholes.set(i, shape.length === 3 ? back(i, [0, 0, shape[0] - 1, shape[1] - 1]) : inputsOf(model, i).map(whole).reduce(union, null));
     }
     return wholes.get(i);
   };
@@ -1103,7 +1111,7 @@ export function receptiveBox(model, index, row, col, unit = 0) {
       return back(i, [r, c, r, c], channel);
     }
     const layer = model.layers[i];
-    const from = inputsOf(i);
+    const from = inputsOf(model, i);
     if (layer.type === "Concatenate") {
       const [input, at] = concatSource(from.map(shapeOf), k);
       return element(from[input], at);
@@ -1122,7 +1130,7 @@ export function receptiveBox(model, index, row, col, unit = 0) {
   const back = (i, box, channel = null) => {
     if (i < 0) return box;
     const layer = model.layers[i];
-    const from = inputsOf(i);
+    const from = inputsOf(model, i);
     if (layer.type.startsWith("Global")) return all(from[0], channel); // keepdims: a 1x1 map
     if (layer.type === "Concatenate" && channel !== null) {
       const [input, at] = concatSource(from.map(shapeOf), channel);

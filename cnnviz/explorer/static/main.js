@@ -1,7 +1,7 @@
 // Wiring: load and check the weights, then the input controls, the model
 // columns, the saliency overlay, the shift and the unit panel; the view lives
 // in the page's URL. The one global: window.cnnvizExplorer.
-import { convUnit, flattenedMap, forward, layerUnit, poolUnit, receptiveBox, saliency, scoreSource } from "./layers.js";
+import { convUnit, flattenedMap, forward, inputsOf, layerUnit, poolUnit, receptiveBox, saliency, scoreSource } from "./layers.js";
 import { parseWeights, readModel, WeightsError } from "./weights.js";
 import { colourPixels, fashionMnistPixels, parseImages, stroke } from "./images.js";
 import { buildModel, drawPixels, drawSaliency, markUnit, showConv, showPool, showWorked, update } from "./view.js";
@@ -168,7 +168,7 @@ async function start(manifest, samples) {
     const model = models[m];
     const layer = model.layers[l];
     const run = results[m].runs;
-    const from = layer.inputs ?? [l - 1];
+    const from = inputsOf(model, l);
     const xs = from.map((i) => (i < 0 ? input : run[i].output));
     const shapes = from.map((i) => (i < 0 ? model.input_shape : run[i].shape));
     const flat = layer.output_shape.length !== 3;
