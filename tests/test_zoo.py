@@ -458,7 +458,8 @@ def _check_export(result, model, s):
     (spec,) = manifest["models"]
     data = weights[spec["key"]]
     layers = _flat_layers(model)
-    # Every weight array of every layer, bit for bit; batch norm folded as TensorFlow folds it.
+    # Every weight array of every layer, bit for bit; batch norm folded as TensorFlow folds
+    # it, its scale and offset numbers of the manifest (float32 values).
     for entry in spec["layers"]:
         exported = {
             a["name"]: data[a["offset"] // 4 : a["offset"] // 4 + a["length"]]
@@ -469,9 +470,10 @@ def _check_export(result, model, s):
             layer = layers[entry["name"]]
             gamma, beta, mean, variance = (np.asarray(w) for w in layer.weights)
             scale = gamma / np.sqrt(variance + np.float32(layer.epsilon))
-            np.testing.assert_allclose(exported["scale"], scale, rtol=1e-6)
+            assert entry["arrays"] == []
+            np.testing.assert_allclose(np.float32(entry["scale"]), scale, rtol=1e-6)
             np.testing.assert_allclose(
-                exported["offset"], beta - mean * scale, rtol=1e-6, atol=1e-7
+                np.float32(entry["offset"]), beta - mean * scale, rtol=1e-6, atol=1e-7
             )
             continue
         assert len(exported) == len(weights), entry["name"]
