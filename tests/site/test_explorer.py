@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import json
 import struct
 import sys
 import zlib
@@ -104,19 +103,11 @@ def trained():
     }
 
 
-def site_manifest(site_dir: Path) -> dict:
-    """The manifest of the site's explorer/weights.bin (its checksum is the page's to check)."""
-    raw = (site_dir / "explorer" / "weights.bin").read_bytes()
-    (size,) = struct.unpack("<I", raw[40:44])
-    return json.loads(raw[44 : 44 + size])
-
-
 @pytest.fixture(scope="module")
 def models(trained, site_dir, float16_copy):
     """The models the page runs: the trained ones, their weights as the site stores them."""
-    dtypes = {
-        model["key"]: model["weights"]["dtype"] for model in site_manifest(site_dir)["models"]
-    }
+    manifest, _ = explorer_tests().read_weights(site_dir / "explorer")
+    dtypes = {model["key"]: model["weights"]["dtype"] for model in manifest["models"]}
     assert set(dtypes) == set(trained)
     return {
         key: float16_copy(model) if dtypes[key] == "float16" else model
@@ -131,7 +122,8 @@ def test_the_sites_weights_are_float16_and_change_few_test_predictions(
     # a prediction whose two best classes are close; over the 10,000 test images it must
     # move at most 10 (0.1 %) for each model, and no probability by more than 0.01, the
     # bounds docs/explorer.rst states.
-    assert {model["weights"]["dtype"] for model in site_manifest(site_dir)["models"]} == {"float16"}
+    manifest, _ = explorer_tests().read_weights(site_dir / "explorer")
+    assert {model["weights"]["dtype"] for model in manifest["models"]} == {"float16"}
     import cnnviz
 
     (_, _), (x_test, y_test) = fashion_mnist
