@@ -285,8 +285,8 @@ def export(
     if not isinstance(title, str):
         raise TypeError(f"title must be a str or None; got {type(title).__name__}")
     if not isinstance(precision, str):  # np.dtype("float16") == "float16", yet no name
-        raise TypeError(f"precision must be a str, one of {tuple(PRECISIONS)}; got {precision!r}")
-    precision = str(_checks.one_of(precision, tuple(PRECISIONS), "precision"))
+        raise TypeError(f"precision must be a str, one of {PRECISIONS}; got {precision!r}")
+    precision = str(_checks.one_of(precision, PRECISIONS, "precision"))
     target = _target(directory)
     names = [
         *STATIC_FILES,

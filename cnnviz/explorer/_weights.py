@@ -31,8 +31,8 @@ import numpy as np
 MAGIC = b"CNNVIZW4"
 #: The weights file's version, also the manifest's ``"version"``.
 VERSION = 4
-#: How a model's weights file may store its values: NumPy's name to its bytes per value.
-PRECISIONS = {"float32": 4, "float16": 2}
+#: How a model's weights file may store its values, by NumPy's name (little-endian).
+PRECISIONS = ("float32", "float16")
 #: The header before the manifest: the magic, the SHA-256 of the rest, the manifest's length.
 HEADER_BYTES = len(MAGIC) + 32 + 4
 #: The channels of the images the page draws and uploads (gray, or red, green, blue), in [0, 1].
@@ -105,6 +105,7 @@ def _manifest(
     Each model is refused, naming the layer and the reason, if the page cannot run it,
     or, with `precision` ``"float16"``, if a weight rounds beyond float16's range.
     """
+    stored_as = np.dtype(precision).newbyteorder("<")
     specs, files = [], {}
     for index, (key, keras_model) in enumerate(models.items()):
         layers, chunks = [], []
@@ -116,11 +117,11 @@ def _manifest(
                 spec["arrays"].append(
                     {"name": name, "shape": list(data.shape), "offset": offset, "length": data.size}
                 )
-                chunks.append(data.astype("<f2" if precision == "float16" else "<f4").tobytes())
+                chunks.append(data.astype(stored_as).tobytes())
                 offset += data.nbytes  # offsets count float32 bytes, the page's form
             spec["name"] = layer.name
             layers.append(spec)
-        stored = _packed(b"".join(chunks), PRECISIONS[precision])
+        stored = _packed(b"".join(chunks), stored_as.itemsize)
         files[model_file(index)] = stored
         specs.append(
             {
