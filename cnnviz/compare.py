@@ -491,6 +491,7 @@ def _hsic_from_sums(
     mean_y: np.ndarray,
     metrics: tuple[np.ndarray | None, np.ndarray | None],
     moments: tuple[float, float, float, np.ndarray, np.ndarray] | None,
+    trace: float | None = None,
 ) -> float:
     """Return HSIC of centred x = z W and y = z2 W2, up to a common factor, from sums over n examples.
 
@@ -501,10 +502,12 @@ def _hsic_from_sums(
     b = ||y||^2), of a z2 and of b z; the centred squared norms A and B are
     expanded in them: sum A B = sum a b - 2 v.(sum a y) - 2 u.(sum b x)
     + |v|^2 sum a + |u|^2 sum b + 4 u^T (sum x y^T) v - 3 n |u|^2 |v|^2, with u and
-    v the layers' means.
+    v the layers' means. `trace`, the biased HSIC (this function without
+    `moments`), is computed here unless it is given.
     """
     mx, my = metrics
-    trace = _centred_trace(n, cross, mean_x, mean_y, mx, my)
+    if trace is None:
+        trace = _centred_trace(n, cross, mean_x, mean_y, mx, my)
     if moments is None:
         return trace
     ab, a, b, az2, bz = moments
@@ -521,7 +524,8 @@ def _both(model_a, model_b, images, scale, steps) -> tuple:
     """Check two models that are to be given the same images; return them and the chunks.
 
     The chunks, ``(x, x_b)`` pairs of float32 images for model_a and model_b (the
-    same pixels, checked against each model's input), are read once, lazily.
+    same pixels, checked against each model's input), are read once, lazily; the
+    count is the number of images where it is known before reading (an array).
     """
     model_a = _graph.image_model(model_a, "model_a")
     model_b = _graph.image_model(model_b, "model_b")
@@ -545,7 +549,7 @@ def _both(model_a, model_b, images, scale, steps) -> tuple:
         model_a, images, steps=steps, chunk=chunk, scale=scale, takes_scale=True
     )
     chunks = ((x, _batches.image_batch(x, model_b, "images", one_image=False)) for x, _ in batches)
-    return model_a, model_b, chunks
+    return model_a, model_b, chunks, batches.count
 
 
 def layer_similarity(
@@ -652,9 +656,17 @@ def layer_similarity(
     array([1., 1.])
     """
     debiased = _checks.flag(debiased, "debiased")
-    model_a, model_b, chunks = _both(model_a, model_b, images, scale, steps)
+    model_a, model_b, chunks, count = _both(model_a, model_b, images, scale, steps)
     side_a = _Side(model_a, _graph.layer_names(model_a, layers_a, "layers_a"), "model_a")
     side_b = _Side(model_b, _graph.layer_names(model_b, layers_b, "layers_b"), "model_b")
+    least = 4 if debiased else 2
+
+    def too_few(n: int) -> ValueError:
+        what = "the debiased estimator needs" if debiased else "CKA needs"
+        return ValueError(f"{what} at least {least} images; got {n}")
+
+    if count is not None and count < least:  # an array: said before any model runs
+        raise too_few(count)
     sums: dict[str, np.ndarray] = {}
     n = 0
 
@@ -693,10 +705,8 @@ def layer_similarity(
     if block:
         add(block)
         n += rows
-    least = 4 if debiased else 2
     if n < least:
-        what = "the debiased estimator needs" if debiased else "CKA needs"
-        raise ValueError(f"{what} at least {least} images; got {n}")
+        raise too_few(n)
 
     def own(side: _Side, key: str) -> list[float]:
         """Return each view's HSIC with itself, NaN (with a warning) where CKA is undefined."""
@@ -710,10 +720,12 @@ def layer_similarity(
             if view.constant:
                 why = f"gives the same activations for all {n} images: CKA is undefined for it"
             else:
-                value = _hsic_from_sums(
-                    n, base.gram, mean, mean, metrics, moments if debiased else None
-                )
                 scale = _hsic_from_sums(n, base.gram, mean, mean, metrics, None)
+                value = (
+                    _hsic_from_sums(n, base.gram, mean, mean, metrics, moments, trace=scale)
+                    if debiased
+                    else scale
+                )
                 if value > 1e-6 * scale:  # float32 products: not told from 0 below that
                     values.append(value)
                     continue
@@ -866,7 +878,7 @@ def match_channels(
     """
     from scipy.optimize import linear_sum_assignment
 
-    model_a, model_b, chunks = _both(model_a, model_b, images, scale, steps)
+    model_a, model_b, chunks, _ = _both(model_a, model_b, images, scale, steps)
     name_a = _graph.layer_name(model_a, layer_a, "layer_a", input_ok=True)
     name_b = _graph.layer_name(model_b, layer_b, "layer_b", input_ok=True)
     shapes = []
