@@ -23,7 +23,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # running alone at the end of a section then did its matrix products on one core. Two
 # processes of two BLAS threads each on two cores lose nothing (measured: 96 against
 # 82 GFLOP/s each), and the CKA page took 69 s instead of 97 s (2026-12-05).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", str(len(os.sched_getaffinity(0))))
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(_CORES or 1))
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))  # gallery_hooks, for sphinx-gallery's reset_modules
 
