@@ -23,8 +23,12 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # running alone at the end of a section then did its matrix products on one core. Two
 # processes of two BLAS threads each on two cores lose nothing (measured: 96 against
 # 82 GFLOP/s each), and the CKA page took 69 s instead of 97 s (2026-12-05).
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-os.environ.setdefault("OPENBLAS_NUM_THREADS", str(_CORES or 1))
+# A limit the user set (OpenBLAS reads OPENBLAS_, then GOTO_, then OMP_NUM_THREADS) is kept;
+# joblib's cpu_count honours the CPU affinity and a container's CPU quota.
+if not {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"} & set(os.environ):
+    from joblib import cpu_count
+
+    os.environ["OPENBLAS_NUM_THREADS"] = str(cpu_count())
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))  # gallery_hooks, for sphinx-gallery's reset_modules
 

@@ -564,6 +564,22 @@ def test_bad_arguments_are_refused_by_name(pictures, kwargs, error, match):
         layer_similarity(affine_model(), affine_model(), images, **arguments)
 
 
+@pytest.mark.parametrize(
+    ("images", "error", "match"),
+    [
+        (np.full((1, 10, 10, 2), np.nan, np.float32), ValueError, "images must hold finite"),
+        (np.zeros((1, 10, 10, 2), np.int64), TypeError, "got dtype int64"),
+        (np.zeros((1, 10, 10, 3), np.float32), ValueError, r"got shape \(1, 10, 10, 3\)"),
+        (np.zeros((0, 10, 10, 2), np.float32), ValueError, "empty batch"),
+    ],
+)
+def test_too_few_images_that_are_also_malformed_say_what_is_wrong_with_them(images, error, match):
+    # Too few images in an array are refused before the models run, but after the images
+    # are read: the more specific message comes first.
+    with pytest.raises(error, match=match):
+        layer_similarity(affine_model(), affine_model(), images)
+
+
 def test_models_that_take_different_images_are_refused():
     given = keras.Input((8, 8, 2))
     small = keras.Model(given, keras.layers.Flatten()(given))
