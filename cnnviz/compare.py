@@ -147,6 +147,17 @@ def _hsic(x: np.ndarray, y: np.ndarray, debiased: bool) -> tuple[float, ...]:
     return *hsic, xx, yy
 
 
+def _fewest(debiased: bool) -> int:
+    """Return the fewest examples CKA is defined on: 2, or 4 for the unbiased HSIC estimator."""
+    return 4 if debiased else 2
+
+
+def _too_few(n: int, debiased: bool, noun: str) -> ValueError:
+    """Return the error for `n` examples (`noun`: what they are), fewer than CKA needs."""
+    what = "the debiased estimator needs" if debiased else "CKA needs"
+    return ValueError(f"{what} at least {_fewest(debiased)} {noun}; got {n}")
+
+
 def cka(a: object, b: object, *, debiased: bool = False) -> float:
     """Return the linear centred kernel alignment of two activation arrays.
 
@@ -230,10 +241,8 @@ def cka(a: object, b: object, *, debiased: bool = False) -> float:
             "a and b must hold the activations of the same examples, the same number along "
             f"the first axis; got {n} and {y.shape[0]} (shapes {np.shape(a)} and {np.shape(b)})"
         )
-    least = 4 if debiased else 2
-    if n < least:
-        what = "the debiased estimator needs" if debiased else "CKA needs"
-        raise ValueError(f"{what} at least {least} examples; got {n}")
+    if n < _fewest(debiased):
+        raise _too_few(n, debiased, "examples")
     x, y = _normalised(x, "a"), _normalised(y, "b")
     xy, xx, yy, scale_x, scale_y = _hsic(x, y, debiased)
     if not debiased:
@@ -664,15 +673,9 @@ def layer_similarity(
     model_a, model_b, chunks, count = _both(model_a, model_b, images, scale, steps)
     side_a = _Side(model_a, _graph.layer_names(model_a, layers_a, "layers_a"), "model_a")
     side_b = _Side(model_b, _graph.layer_names(model_b, layers_b, "layers_b"), "model_b")
-    least = 4 if debiased else 2
-
-    def too_few(n: int) -> ValueError:
-        what = "the debiased estimator needs" if debiased else "CKA needs"
-        return ValueError(f"{what} at least {least} images; got {n}")
-
-    if count is not None and count < least:  # an array: said before any model runs,
-        next(iter(chunks), None)  # once its few images are read and checked (a NaN says so)
-        raise too_few(count)
+    if count is not None and count < _fewest(debiased):  # an array: said before any model runs,
+        next(chunks, None)  # once its few images are read and checked (a NaN says so)
+        raise _too_few(count, debiased, "images")
     sums: dict[str, np.ndarray] = {}
     n = 0
 
@@ -711,8 +714,8 @@ def layer_similarity(
     if block:
         add(block)
         n += rows
-    if n < least:
-        raise too_few(n)
+    if n < _fewest(debiased):
+        raise _too_few(n, debiased, "images")
 
     def own(side: _Side, key: str) -> list[float]:
         """Return each view's HSIC with itself, NaN (with a warning) where CKA is undefined."""
