@@ -8,7 +8,6 @@ cross-reference must resolve or be listed, with a reason, in
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 import re
 import sys
@@ -142,28 +141,18 @@ nitpick_ignore = [
 # -- The gallery ---------------------------------------------------------------
 
 
-def _cnnviz_sources_sha256() -> str:
-    """Hash the installed cnnviz sources the examples will import."""
-    digest = hashlib.sha256()
-    package = Path(cnnviz.__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-# sphinx-gallery re-runs an example only when the example's own MD5 changes;
-# an example whose library changed must not be served from stale outputs, so
-# all examples re-run whenever the cnnviz sources differ from the last good build.
+# sphinx-gallery runs an example again only when the example's own MD5 changes; what
+# else its outputs depend on (the library, the models, the packages, the kernels) is one
+# key, and the outputs are kept in the cache directory under it (gallery_outputs.py):
+# reused while the key holds, in a fresh clone too, and all run again when it changes.
 GALLERY_DIR = HERE / "auto_examples"
-SOURCES_STAMP = GALLERY_DIR / ".cnnviz-sources.sha256"
-SOURCES_SHA256 = _cnnviz_sources_sha256()
-LIBRARY_CHANGED = not SOURCES_STAMP.is_file() or SOURCES_STAMP.read_text().strip() != SOURCES_SHA256
+EXAMPLES_DIR = HERE.parent / "examples"
+FILENAME_PATTERN = r"/plot_"
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    "filename_pattern": FILENAME_PATTERN,
     # One section per folder, each with a README.txt (title and a sentence or two),
     # in this order. A folder with a README.txt missing here stops the build.
     "subsection_order": [
@@ -183,7 +172,9 @@ sphinx_gallery_conf = {
     # one core; with two workers a fresh build's examples took 98 s instead of 136 s
     # on the 2-core machine (each example about 10% slower, two at a time).
     "parallel": 2,
-    "run_stale_examples": LIBRARY_CHANGED,
+    # Every example runs unless _reuse_gallery_outputs finds outputs made as this build's
+    # would be.
+    "run_stale_examples": True,
     # Matplotlib's defaults and a fresh Keras session before every example.
     "reset_modules": ("matplotlib", "gallery_hooks.clear_keras_session"),
     "min_reported_time": 5,
@@ -281,10 +272,68 @@ def _animation_without_cdn(app, docname, source) -> None:
     source[0] = text
 
 
-def _stamp_sources(app, exception) -> None:
-    """Record the library the gallery was built from, once the build succeeded."""
-    if exception is None and GALLERY_DIR.is_dir():
-        SOURCES_STAMP.write_text(SOURCES_SHA256 + "\n")
+def _reuse_gallery_outputs(app) -> None:
+    """Let sphinx-gallery skip the examples whose outputs were made as this build's would be.
+
+    That is when the gallery's stamp, or a kept gallery, has this build's
+    key (once the models are trained); sphinx-gallery then runs only the
+    examples whose text changed. Otherwise every example runs.
+    """
+    from gallery_outputs import gallery_key, restore, stamped_key, store_dir
+    from sphinx.util import logging
+
+    conf = app.config.sphinx_gallery_conf
+    if not conf["plot_gallery"]:
+        return
+    key = gallery_key(HERE, EXAMPLES_DIR)
+    if key is None:
+        return
+    if stamped_key(GALLERY_DIR) == key:
+        conf["run_stale_examples"] = False
+        return
+    try:
+        restored = restore(key, GALLERY_DIR, store_dir())
+    except OSError as error:
+        logging.getLogger(__name__).info(
+            "gallery: could not reuse the outputs kept in %s (%s); every example runs",
+            store_dir(),
+            error,
+        )
+        return
+    if restored:
+        conf["run_stale_examples"] = False
+        logging.getLogger(__name__).info(
+            "gallery: reusing the outputs kept in %s, made with this library, these models "
+            "and this environment; only examples whose text changed run",
+            store_dir() / key,
+        )
+
+
+def _keep_gallery_outputs(app, exception) -> None:
+    """Stamp the gallery with its key and keep a copy, once every example ran or was current."""
+    from gallery_outputs import gallery_key, keep, store_dir
+    from sphinx.util import logging
+
+    conf = app.config.sphinx_gallery_conf
+    complete = (
+        conf["plot_gallery"]
+        and conf["filename_pattern"] == FILENAME_PATTERN
+        and not conf.get("failing_examples")
+    )
+    if exception is not None or not complete or not GALLERY_DIR.is_dir():
+        return
+    key = gallery_key(HERE, EXAMPLES_DIR)
+    if key is None:
+        return
+    try:
+        keep(key, GALLERY_DIR, store_dir())
+    except OSError as error:  # the site is built: only the copy for later builds is missing
+        logging.getLogger(__name__).info(
+            "gallery: could not keep a copy of the outputs in %s (%s); the next build in "
+            "a fresh clone runs every example",
+            store_dir(),
+            error,
+        )
 
 
 def setup(app) -> None:
@@ -298,6 +347,9 @@ def setup(app) -> None:
     app.connect("builder-inited", train_gallery_models, priority=400)
     app.connect("autodoc-process-docstring", _constant_docstring)
     app.connect("source-read", _animation_without_cdn)
-    app.connect("build-finished", _stamp_sources)
+    # After the trainings (400), before sphinx-gallery runs the examples (500).
+    app.connect("builder-inited", _reuse_gallery_outputs, priority=450)
+    # After sphinx-gallery's summary (500), which raises if an example failed.
+    app.connect("build-finished", _keep_gallery_outputs, priority=600)
     # The explorer page (explorer/index.html) from the gallery's two trained models.
     app.connect("build-finished", write_explorer)
