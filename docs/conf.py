@@ -8,6 +8,7 @@ cross-reference must resolve or be listed, with a reason, in
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 import sys
@@ -147,6 +148,9 @@ nitpick_ignore = [
 # reused while the key holds, in a fresh clone too, and all run again when it changes.
 GALLERY_DIR = HERE / "auto_examples"
 EXAMPLES_DIR = HERE.parent / "examples"
+# Where kept outputs are copied before they take the gallery's place: beside it, on the
+# same file system, and in _build, which Sphinx does not read.
+STAGING_DIR = HERE / "_build" / "gallery-staging"
 FILENAME_PATTERN = r"/plot_"
 
 sphinx_gallery_conf = {
@@ -272,48 +276,73 @@ def _animation_without_cdn(app, docname, source) -> None:
     source[0] = text
 
 
+# The key at the start of the build: outputs are kept only if it still holds at the end.
+_GALLERY_KEY: dict[str, str | None] = {}
+
+
 def _reuse_gallery_outputs(app) -> None:
     """Let sphinx-gallery skip the examples whose outputs were made as this build's would be.
 
     That is when the gallery's stamp, or a kept gallery, has this build's
     key (once the models are trained); sphinx-gallery then runs only the
-    examples whose text changed. Otherwise every example runs.
+    examples whose text changed. Otherwise every example runs, and the stamp
+    is removed first. Outputs of examples that no longer exist are removed.
     """
-    from gallery_outputs import gallery_key, restore, stamped_key, store_dir
+    from gallery_outputs import (
+        gallery_key,
+        remove_orphans,
+        restore,
+        stamped_key,
+        store_dir,
+        unstamp,
+    )
     from sphinx.util import logging
 
+    logger = logging.getLogger(__name__)
     conf = app.config.sphinx_gallery_conf
     if not conf["plot_gallery"]:
         return
-    key = gallery_key(HERE, EXAMPLES_DIR)
-    if key is None:
-        return
-    if stamped_key(GALLERY_DIR) == key:
-        conf["run_stale_examples"] = False
-        return
     try:
-        restored = restore(key, GALLERY_DIR, store_dir())
-    except OSError as error:
-        logging.getLogger(__name__).info(
-            "gallery: could not reuse the outputs kept in %s (%s); every example runs",
-            store_dir(),
+        key = _GALLERY_KEY["start"] = gallery_key(HERE, EXAMPLES_DIR)
+        if key is not None and stamped_key(GALLERY_DIR) == key:
+            conf["run_stale_examples"] = False
+        elif key is not None and restore(key, GALLERY_DIR, store_dir(), STAGING_DIR):
+            conf["run_stale_examples"] = False
+            logger.info(
+                "gallery: reusing the outputs kept in %s, made with this library, these "
+                "models and this environment; only examples whose text changed run",
+                store_dir() / key,
+            )
+        else:
+            unstamp(GALLERY_DIR)  # every example runs: a build that stops leaves no stamp
+        for path in remove_orphans(GALLERY_DIR, EXAMPLES_DIR):
+            logger.info("gallery: removed %s, the output of an example that is gone", path)
+    except Exception as error:  # noqa: BLE001 - reuse is a shortcut: without it, run everything
+        _GALLERY_KEY["start"] = None
+        conf["run_stale_examples"] = True
+        with contextlib.suppress(OSError):
+            unstamp(GALLERY_DIR)
+        logger.info(
+            "gallery: kept outputs not reused (%s: %s); every example runs",
+            type(error).__name__,
             error,
         )
-        return
-    if restored:
-        conf["run_stale_examples"] = False
-        logging.getLogger(__name__).info(
-            "gallery: reusing the outputs kept in %s, made with this library, these models "
-            "and this environment; only examples whose text changed run",
-            store_dir() / key,
-        )
+
+
+def _forget_failed_examples(app, exception) -> None:
+    """Make the examples that failed run next time, even if they are put back as they were."""
+    from gallery_outputs import forget_failures
+
+    failing = app.config.sphinx_gallery_conf.get("failing_examples") or {}
+    forget_failures(failing, GALLERY_DIR, EXAMPLES_DIR)
 
 
 def _keep_gallery_outputs(app, exception) -> None:
     """Stamp the gallery with its key and keep a copy, once every example ran or was current."""
-    from gallery_outputs import gallery_key, keep, store_dir
+    from gallery_outputs import gallery_key, keep, store_dir, unstamp
     from sphinx.util import logging
 
+    logger = logging.getLogger(__name__)
     conf = app.config.sphinx_gallery_conf
     complete = (
         conf["plot_gallery"]
@@ -322,16 +351,20 @@ def _keep_gallery_outputs(app, exception) -> None:
     )
     if exception is not None or not complete or not GALLERY_DIR.is_dir():
         return
-    key = gallery_key(HERE, EXAMPLES_DIR)
-    if key is None:
-        return
     try:
+        key = gallery_key(HERE, EXAMPLES_DIR)
+        if key is None or key != _GALLERY_KEY.get("start"):
+            # Something the outputs depend on changed while the examples ran.
+            unstamp(GALLERY_DIR)
+            logger.info("gallery: the key changed during the build; outputs not kept")
+            return
         keep(key, GALLERY_DIR, store_dir())
-    except OSError as error:  # the site is built: only the copy for later builds is missing
-        logging.getLogger(__name__).info(
-            "gallery: could not keep a copy of the outputs in %s (%s); the next build in "
-            "a fresh clone runs every example",
+    except Exception as error:  # noqa: BLE001 - the site is built; only the copy is missing
+        logger.info(
+            "gallery: could not keep a copy of the outputs in %s (%s: %s); the next "
+            "build in a fresh clone runs every example",
             store_dir(),
+            type(error).__name__,
             error,
         )
 
@@ -349,7 +382,8 @@ def setup(app) -> None:
     app.connect("source-read", _animation_without_cdn)
     # After the trainings (400), before sphinx-gallery runs the examples (500).
     app.connect("builder-inited", _reuse_gallery_outputs, priority=450)
-    # After sphinx-gallery's summary (500), which raises if an example failed.
+    # Before sphinx-gallery's summary (500), which raises if an example failed; and after.
+    app.connect("build-finished", _forget_failed_examples, priority=450)
     app.connect("build-finished", _keep_gallery_outputs, priority=600)
     # The explorer page (explorer/index.html) from the gallery's two trained models.
     app.connect("build-finished", write_explorer)

@@ -61,6 +61,30 @@ def test_key_is_stable_and_ignores_the_examples_text_and_bytecode(tree):
     _write(tree / "examples" / "intro" / "plot_01_a.py", "print(2)\n")
     _write(tree / "examples" / "intro" / "README.txt", "Other\n=====\n")
     _write(tree / "package" / "__pycache__" / "layers.cpython-311.pyc", "x")
+    # A linter's cache, an editor's swap file and backup: not read by the build.
+    _write(tree / "examples" / ".ruff_cache" / "0.1" / "123", "x")
+    _write(tree / "examples" / "intro" / ".plot_01_a.py.swp", "x")
+    _write(tree / "examples" / "intro" / "table.csv~", "x")
+    assert _key(tree) == first
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        # Where the models and the data are: their checksums are in the key already.
+        ("CNNVIZ_CACHE_DIR", None),
+        ("CNNVIZ_DATA_DIR", "/elsewhere"),
+        ("TF_CPP_MIN_LOG_LEVEL", "3"),  # TensorFlow's log level
+        ("TF_CLI_CONFIG_FILE", "/x.tfrc"),  # Terraform's
+        ("HOME_OF_SOMETHING_ELSE", "1"),
+    ],
+)
+def test_key_ignores_where_files_are_and_log_levels(tree, monkeypatch, name, value):
+    first = _key(tree)
+    if name == "CNNVIZ_CACHE_DIR":  # the same directory, named another way
+        monkeypatch.setenv(name, os.environ[name] + "/")
+    else:
+        monkeypatch.setenv(name, value)
     assert _key(tree) == first
 
 
@@ -76,7 +100,8 @@ def test_key_is_stable_and_ignores_the_examples_text_and_bytecode(tree):
         "TF_ENABLE_ONEDNN_OPTS",
         "ONEDNN_MAX_CPU_ISA",
         "OMP_NUM_THREADS",
-        "CNNVIZ_DATA_DIR",
+        "NPY_DISABLE_CPU_FEATURES",
+        "LD_PRELOAD",
     ],
 )
 def test_key_changes_with_what_it_names(tree, monkeypatch, change):
@@ -96,6 +121,13 @@ def test_key_changes_with_what_it_names(tree, monkeypatch, change):
         _write(cnnviz.cache_path(**settings) / "manifest.json", json.dumps({"entry": "other"}))
     else:
         monkeypatch.setenv(change, os.environ.get(change, "") + "1")
+    assert _key(tree) != before
+
+
+def test_a_manifest_that_is_not_text_changes_the_key_without_an_error(tree):
+    before = _key(tree)
+    manifest = cnnviz.cache_path(**GALLERY_MODELS["valid"]) / "manifest.json"
+    manifest.write_bytes(b"\xff\xfe" + manifest.read_bytes())
     assert _key(tree) != before
 
 
@@ -134,7 +166,7 @@ def test_kept_gallery_comes_back_byte_for_byte_with_its_stamp(tmp_path, gallery)
     # A fresh clone: no gallery yet.
     clone = tmp_path / "clone" / "docs" / "auto_examples"
     clone.parent.mkdir(parents=True)
-    assert outputs.restore(key, clone, kept_dir)
+    assert outputs.restore(key, clone, kept_dir, tmp_path / "staging")
     assert _files(clone) == built  # the manifest stays behind
     assert outputs.stamped_key(clone) == key
     assert _leftovers(clone.parent) == []
@@ -148,9 +180,11 @@ def test_restore_replaces_a_stale_gallery_and_knows_only_its_own_key(tmp_path, g
     stale = tmp_path / "clone" / "auto_examples"
     _write(stale / "intro" / "plot_01_a.rst", "out: stale\n")
     _write(stale / "only_here.txt", "x")
-    assert not outputs.restore("b" * 64, stale, kept_dir)  # nothing kept under that key
+    assert not outputs.restore(
+        "b" * 64, stale, kept_dir, tmp_path / "staging"
+    )  # nothing kept under that key
     assert (stale / "only_here.txt").exists()
-    assert outputs.restore("a" * 64, stale, kept_dir)
+    assert outputs.restore("a" * 64, stale, kept_dir, tmp_path / "staging")
     assert _files(stale) == built
 
 
@@ -171,7 +205,7 @@ def test_damaged_kept_gallery_is_removed_not_used(tmp_path, gallery, damage):
         (kept / outputs.MANIFEST).write_text("{not json")
     target = tmp_path / "clone" / "auto_examples"
     _write(target / "mine.rst", "mine\n")
-    assert not outputs.restore(key, target, kept_dir)
+    assert not outputs.restore(key, target, kept_dir, tmp_path / "staging")
     assert not kept.exists()
     assert _files(target) == {"mine.rst": b"mine\n"}  # what was there is untouched
 
@@ -214,3 +248,113 @@ def test_store_dir_is_in_the_cache_directory(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNVIZ_CACHE_DIR", str(tmp_path))
     assert outputs.store_dir() == tmp_path / "gallery-outputs"
     shutil.rmtree(tmp_path)
+
+
+def test_a_copy_under_another_key_is_not_used(tmp_path, gallery):
+    kept_dir = tmp_path / "kept"
+    kept = outputs.keep("a" * 64, gallery, kept_dir)
+    kept.rename(kept_dir / ("b" * 64))  # filed under the wrong key
+    target = tmp_path / "clone" / "auto_examples"
+    assert not outputs.restore("b" * 64, target, kept_dir, tmp_path / "staging")
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("others", ["as old", "newer"])
+def test_keep_never_prunes_the_copy_it_keeps(tmp_path, gallery, others):
+    kept_dir = tmp_path / "kept"
+    for i in range(outputs.KEEP + 1):
+        outputs.keep(f"{i:064d}", gallery, kept_dir)
+    # Other copies as old as the new one (a coarse clock), or newer (a skewed one).
+    stamp = 2_000_000_000 if others == "newer" else 1_000_000
+    for path in kept_dir.iterdir():
+        os.utime(path, (stamp, stamp))
+    kept = outputs.keep("f" * 64, gallery, kept_dir)
+    assert kept.is_dir()
+    assert len(list(kept_dir.iterdir())) == outputs.KEEP
+
+
+def test_a_copy_that_changes_while_it_is_copied_is_refused(tmp_path, gallery, monkeypatch):
+    kept_dir = tmp_path / "kept"
+    key = "a" * 64
+    outputs.keep(key, gallery, kept_dir)
+    copytree = shutil.copytree
+
+    def copy_then_change(source, target, *args, **kwargs):  # another build's keep, half-way
+        result = copytree(source, target, *args, **kwargs)
+        if str(target).endswith(".tmp"):  # the whole copy, not copytree's own recursion
+            (Path(target) / "intro" / "plot_01_a.rst").write_text("out: other\n")
+        return result
+
+    monkeypatch.setattr(outputs.shutil, "copytree", copy_then_change)
+    target = tmp_path / "clone" / "auto_examples"
+    assert not outputs.restore(key, target, kept_dir, tmp_path / "staging")
+    assert not target.exists()
+    assert _leftovers(tmp_path / "staging") == []
+
+
+def test_a_gallery_that_cannot_be_replaced_stays_as_it_was(tmp_path, gallery, monkeypatch):
+    kept_dir = tmp_path / "kept"
+    outputs.keep("a" * 64, gallery, kept_dir)
+    target = tmp_path / "clone" / "auto_examples"
+    _write(target / "mine.rst", "mine\n")
+    rename = Path.rename
+
+    def refuse_the_new_one(self, destination):
+        if self.name.endswith(".tmp"):
+            raise OSError(18, "Invalid cross-device link")
+        return rename(self, destination)
+
+    monkeypatch.setattr(Path, "rename", refuse_the_new_one)
+    with pytest.raises(OSError, match="cross-device"):
+        outputs.restore("a" * 64, target, kept_dir, tmp_path / "staging")
+    assert _files(target) == {"mine.rst": b"mine\n"}
+    assert _leftovers(tmp_path / "staging") == []
+
+
+def test_a_file_in_the_way_of_a_kept_copy_is_replaced(tmp_path, gallery):
+    kept_dir = tmp_path / "kept"
+    _write(kept_dir / ("a" * 64), "not a directory")
+    kept = outputs.keep("a" * 64, gallery, kept_dir)
+    assert kept.is_dir()
+    assert sorted(p.name for p in kept_dir.iterdir()) == [kept.name]
+
+
+def test_outputs_of_examples_that_are_gone_are_removed(tmp_path, gallery):
+    examples = tmp_path / "examples"
+    _write(examples / "intro" / "plot_01_a.py", "print(1)\n")
+    # Outputs of an example of another branch, and of a section that is gone.
+    gone = gallery / "intro"
+    for name in ("plot_01_a_b.py", "plot_01_a_b.py.md5", "plot_01_a_b.rst", "plot_01_a_b.ipynb"):
+        _write(gone / name, "x")
+    _write(gone / "images" / "sphx_glr_plot_01_a_b_001.png", "x")
+    _write(gone / "images" / "thumb" / "sphx_glr_plot_01_a_b_thumb.png", "x")
+    _write(gallery / "other" / "plot_09_z.rst", "x")
+    before = _files(gallery)
+    removed = outputs.remove_orphans(gallery, examples)
+    assert len(removed) == 7
+    kept = {
+        name: data
+        for name, data in before.items()
+        if "plot_01_a_b" not in name and not name.startswith("other/")
+    }
+    assert _files(gallery) == kept  # plot_01_a's own outputs and the index stay
+    assert outputs.remove_orphans(gallery, examples) == []
+
+
+def test_failed_examples_run_again_even_when_put_back(tmp_path, gallery):
+    examples = tmp_path / "examples"
+    source = _write(examples / "intro" / "plot_01_a.py", "print(1)\n")
+    md5 = gallery / "intro" / "plot_01_a.py.md5"
+    assert md5.exists()
+    outputs.forget_failures(
+        {str(source): "Traceback ...", "/elsewhere/plot.py": ""}, gallery, examples
+    )
+    assert not md5.exists()
+    assert (gallery / "intro" / "plot_01_a.rst").exists()
+
+
+def test_unstamp_removes_the_stamp_and_minds_no_gallery(tmp_path, gallery):
+    outputs.keep("a" * 64, gallery, tmp_path / "kept")
+    outputs.unstamp(gallery)
+    assert outputs.stamped_key(gallery) is None
+    outputs.unstamp(tmp_path / "no" / "gallery")

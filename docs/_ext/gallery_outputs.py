@@ -4,25 +4,22 @@ sphinx-gallery runs an example again only when the example's own MD5
 changed: it does not know what else an output depends on. This module
 names all of it in one key, :func:`gallery_key`: the cnnviz sources, the
 build's configuration and hooks, the installed packages, the processor
-and the settings that choose TensorFlow's and BLAS's kernels and threads,
-and the gallery's trained models (their manifests, which give each file's
-SHA-256). Then:
+and the settings that choose TensorFlow's, NumPy's and BLAS's kernels and
+threads, and the gallery's trained models (their manifests, which give
+each file's SHA-256). Then:
 
 - the examples run again, all of them, when the key differs from the one
-  the gallery was built with (``docs/auto_examples/.cnnviz-gallery-key``);
-- after a build in which every example ran or was current and none failed,
-  ``docs/auto_examples`` is kept in the cache directory under its key
-  (``gallery-outputs/<key>``, written beside its place and renamed into
-  it, with a manifest of its files' SHA-256 written last), at most
-  :data:`KEEP` of them, the newest;
+  the gallery was built with (its stamp, :data:`STAMP`); the stamp is
+  removed before they run, so a build that stops half-way leaves none;
+- after a build in which every example ran or was current, none failed and
+  the key did not change, ``docs/auto_examples`` is kept in the cache
+  directory under its key (``gallery-outputs/<key>``, with a manifest of
+  its key and its files' SHA-256, written last, and renamed into place
+  whole), at most :data:`KEEP` of them;
 - a build whose own outputs are missing or stale, such as the first one in
-  a fresh clone, takes the kept outputs of its key if they are there and
-  whole, and sphinx-gallery then runs only the examples whose MD5 differ
-  from those outputs'.
-
-So a fresh clone on a machine that has built the same library with the same
-models and packages builds the site without running the examples again,
-and any change to what the key names runs every example.
+  a fresh clone, takes the kept outputs of its key if they are whole, and
+  sphinx-gallery then runs only the examples whose MD5 differ from those
+  outputs'. Outputs of examples that no longer exist are removed.
 """
 
 from __future__ import annotations
@@ -32,27 +29,31 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from gallery_hooks import GALLERY_MODELS
 
-#: Bumped when what the key holds, or how an entry is laid out, changes.
-FORMAT = 1
-#: The kept galleries, the most recently built or used first; older ones are removed.
+#: Bumped when what the key holds, or how a kept gallery is laid out, changes.
+FORMAT = 2
+#: The kept galleries: the one just kept and the most recently kept or used others.
 KEEP = 3
 #: The stamp, in the gallery directory, of the key its outputs were built with.
 STAMP = ".cnnviz-gallery-key"
-#: Written last into a kept gallery: its files' SHA-256. A gallery without it is incomplete.
+#: Written last into a kept gallery: its key and its files' SHA-256. Without it, it is incomplete.
 MANIFEST = ".cnnviz-gallery-manifest.json"
-#: Environment variables that choose kernels, threads, backends or cnnviz's files.
+#: Environment variables that choose kernels, threads, backends or instruction sets.
 SETTINGS_PREFIXES = (
     "CNNVIZ_",
     "TF_",
     "ONEDNN_",
     "DNNL_",
+    "XLA_",
+    "NPY_",
     "OMP_",
     "KMP_",
     "MKL_",
@@ -60,11 +61,31 @@ SETTINGS_PREFIXES = (
     "GOTO_",
     "KERAS_",
     "MPL",
-    "PYTHONHASHSEED",
 )
+SETTINGS_NAMES = ("PYTHONHASHSEED", "LD_PRELOAD", "LD_LIBRARY_PATH")
+#: Not what the outputs are made of: where the models and the data are (their checksums
+#: are in the key), TensorFlow's log level, and Terraform's settings, which share TF_.
+IGNORED_SETTINGS = ("CNNVIZ_CACHE_DIR", "CNNVIZ_DATA_DIR")
+IGNORED_PREFIXES = ("TF_CPP_", "TF_CLI_", "TF_VAR_")
 
 
-def _files_sha256(root: Path, paths) -> dict[str, str]:
+def _sources(root: Path) -> Iterator[Path]:
+    """Yield the files under `root` that a build reads: not hidden, cached or backup files.
+
+    Hidden files and folders (``.ruff_cache``, an editor's ``.x.swp``),
+    ``__pycache__`` and ``name~`` backups are left out.
+    """
+    for path in root.rglob("*"):
+        parts = path.relative_to(root).parts
+        if (
+            path.is_file()
+            and not any(part.startswith(".") or part == "__pycache__" for part in parts)
+            and not path.name.endswith("~")
+        ):
+            yield path
+
+
+def _files_sha256(root: Path, paths: Iterable[Path]) -> dict[str, str]:
     """Return the SHA-256 of each file of `paths` (under `root`), by its relative POSIX path."""
     from cnnviz.cache import file_sha256
 
@@ -75,7 +96,7 @@ def _processor() -> dict[str, object]:
     """The processor's model and extensions (Linux's /proc/cpuinfo), and the cores usable."""
     described = {"machine": platform.machine(), "processor": platform.processor()}
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:
         text = ""
     for line in text.splitlines():
@@ -89,6 +110,17 @@ def _processor() -> dict[str, object]:
     return described
 
 
+def _settings() -> dict[str, str]:
+    """The environment variables of :data:`SETTINGS_PREFIXES` and :data:`SETTINGS_NAMES`."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if (key.startswith(SETTINGS_PREFIXES) or key in SETTINGS_NAMES)
+        and key not in IGNORED_SETTINGS
+        and not key.startswith(IGNORED_PREFIXES)
+    }
+
+
 def gallery_key(docs: Path, examples: Path, package: Path | None = None) -> str | None:
     """Return the SHA-256 of what, besides the examples' own text, the gallery's outputs depend on.
 
@@ -98,7 +130,6 @@ def gallery_key(docs: Path, examples: Path, package: Path | None = None) -> str 
     trained.
     """
     import cnnviz
-    from cnnviz.cache import cache_dir
 
     package = Path(cnnviz.__file__).parent if package is None else package
     models = {}
@@ -106,12 +137,10 @@ def gallery_key(docs: Path, examples: Path, package: Path | None = None) -> str 
         manifest = cnnviz.cache_path(**settings) / "manifest.json"
         if not manifest.is_file():
             return None
-        models[name] = manifest.read_text(encoding="utf-8")
+        models[name] = hashlib.sha256(manifest.read_bytes()).hexdigest()
     material = {
         "format": FORMAT,
-        "cnnviz": _files_sha256(
-            package, (p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        ),
+        "cnnviz": _files_sha256(package, _sources(package)),
         # The configuration and its hooks (reset_modules, the trainings); not the pages' text.
         "docs": _files_sha256(docs, [docs / "conf.py", *(docs / "_ext").glob("*.py")]),
         # Anything an example might read beside the examples themselves (sphinx-gallery
@@ -120,11 +149,8 @@ def gallery_key(docs: Path, examples: Path, package: Path | None = None) -> str 
             examples,
             (
                 p
-                for p in examples.rglob("*")
-                if p.is_file()
-                and not (p.name.startswith("plot_") and p.suffix == ".py")
-                and p.name != "README.txt"
-                and "__pycache__" not in p.parts
+                for p in _sources(examples)
+                if not (p.name.startswith("plot_") and p.suffix == ".py") and p.name != "README.txt"
             ),
         ),
         # Not the interpreter's path: a clone's environment is elsewhere, with the same packages.
@@ -134,10 +160,7 @@ def gallery_key(docs: Path, examples: Path, package: Path | None = None) -> str 
             for dist in importlib.metadata.distributions()
         ),
         "processor": _processor(),
-        "settings": {
-            key: value for key, value in os.environ.items() if key.startswith(SETTINGS_PREFIXES)
-        },
-        "cache": str(cache_dir()),
+        "settings": _settings(),
         "models": models,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
@@ -154,22 +177,35 @@ def stamped_key(gallery: Path) -> str | None:
     """Return the key `gallery` was built with, or None if it has no stamp."""
     try:
         return (gallery / STAMP).read_text(encoding="utf-8").strip()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
 
 
-def _whole(kept: Path) -> bool:
-    """Say whether a kept gallery holds every file of its manifest, unchanged, and no other."""
+def unstamp(gallery: Path) -> None:
+    """Remove `gallery`'s stamp: its outputs are about to change, or may have been made otherwise."""
+    (gallery / STAMP).unlink(missing_ok=True)
+
+
+def _whole(copy: Path, key: str) -> bool:
+    """Say whether `copy` is the gallery of `key` its manifest describes: every file, unchanged."""
     try:
-        recorded = json.loads((kept / MANIFEST).read_text(encoding="utf-8"))
+        recorded = json.loads((copy / MANIFEST).read_text(encoding="utf-8"))
+        files = [p for p in copy.rglob("*") if p.is_file() and p.name != MANIFEST]
+        return recorded == {"format": FORMAT, "key": key, "files": _files_sha256(copy, files)}
     except (OSError, ValueError):
         return False
-    files = [p for p in kept.rglob("*") if p.is_file() and p.name != MANIFEST]
-    return isinstance(recorded, dict) and _files_sha256(kept, files) == recorded
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a symbolic link or a directory tree, if there is one."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _staged(parent: Path, name: str) -> Path:
-    """Make a temporary directory in `parent` for what becomes `parent / name`."""
+    """Make a temporary directory in `parent` for what becomes a directory called `name`."""
     from cnnviz.cache import remove_leftovers
 
     parent.mkdir(parents=True, exist_ok=True)
@@ -179,49 +215,58 @@ def _staged(parent: Path, name: str) -> Path:
 
 
 def _swap_in(staged: Path, target: Path) -> None:
-    """Rename the complete directory `staged` to `target`, the old `target` aside and removed.
+    """Rename the complete directory `staged` to `target`; the old `target` goes aside, then away.
 
     `target` is never a partly written directory: it is the old one, the new
-    one, or, for the moment between two renames, absent.
+    one, or, for the moment between two renames, absent. The old one is set
+    aside beside `staged` (so, for the gallery, outside what Sphinx reads) and
+    put back if the new one cannot take its place.
     """
-    old = target.with_name(f".{target.name}.{os.getpid()}.trash")
+    old = staged.with_name(f".{target.name}.{os.getpid()}.trash")
+    moved = target.exists() or target.is_symlink()
+    if moved:
+        target.rename(old)
     try:
-        if target.exists():
-            target.rename(old)
         staged.rename(target)
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        if moved:
+            old.rename(target)
+        raise
+    _remove(old)
 
 
-def restore(key: str, gallery: Path, kept_dir: Path) -> bool:
+def restore(key: str, gallery: Path, kept_dir: Path, staging: Path) -> bool:
     """Put the outputs kept under `key` in `gallery`'s place, if they are there and whole.
 
-    A kept gallery that fails its manifest is removed. Returns whether the
-    outputs were put in place.
+    They are copied into `staging` (a directory on `gallery`'s file system
+    that Sphinx does not read), checked there against their manifest, and
+    renamed into place. A kept gallery that fails its manifest is removed.
+    Returns whether the outputs were put in place.
     """
     from cnnviz.cache import discard
 
     kept = kept_dir / key
     if not kept.is_dir():
         return False
-    if not _whole(kept):
-        discard(kept)
-        return False
-    staged = _staged(gallery.parent, gallery.name)
+    staged = _staged(staging, gallery.name)
     try:
-        shutil.copytree(kept, staged, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST))
+        shutil.copytree(kept, staged, dirs_exist_ok=True)
+        if not _whole(staged, key):  # what was copied, not what was there before
+            discard(kept)
+            return False
+        (staged / MANIFEST).unlink()
         _swap_in(staged, gallery)
     finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    os.utime(kept)  # recently used: kept longest
+        _remove(staged)
+    os.utime(kept)  # recently used: kept longer
     return True
 
 
 def keep(key: str, gallery: Path, kept_dir: Path) -> Path:
-    """Stamp `gallery` with `key` and keep a copy under `kept_dir`; remove all but the newest.
+    """Stamp `gallery` with `key` and keep a copy under `kept_dir`; remove the oldest others.
 
-    The copy's manifest of SHA-256 is written last, and the copy is renamed
-    into place whole. Returns the copy's directory.
+    The copy's manifest (its key and its files' SHA-256) is written last, and
+    the copy is renamed into place whole. Returns the copy's directory.
     """
     from cnnviz.cache import discard
 
@@ -230,17 +275,67 @@ def keep(key: str, gallery: Path, kept_dir: Path) -> Path:
     try:
         shutil.copytree(gallery, staged, dirs_exist_ok=True)
         files = [p for p in staged.rglob("*") if p.is_file()]
-        (staged / MANIFEST).write_text(
-            json.dumps(_files_sha256(staged, files), sort_keys=True), encoding="utf-8"
-        )
+        manifest = {"format": FORMAT, "key": key, "files": _files_sha256(staged, files)}
+        (staged / MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         _swap_in(staged, kept_dir / key)
     finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    kept = sorted(
-        (p for p in kept_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.stat().st_mtime,
+        _remove(staged)
+    others = sorted(
+        (
+            p
+            for p in kept_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and p.name != key
+        ),
+        key=lambda p: (p.stat().st_mtime, p.name),
         reverse=True,
     )
-    for old in kept[KEEP:]:
+    for old in others[KEEP - 1 :]:
         discard(old)
     return kept_dir / key
+
+
+def _output_names(stem: str) -> re.Pattern:
+    """The names of one example's outputs, beside its copy and among the images."""
+    return re.compile(
+        rf"{re.escape(stem)}(\.py|\.py\.md5|\.rst|\.ipynb|\.zip|\.codeobj\.json|\.cost\.json)"
+        rf"|sphx_glr_{re.escape(stem)}_(\d+|thumb)\.\w+"
+    )
+
+
+def remove_orphans(gallery: Path, examples: Path) -> list[Path]:
+    """Remove the outputs of examples that are not in `examples` (any more); return them.
+
+    An example deleted, or one of another branch's restored with the kept
+    outputs, would otherwise leave a page that no table of contents names.
+    """
+    removed = []
+    if not gallery.is_dir():
+        return removed
+    for section in sorted(p for p in gallery.iterdir() if p.is_dir() and p.name != "images"):
+        if not (examples / section.name).is_dir():
+            _remove(section)
+            removed.append(section)
+            continue
+        stems = {p.name[: -len(".rst")] for p in section.glob("plot_*.rst")}
+        for stem in sorted(stems - {p.stem for p in (examples / section.name).glob("plot_*.py")}):
+            names = _output_names(stem)
+            for path in sorted(section.rglob("*")):
+                if path.is_file() and names.fullmatch(path.name):
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
+def forget_failures(failing: Iterable[str], gallery: Path, examples: Path) -> None:
+    """Remove the MD5 that sphinx-gallery left beside the copies of examples that failed.
+
+    sphinx-gallery keeps an example's last MD5 until it runs again without
+    error: an example that failed and is then put back as it was would match
+    that MD5 and keep the failure's page, without running.
+    """
+    for source in failing:
+        try:
+            relative = Path(source).resolve().relative_to(examples.resolve())
+        except ValueError:
+            continue
+        Path(f"{gallery / relative}.md5").unlink(missing_ok=True)
