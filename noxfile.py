@@ -163,6 +163,7 @@ def clean(session: nox.Session) -> None:
         "docs/auto_examples",
         "docs/generated",
         "docs/sg_execution_times.rst",
+        "docs/.gallery-staging",
     ):
         target = ROOT / path
         if target.is_dir():

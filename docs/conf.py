@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import os
 import re
 import sys
@@ -62,6 +63,10 @@ exclude_patterns = [
     "_ext",
     "**.ipynb_checkpoints",
     "sg_execution_times.rst",
+    # The gallery's kept outputs on their way in (STAGING_DIR), and what an earlier
+    # build of this kind left beside the gallery if it was stopped.
+    ".gallery-staging",
+    ".auto_examples.*",
 ]
 nitpicky = True
 
@@ -149,8 +154,8 @@ nitpick_ignore = [
 GALLERY_DIR = HERE / "auto_examples"
 EXAMPLES_DIR = HERE.parent / "examples"
 # Where kept outputs are copied before they take the gallery's place: beside it, on the
-# same file system, and in _build, which Sphinx does not read.
-STAGING_DIR = HERE / "_build" / "gallery-staging"
+# same file system (a rename moves it), and excluded from what Sphinx reads.
+STAGING_DIR = HERE / ".gallery-staging"
 FILENAME_PATTERN = r"/plot_"
 
 sphinx_gallery_conf = {
@@ -289,6 +294,7 @@ def _reuse_gallery_outputs(app) -> None:
     is removed first. Outputs of examples that no longer exist are removed.
     """
     from gallery_outputs import (
+        forget_changed,
         gallery_key,
         remove_orphans,
         restore,
@@ -297,12 +303,15 @@ def _reuse_gallery_outputs(app) -> None:
         unstamp,
     )
     from sphinx.util import logging
+    from sphinx_gallery.utils import get_md5sum
 
     logger = logging.getLogger(__name__)
     conf = app.config.sphinx_gallery_conf
-    if not conf["plot_gallery"]:
-        return
     try:
+        for path in remove_orphans(GALLERY_DIR, EXAMPLES_DIR):
+            logger.info("gallery: removed %s, the output of an example that is gone", path)
+        if not conf["plot_gallery"]:
+            return
         key = _GALLERY_KEY["start"] = gallery_key(HERE, EXAMPLES_DIR)
         if key is not None and stamped_key(GALLERY_DIR) == key:
             conf["run_stale_examples"] = False
@@ -315,8 +324,8 @@ def _reuse_gallery_outputs(app) -> None:
             )
         else:
             unstamp(GALLERY_DIR)  # every example runs: a build that stops leaves no stamp
-        for path in remove_orphans(GALLERY_DIR, EXAMPLES_DIR):
-            logger.info("gallery: removed %s, the output of an example that is gone", path)
+        # The examples that will run lose their old MD5 record now, not after they ran.
+        forget_changed(GALLERY_DIR, EXAMPLES_DIR, functools.partial(get_md5sum, mode="t"))
     except Exception as error:  # noqa: BLE001 - reuse is a shortcut: without it, run everything
         _GALLERY_KEY["start"] = None
         conf["run_stale_examples"] = True

@@ -6,6 +6,7 @@ gallery must come back byte for byte, and a damaged one must never be used.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -65,6 +66,9 @@ def test_key_is_stable_and_ignores_the_examples_text_and_bytecode(tree):
     _write(tree / "examples" / ".ruff_cache" / "0.1" / "123", "x")
     _write(tree / "examples" / "intro" / ".plot_01_a.py.swp", "x")
     _write(tree / "examples" / "intro" / "table.csv~", "x")
+    _write(tree / "examples" / "intro" / "#table.csv#", "x")
+    _write(tree / "examples" / "intro" / "table.csv.orig", "x")
+    _write(tree / "examples" / "intro" / "GALLERY_HEADER.rst", "Intro\n=====\n")
     assert _key(tree) == first
 
 
@@ -353,8 +357,80 @@ def test_failed_examples_run_again_even_when_put_back(tmp_path, gallery):
     assert (gallery / "intro" / "plot_01_a.rst").exists()
 
 
-def test_unstamp_removes_the_stamp_and_minds_no_gallery(tmp_path, gallery):
-    outputs.keep("a" * 64, gallery, tmp_path / "kept")
+def test_unstamp_removes_both_stamps_and_minds_no_gallery(tmp_path, gallery):
+    # An earlier build's stamp of the sources alone, which that build would still trust.
+    _write(gallery / outputs.OLD_STAMP, "0" * 64)
+    kept = outputs.keep("a" * 64, gallery, tmp_path / "kept")
+    assert not (kept / outputs.OLD_STAMP).exists()
+    assert not (gallery / outputs.OLD_STAMP).exists()
     outputs.unstamp(gallery)
     assert outputs.stamped_key(gallery) is None
     outputs.unstamp(tmp_path / "no" / "gallery")
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def test_examples_about_to_run_lose_their_md5_record_first(tmp_path, gallery):
+    examples = tmp_path / "examples"
+    changed = _write(examples / "intro" / "plot_01_a.py", "print(1)\n")
+    same = _write(examples / "intro" / "plot_02_b.py", "print(2)\n")
+    _write(gallery / "intro" / "plot_02_b.py.md5", _md5(same))
+    assert (gallery / "intro" / "plot_01_a.py.md5").read_text() != _md5(changed)
+    forgotten = outputs.forget_changed(gallery, examples, _md5)
+    assert forgotten == [gallery / "intro" / "plot_01_a.py.md5"]
+    assert (gallery / "intro" / "plot_02_b.py.md5").exists()
+    assert (gallery / "intro" / "plot_01_a.rst").exists()  # its page stays until it runs
+
+
+def test_failed_example_in_a_linked_section_runs_again(tmp_path, gallery):
+    elsewhere = tmp_path / "elsewhere" / "intro"
+    source = _write(elsewhere / "plot_01_a.py", "print(1)\n")
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    (examples / "intro").symlink_to(elsewhere)
+    outputs.forget_failures({str(examples / "intro" / source.name): ""}, gallery, examples)
+    assert not (gallery / "intro" / "plot_01_a.py.md5").exists()
+
+
+def test_outputs_gone_at_the_top_and_in_nested_sections_are_removed(tmp_path, gallery):
+    examples = tmp_path / "examples"
+    _write(examples / "intro" / "plot_01_a.py", "print(1)\n")
+    _write(examples / "intro" / "deeper" / "plot_05_c.py", "print(5)\n")
+    for folder, stem in ((gallery, "plot_top"), (gallery / "intro" / "deeper", "plot_06_d")):
+        _write(folder / f"{stem}.rst", "x")
+        _write(folder / f"{stem}.py.md5", "x")
+        _write(folder / "images" / f"sphx_glr_{stem}_001.png", "x")
+    _write(gallery / "intro" / "deeper" / "plot_05_c.rst", "x")
+    _write(gallery / "images" / "thumb" / "sphx_glr_plot_01_a_thumb.png", "x")
+    removed = outputs.remove_orphans(gallery, examples)
+    assert sorted(p.name for p in removed) == sorted(
+        [f"{stem}{end}" for stem in ("plot_top", "plot_06_d") for end in (".rst", ".py.md5")]
+        + ["sphx_glr_plot_top_001.png", "sphx_glr_plot_06_d_001.png"]
+    )
+    assert (gallery / "intro" / "deeper" / "plot_05_c.rst").exists()
+    assert (gallery / "images" / "thumb" / "sphx_glr_plot_01_a_thumb.png").exists()
+    assert (gallery / "index.rst").exists()
+
+
+def test_a_copy_replaced_while_it_is_read_is_not_thrown_away(tmp_path, gallery, monkeypatch):
+    kept_dir = tmp_path / "kept"
+    key = "a" * 64
+    outputs.keep(key, gallery, kept_dir)
+    newer = tmp_path / "newer" / "auto_examples"
+    _write(newer / "index.rst", "Newer gallery\n")
+    copytree = shutil.copytree
+
+    def copy_while_another_build_keeps(source, target, *args, **kwargs):
+        result = copytree(source, target, *args, **kwargs)
+        if str(target).endswith(".tmp") and "staging" in str(target):
+            (Path(target) / "index.rst").write_text("torn\n")  # read half old, half new
+            monkeypatch.setattr(outputs.shutil, "copytree", copytree)
+            outputs.keep(key, newer, kept_dir)  # the other build's copy takes its place
+        return result
+
+    monkeypatch.setattr(outputs.shutil, "copytree", copy_while_another_build_keeps)
+    target = tmp_path / "clone" / "auto_examples"
+    assert not outputs.restore(key, target, kept_dir, tmp_path / "staging")
+    assert (kept_dir / key / "index.rst").read_text() == "Newer gallery\n"  # still there

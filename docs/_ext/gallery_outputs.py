@@ -33,7 +33,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from gallery_hooks import GALLERY_MODELS
@@ -44,6 +44,8 @@ FORMAT = 2
 KEEP = 3
 #: The stamp, in the gallery directory, of the key its outputs were built with.
 STAMP = ".cnnviz-gallery-key"
+#: The stamp of earlier builds (the cnnviz sources alone), which they would still trust.
+OLD_STAMP = ".cnnviz-sources.sha256"
 #: Written last into a kept gallery: its key and its files' SHA-256. Without it, it is incomplete.
 MANIFEST = ".cnnviz-gallery-manifest.json"
 #: Environment variables that choose kernels, threads, backends or instruction sets.
@@ -69,18 +71,22 @@ IGNORED_SETTINGS = ("CNNVIZ_CACHE_DIR", "CNNVIZ_DATA_DIR")
 IGNORED_PREFIXES = ("TF_CPP_", "TF_CLI_", "TF_VAR_")
 
 
+#: Files no build reads: editors' backups and autosaves, a merge's or a patch's leftovers.
+_NOT_READ = re.compile(r".*~|#.*#|.*\.(orig|rej|bak)")
+
+
 def _sources(root: Path) -> Iterator[Path]:
     """Yield the files under `root` that a build reads: not hidden, cached or backup files.
 
     Hidden files and folders (``.ruff_cache``, an editor's ``.x.swp``),
-    ``__pycache__`` and ``name~`` backups are left out.
+    ``__pycache__`` and the files of :data:`_NOT_READ` are left out.
     """
     for path in root.rglob("*"):
         parts = path.relative_to(root).parts
         if (
             path.is_file()
             and not any(part.startswith(".") or part == "__pycache__" for part in parts)
-            and not path.name.endswith("~")
+            and not _NOT_READ.fullmatch(path.name)
         ):
             yield path
 
@@ -144,13 +150,14 @@ def gallery_key(docs: Path, examples: Path, package: Path | None = None) -> str 
         # The configuration and its hooks (reset_modules, the trainings); not the pages' text.
         "docs": _files_sha256(docs, [docs / "conf.py", *(docs / "_ext").glob("*.py")]),
         # Anything an example might read beside the examples themselves (sphinx-gallery
-        # hashes each example) and the section titles (README.txt, not run).
+        # hashes each example) and the section headers (README.txt or GALLERY_HEADER.rst).
         "examples": _files_sha256(
             examples,
             (
                 p
                 for p in _sources(examples)
-                if not (p.name.startswith("plot_") and p.suffix == ".py") and p.name != "README.txt"
+                if not (p.name.startswith("plot_") and p.suffix == ".py")
+                and p.name not in ("README.txt", "GALLERY_HEADER.rst")
             ),
         ),
         # Not the interpreter's path: a clone's environment is elsewhere, with the same packages.
@@ -182,8 +189,9 @@ def stamped_key(gallery: Path) -> str | None:
 
 
 def unstamp(gallery: Path) -> None:
-    """Remove `gallery`'s stamp: its outputs are about to change, or may have been made otherwise."""
-    (gallery / STAMP).unlink(missing_ok=True)
+    """Remove `gallery`'s stamps: its outputs are about to change, or may have been made otherwise."""
+    for name in (STAMP, OLD_STAMP):
+        (gallery / name).unlink(missing_ok=True)
 
 
 def _whole(copy: Path, key: str) -> bool:
@@ -194,6 +202,14 @@ def _whole(copy: Path, key: str) -> bool:
         return recorded == {"format": FORMAT, "key": key, "files": _files_sha256(copy, files)}
     except (OSError, ValueError):
         return False
+
+
+def _read(path: Path) -> bytes | None:
+    """Return a file's bytes, or None if it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _remove(path: Path) -> None:
@@ -252,7 +268,8 @@ def restore(key: str, gallery: Path, kept_dir: Path, staging: Path) -> bool:
     try:
         shutil.copytree(kept, staged, dirs_exist_ok=True)
         if not _whole(staged, key):  # what was copied, not what was there before
-            discard(kept)
+            if _read(kept / MANIFEST) == _read(staged / MANIFEST):  # not replaced meanwhile
+                discard(kept)
             return False
         (staged / MANIFEST).unlink()
         _swap_in(staged, gallery)
@@ -270,6 +287,7 @@ def keep(key: str, gallery: Path, kept_dir: Path) -> Path:
     """
     from cnnviz.cache import discard
 
+    unstamp(gallery)
     (gallery / STAMP).write_text(key + "\n", encoding="utf-8")
     staged = _staged(kept_dir, key)
     try:
@@ -307,23 +325,63 @@ def remove_orphans(gallery: Path, examples: Path) -> list[Path]:
 
     An example deleted, or one of another branch's restored with the kept
     outputs, would otherwise leave a page that no table of contents names.
+    Every folder of the gallery is looked at (its top, its sections and
+    theirs), except the images folders, which hold the outputs' figures; a
+    section whose folder of examples is gone goes as a whole.
     """
-    removed = []
+    removed: list[Path] = []
     if not gallery.is_dir():
         return removed
-    for section in sorted(p for p in gallery.iterdir() if p.is_dir() and p.name != "images"):
-        if not (examples / section.name).is_dir():
-            _remove(section)
-            removed.append(section)
+    for folder in sorted([gallery, *(p for p in gallery.rglob("*") if p.is_dir())]):
+        relative = folder.relative_to(gallery)
+        if "images" in relative.parts or not folder.exists():
             continue
-        stems = {p.name[: -len(".rst")] for p in section.glob("plot_*.rst")}
-        for stem in sorted(stems - {p.stem for p in (examples / section.name).glob("plot_*.py")}):
+        source = examples / relative
+        if not source.is_dir():
+            _remove(folder)
+            removed.append(folder)
+            continue
+        stems = {p.name[: -len(".rst")] for p in folder.glob("plot_*.rst")}
+        for stem in sorted(stems - {p.stem for p in source.glob("plot_*.py")}):
             names = _output_names(stem)
-            for path in sorted(section.rglob("*")):
+            outputs = [*folder.iterdir(), *(folder / "images").rglob("*")]
+            for path in sorted(outputs):
                 if path.is_file() and names.fullmatch(path.name):
                     path.unlink()
                     removed.append(path)
     return removed
+
+
+def _copy_of(source: str | Path, gallery: Path, examples: Path) -> Path | None:
+    """Return the gallery's copy of example `source`, or None if it is not under `examples`."""
+    for inside, top in (
+        (Path(os.path.normpath(source)), Path(os.path.normpath(examples))),
+        (Path(source).resolve(), examples.resolve()),
+    ):
+        try:
+            return gallery / inside.relative_to(top)
+        except ValueError:
+            continue
+    return None
+
+
+def forget_changed(gallery: Path, examples: Path, md5: Callable[[Path], str]) -> list[Path]:
+    """Remove the MD5 records of the examples whose text changed, before they run; return them.
+
+    Those examples run anyway. Without their old record, a build stopped
+    while they ran (or one of them failed) does not leave a record that the
+    example's old text matches: put back as it was, it would be served from
+    the outputs of the text that changed, without running. `md5` is
+    sphinx-gallery's MD5 of an example's text.
+    """
+    forgotten = []
+    for example in sorted(examples.rglob("plot_*.py")):
+        record = _copy_of(example, gallery, examples)
+        record = record and Path(f"{record}.md5")
+        if record and record.is_file() and _read(record) != md5(example).encode():
+            record.unlink()
+            forgotten.append(record)
+    return forgotten
 
 
 def forget_failures(failing: Iterable[str], gallery: Path, examples: Path) -> None:
@@ -334,8 +392,6 @@ def forget_failures(failing: Iterable[str], gallery: Path, examples: Path) -> No
     that MD5 and keep the failure's page, without running.
     """
     for source in failing:
-        try:
-            relative = Path(source).resolve().relative_to(examples.resolve())
-        except ValueError:
-            continue
-        Path(f"{gallery / relative}.md5").unlink(missing_ok=True)
+        copy = _copy_of(source, gallery, examples)
+        if copy is not None:
+            Path(f"{copy}.md5").unlink(missing_ok=True)
