@@ -290,42 +290,28 @@ def _reuse_gallery_outputs(app) -> None:
 
     That is when the gallery's stamp, or a kept gallery, has this build's
     key (once the models are trained); sphinx-gallery then runs only the
-    examples whose text changed. Otherwise every example runs, and the stamp
-    is removed first. Outputs of examples that no longer exist are removed.
+    examples whose text changed. Otherwise every example runs (see
+    gallery_outputs.prepare for the order of things).
     """
-    from gallery_outputs import (
-        forget_changed,
-        gallery_key,
-        remove_orphans,
-        restore,
-        stamped_key,
-        store_dir,
-        unstamp,
-    )
+    from gallery_outputs import gallery_key, prepare, store_dir, unstamp
     from sphinx.util import logging
     from sphinx_gallery.utils import get_md5sum
 
     logger = logging.getLogger(__name__)
     conf = app.config.sphinx_gallery_conf
     try:
-        for path in remove_orphans(GALLERY_DIR, EXAMPLES_DIR):
-            logger.info("gallery: removed %s, the output of an example that is gone", path)
-        if not conf["plot_gallery"]:
-            return
-        key = _GALLERY_KEY["start"] = gallery_key(HERE, EXAMPLES_DIR)
-        if key is not None and stamped_key(GALLERY_DIR) == key:
-            conf["run_stale_examples"] = False
-        elif key is not None and restore(key, GALLERY_DIR, store_dir(), STAGING_DIR):
-            conf["run_stale_examples"] = False
+        # With plot_gallery off no example runs: the outputs are tidied, not reused.
+        key = gallery_key(HERE, EXAMPLES_DIR) if conf["plot_gallery"] else None
+        _GALLERY_KEY["start"] = key
+        md5 = functools.partial(get_md5sum, mode="t")
+        state = prepare(GALLERY_DIR, EXAMPLES_DIR, key, store_dir(), STAGING_DIR, md5)
+        conf["run_stale_examples"] = state == "stale"
+        if state == "restored":
             logger.info(
                 "gallery: reusing the outputs kept in %s, made with this library, these "
                 "models and this environment; only examples whose text changed run",
                 store_dir() / key,
             )
-        else:
-            unstamp(GALLERY_DIR)  # every example runs: a build that stops leaves no stamp
-        # The examples that will run lose their old MD5 record now, not after they ran.
-        forget_changed(GALLERY_DIR, EXAMPLES_DIR, functools.partial(get_md5sum, mode="t"))
     except Exception as error:  # noqa: BLE001 - reuse is a shortcut: without it, run everything
         _GALLERY_KEY["start"] = None
         conf["run_stale_examples"] = True
@@ -348,7 +334,7 @@ def _forget_failed_examples(app, exception) -> None:
 
 def _keep_gallery_outputs(app, exception) -> None:
     """Stamp the gallery with its key and keep a copy, once every example ran or was current."""
-    from gallery_outputs import gallery_key, keep, store_dir, unstamp
+    from gallery_outputs import gallery_key, keep, remove_orphans, store_dir, unstamp
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
@@ -367,6 +353,7 @@ def _keep_gallery_outputs(app, exception) -> None:
             unstamp(GALLERY_DIR)
             logger.info("gallery: the key changed during the build; outputs not kept")
             return
+        remove_orphans(GALLERY_DIR, EXAMPLES_DIR)  # whatever this build left, not kept
         keep(key, GALLERY_DIR, store_dir())
     except Exception as error:  # noqa: BLE001 - the site is built; only the copy is missing
         logger.info(

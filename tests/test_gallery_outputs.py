@@ -67,7 +67,8 @@ def test_key_is_stable_and_ignores_the_examples_text_and_bytecode(tree):
     _write(tree / "examples" / "intro" / ".plot_01_a.py.swp", "x")
     _write(tree / "examples" / "intro" / "table.csv~", "x")
     _write(tree / "examples" / "intro" / "#table.csv#", "x")
-    _write(tree / "examples" / "intro" / "table.csv.orig", "x")
+    for end in (".orig", ".rej", ".bak"):  # a merge's, a patch's, an editor's leftovers
+        _write(tree / "examples" / "intro" / f"table.csv{end}", "x")
     _write(tree / "examples" / "intro" / "GALLERY_HEADER.rst", "Intro\n=====\n")
     assert _key(tree) == first
 
@@ -325,7 +326,12 @@ def test_a_file_in_the_way_of_a_kept_copy_is_replaced(tmp_path, gallery):
 
 def test_outputs_of_examples_that_are_gone_are_removed(tmp_path, gallery):
     examples = tmp_path / "examples"
+    _write(examples / "intro" / "README.txt", "Intro\n=====\n")
     _write(examples / "intro" / "plot_01_a.py", "print(1)\n")
+    # A folder of examples without a header, which sphinx-gallery does not build (git
+    # keeps a folder that still holds an untracked file).
+    _write(examples / "old" / "notes.txt~", "x")
+    _write(gallery / "old" / "index.rst", "x")
     # Outputs of an example of another branch, and of a section that is gone.
     gone = gallery / "intro"
     for name in ("plot_01_a_b.py", "plot_01_a_b.py.md5", "plot_01_a_b.rst", "plot_01_a_b.ipynb"):
@@ -335,11 +341,11 @@ def test_outputs_of_examples_that_are_gone_are_removed(tmp_path, gallery):
     _write(gallery / "other" / "plot_09_z.rst", "x")
     before = _files(gallery)
     removed = outputs.remove_orphans(gallery, examples)
-    assert len(removed) == 7
+    assert len(removed) == 8
     kept = {
         name: data
         for name, data in before.items()
-        if "plot_01_a_b" not in name and not name.startswith("other/")
+        if "plot_01_a_b" not in name and not name.startswith(("other/", "old/"))
     }
     assert _files(gallery) == kept  # plot_01_a's own outputs and the index stay
     assert outputs.remove_orphans(gallery, examples) == []
@@ -396,7 +402,9 @@ def test_failed_example_in_a_linked_section_runs_again(tmp_path, gallery):
 
 def test_outputs_gone_at_the_top_and_in_nested_sections_are_removed(tmp_path, gallery):
     examples = tmp_path / "examples"
+    _write(examples / "intro" / "README.txt", "Intro\n=====\n")
     _write(examples / "intro" / "plot_01_a.py", "print(1)\n")
+    _write(examples / "intro" / "deeper" / "GALLERY_HEADER.rst", "Deeper\n======\n")
     _write(examples / "intro" / "deeper" / "plot_05_c.py", "print(5)\n")
     for folder, stem in ((gallery, "plot_top"), (gallery / "intro" / "deeper", "plot_06_d")):
         _write(folder / f"{stem}.rst", "x")
@@ -434,3 +442,114 @@ def test_a_copy_replaced_while_it_is_read_is_not_thrown_away(tmp_path, gallery, 
     target = tmp_path / "clone" / "auto_examples"
     assert not outputs.restore(key, target, kept_dir, tmp_path / "staging")
     assert (kept_dir / key / "index.rst").read_text() == "Newer gallery\n"  # still there
+
+
+def _sections(examples: Path) -> Path:
+    """Examples in one section (intro), with its header."""
+    _write(examples / "intro" / "README.txt", "Intro\n=====\n")
+    _write(examples / "intro" / "plot_01_a.py", "print(1)\n")
+    return examples
+
+
+@pytest.mark.parametrize("stamped", [False, True])
+def test_prepare_tidies_a_restored_gallery_for_this_checkout(tmp_path, gallery, stamped):
+    examples = _sections(tmp_path / "examples")
+    kept_dir, key = tmp_path / "kept", "a" * 64
+    # The kept outputs hold an example this checkout renamed.
+    _write(gallery / "intro" / "plot_01_renamed.rst", "x")
+    outputs.keep(key, gallery, kept_dir)
+    clone = tmp_path / "clone" / "auto_examples"
+    if stamped:  # a gallery of its own, current: nothing restored, still tidied
+        shutil.copytree(gallery, clone)
+    state = outputs.prepare(clone, examples, key, kept_dir, tmp_path / "staging", _md5)
+    assert state == ("current" if stamped else "restored")
+    assert not (clone / "intro" / "plot_01_renamed.rst").exists()
+    assert (clone / "intro" / "plot_01_a.rst").exists()
+    # plot_01_a's text differs from its record: it will run, and lost its record first.
+    assert not (clone / "intro" / "plot_01_a.py.md5").exists()
+
+
+def test_prepare_unstamps_a_stale_gallery_and_leaves_it_when_no_example_runs(tmp_path, gallery):
+    examples = _sections(tmp_path / "examples")
+    outputs.keep("a" * 64, gallery, tmp_path / "kept")
+    _write(gallery / "intro" / "plot_09_gone.rst", "x")
+    # No example runs (plot_gallery off): the stamp stays, the outputs are tidied.
+    state = outputs.prepare(gallery, examples, None, tmp_path / "kept", tmp_path / "s", _md5)
+    assert state == "stale"
+    assert outputs.stamped_key(gallery) == "a" * 64
+    assert not (gallery / "intro" / "plot_09_gone.rst").exists()
+    assert not (gallery / "intro" / "plot_01_a.py.md5").exists()  # its text changed
+    # Another key, kept nowhere: every example runs, and a stop leaves no stamp.
+    state = outputs.prepare(gallery, examples, "b" * 64, tmp_path / "kept", tmp_path / "s", _md5)
+    assert state == "stale"
+    assert outputs.stamped_key(gallery) is None
+
+
+def test_a_section_called_images_and_links_in_the_gallery(tmp_path, gallery):
+    examples = _sections(tmp_path / "examples")
+    _write(examples / "images" / "README.txt", "Images\n======\n")
+    _write(examples / "images" / "plot_01_x.py", "print(1)\n")
+    _write(gallery / "images" / "plot_01_x.rst", "x")
+    _write(gallery / "images" / "plot_09_gone.rst", "x")
+    outside = _write(tmp_path / "outside" / "plot_09_gone.rst", "not the gallery's")
+    (gallery / "intro" / "linked").symlink_to(outside.parent)
+    removed = outputs.remove_orphans(gallery, examples)
+    assert gallery / "images" / "plot_09_gone.rst" in removed
+    assert (gallery / "images" / "plot_01_x.rst").exists()
+    assert outside.exists()  # a link is removed as a link, never followed
+
+
+def test_changed_examples_in_a_linked_section_lose_their_record(tmp_path, gallery):
+    elsewhere = _write(tmp_path / "elsewhere" / "intro" / "plot_01_a.py", "print(9)\n").parent
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    (examples / "intro").symlink_to(elsewhere)
+    forgotten = outputs.forget_changed(gallery, examples, _md5)
+    assert forgotten == [gallery / "intro" / "plot_01_a.py.md5"]
+
+
+def test_a_record_sphinx_gallery_would_not_match_is_forgotten(tmp_path, gallery):
+    examples = _sections(tmp_path / "examples")
+    record = gallery / "intro" / "plot_01_a.py.md5"
+    record.write_text(_md5(examples / "intro" / "plot_01_a.py") + "\n")  # not byte for byte
+    assert outputs.forget_changed(gallery, examples, _md5) == [record]
+
+
+def test_failed_example_given_by_its_real_path_runs_again(tmp_path, gallery):
+    real = _sections(tmp_path / "real")
+    examples = tmp_path / "examples"
+    examples.symlink_to(real)
+    source = (real / "intro" / "plot_01_a.py").resolve()
+    outputs.forget_failures({str(source): ""}, gallery, examples)
+    assert not (gallery / "intro" / "plot_01_a.py.md5").exists()
+
+
+@pytest.mark.parametrize("in_the_way", ["file", "dangling link"])
+def test_staging_clears_what_is_in_its_way(tmp_path, gallery, in_the_way):
+    kept_dir = tmp_path / "kept"
+    outputs.keep("a" * 64, gallery, kept_dir)
+    staging = tmp_path / "staging"
+    if in_the_way == "file":
+        staging.write_text("x")
+    else:
+        staging.symlink_to(tmp_path / "nowhere")
+    target = tmp_path / "clone" / "auto_examples"
+    assert outputs.restore("a" * 64, target, kept_dir, staging)
+    assert staging.is_dir()
+
+
+def test_a_copy_pruned_just_after_it_was_restored_is_no_error(tmp_path, gallery, monkeypatch):
+    kept_dir = tmp_path / "kept"
+    outputs.keep("a" * 64, gallery, kept_dir)
+
+    utime = os.utime
+
+    def gone(path, *args, **kwargs):  # pruned by another build, right after the copy
+        if Path(path) == kept_dir / ("a" * 64):
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return utime(path, *args, **kwargs)
+
+    monkeypatch.setattr(outputs.os, "utime", gone)
+    target = tmp_path / "clone" / "auto_examples"
+    assert outputs.restore("a" * 64, target, kept_dir, tmp_path / "staging")
+    assert outputs.stamped_key(target) == "a" * 64

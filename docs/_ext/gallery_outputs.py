@@ -24,6 +24,7 @@ each file's SHA-256). Then:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -71,8 +72,29 @@ IGNORED_SETTINGS = ("CNNVIZ_CACHE_DIR", "CNNVIZ_DATA_DIR")
 IGNORED_PREFIXES = ("TF_CPP_", "TF_CLI_", "TF_VAR_")
 
 
+#: The files that make a folder of examples a section (sphinx-gallery's headers).
+_HEADERS = ("README.txt", "README.rst", "GALLERY_HEADER.rst")
 #: Files no build reads: editors' backups and autosaves, a merge's or a patch's leftovers.
 _NOT_READ = re.compile(r".*~|#.*#|.*\.(orig|rej|bak)")
+
+
+def _files(root: Path) -> Iterator[Path]:
+    """Yield the files under `root`, through linked folders too (as sphinx-gallery reads them).
+
+    A folder reached twice (a link back up the tree) is read once.
+    """
+    seen: set[str] = set()
+    for folder, names, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            names[:] = []
+            continue
+        seen.add(real)
+        names.sort()
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.is_file():
+                yield path
 
 
 def _sources(root: Path) -> Iterator[Path]:
@@ -81,13 +103,11 @@ def _sources(root: Path) -> Iterator[Path]:
     Hidden files and folders (``.ruff_cache``, an editor's ``.x.swp``),
     ``__pycache__`` and the files of :data:`_NOT_READ` are left out.
     """
-    for path in root.rglob("*"):
+    for path in _files(root):
         parts = path.relative_to(root).parts
-        if (
-            path.is_file()
-            and not any(part.startswith(".") or part == "__pycache__" for part in parts)
-            and not _NOT_READ.fullmatch(path.name)
-        ):
+        if not any(
+            part.startswith(".") or part == "__pycache__" for part in parts
+        ) and not _NOT_READ.fullmatch(path.name):
             yield path
 
 
@@ -156,8 +176,7 @@ def gallery_key(docs: Path, examples: Path, package: Path | None = None) -> str 
             (
                 p
                 for p in _sources(examples)
-                if not (p.name.startswith("plot_") and p.suffix == ".py")
-                and p.name not in ("README.txt", "GALLERY_HEADER.rst")
+                if not (p.name.startswith("plot_") and p.suffix == ".py") and p.name not in _HEADERS
             ),
         ),
         # Not the interpreter's path: a clone's environment is elsewhere, with the same packages.
@@ -224,6 +243,8 @@ def _staged(parent: Path, name: str) -> Path:
     """Make a temporary directory in `parent` for what becomes a directory called `name`."""
     from cnnviz.cache import remove_leftovers
 
+    if parent.is_symlink() or (parent.exists() and not parent.is_dir()):
+        _remove(parent)  # a file or a link in the way: staging must be a folder here
     parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(parent)
     # The process id in the name tells remove_leftovers whose it is.
@@ -264,18 +285,21 @@ def restore(key: str, gallery: Path, kept_dir: Path, staging: Path) -> bool:
     kept = kept_dir / key
     if not kept.is_dir():
         return False
+    before = _read(kept / MANIFEST)
     staged = _staged(staging, gallery.name)
     try:
         shutil.copytree(kept, staged, dirs_exist_ok=True)
         if not _whole(staged, key):  # what was copied, not what was there before
-            if _read(kept / MANIFEST) == _read(staged / MANIFEST):  # not replaced meanwhile
+            if _read(kept / MANIFEST) == before:  # damaged, not replaced by another build
                 discard(kept)
             return False
         (staged / MANIFEST).unlink()
+        gallery.parent.mkdir(parents=True, exist_ok=True)
         _swap_in(staged, gallery)
     finally:
         _remove(staged)
-    os.utime(kept)  # recently used: kept longer
+    with contextlib.suppress(OSError):  # another build may have replaced or pruned it
+        os.utime(kept)  # recently used: kept longer
     return True
 
 
@@ -320,35 +344,47 @@ def _output_names(stem: str) -> re.Pattern:
     )
 
 
+def _is_section(folder: Path) -> bool:
+    """Say whether `folder` of examples is a section sphinx-gallery builds: it has a header."""
+    return any((folder / name).is_file() for name in _HEADERS)
+
+
 def remove_orphans(gallery: Path, examples: Path) -> list[Path]:
     """Remove the outputs of examples that are not in `examples` (any more); return them.
 
-    An example deleted, or one of another branch's restored with the kept
-    outputs, would otherwise leave a page that no table of contents names.
-    Every folder of the gallery is looked at (its top, its sections and
-    theirs), except the images folders, which hold the outputs' figures; a
-    section whose folder of examples is gone goes as a whole.
+    An example deleted, renamed, or one of another branch's restored with
+    the kept outputs, would otherwise leave a page that no table of contents
+    names. The gallery's top and its sections are looked at, nested ones
+    too; a gallery folder whose folder of examples is gone, or is no section
+    (no header), goes as a whole. The ``images`` folders sphinx-gallery
+    makes hold the figures, whose names say which example made them. Links
+    inside the gallery are not followed.
     """
     removed: list[Path] = []
-    if not gallery.is_dir():
-        return removed
-    for folder in sorted([gallery, *(p for p in gallery.rglob("*") if p.is_dir())]):
-        relative = folder.relative_to(gallery)
-        if "images" in relative.parts or not folder.exists():
-            continue
-        source = examples / relative
-        if not source.is_dir():
-            _remove(folder)
-            removed.append(folder)
-            continue
+
+    def visit(folder: Path, source: Path) -> None:
         stems = {p.name[: -len(".rst")] for p in folder.glob("plot_*.rst")}
-        for stem in sorted(stems - {p.stem for p in source.glob("plot_*.py")}):
-            names = _output_names(stem)
-            outputs = [*folder.iterdir(), *(folder / "images").rglob("*")]
-            for path in sorted(outputs):
-                if path.is_file() and names.fullmatch(path.name):
-                    path.unlink()
+        gone = sorted(stems - {p.stem for p in source.glob("plot_*.py")})
+        names = [_output_names(stem) for stem in gone]
+        figures = folder / "images"
+        candidates = list(folder.iterdir())
+        if figures.is_dir() and not figures.is_symlink() and not (source / "images").is_dir():
+            candidates += [p for p in figures.rglob("*") if not p.is_dir()]
+        for path in sorted(candidates):
+            if path.is_dir() and not path.is_symlink():
+                if path == figures and not (source / "images").is_dir():
+                    continue
+                if _is_section(source / path.name):
+                    visit(path, source / path.name)
+                else:
+                    _remove(path)
                     removed.append(path)
+            elif any(pattern.fullmatch(path.name) for pattern in names):
+                path.unlink()
+                removed.append(path)
+
+    if gallery.is_dir():
+        visit(gallery, examples)
     return removed
 
 
@@ -375,7 +411,9 @@ def forget_changed(gallery: Path, examples: Path, md5: Callable[[Path], str]) ->
     sphinx-gallery's MD5 of an example's text.
     """
     forgotten = []
-    for example in sorted(examples.rglob("plot_*.py")):
+    for example in _files(examples):
+        if not (example.name.startswith("plot_") and example.suffix == ".py"):
+            continue
         record = _copy_of(example, gallery, examples)
         record = record and Path(f"{record}.md5")
         if record and record.is_file() and _read(record) != md5(example).encode():
@@ -395,3 +433,35 @@ def forget_failures(failing: Iterable[str], gallery: Path, examples: Path) -> No
         copy = _copy_of(source, gallery, examples)
         if copy is not None:
             Path(f"{copy}.md5").unlink(missing_ok=True)
+
+
+def prepare(
+    gallery: Path,
+    examples: Path,
+    key: str | None,
+    kept_dir: Path,
+    staging: Path,
+    md5: Callable[[Path], str],
+) -> str:
+    """Make the gallery ready for sphinx-gallery; say what it holds.
+
+    Returns ``"current"`` when its stamp is `key`, ``"restored"`` when the
+    outputs kept under `key` took its place, ``"stale"`` otherwise (its stamp
+    is then removed: every example must run). Then, whatever the case, the
+    outputs of examples that are gone are removed and the MD5 records of
+    those whose text changed are forgotten. `key` None (examples not run,
+    or no key) leaves the outputs and the stamp as they are.
+    """
+    state = "stale"
+    if key is not None and stamped_key(gallery) == key:
+        state = "current"
+    elif key is not None and restore(key, gallery, kept_dir, staging):
+        state = "restored"
+    elif key is not None:
+        unstamp(gallery)  # a build that stops half-way leaves no stamp
+    # After a restore: the kept outputs may hold examples this checkout does not have.
+    remove_orphans(gallery, examples)
+    # Before the examples run, not after: a build stopped while they ran, or one that
+    # failed, leaves no record that the old text would match.
+    forget_changed(gallery, examples, md5)
+    return state
