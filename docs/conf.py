@@ -306,6 +306,8 @@ def _reuse_gallery_outputs(app) -> None:
         md5 = functools.partial(get_md5sum, mode="t")
         state = prepare(GALLERY_DIR, EXAMPLES_DIR, key, store_dir(), STAGING_DIR, md5)
         conf["run_stale_examples"] = state == "stale"
+        if conf["plot_gallery"] and key is None:  # a model not cached: every example runs
+            unstamp(GALLERY_DIR)
         if state == "restored":
             logger.info(
                 "gallery: reusing the outputs kept in %s, made with this library, these "

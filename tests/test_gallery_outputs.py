@@ -406,16 +406,21 @@ def test_outputs_gone_at_the_top_and_in_nested_sections_are_removed(tmp_path, ga
     _write(examples / "intro" / "plot_01_a.py", "print(1)\n")
     _write(examples / "intro" / "deeper" / "GALLERY_HEADER.rst", "Deeper\n======\n")
     _write(examples / "intro" / "deeper" / "plot_05_c.py", "print(5)\n")
-    for folder, stem in ((gallery, "plot_top"), (gallery / "intro" / "deeper", "plot_06_d")):
+    # Gone: one at the top, one in a nested section, and one shown without running
+    # (a name that is not plot_*): each known by the copy of its source beside its page.
+    gone = ((gallery, "plot_top"), (gallery / "intro" / "deeper", "plot_06_d"), (gallery, "demo"))
+    for folder, stem in gone:
         _write(folder / f"{stem}.rst", "x")
+        _write(folder / f"{stem}.py", "x")
         _write(folder / f"{stem}.py.md5", "x")
         _write(folder / "images" / f"sphx_glr_{stem}_001.png", "x")
     _write(gallery / "intro" / "deeper" / "plot_05_c.rst", "x")
+    _write(gallery / "intro" / "deeper" / "plot_05_c.py", "x")
     _write(gallery / "images" / "thumb" / "sphx_glr_plot_01_a_thumb.png", "x")
     removed = outputs.remove_orphans(gallery, examples)
     assert sorted(p.name for p in removed) == sorted(
-        [f"{stem}{end}" for stem in ("plot_top", "plot_06_d") for end in (".rst", ".py.md5")]
-        + ["sphx_glr_plot_top_001.png", "sphx_glr_plot_06_d_001.png"]
+        [f"{stem}{end}" for _, stem in gone for end in (".rst", ".py", ".py.md5")]
+        + [f"sphx_glr_{stem}_001.png" for _, stem in gone]
     )
     assert (gallery / "intro" / "deeper" / "plot_05_c.rst").exists()
     assert (gallery / "images" / "thumb" / "sphx_glr_plot_01_a_thumb.png").exists()
@@ -457,6 +462,7 @@ def test_prepare_tidies_a_restored_gallery_for_this_checkout(tmp_path, gallery, 
     kept_dir, key = tmp_path / "kept", "a" * 64
     # The kept outputs hold an example this checkout renamed.
     _write(gallery / "intro" / "plot_01_renamed.rst", "x")
+    _write(gallery / "intro" / "plot_01_renamed.py", "x")
     outputs.keep(key, gallery, kept_dir)
     clone = tmp_path / "clone" / "auto_examples"
     if stamped:  # a gallery of its own, current: nothing restored, still tidied
@@ -473,6 +479,7 @@ def test_prepare_unstamps_a_stale_gallery_and_leaves_it_when_no_example_runs(tmp
     examples = _sections(tmp_path / "examples")
     outputs.keep("a" * 64, gallery, tmp_path / "kept")
     _write(gallery / "intro" / "plot_09_gone.rst", "x")
+    _write(gallery / "intro" / "plot_09_gone.py", "x")
     # No example runs (plot_gallery off): the stamp stays, the outputs are tidied.
     state = outputs.prepare(gallery, examples, None, tmp_path / "kept", tmp_path / "s", _md5)
     assert state == "stale"
@@ -485,17 +492,20 @@ def test_prepare_unstamps_a_stale_gallery_and_leaves_it_when_no_example_runs(tmp
     assert outputs.stamped_key(gallery) is None
 
 
-def test_a_section_called_images_and_links_in_the_gallery(tmp_path, gallery):
+def test_figures_stay_whatever_the_examples_hold_and_links_are_not_followed(tmp_path, gallery):
     examples = _sections(tmp_path / "examples")
-    _write(examples / "images" / "README.txt", "Images\n======\n")
-    _write(examples / "images" / "plot_01_x.py", "print(1)\n")
-    _write(gallery / "images" / "plot_01_x.rst", "x")
-    _write(gallery / "images" / "plot_09_gone.rst", "x")
+    # A plain folder of data called images beside the examples: not a section.
+    _write(examples / "intro" / "images" / "garment.png", "x")
+    _write(gallery / "intro" / "images" / "thumb" / "sphx_glr_plot_01_a_thumb.png", "x")
+    _write(gallery / "intro" / "plot_09_gone.rst", "x")
+    _write(gallery / "intro" / "plot_09_gone.py", "x")
+    _write(gallery / "intro" / "images" / "sphx_glr_plot_09_gone_001.png", "x")
     outside = _write(tmp_path / "outside" / "plot_09_gone.rst", "not the gallery's")
     (gallery / "intro" / "linked").symlink_to(outside.parent)
     removed = outputs.remove_orphans(gallery, examples)
-    assert gallery / "images" / "plot_09_gone.rst" in removed
-    assert (gallery / "images" / "plot_01_x.rst").exists()
+    assert gallery / "intro" / "images" / "sphx_glr_plot_09_gone_001.png" in removed
+    assert (gallery / "intro" / "images" / "sphx_glr_plot_01_a_001.png").exists()
+    assert (gallery / "intro" / "images" / "thumb" / "sphx_glr_plot_01_a_thumb.png").exists()
     assert outside.exists()  # a link is removed as a link, never followed
 
 
@@ -553,3 +563,28 @@ def test_a_copy_pruned_just_after_it_was_restored_is_no_error(tmp_path, gallery,
     target = tmp_path / "clone" / "auto_examples"
     assert outputs.restore("a" * 64, target, kept_dir, tmp_path / "staging")
     assert outputs.stamped_key(target) == "a" * 64
+
+
+def test_a_header_of_any_name_sphinx_gallery_reads_makes_a_section(tmp_path, gallery):
+    examples = tmp_path / "examples"
+    _write(examples / "intro" / "readme.rst", "Intro\n=====\n")
+    _write(examples / "intro" / "plot_01_a.py", "print(1)\n")
+    assert outputs.remove_orphans(gallery, examples) == []
+
+
+def test_a_link_up_the_tree_is_not_walked(tmp_path):
+    root = tmp_path / "repo" / "examples"
+    _write(root / "intro" / "plot_01_a.py", "print(1)\n")
+    _write(tmp_path / "repo" / "docs" / "auto_examples" / "x.rst", "x")
+    (root / "up").symlink_to(tmp_path / "repo")
+    assert [p.relative_to(root).as_posix() for p in outputs._files(root)] == ["intro/plot_01_a.py"]
+
+
+def test_a_kept_dir_that_links_elsewhere_stays_a_link(tmp_path, gallery):
+    elsewhere = tmp_path / "other-disk"
+    elsewhere.mkdir()
+    kept_dir = tmp_path / "kept"
+    kept_dir.symlink_to(elsewhere)
+    outputs.keep("a" * 64, gallery, kept_dir)
+    assert kept_dir.is_symlink()
+    assert (elsewhere / ("a" * 64) / "index.rst").exists()

@@ -72,8 +72,13 @@ IGNORED_SETTINGS = ("CNNVIZ_CACHE_DIR", "CNNVIZ_DATA_DIR")
 IGNORED_PREFIXES = ("TF_CPP_", "TF_CLI_", "TF_VAR_")
 
 
-#: The files that make a folder of examples a section (sphinx-gallery's headers).
-_HEADERS = ("README.txt", "README.rst", "GALLERY_HEADER.rst")
+#: The files that make a folder of examples a section: sphinx-gallery's headers (its
+#: names, with .txt or the site's source suffix, .rst).
+_HEADERS = tuple(
+    f"{name}{suffix}"
+    for name in ("GALLERY_HEADER", "README", "readme")
+    for suffix in (".txt", ".rst")
+)
 #: Files no build reads: editors' backups and autosaves, a merge's or a patch's leftovers.
 _NOT_READ = re.compile(r".*~|#.*#|.*\.(orig|rej|bak)")
 
@@ -84,9 +89,11 @@ def _files(root: Path) -> Iterator[Path]:
     A folder reached twice (a link back up the tree) is read once.
     """
     seen: set[str] = set()
+    top = os.path.realpath(root)
     for folder, names, files in os.walk(root, followlinks=True):
         real = os.path.realpath(folder)
-        if real in seen:
+        # A folder read before, or one that holds the root (a link up the tree).
+        if real in seen or (real != top and (top + os.sep).startswith(real + os.sep)):
             names[:] = []
             continue
         seen.add(real)
@@ -243,8 +250,8 @@ def _staged(parent: Path, name: str) -> Path:
     """Make a temporary directory in `parent` for what becomes a directory called `name`."""
     from cnnviz.cache import remove_leftovers
 
-    if parent.is_symlink() or (parent.exists() and not parent.is_dir()):
-        _remove(parent)  # a file or a link in the way: staging must be a folder here
+    if not parent.is_dir() and (parent.exists() or parent.is_symlink()):
+        _remove(parent)  # a file or a dangling link in the way (a link to a folder is fine)
     parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(parent)
     # The process id in the name tells remove_leftovers whose it is.
@@ -354,25 +361,27 @@ def remove_orphans(gallery: Path, examples: Path) -> list[Path]:
 
     An example deleted, renamed, or one of another branch's restored with
     the kept outputs, would otherwise leave a page that no table of contents
-    names. The gallery's top and its sections are looked at, nested ones
-    too; a gallery folder whose folder of examples is gone, or is no section
-    (no header), goes as a whole. The ``images`` folders sphinx-gallery
-    makes hold the figures, whose names say which example made them. Links
-    inside the gallery are not followed.
+    names. An example's outputs are known by the copy of its source that
+    sphinx-gallery puts beside its page (``<name>.py`` beside ``<name>.rst``),
+    whether it runs or not. The gallery's top and its sections are looked
+    at, nested ones too; a gallery folder whose folder of examples is gone,
+    or is no section (no header), goes as a whole. The ``images`` folders
+    hold the figures (their names say which example made them) and are
+    never removed whole. Links inside the gallery are not followed.
     """
     removed: list[Path] = []
 
     def visit(folder: Path, source: Path) -> None:
-        stems = {p.name[: -len(".rst")] for p in folder.glob("plot_*.rst")}
-        gone = sorted(stems - {p.stem for p in source.glob("plot_*.py")})
+        pages = {p.stem for p in folder.glob("*.rst") if (folder / f"{p.stem}.py").is_file()}
+        gone = sorted(pages - {p.stem for p in source.glob("*.py")})
         names = [_output_names(stem) for stem in gone]
         figures = folder / "images"
         candidates = list(folder.iterdir())
-        if figures.is_dir() and not figures.is_symlink() and not (source / "images").is_dir():
+        if figures.is_dir() and not figures.is_symlink():
             candidates += [p for p in figures.rglob("*") if not p.is_dir()]
         for path in sorted(candidates):
             if path.is_dir() and not path.is_symlink():
-                if path == figures and not (source / "images").is_dir():
+                if path == figures:
                     continue
                 if _is_section(source / path.name):
                     visit(path, source / path.name)
@@ -449,18 +458,22 @@ def prepare(
     outputs kept under `key` took its place, ``"stale"`` otherwise (its stamp
     is then removed: every example must run). Then, whatever the case, the
     outputs of examples that are gone are removed and the MD5 records of
-    those whose text changed are forgotten. `key` None (examples not run,
-    or no key) leaves the outputs and the stamp as they are.
+    those whose text changed are forgotten (so that they run when examples
+    next run). `key` None (no example runs, or no key) restores nothing and
+    leaves the stamp as it is.
     """
     state = "stale"
-    if key is not None and stamped_key(gallery) == key:
-        state = "current"
-    elif key is not None and restore(key, gallery, kept_dir, staging):
-        state = "restored"
-    elif key is not None:
-        unstamp(gallery)  # a build that stops half-way leaves no stamp
-    # After a restore: the kept outputs may hold examples this checkout does not have.
-    remove_orphans(gallery, examples)
+    try:
+        if key is not None and stamped_key(gallery) == key:
+            state = "current"
+        elif key is not None and restore(key, gallery, kept_dir, staging):
+            state = "restored"
+        elif key is not None:
+            unstamp(gallery)  # a build that stops half-way leaves no stamp
+    finally:
+        # After a restore (the kept outputs may hold examples this checkout does not
+        # have), and even if it failed: a page in no table of contents fails the build.
+        remove_orphans(gallery, examples)
     # Before the examples run, not after: a build stopped while they ran, or one that
     # failed, leaves no record that the old text would match.
     forget_changed(gallery, examples, md5)
