@@ -86,7 +86,8 @@ _NOT_READ = re.compile(r".*~|#.*#|.*\.(orig|rej|bak)")
 def _files(root: Path) -> Iterator[Path]:
     """Yield the files under `root`, through linked folders too (as sphinx-gallery reads them).
 
-    A folder reached twice (a link back up the tree) is read once.
+    A folder reached twice is read once, and a link to a folder that holds
+    `root` (up the tree) is not followed.
     """
     seen: set[str] = set()
     top = os.path.realpath(root)
@@ -177,7 +178,7 @@ def gallery_key(docs: Path, examples: Path, package: Path | None = None) -> str 
         # The configuration and its hooks (reset_modules, the trainings); not the pages' text.
         "docs": _files_sha256(docs, [docs / "conf.py", *(docs / "_ext").glob("*.py")]),
         # Anything an example might read beside the examples themselves (sphinx-gallery
-        # hashes each example) and the section headers (README.txt or GALLERY_HEADER.rst).
+        # hashes each example) and the sections' headers.
         "examples": _files_sha256(
             examples,
             (
