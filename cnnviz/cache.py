@@ -127,12 +127,7 @@ def epoch_weights(entry: Path, epoch: int) -> list[np.ndarray]:
 
 def write_entry(entry: Path, model: keras.Model, history: History, epochs: EpochWeights) -> None:
     """Write an entry into a temporary directory beside it, then rename it into place."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(entry.parent)
-    # The process id in the name tells remove_leftovers whose it is.
-    tmp = Path(
-        tempfile.mkdtemp(prefix=f".{entry.name}.{os.getpid()}.", suffix=".tmp", dir=entry.parent)
-    )
+    tmp = temporary_dir(entry.parent, entry.name)
     try:
         model.save(tmp / "model.keras")
         (tmp / "history.json").write_text(json.dumps(history))
@@ -219,9 +214,30 @@ def remove_leftovers(directory: Path) -> list[Path]:
     return removed
 
 
+def temporary_dir(parent: Path, name: str) -> Path:
+    """Make a temporary directory in `parent` for what becomes the directory `name` there.
+
+    `parent` is created if need be, and the leftovers of dead processes in it
+    are removed first. The name, ``.<name>.<pid>.<random>.tmp``, tells
+    :func:`remove_leftovers` whose it is.
+    """
+    parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(parent)
+    return Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=parent))
+
+
+def trash_path(directory: Path, name: str) -> Path:
+    """Return where this process sets aside the directory `name` before removing it.
+
+    ``.<name>.<pid>.trash`` in `directory`: a removal that is cut short leaves it
+    there, for :func:`remove_leftovers`, never a half-removed `name`.
+    """
+    return directory / f".{name}.{os.getpid()}.trash"
+
+
 def discard(entry: Path) -> None:
     """Remove a bad entry without ever leaving a half-removed one in place."""
-    trash = entry.with_name(f".{entry.name}.{os.getpid()}.trash")
+    trash = trash_path(entry.parent, entry.name)
     try:
         entry.rename(trash)
     except OSError:

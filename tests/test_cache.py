@@ -569,6 +569,32 @@ def test_leftovers_of_dead_processes_are_removed_at_the_next_store(tmp_path, sma
     assert entries(tmp_path) == sorted([live_tmp.name, entry.name])
 
 
+def test_temporary_and_trash_directories_are_what_remove_leftovers_cleans(tmp_path):
+    # The two names every writer of the cache directory (and the docs build's kept gallery
+    # outputs) uses: this process's are left alone, a dead process's are removed.
+    parent = tmp_path / "not" / "yet"
+    staged = cache.temporary_dir(parent, "lenet5-valid-abc")
+    trash = cache.trash_path(parent, "lenet5-valid-abc")
+    assert staged.is_dir() and staged.parent == parent
+    assert staged.name.startswith(f".lenet5-valid-abc.{os.getpid()}.")
+    assert staged.name.endswith(".tmp")
+    assert trash == parent / f".lenet5-valid-abc.{os.getpid()}.trash"
+    trash.mkdir()
+    assert cache.remove_leftovers(parent) == []  # ours: perhaps still being written
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pid = int(dead.stdout)
+    for path in (staged, trash):
+        path.rename(parent / path.name.replace(f".{os.getpid()}.", f".{pid}."))
+    again = cache.temporary_dir(parent, "lenet5-valid-abc")  # removes the dead one's first
+    assert sorted(p.name for p in parent.iterdir()) == [again.name]
+
+
 @pytest.mark.parametrize("value", ["   ", " /tmp/cache"])
 def test_a_cache_dir_variable_of_white_space_is_refused(monkeypatch, value):
     monkeypatch.setenv("CNNVIZ_CACHE_DIR", value)

@@ -33,7 +33,6 @@ import platform
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -249,14 +248,11 @@ def _remove(path: Path) -> None:
 
 def _staged(parent: Path, name: str) -> Path:
     """Make a temporary directory in `parent` for what becomes a directory called `name`."""
-    from cnnviz.cache import remove_leftovers
+    from cnnviz.cache import temporary_dir
 
     if not parent.is_dir() and (parent.exists() or parent.is_symlink()):
         _remove(parent)  # a file or a dangling link in the way (a link to a folder is fine)
-    parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(parent)
-    # The process id in the name tells remove_leftovers whose it is.
-    return Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=parent))
+    return temporary_dir(parent, name)
 
 
 def _swap_in(staged: Path, target: Path) -> None:
@@ -267,7 +263,9 @@ def _swap_in(staged: Path, target: Path) -> None:
     aside beside `staged` (so, for the gallery, outside what Sphinx reads) and
     put back if the new one cannot take its place.
     """
-    old = staged.with_name(f".{target.name}.{os.getpid()}.trash")
+    from cnnviz.cache import trash_path
+
+    old = trash_path(staged.parent, target.name)
     moved = target.exists() or target.is_symlink()
     if moved:
         target.rename(old)
