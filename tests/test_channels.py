@@ -847,6 +847,36 @@ def test_mean_ablation_of_a_constant_channel_changes_nothing_while_zeroing_it_do
     assert 0.3 < mean["fill_values"][0] < 0.7
 
 
+def test_given_fill_values_are_what_ablated_channels_become():
+    model = constant_channel_model()
+    x = np.random.default_rng(5).random((40, 8, 8, 1), np.float32)
+    y = np.zeros(40, np.int64)
+    mean = cnnviz.channel_ablation(model, x, y, "conv", fill="mean")
+    # The means given back as numbers: the same ablation, prediction for prediction.
+    given = cnnviz.channel_ablation(model, x, y, "conv", fill=mean["fill_values"])
+    assert given["fill"] == "given"
+    np.testing.assert_array_equal(given["fill_values"], mean["fill_values"])
+    np.testing.assert_array_equal(given["accuracy"], mean["accuracy"])
+    # Means of other images (a generator may be given: it is read once), and one number
+    # broadcast to every channel; zero given as a number is fill="zero".
+    other = np.random.default_rng(6).random((40, 8, 8, 1), np.float32)
+    means = cnnviz.layer_outputs(model, other, ["conv"])["conv"].mean(axis=(0, 1, 2))
+    stream = ((x[s : s + 10], y[s : s + 10]) for s in range(0, 40, 10))
+    moved = cnnviz.channel_ablation(model, stream, None, "conv", fill=means, channels=[1])
+    np.testing.assert_allclose(moved["fill_values"], [means[1]])
+    assert moved["fill_values"].dtype == np.float64
+    zero = cnnviz.channel_ablation(model, x, y, "conv")
+    as_number = cnnviz.channel_ablation(model, x, y, "conv", fill=0)
+    np.testing.assert_array_equal(as_number["fill_values"], [0.0, 0.0])
+    np.testing.assert_array_equal(as_number["accuracy"], zero["accuracy"])
+    # Channel 1 (1.3 everywhere) is the class-0 score; channel 0's mean, about 0.5 for these
+    # images, the class-1 score: at 0.2 every prediction flips, at 1.3 none does.
+    flipped = cnnviz.channel_ablation(model, x, y, "conv", fill=[0.0, 0.2], channels=[1])
+    kept = cnnviz.channel_ablation(model, x, y, "conv", fill=[0.0, 1.3], channels=[1])
+    np.testing.assert_array_equal(flipped["accuracy"], [0.0])
+    np.testing.assert_array_equal(kept["accuracy"], [1.0])
+
+
 def test_mean_ablation_reads_a_stream_twice_the_same_batches_and_refuses_a_generator():
     model = constant_channel_model()
     x = np.random.default_rng(4).random((30, 8, 8, 1), np.float32)

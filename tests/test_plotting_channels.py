@@ -570,6 +570,11 @@ def test_ablation_wraps_a_long_layer_name_inside_the_figure():
             "channel switched off (set to its mean activation)",
             "per channel set to its mean",
         ),
+        (
+            "given",
+            "channel switched off (set to a given value)",
+            "per channel set to a given value",
+        ),
     ],
 )
 def test_ablation_says_what_a_channel_was_replaced_by(fill, label, title):
@@ -583,7 +588,7 @@ def test_ablation_says_what_a_channel_was_replaced_by(fill, label, title):
 
 def test_ablation_refuses_a_fill_it_cannot_name():
     result = {"layer": "c", "channels": [0], "accuracy": [0.5], "intact_accuracy": 0.5}
-    with pytest.raises(ValueError, match=r"result\['fill'\] must be one of \('zero', 'mean'\)"):
+    with pytest.raises(ValueError, match=r"result\['fill'\] must be one of \('zero', 'mean', 'given'\)"):
         plot_ablation({**result, "fill": "noise"})
 
 

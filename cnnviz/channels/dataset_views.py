@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _batches, _checks, _graph
 from .._geometry import _boxes, _field
 
 __all__ = ["channel_ablation", "class_mean_activations", "top_patches"]
 
-#: What :func:`channel_ablation` may put in an ablated channel's place.
+#: What :func:`channel_ablation` may put in an ablated channel's place, by name; its result
+#: says ``"given"`` for values given as numbers.
 FILLS = ("zero", "mean")
 
 
@@ -253,7 +255,7 @@ def channel_ablation(
     *,
     channels: object = None,
     steps: int | None = None,
-    fill: str = "zero",
+    fill: str | float | ArrayLike = "zero",
 ) -> dict:
     """Return the accuracy with each channel of `layer` switched off: set to zero or to its mean.
 
@@ -263,7 +265,10 @@ def channel_ablation(
     policy of ``cnnviz._batches`` allows for that part.
     The given model is never changed. An ablated channel's output is one
     value at every position and for every image: zero (``fill="zero"``,
-    the default), or the channel's mean activation (``fill="mean"``).
+    the default), the channel's mean activation (``fill="mean"``), or a
+    value given for each channel (for example the channels' means over
+    other images than the ones ablated: the training images', when the
+    accuracy is measured on the test images).
     Zero is not "off" for a channel whose normal level is not zero (a
     convolution's bias moves it): zeroing moves it to a level it never has.
     The mean keeps its average level (mean ablation, as Wang et al., 2023,
@@ -311,9 +316,12 @@ def channel_ablation(
         dataset shuffled with ``reshuffle_each_iteration=True``, tf.data's
         default, does not: its means are then over other images than
         the ones ablated).
-    fill : {"zero", "mean"}, default "zero"
-        What an ablated channel's output becomes: zero, or the channel's
-        mean activation over the images and positions.
+    fill : {"zero", "mean"}, float or array_like, default "zero"
+        What an ablated channel's output becomes: zero, the channel's
+        mean activation over the images and positions, or the given
+        value: one number for every channel, or one per channel of the
+        layer, shape (C,), C the layer's channel count (also when only
+        some are ablated).
 
     Returns
     -------
@@ -322,17 +330,19 @@ def channel_ablation(
         ``"accuracy"``: float64 (C,), the fraction of images whose
         predicted class (the largest output) is their label with that
         channel off; ``"intact_accuracy"``: float, the same with no channel
-        off; ``"fill"``: the `fill` used; ``"fill_values"``: float64 (C,),
-        the value each ablated channel was given (zeros, or the means).
+        off; ``"fill"``: ``"zero"``, ``"mean"`` or ``"given"`` (values
+        given as numbers); ``"fill_values"``: float64 (C,), the value each
+        ablated channel was given.
 
     Raises
     ------
     TypeError, ValueError
         As for :func:`class_mean_activations`; ValueError also if the model
         has not one (batch, classes) output or cannot be split at the layer,
-        a channel is out of range, or `fill` is not ``"zero"`` or
-        ``"mean"``; TypeError also if `fill` is ``"mean"`` and `images` is
-        an iterator (a generator), which cannot be read twice.
+        a channel is out of range, or `fill` is another string, or values
+        of another shape than (C,) or not finite; TypeError also if `fill`
+        holds other things than real numbers, or is ``"mean"`` and `images`
+        is an iterator (a generator), which cannot be read twice.
 
     Examples
     --------
@@ -345,9 +355,21 @@ def channel_ablation(
     >>> mean = channel_ablation(lenet5(), x, np.arange(20) % 10, "conv1", fill="mean")
     >>> mean["fill"], mean["fill_values"].shape
     ('mean', (6,))
+    >>> model, y = lenet5(), np.arange(20) % 10
+    >>> means = channel_ablation(model, x, y, "conv1", fill="mean")
+    >>> given = channel_ablation(model, x, y, "conv1", fill=means["fill_values"])
+    >>> given["fill"], bool((given["accuracy"] == means["accuracy"]).all())
+    ('given', True)
     """
     model = _graph.class_output(model)
-    fill = _checks.one_of(fill, FILLS, "fill")
+    given = fill  # numbers: checked once the layer's channel count is known
+    if isinstance(fill, str):
+        if fill not in FILLS:
+            raise ValueError(
+                f"fill must be one of {FILLS}, a number or one number per channel; got {fill!r}"
+            )
+    else:
+        fill = "given"
     parts = _graph.split(model, layer)
     count = _graph.channel_count(parts, spatial=False)
     chosen = _checks.indices(channels, count, "channels", f"of layer {parts.name!r}")
@@ -362,7 +384,9 @@ def channel_ablation(
         )
 
     values = np.zeros(count)
-    if fill == "mean":
+    if fill == "given":
+        values = _fill_values(given, count, parts.name)
+    elif fill == "mean":
         _batches.refuse_one_pass(images, "images", 'fill="mean" reads the images twice')
         values = _channel_means(parts, read(), count)
 
@@ -404,6 +428,29 @@ def channel_ablation(
         "fill": fill,
         "fill_values": values[chosen],
     }
+
+
+def _fill_values(given: object, count: int, layer: str) -> np.ndarray:
+    """Return the values given for the ablated channels, float64 (count,): checked, broadcast."""
+    array = given if isinstance(given, np.ndarray) else np.asarray(given)
+    if (
+        array.dtype == np.bool_
+        or not np.issubdtype(array.dtype, np.number)
+        or np.iscomplexobj(array)
+    ):
+        shown = f"an array of dtype {array.dtype}" if array.ndim else repr(given)
+        raise TypeError(
+            "fill must be 'zero', 'mean', a real number or one real number per channel; "
+            f"got {shown}"
+        )
+    if array.ndim == 0:
+        array = np.full(count, array)
+    if array.shape != (count,):
+        raise ValueError(
+            f"fill must hold one value per channel of layer {layer!r}, shape ({count},); "
+            f"got shape {array.shape}"
+        )
+    return _checks.finite(array.astype(np.float64), "fill")
 
 
 def _channel_means(parts: _graph.Split, batches: _batches.Source, count: int) -> np.ndarray:

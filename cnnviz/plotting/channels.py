@@ -399,8 +399,11 @@ def plot_class_activations(
 
 # --- plot_ablation ---------------------------------------------------------------------------
 
-#: channel_ablation's fills (cnnviz.channels.dataset_views.FILLS: plotting imports no Keras room).
-_FILLS = ("zero", "mean")
+#: channel_ablation's fills (cnnviz.channels.dataset_views.FILLS, and "given" for values given
+#: as numbers: plotting imports no Keras room).
+_FILLS = ("zero", "mean", "given")
+#: What the title says of an ablated channel, by fill.
+_TITLES = {"mean": "set to its mean", "given": "set to a given value"}
 
 
 #: The most bars labelled with their values: 0.45 inch each fill a 12-inch figure.
@@ -432,8 +435,8 @@ def plot_ablation(
     one image of thousands, one digit under 0.005); more are drawn in a
     figure a page wide, read on the y axis, every n-th channel numbered. The
     title gives the intact accuracy, and the axis label what the channel
-    was replaced by where the result says (its ``"fill"``: zero or the
-    channel's mean activation).
+    was replaced by where the result says (its ``"fill"``: zero, the
+    channel's mean activation or a given value).
 
     Parameters
     ----------
@@ -442,7 +445,7 @@ def plot_ablation(
         ``"layer"`` (str), ``"channels"`` (C,) integers, ``"accuracy"``
         (C,) the accuracy with each channel switched off, and
         ``"intact_accuracy"``, all accuracies fractions in [0, 1]; and,
-        optionally, ``"fill"``, ``"zero"`` or ``"mean"``.
+        optionally, ``"fill"``, ``"zero"``, ``"mean"`` or ``"given"``.
     fig : matplotlib.figure.Figure or SubFigure, optional
         Where to draw; a new figure by default.
 
@@ -455,8 +458,8 @@ def plot_ablation(
     ------
     ValueError
         If a key is missing, ``accuracy`` is not one value per channel, an
-        accuracy is not in [0, 1], or ``fill`` is given and is neither
-        ``"zero"`` nor ``"mean"``.
+        accuracy is not in [0, 1], or ``fill`` is given and is none of
+        ``"zero"``, ``"mean"`` and ``"given"``.
     TypeError
         If `result` is not a mapping, a field has the wrong type, or `fig`
         is not a figure.
@@ -502,6 +505,7 @@ def plot_ablation(
         None: "switched off",
         "zero": "switched off (its output set to zero)",
         "mean": "switched off (set to its mean activation)",
+        "given": "switched off (set to a given value)",
     }[fill]
 
     # Rounded to 1e-9 points (an image of 1e11): accuracies computed two ways (0.7 and
@@ -531,7 +535,7 @@ def plot_ablation(
     ax.set_ylabel("accuracy lost\n(percentage points)")
     title = (
         f"{layer}: accuracy lost per channel "
-        f"{'set to its mean' if fill == 'mean' else 'switched off'}\n"
+        f"{_TITLES.get(fill, 'switched off')}\n"
         f"intact accuracy {float(intact):.2%} ({len(channels)} channels)"
     )
     # Wrapped to the axes (the figure less about an inch of y labels), centred over it:

@@ -69,8 +69,11 @@ plt.show()
 # sixteen channels of each model, one model per figure. The tiles'
 # titles (image index and activation) would be too small to read here:
 # each row says instead its channel and the activations of its first
-# and ninth patch. The ``same`` model's channel numbers have nothing to
-# do with the ``valid`` model's: two trainings, two sets of filters.
+# and ninth patch. Both models' ``conv2`` start from the same random
+# kernels (the first page of this section checks it), so channel ``f``
+# of one may still resemble channel ``f`` of the other; but two trainings
+# moved them apart, through different paddings and a different ``fc1``:
+# do not assume that channels of one number detect the same thing.
 
 
 def overview(p):
@@ -203,8 +206,10 @@ for p, model in models.items():
 #   ``conv2`` had no such filter. Besides the channel's information, it
 #   takes away its average level: the next layers now see zero where
 #   they usually see the channel's answers.
-# - *Mean ablation* (``fill="mean"``) sets the channel to one constant,
-#   its mean over the images and positions. It keeps the channel's
+# - *Mean ablation* sets the channel to one constant, its mean over the
+#   60,000 *training* images and all positions, given to the function as
+#   numbers (``fill=means``; ``fill="mean"`` would take the mean over the
+#   test images the accuracy is measured on). It keeps the channel's
 #   average level, but it puts that level everywhere, also where the
 #   channel is normally silent (the positions where its ReLU gives
 #   zero): the next layers see activity where they usually see none.
@@ -215,18 +220,47 @@ for p, model in models.items():
 # network relies on; one that costs much under one fill only is
 # sensitive to that kind of change. In each figure the two models share
 # one y-axis; the two figures each have their own.
-ablation = {}
-for fill in ("zero", "mean"):
-    for p, model in models.items():
-        ablation[p, fill] = cnnviz.channel_ablation(
-            model, x_test, y_test, "relu2", fill=fill
+
+
+def training_means(model):
+    """Each relu2 channel's mean over the training images and positions."""
+    total = 0.0
+    for i in range(0, len(x_train), 10000):  # 10,000 images at a time
+        out = cnnviz.layer_outputs(
+            model, x_train[i : i + 10000], ["relu2"]
         )
+        total = total + out["relu2"].sum(
+            axis=(0, 1, 2), dtype=np.float64
+        )
+    return total / (len(x_train) * out["relu2"][0, ..., 0].size)
+
+
+ablation = {}
+for p, model in models.items():
+    ablation[p, "zero"] = cnnviz.channel_ablation(
+        model, x_test, y_test, "relu2"
+    )
+    ablation[p, "mean"] = cnnviz.channel_ablation(
+        model, x_test, y_test, "relu2", fill=training_means(model)
+    )
 
 
 def show_ablation(fill):
     fig = plt.figure(figsize=(12.2, 7.4), layout="constrained")
     for sub, p in zip(fig.subfigures(2, 1), models, strict=True):
         cnnviz.plot_ablation(ablation[p, fill], fig=sub)
+        if (
+            fill == "mean"
+        ):  # the values given: the training images' means
+            ax = sub.axes[0]
+            ax.set_xlabel(
+                "channel switched off (set to its mean over the training images)"
+            )
+            ax.set_title(
+                ax.get_title().replace(
+                    "a given value", "its training mean"
+                )
+            )
         sub.suptitle(
             f"{p} padding", x=0.02, ha="left", fontsize="medium"
         )
