@@ -124,7 +124,9 @@ assert max(twins) > 0.8, "no pair of twin kernels stayed alike"
 # (``filters_in_rows=True``; by default the filters are columns, too
 # many for this page's width). Read a row as a recipe: "red where this input channel is high, blue
 # where that one is, ...". A slice that is nearly white means the
-# filter ignores that input channel. What the recipe amounts to in
+# filter gives that input channel little weight (how much the channel
+# then adds to the filter's output depends on its values too: see
+# below). What the recipe amounts to in
 # pixels cannot be seen in the weights; the next pages find it from the
 # data (the images that excite a channel most) and by optimisation.
 cnnviz.plot_kernels(
@@ -144,17 +146,34 @@ cnnviz.plot_kernels(
 plt.show()
 
 # %%
-# How much each input channel matters to each filter
-# --------------------------------------------------
+# Which input channel each filter weighs most
+# -------------------------------------------
 # One number per slice sums the picture up: the root mean square of its
-# 25 weights. Each line prints, for one filter of the ``valid`` model,
-# the input channel it weighs most and least.
+# 25 weights. A large weight is not yet a large contribution: what a
+# slice adds to the filter's output is its weights times that input
+# channel's values, and ``max_pool1``'s six channels differ in size.
+# Their root mean square over 2,000 training images is printed first;
+# the product of the two root mean squares is a rough measure of each
+# slice's contribution. Each line then prints, for one filter of the
+# ``valid`` model, the input channel with the largest and the smallest
+# weights, and the one with the largest and smallest product: they need
+# not be the same.
 k2 = cnnviz.kernels(models["valid"], "conv2")
 rms = np.sqrt((k2**2).mean(axis=(0, 1)))  # (input channels, filters)
+(x_train, _), _ = cnnviz.load_fashion_mnist()
+pooled = cnnviz.layer_outputs(
+    models["valid"], x_train[:2000], ["max_pool1"]
+)
+size = np.sqrt((pooled["max_pool1"] ** 2).mean(axis=(0, 1, 2)))
+print(
+    "max_pool1 channels' rms: "
+    + ", ".join(f"{c}: {v:.2f}" for c, v in enumerate(size))
+)
+contribution = rms * size[:, np.newaxis]
 for f in range(k2.shape[-1]):
     order = np.argsort(rms[:, f])
+    share = np.argsort(contribution[:, f])
     print(
-        f"filter {f:2}: weighs input channel {order[-1]} most "
-        f"(rms {rms[order[-1], f]:.3f}), {order[0]} least "
-        f"(rms {rms[order[0], f]:.3f})"
+        f"filter {f:2}: weights largest on {order[-1]}, smallest on {order[0]}; "
+        f"weights x values largest on {share[-1]}, smallest on {share[0]}"
     )

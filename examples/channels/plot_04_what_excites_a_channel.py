@@ -5,7 +5,7 @@ What excites a channel? Activation maximization for LeNet-5
 The top patches of the previous page are the real images a channel
 likes best. Activation maximization asks the network instead: starting
 from noise, change the input image step by step, by gradient ascent,
-until one unit of the channel is as strong as it gets. This page does
+to make one unit of the channel as strong as it can. This page does
 it for every channel of ``conv1`` and ``conv2`` of both trained models,
 shows what the regularisation that keeps the images readable costs, and
 compares the result with the strongest real training image.
@@ -88,9 +88,13 @@ def show(model, layer, images, title):
 # no penalty) that is where the ascent goes, and all the way: its Adam
 # steps move every pixel at the same pace whatever its weight, so a
 # pixel under a small weight ends as white (or black) as one under a
-# large weight. (The L2 penalty alone would give the kernel's values,
-# scaled and clipped to the range, black where a weight is negative; the
-# docstring of :func:`cnnviz.maximize_activation` works it out. Here the
+# large weight. (The L2 penalty alone would give the kernel's values
+# scaled by ``n / (2 l2)``, ``n`` the image's 784 pixels, and clipped
+# to the range, black where a weight is negative; the docstring of
+# :func:`cnnviz.maximize_activation` works it out. At the default
+# ``l2=0.02`` that factor is about 20,000, which clips every weight
+# but the tiniest to black or white: the sign pattern again. The
+# kernels' values would show only with ``l2`` in the hundreds; here the
 # kernels themselves are drawn instead.) Each kernel is drawn on one
 # blue-white-red scale per model (white is 0, red positive, the limits
 # the largest weight's size, as the colour bar beside the model's
@@ -149,13 +153,15 @@ for p, model in models.items():
 # real images (compare the table at the end, which prints each unit's
 # strongest answer to a real image and each image's mean pixel): a dim
 # image reads as "the regularised ascent found little for this unit",
-# not as "a weak unit".
+# not as "a weak unit". Nor are these the inputs the units like best:
+# for every channel of both models, the strongest training image gives
+# the unit more than its regularised image does (the table at the end).
 conv2 = {p: best_inputs(model, "conv2") for p, model in models.items()}
 show(
     models["valid"],
     "conv2",
     conv2["valid"],
-    "conv2, valid padding: the 14x14 input each channel likes best",
+    "conv2, valid padding: a regularised 14x14 input for each channel",
 )
 
 # %%
@@ -163,7 +169,7 @@ show(
     models["same"],
     "conv2",
     conv2["same"],
-    "conv2, same padding: the 14x14 input each channel likes best",
+    "conv2, same padding: a regularised 14x14 input for each channel",
 )
 
 # %%
@@ -224,10 +230,16 @@ for p, model in models.items():
         )
     for name in made:
         above = int((columns[name] > columns["best training"]).sum())
+        if name == "regularised":
+            above_regularised = above
         print(
             f"  {name}: above the best training image "
             f"for {above} of 16 channels"
         )
+    # The claim of the conv2 section: no regularised image beats the training set.
+    assert above_regularised == 0, (
+        f"{p}: a regularised image beats every training image"
+    )
     if "free" in columns:  # the claim of the section above
         free_wins = columns["free"] > columns["regularised"]
         assert free_wins.all(), (

@@ -236,7 +236,10 @@ plt.show()
 # All 31 states of the ``valid`` model, one frame each: the kernels on
 # the left, the maps of image 41 on the right, each on its own scale
 # (centred on zero) fixed over the whole animation, so that only the
-# weights move.
+# weights move. In a Jupyter notebook, ``plt.show()`` draws only the first
+# frame: to play it there, end the cell with
+# ``IPython.display.HTML(animation.to_jshtml())`` instead (this site does
+# the same when it is built).
 frames = {}
 for epoch in range(31):
     model, _ = cnnviz.trained_lenet5("valid", epoch=epoch, verbose=0)

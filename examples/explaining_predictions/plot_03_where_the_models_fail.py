@@ -125,7 +125,8 @@ for p, matrix in matrices.items():
 # own maximum, so all tiles share one colour bar from 0 to 1
 # (``magma``). On the ``valid`` model, colour in a frame or corner
 # outside the garment is the edge cells' values copied outwards (see
-# the Grad-CAM section of the previous page), not evidence found there.
+# the Grad-CAM section of :doc:`plot_01_where_lenet5_looks`), not
+# evidence found there.
 worst = {}
 for p, prob in probabilities.items():
     wrong = np.flatnonzero(prob.argmax(axis=1) != y_test)

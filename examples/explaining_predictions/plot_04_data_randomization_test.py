@@ -224,7 +224,10 @@ for name, found in result.items():
         found["correlation"],
         found["correlation_abs"],
     )
-    verdict = "pass" if max(signed, absolute) < 0.5 else "fail"
+    # A pass against this model is trivial (below): the verdict says so.
+    verdict = (
+        "pass, trivially" if max(signed, absolute) < 0.5 else "fail"
+    )
     print(
         f"{name:21} signed {signed:6.3f}  absolute {absolute:6.3f}  {verdict}"
     )

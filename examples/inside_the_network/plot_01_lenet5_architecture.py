@@ -17,6 +17,16 @@ train it and draw what each of its layers makes of one image.
 # those into ten class probabilities. The ReLUs are layers of their own so
 # that their outputs can be drawn too.
 #
+# This is the modern LeNet-5 of the notebook (and of most courses), not
+# LeCun et al.'s of 1998 ("Gradient-based learning applied to document
+# recognition"), which took 32x32 images, squashed with scaled tanh
+# instead of ReLU, subsampled by a trainable average (a weight and a bias
+# per map) instead of a max, connected each map of its second convolution
+# to only some of the first one's maps (a fixed table), and ended in
+# radial basis function units instead of a softmax. Its layers of the
+# same names therefore have other shapes and counts: about 60,000
+# parameters there, 44,426 here.
+#
 # The table is read from the model itself by Keras' ``summary``: each
 # layer's output shape (``None`` stands for the batch axis, any number of
 # images) and its number of trainable weights.

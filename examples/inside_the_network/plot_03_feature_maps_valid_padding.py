@@ -121,10 +121,12 @@ plt.show()
 # relu1: negative values set to zero
 # ----------------------------------
 # The ReLU keeps positive values and replaces negative ones by zero; the
-# shape does not change. It is what makes stacking layers worthwhile: a
-# convolution of a convolution is again a convolution (two 5x5 kernels in a
-# row act like one 9x9 kernel), so without something non-linear between
-# them, more layers could compute nothing that one layer cannot.
+# shape does not change. Non-linear steps like it are what make stacking
+# layers worthwhile: a convolution of a convolution is again a
+# convolution (two 5x5 kernels in a row act like one 9x9 kernel), so
+# without something non-linear between them, more layers could compute
+# nothing that one layer cannot. (In LeNet-5 the max-pooling between the
+# two convolutions is non-linear too.)
 #
 # The maps do not keep "only where a filter matched": a channel whose bias
 # is positive keeps that bias over the whole black background, a filter

@@ -237,9 +237,9 @@ plt.show()
 
 # %%
 # Only the first layer's padding looks like background. After ``conv1``
-# the background of each map is its bias (kept by the ReLU where it is
-# positive), not zero; ``conv2``'s padding is zeros all the same, so at
-# the border of its input it sees a step down to zero that is not in the
+# and its ReLU, the background of a map whose bias is positive is that
+# bias, not zero; ``conv2``'s padding is zeros all the same, so at the
+# border of such a map it sees a step down to zero that is not in the
 # image, a false edge. The ``same`` model's ``relu2`` and ``max_pool2``
 # maps above show it as lit border rows and columns; the ``valid`` model
 # has no padding to draw it.

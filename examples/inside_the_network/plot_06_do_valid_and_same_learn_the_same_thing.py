@@ -102,13 +102,15 @@ baseline = dict(zip(layers, np.diag(seeds["cka"]), strict=True))
 # same ``conv1``, ``conv2``, ``fc2`` and ``op`` weights (only ``fc1``,
 # which reads 256 values in one and 784 in the other, starts apart; the
 # code checks it on their epoch-0 weights), which the seed-1 baseline
-# does not share. The second block is where padding shows: ``conv2`` and
-# ``relu2`` of ``valid`` and ``same`` are *less* alike than those of two
-# seeds of ``valid``, although the seed-0 pair started from the same
-# ``conv2`` kernels. Not all of that is the filters: the maps differ in
-# size (8x8 against 14x14), and ``same``'s border units have no
-# counterpart in ``valid``; the matched channels below pair the maps'
-# centres. The output layer ``op`` is above 0.9 in both comparisons: the
+# does not share. The second block is where the two models part:
+# ``conv2`` and ``relu2`` of ``valid`` and ``same`` are *less* alike than
+# those of two seeds of ``valid``, although the seed-0 pair started from
+# the same ``conv2`` kernels. That is not padding alone: the two models
+# also differ in ``fc1`` (its width and its start), and every gradient
+# that reaches ``conv2`` comes through ``fc1``. Nor is all of it the
+# filters: the maps differ in size (8x8 against 14x14), and ``same``'s
+# border units have no counterpart in ``valid``; the matched channels
+# below pair the maps' centres. The output layer ``op`` is above 0.9 in both comparisons: the
 # class probabilities of the two rise and fall together over the test
 # images. CKA does not say that they predict the same class; how often
 # they do is printed below. These statements hold for the models of
@@ -146,9 +148,9 @@ print(
 # %%
 # Off the diagonal: of all of ``same``'s layers, ``valid``'s ``fc2`` and
 # ``op`` are most like ``same``'s own ``fc2`` and ``op``. (``valid``'s
-# ``fc1`` is closest to ``same``'s ``fc1`` and ``fc2``, the two well
-# above the rest: for one of the five seeds checked, it is most like
-# ``fc2``.)
+# ``fc1`` is closest to ``same``'s ``fc1`` and ``fc2``, ahead of the
+# rest by a few hundredths, as its row printed below shows: for one of
+# the five seeds checked, it is most like ``fc2``.)
 for name in ("fc2", "op"):
     row = across["cka"][layers.index(name)]
     print(
@@ -156,6 +158,12 @@ for name in ("fc2", "op"):
     )
     assert layers[int(np.argmax(row))] == name
 row = across["cka"][layers.index("fc1")]
+print(
+    "valid fc1 against same's layers: "
+    + ", ".join(
+        f"{name} {v:.2f}" for name, v in zip(layers, row, strict=True)
+    )
+)
 assert {layers[i] for i in np.argsort(row)[-2:]} == {"fc1", "fc2"}
 
 # %%
@@ -222,11 +230,13 @@ plt.show()
 # start, and its curves say little about learning. What epoch 1 adds is
 # clearer as a share of the way left to 1, (CKA at epoch 1 - CKA at
 # epoch 0) / (1 - CKA at epoch 0): the second block (``conv2``,
-# ``max_pool2``) covers more of its way than ``fc1`` and ``fc2`` do of
-# theirs. The features of the second block settle before the dense
-# layers that read them.
-# (The same ordering of raw CKA at epoch 1 holds for seeds 0 to 4 trained
-# for 10 epochs, against their epoch 10.)
+# ``max_pool2``) covers more of its way than the hidden dense layers
+# ``fc1`` and ``fc2`` do of theirs: for these two models, the features
+# of the second block settle before the hidden layers that read them.
+# The output layer ``op`` does not follow that order: it covers as much
+# of its way in epoch 1 as the second block, or more (its CKA follows
+# the class probabilities, which the first epoch already gets mostly
+# right). These are the curves of one seed of each model.
 for padding, values in settling.items():
     start, first = values[epochs.index(0)], values[epochs.index(1)]
     share = (first - start) / (1 - start)
@@ -234,11 +244,13 @@ for padding, values in settling.items():
     print(
         f"{padding}: at epoch 0, conv1 {start[0]:.2f}, fc1 {start[4]:.2f}; "
         f"share of the way covered in epoch 1: second block at least "
-        f"{second_block:.2f}, fc1 and fc2 at most {dense:.2f}"
+        f"{second_block:.2f}, fc1 and fc2 at most {dense:.2f}, "
+        f"op {share[6]:.2f}"
     )
     assert start[:2].min() >= 0.75
     assert start[4:6].max() < 0.5
     assert second_block > dense
+    assert share[6] >= second_block  # op: not behind the second block
 
 # %%
 # Which channel is which
@@ -404,6 +416,7 @@ assert small[20][2][0] > 0.25
 # - They part in the second block: ``conv2`` and ``relu2`` of the two
 #   paddings are less alike than those of two seeds of ``valid``, and
 #   fewer ``conv2`` channels find a close partner.
-# - Training settles the second block's features before the dense
-#   layers; the first block's CKA is high from the random start on.
+# - Training settles the second block's features before the hidden
+#   dense layers ``fc1`` and ``fc2`` (one seed of each model); the first
+#   block's CKA is high from the random start on.
 # - On a few images, trust debiased CKA; on thousands, either.

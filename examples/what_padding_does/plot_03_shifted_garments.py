@@ -118,9 +118,10 @@ for m in (1, 2, 4, 6):
 # %%
 # Even shifts of at most one pixel change the class of some images, and
 # the larger the shifts, the more often the two answers differ (checked
-# below). Which padding was the more consistent changed with ``m`` and
-# with the seed of the models when this page was written (five seeds
-# were tried), so the page claims neither.
+# below). For the models shown, ``same`` is the more consistent at every
+# ``m``; but one seed cannot rank them: in the five seeds tried when
+# this page was written, which padding was the more consistent changed
+# with ``m`` and with the seed, so the page claims neither.
 for i, p in enumerate(paddings):
     values = [consistency[m][i] for m in (1, 2, 4, 6)]
     assert values[0] < 1, f"{p}: one-pixel shifts change some answers"
@@ -134,9 +135,13 @@ for i, p in enumerate(paddings):
 # pixel from the next, a unit of ``max_pool1`` 2 pixels, of
 # ``max_pool2`` 4 (the layer's *jump*, see
 # :doc:`../channels/plot_02_receptive_fields`); so it shifts the images
-# down and right by the layer's jump, which should move the output by
-# exactly one unit, and compares the two with the cosine similarity over
-# the units present in both (1.0: equivariant).
+# down and right by the layer's jump (the vacated pixels black), which
+# should move the output by exactly one unit, and compares the two with
+# the cosine similarity over the units present in both (1.0:
+# equivariant). That is equivariance to shifts by whole units only:
+# shifts by less than a layer's jump have no counterpart in its output
+# (the section after next), and Zhang (2019) measures over every shift,
+# with circular shifts, which wrap the pixels pushed out back in.
 equivariance = {}
 for p in paddings:
     equivariance[p] = cnnviz.equivariance(models[p], images)
