@@ -45,7 +45,8 @@ for layer in LAYERS:
 
 # %%
 # A ``conv2`` unit sees 14x14 pixels: its 5x5 window on ``max_pool1``
-# spans 5 units 2 pixels apart (9 pixels), each of which sees 6x6. A
+# spans 5 units 2 pixels apart, whose 6x6 fields start 4 x 2 = 8 pixels
+# apart from the first to the last: 8 + 6 = 14 pixels. A
 # ``max_pool2`` unit sees 16x16 of the 28x28 image, more than half of
 # each side; the dense layers after it see everything.
 #
