@@ -208,7 +208,7 @@ def remove_leftovers(directory: Path) -> list[Path]:
         if not path.is_dir() or parts[-1] not in ("tmp", "trash"):
             continue
         pid = parts[-3] if parts[-1] == "tmp" else parts[-2]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isascii() and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
@@ -226,20 +226,28 @@ def temporary_dir(parent: Path, name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", suffix=".tmp", dir=parent))
 
 
-def trash_path(directory: Path, name: str) -> Path:
-    """Return where this process sets aside the directory `name` before removing it.
+def set_aside(path: Path, directory: Path) -> Path:
+    """Rename `path` to ``.<name>.<pid>.trash`` in `directory`, to be removed; return that.
 
-    ``.<name>.<pid>.trash`` in `directory`: a removal that is cut short leaves it
-    there, for :func:`remove_leftovers`, never a half-removed `name`.
+    A removal that is cut short leaves the set-aside copy, for
+    :func:`remove_leftovers`, never a half-removed `path`. One left under this
+    name by an earlier process with the same process id (it died; ids are
+    reused) is removed first. Raises OSError if `path` cannot be renamed.
     """
-    return directory / f".{name}.{os.getpid()}.trash"
+    trash = directory / f".{path.name}.{os.getpid()}.trash"
+    if trash.exists() or trash.is_symlink():
+        if trash.is_dir() and not trash.is_symlink():
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            trash.unlink(missing_ok=True)
+    path.rename(trash)
+    return trash
 
 
 def discard(entry: Path) -> None:
     """Remove a bad entry without ever leaving a half-removed one in place."""
-    trash = trash_path(entry.parent, entry.name)
     try:
-        entry.rename(trash)
+        trash = set_aside(entry, entry.parent)
     except OSError:
         return
     shutil.rmtree(trash, ignore_errors=True)

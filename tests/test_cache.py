@@ -569,17 +569,21 @@ def test_leftovers_of_dead_processes_are_removed_at_the_next_store(tmp_path, sma
     assert entries(tmp_path) == sorted([live_tmp.name, entry.name])
 
 
-def test_temporary_and_trash_directories_are_what_remove_leftovers_cleans(tmp_path):
+def test_temporary_and_set_aside_directories_are_what_remove_leftovers_cleans(tmp_path):
     # The two names every writer of the cache directory (and the docs build's kept gallery
     # outputs) uses: this process's are left alone, a dead process's are removed.
     parent = tmp_path / "not" / "yet"
     staged = cache.temporary_dir(parent, "lenet5-valid-abc")
-    trash = cache.trash_path(parent, "lenet5-valid-abc")
-    assert staged.is_dir() and staged.parent == parent
+    assert staged.is_dir()
+    assert staged.parent == parent
     assert staged.name.startswith(f".lenet5-valid-abc.{os.getpid()}.")
     assert staged.name.endswith(".tmp")
+    bad = parent / "lenet5-valid-abc"
+    bad.mkdir()
+    trash = cache.set_aside(bad, parent)
     assert trash == parent / f".lenet5-valid-abc.{os.getpid()}.trash"
-    trash.mkdir()
+    assert trash.is_dir()
+    assert not bad.exists()
     assert cache.remove_leftovers(parent) == []  # ours: perhaps still being written
 
     dead = subprocess.run(
@@ -591,8 +595,24 @@ def test_temporary_and_trash_directories_are_what_remove_leftovers_cleans(tmp_pa
     pid = int(dead.stdout)
     for path in (staged, trash):
         path.rename(parent / path.name.replace(f".{os.getpid()}.", f".{pid}."))
+    # Not a process id: a directory of someone else's, left alone (int() refuses "²").
+    (parent / ".other.².trash").mkdir()
     again = cache.temporary_dir(parent, "lenet5-valid-abc")  # removes the dead one's first
-    assert sorted(p.name for p in parent.iterdir()) == [again.name]
+    assert sorted(p.name for p in parent.iterdir()) == sorted([again.name, ".other.².trash"])
+
+
+def test_a_set_aside_left_by_an_earlier_process_with_this_id_does_not_block_a_discard(tmp_path):
+    # Process ids are reused: a process killed while it removed an entry leaves
+    # .<entry>.<pid>.trash, which a later process with that id cannot rename onto.
+    entry = tmp_path / ("a" * 64)
+    entry.mkdir()
+    (entry / "manifest.json").write_text("{}")
+    left = tmp_path / f".{entry.name}.{os.getpid()}.trash"
+    left.mkdir()
+    (left / "model.keras").write_text("an earlier process's")
+    cache.discard(entry)
+    assert not entry.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("value", ["   ", " /tmp/cache"])

@@ -875,6 +875,11 @@ def test_given_fill_values_are_what_ablated_channels_become():
     kept = cnnviz.channel_ablation(model, x, y, "conv", fill=[0.0, 1.3], channels=[1])
     np.testing.assert_array_equal(flipped["accuracy"], [0.0])
     np.testing.assert_array_equal(kept["accuracy"], [1.0])
+    # A masked array without masked values is its values; what is returned is plain float64.
+    masked = np.ma.masked_array([0.0, 0.2], mask=[False, False])
+    plain = cnnviz.channel_ablation(model, x, y, "conv", fill=masked, channels=[1])
+    assert type(plain["fill_values"]) is np.ndarray
+    np.testing.assert_array_equal(plain["accuracy"], flipped["accuracy"])
 
 
 def test_mean_ablation_reads_a_stream_twice_the_same_batches_and_refuses_a_generator():

@@ -588,7 +588,9 @@ def test_ablation_says_what_a_channel_was_replaced_by(fill, label, title):
 
 def test_ablation_refuses_a_fill_it_cannot_name():
     result = {"layer": "c", "channels": [0], "accuracy": [0.5], "intact_accuracy": 0.5}
-    with pytest.raises(ValueError, match=r"result\['fill'\] must be one of \('zero', 'mean', 'given'\)"):
+    with pytest.raises(
+        ValueError, match=r"result\['fill'\] must be one of \('zero', 'mean', 'given'\)"
+    ):
         plot_ablation({**result, "fill": "noise"})
 
 

@@ -385,7 +385,8 @@ def channel_ablation(
 
     values = np.zeros(count)
     if fill == "given":
-        values = _fill_values(given, count, parts.name)
+        dtype = keras.backend.standardize_dtype(parts.head.outputs[0].dtype)
+        values = _fill_values(given, count, parts.name, dtype)
     elif fill == "mean":
         _batches.refuse_one_pass(images, "images", 'fill="mean" reads the images twice')
         values = _channel_means(parts, read(), count)
@@ -430,19 +431,21 @@ def channel_ablation(
     }
 
 
-def _fill_values(given: object, count: int, layer: str) -> np.ndarray:
-    """Return the values given for the ablated channels, float64 (count,): checked, broadcast."""
-    array = given if isinstance(given, np.ndarray) else np.asarray(given)
-    if (
-        array.dtype == np.bool_
-        or not np.issubdtype(array.dtype, np.number)
-        or np.iscomplexobj(array)
-    ):
+def _fill_values(given: object, count: int, layer: str, dtype: str) -> np.ndarray:
+    """Return the values given for the ablated channels, float64 (count,): checked, broadcast.
+
+    `dtype` is the layer's output type: a value must fit in it, for it is written there.
+    """
+    expected = "fill must be 'zero', 'mean', a real number or one real number per channel"
+    if np.ma.isMaskedArray(given) and np.ma.is_masked(given):
+        raise ValueError(f"{expected}; got a masked array with masked values")
+    try:
+        array = np.asarray(given)
+    except (TypeError, ValueError):  # a ragged list: NumPy's own words do not name fill
+        raise ValueError(f"{expected}; got {type(given).__name__} {given!r:.80}") from None
+    if array.dtype.kind not in "iuf":  # not bool, complex, dates, durations, text or objects
         shown = f"an array of dtype {array.dtype}" if array.ndim else repr(given)
-        raise TypeError(
-            "fill must be 'zero', 'mean', a real number or one real number per channel; "
-            f"got {shown}"
-        )
+        raise TypeError(f"{expected}; got {shown}")
     if array.ndim == 0:
         array = np.full(count, array)
     if array.shape != (count,):
@@ -450,7 +453,15 @@ def _fill_values(given: object, count: int, layer: str) -> np.ndarray:
             f"fill must hold one value per channel of layer {layer!r}, shape ({count},); "
             f"got shape {array.shape}"
         )
-    return _checks.finite(array.astype(np.float64), "fill")
+    values = _checks.finite(array.astype(np.float64), "fill")
+    if np.issubdtype(np.dtype(dtype), np.floating):
+        largest = float(np.finfo(dtype).max)
+        if np.abs(values).max() > largest:
+            raise ValueError(
+                f"fill must fit in layer {layer!r}'s output type, {dtype} (at most {largest:g} "
+                f"in size); got {values[np.abs(values).argmax()]:g}"
+            )
+    return values
 
 
 def _channel_means(parts: _graph.Split, batches: _batches.Source, count: int) -> np.ndarray:

@@ -263,19 +263,19 @@ def _swap_in(staged: Path, target: Path) -> None:
     aside beside `staged` (so, for the gallery, outside what Sphinx reads) and
     put back if the new one cannot take its place.
     """
-    from cnnviz.cache import trash_path
+    from cnnviz.cache import set_aside
 
-    old = trash_path(staged.parent, target.name)
     moved = target.exists() or target.is_symlink()
     if moved:
-        target.rename(old)
+        old = set_aside(target, staged.parent)
     try:
         staged.rename(target)
     except OSError:
         if moved:
             old.rename(target)
         raise
-    _remove(old)
+    if moved:
+        _remove(old)
 
 
 def restore(key: str, gallery: Path, kept_dir: Path, staging: Path) -> bool:
