@@ -249,9 +249,8 @@ def show_ablation(fill):
     fig = plt.figure(figsize=(12.2, 7.4), layout="constrained")
     for sub, p in zip(fig.subfigures(2, 1), models, strict=True):
         cnnviz.plot_ablation(ablation[p, fill], fig=sub)
-        if (
-            fill == "mean"
-        ):  # the values given: the training images' means
+        if fill == "mean":
+            # The values given were the training images' means: say so.
             ax = sub.axes[0]
             ax.set_xlabel(
                 "channel switched off (set to its mean over the training images)"

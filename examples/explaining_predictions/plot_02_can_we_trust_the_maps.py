@@ -32,15 +32,15 @@ on these models, and with what the checks cannot tell.
 #   a random order: the mean area under the deletion curve is below the
 #   random order's.
 #
-# The insertion curves are shown and tabled too, but are not part of
-# the verdict. The verdicts are for this page's settings, cheaper than
-# the previous page's maps (below): SmoothGrad with 8 noisy copies,
+# The insertion curves are shown and tabled too, but are not part of the
+# verdict. The verdicts are for this page's settings, cheaper than the
+# previous page's maps (below): SmoothGrad with 8 noisy copies,
 # integrated gradients with 8 path steps (16 for the curves), occlusion
-# moving its square by 4 pixels. The test images are only measured here, never used to
-# choose anything: the first 100 for the randomization check, the first
-# 1,000 for the curves. The page checks each claim it makes about the
-# results with an ``assert``, so the build fails the day one stops
-# holding.
+# moving its square by 4 pixels. The test images are only measured here,
+# never used to choose anything: the first 100 for the randomization
+# check, the first 1,000 for the curves. The page checks each claim it
+# makes about the results with an ``assert``, so the build fails the day
+# one stops holding.
 import keras
 import matplotlib.pyplot as plt
 import numpy as np

@@ -53,17 +53,18 @@ plt.show()
 # well before the last epoch, then rises. The model is learning the
 # training images by heart, details that do not carry over to new ones.
 #
-# **Loss up, accuracy flat.** The test accuracy stops improving while the
-# test loss rises: from the epoch of the lowest test loss on, it moves by
-# about a point at most, and ends no higher. Accuracy only asks whether the most probable class is
-# right. The cross-entropy loss is ``-log(p)``, where ``p`` is the
-# probability the model gives the true class, averaged over the images, so
-# it also counts *how confident* each answer is. As training goes on the
-# model grows more confident: its right answers gain little (from
-# ``-log(0.9) = 0.11`` towards 0), while each confident mistake costs more
-# and more (``-log(0.01) = 4.6``). A few confident mistakes raise the
-# average loss without changing the count of right answers (the last
-# section of this page measures how much of the loss they carry).
+# **Loss up, accuracy flat.** The test accuracy stops improving while
+# the test loss rises: from the epoch of the lowest test loss on, it
+# moves by about a point at most, and ends no higher. Accuracy only asks
+# whether the most probable class is right. The cross-entropy loss is
+# ``-log(p)``, where ``p`` is the probability the model gives the true
+# class, averaged over the images, so it also counts *how confident*
+# each answer is. As training goes on the model grows more confident:
+# its right answers gain little (from ``-log(0.9) = 0.11`` towards 0),
+# while each confident mistake costs more and more
+# (``-log(0.01) = 4.6``). A few confident mistakes raise the average
+# loss without changing the count of right answers (the last section of
+# this page measures how much of the loss they carry).
 #
 # The page reads these facts off the history and checks them, so that the
 # build fails on a machine where the curves tell another story:

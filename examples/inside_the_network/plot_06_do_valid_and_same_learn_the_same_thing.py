@@ -103,20 +103,21 @@ baseline = dict(zip(layers, np.diag(seeds["cka"]), strict=True))
 # which reads 256 values in one and 784 in the other, starts apart; the
 # code checks it on their epoch-0 weights), which the seed-1 baseline
 # does not share. The second block is where the two models part:
-# ``conv2`` and ``relu2`` of ``valid`` and ``same`` are *less* alike than
-# those of two seeds of ``valid``, although the seed-0 pair started from
-# the same ``conv2`` kernels. That is not padding alone: the two models
-# also differ in ``fc1`` (its width and its start), and every gradient
-# that reaches ``conv2`` comes through ``fc1``. Nor is all of it the
-# filters: the maps differ in size (8x8 against 14x14), and ``same``'s
-# border units have no counterpart in ``valid``; the matched channels
-# below pair the maps' centres. The output layer ``op`` is above 0.9 in both comparisons: the
-# class probabilities of the two rise and fall together over the test
-# images. CKA does not say that they predict the same class; how often
-# they do is printed below. These statements hold for the models of
-# seeds 0 to 4 as well (each ``valid`` seed against ``same`` of that
-# seed, and ``valid`` of the next seed), checked when this page was
-# written; the page asserts them for the models it shows.
+# ``conv2`` and ``relu2`` of ``valid`` and ``same`` are *less* alike
+# than those of two seeds of ``valid``, although the seed-0 pair started
+# from the same ``conv2`` kernels. That is not padding alone: the two
+# models also differ in ``fc1`` (its width and its start), and every
+# gradient that reaches ``conv2`` comes through ``fc1``. Nor is all of
+# it the filters: the maps differ in size (8x8 against 14x14), and
+# ``same``'s border units have no counterpart in ``valid``; the matched
+# channels below pair the maps' centres. The output layer ``op`` is
+# above 0.9 in both comparisons: the class probabilities of the two rise
+# and fall together over the test images. CKA does not say that they
+# predict the same class; how often they do is printed below. These
+# statements hold for the models of seeds 0 to 4 as well (each ``valid``
+# seed against ``same`` of that seed, and ``valid`` of the next seed),
+# checked when this page was written; the page asserts them for the
+# models it shows.
 start_valid, _ = cnnviz.trained_lenet5("valid", epoch=0, verbose=0)
 start_same, _ = cnnviz.trained_lenet5("same", epoch=0, verbose=0)
 for name in ("conv1", "conv2", "fc1", "fc2", "op"):

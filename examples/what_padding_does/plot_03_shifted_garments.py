@@ -122,6 +122,8 @@ for m in (1, 2, 4, 6):
 # ``m``; but one seed cannot rank them: in the five seeds tried when
 # this page was written, which padding was the more consistent changed
 # with ``m`` and with the seed, so the page claims neither.
+for m, (valid_m, same_m) in consistency.items():
+    assert same_m > valid_m, f"m={m}: same is the more consistent here"
 for i, p in enumerate(paddings):
     values = [consistency[m][i] for m in (1, 2, 4, 6)]
     assert values[0] < 1, f"{p}: one-pixel shifts change some answers"
@@ -140,7 +142,7 @@ for i, p in enumerate(paddings):
 # the cosine similarity over the units present in both (1.0:
 # equivariant). That is equivariance to shifts by whole units only:
 # shifts by less than a layer's jump have no counterpart in its output
-# (the section after next), and Zhang (2019) measures over every shift,
+# (the next section), and Zhang (2019) measures over every shift,
 # with circular shifts, which wrap the pixels pushed out back in.
 equivariance = {}
 for p in paddings:

@@ -229,18 +229,19 @@ for name, value in accuracy.items():
 # and 3.
 #
 # The same benchmark also trained every model for the recipe's full 30
-# epochs, with the same five seeds (the table is on the performance page).
-# There, ``same+blur`` is about 0.7 points above ``same``, ``reflect`` and
-# ``circular`` (0.9038 ± 0.0037 against 0.8966 to 0.8968). Against
-# ``circular`` that is beyond the spread (t = 5.5, beyond 5.1, the mark
-# of one time in twenty allowing for seven comparisons); against
-# ``reflect`` it is suggestive only (t = 4.0: one time in sixty for a
-# single comparison, not beyond 5.1); against ``same`` it is within the
-# spread (t = 2.4; seed 3 put ``same`` above it). These comparisons were made after the epoch-10
-# table was known. ``reflect`` and ``circular`` are level
-# with ``same``, and ``valid+blur`` against ``valid`` stays within the
-# spread. This page keeps epoch 10, fixed for the cost before any of
-# these numbers were seen.
+# epochs, with the same five seeds (the table is on the performance
+# page). There, ``same+blur`` is about 0.7 points above ``same``,
+# ``reflect`` and ``circular`` (0.9038 ± 0.0037 against 0.8966 to
+# 0.8968). Against ``circular`` that is beyond the spread (t = 5.5,
+# beyond 5.1, the mark of one time in twenty allowing for seven
+# comparisons); against ``reflect`` it is suggestive only (t = 4.0: one
+# time in sixty for a single comparison, not beyond 5.1); against
+# ``same`` it is within the spread (t = 2.4; seed 3 put ``same`` above
+# it). These comparisons were made after the epoch-10 table was known.
+# ``reflect`` and ``circular`` are level with ``same``, and
+# ``valid+blur`` against ``valid`` stays within the spread. This page
+# keeps epoch 10, fixed for the cost before any of these numbers were
+# seen.
 
 # %%
 # What changes with padding, and what does not
@@ -367,7 +368,7 @@ for plain, blurred in (("valid", "valid+blur"), ("same", "same+blur")):
 # present in both, 1.0: equivariant), on the first 500 test images: the
 # equivariance to shifts by whole units of each layer, as on
 # :doc:`plot_03_shifted_garments`, not Zhang's measure over every shift
-# (shifts between whole units are the section after next);
+# (shifts between whole units are the next section);
 # the padding layers are measured like the others. Each point is
 # measured at its own layer's jump (1, 2 or 4 pixels), so the lines join
 # different shifts and only guide the eye; the two figures' y axes
