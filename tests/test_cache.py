@@ -545,17 +545,19 @@ def test_a_bad_lock_timeout_is_refused(tmp_path, timeout):
         cnnviz.trained_lenet5(cache_dir=tmp_path, lock_timeout=timeout)
 
 
-def test_leftovers_of_dead_processes_are_removed_at_the_next_store(tmp_path, small_data):
-    import subprocess
-    import sys
-
+def dead_pid() -> int:
+    """The id of a process that has ended (a child that printed it and exited)."""
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
         text=True,
         check=True,
     )
-    pid = int(dead.stdout)
+    return int(dead.stdout)
+
+
+def test_leftovers_of_dead_processes_are_removed_at_the_next_store(tmp_path, small_data):
+    pid = dead_pid()
     stale_tmp = tmp_path / f".lenet5-valid-abc.{pid}.x1y2.tmp"
     stale_trash = tmp_path / f".lenet5-valid-abc.{pid}.trash"
     live_tmp = tmp_path / f".lenet5-valid-abc.{os.getppid()}.x1y2.tmp"  # a live process's
@@ -586,13 +588,7 @@ def test_temporary_and_set_aside_directories_are_what_remove_leftovers_cleans(tm
     assert not bad.exists()
     assert cache.remove_leftovers(parent) == []  # ours: perhaps still being written
 
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    pid = int(dead.stdout)
+    pid = dead_pid()
     for path in (staged, trash):
         path.rename(parent / path.name.replace(f".{os.getpid()}.", f".{pid}."))
     # Not a process id: a directory of someone else's, left alone (int() refuses "²").
