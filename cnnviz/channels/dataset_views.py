@@ -257,7 +257,7 @@ def channel_ablation(
     steps: int | None = None,
     fill: str | float | ArrayLike = "zero",
 ) -> dict:
-    """Return the accuracy with each channel of `layer` switched off: set to zero or to its mean.
+    """Return the accuracy with each channel of `layer` switched off: set to zero, its mean or a value.
 
     The model is split at the layer: the part up to it runs once per batch,
     and the part after it runs on copies of the layer's output, one per
