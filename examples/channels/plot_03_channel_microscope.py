@@ -240,8 +240,9 @@ for p, model in models.items():
     ablation[p, "zero"] = cnnviz.channel_ablation(
         model, x_test, y_test, "relu2"
     )
+    means = training_means(model)
     ablation[p, "mean"] = cnnviz.channel_ablation(
-        model, x_test, y_test, "relu2", fill=training_means(model)
+        model, x_test, y_test, "relu2", fill=means
     )
 
 

@@ -230,16 +230,13 @@ for p, model in models.items():
         )
     for name in made:
         above = int((columns[name] > columns["best training"]).sum())
-        if name == "regularised":
-            above_regularised = above
         print(
             f"  {name}: above the best training image "
             f"for {above} of 16 channels"
         )
-    # The claim of the conv2 section: no regularised image beats the training set.
-    assert above_regularised == 0, (
-        f"{p}: a regularised image beats every training image"
-    )
+    # The claim of the conv2 section: the best training image gives more.
+    below = columns["regularised"] < columns["best training"]
+    assert below.all(), f"{p}: a regularised image is as strong as any"
     if "free" in columns:  # the claim of the section above
         free_wins = columns["free"] > columns["regularised"]
         assert free_wins.all(), (

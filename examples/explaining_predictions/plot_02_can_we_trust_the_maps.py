@@ -277,7 +277,7 @@ for k in range(3):
 # background after (``"random_foreground"``, "random garment" in the
 # figure and the table), spends none until the garment is done. Each
 # line is the mean over the 1,000 images, on a y axis from 0 to 1; the
-# spread over the images is wide and the bands of six curves would hide
+# spread over the images is wide and the bands of seven curves would hide
 # one another, so the figure shows the means alone (one legend for the
 # four panels; the mean areas are in the table below) and the table says
 # on what share of the images each map beats the random order.
@@ -375,13 +375,17 @@ for p in models:
 # checks only that it is not above by more than 0.03. Putting back first
 # the pixels Grad-CAM ranks highest restores the class probability, on
 # average, no faster than putting back pixels at random. Where its
-# first pixels fall says why (printed above): nearly as many of the 5%
-# of pixels Grad-CAM ranks highest are black background as of a random
-# order's (about half), and putting back a black pixel into a black
-# image restores nothing. Its map is coarse (``relu2`` has 8x8 positions
-# under ``valid`` padding, 14x14 under ``same``), spread to the image
-# over the garment and the black around it alike; the plain gradients'
-# first pixels are black less often (the code checks it). Many of
+# first pixels fall says why it is no faster (printed above): nearly as
+# many of the 5% of pixels Grad-CAM ranks highest are black background
+# as of a random order's (about half), and putting back a black pixel
+# into a black image restores nothing. Its map is coarse (``relu2`` has
+# 8x8 positions under ``valid`` padding, 14x14 under ``same``), spread to
+# the image over the garment and the black around it alike; the plain
+# gradients' first pixels are black less often (the code checks it).
+# Why it is slower than the random order on average is not measured
+# here; one guess is that it puts back one blob of the garment first,
+# where a random order spreads its pixels over the whole garment and
+# sketches its outline early. Many of
 # Grad-CAM's pixels are exactly 0, where no channel's weighted sum is
 # positive: those tie, and the curves take tied pixels in row-major
 # order. On deletion Grad-CAM does better than the random order on both
@@ -455,15 +459,16 @@ for p in models:
 #
 # **SmoothGrad and Grad-CAM pass** on both models.
 #
-# SmoothGrad's maps carry noise of their own: two draws of its 8 noisy
-# copies give two different maps of one image on the one trained model.
-# Their rank correlation (printed below, on the 100 images of the
-# check) is the most a randomized map could keep if randomizing changed
-# nothing but the draw; for ``same``'s absolute maps it is below the
-# criterion's 0.5 already, so the criterion alone says little there.
-# What does say something: the randomized maps' correlations (the
-# table's ``r`` and ``r |map|``) are far below that floor on both models
-# (the code checks it).
+# SmoothGrad's maps carry noise of their own. The check draws the same
+# noise for the original and the randomized maps, so a model that the
+# randomization left unchanged would score 1. How much of an 8-copy map
+# is its draw shows when only the draw changes, on the one trained model
+# (printed below, on the 100 images of the check): for ``same``'s
+# absolute maps two draws correlate below the criterion's 0.5, so that
+# criterion alone would pass maps made mostly of noise. What says more:
+# the randomized maps agree with the original ones (the table's ``r``
+# and ``r |map|``) far less than two draws on the trained model agree
+# with each other, on both models (the code checks it).
 #
 # A flat map ranks no pixel above another. The check counts it as
 # keeping none of the original order, correlation 0, so a method whose

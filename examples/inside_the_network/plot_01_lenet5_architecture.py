@@ -23,9 +23,10 @@ train it and draw what each of its layers makes of one image.
 # instead of ReLU, subsampled by a trainable average (a weight and a bias
 # per map) instead of a max, connected each map of its second convolution
 # to only some of the first one's maps (a fixed table), and ended in
-# radial basis function units instead of a softmax. Its layers of the
-# same names therefore have other shapes and counts: about 60,000
-# parameters there, 44,426 here.
+# radial basis function units instead of a softmax. Its corresponding
+# layers (C1 to F6) mostly have other shapes and counts, though C1 and F6
+# match ``conv1`` and ``fc2`` (156 and 10,164 parameters): about 60,000
+# parameters in all there, 44,426 here.
 #
 # The table is read from the model itself by Keras' ``summary``: each
 # layer's output shape (``None`` stands for the batch axis, any number of

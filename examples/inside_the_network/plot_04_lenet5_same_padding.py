@@ -87,7 +87,7 @@ model, history = cnnviz.trained_lenet5("same", verbose=0)
 # than the ``valid`` model's (it also has more than twice the
 # parameters, most of them in ``fc1``); the test loss reaches its lowest
 # value well before the last epoch, then rises, while the test accuracy
-# stops improving (it moves by a point or so, and ends no higher): more
+# stops improving (it moves by a point or so, and ends lower): more
 # confident answers, not more right ones. Choosing when
 # to stop would again take a validation split held out of the training
 # images; the notebook's 30 epochs are kept.
@@ -118,9 +118,7 @@ assert loss[-1] < 0.75 * loss[low], "the training loss keeps falling"
 assert moved < 0.02, (
     "the test accuracy moves little while the loss rises"
 )
-assert test_accuracy[-1] <= test_accuracy[low] + 0.005, (
-    "and ends no higher"
-)
+assert test_accuracy[-1] < test_accuracy[low], "and ends lower"
 valid_loss = cnnviz.trained_lenet5("valid", verbose=0)[1]["loss"][-1]
 print(f"training loss after epoch {last + 1}: valid {valid_loss:.4f}")
 assert loss[-1] < valid_loss, "training loss lower than valid's"

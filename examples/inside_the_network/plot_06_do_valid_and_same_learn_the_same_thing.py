@@ -106,7 +106,8 @@ baseline = dict(zip(layers, np.diag(seeds["cka"]), strict=True))
 # ``conv2`` and ``relu2`` of ``valid`` and ``same`` are *less* alike
 # than those of two seeds of ``valid``, although the seed-0 pair started
 # from the same ``conv2`` kernels. That is not padding alone: the two
-# models also differ in ``fc1`` (its width and its start), and every
+# models also differ in ``fc1`` (its input, 256 against 784 values, and
+# its start), and every
 # gradient that reaches ``conv2`` comes through ``fc1``. Nor is all of
 # it the filters: the maps differ in size (8x8 against 14x14), and
 # ``same``'s border units have no counterpart in ``valid``; the matched

@@ -353,10 +353,8 @@ print(
 # pixels: none was trained on shifted garments (see
 # :doc:`plot_03_shifted_garments`). Over the 80 shifts, the models with
 # blur pooling keep more of it than their max-pooling twins, in each of
-# the five seeds. At a single size of shift ``valid+blur`` was
-# sometimes level with ``valid`` or below it (2 of the 20 sizes and
-# seeds), ``same+blur`` above ``same`` at every one. The page checks
-# both claims for the models it shows:
+# the five seeds (the performance page). The page checks both claims for
+# the models it shows:
 for name, ring in rings.items():
     assert ring[4] < 0.6 * ring[0], name
 for plain, blurred in (("valid", "valid+blur"), ("same", "same+blur")):
